@@ -1,0 +1,144 @@
+# bundlerun — build, test, install.
+#
+#   make run        set up (scripts/install-deps.sh) and run the main example
+#   make test       set up, build, and run every cmocka test and busted spec
+#   make sanitize   the same suite built with -fsanitize=address,undefined
+#   make bench      benchmarks against peers (figures, not pass/fail)
+#   make install PREFIX=/usr/local
+#
+# Outputs go to $(BUILD) (build/ by default; build-asan/ for `sanitize`).
+
+PREFIX  ?= /usr/local
+BUILD   ?= build
+CC      ?= gcc
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
+LUA     ?= lua5.4
+BUSTED  ?= /usr/bin/busted
+
+# Flags from pkg-config, evaluated only when a rule needs them (after deps).
+PKG_CFLAGS = $(shell pkg-config --cflags lua5.4 openblas)
+BLAS_LIBS  = $(shell pkg-config --libs openblas)
+LUA_LIBS   = $(shell pkg-config --libs lua5.4)
+
+OPT      ?= -O2
+WARN     := -Wall -Wextra -Werror
+CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) -g -fPIC \
+             -Iinclude $(PKG_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
+# Kernels in the core want loop unswitching and vectorisation.
+CORE_OPT ?= -O3
+LIBS_ALL = $(BLAS_LIBS) -lm $(SAN_FLAGS) $(LDFLAGS)
+
+CORE_SRC := $(sort $(wildcard src/core/*.c))
+LUA_SRC  := $(sort $(wildcard src/lua/*.c))
+CTEST_SRC := $(sort $(wildcard tests/c/test_*.c))
+HEADERS  := $(wildcard include/bundle/*.h src/core/*.h src/lua/*.h)
+
+CORE_OBJ := $(CORE_SRC:src/core/%.c=$(BUILD)/obj/core/%.o)
+LUA_OBJ  := $(LUA_SRC:src/lua/%.c=$(BUILD)/obj/lua/%.o)
+CTESTS   := $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
+
+LIB_A    := $(BUILD)/libbundle.a
+LIB_SO   := $(BUILD)/libbundle.so
+LUA_MOD  := $(BUILD)/bundle/core.so
+RUNTIME  := $(BUILD)/bundlerun
+
+.PHONY: all deps run test check check-sanitize sanitize bench install uninstall clean
+
+all: $(LIB_A) $(LIB_SO) $(LUA_MOD) $(RUNTIME)
+
+deps:
+	@scripts/install-deps.sh
+
+# The README's two commands: both set up what is missing first, then re-enter
+# make so that pkg-config sees the freshly installed packages.
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(RUNTIME) examples/quickstart.lua
+
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: all $(CTESTS)
+	@scripts/run-tests.sh --build $(BUILD) --lua "$(LUA) $(BUSTED)" --install-test
+
+sanitize: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 CORE_OPT=-O1 \
+	  SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  check-sanitize
+
+# Under ASan the busted specs run inside the instrumented bundlerun (a plain
+# lua5.4 cannot load an ASan-built core.so).
+check-sanitize: all $(CTESTS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  scripts/run-tests.sh --build $(BUILD) --lua "$(BUILD)/bundlerun $(BUSTED)"
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	scripts/bench/matmul
+
+# ---- objects ----
+
+$(BUILD)/obj/core/%.o: src/core/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(CORE_OPT) -c $< -o $@
+
+$(BUILD)/obj/lua/%.o: src/lua/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fvisibility=hidden -c $< -o $@
+
+$(BUILD)/obj/bundlerun.o: src/bundlerun.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# ---- libraries and programs ----
+
+$(LIB_A): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(LIB_SO): $(CORE_OBJ)
+	$(CC) -shared -Wl,-soname,libbundle.so -o $@ $^ $(LIBS_ALL)
+
+# The Lua module carries the core inside it (no libbundle.so needed at run
+# time) and exports only luaopen_bundle_core; Lua's own symbols come from the
+# host interpreter, so liblua is not linked.
+$(LUA_MOD): $(LUA_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,--exclude-libs,ALL -o $@ $(LUA_OBJ) $(LIB_A) $(LIBS_ALL)
+
+$(RUNTIME): $(BUILD)/obj/bundlerun.o $(LUA_OBJ) $(LIB_A)
+	$(CC) -o $@ $^ $(LUA_LIBS) $(LIBS_ALL)
+
+$(BUILD)/tests/%: tests/c/%.c $(LIB_A) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_A) -lcmocka $(LIBS_ALL)
+
+# ---- install ----
+
+LUA_CMOD_DIR := $(PREFIX)/lib/lua/5.4
+LUA_LMOD_DIR := $(PREFIX)/share/lua/5.4
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/include/bundle $(DESTDIR)$(LUA_CMOD_DIR)/bundle \
+	  $(DESTDIR)$(LUA_LMOD_DIR)/bundle
+	install -m 755 $(RUNTIME) $(DESTDIR)$(PREFIX)/bin/bundlerun
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/libbundle.a
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libbundle.so
+	install -m 644 include/bundle/*.h $(DESTDIR)$(PREFIX)/include/bundle/
+	install -m 755 $(LUA_MOD) $(DESTDIR)$(LUA_CMOD_DIR)/bundle/core.so
+	install -m 644 lua/bundle/*.lua $(DESTDIR)$(LUA_LMOD_DIR)/bundle/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define BR_VERSION "\(.*\)"/\1/p' include/bundle/version.h)|g' \
+	  bundle.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/bundle.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/bundlerun $(DESTDIR)$(PREFIX)/lib/libbundle.a \
+	  $(DESTDIR)$(PREFIX)/lib/libbundle.so $(DESTDIR)$(PREFIX)/lib/pkgconfig/bundle.pc \
+	  $(DESTDIR)$(LUA_CMOD_DIR)/bundle/core.so
+	rm -rf $(DESTDIR)$(PREFIX)/include/bundle $(DESTDIR)$(LUA_LMOD_DIR)/bundle
+
+clean:
+	rm -rf build build-asan

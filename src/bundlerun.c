@@ -1,0 +1,340 @@
+/* bundlerun: a Lua 5.4 interpreter with the bundle library built in.
+ *
+ * It follows the `lua` command's conventions (arg, ..., -e, -i, -, exit
+ * status) so that scripts behave the same under both; `require "bundle"`
+ * finds the C half in package.preload and the Lua half next to the binary
+ * (build tree: <bin>/../lua) or under the install prefix
+ * (<prefix>/bin/../share/lua/5.4). */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "bundle/version.h"
+
+int luaopen_bundle_core(lua_State *L);
+
+static const char *progname = "bundlerun";
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: %s [options] [script [args...]]\n"
+          "Runs a Lua 5.4 script with the bundle library available through\n"
+          "require \"bundle\".\n\n"
+          "Options:\n"
+          "  -e CODE        run CODE (may be repeated; runs before the script)\n"
+          "  -i             enter interactive mode after running the script\n"
+          "  -l NAME        require library NAME into global NAME\n"
+          "  -v, --version  print the version and exit\n"
+          "  -h, --help     print this help and exit\n"
+          "  --             stop handling options\n"
+          "  -              run standard input as the script\n\n"
+          "With no script, runs standard input, or starts an interactive prompt\n"
+          "when standard input is a terminal. Exit status: 0 on success, 1 on\n"
+          "an error (reported with a traceback on stderr).\n",
+          progname);
+}
+
+/* ---- error reporting ---- */
+
+static void report(lua_State *L, int status) {
+  if (status == LUA_OK) return;
+  const char *msg = lua_tostring(L, -1);
+  if (!msg) msg = "(error object is not a string)";
+  fprintf(stderr, "%s: %s\n", progname, msg);
+  fflush(stderr);
+  lua_pop(L, 1);
+}
+
+/* Message handler: turns any error into a string and appends a traceback. */
+static int msghandler(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+static lua_State *interrupted_state = NULL;
+
+/* Ctrl-C: stop the running script at its next instruction with an error. */
+static void on_interrupt_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  luaL_error(L, "interrupted!");
+}
+
+static void on_sigint(int sig) {
+  signal(sig, SIG_DFL);
+  if (interrupted_state)
+    lua_sethook(interrupted_state, on_interrupt_hook,
+                LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+static int docall(lua_State *L, int narg, int nres) {
+  int base = lua_gettop(L) - narg;
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, base);
+  interrupted_state = L;
+  signal(SIGINT, on_sigint);
+  int status = lua_pcall(L, narg, nres, base);
+  signal(SIGINT, SIG_DFL);
+  interrupted_state = NULL;
+  lua_remove(L, base);
+  return status;
+}
+
+/* ---- setup ---- */
+
+/* Directory of this executable, or "" when it cannot be found. */
+static void exe_dir(char *buf, size_t size) {
+  ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+  if (n <= 0) {
+    buf[0] = '\0';
+    return;
+  }
+  buf[n] = '\0';
+  char *slash = strrchr(buf, '/');
+  if (slash) *slash = '\0';
+}
+
+static int file_exists(const char *path) { return access(path, R_OK) == 0; }
+
+/* Puts bundle's Lua files ahead of package.path, so this binary always uses
+ * the Lua half it was built or installed with. */
+static void add_lua_path(lua_State *L) {
+  char dir[PATH_MAX], probe[PATH_MAX + 64];
+  exe_dir(dir, sizeof dir);
+  if (!dir[0]) return;
+  static const char *const rel[] = {"/../lua", "/../share/lua/5.4"};
+  for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+    snprintf(probe, sizeof probe, "%s%s/bundle/init.lua", dir, rel[i]);
+    if (!file_exists(probe)) continue;
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "path");
+    lua_pushfstring(L, "%s%s/?.lua;%s%s/?/init.lua;%s", dir, rel[i], dir, rel[i],
+                    lua_tostring(L, -1));
+    lua_setfield(L, -3, "path");
+    lua_pop(L, 2);
+    return;
+  }
+}
+
+static void preload_bundle(lua_State *L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, luaopen_bundle_core);
+  lua_setfield(L, -2, "bundle.core");
+  lua_pop(L, 1);
+}
+
+/* arg: script at 0, its arguments at 1.., the interpreter and options below 0,
+ * exactly as lua.c builds it. */
+static void create_arg_table(lua_State *L, char **argv, int argc, int script) {
+  if (script == argc) script = 0; /* no script: the interpreter name goes at 0 */
+  lua_createtable(L, argc - script - 1 > 0 ? argc - script - 1 : 0, script + 1);
+  for (int i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - script);
+  }
+  lua_setglobal(L, "arg");
+}
+
+/* ---- running things ---- */
+
+static int run_chunk(lua_State *L, int status) {
+  if (status == LUA_OK) status = docall(L, 0, 0);
+  report(L, status);
+  return status == LUA_OK;
+}
+
+static int run_string(lua_State *L, const char *code, const char *name) {
+  return run_chunk(L, luaL_loadbuffer(L, code, strlen(code), name));
+}
+
+static int run_require(lua_State *L, const char *name) {
+  lua_getglobal(L, "require");
+  lua_pushstring(L, name);
+  int status = docall(L, 1, 1);
+  if (status == LUA_OK) lua_setglobal(L, name);
+  report(L, status);
+  return status == LUA_OK;
+}
+
+/* Runs the script (NULL or "-" for stdin) with the script arguments as `...`. */
+static int run_script(lua_State *L, const char *fname, char **args, int nargs) {
+  if (fname && strcmp(fname, "-") == 0) fname = NULL;
+  int status = luaL_loadfile(L, fname);
+  if (status == LUA_OK) {
+    luaL_checkstack(L, nargs + 1, "too many arguments to script");
+    for (int i = 0; i < nargs; i++) lua_pushstring(L, args[i]);
+    status = docall(L, nargs, LUA_MULTRET);
+  }
+  report(L, status);
+  return status == LUA_OK;
+}
+
+/* ---- interactive prompt ---- */
+
+#define REPL_LINE_MAX 65536
+
+static int read_line(lua_State *L, int first) {
+  static char buf[REPL_LINE_MAX];
+  const char *prompt = first ? "> " : ">> ";
+  fputs(prompt, stdout);
+  fflush(stdout);
+  if (fgets(buf, sizeof buf, stdin) == NULL) return 0;
+  size_t len = strlen(buf);
+  if (len > 0 && buf[len - 1] == '\n') buf[--len] = '\0';
+  /* "=expr" prints expr, as in Lua 5.1's REPL */
+  if (first && buf[0] == '=') lua_pushfstring(L, "return %s", buf + 1);
+  else lua_pushlstring(L, buf, len);
+  return 1;
+}
+
+/* An incomplete statement's syntax error ends with "<eof>": read more. */
+static int incomplete(lua_State *L, int status) {
+  if (status != LUA_ERRSYNTAX) return 0;
+  size_t len;
+  const char *msg = lua_tolstring(L, -1, &len);
+  const char *mark = "<eof>";
+  size_t ml = strlen(mark);
+  if (len >= ml && strcmp(msg + len - ml, mark) == 0) {
+    lua_pop(L, 1);
+    return 1;
+  }
+  return 0;
+}
+
+/* Compiles the line on the stack top, first as `return line` (to print a
+ * value), else as statements, reading continuation lines while incomplete. */
+static int load_input(lua_State *L) {
+  lua_settop(L, 0);
+  if (!read_line(L, 1)) return -1;
+  const char *line = lua_tostring(L, 1);
+  const char *ret = lua_pushfstring(L, "return %s;", line);
+  int status = luaL_loadbuffer(L, ret, strlen(ret), "=stdin");
+  if (status == LUA_OK) {
+    lua_remove(L, -2); /* the "return" text */
+    lua_remove(L, 1);  /* the line */
+    return LUA_OK;
+  }
+  lua_pop(L, 2); /* error and "return" text: [line] */
+  for (;;) {
+    size_t len;
+    const char *code = lua_tolstring(L, 1, &len);
+    status = luaL_loadbuffer(L, code, len, "=stdin");
+    if (!incomplete(L, status)) break;
+    if (!read_line(L, 0)) break;
+    lua_pushliteral(L, "\n");
+    lua_insert(L, -2);
+    lua_concat(L, 3);
+  }
+  lua_remove(L, 1);
+  return status;
+}
+
+static void print_results(lua_State *L) {
+  int n = lua_gettop(L);
+  if (n == 0) return;
+  luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
+  lua_getglobal(L, "print");
+  lua_insert(L, 1);
+  if (lua_pcall(L, n, 0, 0) != LUA_OK)
+    fprintf(stderr, "%s: error calling 'print' (%s)\n", progname, lua_tostring(L, -1));
+}
+
+static void repl(lua_State *L) {
+  int status;
+  while ((status = load_input(L)) != -1) {
+    if (status == LUA_OK) status = docall(L, 0, LUA_MULTRET);
+    if (status == LUA_OK) print_results(L);
+    else report(L, status);
+  }
+  lua_settop(L, 0);
+  fputc('\n', stdout);
+}
+
+/* ---- main ---- */
+
+int main(int argc, char **argv) {
+  if (argv[0] && argv[0][0]) progname = argv[0];
+  int interactive = 0, version = 0, script = argc;
+
+  /* First pass: find where the script starts and reject bad options, before
+   * any code runs (as lua.c does). */
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-' || strcmp(a, "-") == 0) {
+      script = i;
+      break;
+    }
+    if (strcmp(a, "--") == 0) {
+      script = i + 1;
+      break;
+    }
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      usage(stdout);
+      return 0;
+    }
+    if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) version = 1;
+    else if (strcmp(a, "-i") == 0) interactive = 1;
+    else if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0) {
+      if (++i >= argc) {
+        fprintf(stderr, "%s: '%s' needs an argument\n", progname, a);
+        usage(stderr);
+        return 1;
+      }
+    } else {
+      fprintf(stderr, "%s: unrecognized option '%s'\n", progname, a);
+      usage(stderr);
+      return 1;
+    }
+  }
+  if (version) {
+    printf("bundlerun %s (%s)\n", BR_VERSION, LUA_RELEASE);
+    if (script == argc && !interactive) return 0;
+  }
+
+  lua_State *L = luaL_newstate();
+  if (!L) {
+    fprintf(stderr, "%s: cannot create Lua state: not enough memory\n", progname);
+    return 1;
+  }
+  luaL_openlibs(L);
+  preload_bundle(L);
+  add_lua_path(L);
+  create_arg_table(L, argv, argc, script);
+  lua_gc(L, LUA_GCGEN, 0, 0); /* generational mode, as lua.c */
+
+  int ok = 1;
+  for (int i = 1; ok && i < script && i < argc; i++) {
+    if (strcmp(argv[i], "-e") == 0) ok = run_string(L, argv[++i], "=(command line)");
+    else if (strcmp(argv[i], "-l") == 0) ok = run_require(L, argv[++i]);
+  }
+  int ran_code = 0;
+  for (int i = 1; i < script && i < argc; i++)
+    if (strcmp(argv[i], "-e") == 0) ran_code = 1;
+
+  if (ok && script < argc) {
+    ok = run_script(L, argv[script], argv + script + 1, argc - script - 1);
+  } else if (ok && !interactive && !ran_code && !version) {
+    if (isatty(STDIN_FILENO)) {
+      printf("bundlerun %s (%s)  -- require \"bundle\" to start\n", BR_VERSION, LUA_RELEASE);
+      repl(L);
+    } else {
+      ok = run_script(L, NULL, NULL, 0);
+    }
+  }
+  if (ok && interactive) repl(L);
+  lua_close(L);
+  return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}

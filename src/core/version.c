@@ -1,0 +1,3 @@
+#include "bundle/version.h"
+
+const char *br_version(void) { return BR_VERSION; }

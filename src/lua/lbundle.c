@@ -1,0 +1,96 @@
+/* luaopen_bundle_core: the C half of `require "bundle"`. It builds the table
+ * that lua/bundle/init.lua re-exports: version, clock, seed and the tensor
+ * constructors. bundlerun registers this same opener in package.preload. */
+#include <string.h>
+
+#include "lbundle.h"
+
+#define RNG_KEY "bundle.default_rng"
+
+int lbr_error(lua_State *L) { return luaL_error(L, "%s", br_last_error()); }
+
+void lbr_check_options(lua_State *L, int idx, const char *fn, const char *const *allowed) {
+  if (lua_isnoneornil(L, idx)) return;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) { /* [... key value] */
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "%s: option keys must be names, got a %s", fn, luaL_typename(L, -1));
+    const char *k = lua_tostring(L, -1);
+    int known = 0;
+    for (const char *const *a = allowed; *a && !known; a++) known = strcmp(*a, k) == 0;
+    if (!known) luaL_error(L, "%s: unknown option '%s'", fn, k);
+  }
+}
+
+lua_Integer lbr_opt_integer(lua_State *L, int idx, const char *fn, const char *key,
+                            lua_Integer dflt) {
+  if (lua_isnoneornil(L, idx)) return dflt;
+  lua_getfield(L, idx, key);
+  lua_Integer v = dflt;
+  if (!lua_isnil(L, -1)) {
+    int ok;
+    v = lua_tointegerx(L, -1, &ok);
+    if (!ok) luaL_error(L, "%s: option '%s' must be an integer, got %s", fn, key,
+                        lua_type(L, -1) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, -1));
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+int lbr_opt_boolean(lua_State *L, int idx, const char *fn, const char *key, int dflt) {
+  if (lua_isnoneornil(L, idx)) return dflt;
+  lua_getfield(L, idx, key);
+  int v = dflt;
+  if (!lua_isnil(L, -1)) {
+    if (!lua_isboolean(L, -1))
+      luaL_error(L, "%s: option '%s' must be a boolean, got %s", fn, key, luaL_typename(L, -1));
+    v = lua_toboolean(L, -1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+br_rng *lbr_default_rng(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, RNG_KEY);
+  br_rng *r = lua_touserdata(L, -1);
+  lua_pop(L, 1); /* the registry keeps it alive */
+  return r;
+}
+
+static int bundle_clock(lua_State *L) {
+  lua_pushnumber(L, br_clock_now());
+  return 1;
+}
+
+/* bundle.seed(n): reseeds the generator used by calls that take no seed. */
+static int bundle_seed(lua_State *L) {
+  lua_Integer seed = luaL_checkinteger(L, 1);
+  br_rng_seed(lbr_default_rng(L), (uint64_t)seed);
+  return 0;
+}
+
+LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
+  luaL_checkversion(L);
+  /* One default generator per Lua state, created on first open. */
+  lua_getfield(L, LUA_REGISTRYINDEX, RNG_KEY);
+  if (lua_isnil(L, -1)) {
+    br_rng *r = lua_newuserdatauv(L, sizeof *r, 0);
+    br_rng_seed(r, 0);
+    lua_setfield(L, LUA_REGISTRYINDEX, RNG_KEY);
+  }
+  lua_pop(L, 1);
+
+  static const luaL_Reg funcs[] = {
+      {"clock", bundle_clock},
+      {"seed", bundle_seed},
+      {NULL, NULL},
+  };
+  luaL_newlib(L, funcs);
+  lua_pushstring(L, br_version());
+  lua_setfield(L, -2, "version");
+  lbr_tensor_open(L);
+  lua_setfield(L, -2, "tensor");
+  return 1;
+}

@@ -1,0 +1,43 @@
+/* Helpers shared by the binding files (src/lua/l*.c). Not installed; all
+ * symbols here have hidden visibility, so only luaopen_* leave the module. */
+#ifndef BUNDLE_LBUNDLE_H
+#define BUNDLE_LBUNDLE_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "bundle/bundle.h"
+
+#define LBR_HIDDEN __attribute__((visibility("hidden")))
+#define LBR_EXPORT __attribute__((visibility("default")))
+
+#define LBR_TENSOR_MT "bundle.Tensor"
+
+/* Raises the core's last error as a Lua error at the caller's position. */
+LBR_HIDDEN int lbr_error(lua_State *L);
+
+/* Raises "fn: unknown option 'x'" when the table at idx has a string key not
+ * in allowed (NULL-terminated); non-string keys are errors too. A nil or
+ * absent argument is accepted as "no options". */
+LBR_HIDDEN void lbr_check_options(lua_State *L, int idx, const char *fn,
+                                  const char *const *allowed);
+
+/* Reads integer/number field `key` of the options table at idx (nil/absent
+ * argument or field gives dflt); raises "fn: option 'key' ..." on a bad type. */
+LBR_HIDDEN lua_Integer lbr_opt_integer(lua_State *L, int idx, const char *fn,
+                                       const char *key, lua_Integer dflt);
+LBR_HIDDEN int lbr_opt_boolean(lua_State *L, int idx, const char *fn, const char *key,
+                               int dflt);
+
+/* The generator used when a call gives no seed (seeded by bundle.seed). */
+LBR_HIDDEN br_rng *lbr_default_rng(lua_State *L);
+
+/* Tensors as Lua values (ltensor.c). */
+LBR_HIDDEN br_tensor **lbr_tensor_push_slot(lua_State *L); /* empty userdata, then fill */
+LBR_HIDDEN br_tensor *lbr_tensor_check(lua_State *L, int idx);
+LBR_HIDDEN br_tensor *lbr_tensor_test(lua_State *L, int idx); /* NULL if not a live tensor */
+/* Tells the collector about the storage behind a freshly filled slot. */
+LBR_HIDDEN void lbr_tensor_account(lua_State *L, const br_tensor *t);
+LBR_HIDDEN void lbr_tensor_open(lua_State *L); /* pushes the bundle.tensor table */
+
+#endif
