@@ -13,7 +13,7 @@ make -s -C "$top" install BUILD="$build" PREFIX="$prefix" >/dev/null
 out=$(env -u LUA_PATH -u LUA_CPATH "$prefix/bin/bundlerun" -e '
   local T = require("bundle").tensor
   print(T.from{{1,2},{3,4}}:matmul(T.from{{5,6},{7,8}}):sum())')
-[ "$out" = "134" ] || { echo "installed bundlerun printed '$out', expected 134"; exit 1; }
+[ "$out" = "134.0" ] || { echo "installed bundlerun printed '$out', expected 134.0"; exit 1; }
 
 # 2. plain lua5.4 with LUA_PATH/LUA_CPATH pointing at the prefix
 out=$(LUA_PATH="$prefix/share/lua/5.4/?.lua;$prefix/share/lua/5.4/?/init.lua;;" \

@@ -93,7 +93,7 @@ br_status tensor_alloc(br_tensor **out, int ndim, const int64_t *shape) {
   }
   t->ndim = ndim;
   t->offset = 0;
-  memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+  if (ndim > 0) memcpy(t->shape, shape, (size_t)ndim * sizeof *shape); /* shape may be NULL for 0-d */
   tensor_contiguous_strides(ndim, shape, t->strides);
   *out = t;
   return BR_OK;
@@ -390,7 +390,7 @@ br_status br_tensor_reshape(br_tensor **out, const br_tensor *t, int ndim,
   }
   br_tensor_free(src);
   v->ndim = ndim;
-  memcpy(v->shape, sh, (size_t)ndim * sizeof *sh);
+  if (ndim > 0) memcpy(v->shape, sh, (size_t)ndim * sizeof *sh);
   tensor_contiguous_strides(ndim, sh, v->strides);
   *out = v;
   return BR_OK;

@@ -1,11 +1,22 @@
 /* luaopen_bundle_core: the C half of `require "bundle"`. It builds the table
  * that lua/bundle/init.lua re-exports: version, clock, seed and the tensor
  * constructors. bundlerun registers this same opener in package.preload. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lbundle.h"
 
 #define RNG_KEY "bundle.default_rng"
+
+int lbr_errorf(lua_State *L, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return luaL_error(L, "%s", msg);
+}
 
 int lbr_error(lua_State *L) { return luaL_error(L, "%s", br_last_error()); }
 

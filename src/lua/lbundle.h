@@ -13,6 +13,11 @@
 
 #define LBR_TENSOR_MT "bundle.Tensor"
 
+/* luaL_error with C's printf formats (%lld, %g, ...), which lua_pushfstring
+ * does not understand; the message is cut at 1 KiB. Never returns. */
+LBR_HIDDEN int lbr_errorf(lua_State *L, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Raises the core's last error as a Lua error at the caller's position. */
 LBR_HIDDEN int lbr_error(lua_State *L);
 

@@ -9,9 +9,9 @@
 
 #include "lbundle.h"
 
-#define GC_DEBT_KEY "bundle.tensor_gc_debt"
-/* Report external storage to the collector in steps of about this many bytes. */
-#define GC_DEBT_STEP (1 << 20)
+/* Collect once this many bytes of tensor storage were made since the last
+ * collection (or twice the Lua heap, when that is larger). */
+#define GC_MIN_BYTES ((size_t)64 << 20)
 
 /* ---- the userdata ---- */
 
@@ -33,20 +33,26 @@ br_tensor *lbr_tensor_check(lua_State *L, int idx) {
   return *slot;
 }
 
-/* Lua's collector sees only the 8-byte userdata, not the storage behind it;
- * without this, a loop making large tensors would outrun collection. Each
- * MiB of new storage becomes a GC step "as if" that much was allocated. */
+/* Lua's collector sees only the 8-byte userdata, not the storage behind it,
+ * so a loop making large tensors would outrun collection. Incremental steps
+ * with a fake debt do not help in generational mode (lua.c's default): the
+ * inflated debt makes Lua judge its major collections "bad" and back off.
+ * Instead count the bytes made since the last full collection and collect
+ * when they pass max(64 MiB, 2 x Lua heap): the cost of a full collection is
+ * proportional to the Lua heap, so this stays a small fraction of the work. */
+static char gc_bytes_key;
+
 void lbr_tensor_account(lua_State *L, const br_tensor *t) {
-  size_t bytes = br_tensor_storage_bytes(t);
-  lua_getfield(L, LUA_REGISTRYINDEX, GC_DEBT_KEY);
-  lua_Integer debt = lua_tointeger(L, -1) + (lua_Integer)bytes;
-  lua_pop(L, 1);
-  if (debt >= GC_DEBT_STEP) {
-    lua_gc(L, LUA_GCSTEP, (int)(debt / 1024 > INT_MAX ? INT_MAX : debt / 1024));
-    debt = 0;
-  }
-  lua_pushinteger(L, debt);
-  lua_setfield(L, LUA_REGISTRYINDEX, GC_DEBT_KEY);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &gc_bytes_key);
+  size_t *since = lua_touserdata(L, -1);
+  lua_pop(L, 1); /* the registry keeps it alive */
+  if (!since) return;
+  *since += br_tensor_storage_bytes(t);
+  if (*since < GC_MIN_BYTES) return;
+  size_t heap = (size_t)lua_gc(L, LUA_GCCOUNT) * 1024;
+  if (*since < 2 * heap) return;
+  *since = 0;
+  lua_gc(L, LUA_GCCOLLECT);
 }
 
 /* Calls the core function that filled *slot: on failure raise, else account. */
@@ -81,7 +87,7 @@ static int64_t norm_index(lua_State *L, lua_Integer i, int64_t size, const char 
                           int dim) {
   lua_Integer j = i < 0 ? i + size + 1 : i;
   if (j < 1 || j > size)
-    luaL_error(L, "%s: index %lld out of range for dimension %d of size %lld", fn,
+    lbr_errorf(L, "%s: index %lld out of range for dimension %d of size %lld", fn,
                (long long)i, dim + 1, (long long)size);
   return (int64_t)j - 1;
 }
@@ -99,7 +105,7 @@ static int read_shape(lua_State *L, int first, int last, int64_t *shape, const c
       int ok;
       lua_Integer v = lua_tointegerx(L, -1, &ok);
       if (!ok) luaL_error(L, "%s: size %d is not an integer", fn, i);
-      if (v < 0) luaL_error(L, "%s: size %d is negative (%lld)", fn, i, (long long)v);
+      if (v < 0) lbr_errorf(L, "%s: size %d is negative (%lld)", fn, i, (long long)v);
       shape[nd++] = v;
       lua_pop(L, 1);
     }
@@ -234,7 +240,7 @@ static void from_fill(lua_State *L, int depth, int nd, const int64_t *shape, dou
       int ok;
       double v = lua_tonumberx(L, -1, &ok);
       if (!ok || lua_type(L, -1) != LUA_TNUMBER)
-        luaL_error(L, "from: element %d of row %lld is a %s, expected a number", (int)i,
+        lbr_errorf(L, "from: element %d of row %lld is a %s, expected a number", (int)i,
                    (long long)(depth ? path[depth - 1] + 1 : 1), luaL_typename(L, -1));
       dst[(*pos)++] = v;
     }
@@ -395,7 +401,7 @@ static int tensor_narrow(lua_State *L) {
   lua_Integer start = luaL_checkinteger(L, 3), len = luaL_checkinteger(L, 4);
   int64_t s0 = start < 0 ? start + size + 1 : start;
   if (s0 < 1 || len < 0 || s0 - 1 + len > size)
-    return luaL_error(L, "narrow: start %lld, length %lld out of range for dimension %d of size %lld",
+    return lbr_errorf(L, "narrow: start %lld, length %lld out of range for dimension %d of size %lld",
                       (long long)start, (long long)len, d + 1, (long long)size);
   br_tensor **slot = lbr_tensor_push_slot(L);
   if (br_tensor_narrow(slot, t, d, s0 - 1, len) != BR_OK) return lbr_error(L);
@@ -423,7 +429,7 @@ static int tensor_slice(lua_State *L) {
   int64_t f = first < 0 ? first + size + 1 : first;
   int64_t l = last < 0 ? last + size + 1 : last;
   if (f < 1 || l > size || (f > l + 1))
-    return luaL_error(L, "slice: range %lld..%lld out of bounds for dimension %d of size %lld",
+    return lbr_errorf(L, "slice: range %lld..%lld out of bounds for dimension %d of size %lld",
                       (long long)first, (long long)last, d + 1, (long long)size);
   br_tensor **slot = lbr_tensor_push_slot(L);
   if (br_tensor_slice(slot, t, d, f - 1, l, step) != BR_OK) return lbr_error(L);
@@ -651,15 +657,15 @@ static int tensor_index(lua_State *L) {
       lua_geti(L, 2, k + 1);
       int ok;
       v = lua_tonumberx(L, -1, &ok);
-      if (!ok) return luaL_error(L, "index: entry %lld is a %s, expected an integer", (long long)k + 1, luaL_typename(L, -1));
+      if (!ok) return lbr_errorf(L, "index: entry %lld is a %s, expected an integer", (long long)k + 1, luaL_typename(L, -1));
       lua_pop(L, 1);
     }
     if (v != floor(v) || fabs(v) > 9e15)
-      return luaL_error(L, "index: entry %lld is %g, not an integer", (long long)k + 1, v);
+      return lbr_errorf(L, "index: entry %lld is %g, not an integer", (long long)k + 1, v);
     int64_t i = (int64_t)v;
     int64_t j = i < 0 ? i + size + 1 : i;
     if (j < 1 || j > size)
-      return luaL_error(L, "index: entry %lld is %lld, out of range for dimension %d of size %lld",
+      return lbr_errorf(L, "index: entry %lld is %lld, out of range for dimension %d of size %lld",
                         (long long)k + 1, (long long)i, d + 1, (long long)size);
     idx[k] = j - 1;
   }
@@ -752,6 +758,13 @@ static int tensor_is(lua_State *L) {
 }
 
 void lbr_tensor_open(lua_State *L) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &gc_bytes_key);
+  if (lua_isnil(L, -1)) {
+    size_t *since = lua_newuserdatauv(L, sizeof *since, 0);
+    *since = 0;
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &gc_bytes_key);
+  }
+  lua_pop(L, 1);
   if (luaL_newmetatable(L, LBR_TENSOR_MT)) {
     luaL_setfuncs(L, tensor_meta, 0);
     luaL_newlib(L, tensor_methods);
