@@ -28,7 +28,7 @@ CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) -g -fPIC \
              -Iinclude $(PKG_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 # Kernels in the core want loop unswitching and vectorisation.
 CORE_OPT ?= -O3
-LIBS_ALL = $(BLAS_LIBS) -lm $(SAN_FLAGS) $(LDFLAGS)
+LIBS_ALL = $(BLAS_LIBS) -lm -pthread $(SAN_FLAGS) $(LDFLAGS)
 
 CORE_SRC := $(sort $(wildcard src/core/*.c))
 LUA_SRC  := $(sort $(wildcard src/lua/*.c))

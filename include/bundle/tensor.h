@@ -59,6 +59,13 @@ br_status br_tensor_from_data(br_tensor **out, int ndim, const int64_t *shape,
 /* Releases the header and, with the last reference, the storage. NULL is ok. */
 void br_tensor_free(br_tensor *t);
 
+/* Freed storage blocks of 256 KiB or more are kept (up to 256 MiB in all) and
+ * reused for tensors of the same size, which spares page faults in loops that
+ * make temporaries. This returns the kept blocks to the system. Thread-safe. */
+void br_tensor_release_cache(void);
+/* Bytes currently kept by that cache. */
+size_t br_tensor_cached_bytes(void);
+
 /* ---- shape and raw access ---- */
 
 int br_tensor_ndim(const br_tensor *t);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage_cache.h"
 #include "tensor_internal.h"
 
 /* 2^46 elements (512 TiB): far past any real machine, but small enough that
@@ -22,19 +23,21 @@ static br_storage *storage_new(size_t len) {
   size_t bytes = len * sizeof(double);
   bytes = (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
   if (bytes == 0) bytes = ALIGNMENT;
-  s->data = aligned_alloc(ALIGNMENT, bytes);
+  s->data = storage_cache_take(bytes);
+  if (!s->data) s->data = aligned_alloc(ALIGNMENT, bytes);
   if (!s->data) {
     free(s);
     return NULL;
   }
   s->len = len;
+  s->bytes = bytes;
   s->refs = 1;
   return s;
 }
 
 static void storage_release(br_storage *s) {
   if (s && --s->refs == 0) {
-    free(s->data);
+    if (!storage_cache_put(s->data, s->bytes)) free(s->data);
     free(s);
   }
 }

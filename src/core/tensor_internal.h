@@ -9,6 +9,7 @@
 typedef struct br_storage {
   double *data;   /* 64-byte aligned */
   size_t len;     /* elements */
+  size_t bytes;   /* allocated size: len * 8 rounded up to the alignment */
   long refs;
 } br_storage;
 

@@ -11,7 +11,7 @@
 
 /* Collect once this many bytes of tensor storage were made since the last
  * collection (or twice the Lua heap, when that is larger). */
-#define GC_MIN_BYTES ((size_t)64 << 20)
+#define GC_MIN_BYTES ((size_t)16 << 20)
 
 /* ---- the userdata ---- */
 
@@ -38,7 +38,7 @@ br_tensor *lbr_tensor_check(lua_State *L, int idx) {
  * with a fake debt do not help in generational mode (lua.c's default): the
  * inflated debt makes Lua judge its major collections "bad" and back off.
  * Instead count the bytes made since the last full collection and collect
- * when they pass max(64 MiB, 2 x Lua heap): the cost of a full collection is
+ * when they pass max(16 MiB, 2 x Lua heap): the cost of a full collection is
  * proportional to the Lua heap, so this stays a small fraction of the work. */
 static char gc_bytes_key;
 

@@ -561,6 +561,32 @@ static void format_prints_integers_and_truncates_long_dims(void **state) {
   br_tensor_free(big);
 }
 
+/* ---- storage cache ---- */
+
+static void freed_large_storage_is_reused_and_can_be_released(void **state) {
+  (void)state;
+  int64_t shape[2] = {256, 256}; /* 512 KiB: large enough to be cached */
+  br_tensor *a = NULL, *b = NULL;
+  br_tensor_release_cache();
+  assert_int_equal(br_tensor_full(&a, 2, shape, 3.0), BR_OK);
+  double *first = br_tensor_data(a);
+  br_tensor_free(a);
+#if defined(__SANITIZE_ADDRESS__)
+  assert_int_equal(br_tensor_cached_bytes(), 0); /* off under ASan */
+#else
+  assert_int_equal(br_tensor_cached_bytes(), 256 * 256 * 8);
+  assert_int_equal(br_tensor_zeros(&b, 2, shape), BR_OK);
+  assert_ptr_equal(br_tensor_data(b), first);          /* the same block again */
+  assert_double_equal(br_tensor_data(b)[12345], 0.0, 0); /* and properly filled */
+  assert_int_equal(br_tensor_cached_bytes(), 0);
+  br_tensor_free(b);
+#endif
+  (void)first;
+  (void)b;
+  br_tensor_release_cache();
+  assert_int_equal(br_tensor_cached_bytes(), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(zeros_full_eye_have_expected_values),
@@ -587,6 +613,7 @@ int main(void) {
       cmocka_unit_test(matmul_shape_mismatch_names_both_shapes),
       cmocka_unit_test(dot_and_outer_match_hand_values),
       cmocka_unit_test(format_prints_integers_and_truncates_long_dims),
+      cmocka_unit_test(freed_large_storage_is_reused_and_can_be_released),
   };
   return cmocka_run_group_tests_name("tensor", tests, NULL, NULL);
 }
