@@ -90,17 +90,22 @@ static int same_view(const br_tensor *x, const br_tensor *y) {
          memcmp(x->strides, y->strides, (size_t)x->ndim * 8) == 0;
 }
 
-br_status br_tensor_binary_into(br_tensor *r, br_binary_op op, const br_tensor *a,
-                                const br_tensor *b) {
+/* Validates op and gives the shape a op b broadcasts to; errors name the op. */
+static br_status binary_shape(br_binary_op op, const br_tensor *a, const br_tensor *b,
+                              int *ndim, int64_t *shape) {
   if ((unsigned)op >= BR_BINARY_OP_COUNT)
     return br_error_set(BR_ERR_ARG, "binary op %d is not an op", (int)op);
+  br_status s = br_tensor_broadcast_shape(a, b, ndim, shape);
+  if (s != BR_OK) br_error_prefix(binary_names[op]);
+  return s;
+}
+
+br_status br_tensor_binary_into(br_tensor *r, br_binary_op op, const br_tensor *a,
+                                const br_tensor *b) {
   int ndim;
   int64_t shape[BR_TENSOR_MAX_DIMS];
-  br_status s = br_tensor_broadcast_shape(a, b, &ndim, shape);
-  if (s != BR_OK) {
-    br_error_prefix(binary_names[op]);
-    return s;
-  }
+  br_status s = binary_shape(op, a, b, &ndim, shape);
+  if (s != BR_OK) return s;
   if (ndim != r->ndim || memcmp(shape, r->shape, (size_t)ndim * 8) != 0) {
     char sr[160], sb[160];
     return br_error_set(BR_ERR_SHAPE, "%s: result %s does not match the broadcast shape %s",
@@ -132,15 +137,10 @@ br_status br_tensor_binary_into(br_tensor *r, br_binary_op op, const br_tensor *
 
 br_status br_tensor_binary(br_tensor **out, br_binary_op op, const br_tensor *a,
                            const br_tensor *b) {
-  if ((unsigned)op >= BR_BINARY_OP_COUNT)
-    return br_error_set(BR_ERR_ARG, "binary op %d is not an op", (int)op);
   int ndim;
   int64_t shape[BR_TENSOR_MAX_DIMS];
-  br_status s = br_tensor_broadcast_shape(a, b, &ndim, shape);
-  if (s != BR_OK) {
-    br_error_prefix(binary_names[op]);
-    return s;
-  }
+  br_status s = binary_shape(op, a, b, &ndim, shape);
+  if (s != BR_OK) return s;
   br_tensor *r;
   if ((s = tensor_alloc(&r, ndim, shape)) != BR_OK) return s;
   if ((s = br_tensor_binary_into(r, op, a, b)) != BR_OK) {
