@@ -28,7 +28,7 @@ CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) -g -fPIC \
              -Iinclude $(PKG_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 # Kernels in the core want loop unswitching and vectorisation.
 CORE_OPT ?= -O3
-LIBS_ALL = $(BLAS_LIBS) -lm -pthread $(SAN_FLAGS) $(LDFLAGS)
+LIBS_ALL = $(BLAS_LIBS) -lcsv -lz -lm -pthread $(SAN_FLAGS) $(LDFLAGS)
 
 CORE_SRC := $(sort $(wildcard src/core/*.c))
 LUA_SRC  := $(sort $(wildcard src/lua/*.c))
@@ -80,41 +80,52 @@ bench: deps
 
 # ---- objects ----
 
+# Set V=1 to see full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/core/%.o: src/core/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(CORE_OPT) -c $< -o $@
+	@$(if $(V),true,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) $(CORE_OPT) -c $< -o $@
 
 $(BUILD)/obj/lua/%.o: src/lua/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fvisibility=hidden -c $< -o $@
+	@$(if $(V),true,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -fvisibility=hidden -c $< -o $@
 
 $(BUILD)/obj/bundlerun.o: src/bundlerun.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@$(if $(V),true,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 # ---- libraries and programs ----
 
 $(LIB_A): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	@rm -f $@
+	@$(if $(V),true,echo "  AR      $@")
+	$(Q)ar rcs $@ $^
 
 $(LIB_SO): $(CORE_OBJ)
-	$(CC) -shared -Wl,-soname,libbundle.so -o $@ $^ $(LIBS_ALL)
+	@$(if $(V),true,echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libbundle.so -o $@ $^ $(LIBS_ALL)
 
 # The Lua module carries the core inside it (no libbundle.so needed at run
 # time) and exports only luaopen_bundle_core; Lua's own symbols come from the
 # host interpreter, so liblua is not linked.
 $(LUA_MOD): $(LUA_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,--exclude-libs,ALL -o $@ $(LUA_OBJ) $(LIB_A) $(LIBS_ALL)
+	@$(if $(V),true,echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,--exclude-libs,ALL -o $@ $(LUA_OBJ) $(LIB_A) $(LIBS_ALL)
 
 $(RUNTIME): $(BUILD)/obj/bundlerun.o $(LUA_OBJ) $(LIB_A)
-	$(CC) -o $@ $^ $(LUA_LIBS) $(LIBS_ALL)
+	@$(if $(V),true,echo "  LD      $@")
+	$(Q)$(CC) -o $@ $^ $(LUA_LIBS) $(LIBS_ALL)
 
 $(BUILD)/tests/%: tests/c/%.c $(LIB_A) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_A) -lcmocka $(LIBS_ALL)
+	@$(if $(V),true,echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_A) -lcmocka $(LIBS_ALL)
 
 # ---- install ----
 

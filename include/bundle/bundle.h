@@ -22,5 +22,6 @@
 #include "bundle/clock.h"
 #include "bundle/rng.h"
 #include "bundle/tensor.h"
+#include "bundle/frame.h"
 
 #endif

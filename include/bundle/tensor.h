@@ -118,12 +118,14 @@ typedef enum br_binary_op {
   BR_OP_ADD, BR_OP_SUB, BR_OP_MUL, BR_OP_DIV, BR_OP_POW,
   BR_OP_EQ, BR_OP_NE, BR_OP_LT, BR_OP_LE, BR_OP_GT, BR_OP_GE, /* 0/1 results */
   BR_OP_MAXIMUM, BR_OP_MINIMUM,
+  BR_OP_AND, BR_OP_OR, /* logical on nonzero: 0/1 results (masks) */
   BR_BINARY_OP_COUNT
 } br_binary_op;
 
 typedef enum br_unary_op {
   BR_OP_NEG, BR_OP_EXP, BR_OP_LOG, BR_OP_SQRT, BR_OP_ABS, BR_OP_TANH,
   BR_OP_SIGMOID, BR_OP_RELU,
+  BR_OP_NOT, /* 1 where zero, else 0 */
   BR_UNARY_OP_COUNT
 } br_unary_op;
 

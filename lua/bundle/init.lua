@@ -9,5 +9,6 @@ M.version = core.version   -- "0.1.0"
 M.clock = core.clock       -- monotonic wall-clock seconds, for timing stages
 M.seed = core.seed         -- reseeds the generator used when a call gives no seed
 M.tensor = core.tensor     -- constructors: zeros, ones, full, eye, arange, linspace, rand, randn, from, is
+M.read_csv = core.read_csv -- CSV (or .csv.gz) -> Frame, report
 
 return M

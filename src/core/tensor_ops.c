@@ -7,12 +7,12 @@
 
 static const char *const binary_names[] = {"add", "sub", "mul", "div", "pow",
                                            "eq",  "ne",  "lt",  "le",  "gt",
-                                           "ge",  "maximum", "minimum"};
+                                           "ge",  "maximum", "minimum", "and", "or"};
 static_assert(sizeof binary_names / sizeof *binary_names == BR_BINARY_OP_COUNT,
               "one name per binary op");
 
 static const char *const unary_names[] = {"neg",  "exp",     "log",  "sqrt",
-                                          "abs",  "tanh",    "sigmoid", "relu"};
+                                          "abs",  "tanh",    "sigmoid", "relu", "not"};
 static_assert(sizeof unary_names / sizeof *unary_names == BR_UNARY_OP_COUNT,
               "one name per unary op");
 
@@ -58,6 +58,8 @@ static inline double apply_binary(br_binary_op op, double x, double y) {
     case BR_OP_GE: return x >= y;
     case BR_OP_MAXIMUM: return (x > y || isnan(x)) ? x : y;
     case BR_OP_MINIMUM: return (x < y || isnan(x)) ? x : y;
+    case BR_OP_AND: return x != 0 && y != 0;
+    case BR_OP_OR: return x != 0 || y != 0;
     case BR_BINARY_OP_COUNT: break;
   }
   return NAN;
@@ -185,6 +187,7 @@ static inline double apply_unary(br_unary_op op, double x) {
     /* Split by sign so exp never overflows: both branches are exact forms. */
     case BR_OP_SIGMOID: return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
     case BR_OP_RELU: return x > 0 ? x : 0.0;
+    case BR_OP_NOT: return x == 0;
     case BR_UNARY_OP_COUNT: break;
   }
   return NAN;

@@ -103,5 +103,6 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   lua_setfield(L, -2, "version");
   lbr_tensor_open(L);
   lua_setfield(L, -2, "tensor");
+  lbr_frame_open(L);
   return 1;
 }

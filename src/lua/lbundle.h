@@ -45,4 +45,8 @@ LBR_HIDDEN br_tensor *lbr_tensor_test(lua_State *L, int idx); /* NULL if not a l
 LBR_HIDDEN void lbr_tensor_account(lua_State *L, const br_tensor *t);
 LBR_HIDDEN void lbr_tensor_open(lua_State *L); /* pushes the bundle.tensor table */
 
+/* Frames (lframe.c): registers the Frame/Column classes and sets read_csv in
+ * the table on the stack top. */
+LBR_HIDDEN void lbr_frame_open(lua_State *L);
+
 #endif

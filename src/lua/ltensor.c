@@ -548,6 +548,8 @@ static int tensor_gt(lua_State *L) { return binary(L, BR_OP_GT); }
 static int tensor_ge(lua_State *L) { return binary(L, BR_OP_GE); }
 static int tensor_maximum(lua_State *L) { return binary(L, BR_OP_MAXIMUM); }
 static int tensor_minimum(lua_State *L) { return binary(L, BR_OP_MINIMUM); }
+static int tensor_and(lua_State *L) { return binary(L, BR_OP_AND); }
+static int tensor_or(lua_State *L) { return binary(L, BR_OP_OR); }
 
 static int unary(lua_State *L, br_unary_op op) {
   br_tensor *a = lbr_tensor_check(L, 1);
@@ -563,6 +565,7 @@ static int tensor_abs(lua_State *L) { return unary(L, BR_OP_ABS); }
 static int tensor_tanh(lua_State *L) { return unary(L, BR_OP_TANH); }
 static int tensor_sigmoid(lua_State *L) { return unary(L, BR_OP_SIGMOID); }
 static int tensor_relu(lua_State *L) { return unary(L, BR_OP_RELU); }
+static int tensor_not(lua_State *L) { return unary(L, BR_OP_NOT); }
 
 /* clamp(lo, hi); nil leaves that side open. */
 static int tensor_clamp(lua_State *L) {
@@ -722,6 +725,8 @@ static const luaL_Reg tensor_methods[] = {
     {"lt", tensor_lt},           {"le", tensor_le},
     {"gt", tensor_gt},           {"ge", tensor_ge},
     {"maximum", tensor_maximum}, {"minimum", tensor_minimum},
+    {"and_", tensor_and},        {"or_", tensor_or},
+    {"not_", tensor_not},
     {"exp", tensor_exp},         {"log", tensor_log},
     {"sqrt", tensor_sqrt},       {"abs", tensor_abs},
     {"tanh", tensor_tanh},       {"sigmoid", tensor_sigmoid},

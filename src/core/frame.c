@@ -1,0 +1,341 @@
+/* Frames: named columns of one length. Construction, selection, row
+ * gathering (filter, take, head, sort) and conversion to tensors. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame_internal.h"
+
+br_status frame_build(br_frame **out, int ncols, char *const *names, br_column *const *cols,
+                      int64_t nrows) {
+  br_frame *f = calloc(1, sizeof *f);
+  if (!f) return br_error_set(BR_ERR_NOMEM, "frame: out of memory");
+  f->nrows = nrows;
+  f->names = calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *f->names);
+  f->cols = calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *f->cols);
+  if (!f->names || !f->cols) {
+    br_frame_free(f);
+    return br_error_set(BR_ERR_NOMEM, "frame: out of memory");
+  }
+  for (int i = 0; i < ncols; i++) {
+    f->names[i] = strdup(names[i]);
+    if (!f->names[i]) {
+      br_frame_free(f);
+      return br_error_set(BR_ERR_NOMEM, "frame: out of memory");
+    }
+    f->cols[i] = br_column_retain(cols[i]);
+    f->ncols = i + 1;
+  }
+  *out = f;
+  return BR_OK;
+}
+
+br_status br_frame_new(br_frame **out, int ncols, const char *const *names,
+                       br_column *const *cols) {
+  if (ncols < 0) return br_error_set(BR_ERR_ARG, "frame: %d columns", ncols);
+  int64_t n = ncols ? cols[0]->n : 0;
+  for (int i = 0; i < ncols; i++) {
+    if (!names[i] || !names[i][0])
+      return br_error_set(BR_ERR_ARG, "frame: column %d has no name", i + 1);
+    if (cols[i]->n != n)
+      return br_error_set(BR_ERR_SHAPE, "frame: column '%s' has %lld rows, '%s' has %lld",
+                          names[i], (long long)cols[i]->n, names[0], (long long)n);
+    for (int j = 0; j < i; j++)
+      if (strcmp(names[i], names[j]) == 0)
+        return br_error_set(BR_ERR_ARG, "frame: column name '%s' appears twice", names[i]);
+  }
+  return frame_build(out, ncols, (char *const *)names, cols, n);
+}
+
+void br_frame_free(br_frame *f) {
+  if (!f) return;
+  for (int i = 0; i < f->ncols; i++) {
+    free(f->names[i]);
+    br_column_release(f->cols[i]);
+  }
+  free(f->names);
+  free(f->cols);
+  free(f);
+}
+
+int64_t br_frame_nrows(const br_frame *f) { return f->nrows; }
+int br_frame_ncols(const br_frame *f) { return f->ncols; }
+const char *br_frame_name(const br_frame *f, int i) {
+  return i >= 0 && i < f->ncols ? f->names[i] : NULL;
+}
+const br_column *br_frame_column(const br_frame *f, int i) {
+  return i >= 0 && i < f->ncols ? f->cols[i] : NULL;
+}
+
+int br_frame_find(const br_frame *f, const char *name) {
+  for (int i = 0; i < f->ncols; i++)
+    if (strcmp(f->names[i], name) == 0) return i;
+  return -1;
+}
+
+br_status frame_require(const br_frame *f, const char *fn, const char *name, int *idx) {
+  *idx = br_frame_find(f, name);
+  if (*idx >= 0) return BR_OK;
+  /* List the columns there are, so a typo is obvious. */
+  char have[512];
+  size_t used = 0;
+  have[0] = '\0';
+  for (int i = 0; i < f->ncols && used < sizeof have - 8; i++)
+    used += (size_t)snprintf(have + used, sizeof have - used, "%s%s", i ? ", " : "", f->names[i]);
+  return br_error_set(BR_ERR_ARG, "%s: no column '%s' (columns: %s)", fn, name, have);
+}
+
+br_status br_frame_select(br_frame **out, const br_frame *f, const char *const *names, int n) {
+  br_column **cols = calloc((size_t)(n > 0 ? n : 1), sizeof *cols);
+  if (!cols) return br_error_set(BR_ERR_NOMEM, "select: out of memory");
+  br_status s = BR_OK;
+  for (int i = 0; i < n && s == BR_OK; i++) {
+    int k;
+    if ((s = frame_require(f, "select", names[i], &k)) == BR_OK) cols[i] = f->cols[k];
+  }
+  if (s == BR_OK) {
+    s = br_frame_new(out, n, names, cols);
+    if (s == BR_OK && n == 0) (*out)->nrows = f->nrows;
+  }
+  free(cols);
+  return s;
+}
+
+br_status br_frame_take(br_frame **out, const br_frame *f, const int64_t *rows, int64_t n) {
+  for (int64_t k = 0; k < n; k++)
+    if (rows[k] < -1 || rows[k] >= f->nrows)
+      return br_error_set(BR_ERR_INDEX, "take: row %lld out of range for %lld rows",
+                          (long long)rows[k], (long long)f->nrows);
+  br_column **cols = calloc((size_t)(f->ncols > 0 ? f->ncols : 1), sizeof *cols);
+  if (!cols) return br_error_set(BR_ERR_NOMEM, "take: out of memory");
+  br_status s = BR_OK;
+  for (int i = 0; i < f->ncols && s == BR_OK; i++) s = br_column_take(&cols[i], f->cols[i], rows, n);
+  if (s == BR_OK) s = frame_build(out, f->ncols, f->names, cols, n);
+  for (int i = 0; i < f->ncols; i++) br_column_release(cols[i]);
+  free(cols);
+  return s;
+}
+
+br_status br_frame_filter(br_frame **out, const br_frame *f, const double *mask) {
+  int64_t n = 0;
+  int64_t *rows = malloc((size_t)(f->nrows > 0 ? f->nrows : 1) * sizeof *rows);
+  if (!rows) return br_error_set(BR_ERR_NOMEM, "filter: out of memory");
+  for (int64_t i = 0; i < f->nrows; i++)
+    if (mask[i] != 0 && !isnan(mask[i])) rows[n++] = i;
+  br_status s = br_frame_take(out, f, rows, n);
+  free(rows);
+  return s;
+}
+
+br_status br_frame_head(br_frame **out, const br_frame *f, int64_t n) {
+  if (n < 0) return br_error_set(BR_ERR_ARG, "head: count %lld is negative", (long long)n);
+  if (n > f->nrows) n = f->nrows;
+  int64_t *rows = malloc((size_t)(n > 0 ? n : 1) * sizeof *rows);
+  if (!rows) return br_error_set(BR_ERR_NOMEM, "head: out of memory");
+  for (int64_t i = 0; i < n; i++) rows[i] = i;
+  br_status s = br_frame_take(out, f, rows, n);
+  free(rows);
+  return s;
+}
+
+br_status br_frame_with_column(br_frame **out, const br_frame *f, const char *name,
+                               br_column *col) {
+  if (!name || !*name) return br_error_set(BR_ERR_ARG, "with_column: the name is empty");
+  if (f->ncols > 0 && col->n != f->nrows)
+    return br_error_set(BR_ERR_SHAPE, "with_column: '%s' has %lld rows, the frame has %lld",
+                        name, (long long)col->n, (long long)f->nrows);
+  int at = br_frame_find(f, name), n = f->ncols + (at < 0);
+  char **names = malloc((size_t)n * sizeof *names);
+  br_column **cols = malloc((size_t)n * sizeof *cols);
+  if (!names || !cols) {
+    free(names);
+    free(cols);
+    return br_error_set(BR_ERR_NOMEM, "with_column: out of memory");
+  }
+  for (int i = 0; i < f->ncols; i++) {
+    names[i] = f->names[i];
+    cols[i] = f->cols[i];
+  }
+  if (at < 0) at = f->ncols;
+  names[at] = (char *)name;
+  cols[at] = col;
+  br_status s = frame_build(out, n, names, cols, col->n);
+  free(names);
+  free(cols);
+  return s;
+}
+
+br_status br_frame_tensor(br_tensor **out, const br_frame *f, const char *const *names, int n) {
+  int *idx = malloc((size_t)(f->ncols + n + 1) * sizeof *idx);
+  if (!idx) return br_error_set(BR_ERR_NOMEM, "tensor: out of memory");
+  int d = 0;
+  br_status s = BR_OK;
+  if (names) {
+    for (int i = 0; i < n && s == BR_OK; i++) {
+      if ((s = frame_require(f, "tensor", names[i], &idx[d])) != BR_OK) break;
+      if (f->cols[idx[d]]->type == BR_DTYPE_STR)
+        s = br_error_set(BR_ERR_ARG, "tensor: column '%s' is str, not numeric", names[i]);
+      d++;
+    }
+  } else {
+    for (int i = 0; i < f->ncols; i++)
+      if (f->cols[i]->type != BR_DTYPE_STR) idx[d++] = i;
+  }
+  br_tensor *t = NULL;
+  if (s == BR_OK) {
+    int64_t shape[2] = {f->nrows, d};
+    s = br_tensor_empty(&t, 2, shape);
+  }
+  if (s == BR_OK) {
+    double *p = br_tensor_data(t);
+    for (int j = 0; j < d; j++) {
+      const br_column *c = f->cols[idx[j]];
+      for (int64_t i = 0; i < f->nrows; i++) p[i * d + j] = br_column_number(c, i);
+    }
+    *out = t;
+  }
+  free(idx);
+  return s;
+}
+
+/* ---- sort ---- */
+
+typedef struct sort_key {
+  const br_column *c;
+  int desc;
+  int32_t *rank; /* STR: byte-order rank of each dictionary level */
+} sort_key;
+
+static int level_cmp(const strdict *d, int32_t a, int32_t b) {
+  size_t la, lb;
+  const char *sa = strdict_get(d, a, &la), *sb = strdict_get(d, b, &lb);
+  int r = memcmp(sa, sb, la < lb ? la : lb);
+  return r ? r : (la > lb) - (la < lb);
+}
+
+/* Merge sort of level codes by their text (stable, no qsort_r needed). */
+static void sort_levels(const strdict *d, int32_t *v, int32_t *tmp, int32_t n) {
+  if (n < 2) return;
+  int32_t h = n / 2;
+  sort_levels(d, v, tmp, h);
+  sort_levels(d, v + h, tmp, n - h);
+  int32_t i = 0, j = h, k = 0;
+  while (i < h && j < n) tmp[k++] = level_cmp(d, v[j], v[i]) < 0 ? v[j++] : v[i++];
+  while (i < h) tmp[k++] = v[i++];
+  while (j < n) tmp[k++] = v[j++];
+  memcpy(v, tmp, (size_t)n * sizeof *v);
+}
+
+static int row_cmp(const sort_key *keys, int nk, int64_t a, int64_t b) {
+  for (int k = 0; k < nk; k++) {
+    const br_column *c = keys[k].c;
+    int va = column_valid(c, a), vb = column_valid(c, b), r;
+    if (!va || !vb) {
+      if (va != vb) return va ? -1 : 1; /* nulls last, in either direction */
+      continue;
+    }
+    switch (c->type) {
+      case BR_DTYPE_STR: {
+        int32_t x = keys[k].rank[((const int32_t *)c->data)[a]];
+        int32_t y = keys[k].rank[((const int32_t *)c->data)[b]];
+        r = (x > y) - (x < y);
+        break;
+      }
+      case BR_DTYPE_F64: {
+        double x = ((const double *)c->data)[a], y = ((const double *)c->data)[b];
+        int nx = isnan(x), ny = isnan(y);
+        if (nx || ny) { /* NaN sorts last, like a null, in either direction */
+          if (nx != ny) return nx ? 1 : -1;
+          continue;
+        }
+        r = (x > y) - (x < y);
+        break;
+      }
+      case BR_DTYPE_BOOL: {
+        uint8_t x = ((const uint8_t *)c->data)[a], y = ((const uint8_t *)c->data)[b];
+        r = (x > y) - (x < y);
+        break;
+      }
+      default: {
+        int64_t x = ((const int64_t *)c->data)[a], y = ((const int64_t *)c->data)[b];
+        r = (x > y) - (x < y);
+        break;
+      }
+    }
+    if (r) return keys[k].desc ? -r : r;
+  }
+  return 0;
+}
+
+static void merge_sort_rows(const sort_key *keys, int nk, int64_t *v, int64_t *tmp, int64_t n) {
+  if (n < 2) return;
+  if (n <= 16) { /* insertion sort: stable and fast on short runs */
+    for (int64_t i = 1; i < n; i++) {
+      int64_t x = v[i], j = i;
+      while (j > 0 && row_cmp(keys, nk, v[j - 1], x) > 0) {
+        v[j] = v[j - 1];
+        j--;
+      }
+      v[j] = x;
+    }
+    return;
+  }
+  int64_t h = n / 2;
+  merge_sort_rows(keys, nk, v, tmp, h);
+  merge_sort_rows(keys, nk, v + h, tmp, n - h);
+  if (row_cmp(keys, nk, v[h - 1], v[h]) <= 0) return; /* already in order */
+  int64_t i = 0, j = h, k = 0;
+  while (i < h && j < n) tmp[k++] = row_cmp(keys, nk, v[j], v[i]) < 0 ? v[j++] : v[i++];
+  while (i < h) tmp[k++] = v[i++];
+  while (j < n) tmp[k++] = v[j++];
+  memcpy(v, tmp, (size_t)n * sizeof *v);
+}
+
+br_status br_frame_sort(br_frame **out, const br_frame *f, const char *const *by,
+                        const int *desc, int nby) {
+  if (nby < 1) return br_error_set(BR_ERR_ARG, "sort: no key columns");
+  sort_key *keys = calloc((size_t)nby, sizeof *keys);
+  int64_t n = f->nrows > 0 ? f->nrows : 1;
+  int64_t *rows = malloc((size_t)n * sizeof *rows), *tmp = malloc((size_t)n * sizeof *tmp);
+  br_status s = BR_OK;
+  if (!keys || !rows || !tmp) {
+    s = br_error_set(BR_ERR_NOMEM, "sort: out of memory");
+    goto done;
+  }
+  for (int k = 0; k < nby && s == BR_OK; k++) {
+    int i;
+    if ((s = frame_require(f, "sort", by[k], &i)) != BR_OK) break;
+    keys[k].c = f->cols[i];
+    keys[k].desc = desc ? desc[k] : 0;
+    if (f->cols[i]->type == BR_DTYPE_STR) {
+      const strdict *d = f->cols[i]->dict;
+      int32_t nl = d->n > 0 ? d->n : 1;
+      int32_t *order = malloc((size_t)nl * sizeof *order), *t2 = malloc((size_t)nl * sizeof *t2);
+      keys[k].rank = malloc((size_t)nl * sizeof *keys[k].rank);
+      if (!order || !t2 || !keys[k].rank) {
+        free(order);
+        free(t2);
+        s = br_error_set(BR_ERR_NOMEM, "sort: out of memory");
+        break;
+      }
+      for (int32_t l = 0; l < d->n; l++) order[l] = l;
+      sort_levels(d, order, t2, d->n);
+      for (int32_t l = 0; l < d->n; l++) keys[k].rank[order[l]] = l;
+      free(order);
+      free(t2);
+    }
+  }
+  if (s == BR_OK) {
+    for (int64_t i = 0; i < f->nrows; i++) rows[i] = i;
+    merge_sort_rows(keys, nby, rows, tmp, f->nrows);
+    s = br_frame_take(out, f, rows, f->nrows);
+  }
+done:
+  if (keys)
+    for (int k = 0; k < nby; k++) free(keys[k].rank);
+  free(keys);
+  free(rows);
+  free(tmp);
+  return s;
+}

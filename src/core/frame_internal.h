@@ -1,0 +1,94 @@
+/* Private to the frame module (src/core/frame*.c, column*.c, csv_*.c,
+ * strdict.c): the column and frame layouts, the string dictionary and the
+ * text<->value helpers. */
+#ifndef BUNDLE_FRAME_INTERNAL_H
+#define BUNDLE_FRAME_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bundle/frame.h"
+
+/* ---- string dictionary: distinct strings <-> dense int32 codes ---- */
+
+typedef struct strdict {
+  long refs;
+  char *pool;            /* the strings, each followed by a NUL */
+  size_t pool_len, pool_cap;
+  size_t *offs;          /* start of string i in pool; offs[n] = pool_len */
+  uint32_t *hash;        /* hash of string i */
+  int32_t n, cap;
+  int32_t *slots;        /* open addressing: code or -1; size nslots (power of 2) */
+  uint32_t nslots;
+} strdict;
+
+strdict *strdict_new(void);
+strdict *strdict_retain(strdict *d);
+void strdict_release(strdict *d);
+uint32_t strdict_hash(const char *s, size_t len);
+/* The code of s, adding it when new; -1 when out of memory. */
+int32_t strdict_intern(strdict *d, const char *s, size_t len);
+/* The code of s, or -1 when absent. */
+int32_t strdict_find(const strdict *d, const char *s, size_t len);
+static inline const char *strdict_get(const strdict *d, int32_t code, size_t *len) {
+  if (len) *len = d->offs[code + 1] - d->offs[code] - 1;
+  return d->pool + d->offs[code];
+}
+
+/* ---- columns and frames ---- */
+
+struct br_column {
+  long refs;
+  br_dtype type;
+  int64_t n;
+  void *data;      /* int64_t (I64, DATETIME), double, uint8_t (BOOL), int32_t codes (STR) */
+  uint64_t *valid; /* bit i set: row i present; NULL: no nulls */
+  int64_t nulls;
+  strdict *dict;   /* STR only; shared by columns derived from one another */
+};
+
+struct br_frame {
+  int64_t nrows;
+  int ncols;
+  char **names;
+  br_column **cols;
+};
+
+size_t dtype_size(br_dtype t);
+/* A column of n rows with zeroed data; with_valid allocates an all-valid
+ * bitmap (clear bits to mark nulls, then call column_finish_nulls). STR
+ * columns get a fresh dictionary unless dict is given (retained). */
+br_status column_alloc(br_column **out, br_dtype type, int64_t n, int with_valid,
+                       strdict *dict);
+/* Recounts nulls; drops the bitmap when there are none. */
+void column_finish_nulls(br_column *c);
+static inline int column_valid(const br_column *c, int64_t i) {
+  return !c->valid || ((c->valid[i >> 6] >> (i & 63)) & 1);
+}
+static inline void column_set_null(br_column *c, int64_t i) {
+  c->valid[i >> 6] &= ~((uint64_t)1 << (i & 63));
+}
+/* A frame owning copies of names and references to cols (no validation). */
+br_status frame_build(br_frame **out, int ncols, char *const *names, br_column *const *cols,
+                      int64_t nrows);
+/* Index of `name` in f, or a BR_ERR_ARG naming fn and the column. */
+br_status frame_require(const br_frame *f, const char *fn, const char *name, int *idx);
+/* A 64-bit key for the value at row i (equal values, equal keys within one
+ * column: codes for STR, bits for numbers with -0 folded to 0). */
+uint64_t column_key(const br_column *c, int64_t i);
+
+/* ---- text <-> values ---- */
+
+/* Strict parsers over s[0..len) (surrounding spaces allowed for numbers);
+ * each returns 1 and sets *v on success, 0 when s is not of that type. */
+int parse_i64(const char *s, size_t len, int64_t *v);
+int parse_f64(const char *s, size_t len, double *v); /* s[len] must be readable (NUL) */
+int parse_bool(const char *s, size_t len, uint8_t *v);
+/* YYYY-MM-DD, or with " HH:MM:SS" / "THH:MM:SS"; *has_time says which. */
+int parse_datetime(const char *s, size_t len, int64_t *epoch, int *has_time);
+/* "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS" into buf (>= 32 bytes); returns length. */
+int format_datetime(char *buf, int64_t epoch, int with_time);
+/* Shortest text that reads back as exactly v ("%.15g" .. "%.17g"); buf >= 32. */
+int format_f64(char *buf, double v);
+
+#endif
