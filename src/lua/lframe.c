@@ -375,6 +375,7 @@ static int frame_head(lua_State *L) {
 
 static int frame_select(lua_State *L) {
   br_frame *f = check_frame(L, 1);
+  lua_settop(L, 2);
   const char **names;
   int n = read_names(L, 2, "select", "columns", &names);
   br_frame **slot = push_frame_slot(L);
@@ -396,6 +397,7 @@ static const char *const sort_options[] = {"desc", NULL};
 /* sort(by [, {desc = true | {true, false, ...}}]) */
 static int frame_sort(lua_State *L) {
   br_frame *f = check_frame(L, 1);
+  lua_settop(L, 3); /* [f by opts]: scratch values go above the arguments */
   const char **by;
   int n = read_names(L, 2, "sort", "by", &by);
   lbr_check_options(L, 3, "sort", sort_options);
@@ -507,6 +509,7 @@ static int frame_with_column(lua_State *L) {
 /* tensor([names]): all numeric columns when no list is given. */
 static int frame_tensor(lua_State *L) {
   br_frame *f = check_frame(L, 1);
+  lua_settop(L, 2);
   const char **names = NULL;
   int n = 0;
   if (!lua_isnoneornil(L, 2)) n = read_names(L, 2, "tensor", "columns", &names);

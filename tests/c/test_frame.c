@@ -1,0 +1,219 @@
+/* cmocka tests for the frame core: CSV reading from the fixture corpus,
+ * the value parsers (including a property test of the fast float path
+ * against strtod), group-by and join against hand-computed values. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "test_util.h"
+
+#include "bundle/bundle.h"
+
+static br_frame *read_fixture(const char *name) {
+  char path[256];
+  snprintf(path, sizeof path, "tests/data/csv/%s", name);
+  br_frame *f = NULL;
+  if (br_frame_read_csv(&f, path, NULL, NULL) != BR_OK) fail_msg("%s", br_last_error());
+  return f;
+}
+
+static void reads_basic_types_and_values(void **state) {
+  (void)state;
+  br_frame *f = read_fixture("basic.csv");
+  assert_int_equal(br_frame_nrows(f), 3);
+  const br_column *price = br_frame_column(f, br_frame_find(f, "price"));
+  assert_int_equal(br_column_type(price), BR_DTYPE_F64);
+  assert_double_equal(br_column_f64(price)[2], -1.25, 0);
+  const br_column *day = br_frame_column(f, br_frame_find(f, "day"));
+  assert_int_equal(br_column_type(day), BR_DTYPE_DATETIME);
+  assert_int_equal(br_column_i64(day)[0], 1293926400); /* 2011-01-02 */
+  const br_column *name = br_frame_column(f, br_frame_find(f, "name"));
+  size_t len;
+  assert_string_equal(br_column_level(name, br_column_codes(name)[1], &len), "pear");
+  assert_int_equal(len, 4);
+  br_frame_free(f);
+}
+
+static void ragged_row_error_names_file_and_line(void **state) {
+  (void)state;
+  br_frame *f = NULL;
+  assert_int_equal(br_frame_read_csv(&f, "tests/data/csv/ragged.csv", NULL, NULL), BR_ERR_PARSE);
+  assert_string_equal(br_last_error(), "tests/data/csv/ragged.csv:4: 3 fields, header has 2");
+  assert_null(f);
+  br_csv_options o;
+  br_csv_options_init(&o);
+  o.skip_bad_rows = 1;
+  br_csv_report rep;
+  assert_int_equal(br_frame_read_csv(&f, "tests/data/csv/ragged.csv", &o, &rep), BR_OK);
+  assert_int_equal(rep.skipped, 2);
+  assert_int_equal(rep.skipped_lines[1], 6);
+  br_frame_free(f);
+}
+
+static void datetimes_parse_and_format_both_ways(void **state) {
+  (void)state;
+  int64_t t;
+  char buf[32];
+  assert_int_equal(br_datetime_parse(&t, "1970-01-01", 10), BR_OK);
+  assert_int_equal(t, 0);
+  assert_int_equal(br_datetime_parse(&t, "2000-02-29 23:59:59", 19), BR_OK);
+  assert_int_equal(t, 951868799);
+  br_datetime_format(buf, t, 1);
+  assert_string_equal(buf, "2000-02-29 23:59:59");
+  assert_int_equal(br_datetime_parse(&t, "1969-12-31 23:59:59", 19), BR_OK);
+  assert_int_equal(t, -1);
+  br_datetime_format(buf, t, 1);
+  assert_string_equal(buf, "1969-12-31 23:59:59");
+  assert_int_equal(br_datetime_parse(&t, "1900-02-29", 10), BR_ERR_PARSE); /* not a leap year */
+  assert_int_equal(br_datetime_parse(&t, "2011-04-31", 10), BR_ERR_PARSE);
+  assert_int_equal(br_datetime_parse(&t, "2011-01-01 24:00:00", 19), BR_ERR_PARSE);
+}
+
+/* The fast decimal path must give exactly what strtod gives: 100,000 random
+ * decimals of up to 15 digits, read through the CSV reader in one file. */
+static void float_fast_path_matches_strtod_on_random_decimals(void **state) {
+  (void)state;
+  enum { N = 100000 };
+  br_rng r;
+  br_rng_seed(&r, 2024);
+  char text[64];
+  double *want = malloc(N * sizeof *want);
+  FILE *fp = fopen("build/float_prop.csv", "w");
+  assert_non_null(fp);
+  assert_non_null(want);
+  fprintf(fp, "x\n");
+  for (int i = 0; i < N; i++) {
+    uint64_t mant = br_rng_next(&r) % 1000000000000000ULL;
+    int decimals = (int)br_rng_below(&r, 16), neg = (int)br_rng_below(&r, 2);
+    int digits = snprintf(text + neg, sizeof text - 1, "%llu", (unsigned long long)mant);
+    if (neg) text[0] = '-';
+    if (decimals > 0 && decimals < digits) { /* insert a decimal point */
+      char *p = text + neg + digits - decimals;
+      memmove(p + 1, p, (size_t)decimals + 1);
+      *p = '.';
+    }
+    fprintf(fp, "%s\n", text);
+    want[i] = strtod(text, NULL);
+  }
+  fclose(fp);
+  br_frame *f = NULL;
+  br_csv_options o;
+  br_csv_options_init(&o);
+  const char *cols[1] = {"x"};
+  br_dtype types[1] = {BR_DTYPE_F64};
+  o.type_columns = cols;
+  o.types = types;
+  o.ntypes = 1;
+  assert_int_equal(br_frame_read_csv(&f, "build/float_prop.csv", &o, NULL), BR_OK);
+  const double *got = br_column_f64(br_frame_column(f, 0));
+  for (int i = 0; i < N; i++)
+    if (memcmp(&got[i], &want[i], sizeof *got) != 0)
+      fail_msg("row %d: %.17g != strtod's %.17g", i + 2, got[i], want[i]);
+  br_frame_free(f);
+  free(want);
+  remove("build/float_prop.csv");
+}
+
+static br_column *strings(int64_t n, const char *const *v) {
+  br_column *c = NULL;
+  assert_int_equal(br_column_from_strings(&c, n, v, NULL), BR_OK);
+  return c;
+}
+
+static br_column *numbers(int64_t n, const double *v) {
+  br_column *c = NULL;
+  assert_int_equal(br_column_from_f64(&c, n, v, NULL), BR_OK);
+  return c;
+}
+
+static void group_by_sums_counts_and_nunique_by_hand(void **state) {
+  (void)state;
+  const char *k[6] = {"a", "b", "a", NULL, "b", "a"};
+  const char *u[6] = {"x", "x", "y", "z", "x", NULL};
+  double v[6] = {1, 2, 3, 4, 5, 6};
+  br_column *cols[3] = {strings(6, k), strings(6, u), numbers(6, v)};
+  const char *names[3] = {"k", "u", "v"};
+  br_frame *f = NULL, *g = NULL;
+  assert_int_equal(br_frame_new(&f, 3, names, cols), BR_OK);
+  br_agg aggs[4] = {{"n", BR_AGG_COUNT, NULL}, {"s", BR_AGG_SUM, "v"},
+                    {"users", BR_AGG_NUNIQUE, "u"}, {"m", BR_AGG_MAX, "v"}};
+  const char *keys[1] = {"k"};
+  assert_int_equal(br_frame_group_by(&g, f, keys, 1, aggs, 4), BR_OK);
+  /* groups in order of first appearance: a, b, null */
+  assert_int_equal(br_frame_nrows(g), 3);
+  const br_column *n = br_frame_column(g, 1), *s = br_frame_column(g, 2),
+                  *users = br_frame_column(g, 3), *m = br_frame_column(g, 4);
+  assert_int_equal(br_column_i64(n)[0], 3);
+  assert_double_equal(br_column_f64(s)[0], 1 + 3 + 6, 0);
+  assert_double_equal(br_column_f64(s)[1], 2 + 5, 0);
+  assert_int_equal(br_column_i64(users)[0], 2); /* x, y (null not counted) */
+  assert_int_equal(br_column_i64(users)[1], 1);
+  assert_double_equal(br_column_f64(m)[2], 4, 0);
+  assert_true(br_column_is_null(br_frame_column(g, 0), 2));
+  for (int i = 0; i < 3; i++) br_column_release(cols[i]);
+  br_frame_free(f);
+  br_frame_free(g);
+}
+
+static void join_matches_many_to_many_in_order(void **state) {
+  (void)state;
+  const char *lk[3] = {"p", "q", "r"}, *rk[4] = {"q", "p", "q", "s"};
+  double lv[3] = {1, 2, 3}, rv[4] = {10, 20, 30, 40};
+  br_column *l[2] = {strings(3, lk), numbers(3, lv)}, *r[2] = {strings(4, rk), numbers(4, rv)};
+  const char *ln[2] = {"k", "v"}, *rn[2] = {"k", "w"};
+  br_frame *left = NULL, *right = NULL, *in = NULL, *lj = NULL;
+  assert_int_equal(br_frame_new(&left, 2, ln, l), BR_OK);
+  assert_int_equal(br_frame_new(&right, 2, rn, r), BR_OK);
+  const char *on[1] = {"k"};
+  assert_int_equal(br_frame_join(&in, left, right, on, 1, BR_JOIN_INNER), BR_OK);
+  assert_int_equal(br_frame_nrows(in), 3); /* p-20, q-10, q-30 */
+  const double *w = br_column_f64(br_frame_column(in, 2));
+  assert_double_equal(w[0], 20, 0);
+  assert_double_equal(w[1], 10, 0);
+  assert_double_equal(w[2], 30, 0);
+  assert_int_equal(br_frame_join(&lj, left, right, on, 1, BR_JOIN_LEFT), BR_OK);
+  assert_int_equal(br_frame_nrows(lj), 4);
+  assert_true(br_column_is_null(br_frame_column(lj, 2), 3)); /* r has no match */
+  for (int i = 0; i < 2; i++) {
+    br_column_release(l[i]);
+    br_column_release(r[i]);
+  }
+  br_frame_free(left);
+  br_frame_free(right);
+  br_frame_free(in);
+  br_frame_free(lj);
+}
+
+static void frame_new_rejects_mismatched_lengths_and_duplicate_names(void **state) {
+  (void)state;
+  double v[3] = {1, 2, 3};
+  br_column *a = numbers(3, v), *b = numbers(2, v);
+  br_column *cols[2] = {a, b};
+  const char *names[2] = {"a", "b"}, *same[2] = {"a", "a"};
+  br_frame *f = NULL;
+  assert_int_equal(br_frame_new(&f, 2, names, cols), BR_ERR_SHAPE);
+  cols[1] = a;
+  assert_int_equal(br_frame_new(&f, 2, same, cols), BR_ERR_ARG);
+  assert_string_equal(br_last_error(), "frame: column name 'a' appears twice");
+  br_column_release(a);
+  br_column_release(b);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(reads_basic_types_and_values),
+      cmocka_unit_test(ragged_row_error_names_file_and_line),
+      cmocka_unit_test(datetimes_parse_and_format_both_ways),
+      cmocka_unit_test(float_fast_path_matches_strtod_on_random_decimals),
+      cmocka_unit_test(group_by_sums_counts_and_nunique_by_hand),
+      cmocka_unit_test(join_matches_many_to_many_in_order),
+      cmocka_unit_test(frame_new_rejects_mismatched_lengths_and_duplicate_names),
+  };
+  return cmocka_run_group_tests_name("frame", tests, NULL, NULL);
+}
