@@ -71,3 +71,36 @@ local c = a:matmul(a)
 local dt = bundle.clock() - t0
 print(("\n512x512 matmul: %.2f ms, %.1f GFLOP/s (checksum %.6f)"):format(
   dt * 1e3, 2 * 512 ^ 3 / dt / 1e9, c:sum()))
+
+-- ---------------------------------------------------------------------
+-- Frames: real order lines (UCI Online Retail, July-December 2011).
+local here = arg and arg[0] and arg[0]:match("^(.*)/[^/]*$") or "."
+local t1 = bundle.clock()
+local orders = bundle.read_csv(here .. "/data/online_retail_2011h2.csv.gz")
+print(("\nread %d order lines x %d columns in %.2f s"):format(orders:nrows(), orders:ncols(), bundle.clock() - t1))
+print(orders:head(5))
+
+-- Sales only: no cancellations (InvoiceNo "C..."), positive quantity and price.
+local sale = orders:col("Quantity"):gt(0)
+  :and_(orders:col("UnitPrice"):gt(0))
+  :and_(orders:col("InvoiceNo"):lt("C"))
+local sales = orders:filter(sale)
+sales = sales:with_column("amount", sales:col("Quantity"):tensor() * sales:col("UnitPrice"):tensor())
+print(("%d sale lines, revenue %.0f"):format(sales:nrows(), sales:col("amount"):tensor():sum()))
+
+-- Revenue and basket size per invoice, then the biggest baskets.
+local per_invoice = sales:group_by("InvoiceNo"):agg{
+  lines = "count", revenue = {"sum", "amount"}, customer = {"first", "CustomerID"} }
+print("\nlargest invoices by revenue")
+print(per_invoice:sort("revenue", {desc = true}):head(5))
+
+-- Most sold items, named through a join with the item table.
+local items = bundle.read_csv(here .. "/data/online_retail_items.csv", { columns = {"StockCode", "description"} })
+local top = sales:group_by("StockCode"):agg{ units = {"sum", "Quantity"}, invoices = {"nunique", "InvoiceNo"} }
+  :sort("invoices", {desc = true}):head(5):join(items, { on = "StockCode", how = "left" })
+print("items in the most invoices")
+print(top)
+
+-- A time split for backtests: train before October, test from then on.
+local train, test = sales:split_by_time("InvoiceDate", "2011-10-01")
+print(("train %d lines, test %d lines"):format(train:nrows(), test:nrows()))

@@ -196,6 +196,7 @@ typedef struct br_csv_options {
   int ntypes;
   int skip_bad_rows;               /* 0: a ragged row is an error; 1: skipped and counted */
   size_t max_field;                /* longest field accepted, bytes (0: 16 MiB) */
+  int threads;                     /* threads for parsing and converting (0: one per core, at most 8) */
 } br_csv_options;
 
 void br_csv_options_init(br_csv_options *o);

@@ -1,52 +1,33 @@
-/* Reading CSV into a frame, on libcsv's streaming parser.
+/* Reading CSV into a frame, on libcsv's streaming parser: the parse half
+ * (csv_convert.c turns the raw text into typed columns).
  *
- * Pass 1 feeds libcsv one physical line at a time, so every row knows the
- * line it ends on and errors can name it; fields of the kept columns are
- * stored as raw NUL-terminated text. Pass 2 converts each column: its type
- * is inferred from every value (i64, else f64, else bool, else datetime,
- * else str), a conversion that meets a value it cannot hold restarts with
- * the next type. Files are read through zlib, so .gz needs nothing extra. */
-#include <csv.h>
+ * The input is read whole (a .gz through zlib). libcsv is fed one physical
+ * line at a time, so every row knows the line it starts on and errors can
+ * name it; fields of the kept columns are stored as raw NUL-terminated text.
+ * With several cores the data after the header is split at line ends into
+ * one chunk per thread, each parsed by its own libcsv parser. A split is
+ * only trusted when the chunk before it ended outside any row (a quoted
+ * newline at the split would leave it inside one); on that or any error the
+ * sequential parse runs instead, so its messages are the ones users see. */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
-#include "frame_internal.h"
+#include "csv_internal.h"
 
 #define CHUNK (1 << 20)
 #define DEFAULT_MAX_FIELD ((size_t)16 << 20)
-
-typedef struct rawcol {
-  char *buf;       /* fields, each followed by a NUL */
-  size_t len, cap;
-  size_t *offs;    /* start of field i in buf */
-  int64_t n, cap_n;
-} rawcol;
-
-typedef struct reader {
-  const char *path;
-  const br_csv_options *o;
-  size_t max_field;
-  struct csv_parser p;
-  int64_t line;       /* the physical line being fed, 1-based */
-  int64_t row_line;   /* the line the current row started on */
-  int header_done;
-  char **names;       /* header fields */
-  int nnames, cap_names;
-  int *keep;          /* header column -> kept column, or -1 */
-  rawcol *cols;       /* kept columns, in output order */
-  int *src;           /* kept column -> header column */
-  int nkeep;
-  int field;          /* index of the next field in the current row */
-  int64_t rows;
-  int64_t *row_lines; /* line of each accepted row */
-  int64_t cap_rows;
-  int done;           /* the row limit was reached */
-  br_status err;
-  br_csv_report *report;
-} reader;
+/* Below this much data a second thread costs more than it saves. */
+#define PARALLEL_MIN_BYTES ((size_t)4 << 20)
+#define MAX_THREADS 8
+#define ROW_NOT_BEGUN 0 /* libcsv's pstate values (libcsv.c) */
+#define FIELD_BEGUN 2
 
 static int fail(reader *r, br_status s) {
   if (r->err == BR_OK) r->err = s;
@@ -239,62 +220,41 @@ static int no_space(unsigned char c) {
   return 0; /* keep every byte of unquoted fields; numbers trim themselves */
 }
 
-/* ---- pass 1: parse ---- */
+/* ---- feeding libcsv ---- */
 
-static void parse_file(reader *r, gzFile gz) {
-  char *buf = malloc(CHUNK);
-  if (!buf) {
-    fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
-    return;
-  }
-  r->line = 1;
-  int first = 1;
-  while (r->err == BR_OK && !r->done) {
-    int n = gzread(gz, buf, CHUNK);
-    if (n < 0) {
-      int zerr;
-      const char *msg = zmessage(gz, r->path, &zerr);
-      fail(r, br_error_set(BR_ERR_IO, "%s: cannot read: %s", r->path,
-                           zerr == Z_ERRNO ? strerror(errno) : msg));
+/* Feeds buf[*pos..n) line by line; stops early on an error, at the row
+ * limit, or (stop_after_header) once the header row is complete. */
+static void feed(reader *r, const char *buf, size_t n, size_t *pos) {
+  size_t at = *pos;
+  while (at < n && r->err == BR_OK && !r->done) {
+    const char *nl = memchr(buf + at, '\n', n - at);
+    size_t end = nl ? (size_t)(nl - buf) + 1 : n;
+    if (csv_parse(&r->p, buf + at, end - at, on_field, on_row, r) != end - at) {
+      fail(r, br_error_set(BR_ERR_PARSE, "%s:%lld: %s", r->path, (long long)r->line,
+                           csv_strerror(csv_error(&r->p))));
       break;
     }
-    if (n == 0) {
-      /* A truncated .gz stream ends with a "successful" short read: ask. */
-      int zerr;
-      const char *msg = zmessage(gz, r->path, &zerr);
-      if (zerr != Z_OK && zerr != Z_STREAM_END)
-        fail(r, br_error_set(BR_ERR_IO, "%s:%lld: cannot decompress: %s", r->path,
-                             (long long)r->line, msg));
+    /* libcsv buffers a field until it ends: bound that buffer. */
+    if (r->p.entry_pos > r->max_field) {
+      fail(r, br_error_set(BR_ERR_PARSE,
+                           "%s:%lld: a field is longer than the limit of %zu bytes (max_field)",
+                           r->path, (long long)r->line, r->max_field));
       break;
     }
-    size_t pos = 0;
-    if (first && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) pos = 3;
-    first = 0;
-    while (pos < (size_t)n && r->err == BR_OK && !r->done) {
-      char *nl = memchr(buf + pos, '\n', (size_t)n - pos);
-      size_t end = nl ? (size_t)(nl - buf) + 1 : (size_t)n;
-      if (csv_parse(&r->p, buf + pos, end - pos, on_field, on_row, r) != end - pos) {
-        fail(r, br_error_set(BR_ERR_PARSE, "%s:%lld: %s", r->path, (long long)r->line,
-                             csv_strerror(csv_error(&r->p))));
-        break;
-      }
-      /* libcsv buffers a field until it ends: bound that buffer. */
-      if (r->p.entry_pos > r->max_field) {
-        fail(r, br_error_set(BR_ERR_PARSE,
-                             "%s:%lld: a field is longer than the limit of %zu bytes (max_field)",
-                             r->path, (long long)r->line, r->max_field));
-        break;
-      }
-      if (nl) r->line++;
-      pos = end;
-    }
+    if (nl) r->line++;
+    at = end;
+    if (r->stop_after_header && r->header_done) break;
   }
-  free(buf);
+  *pos = at;
+}
+
+/* The end of the input: an open quote is an error; the last row without a
+ * line break is flushed. */
+static void finish(reader *r) {
   if (r->err != BR_OK || r->done) return;
   /* libcsv reports an open quote at the end only in its strict mode, which
-   * would also reject lenient quoting elsewhere; its state says it plainly:
-   * a quoted field begun (pstate 2, FIELD_BEGUN in libcsv.c) and not ended. */
-  if (r->p.quoted && r->p.pstate == 2) {
+   * would also reject lenient quoting elsewhere; its state says it plainly. */
+  if (r->p.quoted && r->p.pstate == FIELD_BEGUN) {
     fail(r, br_error_set(BR_ERR_PARSE,
                          "%s:%lld: a quoted field on this row is not closed by the end of the file",
                          r->path, (long long)r->row_line));
@@ -305,103 +265,217 @@ static void parse_file(reader *r, gzFile gz) {
                          r->path, (long long)r->line));
 }
 
-/* ---- pass 2: convert ---- */
-
-static int is_na(const reader *r, const char *s, size_t len) {
-  static const char *const dflt[] = {"", "NA", "NULL"};
-  const char *const *na = r->o->na ? r->o->na : dflt;
-  int nna = r->o->na ? r->o->nna : 3;
-  for (int i = 0; i < nna; i++)
-    if (strlen(na[i]) == len && memcmp(na[i], s, len) == 0) return 1;
-  return 0;
+static int parser_init(reader *r) {
+  if (csv_init(&r->p, CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) return 0;
+  csv_set_delim(&r->p, (unsigned char)r->o->sep);
+  csv_set_quote(&r->p, (unsigned char)r->o->quote);
+  csv_set_space_func(&r->p, no_space);
+  r->parser_ready = 1;
+  return 1;
 }
 
-static const char *type_noun(br_dtype t) {
-  switch (t) {
-    case BR_DTYPE_I64: return "an integer";
-    case BR_DTYPE_F64: return "a number";
-    case BR_DTYPE_BOOL: return "true or false";
-    case BR_DTYPE_DATETIME: return "a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)";
-    default: return "text";
+/* ---- reading the input ---- */
+
+/* The whole input in memory (*buf malloc'd). Plain files are read directly;
+ * gzip ones (by their magic bytes) are inflated through zlib. */
+static br_status load_input(const char *path, char **buf, size_t *n) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return br_error_set(BR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  struct stat st;
+  unsigned char magic[2] = {0, 0};
+  if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+    close(fd);
+    return br_error_set(BR_ERR_IO, "%s: cannot open: %s", path, strerror(e));
   }
-}
-
-/* Converts raw column k to type t. Returns BR_OK, or (when !forced) BR_ERR_PARSE
- * quietly so the caller tries the next type; a forced type reports the value. */
-static br_status convert_as(reader *r, int k, const uint8_t *null, int64_t nulls, br_dtype t,
-                            int forced, br_column **out) {
-  rawcol *raw = &r->cols[k];
-  br_column *c;
-  br_status s = column_alloc(&c, t, r->rows, nulls > 0, NULL);
-  if (s != BR_OK) return s;
-  int has_time;
-  for (int64_t i = 0; i < r->rows; i++) {
-    if (null[i]) {
-      column_set_null(c, i);
-      continue;
-    }
-    const char *v = raw->buf + raw->offs[i];
-    size_t len = (i + 1 < raw->n ? raw->offs[i + 1] : raw->len) - raw->offs[i] - 1;
-    int ok = 1;
-    switch (t) {
-      case BR_DTYPE_I64: ok = parse_i64(v, len, (int64_t *)c->data + i); break;
-      case BR_DTYPE_F64: ok = parse_f64(v, len, (double *)c->data + i); break;
-      case BR_DTYPE_BOOL: ok = parse_bool(v, len, (uint8_t *)c->data + i); break;
-      case BR_DTYPE_DATETIME: ok = parse_datetime(v, len, (int64_t *)c->data + i, &has_time); break;
-      case BR_DTYPE_STR:
-        ((int32_t *)c->data)[i] = strdict_intern(c->dict, v, len);
-        if (((int32_t *)c->data)[i] < 0) {
-          br_column_release(c);
-          return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
-        }
+  ssize_t got = pread(fd, magic, 2, 0);
+  if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+    close(fd);
+    gzFile gz = gzopen(path, "rb");
+    if (!gz) return br_error_set(BR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    gzbuffer(gz, CHUNK);
+    size_t cap = (size_t)st.st_size * 4 + CHUNK, len = 0;
+    char *b = malloc(cap + 1);
+    br_status s = BR_OK;
+    for (;;) {
+      if (!b) {
+        s = br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
         break;
-      case BR_DTYPE_COUNT: ok = 0; break;
+      }
+      if (cap - len < CHUNK) {
+        char *nb = realloc(b, cap * 2 + 1);
+        if (!nb) free(b);
+        b = nb;
+        cap *= 2;
+        continue;
+      }
+      int k = gzread(gz, b + len, CHUNK);
+      int zerr;
+      const char *msg = zmessage(gz, path, &zerr);
+      if (k < 0 || (k == 0 && zerr != Z_OK && zerr != Z_STREAM_END)) {
+        /* A truncated stream ends with a "successful" short read: ask. */
+        s = br_error_set(BR_ERR_IO, "%s: cannot decompress: %s", path,
+                         zerr == Z_ERRNO ? strerror(errno) : msg);
+        break;
+      }
+      if (k == 0) break;
+      len += (size_t)k;
     }
-    if (!ok) {
-      br_column_release(c);
-      if (!forced) return BR_ERR_PARSE;
-      const char *name = r->names[r->src[k]];
-      return br_error_set(BR_ERR_PARSE,
-                          "%s:%lld: column '%s': '%.40s%s' is not %s (use types = { %s = \"str\" } to keep it as text)",
-                          r->path, (long long)r->row_lines[i], name, v, len > 40 ? "..." : "",
-                          type_noun(t), name);
+    gzclose(gz);
+    if (s != BR_OK) {
+      free(b);
+      return s;
     }
+    *buf = b;
+    *n = len;
+    return BR_OK;
   }
-  column_finish_nulls(c);
-  *out = c;
+  size_t size = (size_t)st.st_size, len = 0;
+  char *b = malloc(size + 1);
+  if (!b) {
+    close(fd);
+    return br_error_set(BR_ERR_NOMEM, "%s: out of memory for %zu bytes", path, size);
+  }
+  while (len < size) {
+    ssize_t k = read(fd, b + len, size - len);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      int e = errno;
+      free(b);
+      close(fd);
+      return br_error_set(BR_ERR_IO, "%s: cannot read: %s", path, k < 0 ? strerror(e) : "file shrank while reading");
+    }
+    len += (size_t)k;
+  }
+  close(fd);
+  *buf = b;
+  *n = len;
   return BR_OK;
 }
 
-static br_status convert_column(reader *r, int k, br_column **out) {
-  rawcol *raw = &r->cols[k];
-  const char *name = r->names[r->src[k]];
-  uint8_t *null = malloc((size_t)(r->rows > 0 ? r->rows : 1));
-  if (!null) return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
-  int64_t nulls = 0;
-  for (int64_t i = 0; i < r->rows; i++) {
-    size_t len = (i + 1 < raw->n ? raw->offs[i + 1] : raw->len) - raw->offs[i] - 1;
-    null[i] = (uint8_t)is_na(r, raw->buf + raw->offs[i], len);
-    nulls += null[i];
-  }
-  int forced = -1;
-  for (int t = 0; t < r->o->ntypes; t++)
-    if (strcmp(r->o->type_columns[t], name) == 0) forced = t;
-  br_status s;
-  if (forced >= 0) {
-    s = convert_as(r, k, null, nulls, r->o->types[forced], 1, out);
-  } else if (nulls == r->rows) {
-    s = convert_as(r, k, null, nulls, BR_DTYPE_STR, 1, out); /* no values to go by */
-  } else {
-    /* The first type that holds every value wins; str holds anything. */
-    static const br_dtype order[] = {BR_DTYPE_I64, BR_DTYPE_F64, BR_DTYPE_BOOL,
-                                     BR_DTYPE_DATETIME, BR_DTYPE_STR};
-    s = BR_ERR_PARSE;
-    for (size_t i = 0; i < sizeof order / sizeof *order && s == BR_ERR_PARSE; i++)
-      s = convert_as(r, k, null, nulls, order[i], order[i] == BR_DTYPE_STR, out);
-  }
-  free(null);
-  return s;
+/* ---- parallel parse ---- */
+
+typedef struct chunk_job {
+  reader r;
+  const char *buf;
+  size_t begin, end;
+  int last;
+  br_csv_report report;
+} chunk_job;
+
+static void *parse_chunk(void *arg) {
+  chunk_job *j = arg;
+  size_t pos = j->begin;
+  feed(&j->r, j->buf, j->end, &pos);
+  if (j->last) finish(&j->r);
+  return NULL;
 }
+
+static void reader_free_data(reader *r) {
+  if (r->cols)
+    for (int k = 0; k < r->nkeep; k++) {
+      free(r->cols[k].buf);
+      free(r->cols[k].offs);
+    }
+  free(r->cols);
+  r->cols = NULL;
+  free(r->row_lines);
+  r->row_lines = NULL;
+  if (r->parser_ready) csv_free(&r->p);
+  r->parser_ready = 0;
+}
+
+/* Parses buf[start..n) in `threads` chunks. Returns 1 with r->parts set, or
+ * 0 when the sequential parse must decide (an error, or a doubtful split). */
+static int parse_parallel(reader *r, const char *buf, size_t n, size_t start, int threads,
+                          chunk_job **jobs_out) {
+  chunk_job *jobs = calloc((size_t)threads, sizeof *jobs);
+  pthread_t tid[MAX_THREADS];
+  int started = 0, ok = jobs != NULL;
+  size_t at = start;
+  for (int t = 0; ok && t < threads; t++) {
+    size_t end = t == threads - 1 ? n : start + (n - start) / (size_t)threads * (size_t)(t + 1);
+    if (end < at) end = at;
+    if (t < threads - 1) { /* move the split just past a line break */
+      const char *nl = memchr(buf + end, '\n', n - end);
+      end = nl ? (size_t)(nl - buf) + 1 : n;
+    }
+    chunk_job *j = &jobs[t];
+    j->r = *r; /* header, options and kept columns are shared read-only */
+    j->r.parser_ready = 0;
+    j->r.cols = calloc((size_t)(r->nkeep > 0 ? r->nkeep : 1), sizeof *j->r.cols);
+    j->r.row_lines = NULL;
+    j->r.rows = j->r.cap_rows = 0;
+    j->r.line = 1;
+    j->r.field = 0;
+    j->r.report = &j->report;
+    j->r.stop_after_header = 0;
+    j->buf = buf;
+    j->begin = at;
+    j->end = end;
+    j->last = t == threads - 1;
+    if (!j->r.cols || !parser_init(&j->r)) ok = 0;
+    at = end;
+  }
+  for (int t = 0; ok && t < threads; t++) {
+    if (pthread_create(&tid[t], NULL, parse_chunk, &jobs[t]) != 0) break;
+    started++;
+  }
+  for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+  ok = ok && started == threads;
+  for (int t = 0; ok && t < threads; t++) {
+    if (jobs[t].r.err != BR_OK) ok = 0;
+    /* Each chunk but the last must end between rows, or the split cut a
+     * quoted field and the next chunk was parsed from its middle. */
+    if (!jobs[t].last && jobs[t].r.p.pstate != ROW_NOT_BEGUN) ok = 0;
+  }
+  if (!ok) {
+    for (int t = 0; jobs && t < threads; t++) reader_free_data(&jobs[t].r);
+    free(jobs);
+    return 0;
+  }
+  /* Lines and rows of the chunks in one numbering. */
+  int64_t base = r->line - 1, total = 0;
+  for (int t = 0; t < threads; t++) total += jobs[t].r.rows;
+  r->row_lines = malloc((size_t)(total > 0 ? total : 1) * sizeof *r->row_lines);
+  r->parts = malloc((size_t)threads * sizeof *r->parts);
+  if (!r->row_lines || !r->parts) {
+    for (int t = 0; t < threads; t++) reader_free_data(&jobs[t].r);
+    free(jobs);
+    free(r->row_lines);
+    r->row_lines = NULL;
+    free(r->parts);
+    r->parts = NULL;
+    return 0;
+  }
+  r->rows = 0;
+  for (int t = 0; t < threads; t++) {
+    reader *w = &jobs[t].r;
+    for (int64_t i = 0; i < w->rows; i++) r->row_lines[r->rows++] = w->row_lines[i] + base;
+    if (r->report) {
+      for (int64_t i = 0; i < jobs[t].report.skipped; i++) {
+        if (r->report->skipped < BR_CSV_REPORT_LINES && i < BR_CSV_REPORT_LINES)
+          r->report->skipped_lines[r->report->skipped] = jobs[t].report.skipped_lines[i] + base;
+        r->report->skipped++;
+      }
+    }
+    base += w->line - 1;
+    r->parts[t] = w;
+    if (w->parser_ready) csv_free(&w->p);
+    w->parser_ready = 0;
+  }
+  r->nparts = threads;
+  *jobs_out = jobs;
+  return 1;
+}
+
+static int default_threads(const br_csv_options *o) {
+  if (o->threads > 0) return o->threads > MAX_THREADS ? MAX_THREADS : o->threads;
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
+}
+
+/* ---- pass 2 lives in csv_convert.c ---- */
 
 void br_csv_options_init(br_csv_options *o) {
   memset(o, 0, sizeof *o);
@@ -413,16 +487,10 @@ void br_csv_options_init(br_csv_options *o) {
 static void reader_free(reader *r) {
   for (int i = 0; i < r->nnames; i++) free(r->names[i]);
   free(r->names);
-  if (r->cols)
-    for (int k = 0; k < r->nkeep; k++) {
-      free(r->cols[k].buf);
-      free(r->cols[k].offs);
-    }
-  free(r->cols);
   free(r->keep);
   free(r->src);
-  free(r->row_lines);
-  csv_free(&r->p);
+  reader_free_data(r);
+  free(r->parts);
 }
 
 br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_options *opts,
@@ -434,31 +502,57 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
   }
   if (opts->sep == '\n' || opts->sep == '\r' || opts->sep == opts->quote || opts->sep == '\0')
     return br_error_set(BR_ERR_ARG, "read_csv: separator %d cannot be used", opts->sep);
+  static const char *const default_na[] = {"", "NA", "NULL"};
+  const char *const *na = opts->na ? opts->na : default_na;
+  int nna = opts->na ? opts->nna : 3;
+  if (nna > CSV_MAX_NA) return br_error_set(BR_ERR_ARG, "read_csv: at most %d na values", CSV_MAX_NA);
+
   reader r;
   memset(&r, 0, sizeof r);
   r.path = path;
   r.o = opts;
   r.max_field = opts->max_field ? opts->max_field : DEFAULT_MAX_FIELD;
   r.report = report;
-  if (report) memset(report, 0, sizeof *report);
-  if (csv_init(&r.p, CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
-    return br_error_set(BR_ERR_NOMEM, "read_csv: out of memory");
-  csv_set_delim(&r.p, (unsigned char)opts->sep);
-  csv_set_quote(&r.p, (unsigned char)opts->quote);
-  csv_set_space_func(&r.p, no_space);
-
-  errno = 0;
-  gzFile gz = gzopen(path, "rb");
-  if (!gz) {
-    csv_free(&r.p);
-    return br_error_set(BR_ERR_IO, "%s: cannot open: %s", path,
-                        errno ? strerror(errno) : "out of memory");
+  for (int i = 0; i < nna; i++) {
+    r.na[i] = na[i];
+    r.na_len[i] = strlen(na[i]);
+    if (r.na_len[i] > r.na_max) r.na_max = r.na_len[i];
   }
-  gzbuffer(gz, CHUNK);
-  parse_file(&r, gz);
-  gzclose(gz);
+  r.nna = nna;
+  if (report) memset(report, 0, sizeof *report);
+  char *buf = NULL;
+  size_t n = 0;
+  br_status s = load_input(path, &buf, &n);
+  if (s != BR_OK) return s;
+  if (!parser_init(&r)) {
+    free(buf);
+    return br_error_set(BR_ERR_NOMEM, "read_csv: out of memory");
+  }
 
-  br_status s = r.err;
+  /* The header, sequentially; then the data, in parallel when worth it. */
+  size_t pos = (n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
+  r.line = 1;
+  r.stop_after_header = 1;
+  feed(&r, buf, n, &pos);
+  r.stop_after_header = 0;
+  int threads = default_threads(opts);
+  chunk_job *jobs = NULL;
+  reader *self = &r;
+  if (!(r.err == BR_OK && r.header_done && threads > 1 && opts->limit < 0 &&
+        n - pos >= PARALLEL_MIN_BYTES && parse_parallel(&r, buf, n, pos, threads, &jobs))) {
+    feed(&r, buf, n, &pos);
+    finish(&r);
+    r.parts = malloc(sizeof *r.parts);
+    if (r.parts) {
+      r.parts[0] = self;
+      r.nparts = 1;
+    } else if (r.err == BR_OK) {
+      r.err = br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
+    }
+  }
+  free(buf);
+
+  s = r.err;
   if (s == BR_OK && r.nnames == 0)
     s = br_error_set(BR_ERR_PARSE, "%s: the file is empty (expected a header row)", path);
   else if (s == BR_OK && r.rows == 0 && !(opts->limit == 0))
@@ -472,20 +566,18 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
     names = calloc((size_t)(r.nkeep > 0 ? r.nkeep : 1), sizeof *names);
     if (!cols || !names) s = br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
   }
-  for (int k = 0; s == BR_OK && k < r.nkeep; k++) {
-    s = convert_column(&r, k, &cols[k]);
-    names[k] = r.names[r.src[k]];
-    free(r.cols[k].buf); /* the raw text is no longer needed */
-    r.cols[k].buf = NULL;
-    free(r.cols[k].offs);
-    r.cols[k].offs = NULL;
-  }
+  if (s == BR_OK) s = csv_convert(&r, cols, threads);
+  for (int k = 0; s == BR_OK && k < r.nkeep; k++) names[k] = r.names[r.src[k]];
   if (s == BR_OK) s = frame_build(out, r.nkeep, names, cols, r.rows);
   if (s == BR_OK && report) report->rows = r.rows;
   if (cols)
     for (int k = 0; k < r.nkeep; k++) br_column_release(cols[k]);
   free(cols);
   free(names);
+  if (jobs) {
+    for (int t = 0; t < r.nparts; t++) reader_free_data(&jobs[t].r);
+    free(jobs);
+  }
   reader_free(&r);
   return s;
 }

@@ -109,7 +109,7 @@ static const double *check_mask(lua_State *L, int idx, int64_t n, const char *fn
 /* ---- read_csv ---- */
 
 static const char *const csv_options[] = {"sep", "quote", "columns", "limit", "na", "types",
-                                          "on_bad_row", "max_field", NULL};
+                                          "on_bad_row", "max_field", "threads", NULL};
 
 static char single_char(lua_State *L, int opts, const char *key, char dflt) {
   lua_getfield(L, opts, key);
@@ -140,6 +140,9 @@ static int bundle_read_csv(lua_State *L) {
     lua_Integer mf = lbr_opt_integer(L, opts, "read_csv", "max_field", 0);
     if (mf < 0) return lbr_errorf(L, "read_csv: option 'max_field' must not be negative");
     o.max_field = (size_t)mf;
+    lua_Integer th = lbr_opt_integer(L, opts, "read_csv", "threads", 0);
+    if (th < 0) return lbr_errorf(L, "read_csv: option 'threads' must not be negative");
+    o.threads = (int)th;
     lua_getfield(L, opts, "columns");
     if (!lua_isnil(L, -1)) o.ncolumns = read_names(L, lua_gettop(L), "read_csv", "columns", (const char ***)&o.columns);
     lua_getfield(L, opts, "na");

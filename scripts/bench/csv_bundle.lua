@@ -1,0 +1,17 @@
+-- bundlerun side of scripts/bench/csv. Prints "load group join peak_kb".
+local bundle = require "bundle"
+local path, items_path = arg[1], arg[2]
+local t0 = bundle.clock()
+local f = bundle.read_csv(path)
+local load = bundle.clock() - t0
+local items = bundle.read_csv(items_path)
+f = f:with_column("amount", f:col("Quantity"):tensor() * f:col("UnitPrice"):tensor())
+t0 = bundle.clock()
+local g = f:group_by("InvoiceNo"):agg{ revenue = {"sum", "amount"} }
+local group = bundle.clock() - t0
+t0 = bundle.clock()
+local j = f:join(items, { on = "StockCode", how = "left" })
+local join = bundle.clock() - t0
+assert(g:nrows() == 25900 and j:nrows() == f:nrows())
+local peak = io.open("/proc/self/status"):read("a"):match("VmHWM:%s*(%d+)")
+print(("%.4f %.4f %.4f %s"):format(load, group, join, peak))

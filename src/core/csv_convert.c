@@ -1,0 +1,179 @@
+/* Reading CSV, the convert half: raw text of each column to a typed column.
+ * The type is inferred from every value (i64, else f64, else bool, else
+ * datetime, else str): a conversion that meets a value it cannot hold
+ * restarts with the next type. Columns are independent, so several threads
+ * convert them at once. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv_internal.h"
+
+static int is_na(const reader *r, const char *s, size_t len) {
+  if (len > r->na_max) return 0;
+  for (int i = 0; i < r->nna; i++)
+    if (r->na_len[i] == len && memcmp(r->na[i], s, len) == 0) return 1;
+  return 0;
+}
+
+static const char *type_noun(br_dtype t) {
+  switch (t) {
+    case BR_DTYPE_I64: return "an integer";
+    case BR_DTYPE_F64: return "a number";
+    case BR_DTYPE_BOOL: return "true or false";
+    case BR_DTYPE_DATETIME: return "a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)";
+    default: return "text";
+  }
+}
+
+/* Converts kept column k to type t. Returns BR_OK, or (when !forced)
+ * BR_ERR_PARSE quietly so the caller tries the next type; a forced type
+ * reports the file, line, column and value. */
+static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t nulls,
+                            br_dtype t, int forced, br_column **out) {
+  br_column *c;
+  br_status s = column_alloc(&c, t, r->rows, nulls > 0, NULL);
+  if (s != BR_OK) return s;
+  int64_t i = 0;
+  for (int p = 0; p < r->nparts; p++) {
+    const rawcol *raw = &r->parts[p]->cols[k];
+    for (int64_t j = 0; j < raw->n; j++, i++) {
+      if (null[i]) {
+        column_set_null(c, i);
+        continue;
+      }
+      size_t len;
+      const char *v = rawcol_field(raw, j, &len);
+      int ok = 1, has_time;
+      switch (t) {
+        case BR_DTYPE_I64: ok = parse_i64(v, len, (int64_t *)c->data + i); break;
+        case BR_DTYPE_F64: ok = parse_f64(v, len, (double *)c->data + i); break;
+        case BR_DTYPE_BOOL: ok = parse_bool(v, len, (uint8_t *)c->data + i); break;
+        case BR_DTYPE_DATETIME:
+          ok = parse_datetime(v, len, (int64_t *)c->data + i, &has_time);
+          break;
+        case BR_DTYPE_STR:
+          ((int32_t *)c->data)[i] = strdict_intern(c->dict, v, len);
+          if (((int32_t *)c->data)[i] < 0) {
+            br_column_release(c);
+            return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
+          }
+          break;
+        case BR_DTYPE_COUNT: ok = 0; break;
+      }
+      if (!ok) {
+        br_column_release(c);
+        if (!forced) return BR_ERR_PARSE;
+        const char *name = r->names[r->src[k]];
+        return br_error_set(BR_ERR_PARSE,
+                            "%s:%lld: column '%s': '%.40s%s' is not %s (use types = { %s = \"str\" } to keep it as text)",
+                            r->path, (long long)r->row_lines[i], name, v, len > 40 ? "..." : "",
+                            type_noun(t), name);
+      }
+    }
+  }
+  column_finish_nulls(c);
+  *out = c;
+  return BR_OK;
+}
+
+static br_status convert_column(const reader *r, int k, br_column **out) {
+  const char *name = r->names[r->src[k]];
+  uint8_t *null = malloc((size_t)(r->rows > 0 ? r->rows : 1));
+  if (!null) return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
+  int64_t nulls = 0, i = 0;
+  for (int p = 0; p < r->nparts; p++) {
+    const rawcol *raw = &r->parts[p]->cols[k];
+    for (int64_t j = 0; j < raw->n; j++, i++) {
+      size_t len;
+      const char *v = rawcol_field(raw, j, &len);
+      null[i] = (uint8_t)is_na(r, v, len);
+      nulls += null[i];
+    }
+  }
+  int forced = -1;
+  for (int t = 0; t < r->o->ntypes; t++)
+    if (strcmp(r->o->type_columns[t], name) == 0) forced = t;
+  br_status s;
+  if (forced >= 0) {
+    s = convert_as(r, k, null, nulls, r->o->types[forced], 1, out);
+  } else if (nulls == r->rows) {
+    s = convert_as(r, k, null, nulls, BR_DTYPE_STR, 1, out); /* no values to go by */
+  } else {
+    /* The first type that holds every value wins; str holds anything. */
+    static const br_dtype order[] = {BR_DTYPE_I64, BR_DTYPE_F64, BR_DTYPE_BOOL,
+                                     BR_DTYPE_DATETIME, BR_DTYPE_STR};
+    s = BR_ERR_PARSE;
+    for (size_t o = 0; o < sizeof order / sizeof *order && s == BR_ERR_PARSE; o++)
+      s = convert_as(r, k, null, nulls, order[o], order[o] == BR_DTYPE_STR, out);
+  }
+  free(null);
+  return s;
+}
+
+/* Releases column k's raw text as soon as it is converted. */
+static void drop_raw(reader *r, int k) {
+  for (int p = 0; p < r->nparts; p++) {
+    rawcol *raw = &r->parts[p]->cols[k];
+    free(raw->buf);
+    free(raw->offs);
+    raw->buf = NULL;
+    raw->offs = NULL;
+  }
+}
+
+typedef struct convert_pool {
+  reader *r;
+  br_column **cols;
+  br_status *status;
+  char (*message)[1024]; /* br_last_error is per thread: keep each column's */
+  pthread_mutex_t lock;
+  int next;
+} convert_pool;
+
+static void *convert_worker(void *arg) {
+  convert_pool *pool = arg;
+  for (;;) {
+    pthread_mutex_lock(&pool->lock);
+    int k = pool->next < pool->r->nkeep ? pool->next++ : -1;
+    pthread_mutex_unlock(&pool->lock);
+    if (k < 0) return NULL;
+    pool->status[k] = convert_column(pool->r, k, &pool->cols[k]);
+    if (pool->status[k] != BR_OK) snprintf(pool->message[k], 1024, "%s", br_last_error());
+    drop_raw(pool->r, k);
+  }
+}
+
+br_status csv_convert(reader *r, br_column **cols, int threads) {
+  if (threads > r->nkeep) threads = r->nkeep;
+  if (threads <= 1) {
+    for (int k = 0; k < r->nkeep; k++) {
+      br_status s = convert_column(r, k, &cols[k]);
+      drop_raw(r, k);
+      if (s != BR_OK) return s;
+    }
+    return BR_OK;
+  }
+  convert_pool pool = {r, cols, NULL, NULL, PTHREAD_MUTEX_INITIALIZER, 0};
+  pool.status = calloc((size_t)r->nkeep, sizeof *pool.status);
+  pool.message = calloc((size_t)r->nkeep, sizeof *pool.message);
+  if (!pool.status || !pool.message) {
+    free(pool.status);
+    free(pool.message);
+    return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
+  }
+  pthread_t tid[8];
+  int started = 0;
+  for (int t = 0; t < threads && t < 8; t++)
+    if (pthread_create(&tid[t], NULL, convert_worker, &pool) == 0) started++;
+  if (started == 0) convert_worker(&pool); /* no threads to be had: do it here */
+  for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+  /* The first failing column in column order speaks, whatever the timing. */
+  br_status s = BR_OK;
+  for (int k = 0; k < r->nkeep && s == BR_OK; k++)
+    if (pool.status[k] != BR_OK) s = br_error_set(pool.status[k], "%s", pool.message[k]);
+  free(pool.status);
+  free(pool.message);
+  return s;
+}
