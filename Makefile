@@ -24,7 +24,7 @@ LUA_LIBS   = $(shell pkg-config --libs lua5.4)
 
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror
-CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) -g -fPIC \
+CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(OPT) -g -fPIC \
              -Iinclude $(PKG_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 # Kernels in the core want loop unswitching and vectorisation.
 CORE_OPT ?= -O3

@@ -38,13 +38,14 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
   int64_t i = 0;
   for (int p = 0; p < r->nparts; p++) {
     const rawcol *raw = &r->parts[p]->cols[k];
+    const char *at = raw->buf;
     for (int64_t j = 0; j < raw->n; j++, i++) {
+      size_t len;
+      const char *v = rawcol_next(&at, &len);
       if (null[i]) {
         column_set_null(c, i);
         continue;
       }
-      size_t len;
-      const char *v = rawcol_field(raw, j, &len);
       int ok = 1, has_time;
       switch (t) {
         case BR_DTYPE_I64: ok = parse_i64(v, len, (int64_t *)c->data + i); break;
@@ -85,9 +86,10 @@ static br_status convert_column(const reader *r, int k, br_column **out) {
   int64_t nulls = 0, i = 0;
   for (int p = 0; p < r->nparts; p++) {
     const rawcol *raw = &r->parts[p]->cols[k];
+    const char *at = raw->buf;
     for (int64_t j = 0; j < raw->n; j++, i++) {
       size_t len;
-      const char *v = rawcol_field(raw, j, &len);
+      const char *v = rawcol_next(&at, &len);
       null[i] = (uint8_t)is_na(r, v, len);
       nulls += null[i];
     }
@@ -117,9 +119,7 @@ static void drop_raw(reader *r, int k) {
   for (int p = 0; p < r->nparts; p++) {
     rawcol *raw = &r->parts[p]->cols[k];
     free(raw->buf);
-    free(raw->offs);
     raw->buf = NULL;
-    raw->offs = NULL;
   }
 }
 

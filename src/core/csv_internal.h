@@ -6,17 +6,30 @@
 
 #include "frame_internal.h"
 
-/* The raw text of one kept column, as parsed. */
+/* The raw text of one kept column, as parsed: each field is its length as
+ * a varint (7 bits a byte), its bytes and a NUL. Conversion walks the fields
+ * in order, so no per-field offsets are kept (they cost as much memory
+ * traffic as the text itself). */
 typedef struct rawcol {
-  char *buf;       /* fields, each followed by a NUL */
+  char *buf;
   size_t len, cap;
-  size_t *offs;    /* start of field i in buf */
-  int64_t n, cap_n;
+  size_t last;     /* where the last field starts (to drop a bad row's field) */
+  int64_t n;       /* fields */
 } rawcol;
 
-static inline const char *rawcol_field(const rawcol *c, int64_t i, size_t *len) {
-  *len = (i + 1 < c->n ? c->offs[i + 1] : c->len) - c->offs[i] - 1;
-  return c->buf + c->offs[i];
+/* The field at *at (advanced past it); its length in *len. */
+static inline const char *rawcol_next(const char **at, size_t *len) {
+  const unsigned char *p = (const unsigned char *)*at;
+  size_t v = 0;
+  int shift = 0;
+  while (*p & 0x80) {
+    v |= (size_t)(*p++ & 0x7f) << shift;
+    shift += 7;
+  }
+  v |= (size_t)*p++ << shift;
+  *len = v;
+  *at = (const char *)p + v + 1;
+  return (const char *)p;
 }
 
 #define CSV_MAX_NA 32

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -35,25 +36,26 @@ static int fail(reader *r, br_status s) {
 }
 
 static int rawcol_push(reader *r, rawcol *c, const char *s, size_t len) {
-  if (c->n == c->cap_n) {
-    int64_t cap = c->cap_n ? c->cap_n * 2 : 1024;
-    size_t *offs = realloc(c->offs, (size_t)cap * sizeof *offs);
-    if (!offs) return fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
-    c->offs = offs;
-    c->cap_n = cap;
-  }
-  if (c->len + len + 1 > c->cap) {
-    size_t cap = (c->len + len + 1) * 2;
+  if (c->len + len + 11 > c->cap) { /* a varint of a size_t is at most 10 bytes */
+    size_t cap = (c->len + len + 11) * 2;
     if (cap < 65536) cap = 65536;
     char *buf = realloc(c->buf, cap);
     if (!buf) return fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
     c->buf = buf;
     c->cap = cap;
   }
-  c->offs[c->n++] = c->len;
-  if (len) memcpy(c->buf + c->len, s, len);
-  c->buf[c->len + len] = '\0';
-  c->len += len + 1;
+  c->last = c->len;
+  unsigned char *p = (unsigned char *)c->buf + c->len;
+  size_t v = len;
+  while (v >= 0x80) {
+    *p++ = (unsigned char)(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = (unsigned char)v;
+  if (len) memcpy(p, s, len);
+  p[len] = '\0';
+  c->len = (size_t)((char *)p - c->buf) + len + 1;
+  c->n++;
   return 1;
 }
 
@@ -176,11 +178,11 @@ static void on_row(int c, void *data) {
                            (long long)r->row_line, r->field, r->field == 1 ? "" : "s", r->nnames));
       return;
     }
-    /* Drop what this row appended, and say where. */
+    /* Drop what this row appended (one field at most per column), and say where. */
     for (int k = 0; k < r->nkeep; k++) {
       rawcol *col = &r->cols[k];
       if (col->n > r->rows) {
-        col->len = col->offs[r->rows];
+        col->len = col->last;
         col->n = r->rows;
       }
     }
@@ -276,9 +278,11 @@ static int parser_init(reader *r) {
 
 /* ---- reading the input ---- */
 
-/* The whole input in memory (*buf malloc'd). Plain files are read directly;
- * gzip ones (by their magic bytes) are inflated through zlib. */
-static br_status load_input(const char *path, char **buf, size_t *n) {
+/* The whole input in memory. Plain files are mapped (no copy out of the page
+ * cache; *mapped is set, release with munmap); gzip ones (by their magic
+ * bytes) are inflated through zlib into a malloc'd buffer. */
+static br_status load_input(const char *path, char **buf, size_t *n, int *mapped) {
+  *mapped = 0;
   int fd = open(path, O_RDONLY);
   if (fd < 0) return br_error_set(BR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   struct stat st;
@@ -331,7 +335,17 @@ static br_status load_input(const char *path, char **buf, size_t *n) {
     return BR_OK;
   }
   size_t size = (size_t)st.st_size, len = 0;
-  char *b = malloc(size + 1);
+  if (size > 0) {
+    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (m != MAP_FAILED) {
+      close(fd);
+      *buf = m;
+      *n = size;
+      *mapped = 1;
+      return BR_OK;
+    }
+  }
+  char *b = malloc(size + 1); /* not mappable (a pipe, /proc): read it */
   if (!b) {
     close(fd);
     return br_error_set(BR_ERR_NOMEM, "%s: out of memory for %zu bytes", path, size);
@@ -373,10 +387,7 @@ static void *parse_chunk(void *arg) {
 
 static void reader_free_data(reader *r) {
   if (r->cols)
-    for (int k = 0; k < r->nkeep; k++) {
-      free(r->cols[k].buf);
-      free(r->cols[k].offs);
-    }
+    for (int k = 0; k < r->nkeep; k++) free(r->cols[k].buf);
   free(r->cols);
   r->cols = NULL;
   free(r->row_lines);
@@ -522,10 +533,12 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
   if (report) memset(report, 0, sizeof *report);
   char *buf = NULL;
   size_t n = 0;
-  br_status s = load_input(path, &buf, &n);
+  int mapped;
+  br_status s = load_input(path, &buf, &n, &mapped);
   if (s != BR_OK) return s;
   if (!parser_init(&r)) {
-    free(buf);
+    if (mapped) munmap(buf, n);
+    else free(buf);
     return br_error_set(BR_ERR_NOMEM, "read_csv: out of memory");
   }
 
@@ -550,7 +563,8 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
       r.err = br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
     }
   }
-  free(buf);
+  if (mapped) munmap(buf, n);
+  else free(buf);
 
   s = r.err;
   if (s == BR_OK && r.nnames == 0)

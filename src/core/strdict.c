@@ -39,11 +39,26 @@ void strdict_release(strdict *d) {
   free(d);
 }
 
-/* FNV-1a: short keys (codes, names) dominate, where it is as fast as any. */
+/* A multiply-xorshift hash over 8-byte words (byte-at-a-time FNV was 5% of
+ * reading Online Retail). Quality is ample for an open-addressing index. */
 uint32_t strdict_hash(const char *s, size_t len) {
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
-  return h;
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ (len * 0xff51afd7ed558ccdULL);
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 31;
+  }
+  if (i < len) {
+    uint64_t w = 0;
+    memcpy(&w, s + i, len - i);
+    h = (h ^ w) * 0x94d049bb133111ebULL;
+  }
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 32;
+  return (uint32_t)h;
 }
 
 static int32_t lookup(const strdict *d, const char *s, size_t len, uint32_t h, uint32_t *slot) {

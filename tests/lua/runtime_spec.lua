@@ -118,4 +118,12 @@ describe("bundlerun", function()
     assert.truthy(out:find("done\n", 1, true))
     assert.truthy(err:find("stdin:1: x", 1, true))
   end)
+
+  it("shortens OpenBLAS's idle polling unless the user chose a value", function()
+    -- the re-execution keeps argv as given: arg[0] is still the path we ran
+    local out = run("env -u OPENBLAS_THREAD_TIMEOUT " .. BUNDLERUN .. " -e 'print(os.getenv(\"OPENBLAS_THREAD_TIMEOUT\"), arg[0])'")
+    assert.are.equal("22\t" .. BUNDLERUN .. "\n", out)
+    out = run("OPENBLAS_THREAD_TIMEOUT=28 " .. BUNDLERUN .. " -e 'print(os.getenv(\"OPENBLAS_THREAD_TIMEOUT\"))'")
+    assert.are.equal("28\n", out)
+  end)
 end)
