@@ -77,6 +77,7 @@ check-sanitize: all $(CTESTS)
 bench: deps
 	@$(MAKE) --no-print-directory all
 	scripts/bench/matmul
+	scripts/bench/csv
 
 # ---- objects ----
 

@@ -35,43 +35,39 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
   br_column *c;
   br_status s = column_alloc(&c, t, r->rows, nulls > 0, NULL);
   if (s != BR_OK) return s;
-  int64_t i = 0;
-  for (int p = 0; p < r->nparts; p++) {
-    const rawcol *raw = &r->parts[p]->cols[k];
-    const char *at = raw->buf;
-    for (int64_t j = 0; j < raw->n; j++, i++) {
-      size_t len;
-      const char *v = rawcol_next(&at, &len);
-      if (null[i]) {
-        column_set_null(c, i);
-        continue;
-      }
-      int ok = 1, has_time;
-      switch (t) {
-        case BR_DTYPE_I64: ok = parse_i64(v, len, (int64_t *)c->data + i); break;
-        case BR_DTYPE_F64: ok = parse_f64(v, len, (double *)c->data + i); break;
-        case BR_DTYPE_BOOL: ok = parse_bool(v, len, (uint8_t *)c->data + i); break;
-        case BR_DTYPE_DATETIME:
-          ok = parse_datetime(v, len, (int64_t *)c->data + i, &has_time);
-          break;
-        case BR_DTYPE_STR:
-          ((int32_t *)c->data)[i] = strdict_intern(c->dict, v, len);
-          if (((int32_t *)c->data)[i] < 0) {
-            br_column_release(c);
-            return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
-          }
-          break;
-        case BR_DTYPE_COUNT: ok = 0; break;
-      }
-      if (!ok) {
-        br_column_release(c);
-        if (!forced) return BR_ERR_PARSE;
-        const char *name = r->names[r->src[k]];
-        return br_error_set(BR_ERR_PARSE,
-                            "%s:%lld: column '%s': '%.40s%s' is not %s (use types = { %s = \"str\" } to keep it as text)",
-                            r->path, (long long)r->row_lines[i], name, v, len > 40 ? "..." : "",
-                            type_noun(t), name);
-      }
+  field_cursor cur = field_cursor_start(r, k);
+  size_t len;
+  const char *v;
+  for (int64_t i = 0; (v = field_cursor_next(&cur, &len)); i++) {
+    if (null[i]) {
+      column_set_null(c, i);
+      continue;
+    }
+    int ok = 1, has_time;
+    switch (t) {
+      case BR_DTYPE_I64: ok = parse_i64(v, len, (int64_t *)c->data + i); break;
+      case BR_DTYPE_F64: ok = parse_f64(v, len, (double *)c->data + i); break;
+      case BR_DTYPE_BOOL: ok = parse_bool(v, len, (uint8_t *)c->data + i); break;
+      case BR_DTYPE_DATETIME:
+        ok = parse_datetime(v, len, (int64_t *)c->data + i, &has_time);
+        break;
+      case BR_DTYPE_STR:
+        ((int32_t *)c->data)[i] = strdict_intern(c->dict, v, len);
+        if (((int32_t *)c->data)[i] < 0) {
+          br_column_release(c);
+          return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
+        }
+        break;
+      case BR_DTYPE_COUNT: ok = 0; break;
+    }
+    if (!ok) {
+      br_column_release(c);
+      if (!forced) return BR_ERR_PARSE;
+      const char *name = r->names[r->src[k]];
+      return br_error_set(BR_ERR_PARSE,
+                          "%s:%lld: column '%s': '%.40s%s' is not %s (use types = { %s = \"str\" } to keep it as text)",
+                          r->path, (long long)r->row_lines[i], name, v, len > 40 ? "..." : "",
+                          type_noun(t), name);
     }
   }
   column_finish_nulls(c);
@@ -83,16 +79,13 @@ static br_status convert_column(const reader *r, int k, br_column **out) {
   const char *name = r->names[r->src[k]];
   uint8_t *null = malloc((size_t)(r->rows > 0 ? r->rows : 1));
   if (!null) return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
-  int64_t nulls = 0, i = 0;
-  for (int p = 0; p < r->nparts; p++) {
-    const rawcol *raw = &r->parts[p]->cols[k];
-    const char *at = raw->buf;
-    for (int64_t j = 0; j < raw->n; j++, i++) {
-      size_t len;
-      const char *v = rawcol_next(&at, &len);
-      null[i] = (uint8_t)is_na(r, v, len);
-      nulls += null[i];
-    }
+  int64_t nulls = 0;
+  field_cursor cur = field_cursor_start(r, k);
+  size_t len;
+  const char *v;
+  for (int64_t i = 0; (v = field_cursor_next(&cur, &len)); i++) {
+    null[i] = (uint8_t)is_na(r, v, len);
+    nulls += null[i];
   }
   int forced = -1;
   for (int t = 0; t < r->o->ntypes; t++)

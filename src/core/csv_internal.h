@@ -66,6 +66,32 @@ typedef struct reader {
   int nparts;
 } reader;
 
+/* Walks kept column k's fields in row order across the parts:
+ *   field_cursor cur = field_cursor_start(r, k);
+ *   while ((v = field_cursor_next(&cur, &len))) ... */
+typedef struct field_cursor {
+  const reader *r;
+  int k, part;
+  const char *at;
+  int64_t left; /* fields left in the current part */
+} field_cursor;
+
+static inline field_cursor field_cursor_start(const reader *r, int k) {
+  field_cursor c = {r, k, -1, NULL, 0};
+  return c;
+}
+
+static inline const char *field_cursor_next(field_cursor *c, size_t *len) {
+  while (c->left == 0) {
+    if (++c->part >= c->r->nparts) return NULL;
+    const rawcol *raw = &c->r->parts[c->part]->cols[c->k];
+    c->at = raw->buf;
+    c->left = raw->n;
+  }
+  c->left--;
+  return rawcol_next(&c->at, len);
+}
+
 /* Converts every kept column (with up to `threads` threads) into cols. */
 br_status csv_convert(reader *r, br_column **cols, int threads);
 

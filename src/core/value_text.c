@@ -13,15 +13,17 @@ static void trim(const char **s, size_t *len) {
   while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t')) (*len)--;
 }
 
+/* Length of a leading sign (0 or 1); *neg says whether it is a minus. */
+static size_t sign_prefix(const char *s, int *neg) {
+  *neg = s[0] == '-';
+  return s[0] == '-' || s[0] == '+';
+}
+
 int parse_i64(const char *s, size_t len, int64_t *v) {
   trim(&s, &len);
   if (len == 0) return 0;
-  size_t i = 0;
-  int neg = 0;
-  if (s[0] == '-' || s[0] == '+') {
-    neg = s[0] == '-';
-    i = 1;
-  }
+  int neg;
+  size_t i = sign_prefix(s, &neg);
   if (i == len || len - i > 19) return 0;
   uint64_t acc = 0;
   for (; i < len; i++) {
@@ -44,12 +46,8 @@ int parse_f64(const char *s, size_t len, double *v) {
   /* Fast path, exact: [sign] digits [. digits] with a mantissa under 2^53
    * and at most 22 decimals is m / 10^k, both exact doubles, and IEEE
    * division rounds correctly. */
-  size_t i = 0;
-  int neg = 0;
-  if (s[0] == '-' || s[0] == '+') {
-    neg = s[0] == '-';
-    i = 1;
-  }
+  int neg;
+  size_t i = sign_prefix(s, &neg);
   uint64_t m = 0;
   int digits = 0, frac = -1, ok = i < len;
   for (; i < len && ok; i++) {
