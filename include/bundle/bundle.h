@@ -23,5 +23,6 @@
 #include "bundle/rng.h"
 #include "bundle/tensor.h"
 #include "bundle/frame.h"
+#include "bundle/basket.h"
 
 #endif

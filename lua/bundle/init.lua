@@ -10,5 +10,7 @@ M.clock = core.clock       -- monotonic wall-clock seconds, for timing stages
 M.seed = core.seed         -- reseeds the generator used when a call gives no seed
 M.tensor = core.tensor     -- constructors: zeros, ones, full, eye, arange, linspace, rand, randn, from, is
 M.read_csv = core.read_csv -- CSV (or .csv.gz) -> Frame, report
+M.baskets = core.baskets   -- Frame -> Baskets (basket, item, user, time, quantity, price columns)
+M.read_baskets = core.read_baskets -- one-basket-per-line (FIMI) file -> Baskets
 
 return M

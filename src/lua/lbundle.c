@@ -104,5 +104,6 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   lbr_tensor_open(L);
   lua_setfield(L, -2, "tensor");
   lbr_frame_open(L);
+  lbr_basket_open(L);
   return 1;
 }

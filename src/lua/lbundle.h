@@ -48,5 +48,8 @@ LBR_HIDDEN void lbr_tensor_open(lua_State *L); /* pushes the bundle.tensor table
 /* Frames (lframe.c): registers the Frame/Column classes and sets read_csv in
  * the table on the stack top. */
 LBR_HIDDEN void lbr_frame_open(lua_State *L);
+/* Baskets (lbasket.c): registers Baskets/Itemsets/Rules and sets baskets and
+ * read_baskets in the table on the stack top. */
+LBR_HIDDEN void lbr_basket_open(lua_State *L);
 
 #endif

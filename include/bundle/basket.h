@@ -1,0 +1,160 @@
+/* bundle/basket.h — transactions (baskets x items, CSR), item supports,
+ * co-occurrence, frequent itemsets and association rules.
+ *
+ *     br_baskets *b = NULL;
+ *     br_baskets_read(&b, "retail.dat", ' ');          // one basket per line
+ *     br_mine_options o;
+ *     br_mine_options_init(&o);
+ *     o.min_support = 0.001;
+ *     br_itemsets *sets = NULL;
+ *     if (br_baskets_frequent(&sets, b, &o) != BR_OK) puts(br_last_error());
+ *     for (int64_t k = 0; k < br_itemsets_count(sets); k++) { ... }
+ *     br_itemsets_free(sets);
+ *     br_baskets_free(b);
+ *
+ * Items are dense ids 0..nitems-1 with text labels; each basket's items are
+ * sorted and distinct. Objects returned through `**out` belong to the
+ * caller; on failure *out is untouched and br_last_error() says why.
+ */
+#ifndef BUNDLE_BASKET_H
+#define BUNDLE_BASKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bundle/error.h"
+#include "bundle/frame.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct br_baskets br_baskets;
+
+/* Which frame columns make the baskets. basket and item are required; the
+ * others (NULL when absent) add per-basket user, time (first line's) and
+ * revenue (sum of quantity x price, or of price when no quantity). */
+typedef struct br_baskets_spec {
+  const char *basket, *item, *user, *time, *quantity, *price;
+} br_baskets_spec;
+
+/* Groups the frame's rows into baskets (in order of first appearance);
+ * rows with a null basket or item are skipped. */
+br_status br_baskets_from_frame(br_baskets **out, const br_frame *f, const br_baskets_spec *spec);
+/* Reads a one-basket-per-line file of integer item tokens (FIMI format);
+ * sep is the token separator (spaces and tabs are always accepted). A
+ * non-integer token is an error naming its line. */
+br_status br_baskets_read(br_baskets **out, const char *path, char sep);
+void br_baskets_free(br_baskets *b);
+
+int64_t br_baskets_size(const br_baskets *b);   /* baskets */
+int32_t br_baskets_nitems(const br_baskets *b); /* distinct items */
+/* CSR: items of basket k are items[offsets[k] .. offsets[k+1]). */
+const int64_t *br_baskets_offsets(const br_baskets *b);
+const int32_t *br_baskets_items(const br_baskets *b);
+const char *br_baskets_label(const br_baskets *b, int32_t item, size_t *len);
+int32_t br_baskets_find(const br_baskets *b, const char *label, size_t len); /* or -1 */
+/* Per-basket extras, or NULL when the baskets were made without them. */
+const int64_t *br_baskets_times(const br_baskets *b);
+const double *br_baskets_revenue(const br_baskets *b);
+/* The user of basket k as text ("" when none), for any user column type. */
+const char *br_baskets_user(const br_baskets *b, int64_t k, size_t *len);
+
+/* counts[i] = number of baskets holding item i (nitems entries). */
+void br_baskets_item_support(const br_baskets *b, int64_t *counts);
+/* The baskets where mask[k] != 0; items and labels are kept as they are. */
+br_status br_baskets_filter(br_baskets **out, const br_baskets *b, const double *mask);
+
+/* Pairs (a < b) bought together in at least min_count baskets. Counted item
+ * by item through an inverted index with one dense counter row, so memory
+ * is O(items + pairs found) however large the baskets. Arrays are malloc'd
+ * and owned by the caller (free each). */
+br_status br_baskets_cooccurrence(const br_baskets *b, int64_t min_count, int64_t *npairs,
+                                  int32_t **a, int32_t **bb, int64_t **count);
+
+/* ---- frequent itemsets ---- */
+
+typedef struct br_itemsets br_itemsets;
+
+typedef struct br_mine_options {
+  double min_support;      /* fraction of baskets (used when min_count is 0) */
+  int64_t min_count;       /* absolute count; 0: from min_support */
+  int min_size, max_size;  /* itemset sizes reported (max 0: no limit) */
+  int closed, maximal;     /* report only closed / only maximal itemsets */
+  int64_t top;             /* keep the `top` most frequent (0: all); prunes while mining */
+  const int32_t *include;  /* items every itemset must contain */
+  int ninclude;
+  const int32_t *exclude;  /* items never in an itemset */
+  int nexclude;
+  const double *weights;   /* per-basket weights (>= 0): weighted support beside counts */
+  int64_t max_itemsets;    /* stop with an error past this many (0: 5 million) */
+} br_mine_options;
+
+void br_mine_options_init(br_mine_options *o);
+
+/* Every itemset whose count (baskets containing all its items) is at least
+ * min_count, or ceil(min_support x baskets) with no rounding of the
+ * fraction: count >= min_support * n exactly. Uses occurrence delivery
+ * (LCM) over baskets reduced to frequent items. */
+br_status br_baskets_frequent(br_itemsets **out, const br_baskets *b, const br_mine_options *o);
+void br_itemsets_free(br_itemsets *s);
+
+int64_t br_itemsets_count(const br_itemsets *s);
+/* Items of itemset k (sorted ids) and its size. */
+const int32_t *br_itemsets_items(const br_itemsets *s, int64_t k, int *size);
+int64_t br_itemsets_support_count(const br_itemsets *s, int64_t k);
+double br_itemsets_weight(const br_itemsets *s, int64_t k); /* NaN without weights */
+int64_t br_itemsets_nbaskets(const br_itemsets *s);
+/* Reorders by count descending (ties: smaller first, then by items). */
+void br_itemsets_sort_by_count(br_itemsets *s);
+
+/* ---- association rules ---- */
+
+typedef enum br_measure {
+  BR_M_SUPPORT, BR_M_COUNT, BR_M_COVERAGE, BR_M_CONFIDENCE, BR_M_LIFT, BR_M_LEVERAGE,
+  BR_M_CONVICTION, BR_M_JACCARD, BR_M_COSINE, BR_M_KULCZYNSKI, BR_M_ALL_CONFIDENCE,
+  BR_M_CHI_SQUARED, BR_M_FISHER_P,
+  BR_MEASURE_COUNT
+} br_measure;
+
+const char *br_measure_name(br_measure m); /* "lift", "fisher_p", ... */
+br_status br_measure_parse(br_measure *m, const char *s);
+
+/* All measures of a rule X => Y from n (baskets), nx, ny and nxy counts. */
+void br_rule_measures(double *out /* BR_MEASURE_COUNT */, int64_t n, int64_t nx, int64_t ny,
+                      int64_t nxy);
+
+typedef struct br_rules br_rules;
+
+typedef struct br_rule_options {
+  double min_confidence, min_lift; /* 0: no bound */
+  int rhs_size;                    /* items in the consequent (default 1) */
+  int64_t top;                     /* keep the best `top` by `by` (0: all) */
+  br_measure by;                   /* ranking measure (default lift) */
+} br_rule_options;
+
+void br_rule_options_init(br_rule_options *o);
+
+/* Rules from frequent itemsets: for each itemset Z of size >= rhs_size + 1
+ * and each split Z = X u Y with |Y| = rhs_size. The itemsets must hold
+ * every subset they need (mine without top/closed/maximal/include). Sorted
+ * by `by`, descending. */
+br_status br_itemsets_rules(br_rules **out, const br_itemsets *sets, const br_rule_options *o);
+void br_rules_free(br_rules *r);
+int64_t br_rules_count(const br_rules *r);
+const int32_t *br_rules_lhs(const br_rules *r, int64_t k, int *size);
+const int32_t *br_rules_rhs(const br_rules *r, int64_t k, int *size);
+const double *br_rules_measures(const br_rules *r, int64_t k); /* BR_MEASURE_COUNT values */
+
+/* Indices of the rules whose antecedent is contained in the sorted item
+ * list `basket` (and whose consequent is not already in it), best first by
+ * the rules' order. *idx is malloc'd (caller frees). Uses an index from
+ * each antecedent's rarest item, so a basket visits only rules that can
+ * match. */
+br_status br_rules_match(const br_rules *r, const int32_t *basket, int n, int64_t **idx,
+                         int64_t *nmatch);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

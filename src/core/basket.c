@@ -1,0 +1,476 @@
+/* Baskets: transactions as CSR (baskets x items) with an item dictionary,
+ * built from a frame or read from a one-basket-per-line file; supports,
+ * filtering and pair co-occurrence. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "basket_internal.h"
+
+void br_baskets_free(br_baskets *b) {
+  if (!b) return;
+  free(b->off);
+  free(b->items);
+  strdict_release(b->labels);
+  free(b->times);
+  free(b->revenue);
+  strdict_release(b->users);
+  free(b->user);
+  free(b);
+}
+
+int64_t br_baskets_size(const br_baskets *b) { return b->n; }
+int32_t br_baskets_nitems(const br_baskets *b) { return b->nitems; }
+const int64_t *br_baskets_offsets(const br_baskets *b) { return b->off; }
+const int32_t *br_baskets_items(const br_baskets *b) { return b->items; }
+const int64_t *br_baskets_times(const br_baskets *b) { return b->times; }
+const double *br_baskets_revenue(const br_baskets *b) { return b->revenue; }
+
+const char *br_baskets_label(const br_baskets *b, int32_t item, size_t *len) {
+  if (item < 0 || item >= b->nitems) return NULL;
+  return strdict_get(b->labels, item, len);
+}
+
+int32_t br_baskets_find(const br_baskets *b, const char *label, size_t len) {
+  return strdict_find(b->labels, label, len);
+}
+
+const char *br_baskets_user(const br_baskets *b, int64_t k, size_t *len) {
+  if (!b->user || b->user[k] < 0) {
+    if (len) *len = 0;
+    return "";
+  }
+  return strdict_get(b->users, b->user[k], len);
+}
+
+static int cmp_i32(const void *x, const void *y) {
+  int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+  return (a > b) - (a < b);
+}
+
+/* Sorts each basket's items and drops repeats, compacting the CSR arrays. */
+static void normalize(br_baskets *b) {
+  int64_t w = 0;
+  for (int64_t k = 0; k < b->n; k++) {
+    int32_t *it = b->items + b->off[k];
+    int64_t m = b->off[k + 1] - b->off[k];
+    if (m > 16) {
+      qsort(it, (size_t)m, sizeof *it, cmp_i32);
+    } else {
+      for (int64_t i = 1; i < m; i++) {
+        int32_t x = it[i];
+        int64_t j = i;
+        for (; j > 0 && it[j - 1] > x; j--) it[j] = it[j - 1];
+        it[j] = x;
+      }
+    }
+    int64_t start = w;
+    for (int64_t i = 0; i < m; i++)
+      if (i == 0 || it[i] != it[i - 1]) b->items[w++] = it[i];
+    b->off[k] = start;
+  }
+  b->off[b->n] = w;
+}
+
+static br_baskets *baskets_alloc(int64_t n, int64_t nitems_total) {
+  br_baskets *b = calloc(1, sizeof *b);
+  if (!b) return NULL;
+  b->n = n;
+  b->off = calloc((size_t)n + 1, sizeof *b->off);
+  b->items = malloc((size_t)(nitems_total > 0 ? nitems_total : 1) * sizeof *b->items);
+  b->labels = strdict_new();
+  if (!b->off || !b->items || !b->labels) {
+    br_baskets_free(b);
+    return NULL;
+  }
+  return b;
+}
+
+/* The text of row i of c, for item labels and users. */
+static size_t value_text(const br_column *c, int64_t i, char *buf, const char **out) {
+  switch (c->type) {
+    case BR_DTYPE_STR: {
+      size_t len;
+      *out = strdict_get(c->dict, ((const int32_t *)c->data)[i], &len);
+      return len;
+    }
+    case BR_DTYPE_I64: *out = buf; return (size_t)snprintf(buf, 32, "%lld", (long long)((const int64_t *)c->data)[i]);
+    case BR_DTYPE_F64: *out = buf; return (size_t)format_f64(buf, ((const double *)c->data)[i]);
+    case BR_DTYPE_BOOL: *out = ((const uint8_t *)c->data)[i] ? "true" : "false"; return strlen(*out);
+    case BR_DTYPE_DATETIME: *out = buf; return (size_t)format_datetime(buf, ((const int64_t *)c->data)[i], 1);
+    case BR_DTYPE_COUNT: break;
+  }
+  *out = "";
+  return 0;
+}
+
+br_status br_baskets_from_frame(br_baskets **out, const br_frame *f, const br_baskets_spec *spec) {
+  if (!spec->basket || !spec->item)
+    return br_error_set(BR_ERR_ARG, "baskets: 'basket' and 'item' columns are required");
+  int cb, ci, cu = -1, ct = -1, cq = -1, cp = -1;
+  br_status s;
+  if ((s = frame_require(f, "baskets", spec->basket, &cb)) != BR_OK) return s;
+  if ((s = frame_require(f, "baskets", spec->item, &ci)) != BR_OK) return s;
+  if (spec->user && (s = frame_require(f, "baskets", spec->user, &cu)) != BR_OK) return s;
+  if (spec->time && (s = frame_require(f, "baskets", spec->time, &ct)) != BR_OK) return s;
+  if (spec->quantity && (s = frame_require(f, "baskets", spec->quantity, &cq)) != BR_OK) return s;
+  if (spec->price && (s = frame_require(f, "baskets", spec->price, &cp)) != BR_OK) return s;
+  const br_column *B = f->cols[cb], *I = f->cols[ci];
+  const br_column *U = cu >= 0 ? f->cols[cu] : NULL, *T = ct >= 0 ? f->cols[ct] : NULL;
+  const br_column *Q = cq >= 0 ? f->cols[cq] : NULL, *P = cp >= 0 ? f->cols[cp] : NULL;
+  if (T && T->type == BR_DTYPE_STR) return br_error_set(BR_ERR_ARG, "baskets: time column '%s' is str", spec->time);
+  if (Q && Q->type == BR_DTYPE_STR) return br_error_set(BR_ERR_ARG, "baskets: quantity column '%s' is str", spec->quantity);
+  if (P && P->type == BR_DTYPE_STR) return br_error_set(BR_ERR_ARG, "baskets: price column '%s' is str", spec->price);
+
+  int64_t rows = f->nrows;
+  int64_t *bid = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *bid);
+  int64_t *first = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *first);
+  uint64_t nslots = 16;
+  while (nslots < (uint64_t)rows * 2) nslots *= 2;
+  int64_t *slots = malloc(nslots * sizeof *slots);
+  int32_t *code_id = NULL;
+  br_baskets *b = NULL;
+  if (!bid || !first || !slots) goto oom;
+  memset(slots, 0xff, nslots * sizeof *slots);
+  /* Pass 1: a basket id per row, in order of first appearance. */
+  int64_t nb = 0;
+  for (int64_t i = 0; i < rows; i++) {
+    if (!column_valid(B, i) || !column_valid(I, i)) {
+      bid[i] = -1;
+      continue;
+    }
+    uint64_t k = column_key(B, i), h = k * 0x9e3779b97f4a7c15ULL;
+    for (uint64_t at = (h ^ (h >> 29)) & (nslots - 1);; at = (at + 1) & (nslots - 1)) {
+      int64_t g = slots[at];
+      if (g < 0) {
+        slots[at] = nb;
+        first[nb] = i;
+        bid[i] = nb++;
+        break;
+      }
+      if (column_key(B, first[g]) == k) {
+        bid[i] = g;
+        break;
+      }
+    }
+  }
+  b = baskets_alloc(nb, rows);
+  if (!b) goto oom;
+  for (int64_t i = 0; i < rows; i++)
+    if (bid[i] >= 0) b->off[bid[i] + 1]++;
+  for (int64_t k = 0; k < nb; k++) b->off[k + 1] += b->off[k];
+  int64_t *fill = slots; /* reuse: nb <= rows <= nslots */
+  memcpy(fill, b->off, (size_t)nb * sizeof *fill);
+  if (I->type == BR_DTYPE_STR) {
+    code_id = malloc((size_t)(I->dict->n > 0 ? I->dict->n : 1) * sizeof *code_id);
+    if (!code_id) goto oom;
+    memset(code_id, 0xff, (size_t)(I->dict->n > 0 ? I->dict->n : 1) * sizeof *code_id);
+  }
+  char buf[40];
+  for (int64_t i = 0; i < rows; i++) {
+    if (bid[i] < 0) continue;
+    int32_t id;
+    if (code_id && code_id[((const int32_t *)I->data)[i]] >= 0) {
+      id = code_id[((const int32_t *)I->data)[i]];
+    } else {
+      const char *txt;
+      size_t len = value_text(I, i, buf, &txt);
+      id = strdict_intern(b->labels, txt, len);
+      if (id < 0) goto oom;
+      if (code_id) code_id[((const int32_t *)I->data)[i]] = id;
+    }
+    b->items[fill[bid[i]]++] = id;
+  }
+  b->nitems = b->labels->n;
+  normalize(b);
+  /* Per-basket extras from each basket's lines. */
+  if (T) {
+    b->times = malloc((size_t)(nb > 0 ? nb : 1) * sizeof *b->times);
+    if (!b->times) goto oom;
+    for (int64_t k = 0; k < nb; k++) {
+      double v = br_column_number(T, first[k]);
+      b->times[k] = v == v ? (int64_t)v : INT64_MIN;
+    }
+  }
+  if (Q || P) {
+    b->revenue = calloc((size_t)(nb > 0 ? nb : 1), sizeof *b->revenue);
+    if (!b->revenue) goto oom;
+    for (int64_t i = 0; i < rows; i++) {
+      if (bid[i] < 0) continue;
+      double q = Q ? br_column_number(Q, i) : 1, p = P ? br_column_number(P, i) : 1;
+      if (q == q && p == p) b->revenue[bid[i]] += q * p;
+    }
+  }
+  if (U) {
+    b->users = strdict_new();
+    b->user = malloc((size_t)(nb > 0 ? nb : 1) * sizeof *b->user);
+    if (!b->users || !b->user) goto oom;
+    for (int64_t k = 0; k < nb; k++) b->user[k] = -1;
+    for (int64_t i = 0; i < rows; i++) {
+      if (bid[i] < 0 || b->user[bid[i]] >= 0 || !column_valid(U, i)) continue;
+      const char *txt;
+      size_t len = value_text(U, i, buf, &txt);
+      if ((b->user[bid[i]] = strdict_intern(b->users, txt, len)) < 0) goto oom;
+    }
+  }
+  free(bid);
+  free(first);
+  free(slots);
+  free(code_id);
+  *out = b;
+  return BR_OK;
+oom:
+  free(bid);
+  free(first);
+  free(slots);
+  free(code_id);
+  br_baskets_free(b);
+  return br_error_set(BR_ERR_NOMEM, "baskets: out of memory");
+}
+
+/* ---- FIMI files ---- */
+
+static br_status read_all(const char *path, char **buf, size_t *n) {
+  errno = 0;
+  gzFile gz = gzopen(path, "rb");
+  if (!gz) return br_error_set(BR_ERR_IO, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
+  size_t cap = 1 << 20, len = 0;
+  char *b = malloc(cap + 1);
+  for (;;) {
+    if (!b) {
+      gzclose(gz);
+      return br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
+    }
+    if (cap - len < (1 << 18)) {
+      char *nb = realloc(b, cap * 2 + 1);
+      if (!nb) free(b);
+      b = nb;
+      cap *= 2;
+      continue;
+    }
+    int k = gzread(gz, b + len, (unsigned)(cap - len));
+    int zerr;
+    const char *msg = gzerror(gz, &zerr);
+    if (k < 0 || (k == 0 && zerr != Z_OK && zerr != Z_STREAM_END)) {
+      br_status s = br_error_set(BR_ERR_IO, "%s: cannot read: %s", path, zerr == Z_ERRNO ? strerror(errno) : msg);
+      free(b);
+      gzclose(gz);
+      return s;
+    }
+    if (k == 0) break;
+    len += (size_t)k;
+  }
+  gzclose(gz);
+  b[len] = '\0';
+  *buf = b;
+  *n = len;
+  return BR_OK;
+}
+
+br_status br_baskets_read(br_baskets **out, const char *path, char sep) {
+  char *buf = NULL;
+  size_t n = 0;
+  br_status s = read_all(path, &buf, &n);
+  if (s != BR_OK) return s;
+  int64_t lines = 0, tokens = 0;
+  for (size_t i = 0; i < n; i++) {
+    lines += buf[i] == '\n';
+    tokens += (buf[i] != ' ' && buf[i] != '\t' && buf[i] != sep && buf[i] != '\n' && buf[i] != '\r') &&
+              (i == 0 || buf[i - 1] == ' ' || buf[i - 1] == '\t' || buf[i - 1] == sep || buf[i - 1] == '\n');
+  }
+  if (n > 0 && buf[n - 1] != '\n') lines++; /* a last line without a line break */
+  if (tokens == 0) {
+    free(buf);
+    return br_error_set(BR_ERR_PARSE, "%s: no items (the file is empty)", path);
+  }
+  br_baskets *b = baskets_alloc(lines, tokens);
+  /* Item ids by first appearance; small non-negative ids map directly. */
+  enum { DIRECT = 1 << 20 };
+  int32_t *direct = malloc(DIRECT * sizeof *direct);
+  if (!b || !direct) {
+    free(buf);
+    free(direct);
+    br_baskets_free(b);
+    return br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
+  }
+  memset(direct, 0xff, DIRECT * sizeof *direct);
+  int64_t k = 0, w = 0;
+  size_t i = 0;
+  while (i < n && k < lines) {
+    b->off[k] = w;
+    while (i < n && buf[i] != '\n') {
+      char c = buf[i];
+      if (c == ' ' || c == '\t' || c == sep || c == '\r') {
+        i++;
+        continue;
+      }
+      size_t start = i;
+      while (i < n && buf[i] != ' ' && buf[i] != '\t' && buf[i] != sep && buf[i] != '\n' && buf[i] != '\r') i++;
+      int64_t v;
+      if (!parse_i64(buf + start, i - start, &v)) {
+        s = br_error_set(BR_ERR_PARSE, "%s:%lld: item '%.*s' is not an integer", path, (long long)k + 1,
+                         (int)(i - start > 40 ? 40 : i - start), buf + start);
+        goto fail;
+      }
+      int32_t id = v >= 0 && v < DIRECT ? direct[v] : -1;
+      if (id < 0) {
+        char txt[32];
+        int len = snprintf(txt, sizeof txt, "%lld", (long long)v);
+        if ((id = strdict_intern(b->labels, txt, (size_t)len)) < 0) {
+          s = br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
+          goto fail;
+        }
+        if (v >= 0 && v < DIRECT) direct[v] = id;
+      }
+      b->items[w++] = id;
+    }
+    i++; /* the line break */
+    k++;
+  }
+  b->off[lines] = w;
+  b->n = lines;
+  b->nitems = b->labels->n;
+  normalize(b);
+  free(buf);
+  free(direct);
+  *out = b;
+  return BR_OK;
+fail:
+  free(buf);
+  free(direct);
+  br_baskets_free(b);
+  return s;
+}
+
+/* ---- supports, filter, co-occurrence ---- */
+
+void br_baskets_item_support(const br_baskets *b, int64_t *counts) {
+  memset(counts, 0, (size_t)b->nitems * sizeof *counts);
+  for (int64_t i = 0; i < b->off[b->n]; i++) counts[b->items[i]]++;
+}
+
+br_status br_baskets_filter(br_baskets **out, const br_baskets *b, const double *mask) {
+  int64_t nb = 0, ni = 0;
+  for (int64_t k = 0; k < b->n; k++)
+    if (mask[k] != 0 && mask[k] == mask[k]) {
+      nb++;
+      ni += b->off[k + 1] - b->off[k];
+    }
+  br_baskets *r = calloc(1, sizeof *r);
+  if (!r) return br_error_set(BR_ERR_NOMEM, "filter: out of memory");
+  r->n = nb;
+  r->nitems = b->nitems;
+  r->labels = strdict_retain(b->labels);
+  r->off = malloc((size_t)(nb + 1) * sizeof *r->off);
+  r->items = malloc((size_t)(ni > 0 ? ni : 1) * sizeof *r->items);
+  if (b->times) r->times = malloc((size_t)(nb > 0 ? nb : 1) * sizeof *r->times);
+  if (b->revenue) r->revenue = malloc((size_t)(nb > 0 ? nb : 1) * sizeof *r->revenue);
+  if (b->user) {
+    r->users = strdict_retain(b->users);
+    r->user = malloc((size_t)(nb > 0 ? nb : 1) * sizeof *r->user);
+  }
+  if (!r->off || !r->items || (b->times && !r->times) || (b->revenue && !r->revenue) || (b->user && !r->user)) {
+    br_baskets_free(r);
+    return br_error_set(BR_ERR_NOMEM, "filter: out of memory");
+  }
+  int64_t j = 0, w = 0;
+  for (int64_t k = 0; k < b->n; k++) {
+    if (!(mask[k] != 0 && mask[k] == mask[k])) continue;
+    r->off[j] = w;
+    int64_t m = b->off[k + 1] - b->off[k];
+    memcpy(r->items + w, b->items + b->off[k], (size_t)m * sizeof *r->items);
+    w += m;
+    if (r->times) r->times[j] = b->times[k];
+    if (r->revenue) r->revenue[j] = b->revenue[k];
+    if (r->user) r->user[j] = b->user[k];
+    j++;
+  }
+  r->off[nb] = w;
+  *out = r;
+  return BR_OK;
+}
+
+br_status br_baskets_cooccurrence(const br_baskets *b, int64_t min_count, int64_t *npairs,
+                                  int32_t **pa, int32_t **pb, int64_t **pc) {
+  if (min_count < 1) min_count = 1;
+  int32_t m = b->nitems;
+  int64_t total = b->off[b->n];
+  /* Inverted index: the baskets of each item, with the item's position. */
+  int64_t *start = calloc((size_t)m + 1, sizeof *start);
+  int64_t *where = malloc((size_t)(total > 0 ? total : 1) * sizeof *where);
+  int64_t *cnt = calloc((size_t)(m > 0 ? m : 1), sizeof *cnt);
+  int32_t *touched = malloc((size_t)(m > 0 ? m : 1) * sizeof *touched);
+  int64_t cap = 1024, np = 0;
+  int32_t *A = malloc((size_t)cap * sizeof *A), *Bv = malloc((size_t)cap * sizeof *Bv);
+  int64_t *C = malloc((size_t)cap * sizeof *C);
+  br_status s = BR_OK;
+  if (!start || !where || !cnt || !touched || !A || !Bv || !C) goto oom;
+  for (int64_t i = 0; i < total; i++) start[b->items[i] + 1]++;
+  for (int32_t i = 0; i < m; i++) start[i + 1] += start[i];
+  {
+    int64_t *fill = malloc((size_t)(m > 0 ? m : 1) * sizeof *fill);
+    if (!fill) goto oom;
+    memcpy(fill, start, (size_t)m * sizeof *fill);
+    for (int64_t i = 0; i < total; i++) where[fill[b->items[i]]++] = i; /* position in items[] */
+    free(fill);
+  }
+  for (int32_t a = 0; a < m; a++) {
+    if (start[a + 1] - start[a] < min_count) continue; /* a pair is no more frequent than a */
+    int32_t nt = 0;
+    for (int64_t p = start[a]; p < start[a + 1]; p++) {
+      int64_t pos = where[p];
+      /* the basket holding this position ends at off[k+1]; items after pos are > a */
+      int64_t lo = 0, hi = b->n; /* find k with off[k] <= pos < off[k+1] */
+      while (hi - lo > 1) {
+        int64_t mid = (lo + hi) / 2;
+        if (b->off[mid] <= pos) lo = mid;
+        else hi = mid;
+      }
+      for (int64_t q = pos + 1; q < b->off[lo + 1]; q++) {
+        int32_t x = b->items[q];
+        if (cnt[x]++ == 0) touched[nt++] = x;
+      }
+    }
+    qsort(touched, (size_t)nt, sizeof *touched, cmp_i32);
+    for (int32_t t = 0; t < nt; t++) {
+      int32_t x = touched[t];
+      if (cnt[x] >= min_count) {
+        if (np == cap) {
+          cap *= 2;
+          int32_t *na = realloc(A, (size_t)cap * sizeof *A);
+          if (na) A = na;
+          int32_t *nb2 = realloc(Bv, (size_t)cap * sizeof *Bv);
+          if (nb2) Bv = nb2;
+          int64_t *nc = realloc(C, (size_t)cap * sizeof *C);
+          if (nc) C = nc;
+          if (!na || !nb2 || !nc) goto oom;
+        }
+        A[np] = a;
+        Bv[np] = x;
+        C[np] = cnt[x];
+        np++;
+      }
+      cnt[x] = 0;
+    }
+  }
+  free(start);
+  free(where);
+  free(cnt);
+  free(touched);
+  *npairs = np;
+  *pa = A;
+  *pb = Bv;
+  *pc = C;
+  return s;
+oom:
+  free(start);
+  free(where);
+  free(cnt);
+  free(touched);
+  free(A);
+  free(Bv);
+  free(C);
+  return br_error_set(BR_ERR_NOMEM, "cooccurrence: out of memory");
+}

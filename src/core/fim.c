@@ -1,0 +1,590 @@
+/* Frequent itemset mining by occurrence delivery (LCM, Uno et al.).
+ *
+ * Baskets are reduced to frequent items, renumbered by ascending frequency
+ * and sorted. A node is an itemset P with its occurrences: (basket,
+ * position just after P's last item). One pass over the items after that
+ * position counts every extension P+e; a second pass delivers each
+ * occurrence into e's bucket, which is the occurrence list of P+e. Work is
+ * proportional to what is read; buckets live in a block arena released on
+ * the way back up.
+ *
+ * closed/maximal are decided at a node from counts of *every* item over
+ * P's baskets (count of e = support of P+e): P is closed when no outside
+ * item reaches P's count, maximal when none reaches the threshold. top = k
+ * keeps a min-heap of the k best counts and raises the threshold as it
+ * fills, so subtrees that cannot enter are never visited. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basket_internal.h"
+#include "sort_index.h"
+
+#define DEFAULT_MAX_ITEMSETS 5000000
+#define ARENA_BLOCK ((size_t)1 << 20)
+
+/* ---- itemset store ---- */
+
+br_itemsets *itemsets_new(int64_t nbaskets, int32_t nitems, int weighted) {
+  br_itemsets *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->cap = 1024;
+  s->cap_items = 4096;
+  s->off = malloc((size_t)(s->cap + 1) * sizeof *s->off);
+  s->items = malloc((size_t)s->cap_items * sizeof *s->items);
+  s->count = malloc((size_t)s->cap * sizeof *s->count);
+  if (weighted) s->weight = malloc((size_t)s->cap * sizeof *s->weight);
+  s->item_count = calloc((size_t)(nitems > 0 ? nitems : 1), sizeof *s->item_count);
+  if (!s->off || !s->items || !s->count || (weighted && !s->weight) || !s->item_count) {
+    br_itemsets_free(s);
+    return NULL;
+  }
+  s->off[0] = 0;
+  s->nbaskets = nbaskets;
+  s->nitems = nitems;
+  return s;
+}
+
+int itemsets_push(br_itemsets *s, const int32_t *items, int size, int64_t count, double weight) {
+  if (s->n == s->cap) {
+    int64_t cap = s->cap * 2;
+    int64_t *off = realloc(s->off, (size_t)(cap + 1) * sizeof *off);
+    if (!off) return 0;
+    s->off = off;
+    int64_t *c = realloc(s->count, (size_t)cap * sizeof *c);
+    if (!c) return 0;
+    s->count = c;
+    if (s->weight) {
+      double *w = realloc(s->weight, (size_t)cap * sizeof *w);
+      if (!w) return 0;
+      s->weight = w;
+    }
+    s->cap = cap;
+  }
+  if (s->len + size > s->cap_items) {
+    int64_t cap = (s->len + size) * 2;
+    int32_t *it = realloc(s->items, (size_t)cap * sizeof *it);
+    if (!it) return 0;
+    s->items = it;
+    s->cap_items = cap;
+  }
+  memcpy(s->items + s->len, items, (size_t)size * sizeof *items);
+  s->len += size;
+  s->count[s->n] = count;
+  if (s->weight) s->weight[s->n] = weight;
+  s->n++;
+  s->off[s->n] = s->len;
+  return 1;
+}
+
+void br_itemsets_free(br_itemsets *s) {
+  if (!s) return;
+  free(s->off);
+  free(s->items);
+  free(s->count);
+  free(s->weight);
+  free(s->item_count);
+  free(s);
+}
+
+int64_t br_itemsets_count(const br_itemsets *s) { return s->n; }
+int64_t br_itemsets_nbaskets(const br_itemsets *s) { return s->nbaskets; }
+int64_t br_itemsets_support_count(const br_itemsets *s, int64_t k) { return s->count[k]; }
+double br_itemsets_weight(const br_itemsets *s, int64_t k) { return s->weight ? s->weight[k] : NAN; }
+
+const int32_t *br_itemsets_items(const br_itemsets *s, int64_t k, int *size) {
+  *size = (int)(s->off[k + 1] - s->off[k]);
+  return s->items + s->off[k];
+}
+
+void br_mine_options_init(br_mine_options *o) { memset(o, 0, sizeof *o); }
+
+/* ---- mining ---- */
+
+typedef struct occ {
+  int32_t t;   /* basket (in the reduced database) */
+  int32_t pos; /* index just after the node's last item */
+} occ;
+
+typedef struct arena_block {
+  occ *p;
+  size_t used, cap;
+} arena_block;
+
+typedef struct miner {
+  /* reduced database */
+  int64_t *off;
+  int32_t *items;  /* renumbered ids, ascending within a basket */
+  double *w;       /* basket weights, or NULL */
+  int32_t m;       /* frequent items */
+  int32_t *orig;   /* renumbered id -> original id */
+  /* state */
+  int64_t minc;
+  int max_size, min_size, closed, maximal;
+  int64_t *cnt;    /* per item, zero between uses */
+  double *wsum;
+  int32_t *touched;
+  int32_t *prefix; /* current itemset, renumbered ids */
+  int32_t *incl;   /* include items (original ids), added to every output */
+  int ninclude;
+  int32_t *scratch;
+  arena_block *blocks;
+  int nblocks, cur;
+  /* top-k */
+  int64_t top, *heap, nheap;
+  /* output */
+  br_itemsets *out;
+  int64_t max_itemsets;
+  br_status err;
+} miner;
+
+static occ *arena_alloc(miner *mi, size_t n, int *mark_block, size_t *mark_used) {
+  *mark_block = mi->cur;
+  *mark_used = mi->nblocks ? mi->blocks[mi->cur].used : 0;
+  for (;;) {
+    if (mi->cur < mi->nblocks) {
+      arena_block *b = &mi->blocks[mi->cur];
+      if (b->cap - b->used >= n) {
+        occ *p = b->p + b->used;
+        b->used += n;
+        return p;
+      }
+      if (mi->cur + 1 < mi->nblocks && mi->blocks[mi->cur + 1].cap >= n) {
+        mi->cur++;
+        mi->blocks[mi->cur].used = 0;
+        continue;
+      }
+    }
+    /* a new block (at cur + 1, or the first) big enough for n */
+    size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+    arena_block *nb = realloc(mi->blocks, (size_t)(mi->nblocks + 1) * sizeof *nb);
+    if (!nb) return NULL;
+    mi->blocks = nb;
+    int at = mi->nblocks ? mi->cur + 1 : 0;
+    memmove(mi->blocks + at + 1, mi->blocks + at, (size_t)(mi->nblocks - at) * sizeof *nb);
+    mi->blocks[at].p = malloc(cap * sizeof(occ));
+    if (!mi->blocks[at].p) {
+      memmove(mi->blocks + at, mi->blocks + at + 1, (size_t)(mi->nblocks - at) * sizeof *nb);
+      return NULL;
+    }
+    mi->blocks[at].cap = cap;
+    mi->blocks[at].used = 0;
+    mi->nblocks++;
+    mi->cur = at;
+  }
+}
+
+static void arena_release(miner *mi, int mark_block, size_t mark_used) {
+  if (!mi->nblocks) return;
+  mi->cur = mark_block < 0 ? 0 : mark_block;
+  mi->blocks[mi->cur].used = mark_block < 0 ? 0 : mark_used;
+}
+
+/* The threshold now: min_count, or the k-th best count once top is full. */
+static int64_t threshold(const miner *mi) {
+  return (mi->top > 0 && mi->nheap == mi->top && mi->heap[0] > mi->minc) ? mi->heap[0] : mi->minc;
+}
+
+static void heap_push(miner *mi, int64_t c) {
+  int64_t *h = mi->heap;
+  if (mi->nheap < mi->top) {
+    int64_t i = mi->nheap++;
+    h[i] = c;
+    while (i > 0 && h[(i - 1) / 2] > h[i]) {
+      int64_t p = (i - 1) / 2, t = h[p];
+      h[p] = h[i];
+      h[i] = t;
+      i = p;
+    }
+  } else if (c > h[0]) {
+    h[0] = c;
+    for (int64_t i = 0;;) {
+      int64_t l = 2 * i + 1, r = l + 1, s = i;
+      if (l < mi->nheap && h[l] < h[s]) s = l;
+      if (r < mi->nheap && h[r] < h[s]) s = r;
+      if (s == i) break;
+      int64_t t = h[s];
+      h[s] = h[i];
+      h[i] = t;
+      i = s;
+    }
+  }
+}
+
+static int cmp_i32(const void *x, const void *y) {
+  int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+  return (a > b) - (a < b);
+}
+
+/* Short lists (a node's extensions, an itemset) sort faster by insertion. */
+static void sort_i32(int32_t *v, int64_t n) {
+  if (n > 32) {
+    qsort(v, (size_t)n, sizeof *v, cmp_i32);
+    return;
+  }
+  for (int64_t i = 1; i < n; i++) {
+    int32_t x = v[i];
+    int64_t j = i;
+    for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
+/* Reports prefix[0..size) (plus include items) with its count and weight. */
+static void emit(miner *mi, int size, int64_t count, double weight) {
+  if (mi->err != BR_OK) return;
+  int total = size + mi->ninclude;
+  if (total < mi->min_size || total == 0) return;
+  if (count < threshold(mi)) return;
+  for (int i = 0; i < size; i++) mi->scratch[i] = mi->orig[mi->prefix[i]];
+  memcpy(mi->scratch + size, mi->incl, (size_t)mi->ninclude * sizeof *mi->incl);
+  sort_i32(mi->scratch, total);
+  if (mi->out->n >= mi->max_itemsets) {
+    mi->err = br_error_set(BR_ERR_LIMIT,
+                           "frequent: more than %lld itemsets at a count of %lld; raise min_support "
+                           "(or min_count), lower max_size, or raise max_itemsets",
+                           (long long)mi->max_itemsets, (long long)mi->minc);
+    return;
+  }
+  if (!itemsets_push(mi->out, mi->scratch, total, count, weight)) {
+    mi->err = br_error_set(BR_ERR_NOMEM, "frequent: out of memory after %lld itemsets", (long long)mi->out->n);
+    return;
+  }
+  if (mi->top > 0) heap_push(mi, count);
+}
+
+/* Mines the node prefix[0..depth) with occurrences o[0..n); its count is
+ * n (weight wsum). `node_last` is the last item (-1 at the root). */
+static void mine(miner *mi, int depth, const occ *o, int64_t n, double weight) {
+  if (mi->err != BR_OK) return;
+  int full = (mi->closed || mi->maximal) && depth > 0;
+  int grow = mi->max_size == 0 || depth < mi->max_size;
+  if (!grow && !full) return;
+  /* Count extensions (items after each occurrence's position), or every
+   * item of P's baskets when closedness must be judged. */
+  int32_t nt = 0;
+  int64_t *cnt = mi->cnt;
+  int32_t *touched = mi->touched;
+  const int32_t *items = mi->items;
+  const int64_t *off = mi->off;
+  for (int64_t k = 0; k < n; k++) {
+    const int32_t *t = items + off[o[k].t], *end = items + off[o[k].t + 1];
+    for (const int32_t *e = full ? t : t + o[k].pos; e < end; e++)
+      if (cnt[*e]++ == 0) touched[nt++] = *e;
+  }
+  if (mi->w) /* weights in a pass of their own: the common case stays lean */
+    for (int64_t k = 0; k < n; k++) {
+      const int32_t *t = items + off[o[k].t], *end = items + off[o[k].t + 1];
+      double wt = mi->w[o[k].t];
+      for (const int32_t *e = full ? t : t + o[k].pos; e < end; e++) mi->wsum[*e] += wt;
+    }
+  int32_t last = depth > 0 ? mi->prefix[depth - 1] : -1;
+  if (full) {
+    int keep = 1;
+    for (int32_t i = 0; i < nt && keep; i++) {
+      int32_t e = mi->touched[i];
+      int in_p = 0;
+      for (int d = 0; d < depth && !in_p; d++) in_p = mi->prefix[d] == e;
+      if (in_p) continue;
+      if (mi->closed && mi->cnt[e] == n) keep = 0;
+      if (mi->maximal && mi->cnt[e] >= mi->minc) keep = 0;
+    }
+    if (keep) emit(mi, depth, n, weight);
+  }
+  /* The frequent extensions e > last, in ascending order. */
+  int64_t thr = threshold(mi);
+  int32_t nf = 0;
+  int64_t total = 0;
+  for (int32_t i = 0; i < nt; i++) {
+    int32_t e = mi->touched[i];
+    if (e > last && mi->cnt[e] >= thr && grow) {
+      mi->touched[nf++] = e;
+      total += mi->cnt[e];
+    } else {
+      mi->cnt[e] = 0;
+      if (mi->w) mi->wsum[e] = 0;
+    }
+  }
+  if (nf == 0) return;
+  sort_i32(mi->touched, nf);
+  /* Save what the recursion will overwrite: items, counts, weights. */
+  int mb;
+  size_t mu;
+  occ *buckets = arena_alloc(mi, (size_t)total + (size_t)nf * 3, &mb, &mu);
+  if (!buckets) {
+    mi->err = br_error_set(BR_ERR_NOMEM, "frequent: out of memory while mining");
+    for (int32_t i = 0; i < nf; i++) mi->cnt[mi->touched[i]] = 0;
+    return;
+  }
+  /* Layout: [ext items as occ pairs (item, -)] [counts] [weights] [buckets].
+   * Reusing occ slots keeps one allocation per node. */
+  occ *meta = buckets;
+  int64_t *counts = (int64_t *)(void *)(buckets + nf);
+  double *wts = (double *)(void *)(buckets + 2 * (size_t)nf);
+  occ *data = buckets + 3 * (size_t)nf;
+  int64_t at = 0;
+  for (int32_t i = 0; i < nf; i++) {
+    int32_t e = mi->touched[i];
+    meta[i].t = e;
+    meta[i].pos = (int32_t)0;
+    counts[i] = at; /* start offset for now */
+    wts[i] = mi->w ? mi->wsum[e] : 0;
+    at += mi->cnt[e];
+    mi->cnt[e] = -(int64_t)i - 1; /* mark: bucket index */
+    if (mi->w) mi->wsum[e] = 0;
+  }
+  /* Deliver occurrences into the buckets. */
+  int64_t *fill = counts;
+  for (int64_t k = 0; k < n; k++) {
+    int32_t tid = o[k].t;
+    const int32_t *t = items + off[tid];
+    int64_t len = off[tid + 1] - off[tid];
+    for (int64_t j = o[k].pos; j < len; j++) {
+      int64_t c = cnt[t[j]];
+      if (c < 0) {
+        occ *d = data + fill[-c - 1]++;
+        d->t = tid;
+        d->pos = (int32_t)(j + 1);
+      }
+    }
+  }
+  for (int32_t i = 0; i < nf; i++) mi->cnt[meta[i].t] = 0;
+  /* fill[i] is now the end of bucket i; its start is the previous end. */
+  for (int32_t i = 0; i < nf && mi->err == BR_OK; i++) {
+    int64_t begin = i ? fill[i - 1] : 0, cnt = fill[i] - begin;
+    if (cnt < threshold(mi)) continue; /* top may have raised the bar */
+    mi->prefix[depth] = meta[i].t;
+    if (!full && !(mi->closed || mi->maximal)) emit(mi, depth + 1, cnt, wts[i]);
+    if (mi->max_size == 0 || depth + 1 < mi->max_size || mi->closed || mi->maximal)
+      mine(mi, depth + 1, data + begin, cnt, wts[i]);
+  }
+  arena_release(mi, mb, mu);
+}
+
+static void miner_free(miner *mi) {
+  free(mi->off);
+  free(mi->items);
+  free(mi->w);
+  free(mi->orig);
+  free(mi->cnt);
+  free(mi->wsum);
+  free(mi->touched);
+  free(mi->prefix);
+  free(mi->incl);
+  free(mi->scratch);
+  for (int i = 0; i < mi->nblocks; i++) free(mi->blocks[i].p);
+  free(mi->blocks);
+  free(mi->heap);
+}
+
+typedef struct item_rank {
+  int64_t count;
+  int32_t id;
+} item_rank;
+
+static int cmp_rank(const void *x, const void *y) {
+  const item_rank *a = x, *b = y;
+  if (a->count != b->count) return a->count < b->count ? -1 : 1;
+  return (a->id > b->id) - (a->id < b->id);
+}
+
+/* Sorting the results: count descending, then size, then items. */
+static int cmp_sets(const void *ctx, int64_t a, int64_t b) {
+  const br_itemsets *s = ctx;
+  if (s->count[a] != s->count[b]) return s->count[a] > s->count[b] ? -1 : 1;
+  int64_t la = s->off[a + 1] - s->off[a], lb = s->off[b + 1] - s->off[b];
+  if (la != lb) return la < lb ? -1 : 1;
+  for (int64_t i = 0; i < la; i++) {
+    int32_t p = s->items[s->off[a] + i], q = s->items[s->off[b] + i];
+    if (p != q) return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
+/* Keeps the first `keep` itemsets of the order, by permutation `order`. */
+static int itemsets_permute(br_itemsets *s, const int64_t *order, int64_t keep) {
+  br_itemsets *t = itemsets_new(s->nbaskets, s->nitems, s->weight != NULL);
+  if (!t) return 0;
+  for (int64_t k = 0; k < keep; k++) {
+    int64_t i = order[k];
+    if (!itemsets_push(t, s->items + s->off[i], (int)(s->off[i + 1] - s->off[i]), s->count[i],
+                       s->weight ? s->weight[i] : 0)) {
+      br_itemsets_free(t);
+      return 0;
+    }
+  }
+  memcpy(t->item_count, s->item_count, (size_t)(s->nitems > 0 ? s->nitems : 1) * sizeof *t->item_count);
+  /* swap contents */
+  br_itemsets tmp = *s;
+  *s = *t;
+  *t = tmp;
+  br_itemsets_free(t);
+  return 1;
+}
+
+void br_itemsets_sort_by_count(br_itemsets *s) {
+  int64_t *order = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *order);
+  if (!order) return;
+  for (int64_t k = 0; k < s->n; k++) order[k] = k;
+  if (sort_index(order, s->n, cmp_sets, s)) itemsets_permute(s, order, s->n);
+  free(order);
+}
+
+br_status br_baskets_frequent(br_itemsets **out, const br_baskets *b, const br_mine_options *o) {
+  br_mine_options dflt;
+  if (!o) {
+    br_mine_options_init(&dflt);
+    o = &dflt;
+  }
+  int64_t n = b->n;
+  if (o->min_count < 0) return br_error_set(BR_ERR_ARG, "frequent: min_count %lld is negative", (long long)o->min_count);
+  if (o->min_count == 0 && !(o->min_support > 0 && o->min_support <= 1))
+    return br_error_set(BR_ERR_ARG, "frequent: min_support %g is not in (0, 1] (or give min_count)", o->min_support);
+  if (o->max_size < 0 || o->min_size < 0 || (o->max_size && o->min_size > o->max_size))
+    return br_error_set(BR_ERR_ARG, "frequent: sizes min %d, max %d do not fit", o->min_size, o->max_size);
+  if (o->top < 0) return br_error_set(BR_ERR_ARG, "frequent: top %lld is negative", (long long)o->top);
+  if (o->closed && o->maximal) return br_error_set(BR_ERR_ARG, "frequent: closed and maximal are exclusive");
+  int64_t minc = o->min_count;
+  if (minc == 0) {
+    /* The least count c with c >= min_support * n, the product taken in
+     * double arithmetic as the user writes it: 0.05 x 40 is 2, not the
+     * 2.0000000000000001 a wider type makes of the double nearest 0.05. */
+    double need = o->min_support * (double)n;
+    minc = (int64_t)ceil(need);
+    if (minc < 1) minc = 1;
+  }
+  for (int i = 0; i < o->ninclude; i++)
+    if (o->include[i] < 0 || o->include[i] >= b->nitems) return br_error_set(BR_ERR_ARG, "frequent: include item %d is not an item", o->include[i]);
+  for (int i = 0; i < o->nexclude; i++)
+    if (o->exclude[i] < 0 || o->exclude[i] >= b->nitems) return br_error_set(BR_ERR_ARG, "frequent: exclude item %d is not an item", o->exclude[i]);
+  if (o->weights)
+    for (int64_t k = 0; k < n; k++)
+      if (!(o->weights[k] >= 0) || o->weights[k] == INFINITY)
+        return br_error_set(BR_ERR_ARG, "frequent: weight of basket %lld is %g (weights must be finite and >= 0)", (long long)k + 1, o->weights[k]);
+
+  miner mi;
+  memset(&mi, 0, sizeof mi);
+  mi.minc = minc;
+  mi.max_size = o->max_size;
+  mi.min_size = o->min_size;
+  mi.closed = o->closed;
+  mi.maximal = o->maximal;
+  mi.top = o->top;
+  mi.max_itemsets = o->max_itemsets > 0 ? o->max_itemsets : DEFAULT_MAX_ITEMSETS;
+  mi.ninclude = o->ninclude;
+  mi.err = BR_OK;
+  int32_t M = b->nitems;
+  uint8_t *flag = calloc((size_t)(M > 0 ? M : 1), 1); /* 1 excluded, 2 included */
+  int64_t *sup = calloc((size_t)(M > 0 ? M : 1), sizeof *sup);
+  int32_t *rename = malloc((size_t)(M > 0 ? M : 1) * sizeof *rename);
+  item_rank *rank = malloc((size_t)(M > 0 ? M : 1) * sizeof *rank);
+  mi.out = itemsets_new(n, M, o->weights != NULL);
+  mi.incl = malloc((size_t)(o->ninclude > 0 ? o->ninclude : 1) * sizeof *mi.incl);
+  br_status s = BR_OK;
+  if (!flag || !sup || !rename || !rank || !mi.out || !mi.incl) goto oom;
+  br_baskets_item_support(b, mi.out->item_count);
+  for (int i = 0; i < o->nexclude; i++) flag[o->exclude[i]] = 1;
+  for (int i = 0; i < o->ninclude; i++) {
+    if (flag[o->include[i]] == 1) {
+      s = br_error_set(BR_ERR_ARG, "frequent: item %d is both included and excluded", o->include[i]);
+      goto done;
+    }
+    flag[o->include[i]] = 2;
+    mi.incl[i] = o->include[i];
+  }
+  /* Baskets that hold every include item, and their item supports. */
+  int64_t used = 0, used_items = 0;
+  double wsum_all = 0;
+  uint8_t *take = malloc((size_t)(n > 0 ? n : 1));
+  if (!take) goto oom;
+  for (int64_t k = 0; k < n; k++) {
+    int have = 0;
+    for (int64_t p = b->off[k]; p < b->off[k + 1]; p++) have += flag[b->items[p]] == 2;
+    take[k] = have == o->ninclude;
+    if (!take[k]) continue;
+    used++;
+    if (o->weights) wsum_all += o->weights[k];
+    for (int64_t p = b->off[k]; p < b->off[k + 1]; p++) sup[b->items[p]]++;
+  }
+  /* Frequent, allowed items, renumbered by ascending support. */
+  int32_t m = 0;
+  for (int32_t i = 0; i < M; i++) {
+    rename[i] = -1;
+    if (flag[i] == 0 && sup[i] >= minc) rank[m++] = (item_rank){sup[i], i};
+  }
+  qsort(rank, (size_t)m, sizeof *rank, cmp_rank);
+  mi.orig = malloc((size_t)(m > 0 ? m : 1) * sizeof *mi.orig);
+  if (!mi.orig) {
+    free(take);
+    goto oom;
+  }
+  for (int32_t r = 0; r < m; r++) {
+    rename[rank[r].id] = r;
+    mi.orig[r] = rank[r].id;
+  }
+  mi.m = m;
+  for (int64_t k = 0; k < n; k++)
+    if (take[k])
+      for (int64_t p = b->off[k]; p < b->off[k + 1]; p++) used_items += rename[b->items[p]] >= 0;
+  mi.off = malloc((size_t)(used + 1) * sizeof *mi.off);
+  mi.items = malloc((size_t)(used_items > 0 ? used_items : 1) * sizeof *mi.items);
+  if (o->weights) mi.w = malloc((size_t)(used > 0 ? used : 1) * sizeof *mi.w);
+  mi.cnt = calloc((size_t)(m > 0 ? m : 1), sizeof *mi.cnt);
+  mi.wsum = calloc((size_t)(m > 0 ? m : 1), sizeof *mi.wsum);
+  mi.touched = malloc((size_t)(m > 0 ? m : 1) * sizeof *mi.touched);
+  mi.prefix = malloc((size_t)(m + 1) * sizeof *mi.prefix);
+  mi.scratch = malloc((size_t)(m + o->ninclude + 1) * sizeof *mi.scratch);
+  if (o->top > 0) mi.heap = malloc((size_t)o->top * sizeof *mi.heap);
+  occ *root = malloc((size_t)(used > 0 ? used : 1) * sizeof *root);
+  if (!mi.off || !mi.items || (o->weights && !mi.w) || !mi.cnt || !mi.wsum || !mi.touched || !mi.prefix ||
+      !mi.scratch || (o->top > 0 && !mi.heap) || !root) {
+    free(take);
+    free(root);
+    goto oom;
+  }
+  int64_t t = 0, w = 0;
+  for (int64_t k = 0; k < n; k++) {
+    if (!take[k]) continue;
+    mi.off[t] = w;
+    for (int64_t p = b->off[k]; p < b->off[k + 1]; p++)
+      if (rename[b->items[p]] >= 0) mi.items[w++] = rename[b->items[p]];
+    qsort(mi.items + mi.off[t], (size_t)(w - mi.off[t]), sizeof *mi.items, cmp_i32);
+    if (mi.w) mi.w[t] = o->weights[k];
+    root[t] = (occ){(int32_t)t, 0};
+    t++;
+  }
+  mi.off[used] = w;
+  free(take);
+  /* The include set itself, then everything that extends it. */
+  if (o->ninclude > 0 && used >= minc) {
+    qsort(mi.incl, (size_t)o->ninclude, sizeof *mi.incl, cmp_i32);
+    if (!(o->closed || o->maximal)) emit(&mi, 0, used, wsum_all);
+  }
+  if (used > 0) mine(&mi, 0, root, used, wsum_all);
+  free(root);
+  s = mi.err;
+  if (s == BR_OK) {
+    br_itemsets_sort_by_count(mi.out);
+    if (o->top > 0 && mi.out->n > o->top) { /* ties at the cut: the order decides */
+      int64_t *order = malloc((size_t)o->top * sizeof *order);
+      if (!order) goto oom;
+      for (int64_t k = 0; k < o->top; k++) order[k] = k;
+      int ok = itemsets_permute(mi.out, order, o->top);
+      free(order);
+      if (!ok) goto oom;
+    }
+    *out = mi.out;
+    mi.out = NULL;
+  }
+  goto done;
+oom:
+  s = br_error_set(BR_ERR_NOMEM, "frequent: out of memory");
+done:
+  br_itemsets_free(mi.out);
+  miner_free(&mi);
+  free(flag);
+  free(sup);
+  free(rename);
+  free(rank);
+  return s;
+}

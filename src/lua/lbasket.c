@@ -1,0 +1,691 @@
+/* bundle.baskets, bundle.read_baskets and the Baskets, Itemsets and Rules
+ * objects (bundle/basket.h). Items are labels on the Lua side; Itemsets and
+ * Rules keep their Baskets alive through a user value, for the labels. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lbundle.h"
+
+#define BASKETS_MT "bundle.Baskets"
+#define ITEMSETS_MT "bundle.Itemsets"
+#define RULES_MT "bundle.Rules"
+
+/* ---- userdata ---- */
+
+static br_baskets **push_baskets_slot(lua_State *L) {
+  br_baskets **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+  *slot = NULL;
+  luaL_setmetatable(L, BASKETS_MT);
+  return slot;
+}
+
+static br_baskets *check_baskets(lua_State *L, int idx) {
+  br_baskets **slot = luaL_checkudata(L, idx, BASKETS_MT);
+  if (!*slot) luaL_argerror(L, idx, "baskets have been closed");
+  return *slot;
+}
+
+static int baskets_gc(lua_State *L) {
+  br_baskets **slot = luaL_checkudata(L, 1, BASKETS_MT);
+  br_baskets_free(*slot);
+  *slot = NULL;
+  return 0;
+}
+
+/* Itemsets and Rules: a pointer plus the Baskets (user value 1). */
+static void **push_child_slot(lua_State *L, const char *mt, int baskets_idx) {
+  void **slot = lua_newuserdatauv(L, sizeof *slot, 1);
+  *slot = NULL;
+  luaL_setmetatable(L, mt);
+  lua_pushvalue(L, baskets_idx);
+  lua_setiuservalue(L, -2, 1);
+  return slot;
+}
+
+static void *check_child(lua_State *L, int idx, const char *mt, const br_baskets **b) {
+  void **slot = luaL_checkudata(L, idx, mt);
+  if (!*slot) luaL_argerror(L, idx, "object has been closed");
+  lua_getiuservalue(L, idx, 1);
+  br_baskets **bs = lua_touserdata(L, -1);
+  lua_pop(L, 1); /* the user value keeps it alive */
+  *b = *bs;
+  return *slot;
+}
+
+static int itemsets_gc(lua_State *L) {
+  void **slot = luaL_checkudata(L, 1, ITEMSETS_MT);
+  br_itemsets_free(*slot);
+  *slot = NULL;
+  return 0;
+}
+
+static int rules_gc(lua_State *L) {
+  void **slot = luaL_checkudata(L, 1, RULES_MT);
+  br_rules_free(*slot);
+  *slot = NULL;
+  return 0;
+}
+
+static void push_labels(lua_State *L, const br_baskets *b, const int32_t *items, int n) {
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    size_t len;
+    const char *s = br_baskets_label(b, items[i], &len);
+    lua_pushlstring(L, s, len);
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
+/* Item ids for a list of labels (numbers are taken as their text). */
+static int32_t *check_items(lua_State *L, int idx, const br_baskets *b, const char *fn, const char *what,
+                            int *n) {
+  luaL_checktype(L, idx, LUA_TTABLE);
+  int k = (int)luaL_len(L, idx);
+  int32_t *v = lua_newuserdatauv(L, (size_t)(k ? k : 1) * sizeof *v, 0);
+  for (int i = 1; i <= k; i++) {
+    lua_geti(L, idx, i);
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    if (!s) lbr_errorf(L, "%s: %s[%d] must be an item label, got %s", fn, what, i, luaL_typename(L, -1));
+    v[i - 1] = br_baskets_find(b, s, len);
+    if (v[i - 1] < 0) lbr_errorf(L, "%s: %s: no item '%.60s'", fn, what, s);
+    lua_pop(L, 1);
+  }
+  *n = k;
+  return v; /* [.. ud] */
+}
+
+/* ---- constructors ---- */
+
+static const char *const baskets_options[] = {"basket", "item", "user", "time", "quantity", "price", NULL};
+
+static const char *opt_string(lua_State *L, int idx, const char *fn, const char *key) {
+  lua_getfield(L, idx, key);
+  const char *s = NULL;
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING) lbr_errorf(L, "%s: option '%s' must be a column name", fn, key);
+    s = lua_tostring(L, -1);
+  }
+  lua_pop(L, 1); /* the options table keeps the string alive */
+  return s;
+}
+
+static int bundle_baskets(lua_State *L) {
+  br_frame **fs = luaL_checkudata(L, 1, "bundle.Frame");
+  if (!*fs) return luaL_argerror(L, 1, "frame has been closed");
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lbr_check_options(L, 2, "baskets", baskets_options);
+  br_baskets_spec spec = {opt_string(L, 2, "baskets", "basket"), opt_string(L, 2, "baskets", "item"),
+                          opt_string(L, 2, "baskets", "user"),   opt_string(L, 2, "baskets", "time"),
+                          opt_string(L, 2, "baskets", "quantity"), opt_string(L, 2, "baskets", "price")};
+  br_baskets **slot = push_baskets_slot(L);
+  if (br_baskets_from_frame(slot, *fs, &spec) != BR_OK) return lbr_error(L);
+  return 1;
+}
+
+static const char *const read_options[] = {"sep", NULL};
+
+static int bundle_read_baskets(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lbr_check_options(L, 2, "read_baskets", read_options);
+  char sep = ' ';
+  if (!lua_isnoneornil(L, 2)) {
+    lua_getfield(L, 2, "sep");
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    if (s && len == 1) sep = s[0];
+    else if (!lua_isnil(L, -1)) return lbr_errorf(L, "read_baskets: option 'sep' must be one character");
+    lua_pop(L, 1);
+  }
+  br_baskets **slot = push_baskets_slot(L);
+  if (br_baskets_read(slot, path, sep) != BR_OK) return lbr_error(L);
+  return 1;
+}
+
+/* ---- baskets ---- */
+
+static int baskets_size(lua_State *L) {
+  lua_pushinteger(L, br_baskets_size(check_baskets(L, 1)));
+  return 1;
+}
+
+static int baskets_nitems(lua_State *L) {
+  lua_pushinteger(L, br_baskets_nitems(check_baskets(L, 1)));
+  return 1;
+}
+
+/* items(k): the labels of basket k (1-based). */
+static int baskets_items(lua_State *L) {
+  br_baskets *b = check_baskets(L, 1);
+  lua_Integer k = luaL_checkinteger(L, 2), n = br_baskets_size(b);
+  if (k < 1 || k > n) return lbr_errorf(L, "items: basket %lld out of range for %lld baskets", (long long)k, (long long)n);
+  const int64_t *off = br_baskets_offsets(b);
+  push_labels(L, b, br_baskets_items(b) + off[k - 1], (int)(off[k] - off[k - 1]));
+  return 1;
+}
+
+/* Makes a frame from columns built here; releases them. */
+static int push_frame(lua_State *L, int n, const char **names, br_column **cols) {
+  br_frame **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+  *slot = NULL;
+  luaL_setmetatable(L, "bundle.Frame");
+  br_status s = br_frame_new(slot, n, names, cols);
+  for (int i = 0; i < n; i++) br_column_release(cols[i]);
+  if (s != BR_OK) return lbr_error(L);
+  return 1;
+}
+
+/* Label strings of items[0..n) as a str column (n labels in a userdata). */
+static br_column *label_column(lua_State *L, const br_baskets *b, const int32_t *items, int64_t n) {
+  const char **strs = lua_newuserdatauv(L, (size_t)(n ? n : 1) * (sizeof(char *) + sizeof(size_t)), 0);
+  size_t *lens = (size_t *)(strs + (n ? n : 1));
+  for (int64_t i = 0; i < n; i++) strs[i] = br_baskets_label(b, items[i], &lens[i]);
+  br_column *c = NULL;
+  if (br_column_from_strings(&c, n, strs, lens) != BR_OK) lbr_error(L);
+  lua_pop(L, 1);
+  return c;
+}
+
+/* item_support(): a frame (item, count, support) in item order. */
+static int baskets_item_support(lua_State *L) {
+  br_baskets *b = check_baskets(L, 1);
+  int32_t m = br_baskets_nitems(b);
+  int64_t *cnt = lua_newuserdatauv(L, (size_t)(m ? m : 1) * (sizeof(int64_t) + sizeof(double) + sizeof(int32_t)), 0);
+  double *sup = (double *)(cnt + (m ? m : 1));
+  int32_t *ids = (int32_t *)(sup + (m ? m : 1));
+  br_baskets_item_support(b, cnt);
+  for (int32_t i = 0; i < m; i++) {
+    sup[i] = (double)cnt[i] / (double)br_baskets_size(b);
+    ids[i] = i;
+  }
+  br_column *cols[3] = {label_column(L, b, ids, m), NULL, NULL};
+  if (br_column_from_i64(&cols[1], BR_DTYPE_I64, m, cnt, NULL) != BR_OK ||
+      br_column_from_f64(&cols[2], m, sup, NULL) != BR_OK) {
+    for (int i = 0; i < 3; i++) br_column_release(cols[i]);
+    return lbr_error(L);
+  }
+  const char *names[3] = {"item", "count", "support"};
+  return push_frame(L, 3, names, cols);
+}
+
+static int baskets_filter(lua_State *L) {
+  br_baskets *b = check_baskets(L, 1);
+  br_tensor *m = lbr_tensor_check(L, 2);
+  if (br_tensor_ndim(m) != 1 || br_tensor_shape(m)[0] != br_baskets_size(b))
+    return lbr_errorf(L, "filter: the mask must be a 1-d tensor of %lld values (one per basket)", (long long)br_baskets_size(b));
+  br_tensor **tmp = lbr_tensor_push_slot(L);
+  if (br_tensor_contiguous(tmp, m) != BR_OK) return lbr_error(L);
+  br_baskets **slot = push_baskets_slot(L);
+  if (br_baskets_filter(slot, b, br_tensor_data(*tmp)) != BR_OK) return lbr_error(L);
+  return 1;
+}
+
+/* split_by_time(t): baskets before t, and at or after t. */
+static int baskets_split_by_time(lua_State *L) {
+  br_baskets *b = check_baskets(L, 1);
+  const int64_t *times = br_baskets_times(b);
+  if (!times) return lbr_errorf(L, "split_by_time: these baskets have no times (give time = column to bundle.baskets)");
+  int64_t t;
+  if (lua_type(L, 2) == LUA_TNUMBER) {
+    t = (int64_t)lua_tonumber(L, 2);
+  } else {
+    size_t len;
+    const char *s = luaL_checklstring(L, 2, &len);
+    if (br_datetime_parse(&t, s, len) != BR_OK) return lbr_errorf(L, "split_by_time: %s", br_last_error());
+  }
+  int64_t n = br_baskets_size(b);
+  double *m = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *m, 0);
+  for (int64_t k = 0; k < n; k++) m[k] = times[k] != INT64_MIN && times[k] < t;
+  br_baskets **before = push_baskets_slot(L);
+  if (br_baskets_filter(before, b, m) != BR_OK) return lbr_error(L);
+  for (int64_t k = 0; k < n; k++) m[k] = times[k] != INT64_MIN && times[k] >= t;
+  br_baskets **after = push_baskets_slot(L);
+  if (br_baskets_filter(after, b, m) != BR_OK) return lbr_error(L);
+  return 2;
+}
+
+static const char *const cooc_options[] = {"min_count", NULL};
+
+/* cooccurrence{min_count = }: a frame (a, b, count), a < b by item order. */
+static int baskets_cooccurrence(lua_State *L) {
+  br_baskets *b = check_baskets(L, 1);
+  lbr_check_options(L, 2, "cooccurrence", cooc_options);
+  lua_Integer mc = lbr_opt_integer(L, 2, "cooccurrence", "min_count", 1);
+  if (mc < 1) return lbr_errorf(L, "cooccurrence: min_count must be at least 1");
+  int64_t np;
+  int32_t *pa, *pb;
+  int64_t *pc;
+  if (br_baskets_cooccurrence(b, mc, &np, &pa, &pb, &pc) != BR_OK) return lbr_error(L);
+  br_column *cols[3] = {NULL, NULL, NULL};
+  /* copy into userdata-owned memory first, so a Lua error cannot leak */
+  int32_t *ua = lua_newuserdatauv(L, (size_t)(np ? np : 1) * 2 * sizeof *ua, 0);
+  memcpy(ua, pa, (size_t)np * sizeof *ua);
+  memcpy(ua + (np ? np : 1), pb, (size_t)np * sizeof *ua);
+  br_status s = br_column_from_i64(&cols[2], BR_DTYPE_I64, np, pc, NULL);
+  free(pa);
+  free(pb);
+  free(pc);
+  if (s != BR_OK) return lbr_error(L);
+  cols[0] = label_column(L, b, ua, np);
+  cols[1] = label_column(L, b, ua + (np ? np : 1), np);
+  const char *names[3] = {"a", "b", "count"};
+  return push_frame(L, 3, names, cols);
+}
+
+/* ---- mining ---- */
+
+static const char *const frequent_options[] = {"min_support", "min_count", "max_size", "min_size", "closed",
+                                               "maximal", "top", "include", "exclude", "weights",
+                                               "max_itemsets", NULL};
+
+/* Reads mining options from the table at idx into o (arrays kept on the stack). */
+static void read_mine_options(lua_State *L, int idx, const br_baskets *b, const char *fn, br_mine_options *o,
+                              int allow_shape) {
+  br_mine_options_init(o);
+  lua_getfield(L, idx, "min_support");
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TNUMBER) lbr_errorf(L, "%s: option 'min_support' must be a number", fn);
+    o->min_support = lua_tonumber(L, -1);
+    if (!(o->min_support > 0 && o->min_support <= 1))
+      lbr_errorf(L, "%s: min_support %g is not in (0, 1]", fn, o->min_support);
+  }
+  lua_pop(L, 1);
+  o->min_count = lbr_opt_integer(L, idx, fn, "min_count", 0);
+  if (o->min_count < 0) lbr_errorf(L, "%s: min_count must not be negative", fn);
+  if (o->min_count == 0 && o->min_support == 0) lbr_errorf(L, "%s: give min_support (a fraction) or min_count", fn);
+  lua_Integer mx = lbr_opt_integer(L, idx, fn, "max_size", 0);
+  if (mx < 0 || mx > 64) lbr_errorf(L, "%s: max_size must be in 1..64", fn);
+  o->max_size = (int)mx;
+  o->max_itemsets = lbr_opt_integer(L, idx, fn, "max_itemsets", 0);
+  if (o->max_itemsets < 0) lbr_errorf(L, "%s: max_itemsets must not be negative", fn);
+  if (!allow_shape) return;
+  lua_Integer mn = lbr_opt_integer(L, idx, fn, "min_size", 0);
+  if (mn < 0) lbr_errorf(L, "%s: min_size must not be negative", fn);
+  o->min_size = (int)mn;
+  o->closed = lbr_opt_boolean(L, idx, fn, "closed", 0);
+  o->maximal = lbr_opt_boolean(L, idx, fn, "maximal", 0);
+  o->top = lbr_opt_integer(L, idx, fn, "top", 0);
+  if (o->top < 0) lbr_errorf(L, "%s: top must not be negative", fn);
+  lua_getfield(L, idx, "include");
+  if (!lua_isnil(L, -1)) o->include = check_items(L, lua_gettop(L), b, fn, "include", &o->ninclude);
+  lua_getfield(L, idx, "exclude");
+  if (!lua_isnil(L, -1)) o->exclude = check_items(L, lua_gettop(L), b, fn, "exclude", &o->nexclude);
+  lua_getfield(L, idx, "weights");
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    if (strcmp(lua_tostring(L, -1), "revenue") != 0 || !br_baskets_revenue(b))
+      lbr_errorf(L, "%s: weights = \"revenue\" needs baskets made with price (and quantity)", fn);
+    o->weights = br_baskets_revenue(b);
+  } else if (!lua_isnil(L, -1)) {
+    br_tensor *w = lbr_tensor_test(L, -1);
+    if (!w || br_tensor_ndim(w) != 1 || br_tensor_shape(w)[0] != br_baskets_size(b))
+      lbr_errorf(L, "%s: weights must be \"revenue\" or a 1-d tensor of %lld values (one per basket)", fn,
+                 (long long)br_baskets_size(b));
+    br_tensor **c = lbr_tensor_push_slot(L);
+    if (br_tensor_contiguous(c, w) != BR_OK) lbr_error(L);
+    o->weights = br_tensor_data(*c);
+  }
+}
+
+static int baskets_frequent(lua_State *L) {
+  br_baskets *b = check_baskets(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lbr_check_options(L, 2, "frequent", frequent_options);
+  br_mine_options o;
+  read_mine_options(L, 2, b, "frequent", &o, 1);
+  void **slot = push_child_slot(L, ITEMSETS_MT, 1);
+  if (br_baskets_frequent((br_itemsets **)slot, b, &o) != BR_OK) return lbr_error(L);
+  return 1;
+}
+
+static const char *const rules_options[] = {"min_support", "min_count", "max_size", "min_confidence", "min_lift",
+                                            "top", "by", "rhs_size", "max_itemsets", NULL};
+
+static int baskets_rules(lua_State *L) {
+  br_baskets *b = check_baskets(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lbr_check_options(L, 2, "rules", rules_options);
+  br_mine_options mo;
+  read_mine_options(L, 2, b, "rules", &mo, 0);
+  br_rule_options ro;
+  br_rule_options_init(&ro);
+  ro.min_confidence = 0.8; /* arules' default */
+  lua_getfield(L, 2, "min_confidence");
+  if (!lua_isnil(L, -1)) {
+    ro.min_confidence = lua_tonumber(L, -1);
+    if (lua_type(L, -1) != LUA_TNUMBER || !(ro.min_confidence > 0 && ro.min_confidence <= 1))
+      return lbr_errorf(L, "rules: min_confidence %s is not in (0, 1]", luaL_tolstring(L, -1, NULL));
+  }
+  lua_getfield(L, 2, "min_lift");
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) < 0) return lbr_errorf(L, "rules: min_lift must be a number >= 0");
+    ro.min_lift = lua_tonumber(L, -1);
+  }
+  ro.top = lbr_opt_integer(L, 2, "rules", "top", 0);
+  if (ro.top < 0) return lbr_errorf(L, "rules: top must not be negative");
+  lua_Integer rs = lbr_opt_integer(L, 2, "rules", "rhs_size", 1);
+  if (rs < 1 || rs > 8) return lbr_errorf(L, "rules: rhs_size must be in 1..8");
+  ro.rhs_size = (int)rs;
+  lua_getfield(L, 2, "by");
+  if (!lua_isnil(L, -1)) {
+    const char *by = lua_tostring(L, -1);
+    if (!by || br_measure_parse(&ro.by, by) != BR_OK) return lbr_errorf(L, "rules: %s", by ? br_last_error() : "option 'by' must be a measure name");
+  }
+  if (mo.max_size && mo.max_size <= ro.rhs_size)
+    return lbr_errorf(L, "rules: max_size %d leaves no room for an antecedent with rhs_size %d", mo.max_size, ro.rhs_size);
+  br_itemsets *sets = NULL;
+  if (br_baskets_frequent(&sets, b, &mo) != BR_OK) return lbr_error(L);
+  void **slot = push_child_slot(L, RULES_MT, 1);
+  br_status s = br_itemsets_rules((br_rules **)slot, sets, &ro);
+  br_itemsets_free(sets);
+  if (s != BR_OK) return lbr_error(L);
+  return 1;
+}
+
+/* ---- itemsets ---- */
+
+static int itemsets_len(lua_State *L) {
+  const br_baskets *b;
+  lua_pushinteger(L, br_itemsets_count(check_child(L, 1, ITEMSETS_MT, &b)));
+  return 1;
+}
+
+static void push_itemset(lua_State *L, const br_itemsets *s, const br_baskets *b, int64_t k) {
+  int sz;
+  const int32_t *it = br_itemsets_items(s, k, &sz);
+  lua_createtable(L, 0, 4);
+  push_labels(L, b, it, sz);
+  lua_setfield(L, -2, "items");
+  lua_pushinteger(L, br_itemsets_support_count(s, k));
+  lua_setfield(L, -2, "count");
+  lua_pushnumber(L, (double)br_itemsets_support_count(s, k) / (double)br_itemsets_nbaskets(s));
+  lua_setfield(L, -2, "support");
+  double w = br_itemsets_weight(s, k);
+  if (!isnan(w)) {
+    lua_pushnumber(L, w);
+    lua_setfield(L, -2, "weight");
+  }
+}
+
+static int itemsets_next(lua_State *L) {
+  const br_baskets *b;
+  const br_itemsets *s = check_child(L, 1, ITEMSETS_MT, &b);
+  lua_Integer k = luaL_checkinteger(L, 2);
+  if (k >= br_itemsets_count(s)) return 0;
+  lua_pushinteger(L, k + 1);
+  push_itemset(L, s, b, k);
+  return 2;
+}
+
+/* for i, s in sets:iter() do ... end */
+static int itemsets_iter(lua_State *L) {
+  const br_baskets *b;
+  check_child(L, 1, ITEMSETS_MT, &b);
+  lua_pushcfunction(L, itemsets_next);
+  lua_pushvalue(L, 1);
+  lua_pushinteger(L, 0);
+  return 3;
+}
+
+static int itemsets_get(lua_State *L) {
+  const br_baskets *b;
+  const br_itemsets *s = check_child(L, 1, ITEMSETS_MT, &b);
+  lua_Integer k = luaL_checkinteger(L, 2);
+  if (k < 1 || k > br_itemsets_count(s)) return lbr_errorf(L, "get: itemset %lld out of range for %lld", (long long)k, (long long)br_itemsets_count(s));
+  push_itemset(L, s, b, k - 1);
+  return 1;
+}
+
+/* to_frame(): items (joined by ","), size, count, support[, weight]. */
+static int itemsets_to_frame(lua_State *L) {
+  const br_baskets *b;
+  const br_itemsets *s = check_child(L, 1, ITEMSETS_MT, &b);
+  int64_t n = br_itemsets_count(s);
+  int weighted = n > 0 && !isnan(br_itemsets_weight(s, 0));
+  luaL_Buffer buf;
+  const char **strs = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *strs, 0);
+  size_t *lens = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *lens, 0);
+  int64_t *size = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *size, 0);
+  int64_t *cnt = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *cnt, 0);
+  double *sup = lua_newuserdatauv(L, (size_t)(n ? n : 1) * 2 * sizeof *sup, 0);
+  lua_createtable(L, n > INT32_MAX ? INT32_MAX : (int)n, 0); /* keeps the joined strings */
+  int keep = lua_gettop(L);
+  for (int64_t k = 0; k < n; k++) {
+    int sz;
+    const int32_t *it = br_itemsets_items(s, k, &sz);
+    luaL_buffinit(L, &buf);
+    for (int i = 0; i < sz; i++) {
+      size_t len;
+      const char *lab = br_baskets_label(b, it[i], &len);
+      if (i) luaL_addchar(&buf, ',');
+      luaL_addlstring(&buf, lab, len);
+    }
+    luaL_pushresult(&buf);
+    strs[k] = lua_tolstring(L, -1, &lens[k]);
+    lua_rawseti(L, keep, k + 1);
+    size[k] = sz;
+    cnt[k] = br_itemsets_support_count(s, k);
+    sup[k] = (double)cnt[k] / (double)br_itemsets_nbaskets(s);
+    sup[n + k] = br_itemsets_weight(s, k);
+  }
+  br_column *cols[5] = {NULL};
+  br_status st = br_column_from_strings(&cols[0], n, strs, lens);
+  if (st == BR_OK) st = br_column_from_i64(&cols[1], BR_DTYPE_I64, n, size, NULL);
+  if (st == BR_OK) st = br_column_from_i64(&cols[2], BR_DTYPE_I64, n, cnt, NULL);
+  if (st == BR_OK) st = br_column_from_f64(&cols[3], n, sup, NULL);
+  if (st == BR_OK && weighted) st = br_column_from_f64(&cols[4], n, sup + n, NULL);
+  if (st != BR_OK) {
+    for (int i = 0; i < 5; i++) br_column_release(cols[i]);
+    return lbr_error(L);
+  }
+  const char *names[5] = {"items", "size", "count", "support", "weight"};
+  return push_frame(L, weighted ? 5 : 4, names, cols);
+}
+
+static int itemsets_write_csv(lua_State *L) {
+  luaL_checkstring(L, 2);
+  lua_pushcfunction(L, itemsets_to_frame);
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "write_csv");
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, 2);
+  lua_call(L, 2, 0);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* ---- rules ---- */
+
+static int rules_len(lua_State *L) {
+  const br_baskets *b;
+  lua_pushinteger(L, br_rules_count(check_child(L, 1, RULES_MT, &b)));
+  return 1;
+}
+
+static void push_rule(lua_State *L, const br_rules *r, const br_baskets *b, int64_t k) {
+  int nl, nr;
+  const int32_t *lhs = br_rules_lhs(r, k, &nl), *rhs = br_rules_rhs(r, k, &nr);
+  const double *m = br_rules_measures(r, k);
+  lua_createtable(L, 0, BR_MEASURE_COUNT + 2);
+  push_labels(L, b, lhs, nl);
+  lua_setfield(L, -2, "lhs");
+  push_labels(L, b, rhs, nr);
+  lua_setfield(L, -2, "rhs");
+  for (int i = 0; i < BR_MEASURE_COUNT; i++) {
+    if (i == BR_M_COUNT) lua_pushinteger(L, (lua_Integer)m[i]);
+    else lua_pushnumber(L, m[i]);
+    lua_setfield(L, -2, br_measure_name((br_measure)i));
+  }
+}
+
+static int rules_next(lua_State *L) {
+  const br_baskets *b;
+  const br_rules *r = check_child(L, 1, RULES_MT, &b);
+  lua_Integer k = luaL_checkinteger(L, 2);
+  if (k >= br_rules_count(r)) return 0;
+  lua_pushinteger(L, k + 1);
+  push_rule(L, r, b, k);
+  return 2;
+}
+
+static int rules_iter(lua_State *L) {
+  const br_baskets *b;
+  check_child(L, 1, RULES_MT, &b);
+  lua_pushcfunction(L, rules_next);
+  lua_pushvalue(L, 1);
+  lua_pushinteger(L, 0);
+  return 3;
+}
+
+static int rules_get(lua_State *L) {
+  const br_baskets *b;
+  const br_rules *r = check_child(L, 1, RULES_MT, &b);
+  lua_Integer k = luaL_checkinteger(L, 2);
+  if (k < 1 || k > br_rules_count(r)) return lbr_errorf(L, "get: rule %lld out of range for %lld", (long long)k, (long long)br_rules_count(r));
+  push_rule(L, r, b, k - 1);
+  return 1;
+}
+
+static int cmp_i32(const void *x, const void *y) {
+  int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+  return (a > b) - (a < b);
+}
+
+/* match(items [, k]): the rules a basket of these labels triggers, best
+ * first (unknown labels are ignored: no rule can use them). */
+static int rules_match(lua_State *L) {
+  const br_baskets *b;
+  const br_rules *r = check_child(L, 1, RULES_MT, &b);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_Integer limit = luaL_optinteger(L, 3, 0);
+  int n = (int)luaL_len(L, 2), m = 0;
+  int32_t *v = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *v, 0);
+  for (int i = 1; i <= n; i++) {
+    lua_geti(L, 2, i);
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    if (!s) return lbr_errorf(L, "match: item %d must be a label, got %s", i, luaL_typename(L, -1));
+    int32_t id = br_baskets_find(b, s, len);
+    if (id >= 0) v[m++] = id;
+    lua_pop(L, 1);
+  }
+  qsort(v, (size_t)m, sizeof *v, cmp_i32);
+  int w = 0;
+  for (int i = 0; i < m; i++)
+    if (i == 0 || v[i] != v[i - 1]) v[w++] = v[i];
+  int64_t *idx, nm;
+  if (br_rules_match(r, v, w, &idx, &nm) != BR_OK) return lbr_error(L);
+  if (limit > 0 && nm > limit) nm = limit;
+  lua_createtable(L, (int)nm, 0);
+  for (int64_t k = 0; k < nm; k++) {
+    push_rule(L, r, b, idx[k]);
+    lua_rawseti(L, -2, k + 1);
+  }
+  free(idx);
+  return 1;
+}
+
+/* to_frame(): lhs, rhs (labels joined by ","), then every measure. */
+static int rules_to_frame(lua_State *L) {
+  const br_baskets *b;
+  const br_rules *r = check_child(L, 1, RULES_MT, &b);
+  int64_t n = br_rules_count(r);
+  const char **strs = lua_newuserdatauv(L, (size_t)(n ? n : 1) * 2 * sizeof *strs, 0);
+  size_t *lens = lua_newuserdatauv(L, (size_t)(n ? n : 1) * 2 * sizeof *lens, 0);
+  double *vals = lua_newuserdatauv(L, (size_t)(n ? n : 1) * BR_MEASURE_COUNT * sizeof *vals, 0);
+  lua_newtable(L);
+  int keep = lua_gettop(L);
+  luaL_Buffer buf;
+  for (int64_t k = 0; k < n; k++) {
+    for (int side = 0; side < 2; side++) {
+      int sz;
+      const int32_t *it = side ? br_rules_rhs(r, k, &sz) : br_rules_lhs(r, k, &sz);
+      luaL_buffinit(L, &buf);
+      for (int i = 0; i < sz; i++) {
+        size_t len;
+        const char *lab = br_baskets_label(b, it[i], &len);
+        if (i) luaL_addchar(&buf, ',');
+        luaL_addlstring(&buf, lab, len);
+      }
+      luaL_pushresult(&buf);
+      strs[side * n + k] = lua_tolstring(L, -1, &lens[side * n + k]);
+      lua_rawseti(L, keep, 2 * k + side + 1);
+    }
+    const double *m = br_rules_measures(r, k);
+    for (int i = 0; i < BR_MEASURE_COUNT; i++) vals[i * n + k] = m[i];
+  }
+  br_column *cols[2 + BR_MEASURE_COUNT] = {NULL};
+  const char *names[2 + BR_MEASURE_COUNT] = {"lhs", "rhs"};
+  br_status st = br_column_from_strings(&cols[0], n, strs, lens);
+  if (st == BR_OK) st = br_column_from_strings(&cols[1], n, strs + n, lens + n);
+  for (int i = 0; st == BR_OK && i < BR_MEASURE_COUNT; i++) {
+    names[2 + i] = br_measure_name((br_measure)i);
+    st = br_column_from_f64(&cols[2 + i], n, vals + (size_t)i * n, NULL);
+  }
+  if (st != BR_OK) {
+    for (int i = 0; i < 2 + BR_MEASURE_COUNT; i++) br_column_release(cols[i]);
+    return lbr_error(L);
+  }
+  return push_frame(L, 2 + BR_MEASURE_COUNT, names, cols);
+}
+
+static int rules_write_csv(lua_State *L) {
+  luaL_checkstring(L, 2);
+  lua_pushcfunction(L, rules_to_frame);
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "write_csv");
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, 2);
+  lua_call(L, 2, 0);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int baskets_tostring(lua_State *L) {
+  br_baskets **slot = luaL_checkudata(L, 1, BASKETS_MT);
+  if (!*slot) lua_pushliteral(L, "bundle.Baskets (closed)");
+  else {
+    int64_t n = br_baskets_size(*slot);
+    lua_pushfstring(L, "bundle.Baskets %I baskets, %d items, %f items a basket", (lua_Integer)n,
+                    (int)br_baskets_nitems(*slot),
+                    n ? (lua_Number)br_baskets_offsets(*slot)[n] / (lua_Number)n : 0.0);
+  }
+  return 1;
+}
+
+/* ---- registration ---- */
+
+static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, const luaL_Reg *meta) {
+  if (luaL_newmetatable(L, name)) {
+    luaL_setfuncs(L, meta, 0);
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
+}
+
+void lbr_basket_open(lua_State *L) {
+  static const luaL_Reg bm[] = {
+      {"size", baskets_size}, {"nitems", baskets_nitems}, {"items", baskets_items},
+      {"item_support", baskets_item_support}, {"filter", baskets_filter},
+      {"split_by_time", baskets_split_by_time}, {"cooccurrence", baskets_cooccurrence},
+      {"frequent", baskets_frequent}, {"rules", baskets_rules}, {NULL, NULL}};
+  static const luaL_Reg bmeta[] = {{"__gc", baskets_gc}, {"__close", baskets_gc}, {"__len", baskets_size},
+                                   {"__tostring", baskets_tostring}, {NULL, NULL}};
+  static const luaL_Reg im[] = {{"iter", itemsets_iter}, {"get", itemsets_get}, {"to_frame", itemsets_to_frame},
+                                {"write_csv", itemsets_write_csv}, {NULL, NULL}};
+  static const luaL_Reg imeta[] = {{"__gc", itemsets_gc}, {"__close", itemsets_gc}, {"__len", itemsets_len}, {NULL, NULL}};
+  static const luaL_Reg rm[] = {{"iter", rules_iter}, {"get", rules_get}, {"match", rules_match},
+                                {"to_frame", rules_to_frame}, {"write_csv", rules_write_csv}, {NULL, NULL}};
+  static const luaL_Reg rmeta[] = {{"__gc", rules_gc}, {"__close", rules_gc}, {"__len", rules_len}, {NULL, NULL}};
+  new_class(L, BASKETS_MT, bm, bmeta);
+  new_class(L, ITEMSETS_MT, im, imeta);
+  new_class(L, RULES_MT, rm, rmeta);
+  lua_pushcfunction(L, bundle_baskets);
+  lua_setfield(L, -2, "baskets");
+  lua_pushcfunction(L, bundle_read_baskets);
+  lua_setfield(L, -2, "read_baskets");
+}
