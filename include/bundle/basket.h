@@ -108,6 +108,12 @@ int64_t br_itemsets_nbaskets(const br_itemsets *s);
 /* Reorders by count descending (ties: smaller first, then by items). */
 void br_itemsets_sort_by_count(br_itemsets *s);
 
+typedef enum br_itemset_order { BR_ORDER_COUNT, BR_ORDER_SIZE, BR_ORDER_WEIGHT } br_itemset_order;
+/* A copy of the first k itemsets (all when k < 0 or k > count) in the given
+ * order: count descending, size descending, or weight descending (ties by
+ * count). BR_ORDER_WEIGHT needs weights. */
+br_status br_itemsets_select(br_itemsets **out, const br_itemsets *s, br_itemset_order by, int64_t k);
+
 /* ---- association rules ---- */
 
 typedef enum br_measure {

@@ -441,6 +441,49 @@ void br_itemsets_sort_by_count(br_itemsets *s) {
   free(order);
 }
 
+typedef struct order_ctx {
+  const br_itemsets *s;
+  br_itemset_order by;
+} order_ctx;
+
+static int cmp_order(const void *ctx, int64_t a, int64_t b) {
+  const order_ctx *c = ctx;
+  const br_itemsets *s = c->s;
+  if (c->by == BR_ORDER_SIZE) {
+    int64_t la = s->off[a + 1] - s->off[a], lb = s->off[b + 1] - s->off[b];
+    if (la != lb) return la > lb ? -1 : 1;
+  } else if (c->by == BR_ORDER_WEIGHT && s->weight[a] != s->weight[b]) {
+    return s->weight[a] > s->weight[b] ? -1 : 1;
+  }
+  return cmp_sets(s, a, b);
+}
+
+br_status br_itemsets_select(br_itemsets **out, const br_itemsets *s, br_itemset_order by, int64_t k) {
+  if (by == BR_ORDER_WEIGHT && !s->weight)
+    return br_error_set(BR_ERR_ARG, "sort: these itemsets have no weights (mine with weights = ...)");
+  if (k < 0 || k > s->n) k = s->n;
+  int64_t *order = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *order);
+  br_itemsets *t = itemsets_new(s->nbaskets, s->nitems, s->weight != NULL);
+  if (!order || !t) goto oom;
+  for (int64_t i = 0; i < s->n; i++) order[i] = i;
+  order_ctx ctx = {s, by};
+  if (!sort_index(order, s->n, cmp_order, &ctx)) goto oom;
+  for (int64_t i = 0; i < k; i++) {
+    int64_t j = order[i];
+    if (!itemsets_push(t, s->items + s->off[j], (int)(s->off[j + 1] - s->off[j]), s->count[j],
+                       s->weight ? s->weight[j] : 0))
+      goto oom;
+  }
+  memcpy(t->item_count, s->item_count, (size_t)(s->nitems > 0 ? s->nitems : 1) * sizeof *t->item_count);
+  free(order);
+  *out = t;
+  return BR_OK;
+oom:
+  free(order);
+  br_itemsets_free(t);
+  return br_error_set(BR_ERR_NOMEM, "itemsets: out of memory");
+}
+
 br_status br_baskets_frequent(br_itemsets **out, const br_baskets *b, const br_mine_options *o) {
   br_mine_options dflt;
   if (!o) {

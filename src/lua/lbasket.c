@@ -436,6 +436,34 @@ static int itemsets_get(lua_State *L) {
   return 1;
 }
 
+/* sort(by): a new Itemsets ordered by "count" (or "support"), "size" or
+ * "weight", descending. top(k): a new Itemsets of the k most frequent. */
+static int itemsets_sort(lua_State *L) {
+  const br_baskets *b;
+  const br_itemsets *s = check_child(L, 1, ITEMSETS_MT, &b);
+  const char *by = luaL_optstring(L, 2, "count");
+  br_itemset_order o;
+  if (strcmp(by, "count") == 0 || strcmp(by, "support") == 0) o = BR_ORDER_COUNT;
+  else if (strcmp(by, "size") == 0) o = BR_ORDER_SIZE;
+  else if (strcmp(by, "weight") == 0) o = BR_ORDER_WEIGHT;
+  else return lbr_errorf(L, "sort: unknown order '%s' (count, support, size or weight)", by);
+  lua_getiuservalue(L, 1, 1);
+  void **slot = push_child_slot(L, ITEMSETS_MT, lua_gettop(L));
+  if (br_itemsets_select((br_itemsets **)slot, s, o, -1) != BR_OK) return lbr_error(L);
+  return 1;
+}
+
+static int itemsets_top(lua_State *L) {
+  const br_baskets *b;
+  const br_itemsets *s = check_child(L, 1, ITEMSETS_MT, &b);
+  lua_Integer k = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, k >= 0, 2, "count must not be negative");
+  lua_getiuservalue(L, 1, 1);
+  void **slot = push_child_slot(L, ITEMSETS_MT, lua_gettop(L));
+  if (br_itemsets_select((br_itemsets **)slot, s, BR_ORDER_COUNT, k) != BR_OK) return lbr_error(L);
+  return 1;
+}
+
 /* to_frame(): items (joined by ","), size, count, support[, weight]. */
 static int itemsets_to_frame(lua_State *L) {
   const br_baskets *b;
@@ -675,7 +703,8 @@ void lbr_basket_open(lua_State *L) {
       {"frequent", baskets_frequent}, {"rules", baskets_rules}, {NULL, NULL}};
   static const luaL_Reg bmeta[] = {{"__gc", baskets_gc}, {"__close", baskets_gc}, {"__len", baskets_size},
                                    {"__tostring", baskets_tostring}, {NULL, NULL}};
-  static const luaL_Reg im[] = {{"iter", itemsets_iter}, {"get", itemsets_get}, {"to_frame", itemsets_to_frame},
+  static const luaL_Reg im[] = {{"iter", itemsets_iter}, {"get", itemsets_get}, {"sort", itemsets_sort},
+                                {"top", itemsets_top}, {"to_frame", itemsets_to_frame},
                                 {"write_csv", itemsets_write_csv}, {NULL, NULL}};
   static const luaL_Reg imeta[] = {{"__gc", itemsets_gc}, {"__close", itemsets_gc}, {"__len", itemsets_len}, {NULL, NULL}};
   static const luaL_Reg rm[] = {{"iter", rules_iter}, {"get", rules_get}, {"match", rules_match},

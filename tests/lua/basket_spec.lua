@@ -352,6 +352,34 @@ describe("baskets", function()
   end)
 end)
 
+describe("itemset and rule objects", function()
+  it("sort, take the top, and become frames and CSV files", function()
+    local path = write_fimi(random_baskets(5))
+    local bk = bundle.read_baskets(path)
+    os.remove(path)
+    local sets = bk:frequent{ min_count = 2 }
+    local top = sets:top(4)
+    assert.are.equal(4, #top)
+    for i = 1, 4 do assert.are.equal(sets:get(i).count, top:get(i).count) end
+    local by_size = sets:sort("size")
+    assert.is_true(#by_size:get(1).items >= #by_size:get(#by_size).items)
+    assert.are.equal(#sets, #by_size)
+    local f = sets:to_frame()
+    assert.are.same({"items", "size", "count", "support"}, f:names())
+    assert.are.equal(#sets, f:nrows())
+    local out = os.tmpname()
+    sets:write_csv(out)
+    assert.are.equal(#sets, bundle.read_csv(out, { types = { items = "str" } }):nrows())
+    local rules = bk:rules{ min_count = 2, min_confidence = 0.5 }
+    local rf = rules:to_frame()
+    assert.are.equal(#rules, rf:nrows())
+    assert.are.equal(15, rf:ncols()) -- lhs, rhs and 13 measures
+    rules:write_csv(out)
+    os.remove(out)
+    assert.truthy(select(2, pcall(function() return sets:sort("lift") end)):find("unknown order 'lift'", 1, true))
+  end)
+end)
+
 describe("Online Retail baskets (the huge-basket path)", function()
   local PATH = "../shared/data/online_retail/online_retail.csv.gz"
   if not io.open(PATH) then pending("../shared/data is not here"); return end

@@ -1,0 +1,188 @@
+/* cmocka tests for baskets, itemsets and rules on cases checked by hand. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "test_util.h"
+
+#include "bundle/bundle.h"
+
+/* 1 2 3 / 1 2 3 / 1 2 / 1 4 / 3 4 */
+static br_baskets *hand_baskets(void) {
+  const char *path = "build/hand_baskets.dat";
+  FILE *fp = fopen(path, "w");
+  assert_non_null(fp);
+  fputs("1 2 3\n3 2 1\n1 2\n1 4\n3 4\n", fp);
+  fclose(fp);
+  br_baskets *b = NULL;
+  assert_int_equal(br_baskets_read(&b, path, ' '), BR_OK);
+  remove(path);
+  return b;
+}
+
+/* "1,2,3"-style text of itemset k, by labels. */
+static void set_text(const br_baskets *b, const br_itemsets *s, int64_t k, char *buf) {
+  int sz;
+  const int32_t *it = br_itemsets_items(s, k, &sz);
+  char labels[8][8];
+  for (int i = 0; i < sz; i++) {
+    size_t len;
+    const char *l = br_baskets_label(b, it[i], &len);
+    snprintf(labels[i], sizeof labels[i], "%.*s", (int)len, l);
+  }
+  /* labels are small integers: sort them as numbers for a stable text */
+  for (int i = 1; i < sz; i++)
+    for (int j = i; j > 0 && atoi(labels[j - 1]) > atoi(labels[j]); j--) {
+      char t[8];
+      memcpy(t, labels[j], 8);
+      memcpy(labels[j], labels[j - 1], 8);
+      memcpy(labels[j - 1], t, 8);
+    }
+  buf[0] = '\0';
+  for (int i = 0; i < sz; i++) {
+    if (i) strcat(buf, ",");
+    strcat(buf, labels[i]);
+  }
+}
+
+/* Mined sets as "items:count" lines, sorted, into out. */
+static void mined_text(const br_baskets *b, const br_mine_options *o, char *out) {
+  br_itemsets *s = NULL;
+  assert_int_equal(br_baskets_frequent(&s, b, o), BR_OK);
+  char lines[64][32];
+  int64_t n = br_itemsets_count(s);
+  assert_true(n <= 64);
+  for (int64_t k = 0; k < n; k++) {
+    char t[24];
+    set_text(b, s, k, t);
+    snprintf(lines[k], sizeof lines[k], "%s:%lld", t, (long long)br_itemsets_support_count(s, k));
+  }
+  for (int64_t i = 1; i < n; i++)
+    for (int64_t j = i; j > 0 && strcmp(lines[j - 1], lines[j]) > 0; j--) {
+      char t[32];
+      memcpy(t, lines[j], 32);
+      memcpy(lines[j], lines[j - 1], 32);
+      memcpy(lines[j - 1], t, 32);
+    }
+  out[0] = '\0';
+  for (int64_t k = 0; k < n; k++) {
+    strcat(out, lines[k]);
+    strcat(out, " ");
+  }
+  br_itemsets_free(s);
+}
+
+static void frequent_closed_and_maximal_by_hand(void **state) {
+  (void)state;
+  br_baskets *b = hand_baskets();
+  assert_int_equal(br_baskets_size(b), 5);
+  assert_int_equal(br_baskets_nitems(b), 4);
+  br_mine_options o;
+  br_mine_options_init(&o);
+  o.min_count = 2;
+  char got[1024];
+  mined_text(b, &o, got);
+  assert_string_equal(got, "1,2,3:2 1,2:3 1,3:2 1:4 2,3:2 2:3 3:3 4:2 ");
+  o.closed = 1;
+  mined_text(b, &o, got);
+  assert_string_equal(got, "1,2,3:2 1,2:3 1:4 3:3 4:2 ");
+  o.closed = 0;
+  o.maximal = 1;
+  mined_text(b, &o, got);
+  assert_string_equal(got, "1,2,3:2 4:2 ");
+  br_baskets_free(b);
+}
+
+static void measures_match_hand_values(void **state) {
+  (void)state;
+  double m[BR_MEASURE_COUNT];
+  br_rule_measures(m, 10, 4, 5, 3);
+  assert_double_equal(m[BR_M_SUPPORT], 0.3, 1e-15);
+  assert_double_equal(m[BR_M_COVERAGE], 0.4, 1e-15);
+  assert_double_equal(m[BR_M_CONFIDENCE], 0.75, 1e-15);
+  assert_double_equal(m[BR_M_LIFT], 1.5, 1e-15);
+  assert_double_equal(m[BR_M_LEVERAGE], 0.1, 1e-15);
+  assert_double_equal(m[BR_M_CONVICTION], 2.0, 1e-15);
+  assert_double_equal(m[BR_M_JACCARD], 0.5, 1e-15);
+  assert_double_equal(m[BR_M_COSINE], 3 / sqrt(20), 1e-15);
+  assert_double_equal(m[BR_M_KULCZYNSKI], 0.675, 1e-15);
+  assert_double_equal(m[BR_M_ALL_CONFIDENCE], 0.6, 1e-15);
+  assert_double_equal(m[BR_M_CHI_SQUARED], 1000.0 / 600.0, 1e-12);
+  assert_double_equal(m[BR_M_FISHER_P], 55.0 / 210.0, 1e-12);
+  br_rule_measures(m, 10, 3, 5, 3); /* confidence 1: conviction is infinite */
+  assert_true(isinf(m[BR_M_CONVICTION]));
+}
+
+static void rules_and_matching_by_hand(void **state) {
+  (void)state;
+  br_baskets *b = hand_baskets();
+  br_mine_options o;
+  br_mine_options_init(&o);
+  o.min_count = 2;
+  br_itemsets *s = NULL;
+  br_rules *r = NULL;
+  assert_int_equal(br_baskets_frequent(&s, b, &o), BR_OK);
+  br_rule_options ro;
+  br_rule_options_init(&ro);
+  ro.min_confidence = 1.0;
+  assert_int_equal(br_itemsets_rules(&r, s, &ro), BR_OK);
+  /* confidence 1: 2=>1 (3/3), 1,3=>2 (2/2), 2,3=>1 (2/2) */
+  assert_int_equal(br_rules_count(r), 3);
+  int32_t one = br_baskets_find(b, "1", 1), two = br_baskets_find(b, "2", 1), three = br_baskets_find(b, "3", 1);
+  int32_t basket[2] = {two < three ? two : three, two < three ? three : two};
+  int64_t *idx, nm;
+  assert_int_equal(br_rules_match(r, basket, 2, &idx, &nm), BR_OK);
+  assert_int_equal(nm, 2); /* 2=>1 and 2,3=>1; 1,3=>2 needs 1 */
+  for (int64_t k = 0; k < nm; k++) {
+    int nr;
+    assert_int_equal(br_rules_rhs(r, idx[k], &nr)[0], one);
+  }
+  free(idx);
+  br_rules_free(r);
+  br_itemsets_free(s);
+  br_baskets_free(b);
+}
+
+static void bad_files_and_options_are_errors(void **state) {
+  (void)state;
+  FILE *fp = fopen("build/bad_baskets.dat", "w");
+  assert_non_null(fp);
+  fputs("1 2\n3 x4\n", fp);
+  fclose(fp);
+  br_baskets *b = NULL;
+  assert_int_equal(br_baskets_read(&b, "build/bad_baskets.dat", ' '), BR_ERR_PARSE);
+  assert_string_equal(br_last_error(), "build/bad_baskets.dat:2: item 'x4' is not an integer");
+  remove("build/bad_baskets.dat");
+  b = hand_baskets();
+  br_mine_options o;
+  br_mine_options_init(&o);
+  br_itemsets *s = NULL;
+  o.min_support = 1.5;
+  assert_int_equal(br_baskets_frequent(&s, b, &o), BR_ERR_ARG);
+  o.min_support = 0.2;
+  o.closed = o.maximal = 1;
+  assert_int_equal(br_baskets_frequent(&s, b, &o), BR_ERR_ARG);
+  o.closed = o.maximal = 0;
+  o.min_count = 1;
+  o.max_itemsets = 3;
+  assert_int_equal(br_baskets_frequent(&s, b, &o), BR_ERR_LIMIT);
+  assert_null(s);
+  br_baskets_free(b);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(frequent_closed_and_maximal_by_hand),
+      cmocka_unit_test(measures_match_hand_values),
+      cmocka_unit_test(rules_and_matching_by_hand),
+      cmocka_unit_test(bad_files_and_options_are_errors),
+  };
+  return cmocka_run_group_tests_name("basket", tests, NULL, NULL);
+}
