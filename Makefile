@@ -78,6 +78,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	scripts/bench/matmul
 	scripts/bench/csv
+	scripts/bench/fim
 
 # ---- objects ----
 

@@ -87,6 +87,9 @@ typedef struct br_mine_options {
   const int32_t *exclude;  /* items never in an itemset */
   int nexclude;
   const double *weights;   /* per-basket weights (>= 0): weighted support beside counts */
+  const double *item_weights; /* per-item weights (e.g. unit margin, nitems entries): an
+                               * itemset's weight is the sum over its baskets of the sum of
+                               * its items' weights (times the basket's weight if given) */
   int64_t max_itemsets;    /* stop with an error past this many (0: 5 million) */
 } br_mine_options;
 

@@ -132,6 +132,7 @@ typedef struct miner {
   int32_t *touched;
   int32_t *prefix; /* current itemset, renumbered ids */
   int32_t *incl;   /* include items (original ids), added to every output */
+  const double *item_w; /* per-item weights, by original id, or NULL */
   int ninclude;
   int32_t *scratch;
   arena_block *blocks;
@@ -257,6 +258,11 @@ static void emit(miner *mi, int size, int64_t count, double weight) {
                            "(or min_count), lower max_size, or raise max_itemsets",
                            (long long)mi->max_itemsets, (long long)mi->minc);
     return;
+  }
+  if (mi->item_w) { /* every basket of the set holds all its items */
+    double per = 0;
+    for (int i = 0; i < total; i++) per += mi->item_w[mi->scratch[i]];
+    weight = (mi->w ? weight : (double)count) * per;
   }
   if (!itemsets_push(mi->out, mi->scratch, total, count, weight)) {
     mi->err = br_error_set(BR_ERR_NOMEM, "frequent: out of memory after %lld itemsets", (long long)mi->out->n);
@@ -512,6 +518,10 @@ br_status br_baskets_frequent(br_itemsets **out, const br_baskets *b, const br_m
     if (o->include[i] < 0 || o->include[i] >= b->nitems) return br_error_set(BR_ERR_ARG, "frequent: include item %d is not an item", o->include[i]);
   for (int i = 0; i < o->nexclude; i++)
     if (o->exclude[i] < 0 || o->exclude[i] >= b->nitems) return br_error_set(BR_ERR_ARG, "frequent: exclude item %d is not an item", o->exclude[i]);
+  if (o->item_weights)
+    for (int32_t i = 0; i < b->nitems; i++)
+      if (!isfinite(o->item_weights[i]))
+        return br_error_set(BR_ERR_ARG, "frequent: weight of item %d is %g (item weights must be finite)", i, o->item_weights[i]);
   if (o->weights)
     for (int64_t k = 0; k < n; k++)
       if (!(o->weights[k] >= 0) || o->weights[k] == INFINITY)
@@ -533,7 +543,8 @@ br_status br_baskets_frequent(br_itemsets **out, const br_baskets *b, const br_m
   int64_t *sup = calloc((size_t)(M > 0 ? M : 1), sizeof *sup);
   int32_t *rename = malloc((size_t)(M > 0 ? M : 1) * sizeof *rename);
   item_rank *rank = malloc((size_t)(M > 0 ? M : 1) * sizeof *rank);
-  mi.out = itemsets_new(n, M, o->weights != NULL);
+  mi.out = itemsets_new(n, M, o->weights != NULL || o->item_weights != NULL);
+  mi.item_w = o->item_weights;
   mi.incl = malloc((size_t)(o->ninclude > 0 ? o->ninclude : 1) * sizeof *mi.incl);
   br_status s = BR_OK;
   if (!flag || !sup || !rename || !rank || !mi.out || !mi.incl) goto oom;

@@ -277,7 +277,7 @@ static int baskets_cooccurrence(lua_State *L) {
 
 static const char *const frequent_options[] = {"min_support", "min_count", "max_size", "min_size", "closed",
                                                "maximal", "top", "include", "exclude", "weights",
-                                               "max_itemsets", NULL};
+                                               "item_weights", "max_itemsets", NULL};
 
 /* Reads mining options from the table at idx into o (arrays kept on the stack). */
 static void read_mine_options(lua_State *L, int idx, const br_baskets *b, const char *fn, br_mine_options *o,
@@ -324,6 +324,26 @@ static void read_mine_options(lua_State *L, int idx, const br_baskets *b, const 
     br_tensor **c = lbr_tensor_push_slot(L);
     if (br_tensor_contiguous(c, w) != BR_OK) lbr_error(L);
     o->weights = br_tensor_data(*c);
+  }
+  /* item_weights: { label = w, ... }; items not named weigh 0 */
+  lua_getfield(L, idx, "item_weights");
+  if (!lua_isnil(L, -1)) {
+    int t = lua_gettop(L);
+    if (!lua_istable(L, t)) lbr_errorf(L, "%s: item_weights must be a table { item = weight }", fn);
+    int32_t m = br_baskets_nitems(b);
+    double *iw = lua_newuserdatauv(L, (size_t)(m ? m : 1) * sizeof *iw, 0);
+    for (int32_t i = 0; i < m; i++) iw[i] = 0;
+    for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1)) {
+      size_t len;
+      lua_pushvalue(L, -2);
+      const char *lab = lua_tolstring(L, -1, &len);
+      int32_t id = lab ? br_baskets_find(b, lab, len) : -1;
+      if (id < 0) lbr_errorf(L, "%s: item_weights: no item '%.60s'", fn, lab ? lab : "?");
+      lua_pop(L, 1);
+      if (lua_type(L, -1) != LUA_TNUMBER) lbr_errorf(L, "%s: item_weights.%s must be a number", fn, lab);
+      iw[id] = lua_tonumber(L, -1);
+    }
+    o->item_weights = iw;
   }
 }
 

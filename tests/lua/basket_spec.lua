@@ -159,6 +159,14 @@ describe("frequent itemsets against brute force", function()
         end
       end
       assert.are.equal(expect, count_keys(sets), "include/exclude, seed " .. seed)
+      -- per-item weights: the weight is the count times the items' weight sum
+      local iw = {}
+      for i = 1, NITEMS do iw[tostring(i)] = i * 0.25 end
+      for _, s in bk:frequent{ min_count = 2, item_weights = iw }:iter() do
+        local per = 0
+        for _, lab in ipairs(s.items) do per = per + iw[lab] end
+        assert.is_true(math.abs(s.weight - s.count * per) < 1e-9, "item weights, seed " .. seed)
+      end
     end
   end)
 end)
@@ -304,6 +312,11 @@ describe("baskets", function()
     local byk = mined(w)
     assert.are.equal(7.5, byk["x"].weight) -- basket A: 2*1.5 + 3 + 1.5
     assert.are.equal(19.5, byk["y"].weight) -- A 7.5 + B 12
+    -- per-item weights (unit margins): x 0.5, y 1 -> {x,y} is in basket A only: 1.5
+    local iw = mined(b2:frequent{ min_count = 1, item_weights = { x = 0.5, y = 1 } })
+    assert.are.equal(1.5, iw["x,y"].weight)
+    assert.are.equal(2, iw["y"].weight) -- two baskets hold y
+    assert.are.equal(0, iw["z"].weight)
     local kept = b2:filter(bundle.tensor.from{1, 0, 1}) -- baskets A and C
     assert.are.equal(2, kept:size())
     assert.are.same({"z"}, kept:items(2))
