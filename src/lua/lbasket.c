@@ -402,15 +402,74 @@ static int baskets_rules(lua_State *L) {
   return 1;
 }
 
-/* ---- itemsets ---- */
+/* ---- Itemsets and Rules share their list behaviour ---- */
 
-static int itemsets_len(lua_State *L) {
+/* What differs between the two list types: how many, and how to push one. */
+typedef struct list_class {
+  const char *mt;
+  int64_t (*count)(const void *obj);
+  void (*push)(lua_State *L, const void *obj, const br_baskets *b, int64_t k);
+  lua_CFunction to_frame;
+} list_class;
+
+static const list_class *list_of(lua_State *L, int idx);
+
+static int list_len(lua_State *L) {
+  const list_class *c = list_of(L, 1);
   const br_baskets *b;
-  lua_pushinteger(L, br_itemsets_count(check_child(L, 1, ITEMSETS_MT, &b)));
+  lua_pushinteger(L, c->count(check_child(L, 1, c->mt, &b)));
   return 1;
 }
 
-static void push_itemset(lua_State *L, const br_itemsets *s, const br_baskets *b, int64_t k) {
+static int list_next(lua_State *L) {
+  const list_class *c = list_of(L, 1);
+  const br_baskets *b;
+  const void *obj = check_child(L, 1, c->mt, &b);
+  lua_Integer k = luaL_checkinteger(L, 2);
+  if (k >= c->count(obj)) return 0;
+  lua_pushinteger(L, k + 1);
+  c->push(L, obj, b, k);
+  return 2;
+}
+
+/* for i, x in list:iter() do ... end */
+static int list_iter(lua_State *L) {
+  list_of(L, 1);
+  lua_pushcfunction(L, list_next);
+  lua_pushvalue(L, 1);
+  lua_pushinteger(L, 0);
+  return 3;
+}
+
+static int list_get(lua_State *L) {
+  const list_class *c = list_of(L, 1);
+  const br_baskets *b;
+  const void *obj = check_child(L, 1, c->mt, &b);
+  lua_Integer k = luaL_checkinteger(L, 2), n = c->count(obj);
+  if (k < 1 || k > n) return lbr_errorf(L, "get: %lld out of range for %lld", (long long)k, (long long)n);
+  c->push(L, obj, b, k - 1);
+  return 1;
+}
+
+/* write_csv(path): through to_frame, so the file is written atomically. */
+static int list_write_csv(lua_State *L) {
+  const list_class *c = list_of(L, 1);
+  luaL_checkstring(L, 2);
+  lua_pushcfunction(L, c->to_frame);
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "write_csv");
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, 2);
+  lua_call(L, 2, 0);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* ---- itemsets ---- */
+
+static void push_itemset(lua_State *L, const void *obj, const br_baskets *b, int64_t k) {
+  const br_itemsets *s = obj;
   int sz;
   const int32_t *it = br_itemsets_items(s, k, &sz);
   lua_createtable(L, 0, 4);
@@ -425,35 +484,6 @@ static void push_itemset(lua_State *L, const br_itemsets *s, const br_baskets *b
     lua_pushnumber(L, w);
     lua_setfield(L, -2, "weight");
   }
-}
-
-static int itemsets_next(lua_State *L) {
-  const br_baskets *b;
-  const br_itemsets *s = check_child(L, 1, ITEMSETS_MT, &b);
-  lua_Integer k = luaL_checkinteger(L, 2);
-  if (k >= br_itemsets_count(s)) return 0;
-  lua_pushinteger(L, k + 1);
-  push_itemset(L, s, b, k);
-  return 2;
-}
-
-/* for i, s in sets:iter() do ... end */
-static int itemsets_iter(lua_State *L) {
-  const br_baskets *b;
-  check_child(L, 1, ITEMSETS_MT, &b);
-  lua_pushcfunction(L, itemsets_next);
-  lua_pushvalue(L, 1);
-  lua_pushinteger(L, 0);
-  return 3;
-}
-
-static int itemsets_get(lua_State *L) {
-  const br_baskets *b;
-  const br_itemsets *s = check_child(L, 1, ITEMSETS_MT, &b);
-  lua_Integer k = luaL_checkinteger(L, 2);
-  if (k < 1 || k > br_itemsets_count(s)) return lbr_errorf(L, "get: itemset %lld out of range for %lld", (long long)k, (long long)br_itemsets_count(s));
-  push_itemset(L, s, b, k - 1);
-  return 1;
 }
 
 /* sort(by): a new Itemsets ordered by "count" (or "support"), "size" or
@@ -530,28 +560,10 @@ static int itemsets_to_frame(lua_State *L) {
   return push_frame(L, weighted ? 5 : 4, names, cols);
 }
 
-static int itemsets_write_csv(lua_State *L) {
-  luaL_checkstring(L, 2);
-  lua_pushcfunction(L, itemsets_to_frame);
-  lua_pushvalue(L, 1);
-  lua_call(L, 1, 1);
-  lua_getfield(L, -1, "write_csv");
-  lua_pushvalue(L, -2);
-  lua_pushvalue(L, 2);
-  lua_call(L, 2, 0);
-  lua_settop(L, 1);
-  return 1;
-}
-
 /* ---- rules ---- */
 
-static int rules_len(lua_State *L) {
-  const br_baskets *b;
-  lua_pushinteger(L, br_rules_count(check_child(L, 1, RULES_MT, &b)));
-  return 1;
-}
-
-static void push_rule(lua_State *L, const br_rules *r, const br_baskets *b, int64_t k) {
+static void push_rule(lua_State *L, const void *obj, const br_baskets *b, int64_t k) {
+  const br_rules *r = obj;
   int nl, nr;
   const int32_t *lhs = br_rules_lhs(r, k, &nl), *rhs = br_rules_rhs(r, k, &nr);
   const double *m = br_rules_measures(r, k);
@@ -565,34 +577,6 @@ static void push_rule(lua_State *L, const br_rules *r, const br_baskets *b, int6
     else lua_pushnumber(L, m[i]);
     lua_setfield(L, -2, br_measure_name((br_measure)i));
   }
-}
-
-static int rules_next(lua_State *L) {
-  const br_baskets *b;
-  const br_rules *r = check_child(L, 1, RULES_MT, &b);
-  lua_Integer k = luaL_checkinteger(L, 2);
-  if (k >= br_rules_count(r)) return 0;
-  lua_pushinteger(L, k + 1);
-  push_rule(L, r, b, k);
-  return 2;
-}
-
-static int rules_iter(lua_State *L) {
-  const br_baskets *b;
-  check_child(L, 1, RULES_MT, &b);
-  lua_pushcfunction(L, rules_next);
-  lua_pushvalue(L, 1);
-  lua_pushinteger(L, 0);
-  return 3;
-}
-
-static int rules_get(lua_State *L) {
-  const br_baskets *b;
-  const br_rules *r = check_child(L, 1, RULES_MT, &b);
-  lua_Integer k = luaL_checkinteger(L, 2);
-  if (k < 1 || k > br_rules_count(r)) return lbr_errorf(L, "get: rule %lld out of range for %lld", (long long)k, (long long)br_rules_count(r));
-  push_rule(L, r, b, k - 1);
-  return 1;
 }
 
 static int cmp_i32(const void *x, const void *y) {
@@ -678,19 +662,6 @@ static int rules_to_frame(lua_State *L) {
   return push_frame(L, 2 + BR_MEASURE_COUNT, names, cols);
 }
 
-static int rules_write_csv(lua_State *L) {
-  luaL_checkstring(L, 2);
-  lua_pushcfunction(L, rules_to_frame);
-  lua_pushvalue(L, 1);
-  lua_call(L, 1, 1);
-  lua_getfield(L, -1, "write_csv");
-  lua_pushvalue(L, -2);
-  lua_pushvalue(L, 2);
-  lua_call(L, 2, 0);
-  lua_settop(L, 1);
-  return 1;
-}
-
 static int baskets_tostring(lua_State *L) {
   br_baskets **slot = luaL_checkudata(L, 1, BASKETS_MT);
   if (!*slot) lua_pushliteral(L, "bundle.Baskets (closed)");
@@ -701,6 +672,19 @@ static int baskets_tostring(lua_State *L) {
                     n ? (lua_Number)br_baskets_offsets(*slot)[n] / (lua_Number)n : 0.0);
   }
   return 1;
+}
+
+static int64_t itemsets_count(const void *obj) { return br_itemsets_count(obj); }
+static int64_t rules_count(const void *obj) { return br_rules_count(obj); }
+
+static const list_class itemsets_class = {ITEMSETS_MT, itemsets_count, push_itemset, itemsets_to_frame};
+static const list_class rules_class = {RULES_MT, rules_count, push_rule, rules_to_frame};
+
+static const list_class *list_of(lua_State *L, int idx) {
+  if (luaL_testudata(L, idx, ITEMSETS_MT)) return &itemsets_class;
+  if (luaL_testudata(L, idx, RULES_MT)) return &rules_class;
+  luaL_typeerror(L, idx, "bundle.Itemsets or bundle.Rules");
+  return NULL;
 }
 
 /* ---- registration ---- */
@@ -723,13 +707,13 @@ void lbr_basket_open(lua_State *L) {
       {"frequent", baskets_frequent}, {"rules", baskets_rules}, {NULL, NULL}};
   static const luaL_Reg bmeta[] = {{"__gc", baskets_gc}, {"__close", baskets_gc}, {"__len", baskets_size},
                                    {"__tostring", baskets_tostring}, {NULL, NULL}};
-  static const luaL_Reg im[] = {{"iter", itemsets_iter}, {"get", itemsets_get}, {"sort", itemsets_sort},
+  static const luaL_Reg im[] = {{"iter", list_iter}, {"get", list_get}, {"sort", itemsets_sort},
                                 {"top", itemsets_top}, {"to_frame", itemsets_to_frame},
-                                {"write_csv", itemsets_write_csv}, {NULL, NULL}};
-  static const luaL_Reg imeta[] = {{"__gc", itemsets_gc}, {"__close", itemsets_gc}, {"__len", itemsets_len}, {NULL, NULL}};
-  static const luaL_Reg rm[] = {{"iter", rules_iter}, {"get", rules_get}, {"match", rules_match},
-                                {"to_frame", rules_to_frame}, {"write_csv", rules_write_csv}, {NULL, NULL}};
-  static const luaL_Reg rmeta[] = {{"__gc", rules_gc}, {"__close", rules_gc}, {"__len", rules_len}, {NULL, NULL}};
+                                {"write_csv", list_write_csv}, {NULL, NULL}};
+  static const luaL_Reg imeta[] = {{"__gc", itemsets_gc}, {"__close", itemsets_gc}, {"__len", list_len}, {NULL, NULL}};
+  static const luaL_Reg rm[] = {{"iter", list_iter}, {"get", list_get}, {"match", rules_match},
+                                {"to_frame", rules_to_frame}, {"write_csv", list_write_csv}, {NULL, NULL}};
+  static const luaL_Reg rmeta[] = {{"__gc", rules_gc}, {"__close", rules_gc}, {"__len", list_len}, {NULL, NULL}};
   new_class(L, BASKETS_MT, bm, bmeta);
   new_class(L, ITEMSETS_MT, im, imeta);
   new_class(L, RULES_MT, rm, rmeta);
