@@ -24,5 +24,7 @@
 #include "bundle/tensor.h"
 #include "bundle/frame.h"
 #include "bundle/basket.h"
+#include "bundle/optim.h"
+#include "bundle/model.h"
 
 #endif

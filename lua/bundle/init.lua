@@ -12,5 +12,32 @@ M.tensor = core.tensor     -- constructors: zeros, ones, full, eye, arange, lins
 M.read_csv = core.read_csv -- CSV (or .csv.gz) -> Frame, report
 M.baskets = core.baskets   -- Frame -> Baskets (basket, item, user, time, quantity, price columns)
 M.read_baskets = core.read_baskets -- one-basket-per-line (FIMI) file -> Baskets
+M.model = core.model       -- linear{l2=, intercept=}, logistic{l2=, intercept=, max_iter=, tol=}
+M.optim = require "bundle.optim"         -- adam, sgd, minimize
+M.metrics = require "bundle.metrics"     -- mse, rmse, mae, r2, accuracy, logloss, auc
+M.preprocess = require "bundle.preprocess" -- standardize
+
+-- split(X, y, { test = 0.2, seed = 1 }) -> X_train, X_test, y_train, y_test
+-- Rows are shuffled by the seeded generator, so the same seed gives the same split.
+function M.split(X, y, opts)
+  local T = core.tensor
+  opts = opts or {}
+  for k in pairs(opts) do
+    if k ~= "test" and k ~= "seed" then error(("split: unknown option '%s'"):format(tostring(k)), 2) end
+  end
+  if not T.is(X) or X:dim() < 1 then error("split: X must be a tensor", 2) end
+  local n = X:size(1)
+  if not T.is(y) or y:size(1) ~= n then error(("split: y must have %d rows, like X"):format(n), 2) end
+  local test = opts.test or 0.2
+  if type(test) ~= "number" or test <= 0 or test >= 1 then error("split: test must be a fraction in (0, 1)", 2) end
+  local keys = T.rand(n, { seed = opts.seed or 0 }):totable()
+  local order = {}
+  for i = 1, n do order[i] = i end
+  table.sort(order, function(a, b) return keys[a] < keys[b] end)
+  local nt = math.floor(n * test + 0.5)
+  local tr, te = {}, {}
+  for i = 1, n do if i <= nt then te[#te + 1] = order[i] else tr[#tr + 1] = order[i] end end
+  return X:index(tr), X:index(te), y:index(tr), y:index(te)
+end
 
 return M

@@ -105,5 +105,6 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   lua_setfield(L, -2, "tensor");
   lbr_frame_open(L);
   lbr_basket_open(L);
+  lbr_model_open(L);
   return 1;
 }

@@ -51,5 +51,7 @@ LBR_HIDDEN void lbr_frame_open(lua_State *L);
 /* Baskets (lbasket.c): registers Baskets/Itemsets/Rules and sets baskets and
  * read_baskets in the table on the stack top. */
 LBR_HIDDEN void lbr_basket_open(lua_State *L);
+/* Models (lmodel.c): sets model and optim_core in the table on the stack top. */
+LBR_HIDDEN void lbr_model_open(lua_State *L);
 
 #endif

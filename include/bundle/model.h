@@ -1,0 +1,68 @@
+/* bundle/model.h — models that predict how a bundle sells: linear
+ * regression (exact: Cholesky on X'X + l2 I, QR when that is unsafe) and
+ * L2-regularised binary logistic regression (L-BFGS).
+ *
+ *     br_model *m = NULL;
+ *     br_linear_options o;  br_linear_options_init(&o);
+ *     br_linear_new(&m, &o);
+ *     if (br_model_fit(m, X, y) != BR_OK) puts(br_last_error());
+ *     br_tensor *yhat = NULL;
+ *     br_model_predict(&yhat, m, X);
+ *     br_model_free(m);
+ *
+ * X is n x d (float64), y has n values (a vector or n x 1). Models copy
+ * what they keep; the caller owns X, y and every returned tensor.
+ */
+#ifndef BUNDLE_MODEL_H
+#define BUNDLE_MODEL_H
+
+#include "bundle/error.h"
+#include "bundle/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct br_model br_model;
+
+typedef enum br_model_kind { BR_MODEL_LINEAR, BR_MODEL_LOGISTIC, BR_MODEL_KIND_COUNT } br_model_kind;
+const char *br_model_kind_name(br_model_kind k); /* "linear", "logistic" */
+
+typedef struct br_linear_options {
+  double l2;     /* ridge penalty on the weights, never on the intercept (default 0) */
+  int intercept; /* fit an intercept (default 1) */
+} br_linear_options;
+void br_linear_options_init(br_linear_options *o);
+br_status br_linear_new(br_model **out, const br_linear_options *o);
+
+typedef struct br_logistic_options {
+  double l2;     /* penalty 0.5 * l2 * |w|^2 beside the summed log-loss (default 1, as
+                  * scikit-learn's C = 1 / l2); the intercept is not penalised */
+  int intercept; /* default 1 */
+  int max_iter;  /* L-BFGS iterations (default 100) */
+  double tol;    /* stop when max |gradient| <= tol (default 1e-6) */
+} br_logistic_options;
+void br_logistic_options_init(br_logistic_options *o);
+br_status br_logistic_new(br_model **out, const br_logistic_options *o);
+
+void br_model_free(br_model *m);
+br_model_kind br_model_kind_of(const br_model *m);
+int br_model_is_fitted(const br_model *m);
+
+/* Fits on X (n x d) and y (n). Rejects mismatched shapes, NaN or Inf, and
+ * (logistic) labels other than 0 and 1. A rank-deficient X under
+ * linear regression with l2 = 0 is an error naming the problem. */
+br_status br_model_fit(br_model *m, const br_tensor *X, const br_tensor *y);
+/* Predictions for the rows of X: values (linear), or 0/1 classes (logistic). */
+br_status br_model_predict(br_tensor **out, const br_model *m, const br_tensor *X);
+/* P(y = 1) for each row (logistic only). */
+br_status br_model_predict_proba(br_tensor **out, const br_model *m, const br_tensor *X);
+/* The fitted weights (d values) and intercept (0 without one). */
+br_status br_model_coef(br_tensor **weights, double *intercept, const br_model *m);
+/* Iterations the last fit took (logistic; 0 for linear). */
+int br_model_iterations(const br_model *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,165 @@
+/* SGD with momentum, Adam and L-BFGS over flat arrays. */
+#include "bundle/optim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void br_sgd_step(size_t n, double lr, double momentum, double weight_decay, const double *g,
+                 double *x, double *v) {
+  for (size_t i = 0; i < n; i++) {
+    v[i] = momentum * v[i] + g[i] + weight_decay * x[i];
+    x[i] -= lr * v[i];
+  }
+}
+
+void br_sgd_stepf(size_t n, float lr, float momentum, float weight_decay, const float *g,
+                  float *x, float *v) {
+  for (size_t i = 0; i < n; i++) {
+    v[i] = momentum * v[i] + g[i] + weight_decay * x[i];
+    x[i] -= lr * v[i];
+  }
+}
+
+void br_adam_step(size_t n, double lr, double b1, double b2, double eps, int64_t t,
+                  const double *g, double *x, double *m, double *v) {
+  /* bias corrections folded into the step size, as in the paper's sec. 2 */
+  double a = lr * sqrt(1 - pow(b2, (double)t)) / (1 - pow(b1, (double)t));
+  for (size_t i = 0; i < n; i++) {
+    m[i] = b1 * m[i] + (1 - b1) * g[i];
+    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+    x[i] -= a * m[i] / (sqrt(v[i]) + eps);
+  }
+}
+
+void br_adam_stepf(size_t n, float lr, float b1, float b2, float eps, int64_t t, const float *g,
+                   float *x, float *m, float *v) {
+  float a = (float)(lr * sqrt(1 - pow(b2, (double)t)) / (1 - pow(b1, (double)t)));
+  for (size_t i = 0; i < n; i++) {
+    m[i] = b1 * m[i] + (1 - b1) * g[i];
+    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+    x[i] -= a * m[i] / (sqrtf(v[i]) + eps);
+  }
+}
+
+void br_lbfgs_options_init(br_lbfgs_options *o) {
+  o->m = 10;
+  o->max_iter = 100;
+  o->gtol = 1e-6;
+  o->ftol = 1e-12;
+}
+
+static double dot(size_t n, const double *a, const double *b) {
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+static double max_abs(size_t n, const double *a) {
+  double m = 0;
+  for (size_t i = 0; i < n; i++) m = fabs(a[i]) > m ? fabs(a[i]) : m;
+  return m;
+}
+
+br_status br_lbfgs(br_objective f, void *ctx, size_t n, double *x, const br_lbfgs_options *o,
+                   br_lbfgs_result *res) {
+  br_lbfgs_options dflt;
+  if (!o) {
+    br_lbfgs_options_init(&dflt);
+    o = &dflt;
+  }
+  int m = o->m > 0 ? o->m : 10;
+  size_t mem = (size_t)(2 * m + 4) * n + (size_t)m;
+  double *buf = calloc(mem > 0 ? mem : 1, sizeof *buf);
+  if (!buf) return br_error_set(BR_ERR_NOMEM, "lbfgs: out of memory for %zu parameters", n);
+  double *S = buf, *Y = S + (size_t)m * n, *g = Y + (size_t)m * n, *d = g + n, *xn = d + n,
+         *gn = xn + n, *rho = gn + n, alpha[64];
+  if (m > 64) m = 64;
+  br_lbfgs_result r = {0, 0, 0, 0};
+  br_status s = BR_OK;
+  double fx = f(ctx, x, g);
+  r.evaluations = 1;
+  if (!isfinite(fx)) {
+    s = br_error_set(BR_ERR_NUMERIC, "lbfgs: the objective is %g at the start", fx);
+    goto done;
+  }
+  int k = 0, stored = 0;
+  for (; k < o->max_iter; k++) {
+    if (max_abs(n, g) <= o->gtol) {
+      r.converged = 1;
+      break;
+    }
+    /* two-loop recursion: d = -H g */
+    for (size_t i = 0; i < n; i++) d[i] = -g[i];
+    for (int j = stored - 1; j >= 0; j--) {
+      int at = (k - stored + j) % m;
+      if (at < 0) at += m;
+      alpha[j] = rho[at] * dot(n, S + (size_t)at * n, d);
+      for (size_t i = 0; i < n; i++) d[i] -= alpha[j] * Y[(size_t)at * n + i];
+    }
+    if (stored > 0) {
+      int last = (k - 1) % m;
+      double yy = dot(n, Y + (size_t)last * n, Y + (size_t)last * n);
+      double gamma = yy > 0 ? 1.0 / (rho[last] * yy) : 1.0;
+      for (size_t i = 0; i < n; i++) d[i] *= gamma;
+    }
+    for (int j = 0; j < stored; j++) {
+      int at = (k - stored + j) % m;
+      if (at < 0) at += m;
+      double beta = rho[at] * dot(n, Y + (size_t)at * n, d);
+      for (size_t i = 0; i < n; i++) d[i] += S[(size_t)at * n + i] * (alpha[j] - beta);
+    }
+    double dg = dot(n, d, g);
+    if (dg >= 0) { /* not a descent direction: restart from steepest descent */
+      for (size_t i = 0; i < n; i++) d[i] = -g[i];
+      dg = -dot(n, g, g);
+      stored = 0;
+    }
+    /* backtracking line search: Armijo, then accept */
+    double step = (k == 0 && stored == 0) ? 1.0 / (1.0 > sqrt(-dg) ? 1.0 : sqrt(-dg)) : 1.0, fn = 0;
+    int ok = 0;
+    for (int ls = 0; ls < 40; ls++) {
+      for (size_t i = 0; i < n; i++) xn[i] = x[i] + step * d[i];
+      fn = f(ctx, xn, gn);
+      r.evaluations++;
+      if (isfinite(fn) && fn <= fx + 1e-4 * step * dg) {
+        ok = 1;
+        break;
+      }
+      step *= 0.5;
+    }
+    if (!ok) { /* no decrease along d: as close as this search can get */
+      r.converged = max_abs(n, g) <= o->gtol * 100;
+      break;
+    }
+    /* the curvature pair; skipped when it would break positive definiteness */
+    int at = k % m;
+    double sy = 0;
+    for (size_t i = 0; i < n; i++) {
+      S[(size_t)at * n + i] = xn[i] - x[i];
+      Y[(size_t)at * n + i] = gn[i] - g[i];
+    }
+    sy = dot(n, S + (size_t)at * n, Y + (size_t)at * n);
+    double decrease = fx - fn;
+    memcpy(x, xn, n * sizeof *x);
+    memcpy(g, gn, n * sizeof *g);
+    fx = fn;
+    if (sy > 1e-12) {
+      rho[at] = 1.0 / sy;
+      if (stored < m) stored++;
+    } else {
+      stored = 0; /* restart the history; the ring continues at the next slot */
+    }
+    if (decrease <= o->ftol * (fabs(fx) > 1 ? fabs(fx) : 1)) {
+      r.converged = 1;
+      k++;
+      break;
+    }
+  }
+  r.iterations = k;
+  r.f = fx;
+done:
+  free(buf);
+  if (res) *res = r;
+  return s;
+}

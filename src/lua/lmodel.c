@@ -1,0 +1,276 @@
+/* bundle.model.linear / .logistic (bundle.Model) and the optimiser
+ * primitives behind bundle.optim (bundle/model.h, bundle/optim.h). */
+#include <math.h>
+#include <string.h>
+
+#include "lbundle.h"
+
+#define MODEL_MT "bundle.Model"
+
+static br_model **push_model_slot(lua_State *L) {
+  br_model **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+  *slot = NULL;
+  luaL_setmetatable(L, MODEL_MT);
+  return slot;
+}
+
+static br_model *check_model(lua_State *L, int idx) {
+  br_model **slot = luaL_checkudata(L, idx, MODEL_MT);
+  if (!*slot) luaL_argerror(L, idx, "model has been closed");
+  return *slot;
+}
+
+static int model_gc(lua_State *L) {
+  br_model **slot = luaL_checkudata(L, 1, MODEL_MT);
+  br_model_free(*slot);
+  *slot = NULL;
+  return 0;
+}
+
+static double opt_number(lua_State *L, int idx, const char *fn, const char *key, double dflt) {
+  if (lua_isnoneornil(L, idx)) return dflt;
+  lua_getfield(L, idx, key);
+  double v = dflt;
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TNUMBER) lbr_errorf(L, "%s: option '%s' must be a number, got %s", fn, key, luaL_typename(L, -1));
+    v = lua_tonumber(L, -1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+static const char *const linear_options[] = {"l2", "intercept", NULL};
+static const char *const logistic_options[] = {"l2", "intercept", "max_iter", "tol", NULL};
+
+static int model_linear(lua_State *L) {
+  lbr_check_options(L, 1, "linear", linear_options);
+  br_linear_options o;
+  br_linear_options_init(&o);
+  o.l2 = opt_number(L, 1, "linear", "l2", o.l2);
+  o.intercept = lbr_opt_boolean(L, 1, "linear", "intercept", 1);
+  br_model **slot = push_model_slot(L);
+  if (br_linear_new(slot, &o) != BR_OK) return lbr_error(L);
+  return 1;
+}
+
+static int model_logistic(lua_State *L) {
+  lbr_check_options(L, 1, "logistic", logistic_options);
+  br_logistic_options o;
+  br_logistic_options_init(&o);
+  o.l2 = opt_number(L, 1, "logistic", "l2", o.l2);
+  o.intercept = lbr_opt_boolean(L, 1, "logistic", "intercept", 1);
+  o.max_iter = (int)lbr_opt_integer(L, 1, "logistic", "max_iter", o.max_iter);
+  o.tol = opt_number(L, 1, "logistic", "tol", o.tol);
+  br_model **slot = push_model_slot(L);
+  if (br_logistic_new(slot, &o) != BR_OK) return lbr_error(L);
+  return 1;
+}
+
+/* fit(X, y) -> history { iterations = } */
+static int model_fit(lua_State *L) {
+  br_model *m = check_model(L, 1);
+  br_tensor *X = lbr_tensor_check(L, 2), *y = lbr_tensor_check(L, 3);
+  if (br_model_fit(m, X, y) != BR_OK) return lbr_error(L);
+  lua_createtable(L, 0, 1);
+  lua_pushinteger(L, br_model_iterations(m));
+  lua_setfield(L, -2, "iterations");
+  return 1;
+}
+
+static int model_predict(lua_State *L) {
+  br_model *m = check_model(L, 1);
+  br_tensor *X = lbr_tensor_check(L, 2);
+  br_tensor **slot = lbr_tensor_push_slot(L);
+  if (br_model_predict(slot, m, X) != BR_OK) return lbr_error(L);
+  lbr_tensor_account(L, *slot);
+  return 1;
+}
+
+static int model_predict_proba(lua_State *L) {
+  br_model *m = check_model(L, 1);
+  br_tensor *X = lbr_tensor_check(L, 2);
+  br_tensor **slot = lbr_tensor_push_slot(L);
+  if (br_model_predict_proba(slot, m, X) != BR_OK) return lbr_error(L);
+  lbr_tensor_account(L, *slot);
+  return 1;
+}
+
+/* coef() -> weights tensor, intercept */
+static int model_coef(lua_State *L) {
+  br_model *m = check_model(L, 1);
+  br_tensor **slot = lbr_tensor_push_slot(L);
+  double b;
+  if (br_model_coef(slot, &b, m) != BR_OK) return lbr_error(L);
+  lua_pushnumber(L, b);
+  return 2;
+}
+
+static int model_kind(lua_State *L) {
+  lua_pushstring(L, br_model_kind_name(br_model_kind_of(check_model(L, 1))));
+  return 1;
+}
+
+static int model_tostring(lua_State *L) {
+  br_model **slot = luaL_checkudata(L, 1, MODEL_MT);
+  if (!*slot) lua_pushliteral(L, "bundle.Model (closed)");
+  else lua_pushfstring(L, "bundle.Model %s (%s)", br_model_kind_name(br_model_kind_of(*slot)),
+                       br_model_is_fitted(*slot) ? "fitted" : "not fitted");
+  return 1;
+}
+
+/* ---- optimiser primitives (bundle.optim composes them in Lua) ---- */
+
+/* A contiguous 1-d-or-any tensor that the step may update in place. */
+static double *inplace_data(lua_State *L, int idx, const char *fn, int64_t *n) {
+  br_tensor *t = lbr_tensor_check(L, idx);
+  if (!br_tensor_is_contiguous(t))
+    lbr_errorf(L, "%s: argument #%d must be a contiguous tensor (use :contiguous())", fn, idx);
+  *n = br_tensor_numel(t);
+  return br_tensor_data(t);
+}
+
+/* adam_step(params, grads, m, v, t, lr, b1, b2, eps): updates params, m, v. */
+static int optim_adam_step(lua_State *L) {
+  int64_t n, ng, nm, nv;
+  double *x = inplace_data(L, 1, "adam", &n), *g = inplace_data(L, 2, "adam", &ng);
+  double *m = inplace_data(L, 3, "adam", &nm), *v = inplace_data(L, 4, "adam", &nv);
+  if (ng != n || nm != n || nv != n)
+    return lbr_errorf(L, "adam: params has %lld values, grads %lld", (long long)n, (long long)ng);
+  lua_Integer t = luaL_checkinteger(L, 5);
+  br_adam_step((size_t)n, luaL_checknumber(L, 6), luaL_checknumber(L, 7), luaL_checknumber(L, 8),
+               luaL_checknumber(L, 9), t, g, x, m, v);
+  return 0;
+}
+
+/* sgd_step(params, grads, v, lr, momentum, weight_decay) */
+static int optim_sgd_step(lua_State *L) {
+  int64_t n, ng, nv;
+  double *x = inplace_data(L, 1, "sgd", &n), *g = inplace_data(L, 2, "sgd", &ng), *v = inplace_data(L, 3, "sgd", &nv);
+  if (ng != n || nv != n)
+    return lbr_errorf(L, "sgd: params has %lld values, grads %lld", (long long)n, (long long)ng);
+  br_sgd_step((size_t)n, luaL_checknumber(L, 4), luaL_checknumber(L, 5), luaL_checknumber(L, 6), g, x, v);
+  return 0;
+}
+
+/* L-BFGS over a Lua objective. The callback runs under lua_pcall: a Lua
+ * error must not longjmp through the C optimiser, so it is kept, the
+ * optimiser is stopped with NaN, and the error is raised afterwards. */
+typedef struct lua_objective {
+  lua_State *L;
+  int fn;       /* stack index of f */
+  int xbuf;     /* stack index of a tensor reused for x */
+  int64_t n;
+  int failed;   /* 1: a Lua error is on the registry key below */
+  int evals;
+} lua_objective;
+
+static char objective_error_key;
+
+static double call_objective(void *vctx, const double *x, double *grad) {
+  lua_objective *c = vctx;
+  lua_State *L = c->L;
+  br_tensor *xt = *(br_tensor **)lua_touserdata(L, c->xbuf);
+  memcpy(br_tensor_data(xt), x, (size_t)c->n * sizeof *x);
+  c->evals++;
+  lua_pushvalue(L, c->fn);
+  lua_pushvalue(L, c->xbuf);
+  if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &objective_error_key);
+    c->failed = 1;
+    return NAN;
+  }
+  /* [.. value grad] */
+  int ok = lua_type(L, -2) == LUA_TNUMBER;
+  br_tensor *g = lbr_tensor_test(L, -1);
+  const char *problem = !ok ? "must return a number and a gradient tensor"
+                      : (!g || br_tensor_numel(g) != c->n) ? "must return a gradient tensor with one value per parameter"
+                      : NULL;
+  if (problem) {
+    lua_pushfstring(L, "minimize: the objective %s (evaluation %d)", problem, c->evals);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &objective_error_key);
+    lua_pop(L, 2);
+    c->failed = 1;
+    return NAN;
+  }
+  double f = lua_tonumber(L, -2);
+  const double *gp = br_tensor_data(g);
+  const int64_t *st = br_tensor_strides(g);
+  if (br_tensor_is_contiguous(g)) memcpy(grad, gp, (size_t)c->n * sizeof *grad);
+  else if (br_tensor_ndim(g) == 1) for (int64_t i = 0; i < c->n; i++) grad[i] = gp[i * st[0]];
+  else {
+    lua_pushliteral(L, "minimize: the gradient must be a contiguous tensor");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &objective_error_key);
+    lua_pop(L, 2);
+    c->failed = 1;
+    return NAN;
+  }
+  lua_pop(L, 2);
+  return f;
+}
+
+static const char *const minimize_options[] = {"method", "max_iter", "tol", "history", NULL};
+
+/* lbfgs(f, x0 [, opts]) -> x, { value, iterations, evaluations, converged } */
+static int optim_lbfgs(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  br_tensor *x0 = lbr_tensor_check(L, 2);
+  lbr_check_options(L, 3, "minimize", minimize_options);
+  br_lbfgs_options o;
+  br_lbfgs_options_init(&o);
+  o.max_iter = (int)lbr_opt_integer(L, 3, "minimize", "max_iter", o.max_iter);
+  o.gtol = opt_number(L, 3, "minimize", "tol", o.gtol);
+  o.m = (int)lbr_opt_integer(L, 3, "minimize", "history", o.m);
+  if (o.max_iter < 1 || !(o.gtol >= 0) || o.m < 1 || o.m > 64)
+    return lbr_errorf(L, "minimize: max_iter >= 1, tol >= 0 and history in 1..64 are required");
+  lua_settop(L, 3);
+  br_tensor **xs = lbr_tensor_push_slot(L); /* [f x0 opts x]: the solution, updated in place */
+  if (br_tensor_clone(xs, x0) != BR_OK) return lbr_error(L);
+  br_tensor **xb = lbr_tensor_push_slot(L); /* [f x0 opts x xbuf]: what f sees */
+  if (br_tensor_clone(xb, x0) != BR_OK) return lbr_error(L);
+  lua_objective c = {L, 1, 5, br_tensor_numel(x0), 0, 0};
+  br_lbfgs_result r;
+  br_status s = br_lbfgs(call_objective, &c, (size_t)c.n, br_tensor_data(*xs), &o, &r);
+  if (c.failed) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &objective_error_key);
+    return lua_error(L); /* the objective's own error, with its position */
+  }
+  if (s != BR_OK) return lbr_error(L);
+  lua_settop(L, 4);
+  lua_createtable(L, 0, 4);
+  lua_pushnumber(L, r.f);
+  lua_setfield(L, -2, "value");
+  lua_pushinteger(L, r.iterations);
+  lua_setfield(L, -2, "iterations");
+  lua_pushinteger(L, r.evaluations);
+  lua_setfield(L, -2, "evaluations");
+  lua_pushboolean(L, r.converged);
+  lua_setfield(L, -2, "converged");
+  return 2;
+}
+
+void lbr_model_open(lua_State *L) {
+  static const luaL_Reg methods[] = {{"fit", model_fit}, {"predict", model_predict},
+                                     {"predict_proba", model_predict_proba}, {"coef", model_coef},
+                                     {"params", model_coef}, {"kind", model_kind}, {NULL, NULL}};
+  if (luaL_newmetatable(L, MODEL_MT)) {
+    lua_pushcfunction(L, model_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, model_gc);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, model_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
+  static const luaL_Reg model_fns[] = {{"linear", model_linear}, {"logistic", model_logistic}, {NULL, NULL}};
+  lua_newtable(L);
+  luaL_setfuncs(L, model_fns, 0);
+  lua_setfield(L, -2, "model");
+  static const luaL_Reg optim_fns[] = {{"adam_step", optim_adam_step}, {"sgd_step", optim_sgd_step},
+                                       {"lbfgs", optim_lbfgs}, {NULL, NULL}};
+  lua_newtable(L);
+  luaL_setfuncs(L, optim_fns, 0);
+  lua_setfield(L, -2, "optim_core");
+}

@@ -1,0 +1,165 @@
+-- Models, optimisers, metrics and preprocessing: values checked by hand or
+-- against closed forms, and every error path the issue names.
+local bundle = require "bundle"
+local T = bundle.tensor
+
+local function close(a, b, tol) return math.abs(a - b) <= (tol or 1e-9) * math.max(1, math.abs(b)) end
+local function err(fn) local ok, e = pcall(fn); assert.is_false(ok); return (tostring(e):gsub("^[^:]*:%d+: ", "", 1)) end
+
+describe("linear regression", function()
+  it("recovers an exact line and a noisy plane's least-squares fit", function()
+    local m = bundle.model.linear{}
+    m:fit(T.from{{0}, {1}, {2}, {3}}, T.from{1, 3, 5, 7})
+    local w, b = m:coef()
+    assert.is_true(close(w:get(1), 2)); assert.is_true(close(b, 1))
+    assert.is_true(close(m:predict(T.from{{10}}):get(1), 21))
+    -- least squares in closed form: w = (X'X)^-1 X'y for two centred features
+    local X = T.randn(50, 2, {seed = 3})
+    local y = X:matmul(T.from{1.5, -0.5}) + T.randn(50, {seed = 4}) * 0.1 + 2
+    local fit = bundle.model.linear{}
+    fit:fit(X, y)
+    local Xc = X - X:mean(1, {keepdim = true})
+    local yc = y - y:mean()
+    local A, r = Xc:t():matmul(Xc), Xc:t():matmul(yc)
+    local a, bb, c, d = A:get(1, 1), A:get(1, 2), A:get(2, 1), A:get(2, 2)
+    local det = a * d - bb * c
+    local w1, w2 = (d * r:get(1) - bb * r:get(2)) / det, (a * r:get(2) - c * r:get(1)) / det
+    local got = fit:coef()
+    assert.is_true(close(got:get(1), w1, 1e-10)); assert.is_true(close(got:get(2), w2, 1e-10))
+  end)
+
+  it("adds the ridge penalty to the weights but not the intercept", function()
+    local X, y = T.from{{1}, {2}, {3}}, T.from{2, 4, 6}
+    local m = bundle.model.linear{ l2 = 2 }
+    m:fit(X, y)
+    -- centred: x = {-1,0,1}, y = {-2,0,2}: w = sum(xy) / (sum(x^2) + l2) = 4 / 4
+    local w, b = m:coef()
+    assert.is_true(close(w:get(1), 1)); assert.is_true(close(b, 4 - 1 * 2))
+  end)
+
+  it("reports rank deficiency instead of returning garbage (the seed's table)", function()
+    local X = T.from{{10, 20, 30}, {15, 25, 35}, {20, 30, 40}}
+    assert.truthy(err(function() bundle.model.linear{}:fit(X, T.from{500, 600, 700}) end)
+      :find("linear: X is rank deficient (rank 1 of 3 columns)", 1, true))
+    local m = bundle.model.linear{ l2 = 1e-6 }
+    m:fit(X, T.from{500, 600, 700})
+    assert.is_true(close(m:predict(T.from{{5, 10, 15}}):get(1), 300, 1e-6))
+  end)
+end)
+
+describe("logistic regression", function()
+  it("finds the hand-derived optimum w = 2 / (1 + e^w)", function()
+    -- x = -1, y = 0 and x = 1, y = 1, l2 = 1, no intercept: the objective is
+    -- 2 softplus(-w) + w^2 / 2, stationary where w = 2 / (1 + e^w)
+    local m = bundle.model.logistic{ l2 = 1, intercept = false, tol = 1e-12 }
+    m:fit(T.from{{-1}, {1}}, T.from{0, 1})
+    local w = m:coef():get(1)
+    assert.is_true(math.abs(w - 2 / (1 + math.exp(w))) < 1e-10)
+    assert.is_true(close(w, 0.6748, 1e-3))
+    assert.are.same({0, 1}, m:predict(T.from{{-1}, {1}}):totable())
+    local p = m:predict_proba(T.from{{1}}):get(1)
+    assert.is_true(close(p, 1 / (1 + math.exp(-w))))
+  end)
+
+  it("separates a learnable problem with high accuracy", function()
+    local X = T.randn(400, 3, {seed = 7})
+    local y = (X:matmul(T.from{3, -2, 0}) + T.randn(400, {seed = 8}) * 0.3):gt(0)
+    local m = bundle.model.logistic{ l2 = 0.1 }
+    local h = m:fit(X, y)
+    assert.is_true(h.iterations > 0)
+    assert.is_true(bundle.metrics.accuracy(y, m:predict(X)) > 0.95)
+    assert.is_true(bundle.metrics.auc(y, m:predict_proba(X)) > 0.98)
+  end)
+end)
+
+describe("model input errors", function()
+  local m = bundle.model.linear{}
+  it("name the argument and the problem", function()
+    assert.are.equal("linear: fit: y must hold 3 values (one per row of X), got 2",
+      err(function() m:fit(T.ones(3, 2), T.ones(2)) end))
+    assert.are.equal("linear: fit: X holds NaN at row 2, column 1",
+      err(function() m:fit(T.from{{1}, {0 / 0}, {3}}, T.ones(3)) end))
+    assert.are.equal("linear: fit: y holds Inf at row 1", err(function() m:fit(T.ones(2, 1), T.from{math.huge, 1}) end))
+    assert.are.equal("linear: predict: the model is not fitted (call fit first)", err(function() m:predict(T.ones(2, 1)) end))
+    assert.are.equal("linear: unknown option 'l1'", err(function() bundle.model.linear{ l1 = 1 } end))
+    assert.are.equal("logistic: y must be 0 or 1 (row 2 is 2)",
+      err(function() bundle.model.logistic{}:fit(T.ones(2, 1), T.from{1, 2}) end))
+    assert.are.equal("linear: predict_proba is for classifiers (logistic)", err(function() m:predict_proba(T.ones(1, 1)) end))
+    local f = bundle.model.linear{}
+    f:fit(T.ones(3, 2) + T.from{{0, 0}, {1, 0}, {0, 1}}, T.ones(3))
+    assert.are.equal("linear: predict: X has 3 columns, the model was fitted on 2", err(function() f:predict(T.ones(1, 3)) end))
+  end)
+end)
+
+describe("optimisers", function()
+  it("adam and sgd minimise a quadratic", function()
+    for _, opt in ipairs{ bundle.optim.adam{ lr = 0.05 }, bundle.optim.sgd{ lr = 0.1, momentum = 0.5 } } do
+      local x = T.from{3, -4}
+      for _ = 1, 500 do opt:step(x, (x - T.from{1, 2}) * 2) end -- grad of |x - c|^2
+      assert.is_true(close(x:get(1), 1, 1e-3)); assert.is_true(close(x:get(2), 2, 1e-3))
+    end
+  end)
+
+  it("minimize finds the Rosenbrock minimum with L-BFGS", function()
+    local function rosen(x)
+      local a, b = x:get(1), x:get(2)
+      return (1 - a) ^ 2 + 100 * (b - a * a) ^ 2, T.from{-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a)}
+    end
+    local x, info = bundle.optim.minimize(rosen, T.from{-1.2, 1}, { method = "lbfgs", max_iter = 200 })
+    assert.is_true(info.converged)
+    assert.is_true(close(x:get(1), 1, 1e-6)); assert.is_true(close(x:get(2), 1, 1e-6))
+  end)
+
+  it("passes an objective's own error through, and names bad returns", function()
+    local ok, e = pcall(bundle.optim.minimize, function() error("boom in objective") end, T.ones(2))
+    assert.is_false(ok); assert.truthy(tostring(e):find("boom in objective", 1, true))
+    assert.truthy(err(function() bundle.optim.minimize(function() return "x" end, T.ones(2)) end)
+      :find("minimize: the objective must return a number and a gradient tensor", 1, true))
+    assert.truthy(err(function() bundle.optim.minimize(function(x) return 1, T.ones(3) end, T.ones(2)) end)
+      :find("one value per parameter", 1, true))
+    assert.truthy(err(function() bundle.optim.minimize(function() end, T.ones(2), { method = "newton" }) end)
+      :find("unknown method 'newton'", 1, true))
+    assert.truthy(err(function() bundle.optim.adam{ rate = 1 } end):find("adam: unknown option 'rate'", 1, true))
+  end)
+end)
+
+describe("metrics", function()
+  local y, yhat = T.from{1, 2, 3}, T.from{1, 2, 5}
+  it("match hand-computed values", function()
+    assert.is_true(close(bundle.metrics.mse(y, yhat), 4 / 3))
+    assert.is_true(close(bundle.metrics.rmse(y, yhat), math.sqrt(4 / 3)))
+    assert.is_true(close(bundle.metrics.mae(y, yhat), 2 / 3))
+    assert.is_true(close(bundle.metrics.r2(y, yhat), 1 - 4 / 2))
+    assert.is_true(close(bundle.metrics.accuracy(T.from{1, 0, 1, 1}, T.from{1, 1, 1, 0}), 0.5))
+    assert.is_true(close(bundle.metrics.logloss(T.from{1, 0}, T.from{0.8, 0.4}), -(math.log(0.8) + math.log(0.6)) / 2))
+    -- positives score 0.35 and 0.8; negatives 0.1 and 0.4: 3 of 4 pairs ordered
+    assert.is_true(close(bundle.metrics.auc(T.from{0, 0, 1, 1}, T.from{0.1, 0.4, 0.35, 0.8}), 0.75))
+    assert.is_true(close(bundle.metrics.auc(T.from{0, 1}, T.from{0.5, 0.5}), 0.5)) -- a tie counts half
+    assert.truthy(err(function() bundle.metrics.mse(T.ones(2), T.ones(3)) end):find("mse: y has 2 values, yhat 3", 1, true))
+  end)
+end)
+
+describe("preprocessing and splits", function()
+  it("standardize centres and scales, and leaves a constant column alone", function()
+    local X = T.from{{1, 5}, {3, 5}, {5, 5}}
+    local sc = bundle.preprocess.standardize()
+    local Z = sc:fit_transform(X)
+    assert.is_true(close(Z:select(2, 1):mean(), 0)); assert.is_true(close(Z:select(2, 1):std(), 1))
+    assert.are.same({0, 0, 0}, Z:select(2, 2):totable()) -- zero variance: no division by zero
+    local path = os.tmpname()
+    sc:save(path)
+    local back = bundle.preprocess.load_standardize(path)
+    assert.are.same(Z:totable(), back:transform(X):totable())
+    os.remove(path)
+  end)
+
+  it("split is reproducible by seed and covers every row once", function()
+    local X, y = T.arange(10):reshape(10, 1), T.arange(10)
+    local a, b, c, d = bundle.split(X, y, { test = 0.3, seed = 5 })
+    assert.are.equal(7, a:size(1)); assert.are.equal(3, b:size(1))
+    local a2 = bundle.split(X, y, { test = 0.3, seed = 5 })
+    assert.are.same(a:totable(), a2:totable())
+    assert.are.equal(45, c:sum() + d:sum())
+    assert.are.same(a:reshape(-1):totable(), c:totable())
+  end)
+end)
