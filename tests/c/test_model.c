@@ -1,0 +1,127 @@
+/* cmocka tests for optimisers and models from C, on hand-checked cases. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "test_util.h"
+
+#include "bundle/bundle.h"
+
+static double rosenbrock(void *ctx, const double *x, double *g) {
+  (void)ctx;
+  double a = x[0], b = x[1];
+  g[0] = -2 * (1 - a) - 400 * a * (b - a * a);
+  g[1] = 200 * (b - a * a);
+  return (1 - a) * (1 - a) + 100 * (b - a * a) * (b - a * a);
+}
+
+static void lbfgs_finds_the_rosenbrock_minimum(void **state) {
+  (void)state;
+  double x[2] = {-1.2, 1};
+  br_lbfgs_options o;
+  br_lbfgs_options_init(&o);
+  o.max_iter = 200;
+  br_lbfgs_result r;
+  assert_int_equal(br_lbfgs(rosenbrock, NULL, 2, x, &o, &r), BR_OK);
+  assert_true(r.converged);
+  assert_double_equal(x[0], 1, 1e-6);
+  assert_double_equal(x[1], 1, 1e-6);
+}
+
+static double nan_objective(void *ctx, const double *x, double *g) {
+  (void)ctx, (void)x, (void)g;
+  return NAN;
+}
+
+static void lbfgs_rejects_a_nan_objective(void **state) {
+  (void)state;
+  double x[1] = {0};
+  assert_int_equal(br_lbfgs(nan_objective, NULL, 1, x, NULL, NULL), BR_ERR_NUMERIC);
+}
+
+static void adam_and_sgd_minimise_a_quadratic(void **state) {
+  (void)state;
+  double x[2] = {3, -4}, m[2] = {0}, v[2] = {0}, g[2];
+  for (int64_t t = 1; t <= 2000; t++) {
+    g[0] = 2 * (x[0] - 1);
+    g[1] = 2 * (x[1] - 2);
+    br_adam_step(2, 0.05, 0.9, 0.999, 1e-8, t, g, x, m, v);
+  }
+  assert_double_equal(x[0], 1, 1e-4);
+  assert_double_equal(x[1], 2, 1e-4);
+  float xf[1] = {5}, vf[1] = {0}, gf[1];
+  for (int t = 0; t < 200; t++) {
+    gf[0] = 2 * xf[0];
+    br_sgd_stepf(1, 0.1f, 0.5f, 0, gf, xf, vf);
+  }
+  assert_double_equal(xf[0], 0, 1e-5);
+}
+
+static br_tensor *mat(int64_t r, int64_t c, const double *v) {
+  int64_t shape[2] = {r, c};
+  br_tensor *t = NULL;
+  assert_int_equal(br_tensor_from_data(&t, 2, shape, v), BR_OK);
+  return t;
+}
+
+static br_tensor *vec(int64_t n, const double *v) {
+  br_tensor *t = NULL;
+  assert_int_equal(br_tensor_from_data(&t, 1, &n, v), BR_OK);
+  return t;
+}
+
+static void linear_fits_a_line_and_reports_rank_deficiency(void **state) {
+  (void)state;
+  double xv[4] = {0, 1, 2, 3}, yv[4] = {1, 3, 5, 7};
+  br_tensor *X = mat(4, 1, xv), *y = vec(4, yv), *w = NULL;
+  br_model *m = NULL;
+  assert_int_equal(br_linear_new(&m, NULL), BR_OK);
+  assert_int_equal(br_model_fit(m, X, y), BR_OK);
+  double b;
+  assert_int_equal(br_model_coef(&w, &b, m), BR_OK);
+  assert_double_equal(br_tensor_data(w)[0], 2, 1e-12);
+  assert_double_equal(b, 1, 1e-12);
+  double sv[9] = {10, 20, 30, 15, 25, 35, 20, 30, 40}, sy[3] = {500, 600, 700};
+  br_tensor *S = mat(3, 3, sv), *Sy = vec(3, sy);
+  assert_int_equal(br_model_fit(m, S, Sy), BR_ERR_NUMERIC);
+  assert_non_null(strstr(br_last_error(), "rank deficient (rank 1 of 3 columns)"));
+  br_tensor_free(X), br_tensor_free(y), br_tensor_free(w), br_tensor_free(S), br_tensor_free(Sy);
+  br_model_free(m);
+}
+
+static void logistic_reaches_the_hand_derived_optimum(void **state) {
+  (void)state;
+  double xv[2] = {-1, 1}, yv[2] = {0, 1};
+  br_tensor *X = mat(2, 1, xv), *y = vec(2, yv), *w = NULL, *p = NULL;
+  br_logistic_options o;
+  br_logistic_options_init(&o);
+  o.intercept = 0;
+  o.tol = 1e-12;
+  br_model *m = NULL;
+  assert_int_equal(br_logistic_new(&m, &o), BR_OK);
+  assert_int_equal(br_model_predict(&p, m, X), BR_ERR_STATE); /* not fitted yet */
+  assert_int_equal(br_model_fit(m, X, y), BR_OK);
+  assert_int_equal(br_model_coef(&w, NULL, m), BR_OK);
+  double wv = br_tensor_data(w)[0];
+  assert_double_equal(wv, 2 / (1 + exp(wv)), 1e-10); /* stationary point of 2 softplus(-w) + w^2/2 */
+  assert_int_equal(br_model_predict_proba(&p, m, X), BR_OK);
+  assert_double_equal(br_tensor_data(p)[1], 1 / (1 + exp(-wv)), 1e-12);
+  br_tensor_free(X), br_tensor_free(y), br_tensor_free(w), br_tensor_free(p);
+  br_model_free(m);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(lbfgs_finds_the_rosenbrock_minimum),
+      cmocka_unit_test(lbfgs_rejects_a_nan_objective),
+      cmocka_unit_test(adam_and_sgd_minimise_a_quadratic),
+      cmocka_unit_test(linear_fits_a_line_and_reports_rank_deficiency),
+      cmocka_unit_test(logistic_reaches_the_hand_derived_optimum),
+  };
+  return cmocka_run_group_tests_name("model", tests, NULL, NULL);
+}
