@@ -25,8 +25,8 @@ extern "C" {
 
 typedef struct br_model br_model;
 
-typedef enum br_model_kind { BR_MODEL_LINEAR, BR_MODEL_LOGISTIC, BR_MODEL_KIND_COUNT } br_model_kind;
-const char *br_model_kind_name(br_model_kind k); /* "linear", "logistic" */
+typedef enum br_model_kind { BR_MODEL_LINEAR, BR_MODEL_LOGISTIC, BR_MODEL_MLP, BR_MODEL_KIND_COUNT } br_model_kind;
+const char *br_model_kind_name(br_model_kind k); /* "linear", "logistic", "mlp" */
 
 typedef struct br_linear_options {
   double l2;     /* ridge penalty on the weights, never on the intercept (default 0) */
@@ -44,6 +44,52 @@ typedef struct br_logistic_options {
 } br_logistic_options;
 void br_logistic_options_init(br_logistic_options *o);
 br_status br_logistic_new(br_model **out, const br_logistic_options *o);
+
+/* ---- multilayer perceptron ---- */
+
+typedef enum br_activation { BR_ACT_RELU, BR_ACT_TANH, BR_ACT_SIGMOID, BR_ACT_LINEAR, BR_ACT_COUNT } br_activation;
+typedef enum br_loss { BR_LOSS_MSE, BR_LOSS_BCE, BR_LOSS_COUNT } br_loss;
+typedef enum br_optimizer { BR_OPT_ADAM, BR_OPT_SGD, BR_OPT_COUNT } br_optimizer;
+br_status br_activation_parse(br_activation *a, const char *s); /* relu, tanh, sigmoid, linear */
+br_status br_loss_parse(br_loss *l, const char *s);             /* mse, bce */
+br_status br_optimizer_parse(br_optimizer *o, const char *s);   /* adam, sgd */
+
+#define BR_MLP_MAX_LAYERS 8
+
+typedef struct br_mlp_options {
+  int nlayers;                       /* hidden layers (default 1) */
+  int layers[BR_MLP_MAX_LAYERS];     /* their widths (default {64}) */
+  br_activation activation;          /* hidden activation (default relu) */
+  br_activation output;              /* linear (default) or sigmoid */
+  br_loss loss;                      /* mse (default) or bce (needs output sigmoid) */
+  br_optimizer optimizer;            /* adam (default) or sgd */
+  double lr, momentum, weight_decay; /* 1e-3, 0, 0 */
+  int epochs, batch;                 /* 100, 32 */
+  uint64_t seed;                     /* initialisation and shuffling (default 1) */
+  int shuffle;                       /* reshuffle each epoch (default 1) */
+  double validation;                 /* share held out for val_loss (default 0) */
+  int patience;                      /* stop after this many epochs without a better
+                                        val_loss, keeping the best weights (0: never) */
+} br_mlp_options;
+void br_mlp_options_init(br_mlp_options *o);
+/* Parameters are float32 (sgemm is about twice dgemm here), trained with
+ * batched forward/backward passes on BLAS and no allocation per step. */
+br_status br_mlp_new(br_model **out, const br_mlp_options *o);
+
+/* The training history of the last fit (MLP): per-epoch mean training loss
+ * and validation loss (NaN without validation). Pointers stay valid until
+ * the next fit or free. */
+int br_model_history(const br_model *m, const double **loss, const double **val_loss);
+/* MLP parameters: count (weights and biases of each layer), and a double
+ * copy of parameter k (W of layer l is 2l, b is 2l+1) in *out. */
+int br_mlp_nparams(const br_model *m);
+br_status br_mlp_param(br_tensor **out, const br_model *m, int k);
+/* The mean loss and its gradient (in parameter order, flat) at the current
+ * parameters on X, y: for gradient checks. grad has br_mlp_size(m) floats. */
+size_t br_mlp_size(const br_model *m);
+br_status br_mlp_loss_grad(br_model *m, const br_tensor *X, const br_tensor *y, double *loss, float *grad);
+/* Adds delta to flat parameter i (for finite differences). */
+void br_mlp_nudge(br_model *m, size_t i, float delta);
 
 void br_model_free(br_model *m);
 br_model_kind br_model_kind_of(const br_model *m);

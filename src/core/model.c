@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/model.h"
 #include "bundle/optim.h"
+#include "model_internal.h"
 
 /* LAPACK (Fortran symbols exported by OpenBLAS; column-major). */
 void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
@@ -19,22 +19,12 @@ void dgelsy_(const int *m, const int *n, const int *nrhs, double *a, const int *
              const int *ldb, int *jpvt, const double *rcond, int *rank, double *work,
              const int *lwork, int *info);
 
-static const char *const kind_names[] = {"linear", "logistic"};
+static const char *const kind_names[] = {"linear", "logistic", "mlp"};
 static_assert(sizeof kind_names / sizeof *kind_names == BR_MODEL_KIND_COUNT, "one name per kind");
 
 const char *br_model_kind_name(br_model_kind k) {
   return (unsigned)k < BR_MODEL_KIND_COUNT ? kind_names[k] : "?";
 }
-
-struct br_model {
-  br_model_kind kind;
-  double l2, tol;
-  int intercept, max_iter;
-  int fitted, iterations;
-  int64_t d;
-  double *w;
-  double b;
-};
 
 void br_linear_options_init(br_linear_options *o) {
   o->l2 = 0;
@@ -81,6 +71,7 @@ br_status br_logistic_new(br_model **out, const br_logistic_options *o) {
 
 void br_model_free(br_model *m) {
   if (!m) return;
+  mlp_free(m->mlp);
   free(m->w);
   free(m);
 }
@@ -95,7 +86,7 @@ int br_model_iterations(const br_model *m) { return m->iterations; }
 static const char *nonfinite(double v) { return isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf"; }
 
 /* X as a contiguous n x d copy-or-view in *xc; finite everywhere. */
-static br_status check_x(const char *fn, const br_tensor *X, br_tensor **xc, int64_t *n, int64_t *d) {
+br_status model_check_x(const char *fn, const br_tensor *X, br_tensor **xc, int64_t *n, int64_t *d) {
   if (br_tensor_ndim(X) != 2)
     return br_error_set(BR_ERR_SHAPE, "%s: X must be 2-d (n x d), got %d-d", fn, br_tensor_ndim(X));
   *n = br_tensor_shape(X)[0];
@@ -115,7 +106,7 @@ static br_status check_x(const char *fn, const br_tensor *X, br_tensor **xc, int
 }
 
 /* y as n finite values (a vector or an n x 1 matrix), copied into *out. */
-static br_status check_y(const char *fn, const br_tensor *y, int64_t n, double **out) {
+br_status model_check_y(const char *fn, const br_tensor *y, int64_t n, double **out) {
   int nd = br_tensor_ndim(y);
   int64_t len = nd >= 1 ? br_tensor_shape(y)[0] : 1;
   if (!(nd == 1 || (nd == 2 && br_tensor_shape(y)[1] == 1)) || len != n)
@@ -342,17 +333,18 @@ static br_status fit_logistic(br_model *m, const double *X, const double *y, int
 }
 
 br_status br_model_fit(br_model *m, const br_tensor *X, const br_tensor *y) {
-  const char *fn = m->kind == BR_MODEL_LINEAR ? "linear: fit" : "logistic: fit";
+  const char *fn = m->kind == BR_MODEL_LINEAR ? "linear: fit" : m->kind == BR_MODEL_LOGISTIC ? "logistic: fit" : "mlp: fit";
   br_tensor *xc = NULL;
   int64_t n, d;
   double *yv = NULL;
-  br_status s = check_x(fn, X, &xc, &n, &d);
+  br_status s = model_check_x(fn, X, &xc, &n, &d);
   if (s != BR_OK) return s;
   if (n == 0) s = br_error_set(BR_ERR_SHAPE, "%s: X has no rows", fn);
-  if (s == BR_OK) s = check_y(fn, y, n, &yv);
+  if (s == BR_OK) s = model_check_y(fn, y, n, &yv);
   if (s == BR_OK) {
-    s = m->kind == BR_MODEL_LINEAR ? fit_linear(m, br_tensor_data(xc), yv, n, d)
-                                   : fit_logistic(m, br_tensor_data(xc), yv, n, d);
+    s = m->kind == BR_MODEL_LINEAR     ? fit_linear(m, br_tensor_data(xc), yv, n, d)
+        : m->kind == BR_MODEL_LOGISTIC ? fit_logistic(m, br_tensor_data(xc), yv, n, d)
+                                       : mlp_fit(m, br_tensor_data(xc), yv, n, d);
   }
   free(yv);
   br_tensor_free(xc);
@@ -364,7 +356,7 @@ static br_status linear_scores(br_tensor **out, const br_model *m, const br_tens
   if (!m->fitted) return br_error_set(BR_ERR_STATE, "%s: the model is not fitted (call fit first)", fn);
   br_tensor *xc = NULL;
   int64_t n, d;
-  br_status s = check_x(fn, X, &xc, &n, &d);
+  br_status s = model_check_x(fn, X, &xc, &n, &d);
   if (s != BR_OK) return s;
   if (d != m->d) {
     br_tensor_free(xc);
@@ -386,6 +378,7 @@ static br_status linear_scores(br_tensor **out, const br_model *m, const br_tens
 }
 
 br_status br_model_predict(br_tensor **out, const br_model *m, const br_tensor *X) {
+  if (m->kind == BR_MODEL_MLP) return mlp_predict(out, m, X, 0);
   br_tensor *z = NULL;
   br_status s = linear_scores(&z, m, X, m->kind == BR_MODEL_LINEAR ? "linear: predict" : "logistic: predict");
   if (s != BR_OK) return s;
@@ -398,6 +391,7 @@ br_status br_model_predict(br_tensor **out, const br_model *m, const br_tensor *
 }
 
 br_status br_model_predict_proba(br_tensor **out, const br_model *m, const br_tensor *X) {
+  if (m->kind == BR_MODEL_MLP) return mlp_predict(out, m, X, 1);
   if (m->kind != BR_MODEL_LOGISTIC)
     return br_error_set(BR_ERR_ARG, "%s: predict_proba is for classifiers (logistic)", kind_names[m->kind]);
   br_tensor *z = NULL;
@@ -410,6 +404,8 @@ br_status br_model_predict_proba(br_tensor **out, const br_model *m, const br_te
 }
 
 br_status br_model_coef(br_tensor **weights, double *intercept, const br_model *m) {
+  if (m->kind == BR_MODEL_MLP)
+    return br_error_set(BR_ERR_ARG, "mlp: coef is for linear models; use params");
   if (!m->fitted)
     return br_error_set(BR_ERR_STATE, "%s: coef: the model is not fitted (call fit first)", kind_names[m->kind]);
   int64_t d = m->d;

@@ -66,14 +66,111 @@ static int model_logistic(lua_State *L) {
   return 1;
 }
 
-/* fit(X, y) -> history { iterations = } */
+static const char *const mlp_options[] = {"layers", "activation", "output", "loss", "optimizer", "lr",
+                                         "momentum", "weight_decay", "epochs", "batch", "seed", "shuffle",
+                                         "validation", "patience", NULL};
+
+static const char *opt_name(lua_State *L, const char *key, const char *dflt) {
+  if (lua_isnoneornil(L, 1)) return dflt;
+  lua_getfield(L, 1, key);
+  const char *v = lua_isnil(L, -1) ? dflt : lua_tostring(L, -1);
+  if (!v) lbr_errorf(L, "mlp: option '%s' must be a name", key);
+  lua_pop(L, 1); /* the options table keeps the string alive */
+  return v;
+}
+
+static int model_mlp(lua_State *L) {
+  lbr_check_options(L, 1, "mlp", mlp_options);
+  br_mlp_options o;
+  br_mlp_options_init(&o);
+  if (!lua_isnoneornil(L, 1)) {
+    lua_getfield(L, 1, "layers");
+    if (!lua_isnil(L, -1)) {
+      if (!lua_istable(L, -1)) return lbr_errorf(L, "mlp: layers must be a list of widths, e.g. {64}");
+      int n = (int)luaL_len(L, -1);
+      if (n > BR_MLP_MAX_LAYERS) return lbr_errorf(L, "mlp: at most %d hidden layers", BR_MLP_MAX_LAYERS);
+      o.nlayers = n;
+      for (int i = 0; i < n; i++) {
+        lua_geti(L, -1, i + 1);
+        int ok;
+        lua_Integer w = lua_tointegerx(L, -1, &ok);
+        if (!ok || w < 1) return lbr_errorf(L, "mlp: layers[%d] must be a positive integer", i + 1);
+        o.layers[i] = (int)w;
+        lua_pop(L, 1);
+      }
+    }
+    lua_pop(L, 1);
+  }
+  if (br_activation_parse(&o.activation, opt_name(L, "activation", "relu")) != BR_OK ||
+      br_activation_parse(&o.output, opt_name(L, "output", "linear")) != BR_OK ||
+      br_loss_parse(&o.loss, opt_name(L, "loss", "mse")) != BR_OK ||
+      br_optimizer_parse(&o.optimizer, opt_name(L, "optimizer", "adam")) != BR_OK)
+    return lbr_errorf(L, "mlp: %s", br_last_error());
+  o.lr = opt_number(L, 1, "mlp", "lr", o.lr);
+  o.momentum = opt_number(L, 1, "mlp", "momentum", o.momentum);
+  o.weight_decay = opt_number(L, 1, "mlp", "weight_decay", o.weight_decay);
+  o.validation = opt_number(L, 1, "mlp", "validation", o.validation);
+  o.epochs = (int)lbr_opt_integer(L, 1, "mlp", "epochs", o.epochs);
+  o.batch = (int)lbr_opt_integer(L, 1, "mlp", "batch", o.batch);
+  o.patience = (int)lbr_opt_integer(L, 1, "mlp", "patience", o.patience);
+  o.seed = (uint64_t)lbr_opt_integer(L, 1, "mlp", "seed", (lua_Integer)o.seed);
+  o.shuffle = lbr_opt_boolean(L, 1, "mlp", "shuffle", o.shuffle);
+  br_model **slot = push_model_slot(L);
+  if (br_mlp_new(slot, &o) != BR_OK) return lbr_error(L);
+  return 1;
+}
+
+/* fit(X, y) -> history: { iterations = } (linear, logistic), or
+ * { epochs = n, loss = {...}, val_loss = {...} } (mlp) */
 static int model_fit(lua_State *L) {
   br_model *m = check_model(L, 1);
   br_tensor *X = lbr_tensor_check(L, 2), *y = lbr_tensor_check(L, 3);
   if (br_model_fit(m, X, y) != BR_OK) return lbr_error(L);
-  lua_createtable(L, 0, 1);
+  lua_createtable(L, 0, 3);
   lua_pushinteger(L, br_model_iterations(m));
   lua_setfield(L, -2, "iterations");
+  const double *loss, *val;
+  int ne = br_model_history(m, &loss, &val);
+  if (ne > 0) {
+    lua_pushinteger(L, ne);
+    lua_setfield(L, -2, "epochs");
+    lua_createtable(L, ne, 0);
+    for (int e = 0; e < ne; e++) {
+      lua_pushnumber(L, loss[e]);
+      lua_rawseti(L, -2, e + 1);
+    }
+    lua_setfield(L, -2, "loss");
+    if (!isnan(val[0])) {
+      lua_createtable(L, ne, 0);
+      for (int e = 0; e < ne; e++) {
+        lua_pushnumber(L, val[e]);
+        lua_rawseti(L, -2, e + 1);
+      }
+      lua_setfield(L, -2, "val_loss");
+    }
+  }
+  return 1;
+}
+
+/* params(): linear models give weights and intercept, an mlp its list of
+ * { W1, b1, W2, b2, ... } tensors (copies). */
+static int model_params(lua_State *L) {
+  br_model *m = check_model(L, 1);
+  if (br_model_kind_of(m) != BR_MODEL_MLP) {
+    br_tensor **slot = lbr_tensor_push_slot(L);
+    double b;
+    if (br_model_coef(slot, &b, m) != BR_OK) return lbr_error(L);
+    lua_pushnumber(L, b);
+    return 2;
+  }
+  if (!br_model_is_fitted(m)) return lbr_errorf(L, "mlp: params: the model is not fitted (call fit first)");
+  int n = br_mlp_nparams(m);
+  lua_createtable(L, n, 0);
+  for (int k = 0; k < n; k++) {
+    br_tensor **slot = lbr_tensor_push_slot(L);
+    if (br_mlp_param(slot, m, k) != BR_OK) return lbr_error(L);
+    lua_rawseti(L, -2, k + 1);
+  }
   return 1;
 }
 
@@ -251,7 +348,7 @@ static int optim_lbfgs(lua_State *L) {
 void lbr_model_open(lua_State *L) {
   static const luaL_Reg methods[] = {{"fit", model_fit}, {"predict", model_predict},
                                      {"predict_proba", model_predict_proba}, {"coef", model_coef},
-                                     {"params", model_coef}, {"kind", model_kind}, {NULL, NULL}};
+                                     {"params", model_params}, {"kind", model_kind}, {NULL, NULL}};
   if (luaL_newmetatable(L, MODEL_MT)) {
     lua_pushcfunction(L, model_gc);
     lua_setfield(L, -2, "__gc");
@@ -264,7 +361,7 @@ void lbr_model_open(lua_State *L) {
     lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);
-  static const luaL_Reg model_fns[] = {{"linear", model_linear}, {"logistic", model_logistic}, {NULL, NULL}};
+  static const luaL_Reg model_fns[] = {{"linear", model_linear}, {"logistic", model_logistic}, {"mlp", model_mlp}, {NULL, NULL}};
   lua_newtable(L);
   luaL_setfuncs(L, model_fns, 0);
   lua_setfield(L, -2, "model");

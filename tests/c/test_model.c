@@ -1,5 +1,6 @@
 /* cmocka tests for optimisers and models from C, on hand-checked cases. */
 #include <math.h>
+#include <stdlib.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -115,6 +116,64 @@ static void logistic_reaches_the_hand_derived_optimum(void **state) {
   br_model_free(m);
 }
 
+/* Central differences against the analytic gradient, for every parameter
+ * of a small net, with each activation and loss. Parameters are float32,
+ * so the step is 1e-2 and the tolerance is relative to the gradient. */
+static void check_mlp_gradient(br_activation act, br_activation out, br_loss loss) {
+  br_rng rng;
+  br_rng_seed(&rng, 11);
+  int64_t shape[2] = {6, 3};
+  br_tensor *X = NULL, *y = NULL;
+  assert_int_equal(br_tensor_randn(&X, 2, shape, &rng), BR_OK);
+  double yv[6];
+  for (int i = 0; i < 6; i++) yv[i] = loss == BR_LOSS_BCE ? (double)(i % 2) : br_rng_normal(&rng);
+  y = vec(6, yv);
+  br_mlp_options o;
+  br_mlp_options_init(&o);
+  o.nlayers = 2;
+  o.layers[0] = 4;
+  o.layers[1] = 3;
+  o.activation = act;
+  o.output = out;
+  o.loss = loss;
+  o.epochs = 1;
+  o.lr = 1e-2;
+  br_model *m = NULL;
+  assert_int_equal(br_mlp_new(&m, &o), BR_OK);
+  assert_int_equal(br_model_fit(m, X, y), BR_OK); /* lays out and initialises the parameters */
+  size_t n = br_mlp_size(m);
+  float *g = malloc(n * sizeof *g);
+  double f0, fp, fm;
+  assert_int_equal(br_mlp_loss_grad(m, X, y, &f0, g), BR_OK);
+  const float h = 1e-2f;
+  for (size_t i = 0; i < n; i++) {
+    float *tmp = malloc(n * sizeof *tmp);
+    br_mlp_nudge(m, i, h);
+    assert_int_equal(br_mlp_loss_grad(m, X, y, &fp, tmp), BR_OK);
+    br_mlp_nudge(m, i, -2 * h);
+    assert_int_equal(br_mlp_loss_grad(m, X, y, &fm, tmp), BR_OK);
+    br_mlp_nudge(m, i, h);
+    free(tmp);
+    double num = (fp - fm) / (2 * h);
+    double tol = 2e-2 * fabs(num) + 2e-3;
+    if (fabs(num - g[i]) > tol) fail_msg("param %zu: analytic %g, numeric %g", i, g[i], num);
+  }
+  free(g);
+  br_tensor_free(X);
+  br_tensor_free(y);
+  br_model_free(m);
+}
+
+static void mlp_gradients_match_finite_differences(void **state) {
+  (void)state;
+  check_mlp_gradient(BR_ACT_TANH, BR_ACT_LINEAR, BR_LOSS_MSE);
+  check_mlp_gradient(BR_ACT_SIGMOID, BR_ACT_LINEAR, BR_LOSS_MSE);
+  check_mlp_gradient(BR_ACT_RELU, BR_ACT_LINEAR, BR_LOSS_MSE);
+  check_mlp_gradient(BR_ACT_LINEAR, BR_ACT_LINEAR, BR_LOSS_MSE);
+  check_mlp_gradient(BR_ACT_TANH, BR_ACT_SIGMOID, BR_LOSS_BCE);
+  check_mlp_gradient(BR_ACT_TANH, BR_ACT_SIGMOID, BR_LOSS_MSE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(lbfgs_finds_the_rosenbrock_minimum),
@@ -122,6 +181,7 @@ int main(void) {
       cmocka_unit_test(adam_and_sgd_minimise_a_quadratic),
       cmocka_unit_test(linear_fits_a_line_and_reports_rank_deficiency),
       cmocka_unit_test(logistic_reaches_the_hand_derived_optimum),
+      cmocka_unit_test(mlp_gradients_match_finite_differences),
   };
   return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }

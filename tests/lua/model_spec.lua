@@ -163,3 +163,59 @@ describe("preprocessing and splits", function()
     assert.are.same(a:reshape(-1):totable(), c:totable())
   end)
 end)
+
+describe("mlp", function()
+  local X = T.randn(512, 4, {seed = 21})
+  local y = X:select(2, 1) * 2 - X:select(2, 2) + (X:select(2, 3) * X:select(2, 4)) * 0.5
+
+  it("learns a synthetic task to below a fixed loss", function()
+    local net = bundle.model.mlp{ layers = {32}, activation = "tanh", lr = 1e-2, epochs = 60, batch = 32, seed = 1 }
+    local h = net:fit(X, y)
+    assert.are.equal(60, h.epochs)
+    assert.is_true(h.loss[60] < 0.05, "final loss " .. h.loss[60])
+    assert.is_true(h.loss[60] < h.loss[1] / 20)
+    assert.is_true(bundle.metrics.mse(y, net:predict(X)) < 0.05)
+    local p = net:params()
+    assert.are.equal(4, #p)
+    assert.are.same({4, 32}, p[1]:shape()); assert.are.same({32}, p[2]:shape()); assert.are.same({32, 1}, p[3]:shape())
+  end)
+
+  it("gives the same model for the same seed", function()
+    local function run(seed)
+      local net = bundle.model.mlp{ layers = {8}, epochs = 3, seed = seed }
+      net:fit(X, y)
+      return net:predict(X:narrow(1, 1, 5)):totable()
+    end
+    assert.are.same(run(4), run(4))
+    assert.are_not.same(run(4), run(5))
+  end)
+
+  it("reports validation loss and stops early, keeping the best weights", function()
+    local net = bundle.model.mlp{ layers = {16}, epochs = 200, lr = 5e-2, validation = 0.25, patience = 3, seed = 2 }
+    local h = net:fit(X, y)
+    assert.are.equal(h.epochs, #h.val_loss)
+    assert.is_true(h.epochs < 200)
+  end)
+
+  it("classifies with a sigmoid output and bce", function()
+    local labels = X:select(2, 1):gt(0)
+    local net = bundle.model.mlp{ layers = {8}, output = "sigmoid", loss = "bce", lr = 1e-2, epochs = 30, seed = 3 }
+    net:fit(X, labels)
+    local p = net:predict_proba(X)
+    assert.is_true(p:min() >= 0 and p:max() <= 1)
+    assert.is_true(bundle.metrics.accuracy(labels, net:predict(X)) > 0.95)
+  end)
+
+  it("rejects bad options and inputs by name", function()
+    assert.truthy(err(function() bundle.model.mlp{ activation = "gelu" } end):find("mlp: unknown activation 'gelu' (relu, tanh, sigmoid, linear)", 1, true))
+    assert.truthy(err(function() bundle.model.mlp{ loss = "hinge" } end):find("unknown loss 'hinge'", 1, true))
+    assert.truthy(err(function() bundle.model.mlp{ optimizer = "rmsprop" } end):find("unknown optimizer 'rmsprop'", 1, true))
+    assert.truthy(err(function() bundle.model.mlp{ loss = "bce" } end):find("bce needs output", 1, true))
+    assert.truthy(err(function() bundle.model.mlp{ epoch = 3 } end):find("mlp: unknown option 'epoch'", 1, true))
+    assert.truthy(err(function() bundle.model.mlp{}:predict(X) end):find("mlp: predict: the model is not fitted", 1, true))
+    assert.truthy(err(function() bundle.model.mlp{ epochs = 1 }:fit(X, T.ones(3)) end):find("y must hold 512 values", 1, true))
+    assert.truthy(err(function() bundle.model.mlp{ optimizer = "sgd", lr = 100, epochs = 5 }:fit(X, y) end)
+      :find("mlp: fit: the loss became NaN at epoch 1; lower lr", 1, true))
+    assert.truthy(err(function() bundle.model.mlp{ epochs = 1 }:fit(X, y * 1e39) end):find("beyond float32 range", 1, true))
+  end)
+end)

@@ -1,0 +1,30 @@
+/* Private to the model module (model.c, mlp.c). */
+#ifndef BUNDLE_MODEL_INTERNAL_H
+#define BUNDLE_MODEL_INTERNAL_H
+
+#include "bundle/model.h"
+
+typedef struct mlp_state mlp_state;
+
+struct br_model {
+  br_model_kind kind;
+  double l2, tol;
+  int intercept, max_iter;
+  int fitted, iterations;
+  int64_t d;
+  double *w;
+  double b;
+  mlp_state *mlp; /* BR_MODEL_MLP only */
+};
+
+/* Shared input checks (model.c): X as a contiguous finite n x d tensor in
+ * *xc; y as n finite values in *out (malloc'd). */
+br_status model_check_x(const char *fn, const br_tensor *X, br_tensor **xc, int64_t *n, int64_t *d);
+br_status model_check_y(const char *fn, const br_tensor *y, int64_t n, double **out);
+
+/* mlp.c */
+void mlp_free(mlp_state *s);
+br_status mlp_fit(br_model *m, const double *X, const double *y, int64_t n, int64_t d);
+br_status mlp_predict(br_tensor **out, const br_model *m, const br_tensor *X, int proba);
+
+#endif
