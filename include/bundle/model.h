@@ -91,6 +91,15 @@ br_status br_mlp_loss_grad(br_model *m, const br_tensor *X, const br_tensor *y, 
 /* Adds delta to flat parameter i (for finite differences). */
 void br_mlp_nudge(br_model *m, size_t i, float delta);
 
+/* Writes a fitted model to path atomically (temporary file, fsync,
+ * rename). The format is little-endian binary: the magic "BRMODEL\0", a
+ * format version, the kind, the payload length, the payload (options,
+ * shapes, parameters) and a CRC-32 of all that precedes it. */
+br_status br_model_save(const br_model *m, const char *path);
+/* Reads a model written by br_model_save. A file that is not a model, from
+ * a newer format, truncated or corrupt (checksum) is a clear error. */
+br_status br_model_load(br_model **out, const char *path);
+
 void br_model_free(br_model *m);
 br_model_kind br_model_kind_of(const br_model *m);
 int br_model_is_fitted(const br_model *m);

@@ -1,6 +1,5 @@
-/* Writing a frame as CSV, atomically: a temporary file in the target's
- * directory is written, flushed, synced and renamed over the target, so a
- * crash or a full disk never leaves a half-written file under that name. */
+/* Writing a frame as CSV, atomically (atomic_file.c): a crash or a full
+ * disk never leaves a half-written file under the target's name. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "frame_internal.h"
 
 static int needs_quotes(const char *s, size_t len, char sep) {
@@ -69,58 +69,22 @@ static void write_rows(FILE *fp, const br_frame *f, char sep, const int *with_ti
 br_status br_frame_write_csv(const br_frame *f, const char *path, char sep) {
   if (sep == '"' || sep == '\n' || sep == '\r' || sep == '\0')
     return br_error_set(BR_ERR_ARG, "write_csv: separator %d cannot be used", sep);
-  size_t plen = strlen(path);
-  char *tmp = malloc(plen + 16);
   int *with_time = calloc((size_t)(f->ncols > 0 ? f->ncols : 1), sizeof *with_time);
-  if (!tmp || !with_time) {
-    free(tmp);
-    free(with_time);
-    return br_error_set(BR_ERR_NOMEM, "write_csv: out of memory");
-  }
+  if (!with_time) return br_error_set(BR_ERR_NOMEM, "write_csv: out of memory");
   for (int j = 0; j < f->ncols; j++)
     with_time[j] = f->cols[j]->type == BR_DTYPE_DATETIME && has_times(f->cols[j]);
-  snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    br_status s = br_error_set(BR_ERR_IO, "%s: cannot create a temporary file beside it: %s",
-                               path, strerror(errno));
-    free(tmp);
+  atomic_file af;
+  br_status s = atomic_open(&af, path, "w");
+  if (s != BR_OK) {
     free(with_time);
     return s;
   }
-  fchmod(fd, 0644); /* mkstemp makes 0600; outputs are ordinary files */
-  FILE *fp = fdopen(fd, "w");
-  if (!fp) {
-    close(fd);
-    unlink(tmp);
-    free(tmp);
-    free(with_time);
-    return br_error_set(BR_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-  }
   for (int j = 0; j < f->ncols; j++) {
-    if (j) fputc(sep, fp);
-    write_text(fp, f->names[j], strlen(f->names[j]), sep);
+    if (j) fputc(sep, af.fp);
+    write_text(af.fp, f->names[j], strlen(f->names[j]), sep);
   }
-  fputc('\n', fp);
-  write_rows(fp, f, sep, with_time);
+  fputc('\n', af.fp);
+  write_rows(af.fp, f, sep, with_time);
   free(with_time);
-  /* Every step must succeed before the rename makes the file visible. */
-  int failed = ferror(fp) || fflush(fp) != 0 || fsync(fileno(fp)) != 0;
-  int err = errno;
-  if (fclose(fp) != 0 && !failed) {
-    failed = 1;
-    err = errno;
-  }
-  if (!failed && rename(tmp, path) != 0) {
-    failed = 1;
-    err = errno;
-  }
-  if (failed) {
-    unlink(tmp);
-    free(tmp);
-    return br_error_set(BR_ERR_IO, "%s: write failed (%s); the previous file is untouched",
-                        path, strerror(err));
-  }
-  free(tmp);
-  return BR_OK;
+  return atomic_commit(&af);
 }

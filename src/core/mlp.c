@@ -499,3 +499,21 @@ br_status br_mlp_loss_grad(br_model *m, const br_tensor *X, const br_tensor *y, 
 void br_mlp_nudge(br_model *m, size_t i, float delta) {
   if (m->kind == BR_MODEL_MLP && i < m->mlp->size) m->mlp->p[i] += delta;
 }
+
+void mlp_export(const br_model *m, const br_mlp_options **o, const float **p, size_t *size) {
+  *o = &m->mlp->o;
+  *p = m->mlp->p;
+  *size = m->mlp->size;
+}
+
+br_status mlp_restore(br_model *m, int64_t d, const float *p, size_t size) {
+  mlp_state *s = m->mlp;
+  br_status st = mlp_init(s, d);
+  if (st != BR_OK) return st;
+  if (size != s->size)
+    return br_error_set(BR_ERR_PARSE, "holds %zu parameters, but its layers need %zu", size, s->size);
+  memcpy(s->p, p, size * sizeof *p);
+  m->d = d;
+  m->fitted = 1;
+  return BR_OK;
+}

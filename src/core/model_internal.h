@@ -26,5 +26,9 @@ br_status model_check_y(const char *fn, const br_tensor *y, int64_t n, double **
 void mlp_free(mlp_state *s);
 br_status mlp_fit(br_model *m, const double *X, const double *y, int64_t n, int64_t d);
 br_status mlp_predict(br_tensor **out, const br_model *m, const br_tensor *X, int proba);
+/* For save/load: the options and the flat parameters of a fitted MLP, and
+ * restoring them into a new MLP for d inputs (size must match). */
+void mlp_export(const br_model *m, const br_mlp_options **o, const float **p, size_t *size);
+br_status mlp_restore(br_model *m, int64_t d, const float *p, size_t size);
 
 #endif

@@ -202,6 +202,21 @@ static int model_coef(lua_State *L) {
   return 2;
 }
 
+static int model_save(lua_State *L) {
+  br_model *m = check_model(L, 1);
+  const char *path = luaL_checkstring(L, 2);
+  if (br_model_save(m, path) != BR_OK) return lbr_error(L);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int model_load(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  br_model **slot = push_model_slot(L);
+  if (br_model_load(slot, path) != BR_OK) return lbr_error(L);
+  return 1;
+}
+
 static int model_kind(lua_State *L) {
   lua_pushstring(L, br_model_kind_name(br_model_kind_of(check_model(L, 1))));
   return 1;
@@ -348,7 +363,8 @@ static int optim_lbfgs(lua_State *L) {
 void lbr_model_open(lua_State *L) {
   static const luaL_Reg methods[] = {{"fit", model_fit}, {"predict", model_predict},
                                      {"predict_proba", model_predict_proba}, {"coef", model_coef},
-                                     {"params", model_params}, {"kind", model_kind}, {NULL, NULL}};
+                                     {"params", model_params}, {"kind", model_kind}, {"save", model_save},
+                                     {NULL, NULL}};
   if (luaL_newmetatable(L, MODEL_MT)) {
     lua_pushcfunction(L, model_gc);
     lua_setfield(L, -2, "__gc");
@@ -361,7 +377,8 @@ void lbr_model_open(lua_State *L) {
     lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);
-  static const luaL_Reg model_fns[] = {{"linear", model_linear}, {"logistic", model_logistic}, {"mlp", model_mlp}, {NULL, NULL}};
+  static const luaL_Reg model_fns[] = {{"linear", model_linear}, {"logistic", model_logistic}, {"mlp", model_mlp},
+                                       {"load", model_load}, {NULL, NULL}};
   lua_newtable(L);
   luaL_setfuncs(L, model_fns, 0);
   lua_setfield(L, -2, "model");

@@ -1,0 +1,252 @@
+/* Saving and loading models: a small versioned binary format with a
+ * checksum, written atomically. Loading validates every count and shape
+ * before it allocates, so a corrupt file is an error, never a crash. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "atomic_file.h"
+#include "model_internal.h"
+
+#define MAGIC "BRMODEL"
+#define FORMAT_VERSION 1u
+#define HEADER_SIZE (8 + 4 + 4 + 8)
+
+/* ---- a growable byte buffer ---- */
+
+typedef struct bytes {
+  unsigned char *p;
+  size_t len, cap;
+  int failed;
+} bytes;
+
+static void put(bytes *b, const void *v, size_t n) {
+  if (b->failed) return;
+  if (b->len + n > b->cap) {
+    size_t cap = (b->len + n) * 2 + 64;
+    unsigned char *p = realloc(b->p, cap);
+    if (!p) {
+      b->failed = 1;
+      return;
+    }
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, v, n);
+  b->len += n;
+}
+
+static void put_i32(bytes *b, int32_t v) { put(b, &v, 4); }
+static void put_u32(bytes *b, uint32_t v) { put(b, &v, 4); }
+static void put_i64(bytes *b, int64_t v) { put(b, &v, 8); }
+static void put_f64(bytes *b, double v) { put(b, &v, 8); }
+
+/* ---- reading with bounds ---- */
+
+typedef struct reader {
+  const unsigned char *p;
+  size_t len, at;
+  int short_read;
+} reader;
+
+static void get(reader *r, void *v, size_t n) {
+  if (r->short_read || r->len - r->at < n) {
+    r->short_read = 1;
+    memset(v, 0, n);
+    return;
+  }
+  memcpy(v, r->p + r->at, n);
+  r->at += n;
+}
+
+static int32_t get_i32(reader *r) { int32_t v; get(r, &v, 4); return v; }
+static uint32_t get_u32(reader *r) { uint32_t v; get(r, &v, 4); return v; }
+static int64_t get_i64(reader *r) { int64_t v; get(r, &v, 8); return v; }
+static double get_f64(reader *r) { double v; get(r, &v, 8); return v; }
+
+/* ---- save ---- */
+
+static void put_payload(bytes *b, const br_model *m) {
+  if (m->kind != BR_MODEL_MLP) {
+    put_f64(b, m->l2);
+    put_f64(b, m->tol);
+    put_i32(b, m->intercept);
+    put_i32(b, m->max_iter);
+    put_i32(b, m->iterations);
+    put_i64(b, m->d);
+    put_f64(b, m->b);
+    put(b, m->w, (size_t)m->d * sizeof *m->w);
+    return;
+  }
+  const br_mlp_options *o;
+  const float *p;
+  size_t size;
+  mlp_export(m, &o, &p, &size);
+  put_i32(b, o->nlayers);
+  for (int i = 0; i < BR_MLP_MAX_LAYERS; i++) put_i32(b, o->layers[i]);
+  put_i32(b, o->activation);
+  put_i32(b, o->output);
+  put_i32(b, o->loss);
+  put_i32(b, o->optimizer);
+  put_f64(b, o->lr);
+  put_f64(b, o->momentum);
+  put_f64(b, o->weight_decay);
+  put_i32(b, o->epochs);
+  put_i32(b, o->batch);
+  put_i64(b, (int64_t)o->seed);
+  put_i32(b, o->shuffle);
+  put_f64(b, o->validation);
+  put_i32(b, o->patience);
+  put_i64(b, m->d);
+  put_i64(b, (int64_t)size);
+  put(b, p, size * sizeof *p);
+}
+
+br_status br_model_save(const br_model *m, const char *path) {
+  if (!m->fitted) return br_error_set(BR_ERR_STATE, "save: the model is not fitted (call fit first)");
+  bytes payload = {0}, file = {0};
+  put_payload(&payload, m);
+  put(&file, MAGIC, 8); /* 7 letters and a NUL */
+  put_u32(&file, FORMAT_VERSION);
+  put_u32(&file, (uint32_t)m->kind);
+  put_i64(&file, (int64_t)payload.len);
+  put(&file, payload.p, payload.len);
+  uint32_t crc = (uint32_t)crc32(0L, file.p, (uInt)file.len);
+  put_u32(&file, crc);
+  free(payload.p);
+  if (payload.failed || file.failed) {
+    free(file.p);
+    return br_error_set(BR_ERR_NOMEM, "save: out of memory");
+  }
+  atomic_file af;
+  br_status s = atomic_open(&af, path, "wb");
+  if (s == BR_OK) {
+    if (fwrite(file.p, 1, file.len, af.fp) != file.len) {
+      atomic_abort(&af);
+      s = br_error_set(BR_ERR_IO, "%s: write failed (%s); the previous file is untouched", path, strerror(errno));
+    } else {
+      s = atomic_commit(&af);
+    }
+  }
+  free(file.p);
+  return s;
+}
+
+/* ---- load ---- */
+
+static br_status bad(const char *path, const char *why) {
+  return br_error_set(BR_ERR_PARSE, "load: %s: %s", path, why);
+}
+
+br_status br_model_load(br_model **out, const char *path) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return br_error_set(BR_ERR_IO, "load: %s: cannot open: %s", path, strerror(errno));
+  size_t cap = 1 << 16, len = 0;
+  unsigned char *buf = malloc(cap);
+  for (size_t k; buf && (k = fread(buf + len, 1, cap - len, fp)) > 0;) {
+    len += k;
+    if (len == cap) {
+      unsigned char *nb = realloc(buf, cap *= 2);
+      if (!nb) free(buf);
+      buf = nb;
+    }
+  }
+  int read_err = ferror(fp);
+  fclose(fp);
+  if (!buf) return br_error_set(BR_ERR_NOMEM, "load: %s: out of memory", path);
+  br_status s = BR_OK;
+  br_model *m = NULL;
+  reader r = {buf, len, 0, 0};
+  char magic[8];
+  if (read_err) {
+    s = br_error_set(BR_ERR_IO, "load: %s: cannot read", path);
+    goto done;
+  }
+  get(&r, magic, 8);
+  if (r.short_read || memcmp(magic, MAGIC, 8) != 0) {
+    s = bad(path, "not a bundlerun model file (no BRMODEL header)");
+    goto done;
+  }
+  uint32_t version = get_u32(&r), kind = get_u32(&r);
+  int64_t plen = get_i64(&r);
+  if (version > FORMAT_VERSION) {
+    s = br_error_set(BR_ERR_PARSE, "load: %s: written in model format %u; this bundlerun reads format %u (upgrade it)",
+                     path, version, FORMAT_VERSION);
+    goto done;
+  }
+  if (plen < 0 || (uint64_t)plen > len || len < HEADER_SIZE + (size_t)plen + 4) {
+    s = br_error_set(BR_ERR_PARSE, "load: %s: truncated: %zu bytes, the header promises %lld", path, len,
+                     (long long)(HEADER_SIZE + plen + 4));
+    goto done;
+  }
+  uint32_t want;
+  memcpy(&want, buf + HEADER_SIZE + plen, 4);
+  if ((uint32_t)crc32(0L, buf, (uInt)(HEADER_SIZE + plen)) != want) {
+    s = bad(path, "checksum mismatch: the file is corrupt");
+    goto done;
+  }
+  r.len = HEADER_SIZE + (size_t)plen; /* the payload ends at the checksum */
+  if (kind == BR_MODEL_LINEAR || kind == BR_MODEL_LOGISTIC) {
+    double l2 = get_f64(&r), tol = get_f64(&r);
+    int32_t intercept = get_i32(&r), max_iter = get_i32(&r), iters = get_i32(&r);
+    int64_t d = get_i64(&r);
+    double b = get_f64(&r);
+    if (r.short_read || d < 0 || (uint64_t)d > (r.len - r.at) / sizeof(double)) {
+      s = bad(path, "the weights do not fit the file");
+      goto done;
+    }
+    m = calloc(1, sizeof *m);
+    double *w = malloc((size_t)(d > 0 ? d : 1) * sizeof *w);
+    if (!m || !w) {
+      free(w);
+      s = br_error_set(BR_ERR_NOMEM, "load: out of memory");
+      goto done;
+    }
+    get(&r, w, (size_t)d * sizeof *w);
+    *m = (br_model){(br_model_kind)kind, l2, tol, intercept, max_iter, 1, iters, d, w, b, NULL};
+  } else if (kind == BR_MODEL_MLP) {
+    br_mlp_options o;
+    br_mlp_options_init(&o);
+    o.nlayers = get_i32(&r);
+    for (int i = 0; i < BR_MLP_MAX_LAYERS; i++) o.layers[i] = get_i32(&r);
+    o.activation = (br_activation)get_i32(&r);
+    o.output = (br_activation)get_i32(&r);
+    o.loss = (br_loss)get_i32(&r);
+    o.optimizer = (br_optimizer)get_i32(&r);
+    o.lr = get_f64(&r);
+    o.momentum = get_f64(&r);
+    o.weight_decay = get_f64(&r);
+    o.epochs = get_i32(&r);
+    o.batch = get_i32(&r);
+    o.seed = (uint64_t)get_i64(&r);
+    o.shuffle = get_i32(&r);
+    o.validation = get_f64(&r);
+    o.patience = get_i32(&r);
+    int64_t d = get_i64(&r), size = get_i64(&r);
+    if (r.short_read || d < 1 || d > 1 << 20 || size < 0 || (uint64_t)size != (r.len - r.at) / sizeof(float)) {
+      s = bad(path, "the network's shapes do not fit the file");
+      goto done;
+    }
+    if ((s = br_mlp_new(&m, &o)) != BR_OK) {
+      br_error_prefix("load: bad network options");
+      goto done;
+    }
+    if ((s = mlp_restore(m, d, (const float *)(buf + r.at), (size_t)size)) != BR_OK) {
+      br_error_prefix(path);
+      br_error_prefix("load");
+      goto done;
+    }
+  } else {
+    s = bad(path, "unknown model kind");
+    goto done;
+  }
+done:
+  free(buf);
+  if (s != BR_OK) {
+    br_model_free(m);
+    return s;
+  }
+  *out = m;
+  return BR_OK;
+}
