@@ -26,8 +26,9 @@ OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror
 CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(OPT) -g -fPIC \
              -Iinclude $(PKG_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
-# Kernels in the core want loop unswitching and vectorisation.
-CORE_OPT ?= -O3
+# Kernels in the core want loop unswitching and vectorisation; the core
+# never reads errno after maths, so sqrtf and friends may vectorise.
+CORE_OPT ?= -O3 -fno-math-errno
 LIBS_ALL = $(BLAS_LIBS) -lcsv -lz -lm -pthread $(SAN_FLAGS) $(LDFLAGS)
 
 CORE_SRC := $(sort $(wildcard src/core/*.c))
@@ -64,7 +65,7 @@ check: all $(CTESTS)
 	@scripts/run-tests.sh --build $(BUILD) --lua "$(LUA) $(BUSTED)" --install-test
 
 sanitize: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 CORE_OPT=-O1 \
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 CORE_OPT="-O1 -fno-math-errno" \
 	  SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  check-sanitize
 
@@ -79,6 +80,7 @@ bench: deps
 	scripts/bench/matmul
 	scripts/bench/csv
 	scripts/bench/fim
+	scripts/bench/models
 
 # ---- objects ----
 

@@ -200,13 +200,25 @@ static inline float act(br_activation a, float z) {
   }
 }
 
-/* d act / dz from the activation's output h */
-static inline float act_grad(br_activation a, float h) {
+/* h = act(h + b) over B rows of `out` values: one loop per activation, so
+ * the choice is made once and each loop vectorises. */
+static void bias_act(float *h, const float *b, int B, int out, br_activation a) {
   switch (a) {
-    case BR_ACT_RELU: return h > 0 ? 1.0f : 0.0f;
-    case BR_ACT_TANH: return 1 - h * h;
-    case BR_ACT_SIGMOID: return h * (1 - h);
-    default: return 1;
+    case BR_ACT_RELU:
+      for (int i = 0; i < B; i++)
+        for (int j = 0; j < out; j++) {
+          float z = h[i * out + j] + b[j];
+          h[i * out + j] = z > 0 ? z : 0;
+        }
+      break;
+    case BR_ACT_LINEAR:
+      for (int i = 0; i < B; i++)
+        for (int j = 0; j < out; j++) h[i * out + j] += b[j];
+      break;
+    default:
+      for (int i = 0; i < B; i++)
+        for (int j = 0; j < out; j++) h[i * out + j] = act(a, h[i * out + j] + b[j]);
+      break;
   }
 }
 
@@ -216,12 +228,25 @@ static void forward(const mlp_state *s, scratch *sc, int B) {
   for (int l = 0; l < s->nl; l++) {
     int in = s->width[l], out = s->width[l + 1];
     float *h = sc->h[l + 1];
-    const float *b = s->p + s->boff[l];
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, out, in, 1.0f, sc->h[l], in,
                 s->p + s->woff[l], out, 0.0f, h, out);
-    br_activation a = l == s->nl - 1 ? BR_ACT_LINEAR : s->o.activation;
-    for (int i = 0; i < B; i++) /* bias and activation fused */
-      for (int j = 0; j < out; j++) h[i * out + j] = act(a, h[i * out + j] + b[j]);
+    bias_act(h, s->p + s->boff[l], B, out, l == s->nl - 1 ? BR_ACT_LINEAR : s->o.activation);
+  }
+}
+
+/* dh *= act'(h) elementwise, one loop per activation. */
+static void times_act_grad(float *dh, const float *h, int n, br_activation a) {
+  switch (a) {
+    case BR_ACT_RELU:
+      for (int i = 0; i < n; i++) dh[i] = h[i] > 0 ? dh[i] : 0;
+      break;
+    case BR_ACT_TANH:
+      for (int i = 0; i < n; i++) dh[i] *= 1 - h[i] * h[i];
+      break;
+    case BR_ACT_SIGMOID:
+      for (int i = 0; i < n; i++) dh[i] *= h[i] * (1 - h[i]);
+      break;
+    default: break;
   }
 }
 
@@ -262,8 +287,7 @@ static double loss_backward(mlp_state *s, scratch *sc, int B, float *g) {
     /* dh_in = dz W' ; then through the previous layer's activation */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, in, out, 1.0f, sc->dh, out, s->p + s->woff[l], out,
                 0.0f, sc->dh2, in);
-    const float *hin = sc->h[l];
-    for (int i = 0; i < B * in; i++) sc->dh2[i] *= act_grad(s->o.activation, hin[i]);
+    times_act_grad(sc->dh2, sc->h[l], B * in, s->o.activation);
     float *t = sc->dh;
     sc->dh = sc->dh2;
     sc->dh2 = t;
