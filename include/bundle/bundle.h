@@ -26,5 +26,6 @@
 #include "bundle/basket.h"
 #include "bundle/optim.h"
 #include "bundle/model.h"
+#include "bundle/search.h"
 
 #endif

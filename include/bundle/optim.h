@@ -38,7 +38,7 @@ void br_adam_stepf(size_t n, float lr, float b1, float b2, float eps, int64_t t,
 
 /* An objective for L-BFGS: returns f(x) and writes its gradient. A
  * non-finite value stops the run with BR_ERR_NUMERIC. */
-typedef double (*br_objective)(void *ctx, const double *x, double *grad);
+typedef double (*br_lbfgs_fn)(void *ctx, const double *x, double *grad);
 
 typedef struct br_lbfgs_options {
   int m;            /* history pairs (default 10) */
@@ -58,7 +58,7 @@ void br_lbfgs_options_init(br_lbfgs_options *o);
 
 /* Minimises f from x (updated in place) with limited-memory BFGS and a
  * backtracking line search on the Armijo and curvature conditions. */
-br_status br_lbfgs(br_objective f, void *ctx, size_t n, double *x, const br_lbfgs_options *o,
+br_status br_lbfgs(br_lbfgs_fn f, void *ctx, size_t n, double *x, const br_lbfgs_options *o,
                    br_lbfgs_result *res);
 
 #ifdef __cplusplus

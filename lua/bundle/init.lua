@@ -12,6 +12,8 @@ M.tensor = core.tensor     -- constructors: zeros, ones, full, eye, arange, lins
 M.read_csv = core.read_csv -- CSV (or .csv.gz) -> Frame, report
 M.baskets = core.baskets   -- Frame -> Baskets (basket, item, user, time, quantity, price columns)
 M.read_baskets = core.read_baskets -- one-basket-per-line (FIMI) file -> Baskets
+M.catalog = core.catalog   -- Frame -> Catalog (item, price, cost | margin, category, stock)
+M.search = core.search     -- the bundle search engine
 M.model = core.model       -- linear{l2=, intercept=}, logistic{l2=, intercept=, max_iter=, tol=}
 M.optim = require "bundle.optim"         -- adam, sgd, minimize
 M.metrics = require "bundle.metrics"     -- mse, rmse, mae, r2, accuracy, logloss, auc

@@ -61,7 +61,7 @@ static double max_abs(size_t n, const double *a) {
   return m;
 }
 
-br_status br_lbfgs(br_objective f, void *ctx, size_t n, double *x, const br_lbfgs_options *o,
+br_status br_lbfgs(br_lbfgs_fn f, void *ctx, size_t n, double *x, const br_lbfgs_options *o,
                    br_lbfgs_result *res) {
   br_lbfgs_options dflt;
   if (!o) {

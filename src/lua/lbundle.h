@@ -53,5 +53,7 @@ LBR_HIDDEN void lbr_frame_open(lua_State *L);
 LBR_HIDDEN void lbr_basket_open(lua_State *L);
 /* Models (lmodel.c): sets model and optim_core in the table on the stack top. */
 LBR_HIDDEN void lbr_model_open(lua_State *L);
+/* Search (lsearch.c): sets catalog and search in the table on the stack top. */
+LBR_HIDDEN void lbr_search_open(lua_State *L);
 
 #endif

@@ -1,0 +1,183 @@
+/* The catalogue (price, cost, category, stock per item) and the statistics
+ * a bundle's objectives need: each catalogue item's baskets, as a sorted
+ * list, so a bundle's count is an exact intersection. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basket_internal.h"
+#include "search_internal.h"
+
+struct br_catalog {
+  int32_t n;
+  strdict *labels; /* item i is code i */
+  double *price, *cost, *stock;
+  int32_t *category;
+};
+
+void br_catalog_free(br_catalog *c) {
+  if (!c) return;
+  strdict_release(c->labels);
+  free(c->price);
+  free(c->cost);
+  free(c->stock);
+  free(c->category);
+  free(c);
+}
+
+br_status br_catalog_new(br_catalog **out, int32_t n, const char *const *labels, const size_t *lens,
+                         const double *price, const double *cost, const int32_t *category,
+                         const double *stock) {
+  if (n < 1) return br_error_set(BR_ERR_ARG, "catalog: no items");
+  br_catalog *c = calloc(1, sizeof *c);
+  if (!c) return br_error_set(BR_ERR_NOMEM, "catalog: out of memory");
+  c->n = n;
+  c->labels = strdict_new();
+  c->price = malloc((size_t)n * sizeof *c->price);
+  c->cost = malloc((size_t)n * sizeof *c->cost);
+  c->stock = malloc((size_t)n * sizeof *c->stock);
+  c->category = malloc((size_t)n * sizeof *c->category);
+  if (!c->labels || !c->price || !c->cost || !c->stock || !c->category) {
+    br_catalog_free(c);
+    return br_error_set(BR_ERR_NOMEM, "catalog: out of memory");
+  }
+  for (int32_t i = 0; i < n; i++) {
+    size_t len = lens ? lens[i] : strlen(labels[i]);
+    int32_t before = c->labels->n, code = strdict_intern(c->labels, labels[i], len);
+    br_status s = BR_OK;
+    if (code < 0) s = br_error_set(BR_ERR_NOMEM, "catalog: out of memory");
+    else if (c->labels->n == before) s = br_error_set(BR_ERR_ARG, "catalog: item '%.*s' appears twice (row %d)", (int)len, labels[i], i + 1);
+    else if (!(price[i] > 0) || !isfinite(price[i])) s = br_error_set(BR_ERR_ARG, "catalog: item '%.*s' has price %g (prices must be > 0)", (int)len, labels[i], price[i]);
+    else if (!(cost[i] >= 0) || !isfinite(cost[i])) s = br_error_set(BR_ERR_ARG, "catalog: item '%.*s' has cost %g (costs must be >= 0)", (int)len, labels[i], cost[i]);
+    if (s != BR_OK) {
+      br_catalog_free(c);
+      return s;
+    }
+    c->price[i] = price[i];
+    c->cost[i] = cost[i];
+    c->category[i] = category ? category[i] : -1;
+    c->stock[i] = stock ? stock[i] : NAN;
+  }
+  *out = c;
+  return BR_OK;
+}
+
+int32_t br_catalog_size(const br_catalog *c) { return c->n; }
+int32_t br_catalog_find(const br_catalog *c, const char *label, size_t len) { return strdict_find(c->labels, label, len); }
+const char *br_catalog_label(const br_catalog *c, int32_t i, size_t *len) { return strdict_get(c->labels, i, len); }
+double br_catalog_price(const br_catalog *c, int32_t i) { return c->price[i]; }
+double br_catalog_cost(const br_catalog *c, int32_t i) { return c->cost[i]; }
+int32_t br_catalog_category(const br_catalog *c, int32_t i) { return c->category[i]; }
+double br_catalog_stock(const br_catalog *c, int32_t i) { return c->stock[i]; }
+
+/* ---- bundle statistics ---- */
+
+struct br_bundle_stats {
+  const br_catalog *cat;
+  int64_t n;          /* baskets */
+  int64_t *start;     /* cat->n + 1: baskets of catalogue item i are tid[start[i]..start[i+1]) */
+  int64_t *tid;
+  int32_t *to_cat;    /* basket item id -> catalogue id */
+  int32_t nbitems;
+};
+
+void br_bundle_stats_free(br_bundle_stats *s) {
+  if (!s) return;
+  free(s->start);
+  free(s->tid);
+  free(s->to_cat);
+  free(s);
+}
+
+br_status br_bundle_stats_new(br_bundle_stats **out, const br_catalog *cat, const br_baskets *b) {
+  br_bundle_stats *s = calloc(1, sizeof *s);
+  if (!s) return br_error_set(BR_ERR_NOMEM, "catalog: out of memory");
+  s->cat = cat;
+  s->n = b ? b->n : 0;
+  s->start = calloc((size_t)cat->n + 1, sizeof *s->start);
+  s->nbitems = b ? b->nitems : 0;
+  s->to_cat = malloc((size_t)(s->nbitems > 0 ? s->nbitems : 1) * sizeof *s->to_cat);
+  int64_t total = b ? b->off[b->n] : 0;
+  s->tid = malloc((size_t)(total > 0 ? total : 1) * sizeof *s->tid);
+  if (!s->start || !s->to_cat || !s->tid) {
+    br_bundle_stats_free(s);
+    return br_error_set(BR_ERR_NOMEM, "catalog: out of memory");
+  }
+  if (!b) {
+    *out = s;
+    return BR_OK;
+  }
+  /* The join by label; every basket item needs a catalogue row. */
+  int32_t missing = 0;
+  char examples[200] = "";
+  for (int32_t i = 0; i < b->nitems; i++) {
+    size_t len;
+    const char *lab = strdict_get(b->labels, i, &len);
+    s->to_cat[i] = strdict_find(cat->labels, lab, len);
+    if (s->to_cat[i] < 0 && missing++ < 3) {
+      size_t used = strlen(examples);
+      snprintf(examples + used, sizeof examples - used, "%s'%.*s'", used ? ", " : "", (int)(len > 40 ? 40 : len), lab);
+    }
+  }
+  if (missing) {
+    br_bundle_stats_free(s);
+    return br_error_set(BR_ERR_ARG,
+                        "catalog: %d item%s of the baskets %s not in the catalogue (e.g. %s); the catalogue "
+                        "and the baskets do not align",
+                        missing, missing == 1 ? "" : "s", missing == 1 ? "is" : "are", examples);
+  }
+  for (int64_t p = 0; p < total; p++) s->start[s->to_cat[b->items[p]] + 1]++;
+  for (int32_t i = 0; i < cat->n; i++) s->start[i + 1] += s->start[i];
+  int64_t *fill = malloc((size_t)cat->n * sizeof *fill);
+  if (!fill) {
+    br_bundle_stats_free(s);
+    return br_error_set(BR_ERR_NOMEM, "catalog: out of memory");
+  }
+  memcpy(fill, s->start, (size_t)cat->n * sizeof *fill);
+  for (int64_t k = 0; k < b->n; k++) /* baskets in order: each list comes out sorted */
+    for (int64_t p = b->off[k]; p < b->off[k + 1]; p++) s->tid[fill[s->to_cat[b->items[p]]]++] = k;
+  free(fill);
+  *out = s;
+  return BR_OK;
+}
+
+int64_t br_bundle_nbaskets(const br_bundle_stats *s) { return s->n; }
+int64_t br_bundle_item_count(const br_bundle_stats *s, int32_t i) { return s->start[i + 1] - s->start[i]; }
+int32_t br_bundle_catalog_id(const br_bundle_stats *s, int32_t id) {
+  return id >= 0 && id < s->nbitems ? s->to_cat[id] : -1;
+}
+
+/* Size of the intersection of the items' basket lists: walk the shortest
+ * list and look each basket up in the others by galloping search. */
+int64_t br_bundle_count(const br_bundle_stats *s, const int32_t *items, int n) {
+  if (n <= 0 || s->n == 0) return 0;
+  int shortest = 0;
+  for (int i = 1; i < n; i++)
+    if (br_bundle_item_count(s, items[i]) < br_bundle_item_count(s, items[shortest])) shortest = i;
+  const int64_t *base = s->tid + s->start[items[shortest]];
+  int64_t len = br_bundle_item_count(s, items[shortest]), count = 0;
+  int64_t pos[BR_BUNDLE_MAX_ITEMS] = {0};
+  for (int64_t k = 0; k < len; k++) {
+    int64_t t = base[k];
+    int all = 1;
+    for (int i = 0; i < n && all; i++) {
+      if (i == shortest) continue;
+      const int64_t *l = s->tid + s->start[items[i]];
+      int64_t m = br_bundle_item_count(s, items[i]), at = pos[i], step = 1;
+      while (at + step < m && l[at + step] < t) step *= 2; /* gallop, then bisect */
+      int64_t lo = at, hi = at + step < m ? at + step : m;
+      while (lo < hi) {
+        int64_t mid = (lo + hi) / 2;
+        if (l[mid] < t) lo = mid + 1;
+        else hi = mid;
+      }
+      pos[i] = lo;
+      all = lo < m && l[lo] == t;
+    }
+    count += all;
+  }
+  return count;
+}
+
+const br_catalog *bundle_stats_catalog(const br_bundle_stats *s) { return s->cat; }

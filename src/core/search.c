@@ -1,0 +1,273 @@
+/* Objectives of a bundle, the constraint filter, and the top-K portfolio. */
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "search_internal.h"
+#include "sort_index.h"
+
+static const char *const objective_names[] = {"support", "lift", "min_pair_lift", "revenue", "margin",
+                                              "expected_profit", "inventory", "custom"};
+static_assert(sizeof objective_names / sizeof *objective_names == BR_OBJ_COUNT, "one name per objective");
+
+const char *br_objective_name(br_objective o) { return (unsigned)o < BR_OBJ_COUNT ? objective_names[o] : "?"; }
+
+br_status br_objective_parse(br_objective *o, const char *s) {
+  for (int i = 0; i < BR_OBJ_CUSTOM; i++)
+    if (strcmp(s, objective_names[i]) == 0) {
+      *o = (br_objective)i;
+      return BR_OK;
+    }
+  return br_error_set(BR_ERR_ARG, "unknown objective '%s' (support, lift, min_pair_lift, revenue, margin, "
+                                  "expected_profit, inventory, or a function)", s);
+}
+
+double br_bundle_objective(const br_bundle_stats *s, br_objective o, const int32_t *items, int n) {
+  const br_catalog *c = NULL;
+  double nb = (double)br_bundle_nbaskets(s), v = 0;
+  switch (o) {
+    case BR_OBJ_SUPPORT: return nb > 0 ? (double)br_bundle_count(s, items, n) / nb : NAN;
+    case BR_OBJ_LIFT: {
+      if (nb == 0) return NAN;
+      double expect = 1;
+      for (int i = 0; i < n; i++) expect *= (double)br_bundle_item_count(s, items[i]) / nb;
+      return expect > 0 ? ((double)br_bundle_count(s, items, n) / nb) / expect : 0;
+    }
+    case BR_OBJ_MIN_PAIR_LIFT: {
+      if (nb == 0) return NAN;
+      double worst = INFINITY;
+      for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+          int32_t pair[2] = {items[i], items[j]};
+          double ci = (double)br_bundle_item_count(s, items[i]), cj = (double)br_bundle_item_count(s, items[j]);
+          double l = ci > 0 && cj > 0 ? (double)br_bundle_count(s, pair, 2) * nb / (ci * cj) : 0;
+          if (l < worst) worst = l;
+        }
+      return worst;
+    }
+    default: break;
+  }
+  /* price-based objectives need the catalogue (held by the stats) */
+  c = bundle_stats_catalog(s);
+  for (int i = 0; i < n; i++) {
+    double p = br_catalog_price(c, items[i]), k = br_catalog_cost(c, items[i]), st = br_catalog_stock(c, items[i]);
+    switch (o) {
+      case BR_OBJ_REVENUE: v += p; break;
+      case BR_OBJ_MARGIN:
+      case BR_OBJ_EXPECTED_PROFIT: v += p - k; break;
+      case BR_OBJ_INVENTORY: v += (isnan(st) ? 0 : st) * k; break;
+      default: return NAN;
+    }
+  }
+  if (o == BR_OBJ_EXPECTED_PROFIT) v *= br_bundle_objective(s, BR_OBJ_SUPPORT, items, n);
+  return v;
+}
+
+void br_search_spec_init(br_search_spec *s) {
+  memset(s, 0, sizeof *s);
+  s->objective = BR_OBJ_LIFT;
+  s->min_size = 2;
+  s->max_size = 4;
+  s->top = 20;
+  s->max_overlap = -1;
+  s->min_margin = NAN;
+  s->max_price = NAN;
+  s->min_stock = NAN;
+  s->min_support = NAN;
+}
+
+struct br_search_result {
+  int64_t n, scored;
+  int32_t *items; /* n x BR_BUNDLE_MAX_ITEMS */
+  int *size;
+  double *score;
+};
+
+void br_search_result_free(br_search_result *r) {
+  if (!r) return;
+  free(r->items);
+  free(r->size);
+  free(r->score);
+  free(r);
+}
+
+int64_t br_search_result_count(const br_search_result *r) { return r->n; }
+int64_t br_search_result_scored(const br_search_result *r) { return r->scored; }
+double br_search_result_score(const br_search_result *r, int64_t k) { return r->score[k]; }
+const int32_t *br_search_result_items(const br_search_result *r, int64_t k, int *n) {
+  *n = r->size[k];
+  return r->items + k * BR_BUNDLE_MAX_ITEMS;
+}
+
+/* Which constraint rejects a bundle, for the "no bundle satisfies" message. */
+enum { REJ_SIZE, REJ_MUST, REJ_EXCLUDE, REJ_CATEGORY, REJ_MIN_CATEGORIES, REJ_PRICE, REJ_MARGIN, REJ_STOCK,
+       REJ_SUPPORT, REJ_COUNT };
+static const char *const rej_names[REJ_COUNT] = {"size", "must_include", "exclude", "max_per_category",
+                                                 "min_categories", "max_price", "min_margin", "min_stock",
+                                                 "min_support"};
+
+static int contains(const int32_t *v, int n, int32_t x) {
+  for (int i = 0; i < n; i++)
+    if (v[i] == x) return 1;
+  return 0;
+}
+
+static int rejected_by(const br_bundle_stats *st, const br_search_spec *sp, const int32_t *it, int n) {
+  const br_catalog *c = bundle_stats_catalog(st);
+  if (n < sp->min_size || n > sp->max_size) return REJ_SIZE;
+  for (int i = 0; i < sp->nmust; i++)
+    if (!contains(it, n, sp->must_include[i])) return REJ_MUST;
+  for (int i = 0; i < sp->nexclude; i++)
+    if (contains(it, n, sp->exclude[i])) return REJ_EXCLUDE;
+  if (sp->max_per_category > 0 || sp->min_categories > 0) {
+    int distinct = 0;
+    for (int i = 0; i < n; i++) {
+      int32_t ci = br_catalog_category(c, it[i]), same = 0, first = 1;
+      for (int j = 0; j < n; j++) {
+        int32_t cj = br_catalog_category(c, it[j]);
+        if (cj == ci && ci >= 0) {
+          same++;
+          if (j < i) first = 0;
+        }
+      }
+      if (ci >= 0 && sp->max_per_category > 0 && same > sp->max_per_category) return REJ_CATEGORY;
+      distinct += ci >= 0 && first;
+    }
+    if (sp->min_categories > 0 && distinct < sp->min_categories) return REJ_MIN_CATEGORIES;
+  }
+  if (!isnan(sp->max_price) && br_bundle_objective(st, BR_OBJ_REVENUE, it, n) > sp->max_price) return REJ_PRICE;
+  if (!isnan(sp->min_margin) && br_bundle_objective(st, BR_OBJ_MARGIN, it, n) < sp->min_margin) return REJ_MARGIN;
+  if (!isnan(sp->min_stock))
+    for (int i = 0; i < n; i++) {
+      double s = br_catalog_stock(c, it[i]);
+      if (isnan(s) || s < sp->min_stock) return REJ_STOCK;
+    }
+  if (!isnan(sp->min_support) && br_bundle_objective(st, BR_OBJ_SUPPORT, it, n) < sp->min_support) return REJ_SUPPORT;
+  return -1;
+}
+
+typedef struct scored {
+  const double *score;
+} scored;
+
+static int cmp_score(const void *ctx, int64_t a, int64_t b) {
+  const double *s = ctx;
+  return (s[a] < s[b]) - (s[a] > s[b]); /* descending; stable keeps candidate order on ties */
+}
+
+static int overlap(const int32_t *a, int na, const int32_t *b, int nb) {
+  int i = 0, j = 0, k = 0;
+  while (i < na && j < nb) {
+    if (a[i] < b[j]) i++;
+    else if (a[i] > b[j]) j++;
+    else k++, i++, j++;
+  }
+  return k;
+}
+
+/* "{a, b, c}" of a bundle's labels, for messages. */
+static void bundle_text(const br_bundle_stats *st, const int32_t *it, int n, char *buf, size_t size) {
+  const br_catalog *c = bundle_stats_catalog(st);
+  size_t used = (size_t)snprintf(buf, size, "{");
+  for (int i = 0; i < n && used < size; i++) {
+    size_t len;
+    const char *l = br_catalog_label(c, it[i], &len);
+    used += (size_t)snprintf(buf + used, size - used, "%s%.*s", i ? ", " : "", (int)(len > 30 ? 30 : len), l);
+  }
+  if (used < size) snprintf(buf + used, size - used, "}");
+}
+
+br_status br_search(br_search_result **out, const br_bundle_stats *st, const int32_t *cand, const int64_t *off,
+                    int64_t ncand, const br_search_spec *sp) {
+  if (sp->min_size < 2 || sp->max_size > BR_BUNDLE_MAX_ITEMS || sp->min_size > sp->max_size)
+    return br_error_set(BR_ERR_ARG, "search: size must be {min, max} with 2 <= min <= max <= %d, got {%d, %d}",
+                        BR_BUNDLE_MAX_ITEMS, sp->min_size, sp->max_size);
+  if (sp->top < 1) return br_error_set(BR_ERR_ARG, "search: top must be at least 1");
+  if ((unsigned)sp->objective >= BR_OBJ_COUNT || (sp->objective == BR_OBJ_CUSTOM && !sp->custom))
+    return br_error_set(BR_ERR_ARG, "search: no objective");
+  int needs_baskets = sp->objective <= BR_OBJ_MIN_PAIR_LIFT || sp->objective == BR_OBJ_EXPECTED_PROFIT || !isnan(sp->min_support);
+  if (needs_baskets && br_bundle_nbaskets(st) == 0)
+    return br_error_set(BR_ERR_ARG, "search: objective '%s' (or min_support) needs baskets", br_objective_name(sp->objective));
+  double *score = malloc((size_t)(ncand > 0 ? ncand : 1) * sizeof *score);
+  int64_t *order = malloc((size_t)(ncand > 0 ? ncand : 1) * sizeof *order);
+  int64_t rej[REJ_COUNT] = {0}, m = 0;
+  br_search_result *r = calloc(1, sizeof *r);
+  br_status s = BR_OK;
+  if (!score || !order || !r) goto oom;
+  for (int64_t k = 0; k < ncand; k++) {
+    const int32_t *it = cand + off[k];
+    int n = (int)(off[k + 1] - off[k]);
+    if (n > BR_BUNDLE_MAX_ITEMS) {
+      rej[REJ_SIZE]++;
+      continue;
+    }
+    int why = rejected_by(st, sp, it, n);
+    if (why >= 0) {
+      rej[why]++;
+      continue;
+    }
+    double v;
+    if (sp->objective == BR_OBJ_CUSTOM) {
+      int fail = 0;
+      v = sp->custom(sp->custom_ctx, it, n, &fail);
+      if (fail) {
+        s = BR_ERR_ARG; /* the callback recorded its message */
+        goto done;
+      }
+    } else {
+      v = br_bundle_objective(st, sp->objective, it, n);
+    }
+    if (!isfinite(v)) {
+      char text[300];
+      bundle_text(st, it, n, text, sizeof text);
+      s = br_error_set(BR_ERR_NUMERIC, "search: the objective gave %s for bundle %s", isnan(v) ? "NaN" : "Inf", text);
+      goto done;
+    }
+    score[k] = v;
+    order[m++] = k;
+  }
+  r->scored = m;
+  if (m == 0) {
+    int worst = 0;
+    for (int i = 1; i < REJ_COUNT; i++)
+      if (rej[i] > rej[worst]) worst = i;
+    s = ncand == 0 ? br_error_set(BR_ERR_ARG, "search: the candidate pool is empty")
+                   : br_error_set(BR_ERR_ARG, "search: no bundle satisfies the constraints (%lld candidates; %s removed %lld)",
+                                  (long long)ncand, rej_names[worst], (long long)rej[worst]);
+    goto done;
+  }
+  if (!sort_index(order, m, cmp_score, score)) goto oom;
+  int64_t want = sp->top < m ? sp->top : m;
+  r->items = malloc((size_t)want * BR_BUNDLE_MAX_ITEMS * sizeof *r->items);
+  r->size = malloc((size_t)want * sizeof *r->size);
+  r->score = malloc((size_t)want * sizeof *r->score);
+  if (!r->items || !r->size || !r->score) goto oom;
+  /* Portfolio: best first, skipping bundles too close to one already taken. */
+  for (int64_t q = 0; q < m && r->n < want; q++) {
+    int64_t k = order[q];
+    const int32_t *it = cand + off[k];
+    int n = (int)(off[k + 1] - off[k]), ok = 1;
+    if (sp->max_overlap >= 0)
+      for (int64_t j = 0; j < r->n && ok; j++)
+        ok = overlap(it, n, r->items + j * BR_BUNDLE_MAX_ITEMS, r->size[j]) <= sp->max_overlap;
+    if (!ok) continue;
+    memcpy(r->items + r->n * BR_BUNDLE_MAX_ITEMS, it, (size_t)n * sizeof *it);
+    r->size[r->n] = n;
+    r->score[r->n] = score[k];
+    r->n++;
+  }
+  goto done;
+oom:
+  s = br_error_set(BR_ERR_NOMEM, "search: out of memory");
+done:
+  free(score);
+  free(order);
+  if (s != BR_OK) {
+    br_search_result_free(r);
+    return s;
+  }
+  *out = r;
+  return BR_OK;
+}

@@ -1,0 +1,194 @@
+-- The bundle search engine against a brute-force enumerator on random
+-- small catalogues and baskets, constraints included, plus its errors.
+local bundle = require "bundle"
+local T = bundle.tensor
+
+local NITEMS = 8
+
+local function err(fn) local ok, e = pcall(fn); assert.is_false(ok); return (tostring(e):gsub("^[^:]*:%d+: ", "", 1)) end
+
+-- A random world: baskets (FIMI file) and a catalogue frame of 8 items.
+local function world(seed)
+  math.randomseed(seed)
+  local data = {}
+  for k = 1, math.random(30, 60) do
+    local b = {}
+    for _ = 1, math.random(1, 5) do b[math.random(1, NITEMS)] = true end
+    if math.random() < 0.3 then b[1], b[2] = true, true end
+    data[k] = b
+  end
+  local path = os.tmpname()
+  local fh = io.open(path, "w")
+  for _, b in ipairs(data) do
+    local line = {}
+    for i = 1, NITEMS do if b[i] then line[#line + 1] = tostring(i) end end
+    fh:write(table.concat(line, " "), "\n")
+  end
+  fh:close()
+  local bk = bundle.read_baskets(path)
+  os.remove(path)
+  local csv = os.tmpname()
+  fh = io.open(csv, "w")
+  fh:write("item,price,cost,cat,stock\n")
+  local info = {}
+  for i = 1, NITEMS do
+    local p, c = math.random(1, 20), math.random(0, 5)
+    info[i] = { price = p, cost = c, cat = "c" .. (i % 3), stock = math.random(0, 10) }
+    fh:write(("%d,%d,%d,%s,%d\n"):format(i, p, c, info[i].cat, info[i].stock))
+  end
+  fh:close()
+  local cat = bundle.catalog(bundle.read_csv(csv, { types = { item = "str" } }),
+    { item = "item", price = "price", cost = "cost", category = "cat", stock = "stock" })
+  os.remove(csv)
+  return data, bk, cat, info
+end
+
+local function count(data, items)
+  local c = 0
+  for _, b in ipairs(data) do
+    local all = true
+    for _, i in ipairs(items) do if not b[i] then all = false end end
+    if all then c = c + 1 end
+  end
+  return c
+end
+
+-- Every subset of 1..8 with 2 to 4 items, in a fixed order.
+local function subsets()
+  local out = {}
+  for mask = 1, (1 << NITEMS) - 1 do
+    local s = {}
+    for i = 1, NITEMS do if mask & (1 << (i - 1)) ~= 0 then s[#s + 1] = i end end
+    if #s >= 2 and #s <= 4 then out[#out + 1] = s end
+  end
+  return out
+end
+
+local function labels(s) local t = {} for i, v in ipairs(s) do t[i] = tostring(v) end return t end
+
+local objectives = {
+  support = function(data, info, s) return count(data, s) / #data end,
+  lift = function(data, info, s)
+    local e = 1
+    for _, i in ipairs(s) do e = e * count(data, {i}) / #data end
+    return e > 0 and (count(data, s) / #data) / e or 0
+  end,
+  revenue = function(data, info, s) local v = 0 for _, i in ipairs(s) do v = v + info[i].price end return v end,
+  margin = function(data, info, s) local v = 0 for _, i in ipairs(s) do v = v + info[i].price - info[i].cost end return v end,
+  expected_profit = function(data, info, s)
+    local v = 0 for _, i in ipairs(s) do v = v + info[i].price - info[i].cost end
+    return v * count(data, s) / #data
+  end,
+  inventory = function(data, info, s) local v = 0 for _, i in ipairs(s) do v = v + info[i].stock * info[i].cost end return v end,
+}
+
+describe("search against brute force", function()
+  it("finds the same top bundles for every built-in objective, with constraints", function()
+    local names = {"support", "lift", "revenue", "margin", "expected_profit", "inventory"}
+    for seed = 1, 36 do
+      local data, bk, cat, info = world(seed)
+      local name = names[seed % #names + 1]
+      local pool = subsets()
+      local max_price = 15 + seed % 20
+      local must = seed % 4 == 0 and 1 or nil
+      -- brute force: filter, score, sort (stable: pool order breaks ties)
+      local kept = {}
+      for k, s in ipairs(pool) do
+        local price, cats, ok = 0, {}, true
+        for _, i in ipairs(s) do
+          price = price + info[i].price
+          cats[info[i].cat] = (cats[info[i].cat] or 0) + 1
+        end
+        for _, n in pairs(cats) do if n > 2 then ok = false end end
+        if price > max_price then ok = false end
+        if must then local has = false for _, i in ipairs(s) do if i == must then has = true end end ok = ok and has end
+        if ok then kept[#kept + 1] = { k = k, s = s, v = objectives[name](data, info, s) } end
+      end
+      table.sort(kept, function(a, b) if a.v ~= b.v then return a.v > b.v end return a.k < b.k end)
+      local lpool = {}
+      for k, s in ipairs(pool) do lpool[k] = labels(s) end
+      local spec = { catalog = cat, baskets = bk, pool = lpool, size = {2, 4}, top = 10, objective = name,
+        constraints = { max_price = max_price, max_per_category = 2, must_include = must and {tostring(must)} or nil } }
+      if #kept == 0 then -- nothing qualifies: the engine must say so, not return nothing
+        assert.truthy(err(function() bundle.search(spec) end):find("no bundle satisfies the constraints", 1, true))
+        goto continue
+      end
+      local res = bundle.search(spec)
+      assert.are.equal(math.min(10, #kept), #res, ("seed %d %s"):format(seed, name))
+      for rank, b in res:iter() do
+        local want = kept[rank]
+        assert.is_true(math.abs(b.score - want.v) <= 1e-9 * math.max(1, math.abs(want.v)),
+          ("seed %d %s rank %d: %s vs %s"):format(seed, name, rank, b.score, want.v))
+        -- equal scores may come out in either order (C and Lua round the last
+        -- bit differently), so check the bundle's own score, not its position
+        local own = {}
+        for i, l in ipairs(b.items) do own[i] = tonumber(l) end
+        local v = objectives[name](data, info, own)
+        assert.is_true(math.abs(b.score - v) <= 1e-9 * math.max(1, math.abs(v)), ("seed %d %s rank %d"):format(seed, name, rank))
+      end
+      ::continue::
+    end
+  end)
+
+  it("keeps returned bundles within max_overlap of each other", function()
+    local data, bk, cat = world(99)
+    local lpool = {}
+    for k, s in ipairs(subsets()) do lpool[k] = labels(s) end
+    local res = bundle.search{ catalog = cat, baskets = bk, pool = lpool, top = 5, objective = "revenue", max_overlap = 1 }
+    local got = {}
+    for _, b in res:iter() do got[#got + 1] = b.items end
+    for i = 1, #got do
+      for j = i + 1, #got do
+        local shared = 0
+        for _, x in ipairs(got[i]) do for _, y in ipairs(got[j]) do if x == y then shared = shared + 1 end end end
+        assert.is_true(shared <= 1)
+      end
+    end
+  end)
+
+  it("mines an item pool with support pruning, and scores Lua objectives", function()
+    local data, bk, cat, info = world(5)
+    local res = bundle.search{ catalog = cat, baskets = bk, pool = {"1", "2", "3", "4", "5", "6", "7", "8"},
+      min_support = 0.05, size = {2, 3}, top = 50, objective = function(b) return b:support() * 100 + b:size() end }
+    for _, b in res:iter() do
+      local s = {}
+      for i, l in ipairs(b.items) do s[i] = tonumber(l) end
+      assert.is_true(count(data, s) >= 0.05 * #data)
+      assert.is_true(math.abs(b.score - (count(data, s) / #data * 100 + #s)) < 1e-9)
+    end
+  end)
+end)
+
+describe("search errors", function()
+  local data, bk, cat = world(3)
+  local pool = {{"1", "2"}, {"3", "4"}}
+  it("name the problem", function()
+    assert.truthy(err(function() bundle.search{ catalog = cat, baskets = bk, pool = pool, constraints = { max_price = 0.5 } } end)
+      :find("search: no bundle satisfies the constraints (2 candidates; max_price removed 2)", 1, true))
+    assert.truthy(err(function() bundle.search{ catalog = cat, baskets = bk, pool = pool, size = {2, 9} } end)
+      :find("bundles hold at most 8 items", 1, true))
+    assert.truthy(err(function() bundle.search{ catalog = cat, baskets = bk, pool = pool, objective = function() return 0 / 0 end } end)
+      :find("search: the objective gave NaN for bundle {1, 2}", 1, true))
+    assert.truthy(err(function() bundle.search{ catalog = cat, baskets = bk, pool = pool, objective = function() return "x" end } end)
+      :find("search: the objective returned a string for bundle {1, 2}, not a number", 1, true))
+    assert.truthy(err(function() bundle.search{ catalog = cat, baskets = bk, pool = pool, objective = "profit" } end)
+      :find("unknown objective 'profit'", 1, true))
+    assert.truthy(err(function() bundle.search{ catalog = cat, pool = pool, objective = "lift" } end)
+      :find("objective 'lift' (or min_support) needs baskets", 1, true))
+    assert.truthy(err(function() bundle.search{ catalog = cat, baskets = bk, pool = pool, constrains = {} } end)
+      :find("search: unknown option 'constrains'", 1, true))
+    local ok, e = pcall(bundle.search, { catalog = cat, baskets = bk, pool = pool, objective = function() error("inside") end })
+    assert.is_false(ok); assert.truthy(tostring(e):find("inside", 1, true))
+  end)
+
+  it("reject a catalogue that does not cover the baskets", function()
+    local csv = os.tmpname()
+    local fh = io.open(csv, "w"); fh:write("item,price\n1,2\n2,3\n"); fh:close()
+    local small = bundle.catalog(bundle.read_csv(csv, { types = { item = "str" } }), { item = "item", price = "price", margin = 0.4 })
+    os.remove(csv)
+    assert.truthy(err(function() bundle.search{ catalog = small, baskets = bk, pool = {{"1", "2"}} } end)
+      :find("items of the baskets are not in the catalogue", 1, true))
+    assert.truthy(err(function() bundle.catalog(bundle.read_csv("tests/data/csv/basic.csv"), { item = "name", price = "price" }) end)
+      :find("give either cost = column or margin = rate", 1, true))
+  end)
+end)
