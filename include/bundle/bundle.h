@@ -27,5 +27,6 @@
 #include "bundle/optim.h"
 #include "bundle/model.h"
 #include "bundle/search.h"
+#include "bundle/pareto.h"
 
 #endif

@@ -55,5 +55,7 @@ LBR_HIDDEN void lbr_basket_open(lua_State *L);
 LBR_HIDDEN void lbr_model_open(lua_State *L);
 /* Search (lsearch.c): sets catalog and search in the table on the stack top. */
 LBR_HIDDEN void lbr_search_open(lua_State *L);
+/* Pareto tools (lpareto.c): sets pareto in the table on the stack top. */
+LBR_HIDDEN void lbr_pareto_open(lua_State *L);
 
 #endif

@@ -192,3 +192,88 @@ describe("search errors", function()
       :find("give either cost = column or margin = rate", 1, true))
   end)
 end)
+
+describe("pareto tools", function()
+  local function brute_front(pts)
+    local keep = {}
+    for i, p in ipairs(pts) do
+      local dominated = false
+      for j, q in ipairs(pts) do
+        if j ~= i then
+          local ge, gt = true, false
+          for k = 1, #p do
+            if q[k] < p[k] then ge = false end
+            if q[k] > p[k] then gt = true end
+          end
+          -- dominated, or an equal point earlier in the list (kept once)
+          local equal = ge and not gt
+          if (ge and gt) or (equal and j < i) then dominated = true end
+        end
+      end
+      if not dominated then keep[#keep + 1] = i end
+    end
+    return keep
+  end
+
+  it("gives the exact non-dominated set in 2-d and 3-d", function()
+    for seed = 1, 30 do
+      math.randomseed(seed)
+      local d = seed % 2 == 0 and 2 or 3
+      local pts = {}
+      for i = 1, math.random(1, 40) do
+        local p = {}
+        for k = 1, d do p[k] = math.random(0, 9) end -- small range: ties and duplicates
+        pts[i] = p
+      end
+      local got = bundle.pareto.front(pts)
+      table.sort(got)
+      local want = brute_front(pts)
+      assert.are.equal(#want, #got, "seed " .. seed)
+      -- same points (duplicates may be represented by either copy)
+      local function keyset(list) local s = {} for _, i in ipairs(list) do s[table.concat(pts[i], ",")] = true end return s end
+      assert.are.same(keyset(want), keyset(got))
+    end
+  end)
+
+  it("computes crowding distances with infinite extremes", function()
+    local idx, dist = bundle.pareto.front{{1, 3}, {2, 2}, {3, 1}}
+    assert.are.same({3, 2, 1}, idx)
+    assert.are.equal(math.huge, dist[1]); assert.are.equal(math.huge, dist[3])
+    assert.is_true(math.abs(dist[2] - 2) < 1e-12) -- (3-1)/(3-1) + (3-1)/(3-1)
+  end)
+
+  it("gives hand-computed hypervolumes", function()
+    assert.are.equal(6, bundle.pareto.hypervolume({{1, 3}, {2, 2}, {3, 1}}, {0, 0}))
+    assert.are.equal(1, bundle.pareto.hypervolume({{1, 1, 1}}, {0, 0, 0}))
+    assert.are.equal(3, bundle.pareto.hypervolume({{2, 1, 1}, {1, 2, 1}}, {0, 0, 0}))
+    assert.are.equal(0, bundle.pareto.hypervolume({{-1, 5}}, {0, 0}))
+    assert.are.equal(6, bundle.pareto.hypervolume(T.from{{1, 3}, {2, 2}, {3, 1}, {1, 1}}, {0, 0}))
+  end)
+
+  it("agrees with counting unit cells on random integer fronts", function()
+    for seed = 1, 20 do
+      math.randomseed(100 + seed)
+      local d = seed % 2 == 0 and 2 or 3
+      local pts = {}
+      for i = 1, math.random(1, 12) do
+        local p = {}
+        for k = 1, d do p[k] = math.random(0, 6) end
+        pts[i] = p
+      end
+      local cells = 0
+      for x = 0, 5 do for y = 0, 5 do for z = 0, (d == 3 and 5 or 0) do
+        for _, p in ipairs(pts) do
+          if p[1] > x and p[2] > y and (d == 2 or p[3] > z) then cells = cells + 1; break end
+        end
+      end end end
+      local ref = d == 2 and {0, 0} or {0, 0, 0}
+      assert.are.equal(cells, bundle.pareto.hypervolume(pts, ref), "seed " .. seed)
+    end
+  end)
+
+  it("rejects malformed points", function()
+    assert.truthy(err(function() bundle.pareto.front{{1, 2}, {3}} end):find("point 2 must be a list of 2 scores", 1, true))
+    assert.truthy(err(function() bundle.pareto.hypervolume({{1, 2, 3, 4}}, {0, 0, 0, 0}) end):find("exact for 2 or 3 objectives", 1, true))
+    assert.truthy(err(function() bundle.pareto.hypervolume({{1, 2}}, {0, 0, 0}) end):find("ref has 3 scores", 1, true))
+  end)
+end)
