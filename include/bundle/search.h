@@ -88,10 +88,25 @@ typedef double (*br_bundle_fn)(void *ctx, const int32_t *items, int n, int *fail
 
 /* ---- search ---- */
 
+#define BR_MAX_OBJECTIVES 8
+
+/* One of several objectives: a built-in kind or a caller's function, and
+ * its weight in the scalarised score used for ranking. */
+typedef struct br_objective_spec {
+  br_objective kind;
+  br_bundle_fn fn;
+  void *ctx;
+  double weight;
+} br_objective_spec;
+
 typedef struct br_search_spec {
-  br_objective objective;  /* default lift */
+  br_objective objective;  /* default lift (used when nobjectives is 0) */
   br_bundle_fn custom;     /* for BR_OBJ_CUSTOM */
   void *custom_ctx;
+  /* several objectives: each bundle gets a score vector; it is ranked by
+   * the weighted sum, and every scored bundle is kept for Pareto fronts */
+  int nobjectives;
+  br_objective_spec objectives[BR_MAX_OBJECTIVES];
   int min_size, max_size;  /* 2..8 (default 2, 4) */
   int64_t top;             /* bundles returned (default 20) */
   int max_overlap;         /* items two returned bundles may share (default: size - 1, any) */
@@ -122,6 +137,12 @@ const int32_t *br_search_result_items(const br_search_result *r, int64_t k, int 
 double br_search_result_score(const br_search_result *r, int64_t k);
 /* How many candidates were scored and how many the constraints removed. */
 int64_t br_search_result_scored(const br_search_result *r);
+/* With several objectives: how many, the score vector of returned bundle k,
+ * and every scored bundle (items and score vector) for Pareto fronts. */
+int br_search_result_nobjectives(const br_search_result *r);
+const double *br_search_result_scores(const br_search_result *r, int64_t k);
+const int32_t *br_search_result_scored_items(const br_search_result *r, int64_t k, int *n);
+const double *br_search_result_scored_scores(const br_search_result *r, int64_t k);
 
 #ifdef __cplusplus
 }

@@ -83,6 +83,11 @@ struct br_search_result {
   int32_t *items; /* n x BR_BUNDLE_MAX_ITEMS */
   int *size;
   double *score;
+  int nobj;
+  double *scores;       /* n x nobj (several objectives) */
+  int32_t *all_items;   /* scored x BR_BUNDLE_MAX_ITEMS */
+  int *all_size;
+  double *all_scores;   /* scored x nobj */
 };
 
 void br_search_result_free(br_search_result *r) {
@@ -90,8 +95,20 @@ void br_search_result_free(br_search_result *r) {
   free(r->items);
   free(r->size);
   free(r->score);
+  free(r->scores);
+  free(r->all_items);
+  free(r->all_size);
+  free(r->all_scores);
   free(r);
 }
+
+int br_search_result_nobjectives(const br_search_result *r) { return r->nobj; }
+const double *br_search_result_scores(const br_search_result *r, int64_t k) { return r->scores ? r->scores + k * r->nobj : NULL; }
+const int32_t *br_search_result_scored_items(const br_search_result *r, int64_t k, int *n) {
+  *n = r->all_size[k];
+  return r->all_items + k * BR_BUNDLE_MAX_ITEMS;
+}
+const double *br_search_result_scored_scores(const br_search_result *r, int64_t k) { return r->all_scores + k * r->nobj; }
 
 int64_t br_search_result_count(const br_search_result *r) { return r->n; }
 int64_t br_search_result_scored(const br_search_result *r) { return r->scored; }
@@ -179,23 +196,41 @@ static void bundle_text(const br_bundle_stats *st, const int32_t *it, int n, cha
   if (used < size) snprintf(buf + used, size - used, "}");
 }
 
+/* One objective's value for a bundle; a failing callback sets *fail. */
+static double eval_objective(const br_bundle_stats *st, br_objective kind, br_bundle_fn fn, void *ctx,
+                             const int32_t *it, int n, int *fail) {
+  if (kind == BR_OBJ_CUSTOM) return fn(ctx, it, n, fail);
+  return br_bundle_objective(st, kind, it, n);
+}
+
 br_status br_search(br_search_result **out, const br_bundle_stats *st, const int32_t *cand, const int64_t *off,
                     int64_t ncand, const br_search_spec *sp) {
   if (sp->min_size < 2 || sp->max_size > BR_BUNDLE_MAX_ITEMS || sp->min_size > sp->max_size)
     return br_error_set(BR_ERR_ARG, "search: size must be {min, max} with 2 <= min <= max <= %d, got {%d, %d}",
                         BR_BUNDLE_MAX_ITEMS, sp->min_size, sp->max_size);
   if (sp->top < 1) return br_error_set(BR_ERR_ARG, "search: top must be at least 1");
-  if ((unsigned)sp->objective >= BR_OBJ_COUNT || (sp->objective == BR_OBJ_CUSTOM && !sp->custom))
-    return br_error_set(BR_ERR_ARG, "search: no objective");
-  int needs_baskets = sp->objective <= BR_OBJ_MIN_PAIR_LIFT || sp->objective == BR_OBJ_EXPECTED_PROFIT || !isnan(sp->min_support);
-  if (needs_baskets && br_bundle_nbaskets(st) == 0)
-    return br_error_set(BR_ERR_ARG, "search: objective '%s' (or min_support) needs baskets", br_objective_name(sp->objective));
+  /* one list of objectives, whether one or several were given */
+  int nobj = sp->nobjectives > 0 ? sp->nobjectives : 1;
+  br_objective_spec single = {sp->objective, sp->custom, sp->custom_ctx, 1.0};
+  const br_objective_spec *objs = sp->nobjectives > 0 ? sp->objectives : &single;
+  if (nobj > BR_MAX_OBJECTIVES) return br_error_set(BR_ERR_ARG, "search: at most %d objectives", BR_MAX_OBJECTIVES);
+  for (int o = 0; o < nobj; o++) {
+    if ((unsigned)objs[o].kind >= BR_OBJ_COUNT || (objs[o].kind == BR_OBJ_CUSTOM && !objs[o].fn))
+      return br_error_set(BR_ERR_ARG, "search: no objective");
+    int needs = objs[o].kind <= BR_OBJ_MIN_PAIR_LIFT || objs[o].kind == BR_OBJ_EXPECTED_PROFIT;
+    if (needs && br_bundle_nbaskets(st) == 0)
+      return br_error_set(BR_ERR_ARG, "search: objective '%s' needs baskets", br_objective_name(objs[o].kind));
+  }
+  if (!isnan(sp->min_support) && br_bundle_nbaskets(st) == 0)
+    return br_error_set(BR_ERR_ARG, "search: min_support needs baskets");
   double *score = malloc((size_t)(ncand > 0 ? ncand : 1) * sizeof *score);
+  double *vec = malloc((size_t)(ncand > 0 ? ncand : 1) * (size_t)nobj * sizeof *vec);
   int64_t *order = malloc((size_t)(ncand > 0 ? ncand : 1) * sizeof *order);
   int64_t rej[REJ_COUNT] = {0}, m = 0;
   br_search_result *r = calloc(1, sizeof *r);
   br_status s = BR_OK;
-  if (!score || !order || !r) goto oom;
+  if (!score || !vec || !order || !r) goto oom;
+  r->nobj = nobj;
   for (int64_t k = 0; k < ncand; k++) {
     const int32_t *it = cand + off[k];
     int n = (int)(off[k + 1] - off[k]);
@@ -208,24 +243,24 @@ br_status br_search(br_search_result **out, const br_bundle_stats *st, const int
       rej[why]++;
       continue;
     }
-    double v;
-    if (sp->objective == BR_OBJ_CUSTOM) {
+    double total = 0;
+    for (int o = 0; o < nobj; o++) {
       int fail = 0;
-      v = sp->custom(sp->custom_ctx, it, n, &fail);
+      double v = eval_objective(st, objs[o].kind, objs[o].fn, objs[o].ctx, it, n, &fail);
       if (fail) {
         s = BR_ERR_ARG; /* the callback recorded its message */
         goto done;
       }
-    } else {
-      v = br_bundle_objective(st, sp->objective, it, n);
+      if (!isfinite(v)) {
+        char text[300];
+        bundle_text(st, it, n, text, sizeof text);
+        s = br_error_set(BR_ERR_NUMERIC, "search: the objective gave %s for bundle %s", isnan(v) ? "NaN" : "Inf", text);
+        goto done;
+      }
+      vec[k * nobj + o] = v;
+      total += nobj > 1 ? objs[o].weight * v : v;
     }
-    if (!isfinite(v)) {
-      char text[300];
-      bundle_text(st, it, n, text, sizeof text);
-      s = br_error_set(BR_ERR_NUMERIC, "search: the objective gave %s for bundle %s", isnan(v) ? "NaN" : "Inf", text);
-      goto done;
-    }
-    score[k] = v;
+    score[k] = total;
     order[m++] = k;
   }
   r->scored = m;
@@ -238,12 +273,26 @@ br_status br_search(br_search_result **out, const br_bundle_stats *st, const int
                                   (long long)ncand, rej_names[worst], (long long)rej[worst]);
     goto done;
   }
+  if (nobj > 1) { /* keep every scored bundle, for Pareto fronts */
+    r->all_items = malloc((size_t)m * BR_BUNDLE_MAX_ITEMS * sizeof *r->all_items);
+    r->all_size = malloc((size_t)m * sizeof *r->all_size);
+    r->all_scores = malloc((size_t)m * (size_t)nobj * sizeof *r->all_scores);
+    if (!r->all_items || !r->all_size || !r->all_scores) goto oom;
+    for (int64_t q = 0; q < m; q++) {
+      int64_t k = order[q];
+      int n = (int)(off[k + 1] - off[k]);
+      memcpy(r->all_items + q * BR_BUNDLE_MAX_ITEMS, cand + off[k], (size_t)n * sizeof *cand);
+      r->all_size[q] = n;
+      memcpy(r->all_scores + q * nobj, vec + k * nobj, (size_t)nobj * sizeof *vec);
+    }
+  }
   if (!sort_index(order, m, cmp_score, score)) goto oom;
   int64_t want = sp->top < m ? sp->top : m;
   r->items = malloc((size_t)want * BR_BUNDLE_MAX_ITEMS * sizeof *r->items);
   r->size = malloc((size_t)want * sizeof *r->size);
   r->score = malloc((size_t)want * sizeof *r->score);
-  if (!r->items || !r->size || !r->score) goto oom;
+  r->scores = malloc((size_t)want * (size_t)nobj * sizeof *r->scores);
+  if (!r->items || !r->size || !r->score || !r->scores) goto oom;
   /* Portfolio: best first, skipping bundles too close to one already taken. */
   for (int64_t q = 0; q < m && r->n < want; q++) {
     int64_t k = order[q];
@@ -256,6 +305,7 @@ br_status br_search(br_search_result **out, const br_bundle_stats *st, const int
     memcpy(r->items + r->n * BR_BUNDLE_MAX_ITEMS, it, (size_t)n * sizeof *it);
     r->size[r->n] = n;
     r->score[r->n] = score[k];
+    memcpy(r->scores + r->n * nobj, vec + k * nobj, (size_t)nobj * sizeof *vec);
     r->n++;
   }
   goto done;
@@ -263,6 +313,7 @@ oom:
   s = br_error_set(BR_ERR_NOMEM, "search: out of memory");
 done:
   free(score);
+  free(vec);
   free(order);
   if (s != BR_OK) {
     br_search_result_free(r);

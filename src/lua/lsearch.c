@@ -2,6 +2,7 @@
  * objectives (bundle/search.h). */
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lbundle.h"
@@ -211,7 +212,8 @@ static double call_lua_objective(void *vctx, const int32_t *items, int n, int *f
 /* ---- search ---- */
 
 static const char *const search_options[] = {"catalog", "pool", "baskets", "size", "top", "objective",
-                                             "constraints", "max_overlap", "min_support", NULL};
+                                             "objectives", "weights", "constraints", "max_overlap",
+                                             "min_support", NULL};
 static const char *const constraint_options[] = {"max_per_category", "min_categories", "must_include", "exclude",
                                                  "min_margin", "max_price", "min_stock", "min_support", NULL};
 
@@ -399,36 +401,95 @@ static int bundle_search(lua_State *L) {
     off[k + 1] = w;
   }
   br_itemsets_free(mined);
-  /* objective: a name or a function */
+  /* objective: a name or a function; or several, by name */
   lua_getfield(L, 1, "objective");
   int fn = lua_gettop(L);
-  lua_objective lo = {L, fn, 0, st, cat};
-  if (lua_isfunction(L, fn)) {
-    bundle_view *v = lua_newuserdatauv(L, sizeof *v, 0);
-    *v = (bundle_view){st, cat, NULL, 0};
-    luaL_setmetatable(L, BUNDLE_MT);
-    lo.view = lua_gettop(L);
+  lua_getfield(L, 1, "objectives");
+  int objs = lua_gettop(L);
+  lua_newtable(L); /* the objective names, in order (for results) */
+  int names = lua_gettop(L);
+  bundle_view *v = lua_newuserdatauv(L, sizeof *v, 0); /* one view serves every Lua objective */
+  *v = (bundle_view){st, cat, NULL, 0};
+  luaL_setmetatable(L, BUNDLE_MT);
+  int view = lua_gettop(L);
+  lua_objective *ctx = lua_newuserdatauv(L, BR_MAX_OBJECTIVES * sizeof *ctx, 0);
+  const char *problem = NULL;
+  if (!lua_isnil(L, objs)) {
+    if (!lua_isnil(L, fn)) problem = "give objective or objectives, not both";
+    else if (!lua_istable(L, objs)) problem = "objectives must be a table { name = function or built-in name }";
+    else {
+      for (lua_pushnil(L); lua_next(L, objs); lua_pop(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING) { problem = "objectives must be keyed by name"; lua_pop(L, 2); break; }
+        lua_pushvalue(L, -2);
+        lua_rawseti(L, names, (lua_Integer)luaL_len(L, names) + 1);
+      }
+      if (!problem) { /* sorted, so the order never depends on table iteration */
+        lua_getglobal(L, "table");
+        lua_getfield(L, -1, "sort");
+        lua_pushvalue(L, names);
+        lua_call(L, 1, 0);
+        lua_pop(L, 1);
+        int no = (int)luaL_len(L, names);
+        luaL_checkstack(L, BR_MAX_OBJECTIVES + 8, "search objectives");
+        if (no < 1 || no > BR_MAX_OBJECTIVES) problem = "objectives must name 1 to 8 objectives";
+        lua_getfield(L, 1, "weights");
+        int wt = lua_gettop(L);
+        if (!lua_isnil(L, wt) && !lua_istable(L, wt)) problem = "weights must be a table { name = weight }";
+        for (int o = 0; o < no && !problem; o++) {
+          lua_rawgeti(L, names, o + 1);
+          lua_gettable(L, objs); /* the objective: stays on the stack (its index is kept) */
+          br_objective_spec *spec = &sp.objectives[o];
+          spec->weight = 1;
+          if (lua_isfunction(L, -1)) {
+            ctx[o] = (lua_objective){L, lua_gettop(L), view, st, cat};
+            spec->kind = BR_OBJ_CUSTOM;
+            spec->fn = call_lua_objective;
+            spec->ctx = &ctx[o];
+          } else if (lua_type(L, -1) != LUA_TSTRING || br_objective_parse(&spec->kind, lua_tostring(L, -1)) != BR_OK) {
+            problem = lua_type(L, -1) == LUA_TSTRING ? br_last_error() : "each objective must be a function or a built-in name";
+          }
+          if (!lua_isnil(L, wt)) {
+            lua_rawgeti(L, names, o + 1);
+            lua_gettable(L, wt);
+            if (!lua_isnil(L, -1)) {
+              if (lua_type(L, -1) != LUA_TNUMBER) problem = "weights must be numbers";
+              spec->weight = lua_tonumber(L, -1);
+            }
+            lua_pop(L, 1);
+          }
+        }
+        sp.nobjectives = no;
+      }
+    }
+  } else if (lua_isfunction(L, fn)) {
+    ctx[0] = (lua_objective){L, fn, view, st, cat};
     sp.objective = BR_OBJ_CUSTOM;
     sp.custom = call_lua_objective;
-    sp.custom_ctx = &lo;
+    sp.custom_ctx = &ctx[0];
   } else if (lua_type(L, fn) == LUA_TSTRING) {
-    if (br_objective_parse(&sp.objective, lua_tostring(L, fn)) != BR_OK) {
-      br_bundle_stats_free(st);
-      return lbr_errorf(L, "search: %s", br_last_error());
-    }
+    if (br_objective_parse(&sp.objective, lua_tostring(L, fn)) != BR_OK) problem = br_last_error();
   } else if (!lua_isnil(L, fn)) {
+    problem = "objective must be a name or a function";
+  }
+  if (problem) {
+    char msg[300];
+    snprintf(msg, sizeof msg, "%s", problem);
     br_bundle_stats_free(st);
-    return lbr_errorf(L, "search: objective must be a name or a function");
+    return lbr_errorf(L, "search: %s", msg);
   }
   br_search_result *res = NULL;
   br_status s = br_search(&res, st, cand, off, ncand, &sp);
   br_bundle_stats_free(st);
   if (s != BR_OK) return lbr_error(L);
-  void **slot = lua_newuserdatauv(L, sizeof *slot, 1);
+  void **slot = lua_newuserdatauv(L, sizeof *slot, 2);
   *slot = res;
   luaL_setmetatable(L, RESULT_MT);
   lua_pushvalue(L, 2); /* the catalogue, for labels */
   lua_setiuservalue(L, -2, 1);
+  if (sp.nobjectives > 0) {
+    lua_pushvalue(L, names); /* objective names, for score vectors */
+    lua_setiuservalue(L, -2, 2);
+  }
   return 1;
 }
 
@@ -456,6 +517,30 @@ static int result_len(lua_State *L) {
   return 1;
 }
 
+/* { name = value } from a score vector, with the names in user value 2 of
+ * the result at ridx. */
+static void push_scores(lua_State *L, int ridx, const double *v, int nobj) {
+  lua_getiuservalue(L, ridx, 2);
+  int names = lua_gettop(L);
+  lua_createtable(L, 0, nobj);
+  for (int o = 0; o < nobj; o++) {
+    lua_rawgeti(L, names, o + 1);
+    lua_pushnumber(L, v[o]);
+    lua_settable(L, -3);
+  }
+  lua_remove(L, names);
+}
+
+static void push_labels_of(lua_State *L, const br_catalog *cat, const int32_t *it, int n) {
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    size_t len;
+    const char *s = br_catalog_label(cat, it[i], &len);
+    lua_pushlstring(L, s, len);
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
 static void push_found(lua_State *L, const br_search_result *r, const br_catalog *cat, int64_t k) {
   int n;
   const int32_t *it = br_search_result_items(r, k, &n);
@@ -470,6 +555,59 @@ static void push_found(lua_State *L, const br_search_result *r, const br_catalog
   lua_setfield(L, -2, "items");
   lua_pushnumber(L, br_search_result_score(r, k));
   lua_setfield(L, -2, "score");
+  if (br_search_result_nobjectives(r) > 1) {
+    push_scores(L, 1, br_search_result_scores(r, k), br_search_result_nobjectives(r));
+    lua_setfield(L, -2, "scores");
+  }
+}
+
+/* pareto{ "a", "b" }: the exact non-dominated set of every scored bundle on
+ * those objectives, best first by the first, with crowding distances. */
+static int result_pareto(lua_State *L) {
+  const br_catalog *cat;
+  const br_search_result *r = check_result(L, 1, &cat);
+  int nobj = br_search_result_nobjectives(r);
+  if (nobj < 2) return lbr_errorf(L, "pareto: the search had one objective; give objectives = { name = ..., ... }");
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_getiuservalue(L, 1, 2);
+  int names = lua_gettop(L);
+  int k = (int)luaL_len(L, 2), col[BR_MAX_OBJECTIVES];
+  if (k < 2 || k > 3) return lbr_errorf(L, "pareto: name 2 or 3 objectives");
+  for (int j = 0; j < k; j++) {
+    lua_geti(L, 2, j + 1);
+    const char *want = lua_tostring(L, -1);
+    col[j] = -1;
+    for (int o = 0; o < nobj && want; o++) {
+      lua_rawgeti(L, names, o + 1);
+      if (strcmp(lua_tostring(L, -1), want) == 0) col[j] = o;
+      lua_pop(L, 1);
+    }
+    if (col[j] < 0) return lbr_errorf(L, "pareto: no objective '%s' in this search", want ? want : "?");
+    lua_pop(L, 1);
+  }
+  int64_t n = br_search_result_scored(r);
+  double *p = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * (size_t)k * sizeof *p, 0);
+  for (int64_t i = 0; i < n; i++)
+    for (int j = 0; j < k; j++) p[i * k + j] = br_search_result_scored_scores(r, i)[col[j]];
+  int64_t *idx, m;
+  if (br_pareto_front(&idx, &m, p, n, k) != BR_OK) return lbr_error(L);
+  double *dist = lua_newuserdatauv(L, (size_t)(m > 0 ? m : 1) * sizeof *dist, 0);
+  br_pareto_crowding(dist, p, idx, m, k);
+  lua_createtable(L, (int)m, 0);
+  for (int64_t i = 0; i < m; i++) {
+    int sz;
+    const int32_t *it = br_search_result_scored_items(r, idx[i], &sz);
+    lua_createtable(L, 0, 3);
+    push_labels_of(L, cat, it, sz);
+    lua_setfield(L, -2, "items");
+    push_scores(L, 1, br_search_result_scored_scores(r, idx[i]), nobj);
+    lua_setfield(L, -2, "scores");
+    lua_pushnumber(L, dist[i]);
+    lua_setfield(L, -2, "crowding");
+    lua_rawseti(L, -2, i + 1);
+  }
+  free(idx);
+  return 1;
 }
 
 static int result_next(lua_State *L) {
@@ -562,7 +700,8 @@ void lbr_search_open(lua_State *L) {
     lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);
-  static const luaL_Reg rm[] = {{"iter", result_iter}, {"to_frame", result_to_frame}, {"write_csv", result_write_csv}, {NULL, NULL}};
+  static const luaL_Reg rm[] = {{"iter", result_iter}, {"pareto", result_pareto}, {"to_frame", result_to_frame},
+                                {"write_csv", result_write_csv}, {NULL, NULL}};
   if (luaL_newmetatable(L, RESULT_MT)) {
     lua_pushcfunction(L, result_gc);
     lua_setfield(L, -2, "__gc");

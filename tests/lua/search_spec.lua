@@ -174,7 +174,7 @@ describe("search errors", function()
     assert.truthy(err(function() bundle.search{ catalog = cat, baskets = bk, pool = pool, objective = "profit" } end)
       :find("unknown objective 'profit'", 1, true))
     assert.truthy(err(function() bundle.search{ catalog = cat, pool = pool, objective = "lift" } end)
-      :find("objective 'lift' (or min_support) needs baskets", 1, true))
+      :find("search: objective 'lift' needs baskets", 1, true))
     assert.truthy(err(function() bundle.search{ catalog = cat, baskets = bk, pool = pool, constrains = {} } end)
       :find("search: unknown option 'constrains'", 1, true))
     local ok, e = pcall(bundle.search, { catalog = cat, baskets = bk, pool = pool, objective = function() error("inside") end })
@@ -275,5 +275,58 @@ describe("pareto tools", function()
     assert.truthy(err(function() bundle.pareto.front{{1, 2}, {3}} end):find("point 2 must be a list of 2 scores", 1, true))
     assert.truthy(err(function() bundle.pareto.hypervolume({{1, 2, 3, 4}}, {0, 0, 0, 0}) end):find("exact for 2 or 3 objectives", 1, true))
     assert.truthy(err(function() bundle.pareto.hypervolume({{1, 2}}, {0, 0, 0}) end):find("ref has 3 scores", 1, true))
+  end)
+end)
+
+describe("multi-objective search", function()
+  it("scores vectors, ranks by weights, and gives the exact Pareto front of all scored bundles", function()
+    for seed = 1, 12 do
+      local data, bk, cat, info = world(200 + seed)
+      local pool = {}
+      for k, s in ipairs(subsets()) do pool[k] = labels(s) end
+      local res = bundle.search{ catalog = cat, baskets = bk, pool = pool, top = 5,
+        objectives = { profit = "expected_profit", reach = "support" }, weights = { profit = 1, reach = 10 },
+        constraints = { max_price = 30 } }
+      for _, b in res:iter() do
+        assert.is_true(math.abs(b.score - (b.scores.profit + 10 * b.scores.reach)) < 1e-9)
+      end
+      -- brute-force front over every candidate that meets max_price
+      local pts = {}
+      for _, s in ipairs(subsets()) do
+        local price = 0
+        for _, i in ipairs(s) do price = price + info[i].price end
+        if price <= 30 then
+          pts[#pts + 1] = { s = s, p = objectives.expected_profit(data, info, s), r = objectives.support(data, info, s) }
+        end
+      end
+      local want = {}
+      for i, a in ipairs(pts) do
+        local dominated = false
+        for j, b in ipairs(pts) do
+          if j ~= i and b.p >= a.p - 1e-12 and b.r >= a.r - 1e-12 and (b.p > a.p + 1e-12 or b.r > a.r + 1e-12) then dominated = true end
+        end
+        if not dominated then want[("%.9f,%.9f"):format(a.p, a.r)] = true end
+      end
+      local front = res:pareto{ "profit", "reach" }
+      local got = {}
+      for _, f in ipairs(front) do
+        got[("%.9f,%.9f"):format(f.scores.profit, f.scores.reach)] = true
+        assert.is_true(f.crowding >= 0)
+      end
+      assert.are.same(want, got, "seed " .. seed)
+    end
+  end)
+
+  it("mixes Lua functions and built-ins, and names mistakes", function()
+    local data, bk, cat = world(7)
+    local pool = {{"1", "2"}, {"2", "3"}, {"3", "4"}}
+    local res = bundle.search{ catalog = cat, baskets = bk, pool = pool,
+      objectives = { size = function(b) return b:size() end, lift = "lift" } }
+    assert.are.equal(2, res:iter()(res, 0) and 2 or 0)
+    assert.truthy(err(function() return res:pareto{ "size", "nope" } end):find("no objective 'nope'", 1, true))
+    assert.truthy(err(function() bundle.search{ catalog = cat, baskets = bk, pool = pool, objective = "lift", objectives = { a = "lift" } } end)
+      :find("give objective or objectives, not both", 1, true))
+    local single = bundle.search{ catalog = cat, baskets = bk, pool = pool, objective = "lift" }
+    assert.truthy(err(function() return single:pareto{ "a", "b" } end):find("the search had one objective", 1, true))
   end)
 end)
