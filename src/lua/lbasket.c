@@ -96,6 +96,10 @@ static int32_t *check_items(lua_State *L, int idx, const br_baskets *b, const ch
   return v; /* [.. ud] */
 }
 
+static const char *basket_label(const void *owner, int32_t id, size_t *len) {
+  return br_baskets_label(owner, id, len);
+}
+
 /* ---- constructors ---- */
 
 static const char *const baskets_options[] = {"basket", "item", "user", "time", "quantity", "price", NULL};
@@ -452,19 +456,7 @@ static int list_get(lua_State *L) {
 }
 
 /* write_csv(path): through to_frame, so the file is written atomically. */
-static int list_write_csv(lua_State *L) {
-  const list_class *c = list_of(L, 1);
-  luaL_checkstring(L, 2);
-  lua_pushcfunction(L, c->to_frame);
-  lua_pushvalue(L, 1);
-  lua_call(L, 1, 1);
-  lua_getfield(L, -1, "write_csv");
-  lua_pushvalue(L, -2);
-  lua_pushvalue(L, 2);
-  lua_call(L, 2, 0);
-  lua_settop(L, 1);
-  return 1;
-}
+static int list_write_csv(lua_State *L) { return lbr_write_csv_via(L, list_of(L, 1)->to_frame); }
 
 /* ---- itemsets ---- */
 
@@ -520,7 +512,6 @@ static int itemsets_to_frame(lua_State *L) {
   const br_itemsets *s = check_child(L, 1, ITEMSETS_MT, &b);
   int64_t n = br_itemsets_count(s);
   int weighted = n > 0 && !isnan(br_itemsets_weight(s, 0));
-  luaL_Buffer buf;
   const char **strs = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *strs, 0);
   size_t *lens = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *lens, 0);
   int64_t *size = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *size, 0);
@@ -531,14 +522,7 @@ static int itemsets_to_frame(lua_State *L) {
   for (int64_t k = 0; k < n; k++) {
     int sz;
     const int32_t *it = br_itemsets_items(s, k, &sz);
-    luaL_buffinit(L, &buf);
-    for (int i = 0; i < sz; i++) {
-      size_t len;
-      const char *lab = br_baskets_label(b, it[i], &len);
-      if (i) luaL_addchar(&buf, ',');
-      luaL_addlstring(&buf, lab, len);
-    }
-    luaL_pushresult(&buf);
+    lbr_push_joined(L, basket_label, b, it, sz, ',');
     strs[k] = lua_tolstring(L, -1, &lens[k]);
     lua_rawseti(L, keep, k + 1);
     size[k] = sz;
@@ -628,19 +612,11 @@ static int rules_to_frame(lua_State *L) {
   double *vals = lua_newuserdatauv(L, (size_t)(n ? n : 1) * BR_MEASURE_COUNT * sizeof *vals, 0);
   lua_newtable(L);
   int keep = lua_gettop(L);
-  luaL_Buffer buf;
   for (int64_t k = 0; k < n; k++) {
     for (int side = 0; side < 2; side++) {
       int sz;
       const int32_t *it = side ? br_rules_rhs(r, k, &sz) : br_rules_lhs(r, k, &sz);
-      luaL_buffinit(L, &buf);
-      for (int i = 0; i < sz; i++) {
-        size_t len;
-        const char *lab = br_baskets_label(b, it[i], &len);
-        if (i) luaL_addchar(&buf, ',');
-        luaL_addlstring(&buf, lab, len);
-      }
-      luaL_pushresult(&buf);
+      lbr_push_joined(L, basket_label, b, it, sz, ',');
       strs[side * n + k] = lua_tolstring(L, -1, &lens[side * n + k]);
       lua_rawseti(L, keep, 2 * k + side + 1);
     }
@@ -689,16 +665,6 @@ static const list_class *list_of(lua_State *L, int idx) {
 
 /* ---- registration ---- */
 
-static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, const luaL_Reg *meta) {
-  if (luaL_newmetatable(L, name)) {
-    luaL_setfuncs(L, meta, 0);
-    lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pop(L, 1);
-}
-
 void lbr_basket_open(lua_State *L) {
   static const luaL_Reg bm[] = {
       {"size", baskets_size}, {"nitems", baskets_nitems}, {"items", baskets_items},
@@ -714,9 +680,9 @@ void lbr_basket_open(lua_State *L) {
   static const luaL_Reg rm[] = {{"iter", list_iter}, {"get", list_get}, {"match", rules_match},
                                 {"to_frame", rules_to_frame}, {"write_csv", list_write_csv}, {NULL, NULL}};
   static const luaL_Reg rmeta[] = {{"__gc", rules_gc}, {"__close", rules_gc}, {"__len", list_len}, {NULL, NULL}};
-  new_class(L, BASKETS_MT, bm, bmeta);
-  new_class(L, ITEMSETS_MT, im, imeta);
-  new_class(L, RULES_MT, rm, rmeta);
+  lbr_new_class(L, BASKETS_MT, bm, bmeta);
+  lbr_new_class(L, ITEMSETS_MT, im, imeta);
+  lbr_new_class(L, RULES_MT, rm, rmeta);
   lua_pushcfunction(L, bundle_baskets);
   lua_setfield(L, -2, "baskets");
   lua_pushcfunction(L, bundle_read_baskets);

@@ -63,6 +63,42 @@ int lbr_opt_boolean(lua_State *L, int idx, const char *fn, const char *key, int 
   return v;
 }
 
+void lbr_new_class(lua_State *L, const char *name, const luaL_Reg *methods, const luaL_Reg *meta) {
+  if (luaL_newmetatable(L, name)) {
+    if (meta) luaL_setfuncs(L, meta, 0);
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
+}
+
+int lbr_write_csv_via(lua_State *L, lua_CFunction to_frame) {
+  luaL_checkstring(L, 2);
+  lua_pushcfunction(L, to_frame);
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1); /* [obj path frame] */
+  lua_getfield(L, -1, "write_csv");
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, 2);
+  lua_call(L, 2, 0);
+  lua_settop(L, 1);
+  return 1;
+}
+
+void lbr_push_joined(lua_State *L, lbr_label_fn label, const void *owner, const int32_t *items, int n,
+                     char sep) {
+  luaL_Buffer buf;
+  luaL_buffinit(L, &buf);
+  for (int i = 0; i < n; i++) {
+    size_t len;
+    const char *s = label(owner, items[i], &len);
+    if (i) luaL_addchar(&buf, sep);
+    luaL_addlstring(&buf, s, len);
+  }
+  luaL_pushresult(&buf);
+}
+
 br_rng *lbr_default_rng(lua_State *L) {
   lua_getfield(L, LUA_REGISTRYINDEX, RNG_KEY);
   br_rng *r = lua_touserdata(L, -1);

@@ -34,6 +34,20 @@ LBR_HIDDEN lua_Integer lbr_opt_integer(lua_State *L, int idx, const char *fn,
 LBR_HIDDEN int lbr_opt_boolean(lua_State *L, int idx, const char *fn, const char *key,
                                int dflt);
 
+/* Registers the metatable `name` once: the metamethods in meta (may be NULL)
+ * and `methods` as its __index table. */
+LBR_HIDDEN void lbr_new_class(lua_State *L, const char *name, const luaL_Reg *methods,
+                              const luaL_Reg *meta);
+/* obj:write_csv(path) for objects with a to_frame: writes through the
+ * frame's atomic CSV writer; returns obj. */
+LBR_HIDDEN int lbr_write_csv_via(lua_State *L, lua_CFunction to_frame);
+
+/* Pushes the labels of items[0..n) joined by sep ("a,b,c"), taking each
+ * label from label(owner, id). */
+typedef const char *(*lbr_label_fn)(const void *owner, int32_t id, size_t *len);
+LBR_HIDDEN void lbr_push_joined(lua_State *L, lbr_label_fn label, const void *owner, const int32_t *items,
+                                int n, char sep);
+
 /* The generator used when a call gives no seed (seeded by bundle.seed). */
 LBR_HIDDEN br_rng *lbr_default_rng(lua_State *L);
 

@@ -920,35 +920,15 @@ static const luaL_Reg column_methods[] = {
     {NULL, NULL},
 };
 
-static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction gc,
-                      lua_CFunction tostring, lua_CFunction len) {
-  if (luaL_newmetatable(L, name)) {
-    lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    if (gc) {
-      lua_pushcfunction(L, gc);
-      lua_setfield(L, -2, "__gc");
-      lua_pushcfunction(L, gc);
-      lua_setfield(L, -2, "__close");
-    }
-    if (tostring) {
-      lua_pushcfunction(L, tostring);
-      lua_setfield(L, -2, "__tostring");
-    }
-    if (len) {
-      lua_pushcfunction(L, len);
-      lua_setfield(L, -2, "__len");
-    }
-  }
-  lua_pop(L, 1);
-}
-
 void lbr_frame_open(lua_State *L) {
-  new_class(L, FRAME_MT, frame_methods, frame_gc, frame_tostring, frame_len);
-  new_class(L, COLUMN_MT, column_methods, column_gc, column_tostring, column_len);
+  static const luaL_Reg frame_meta[] = {{"__gc", frame_gc}, {"__close", frame_gc}, {"__tostring", frame_tostring},
+                                        {"__len", frame_len}, {NULL, NULL}};
+  static const luaL_Reg column_meta[] = {{"__gc", column_gc}, {"__close", column_gc}, {"__tostring", column_tostring},
+                                         {"__len", column_len}, {NULL, NULL}};
+  lbr_new_class(L, FRAME_MT, frame_methods, frame_meta);
+  lbr_new_class(L, COLUMN_MT, column_methods, column_meta);
   static const luaL_Reg groupby_methods[] = {{"agg", groupby_agg}, {NULL, NULL}};
-  new_class(L, GROUPBY_MT, groupby_methods, NULL, NULL, NULL);
+  lbr_new_class(L, GROUPBY_MT, groupby_methods, NULL);
   lua_pushcfunction(L, bundle_read_csv);
   lua_setfield(L, -2, "read_csv");
 }

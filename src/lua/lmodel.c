@@ -365,18 +365,8 @@ void lbr_model_open(lua_State *L) {
                                      {"predict_proba", model_predict_proba}, {"coef", model_coef},
                                      {"params", model_params}, {"kind", model_kind}, {"save", model_save},
                                      {NULL, NULL}};
-  if (luaL_newmetatable(L, MODEL_MT)) {
-    lua_pushcfunction(L, model_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, model_gc);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, model_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pop(L, 1);
+  static const luaL_Reg meta[] = {{"__gc", model_gc}, {"__close", model_gc}, {"__tostring", model_tostring}, {NULL, NULL}};
+  lbr_new_class(L, MODEL_MT, methods, meta);
   static const luaL_Reg model_fns[] = {{"linear", model_linear}, {"logistic", model_logistic}, {"mlp", model_mlp},
                                        {"load", model_load}, {NULL, NULL}};
   lua_newtable(L);

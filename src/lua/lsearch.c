@@ -24,6 +24,10 @@ static int catalog_gc(lua_State *L) {
   return 0;
 }
 
+static const char *catalog_label(const void *owner, int32_t id, size_t *len) {
+  return br_catalog_label(owner, id, len);
+}
+
 static int catalog_size(lua_State *L) {
   lua_pushinteger(L, br_catalog_size(check_catalog(L, 1)));
   return 1;
@@ -640,18 +644,10 @@ static int result_to_frame(lua_State *L) {
   size_t *lens = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *lens, 0);
   int64_t *rank = lua_newuserdatauv(L, (size_t)(n ? n : 1) * 2 * sizeof *rank, 0);
   double *score = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *score, 0);
-  luaL_Buffer buf;
   for (int64_t k = 0; k < n; k++) {
     int m;
     const int32_t *it = br_search_result_items(r, k, &m);
-    luaL_buffinit(L, &buf);
-    for (int i = 0; i < m; i++) {
-      size_t len;
-      const char *s = br_catalog_label(cat, it[i], &len);
-      if (i) luaL_addchar(&buf, '+');
-      luaL_addlstring(&buf, s, len);
-    }
-    luaL_pushresult(&buf);
+    lbr_push_joined(L, catalog_label, cat, it, m, '+');
     strs[k] = lua_tolstring(L, -1, &lens[k]);
     lua_rawseti(L, keep, k + 1);
     rank[k] = k + 1;
@@ -673,47 +669,16 @@ static int result_to_frame(lua_State *L) {
   return 1;
 }
 
-static int result_write_csv(lua_State *L) {
-  luaL_checkstring(L, 2);
-  lua_pushcfunction(L, result_to_frame);
-  lua_pushvalue(L, 1);
-  lua_call(L, 1, 1);
-  lua_getfield(L, -1, "write_csv");
-  lua_pushvalue(L, -2);
-  lua_pushvalue(L, 2);
-  lua_call(L, 2, 0);
-  lua_settop(L, 1);
-  return 1;
-}
+static int result_write_csv(lua_State *L) { return lbr_write_csv_via(L, result_to_frame); }
 
 void lbr_search_open(lua_State *L) {
   static const luaL_Reg cm[] = {{"size", catalog_size}, {NULL, NULL}};
-  if (luaL_newmetatable(L, CATALOG_MT)) {
-    lua_pushcfunction(L, catalog_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, catalog_gc);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, catalog_size);
-    lua_setfield(L, -2, "__len");
-    lua_newtable(L);
-    luaL_setfuncs(L, cm, 0);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pop(L, 1);
+  static const luaL_Reg cmeta[] = {{"__gc", catalog_gc}, {"__close", catalog_gc}, {"__len", catalog_size}, {NULL, NULL}};
+  lbr_new_class(L, CATALOG_MT, cm, cmeta);
   static const luaL_Reg rm[] = {{"iter", result_iter}, {"pareto", result_pareto}, {"to_frame", result_to_frame},
                                 {"write_csv", result_write_csv}, {NULL, NULL}};
-  if (luaL_newmetatable(L, RESULT_MT)) {
-    lua_pushcfunction(L, result_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, result_gc);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, result_len);
-    lua_setfield(L, -2, "__len");
-    lua_newtable(L);
-    luaL_setfuncs(L, rm, 0);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pop(L, 1);
+  static const luaL_Reg rmeta[] = {{"__gc", result_gc}, {"__close", result_gc}, {"__len", result_len}, {NULL, NULL}};
+  lbr_new_class(L, RESULT_MT, rm, rmeta);
   static const luaL_Reg vm[] = {{"size", view_size}, {"price", view_price}, {"cost", view_cost},
                                 {"support", view_support}, {"lift", view_lift}, {"has", view_has},
                                 {"categories", view_categories}, {NULL, NULL}};

@@ -770,12 +770,7 @@ void lbr_tensor_open(lua_State *L) {
     lua_rawsetp(L, LUA_REGISTRYINDEX, &gc_bytes_key);
   }
   lua_pop(L, 1);
-  if (luaL_newmetatable(L, LBR_TENSOR_MT)) {
-    luaL_setfuncs(L, tensor_meta, 0);
-    luaL_newlib(L, tensor_methods);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pop(L, 1);
+  lbr_new_class(L, LBR_TENSOR_MT, tensor_methods, tensor_meta);
   luaL_newlib(L, tensor_constructors);
   lua_pushcfunction(L, tensor_is);
   lua_setfield(L, -2, "is");
