@@ -81,6 +81,7 @@ bench: deps
 	scripts/bench/csv
 	scripts/bench/fim
 	scripts/bench/models
+	scripts/bench/search
 
 # ---- objects ----
 
