@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "frame_internal.h"
+#include "sort_index.h"
 
 br_status frame_build(br_frame **out, int ncols, char *const *names, br_column *const *cols,
                       int64_t nrows) {
@@ -268,28 +269,14 @@ static int row_cmp(const sort_key *keys, int nk, int64_t a, int64_t b) {
   return 0;
 }
 
-static void merge_sort_rows(const sort_key *keys, int nk, int64_t *v, int64_t *tmp, int64_t n) {
-  if (n < 2) return;
-  if (n <= 16) { /* insertion sort: stable and fast on short runs */
-    for (int64_t i = 1; i < n; i++) {
-      int64_t x = v[i], j = i;
-      while (j > 0 && row_cmp(keys, nk, v[j - 1], x) > 0) {
-        v[j] = v[j - 1];
-        j--;
-      }
-      v[j] = x;
-    }
-    return;
-  }
-  int64_t h = n / 2;
-  merge_sort_rows(keys, nk, v, tmp, h);
-  merge_sort_rows(keys, nk, v + h, tmp, n - h);
-  if (row_cmp(keys, nk, v[h - 1], v[h]) <= 0) return; /* already in order */
-  int64_t i = 0, j = h, k = 0;
-  while (i < h && j < n) tmp[k++] = row_cmp(keys, nk, v[j], v[i]) < 0 ? v[j++] : v[i++];
-  while (i < h) tmp[k++] = v[i++];
-  while (j < n) tmp[k++] = v[j++];
-  memcpy(v, tmp, (size_t)n * sizeof *v);
+typedef struct sort_ctx {
+  const sort_key *keys;
+  int nk;
+} sort_ctx;
+
+static int cmp_rows(const void *ctx, int64_t a, int64_t b) {
+  const sort_ctx *c = ctx;
+  return row_cmp(c->keys, c->nk, a, b);
 }
 
 br_status br_frame_sort(br_frame **out, const br_frame *f, const char *const *by,
@@ -297,9 +284,9 @@ br_status br_frame_sort(br_frame **out, const br_frame *f, const char *const *by
   if (nby < 1) return br_error_set(BR_ERR_ARG, "sort: no key columns");
   sort_key *keys = calloc((size_t)nby, sizeof *keys);
   int64_t n = f->nrows > 0 ? f->nrows : 1;
-  int64_t *rows = malloc((size_t)n * sizeof *rows), *tmp = malloc((size_t)n * sizeof *tmp);
+  int64_t *rows = malloc((size_t)n * sizeof *rows);
   br_status s = BR_OK;
-  if (!keys || !rows || !tmp) {
+  if (!keys || !rows) {
     s = br_error_set(BR_ERR_NOMEM, "sort: out of memory");
     goto done;
   }
@@ -328,14 +315,14 @@ br_status br_frame_sort(br_frame **out, const br_frame *f, const char *const *by
   }
   if (s == BR_OK) {
     for (int64_t i = 0; i < f->nrows; i++) rows[i] = i;
-    merge_sort_rows(keys, nby, rows, tmp, f->nrows);
-    s = br_frame_take(out, f, rows, f->nrows);
+    sort_ctx ctx = {keys, nby};
+    if (!sort_index(rows, f->nrows, cmp_rows, &ctx)) s = br_error_set(BR_ERR_NOMEM, "sort: out of memory");
+    else s = br_frame_take(out, f, rows, f->nrows);
   }
 done:
   if (keys)
     for (int k = 0; k < nby; k++) free(keys[k].rank);
   free(keys);
   free(rows);
-  free(tmp);
   return s;
 }

@@ -50,6 +50,14 @@ local function brute_counts(data, weights)
   return out
 end
 
+-- Baskets object for a dataset, through a FIMI file.
+local function baskets_of(data)
+  local path = write_fimi(data)
+  local bk = bundle.read_baskets(path)
+  os.remove(path)
+  return bk
+end
+
 local function key(items)
   local t = {}
   for i, v in ipairs(items) do t[i] = tostring(v) end
@@ -69,9 +77,7 @@ describe("frequent itemsets against brute force", function()
   it("match exactly on 40 random datasets, sizes and thresholds", function()
     for seed = 1, 40 do
       local data = random_baskets(seed)
-      local path = write_fimi(data)
-      local bk = bundle.read_baskets(path)
-      os.remove(path)
+      local bk = baskets_of(data)
       local n = #data
       local support = ({0.05, 0.1, 0.2, 0.3})[seed % 4 + 1]
       local max_size = ({0, 2, 3})[seed % 3 + 1]
@@ -97,9 +103,7 @@ describe("frequent itemsets against brute force", function()
   it("give closed and maximal sets exactly", function()
     for seed = 41, 60 do
       local data = random_baskets(seed)
-      local path = write_fimi(data)
-      local bk = bundle.read_baskets(path)
-      os.remove(path)
+      local bk = baskets_of(data)
       local minc = 3
       local brute = brute_counts(data)
       local closed, maximal = {}, {}
@@ -130,9 +134,7 @@ describe("frequent itemsets against brute force", function()
   it("keep the top k counts, honour min_size, include, exclude and weights", function()
     for seed = 61, 80 do
       local data = random_baskets(seed)
-      local path = write_fimi(data)
-      local bk = bundle.read_baskets(path)
-      os.remove(path)
+      local bk = baskets_of(data)
       local weights = {}
       for k = 1, #data do weights[k] = (k % 5) + 0.5 end
       local brute = brute_counts(data, weights)
@@ -188,9 +190,7 @@ describe("rules against brute force", function()
   it("give every rule and every measure on 30 random datasets", function()
     for seed = 101, 130 do
       local data = random_baskets(seed)
-      local path = write_fimi(data)
-      local bk = bundle.read_baskets(path)
-      os.remove(path)
+      local bk = baskets_of(data)
       local n = #data
       local brute = brute_counts(data)
       local rules = bk:rules{ min_count = 3, min_confidence = 1e-9 }
@@ -232,9 +232,7 @@ describe("rules against brute force", function()
 
   it("rank by the chosen measure, keep the top and filter by confidence and lift", function()
     local data = random_baskets(7)
-    local path = write_fimi(data)
-    local bk = bundle.read_baskets(path)
-    os.remove(path)
+    local bk = baskets_of(data)
     local all = bk:rules{ min_count = 2, min_confidence = 0.3, by = "confidence" }
     local prev = math.huge
     for _, r in all:iter() do
@@ -249,9 +247,7 @@ describe("rules against brute force", function()
   it("match rules whose antecedent a basket holds, best first", function()
     for seed = 201, 210 do
       local data = random_baskets(seed)
-      local path = write_fimi(data)
-      local bk = bundle.read_baskets(path)
-      os.remove(path)
+      local bk = baskets_of(data)
       local rules = bk:rules{ min_count = 2, min_confidence = 0.2 }
       local basket = {"1", "3", "5", "6"}
       local inb = {["1"] = true, ["3"] = true, ["5"] = true, ["6"] = true}
@@ -276,9 +272,7 @@ describe("the support threshold", function()
   it("is count >= min_support x n with no rounding (regression: 0.05 x 40 is 2)", function()
     local data = {}
     for k = 1, 40 do data[k] = (k <= 2) and {[1] = true, [2] = true} or {[3] = true} end
-    local path = write_fimi(data)
-    local bk = bundle.read_baskets(path)
-    os.remove(path)
+    local bk = baskets_of(data)
     assert.is_not_nil(mined(bk:frequent{ min_support = 0.05 })["1,2"])      -- count 2 >= 2
     assert.is_nil(mined(bk:frequent{ min_support = 0.0501 })["1,2"])       -- 2 < 2.004
   end)
@@ -325,9 +319,7 @@ describe("baskets", function()
   it("count co-occurring pairs exactly", function()
     for seed = 301, 310 do
       local data = random_baskets(seed)
-      local path = write_fimi(data)
-      local bk = bundle.read_baskets(path)
-      os.remove(path)
+      local bk = baskets_of(data)
       local co = bk:cooccurrence{ min_count = 2 }
       local brute = brute_counts(data)
       local want = 0
@@ -349,9 +341,7 @@ describe("baskets", function()
     local fh = io.open(bad, "w"); fh:write("1 2 3\n4 five 6\n"); fh:close()
     assert.are.equal(bad .. ":2: item 'five' is not an integer", err(function() return bundle.read_baskets(bad) end))
     os.remove(empty); os.remove(bad)
-    local path = write_fimi(random_baskets(1))
-    local bk = bundle.read_baskets(path)
-    os.remove(path)
+    local bk = baskets_of(random_baskets(1))
     assert.are.equal("frequent: min_support 1.5 is not in (0, 1]", err(function() return bk:frequent{ min_support = 1.5 } end))
     assert.are.equal("frequent: min_support 0 is not in (0, 1]", err(function() return bk:frequent{ min_support = 0 } end))
     assert.are.equal("frequent: unknown option 'min_suport'", err(function() return bk:frequent{ min_suport = 0.1 } end))
@@ -367,9 +357,7 @@ end)
 
 describe("itemset and rule objects", function()
   it("sort, take the top, and become frames and CSV files", function()
-    local path = write_fimi(random_baskets(5))
-    local bk = bundle.read_baskets(path)
-    os.remove(path)
+    local bk = baskets_of(random_baskets(5))
     local sets = bk:frequent{ min_count = 2 }
     local top = sets:top(4)
     assert.are.equal(4, #top)
