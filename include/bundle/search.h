@@ -118,6 +118,9 @@ typedef struct br_search_spec {
   double max_price;        /* bundle price (sum) at most this */
   double min_stock;        /* every item's stock at least this */
   double min_support;      /* bundle support at least this (fraction) */
+  /* optional: each candidate's basket count, already known (mined itemsets
+   * carry theirs), so support, lift and expected profit need no counting */
+  const int64_t *counts;
 } br_search_spec;
 
 void br_search_spec_init(br_search_spec *s);

@@ -75,10 +75,12 @@ double br_catalog_stock(const br_catalog *c, int32_t i) { return c->stock[i]; }
 
 struct br_bundle_stats {
   const br_catalog *cat;
-  int64_t n;          /* baskets */
-  int64_t *start;     /* cat->n + 1: baskets of catalogue item i are tid[start[i]..start[i+1]) */
-  int64_t *tid;
-  int32_t *to_cat;    /* basket item id -> catalogue id */
+  const br_baskets *b; /* kept for filling the lists on first use */
+  int64_t n;           /* baskets */
+  int64_t *start;      /* cat->n + 1: baskets of catalogue item i are tid[start[i]..start[i+1]) */
+  int64_t *tid;        /* filled on the first exact count (objectives on prices never need it) */
+  int lists_ready;
+  int32_t *to_cat;     /* basket item id -> catalogue id */
   int32_t nbitems;
 };
 
@@ -129,17 +131,23 @@ br_status br_bundle_stats_new(br_bundle_stats **out, const br_catalog *cat, cons
   }
   for (int64_t p = 0; p < total; p++) s->start[s->to_cat[b->items[p]] + 1]++;
   for (int32_t i = 0; i < cat->n; i++) s->start[i + 1] += s->start[i];
-  int64_t *fill = malloc((size_t)cat->n * sizeof *fill);
-  if (!fill) {
-    br_bundle_stats_free(s);
-    return br_error_set(BR_ERR_NOMEM, "catalog: out of memory");
-  }
-  memcpy(fill, s->start, (size_t)cat->n * sizeof *fill);
+  s->b = b;
+  *out = s;
+  return BR_OK;
+}
+
+/* Fills each catalogue item's basket list (sorted). Called on the first
+ * exact count: a search scoring prices only never pays for it. Not
+ * thread-safe on that first call. */
+static void fill_lists(br_bundle_stats *s) {
+  const br_baskets *b = s->b;
+  int64_t *fill = malloc((size_t)s->cat->n * sizeof *fill);
+  if (!fill) return; /* counts then read as 0; the caller's memory is exhausted anyway */
+  memcpy(fill, s->start, (size_t)s->cat->n * sizeof *fill);
   for (int64_t k = 0; k < b->n; k++) /* baskets in order: each list comes out sorted */
     for (int64_t p = b->off[k]; p < b->off[k + 1]; p++) s->tid[fill[s->to_cat[b->items[p]]]++] = k;
   free(fill);
-  *out = s;
-  return BR_OK;
+  s->lists_ready = 1;
 }
 
 int64_t br_bundle_nbaskets(const br_bundle_stats *s) { return s->n; }
@@ -150,8 +158,11 @@ int32_t br_bundle_catalog_id(const br_bundle_stats *s, int32_t id) {
 
 /* Size of the intersection of the items' basket lists: walk the shortest
  * list and look each basket up in the others by galloping search. */
-int64_t br_bundle_count(const br_bundle_stats *s, const int32_t *items, int n) {
-  if (n <= 0 || s->n == 0) return 0;
+int64_t br_bundle_count(const br_bundle_stats *cs, const int32_t *items, int n) {
+  if (n <= 0 || cs->n == 0) return 0;
+  br_bundle_stats *s = (br_bundle_stats *)cs; /* the lists are a cache */
+  if (!s->lists_ready) fill_lists(s);
+  if (!s->lists_ready) return 0;
   int shortest = 0;
   for (int i = 1; i < n; i++)
     if (br_bundle_item_count(s, items[i]) < br_bundle_item_count(s, items[shortest])) shortest = i;

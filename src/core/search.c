@@ -24,16 +24,21 @@ br_status br_objective_parse(br_objective *o, const char *s) {
                                   "expected_profit, inventory, or a function)", s);
 }
 
-double br_bundle_objective(const br_bundle_stats *s, br_objective o, const int32_t *items, int n) {
+/* An objective with the bundle's basket count given (count < 0: count it). */
+static double objective_counted(const br_bundle_stats *s, br_objective o, const int32_t *items, int n,
+                                int64_t count) {
   const br_catalog *c = NULL;
   double nb = (double)br_bundle_nbaskets(s), v = 0;
   switch (o) {
-    case BR_OBJ_SUPPORT: return nb > 0 ? (double)br_bundle_count(s, items, n) / nb : NAN;
+    case BR_OBJ_SUPPORT:
+      if (nb == 0) return NAN;
+      return (double)(count >= 0 ? count : br_bundle_count(s, items, n)) / nb;
     case BR_OBJ_LIFT: {
       if (nb == 0) return NAN;
       double expect = 1;
       for (int i = 0; i < n; i++) expect *= (double)br_bundle_item_count(s, items[i]) / nb;
-      return expect > 0 ? ((double)br_bundle_count(s, items, n) / nb) / expect : 0;
+      double c0 = (double)(count >= 0 ? count : br_bundle_count(s, items, n));
+      return expect > 0 ? (c0 / nb) / expect : 0;
     }
     case BR_OBJ_MIN_PAIR_LIFT: {
       if (nb == 0) return NAN;
@@ -61,8 +66,12 @@ double br_bundle_objective(const br_bundle_stats *s, br_objective o, const int32
       default: return NAN;
     }
   }
-  if (o == BR_OBJ_EXPECTED_PROFIT) v *= br_bundle_objective(s, BR_OBJ_SUPPORT, items, n);
+  if (o == BR_OBJ_EXPECTED_PROFIT) v *= objective_counted(s, BR_OBJ_SUPPORT, items, n, count);
   return v;
+}
+
+double br_bundle_objective(const br_bundle_stats *s, br_objective o, const int32_t *items, int n) {
+  return objective_counted(s, o, items, n, -1);
 }
 
 void br_search_spec_init(br_search_spec *s) {
@@ -131,7 +140,7 @@ static int contains(const int32_t *v, int n, int32_t x) {
   return 0;
 }
 
-static int rejected_by(const br_bundle_stats *st, const br_search_spec *sp, const int32_t *it, int n) {
+static int rejected_by(const br_bundle_stats *st, const br_search_spec *sp, const int32_t *it, int n, int64_t count) {
   const br_catalog *c = bundle_stats_catalog(st);
   if (n < sp->min_size || n > sp->max_size) return REJ_SIZE;
   for (int i = 0; i < sp->nmust; i++)
@@ -161,7 +170,7 @@ static int rejected_by(const br_bundle_stats *st, const br_search_spec *sp, cons
       double s = br_catalog_stock(c, it[i]);
       if (isnan(s) || s < sp->min_stock) return REJ_STOCK;
     }
-  if (!isnan(sp->min_support) && br_bundle_objective(st, BR_OBJ_SUPPORT, it, n) < sp->min_support) return REJ_SUPPORT;
+  if (!isnan(sp->min_support) && objective_counted(st, BR_OBJ_SUPPORT, it, n, count) < sp->min_support) return REJ_SUPPORT;
   return -1;
 }
 
@@ -198,9 +207,9 @@ static void bundle_text(const br_bundle_stats *st, const int32_t *it, int n, cha
 
 /* One objective's value for a bundle; a failing callback sets *fail. */
 static double eval_objective(const br_bundle_stats *st, br_objective kind, br_bundle_fn fn, void *ctx,
-                             const int32_t *it, int n, int *fail) {
+                             const int32_t *it, int n, int64_t count, int *fail) {
   if (kind == BR_OBJ_CUSTOM) return fn(ctx, it, n, fail);
-  return br_bundle_objective(st, kind, it, n);
+  return objective_counted(st, kind, it, n, count);
 }
 
 br_status br_search(br_search_result **out, const br_bundle_stats *st, const int32_t *cand, const int64_t *off,
@@ -238,7 +247,8 @@ br_status br_search(br_search_result **out, const br_bundle_stats *st, const int
       rej[REJ_SIZE]++;
       continue;
     }
-    int why = rejected_by(st, sp, it, n);
+    int64_t known = sp->counts ? sp->counts[k] : -1;
+    int why = rejected_by(st, sp, it, n, known);
     if (why >= 0) {
       rej[why]++;
       continue;
@@ -246,7 +256,7 @@ br_status br_search(br_search_result **out, const br_bundle_stats *st, const int
     double total = 0;
     for (int o = 0; o < nobj; o++) {
       int fail = 0;
-      double v = eval_objective(st, objs[o].kind, objs[o].fn, objs[o].ctx, it, n, &fail);
+      double v = eval_objective(st, objs[o].kind, objs[o].fn, objs[o].ctx, it, n, known, &fail);
       if (fail) {
         s = BR_ERR_ARG; /* the callback recorded its message */
         goto done;
@@ -286,8 +296,51 @@ br_status br_search(br_search_result **out, const br_bundle_stats *st, const int
       memcpy(r->all_scores + q * nobj, vec + k * nobj, (size_t)nobj * sizeof *vec);
     }
   }
-  if (!sort_index(order, m, cmp_score, score)) goto oom;
   int64_t want = sp->top < m ? sp->top : m;
+  if (sp->max_overlap < 0 && want < m) {
+    /* Only the best `want` are needed: keep them in a min-heap (O(m log K))
+     * instead of sorting every scored bundle. Ties keep candidate order, as
+     * the stable sort does: a later candidate never displaces an equal one. */
+    int64_t *h = malloc((size_t)want * sizeof *h), hn = 0;
+    if (!h) goto oom;
+    for (int64_t q = 0; q < m; q++) {
+      int64_t k = order[q];
+      if (hn < want) {
+        int64_t i = hn++;
+        h[i] = k;
+        while (i > 0) { /* worst at the root: lowest score, latest candidate */
+          int64_t p = (i - 1) / 2;
+          if (score[h[p]] < score[h[i]] || (score[h[p]] == score[h[i]] && h[p] > h[i])) break;
+          int64_t t = h[p];
+          h[p] = h[i];
+          h[i] = t;
+          i = p;
+        }
+      } else if (score[k] > score[h[0]]) {
+        h[0] = k;
+        for (int64_t i = 0;;) {
+          int64_t l = 2 * i + 1, r2 = l + 1, w = i;
+          if (l < hn && (score[h[l]] < score[h[w]] || (score[h[l]] == score[h[w]] && h[l] > h[w]))) w = l;
+          if (r2 < hn && (score[h[r2]] < score[h[w]] || (score[h[r2]] == score[h[w]] && h[r2] > h[w]))) w = r2;
+          if (w == i) break;
+          int64_t t = h[w];
+          h[w] = h[i];
+          h[i] = t;
+          i = w;
+        }
+      }
+    }
+    /* the kept ones in candidate order, then sorted like the full path */
+    for (int64_t i = 1; i < hn; i++) {
+      int64_t x = h[i], j = i;
+      for (; j > 0 && h[j - 1] > x; j--) h[j] = h[j - 1];
+      h[j] = x;
+    }
+    memcpy(order, h, (size_t)hn * sizeof *h);
+    free(h);
+    m = hn;
+  }
+  if (!sort_index(order, m, cmp_score, score)) goto oom;
   r->items = malloc((size_t)want * BR_BUNDLE_MAX_ITEMS * sizeof *r->items);
   r->size = malloc((size_t)want * sizeof *r->size);
   r->score = malloc((size_t)want * sizeof *r->score);

@@ -157,6 +157,9 @@ static int view_categories(lua_State *L) {
 
 /* b.items builds a table (only when a script asks); methods do not allocate. */
 static int view_index(lua_State *L) {
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1; /* a method */
+  lua_pop(L, 1);
   const char *key = luaL_checkstring(L, 2);
   if (strcmp(key, "items") == 0) {
     bundle_view *v = check_view(L);
@@ -169,9 +172,7 @@ static int view_index(lua_State *L) {
     }
     return 1;
   }
-  luaL_getmetatable(L, BUNDLE_MT);
-  lua_getfield(L, -1, "methods");
-  lua_getfield(L, -1, key);
+  lua_pushnil(L);
   return 1;
 }
 
@@ -237,11 +238,6 @@ static int32_t *catalog_ids(lua_State *L, int idx, const br_catalog *cat, const 
   }
   *n = k;
   return v;
-}
-
-static int cmp_i32(const void *x, const void *y) {
-  int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
-  return (a > b) - (a < b);
 }
 
 static double opt_num(lua_State *L, int idx, const char *key) {
@@ -372,6 +368,8 @@ static int bundle_search(lua_State *L) {
   (void)cap;
   off = lua_newuserdatauv(L, (size_t)(ncand + 1) * sizeof *off, 0);
   cand = lua_newuserdatauv(L, (size_t)(total > 0 ? total : 1) * sizeof *cand, 0);
+  /* itemsets carry their counts: objectives on support need no counting */
+  int64_t *counts = sets ? lua_newuserdatauv(L, (size_t)(ncand > 0 ? ncand : 1) * sizeof *counts, 0) : NULL;
   br_bundle_stats *st = NULL;
   if (br_bundle_stats_new(&st, cat, b) != BR_OK) {
     br_itemsets_free(mined);
@@ -384,6 +382,7 @@ static int bundle_search(lua_State *L) {
       int sz;
       const int32_t *it = br_itemsets_items(sets, k, &sz);
       for (int i = 0; i < sz; i++) cand[w++] = br_bundle_catalog_id(st, it[i]);
+      counts[k] = br_itemsets_support_count(sets, k);
     } else {
       lua_geti(L, pool, k + 1);
       int m = (int)luaL_len(L, -1);
@@ -401,10 +400,17 @@ static int bundle_search(lua_State *L) {
       }
       lua_pop(L, 1);
     }
-    qsort(cand + off[k], (size_t)(w - off[k]), sizeof *cand, cmp_i32);
+    /* a bundle has at most a few items: insertion sort, no qsort call */
+    for (int64_t i = off[k] + 1; i < w; i++) {
+      int32_t x = cand[i];
+      int64_t j = i;
+      for (; j > off[k] && cand[j - 1] > x; j--) cand[j] = cand[j - 1];
+      cand[j] = x;
+    }
     off[k + 1] = w;
   }
   br_itemsets_free(mined);
+  sp.counts = counts;
   /* objective: a name or a function; or several, by name */
   lua_getfield(L, 1, "objective");
   int fn = lua_gettop(L);
@@ -683,10 +689,10 @@ void lbr_search_open(lua_State *L) {
                                 {"support", view_support}, {"lift", view_lift}, {"has", view_has},
                                 {"categories", view_categories}, {NULL, NULL}};
   if (luaL_newmetatable(L, BUNDLE_MT)) {
+    /* __index is a closure over the methods table: one rawget a lookup */
     lua_newtable(L);
     luaL_setfuncs(L, vm, 0);
-    lua_setfield(L, -2, "methods");
-    lua_pushcfunction(L, view_index);
+    lua_pushcclosure(L, view_index, 1);
     lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);
