@@ -1,11 +1,8 @@
 /* Writing a frame as CSV, atomically (atomic_file.c): a crash or a full
  * disk never leaves a half-written file under the target's name. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "atomic_file.h"
 #include "frame_internal.h"

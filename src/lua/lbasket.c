@@ -11,6 +11,10 @@
 #define ITEMSETS_MT "bundle.Itemsets"
 #define RULES_MT "bundle.Rules"
 
+static const char *basket_label(const void *owner, int32_t id, size_t *len) {
+  return br_baskets_label(owner, id, len);
+}
+
 /* ---- userdata ---- */
 
 static br_baskets **push_baskets_slot(lua_State *L) {
@@ -67,16 +71,6 @@ static int rules_gc(lua_State *L) {
   return 0;
 }
 
-static void push_labels(lua_State *L, const br_baskets *b, const int32_t *items, int n) {
-  lua_createtable(L, n, 0);
-  for (int i = 0; i < n; i++) {
-    size_t len;
-    const char *s = br_baskets_label(b, items[i], &len);
-    lua_pushlstring(L, s, len);
-    lua_rawseti(L, -2, i + 1);
-  }
-}
-
 /* Item ids for a list of labels (numbers are taken as their text). */
 static int32_t *check_items(lua_State *L, int idx, const br_baskets *b, const char *fn, const char *what,
                             int *n) {
@@ -94,10 +88,6 @@ static int32_t *check_items(lua_State *L, int idx, const br_baskets *b, const ch
   }
   *n = k;
   return v; /* [.. ud] */
-}
-
-static const char *basket_label(const void *owner, int32_t id, size_t *len) {
-  return br_baskets_label(owner, id, len);
 }
 
 /* ---- constructors ---- */
@@ -165,7 +155,7 @@ static int baskets_items(lua_State *L) {
   lua_Integer k = luaL_checkinteger(L, 2), n = br_baskets_size(b);
   if (k < 1 || k > n) return lbr_errorf(L, "items: basket %lld out of range for %lld baskets", (long long)k, (long long)n);
   const int64_t *off = br_baskets_offsets(b);
-  push_labels(L, b, br_baskets_items(b) + off[k - 1], (int)(off[k] - off[k - 1]));
+  lbr_push_labels(L, basket_label, b, br_baskets_items(b) + off[k - 1], (int)(off[k] - off[k - 1]));
   return 1;
 }
 
@@ -465,7 +455,7 @@ static void push_itemset(lua_State *L, const void *obj, const br_baskets *b, int
   int sz;
   const int32_t *it = br_itemsets_items(s, k, &sz);
   lua_createtable(L, 0, 4);
-  push_labels(L, b, it, sz);
+  lbr_push_labels(L, basket_label, b, it, sz);
   lua_setfield(L, -2, "items");
   lua_pushinteger(L, br_itemsets_support_count(s, k));
   lua_setfield(L, -2, "count");
@@ -552,9 +542,9 @@ static void push_rule(lua_State *L, const void *obj, const br_baskets *b, int64_
   const int32_t *lhs = br_rules_lhs(r, k, &nl), *rhs = br_rules_rhs(r, k, &nr);
   const double *m = br_rules_measures(r, k);
   lua_createtable(L, 0, BR_MEASURE_COUNT + 2);
-  push_labels(L, b, lhs, nl);
+  lbr_push_labels(L, basket_label, b, lhs, nl);
   lua_setfield(L, -2, "lhs");
-  push_labels(L, b, rhs, nr);
+  lbr_push_labels(L, basket_label, b, rhs, nr);
   lua_setfield(L, -2, "rhs");
   for (int i = 0; i < BR_MEASURE_COUNT; i++) {
     if (i == BR_M_COUNT) lua_pushinteger(L, (lua_Integer)m[i]);

@@ -86,6 +86,16 @@ int lbr_write_csv_via(lua_State *L, lua_CFunction to_frame) {
   return 1;
 }
 
+void lbr_push_labels(lua_State *L, lbr_label_fn label, const void *owner, const int32_t *items, int n) {
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    size_t len;
+    const char *s = label(owner, items[i], &len);
+    lua_pushlstring(L, s, len);
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
 void lbr_push_joined(lua_State *L, lbr_label_fn label, const void *owner, const int32_t *items, int n,
                      char sep) {
   luaL_Buffer buf;

@@ -45,6 +45,8 @@ LBR_HIDDEN int lbr_write_csv_via(lua_State *L, lua_CFunction to_frame);
 /* Pushes the labels of items[0..n) joined by sep ("a,b,c"), taking each
  * label from label(owner, id). */
 typedef const char *(*lbr_label_fn)(const void *owner, int32_t id, size_t *len);
+/* Pushes a Lua list of the labels of items[0..n). */
+LBR_HIDDEN void lbr_push_labels(lua_State *L, lbr_label_fn label, const void *owner, const int32_t *items, int n);
 LBR_HIDDEN void lbr_push_joined(lua_State *L, lbr_label_fn label, const void *owner, const int32_t *items,
                                 int n, char sep);
 

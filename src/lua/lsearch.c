@@ -541,27 +541,11 @@ static void push_scores(lua_State *L, int ridx, const double *v, int nobj) {
   lua_remove(L, names);
 }
 
-static void push_labels_of(lua_State *L, const br_catalog *cat, const int32_t *it, int n) {
-  lua_createtable(L, n, 0);
-  for (int i = 0; i < n; i++) {
-    size_t len;
-    const char *s = br_catalog_label(cat, it[i], &len);
-    lua_pushlstring(L, s, len);
-    lua_rawseti(L, -2, i + 1);
-  }
-}
-
 static void push_found(lua_State *L, const br_search_result *r, const br_catalog *cat, int64_t k) {
   int n;
   const int32_t *it = br_search_result_items(r, k, &n);
   lua_createtable(L, 0, 2);
-  lua_createtable(L, n, 0);
-  for (int i = 0; i < n; i++) {
-    size_t len;
-    const char *s = br_catalog_label(cat, it[i], &len);
-    lua_pushlstring(L, s, len);
-    lua_rawseti(L, -2, i + 1);
-  }
+  lbr_push_labels(L, catalog_label, cat, it, n);
   lua_setfield(L, -2, "items");
   lua_pushnumber(L, br_search_result_score(r, k));
   lua_setfield(L, -2, "score");
@@ -608,7 +592,7 @@ static int result_pareto(lua_State *L) {
     int sz;
     const int32_t *it = br_search_result_scored_items(r, idx[i], &sz);
     lua_createtable(L, 0, 3);
-    push_labels_of(L, cat, it, sz);
+    lbr_push_labels(L, catalog_label, cat, it, sz);
     lua_setfield(L, -2, "items");
     push_scores(L, 1, br_search_result_scored_scores(r, idx[i]), nobj);
     lua_setfield(L, -2, "scores");

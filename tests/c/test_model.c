@@ -63,23 +63,10 @@ static void adam_and_sgd_minimise_a_quadratic(void **state) {
   assert_double_equal(xf[0], 0, 1e-5);
 }
 
-static br_tensor *mat(int64_t r, int64_t c, const double *v) {
-  int64_t shape[2] = {r, c};
-  br_tensor *t = NULL;
-  assert_int_equal(br_tensor_from_data(&t, 2, shape, v), BR_OK);
-  return t;
-}
-
-static br_tensor *vec(int64_t n, const double *v) {
-  br_tensor *t = NULL;
-  assert_int_equal(br_tensor_from_data(&t, 1, &n, v), BR_OK);
-  return t;
-}
-
 static void linear_fits_a_line_and_reports_rank_deficiency(void **state) {
   (void)state;
   double xv[4] = {0, 1, 2, 3}, yv[4] = {1, 3, 5, 7};
-  br_tensor *X = mat(4, 1, xv), *y = vec(4, yv), *w = NULL;
+  br_tensor *X = test_matrix(4, 1, xv), *y = test_vector(4, yv), *w = NULL;
   br_model *m = NULL;
   assert_int_equal(br_linear_new(&m, NULL), BR_OK);
   assert_int_equal(br_model_fit(m, X, y), BR_OK);
@@ -88,7 +75,7 @@ static void linear_fits_a_line_and_reports_rank_deficiency(void **state) {
   assert_double_equal(br_tensor_data(w)[0], 2, 1e-12);
   assert_double_equal(b, 1, 1e-12);
   double sv[9] = {10, 20, 30, 15, 25, 35, 20, 30, 40}, sy[3] = {500, 600, 700};
-  br_tensor *S = mat(3, 3, sv), *Sy = vec(3, sy);
+  br_tensor *S = test_matrix(3, 3, sv), *Sy = test_vector(3, sy);
   assert_int_equal(br_model_fit(m, S, Sy), BR_ERR_NUMERIC);
   assert_non_null(strstr(br_last_error(), "rank deficient (rank 1 of 3 columns)"));
   br_tensor_free(X), br_tensor_free(y), br_tensor_free(w), br_tensor_free(S), br_tensor_free(Sy);
@@ -98,7 +85,7 @@ static void linear_fits_a_line_and_reports_rank_deficiency(void **state) {
 static void logistic_reaches_the_hand_derived_optimum(void **state) {
   (void)state;
   double xv[2] = {-1, 1}, yv[2] = {0, 1};
-  br_tensor *X = mat(2, 1, xv), *y = vec(2, yv), *w = NULL, *p = NULL;
+  br_tensor *X = test_matrix(2, 1, xv), *y = test_vector(2, yv), *w = NULL, *p = NULL;
   br_logistic_options o;
   br_logistic_options_init(&o);
   o.intercept = 0;
@@ -127,7 +114,7 @@ static void check_mlp_gradient(br_activation act, br_activation out, br_loss los
   assert_int_equal(br_tensor_randn(&X, 2, shape, &rng), BR_OK);
   double yv[6];
   for (int i = 0; i < 6; i++) yv[i] = loss == BR_LOSS_BCE ? (double)(i % 2) : br_rng_normal(&rng);
-  y = vec(6, yv);
+  y = test_vector(6, yv);
   br_mlp_options o;
   br_mlp_options_init(&o);
   o.nlayers = 2;

@@ -15,19 +15,6 @@
 
 #include "bundle/bundle.h"
 
-static br_tensor *from_rows(int64_t r, int64_t c, const double *data) {
-  int64_t shape[2] = {r, c};
-  br_tensor *t = NULL;
-  assert_int_equal(br_tensor_from_data(&t, 2, shape, data), BR_OK);
-  return t;
-}
-
-static br_tensor *vec(int64_t n, const double *data) {
-  br_tensor *t = NULL;
-  assert_int_equal(br_tensor_from_data(&t, 1, &n, data), BR_OK);
-  return t;
-}
-
 static double at(const br_tensor *t, int64_t i, int64_t j) { return br_tensor_get2(t, i, j); }
 
 static double at1(const br_tensor *t, int64_t i) {
@@ -142,7 +129,7 @@ static void views_of_views_share_storage_and_outlive_the_source(void **state) {
   (void)state;
   br_tensor *a = NULL, *n = NULL, *sel = NULL, *tr = NULL;
   double data[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
-  a = from_rows(3, 4, data);
+  a = test_matrix(3, 4, data);
   assert_int_equal(br_tensor_narrow(&n, a, 1, 1, 2), BR_OK);     /* cols 1..2 */
   assert_int_equal(br_tensor_transpose(&tr, n, 0, 1), BR_OK);    /* 2x3 */
   assert_int_equal(br_tensor_select(&sel, tr, 0, 1), BR_OK);     /* col 2 of a */
@@ -186,14 +173,14 @@ static void slice_with_step_and_reshape_copy_of_noncontiguous(void **state) {
 static void copy_broadcasts_and_survives_overlap(void **state) {
   (void)state;
   double d[6] = {1, 2, 3, 4, 5, 6};
-  br_tensor *a = from_rows(2, 3, d), *row = NULL, *t = NULL;
+  br_tensor *a = test_matrix(2, 3, d), *row = NULL, *t = NULL;
   assert_int_equal(br_tensor_select(&row, a, 0, 0), BR_OK); /* {1,2,3}, aliases a */
   assert_int_equal(br_tensor_copy(a, row), BR_OK);          /* both rows := first row */
   assert_double_equal(at(a, 1, 0), 1.0, 0);
   assert_double_equal(at(a, 1, 2), 3.0, 0);
   /* a[:, ::-shift] style overlap: copy a^T-ish view of a square onto itself */
   double sq[4] = {1, 2, 3, 4};
-  br_tensor *m = from_rows(2, 2, sq);
+  br_tensor *m = test_matrix(2, 2, sq);
   assert_int_equal(br_tensor_transpose(&t, m, 0, 1), BR_OK);
   assert_int_equal(br_tensor_copy(m, t), BR_OK); /* m := m^T, needs a private read copy */
   assert_double_equal(at(m, 0, 1), 3.0, 0);
@@ -209,7 +196,7 @@ static void copy_broadcasts_and_survives_overlap(void **state) {
 static void broadcasting_column_plus_row_gives_a_grid(void **state) {
   (void)state;
   double c[3] = {0, 10, 20}, r[4] = {1, 2, 3, 4};
-  br_tensor *col = from_rows(3, 1, c), *row = vec(4, r), *g = NULL;
+  br_tensor *col = test_matrix(3, 1, c), *row = test_vector(4, r), *g = NULL;
   assert_int_equal(br_tensor_binary(&g, BR_OP_ADD, col, row), BR_OK);
   assert_int_equal(br_tensor_shape(g)[0], 3);
   assert_int_equal(br_tensor_shape(g)[1], 4);
@@ -223,7 +210,7 @@ static void broadcasting_column_plus_row_gives_a_grid(void **state) {
 static void incompatible_shapes_name_both(void **state) {
   (void)state;
   double d[6] = {0};
-  br_tensor *a = from_rows(2, 3, d), *b = vec(2, d), *r = NULL;
+  br_tensor *a = test_matrix(2, 3, d), *b = test_vector(2, d), *r = NULL;
   assert_int_equal(br_tensor_binary(&r, BR_OP_MUL, a, b), BR_ERR_SHAPE);
   assert_string_equal(br_last_error(), "mul: shapes {2,3} and {2} do not broadcast");
   assert_null(r);
@@ -253,7 +240,7 @@ static void zero_d_and_size_one_dims_broadcast(void **state) {
 static void scalar_side_matters_for_sub_and_div(void **state) {
   (void)state;
   double d[2] = {2, 4};
-  br_tensor *a = vec(2, d), *r1 = NULL, *r2 = NULL;
+  br_tensor *a = test_vector(2, d), *r1 = NULL, *r2 = NULL;
   assert_int_equal(br_tensor_binary_scalar(&r1, BR_OP_DIV, a, 8, BR_SCALAR_LEFT), BR_OK);
   assert_int_equal(br_tensor_binary_scalar(&r2, BR_OP_SUB, a, 1, BR_SCALAR_RIGHT), BR_OK);
   assert_double_equal(at1(r1, 1), 2.0, 0); /* 8 / 4 */
@@ -266,7 +253,7 @@ static void scalar_side_matters_for_sub_and_div(void **state) {
 static void comparisons_give_masks_and_in_place_ops_work(void **state) {
   (void)state;
   double d[4] = {1, 5, 3, 7}, e[4] = {2, 5, 1, 9};
-  br_tensor *a = vec(4, d), *b = vec(4, e), *m = NULL;
+  br_tensor *a = test_vector(4, d), *b = test_vector(4, e), *m = NULL;
   assert_int_equal(br_tensor_binary(&m, BR_OP_LT, a, b), BR_OK);
   assert_double_equal(at1(m, 0), 1.0, 0);
   assert_double_equal(at1(m, 1), 0.0, 0);
@@ -281,7 +268,7 @@ static void comparisons_give_masks_and_in_place_ops_work(void **state) {
 static void unary_ops_match_libm_and_sigmoid_is_stable(void **state) {
   (void)state;
   double d[4] = {-1000, -1, 0, 800};
-  br_tensor *a = vec(4, d), *s = NULL, *r = NULL, *c = NULL, *t = NULL;
+  br_tensor *a = test_vector(4, d), *s = NULL, *r = NULL, *c = NULL, *t = NULL;
   assert_int_equal(br_tensor_unary(&s, BR_OP_SIGMOID, a), BR_OK);
   assert_double_equal(at1(s, 0), 0.0, 1e-300);
   assert_double_equal(at1(s, 1), 1.0 / (1.0 + exp(1.0)), 1e-15);
@@ -310,7 +297,7 @@ static void unary_ops_match_libm_and_sigmoid_is_stable(void **state) {
 static void reductions_along_each_dim_match_hand_values(void **state) {
   (void)state;
   double d[6] = {1, 2, 3, 4, 5, 6};
-  br_tensor *a = from_rows(2, 3, d), *s0 = NULL, *s1 = NULL, *m = NULL, *am = NULL, *k = NULL;
+  br_tensor *a = test_matrix(2, 3, d), *s0 = NULL, *s1 = NULL, *m = NULL, *am = NULL, *k = NULL;
   assert_int_equal(br_tensor_reduce_dim(&s0, BR_REDUCE_SUM, a, 0, 0, 0), BR_OK);
   assert_double_equal(at1(s0, 2), 9.0, 0);
   assert_int_equal(br_tensor_reduce_dim(&s1, BR_REDUCE_MEAN, a, 1, 0, 0), BR_OK);
@@ -341,7 +328,7 @@ static void reductions_along_each_dim_match_hand_values(void **state) {
 static void reductions_of_transposed_views_and_nan(void **state) {
   (void)state;
   double d[6] = {1, 2, 3, 4, 5, 6};
-  br_tensor *a = from_rows(2, 3, d), *t = NULL, *s = NULL;
+  br_tensor *a = test_matrix(2, 3, d), *t = NULL, *s = NULL;
   assert_int_equal(br_tensor_transpose(&t, a, 0, 1), BR_OK);
   assert_int_equal(br_tensor_reduce_dim(&s, BR_REDUCE_SUM, t, 1, 0, 0), BR_OK);
   assert_double_equal(at1(s, 0), 5.0, 0); /* column 0 of a */
@@ -374,7 +361,7 @@ static void long_sums_are_accurate(void **state) {
 static void index_select_gathers_rows_and_columns(void **state) {
   (void)state;
   double d[6] = {1, 2, 3, 4, 5, 6};
-  br_tensor *a = from_rows(3, 2, d), *r = NULL, *c = NULL;
+  br_tensor *a = test_matrix(3, 2, d), *r = NULL, *c = NULL;
   int64_t rows[4] = {2, 0, 2, 1}, cols[1] = {1};
   assert_int_equal(br_tensor_index_select(&r, a, 0, rows, 4), BR_OK);
   assert_int_equal(br_tensor_shape(r)[0], 4);
@@ -393,7 +380,7 @@ static void index_select_gathers_rows_and_columns(void **state) {
 static void masked_select_by_elements_and_by_rows(void **state) {
   (void)state;
   double d[6] = {1, 2, 3, 4, 5, 6}, m[6] = {0, 1, 0, 1, 1, 0}, rm[3] = {1, 0, 1};
-  br_tensor *a = from_rows(3, 2, d), *mk = from_rows(3, 2, m), *rmk = vec(3, rm);
+  br_tensor *a = test_matrix(3, 2, d), *mk = test_matrix(3, 2, m), *rmk = test_vector(3, rm);
   br_tensor *e = NULL, *r = NULL, *x = NULL;
   assert_int_equal(br_tensor_masked_select(&e, a, mk), BR_OK);
   assert_int_equal(br_tensor_numel(e), 3);
@@ -401,7 +388,7 @@ static void masked_select_by_elements_and_by_rows(void **state) {
   assert_int_equal(br_tensor_masked_select(&r, a, rmk), BR_OK);
   assert_int_equal(br_tensor_shape(r)[0], 2);
   assert_double_equal(at(r, 1, 1), 6.0, 0);
-  br_tensor *wrong = vec(2, rm);
+  br_tensor *wrong = test_vector(2, rm);
   assert_int_equal(br_tensor_masked_select(&x, a, wrong), BR_ERR_SHAPE);
   br_tensor_free(a);
   br_tensor_free(mk);
@@ -426,7 +413,7 @@ static void naive_matmul(const br_tensor *a, const br_tensor *b, double *out) {
 static void matmul_of_transposed_view_matches_hand_result(void **state) {
   (void)state;
   double d[6] = {1, 2, 3, 4, 5, 6};
-  br_tensor *a = from_rows(2, 3, d), *at_ = NULL, *c = NULL;
+  br_tensor *a = test_matrix(2, 3, d), *at_ = NULL, *c = NULL;
   assert_int_equal(br_tensor_transpose(&at_, a, 0, 1), BR_OK);
   assert_int_equal(br_tensor_matmul(&c, a, at_), BR_OK);
   assert_double_equal(at(c, 0, 1), 1 * 4 + 2 * 5 + 3 * 6, 0);
@@ -525,7 +512,7 @@ static void matmul_shape_mismatch_names_both_shapes(void **state) {
 static void dot_and_outer_match_hand_values(void **state) {
   (void)state;
   double x[3] = {1, 2, 3}, y[3] = {4, 5, 6};
-  br_tensor *a = vec(3, x), *b = vec(3, y), *o = NULL, *d0 = NULL, *s = NULL;
+  br_tensor *a = test_vector(3, x), *b = test_vector(3, y), *o = NULL, *d0 = NULL, *s = NULL;
   double v;
   assert_int_equal(br_tensor_dot(&v, a, b), BR_OK);
   assert_double_equal(v, 32.0, 0);
@@ -548,7 +535,7 @@ static void dot_and_outer_match_hand_values(void **state) {
 static void format_prints_integers_and_truncates_long_dims(void **state) {
   (void)state;
   double d[4] = {1, 2, 3, 40};
-  br_tensor *a = from_rows(2, 2, d), *big = NULL;
+  br_tensor *a = test_matrix(2, 2, d), *big = NULL;
   char *s = NULL;
   assert_int_equal(br_tensor_format(&s, a, 3), BR_OK);
   assert_string_equal(s, "bundle.Tensor {2,2}\n[[ 1  2]\n [ 3 40]]");

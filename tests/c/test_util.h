@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "bundle/bundle.h"
+
 static inline void check_double(double a, double b, double eps, const char *file, int line) {
   if (a == b || fabs(a - b) <= eps) return; /* a == b covers equal infinities */
   print_error("%.17g != %.17g (tolerance %g)\n", a, b, eps);
@@ -21,5 +23,19 @@ static inline void check_double(double a, double b, double eps, const char *file
 #define assert_double_equal(a, b, eps) \
   check_double((double)(a), (double)(b), (double)(eps), __FILE__, __LINE__)
 #endif
+
+/* A new tensor from row-major values (the test fails if it cannot be made). */
+static inline br_tensor *test_matrix(int64_t r, int64_t c, const double *v) {
+  int64_t shape[2] = {r, c};
+  br_tensor *t = NULL;
+  assert_int_equal(br_tensor_from_data(&t, 2, shape, v), BR_OK);
+  return t;
+}
+
+static inline br_tensor *test_vector(int64_t n, const double *v) {
+  br_tensor *t = NULL;
+  assert_int_equal(br_tensor_from_data(&t, 1, &n, v), BR_OK);
+  return t;
+}
 
 #endif
