@@ -21,6 +21,9 @@ extern "C" {
  * the first objective descending; equal points are kept once. O(n log n)
  * for d = 2. *idx is malloc'd (caller frees). */
 br_status br_pareto_front(int64_t **idx, int64_t *nfront, const double *p, int64_t n, int d);
+/* Non-dominated sorting: rank[i] = 1 for the front, 2 for the front once
+ * that is removed, and so on (Deb's fast sort, O(d n^2)). */
+br_status br_pareto_rank(int32_t *rank, const double *p, int64_t n, int d);
 /* NSGA-II crowding distance of each front member (extremes infinite). */
 void br_pareto_crowding(double *dist, const double *p, const int64_t *front, int64_t m, int d);
 /* The volume dominated by the points and bounded by ref; exact for d = 2

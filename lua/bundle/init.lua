@@ -14,6 +14,7 @@ M.baskets = core.baskets   -- Frame -> Baskets (basket, item, user, time, quanti
 M.read_baskets = core.read_baskets -- one-basket-per-line (FIMI) file -> Baskets
 M.catalog = core.catalog   -- Frame -> Catalog (item, price, cost | margin, category, stock)
 M.search = core.search     -- the bundle search engine
+M.search_features = core.search_features -- names of the bundle features (b:features(), model objectives)
 M.pareto = core.pareto     -- front(points) -> indices, crowding; hypervolume(points, ref)
 M.model = core.model       -- linear{l2=, intercept=}, logistic{l2=, intercept=, max_iter=, tol=}
 M.optim = require "bundle.optim"         -- adam, sgd, minimize

@@ -71,18 +71,18 @@ double br_catalog_cost(const br_catalog *c, int32_t i) { return c->cost[i]; }
 int32_t br_catalog_category(const br_catalog *c, int32_t i) { return c->category[i]; }
 double br_catalog_stock(const br_catalog *c, int32_t i) { return c->stock[i]; }
 
+void br_catalog_bundle_text(const br_catalog *c, const int32_t *it, int n, char *buf, size_t size) {
+  size_t used = (size_t)snprintf(buf, size, "{");
+  for (int i = 0; i < n && used < size; i++) {
+    size_t len;
+    const char *l = br_catalog_label(c, it[i], &len);
+    used += (size_t)snprintf(buf + used, size - used, "%s%.*s", i ? ", " : "", (int)(len > 30 ? 30 : len), l);
+  }
+  if (used < size) snprintf(buf + used, size - used, "}");
+}
+
 /* ---- bundle statistics ---- */
 
-struct br_bundle_stats {
-  const br_catalog *cat;
-  const br_baskets *b; /* kept for filling the lists on first use */
-  int64_t n;           /* baskets */
-  int64_t *start;      /* cat->n + 1: baskets of catalogue item i are tid[start[i]..start[i+1]) */
-  int64_t *tid;        /* filled on the first exact count (objectives on prices never need it) */
-  int lists_ready;
-  int32_t *to_cat;     /* basket item id -> catalogue id */
-  int32_t nbitems;
-};
 
 void br_bundle_stats_free(br_bundle_stats *s) {
   if (!s) return;
@@ -192,3 +192,51 @@ int64_t br_bundle_count(const br_bundle_stats *cs, const int32_t *items, int n) 
 }
 
 const br_catalog *bundle_stats_catalog(const br_bundle_stats *s) { return s->cat; }
+
+const int64_t *bundle_stats_list(const br_bundle_stats *cs, int32_t i, int64_t *len) {
+  br_bundle_stats *s = (br_bundle_stats *)cs; /* the lists are a cache */
+  if (!s->lists_ready && s->b) fill_lists(s);
+  *len = br_bundle_item_count(s, i);
+  return s->lists_ready ? s->tid + s->start[i] : NULL;
+}
+
+/* Merge when the lists are alike in length; gallop through the longer one
+ * when one is much shorter. */
+int64_t tid_intersect(const int64_t *a, int64_t na, const int64_t *b, int64_t nb, int64_t *out) {
+  if (na > nb) {
+    const int64_t *t = a;
+    a = b;
+    b = t;
+    int64_t tn = na;
+    na = nb;
+    nb = tn;
+  }
+  int64_t i = 0, j = 0, k = 0;
+  if (nb > 16 * na) {
+    for (; i < na && j < nb; i++) {
+      int64_t step = 1;
+      while (j + step < nb && b[j + step] < a[i]) step *= 2;
+      int64_t lo = j, hi = j + step < nb ? j + step : nb;
+      while (lo < hi) {
+        int64_t mid = (lo + hi) / 2;
+        if (b[mid] < a[i]) lo = mid + 1;
+        else hi = mid;
+      }
+      j = lo;
+      if (j < nb && b[j] == a[i]) {
+        if (out) out[k] = a[i];
+        k++;
+      }
+    }
+    return k;
+  }
+  while (i < na && j < nb) {
+    if (a[i] < b[j]) i++;
+    else if (a[i] > b[j]) j++;
+    else {
+      if (out) out[k] = a[i];
+      k++, i++, j++;
+    }
+  }
+  return k;
+}

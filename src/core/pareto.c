@@ -75,6 +75,49 @@ br_status br_pareto_front(int64_t **idx, int64_t *nfront, const double *p, int64
   return BR_OK;
 }
 
+br_status br_pareto_rank(int32_t *rank, const double *p, int64_t n, int d) {
+  /* each point's count of dominators, and the points it dominates (flat) */
+  int64_t *ndom = calloc((size_t)(n > 0 ? n : 1), sizeof *ndom);
+  int64_t *start = calloc((size_t)n + 1, sizeof *start), *list = NULL, *cur = NULL;
+  if (!ndom || !start) goto oom;
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < n; j++)
+      if (i != j && dominates(p + i * d, p + j * d, d)) start[i + 1]++, ndom[j]++;
+  for (int64_t i = 0; i < n; i++) start[i + 1] += start[i];
+  list = malloc((size_t)(start[n] > 0 ? start[n] : 1) * sizeof *list);
+  cur = malloc((size_t)(n > 0 ? n : 1) * sizeof *cur);
+  if (!list || !cur) goto oom;
+  int64_t at = 0;
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < n; j++)
+      if (i != j && dominates(p + i * d, p + j * d, d)) list[at++] = j;
+  /* peel fronts: cur holds the current front */
+  int64_t m = 0;
+  for (int64_t i = 0; i < n; i++)
+    if (ndom[i] == 0) cur[m++] = i, rank[i] = 1;
+  for (int32_t r = 1; m > 0; r++) {
+    int64_t next = 0;
+    for (int64_t k = 0; k < m; k++) {
+      int64_t i = cur[k];
+      for (int64_t q = start[i]; q < start[i + 1]; q++)
+        if (--ndom[list[q]] == 0) rank[list[q]] = r + 1, cur[m + next++] = list[q];
+    }
+    memmove(cur, cur + m, (size_t)next * sizeof *cur);
+    m = next;
+  }
+  free(ndom);
+  free(start);
+  free(list);
+  free(cur);
+  return BR_OK;
+oom:
+  free(ndom);
+  free(start);
+  free(list);
+  free(cur);
+  return br_error_set(BR_ERR_NOMEM, "pareto: out of memory");
+}
+
 void br_pareto_crowding(double *dist, const double *p, const int64_t *front, int64_t m, int d) {
   for (int64_t i = 0; i < m; i++) dist[i] = 0;
   if (m == 0) return;

@@ -1,17 +1,13 @@
-/* bundle.catalog, bundle.search and the Bundle view given to Lua
- * objectives (bundle/search.h). */
+/* bundle.catalog and bundle.search: reading the options into a
+ * br_search_spec and the pool into catalogue ids (bundle/search.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "lbundle.h"
+#include "lsearch.h"
 
-#define CATALOG_MT "bundle.Catalog"
-#define RESULT_MT "bundle.SearchResult"
-#define BUNDLE_MT "bundle.Bundle"
-
-static br_catalog *check_catalog(lua_State *L, int idx) {
+br_catalog *lbr_check_catalog(lua_State *L, int idx) {
   br_catalog **slot = luaL_checkudata(L, idx, CATALOG_MT);
   if (!*slot) luaL_argerror(L, idx, "catalog has been closed");
   return *slot;
@@ -24,12 +20,12 @@ static int catalog_gc(lua_State *L) {
   return 0;
 }
 
-static const char *catalog_label(const void *owner, int32_t id, size_t *len) {
+const char *lbr_catalog_label(const void *owner, int32_t id, size_t *len) {
   return br_catalog_label(owner, id, len);
 }
 
 static int catalog_size(lua_State *L) {
-  lua_pushinteger(L, br_catalog_size(check_catalog(L, 1)));
+  lua_pushinteger(L, br_catalog_size(lbr_check_catalog(L, 1)));
   return 1;
 }
 
@@ -107,148 +103,248 @@ static int bundle_catalog(lua_State *L) {
   return 1;
 }
 
-/* ---- the Bundle view for Lua objectives ---- */
-
-typedef struct bundle_view {
-  const br_bundle_stats *st;
-  const br_catalog *cat;
-  const int32_t *items;
-  int n;
-} bundle_view;
-
-static bundle_view *check_view(lua_State *L) {
-  bundle_view *v = luaL_checkudata(L, 1, BUNDLE_MT);
-  if (!v->items) luaL_argerror(L, 1, "a bundle view is valid only inside its objective call");
-  return v;
-}
-
-static int view_size(lua_State *L) { lua_pushinteger(L, check_view(L)->n); return 1; }
-static int view_price(lua_State *L) { bundle_view *v = check_view(L); lua_pushnumber(L, br_bundle_objective(v->st, BR_OBJ_REVENUE, v->items, v->n)); return 1; }
-static int view_cost(lua_State *L) {
-  bundle_view *v = check_view(L);
-  double c = 0;
-  for (int i = 0; i < v->n; i++) c += br_catalog_cost(v->cat, v->items[i]);
-  lua_pushnumber(L, c);
-  return 1;
-}
-static int view_support(lua_State *L) { bundle_view *v = check_view(L); lua_pushnumber(L, br_bundle_objective(v->st, BR_OBJ_SUPPORT, v->items, v->n)); return 1; }
-static int view_lift(lua_State *L) { bundle_view *v = check_view(L); lua_pushnumber(L, br_bundle_objective(v->st, BR_OBJ_LIFT, v->items, v->n)); return 1; }
-static int view_has(lua_State *L) {
-  bundle_view *v = check_view(L);
-  size_t len;
-  const char *s = luaL_checklstring(L, 2, &len);
-  int32_t id = br_catalog_find(v->cat, s, len), has = 0;
-  for (int i = 0; i < v->n && !has; i++) has = v->items[i] == id;
-  lua_pushboolean(L, has);
-  return 1;
-}
-static int view_categories(lua_State *L) {
-  bundle_view *v = check_view(L);
-  int32_t seen[BR_BUNDLE_MAX_ITEMS];
-  int k = 0;
-  for (int i = 0; i < v->n; i++) {
-    int32_t c = br_catalog_category(v->cat, v->items[i]), dup = c < 0;
-    for (int j = 0; j < k && !dup; j++) dup = seen[j] == c;
-    if (!dup) seen[k++] = c;
-  }
-  lua_pushinteger(L, k);
-  return 1;
-}
-
-/* b.items builds a table (only when a script asks); methods do not allocate. */
-static int view_index(lua_State *L) {
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1; /* a method */
-  lua_pop(L, 1);
-  const char *key = luaL_checkstring(L, 2);
-  if (strcmp(key, "items") == 0) {
-    bundle_view *v = check_view(L);
-    lua_createtable(L, v->n, 0);
-    for (int i = 0; i < v->n; i++) {
-      size_t len;
-      const char *s = br_catalog_label(v->cat, v->items[i], &len);
-      lua_pushlstring(L, s, len);
-      lua_rawseti(L, -2, i + 1);
-    }
-    return 1;
-  }
-  lua_pushnil(L);
-  return 1;
-}
-
-typedef struct lua_objective {
-  lua_State *L;
-  int fn, view;
-  const br_bundle_stats *st;
-  const br_catalog *cat;
-} lua_objective;
-
-static double call_lua_objective(void *vctx, const int32_t *items, int n, int *fail) {
-  lua_objective *c = vctx;
-  lua_State *L = c->L;
-  bundle_view *v = lua_touserdata(L, c->view);
-  v->items = items;
-  v->n = n;
-  lua_pushvalue(L, c->fn);
-  lua_pushvalue(L, c->view);
-  int st = lua_pcall(L, 1, 1, 0);
-  double r = NAN;
-  if (st != LUA_OK) {
-    br_error_set(BR_ERR_ARG, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "the objective raised an error");
-    *fail = 1;
-  } else if (lua_type(L, -1) != LUA_TNUMBER) {
-    char text[300];
-    size_t used = (size_t)snprintf(text, sizeof text, "{");
-    for (int i = 0; i < n && used < sizeof text; i++) {
-      size_t len;
-      const char *s = br_catalog_label(c->cat, items[i], &len);
-      used += (size_t)snprintf(text + used, sizeof text - used, "%s%.*s", i ? ", " : "", (int)(len > 30 ? 30 : len), s);
-    }
-    br_error_set(BR_ERR_ARG, "search: the objective returned a %s for bundle %s}, not a number", luaL_typename(L, -1), text);
-    *fail = 1;
-  } else {
-    r = lua_tonumber(L, -1);
-  }
-  lua_pop(L, 1);
-  v->items = NULL;
-  return r;
-}
-
 /* ---- search ---- */
 
-static const char *const search_options[] = {"catalog", "pool", "baskets", "size", "top", "objective",
-                                             "objectives", "weights", "constraints", "max_overlap",
-                                             "min_support", NULL};
+static const char *const search_options[] = {
+    "catalog", "pool", "baskets", "size", "top", "objective", "objectives", "weights", "bound", "constraints",
+    "max_overlap", "min_support", "method", "beam_width", "iterations", "restarts", "population", "generations",
+    "seed", "max_evaluations", "min_count", "graph", NULL};
 static const char *const constraint_options[] = {"max_per_category", "min_categories", "must_include", "exclude",
-                                                 "min_margin", "max_price", "min_stock", "min_support", NULL};
+                                                 "min_margin", "max_price", "min_stock", "min_support",
+                                                 "compatible", NULL};
+static const char *const graph_options[] = {"min_count", "min_lift", NULL};
 
 /* Catalogue ids for a list of labels at idx (in a userdata on the stack). */
 static int32_t *catalog_ids(lua_State *L, int idx, const br_catalog *cat, const char *what, int *n) {
-  luaL_checktype(L, idx, LUA_TTABLE);
+  if (!lua_istable(L, idx)) lbr_errorf(L, "search: %s must be a list of item labels", what);
   int k = (int)luaL_len(L, idx);
   int32_t *v = lua_newuserdatauv(L, (size_t)(k ? k : 1) * sizeof *v, 0);
   for (int i = 1; i <= k; i++) {
     lua_geti(L, idx, i);
     size_t len;
-    const char *s = lua_tolstring(L, -1, &len);
-    if (!s) lbr_errorf(L, "search: %s[%d] must be an item label", what, i);
+    const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    if (!s) lbr_errorf(L, "search: %s[%d] must be an item label (a string), got a %s", what, i, luaL_typename(L, -1));
     v[i - 1] = br_catalog_find(cat, s, len);
-    if (v[i - 1] < 0) lbr_errorf(L, "search: %s: no item '%.60s' in the catalogue", what, s);
+    if (v[i - 1] < 0) lbr_errorf(L, "search: %s[%d]: no item '%.60s' in the catalogue", what, i, s);
     lua_pop(L, 1);
   }
   *n = k;
   return v;
 }
 
-static double opt_num(lua_State *L, int idx, const char *key) {
+static double opt_num(lua_State *L, int idx, const char *fn, const char *key, double dflt) {
   lua_getfield(L, idx, key);
-  double v = NAN;
+  double v = dflt;
   if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TNUMBER) lbr_errorf(L, "search: constraint '%s' must be a number", key);
+    if (lua_type(L, -1) != LUA_TNUMBER) lbr_errorf(L, "%s: option '%s' must be a number, got a %s", fn, key, luaL_typename(L, -1));
     v = lua_tonumber(L, -1);
+    if (isnan(v)) lbr_errorf(L, "%s: option '%s' is NaN", fn, key);
   }
   lua_pop(L, 1);
   return v;
+}
+
+static int opt_int(lua_State *L, int idx, const char *key, int dflt, int lo) {
+  lua_Integer v = lbr_opt_integer(L, idx, "search", key, dflt);
+  if (v < lo || v > INT32_MAX) lbr_errorf(L, "search: option '%s' must be at least %d, got %lld", key, lo, (long long)v);
+  return (int)v;
+}
+
+static void read_constraints(lua_State *L, int idx, br_search_spec *sp, const br_catalog *cat, lua_callback *compat) {
+  lbr_check_options(L, idx, "search: constraints", constraint_options);
+  sp->max_per_category = opt_int(L, idx, "max_per_category", 0, 0);
+  sp->min_categories = opt_int(L, idx, "min_categories", 0, 0);
+  sp->min_margin = opt_num(L, idx, "search: constraints", "min_margin", NAN);
+  sp->max_price = opt_num(L, idx, "search: constraints", "max_price", NAN);
+  sp->min_stock = opt_num(L, idx, "search: constraints", "min_stock", NAN);
+  sp->min_support = opt_num(L, idx, "search: constraints", "min_support", NAN);
+  lua_getfield(L, idx, "must_include");
+  if (!lua_isnil(L, -1)) sp->must_include = catalog_ids(L, lua_gettop(L), cat, "must_include", &sp->nmust);
+  lua_getfield(L, idx, "exclude");
+  if (!lua_isnil(L, -1)) sp->exclude = catalog_ids(L, lua_gettop(L), cat, "exclude", &sp->nexclude);
+  lua_getfield(L, idx, "compatible");
+  if (!lua_isnil(L, -1)) {
+    if (!lua_isfunction(L, -1)) lbr_errorf(L, "search: constraint 'compatible' must be a function(a, b)");
+    *compat = (lua_callback){L, lua_gettop(L), 0, cat};
+    sp->compatible = lbr_call_compatible;
+    sp->compatible_ctx = compat;
+  }
+}
+
+/* One objective from the Lua value at idx: a built-in name, a function or
+ * a trained model. NULL, or what is wrong. */
+static const char *read_objective(lua_State *L, int idx, br_objective_spec *os, lua_callback *cb, int view,
+                                  const br_catalog *cat) {
+  os->weight = 1;
+  if (lua_isfunction(L, idx)) {
+    *cb = (lua_callback){L, idx, view, cat};
+    os->kind = BR_OBJ_CUSTOM;
+    os->fn = lbr_call_objective;
+    os->ctx = cb;
+    return NULL;
+  }
+  br_model **m = luaL_testudata(L, idx, "bundle.Model");
+  if (m) {
+    if (!*m) return "the model objective has been closed";
+    os->kind = BR_OBJ_MODEL;
+    os->model = *m;
+    return NULL;
+  }
+  if (lua_type(L, idx) == LUA_TSTRING) return br_objective_parse(&os->kind, lua_tostring(L, idx)) == BR_OK ? NULL : br_last_error();
+  return "an objective must be a built-in name, a function(b) or a trained bundle.model";
+}
+
+/* objective = x (with an optional bound), or objectives = { name = x, ... }
+ * with weights; the names (sorted, so the order never depends on table
+ * iteration) go to a table at `names`. */
+static void read_objectives(lua_State *L, br_search_spec *sp, int view, const br_catalog *cat, lua_callback *cbs,
+                            int names) {
+  lua_getfield(L, 1, "objective");
+  int fn = lua_gettop(L);
+  lua_getfield(L, 1, "objectives");
+  int objs = lua_gettop(L);
+  lua_getfield(L, 1, "bound");
+  int bound = lua_gettop(L);
+  const char *problem = NULL;
+  if (!lua_isnil(L, bound) && !lua_isfunction(L, bound)) lbr_errorf(L, "search: bound must be a function(b, slots)");
+  if (!lua_isnil(L, objs)) {
+    if (!lua_isnil(L, fn)) lbr_errorf(L, "search: give objective or objectives, not both");
+    if (!lua_istable(L, objs)) lbr_errorf(L, "search: objectives must be a table { name = objective }");
+    if (!lua_isnil(L, bound)) lbr_errorf(L, "search: bound serves a single objective function");
+    for (lua_pushnil(L); lua_next(L, objs); lua_pop(L, 1)) {
+      if (lua_type(L, -2) != LUA_TSTRING) lbr_errorf(L, "search: objectives must be keyed by name");
+      lua_pushvalue(L, -2);
+      lua_rawseti(L, names, (lua_Integer)luaL_len(L, names) + 1);
+    }
+    lua_getglobal(L, "table");
+    lua_getfield(L, -1, "sort");
+    lua_pushvalue(L, names);
+    lua_call(L, 1, 0);
+    lua_pop(L, 1);
+    int no = (int)luaL_len(L, names);
+    if (no < 1 || no > BR_MAX_OBJECTIVES) lbr_errorf(L, "search: objectives must name 1 to %d objectives", BR_MAX_OBJECTIVES);
+    luaL_checkstack(L, 2 * BR_MAX_OBJECTIVES + 8, "search objectives");
+    lua_getfield(L, 1, "weights");
+    int wt = lua_gettop(L);
+    if (!lua_isnil(L, wt) && !lua_istable(L, wt)) lbr_errorf(L, "search: weights must be a table { name = weight }");
+    for (int o = 0; o < no; o++) {
+      lua_rawgeti(L, names, o + 1);
+      lua_gettable(L, objs); /* stays on the stack: callbacks keep its index */
+      const char *name = (lua_rawgeti(L, names, o + 1), lua_tostring(L, -1));
+      lua_pop(L, 1);
+      problem = read_objective(L, lua_gettop(L), &sp->objectives[o], &cbs[o], view, cat);
+      if (problem) lbr_errorf(L, "search: objective '%s': %s", name, problem);
+      if (!lua_isnil(L, wt)) {
+        lua_rawgeti(L, names, o + 1);
+        lua_gettable(L, wt);
+        if (!lua_isnil(L, -1)) {
+          if (lua_type(L, -1) != LUA_TNUMBER) lbr_errorf(L, "search: weights.%s must be a number", name);
+          sp->objectives[o].weight = lua_tonumber(L, -1);
+        }
+        lua_pop(L, 1);
+      }
+    }
+    sp->nobjectives = no;
+    return;
+  }
+  if (lua_isnil(L, fn)) return; /* the default, lift */
+  br_objective_spec os = {0};
+  problem = read_objective(L, fn, &os, &cbs[0], view, cat);
+  if (problem) lbr_errorf(L, "search: %s", problem);
+  sp->objective = os.kind;
+  sp->custom = os.fn;
+  sp->custom_ctx = os.ctx;
+  sp->model = os.model;
+  if (!lua_isnil(L, bound)) {
+    if (os.kind != BR_OBJ_CUSTOM) lbr_errorf(L, "search: bound serves an objective function (built-ins bring their own)");
+    cbs[1] = (lua_callback){L, bound, view, cat};
+    sp->custom_bound = lbr_call_bound;
+    sp->custom_bound_ctx = &cbs[1];
+  }
+}
+
+/* The candidates of a pool that is a list of bundles or mined itemsets:
+ * catalogue ids, sorted per bundle, in userdata on the stack. */
+typedef struct cand_list {
+  int32_t *items;
+  int64_t *off, *counts, n;
+} cand_list;
+
+static void sort_ids(int32_t *v, int64_t from, int64_t to) {
+  for (int64_t i = from + 1; i < to; i++) { /* a bundle has a few items: insertion sort */
+    int32_t x = v[i];
+    int64_t j = i;
+    for (; j > from && v[j - 1] > x; j--) v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
+static void itemset_candidates(lua_State *L, const br_itemsets *sets, const br_baskets *b, const br_catalog *cat,
+                               cand_list *cl) {
+  int64_t n = br_itemsets_count(sets), total = 0;
+  for (int64_t k = 0; k < n; k++) {
+    int sz;
+    br_itemsets_items(sets, k, &sz);
+    total += sz;
+  }
+  cl->n = n;
+  cl->off = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *cl->off, 0);
+  cl->items = lua_newuserdatauv(L, (size_t)(total > 0 ? total : 1) * sizeof *cl->items, 0);
+  cl->counts = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *cl->counts, 0);
+  /* basket item -> catalogue id, each label looked up once */
+  int32_t nb = br_baskets_nitems(b);
+  int32_t *to_cat = lua_newuserdatauv(L, (size_t)(nb > 0 ? nb : 1) * sizeof *to_cat, 0);
+  for (int32_t i = 0; i < nb; i++) to_cat[i] = -2;
+  int64_t w = 0;
+  cl->off[0] = 0;
+  for (int64_t k = 0; k < n; k++) {
+    int sz;
+    const int32_t *it = br_itemsets_items(sets, k, &sz);
+    for (int i = 0; i < sz; i++) {
+      if (to_cat[it[i]] == -2) {
+        size_t len;
+        const char *lab = br_baskets_label(b, it[i], &len);
+        to_cat[it[i]] = br_catalog_find(cat, lab, len); /* -1 is caught by the stats' join */
+      }
+      cl->items[w++] = to_cat[it[i]];
+    }
+    cl->counts[k] = br_itemsets_support_count(sets, k);
+    sort_ids(cl->items, cl->off[k], w);
+    cl->off[k + 1] = w;
+  }
+}
+
+static void list_candidates(lua_State *L, int pool, const br_catalog *cat, cand_list *cl) {
+  int64_t n = (int64_t)luaL_len(L, pool), total = 0;
+  for (int64_t k = 1; k <= n; k++) {
+    if (lua_geti(L, pool, k) != LUA_TTABLE) lbr_errorf(L, "search: pool[%lld] must be a bundle (a list of labels)", (long long)k);
+    total += (int64_t)luaL_len(L, -1);
+    lua_pop(L, 1);
+  }
+  cl->n = n;
+  cl->off = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *cl->off, 0);
+  cl->items = lua_newuserdatauv(L, (size_t)(total > 0 ? total : 1) * sizeof *cl->items, 0);
+  cl->counts = NULL;
+  int64_t w = 0;
+  cl->off[0] = 0;
+  for (int64_t k = 0; k < n; k++) {
+    lua_geti(L, pool, k + 1);
+    int m = (int)luaL_len(L, -1);
+    for (int i = 1; i <= m; i++) {
+      lua_geti(L, -1, i);
+      size_t len;
+      const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+      int32_t id = s ? br_catalog_find(cat, s, len) : -1;
+      if (id < 0) lbr_errorf(L, "search: pool[%lld][%d]: no item '%.60s' in the catalogue", (long long)k + 1, i, s ? s : luaL_typename(L, -1));
+      lua_pop(L, 1);
+      for (int64_t j = cl->off[k]; j < w; j++)
+        if (cl->items[j] == id) lbr_errorf(L, "search: pool[%lld] holds '%.60s' twice", (long long)k + 1, s);
+      cl->items[w++] = id;
+    }
+    lua_pop(L, 1);
+    sort_ids(cl->items, cl->off[k], w);
+    cl->off[k + 1] = w;
+  }
 }
 
 static int bundle_search(lua_State *L) {
@@ -261,11 +357,12 @@ static int bundle_search(lua_State *L) {
   const br_catalog *cat = *cs;
   br_search_spec sp;
   br_search_spec_init(&sp);
-  lua_getfield(L, 1, "size"); /* 3 */
-  if (!lua_isnil(L, 3)) {
-    if (!lua_istable(L, 3)) return lbr_errorf(L, "search: size must be {min, max}");
-    lua_geti(L, 3, 1);
-    lua_geti(L, 3, 2);
+  lua_getfield(L, 1, "size");
+  if (!lua_isnil(L, -1)) {
+    if (!lua_istable(L, -1)) return lbr_errorf(L, "search: size must be {min, max}");
+    lua_geti(L, -1, 1);
+    lua_geti(L, -2, 2);
+    if (!lua_isinteger(L, -2) || !lua_isinteger(L, -1)) return lbr_errorf(L, "search: size must be {min, max} integers");
     sp.min_size = (int)lua_tointeger(L, -2);
     sp.max_size = (int)lua_tointeger(L, -1);
     lua_pop(L, 2);
@@ -274,414 +371,112 @@ static int bundle_search(lua_State *L) {
   }
   sp.top = lbr_opt_integer(L, 1, "search", "top", sp.top);
   sp.max_overlap = (int)lbr_opt_integer(L, 1, "search", "max_overlap", -1);
-  lua_getfield(L, 1, "constraints"); /* 4 */
-  if (!lua_isnil(L, 4)) {
-    lbr_check_options(L, 4, "search: constraints", constraint_options);
-    sp.max_per_category = (int)lbr_opt_integer(L, 4, "search", "max_per_category", 0);
-    sp.min_categories = (int)lbr_opt_integer(L, 4, "search", "min_categories", 0);
-    sp.min_margin = opt_num(L, 4, "min_margin");
-    sp.max_price = opt_num(L, 4, "max_price");
-    sp.min_stock = opt_num(L, 4, "min_stock");
-    sp.min_support = opt_num(L, 4, "min_support");
-    lua_getfield(L, 4, "must_include");
-    if (!lua_isnil(L, -1)) sp.must_include = catalog_ids(L, lua_gettop(L), cat, "must_include", &sp.nmust);
-    lua_getfield(L, 4, "exclude");
-    if (!lua_isnil(L, -1)) sp.exclude = catalog_ids(L, lua_gettop(L), cat, "exclude", &sp.nexclude);
+  lua_getfield(L, 1, "method");
+  if (!lua_isnil(L, -1) && (lua_type(L, -1) != LUA_TSTRING || br_search_method_parse(&sp.method, lua_tostring(L, -1)) != BR_OK))
+    return lbr_errorf(L, "search: %s", lua_type(L, -1) == LUA_TSTRING ? br_last_error() : "method must be a name");
+  sp.beam_width = opt_int(L, 1, "beam_width", sp.beam_width, 1);
+  sp.iterations = lbr_opt_integer(L, 1, "search", "iterations", sp.iterations);
+  sp.restarts = opt_int(L, 1, "restarts", sp.restarts, 1);
+  sp.population = opt_int(L, 1, "population", sp.population, 4);
+  sp.generations = opt_int(L, 1, "generations", sp.generations, 1);
+  sp.max_evaluations = lbr_opt_integer(L, 1, "search", "max_evaluations", sp.max_evaluations);
+  sp.min_count = lbr_opt_integer(L, 1, "search", "min_count", sp.min_count);
+  if (sp.iterations < 1 || sp.max_evaluations < 1 || sp.min_count < 0)
+    return lbr_errorf(L, "search: iterations and max_evaluations must be positive, min_count not negative");
+  lua_getfield(L, 1, "seed");
+  if (lua_isnil(L, -1)) sp.seed = br_rng_next(lbr_default_rng(L)); /* bundle.seed(n) makes it reproducible */
+  else if (lua_isinteger(L, -1)) sp.seed = (uint64_t)lua_tointeger(L, -1);
+  else return lbr_errorf(L, "search: seed must be an integer");
+  lua_getfield(L, 1, "graph");
+  if (!lua_isnil(L, -1)) {
+    if (!lua_istable(L, -1)) return lbr_errorf(L, "search: graph must be { min_count = n, min_lift = x }");
+    int g = lua_gettop(L);
+    lbr_check_options(L, g, "search: graph", graph_options);
+    sp.pair_min_count = lbr_opt_integer(L, g, "search: graph", "min_count", 0);
+    sp.pair_min_lift = opt_num(L, g, "search: graph", "min_lift", 0);
   }
+  lua_callback *cbs = lua_newuserdatauv(L, (BR_MAX_OBJECTIVES + 2) * sizeof *cbs, 0);
+  lua_getfield(L, 1, "constraints");
+  if (!lua_isnil(L, -1)) {
+    if (!lua_istable(L, -1)) return lbr_errorf(L, "search: constraints must be a table");
+    read_constraints(L, lua_gettop(L), &sp, cat, &cbs[BR_MAX_OBJECTIVES + 1]);
+  }
+  double ms = opt_num(L, 1, "search", "min_support", NAN);
+  if (!isnan(ms)) sp.min_support = ms;
+  if (!isnan(sp.min_support) && !(sp.min_support >= 0 && sp.min_support <= 1))
+    return lbr_errorf(L, "search: min_support must be in [0, 1], got %g", sp.min_support);
   /* baskets: given, or the ones a pool of itemsets came from */
   lua_getfield(L, 1, "pool");
   int pool = lua_gettop(L);
   lua_getfield(L, 1, "baskets");
   int bidx = lua_gettop(L);
-  if (lua_isnil(L, bidx) && luaL_testudata(L, pool, "bundle.Itemsets")) {
+  void **is = luaL_testudata(L, pool, "bundle.Itemsets");
+  if (lua_isnil(L, bidx) && is) {
     lua_pop(L, 1);
     lua_getiuservalue(L, pool, 1);
   }
   br_baskets **bs = luaL_testudata(L, bidx, "bundle.Baskets");
   if (!lua_isnil(L, bidx) && (!bs || !*bs)) return lbr_errorf(L, "search: option 'baskets' must be bundle.baskets(...)");
   const br_baskets *b = bs ? *bs : NULL;
-  /* candidates: catalogue ids, sorted per bundle, in a userdata */
-  int64_t ncand = 0, cap = 0, total = 0;
-  int64_t *off;
-  int32_t *cand;
-  br_itemsets *mined = NULL;
-  void **is = luaL_testudata(L, pool, "bundle.Itemsets");
-  const br_itemsets *sets = is ? *is : NULL;
-  if (!sets && lua_istable(L, pool) && luaL_len(L, pool) > 0) {
-    lua_geti(L, pool, 1);
-    int items_pool = lua_type(L, -1) == LUA_TSTRING;
-    lua_pop(L, 1);
-    if (items_pool) { /* an item pool: every co-occurring subset, mined with support pruning */
-      if (!b) return lbr_errorf(L, "search: a pool of items needs baskets = ... to count bundles");
-      int np;
-      int32_t *ids = catalog_ids(L, pool, cat, "pool", &np);
-      uint8_t *in = lua_newuserdatauv(L, (size_t)br_baskets_nitems(b) + 1, 0);
-      memset(in, 0, (size_t)br_baskets_nitems(b) + 1);
-      for (int i = 0; i < np; i++) {
-        size_t len;
-        const char *lab = br_catalog_label(cat, ids[i], &len);
-        int32_t bid = br_baskets_find(b, lab, len);
-        if (bid >= 0) in[bid] = 1;
-      }
-      int32_t nb = br_baskets_nitems(b), nx = 0;
-      int32_t *ex = lua_newuserdatauv(L, (size_t)(nb ? nb : 1) * sizeof *ex, 0);
-      for (int32_t i = 0; i < nb; i++)
-        if (!in[i]) ex[nx++] = i;
-      br_mine_options mo;
-      br_mine_options_init(&mo);
-      mo.exclude = ex;
-      mo.nexclude = nx;
-      mo.min_size = sp.min_size;
-      mo.max_size = sp.max_size;
-      double ms = isnan(sp.min_support) ? 0 : sp.min_support;
-      lua_getfield(L, 1, "min_support");
-      if (!lua_isnil(L, -1)) ms = lua_tonumber(L, -1);
-      lua_pop(L, 1);
-      if (ms > 0) mo.min_support = ms;
-      else mo.min_count = 1;
-      if (br_baskets_frequent(&mined, b, &mo) != BR_OK) return lbr_error(L);
-      sets = mined;
-    }
-  }
-  if (sets) {
-    /* map itemsets (basket item ids) to catalogue ids */
-    ncand = br_itemsets_count(sets);
-    for (int64_t k = 0; k < ncand; k++) {
-      int sz;
-      br_itemsets_items(sets, k, &sz);
-      total += sz;
-    }
+  /* the pool: candidates (itemsets, a list of bundles) or items (labels, or none: all) */
+  cand_list cl = {0};
+  int32_t *items = NULL;
+  int nitems = 0, is_list = 0;
+  if (is) {
+    if (!*is) return lbr_errorf(L, "search: the itemsets have been closed");
+    itemset_candidates(L, *is, b, cat, &cl);
+    is_list = 1;
   } else if (lua_istable(L, pool)) {
-    ncand = (int64_t)luaL_len(L, pool);
-    for (int64_t k = 1; k <= ncand; k++) {
-      if (lua_geti(L, pool, k) != LUA_TTABLE) {
-        br_itemsets_free(mined);
-        return lbr_errorf(L, "search: pool[%lld] must be a bundle (a list of labels)", (long long)k);
-      }
-      total += (int64_t)luaL_len(L, -1);
-      lua_pop(L, 1);
-    }
-  } else {
-    br_itemsets_free(mined);
-    return lbr_errorf(L, "search: option 'pool' must be itemsets (bk:frequent{...}), a list of items, or a list of bundles");
+    if (luaL_len(L, pool) == 0) return lbr_errorf(L, "search: the pool is empty");
+    int first = lua_geti(L, pool, 1);
+    lua_pop(L, 1);
+    if (first == LUA_TTABLE) list_candidates(L, pool, cat, &cl), is_list = 1;
+    else items = catalog_ids(L, pool, cat, "pool", &nitems);
+  } else if (!lua_isnil(L, pool)) {
+    return lbr_errorf(L, "search: option 'pool' must be itemsets (bk:frequent{...}), a list of bundles, or a list of items");
   }
-  (void)cap;
-  off = lua_newuserdatauv(L, (size_t)(ncand + 1) * sizeof *off, 0);
-  cand = lua_newuserdatauv(L, (size_t)(total > 0 ? total : 1) * sizeof *cand, 0);
-  /* itemsets carry their counts: objectives on support need no counting */
-  int64_t *counts = sets ? lua_newuserdatauv(L, (size_t)(ncand > 0 ? ncand : 1) * sizeof *counts, 0) : NULL;
-  br_bundle_stats *st = NULL;
-  if (br_bundle_stats_new(&st, cat, b) != BR_OK) {
-    br_itemsets_free(mined);
-    return lbr_error(L);
-  }
-  int64_t w = 0;
-  off[0] = 0;
-  for (int64_t k = 0; k < ncand; k++) {
-    if (sets) {
-      int sz;
-      const int32_t *it = br_itemsets_items(sets, k, &sz);
-      for (int i = 0; i < sz; i++) cand[w++] = br_bundle_catalog_id(st, it[i]);
-      counts[k] = br_itemsets_support_count(sets, k);
-    } else {
-      lua_geti(L, pool, k + 1);
-      int m = (int)luaL_len(L, -1);
-      for (int i = 1; i <= m; i++) {
-        lua_geti(L, -1, i);
-        size_t len;
-        const char *s = lua_tolstring(L, -1, &len);
-        int32_t id = s ? br_catalog_find(cat, s, len) : -1;
-        lua_pop(L, 1);
-        if (id < 0) {
-          br_bundle_stats_free(st);
-          return lbr_errorf(L, "search: pool[%lld][%d]: no item '%.60s' in the catalogue", (long long)k + 1, i, s ? s : "?");
-        }
-        cand[w++] = id;
-      }
-      lua_pop(L, 1);
-    }
-    /* a bundle has at most a few items: insertion sort, no qsort call */
-    for (int64_t i = off[k] + 1; i < w; i++) {
-      int32_t x = cand[i];
-      int64_t j = i;
-      for (; j > off[k] && cand[j - 1] > x; j--) cand[j] = cand[j - 1];
-      cand[j] = x;
-    }
-    off[k + 1] = w;
-  }
-  br_itemsets_free(mined);
-  sp.counts = counts;
-  /* objective: a name or a function; or several, by name */
-  lua_getfield(L, 1, "objective");
-  int fn = lua_gettop(L);
-  lua_getfield(L, 1, "objectives");
-  int objs = lua_gettop(L);
-  lua_newtable(L); /* the objective names, in order (for results) */
+  lua_newtable(L); /* objective names, in order */
   int names = lua_gettop(L);
-  bundle_view *v = lua_newuserdatauv(L, sizeof *v, 0); /* one view serves every Lua objective */
-  *v = (bundle_view){st, cat, NULL, 0};
-  luaL_setmetatable(L, BUNDLE_MT);
-  int view = lua_gettop(L);
-  lua_objective *ctx = lua_newuserdatauv(L, BR_MAX_OBJECTIVES * sizeof *ctx, 0);
-  const char *problem = NULL;
-  if (!lua_isnil(L, objs)) {
-    if (!lua_isnil(L, fn)) problem = "give objective or objectives, not both";
-    else if (!lua_istable(L, objs)) problem = "objectives must be a table { name = function or built-in name }";
-    else {
-      for (lua_pushnil(L); lua_next(L, objs); lua_pop(L, 1)) {
-        if (lua_type(L, -2) != LUA_TSTRING) { problem = "objectives must be keyed by name"; lua_pop(L, 2); break; }
-        lua_pushvalue(L, -2);
-        lua_rawseti(L, names, (lua_Integer)luaL_len(L, names) + 1);
-      }
-      if (!problem) { /* sorted, so the order never depends on table iteration */
-        lua_getglobal(L, "table");
-        lua_getfield(L, -1, "sort");
-        lua_pushvalue(L, names);
-        lua_call(L, 1, 0);
-        lua_pop(L, 1);
-        int no = (int)luaL_len(L, names);
-        luaL_checkstack(L, BR_MAX_OBJECTIVES + 8, "search objectives");
-        if (no < 1 || no > BR_MAX_OBJECTIVES) problem = "objectives must name 1 to 8 objectives";
-        lua_getfield(L, 1, "weights");
-        int wt = lua_gettop(L);
-        if (!lua_isnil(L, wt) && !lua_istable(L, wt)) problem = "weights must be a table { name = weight }";
-        for (int o = 0; o < no && !problem; o++) {
-          lua_rawgeti(L, names, o + 1);
-          lua_gettable(L, objs); /* the objective: stays on the stack (its index is kept) */
-          br_objective_spec *spec = &sp.objectives[o];
-          spec->weight = 1;
-          if (lua_isfunction(L, -1)) {
-            ctx[o] = (lua_objective){L, lua_gettop(L), view, st, cat};
-            spec->kind = BR_OBJ_CUSTOM;
-            spec->fn = call_lua_objective;
-            spec->ctx = &ctx[o];
-          } else if (lua_type(L, -1) != LUA_TSTRING || br_objective_parse(&spec->kind, lua_tostring(L, -1)) != BR_OK) {
-            problem = lua_type(L, -1) == LUA_TSTRING ? br_last_error() : "each objective must be a function or a built-in name";
-          }
-          if (!lua_isnil(L, wt)) {
-            lua_rawgeti(L, names, o + 1);
-            lua_gettable(L, wt);
-            if (!lua_isnil(L, -1)) {
-              if (lua_type(L, -1) != LUA_TNUMBER) problem = "weights must be numbers";
-              spec->weight = lua_tonumber(L, -1);
-            }
-            lua_pop(L, 1);
-          }
-        }
-        sp.nobjectives = no;
-      }
-    }
-  } else if (lua_isfunction(L, fn)) {
-    ctx[0] = (lua_objective){L, fn, view, st, cat};
-    sp.objective = BR_OBJ_CUSTOM;
-    sp.custom = call_lua_objective;
-    sp.custom_ctx = &ctx[0];
-  } else if (lua_type(L, fn) == LUA_TSTRING) {
-    if (br_objective_parse(&sp.objective, lua_tostring(L, fn)) != BR_OK) problem = br_last_error();
-  } else if (!lua_isnil(L, fn)) {
-    problem = "objective must be a name or a function";
-  }
-  if (problem) {
-    char msg[300];
-    snprintf(msg, sizeof msg, "%s", problem);
-    br_bundle_stats_free(st);
-    return lbr_errorf(L, "search: %s", msg);
-  }
+  bundle_view *v = lbr_view_push(L, NULL, cat);
+  read_objectives(L, &sp, lua_gettop(L), cat, cbs, names);
+  /* from here on nothing raises a Lua error until the stats are freed */
+  br_bundle_stats *st = NULL;
+  if (br_bundle_stats_new(&st, cat, b) != BR_OK) return lbr_error(L);
+  v->st = st;
   br_search_result *res = NULL;
-  br_status s = br_search(&res, st, cand, off, ncand, &sp);
+  br_status s;
+  if (is_list) {
+    sp.counts = cl.counts;
+    s = br_search(&res, st, cl.items, cl.off, cl.n, &sp);
+  } else {
+    s = br_search_pool(&res, st, items, items ? nitems : 0, &sp);
+  }
   br_bundle_stats_free(st);
   if (s != BR_OK) return lbr_error(L);
-  void **slot = lua_newuserdatauv(L, sizeof *slot, 2);
-  *slot = res;
-  luaL_setmetatable(L, RESULT_MT);
-  lua_pushvalue(L, 2); /* the catalogue, for labels */
-  lua_setiuservalue(L, -2, 1);
-  if (sp.nobjectives > 0) {
-    lua_pushvalue(L, names); /* objective names, for score vectors */
-    lua_setiuservalue(L, -2, 2);
-  }
+  lbr_result_push(L, res, 2, sp.nobjectives > 0 ? names : 0);
   return 1;
 }
 
-/* ---- results ---- */
-
-static br_search_result *check_result(lua_State *L, int idx, const br_catalog **cat) {
-  void **slot = luaL_checkudata(L, idx, RESULT_MT);
-  if (!*slot) luaL_argerror(L, idx, "result has been closed");
-  lua_getiuservalue(L, idx, 1);
-  *cat = *(br_catalog **)lua_touserdata(L, -1);
-  lua_pop(L, 1);
-  return *slot;
-}
-
-static int result_gc(lua_State *L) {
-  void **slot = luaL_checkudata(L, 1, RESULT_MT);
-  br_search_result_free(*slot);
-  *slot = NULL;
-  return 0;
-}
-
-static int result_len(lua_State *L) {
-  const br_catalog *c;
-  lua_pushinteger(L, br_search_result_count(check_result(L, 1, &c)));
-  return 1;
-}
-
-/* { name = value } from a score vector, with the names in user value 2 of
- * the result at ridx. */
-static void push_scores(lua_State *L, int ridx, const double *v, int nobj) {
-  lua_getiuservalue(L, ridx, 2);
-  int names = lua_gettop(L);
-  lua_createtable(L, 0, nobj);
-  for (int o = 0; o < nobj; o++) {
-    lua_rawgeti(L, names, o + 1);
-    lua_pushnumber(L, v[o]);
-    lua_settable(L, -3);
-  }
-  lua_remove(L, names);
-}
-
-static void push_found(lua_State *L, const br_search_result *r, const br_catalog *cat, int64_t k) {
-  int n;
-  const int32_t *it = br_search_result_items(r, k, &n);
-  lua_createtable(L, 0, 2);
-  lbr_push_labels(L, catalog_label, cat, it, n);
-  lua_setfield(L, -2, "items");
-  lua_pushnumber(L, br_search_result_score(r, k));
-  lua_setfield(L, -2, "score");
-  if (br_search_result_nobjectives(r) > 1) {
-    push_scores(L, 1, br_search_result_scores(r, k), br_search_result_nobjectives(r));
-    lua_setfield(L, -2, "scores");
+/* bundle.search_features: the names of the bundle features (b:features(),
+ * model objectives), in order. */
+static void push_feature_names(lua_State *L) {
+  lua_createtable(L, BR_NFEATURES, 0);
+  for (int k = 0; k < BR_NFEATURES; k++) {
+    lua_pushstring(L, br_feature_name(k));
+    lua_rawseti(L, -2, k + 1);
   }
 }
-
-/* pareto{ "a", "b" }: the exact non-dominated set of every scored bundle on
- * those objectives, best first by the first, with crowding distances. */
-static int result_pareto(lua_State *L) {
-  const br_catalog *cat;
-  const br_search_result *r = check_result(L, 1, &cat);
-  int nobj = br_search_result_nobjectives(r);
-  if (nobj < 2) return lbr_errorf(L, "pareto: the search had one objective; give objectives = { name = ..., ... }");
-  luaL_checktype(L, 2, LUA_TTABLE);
-  lua_getiuservalue(L, 1, 2);
-  int names = lua_gettop(L);
-  int k = (int)luaL_len(L, 2), col[BR_MAX_OBJECTIVES];
-  if (k < 2 || k > 3) return lbr_errorf(L, "pareto: name 2 or 3 objectives");
-  for (int j = 0; j < k; j++) {
-    lua_geti(L, 2, j + 1);
-    const char *want = lua_tostring(L, -1);
-    col[j] = -1;
-    for (int o = 0; o < nobj && want; o++) {
-      lua_rawgeti(L, names, o + 1);
-      if (strcmp(lua_tostring(L, -1), want) == 0) col[j] = o;
-      lua_pop(L, 1);
-    }
-    if (col[j] < 0) return lbr_errorf(L, "pareto: no objective '%s' in this search", want ? want : "?");
-    lua_pop(L, 1);
-  }
-  int64_t n = br_search_result_scored(r);
-  double *p = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * (size_t)k * sizeof *p, 0);
-  for (int64_t i = 0; i < n; i++)
-    for (int j = 0; j < k; j++) p[i * k + j] = br_search_result_scored_scores(r, i)[col[j]];
-  int64_t *idx, m;
-  if (br_pareto_front(&idx, &m, p, n, k) != BR_OK) return lbr_error(L);
-  double *dist = lua_newuserdatauv(L, (size_t)(m > 0 ? m : 1) * sizeof *dist, 0);
-  br_pareto_crowding(dist, p, idx, m, k);
-  lua_createtable(L, (int)m, 0);
-  for (int64_t i = 0; i < m; i++) {
-    int sz;
-    const int32_t *it = br_search_result_scored_items(r, idx[i], &sz);
-    lua_createtable(L, 0, 3);
-    lbr_push_labels(L, catalog_label, cat, it, sz);
-    lua_setfield(L, -2, "items");
-    push_scores(L, 1, br_search_result_scored_scores(r, idx[i]), nobj);
-    lua_setfield(L, -2, "scores");
-    lua_pushnumber(L, dist[i]);
-    lua_setfield(L, -2, "crowding");
-    lua_rawseti(L, -2, i + 1);
-  }
-  free(idx);
-  return 1;
-}
-
-static int result_next(lua_State *L) {
-  const br_catalog *c;
-  const br_search_result *r = check_result(L, 1, &c);
-  lua_Integer k = luaL_checkinteger(L, 2);
-  if (k >= br_search_result_count(r)) return 0;
-  lua_pushinteger(L, k + 1);
-  push_found(L, r, c, k);
-  return 2;
-}
-
-static int result_iter(lua_State *L) {
-  const br_catalog *c;
-  check_result(L, 1, &c);
-  lua_pushcfunction(L, result_next);
-  lua_pushvalue(L, 1);
-  lua_pushinteger(L, 0);
-  return 3;
-}
-
-/* to_frame(): rank, items (joined by "+"), size, score. */
-static int result_to_frame(lua_State *L) {
-  const br_catalog *cat;
-  const br_search_result *r = check_result(L, 1, &cat);
-  int64_t n = br_search_result_count(r);
-  lua_newtable(L);
-  int keep = lua_gettop(L);
-  const char **strs = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *strs, 0);
-  size_t *lens = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *lens, 0);
-  int64_t *rank = lua_newuserdatauv(L, (size_t)(n ? n : 1) * 2 * sizeof *rank, 0);
-  double *score = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *score, 0);
-  for (int64_t k = 0; k < n; k++) {
-    int m;
-    const int32_t *it = br_search_result_items(r, k, &m);
-    lbr_push_joined(L, catalog_label, cat, it, m, '+');
-    strs[k] = lua_tolstring(L, -1, &lens[k]);
-    lua_rawseti(L, keep, k + 1);
-    rank[k] = k + 1;
-    rank[n + k] = m;
-    score[k] = br_search_result_score(r, k);
-  }
-  br_column *cols[4] = {NULL};
-  br_status s = br_column_from_i64(&cols[0], BR_DTYPE_I64, n, rank, NULL);
-  if (s == BR_OK) s = br_column_from_strings(&cols[1], n, strs, lens);
-  if (s == BR_OK) s = br_column_from_i64(&cols[2], BR_DTYPE_I64, n, rank + n, NULL);
-  if (s == BR_OK) s = br_column_from_f64(&cols[3], n, score, NULL);
-  br_frame **slot = lua_newuserdatauv(L, sizeof *slot, 0);
-  *slot = NULL;
-  luaL_setmetatable(L, "bundle.Frame");
-  const char *names[4] = {"rank", "items", "size", "score"};
-  if (s == BR_OK) s = br_frame_new(slot, 4, names, cols);
-  for (int i = 0; i < 4; i++) br_column_release(cols[i]);
-  if (s != BR_OK) return lbr_error(L);
-  return 1;
-}
-
-static int result_write_csv(lua_State *L) { return lbr_write_csv_via(L, result_to_frame); }
 
 void lbr_search_open(lua_State *L) {
   static const luaL_Reg cm[] = {{"size", catalog_size}, {NULL, NULL}};
   static const luaL_Reg cmeta[] = {{"__gc", catalog_gc}, {"__close", catalog_gc}, {"__len", catalog_size}, {NULL, NULL}};
   lbr_new_class(L, CATALOG_MT, cm, cmeta);
-  static const luaL_Reg rm[] = {{"iter", result_iter}, {"pareto", result_pareto}, {"to_frame", result_to_frame},
-                                {"write_csv", result_write_csv}, {NULL, NULL}};
-  static const luaL_Reg rmeta[] = {{"__gc", result_gc}, {"__close", result_gc}, {"__len", result_len}, {NULL, NULL}};
-  lbr_new_class(L, RESULT_MT, rm, rmeta);
-  static const luaL_Reg vm[] = {{"size", view_size}, {"price", view_price}, {"cost", view_cost},
-                                {"support", view_support}, {"lift", view_lift}, {"has", view_has},
-                                {"categories", view_categories}, {NULL, NULL}};
-  if (luaL_newmetatable(L, BUNDLE_MT)) {
-    /* __index is a closure over the methods table: one rawget a lookup */
-    lua_newtable(L);
-    luaL_setfuncs(L, vm, 0);
-    lua_pushcclosure(L, view_index, 1);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pop(L, 1);
+  lbr_result_open(L);
+  lbr_view_open(L);
   lua_pushcfunction(L, bundle_catalog);
   lua_setfield(L, -2, "catalog");
   lua_pushcfunction(L, bundle_search);
   lua_setfield(L, -2, "search");
+  push_feature_names(L);
+  lua_setfield(L, -2, "search_features");
 }

@@ -3,84 +3,8 @@
 local bundle = require "bundle"
 local T = bundle.tensor
 
-local NITEMS = 8
-
-local function err(fn) local ok, e = pcall(fn); assert.is_false(ok); return (tostring(e):gsub("^[^:]*:%d+: ", "", 1)) end
-
--- A random world: baskets (FIMI file) and a catalogue frame of 8 items.
-local function world(seed)
-  math.randomseed(seed)
-  local data = {}
-  for k = 1, math.random(30, 60) do
-    local b = {}
-    for _ = 1, math.random(1, 5) do b[math.random(1, NITEMS)] = true end
-    if math.random() < 0.3 then b[1], b[2] = true, true end
-    data[k] = b
-  end
-  local path = os.tmpname()
-  local fh = io.open(path, "w")
-  for _, b in ipairs(data) do
-    local line = {}
-    for i = 1, NITEMS do if b[i] then line[#line + 1] = tostring(i) end end
-    fh:write(table.concat(line, " "), "\n")
-  end
-  fh:close()
-  local bk = bundle.read_baskets(path)
-  os.remove(path)
-  local csv = os.tmpname()
-  fh = io.open(csv, "w")
-  fh:write("item,price,cost,cat,stock\n")
-  local info = {}
-  for i = 1, NITEMS do
-    local p, c = math.random(1, 20), math.random(0, 5)
-    info[i] = { price = p, cost = c, cat = "c" .. (i % 3), stock = math.random(0, 10) }
-    fh:write(("%d,%d,%d,%s,%d\n"):format(i, p, c, info[i].cat, info[i].stock))
-  end
-  fh:close()
-  local cat = bundle.catalog(bundle.read_csv(csv, { types = { item = "str" } }),
-    { item = "item", price = "price", cost = "cost", category = "cat", stock = "stock" })
-  os.remove(csv)
-  return data, bk, cat, info
-end
-
-local function count(data, items)
-  local c = 0
-  for _, b in ipairs(data) do
-    local all = true
-    for _, i in ipairs(items) do if not b[i] then all = false end end
-    if all then c = c + 1 end
-  end
-  return c
-end
-
--- Every subset of 1..8 with 2 to 4 items, in a fixed order.
-local function subsets()
-  local out = {}
-  for mask = 1, (1 << NITEMS) - 1 do
-    local s = {}
-    for i = 1, NITEMS do if mask & (1 << (i - 1)) ~= 0 then s[#s + 1] = i end end
-    if #s >= 2 and #s <= 4 then out[#out + 1] = s end
-  end
-  return out
-end
-
-local function labels(s) local t = {} for i, v in ipairs(s) do t[i] = tostring(v) end return t end
-
-local objectives = {
-  support = function(data, info, s) return count(data, s) / #data end,
-  lift = function(data, info, s)
-    local e = 1
-    for _, i in ipairs(s) do e = e * count(data, {i}) / #data end
-    return e > 0 and (count(data, s) / #data) / e or 0
-  end,
-  revenue = function(data, info, s) local v = 0 for _, i in ipairs(s) do v = v + info[i].price end return v end,
-  margin = function(data, info, s) local v = 0 for _, i in ipairs(s) do v = v + info[i].price - info[i].cost end return v end,
-  expected_profit = function(data, info, s)
-    local v = 0 for _, i in ipairs(s) do v = v + info[i].price - info[i].cost end
-    return v * count(data, s) / #data
-  end,
-  inventory = function(data, info, s) local v = 0 for _, i in ipairs(s) do v = v + info[i].stock * info[i].cost end return v end,
-}
+local W = require "search_world"
+local world, count, subsets, labels, objectives, err = W.world, W.count, W.subsets, W.labels, W.objectives, W.err
 
 describe("search against brute force", function()
   it("finds the same top bundles for every built-in objective, with constraints", function()
