@@ -28,5 +28,6 @@
 #include "bundle/model.h"
 #include "bundle/search.h"
 #include "bundle/pareto.h"
+#include "bundle/price.h"
 
 #endif

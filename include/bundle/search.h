@@ -60,6 +60,7 @@ void br_bundle_stats_free(br_bundle_stats *s);
 /* Baskets holding every item of the bundle (catalogue ids, sorted). */
 int64_t br_bundle_count(const br_bundle_stats *s, const int32_t *items, int n);
 int64_t br_bundle_nbaskets(const br_bundle_stats *s);
+const br_catalog *br_bundle_stats_catalog(const br_bundle_stats *s);
 int64_t br_bundle_item_count(const br_bundle_stats *s, int32_t item);
 /* The catalogue id of basket item `id` (labels joined), or -1. */
 int32_t br_bundle_catalog_id(const br_bundle_stats *s, int32_t basket_item);

@@ -16,6 +16,7 @@ M.catalog = core.catalog   -- Frame -> Catalog (item, price, cost | margin, cate
 M.search = core.search     -- the bundle search engine
 M.search_features = core.search_features -- names of the bundle features (b:features(), model objectives)
 M.pareto = core.pareto     -- front(points) -> indices, crowding; hypervolume(points, ref)
+M.price = core.price       -- optimize(bundles, {demand =, discount = {0, 0.4}, ...}), baseline(bundles, {discount = 0.1})
 M.model = core.model       -- linear{l2=, intercept=}, logistic{l2=, intercept=, max_iter=, tol=}
 M.optim = require "bundle.optim"         -- adam, sgd, minimize
 M.metrics = require "bundle.metrics"     -- mse, rmse, mae, r2, accuracy, logloss, auc

@@ -192,6 +192,7 @@ int64_t br_bundle_count(const br_bundle_stats *cs, const int32_t *items, int n) 
 }
 
 const br_catalog *bundle_stats_catalog(const br_bundle_stats *s) { return s->cat; }
+const br_catalog *br_bundle_stats_catalog(const br_bundle_stats *s) { return s->cat; }
 
 const int64_t *bundle_stats_list(const br_bundle_stats *cs, int32_t i, int64_t *len) {
   br_bundle_stats *s = (br_bundle_stats *)cs; /* the lists are a cache */

@@ -154,5 +154,6 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   lbr_model_open(L);
   lbr_search_open(L);
   lbr_pareto_open(L);
+  lbr_price_open(L);
   return 1;
 }

@@ -73,5 +73,7 @@ LBR_HIDDEN void lbr_model_open(lua_State *L);
 LBR_HIDDEN void lbr_search_open(lua_State *L);
 /* Pareto tools (lpareto.c): sets pareto in the table on the stack top. */
 LBR_HIDDEN void lbr_pareto_open(lua_State *L);
+/* Pricing (lprice.c): sets price (optimize, baseline) in the table on the stack top. */
+LBR_HIDDEN void lbr_price_open(lua_State *L);
 
 #endif
