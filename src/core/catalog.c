@@ -9,12 +9,6 @@
 #include "basket_internal.h"
 #include "search_internal.h"
 
-struct br_catalog {
-  int32_t n;
-  strdict *labels; /* item i is code i */
-  double *price, *cost, *stock;
-  int32_t *category;
-};
 
 void br_catalog_free(br_catalog *c) {
   if (!c) return;

@@ -9,6 +9,15 @@
 #include "bundle/search.h"
 #include "bundle/tensor.h"
 
+#include "basket_internal.h"
+
+struct br_catalog {
+  int32_t n;
+  strdict *labels; /* item i is code i */
+  double *price, *cost, *stock;
+  int32_t *category;
+};
+
 struct br_bundle_stats {
   const br_catalog *cat;
   const br_baskets *b; /* kept for filling the lists on first use */

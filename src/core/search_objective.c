@@ -43,14 +43,30 @@ static double min_pair_lift(const br_bundle_stats *s, const pair_cache *pc, cons
 }
 
 /* The per-item value an additive objective sums, or NaN when it is not additive. */
-static double item_value(const br_catalog *c, br_objective o, int32_t i) {
-  double p = br_catalog_price(c, i), k = br_catalog_cost(c, i), st = br_catalog_stock(c, i);
+static inline double item_value(const br_catalog *c, br_objective o, int32_t i) {
   switch (o) {
-    case BR_OBJ_REVENUE: return p;
+    case BR_OBJ_REVENUE: return c->price[i];
     case BR_OBJ_MARGIN:
-    case BR_OBJ_EXPECTED_PROFIT: return p - k;
-    case BR_OBJ_INVENTORY: return (isnan(st) ? 0 : st) * k;
+    case BR_OBJ_EXPECTED_PROFIT: return c->price[i] - c->cost[i];
+    case BR_OBJ_INVENTORY: return (isnan(c->stock[i]) ? 0 : c->stock[i]) * c->cost[i];
     default: return NAN;
+  }
+}
+
+/* The sum of an additive objective's values over a bundle, one switch per bundle. */
+static double item_sum(const br_catalog *c, br_objective o, const int32_t *items, int n) {
+  double v = 0;
+  switch (o) {
+    case BR_OBJ_REVENUE:
+      for (int i = 0; i < n; i++) v += c->price[items[i]];
+      return v;
+    case BR_OBJ_MARGIN:
+    case BR_OBJ_EXPECTED_PROFIT:
+      for (int i = 0; i < n; i++) v += c->price[items[i]] - c->cost[items[i]];
+      return v;
+    default:
+      for (int i = 0; i < n; i++) v += item_value(c, o, items[i]);
+      return v;
   }
 }
 
@@ -66,15 +82,13 @@ static double counted(const br_bundle_stats *s, const pair_cache *pc, br_objecti
     case BR_OBJ_LIFT: {
       if (nb == 0) return NAN;
       double expect = 1;
-      for (int i = 0; i < n; i++) expect *= (double)br_bundle_item_count(s, items[i]) / nb;
+      for (int i = 0; i < n; i++) expect *= (double)(s->start[items[i] + 1] - s->start[items[i]]) / nb;
       return expect > 0 ? ((double)count / nb) / expect : 0;
     }
     case BR_OBJ_MIN_PAIR_LIFT: return nb > 0 ? min_pair_lift(s, pc, items, n) : NAN;
     default: break;
   }
-  const br_catalog *c = bundle_stats_catalog(s);
-  double v = 0;
-  for (int i = 0; i < n; i++) v += item_value(c, o, items[i]);
+  double v = item_sum(s->cat, o, items, n);
   if (o == BR_OBJ_EXPECTED_PROFIT) v *= nb > 0 ? (double)count / nb : NAN;
   return v;
 }
