@@ -124,7 +124,7 @@ static int result_iter(lua_State *L) {
   return 3;
 }
 
-/* to_frame(): rank, items (joined by "+"), size, score. */
+/* to_frame(): rank, items (joined by "+"), size, score, and each objective's score. */
 static int result_to_frame(lua_State *L) {
   const br_catalog *cat;
   const br_search_result *r = check_result(L, 1, &cat);
@@ -145,17 +145,28 @@ static int result_to_frame(lua_State *L) {
     rank[n + k] = m;
     score[k] = br_search_result_score(r, k);
   }
-  br_column *cols[4] = {NULL};
+  /* with several objectives, one more column per objective's score */
+  int nobj = br_search_result_nobjectives(r), extra = nobj > 1 ? nobj : 0, ncol = 4 + extra;
+  br_column *cols[4 + BR_MAX_OBJECTIVES] = {NULL};
+  const char *names[4 + BR_MAX_OBJECTIVES] = {"rank", "items", "size", "score"};
   br_status s = br_column_from_i64(&cols[0], BR_DTYPE_I64, n, rank, NULL);
   if (s == BR_OK) s = br_column_from_strings(&cols[1], n, strs, lens);
   if (s == BR_OK) s = br_column_from_i64(&cols[2], BR_DTYPE_I64, n, rank + n, NULL);
   if (s == BR_OK) s = br_column_from_f64(&cols[3], n, score, NULL);
+  if (extra) lua_getiuservalue(L, 1, 2);
+  int onames = lua_gettop(L);
+  for (int o = 0; o < extra && s == BR_OK; o++) {
+    lua_rawgeti(L, onames, o + 1);
+    names[4 + o] = lua_tostring(L, -1); /* kept alive by the names table */
+    lua_pop(L, 1);
+    for (int64_t k = 0; k < n; k++) score[k] = br_search_result_scores(r, k)[o];
+    s = br_column_from_f64(&cols[4 + o], n, score, NULL);
+  }
   br_frame **slot = lua_newuserdatauv(L, sizeof *slot, 0);
   *slot = NULL;
   luaL_setmetatable(L, "bundle.Frame");
-  const char *names[4] = {"rank", "items", "size", "score"};
-  if (s == BR_OK) s = br_frame_new(slot, 4, names, cols);
-  for (int i = 0; i < 4; i++) br_column_release(cols[i]);
+  if (s == BR_OK) s = br_frame_new(slot, ncol, names, cols);
+  for (int i = 0; i < ncol; i++) br_column_release(cols[i]);
   if (s != BR_OK) return lbr_error(L);
   return 1;
 }

@@ -214,6 +214,14 @@ describe("multi-objective search", function()
       for _, b in res:iter() do
         assert.is_true(math.abs(b.score - (b.scores.profit + 10 * b.scores.reach)) < 1e-9)
       end
+      local f = res:to_frame()
+      assert.are.same({"rank", "items", "size", "score", "profit", "reach"}, f:names())
+      local i = 0
+      for _, b in res:iter() do
+        i = i + 1
+        assert.are.equal(b.scores.profit, f:col("profit"):get(i))
+        assert.are.equal(b.scores.reach, f:col("reach"):get(i))
+      end
       -- brute-force front over every candidate that meets max_price
       local pts = {}
       for _, s in ipairs(subsets()) do
