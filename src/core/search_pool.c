@@ -207,23 +207,26 @@ int search_pool_pair_ok(search_pool *p, int32_t a, int32_t b) {
 br_status search_pool_neighbours(search_pool *p) {
   int32_t np = p->np;
   p->nnbr = calloc((size_t)np, sizeof *p->nnbr);
-  p->nbr = malloc((size_t)np * sizeof *p->nbr);
+  p->nbr = calloc((size_t)np, sizeof *p->nbr); /* nbr[0] owns the lists: NULL until they exist */
   /* Without pair counts every pair test costs an intersection: then every
    * item neighbours every other and the tests run when bundles are tried. */
   int test = p->has_pairs || np <= 512;
+  /* one test a pair (callbacks and rejection counts run once), kept as bits */
+  uint64_t *edge = test ? calloc(((size_t)np * (size_t)np + 63) / 64, sizeof *edge) : NULL;
   int64_t total = 0;
   int32_t *flat = NULL;
-  if (!p->nnbr || !p->nbr) goto oom;
-  if (test) {
-    for (int32_t a = 0; a < np; a++)
-      for (int32_t b = a + 1; b < np; b++) {
-        int ok = search_pool_pair_ok(p, a, b);
-        if (ok < 0) return BR_ERR_ARG;
-        if (ok) p->nnbr[a]++, p->nnbr[b]++;
+  if (!p->nnbr || !p->nbr || (test && !edge)) goto oom;
+  for (int32_t a = 0; a < np; a++)
+    for (int32_t b = a + 1; b < np; b++) {
+      int ok = test ? search_pool_pair_ok(p, a, b) : 1;
+      if (ok < 0) {
+        free(edge);
+        return BR_ERR_ARG;
       }
-  } else {
-    for (int32_t a = 0; a < np; a++) p->nnbr[a] = np - 1;
-  }
+      if (!ok) continue;
+      p->nnbr[a]++, p->nnbr[b]++;
+      if (edge) edge[((size_t)a * (size_t)np + (size_t)b) / 64] |= 1ull << (((size_t)a * (size_t)np + (size_t)b) % 64);
+    }
   for (int32_t a = 0; a < np; a++) total += p->nnbr[a];
   flat = malloc((size_t)(total > 0 ? total : 1) * sizeof *flat);
   if (!flat) goto oom;
@@ -235,12 +238,13 @@ br_status search_pool_neighbours(search_pool *p) {
   }
   for (int32_t a = 0; a < np; a++)
     for (int32_t b = a + 1; b < np; b++) {
-      int ok = test ? search_pool_pair_ok(p, a, b) : 1; /* memoised or cached: no second callback cost */
-      if (ok < 0) return BR_ERR_ARG;
-      if (ok) p->nbr[a][p->nnbr[a]++] = b, p->nbr[b][p->nnbr[b]++] = a;
+      size_t bit = (size_t)a * (size_t)np + (size_t)b;
+      if (!edge || (edge[bit / 64] >> (bit % 64) & 1)) p->nbr[a][p->nnbr[a]++] = b, p->nbr[b][p->nnbr[b]++] = a;
     }
+  free(edge);
   return BR_OK;
 oom:
+  free(edge);
   return br_error_set(BR_ERR_NOMEM, "search: out of memory for the co-occurrence graph");
 }
 
