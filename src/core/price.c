@@ -209,17 +209,10 @@ static br_status check_range(double dmin, double dmax) {
   return BR_OK;
 }
 
+/* One discount is a range of one price: the walk below then finds it. */
 br_status br_price_evaluate_wtp(br_price_point *out, const br_bundle_stats *st, const int32_t *items, int n,
                                 const br_wtp_spec *w, double discount) {
-  br_status s = check_range(discount, discount);
-  customers c;
-  if (s == BR_OK) s = simulate(&c, st, items, n, w);
-  if (s != BR_OK) return s;
-  double list, cost;
-  bundle_money(st, items, n, &list, &cost);
-  fill_point(out, &c, list, cost, (1 - discount) * list);
-  customers_free(&c);
-  return BR_OK;
+  return br_price_optimize_wtp(out, st, items, n, w, discount, discount, BR_PRICE_PROFIT);
 }
 
 br_status br_price_optimize_wtp(br_price_point *out, const br_bundle_stats *st, const int32_t *items, int n,
