@@ -91,11 +91,14 @@ double br_bundle_objective(const br_bundle_stats *s, br_objective o, const int32
 enum {
   BR_FEAT_SIZE, BR_FEAT_SUPPORT, BR_FEAT_LOG_LIFT, BR_FEAT_LOG_MIN_PAIR_LIFT, BR_FEAT_PRICE, BR_FEAT_COST,
   BR_FEAT_MARGIN, BR_FEAT_MARGIN_RATE, BR_FEAT_MEAN_ITEM_SUPPORT, BR_FEAT_MIN_ITEM_SUPPORT,
-  BR_FEAT_CATEGORIES, BR_NFEATURES
+  BR_FEAT_CATEGORIES, BR_FEAT_LOG_MEAN_PAIR_LIFT, BR_FEAT_CONFIDENCE, BR_FEAT_CUSTOMER_OVERLAP, BR_NFEATURES
 };
 const char *br_feature_name(int k); /* "size", "support", "log_lift", ... */
 /* Writes the BR_NFEATURES features of a bundle. Logs of lifts use counts
- * plus one half, so bundles never bought together stay finite. */
+ * plus one half, so bundles never bought together stay finite. confidence
+ * is the best rule "the rest => one item" (count / count without the item);
+ * customer_overlap is, among customers who bought any of the items (in any
+ * basket), the share who bought all of them (0 when baskets have no users). */
 void br_bundle_features(const br_bundle_stats *s, const int32_t *items, int n, double *out);
 
 /* A caller's objective: returns the score; sets *fail and returns NaN to stop

@@ -83,6 +83,9 @@ void br_bundle_stats_free(br_bundle_stats *s) {
   free(s->start);
   free(s->tid);
   free(s->to_cat);
+  free(s->ustart);
+  free(s->uid);
+  free(s->uend);
   free(s);
 }
 
@@ -234,4 +237,76 @@ int64_t tid_intersect(const int64_t *a, int64_t na, const int64_t *b, int64_t nb
     }
   }
   return k;
+}
+
+/* ---- customers of each item (for the customer-overlap feature) ---- */
+
+static int cmp_int64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Each catalogue item's sorted, distinct user codes, built on first use from
+ * the baskets' user column. Not thread-safe on that first call. */
+static void fill_users(br_bundle_stats *s) {
+  const br_baskets *b = s->b;
+  s->users_ready = -1; /* tried; stays -1 without users or memory */
+  if (!b || !b->user) return;
+  int32_t n = s->cat->n;
+  int64_t total = b->off[b->n];
+  int64_t *fill = malloc((size_t)n * sizeof *fill);
+  s->ustart = calloc((size_t)n + 1, sizeof *s->ustart);
+  s->uid = malloc((size_t)(total > 0 ? total : 1) * sizeof *s->uid);
+  if (!fill || !s->ustart || !s->uid) {
+    free(fill);
+    free(s->ustart);
+    free(s->uid);
+    s->ustart = NULL;
+    s->uid = NULL;
+    return;
+  }
+  for (int64_t p = 0; p < total; p++) s->ustart[s->to_cat[b->items[p]] + 1]++;
+  for (int32_t i = 0; i < n; i++) s->ustart[i + 1] += s->ustart[i];
+  memcpy(fill, s->ustart, (size_t)n * sizeof *fill);
+  for (int64_t k = 0; k < b->n; k++) {
+    if (b->user[k] < 0) continue;
+    for (int64_t p = b->off[k]; p < b->off[k + 1]; p++) s->uid[fill[s->to_cat[b->items[p]]]++] = b->user[k];
+  }
+  /* sort and dedupe each item's users in place; its slice ends at fill[i] */
+  for (int32_t i = 0; i < n; i++) {
+    int64_t *u = s->uid + s->ustart[i], m = fill[i] - s->ustart[i];
+    qsort(u, (size_t)m, sizeof *u, cmp_int64);
+    int64_t w = 0;
+    for (int64_t r = 0; r < m; r++)
+      if (w == 0 || u[r] != u[w - 1]) u[w++] = u[r];
+    fill[i] = s->ustart[i] + w;
+  }
+  s->uend = fill;
+  s->users_ready = 1;
+}
+
+int bundle_stats_customers(const br_bundle_stats *cs, const int32_t *items, int n, int64_t *nall, int64_t *nany) {
+  br_bundle_stats *s = (br_bundle_stats *)cs; /* the lists are a cache */
+  *nall = *nany = 0;
+  if (!s->users_ready) fill_users(s);
+  if (s->users_ready != 1 || n <= 0) return 0;
+  /* a k-way merge: each step takes the smallest head; it counts once for
+   * "any", and for "all" when every list holds it */
+  int64_t pos[BR_BUNDLE_MAX_ITEMS];
+  for (int i = 0; i < n; i++) pos[i] = s->ustart[items[i]];
+  for (;;) {
+    int64_t low = INT64_MAX;
+    for (int i = 0; i < n; i++)
+      if (pos[i] < s->uend[items[i]] && s->uid[pos[i]] < low) low = s->uid[pos[i]];
+    if (low == INT64_MAX) break;
+    int holders = 0;
+    for (int i = 0; i < n; i++)
+      if (pos[i] < s->uend[items[i]] && s->uid[pos[i]] == low) {
+        holders++;
+        pos[i]++;
+      }
+    (*nany)++;
+    *nall += holders == n;
+  }
+  return 1;
 }

@@ -27,12 +27,18 @@ struct br_bundle_stats {
   int lists_ready;
   int32_t *to_cat;     /* basket item id -> catalogue id */
   int32_t nbitems;
+  /* customers: item i's distinct user codes are uid[ustart[i]..uend[i]) */
+  int64_t *ustart, *uend, *uid;
+  int users_ready;     /* 0 not tried, 1 ready, -1 no users */
 };
 
 /* The catalogue a set of bundle statistics was built on. */
 const br_catalog *bundle_stats_catalog(const br_bundle_stats *s);
 /* Item i's sorted basket list (filled on first use; NULL when out of memory). */
 const int64_t *bundle_stats_list(const br_bundle_stats *s, int32_t i, int64_t *len);
+/* Customers (any basket) who bought every item of the bundle, and who
+ * bought any of them; returns 0 (both 0) when the baskets have no users. */
+int bundle_stats_customers(const br_bundle_stats *s, const int32_t *items, int n, int64_t *nall, int64_t *nany);
 /* |a ∩ b| of two sorted lists, written to out when out is not NULL. */
 int64_t tid_intersect(const int64_t *a, int64_t na, const int64_t *b, int64_t nb, int64_t *out);
 

@@ -105,16 +105,33 @@ double search_objective(const search_eval *e, br_objective o, const int32_t *ite
 
 static const char *const feature_names[BR_NFEATURES] = {
     "size", "support", "log_lift", "log_min_pair_lift", "price", "cost",
-    "margin", "margin_rate", "mean_item_support", "min_item_support", "categories"};
+    "margin", "margin_rate", "mean_item_support", "min_item_support", "categories",
+    "log_mean_pair_lift", "confidence", "customer_overlap"};
 
 const char *br_feature_name(int k) { return k >= 0 && k < BR_NFEATURES ? feature_names[k] : NULL; }
+
+/* The best rule "the rest => one item": count / count(bundle without the
+ * item), maximised over the item left out. */
+static double confidence(const br_bundle_stats *s, const int32_t *items, int n, int64_t count) {
+  if (count <= 0) return 0;
+  double best = 0;
+  int32_t rest[BR_BUNDLE_MAX_ITEMS];
+  for (int out = 0; out < n; out++) {
+    int m = 0;
+    for (int i = 0; i < n; i++)
+      if (i != out) rest[m++] = items[i];
+    int64_t c = m == 1 ? br_bundle_item_count(s, rest[0]) : br_bundle_count(s, rest, m);
+    if (c > 0 && (double)count / (double)c > best) best = (double)count / (double)c;
+  }
+  return best;
+}
 
 static void features(const br_bundle_stats *s, const pair_cache *pc, const int32_t *items, int n, int64_t count,
                      double *out) {
   const br_catalog *c = bundle_stats_catalog(s);
   double nb = (double)br_bundle_nbaskets(s);
   if (count < 0) count = nb > 0 ? br_bundle_count(s, items, n) : 0;
-  double price = 0, cost = 0, sum_sup = 0, min_sup = INFINITY, log_expect = 0, worst = INFINITY;
+  double price = 0, cost = 0, sum_sup = 0, min_sup = INFINITY, log_expect = 0, worst = INFINITY, pair_sum = 0;
   int32_t seen[BR_BUNDLE_MAX_ITEMS];
   int ncat = 0;
   for (int i = 0; i < n; i++) {
@@ -137,6 +154,7 @@ static void features(const br_bundle_stats *s, const pair_cache *pc, const int32
       double cj = (double)br_bundle_item_count(s, items[j]);
       double l = log(((double)cij + 0.5) * (nb + 0.5) / ((ci + 0.5) * (cj + 0.5)));
       if (l < worst) worst = l;
+      pair_sum += l;
     }
   }
   out[BR_FEAT_SIZE] = n;
@@ -150,6 +168,11 @@ static void features(const br_bundle_stats *s, const pair_cache *pc, const int32
   out[BR_FEAT_MEAN_ITEM_SUPPORT] = n > 0 ? sum_sup / n : 0;
   out[BR_FEAT_MIN_ITEM_SUPPORT] = n > 0 ? min_sup : 0;
   out[BR_FEAT_CATEGORIES] = ncat;
+  out[BR_FEAT_LOG_MEAN_PAIR_LIFT] = nb > 0 && n > 1 ? pair_sum / (n * (n - 1) / 2) : 0;
+  out[BR_FEAT_CONFIDENCE] = nb > 0 && n > 1 ? confidence(s, items, n, count) : 0;
+  int64_t nall, nany;
+  bundle_stats_customers(s, items, n, &nall, &nany);
+  out[BR_FEAT_CUSTOMER_OVERLAP] = nany > 0 ? (double)nall / (double)nany : 0;
 }
 
 void br_bundle_features(const br_bundle_stats *s, const int32_t *items, int n, double *out) {
