@@ -29,5 +29,8 @@
 #include "bundle/search.h"
 #include "bundle/pareto.h"
 #include "bundle/price.h"
+#include "bundle/eval.h"
+#include "bundle/recommend.h"
+#include "bundle/io.h"
 
 #endif

@@ -1,4 +1,5 @@
 #include "atomic_file.h"
+#include "bundle/io.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -63,4 +64,15 @@ void atomic_abort(atomic_file *f) {
   }
   f->fp = NULL;
   f->tmp = NULL;
+}
+
+br_status br_file_write_atomic(const char *path, const void *data, size_t len) {
+  atomic_file f;
+  br_status s = atomic_open(&f, path, "wb");
+  if (s != BR_OK) return s;
+  if (len > 0 && fwrite(data, 1, len, f.fp) != len) {
+    atomic_abort(&f);
+    return br_error_set(BR_ERR_IO, "write: cannot write %s", path);
+  }
+  return atomic_commit(&f);
 }

@@ -24,11 +24,12 @@ static br_baskets **push_baskets_slot(lua_State *L) {
   return slot;
 }
 
-static br_baskets *check_baskets(lua_State *L, int idx) {
+br_baskets *lbr_baskets_check(lua_State *L, int idx) {
   br_baskets **slot = luaL_checkudata(L, idx, BASKETS_MT);
   if (!*slot) luaL_argerror(L, idx, "baskets have been closed");
   return *slot;
 }
+#define check_baskets lbr_baskets_check
 
 static int baskets_gc(lua_State *L) {
   br_baskets **slot = luaL_checkudata(L, 1, BASKETS_MT);

@@ -155,5 +155,6 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   lbr_search_open(L);
   lbr_pareto_open(L);
   lbr_price_open(L);
+  lbr_eval_open(L);
   return 1;
 }

@@ -67,6 +67,10 @@ LBR_HIDDEN void lbr_frame_open(lua_State *L);
 /* Baskets (lbasket.c): registers Baskets/Itemsets/Rules and sets baskets and
  * read_baskets in the table on the stack top. */
 LBR_HIDDEN void lbr_basket_open(lua_State *L);
+LBR_HIDDEN br_baskets *lbr_baskets_check(lua_State *L, int idx);
+/* Evaluation (leval.c): sets eval_core (backtest, topk, rank, bandit_replay)
+ * and als in the table on the stack top. */
+LBR_HIDDEN void lbr_eval_open(lua_State *L);
 /* Models (lmodel.c): sets model and optim_core in the table on the stack top. */
 LBR_HIDDEN void lbr_model_open(lua_State *L);
 /* Search (lsearch.c): sets catalog and search in the table on the stack top. */

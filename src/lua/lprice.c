@@ -18,17 +18,17 @@ typedef struct bundle_list {
   int *size;
 } bundle_list;
 
-static void read_bundles(lua_State *L, int idx, const br_catalog *cat, bundle_list *bl) {
+static void read_bundles(lua_State *L, int idx, const br_catalog *cat, bundle_list *bl, const char *fn) {
   void **res = luaL_testudata(L, idx, RESULT_MT);
   if (res) {
-    if (!*res) lbr_errorf(L, "price: the search result has been closed");
+    if (!*res) lbr_errorf(L, "%s: the search result has been closed", fn);
     bl->n = br_search_result_count(*res);
   } else if (lua_istable(L, idx)) {
     bl->n = (int64_t)luaL_len(L, idx);
   } else {
-    lbr_errorf(L, "price: bundles must be a search result or a list of bundles (lists of item labels)");
+    lbr_errorf(L, "%s: bundles must be a search result or a list of bundles (lists of item labels)", fn);
   }
-  if (bl->n == 0) lbr_errorf(L, "price: no bundles to price");
+  if (bl->n == 0) lbr_errorf(L, "%s: no bundles to price", fn);
   bl->items = lua_newuserdatauv(L, (size_t)bl->n * BR_BUNDLE_MAX_ITEMS * sizeof *bl->items, 0);
   bl->size = lua_newuserdatauv(L, (size_t)bl->n * sizeof *bl->size, 0);
   for (int64_t k = 0; k < bl->n; k++) {
@@ -41,15 +41,15 @@ static void read_bundles(lua_State *L, int idx, const br_catalog *cat, bundle_li
     lua_geti(L, idx, k + 1);
     if (lua_istable(L, -1) && lua_getfield(L, -1, "items") == LUA_TTABLE) lua_remove(L, -2); /* a { items = } record */
     else lua_pop(L, 1);
-    if (!lua_istable(L, -1)) lbr_errorf(L, "price: bundle %lld must be a list of item labels", (long long)k + 1);
+    if (!lua_istable(L, -1)) lbr_errorf(L, "%s: bundle %lld must be a list of item labels", fn, (long long)k + 1);
     int m = (int)luaL_len(L, -1);
-    if (m < 1 || m > BR_BUNDLE_MAX_ITEMS) lbr_errorf(L, "price: bundle %lld has %d items (1 to %d)", (long long)k + 1, m, BR_BUNDLE_MAX_ITEMS);
+    if (m < 1 || m > BR_BUNDLE_MAX_ITEMS) lbr_errorf(L, "%s: bundle %lld has %d items (1 to %d)", fn, (long long)k + 1, m, BR_BUNDLE_MAX_ITEMS);
     for (int i = 0; i < m; i++) {
       lua_geti(L, -1, i + 1);
       size_t len;
       const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
       int32_t id = s ? br_catalog_find(cat, s, len) : -1;
-      if (id < 0) lbr_errorf(L, "price: bundle %lld item %d: no item '%.60s' in the catalogue", (long long)k + 1, i + 1, s ? s : luaL_typename(L, -1));
+      if (id < 0) lbr_errorf(L, "%s: bundle %lld item %d: no item '%.60s' in the catalogue", fn, (long long)k + 1, i + 1, s ? s : luaL_typename(L, -1));
       out[i] = id;
       lua_pop(L, 1);
     }
@@ -190,7 +190,7 @@ static int price_run(lua_State *L, int baseline) {
   br_baskets **bs = luaL_testudata(L, 4, "bundle.Baskets");
   if (!lua_isnil(L, 4) && (!bs || !*bs)) return lbr_errorf(L, "%s: option 'baskets' must be bundle.baskets(...)", fn);
   bundle_list bl = {0, NULL, NULL};
-  read_bundles(L, 1, cat, &bl);
+  read_bundles(L, 1, cat, &bl, fn);
   br_wtp_spec w;
   br_wtp_spec_init(&w);
   lua_getfield(L, 2, "sigma");
@@ -273,6 +273,35 @@ static int price_run(lua_State *L, int baseline) {
   return 1;
 }
 
+/* bundle_features(bundles, {catalog =, baskets =}) -> n x BR_NFEATURES tensor
+ * (names in bundle.search_features): the features a model objective reads,
+ * for a list of bundles at once. */
+static const char *const features_options[] = {"catalog", "baskets", NULL};
+static int price_features(lua_State *L) {
+  lua_settop(L, 2);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lbr_check_options(L, 2, "features", features_options);
+  lua_getfield(L, 2, "catalog"); /* 3 */
+  br_catalog **cs = luaL_testudata(L, 3, CATALOG_MT);
+  if (!cs || !*cs) return lbr_errorf(L, "features: option 'catalog' must be a bundle.catalog(...)");
+  lua_getfield(L, 2, "baskets"); /* 4 */
+  br_baskets **bs = luaL_testudata(L, 4, "bundle.Baskets");
+  if (!bs || !*bs) return lbr_errorf(L, "features: option 'baskets' must be bundle.baskets(...)");
+  bundle_list bl = {0, NULL, NULL};
+  read_bundles(L, 1, *cs, &bl, "features");
+  br_tensor **slot = lbr_tensor_push_slot(L);
+  int64_t shape[2] = {bl.n, BR_NFEATURES};
+  if (br_tensor_zeros(slot, 2, shape) != BR_OK) return lbr_error(L);
+  lbr_tensor_account(L, *slot);
+  br_bundle_stats *st = NULL;
+  if (br_bundle_stats_new(&st, *cs, *bs) != BR_OK) return lbr_error(L);
+  double *x = br_tensor_data(*slot);
+  for (int64_t k = 0; k < bl.n; k++)
+    br_bundle_features(st, bl.items + k * BR_BUNDLE_MAX_ITEMS, bl.size[k], x + k * BR_NFEATURES);
+  br_bundle_stats_free(st);
+  return 1;
+}
+
 static int price_optimize(lua_State *L) { return price_run(L, 0); }
 static int price_baseline(lua_State *L) { return price_run(L, 1); }
 
@@ -280,4 +309,6 @@ void lbr_price_open(lua_State *L) {
   static const luaL_Reg fns[] = {{"optimize", price_optimize}, {"baseline", price_baseline}, {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "price");
+  lua_pushcfunction(L, price_features);
+  lua_setfield(L, -2, "bundle_features");
 }

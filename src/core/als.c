@@ -1,0 +1,180 @@
+/* Implicit-feedback ALS (Hu, Koren and Volinsky 2008) on BLAS: alternate
+ * exact ridge solves for the user and the item factors. */
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle/recommend.h"
+#include "bundle/rng.h"
+
+void br_als_options_init(br_als_options *o) {
+  memset(o, 0, sizeof *o);
+  o->factors = 32;
+  o->l2 = 0.1;
+  o->alpha = 10;
+  o->iterations = 15;
+  o->seed = 1;
+}
+
+/* In-place Cholesky of the f x f SPD matrix a (upper triangle read), then
+ * solves a x = b into b. Returns 0 when a is not positive definite. */
+static int chol_solve(double *a, double *b, int f) {
+  for (int j = 0; j < f; j++) {
+    double d = a[j * f + j];
+    for (int k = 0; k < j; k++) d -= a[k * f + j] * a[k * f + j];
+    if (!(d > 0)) return 0;
+    d = sqrt(d);
+    a[j * f + j] = d;
+    for (int i = j + 1; i < f; i++) { /* row j of R, R'R = a */
+      double s = a[j * f + i];
+      for (int k = 0; k < j; k++) s -= a[k * f + j] * a[k * f + i];
+      a[j * f + i] = s / d;
+    }
+  }
+  for (int i = 0; i < f; i++) { /* R' z = b */
+    double s = b[i];
+    for (int k = 0; k < i; k++) s -= a[k * f + i] * b[k];
+    b[i] = s / a[i * f + i];
+  }
+  for (int i = f - 1; i >= 0; i--) { /* R x = z */
+    double s = b[i];
+    for (int k = i + 1; k < f; k++) s -= a[i * f + k] * b[k];
+    b[i] = s / a[i * f + i];
+  }
+  return 1;
+}
+
+/* One half-sweep: every row of X from Y, given the rows' entries (CSR). */
+static int solve_side(double *X, const double *Y, int64_t nx, int64_t ny, const int64_t *off, const int32_t *idx,
+                      const double *vals, const br_als_options *o, double *G, double *A, double *b) {
+  int f = o->factors;
+  /* G = Y'Y (upper triangle), shared by every row */
+  cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, f, (int)ny, 1.0, Y, f, 0.0, G, f);
+  for (int64_t u = 0; u < nx; u++) {
+    memcpy(A, G, (size_t)f * f * sizeof *A);
+    for (int i = 0; i < f; i++) A[i * f + i] += o->l2;
+    memset(b, 0, (size_t)f * sizeof *b);
+    for (int64_t p = off[u]; p < off[u + 1]; p++) {
+      const double *y = Y + (int64_t)idx[p] * f;
+      double c = o->alpha * (vals ? vals[p] : 1.0); /* confidence minus one */
+      for (int i = 0; i < f; i++) {
+        double ci = c * y[i];
+        for (int j = i; j < f; j++) A[i * f + j] += ci * y[j];
+        b[i] += (1 + c) * y[i];
+      }
+    }
+    if (!chol_solve(A, b, f)) return 0;
+    memcpy(X + u * f, b, (size_t)f * sizeof *b);
+  }
+  return 1;
+}
+
+/* sum over all cells of c (p - x'y)^2 plus the ridge terms, using
+ * sum_all (x'y)^2 = sum_u x_u' (Y'Y) x_u and corrections on observed cells */
+static double als_loss(const double *U, const double *V, int64_t rows, int64_t cols, const int64_t *off,
+                       const int32_t *idx, const double *vals, const br_als_options *o, double *G) {
+  int f = o->factors;
+  cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, f, (int)cols, 1.0, V, f, 0.0, G, f);
+  for (int i = 0; i < f; i++) /* mirror to full for dsymv-free use */
+    for (int j = 0; j < i; j++) G[i * f + j] = G[j * f + i];
+  double loss = 0, reg = 0;
+  for (int64_t u = 0; u < rows; u++) {
+    const double *x = U + u * f;
+    for (int i = 0; i < f; i++) {
+      double s = 0;
+      for (int j = 0; j < f; j++) s += G[i * f + j] * x[j];
+      loss += x[i] * s;
+      reg += x[i] * x[i];
+    }
+    for (int64_t p = off[u]; p < off[u + 1]; p++) {
+      double s = cblas_ddot(f, x, 1, V + (int64_t)idx[p] * f, 1);
+      double c = 1 + o->alpha * (vals ? vals[p] : 1.0);
+      loss += c * (1 - s) * (1 - s) - s * s;
+    }
+  }
+  for (int64_t i = 0; i < cols * f; i++) reg += V[i] * V[i];
+  return loss + o->l2 * reg;
+}
+
+br_status br_als_fit(double **Uout, double **Vout, int64_t rows, int64_t cols, const int64_t *off, const int32_t *idx,
+                     const double *vals, const br_als_options *o) {
+  if (!o || o->factors < 1 || o->factors > 1024)
+    return br_error_set(BR_ERR_ARG, "als: factors must be 1..1024, got %d", o ? o->factors : 0);
+  if (!(o->l2 > 0) || !isfinite(o->l2)) return br_error_set(BR_ERR_ARG, "als: l2 must be > 0, got %g", o->l2);
+  if (!(o->alpha >= 0) || !isfinite(o->alpha))
+    return br_error_set(BR_ERR_ARG, "als: alpha must be >= 0, got %g", o->alpha);
+  if (o->iterations < 1) return br_error_set(BR_ERR_ARG, "als: iterations must be at least 1, got %d", o->iterations);
+  if (rows < 1 || cols < 1 || rows > INT32_MAX || cols > INT32_MAX)
+    return br_error_set(BR_ERR_ARG, "als: the matrix is %lld x %lld; it needs at least one row and column",
+                        (long long)rows, (long long)cols);
+  int64_t nnz = off[rows];
+  int f = o->factors;
+  unsigned char *seen = calloc((size_t)cols, 1);
+  int64_t *toff = calloc((size_t)cols + 1, sizeof *toff), *fill = malloc((size_t)cols * sizeof *fill);
+  int32_t *tidx = malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *tidx);
+  double *tval = vals ? malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *tval) : NULL;
+  double *U = malloc((size_t)rows * f * sizeof *U), *V = malloc((size_t)cols * f * sizeof *V);
+  double *G = malloc((size_t)f * f * sizeof *G), *A = malloc((size_t)f * f * sizeof *A), *b = malloc((size_t)f * sizeof *b);
+  br_status st = BR_OK;
+  if (!seen || !toff || !fill || !tidx || (vals && !tval) || !U || !V || !G || !A || !b) {
+    st = br_error_set(BR_ERR_NOMEM, "als: out of memory");
+    goto fail;
+  }
+  for (int64_t u = 0; u < rows; u++) { /* check, then count entries per column */
+    for (int64_t p = off[u]; p < off[u + 1]; p++) {
+      if (idx[p] < 0 || idx[p] >= cols) {
+        st = br_error_set(BR_ERR_ARG, "als: row %lld has column %d, outside 1..%lld", (long long)u + 1, idx[p] + 1,
+                          (long long)cols);
+        goto fail;
+      }
+      if (vals && (!(vals[p] >= 0) || !isfinite(vals[p]))) {
+        st = br_error_set(BR_ERR_ARG, "als: row %lld has value %g; values must be finite and >= 0", (long long)u + 1,
+                          vals[p]);
+        goto fail;
+      }
+      if (seen[idx[p]]) {
+        st = br_error_set(BR_ERR_ARG, "als: row %lld lists column %d twice", (long long)u + 1, idx[p] + 1);
+        goto fail;
+      }
+      seen[idx[p]] = 1;
+      toff[idx[p] + 1]++;
+    }
+    for (int64_t p = off[u]; p < off[u + 1]; p++) seen[idx[p]] = 0;
+  }
+  for (int64_t c = 0; c < cols; c++) toff[c + 1] += toff[c];
+  memcpy(fill, toff, (size_t)cols * sizeof *fill);
+  for (int64_t u = 0; u < rows; u++)
+    for (int64_t p = off[u]; p < off[u + 1]; p++) {
+      int64_t q = fill[idx[p]]++;
+      tidx[q] = (int32_t)u;
+      if (vals) tval[q] = vals[p];
+    }
+  br_rng rng;
+  br_rng_seed(&rng, o->seed);
+  for (int64_t i = 0; i < rows * f; i++) U[i] = 0.01 * br_rng_normal(&rng);
+  for (int64_t i = 0; i < cols * f; i++) V[i] = 0.01 * br_rng_normal(&rng);
+  for (int it = 0; it < o->iterations; it++) {
+    if (!solve_side(U, V, rows, cols, off, idx, vals, o, G, A, b) ||
+        !solve_side(V, U, cols, rows, toff, tidx, tval, o, G, A, b)) {
+      st = br_error_set(BR_ERR_NUMERIC, "als: a ridge system was not positive definite (sweep %d); raise l2", it + 1);
+      goto fail;
+    }
+    if (o->loss) o->loss[it] = als_loss(U, V, rows, cols, off, idx, vals, o, G);
+  }
+  *Uout = U;
+  *Vout = V;
+  U = V = NULL;
+fail:
+  free(seen);
+  free(toff);
+  free(fill);
+  free(tidx);
+  free(tval);
+  free(U);
+  free(V);
+  free(G);
+  free(A);
+  free(b);
+  return st;
+}

@@ -1,0 +1,454 @@
+/* bundle.core eval functions: backtest, topk, rank, bandit_replay, als and
+ * write_file. The Lua layer (lua/bundle/eval.lua, recommend.lua) composes
+ * them; this file only translates arguments and results. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lbundle.h"
+
+/* Reads a list of bundles (each a list of item labels, or a table whose
+ * `items` field is one) at idx into basket item ids (-1: not in the
+ * baskets), CSR in two userdata left on the stack. Returns the count. */
+static int64_t read_bundles(lua_State *L, int idx, const br_baskets *b, const char *fn, int32_t **items,
+                            int64_t **off) {
+  luaL_checktype(L, idx, LUA_TTABLE);
+  int64_t n = (int64_t)luaL_len(L, idx), total = 0;
+  for (int64_t k = 1; k <= n; k++) {
+    if (lua_geti(L, idx, k) == LUA_TTABLE) { /* a bundle, or a table with items */
+      if (lua_getfield(L, -1, "items") == LUA_TTABLE) lua_replace(L, -2);
+      else lua_pop(L, 1);
+    }
+    if (!lua_istable(L, -1)) lbr_errorf(L, "%s: bundle %lld must be a list of item labels", fn, (long long)k);
+    int64_t m = (int64_t)luaL_len(L, -1);
+    if (m < 1) lbr_errorf(L, "%s: bundle %lld has no items", fn, (long long)k);
+    total += m;
+    lua_pop(L, 1);
+  }
+  *items = lua_newuserdatauv(L, (size_t)(total > 0 ? total : 1) * sizeof **items, 0);
+  *off = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof **off, 0);
+  (*off)[0] = 0;
+  int64_t at = 0;
+  for (int64_t k = 1; k <= n; k++) {
+    lua_geti(L, idx, k);
+    if (lua_getfield(L, -1, "items") == LUA_TTABLE) lua_replace(L, -2);
+    else lua_pop(L, 1);
+    int64_t m = (int64_t)luaL_len(L, -1);
+    for (int64_t i = 1; i <= m; i++) {
+      lua_geti(L, -1, i);
+      size_t len;
+      const char *s = lua_tolstring(L, -1, &len); /* numbers are labels too */
+      if (!s) lbr_errorf(L, "%s: bundle %lld item %lld must be a label, got a %s", fn, (long long)k, (long long)i,
+                         luaL_typename(L, -1));
+      (*items)[at++] = br_baskets_find(b, s, len);
+      lua_pop(L, 1);
+    }
+    (*off)[k] = at;
+    lua_pop(L, 1);
+  }
+  return n;
+}
+
+/* A list of n numbers at field `key` of the options table at idx, or NULL. */
+static double *opt_numbers(lua_State *L, int idx, const char *fn, const char *key, int64_t n) {
+  if (lua_isnoneornil(L, idx) || lua_getfield(L, idx, key) == LUA_TNIL) {
+    if (!lua_isnoneornil(L, idx)) lua_pop(L, 1);
+    return NULL;
+  }
+  if (!lua_istable(L, -1) || (int64_t)luaL_len(L, -1) != n)
+    lbr_errorf(L, "%s: option '%s' must be a list of %lld numbers, one per bundle", fn, key, (long long)n);
+  double *v = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *v, 0);
+  for (int64_t k = 1; k <= n; k++) {
+    lua_geti(L, -2, k);
+    int ok;
+    v[k - 1] = lua_tonumberx(L, -1, &ok);
+    if (!ok || !isfinite(v[k - 1])) lbr_errorf(L, "%s: %s[%lld] must be a finite number", fn, key, (long long)k);
+    lua_pop(L, 1);
+  }
+  lua_replace(L, -2); /* keep the buffer, drop the list */
+  return v;
+}
+
+static void set_num(lua_State *L, const char *k, double v) {
+  lua_pushnumber(L, v);
+  lua_setfield(L, -2, k);
+}
+static void set_int(lua_State *L, const char *k, int64_t v) {
+  lua_pushinteger(L, (lua_Integer)v);
+  lua_setfield(L, -2, k);
+}
+
+static const char *const backtest_options[] = {"price", "cost", NULL};
+
+/* backtest(baskets, bundles, {price =, cost =}) -> totals, per-bundle list */
+static int eval_backtest(lua_State *L) {
+  lua_settop(L, 3); /* absent arguments stay nil below what we push */
+  br_baskets *b = lbr_baskets_check(L, 1);
+  lbr_check_options(L, 3, "backtest", backtest_options);
+  int32_t *items;
+  int64_t *off;
+  int64_t n = read_bundles(L, 2, b, "backtest", &items, &off);
+  double *price = opt_numbers(L, 3, "backtest", "price", n);
+  double *cost = opt_numbers(L, 3, "backtest", "cost", n);
+  br_backtest_bundle *per = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *per, 0);
+  br_backtest t;
+  if (br_eval_backtest(&t, per, b, items, off, n, price, cost) != BR_OK) return lbr_error(L);
+  lua_createtable(L, 0, 12);
+  set_int(L, "baskets", t.nbaskets);
+  set_int(L, "bundles", t.nbundles);
+  set_int(L, "hits", t.hits);
+  set_int(L, "touched", t.touched);
+  set_num(L, "hit_rate", t.hit_rate);
+  set_num(L, "attach_rate", t.attach_rate);
+  set_num(L, "mean_attach_rate", t.mean_attach_rate);
+  set_num(L, "coverage", t.basket_coverage);
+  set_num(L, "item_coverage", t.item_coverage);
+  set_num(L, "revenue", t.revenue);
+  set_num(L, "margin", t.margin);
+  set_num(L, "diversity", t.diversity);
+  lua_createtable(L, (int)n, 0);
+  for (int64_t k = 0; k < n; k++) {
+    lua_createtable(L, 0, 5);
+    set_int(L, "complete", per[k].complete);
+    set_int(L, "touched", per[k].touched);
+    set_num(L, "attach_rate", per[k].attach_rate);
+    set_num(L, "revenue", per[k].revenue);
+    set_num(L, "margin", per[k].margin);
+    lua_seti(L, -2, k + 1);
+  }
+  return 2;
+}
+
+/* topk(scores, k [, exclude]) -> rows x k tensor of 1-based column ids (0: none);
+ * exclude is a list (one entry per row) of lists of 1-based column ids */
+static int eval_topk(lua_State *L) {
+  lua_settop(L, 3); /* absent arguments stay nil below what we push */
+  br_tensor *s = lbr_tensor_check(L, 1);
+  lua_Integer k = luaL_checkinteger(L, 2);
+  if (br_tensor_ndim(s) != 2) luaL_argerror(L, 1, "scores must be a rows x columns matrix");
+  const int64_t *shape = br_tensor_shape(s);
+  int64_t rows = shape[0], cols = shape[1];
+  luaL_argcheck(L, k >= 1 && k <= cols, 2, "k must be between 1 and the number of columns");
+  int64_t *eoff = NULL;
+  int32_t *excl = NULL;
+  if (!lua_isnoneornil(L, 3)) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    int64_t total = 0;
+    for (int64_t r = 1; r <= rows; r++) {
+      int t = lua_geti(L, 3, r);
+      if (t != LUA_TTABLE && t != LUA_TNIL) lbr_errorf(L, "topk: exclude[%lld] must be a list of column ids", (long long)r);
+      total += t == LUA_TTABLE ? (int64_t)luaL_len(L, -1) : 0;
+      lua_pop(L, 1);
+    }
+    eoff = lua_newuserdatauv(L, (size_t)(rows + 1) * sizeof *eoff, 0);
+    excl = lua_newuserdatauv(L, (size_t)(total > 0 ? total : 1) * sizeof *excl, 0);
+    eoff[0] = 0;
+    int64_t at = 0;
+    for (int64_t r = 1; r <= rows; r++) {
+      if (lua_geti(L, 3, r) == LUA_TTABLE) {
+        int64_t m = (int64_t)luaL_len(L, -1);
+        for (int64_t i = 1; i <= m; i++) {
+          lua_geti(L, -1, i);
+          int ok;
+          lua_Integer c = lua_tointegerx(L, -1, &ok);
+          if (!ok) lbr_errorf(L, "topk: exclude[%lld][%lld] must be an integer column id", (long long)r, (long long)i);
+          excl[at++] = (int32_t)(c >= 1 && c <= cols ? c - 1 : -1);
+          lua_pop(L, 1);
+        }
+      }
+      lua_pop(L, 1);
+      eoff[r] = at;
+    }
+  }
+  br_tensor *c = NULL;
+  if (br_tensor_contiguous(&c, s) != BR_OK) return lbr_error(L);
+  int32_t *out = malloc((size_t)(rows > 0 ? rows : 1) * (size_t)k * sizeof *out);
+  br_tensor **slot = lbr_tensor_push_slot(L);
+  int64_t oshape[2] = {rows, k};
+  if (!out || br_tensor_zeros(slot, 2, oshape) != BR_OK ||
+      br_topk_rows(out, br_tensor_data(c), rows, cols, (int)k, eoff, excl) != BR_OK) {
+    free(out);
+    br_tensor_free(c);
+    return out ? lbr_error(L) : luaL_error(L, "topk: out of memory");
+  }
+  double *o = br_tensor_data(*slot);
+  for (int64_t i = 0; i < rows * k; i++) o[i] = out[i] + 1;
+  free(out);
+  br_tensor_free(c);
+  lbr_tensor_account(L, *slot);
+  return 1;
+}
+
+/* rank(ranked, relevant, k) -> {precision, recall, ndcg, mrr, hit, lists}.
+ * ranked: a rows x >=k tensor of ids (or a list of lists); relevant: a list
+ * (one per row) of id lists; rows with no relevant ids are skipped. */
+static int eval_rank(lua_State *L) {
+  lua_settop(L, 3); /* absent arguments stay nil below what we push */
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_Integer k = luaL_checkinteger(L, 3);
+  luaL_argcheck(L, k >= 1 && k <= 10000, 3, "k must be between 1 and 10000");
+  br_tensor *rt = lbr_tensor_test(L, 1);
+  int64_t rows;
+  if (rt) {
+    if (br_tensor_ndim(rt) != 2) luaL_argerror(L, 1, "ranked must be a rows x k matrix");
+    rows = br_tensor_shape(rt)[0];
+  } else {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    rows = (int64_t)luaL_len(L, 1);
+  }
+  if ((int64_t)luaL_len(L, 2) != rows)
+    lbr_errorf(L, "rank: relevant has %lld lists, ranked has %lld rows", (long long)luaL_len(L, 2), (long long)rows);
+  int32_t *ranked = lua_newuserdatauv(L, (size_t)k * sizeof *ranked, 0);
+  br_rank_metrics acc = {0};
+  for (int64_t r = 1; r <= rows; r++) {
+    int n = 0;
+    if (rt) {
+      int64_t cols = br_tensor_shape(rt)[1];
+      for (int64_t i = 0; i < cols && i < k; i++) {
+        int64_t ix[2] = {r - 1, i};
+        double v = 0;
+        br_tensor_get(rt, ix, &v);
+        ranked[n++] = (int32_t)v;
+      }
+    } else {
+      if (lua_geti(L, 1, r) != LUA_TTABLE) lbr_errorf(L, "rank: ranked[%lld] must be a list of ids", (long long)r);
+      int64_t m = (int64_t)luaL_len(L, -1);
+      for (int64_t i = 1; i <= m && i <= k; i++) {
+        lua_geti(L, -1, i);
+        ranked[n++] = (int32_t)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+    }
+    if (lua_geti(L, 2, r) != LUA_TTABLE) lbr_errorf(L, "rank: relevant[%lld] must be a list of ids", (long long)r);
+    int64_t nrel = (int64_t)luaL_len(L, -1);
+    int32_t *rel = lua_newuserdatauv(L, (size_t)(nrel > 0 ? nrel : 1) * sizeof *rel, 0);
+    for (int64_t i = 1; i <= nrel; i++) {
+      lua_geti(L, -2, i);
+      int ok;
+      rel[i - 1] = (int32_t)lua_tointegerx(L, -1, &ok);
+      if (!ok) lbr_errorf(L, "rank: relevant[%lld][%lld] must be an integer id", (long long)r, (long long)i);
+      lua_pop(L, 1);
+    }
+    br_rank_add(&acc, ranked, n, rel, (int)nrel, (int)k);
+    lua_pop(L, 2);
+  }
+  br_rank_finish(&acc);
+  lua_createtable(L, 0, 6);
+  set_num(L, "precision", acc.precision);
+  set_num(L, "recall", acc.recall);
+  set_num(L, "ndcg", acc.ndcg);
+  set_num(L, "mrr", acc.mrr);
+  set_num(L, "hit", acc.hit);
+  set_int(L, "lists", acc.lists);
+  return 1;
+}
+
+static const char *const arm_fields[] = {"offers", "accepts", "reward", "hindsight", "hindsight_accepts"};
+
+/* bandit_replay(baskets, arms, {policy =, from =, to =, seed =}) -> reward.
+ * arms: list of {items = {...}, value =, offers =, accepts =, reward =,
+ * hindsight =, hindsight_accepts =}; the counters are updated in place.
+ * from/to are 1-based positions in time order (inclusive). */
+static const char *const replay_options[] = {"policy", "from", "to", "seed", NULL};
+static int eval_bandit_replay(lua_State *L) {
+  lua_settop(L, 3); /* absent arguments stay nil below what we push */
+  br_baskets *b = lbr_baskets_check(L, 1);
+  lbr_check_options(L, 3, "bandit", replay_options);
+  int32_t *items;
+  int64_t *off;
+  int64_t n = read_bundles(L, 2, b, "bandit", &items, &off);
+  if (n < 1) return luaL_error(L, "bandit: no arms to offer");
+  br_bandit_policy policy = BR_BANDIT_THOMPSON;
+  if (!lua_isnoneornil(L, 3) && lua_getfield(L, 3, "policy") != LUA_TNIL) {
+    if (!lua_isstring(L, -1) || br_bandit_policy_parse(&policy, lua_tostring(L, -1)) != BR_OK)
+      return luaL_error(L, "bandit: policy must be \"thompson\", \"ucb\" or \"static\"");
+    lua_pop(L, 1);
+  }
+  int64_t size = br_baskets_size(b);
+  lua_Integer from = lbr_opt_integer(L, 3, "bandit", "from", 1);
+  lua_Integer to = lbr_opt_integer(L, 3, "bandit", "to", size);
+  if (from < 1 || to > size || from > to + 1)
+    return lbr_errorf(L, "bandit: from/to must satisfy 1 <= from <= to + 1 and to <= %lld", (long long)size);
+  br_rng rng;
+  br_rng_seed(&rng, (uint64_t)lbr_opt_integer(L, 3, "bandit", "seed", 1));
+  br_bandit_arm *arms = lua_newuserdatauv(L, (size_t)n * sizeof *arms, 0);
+  for (int64_t a = 0; a < n; a++) {
+    lua_geti(L, 2, a + 1);
+    double *dst[] = {&arms[a].offers, &arms[a].accepts, &arms[a].reward, &arms[a].hindsight,
+                     &arms[a].hindsight_accepts};
+    arms[a].value = lua_getfield(L, -1, "value") == LUA_TNIL ? 1.0 : lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    for (int f = 0; f < 5; f++) {
+      lua_getfield(L, -1, arm_fields[f]);
+      *dst[f] = lua_tonumber(L, -1);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  double reward = 0;
+  if (br_bandit_replay(arms, (int32_t)n, items, off, b, from - 1, to, policy, &rng, &reward) != BR_OK)
+    return lbr_error(L);
+  for (int64_t a = 0; a < n; a++) {
+    lua_geti(L, 2, a + 1);
+    double v[] = {arms[a].offers, arms[a].accepts, arms[a].reward, arms[a].hindsight, arms[a].hindsight_accepts};
+    for (int f = 0; f < 5; f++) {
+      lua_pushnumber(L, v[f]);
+      lua_setfield(L, -2, arm_fields[f]);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushnumber(L, reward);
+  return 1;
+}
+
+/* als(rows, cols, {values =, nrows =, ncols =, factors =, l2 =, alpha =,
+ * iterations =, seed =}) -> U, V, losses. rows and cols are tensors (or
+ * lists) of 1-based ids, one entry per observation; repeats add up. */
+static const char *const als_options[] = {"values", "nrows", "ncols", "factors", "l2", "alpha", "iterations", "seed",
+                                          NULL};
+
+static int cmp_entry(const void *pa, const void *pb) {
+  const int64_t *a = pa, *b = pb;
+  return (a[0] > b[0]) - (a[0] < b[0]) ? (a[0] > b[0]) - (a[0] < b[0]) : (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+static double read_value(lua_State *L, int idx, br_tensor *t, int64_t i) {
+  if (t) return br_tensor_data(t)[i];
+  lua_geti(L, idx, i + 1);
+  int ok;
+  double v = lua_tonumberx(L, -1, &ok);
+  lua_pop(L, 1);
+  return ok ? v : NAN;
+}
+
+static int eval_als(lua_State *L) {
+  lua_settop(L, 3); /* absent arguments stay nil below what we push */
+  lbr_check_options(L, 3, "als", als_options);
+  br_tensor *rt = NULL, *ct = NULL, *vt = NULL;
+  int64_t n;
+  /* contiguous copies keep reading simple (owned by tensor slots on the stack) */
+  for (int a = 1; a <= 2; a++) {
+    br_tensor *t = lbr_tensor_test(L, a);
+    if (!t && !lua_istable(L, a)) luaL_argerror(L, a, "ids must be a tensor or a list of 1-based ids");
+    if (t) {
+      br_tensor **slot = lbr_tensor_push_slot(L);
+      if (br_tensor_contiguous(slot, t) != BR_OK) return lbr_error(L);
+      lua_replace(L, a);
+      if (a == 1) rt = *slot;
+      else ct = *slot;
+    }
+  }
+  n = rt ? br_tensor_numel(rt) : (int64_t)luaL_len(L, 1);
+  if ((ct ? br_tensor_numel(ct) : (int64_t)luaL_len(L, 2)) != n)
+    return luaL_error(L, "als: rows and cols must have the same length");
+  int have_vals = !lua_isnoneornil(L, 3) && lua_getfield(L, 3, "values") != LUA_TNIL;
+  int vidx = 0;
+  if (have_vals) {
+    vt = lbr_tensor_test(L, -1);
+    if (vt) {
+      br_tensor **slot = lbr_tensor_push_slot(L);
+      if (br_tensor_contiguous(slot, vt) != BR_OK) return lbr_error(L);
+      vt = *slot;
+    } else if (!lua_istable(L, -1)) return luaL_error(L, "als: option 'values' must be a tensor or list");
+    vidx = lua_gettop(L);
+    if ((vt ? br_tensor_numel(vt) : (int64_t)luaL_len(L, vidx)) != n)
+      return luaL_error(L, "als: values must have one entry per observation");
+  }
+  br_als_options o;
+  br_als_options_init(&o);
+  o.factors = (int)lbr_opt_integer(L, 3, "als", "factors", o.factors);
+  o.iterations = (int)lbr_opt_integer(L, 3, "als", "iterations", o.iterations);
+  o.seed = (uint64_t)lbr_opt_integer(L, 3, "als", "seed", 1);
+  if (!lua_isnoneornil(L, 3)) {
+    if (lua_getfield(L, 3, "l2") != LUA_TNIL) o.l2 = luaL_checknumber(L, -1);
+    if (lua_getfield(L, 3, "alpha") != LUA_TNIL) o.alpha = luaL_checknumber(L, -1);
+    lua_pop(L, 2);
+  }
+  if (o.iterations < 1 || o.iterations > 1000) return luaL_error(L, "als: iterations must be 1..1000");
+  /* (row, col, value bits) triples, sorted, repeats merged */
+  int64_t *e = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * 3 * sizeof *e, 0);
+  int64_t nrows = 0, ncols = 0;
+  for (int64_t i = 0; i < n; i++) {
+    double r = read_value(L, 1, rt, i), c = read_value(L, 2, ct, i);
+    double v = have_vals ? read_value(L, vidx, vt, i) : 1.0;
+    if (!(r >= 1 && r <= INT32_MAX && r == floor(r)) || !(c >= 1 && c <= INT32_MAX && c == floor(c)))
+      return lbr_errorf(L, "als: observation %lld has ids (%g, %g); ids must be integers >= 1", (long long)i + 1, r, c);
+    if (!(v >= 0) || !isfinite(v))
+      return lbr_errorf(L, "als: observation %lld has value %g; values must be finite and >= 0", (long long)i + 1, v);
+    e[3 * i] = (int64_t)r - 1;
+    e[3 * i + 1] = (int64_t)c - 1;
+    memcpy(&e[3 * i + 2], &v, sizeof v);
+    if ((int64_t)r > nrows) nrows = (int64_t)r;
+    if ((int64_t)c > ncols) ncols = (int64_t)c;
+  }
+  lua_Integer want_r = lbr_opt_integer(L, 3, "als", "nrows", nrows), want_c = lbr_opt_integer(L, 3, "als", "ncols", ncols);
+  if (want_r < nrows || want_c < ncols)
+    return lbr_errorf(L, "als: nrows/ncols (%lld, %lld) are below the largest ids (%lld, %lld)", (long long)want_r,
+                      (long long)want_c, (long long)nrows, (long long)ncols);
+  nrows = want_r;
+  ncols = want_c;
+  if (nrows < 1 || ncols < 1) return luaL_error(L, "als: no observations");
+  qsort(e, (size_t)n, 3 * sizeof *e, cmp_entry);
+  int64_t *off = lua_newuserdatauv(L, (size_t)(nrows + 1) * sizeof *off, 0);
+  int32_t *idx = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *idx, 0);
+  double *val = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *val, 0);
+  double *loss = lua_newuserdatauv(L, (size_t)o.iterations * sizeof *loss, 0);
+  memset(off, 0, (size_t)(nrows + 1) * sizeof *off);
+  int64_t m = 0;
+  for (int64_t i = 0; i < n; i++) {
+    double v;
+    memcpy(&v, &e[3 * i + 2], sizeof v);
+    if (m > 0 && i > 0 && e[3 * i] == e[3 * (i - 1)] && e[3 * i + 1] == e[3 * (i - 1) + 1]) {
+      val[m - 1] += v;
+      continue;
+    }
+    idx[m] = (int32_t)e[3 * i + 1];
+    val[m++] = v;
+    off[e[3 * i] + 1]++;
+  }
+  for (int64_t r = 0; r < nrows; r++) off[r + 1] += off[r];
+  o.loss = loss;
+  double *U = NULL, *V = NULL;
+  if (br_als_fit(&U, &V, nrows, ncols, off, idx, val, &o) != BR_OK) return lbr_error(L);
+  int64_t us[2] = {nrows, o.factors}, vs[2] = {ncols, o.factors};
+  br_tensor **su = lbr_tensor_push_slot(L);
+  br_tensor **sv = lbr_tensor_push_slot(L);
+  if (br_tensor_zeros(su, 2, us) != BR_OK || br_tensor_zeros(sv, 2, vs) != BR_OK) {
+    free(U);
+    free(V);
+    return lbr_error(L);
+  }
+  memcpy(br_tensor_data(*su), U, (size_t)(nrows * o.factors) * sizeof *U);
+  memcpy(br_tensor_data(*sv), V, (size_t)(ncols * o.factors) * sizeof *V);
+  free(U);
+  free(V);
+  lbr_tensor_account(L, *su);
+  lbr_tensor_account(L, *sv);
+  lua_createtable(L, o.iterations, 0);
+  for (int i = 0; i < o.iterations; i++) {
+    lua_pushnumber(L, loss[i]);
+    lua_seti(L, -2, i + 1);
+  }
+  return 3;
+}
+
+/* write_file(path, text): atomically (temporary file, fsync, rename) */
+static int eval_write_file(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  size_t len;
+  const char *s = luaL_checklstring(L, 2, &len);
+  if (br_file_write_atomic(path, s, len) != BR_OK) return lbr_error(L);
+  return 0;
+}
+
+void lbr_eval_open(lua_State *L) {
+  static const luaL_Reg fns[] = {{"backtest", eval_backtest}, {"topk", eval_topk}, {"rank", eval_rank},
+                                 {"bandit_replay", eval_bandit_replay}, {NULL, NULL}};
+  luaL_newlib(L, fns);
+  lua_setfield(L, -2, "eval_core");
+  lua_pushcfunction(L, eval_als);
+  lua_setfield(L, -2, "als");
+  lua_pushcfunction(L, eval_write_file);
+  lua_setfield(L, -2, "write_file");
+}
