@@ -56,7 +56,7 @@ deps:
 # make so that pkg-config sees the freshly installed packages.
 run: deps
 	@$(MAKE) --no-print-directory all
-	$(RUNTIME) examples/quickstart.lua
+	$(RUNTIME) examples/pipeline.lua
 
 test: deps
 	@$(MAKE) --no-print-directory check

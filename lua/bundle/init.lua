@@ -21,6 +21,13 @@ M.model = core.model       -- linear{l2=, intercept=}, logistic{l2=, intercept=,
 M.optim = require "bundle.optim"         -- adam, sgd, minimize
 M.metrics = require "bundle.metrics"     -- mse, rmse, mae, r2, accuracy, logloss, auc
 M.preprocess = require "bundle.preprocess" -- standardize
+M.als = core.als           -- implicit-feedback ALS: als(rows, cols, {factors=, ...}) -> U, V, losses
+M.json = require "bundle.json"           -- encode, write (atomic)
+M.eval = require "bundle.eval"           -- backtest, rank, topk, completion, simulate, baselines, bandit
+M.features = require "bundle.features"   -- customers (RFM, category affinity), bundles (C feature vectors)
+M.recommend = require "bundle.recommend" -- fit(baskets, {bundles=}) and recommend(rec, user, {k=})
+M.report = require "bundle.report"       -- html(path, ctx)
+M.pipeline = require "bundle.pipeline"   -- pipeline{ data =, stages =, rounds =, seed = }; write(ctx, dir)
 
 -- split(X, y, { test = 0.2, seed = 1 }) -> X_train, X_test, y_train, y_test
 -- Rows are shuffled by the seeded generator, so the same seed gives the same split.

@@ -160,6 +160,18 @@ static int baskets_items(lua_State *L) {
   return 1;
 }
 
+/* user(k): the user of basket k as text, or nil when it has none. */
+static int baskets_user(lua_State *L) {
+  br_baskets *b = check_baskets(L, 1);
+  lua_Integer k = luaL_checkinteger(L, 2), n = br_baskets_size(b);
+  if (k < 1 || k > n) return lbr_errorf(L, "user: basket %lld out of range for %lld baskets", (long long)k, (long long)n);
+  size_t len;
+  const char *u = br_baskets_user(b, k - 1, &len);
+  if (u && len > 0) lua_pushlstring(L, u, len);
+  else lua_pushnil(L);
+  return 1;
+}
+
 /* Makes a frame from columns built here; releases them. */
 static int push_frame(lua_State *L, int n, const char **names, br_column **cols) {
   br_frame **slot = lua_newuserdatauv(L, sizeof *slot, 0);
@@ -658,7 +670,7 @@ static const list_class *list_of(lua_State *L, int idx) {
 
 void lbr_basket_open(lua_State *L) {
   static const luaL_Reg bm[] = {
-      {"size", baskets_size}, {"nitems", baskets_nitems}, {"items", baskets_items},
+      {"size", baskets_size}, {"nitems", baskets_nitems}, {"items", baskets_items}, {"user", baskets_user},
       {"item_support", baskets_item_support}, {"filter", baskets_filter},
       {"split_by_time", baskets_split_by_time}, {"cooccurrence", baskets_cooccurrence},
       {"frequent", baskets_frequent}, {"rules", baskets_rules}, {NULL, NULL}};

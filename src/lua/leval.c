@@ -1,7 +1,9 @@
 /* bundle.core eval functions: backtest, topk, rank, bandit_replay, als and
  * write_file. The Lua layer (lua/bundle/eval.lua, recommend.lua) composes
  * them; this file only translates arguments and results. */
+#include <errno.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -442,6 +444,28 @@ static int eval_write_file(lua_State *L) {
   return 0;
 }
 
+/* mkdir(path): creates the directory and its parents when missing */
+static int eval_mkdir(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  size_t n = strlen(path);
+  char *buf = lua_newuserdatauv(L, n + 1, 0);
+  memcpy(buf, path, n + 1);
+  for (size_t i = 1; i <= n; i++) {
+    if (buf[i] != '/' && buf[i] != '\0') continue;
+    char c = buf[i];
+    buf[i] = '\0';
+    struct stat st;
+    if (stat(buf, &st) != 0) {
+      if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return lbr_errorf(L, "mkdir: cannot create %s: %s", buf, strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+      return lbr_errorf(L, "mkdir: %s exists and is not a directory", buf);
+    }
+    buf[i] = c;
+  }
+  return 0;
+}
+
 void lbr_eval_open(lua_State *L) {
   static const luaL_Reg fns[] = {{"backtest", eval_backtest}, {"topk", eval_topk}, {"rank", eval_rank},
                                  {"bandit_replay", eval_bandit_replay}, {NULL, NULL}};
@@ -449,6 +473,8 @@ void lbr_eval_open(lua_State *L) {
   lua_setfield(L, -2, "eval_core");
   lua_pushcfunction(L, eval_als);
   lua_setfield(L, -2, "als");
+  lua_pushcfunction(L, eval_mkdir);
+  lua_setfield(L, -2, "mkdir");
   lua_pushcfunction(L, eval_write_file);
   lua_setfield(L, -2, "write_file");
 }

@@ -54,13 +54,24 @@ static int view_categories(lua_State *L) {
   return 1;
 }
 
-/* b:features([t]): the bundle's model features as a list (filled into t
- * when given, so a loop need not allocate), names in bundle.search_features. */
+/* b:features([t]): the bundle's model features as a list, or filled into t
+ * when given (a table, or a contiguous tensor of BR_NFEATURES values such
+ * as a 1 x n model input), so a loop need not allocate. Names are in
+ * bundle.search_features. */
 static int view_features(lua_State *L) {
   bundle_view *v = check_view(L);
   double f[BR_NFEATURES];
   br_bundle_features(v->st, v->items, v->n, f);
+  br_tensor *t = lbr_tensor_test(L, 2);
+  if (t) {
+    if (br_tensor_numel(t) != BR_NFEATURES || !br_tensor_is_contiguous(t))
+      return lbr_errorf(L, "features: the tensor must be contiguous with %d values", BR_NFEATURES);
+    memcpy(br_tensor_data(t), f, sizeof f);
+    lua_settop(L, 2);
+    return 1;
+  }
   if (lua_istable(L, 2)) lua_settop(L, 2);
+  else if (!lua_isnoneornil(L, 2)) return luaL_argerror(L, 2, "a table or a tensor to fill");
   else lua_createtable(L, BR_NFEATURES, 0);
   for (int k = 0; k < BR_NFEATURES; k++) {
     lua_pushnumber(L, f[k]);
