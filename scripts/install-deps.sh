@@ -7,6 +7,8 @@ set -eu
 # Build and runtime dependencies (see README.md, "Dependencies").
 PKGS="build-essential pkg-config lua5.4 liblua5.4-dev libopenblas-dev libcsv-dev \
 zlib1g-dev lua-busted libcmocka-dev"
+# scripts/render-report also needs a browser; only it asks for one.
+if [ "${1:-}" = "--render" ]; then PKGS="chromium"; fi
 
 missing=""
 for p in $PKGS; do

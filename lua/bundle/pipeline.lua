@@ -261,6 +261,12 @@ end
 function M.evaluate(ctx)
   local cfg, d = ctx.config, ctx.data
   local base = eval.baselines(ctx.train_baskets, { k = cfg.top, min_count = cfg.baseline_min_count })
+  -- baselines sell at component prices (no discount): price and cost per bundle
+  for _, key in ipairs{ "popular_pairs", "top_lift", "one_bundle" } do
+    if #base[key] > 0 then
+      base[key] = core.price.baseline(base[key], { catalog = ctx.catalog, baskets = ctx.train_baskets, discount = 0 })
+    end
+  end
   local methods = { { "bundlerun", ctx.bundles }, { "popular_pairs", base.popular_pairs },
                     { "top_lift", base.top_lift }, { "one_bundle", base.one_bundle } }
   local results = {}
