@@ -153,6 +153,14 @@ function M.analyse(ctx)
 end
 
 -- ---------------------------------------------------------------- generate
+-- A bundle's key whatever the order of its items.
+local function set_key(items)
+  local s = {}
+  for i, it in ipairs(items) do s[i] = tostring(it) end
+  table.sort(s)
+  return table.concat(s, "\0")
+end
+
 -- The predicted attach rate of a bundle view (features on the train window).
 local function predictor(ctx)
   local row = T.zeros(1, #features.names)
@@ -208,15 +216,47 @@ function M.generate(ctx)
   local cfg = ctx.config
   local attach = predictor(ctx)
   local retired = ctx.state.retired or {}
+  -- the pool: the train window's frequent itemsets, plus (pair_min_count)
+  -- the highest-lift pairs seen in at least that many baskets, which is
+  -- where the analysts' top-lift list comes from; less retired bundles
+  local pool, seen = {}, {}
+  local function add(items)
+    local key = table.concat(items, "+")
+    if not retired[key] and not seen[key] then seen[key] = true; pool[#pool + 1] = items end
+  end
+  for _, s in ctx.pool:iter() do add(s.items) end
+  if cfg.pair_min_count then
+    local rules = ctx.train_baskets:rules{ min_count = cfg.pair_min_count, max_size = 2, min_confidence = 1e-9 }
+    local added = 0
+    for _, r in rules:iter() do -- best lift first
+      local x, y = r.lhs[1], r.rhs[1]
+      if x > y then x, y = y, x end
+      if not seen[x .. "+" .. y] and not seen[y .. "+" .. x] then add{ x, y }; added = added + 1 end
+      if added == cfg.pair_pool then break end
+    end
+  end
+  -- what one offer earns: "margin" is support x margin x ln(lift)^lift_weight
+  -- (ln(lift) rewards complementary items); "demand" is the profit per
+  -- visit at the best discount under the reservation-price demand of the
+  -- train window, the model the evaluation simulates the offers with
+  local lw, value = cfg.lift_weight, cfg.value
+  local demand
+  if value == "demand" then
+    demand = {}
+    local priced = core.price.optimize(pool, { catalog = ctx.catalog, baskets = ctx.train_baskets,
+                                               discount = cfg.discount, customers = 2000, seed = ctx.seed })
+    for i, p in ipairs(priced) do demand[set_key(pool[i])] = p.profit end
+  elseif value ~= "margin" then
+    error(("pipeline: config.value must be \"margin\" or \"demand\", got %s"):format(tostring(value)), 0)
+  end
   local objective = cfg.objective or function(b, attach_of)
-    return attach_of(b) ^ cfg.attach_weight * b:support() * (b:price() - b:cost())
+    local a = attach_of(b) ^ cfg.attach_weight
+    if demand then return a * (demand[set_key(b.items)] or 0) end
+    local s = a * b:support() * (b:price() - b:cost())
+    if lw ~= 0 then s = s * math.log(math.max(b:lift(), 1 + 1e-9)) ^ lw end
+    return s
   end
   if type(objective) == "table" then objective = objective.score end
-  -- the pool: the train window's frequent itemsets, less retired bundles
-  local pool = {}
-  for _, s in ctx.pool:iter() do
-    if not retired[table.concat(s.items, "+")] then pool[#pool + 1] = s.items end
-  end
   local res = core.search{ catalog = ctx.catalog, baskets = ctx.train_baskets, pool = pool,
                            size = cfg.size, top = cfg.top + cfg.reserve,
                            objective = function(b) return objective(b, attach) end,
@@ -334,7 +374,8 @@ local defaults = {
   data = { basket = "InvoiceNo", item = "StockCode", user = "CustomerID", time = "InvoiceDate",
            quantity = "Quantity", unit_price = "UnitPrice", margin_rate = 0.4, cancelled_prefix = "C",
            item_pattern = "^%d%d%d" },
-  config = { top = 10, reserve = 10, size = { 2, 3 }, min_support = 0.01, model = "mlp", epochs = 60, attach_weight = 2,
+  config = { top = 10, reserve = 10, size = { 2, 3 }, min_support = 0.01, model = "mlp", epochs = 60, attach_weight = 2, lift_weight = 0,
+             value = "margin", pair_min_count = false, pair_pool = 500,
              discount = { 0, 0.3 }, max_overlap = 1, policy = "thompson", bandit_rounds = 4, retire = 0.2,
              baseline_min_count = 5 },
 }

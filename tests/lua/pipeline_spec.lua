@@ -122,6 +122,19 @@ describe("pipeline", function()
     assert.truthy(two.history[2].cut == "2011-03-31")
   end)
 
+  it("recovers the planted bundle with the demand and lift-weighted objectives, and widens the pool", function()
+    for _, cfg in ipairs{ { value = "demand" }, { lift_weight = 1 }, { value = "demand", pair_min_count = 5 } } do
+      local c = { model = "linear", top = 5, reserve = 5, min_support = 0.02 }
+      for k, v in pairs(cfg) do c[k] = v end
+      local got = run{ config = c }
+      assert.are.same(set_of{ "10001", "10002" }, set_of(got.bundles[1].items))
+      assert.are_not.equal(ctx.bundles[1].score, got.bundles[1].score) -- another objective scored it
+    end
+    local ok, e = pcall(run, { config = { model = "linear", min_support = 0.02, value = "revenue" } })
+    assert.is_false(ok)
+    assert.truthy(tostring(e):find('config.value must be "margin" or "demand", got revenue', 1, true))
+  end)
+
   it("rejects unknown stages and options with their names", function()
     local ok, e = pcall(run, { stages = { analyze = function() end } })
     assert.is_false(ok)
