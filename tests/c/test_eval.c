@@ -1,5 +1,7 @@
 /* cmocka tests of the eval module (backtest, ranking metrics, top-K,
  * bandit replay) and of ALS, on small hand-made data. */
+#include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,12 +117,36 @@ static void als_separates_two_groups(void **state) {
   assert_non_null(strstr(br_last_error(), "twice"));
 }
 
+/* A user with no entries gets a zero row (the ridge alone), and the fit
+ * leaves OpenBLAS's thread count as it found it (it runs single-threaded). */
+static void als_empty_rows_and_threads(void **state) {
+  (void)state;
+  int64_t off[4] = {0, 2, 2, 4}; /* user 1 has nothing */
+  int32_t idx[4] = {0, 1, 1, 2};
+  br_als_options o;
+  br_als_options_init(&o);
+  o.factors = 3;
+  o.iterations = 3;
+  double *U = NULL, *V = NULL;
+  int before = openblas_get_num_threads();
+  openblas_set_num_threads(2);
+  int set = openblas_get_num_threads(); /* 2, or fewer where OpenBLAS caps it */
+  assert_int_equal(br_als_fit(&U, &V, 3, 3, off, idx, NULL, &o), BR_OK);
+  assert_int_equal(openblas_get_num_threads(), set);
+  for (int k = 0; k < 3; k++) assert_true(U[3 + k] == 0.0);
+  assert_true(fabs(U[0]) + fabs(U[1]) + fabs(U[2]) > 0);
+  openblas_set_num_threads(before);
+  free(U);
+  free(V);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(backtest_counts_exactly),
       cmocka_unit_test(rank_metrics_and_topk),
       cmocka_unit_test(bandit_prefers_the_better_arm),
       cmocka_unit_test(als_separates_two_groups),
+      cmocka_unit_test(als_empty_rows_and_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
