@@ -8,7 +8,7 @@ local E = core.eval_core
 local M = {}
 
 local function check_baskets(b, fn, what)
-  if getmetatable(b) == nil or tostring(b):sub(1, 14) ~= "bundle.Baskets" then
+  if not core.is_baskets(b) then
     error(("%s: %s must be bundle.baskets(...), got a %s"):format(fn, what, type(b)), 3)
   end
 end

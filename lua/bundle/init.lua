@@ -12,6 +12,7 @@ M.tensor = core.tensor     -- constructors: zeros, ones, full, eye, arange, lins
 M.read_csv = core.read_csv -- CSV (or .csv.gz) -> Frame, report
 M.baskets = core.baskets   -- Frame -> Baskets (basket, item, user, time, quantity, price columns)
 M.read_baskets = core.read_baskets -- one-basket-per-line (FIMI) file -> Baskets
+M.is_baskets = core.is_baskets -- true for live Baskets
 M.catalog = core.catalog   -- Frame -> Catalog (item, price, cost | margin, category, stock)
 M.search = core.search     -- the bundle search engine
 M.search_features = core.search_features -- names of the bundle features (b:features(), model objectives)

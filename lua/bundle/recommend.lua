@@ -22,7 +22,7 @@ function M.fit(baskets, opts)
   for k in pairs(opts) do
     if not fit_options[k] then error(("recommend.fit: unknown option '%s'"):format(tostring(k)), 2) end
   end
-  if tostring(baskets):sub(1, 14) ~= "bundle.Baskets" then
+  if not core.is_baskets(baskets) then
     error("recommend.fit: baskets must be bundle.baskets(...) with a user column", 2)
   end
   if type(opts.bundles) ~= "table" and type(opts.bundles) ~= "userdata" then
@@ -70,41 +70,39 @@ function M.fit(baskets, opts)
       if in_bundle[y] then sim[y][x] = cos end
     end
   end
-  return setmetatable({ U = U, V = V, loss = loss, users = users, user_id = user_id, items = items,
-                        item_id = item_id, history = history, bundles = bundles, sim = sim,
-                        cooc_weight = opts.cooc_weight or 1 }, Rec)
-end
-
--- scores(user_ids) -> #user_ids x #bundles tensor (one row per listed user id)
-function Rec:scores(uids)
-  local nb = #self.bundles
-  -- ALS part: (users x f) (f x items) -> item scores, averaged per bundle through a
-  -- bundles x items incidence matrix (items the model never saw add 0)
-  local Uu = self.U:index(uids)
-  local S = Uu:matmul(self.V:t())                  -- users x items
-  local M = T.zeros(#self.items, nb)
-  for j, b in ipairs(self.bundles) do
-    for _, it in ipairs(b.items) do
-      local iid = self.item_id[it]
-      if iid then M:set(iid, j, 1 / #b.items) end
+  -- built once: the bundles x items incidence (1/size per item, for the
+  -- ALS part) and each item's mean cosine to a bundle's items (for the
+  -- co-occurrence part), both items x bundles, so scoring is two matmuls
+  local M, Cos = T.zeros(#items, #bundles), T.zeros(#items, #bundles)
+  for j, bd in ipairs(bundles) do
+    local n = #bd.items
+    for _, it in ipairs(bd.items) do
+      local iid = item_id[it]
+      if iid then M:set(iid, j, M:get(iid, j) + 1 / n) end
+      for other, cos in pairs(sim[it] or {}) do
+        local oid = item_id[other]
+        if oid then Cos:set(oid, j, Cos:get(oid, j) + cos / n) end
+      end
     end
   end
-  local out = S:matmul(M)
+  return setmetatable({ U = U, V = V, loss = loss, users = users, user_id = user_id, items = items,
+                        item_id = item_id, history = history, bundles = bundles, sim = sim, incidence = M,
+                        cosine = Cos, cooc_weight = opts.cooc_weight or 1 }, Rec)
+end
+
+-- scores(user_ids) -> #user_ids x #bundles tensor (one row per listed user id):
+-- the user's ALS item scores averaged over each bundle's items, plus
+-- cooc_weight x the mean cosine between the user's items and the bundle's.
+function Rec:scores(uids)
+  local out = self.U:index(uids):matmul(self.V:t()):matmul(self.incidence)
   if self.cooc_weight ~= 0 then
-    local C = T.zeros(#uids, nb)
+    local H = T.zeros(#uids, #self.items) -- each user's distinct items, 1/count so rows average
     for r, uid in ipairs(uids) do
       local h, nh = self.history[uid], 0
       for _ in pairs(h) do nh = nh + 1 end
-      for j, b in ipairs(self.bundles) do
-        local s = 0
-        for _, it in ipairs(b.items) do
-          local row = self.sim[it]
-          for iid in pairs(h) do s = s + (row[self.items[iid]] or 0) end
-        end
-        C:set(r, j, s / (#b.items * nh))
-      end
+      for iid in pairs(h) do H:set(r, iid, 1 / nh) end
     end
-    out = out + C * self.cooc_weight
+    out = out + H:matmul(self.cosine) * self.cooc_weight
   end
   return out
 end

@@ -666,6 +666,14 @@ static const list_class *list_of(lua_State *L, int idx) {
   return NULL;
 }
 
+/* is_baskets(x): true when x is live bundle.Baskets (Lua code checks its
+ * arguments with this rather than by the tostring text). */
+static int bundle_is_baskets(lua_State *L) {
+  br_baskets **slot = luaL_testudata(L, 1, BASKETS_MT);
+  lua_pushboolean(L, slot != NULL && *slot != NULL);
+  return 1;
+}
+
 /* ---- registration ---- */
 
 void lbr_basket_open(lua_State *L) {
@@ -690,4 +698,6 @@ void lbr_basket_open(lua_State *L) {
   lua_setfield(L, -2, "baskets");
   lua_pushcfunction(L, bundle_read_baskets);
   lua_setfield(L, -2, "read_baskets");
+  lua_pushcfunction(L, bundle_is_baskets);
+  lua_setfield(L, -2, "is_baskets");
 }
