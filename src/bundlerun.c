@@ -17,9 +17,19 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "bundle/memory.h"
 #include "bundle/version.h"
 
 int luaopen_bundle_core(lua_State *L);
+/* from the bindings (src/lua/lsandbox.c), linked in */
+lua_State *lbr_limits_newstate(void);
+void lbr_limits_set_timeout(lua_State *L, double seconds);
+int lbr_limits_timed_out(void);
+int lbr_limits_allow(const char *dir, int write);
+void lbr_limits_limit_paths(int on);
+
+/* Exit statuses: documented in --help and bundlerun.1. */
+enum { EXIT_ERROR = 1, EXIT_TIMEOUT = 3, EXIT_MEMORY = 4 };
 
 static const char *progname = "bundlerun";
 
@@ -34,11 +44,22 @@ static void usage(FILE *f) {
           "  -l NAME        require library NAME into global NAME\n"
           "  -v, --version  print the version and exit\n"
           "  -h, --help     print this help and exit\n"
+          "  --sandbox      run the script (and -e code) with only safe globals: no io,\n"
+          "                 os.execute/remove/rename, package, debug, C modules or\n"
+          "                 binary chunks; bundle's loaders read and write nothing\n"
+          "                 outside --allow-read / --allow-write directories\n"
+          "  --allow-read DIR   with --sandbox: bundle may read files under DIR\n"
+          "  --allow-write DIR  with --sandbox: bundle may write files under DIR\n"
+          "  --timeout SECONDS  stop the script after SECONDS (pcall cannot catch it)\n"
+          "  --max-memory MB    stop the script when Lua plus bundle's tensors and\n"
+          "                     frames would use more than MB megabytes\n"
           "  --             stop handling options\n"
           "  -              run standard input as the script\n\n"
           "With no script, runs standard input, or starts an interactive prompt\n"
-          "when standard input is a terminal. Exit status: 0 on success, 1 on\n"
-          "an error (reported with a traceback on stderr).\n",
+          "when standard input is a terminal.\n\n"
+          "Exit status: 0 on success; 1 on an error (reported with a traceback on\n"
+          "stderr) or bad usage; 3 when --timeout stopped the script; 4 when\n"
+          "--max-memory stopped it.\n",
           progname);
 }
 
@@ -150,6 +171,37 @@ static void create_arg_table(lua_State *L, char **argv, int argc, int script) {
 
 /* ---- running things ---- */
 
+static int sandboxed; /* --sandbox: code runs in bundle.sandbox's restricted globals */
+
+/* Gives the function on the stack top the sandbox's globals as its _ENV
+ * (one table shared by -e code and the script, made on first use). */
+static int enter_sandbox(lua_State *L) {
+  static const char key = 'k';
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &key) == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "bundle.sandbox");
+    int status = docall(L, 1, 1);
+    if (status != LUA_OK) return status;
+    lua_getfield(L, -1, "env");
+    lua_remove(L, -2);
+    status = docall(L, 0, 1);
+    if (status != LUA_OK) return status;
+    lua_getglobal(L, "arg");
+    lua_setfield(L, -2, "arg");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &key);
+  }
+  if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1); /* a main chunk's first upvalue is _ENV */
+  return LUA_OK;
+}
+
+static int load_text(lua_State *L, const char *code, size_t len, const char *name) {
+  int status = luaL_loadbufferx(L, code, len, name, sandboxed ? "t" : NULL);
+  if (status == LUA_OK && sandboxed) status = enter_sandbox(L);
+  return status;
+}
+
 static int run_chunk(lua_State *L, int status) {
   if (status == LUA_OK) status = docall(L, 0, 0);
   report(L, status);
@@ -157,7 +209,7 @@ static int run_chunk(lua_State *L, int status) {
 }
 
 static int run_string(lua_State *L, const char *code, const char *name) {
-  return run_chunk(L, luaL_loadbuffer(L, code, strlen(code), name));
+  return run_chunk(L, load_text(L, code, strlen(code), name));
 }
 
 static int run_require(lua_State *L, const char *name) {
@@ -172,7 +224,8 @@ static int run_require(lua_State *L, const char *name) {
 /* Runs the script (NULL or "-" for stdin) with the script arguments as `...`. */
 static int run_script(lua_State *L, const char *fname, char **args, int nargs) {
   if (fname && strcmp(fname, "-") == 0) fname = NULL;
-  int status = luaL_loadfile(L, fname);
+  int status = luaL_loadfilex(L, fname, sandboxed ? "t" : NULL);
+  if (status == LUA_OK && sandboxed) status = enter_sandbox(L);
   if (status == LUA_OK) {
     luaL_checkstack(L, nargs + 1, "too many arguments to script");
     for (int i = 0; i < nargs; i++) lua_pushstring(L, args[i]);
@@ -281,7 +334,8 @@ static void tame_blas_threads(char **argv) {
 int main(int argc, char **argv) {
   tame_blas_threads(argv);
   if (argv[0] && argv[0][0]) progname = argv[0];
-  int interactive = 0, version = 0, script = argc;
+  int interactive = 0, version = 0, script = argc, loads = 0;
+  double timeout = 0, max_mb = 0;
 
   /* First pass: find where the script starts and reject bad options, before
    * any code runs (as lua.c does). */
@@ -301,10 +355,27 @@ int main(int argc, char **argv) {
     }
     if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) version = 1;
     else if (strcmp(a, "-i") == 0) interactive = 1;
-    else if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0) {
+    else if (strcmp(a, "--sandbox") == 0) sandboxed = 1;
+    else if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0 || strcmp(a, "--timeout") == 0 ||
+             strcmp(a, "--max-memory") == 0 || strcmp(a, "--allow-read") == 0 || strcmp(a, "--allow-write") == 0) {
       if (++i >= argc) {
         fprintf(stderr, "%s: '%s' needs an argument\n", progname, a);
         usage(stderr);
+        return 1;
+      }
+      if (strcmp(a, "-l") == 0) loads = 1;
+      if (strcmp(a, "--timeout") == 0 || strcmp(a, "--max-memory") == 0) {
+        char *end = NULL;
+        errno = 0;
+        double v = strtod(argv[i], &end);
+        if (errno || end == argv[i] || *end || !(v > 0) || v > 1e9) {
+          fprintf(stderr, "%s: %s needs a positive number, got '%s'\n", progname, a, argv[i]);
+          return 1;
+        }
+        if (a[2] == 't') timeout = v;
+        else max_mb = v;
+      } else if (strncmp(a, "--allow-", 8) == 0 && !lbr_limits_allow(argv[i], a[8] == 'w')) {
+        fprintf(stderr, "%s: %s %s: %s\n", progname, a, argv[i], strerror(errno));
         return 1;
       }
     } else {
@@ -313,12 +384,16 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
+  if (sandboxed && (interactive || loads)) {
+    fprintf(stderr, "%s: --sandbox cannot be combined with %s\n", progname, interactive ? "-i" : "-l");
+    return 1;
+  }
   if (version) {
     printf("bundlerun %s (%s)\n", BR_VERSION, LUA_RELEASE);
     if (script == argc && !interactive) return 0;
   }
 
-  lua_State *L = luaL_newstate();
+  lua_State *L = lbr_limits_newstate(); /* Lua's allocations count in the memory budget */
   if (!L) {
     fprintf(stderr, "%s: cannot create Lua state: not enough memory\n", progname);
     return 1;
@@ -328,6 +403,9 @@ int main(int argc, char **argv) {
   add_lua_path(L);
   create_arg_table(L, argv, argc, script);
   lua_gc(L, LUA_GCGEN, 0, 0); /* generational mode, as lua.c */
+  if (sandboxed) lbr_limits_limit_paths(1);
+  if (max_mb > 0) br_mem_set_limit(br_mem_used() + (int64_t)(max_mb * 1048576.0));
+  if (timeout > 0) lbr_limits_set_timeout(L, timeout);
 
   int ok = 1;
   for (int i = 1; ok && i < script && i < argc; i++) {
@@ -349,6 +427,14 @@ int main(int argc, char **argv) {
     }
   }
   if (ok && interactive) repl(L);
+  int status = ok ? EXIT_SUCCESS : EXIT_ERROR;
+  if (!ok && lbr_limits_timed_out()) {
+    fprintf(stderr, "%s: stopped by --timeout %g\n", progname, timeout);
+    status = EXIT_TIMEOUT;
+  } else if (!ok && br_mem_limit_hit()) {
+    fprintf(stderr, "%s: stopped by --max-memory %g (MB)\n", progname, max_mb);
+    status = EXIT_MEMORY;
+  }
   lua_close(L);
-  return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+  return status;
 }

@@ -32,5 +32,6 @@
 #include "bundle/eval.h"
 #include "bundle/recommend.h"
 #include "bundle/io.h"
+#include "bundle/memory.h"
 
 #endif

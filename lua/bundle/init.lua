@@ -29,6 +29,7 @@ M.features = require "bundle.features"   -- customers (RFM, category affinity), 
 M.recommend = require "bundle.recommend" -- fit(baskets, {bundles=}) and recommend(rec, user, {k=})
 M.report = require "bundle.report"       -- html(path, ctx)
 M.pipeline = require "bundle.pipeline"   -- pipeline{ data =, stages =, rounds =, seed = }; write(ctx, dir)
+M.sandbox = require "bundle.sandbox"     -- run(code_or_path, { timeout =, memory =, read =, write = }), env()
 
 -- split(X, y, { test = 0.2, seed = 1 }) -> X_train, X_test, y_train, y_test
 -- Rows are shuffled by the seeded generator, so the same seed gives the same split.

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle/memory.h"
 #include "frame_internal.h"
 
 static const char *const dtype_names[] = {"i64", "f64", "bool", "str", "datetime"};
@@ -37,13 +38,20 @@ size_t dtype_size(br_dtype t) {
 
 br_status column_alloc(br_column **out, br_dtype type, int64_t n, int with_valid,
                        strdict *dict) {
+  size_t words = (size_t)(n + 63) / 64;
+  int64_t bytes = (int64_t)(n > 0 ? n : 1) * (int64_t)dtype_size(type) +
+                  (with_valid ? (int64_t)(words ? words : 1) * 8 : 0);
+  if (br_mem_reserve("column", bytes) != BR_OK) return BR_ERR_NOMEM;
   br_column *c = calloc(1, sizeof *c);
-  if (!c) return br_error_set(BR_ERR_NOMEM, "column: out of memory");
+  if (!c) {
+    br_mem_release(bytes);
+    return br_error_set(BR_ERR_NOMEM, "column: out of memory");
+  }
+  c->charged = bytes;
   c->refs = 1;
   c->type = type;
   c->n = n;
   c->data = calloc((size_t)(n > 0 ? n : 1), dtype_size(type));
-  size_t words = (size_t)(n + 63) / 64;
   if (with_valid) {
     c->valid = malloc((words ? words : 1) * sizeof *c->valid);
     if (c->valid) memset(c->valid, 0xff, (words ? words : 1) * sizeof *c->valid);
@@ -82,6 +90,7 @@ br_column *br_column_retain(br_column *c) {
 
 void br_column_release(br_column *c) {
   if (!c || --c->refs > 0) return;
+  br_mem_release(c->charged);
   free(c->data);
   free(c->valid);
   strdict_release(c->dict);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle/memory.h"
 #include "storage_cache.h"
 #include "tensor_internal.h"
 
@@ -15,18 +16,21 @@
 
 /* ---- storage ---- */
 
+/* NULL with the error set: out of memory, or over the memory budget. */
 static br_storage *storage_new(size_t len) {
-  br_storage *s = malloc(sizeof *s);
-  if (!s) return NULL;
   /* aligned_alloc wants a size that is a multiple of the alignment; one block
    * at least, so empty tensors still own a valid pointer. */
   size_t bytes = len * sizeof(double);
   bytes = (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
   if (bytes == 0) bytes = ALIGNMENT;
-  s->data = storage_cache_take(bytes);
-  if (!s->data) s->data = aligned_alloc(ALIGNMENT, bytes);
-  if (!s->data) {
+  if (br_mem_reserve("tensor", (int64_t)bytes) != BR_OK) return NULL;
+  br_storage *s = malloc(sizeof *s);
+  if (s) s->data = storage_cache_take(bytes);
+  if (s && !s->data) s->data = aligned_alloc(ALIGNMENT, bytes);
+  if (!s || !s->data) {
     free(s);
+    br_mem_release((int64_t)bytes);
+    br_error_set(BR_ERR_NOMEM, "tensor: out of memory for %zu elements (%.1f MiB)", len, (double)bytes / 1048576.0);
     return NULL;
   }
   s->len = len;
@@ -37,6 +41,7 @@ static br_storage *storage_new(size_t len) {
 
 static void storage_release(br_storage *s) {
   if (s && --s->refs == 0) {
+    br_mem_release((int64_t)s->bytes);
     if (!storage_cache_put(s->data, s->bytes)) free(s->data);
     free(s);
   }
@@ -91,8 +96,7 @@ br_status tensor_alloc(br_tensor **out, int ndim, const int64_t *shape) {
   t->storage = storage_new((size_t)numel);
   if (!t->storage) {
     free(t);
-    return br_error_set(BR_ERR_NOMEM, "tensor: out of memory for %lld elements (%.1f MiB)",
-                        (long long)numel, (double)numel * 8.0 / 1048576.0);
+    return BR_ERR_NOMEM; /* storage_new said why */
   }
   t->ndim = ndim;
   t->offset = 0;

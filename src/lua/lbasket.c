@@ -123,6 +123,7 @@ static const char *const read_options[] = {"sep", NULL};
 
 static int bundle_read_baskets(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  lbr_check_path(L, "read_baskets", path, 0);
   lbr_check_options(L, 2, "read_baskets", read_options);
   char sep = ' ';
   if (!lua_isnoneornil(L, 2)) {

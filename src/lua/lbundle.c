@@ -156,5 +156,6 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   lbr_pareto_open(L);
   lbr_price_open(L);
   lbr_eval_open(L);
+  lbr_sandbox_open(L);
   return 1;
 }

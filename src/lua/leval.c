@@ -438,6 +438,7 @@ static int eval_als(lua_State *L) {
 /* write_file(path, text): atomically (temporary file, fsync, rename) */
 static int eval_write_file(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  lbr_check_path(L, "write_file", path, 1);
   size_t len;
   const char *s = luaL_checklstring(L, 2, &len);
   if (br_file_write_atomic(path, s, len) != BR_OK) return lbr_error(L);
@@ -447,6 +448,7 @@ static int eval_write_file(lua_State *L) {
 /* mkdir(path): creates the directory and its parents when missing */
 static int eval_mkdir(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  lbr_check_path(L, "mkdir", path, 1);
   size_t n = strlen(path);
   char *buf = lua_newuserdatauv(L, n + 1, 0);
   memcpy(buf, path, n + 1);

@@ -127,6 +127,7 @@ static char single_char(lua_State *L, int opts, const char *key, char dflt) {
 
 static int bundle_read_csv(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  lbr_check_path(L, "read_csv", path, 0);
   int opts = 2;
   lbr_check_options(L, opts, "read_csv", csv_options);
   br_csv_options o;
@@ -572,6 +573,7 @@ static const char *const write_options[] = {"sep", NULL};
 static int frame_write_csv(lua_State *L) {
   br_frame *f = check_frame(L, 1);
   const char *path = luaL_checkstring(L, 2);
+  lbr_check_path(L, "write_csv", path, 1);
   lbr_check_options(L, 3, "write_csv", write_options);
   char sep = lua_isnoneornil(L, 3) ? ',' : single_char(L, 3, "sep", ',');
   if (br_frame_write_csv(f, path, sep) != BR_OK) return lbr_error(L);

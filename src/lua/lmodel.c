@@ -205,6 +205,7 @@ static int model_coef(lua_State *L) {
 static int model_save(lua_State *L) {
   br_model *m = check_model(L, 1);
   const char *path = luaL_checkstring(L, 2);
+  lbr_check_path(L, "save", path, 1);
   if (br_model_save(m, path) != BR_OK) return lbr_error(L);
   lua_settop(L, 1);
   return 1;
@@ -212,6 +213,7 @@ static int model_save(lua_State *L) {
 
 static int model_load(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  lbr_check_path(L, "load", path, 0);
   br_model **slot = push_model_slot(L);
   if (br_model_load(slot, path) != BR_OK) return lbr_error(L);
   return 1;

@@ -1,0 +1,162 @@
+-- Untrusted scripts: bundle.sandbox.run and bundlerun --sandbox, --timeout
+-- and --max-memory, with their exit statuses (3: timeout, 4: memory).
+local bundle = require "bundle"
+local BUNDLERUN = os.getenv("BUNDLERUN") or "build/bundlerun"
+
+local function tmpdir()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(os.execute("mkdir -p " .. d))
+  return d
+end
+
+local function write(path, text)
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+end
+
+local function slurp(n)
+  local f = io.open(n)
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Runs bundlerun with args and a script body; returns stdout, stderr, status.
+local function run(args, script)
+  local dir = tmpdir()
+  write(dir .. "/s.lua", script)
+  local _, _, code = os.execute(("%s %s %s/s.lua >%s/out 2>%s/err"):format(BUNDLERUN, args, dir, dir, dir))
+  local out, err = slurp(dir .. "/out"), slurp(dir .. "/err")
+  os.execute("rm -rf " .. dir)
+  return out, err, code
+end
+
+local function fails(f, ...)
+  local ok, e = pcall(f, ...)
+  assert.is_false(ok)
+  return tostring(e)
+end
+
+describe("bundle.sandbox.run", function()
+  local sb = bundle.sandbox
+
+  it("runs code and returns its results, with arguments", function()
+    assert.are.same({ 3, "x" }, { sb.run("return 1 + 2, 'x'") })
+    assert.are.equal(42, sb.run("return (...) * 2", { args = { 21 } }))
+    assert.are.equal(6, sb.run("local b = require 'bundle'; return b.tensor.ones(2, 3):sum()"))
+  end)
+
+  it("hides io, os.execute, package, debug, dofile and C loaders", function()
+    for _, name in ipairs{ "io", "package", "debug", "dofile", "loadfile" } do
+      assert.are.equal("nil", sb.run(("return type(%s)"):format(name)), name)
+    end
+    for _, name in ipairs{ "execute", "remove", "rename", "exit", "getenv" } do
+      assert.are.equal("nil", sb.run(("return type(os.%s)"):format(name)), name)
+    end
+    assert.are.equal("number", sb.run("return type(os.clock())"))
+    assert.truthy(fails(sb.run, "return require 'io'"):find("require 'io' is not allowed", 1, true))
+    assert.truthy(fails(sb.run, "return require 'bundle.core'"):find("require 'bundle.core' is not allowed", 1, true))
+    assert.truthy(fails(sb.run, "return load('x', 'x', 'b')"):find("text chunks only", 1, true))
+    assert.truthy(fails(sb.run, string.dump(function() return 1 end)):find("binary chunks are not allowed", 1, true))
+    assert.is_nil(sb.run("return getmetatable('')"))        -- the real string table stays out of reach
+    assert.truthy(fails(sb.run, "setmetatable({}, { __gc = function() end })"):find("__gc", 1, true))
+    -- library tables are copies: changing them does not reach trusted code
+    sb.run("string.rep = nil; math.floor = nil")
+    assert.are.equal("xx", string.rep("x", 2))
+    assert.truthy(fails(sb.run, "require('bundle').eval.backtest = nil"):find("read-only", 1, true))
+    assert.are.equal("function", type(bundle.eval.backtest))
+  end)
+
+  it("stops a loop that catches its own errors, on time", function()
+    local t0 = bundle.clock()
+    local e = fails(sb.run, "while true do pcall(function() while true do end end) end", { timeout = 0.2 })
+    assert.truthy(e:find("sandbox.run: timeout: the script ran past its limit of 0.2 s", 1, true))
+    assert.is_true(bundle.clock() - t0 < 2)
+    assert.are.equal(5, sb.run("return 5", { timeout = 1 })) -- no timeout left behind
+  end)
+
+  it("stops a string bomb, a giant table and a giant tensor at the memory limit", function()
+    local cases = {
+      "local s = string.rep('x', 200 * 1024 * 1024) return #s",
+      "local t = {} for i = 1, 1e8 do t[i] = { i } end",
+      "return require('bundle').tensor.zeros(8000, 8000)",
+    }
+    for _, code in ipairs(cases) do
+      local e = fails(sb.run, code, { memory = 16 })
+      assert.truthy(e:find("sandbox.run: memory: the script went past its limit of 16", 1, true), e)
+    end
+    collectgarbage()
+    assert.are.equal(1e6, bundle.tensor.zeros(1000, 1000):numel()) -- the limit is gone afterwards
+  end)
+
+  it("lets bundle's loaders read and write only the allowed directories", function()
+    local dir = tmpdir()
+    write(dir .. "/a.csv", "x,y\n1,2\n3,4\n")
+    local code = ("local b = require 'bundle'; local f = b.read_csv(%q); f:write_csv(%q); return f:nrows()")
+      :format(dir .. "/a.csv", dir .. "/b.csv")
+    assert.truthy(fails(sb.run, code):find("read_csv: sandbox: reading '" .. dir .. "/a.csv' is not allowed", 1, true))
+    assert.truthy(fails(sb.run, code, { read = { dir } }):find("write_csv: sandbox: writing", 1, true))
+    assert.are.equal(2, sb.run(code, { read = { dir }, write = { dir } }))
+    assert.truthy(slurp(dir .. "/b.csv"):find("3,4", 1, true))
+    -- ".." does not climb out of an allowed directory
+    local esc = ("return require('bundle').read_csv(%q)"):format(dir .. "/../" .. dir:match("[^/]+$") .. "/../../etc/passwd")
+    assert.truthy(fails(sb.run, esc, { read = { dir } }):find("is not allowed", 1, true))
+    -- a nested run cannot widen what its sandbox may read
+    local nested = "return require('bundle').sandbox.run('return 1', { read = { '/' } })"
+    assert.truthy(fails(sb.run, nested, { read = { dir } }):find("outside what this sandbox may read", 1, true))
+    os.execute("rm -rf " .. dir)
+  end)
+
+  it("names bad arguments", function()
+    assert.truthy(fails(sb.run, 42):find("expects Lua code or a path", 1, true))
+    assert.truthy(fails(sb.run, "return 1", { time = 1 }):find("unknown option 'time'", 1, true))
+    assert.truthy(fails(sb.run, "return 1", { timeout = -1 }):find("'timeout' must be a number of seconds > 0", 1, true))
+    assert.truthy(fails(sb.run, "return 1", { memory = "lots" }):find("'memory' must be a number", 1, true))
+    assert.truthy(fails(sb.run, "return 1", { read = { "/no/such/dir" } }):find("must be an existing directory", 1, true))
+    assert.truthy(fails(sb.run, "/no/such/file.lua"):find("cannot open", 1, true))
+    assert.truthy(fails(sb.run, "return +"):find("sandbox.run: ", 1, true))
+  end)
+end)
+
+describe("bundlerun limits", function()
+  it("exits 3 on --timeout, even when the script catches errors", function()
+    local _, err, code = run("--timeout 0.3", "while true do pcall(function() while true do end end) end")
+    assert.are.equal(3, code)
+    assert.truthy(err:find("timeout: the script ran past its limit of 0.3 s", 1, true))
+    assert.truthy(err:find("stopped by --timeout", 1, true))
+  end)
+
+  it("exits 4 on --max-memory for strings, tables and tensors", function()
+    for _, script in ipairs{ "local s = string.rep('x', 300 * 1024 * 1024)",
+                             "local t = {} for i = 1, 1e8 do t[i] = i end",
+                             "local b = require 'bundle'; local x = b.tensor.zeros(10000, 10000)" } do
+      local _, err, code = run("--max-memory 64", script)
+      assert.are.equal(4, code, script)
+      assert.truthy(err:find("stopped by --max-memory 64", 1, true), err)
+    end
+  end)
+
+  it("runs a script with --sandbox: no io, and exit 1 on its errors", function()
+    local out, _, code = run("--sandbox", "print(type(io), type(os.execute), type(require('bundle').tensor))")
+    assert.are.equal(0, code)
+    assert.are.equal("nil\tnil\ttable\n", out)
+    local _, err, code2 = run("--sandbox", "io.write('x')")
+    assert.are.equal(1, code2)
+    assert.truthy(err:find("attempt to index a nil value (global 'io')", 1, true))
+    local _, err3, code3 = run("--sandbox -l os", "")
+    assert.are.equal(1, code3)
+    assert.truthy(err3:find("cannot be combined with -l", 1, true))
+  end)
+
+  it("rejects bad limit values", function()
+    local _, err, code = run("--timeout soon", "")
+    assert.are.equal(1, code)
+    assert.truthy(err:find("--timeout needs a positive number, got 'soon'", 1, true))
+    _, err, code = run("--allow-read /no/such/dir --sandbox", "")
+    assert.are.equal(1, code)
+    assert.truthy(err:find("--allow-read /no/such/dir", 1, true))
+  end)
+end)
