@@ -4,6 +4,8 @@
 #   make test       set up, build, and run every cmocka test and busted spec
 #   make sanitize   the same suite built with -fsanitize=address,undefined
 #   make bench      benchmarks against peers (figures, not pass/fail)
+#   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
+#   make valgrind   the C test suite under valgrind memcheck
 #   make install PREFIX=/usr/local
 #
 # Outputs go to $(BUILD) (build/ by default; build-asan/ for `sanitize`).
@@ -45,7 +47,7 @@ LIB_SO   := $(BUILD)/libbundle.so
 LUA_MOD  := $(BUILD)/bundle/core.so
 RUNTIME  := $(BUILD)/bundlerun
 
-.PHONY: all deps run test check check-sanitize sanitize bench install uninstall clean
+.PHONY: all deps run test check check-sanitize sanitize bench install uninstall clean fuzz fuzz-build valgrind build-valgrind-tests
 
 all: $(LIB_A) $(LIB_SO) $(LUA_MOD) $(RUNTIME)
 
@@ -74,6 +76,34 @@ sanitize: deps
 check-sanitize: all $(CTESTS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  scripts/run-tests.sh --build $(BUILD) --lua "$(BUILD)/bundlerun $(BUSTED)"
+
+# ---- fuzzing: the core and bindings built by clang with libFuzzer's
+# coverage, ASan and UBSan; one binary per target in tests/fuzz ----
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT=-O1 CORE_OPT=-O1 \
+	  SAN_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION" \
+	  $(addprefix build-fuzz/fuzz/,$(FUZZ_TARGETS))
+
+build-fuzz/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(LUA_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	@$(if $(V),true,echo "  FUZZ    $@")
+	$(Q)clang $(CFLAGS_ALL) -DFUZZ_TOP='"$(CURDIR)"' -fsanitize=fuzzer -o $@ $< $(LUA_OBJ) $(LIB_A) \
+	  $(LUA_LIBS) $(LIBS_ALL)
+
+# ---- valgrind: the cmocka suite under memcheck (a plain -O1 build, as
+# valgrind and ASan do not mix) ----
+valgrind: deps
+	@$(MAKE) --no-print-directory BUILD=build-valgrind OPT=-O1 CORE_OPT=-O1 build-valgrind-tests
+	@scripts/valgrind.sh build-valgrind
+
+build-valgrind-tests: $(CTESTS)
 
 bench: deps
 	@$(MAKE) --no-print-directory all

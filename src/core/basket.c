@@ -269,16 +269,20 @@ static br_status read_all(const char *path, char **buf, size_t *n) {
   return BR_OK;
 }
 
+/* What separates items on a line of a basket file. */
+static int is_blank(char c, char sep) { return c == ' ' || c == '\t' || c == '\r' || c == sep; }
+
 br_status br_baskets_read(br_baskets **out, const char *path, char sep) {
   char *buf = NULL;
   size_t n = 0;
   br_status s = read_all(path, &buf, &n);
   if (s != BR_OK) return s;
   int64_t lines = 0, tokens = 0;
+  /* the same separators as the parse below, '\r' included: a count that
+   * disagrees with the parse would overrun the items array */
   for (size_t i = 0; i < n; i++) {
     lines += buf[i] == '\n';
-    tokens += (buf[i] != ' ' && buf[i] != '\t' && buf[i] != sep && buf[i] != '\n' && buf[i] != '\r') &&
-              (i == 0 || buf[i - 1] == ' ' || buf[i - 1] == '\t' || buf[i - 1] == sep || buf[i - 1] == '\n');
+    tokens += !is_blank(buf[i], sep) && buf[i] != '\n' && (i == 0 || is_blank(buf[i - 1], sep) || buf[i - 1] == '\n');
   }
   if (n > 0 && buf[n - 1] != '\n') lines++; /* a last line without a line break */
   if (tokens == 0) {
@@ -286,28 +290,30 @@ br_status br_baskets_read(br_baskets **out, const char *path, char sep) {
     return br_error_set(BR_ERR_PARSE, "%s: no items (the file is empty)", path);
   }
   br_baskets *b = baskets_alloc(lines, tokens);
-  /* Item ids by first appearance; small non-negative ids map directly. */
-  enum { DIRECT = 1 << 20 };
-  int32_t *direct = malloc(DIRECT * sizeof *direct);
+  /* Item ids by first appearance; small non-negative ids map directly
+   * through a table sized to the file (a 30-line file does not clear 4 MB);
+   * larger ids go through the label dictionary. */
+  int64_t DIRECT = 1024;
+  while (DIRECT < ((int64_t)1 << 20) && DIRECT < 4 * tokens) DIRECT *= 2;
+  int32_t *direct = malloc((size_t)DIRECT * sizeof *direct);
   if (!b || !direct) {
     free(buf);
     free(direct);
     br_baskets_free(b);
     return br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
   }
-  memset(direct, 0xff, DIRECT * sizeof *direct);
+  memset(direct, 0xff, (size_t)DIRECT * sizeof *direct);
   int64_t k = 0, w = 0;
   size_t i = 0;
   while (i < n && k < lines) {
     b->off[k] = w;
     while (i < n && buf[i] != '\n') {
-      char c = buf[i];
-      if (c == ' ' || c == '\t' || c == sep || c == '\r') {
+      if (is_blank(buf[i], sep)) {
         i++;
         continue;
       }
       size_t start = i;
-      while (i < n && buf[i] != ' ' && buf[i] != '\t' && buf[i] != sep && buf[i] != '\n' && buf[i] != '\r') i++;
+      while (i < n && !is_blank(buf[i], sep) && buf[i] != '\n') i++;
       int64_t v;
       if (!parse_i64(buf + start, i - start, &v)) {
         s = br_error_set(BR_ERR_PARSE, "%s:%lld: item '%.*s' is not an integer", path, (long long)k + 1,

@@ -20,7 +20,8 @@ static void sb_append(strbuf *b, const char *fmt, ...) {
   for (;;) {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    /* no buffer yet: measure only (NULL + 0 is undefined behaviour in C) */
+    int n = vsnprintf(b->s ? b->s + b->len : NULL, b->cap - b->len, fmt, ap);
     va_end(ap);
     if (n < 0) {
       b->failed = 1;

@@ -312,7 +312,8 @@ static const char *const als_options[] = {"values", "nrows", "ncols", "factors",
 
 static int cmp_entry(const void *pa, const void *pb) {
   const int64_t *a = pa, *b = pb;
-  return (a[0] > b[0]) - (a[0] < b[0]) ? (a[0] > b[0]) - (a[0] < b[0]) : (a[1] > b[1]) - (a[1] < b[1]);
+  int by_row = (a[0] > b[0]) - (a[0] < b[0]);
+  return by_row ? by_row : (a[1] > b[1]) - (a[1] < b[1]);
 }
 
 static double read_value(lua_State *L, int idx, br_tensor *t, int64_t i) {

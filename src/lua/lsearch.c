@@ -121,7 +121,7 @@ static int32_t *catalog_ids(lua_State *L, int idx, const br_catalog *cat, const 
   int32_t *v = lua_newuserdatauv(L, (size_t)(k ? k : 1) * sizeof *v, 0);
   for (int i = 1; i <= k; i++) {
     lua_geti(L, idx, i);
-    size_t len;
+    size_t len = 0;
     const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
     if (!s) lbr_errorf(L, "search: %s[%d] must be an item label (a string), got a %s", what, i, luaL_typename(L, -1));
     v[i - 1] = br_catalog_find(cat, s, len);

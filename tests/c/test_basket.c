@@ -150,6 +150,27 @@ static void rules_and_matching_by_hand(void **state) {
   br_baskets_free(b);
 }
 
+/* Regression (found by fuzz_baskets): a carriage return inside a line
+ * split two items in the parse but not in the count that sized the items
+ * array, so "1\r2" wrote past it. */
+static void carriage_returns_separate_items(void **state) {
+  (void)state;
+  FILE *fp = fopen("build/cr_baskets.dat", "wb");
+  assert_non_null(fp);
+  fputs("1\r2\r\n3\r\r4 5\r\n\r6", fp);
+  fclose(fp);
+  br_baskets *b = NULL;
+  assert_int_equal(br_baskets_read(&b, "build/cr_baskets.dat", ' '), BR_OK);
+  remove("build/cr_baskets.dat");
+  assert_int_equal(br_baskets_size(b), 3);
+  const int64_t *off = br_baskets_offsets(b);
+  assert_int_equal(off[1] - off[0], 2);
+  assert_int_equal(off[2] - off[1], 3);
+  assert_int_equal(off[3] - off[2], 1);
+  assert_int_equal(br_baskets_nitems(b), 6);
+  br_baskets_free(b);
+}
+
 static void bad_files_and_options_are_errors(void **state) {
   (void)state;
   FILE *fp = fopen("build/bad_baskets.dat", "w");
@@ -183,6 +204,7 @@ int main(void) {
       cmocka_unit_test(measures_match_hand_values),
       cmocka_unit_test(rules_and_matching_by_hand),
       cmocka_unit_test(bad_files_and_options_are_errors),
+      cmocka_unit_test(carriage_returns_separate_items),
   };
   return cmocka_run_group_tests_name("basket", tests, NULL, NULL);
 }
