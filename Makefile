@@ -83,6 +83,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 fuzz: deps
+	@scripts/install-deps.sh --fuzz
 	@$(MAKE) --no-print-directory fuzz-build
 	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
@@ -100,6 +101,7 @@ build-fuzz/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(LUA_OBJ) $(LIB_A)
 # ---- valgrind: the cmocka suite under memcheck (a plain -O1 build, as
 # valgrind and ASan do not mix) ----
 valgrind: deps
+	@scripts/install-deps.sh --valgrind
 	@$(MAKE) --no-print-directory BUILD=build-valgrind OPT=-O1 CORE_OPT=-O1 build-valgrind-tests
 	@scripts/valgrind.sh build-valgrind
 

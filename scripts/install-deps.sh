@@ -7,8 +7,13 @@ set -eu
 # Build and runtime dependencies (see README.md, "Dependencies").
 PKGS="build-essential pkg-config lua5.4 liblua5.4-dev libopenblas-dev libcsv-dev \
 zlib1g-dev lua-busted libcmocka-dev"
-# scripts/render-report also needs a browser; only it asks for one.
-if [ "${1:-}" = "--render" ]; then PKGS="chromium"; fi
+# scripts/render-report also needs a browser; make fuzz clang (libFuzzer);
+# make valgrind valgrind. Only they ask for these.
+case "${1:-}" in
+  --render) PKGS="chromium" ;;
+  --fuzz) PKGS="clang" ;;
+  --valgrind) PKGS="valgrind" ;;
+esac
 
 missing=""
 for p in $PKGS; do
