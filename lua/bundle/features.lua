@@ -11,7 +11,9 @@ M.names = core.search_features
 -- bundles(list, { catalog =, baskets = }) -> n x #names tensor
 function M.bundles(list, opts)
   if type(opts) ~= "table" then error("features.bundles: expects (bundles, { catalog =, baskets = })", 2) end
-  return core.bundle_features(list, opts)
+  local ok, X = pcall(core.bundle_features, list, opts)
+  if not ok then error(tostring(X):gsub("^[^:\n]*:%d+: ", ""), 2) end -- at the caller's line, not ours
+  return X
 end
 
 local function need(f, name, fn)

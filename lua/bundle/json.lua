@@ -63,20 +63,25 @@ local function encode(v, out, indent, depth, seen)
     end
     seen[v] = nil
   else
-    error(("json: a %s cannot be written"):format(t), depth + 2)
+    error(("json: a %s cannot be written"):format(t), 0)
   end
 end
 
 -- encode(value [, { indent = 2 }]) -> text
 function M.encode(v, opts)
   local out = {}
-  encode(v, out, opts and opts.indent, 0, {})
+  -- errors come from deep in the value; report them at the caller's line
+  local ok, err = pcall(encode, v, out, opts and opts.indent, 0, {})
+  if not ok then error(err, 2) end
   return table.concat(out)
 end
 
 -- write(path, value [, opts]): encodes and writes atomically.
 function M.write(path, v, opts)
-  require("bundle.core").write_file(path, M.encode(v, opts or { indent = 2 }) .. "\n")
+  if type(path) ~= "string" then error("json.write: path must be a string", 2) end
+  local ok, text = pcall(M.encode, v, opts or { indent = 2 })
+  if not ok then error(text, 2) end
+  require("bundle.core").write_file(path, text .. "\n")
 end
 
 return M
