@@ -532,10 +532,22 @@ void mlp_export(const br_model *m, const br_mlp_options **o, const float **p, si
 
 br_status mlp_restore(br_model *m, int64_t d, const float *p, size_t size) {
   mlp_state *s = m->mlp;
+  /* count what the layers need before allocating anything: a corrupt file
+   * must not ask for gigabytes (found by fuzz_model) */
+  uint64_t need = 0;
+  int64_t w[BR_MLP_MAX_LAYERS + 2];
+  w[0] = d;
+  for (int l = 0; l < s->o.nlayers; l++) w[l + 1] = s->o.layers[l];
+  w[s->o.nlayers + 1] = 1;
+  for (int l = 0; l <= s->o.nlayers; l++) {
+    if (w[l] < 1 || w[l] > (1 << 24) || w[l + 1] < 1 || w[l + 1] > (1 << 24))
+      return br_error_set(BR_ERR_PARSE, "layer %d has width %lld", l + 1, (long long)(w[l] < 1 || w[l] > (1 << 24) ? w[l] : w[l + 1]));
+    need += (uint64_t)w[l] * (uint64_t)w[l + 1] + (uint64_t)w[l + 1];
+  }
+  if (need != size)
+    return br_error_set(BR_ERR_PARSE, "holds %zu parameters, but its layers need %llu", size, (unsigned long long)need);
   br_status st = mlp_init(s, d);
   if (st != BR_OK) return st;
-  if (size != s->size)
-    return br_error_set(BR_ERR_PARSE, "holds %zu parameters, but its layers need %zu", size, s->size);
   memcpy(s->p, p, size * sizeof *p);
   m->d = d;
   m->fitted = 1;

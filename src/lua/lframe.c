@@ -337,7 +337,12 @@ static int frame_len(lua_State *L) {
 
 /* A time given as a number (epoch seconds) or a date string. */
 static int64_t check_time(lua_State *L, int idx, const char *fn) {
-  if (lua_type(L, idx) == LUA_TNUMBER) return (int64_t)lua_tonumber(L, idx);
+  if (lua_type(L, idx) == LUA_TNUMBER) { /* epoch seconds: finite and within +-2^62 (found by fuzz_lua) */
+    if (lua_isinteger(L, idx)) return (int64_t)lua_tointeger(L, idx);
+    lua_Number t = lua_tonumber(L, idx);
+    if (!(t > -4.6e18 && t < 4.6e18)) lbr_errorf(L, "%s: time %g is not a date or a number of seconds", fn, t);
+    return (int64_t)t;
+  }
   size_t len;
   const char *s = luaL_checklstring(L, idx, &len);
   int64_t t;

@@ -113,6 +113,9 @@ local cases = {
     { "features", "option 'catalog'" } },
   { "recommend(1)", function() bundle.recommend(1, "u") end, { "recommend:", "expects a recommender" } },
   { "pipeline{ rounds = 0 }", function() bundle.pipeline{ rounds = 0 } end, { "pipeline:", "rounds must be a positive integer" } },
+  -- regression (found by fuzz_lua): an infinite time was cast to an integer
+  { "split_by_time(math.huge)", function() frame():split_by_time("day", math.huge) end,
+    { "split_by_time:", "time inf is not a date" } },
   { "sandbox.run(1)", function() bundle.sandbox.run(1) end, { "sandbox.run:", "expects Lua code or a path" } },
   { "seed('x')", function() bundle.seed("x") end, { "bad argument #1", "number expected, got string" } },
 }
