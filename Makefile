@@ -46,10 +46,11 @@ LIB_A    := $(BUILD)/libbundle.a
 LIB_SO   := $(BUILD)/libbundle.so
 LUA_MOD  := $(BUILD)/bundle/core.so
 RUNTIME  := $(BUILD)/bundlerun
+EMBED    := $(BUILD)/examples/embed
 
 .PHONY: all deps run test check check-sanitize sanitize bench install uninstall clean fuzz fuzz-build valgrind build-valgrind-tests
 
-all: $(LIB_A) $(LIB_SO) $(LUA_MOD) $(RUNTIME)
+all: $(LIB_A) $(LIB_SO) $(LUA_MOD) $(RUNTIME) $(EMBED)
 
 deps:
 	@scripts/install-deps.sh
@@ -159,6 +160,12 @@ $(RUNTIME): $(BUILD)/obj/bundlerun.o $(LUA_OBJ) $(LIB_A)
 	@$(if $(V),true,echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(LUA_LIBS) $(LIBS_ALL)
 
+# examples/embed.c: the C library with no Lua, as a program embedding it links it
+$(EMBED): examples/embed.c $(LIB_A) $(HEADERS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),true,echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_A) $(LIBS_ALL)
+
 $(BUILD)/tests/%: tests/c/%.c $(LIB_A) $(HEADERS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),true,echo "  CC      $@")
@@ -166,14 +173,16 @@ $(BUILD)/tests/%: tests/c/%.c $(LIB_A) $(HEADERS)
 
 # ---- install ----
 
-LUA_CMOD_DIR := $(PREFIX)/lib/lua/5.4
-LUA_LMOD_DIR := $(PREFIX)/share/lua/5.4
+LUA_CMOD_DIR ?= $(PREFIX)/lib/lua/5.4
+LUA_LMOD_DIR ?= $(PREFIX)/share/lua/5.4
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/include/bundle $(DESTDIR)$(LUA_CMOD_DIR)/bundle \
 	  $(DESTDIR)$(LUA_LMOD_DIR)/bundle
 	install -m 755 $(RUNTIME) $(DESTDIR)$(PREFIX)/bin/bundlerun
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 man/bundlerun.1 $(DESTDIR)$(PREFIX)/share/man/man1/bundlerun.1
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/libbundle.a
 	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libbundle.so
 	install -m 644 include/bundle/*.h $(DESTDIR)$(PREFIX)/include/bundle/
@@ -185,7 +194,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/bundlerun $(DESTDIR)$(PREFIX)/lib/libbundle.a \
 	  $(DESTDIR)$(PREFIX)/lib/libbundle.so $(DESTDIR)$(PREFIX)/lib/pkgconfig/bundle.pc \
-	  $(DESTDIR)$(LUA_CMOD_DIR)/bundle/core.so
+	  $(DESTDIR)$(LUA_CMOD_DIR)/bundle/core.so $(DESTDIR)$(PREFIX)/share/man/man1/bundlerun.1
 	rm -rf $(DESTDIR)$(PREFIX)/include/bundle $(DESTDIR)$(LUA_LMOD_DIR)/bundle
 
 clean:
