@@ -176,8 +176,9 @@ br_status br_model_load(br_model **out, const char *path) {
     goto done;
   }
   if (plen < 0 || (uint64_t)plen > len || len < HEADER_SIZE + (size_t)plen + 4) {
-    s = br_error_set(BR_ERR_PARSE, "load: %s: truncated: %zu bytes, the header promises %lld", path, len,
-                     (long long)(HEADER_SIZE + plen + 4));
+    /* the promise is printed as a payload size: header + plen + 4 can overflow (found by fuzz_model) */
+    s = br_error_set(BR_ERR_PARSE, "load: %s: truncated: %zu bytes, the header promises a %lld-byte payload", path, len,
+                     (long long)plen);
     goto done;
   }
   uint32_t want;

@@ -378,8 +378,8 @@ br_status br_tensor_reshape(br_tensor **out, const br_tensor *t, int ndim,
     } else if (shape[d] < 0) {
       return br_error_set(BR_ERR_ARG, "reshape: size %lld of dimension %d is negative",
                           (long long)shape[d], d + 1);
-    } else {
-      known *= shape[d];
+    } else if (__builtin_mul_overflow(known, shape[d], &known)) {
+      goto mismatch; /* more elements than any tensor holds (found by fuzz_lua) */
     }
   }
   if (infer >= 0) {

@@ -116,6 +116,12 @@ local cases = {
   -- regression (found by fuzz_lua): an infinite time was cast to an integer
   { "split_by_time(math.huge)", function() frame():split_by_time("day", math.huge) end,
     { "split_by_time:", "time inf is not a date" } },
+  -- regression (found by fuzz_lua): the product of the sizes overflowed
+  { "reshape(2^53, 2^53)", function() T.ones(2):reshape(2 ^ 53, 2 ^ 53) end, { "reshape:", "cannot view {2}" } },
+  -- regression (found by fuzz_model): a payload length near 2^63 overflowed the message's sum
+  { "model: a payload length near 2^63", function()
+      bundle.model.load(file("BRMODEL\0" .. string.pack("<I4I4i8", 1, 1, math.maxinteger) .. ("\0"):rep(16)))
+    end, { "load:", "truncated", "9223372036854775807-byte payload" } },
   { "sandbox.run(1)", function() bundle.sandbox.run(1) end, { "sandbox.run:", "expects Lua code or a path" } },
   { "seed('x')", function() bundle.seed("x") end, { "bad argument #1", "number expected, got string" } },
 }
