@@ -42,28 +42,27 @@ function Standardize:fit_transform(X) return self:fit(X):transform(X) end
 -- save(path): mean and scale as a two-row CSV, written atomically.
 function Standardize:save(path)
   if not self.mean then error("standardize: save before fit", 2) end
-  local tmp = path .. ".tmp"
-  local fh = assert(io.open(tmp, "w"))
+  if type(path) ~= "string" then error("standardize: save: path must be a string", 2) end
+  local lines = {}
   for _, row in ipairs{ self.mean:totable()[1], self.scale:totable()[1] } do
     local t = {}
     for j, v in ipairs(row) do t[j] = ("%.17g"):format(v) end
-    fh:write(table.concat(t, ","), "\n")
+    lines[#lines + 1] = table.concat(t, ",")
   end
-  fh:close()
-  assert(os.rename(tmp, path))
+  require("bundle.core").write_file(path, table.concat(lines, "\n") .. "\n") -- atomic, sandbox-checked
   return self
 end
 
 function M.load_standardize(path)
-  local fh, err = io.open(path)
-  if not fh then error("load_standardize: " .. err, 2) end
+  if type(path) ~= "string" then error("load_standardize: path must be a string", 2) end
+  local ok, text = pcall(require("bundle.core").read_file, path) -- sandbox-checked
+  if not ok then error("load_standardize: " .. tostring(text):gsub("^[^:\n]*:%d+: ", ""), 2) end
   local rows = {}
-  for line in fh:lines() do
+  for line in text:gmatch("[^\n]+") do
     local r = {}
     for v in line:gmatch("[^,]+") do r[#r + 1] = tonumber(v) or error(("load_standardize: %s: '%s' is not a number"):format(path, v), 2) end
     rows[#rows + 1] = r
   end
-  fh:close()
   if #rows ~= 2 or #rows[1] ~= #rows[2] then error("load_standardize: " .. path .. ": expected two rows of equal length", 2) end
   return setmetatable({ mean = T.from{ rows[1] }, scale = T.from{ rows[2] } }, Standardize)
 end

@@ -99,10 +99,9 @@ end
 local function read_source(code_or_path)
   -- a path: one line naming an existing .lua file; anything else is code
   if not code_or_path:find("\n", 1, true) and code_or_path:match("%.lua$") then
-    local f, err = io.open(code_or_path, "r")
-    if not f then error(("sandbox.run: cannot open %s"):format(err), 3) end
-    local text = f:read("a")
-    f:close()
+    -- through bundle's reader: inside a sandbox, its path allow-list applies
+    local ok, text = pcall(core.read_file, code_or_path)
+    if not ok then error(("sandbox.run: cannot open %s"):format(tostring(text):gsub("^[^:\n]*:%d+: ", "")), 3) end
     return text, "@" .. code_or_path
   end
   return code_or_path, "=(sandbox)"

@@ -446,6 +446,25 @@ static int eval_write_file(lua_State *L) {
   return 0;
 }
 
+/* read_file(path) -> text: for bundle's Lua modules, so their reads go
+ * through the sandbox's path allow-list like every other loader. */
+static int eval_read_file(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lbr_check_path(L, "read_file", path, 0);
+  FILE *f = fopen(path, "rb");
+  if (!f) return lbr_errorf(L, "%s: cannot open: %s", path, strerror(errno));
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  char chunk[8192];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) luaL_addlstring(&b, chunk, n);
+  int bad = ferror(f);
+  fclose(f);
+  if (bad) return lbr_errorf(L, "%s: cannot read", path);
+  luaL_pushresult(&b);
+  return 1;
+}
+
 /* mkdir(path): creates the directory and its parents when missing */
 static int eval_mkdir(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
@@ -476,6 +495,8 @@ void lbr_eval_open(lua_State *L) {
   lua_setfield(L, -2, "eval_core");
   lua_pushcfunction(L, eval_als);
   lua_setfield(L, -2, "als");
+  lua_pushcfunction(L, eval_read_file);
+  lua_setfield(L, -2, "read_file");
   lua_pushcfunction(L, eval_mkdir);
   lua_setfield(L, -2, "mkdir");
   lua_pushcfunction(L, eval_write_file);

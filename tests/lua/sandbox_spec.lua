@@ -104,6 +104,16 @@ describe("bundle.sandbox.run", function()
     -- ".." does not climb out of an allowed directory
     local esc = ("return require('bundle').read_csv(%q)"):format(dir .. "/../" .. dir:match("[^/]+$") .. "/../../etc/passwd")
     assert.truthy(fails(sb.run, esc, { read = { dir } }):find("is not allowed", 1, true))
+    -- bundle's Lua-side readers and writers obey the same lists (regression:
+    -- standardize's save/load and sandbox.run's path reading used io directly)
+    write(dir .. "/sc.csv", "0,1\n1,2\n")
+    local load_sc = ("return require('bundle').preprocess.load_standardize(%q).mean:get(1, 2)"):format(dir .. "/sc.csv")
+    assert.truthy(fails(sb.run, load_sc):find("read_file: sandbox: reading", 1, true))
+    assert.are.equal(1, sb.run(load_sc, { read = { dir } }))
+    write(dir .. "/inner.lua", "return 7")
+    local run_path = ("return require('bundle').sandbox.run(%q)"):format(dir .. "/inner.lua")
+    assert.truthy(fails(sb.run, run_path):find("is not allowed", 1, true))
+    assert.are.equal(7, sb.run(run_path, { read = { dir } }))
     -- a nested run cannot widen what its sandbox may read
     local nested = "return require('bundle').sandbox.run('return 1', { read = { '/' } })"
     assert.truthy(fails(sb.run, nested, { read = { dir } }):find("outside what this sandbox may read", 1, true))
