@@ -198,4 +198,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/bundle $(DESTDIR)$(LUA_LMOD_DIR)/bundle
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz build-valgrind
