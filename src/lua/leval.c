@@ -36,6 +36,9 @@ static int64_t read_bundles(lua_State *L, int idx, const br_baskets *b, const ch
     if (lua_getfield(L, -1, "items") == LUA_TTABLE) lua_replace(L, -2);
     else lua_pop(L, 1);
     int64_t m = (int64_t)luaL_len(L, -1);
+    /* a __len or __index metamethod may answer differently the second time:
+     * never write past what the first pass counted */
+    if (m < 1 || m > total - at) lbr_errorf(L, "%s: bundle %lld changed length while being read", fn, (long long)k);
     for (int64_t i = 1; i <= m; i++) {
       lua_geti(L, -1, i);
       size_t len;

@@ -122,6 +122,14 @@ local cases = {
   { "model: a payload length near 2^63", function()
       bundle.model.load(file("BRMODEL\0" .. string.pack("<I4I4i8", 1, 1, math.maxinteger) .. ("\0"):rep(16)))
     end, { "load:", "truncated", "9223372036854775807-byte payload" } },
+  -- regression: a bundle whose __len grows between the binding's two passes wrote past its buffer
+  { "a bundle whose length changes while read", function()
+      local calls = 0
+      local sneaky = setmetatable({ "a" }, { __len = function() calls = calls + 1; return calls >= 3 and 100000 or 1 end,
+                                             __index = function() return "a" end })
+      local bk = bundle.baskets(frame(), { basket = "id", item = "name" })
+      bundle.eval.backtest({ sneaky }, bk)
+    end, { "backtest:", "changed length while being read" } },
   { "sandbox.run(1)", function() bundle.sandbox.run(1) end, { "sandbox.run:", "expects Lua code or a path" } },
   { "seed('x')", function() bundle.seed("x") end, { "bad argument #1", "number expected, got string" } },
 }
