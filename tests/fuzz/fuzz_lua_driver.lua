@@ -70,9 +70,10 @@ function drive(bytes)
     local f, self_
     if op % 2 == 0 then
       f = fns[(op // 2 * 256 + a) % #fns + 1].f
-    else -- a method of an object in the pool
+    else -- a method of a bundle object in the pool (userdata: not strings,
+      -- whose methods are Lua's own string library, which is not under test)
       local obj = pool[a % #pool + 1]
-      local mt = getmetatable(obj)
+      local mt = type(obj) == "userdata" and getmetatable(obj)
       local index = type(mt) == "table" and rawget(mt, "__index")
       if type(index) == "table" then
         local names = {}
