@@ -24,6 +24,9 @@ static double *read_points(lua_State *L, int idx, const char *fn, int64_t *n, in
     if (!lua_istable(L, -1)) lbr_errorf(L, "%s: point 1 must be a list of scores", fn);
     *d = (int)luaL_len(L, -1);
     lua_pop(L, 1);
+    /* an empty first point would leave the core reading scores that are not
+     * there (found by fuzz_lua) */
+    if (*d < 1) lbr_errorf(L, "%s: point 1 has no scores (each point is a list of one or more)", fn);
   }
   double *p = lua_newuserdatauv(L, (size_t)(*n * *d > 0 ? *n * *d : 1) * sizeof *p, 0);
   for (int64_t i = 0; i < *n; i++) {

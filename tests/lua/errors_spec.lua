@@ -130,6 +130,8 @@ local cases = {
       local bk = bundle.baskets(frame(), { basket = "id", item = "name" })
       bundle.eval.backtest({ sneaky }, bk)
     end, { "backtest:", "changed length while being read" } },
+  -- regression (found by fuzz_lua): points with no scores made the core read past the buffer
+  { "pareto.front of empty points", function() bundle.pareto.front{ {}, {}, {} } end, { "front:", "point 1 has no scores" } },
   { "sandbox.run(1)", function() bundle.sandbox.run(1) end, { "sandbox.run:", "expects Lua code or a path" } },
   { "seed('x')", function() bundle.seed("x") end, { "bad argument #1", "number expected, got string" } },
 }
