@@ -63,7 +63,10 @@ int64_t tensor_contiguous_strides(int ndim, const int64_t *shape, int64_t *strid
   int64_t n = 1;
   for (int d = ndim - 1; d >= 0; d--) {
     strides[d] = n;
-    n *= shape[d];
+    /* a shape with a zero size may have huge other sizes (zeros(0, 2^62,
+     * 2^62), found by fuzz_lua): saturate, as such a tensor holds nothing
+     * and its strides are never used to reach an element */
+    if (__builtin_mul_overflow(n, shape[d], &n)) n = INT64_MAX;
   }
   return n;
 }
@@ -78,7 +81,9 @@ static br_status check_shape(const char *fn, int ndim, const int64_t *shape,
     if (shape[d] < 0)
       return br_error_set(BR_ERR_ARG, "%s: size %lld of dimension %d is negative", fn,
                           (long long)shape[d], d + 1);
-    if (shape[d] > 0 && n > MAX_ELEMENTS / shape[d])
+    /* each size on its own too: an empty tensor's other sizes still reach
+     * BLAS and stride arithmetic (found by fuzz_lua) */
+    if (shape[d] > MAX_ELEMENTS || (shape[d] > 0 && n > MAX_ELEMENTS / shape[d]))
       return br_error_set(BR_ERR_NOMEM, "%s: shape is too large (over 2^46 elements)",
                           fn);
     n *= shape[d];

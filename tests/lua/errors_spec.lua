@@ -132,6 +132,9 @@ local cases = {
     end, { "backtest:", "changed length while being read" } },
   -- regression (found by fuzz_lua): points with no scores made the core read past the buffer
   { "pareto.front of empty points", function() bundle.pareto.front{ {}, {}, {} } end, { "front:", "point 1 has no scores" } },
+  -- regression (found by fuzz_lua): strides of an empty tensor with huge other sizes overflowed
+  { "ones(0, 2^63 - 1, 2^63 - 1)", function() T.ones(0, math.maxinteger, math.maxinteger) end,
+    { "shape is too large" } },
   { "sandbox.run(1)", function() bundle.sandbox.run(1) end, { "sandbox.run:", "expects Lua code or a path" } },
   { "seed('x')", function() bundle.seed("x") end, { "bad argument #1", "number expected, got string" } },
 }
