@@ -161,6 +161,28 @@ static void clear_paths(void) {
   paths_limited = 0;
 }
 
+/* The lists of an outer run, kept while a nested run has its own. */
+typedef struct path_lists {
+  char *read[MAX_ALLOWED], *write[MAX_ALLOWED];
+  int nread, nwrite, limited;
+} path_lists;
+
+/* Moves the lists in force into *saved and starts empty ones. */
+static void save_paths(path_lists *saved) {
+  memcpy(saved->read, allowed_read, sizeof saved->read);
+  memcpy(saved->write, allowed_write, sizeof saved->write);
+  saved->nread = nread, saved->nwrite = nwrite, saved->limited = paths_limited;
+  nread = nwrite = 0;
+}
+
+/* Frees the run's own lists and puts the saved ones back. */
+static void restore_paths(const path_lists *saved) {
+  clear_paths();
+  memcpy(allowed_read, saved->read, sizeof saved->read);
+  memcpy(allowed_write, saved->write, sizeof saved->write);
+  nread = saved->nread, nwrite = saved->nwrite, paths_limited = saved->limited;
+}
+
 /* Adds a directory to an allow-list; returns 0 with errno set when it does not resolve. */
 int lbr_limits_allow(const char *dir, int write) {
   char real[PATH_MAX];
@@ -213,11 +235,8 @@ static int sandbox_exec(lua_State *L) {
   for (int i = 0; i < nargs; i++) lua_pushvalue(L, 3 + i);
   lua_xmove(L, co, nargs + 1);
   /* path lists: saved, replaced for the run, restored after */
-  char *saved_read[MAX_ALLOWED], *saved_write[MAX_ALLOWED];
-  int saved_nread = nread, saved_nwrite = nwrite, saved_limited = paths_limited;
-  memcpy(saved_read, allowed_read, sizeof saved_read);
-  memcpy(saved_write, allowed_write, sizeof saved_write);
-  nread = nwrite = 0;
+  path_lists saved;
+  save_paths(&saved);
   for (int w = 0; w < 2 && lua_istable(L, 2); w++) {
     lua_getfield(L, 2, w ? "write" : "read");
     if (lua_istable(L, -1)) {
@@ -225,13 +244,10 @@ static int sandbox_exec(lua_State *L) {
         const char *d = lua_tostring(L, -1);
         char real[PATH_MAX];
         /* inside a limited run, a nested run may narrow the lists, never widen them */
-        int widens = d && saved_limited && (!realpath(d, real) ||
-                     !under(real, w ? saved_write : saved_read, w ? saved_nwrite : saved_nread));
+        int widens = d && saved.limited && (!realpath(d, real) ||
+                     !under(real, w ? saved.write : saved.read, w ? saved.nwrite : saved.nread));
         if (!d || widens || !lbr_limits_allow(d, w)) {
-          clear_paths();
-          nread = saved_nread, nwrite = saved_nwrite, paths_limited = saved_limited;
-          memcpy(allowed_read, saved_read, sizeof saved_read);
-          memcpy(allowed_write, saved_write, sizeof saved_write);
+          restore_paths(&saved);
           if (widens)
             return lbr_errorf(L, "sandbox.run: option '%s'[%lld]: %s is outside what this sandbox may %s",
                               w ? "write" : "read", (long long)i, d, w ? "write" : "read");
@@ -242,10 +258,7 @@ static int sandbox_exec(lua_State *L) {
       }
       lua_pop(L, 1);
     } else if (!lua_isnil(L, -1)) {
-      clear_paths();
-      nread = saved_nread, nwrite = saved_nwrite, paths_limited = saved_limited;
-      memcpy(allowed_read, saved_read, sizeof saved_read);
-      memcpy(allowed_write, saved_write, sizeof saved_write);
+      restore_paths(&saved);
       return lbr_errorf(L, "sandbox.run: option '%s' must be a list of directories", w ? "write" : "read");
     }
     lua_pop(L, 1);
@@ -278,10 +291,7 @@ static int sandbox_exec(lua_State *L) {
   if (wrapped) lua_setallocf(L, wrapper.inner, wrapper.inner_ud);
   inner_deadline = outer_deadline, inner_seconds = outer_seconds;
   timed_out = outer_timed_out;
-  clear_paths();
-  nread = saved_nread, nwrite = saved_nwrite, paths_limited = saved_limited;
-  memcpy(allowed_read, saved_read, sizeof saved_read);
-  memcpy(allowed_write, saved_write, sizeof saved_write);
+  restore_paths(&saved);
   if (status == LUA_OK) {
     lua_pushboolean(L, 1);
     luaL_checkstack(L, nres + 1, "sandbox.run: too many results");

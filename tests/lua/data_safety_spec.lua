@@ -2,29 +2,10 @@
 -- file as it was (every writer goes through a temporary file, fsync and
 -- rename), and reading never modifies an input.
 local bundle = require "bundle"
+local files = require "spec_files"
+local slurp, tmpdir, write = files.slurp, files.tmpdir, files.write
 local BUNDLERUN = os.getenv("BUNDLERUN") or "build/bundlerun"
 local SAMPLE = "examples/data/online_retail_2011h2.csv.gz"
-
-local function slurp(n)
-  local f = io.open(n, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d))
-  return d
-end
 
 -- One script per writer: each writes the big sample (about 40 MB of CSV,
 -- or a large JSON, model or report) to `target`.

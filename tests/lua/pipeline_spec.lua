@@ -3,13 +3,8 @@
 -- the same bundles, stages must be replaceable one at a time, and the
 -- outputs must be written whole.
 local bundle = require "bundle"
-
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  require("bundle.core").mkdir(p)
-  return p
-end
+local files = require "spec_files"
+local tmpdir = files.tmpdir
 
 -- Four months of orders: 40 items (codes 10000..10039) with skewed
 -- popularity; 10001 and 10002 are planted together in a quarter of the

@@ -1,28 +1,9 @@
 -- Untrusted scripts: bundle.sandbox.run and bundlerun --sandbox, --timeout
 -- and --max-memory, with their exit statuses (3: timeout, 4: memory).
 local bundle = require "bundle"
+local files = require "spec_files"
+local slurp, tmpdir, write = files.slurp, files.tmpdir, files.write
 local BUNDLERUN = os.getenv("BUNDLERUN") or "build/bundlerun"
-
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d))
-  return d
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
-
-local function slurp(n)
-  local f = io.open(n)
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 -- Runs bundlerun with args and a script body; returns stdout, stderr, status.
 local function run(args, script)
