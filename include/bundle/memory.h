@@ -7,7 +7,7 @@
  *     if (br_tensor_zeros(&t, 2, shape) == BR_ERR_NOMEM && br_mem_limit_hit())
  *       puts(br_last_error());              // "tensor: memory limit of 512 MB ..."
  *
- * The counter is atomic, so threads inside the core may allocate at once.
+ * The core's counter is atomic, so threads inside the core may allocate at once.
  * With no limit (0, the default) nothing is refused; usage is still counted.
  */
 #ifndef BUNDLE_MEMORY_H
@@ -34,10 +34,13 @@ int64_t br_mem_used(void);
 br_status br_mem_reserve(const char *what, int64_t bytes);
 void br_mem_release(int64_t bytes);
 
-/* Counts bytes allocated elsewhere (a Lua allocator) without refusing:
- * the caller decides; a negative value gives bytes back. Returns 1 when
- * the total is within the limit after the charge. */
-int br_mem_charge(int64_t bytes);
+/* For an embedding's own allocator (bundlerun's Lua allocator): whether
+ * `bytes` more would stay within the limit, and the charge itself (negative
+ * gives bytes back) once the allocation is made. br_mem_charge must be
+ * called from one thread only (the embedding's); the core's reservations
+ * may run on any thread. */
+int br_mem_fits(int64_t bytes);
+void br_mem_charge(int64_t bytes);
 
 /* 1 once a reservation was refused (or br_mem_note_limit_hit was called),
  * until br_mem_clear_limit_hit(); lets a program tell a memory-limit

@@ -65,15 +65,12 @@ typedef struct counted {
 static void *counted_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   counted *c = ud;
   size_t old = ptr ? osize : 0; /* with ptr NULL, osize is a type tag */
-  if (nsize > old && !br_mem_charge((int64_t)(nsize - old))) {
-    br_mem_charge(-(int64_t)(nsize - old));
+  if (nsize > old && !br_mem_fits((int64_t)(nsize - old))) {
     br_mem_note_limit_hit();
     return NULL;
   }
   void *p = c->inner(c->inner_ud, ptr, osize, nsize);
-  if (nsize == 0) br_mem_charge(-(int64_t)old);
-  else if (!p) br_mem_charge(-(int64_t)(nsize > old ? nsize - old : 0)); /* failed: nothing changed */
-  else if (nsize < old) br_mem_charge(-(int64_t)(old - nsize));
+  if (p || nsize == 0) br_mem_charge((int64_t)nsize - (int64_t)old); /* a failed call changed nothing */
   return p;
 }
 
