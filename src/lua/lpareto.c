@@ -12,6 +12,7 @@ static double *read_points(lua_State *L, int idx, const char *fn, int64_t *n, in
     if (br_tensor_ndim(t) != 2) lbr_errorf(L, "%s: points must be an n x d tensor", fn);
     *n = br_tensor_shape(t)[0];
     *d = (int)br_tensor_shape(t)[1];
+    if (*n > 0 && *d < 1) lbr_errorf(L, "%s: the points have no scores (an n x 0 tensor)", fn);
     br_tensor **slot = lbr_tensor_push_slot(L);
     if (br_tensor_contiguous(slot, t) != BR_OK) lbr_error(L);
     return br_tensor_data(*slot);
@@ -50,7 +51,9 @@ static int pareto_front(lua_State *L) {
   int d;
   double *p = read_points(L, 1, "front", &n, &d);
   int64_t *idx, m;
-  if (br_pareto_front(&idx, &m, p, n, d > 0 ? d : 1) != BR_OK) return lbr_error(L);
+  /* no points: an empty front (the core wants d >= 1, which points with
+   * scores always have: read_points rejects points without any) */
+  if (br_pareto_front(&idx, &m, p, n, n > 0 ? d : 1) != BR_OK) return lbr_error(L);
   double *dist = malloc((size_t)(m > 0 ? m : 1) * sizeof *dist);
   if (!dist) {
     free(idx);

@@ -135,6 +135,8 @@ local cases = {
   -- regression (found by fuzz_lua): strides of an empty tensor with huge other sizes overflowed
   { "ones(0, 2^63 - 1, 2^63 - 1)", function() T.ones(0, math.maxinteger, math.maxinteger) end,
     { "shape is too large" } },
+  -- regression (found by fuzz_lua): the same through an n x 0 tensor, which the first fix missed
+  { "pareto.front of an n x 0 tensor", function() bundle.pareto.front(T.zeros(5, 0)) end, { "front:", "no scores" } },
   { "sandbox.run(1)", function() bundle.sandbox.run(1) end, { "sandbox.run:", "expects Lua code or a path" } },
   { "seed('x')", function() bundle.seed("x") end, { "bad argument #1", "number expected, got string" } },
 }
