@@ -17,12 +17,7 @@ static int64_t read_bundles(lua_State *L, int idx, const br_baskets *b, const ch
   luaL_checktype(L, idx, LUA_TTABLE);
   int64_t n = (int64_t)luaL_len(L, idx), total = 0;
   for (int64_t k = 1; k <= n; k++) {
-    if (lua_geti(L, idx, k) == LUA_TTABLE) { /* a bundle, or a table with items */
-      if (lua_getfield(L, -1, "items") == LUA_TTABLE) lua_replace(L, -2);
-      else lua_pop(L, 1);
-    }
-    if (!lua_istable(L, -1)) lbr_errorf(L, "%s: bundle %lld must be a list of item labels", fn, (long long)k);
-    int64_t m = (int64_t)luaL_len(L, -1);
+    int64_t m = lbr_push_bundle_items(L, idx, k, fn);
     if (m < 1) lbr_errorf(L, "%s: bundle %lld has no items", fn, (long long)k);
     total += m;
     lua_pop(L, 1);
@@ -32,10 +27,7 @@ static int64_t read_bundles(lua_State *L, int idx, const br_baskets *b, const ch
   (*off)[0] = 0;
   int64_t at = 0;
   for (int64_t k = 1; k <= n; k++) {
-    lua_geti(L, idx, k);
-    if (lua_getfield(L, -1, "items") == LUA_TTABLE) lua_replace(L, -2);
-    else lua_pop(L, 1);
-    int64_t m = (int64_t)luaL_len(L, -1);
+    int64_t m = lbr_push_bundle_items(L, idx, k, fn);
     /* a __len or __index metamethod may answer differently the second time:
      * never write past what the first pass counted */
     if (m < 1 || m > total - at) lbr_errorf(L, "%s: bundle %lld changed length while being read", fn, (long long)k);

@@ -38,11 +38,8 @@ static void read_bundles(lua_State *L, int idx, const br_catalog *cat, bundle_li
       memcpy(out, it, (size_t)bl->size[k] * sizeof *it);
       continue;
     }
-    lua_geti(L, idx, k + 1);
-    if (lua_istable(L, -1) && lua_getfield(L, -1, "items") == LUA_TTABLE) lua_remove(L, -2); /* a { items = } record */
-    else lua_pop(L, 1);
-    if (!lua_istable(L, -1)) lbr_errorf(L, "%s: bundle %lld must be a list of item labels", fn, (long long)k + 1);
-    int m = (int)luaL_len(L, -1);
+    int64_t len = lbr_push_bundle_items(L, idx, k + 1, fn);
+    int m = len > BR_BUNDLE_MAX_ITEMS ? BR_BUNDLE_MAX_ITEMS + 1 : (int)len;
     if (m < 1 || m > BR_BUNDLE_MAX_ITEMS) lbr_errorf(L, "%s: bundle %lld has %d items (1 to %d)", fn, (long long)k + 1, m, BR_BUNDLE_MAX_ITEMS);
     for (int i = 0; i < m; i++) {
       lua_geti(L, -1, i + 1);

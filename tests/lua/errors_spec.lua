@@ -137,6 +137,13 @@ local cases = {
     { "shape is too large" } },
   -- regression (found by fuzz_lua): the same through an n x 0 tensor, which the first fix missed
   { "pareto.front of an n x 0 tensor", function() bundle.pareto.front(T.zeros(5, 0)) end, { "front:", "no scores" } },
+  -- regression: a bundle that is not a table popped the wrong stack slot in price's reader
+  { "price.optimize with a number for a bundle", function()
+      local f = frame()
+      f = f:filter(f:col("price"):gt(0))
+      local cat = bundle.catalog(f, { item = "name", price = "price", margin = 0.3 })
+      bundle.price.optimize({ 5 }, { catalog = cat, baskets = bundle.baskets(f, { basket = "id", item = "name" }) })
+    end, { "price.optimize", "bundle 1 must be a list of item labels" } },
   { "sandbox.run(1)", function() bundle.sandbox.run(1) end, { "sandbox.run:", "expects Lua code or a path" } },
   { "seed('x')", function() bundle.seed("x") end, { "bad argument #1", "number expected, got string" } },
 }
