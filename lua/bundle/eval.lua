@@ -132,7 +132,7 @@ function M.completion(bundles, test, opts)
   return m
 end
 
--- simulate(priced, test, { catalog =, orders =, item =, unit_price = }):
+-- simulate(priced, test, { catalog =, orders =, item =, unit_price =, max_elasticity =, complementarity = }):
 -- offers each priced bundle at its own discount to the test period's
 -- customers through the reservation-price demand (calibrated on the test
 -- baskets), and sums profit and incremental profit over the period: each
@@ -147,7 +147,7 @@ function M.simulate(priced, test, opts)
   for k, b in ipairs(list) do
     local p = core.price.baseline({ b.items }, { catalog = opts.catalog, baskets = test, discount = b.discount or 0,
       orders = opts.orders, item = opts.item, unit_price = opts.unit_price, customers = opts.customers,
-      seed = opts.seed })[1]
+      seed = opts.seed, max_elasticity = opts.max_elasticity, complementarity = opts.complementarity })[1]
     local visits = test:size()
     total.profit = total.profit + p.profit * visits
     total.incremental_profit = total.incremental_profit + (p.incremental_profit or p.profit) * visits

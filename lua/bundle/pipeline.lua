@@ -244,7 +244,8 @@ function M.generate(ctx)
   if value == "demand" then
     demand = {}
     local priced = core.price.optimize(pool, { catalog = ctx.catalog, baskets = ctx.train_baskets,
-                                               discount = cfg.discount, customers = 2000, seed = ctx.seed })
+                                               discount = cfg.discount, customers = 2000, seed = ctx.seed,
+                                               max_elasticity = cfg.max_elasticity })
     for i, p in ipairs(priced) do demand[set_key(pool[i])] = p.profit end
   elseif value ~= "margin" then
     error(("pipeline: config.value must be \"margin\" or \"demand\", got %s"):format(tostring(value)), 0)
@@ -271,7 +272,8 @@ function M.generate(ctx)
   -- prices from the reservation-price demand on the train window
   local d = ctx.data
   local priced = core.price.optimize(top, { catalog = ctx.catalog, baskets = ctx.train_baskets,
-    discount = cfg.discount, orders = ctx.train, item = d.item, unit_price = d.unit_price, seed = ctx.seed })
+    discount = cfg.discount, orders = ctx.train, item = d.item, unit_price = d.unit_price, seed = ctx.seed,
+    max_elasticity = cfg.max_elasticity })
   local X = features.bundles(top, { catalog = ctx.catalog, baskets = ctx.train_baskets })
   local xs = X:totable()
   local sup = X:select(2, 2):totable()
@@ -304,7 +306,8 @@ function M.evaluate(ctx)
   -- baselines sell at component prices (no discount): price and cost per bundle
   for _, key in ipairs{ "popular_pairs", "top_lift", "one_bundle" } do
     if #base[key] > 0 then
-      base[key] = core.price.baseline(base[key], { catalog = ctx.catalog, baskets = ctx.train_baskets, discount = 0 })
+      base[key] = core.price.baseline(base[key], { catalog = ctx.catalog, baskets = ctx.train_baskets, discount = 0,
+                                                   max_elasticity = cfg.max_elasticity })
     end
   end
   local methods = { { "bundlerun", ctx.bundles }, { "popular_pairs", base.popular_pairs },
@@ -314,7 +317,8 @@ function M.evaluate(ctx)
     local name, list = m[1], m[2]
     local bt = eval.backtest(list, ctx.test_baskets)
     local sim = eval.simulate(list, ctx.test_baskets, { catalog = ctx.catalog, orders = ctx.test, item = d.item,
-                                                        unit_price = d.unit_price, seed = ctx.seed })
+                                                        unit_price = d.unit_price, seed = ctx.seed,
+                                                        max_elasticity = cfg.max_elasticity })
     local comp = eval.completion(list, ctx.test_baskets, { k = 10, seed = ctx.seed })
     results[name] = { hit_rate = bt.hit_rate, attach_rate = bt.attach_rate, coverage = bt.coverage,
                       item_coverage = bt.item_coverage, diversity = bt.diversity, revenue = bt.revenue,

@@ -13,6 +13,7 @@ void br_wtp_spec_init(br_wtp_spec *w) {
   memset(w, 0, sizeof *w);
   w->default_sigma = 0.25;
   w->complementarity = 0.1;
+  w->max_elasticity = 5;
   w->customers = 20000;
   w->seed = 1;
 }
@@ -88,6 +89,17 @@ br_status br_price_dispersion(double *sigma, int32_t ncat, const int32_t *item, 
 
 /* ---- simulated customers ---- */
 
+/* With a share q above the list price, the lognormal demand's elasticity
+ * there is -phi(z) / (q sigma), z the normal point with q above it (the
+ * inverse Mills ratio over sigma). The narrowest sigma whose elasticity is
+ * within max_e, or sigma itself when it already is. */
+static double elastic_sigma(double q, double sigma, double max_e) {
+  if (max_e == 0) return sigma;
+  double z = -normal_quantile(q);
+  double mills = exp(-0.5 * z * z) / sqrt(2 * M_PI) / q;
+  return sigma * max_e < mills ? mills / max_e : sigma;
+}
+
 typedef struct customers {
   int64_t k;
   double *t;     /* the highest bundle price each would pay over their alternative */
@@ -122,6 +134,8 @@ static br_status simulate(customers *c, const br_bundle_stats *st, const int32_t
   if (w->customers < 1 || w->customers > 100000000) return br_error_set(BR_ERR_ARG, "price: customers must be in 1..1e8, got %lld", (long long)w->customers);
   if (!(w->default_sigma > 0) || !(w->complementarity >= 0))
     return br_error_set(BR_ERR_ARG, "price: sigma must be > 0 and complementarity >= 0");
+  if (!(w->max_elasticity >= 0) || isinf(w->max_elasticity))
+    return br_error_set(BR_ERR_ARG, "price: max_elasticity must be a finite number >= 0 (0: no bound), got %g", w->max_elasticity);
   int64_t nb = br_bundle_nbaskets(st);
   if (nb == 0) return br_error_set(BR_ERR_ARG, "price: the reservation-price model needs baskets (for item supports and lift)");
   memset(c, 0, sizeof *c);
@@ -146,6 +160,7 @@ static br_status simulate(customers *c, const br_bundle_stats *st, const int32_t
     if (q > 1 - lo) q = 1 - lo;
     double sigma = w->sigma && !isnan(w->sigma[items[i]]) ? w->sigma[items[i]] : w->default_sigma;
     if (!(sigma > 0)) return customers_free(c), free(wsum), br_error_set(BR_ERR_ARG, "price: item %d has dispersion %g", i + 1, sigma);
+    sigma = elastic_sigma(q, sigma, w->max_elasticity);
     double mu = sigma * normal_quantile(q); /* P(WTP > price) = q: the item's support */
     /* item i's customers draw the same values in every bundle */
     br_rng r;

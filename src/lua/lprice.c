@@ -8,7 +8,7 @@
 #include "lsearch.h"
 
 static const char *const price_options[] = {"catalog", "baskets", "demand", "orders", "item", "unit_price",
-                                            "sigma", "complementarity", "customers", "seed", "discount",
+                                            "sigma", "complementarity", "max_elasticity", "customers", "seed", "discount",
                                             "method", "grid", "goal", NULL};
 
 /* A bundle list: a search result, or a list of label lists / { items = } records. */
@@ -194,6 +194,11 @@ static int price_run(lua_State *L, int baseline) {
   if (!lua_isnil(L, -1)) w.default_sigma = luaL_checknumber(L, -1);
   lua_getfield(L, 2, "complementarity");
   if (!lua_isnil(L, -1)) w.complementarity = luaL_checknumber(L, -1);
+  lua_getfield(L, 2, "max_elasticity");
+  if (!lua_isnil(L, -1)) {
+    if (!lua_isnumber(L, -1)) return lbr_errorf(L, "%s: max_elasticity must be a number (0: no bound), got a %s", fn, luaL_typename(L, -1));
+    w.max_elasticity = lua_tonumber(L, -1);
+  }
   w.customers = lbr_opt_integer(L, 2, fn, "customers", w.customers);
   w.seed = (uint64_t)lbr_opt_integer(L, 2, fn, "seed", 1);
   int grid = (int)lbr_opt_integer(L, 2, fn, "grid", 101);

@@ -219,6 +219,16 @@ static void prices_and_dispersion(void **state) {
   }
   assert_int_equal(br_price_optimize_wtp(&best, w.st, b, 2, &ws, 0.6, 0.5, BR_PRICE_PROFIT), BR_ERR_ARG);
   assert_non_null(strstr(br_last_error(), "discount must be {min, max}"));
+  /* the elasticity bound: the default is 5, 0 is none, a negative or
+   * infinite bound is named */
+  assert_double_equal(ws.max_elasticity, 5, 0);
+  ws.max_elasticity = 0;
+  assert_int_equal(br_price_evaluate_wtp(&at, w.st, b, 2, &ws, 0.1), BR_OK);
+  ws.max_elasticity = -1;
+  assert_int_equal(br_price_evaluate_wtp(&at, w.st, b, 2, &ws, 0.1), BR_ERR_ARG);
+  assert_non_null(strstr(br_last_error(), "max_elasticity must be a finite number >= 0"));
+  ws.max_elasticity = INFINITY;
+  assert_int_equal(br_price_evaluate_wtp(&at, w.st, b, 2, &ws, 0.1), BR_ERR_ARG);
   free_world(&w);
 }
 

@@ -83,6 +83,77 @@ describe("the reservation-price model", function()
   end)
 end)
 
+describe("the reservation-price model's elasticity bound", function()
+  -- 5,000 baskets of common items 1..12; two rare items A = 101 and
+  -- B = 102 (20 baskets, always together) whose prices barely vary (log
+  -- sd 0.017), as for the colour variants in Online Retail
+  local n, common = 5000, 12
+  local lines = {}
+  math.randomseed(31)
+  for k = 1, n do
+    local line = {}
+    for i = 1, common do if math.random() < 0.15 then line[#line + 1] = tostring(i) end end
+    if k % 250 == 0 then line[#line + 1] = "101"; line[#line + 1] = "102" end
+    if #line == 0 then line[1] = "1" end
+    lines[k] = table.concat(line, " ")
+  end
+  local bk = W.baskets_of(lines)
+  local csv = os.tmpname()
+  local fh = io.open(csv, "w")
+  fh:write("item,price,cost\n101,12,7\n102,9,5\n")
+  for i = 1, common do fh:write(("%d,%d,1\n"):format(i, 2 + i % 5)) end
+  fh:close()
+  local cat = bundle.catalog(bundle.read_csv(csv, { types = { item = "str" } }), { item = "item", price = "price", cost = "cost" })
+  fh = io.open(csv, "w")
+  fh:write("item,unit_price\n")
+  for k = 1, 30 do fh:write(("101,%g\n102,%g\n"):format(k % 2 == 0 and 12 or 12.4, k % 2 == 0 and 9 or 9.3)) end
+  for i = 1, common do fh:write(("%d,%d\n%d,%g\n"):format(i, 2 + i % 5, i, (2 + i % 5) * 2.5)) end
+  fh:close()
+  local orders = bundle.read_csv(csv, { types = { item = "str" } })
+  os.remove(csv)
+  local support = 20 / n
+  local function offer(items, discount, max_e, extra)
+    local o = { catalog = cat, baskets = bk, discount = discount, orders = orders, item = "item", unit_price = "unit_price",
+                customers = 20000, max_elasticity = max_e }
+    for k, v in pairs(extra or {}) do o[k] = v end
+    return bundle.price.baseline({ items }, o)[1]
+  end
+
+  it("keeps a rare, high-lift pair's take rate near its support (regression: 0.99 of all visitors)", function()
+    -- unbounded, the narrow spread puts everyone just below list price and
+    -- complementarity x ln(lift 250) lifts nearly all of them over it
+    local unbounded = offer({ "101", "102" }, 0, 0)
+    assert.is_true(unbounded.take_rate > 0.9, "the artefact this bound removes: take " .. unbounded.take_rate)
+    local bounded = offer({ "101", "102" }, 0, nil)
+    assert.is_true(bounded.take_rate > support and bounded.take_rate < 5 * support,
+      ("take %g against support %g"):format(bounded.take_rate, support))
+  end)
+
+  it("bounds each item's elasticity at list price, and leaves calibration alone", function()
+    for _, max_e in ipairs{ 2, 5 } do
+      local at = offer({ "101" }, 0, max_e, { complementarity = 0 })
+      local cut = offer({ "101" }, 0.05, max_e, { complementarity = 0, customers = 100000 })
+      assert.is_true(math.abs(at.take_rate - support) < 4 * math.sqrt(support / 20000), ("max %g: take %g, support %g"):format(max_e, at.take_rate, support))
+      -- a 5% cut raises the share by about 5 x max_e percent; unbounded
+      -- (log sd 0.017) it would multiply it many times
+      at = offer({ "101" }, 0, max_e, { complementarity = 0, customers = 100000 })
+      local e = math.log(cut.take_rate / at.take_rate) / -math.log(0.95)
+      assert.is_true(e < max_e * 1.6 and e > max_e * 0.4, ("max %g: elasticity %g"):format(max_e, e))
+    end
+    local free = offer({ "101" }, 0.05, 0, { complementarity = 0 })
+    assert.is_true(free.take_rate > 20 * support, "unbounded: take " .. free.take_rate)
+    -- a widely priced common item keeps its observed spread: the bound only widens
+    local wide = offer({ "3" }, 0.1, 5, { complementarity = 0 })
+    local none = offer({ "3" }, 0.1, 0, { complementarity = 0 })
+    assert.is_true(math.abs(wide.take_rate - none.take_rate) < 1e-12)
+  end)
+
+  it("names a bad bound", function()
+    assert.truthy(err(function() offer({ "101", "102" }, 0, -1) end):find("max_elasticity must be a finite number >= 0", 1, true))
+    assert.truthy(err(function() offer({ "101", "102" }, 0, "high") end):find("max_elasticity must be a number", 1, true))
+  end)
+end)
+
 describe("pricing any demand curve", function()
   local data, bk, cat = world(22, 8, 80)
   -- a logistic take rate: smooth and unimodal profit

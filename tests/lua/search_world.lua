@@ -5,6 +5,17 @@ local bundle = require "bundle"
 
 local M = {}
 
+-- Baskets from FIMI lines ("3 7 12"), through a temporary file.
+function M.baskets_of(lines)
+  local path = os.tmpname()
+  local fh = io.open(path, "w")
+  fh:write(table.concat(lines, "\n"), "\n")
+  fh:close()
+  local bk = bundle.read_baskets(path)
+  os.remove(path)
+  return bk
+end
+
 -- world(seed [, nitems [, nbaskets [, maxlen]]]) -> data (list of sets), baskets, catalog, info
 function M.world(seed, nitems, nbaskets, maxlen)
   nitems = nitems or 8
@@ -16,18 +27,15 @@ function M.world(seed, nitems, nbaskets, maxlen)
     if math.random() < 0.3 then b[1], b[2] = true, true end
     data[k] = b
   end
-  local path = os.tmpname()
-  local fh = io.open(path, "w")
-  for _, b in ipairs(data) do
+  local lines = {}
+  for k, b in ipairs(data) do
     local line = {}
     for i = 1, nitems do if b[i] then line[#line + 1] = tostring(i) end end
-    fh:write(table.concat(line, " "), "\n")
+    lines[k] = table.concat(line, " ")
   end
-  fh:close()
-  local bk = bundle.read_baskets(path)
-  os.remove(path)
+  local bk = M.baskets_of(lines)
   local csv = os.tmpname()
-  fh = io.open(csv, "w")
+  local fh = io.open(csv, "w")
   fh:write("item,price,cost,cat,stock\n")
   local info = {}
   for i = 1, nitems do
