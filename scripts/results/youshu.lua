@@ -7,7 +7,8 @@
 -- The ALS confidence (alpha), its ridge (l2), the item-level weight and
 -- the popularity weight are chosen on a validation split carved from the
 -- training pairs (one training bundle held out per user with at least
--- two); the test pairs are used once, for the figures.
+-- two), searching alpha and l2 outward until the best point is interior;
+-- the test pairs are used once, for the figures.
 --   build/bundlerun scripts/results/youshu.lua [../shared/data/youshu]
 local bundle = require "bundle"
 local T = bundle.tensor
@@ -109,21 +110,35 @@ local val_users = test_users(val_rel)
 local val_excl = by_user(fit_u, fit_b)
 local best, best_ndcg
 print(("validation: %d users, one held-out training bundle each"):format(#val_users))
-for _, alpha in ipairs{ 5, 10, 20 } do
-  for _, l2 in ipairs{ 30, 100 } do
-    local parts = fit_parts(fit_u, fit_b, val_users, alpha, l2)
-    for _, wi in ipairs{ 0, 0.5, 1, 2 } do
-      for _, wp in ipairs{ 0, 0.5, 1, 1.5, 2, 3 } do
-        local m = evaluate(parts, val_users, val_excl, val_rel, wi, wp)
-        if not best_ndcg or m.ndcg > best_ndcg then
-          best, best_ndcg = { alpha = alpha, l2 = l2, wi = wi, wp = wp }, m.ndcg
-        end
+-- alpha and l2 move on log ladders: the first 3 x 2 points, then every
+-- unvisited neighbour of the best point so far, until the best point's
+-- neighbours have all been tried (an interior optimum, or a ladder end)
+local alphas, l2s = { 2.5, 5, 10, 20, 40, 80, 160, 320 }, { 10, 30, 100, 300, 1000, 3000, 10000 }
+local tried, best_at = {}, nil
+local function try(ai, li)
+  if ai < 1 or ai > #alphas or li < 1 or li > #l2s or tried[ai .. ":" .. li] then return false end
+  tried[ai .. ":" .. li] = true
+  local alpha, l2 = alphas[ai], l2s[li]
+  local parts = fit_parts(fit_u, fit_b, val_users, alpha, l2)
+  for _, wi in ipairs{ 0, 0.5, 1, 2 } do
+    for _, wp in ipairs{ 0, 0.5, 1, 1.5, 2, 3 } do
+      local m = evaluate(parts, val_users, val_excl, val_rel, wi, wp)
+      if not best_ndcg or m.ndcg > best_ndcg then
+        best, best_ndcg, best_at = { alpha = alpha, l2 = l2, wi = wi, wp = wp }, m.ndcg, { ai, li }
       end
     end
-    print(("  alpha %d l2 %d: best so far alpha %d l2 %d item %.2f popularity %.2f, NDCG@20 %.4f"):format(alpha, l2,
-      best.alpha, best.l2, best.wi, best.wp, best_ndcg))
   end
+  print(("  alpha %g l2 %g: best so far alpha %g l2 %g item %.2f popularity %.2f, NDCG@20 %.4f"):format(alpha, l2,
+    best.alpha, best.l2, best.wi, best.wp, best_ndcg))
+  return true
 end
+for ai = 2, 4 do for li = 2, 3 do try(ai, li) end end
+repeat
+  local ai, li, moved = best_at[1], best_at[2], false
+  for _, d in ipairs{ { 1, 0 }, { -1, 0 }, { 0, 1 }, { 0, -1 }, { 1, 1 }, { -1, -1 }, { 1, -1 }, { -1, 1 } } do
+    moved = try(ai + d[1], li + d[2]) or moved
+  end
+until not moved
 
 -- test: fit on all training pairs with the chosen settings
 local excl, rel = by_user(tr_u, tr_b), by_user(te_u, te_b)
@@ -134,7 +149,7 @@ local p = evaluate({ als = T.zeros(#users, nb) + parts.pop, item = parts.item, p
                    rel, 0, 0)
 print(("youshu: %d users, %d bundles, %d items; %d test users; factors %d; total %.1f s"):format(
   nu, nb, ni, #users, f, bundle.clock() - t0))
-print(("chosen on validation: alpha %d, l2 %d, item weight %.2f, popularity weight %.2f"):format(best.alpha, best.l2,
+print(("chosen on validation: alpha %g, l2 %g, item weight %.2f, popularity weight %.2f"):format(best.alpha, best.l2,
   best.wi, best.wp))
 print(("bundlerun ALS (bundle + item level + popularity): Recall@20 %.4f NDCG@20 %.4f"):format(m.recall, m.ndcg))
 print(("popularity:                                       Recall@20 %.4f NDCG@20 %.4f"):format(p.recall, p.ndcg))
