@@ -51,10 +51,16 @@ local function plot(id, title, xlabel, ylabel, xs, ys, body, opts)
     local yv = y0 + (y1 - y0) * i / 4
     out[#out + 1] = ('<text x="%d" y="%.1f" class="tick" text-anchor="end">%s</text>'):format(PAD - 4, sy(yv) + 4,
                                                                                            num(yv))
-    if not opts.categorical_x then
+    if not opts.categorical_x and not opts.integer_x then
       local xv = x0 + (x1 - x0) * i / 4
       out[#out + 1] = ('<text x="%.1f" y="%d" class="tick" text-anchor="middle">%s</text>'):format(sx(xv),
                                                                                               H - PAD + 14, num(xv))
+    end
+  end
+  if opts.integer_x then -- rounds: whole-number ticks, at most about 10
+    local step = math.max(1, math.ceil((math.floor(x1) - math.ceil(x0)) / 10))
+    for xv = math.ceil(x0), math.floor(x1), step do
+      out[#out + 1] = ('<text x="%.1f" y="%d" class="tick" text-anchor="middle">%d</text>'):format(sx(xv), H - PAD + 14, xv)
     end
   end
   out[#out + 1] = ('<text x="%d" y="%d" class="label" text-anchor="middle">%s</text>'):format(W // 2, H - 8,
@@ -171,8 +177,9 @@ local function rounds_chart(history)
       end
       out[#out + 1] = polyline(rx, ry, sx, sy, COLORS[k])
     end
-    legend(out, METHODS, W - 150, PAD)
-  end, { y_from_zero = true })
+    -- lower right: attach rates sit well above zero, so the lines rarely pass there
+    legend(out, METHODS, W - 150, H - PAD - 14 * #METHODS - 6)
+  end, { y_from_zero = true, integer_x = true })
 end
 
 local function backtest_chart(ev)

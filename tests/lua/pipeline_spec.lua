@@ -115,6 +115,15 @@ describe("pipeline", function()
     assert.are.equal(2, #two.history)
     assert.is_true(two.evaluation.bundlerun.attach_rate > 0.5) -- default evaluate ran on our bundles
     assert.truthy(two.history[2].cut == "2011-03-31")
+    -- the report's rounds chart ticks whole rounds only (it once labelled 1.25, 1.5, 1.75)
+    local path = tmpdir() .. "/two.html"
+    bundle.report.html(path, two)
+    local f = assert(io.open(path)); local html = f:read("a"); f:close()
+    local ticks = {}
+    for tick in html:match('<svg id="rounds".-</svg>'):gmatch('class="tick" text%-anchor="middle">([^<]*)<') do
+      ticks[#ticks + 1] = tick
+    end
+    assert.are.same({ "1", "2" }, ticks)
   end)
 
   it("recovers the planted bundle with the demand and lift-weighted objectives, and widens the pool", function()
