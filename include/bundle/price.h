@@ -53,7 +53,8 @@ typedef struct br_wtp_spec {
    * With the share above fixed, a narrow sigma puts nearly every customer
    * just below the price, so a small discount (or complementarity) would
    * turn a rare item's 0.1% of buyers into most of them. sigma is widened
-   * until |d ln share / d ln price| <= max_elasticity; 0 turns this off. */
+   * until |d ln share / d ln price| <= max_elasticity (0.1 to 1e6); 0
+   * turns this off. */
   double max_elasticity;  /* 5: about twice the mean in Bijmolt et al. (2005) */
   /* The bundle's WTP is the sum of its items', raised by complementarity
    * x ln(lift) when the items sell together more than by chance. */

@@ -134,8 +134,10 @@ static br_status simulate(customers *c, const br_bundle_stats *st, const int32_t
   if (w->customers < 1 || w->customers > 100000000) return br_error_set(BR_ERR_ARG, "price: customers must be in 1..1e8, got %lld", (long long)w->customers);
   if (!(w->default_sigma > 0) || !(w->complementarity >= 0))
     return br_error_set(BR_ERR_ARG, "price: sigma must be > 0 and complementarity >= 0");
-  if (!(w->max_elasticity >= 0) || isinf(w->max_elasticity))
-    return br_error_set(BR_ERR_ARG, "price: max_elasticity must be a finite number >= 0 (0: no bound), got %g", w->max_elasticity);
+  /* below 0.1 every item would be nearly price-blind, and the spread it
+   * takes overflows the draws */
+  if (!(w->max_elasticity == 0 || (w->max_elasticity >= 0.1 && w->max_elasticity <= 1e6)))
+    return br_error_set(BR_ERR_ARG, "price: max_elasticity must be 0 (no bound) or in [0.1, 1e6], got %g", w->max_elasticity);
   int64_t nb = br_bundle_nbaskets(st);
   if (nb == 0) return br_error_set(BR_ERR_ARG, "price: the reservation-price model needs baskets (for item supports and lift)");
   memset(c, 0, sizeof *c);

@@ -226,8 +226,12 @@ static void prices_and_dispersion(void **state) {
   assert_int_equal(br_price_evaluate_wtp(&at, w.st, b, 2, &ws, 0.1), BR_OK);
   ws.max_elasticity = -1;
   assert_int_equal(br_price_evaluate_wtp(&at, w.st, b, 2, &ws, 0.1), BR_ERR_ARG);
-  assert_non_null(strstr(br_last_error(), "max_elasticity must be a finite number >= 0"));
+  assert_non_null(strstr(br_last_error(), "max_elasticity must be 0 (no bound) or in [0.1, 1e6]"));
   ws.max_elasticity = INFINITY;
+  assert_int_equal(br_price_evaluate_wtp(&at, w.st, b, 2, &ws, 0.1), BR_ERR_ARG);
+  ws.max_elasticity = 1e-300; /* would overflow the draws */
+  assert_int_equal(br_price_evaluate_wtp(&at, w.st, b, 2, &ws, 0.1), BR_ERR_ARG);
+  ws.max_elasticity = NAN;
   assert_int_equal(br_price_evaluate_wtp(&at, w.st, b, 2, &ws, 0.1), BR_ERR_ARG);
   free_world(&w);
 }

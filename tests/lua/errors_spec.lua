@@ -144,6 +144,14 @@ local cases = {
       local cat = bundle.catalog(f, { item = "name", price = "price", margin = 0.3 })
       bundle.price.optimize({ 5 }, { catalog = cat, baskets = bundle.baskets(f, { basket = "id", item = "name" }) })
     end, { "price.optimize", "bundle 1 must be a list of item labels" } },
+  { "price.baseline with an elasticity bound too small to draw from", function()
+      local f = frame()
+      f = f:filter(f:col("price"):gt(0))
+      local cat = bundle.catalog(f, { item = "name", price = "price", margin = 0.3 })
+      local items = f:col("name"):totable()
+      bundle.price.baseline({ { items[1], items[2] } }, { catalog = cat, max_elasticity = 0.01,
+        baskets = bundle.baskets(f, { basket = "id", item = "name" }) })
+    end, { "price:", "max_elasticity must be 0 (no bound) or in [0.1, 1e6], got 0.01" } },
   { "sandbox.run(1)", function() bundle.sandbox.run(1) end, { "sandbox.run:", "expects Lua code or a path" } },
   { "seed('x')", function() bundle.seed("x") end, { "bad argument #1", "number expected, got string" } },
 }
