@@ -115,14 +115,26 @@ br_status br_lbfgs(br_lbfgs_fn f, void *ctx, size_t n, double *x, const br_lbfgs
       dg = -dot(n, g, g);
       stored = 0;
     }
-    /* backtracking line search: Armijo, then accept */
+    /* Backtracking line search: Armijo, or, where the change in f is lost
+     * in its rounding, Hager and Zhang's approximate Wolfe test on the
+     * slope, which the gradient still gives exactly: the slope at the new
+     * point between 0.9 and -(1 - 2e-4) times the slope at the old. Armijo
+     * alone there either failed every halving (40 evaluations a step) or
+     * passed uphill steps whose f rounded to the same value. */
     double step = (k == 0 && stored == 0) ? 1.0 / (1.0 > sqrt(-dg) ? 1.0 : sqrt(-dg)) : 1.0, fn = 0;
+    double noise = 1e-12 * (fabs(fx) > 1 ? fabs(fx) : 1);
     int ok = 0;
     for (int ls = 0; ls < 40; ls++) {
       for (size_t i = 0; i < n; i++) xn[i] = x[i] + step * d[i];
       fn = f(ctx, xn, gn);
       r.evaluations++;
-      if (isfinite(fn) && fn <= fx + 1e-4 * step * dg) {
+      if (isfinite(fn) && fabs(fn - fx) <= noise) { /* f cannot tell: the slope decides */
+        double dgn = dot(n, d, gn);
+        if (dgn >= 0.9 * dg && dgn <= -(1 - 2e-4) * dg) {
+          ok = 1;
+          break;
+        }
+      } else if (isfinite(fn) && fn <= fx + 1e-4 * step * dg) {
         ok = 1;
         break;
       }
@@ -132,7 +144,11 @@ br_status br_lbfgs(br_lbfgs_fn f, void *ctx, size_t n, double *x, const br_lbfgs
       r.converged = max_abs(n, g) <= o->gtol * 100;
       break;
     }
-    /* the curvature pair; skipped when it would break positive definiteness */
+    /* The curvature pair; skipped when it would break positive
+     * definiteness. The test is relative (the cosine of s and y): an
+     * absolute floor on s'y threw every pair away once steps were small,
+     * and the restarts from steepest descent then overshot by the
+     * condition number at every step. */
     int at = k % m;
     double sy = 0;
     for (size_t i = 0; i < n; i++) {
@@ -140,17 +156,18 @@ br_status br_lbfgs(br_lbfgs_fn f, void *ctx, size_t n, double *x, const br_lbfgs
       Y[(size_t)at * n + i] = gn[i] - g[i];
     }
     sy = dot(n, S + (size_t)at * n, Y + (size_t)at * n);
+    double ss = dot(n, S + (size_t)at * n, S + (size_t)at * n), yy = dot(n, Y + (size_t)at * n, Y + (size_t)at * n);
     double decrease = fx - fn;
     memcpy(x, xn, n * sizeof *x);
     memcpy(g, gn, n * sizeof *g);
     fx = fn;
-    if (sy > 1e-12) {
+    if (sy > 1e-10 * sqrt(ss) * sqrt(yy)) {
       rho[at] = 1.0 / sy;
       if (stored < m) stored++;
     } else {
       stored = 0; /* restart the history; the ring continues at the next slot */
     }
-    if (decrease <= o->ftol * (fabs(fx) > 1 ? fabs(fx) : 1)) {
+    if (o->ftol > 0 && decrease <= o->ftol * (fabs(fx) > 1 ? fabs(fx) : 1)) { /* 0: the gradient alone decides */
       r.converged = 1;
       k++;
       break;

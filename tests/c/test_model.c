@@ -34,6 +34,34 @@ static void lbfgs_finds_the_rosenbrock_minimum(void **state) {
   assert_double_equal(x[1], 1, 1e-6);
 }
 
+/* A quadratic on a large constant: near the minimum its decrease is below
+ * f's rounding, while the gradient stays exact. */
+static double offset_quadratic(void *ctx, const double *x, double *g) {
+  (void)ctx;
+  static const double c[3] = {1, 100, 1e4};
+  double f = 1e6;
+  for (int j = 0; j < 3; j++) g[j] = c[j] * (x[j] - 1), f += 0.5 * c[j] * (x[j] - 1) * (x[j] - 1);
+  return f;
+}
+
+/* Regression: once the Armijo test was lost in rounding, every step tried
+ * 40 halvings and the search stopped short of the gradient tolerance (the
+ * logistic fit spent 154 evaluations on 21 steps). */
+static void lbfgs_reaches_the_gradient_tolerance_below_f_rounding(void **state) {
+  (void)state;
+  double x[3] = {-3, 2, 0.5};
+  br_lbfgs_options o;
+  br_lbfgs_options_init(&o);
+  o.gtol = 1e-9;
+  o.ftol = 0;
+  o.max_iter = 200;
+  br_lbfgs_result r;
+  assert_int_equal(br_lbfgs(offset_quadratic, NULL, 3, x, &o, &r), BR_OK);
+  assert_true(r.converged);
+  for (int j = 0; j < 3; j++) assert_double_equal(x[j], 1, 1e-9);
+  assert_true(r.evaluations <= 2 * r.iterations + 5);
+}
+
 static double nan_objective(void *ctx, const double *x, double *g) {
   (void)ctx, (void)x, (void)g;
   return NAN;
@@ -164,6 +192,7 @@ static void mlp_gradients_match_finite_differences(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(lbfgs_finds_the_rosenbrock_minimum),
+      cmocka_unit_test(lbfgs_reaches_the_gradient_tolerance_below_f_rounding),
       cmocka_unit_test(lbfgs_rejects_a_nan_objective),
       cmocka_unit_test(adam_and_sgd_minimise_a_quadratic),
       cmocka_unit_test(linear_fits_a_line_and_reports_rank_deficiency),
