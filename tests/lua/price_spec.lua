@@ -98,19 +98,13 @@ describe("the reservation-price model's elasticity bound", function()
     lines[k] = table.concat(line, " ")
   end
   local bk = W.baskets_of(lines)
-  local csv = os.tmpname()
-  local fh = io.open(csv, "w")
-  fh:write("item,price,cost\n101,12,7\n102,9,5\n")
-  for i = 1, common do fh:write(("%d,%d,1\n"):format(i, 2 + i % 5)) end
-  fh:close()
-  local cat = bundle.catalog(bundle.read_csv(csv, { types = { item = "str" } }), { item = "item", price = "price", cost = "cost" })
-  fh = io.open(csv, "w")
-  fh:write("item,unit_price\n")
-  for k = 1, 30 do fh:write(("101,%g\n102,%g\n"):format(k % 2 == 0 and 12 or 12.4, k % 2 == 0 and 9 or 9.3)) end
-  for i = 1, common do fh:write(("%d,%d\n%d,%g\n"):format(i, 2 + i % 5, i, (2 + i % 5) * 2.5)) end
-  fh:close()
-  local orders = bundle.read_csv(csv, { types = { item = "str" } })
-  os.remove(csv)
+  local rows = { "item,price,cost", "101,12,7", "102,9,5" }
+  for i = 1, common do rows[#rows + 1] = ("%d,%d,1"):format(i, 2 + i % 5) end
+  local cat = bundle.catalog(W.frame_of(rows), { item = "item", price = "price", cost = "cost" })
+  rows = { "item,unit_price" }
+  for k = 1, 30 do rows[#rows + 1] = ("101,%g\n102,%g"):format(k % 2 == 0 and 12 or 12.4, k % 2 == 0 and 9 or 9.3) end
+  for i = 1, common do rows[#rows + 1] = ("%d,%d\n%d,%g"):format(i, 2 + i % 5, i, (2 + i % 5) * 2.5) end
+  local orders = W.frame_of(rows)
   local support = 20 / n
   local function offer(items, discount, max_e, extra)
     local o = { catalog = cat, baskets = bk, discount = discount, orders = orders, item = "item", unit_price = "unit_price",

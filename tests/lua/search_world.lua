@@ -16,6 +16,17 @@ function M.baskets_of(lines)
   return bk
 end
 
+-- A frame from CSV lines (a header first), its item column read as text.
+function M.frame_of(rows)
+  local path = os.tmpname()
+  local fh = io.open(path, "w")
+  fh:write(table.concat(rows, "\n"), "\n")
+  fh:close()
+  local f = bundle.read_csv(path, { types = { item = "str" } })
+  os.remove(path)
+  return f
+end
+
 -- world(seed [, nitems [, nbaskets [, maxlen]]]) -> data (list of sets), baskets, catalog, info
 function M.world(seed, nitems, nbaskets, maxlen)
   nitems = nitems or 8
@@ -34,19 +45,15 @@ function M.world(seed, nitems, nbaskets, maxlen)
     lines[k] = table.concat(line, " ")
   end
   local bk = M.baskets_of(lines)
-  local csv = os.tmpname()
-  local fh = io.open(csv, "w")
-  fh:write("item,price,cost,cat,stock\n")
+  local rows = { "item,price,cost,cat,stock" }
   local info = {}
   for i = 1, nitems do
     local p, c = math.random(1, 20), math.random(0, 5)
     info[i] = { price = p, cost = c, cat = "c" .. (i % 3), stock = math.random(0, 10) }
-    fh:write(("%d,%d,%d,%s,%d\n"):format(i, p, c, info[i].cat, info[i].stock))
+    rows[#rows + 1] = ("%d,%d,%d,%s,%d"):format(i, p, c, info[i].cat, info[i].stock)
   end
-  fh:close()
-  local cat = bundle.catalog(bundle.read_csv(csv, { types = { item = "str" } }),
+  local cat = bundle.catalog(M.frame_of(rows),
     { item = "item", price = "price", cost = "cost", category = "cat", stock = "stock" })
-  os.remove(csv)
   return data, bk, cat, info
 end
 
