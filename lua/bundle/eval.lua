@@ -158,14 +158,42 @@ function M.simulate(priced, test, opts)
   return total
 end
 
--- baselines(train, { k = 20, catalog =, min_count = 5 }) -> { popular_pairs =, top_lift =, one_bundle = }
--- The lists analysts build today: the k pairs bought together most often,
--- the k pair rules of highest lift (with at least min_count baskets), and
--- component pricing plus the single most popular pair (no discount).
+-- baselines(train, { k = 20, min_count = 5, seed = 1, keep = function(a, b) })
+-- -> { popular_pairs =, top_lift =, top_confidence =, random_pairs =, one_bundle = }
+-- The lists analysts build today, all pairs seen together in at least
+-- min_count training baskets: the k bought together most often; the k of
+-- highest lift; the k of highest confidence (either direction); k drawn at
+-- random (seeded) from all such pairs; and component pricing plus the one
+-- most popular pair. They carry no prices: a fair comparison prices every
+-- list with the same optimiser (bundle.referee).
+M.baseline_names = { "popular_pairs", "top_lift", "top_confidence", "random_pairs", "one_bundle" }
+
+local function top_pairs_by_rules(train, k, min_count, by, keep)
+  local rules = train:rules{ min_count = min_count, max_size = 2, min_confidence = 1e-9, by = by }
+  local out, seen = {}, {}
+  for _, r in rules:iter() do -- best first; each pair appears twice (a=>b, b=>a)
+    local x, y = r.lhs[1], r.rhs[1]
+    if x > y then x, y = y, x end
+    local key = x .. "\0" .. y
+    if not seen[key] and keep(x, y) then
+      seen[key] = true
+      out[#out + 1] = { items = { x, y }, discount = 0 }
+      if #out == k then break end
+    end
+  end
+  return out
+end
+
 function M.baselines(train, opts)
   opts = opts or {}
+  for key in pairs(opts) do
+    if not ({ k = 1, min_count = 1, seed = 1, keep = 1 })[key] then
+      error(("baselines: unknown option '%s' (k, keep, min_count, seed)"):format(tostring(key)), 2)
+    end
+  end
   check_baskets(train, "baselines", "train")
   local k, min_count = opts.k or 20, opts.min_count or 5
+  if math.type(k) ~= "integer" or k < 1 then error("baselines: k must be a positive integer", 2) end
   local co = train:cooccurrence{ min_count = min_count }
   local a, b, c = co:col("a"):totable(), co:col("b"):totable(), co:col("count"):totable()
   local keep = opts.keep or function() return true end
@@ -174,19 +202,22 @@ function M.baselines(train, opts)
   table.sort(order, function(x, y) return c[x] > c[y] or (c[x] == c[y] and x < y) end)
   local popular = {}
   for i = 1, math.min(k, #order) do popular[i] = { items = { a[order[i]], b[order[i]] }, discount = 0 } end
-  local rules = train:rules{ min_count = min_count, max_size = 2, min_confidence = 1e-9 }
-  local lift, seen = {}, {}
-  for _, r in rules:iter() do -- sorted by lift, best first; each pair appears twice (a=>b, b=>a)
-    local x, y = r.lhs[1], r.rhs[1]
-    if x > y then x, y = y, x end
-    local key = x .. "\0" .. y
-    if not seen[key] and keep(x, y) then
-      seen[key] = true
-      lift[#lift + 1] = { items = { x, y }, discount = 0 }
-      if #lift == k then break end
-    end
+  -- a seeded partial Fisher-Yates over the eligible pairs (in count order,
+  -- so the draw does not depend on the frame's row order)
+  local state = (opts.seed or 1) % 2147483647
+  if state <= 0 then state = state + 2147483646 end
+  local pick = {}
+  for i = 1, #order do pick[i] = order[i] end
+  local random = {}
+  for i = 1, math.min(k, #pick) do
+    state = state * 48271 % 2147483647 -- Park-Miller: the same draw on every platform
+    local j = i + state % (#pick - i + 1)
+    pick[i], pick[j] = pick[j], pick[i]
+    random[i] = { items = { a[pick[i]], b[pick[i]] }, discount = 0 }
   end
-  return { popular_pairs = popular, top_lift = lift, one_bundle = { popular[1] } }
+  return { popular_pairs = popular, top_lift = top_pairs_by_rules(train, k, min_count, "lift", keep),
+           top_confidence = top_pairs_by_rules(train, k, min_count, "confidence", keep),
+           random_pairs = random, one_bundle = { popular[1] } }
 end
 
 -- bandit{ arms = bundles, baskets = test, policy = "thompson" | "ucb" | "static",

@@ -28,6 +28,9 @@ M.eval = require "bundle.eval"           -- backtest, rank, topk, completion, si
 M.features = require "bundle.features"   -- customers (RFM, category affinity), bundles (C feature vectors)
 M.recommend = require "bundle.recommend" -- fit(baskets, {bundles=}) and recommend(rec, user, {k=})
 M.report = require "bundle.report"       -- html(path, ctx)
+M.candidates = require "bundle.candidates" -- candidates(baskets, { sizes, want, min_count }): the support floor from the data
+M.select = require "bundle.select"         -- select(scored, { top, max_per_item, min_lift, min_attach }): diverse launch list
+M.referee = require "bundle.referee"       -- one judge for every method: model, price, score, judge, ratios, calibration
 M.pipeline = require "bundle.pipeline"   -- pipeline{ data =, stages =, rounds =, seed = }; write(ctx, dir)
 M.sandbox = require "bundle.sandbox"     -- run(code_or_path, { timeout =, memory =, read =, write = }), env()
 

@@ -4,16 +4,31 @@
 --
 -- Each stage is a function(ctx) on one shared context; ctx.state carries
 -- from round to round. The default stages (bundle.pipeline.stages) run the
--- whole loop on order lines; a script replaces any of them by name and
--- keeps the rest. Round r trains on everything before its cut and tests on
--- the `period_days` after it; the cut moves one period each round.
+-- whole loop on any shop's order lines; a script replaces any of them by
+-- name and keeps the rest. Round r decides on everything before its cut
+-- and is judged on the `period_days` after it; the cut moves one period
+-- each round.
 --
---   local ctx = bundle.pipeline{ data = { orders = "orders.csv.gz" }, rounds = 3, seed = 1,
---                                stages = { generate = my_generate } }
+-- Nothing after the cut reaches a decision: the catalogue's list prices,
+-- the supports, the elasticities, the demand model and the features all
+-- come from the training window. The referee (bundle.referee) has its own
+-- catalogue and demand model, fitted on the test window.
+--
+--   local ctx = bundle.pipeline{
+--     data = { orders = "orders.csv", basket = { "member", "date" }, item = "product", time = "date",
+--              time_format = "%d-%m-%Y" },
+--     start = "2015-10-01", period_days = 30, rounds = 2, seed = 1 }
 local core = require "bundle.core"
 local T = core.tensor
 local eval = require "bundle.eval"
 local features = require "bundle.features"
+local orders_mod = require "bundle.orders"
+local candidates = require "bundle.candidates"
+local select_mod = require "bundle.select"
+local referee = require "bundle.referee"
+
+-- the data keys bundle.orders.prepare reads (the column mapping)
+local prepare_keys = orders_mod.keys
 
 local M = {}
 
@@ -24,6 +39,16 @@ local DAY = 86400
 local function note(ctx, fmt, ...)
   if ctx.progress then io.stderr:write(("[round %d/%d] "):format(ctx.round, ctx.rounds) .. fmt:format(...) .. "\n") end
 end
+
+-- A warning is kept in ctx.warnings (and summary.json) and printed on
+-- stderr once, whatever the progress setting: it changes what the output means.
+local function warn(ctx, msg)
+  ctx.warnings = ctx.warnings or {}
+  for _, w in ipairs(ctx.warnings) do if w == msg then return end end
+  ctx.warnings[#ctx.warnings + 1] = msg
+  if ctx.print_warnings ~= false then io.stderr:write("bundlerun: warning: ", msg, "\n") end
+end
+M.warn = warn
 
 local function parse_day(s, what)
   local y, m, d = tostring(s):match("^(%d%d%d%d)-(%d%d)-(%d%d)$")
@@ -38,48 +63,109 @@ M.parse_day = parse_day
 
 local function day_text(t) return os.date("!%Y-%m-%d", t) end
 
+-- A bundle's key whatever the order of its items.
+local function set_key(items)
+  local s = {}
+  for i, it in ipairs(items) do s[i] = tostring(it) end
+  table.sort(s)
+  return table.concat(s, "\0")
+end
+
 -- ---------------------------------------------------------------- collect
--- Reads the orders once; keeps sale lines (no cancellations, quantity and
--- price > 0); builds the catalogue (median... here mean unit price, cost
--- from margin_rate) over every item; then cuts this round's windows.
+
+-- The catalogue of a window: each item's mean unit price there, its cost
+-- from the margin rate, its category when the data has one. `price_of`
+-- (item -> price), when given, overrides the window's price item by item.
+local function window_catalog(sales, d, has_category, price_of)
+  local agg = { price = { "mean", "price" } }
+  if has_category then agg.category = { "first", "category" } end
+  local items = sales:group_by("item"):agg(agg)
+  local il, ip = items:col("item"):totable(), items:col("price"):totable()
+  if price_of then
+    for i = 1, #il do ip[i] = price_of[il[i]] or ip[i] end
+    items = items:with_column("price", ip)
+  end
+  local cat = core.catalog(items, { item = "item", price = "price", margin = d.margin_rate,
+                                    category = has_category and "category" or nil })
+  local prices, costs, cats = {}, {}, {}
+  local ic = has_category and items:col("category"):totable() or {}
+  for i = 1, #il do
+    prices[il[i]] = ip[i]
+    costs[il[i]] = ip[i] * (1 - d.margin_rate)
+    cats[il[i]] = ic[i]
+  end
+  return cat, prices, costs, cats
+end
+
+-- Each catalogue item's own-price elasticity at list price: estimated from
+-- the window's own price variation where it has any, else the stated prior.
+local function window_elasticity(ctx, sales, prices)
+  local cfg = ctx.config
+  if type(cfg.elasticity) == "number" or not ctx.has_price then
+    local prior = type(cfg.elasticity) == "number" and cfg.elasticity or cfg.elasticity_prior
+    return prior, { source = type(cfg.elasticity) == "number" and "given" or "prior (the data has no prices)",
+                    prior = prior }
+  end
+  local est = core.price.elasticity(sales, { item = "item", price = "price", quantity = "quantity", time = "time",
+                                             prior = cfg.elasticity_prior, min_elasticity = cfg.min_elasticity,
+                                             max_elasticity = cfg.max_elasticity })
+  local fallback = est.pooled or cfg.elasticity_prior
+  local by = {}
+  for it in pairs(prices) do by[it] = est.by_item[it] or fallback end
+  return by, { source = "estimated", items = est.items, pooled = est.pooled, prior = cfg.elasticity_prior,
+               note = est.note }
+end
+
+local function demand_model(ctx, cat, baskets, prices, costs, elasticity)
+  local cfg = ctx.config
+  return referee.model{ catalog = cat, baskets = baskets, elasticity = elasticity, market = cfg.market,
+                        customers = cfg.customers, seed = ctx.seed, max_elasticity = cfg.max_elasticity,
+                        min_elasticity = cfg.min_elasticity, prices = prices, costs = costs }
+end
+
+-- Reads the orders once (bundle.orders.prepare: sale lines in canonical
+-- columns), then cuts this round's windows and builds the training world:
+-- catalogue, elasticities and demand model from the training window only.
 function M.collect(ctx)
-  local d = ctx.data
+  local d, cfg = ctx.data, ctx.config
   if not ctx.state.sales then
-    local orders = d.orders
-    if type(orders) == "string" then orders = core.read_csv(orders) end
-    local sale = orders:col(d.quantity):gt(0):and_(orders:col(d.unit_price):gt(0))
-    if d.cancelled_prefix then sale = sale:and_(orders:col(d.basket):lt(d.cancelled_prefix)) end
-    local sales = orders:filter(sale)
-    if d.item_pattern then -- e.g. stock codes of products, not postage or fees
-      local keep = {}
-      for _, v in ipairs(sales:col(d.item):unique():totable()) do
-        if tostring(v):match(d.item_pattern) then keep[#keep + 1] = v end
-      end
-      sales = sales:filter(sales:col(d.item):isin(keep))
-    end
-    local items = sales:group_by(d.item):agg{ price = { "mean", d.unit_price } }
-    ctx.state.sales = sales
-    ctx.state.catalog = core.catalog(items, { item = d.item, price = "price", margin = d.margin_rate })
-    ctx.state.item_price = {}
-    local il, ip = items:col(d.item):totable(), items:col("price"):totable()
-    for i = 1, #il do ctx.state.item_price[tostring(il[i])] = ip[i] end
-    local times = sales:col(d.time):tensor()
-    ctx.state.first_time, ctx.state.last_time = times:min(), times:max()
+    local spec = {}
+    for k, v in pairs(d) do if prepare_keys[k] then spec[k] = v end end
+    local prep = orders_mod.prepare(spec)
+    for _, w in ipairs(prep.warnings or {}) do warn(ctx, w) end
+    ctx.state.sales, ctx.state.prepare = prep.sales, prep.report
   end
   local sales = ctx.state.sales
+  local names = {}
+  for _, n in ipairs(sales:names()) do names[n] = true end
+  ctx.has_price = d.price ~= nil
+  ctx.has_category = names.category == true
   local cut = ctx.start + (ctx.round - 1) * ctx.period
-  local spec = { basket = d.basket, item = d.item, user = d.user, time = d.time, quantity = d.quantity,
-                 price = d.unit_price }
-  local train, rest = sales:split_by_time(d.time, day_text(cut))
-  local test = rest:split_by_time(d.time, day_text(cut + ctx.period))
+  local spec = { basket = "basket", item = "item", time = "time", user = names.user and "user" or nil,
+                 quantity = names.quantity and "quantity" or nil, price = names.price and "price" or nil }
+  local train, rest = sales:split_by_time("time", day_text(cut))
+  local test = rest:split_by_time("time", day_text(cut + ctx.period))
+  if train:nrows() == 0 then
+    error(("pipeline: no sales before %s (round %d's cut); give a later start"):format(day_text(cut), ctx.round), 0)
+  end
+  if test:nrows() == 0 then
+    error(("pipeline: no sales from %s to %s (round %d's test window); give an earlier start or fewer rounds")
+      :format(day_text(cut), day_text(cut + ctx.period), ctx.round), 0)
+  end
   local label_cut = cut - ctx.label_days * DAY
-  local early, late = train:split_by_time(d.time, day_text(label_cut))
+  local early, late = train:split_by_time("time", day_text(label_cut))
   ctx.cut, ctx.train, ctx.test = cut, train, test
   ctx.train_baskets = core.baskets(train, spec)
   ctx.test_baskets = core.baskets(test, spec)
-  ctx.early_baskets = core.baskets(early, spec)
-  ctx.late_baskets = core.baskets(late, spec)
-  ctx.catalog = ctx.state.catalog
+  ctx.early_baskets = early:nrows() > 0 and core.baskets(early, spec) or nil
+  ctx.late_baskets = late:nrows() > 0 and core.baskets(late, spec) or nil
+  -- the training world: list prices, costs and elasticities of the train window only
+  local cat, prices, costs, cats = window_catalog(train, d, ctx.has_category)
+  ctx.catalog, ctx.item_price, ctx.item_cost, ctx.item_category = cat, prices, costs, cats
+  ctx.state.item_price = prices
+  local el, el_report = window_elasticity(ctx, train, prices)
+  ctx.elasticity = el_report
+  ctx.demand = demand_model(ctx, cat, ctx.train_baskets, prices, costs, el)
   note(ctx, "collect: train %d baskets before %s, test %d baskets to %s", ctx.train_baskets:size(), day_text(cut),
        ctx.test_baskets:size(), day_text(cut + ctx.period))
 end
@@ -106,13 +192,25 @@ end
 -- candidates are the frequent itemsets of the early window, the labels
 -- their attach rate in the late window (the last label_days before the
 -- cut). 80% train the model, 20% measure it beside a popularity-only
--- predictor (a line through the bundle's support).
-function M.analyse(ctx)
+-- predictor and a constant. It is reported, and custom objectives may use
+-- it; the default objective does not (expected incremental profit under
+-- the demand model decides).
+local function fit_take_rate_model(ctx, floor)
   local cfg = ctx.config
-  local sets = ctx.early_baskets:frequent{ min_support = cfg.min_support, min_size = 2, max_size = cfg.size[2] }
+  if not cfg.model then return end
+  if not ctx.early_baskets or not ctx.late_baskets then
+    warn(ctx, "analyse: no take-rate model: the training window is shorter than label_days")
+    return
+  end
+  local c = math.max(2, math.floor(floor * ctx.early_baskets:size() + 0.5))
+  local sets = ctx.early_baskets:frequent{ min_count = c, min_size = 2, max_size = cfg.size[2],
+                                           max_itemsets = 200000 }
   local cand = itemset_list(sets)
-  if #cand < 10 then error(("pipeline: only %d candidate bundles before %s; lower min_support"):format(
-    #cand, day_text(ctx.cut - ctx.label_days * DAY)), 0) end
+  if #cand < 10 then
+    warn(ctx, ("analyse: no take-rate model: only %d labelled candidate bundles before %s"):format(#cand,
+      day_text(ctx.cut - ctx.label_days * DAY)))
+    return
+  end
   local X = features.bundles(cand, { catalog = ctx.catalog, baskets = ctx.early_baskets })
   local bt = eval.backtest(cand, ctx.late_baskets, { metrics = { "attach_rate" } })
   local y = {}
@@ -122,21 +220,22 @@ function M.analyse(ctx)
   -- standardised inputs; a constant feature (no categories, say) keeps scale 1
   local mu, sd = Xtr:mean(1, { keepdim = true }), Xtr:std(1, { keepdim = true })
   sd = sd + sd:eq(0)
-  local sc = { transform = function(_, X) return (X - mu) / sd end }
-  local Ztr = sc:transform(Xtr)
+  local sc = { transform = function(_, Z) return (Z - mu) / sd end }
   local kind = cfg.model
   local model
   if kind == "linear" then model = core.model.linear{ l2 = 1e-3 }
   elseif kind == "mlp" then
     model = core.model.mlp{ layers = { 32 }, activation = "relu", loss = "mse", optimizer = "adam", lr = 3e-3,
                             epochs = cfg.epochs, batch = 32, seed = ctx.seed, validation = 0.2 }
-  else error(("pipeline: model must be \"linear\" or \"mlp\", got %s"):format(tostring(kind)), 0) end
-  local history = model:fit(Ztr, ytr)
+  else error(("pipeline: config.model must be \"linear\", \"mlp\" or false, got %s"):format(tostring(kind)), 0) end
+  local history = model:fit(sc:transform(Xtr), ytr)
   local pred = model:predict(sc:transform(Xte)):reshape(-1):totable()
-  -- popularity only: a least-squares line through support (feature 2)
+  -- popularity only: a least-squares line through support
+  local sup_col
+  for j, name in ipairs(features.names) do if name == "support" then sup_col = j end end
   local pop = core.model.linear{}
-  pop:fit(Xtr:narrow(2, 2, 1), ytr)
-  local ppred = pop:predict(Xte:narrow(2, 2, 1)):reshape(-1):totable()
+  pop:fit(Xtr:narrow(2, sup_col, 1), ytr)
+  local ppred = pop:predict(Xte:narrow(2, sup_col, 1)):reshape(-1):totable()
   local truth = yte:totable()
   local mean = ytr:mean()
   local const = {}
@@ -145,24 +244,36 @@ function M.analyse(ctx)
   ctx.model_report = { kind = kind, candidates = #cand, train = Xtr:size(1), test = Xte:size(1),
                        rmse = rmse(pred, truth), popularity_rmse = rmse(ppred, truth),
                        constant_rmse = rmse(const, truth), history = history }
-  ctx.rules = ctx.train_baskets:rules{ min_support = cfg.min_support, max_size = cfg.size[2],
-                                       min_confidence = 0.1 }
-  ctx.pool = ctx.train_baskets:frequent{ min_support = cfg.min_support, min_size = 2, max_size = cfg.size[2] }
-  note(ctx, "analyse: %d labelled candidates; %s rmse %.4f (popularity only %.4f)", #cand, kind,
-       ctx.model_report.rmse, ctx.model_report.popularity_rmse)
+end
+
+-- Chooses the candidate bundles (bundle.candidates: the support floor from
+-- the data, sizes 2..4 where the data has them), the rules behind the
+-- reasons, and the take-rate model.
+function M.analyse(ctx)
+  local cfg = ctx.config
+  local c = candidates(ctx.train_baskets, { sizes = cfg.size, min_count = cfg.min_count, want = cfg.want,
+                                            min_support = cfg.min_support ~= "auto" and cfg.min_support or nil })
+  for _, w in ipairs(c.warnings) do warn(ctx, w) end
+  ctx.pool = c.itemsets
+  ctx.candidates = { min_count = c.min_count, min_support = c.min_support, chosen = c.chosen, counts = c.counts,
+                     baskets = c.baskets, cap = c.cap }
+  ctx.model, ctx.scaler, ctx.model_report = nil, nil, nil
+  fit_take_rate_model(ctx, c.min_support)
+  ctx.rules = ctx.train_baskets:rules{ min_count = c.min_count, max_size = cfg.size[2], min_confidence = 0.05,
+                                       max_itemsets = 500000 }
+  local n = {}
+  for s = cfg.size[1], cfg.size[2] do n[#n + 1] = ("%d of %d items"):format(c.counts[s] or 0, s) end
+  note(ctx, "analyse: support floor %d baskets (%.4g, %s): %s%s", c.min_count, c.min_support, c.chosen or "given",
+       table.concat(n, ", "), ctx.model_report and ("; %s rmse %.4f (popularity only %.4f)"):format(
+         ctx.model_report.kind, ctx.model_report.rmse, ctx.model_report.popularity_rmse) or "")
 end
 
 -- ---------------------------------------------------------------- generate
--- A bundle's key whatever the order of its items.
-local function set_key(items)
-  local s = {}
-  for i, it in ipairs(items) do s[i] = tostring(it) end
-  table.sort(s)
-  return table.concat(s, "\0")
-end
 
--- The predicted attach rate of a bundle view (features on the train window).
+-- The predicted attach rate of a bundle view (features on the train
+-- window), or nil without a model.
 local function predictor(ctx)
+  if not ctx.model then return function() return nil end end
   local row = T.zeros(1, #features.names)
   local model, sc = ctx.model, ctx.scaler
   return function(b)
@@ -172,10 +283,10 @@ local function predictor(ctx)
   end
 end
 
--- The largest contributions to a bundle's prediction: for a linear model,
--- coefficient x standardised feature; for others, the change when the
+-- The largest contributions to a bundle's prediction: the change when the
 -- feature is set to its mean (one at a time).
 local function contributions(ctx, x)
+  if not ctx.model then return {} end
   local sc, model = ctx.scaler, ctx.model
   local z = sc:transform(T.from{ x })
   local base = first(model:predict(z))
@@ -207,144 +318,210 @@ local function rules_for(ctx, items)
   return out
 end
 
--- Searches the train window's frequent itemsets for the bundles that
--- maximise predicted attach rate x expected profit (or config.objective),
--- never offering a bundle an earlier round retired; prices them; records
--- the Pareto front of (predicted attach, expected profit) and each
--- bundle's reasons.
+-- Scores every candidate by its expected incremental profit per visitor at
+-- its best discount under the training window's demand model (or
+-- config.objective), then picks the launch list with diversity enforced
+-- (bundle.select): an item in at most max_per_item bundles, one bundle per
+-- category signature, no anti-complements. Bundles an earlier round
+-- retired are not offered again.
 function M.generate(ctx)
   local cfg = ctx.config
-  local attach = predictor(ctx)
   local retired = ctx.state.retired or {}
-  -- the pool: the train window's frequent itemsets, plus (pair_min_count)
-  -- the highest-lift pairs seen in at least that many baskets, which is
-  -- where the analysts' top-lift list comes from; less retired bundles
   local pool, seen = {}, {}
-  local function add(items)
-    local key = table.concat(items, "+")
-    if not retired[key] and not seen[key] then seen[key] = true; pool[#pool + 1] = items end
+  for _, s in ctx.pool:iter() do
+    local key = set_key(s.items)
+    if not retired[key] and not seen[key] then seen[key] = true; pool[#pool + 1] = s.items end
   end
-  for _, s in ctx.pool:iter() do add(s.items) end
-  if cfg.pair_min_count then
-    local rules = ctx.train_baskets:rules{ min_count = cfg.pair_min_count, max_size = 2, min_confidence = 1e-9 }
-    local added = 0
-    for _, r in rules:iter() do -- best lift first
-      local x, y = r.lhs[1], r.rhs[1]
-      if x > y then x, y = y, x end
-      if not seen[x .. "+" .. y] and not seen[y .. "+" .. x] then add{ x, y }; added = added + 1 end
-      if added == cfg.pair_pool then break end
-    end
-  end
-  -- what one offer earns: "margin" is support x margin x ln(lift)^lift_weight
-  -- (ln(lift) rewards complementary items); "demand" is the profit per
-  -- visit at the best discount under the reservation-price demand of the
-  -- train window, the model the evaluation simulates the offers with
-  local lw, value = cfg.lift_weight, cfg.value
-  local demand
-  if value == "demand" then
-    demand = {}
-    local priced = core.price.optimize(pool, { catalog = ctx.catalog, baskets = ctx.train_baskets,
-                                               discount = cfg.discount, customers = 2000, seed = ctx.seed,
-                                               max_elasticity = cfg.max_elasticity })
-    for i, p in ipairs(priced) do demand[set_key(pool[i])] = p.profit end
-  elseif value ~= "margin" then
-    error(("pipeline: config.value must be \"margin\" or \"demand\", got %s"):format(tostring(value)), 0)
-  end
-  local objective = cfg.objective or function(b, attach_of)
-    local a = attach_of(b) ^ cfg.attach_weight
-    if demand then return a * (demand[set_key(b.items)] or 0) end
-    local s = a * b:support() * (b:price() - b:cost())
-    if lw ~= 0 then s = s * math.log(math.max(b:lift(), 1 + 1e-9)) ^ lw end
-    return s
-  end
+  if #pool == 0 then error("pipeline: no candidate bundles to choose from", 0) end
+  local priced = referee.price(pool, ctx.demand, cfg.discount)
+  local by_key = {}
+  for i, p in ipairs(priced) do by_key[set_key(pool[i])] = p end
+  local function value(b) return by_key[set_key(b.items)].incremental_profit end
+  local attach = predictor(ctx)
+  local objective = cfg.objective
   if type(objective) == "table" then objective = objective.score end
-  local res = core.search{ catalog = ctx.catalog, baskets = ctx.train_baskets, pool = pool,
-                           size = cfg.size, top = cfg.top + cfg.reserve,
-                           objective = function(b) return objective(b, attach) end,
-                           constraints = { max_price = cfg.max_price }, max_overlap = cfg.max_overlap }
-  local list = {}
-  for _, b in res:iter() do list[#list + 1] = { items = b.items, score = b.score } end
-  local top, reserve = {}, {}
-  for i, b in ipairs(list) do
-    if i <= cfg.top then top[#top + 1] = b else reserve[#reserve + 1] = b end
+  local info = {}
+  local function scored(b)
+    local key = set_key(b.items)
+    info[key] = { lift = b:lift(), categories = ctx.has_category and b:categories() or nil }
+    if objective then return objective(b, attach, value) end
+    return value(b)
   end
-  if #top == 0 then error("pipeline: the search found no bundles", 0) end
-  -- prices from the reservation-price demand on the train window
-  local d = ctx.data
-  local priced = core.price.optimize(top, { catalog = ctx.catalog, baskets = ctx.train_baskets,
-    discount = cfg.discount, orders = ctx.train, item = d.item, unit_price = d.unit_price, seed = ctx.seed,
-    max_elasticity = cfg.max_elasticity })
+  local res = core.search{ catalog = ctx.catalog, baskets = ctx.train_baskets, pool = pool, size = cfg.size,
+                           top = #pool, objective = scored, constraints = { max_price = cfg.max_price } }
+  local list = {}
+  for _, b in res:iter() do
+    local i = info[set_key(b.items)]
+    list[#list + 1] = { items = b.items, score = b.score, lift = i.lift, categories = i.categories }
+  end
+  -- The attach guard: the chosen set must complete, in the training
+  -- window, at least attach_ratio x as often as the best of the analysts'
+  -- lists does there (pooled over the set, as backtest's attach rate is).
+  -- A set-level constraint, met by the smallest Lagrange weight on
+  -- (completions - floor x touches) per visitor that satisfies it.
+  local min_attach = cfg.min_attach
+  if min_attach == "auto" then
+    local base = eval.baselines(ctx.train_baskets, { k = cfg.top, min_count = cfg.baseline_min_count, seed = ctx.seed })
+    local best = 0
+    for _, name in ipairs(eval.baseline_names) do
+      if #base[name] > 0 then
+        best = math.max(best, eval.backtest(base[name], ctx.train_baskets, { metrics = { "attach_rate" } }).attach_rate)
+      end
+    end
+    min_attach = cfg.attach_ratio * best
+  end
+  local sel_opts = { top = cfg.top, reserve = cfg.reserve, max_per_item = cfg.max_per_item,
+                     min_lift = cfg.allow_anticomplements and -math.huge or 1 }
+  local top, reserve, sel = select_mod(list, sel_opts)
+  if min_attach and min_attach > 0 then
+    local items = {}
+    for i, b in ipairs(list) do items[i] = b.items end
+    local bt = eval.backtest(items, ctx.train_baskets, { metrics = { "attach_rate" } })
+    local nb = ctx.train_baskets:size()
+    for i, b in ipairs(list) do
+      b.base_score, b.attach = b.score, bt.bundles[i].attach_rate
+      b.slack = (bt.bundles[i].complete - min_attach * bt.bundles[i].touched) / nb
+    end
+    local function attach_of(set)
+      local c, t = 0, 0
+      for _, b in ipairs(set) do c, t = c + b.slack, t + 1 end
+      return c >= 0 or t == 0
+    end
+    local function pick(lambda)
+      for _, b in ipairs(list) do b.score = b.base_score + lambda * b.slack end
+      return select_mod(list, sel_opts)
+    end
+    if not attach_of(top) then
+      local lo, hi = 0, 1e-3
+      while hi < 1e6 and not attach_of((pick(hi))) do hi = hi * 4 end
+      for _ = 1, 30 do
+        local mid = math.sqrt(math.max(lo, hi * 1e-6) * hi)
+        if attach_of((pick(mid))) then hi = mid else lo = mid end
+      end
+      top, reserve, sel = pick(hi)
+      ctx.attach_lambda = hi
+      if not attach_of(top) then
+        warn(ctx, ("generate: no set of %d bundles meets the attach floor %.3g; the closest was kept"):format(
+          cfg.top, min_attach))
+      end
+    end
+    for _, b in ipairs(list) do b.score = b.base_score end
+  end
+  ctx.min_attach = min_attach or nil
+  for _, w in ipairs(sel.warnings) do warn(ctx, "generate: " .. w) end
+  if #top == 0 then error("pipeline: no bundle passed the selection rules; see the warnings", 0) end
+  local chosen = {}
   local X = features.bundles(top, { catalog = ctx.catalog, baskets = ctx.train_baskets })
   local xs = X:totable()
-  local sup = X:select(2, 2):totable()
-  local lift = X:select(2, 3):exp():totable()
-  for i, p in ipairs(priced) do
-    local row = T.from{ xs[i] }
-    p.score = top[i].score
-    p.predicted_attach = math.max(0, first(ctx.model:predict(ctx.scaler:transform(row))))
-    p.reasons = { support = sup[i], lift = lift[i], rules = rules_for(ctx, p.items),
-                  contributions = contributions(ctx, xs[i]) }
+  local sup, lift_col
+  for j, name in ipairs(features.names) do
+    if name == "support" then sup = j elseif name == "log_lift" then lift_col = j end
   end
-  -- the Pareto front of the pool on (predicted attach, expected profit)
-  local pr = core.search{ catalog = ctx.catalog, baskets = ctx.train_baskets, pool = pool, size = cfg.size,
-    top = 1, objectives = { attach = function(b) return attach(b) end, profit = "expected_profit" } }
+  for i, b in ipairs(top) do
+    local p = by_key[set_key(b.items)]
+    local rec = {}
+    for k, v in pairs(p) do rec[k] = v end
+    rec.items = b.items
+    rec.score = b.score
+    rec.predicted_attach = ctx.model and math.max(0, first(ctx.model:predict(ctx.scaler:transform(T.from{ xs[i] }))))
+      or nil
+    rec.reasons = { support = sup and xs[i][sup], lift = b.lift or (lift_col and math.exp(xs[i][lift_col])),
+                    rules = rules_for(ctx, b.items), contributions = contributions(ctx, xs[i]) }
+    chosen[i] = rec
+  end
+  -- the Pareto front of the pool on (support in the train window, expected incremental profit)
+  local points, keys = {}, {}
+  for _, b in ipairs(list) do
+    local s = 0
+    local p = by_key[set_key(b.items)]
+    if p then
+      s = p.take_rate
+      points[#points + 1] = { s, p.incremental_profit }
+      keys[#keys + 1] = b.items
+    end
+  end
   local front = {}
-  for _, b in ipairs(pr:pareto{ "attach", "profit" }) do
-    front[#front + 1] = { attach = b.scores.attach, profit = b.scores.profit, items = table.concat(b.items, "+") }
+  if #points > 0 then
+    local idx = core.pareto.front(points)
+    for _, k in ipairs(idx) do
+      front[#front + 1] = { attach = points[k][1], profit = points[k][2], items = table.concat(keys[k], "+") }
+    end
   end
   ctx.front = front
-  ctx.bundles, ctx.reserve, ctx.search = priced, reserve, res:stats()
-  note(ctx, "generate: %d bundles priced, %d in reserve, front of %d", #priced, #reserve, #front)
+  ctx.scored_pool = list
+  ctx.bundles, ctx.reserve, ctx.search = chosen, reserve, res:stats()
+  note(ctx, "generate: %d bundles chosen of %d candidates (%d in reserve), front of %d", #chosen, #pool, #reserve,
+       #front)
 end
 
 -- ---------------------------------------------------------------- evaluate
--- Backtests our bundles and the baselines on the test window; simulates
--- the priced offers through the demand model on the test customers.
+
+-- The referee's world: the test window's catalogue (its own mean prices;
+-- the training price for an item the test window does not sell), supports
+-- and elasticities. Built only here, after every decision is made.
+local function test_world(ctx)
+  local d = ctx.data
+  local _, test_prices = window_catalog(ctx.test, d, false)
+  local window = ctx.state.sales:split_by_time("time", day_text(ctx.cut + ctx.period)) -- train and test windows
+  local cat, prices, costs = window_catalog(window, d, ctx.has_category, test_prices)
+  local el = window_elasticity(ctx, ctx.test, prices)
+  return demand_model(ctx, cat, ctx.test_baskets, prices, costs, el)
+end
+M.test_world = test_world
+
+-- Judges our bundles and every baseline with one referee: each list priced
+-- by the same optimiser on the training model, scored by the test
+-- window's model at that price and at list price, and counted in the test
+-- baskets. The headline is incremental simulated profit.
 function M.evaluate(ctx)
-  local cfg, d = ctx.config, ctx.data
-  local base = eval.baselines(ctx.train_baskets, { k = cfg.top, min_count = cfg.baseline_min_count })
-  -- baselines sell at component prices (no discount): price and cost per bundle
-  for _, key in ipairs{ "popular_pairs", "top_lift", "one_bundle" } do
-    if #base[key] > 0 then
-      base[key] = core.price.baseline(base[key], { catalog = ctx.catalog, baskets = ctx.train_baskets, discount = 0,
-                                                   max_elasticity = cfg.max_elasticity })
-    end
-  end
-  local methods = { { "bundlerun", ctx.bundles }, { "popular_pairs", base.popular_pairs },
-                    { "top_lift", base.top_lift }, { "one_bundle", base.one_bundle } }
+  local cfg = ctx.config
+  local base = eval.baselines(ctx.train_baskets, { k = cfg.top, min_count = cfg.baseline_min_count,
+                                                   seed = ctx.seed })
+  local ours = {}
+  for i, b in ipairs(ctx.bundles) do ours[i] = { items = b.items } end
+  local methods = { { "bundlerun", ours } }
+  for _, name in ipairs(eval.baseline_names) do methods[#methods + 1] = { name, base[name] } end
+  local world = test_world(ctx)
+  local judged = referee.judge(methods, { train = ctx.demand, test = world, test_baskets = ctx.test_baskets,
+                                          discount = cfg.discount })
   local results = {}
-  for _, m in ipairs(methods) do
-    local name, list = m[1], m[2]
-    local bt = eval.backtest(list, ctx.test_baskets)
-    local sim = eval.simulate(list, ctx.test_baskets, { catalog = ctx.catalog, orders = ctx.test, item = d.item,
-                                                        unit_price = d.unit_price, seed = ctx.seed,
-                                                        max_elasticity = cfg.max_elasticity })
-    local comp = eval.completion(list, ctx.test_baskets, { k = 10, seed = ctx.seed })
-    results[name] = { hit_rate = bt.hit_rate, attach_rate = bt.attach_rate, coverage = bt.coverage,
-                      item_coverage = bt.item_coverage, diversity = bt.diversity, revenue = bt.revenue,
-                      margin = bt.margin, simulated_profit = sim.profit,
-                      simulated_incremental_profit = sim.incremental_profit, completion_hit = comp.hit,
-                      completion_ndcg = comp.ndcg, bundles = #list, per_bundle = bt.bundles }
+  for _, name in ipairs(judged.order) do
+    local j = judged[name]
+    results[name] = { attach_rate = j.attach_rate, hit_rate = j.hit_rate, coverage = j.coverage,
+                      realised_margin = j.realised_margin, margin = j.realised_margin,
+                      simulated_incremental_profit = j.incremental_profit, simulated_profit = j.profit,
+                      list_incremental_profit = j.list_incremental_profit, mean_discount = j.mean_discount,
+                      bundles = j.bundles, per_bundle = j.per_bundle }
   end
   results.no_bundles = { hit_rate = 0, attach_rate = 0, coverage = 0, simulated_profit = 0,
-                         simulated_incremental_profit = 0, margin = 0, revenue = 0, bundles = 0 }
+                         simulated_incremental_profit = 0, margin = 0, realised_margin = 0, bundles = 0 }
   for i, p in ipairs(ctx.bundles) do
-    local pb = results.bundlerun.per_bundle[i]
+    local pb = judged.bundlerun.per_bundle[i]
     p.test_complete, p.test_attach_rate = pb.complete, pb.attach_rate
+    p.test_incremental_profit = pb.incremental_profit
   end
+  ctx.ratios = referee.ratios(judged, "bundlerun", { "incremental_profit", "attach_rate", "realised_margin" })
+  -- calibration: the candidates' predicted joint share at list price (the
+  -- training model) against their share of the test baskets
+  local cal_list = {}
+  local step = math.max(1, #ctx.scored_pool // cfg.calibration_bundles)
+  for i = 1, #ctx.scored_pool, step do cal_list[#cal_list + 1] = ctx.scored_pool[i].items end
+  ctx.calibration = referee.calibration(cal_list, ctx.demand, ctx.test_baskets)
   ctx.baselines = base
   ctx.evaluation = results
+  ctx.world = world
   local r = results.bundlerun
-  note(ctx, "evaluate: attach %.3f (popular %.3f, top-lift %.3f); simulated profit %.0f (popular %.0f, top-lift %.0f)",
-       r.attach_rate, results.popular_pairs.attach_rate, results.top_lift.attach_rate, r.simulated_profit,
-       results.popular_pairs.simulated_profit, results.top_lift.simulated_profit)
+  note(ctx, "evaluate: incremental profit %.0f (x%.2f best baseline), attach %.3f (x%.2f); calibration median %s",
+       r.simulated_incremental_profit, ctx.ratios.incremental_profit.ratio or 0, r.attach_rate,
+       ctx.ratios.attach_rate.ratio or 0, ctx.calibration.median_ratio and ("%.2f"):format(ctx.calibration.median_ratio)
+       or "-")
 end
 
 -- ---------------------------------------------------------------- adjust
 -- Replays the test window through a Thompson-sampling bandit over the
 -- offered bundles (reward: margin at the offered price when the basket
 -- completes the bundle), retiring the weakest each sub-round and promoting
--- from the search's reserve. Retired bundles stay out of later rounds.
+-- from the selection's reserve. Retired bundles stay out of later rounds.
 function M.adjust(ctx)
   local cfg = ctx.config
   local reserve, next_reserve = ctx.reserve, 1
@@ -353,9 +530,8 @@ function M.adjust(ctx)
     while #out < n and next_reserve <= #reserve do
       local b = reserve[next_reserve]
       next_reserve = next_reserve + 1
-      local p = 0
-      for _, it in ipairs(b.items) do p = p + (ctx.state.item_price[it] or 0) end
-      out[#out + 1] = { items = b.items, price = p * (1 - 0.1), cost = p * (1 - ctx.data.margin_rate) }
+      local p = referee.price({ b }, ctx.demand, cfg.discount)[1]
+      out[#out + 1] = { items = b.items, price = p.price, cost = p.cost }
     end
     return out
   end
@@ -365,7 +541,7 @@ function M.adjust(ctx)
   ctx.bandit = res
   ctx.state.retired = ctx.state.retired or {}
   for _, r in ipairs(res.rounds) do
-    for _, items in ipairs(r.retired) do ctx.state.retired[table.concat(items, "+")] = true end
+    for _, items in ipairs(r.retired) do ctx.state.retired[set_key(items)] = true end
   end
   note(ctx, "adjust: %s reward %.0f, static plan %.0f, best fixed bundle %.0f", res.policy, res.reward,
        res.static_reward, res.best_fixed_reward)
@@ -374,37 +550,98 @@ end
 M.stages = { collect = M.collect, analyse = M.analyse, generate = M.generate, evaluate = M.evaluate,
              adjust = M.adjust }
 
-local defaults = {
-  data = { basket = "InvoiceNo", item = "StockCode", user = "CustomerID", time = "InvoiceDate",
-           quantity = "Quantity", unit_price = "UnitPrice", margin_rate = 0.4, cancelled_prefix = "C",
-           item_pattern = "^%d%d%d" },
-  config = { top = 10, reserve = 10, size = { 2, 3 }, min_support = 0.01, model = "mlp", epochs = 60, attach_weight = 2, lift_weight = 0,
-             value = "margin", pair_min_count = false, pair_pool = 500,
-             discount = { 0, 0.3 }, max_overlap = 1, policy = "thompson", bandit_rounds = 4, retire = 0.2,
-             baseline_min_count = 5 },
+-- The library holds no data set's names or conventions: the columns are
+-- the caller's (bundle.orders.prepare's keys), plus the pipeline's own.
+local data_defaults = { margin_rate = 0.4 }
+local data_own = { margin_rate = 1, category = 1 }
+
+local config_defaults = {
+  top = 10, reserve = 10, size = { 2, 4 },
+  min_support = "auto", min_count = 5, want = { 200, 60, 20 },
+  objective = false, max_per_item = 2, allow_anticomplements = false, max_price = false,
+  min_attach = "auto", attach_ratio = 0.8,
+  discount = { 0, 0.3 }, elasticity = "estimate", elasticity_prior = 2.5, min_elasticity = 0.5,
+  max_elasticity = 5, market = 2, customers = 2000, calibration_bundles = 300,
+  model = "mlp", epochs = 60,
+  policy = "thompson", bandit_rounds = 4, retire = 0.2, baseline_min_count = 5,
 }
+M.config_defaults = config_defaults
 
 local top_options = { data = 1, config = 1, stages = 1, rounds = 1, seed = 1, start = 1, period_days = 1,
-                      label_days = 1, progress = 1, on_round = 1 }
+                      label_days = 1, progress = 1, on_round = 1, warnings = 1 }
 
-local function merge(into, from, what)
+local function sorted_keys(t)
   local out = {}
-  for k, v in pairs(into) do out[k] = v end
-  for k, v in pairs(from or {}) do
-    if into[k] == nil and what ~= "data" and what ~= "config" then
-      error(("pipeline: unknown %s option '%s'"):format(what, tostring(k)), 3)
+  for k in pairs(t) do out[#out + 1] = k end
+  table.sort(out)
+  return table.concat(out, ", ")
+end
+
+local function check_config(cfg)
+  local out = {}
+  for k, v in pairs(config_defaults) do out[k] = v end
+  for k, v in pairs(cfg or {}) do
+    if config_defaults[k] == nil then
+      error(("pipeline: unknown config option '%s' (%s)"):format(tostring(k), sorted_keys(config_defaults)), 4)
     end
     out[k] = v
+  end
+  if out.objective == false then out.objective = nil end
+  if out.max_price == false then out.max_price = nil end
+  local s = out.size
+  if type(s) ~= "table" or math.type(s[1]) ~= "integer" or math.type(s[2]) ~= "integer" or s[1] < 2 or s[2] < s[1] then
+    error("pipeline: config.size must be { min, max } item counts with 2 <= min <= max", 4)
+  end
+  if out.min_support ~= "auto" and not (type(out.min_support) == "number" and out.min_support > 0
+                                        and out.min_support <= 1) then
+    error("pipeline: config.min_support must be \"auto\" or a share in (0, 1]", 4)
+  end
+  if out.min_attach ~= "auto" and out.min_attach ~= false and not (type(out.min_attach) == "number"
+                                                                  and out.min_attach >= 0 and out.min_attach <= 1) then
+    error("pipeline: config.min_attach must be \"auto\", false or a share in [0, 1]", 4)
+  end
+  if out.elasticity ~= "estimate" and not (type(out.elasticity) == "number" and out.elasticity > 0) then
+    error("pipeline: config.elasticity must be \"estimate\" or a positive number", 4)
+  end
+  for _, k in ipairs{ "top", "reserve", "max_per_item", "min_count", "customers", "calibration_bundles" } do
+    if math.type(out[k]) ~= "integer" or out[k] < (k == "reserve" and 0 or 1) then
+      error(("pipeline: config.%s must be a positive integer, got %s"):format(k, tostring(out[k])), 4)
+    end
+  end
+  if type(out.discount) ~= "table" or type(out.discount[1]) ~= "number" or type(out.discount[2]) ~= "number" then
+    error("pipeline: config.discount must be { min, max }", 4)
+  end
+  return out
+end
+
+local function check_data(data)
+  if type(data) ~= "table" then error("pipeline: data must be a table { orders =, basket =, item =, time =, ... }", 4) end
+  local out = {}
+  for k, v in pairs(data_defaults) do out[k] = v end
+  for k, v in pairs(data) do
+    if not prepare_keys[k] and not data_own[k] then
+      local all = {}
+      for n in pairs(prepare_keys) do all[n] = 1 end
+      for n in pairs(data_own) do all[n] = 1 end
+      error(("pipeline: unknown data option '%s' (%s)"):format(tostring(k), sorted_keys(all)), 4)
+    end
+    out[k] = v
+  end
+  if not (type(out.margin_rate) == "number" and out.margin_rate > 0 and out.margin_rate < 1) then
+    error("pipeline: data.margin_rate must be in (0, 1)", 4)
   end
   return out
 end
 
 -- run(spec) -> ctx with ctx.history (one entry per round: timings, model,
--- evaluation, bandit), ctx.bundles (the last round's), ctx.timing.
+-- evaluation, bandit), ctx.bundles (the last round's), ctx.timing,
+-- ctx.warnings.
 function M.run(spec)
   if type(spec) ~= "table" then error("pipeline: expects a table { data =, stages =, rounds =, seed = }", 2) end
   for k in pairs(spec) do
-    if not top_options[k] then error(("pipeline: unknown option '%s'"):format(tostring(k)), 2) end
+    if not top_options[k] then
+      error(("pipeline: unknown option '%s' (%s)"):format(tostring(k), sorted_keys(top_options)), 2)
+    end
   end
   local stages = {}
   for name, f in pairs(spec.stages or {}) do
@@ -419,15 +656,18 @@ function M.run(spec)
   if math.type(rounds) ~= "integer" or rounds < 1 then error("pipeline: rounds must be a positive integer", 2) end
   local seed = spec.seed or 1
   if math.type(seed) ~= "integer" then error("pipeline: seed must be an integer", 2) end
-  local data = merge(defaults.data, spec.data, "data")
-  if spec.data and spec.data.orders == nil and (spec.stages or {}).collect == nil then
+  if spec.data == nil and (spec.stages or {}).collect == nil then
+    error("pipeline: give data = { orders =, basket =, item =, time = } (or replace the collect stage)", 2)
+  end
+  local data = check_data(spec.data or {})
+  if stages.collect == M.collect and data.orders == nil then
     error("pipeline: data.orders must be a frame or a CSV path (or replace the collect stage)", 2)
   end
   local ctx = {
-    data = data, config = merge(defaults.config, spec.config, "config"), rounds = rounds, seed = seed,
+    data = data, config = check_config(spec.config), rounds = rounds, seed = seed,
     start = spec.start and parse_day(spec.start, "start") or nil, period = (spec.period_days or 30) * DAY,
     label_days = spec.label_days or 30, state = {}, history = {}, timing = {},
-    progress = spec.progress,
+    progress = spec.progress, warnings = {}, print_warnings = spec.warnings ~= false,
   }
   if ctx.progress == nil then
     -- progress on stderr only when it is a terminal (no isatty in plain Lua: ask test(1))
@@ -447,7 +687,12 @@ function M.run(spec)
       ctx.timing[name] = (ctx.timing[name] or 0) + times[name]
     end
     local keep = { round = r, cut = ctx.cut and day_text(ctx.cut), timing = times, model = ctx.model_report,
-                   evaluation = ctx.evaluation, bundles = ctx.bundles, front = ctx.front }
+                   evaluation = ctx.evaluation, bundles = ctx.bundles, front = ctx.front, ratios = ctx.ratios,
+                   calibration = ctx.calibration and { median_ratio = ctx.calibration.median_ratio,
+                                                       within = ctx.calibration.within,
+                                                       bundles = ctx.calibration.bundles,
+                                                       unobserved = ctx.calibration.unobserved },
+                   candidates = ctx.candidates, elasticity = ctx.elasticity }
     if ctx.bandit then
       keep.bandit = { reward = ctx.bandit.reward, static_reward = ctx.bandit.static_reward,
                       best_fixed_reward = ctx.bandit.best_fixed_reward, rounds = ctx.bandit.rounds }
@@ -472,14 +717,15 @@ function M.write(ctx, dir)
   dir = dir or "out"
   core.mkdir(dir)
   local head = { "rank", "items", "price", "list_price", "discount", "take_rate", "predicted_attach", "profit",
-                 "incremental_profit", "test_attach_rate", "support", "lift", "reasons" }
+                 "incremental_profit", "test_attach_rate", "test_incremental_profit", "support", "lift", "reasons" }
   local lines = { table.concat(head, ",") }
   local report = require "bundle.report"
   for i, b in ipairs(ctx.bundles) do
     local r = b.reasons or {}
     local row = { i, table.concat(b.items, "+"), b.price, b.list_price, b.discount, b.take_rate, b.predicted_attach,
-                  b.profit, b.incremental_profit, b.test_attach_rate, r.support, r.lift, report.reasons_text(b) }
-    for k, v in ipairs(row) do row[k] = csv_field(round_number(v)) end
+                  b.profit, b.incremental_profit, b.test_attach_rate, b.test_incremental_profit, r.support, r.lift,
+                  report.reasons_text(b) }
+    for k = 1, #head do row[k] = csv_field(round_number(row[k])) end
     lines[#lines + 1] = table.concat(row, ",")
   end
   local paths = { bundles = dir .. "/bundles.csv", summary = dir .. "/summary.json", report = dir .. "/report.html" }
@@ -489,11 +735,18 @@ function M.write(ctx, dir)
     local ev = {}
     for name, e in pairs(h.evaluation or {}) do
       ev[name] = { attach_rate = e.attach_rate, hit_rate = e.hit_rate, coverage = e.coverage,
-                   simulated_profit = e.simulated_profit, margin = e.margin, diversity = e.diversity,
-                   completion_hit = e.completion_hit }
+                   simulated_profit = e.simulated_profit, simulated_incremental_profit = e.simulated_incremental_profit,
+                   list_incremental_profit = e.list_incremental_profit, realised_margin = e.realised_margin,
+                   mean_discount = e.mean_discount, bundles = e.bundles }
     end
     local m = h.model or {}
-    rounds[r] = { cut = h.cut, timing = h.timing, evaluation = ev, bandit = h.bandit and {
+    rounds[r] = { cut = h.cut, timing = h.timing, evaluation = ev, ratios = h.ratios, calibration = h.calibration,
+                  candidates = h.candidates and { min_count = h.candidates.min_count,
+                                                  min_support = h.candidates.min_support,
+                                                  chosen = h.candidates.chosen, counts = h.candidates.counts },
+                  elasticity = h.elasticity and { source = h.elasticity.source, items = h.elasticity.items,
+                                                  pooled = h.elasticity.pooled, prior = h.elasticity.prior },
+                  bandit = h.bandit and {
                     reward = h.bandit.reward, static_reward = h.bandit.static_reward,
                     best_fixed_reward = h.bandit.best_fixed_reward },
                   model = { kind = m.kind, rmse = m.rmse, popularity_rmse = m.popularity_rmse,
@@ -501,11 +754,12 @@ function M.write(ctx, dir)
   end
   local top = {}
   for i, b in ipairs(ctx.bundles) do
-    top[i] = { items = b.items, price = b.price, discount = b.discount, take_rate = b.take_rate, profit = b.profit,
+    top[i] = { items = b.items, price = b.price, list_price = b.list_price, discount = b.discount,
+               take_rate = b.take_rate, profit = b.profit, incremental_profit = b.incremental_profit,
                predicted_attach = b.predicted_attach, reasons = report.reasons_text(b) }
   end
   require("bundle.json").write(paths.summary, { version = core.version, seed = ctx.seed, rounds = rounds,
-                                                bundles = top, timing = ctx.timing })
+                                                bundles = top, timing = ctx.timing, warnings = ctx.warnings })
   report.html(paths.report, ctx)
   return paths
 end

@@ -157,7 +157,7 @@ local function curves_chart(history)
   end)
 end
 
-local METHODS = { "bundlerun", "popular_pairs", "top_lift", "one_bundle" }
+local METHODS = { "bundlerun", "popular_pairs", "top_lift", "top_confidence", "random_pairs", "one_bundle" }
 
 local function rounds_chart(history)
   local xs, ys = {}, {}
@@ -254,17 +254,17 @@ function M.html(path, ctx)
   local ev = ctx.evaluation or {}
   local rows = {}
   for i, b in ipairs(bundles) do
-    rows[i] = { i, table.concat(b.items, " + "), num(b.price, "%.2f"), num((b.discount or 0) * 100, "%.0f%%"),
-                num(b.take_rate, "%.4f"), num(b.predicted_attach, "%.3f"), num(b.profit, "%.3f"),
-                num(b.test_attach_rate, "%.3f"), M.reasons_text(b) }
+    rows[i] = { i, table.concat(b.items, " + "), num(b.list_price, "%.2f") .. " → " .. num(b.price, "%.2f"),
+                num((b.discount or 0) * 100, "%.0f%%"), num(b.take_rate, "%.4f"), num(b.incremental_profit, "%.4f"),
+                num(b.predicted_attach, "%.3f"), num(b.test_attach_rate, "%.3f"), M.reasons_text(b) }
   end
   local brows = {}
   for _, m in ipairs(METHODS) do
     local e = ev[m]
     if e then
       brows[#brows + 1] = { m, e.bundles, num(e.attach_rate, "%.4f"), num(e.hit_rate, "%.4f"), num(e.coverage, "%.3f"),
-                            num(e.diversity, "%.3f"), num(e.margin, "%.0f"), num(e.simulated_profit, "%.0f"),
-                            num(e.completion_hit, "%.3f") }
+                            num(e.realised_margin, "%.0f"), num(e.mean_discount and e.mean_discount * 100, "%.0f%%"),
+                            num(e.simulated_incremental_profit, "%.0f"), num(e.list_incremental_profit, "%.0f") }
     end
   end
   local mr = ctx.model_report or {}
@@ -280,22 +280,34 @@ function M.html(path, ctx)
       esc(core.version), #(ctx.history or {}), #(ctx.history or {}) == 1 and "" or "s",
       esc(ctx.history and ctx.history[#ctx.history] and ctx.history[#ctx.history].cut or "?"), esc(ctx.seed or "?")),
     "<h2>Top bundles</h2>",
-    table_html({ "rank", "items", "price", "discount", "take rate", "predicted attach", "profit / basket",
-                 "test attach", "reasons" }, rows),
+    table_html({ "rank", "items", "list → bundle price", "discount", "take rate", "incremental profit / visitor",
+                 "predicted attach", "test attach", "reasons" }, rows),
     bundles_chart(bundles),
     pareto_chart(ctx.front),
     "<h2>Behaviour</h2>",
     heatmap(items, lift),
     "<h2>Take-rate model</h2>",
-    ("<p>%s on %d candidates: held-out RMSE %s; popularity-only predictor %s; constant %s.</p>"):format(
+    ctx.model_report and ("<p>%s on %d candidates: held-out RMSE %s; popularity-only predictor %s; constant %s. "
+      .. "It does not choose the bundles: expected incremental profit under the demand model does.</p>"):format(
       esc(mr.kind or "?"), mr.candidates or 0, num(mr.rmse, "%.4f"), num(mr.popularity_rmse, "%.4f"),
-      num(mr.constant_rmse, "%.4f")),
+      num(mr.constant_rmse, "%.4f")) or "<p>No take-rate model was fitted (see the warnings).</p>",
     curves_chart(mr.history),
-    "<h2>Backtest against baselines</h2>",
-    table_html({ "method", "bundles", "attach rate", "hit rate", "coverage", "diversity", "margin captured",
-                 "simulated profit", "completion hit@10" }, brows),
+    "<h2>Every method judged alike</h2>",
+    "<p>Each list is priced by the same optimiser on the training window's demand model, then scored by a demand "
+    .. "model fitted on the test window. Attach, hit rate and realised margin are counted in the test baskets at list "
+    .. "price; incremental simulated profit is net of the item sales a bundle displaces.</p>",
+    table_html({ "method", "bundles", "attach rate", "hit rate", "coverage", "realised margin (list price)",
+                 "mean discount", "incremental simulated profit", "the same at list price" }, brows),
+    ctx.calibration and ("<p>Demand-model calibration on the test window: predicted / observed joint-purchase share "
+      .. "at list price, median %s over %d bundles (%d never bought whole there).</p>"):format(
+      num(ctx.calibration.median_ratio, "%.2f"), ctx.calibration.bundles or 0, ctx.calibration.unobserved or 0) or "",
     backtest_chart(ev),
     rounds_chart(ctx.history or {}),
+    #(ctx.warnings or {}) > 0 and ("<h2>Warnings</h2><ul><li>" .. table.concat((function()
+      local t = {}
+      for i, w in ipairs(ctx.warnings) do t[i] = esc(w) end
+      return t
+    end)(), "</li><li>") .. "</li></ul>") or "",
     "<h2>Adjustment (bandit)</h2>",
     ("<p>%s: cumulative reward %s; static plan %s; best fixed bundle in hindsight %s.</p>"):format(
       esc(bandit.policy or "?"), num(bandit.reward, "%.0f"), num(bandit.static_reward, "%.0f"),

@@ -1,104 +1,176 @@
--- bundle.pipeline and bundle.report on synthetic orders with a planted
--- bundle: it must be recovered and ranked first, the same seed must give
--- the same bundles, stages must be replaceable one at a time, and the
--- outputs must be written whole.
+-- bundle.pipeline on a shop's orders that look nothing like Online Retail:
+-- its own column names, no data set conventions. Checks that nothing after
+-- the cut reaches a decision, that every option is checked, that the
+-- selection enforces diversity, that every method is judged by one
+-- referee, and that the outputs are written whole.
 local bundle = require "bundle"
 local files = require "spec_files"
 local tmpdir = files.tmpdir
 
--- Four months of orders: 40 items (codes 10000..10039) with skewed
--- popularity; 10001 and 10002 are planted together in a quarter of the
--- baskets and are the dearest, so they should lead on attach and profit.
-local function synthetic_orders(seed)
+-- Four months of a shop's order lines (order, member, when, product, qty,
+-- unit_price): 40 products with skewed popularity, a planted pair bought
+-- together in a tenth of the orders and often apart, weekly price moves.
+local function shop_lines(seed)
   local state = seed
   local function rand(n) state = (state * 1103515245 + 12345) % 2147483648; return state % n end
-  local lines = { "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID" }
-  local inv = 0
+  local lines = {}
+  local order = 0
   for month = 1, 4 do
     for _ = 1, 500 do
-      inv = inv + 1
+      order = order + 1
       local day = 1 + rand(27)
-      local user = 100 + rand(150)
+      local member = "m" .. (100 + rand(150))
       local items = {}
-      if rand(4) == 0 then items[10001] = true; items[10002] = true end
-      for _ = 1, 2 + rand(4) do
-        local it = 10003 + math.min(rand(37), rand(37))   -- lower codes more popular
+      if rand(10) == 0 then items["tea"] = true; items["biscuits"] = true end
+      if rand(6) == 0 then items["tea"] = true end
+      if rand(7) == 0 then items["biscuits"] = true end
+      for _ = 1, 1 + rand(4) do
+        local it = "p" .. (10 + math.min(rand(37), rand(37)))   -- lower codes more popular
         items[it] = true
       end
-      if rand(50) == 0 then items[10001] = true end        -- a rare lone planted item
-      for it in pairs(items) do
-        local price = (it == 10001 or it == 10002) and 9.5 or 1 + (it % 7) * 0.5
-        lines[#lines + 1] = ("%d,%d,%d,2011-%02d-%02d %02d:00:00,%.2f,%d"):format(500000 + inv, it, 1 + rand(3), month,
-                                                                               day, 8 + rand(10), price, user)
+      local keys = {}
+      for it in pairs(items) do keys[#keys + 1] = it end
+      table.sort(keys)
+      for _, it in ipairs(keys) do
+        local base = (it == "tea" or it == "biscuits") and 6 or 1 + (#it % 5) * 0.7
+        local week = (month * 4 + day // 7) % 5
+        local price = base * (0.9 + 0.05 * week)
+        lines[#lines + 1] = { when = ("2011-%02d-%02d %02d:00:00"):format(month, day, 8 + rand(10)), order = 700000 + order,
+                              member = member, product = it, qty = 1 + rand(3), unit_price = price }
       end
     end
   end
-  table.sort(lines, function(a, b) -- time order, header first
-    if a:sub(1, 9) == "InvoiceNo" then return b:sub(1, 9) ~= "InvoiceNo" end
-    if b:sub(1, 9) == "InvoiceNo" then return false end
-    return a:match(",(2011[^,]*),") < b:match(",(2011[^,]*),")
-  end)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w")); f:write(table.concat(lines, "\n"), "\n"); f:close()
+  table.sort(lines, function(a, b) return a.when < b.when or (a.when == b.when and a.order < b.order) end)
+  return lines
+end
+
+local function write_lines(lines)
+  local out = { "order,member,when,product,qty,unit_price" }
+  for _, l in ipairs(lines) do
+    out[#out + 1] = ("%d,%s,%s,%s,%d,%.2f"):format(l.order, l.member, l.when, l.product, l.qty, l.unit_price)
+  end
+  local path = tmpdir() .. "/orders.csv"
+  files.write(path, table.concat(out, "\n") .. "\n")
   return path
 end
 
-local orders_path = synthetic_orders(42)
-local orders = bundle.read_csv(orders_path, { types = { StockCode = "str", InvoiceNo = "str", CustomerID = "str" } })
-os.remove(orders_path)
+local LINES = shop_lines(42)
+local PATH = write_lines(LINES)
+local MAPPING = { basket = "order", item = "product", time = "when", user = "member", quantity = "qty",
+                  price = "unit_price" }
 
-local function run(extra)
-  local spec = { data = { orders = orders }, start = "2011-04-01", rounds = 1, seed = 5, progress = false,
-                 config = { model = "linear", top = 5, reserve = 5, min_support = 0.02 } }
-  for k, v in pairs(extra or {}) do spec[k] = v end
+local function run(extra, path)
+  local data = { orders = path or PATH }
+  for k, v in pairs(MAPPING) do data[k] = v end
+  local spec = { data = data, start = "2011-04-01", rounds = 1, seed = 5, progress = false, warnings = false,
+                 config = { model = "linear", top = 5, reserve = 5, customers = 1000 } }
+  for k, v in pairs(extra or {}) do
+    if k == "config" or k == "data" then for kk, vv in pairs(v) do spec[k][kk] = vv end else spec[k] = v end
+  end
   return bundle.pipeline(spec)
 end
 
-local function set_of(items) local s = {}; for _, it in ipairs(items) do s[it] = true end; return s end
+local function decisions(ctx)
+  local out = {}
+  for i, b in ipairs(ctx.bundles) do
+    out[i] = { items = table.concat(b.items, "+"), price = b.price, discount = b.discount, list = b.list_price,
+               value = b.incremental_profit }
+  end
+  return out
+end
 
 describe("pipeline", function()
   local ctx = run()
 
-  it("recovers the planted bundle and ranks it first, with price, prediction and reasons", function()
-    local top = ctx.bundles[1]
-    assert.are.same(set_of{ "10001", "10002" }, set_of(top.items))
-    assert.is_true(top.price > 0 and top.price <= 19)
-    assert.is_true(top.discount >= 0 and top.discount <= 0.3)
-    assert.is_true(top.predicted_attach > 0.3)
-    assert.is_true(top.reasons.support > 0.2)
-    assert.is_true(top.reasons.lift > 1.5)
-    assert.is_true(#top.reasons.rules >= 1)
-    assert.are.equal(3, #top.reasons.contributions)
-    assert.is_true(top.test_attach_rate > 0.8)
+  it("chooses bundles from the candidates with the support floor chosen and reported", function()
+    assert.is_true(#ctx.bundles >= 1)
+    local c = ctx.candidates
+    assert.is_true(c.min_count >= 5)
+    assert.is_true(c.counts[2] > 0)
+    for _, b in ipairs(ctx.bundles) do
+      assert.is_true(b.discount >= 0 and b.discount <= 0.3)
+      assert.is_true(b.incremental_profit > 0)
+      assert.is_true(b.price > 0 and b.price <= b.list_price + 1e-9)
+      assert.is_true(b.reasons.lift >= 1)
+    end
   end)
 
-  it("beats the baselines on simulated profit, and its first bundle on attach rate", function()
-    -- the world has one real bundle; the other picks are noise, so the list's
-    -- attach rate is not the test here (docs/RESULTS.md measures it on real data)
+  it("lets nothing after the cut reach a decision: prices, new items and lost rows there change nothing", function()
+    local changed = {}
+    for _, l in ipairs(LINES) do
+      if l.when >= "2011-04-01" then
+        if l.order % 3 ~= 0 then -- drop a third of the later rows
+          local c = {}
+          for k, v in pairs(l) do c[k] = v end
+          c.unit_price = l.unit_price * 3
+          if l.order % 5 == 0 then c.product = "brand_new_" .. l.product end
+          changed[#changed + 1] = c
+        end
+      else
+        changed[#changed + 1] = l
+      end
+    end
+    local other = run(nil, write_lines(changed))
+    assert.are.same(decisions(ctx), decisions(other))
+    -- while the referee did see the new window
+    assert.are_not.equal(ctx.evaluation.bundlerun.realised_margin, other.evaluation.bundlerun.realised_margin)
+  end)
+
+  it("gives the same decisions for the same seed", function()
+    assert.are.same(decisions(ctx), decisions(run()))
+  end)
+
+  it("enforces diversity: an item in at most max_per_item bundles, no anti-complements", function()
+    local wide = run{ config = { top = 12, max_per_item = 1 } }
+    local uses = {}
+    for _, b in ipairs(wide.bundles) do
+      assert.is_true(b.reasons.lift >= 1)
+      for _, it in ipairs(b.items) do
+        uses[it] = (uses[it] or 0) + 1
+        assert.is_true(uses[it] <= 1, it)
+      end
+    end
+  end)
+
+  it("judges every method with one referee and the same optimiser", function()
     local ev = ctx.evaluation
-    for _, name in ipairs{ "popular_pairs", "top_lift" } do
-      assert.is_true(ev.bundlerun.simulated_profit > ev[name].simulated_profit, name)
-      assert.is_true(ctx.bundles[1].test_attach_rate > ev[name].attach_rate, name)
+    for _, name in ipairs{ "bundlerun", "popular_pairs", "top_lift", "top_confidence", "random_pairs", "one_bundle" } do
+      local e = ev[name]
+      assert.truthy(e, name)
+      assert.is_true(e.bundles >= 1, name)
+      assert.is_number(e.simulated_incremental_profit, name)
+      assert.is_number(e.list_incremental_profit, name)
+      assert.is_true(e.attach_rate >= 0 and e.attach_rate <= 1, name)
+      for _, b in ipairs(e.per_bundle) do assert.is_true(b.discount >= 0 and b.discount <= 0.3, name) end
     end
-    assert.are.equal(0, ev.no_bundles.hit_rate)
-    assert.are.equal(0, ev.no_bundles.simulated_profit)
+    -- the same list priced by the referee's optimiser gets the same discounts as ours did
+    local again = bundle.referee.price(ctx.bundles, ctx.demand, ctx.config.discount)
+    for i, b in ipairs(ctx.bundles) do assert.are.equal(b.discount, again[i].discount) end
+    assert.is_number(ctx.ratios.incremental_profit.ratio)
+    assert.is_number(ctx.calibration.median_ratio)
   end)
 
-  it("reports the model beside a popularity-only predictor, and times every stage", function()
-    local m = ctx.model_report
-    assert.is_true(m.rmse > 0 and m.popularity_rmse > 0)
-    assert.is_true(m.rmse <= m.constant_rmse)
-    for _, s in ipairs(bundle.pipeline.order) do assert.is_true(ctx.timing[s] >= 0, s) end
-    assert.are.equal(1, #ctx.history)
-    assert.is_true(ctx.bandit.best_fixed_reward >= 0)
+  it("warns, naming the reason, when it returns fewer bundles than asked", function()
+    local few = run{ config = { top = 40, reserve = 0 } }
+    assert.is_true(#few.bundles < 40)
+    local found = false
+    for _, w in ipairs(few.warnings) do if w:find("bundles chosen of the 40 asked", 1, true) then found = true end end
+    assert.is_true(found)
   end)
 
-  it("gives the same bundles for the same seed", function()
-    local again = run()
-    for i, b in ipairs(ctx.bundles) do
-      assert.are.same(b.items, again.bundles[i].items)
-      assert.are.equal(b.price, again.bundles[i].price)
-    end
+  it("rejects unknown data and config keys, stages and options with their names", function()
+    local ok, e = pcall(run, { data = { quantitiy = "qty" } })
+    assert.is_false(ok)
+    assert.truthy(tostring(e):find("unknown data option 'quantitiy'", 1, true))
+    ok, e = pcall(run, { config = { min_suport = 0.1 } })
+    assert.is_false(ok)
+    assert.truthy(tostring(e):find("unknown config option 'min_suport'", 1, true))
+    ok, e = pcall(run, { stages = { analyze = function() end } })
+    assert.truthy(tostring(e):find("unknown stage 'analyze'", 1, true))
+    ok, e = pcall(bundle.pipeline, { data = { orders = PATH }, round = 2 })
+    assert.truthy(tostring(e):find("unknown option 'round'", 1, true))
+    ok, e = pcall(run, { config = { size = { 1, 3 } } })
+    assert.truthy(tostring(e):find("config.size", 1, true))
   end)
 
   it("carries state across rounds and keeps the other stages when one is replaced", function()
@@ -107,44 +179,15 @@ describe("pipeline", function()
       generate = function(c)
         calls[#calls + 1] = c.round
         c.state.seen = (c.state.seen or 0) + 1
-        c.bundles = { { items = { "10001", "10002" }, price = 15, cost = 5, discount = 0.2 } }
-        c.reserve = { { items = { "10003", "10004" } } }
+        c.bundles = { { items = { "tea", "biscuits" }, price = 10, cost = 5, discount = 0.1 } }
+        c.reserve = { { items = { "p10", "p11" } } }
+        c.scored_pool = { { items = { "tea", "biscuits" } } }
       end } }
     assert.are.same({ 1, 2 }, calls)
     assert.are.equal(2, two.state.seen)
     assert.are.equal(2, #two.history)
-    assert.is_true(two.evaluation.bundlerun.attach_rate > 0.5) -- default evaluate ran on our bundles
+    assert.is_true(two.evaluation.bundlerun.bundles == 1) -- default evaluate ran on our bundles
     assert.truthy(two.history[2].cut == "2011-03-31")
-    -- the report's rounds chart ticks whole rounds only (it once labelled 1.25, 1.5, 1.75)
-    local path = tmpdir() .. "/two.html"
-    bundle.report.html(path, two)
-    local f = assert(io.open(path)); local html = f:read("a"); f:close()
-    local ticks = {}
-    for tick in html:match('<svg id="rounds".-</svg>'):gmatch('class="tick" text%-anchor="middle">([^<]*)<') do
-      ticks[#ticks + 1] = tick
-    end
-    assert.are.same({ "1", "2" }, ticks)
-  end)
-
-  it("recovers the planted bundle with the demand and lift-weighted objectives, and widens the pool", function()
-    for _, cfg in ipairs{ { value = "demand" }, { lift_weight = 1 }, { value = "demand", pair_min_count = 5 } } do
-      local c = { model = "linear", top = 5, reserve = 5, min_support = 0.02 }
-      for k, v in pairs(cfg) do c[k] = v end
-      local got = run{ config = c }
-      assert.are.same(set_of{ "10001", "10002" }, set_of(got.bundles[1].items))
-      assert.are_not.equal(ctx.bundles[1].score, got.bundles[1].score) -- another objective scored it
-    end
-    local ok, e = pcall(run, { config = { model = "linear", min_support = 0.02, value = "revenue" } })
-    assert.is_false(ok)
-    assert.truthy(tostring(e):find('config.value must be "margin" or "demand", got revenue', 1, true))
-  end)
-
-  it("rejects unknown stages and options with their names", function()
-    local ok, e = pcall(run, { stages = { analyze = function() end } })
-    assert.is_false(ok)
-    assert.truthy(tostring(e):find("unknown stage 'analyze'", 1, true))
-    ok, e = pcall(bundle.pipeline, { data = { orders = orders }, round = 2 })
-    assert.truthy(tostring(e):find("unknown option 'round'", 1, true))
   end)
 
   it("writes bundles.csv, summary.json and a report whose charts are all there", function()
@@ -153,16 +196,14 @@ describe("pipeline", function()
     local csv = bundle.read_csv(paths.bundles)
     assert.are.equal(#ctx.bundles, csv:nrows())
     assert.are.equal("rank", csv:names()[1])
-    local f = assert(io.open(paths.summary)); local summary = f:read("a"); f:close()
-    assert.truthy(summary:find('"attach_rate"', 1, true))
+    local summary = files.slurp(paths.summary)
+    assert.truthy(summary:find('"simulated_incremental_profit"', 1, true))
     assert.truthy(summary:find('"version": "' .. bundle.version .. '"', 1, true))
-    f = assert(io.open(paths.report)); local html = f:read("a"); f:close()
-    for _, id in ipairs{ "pareto-front", "top-bundles", "lift-heatmap", "training-curves", "rounds", "backtest" } do
+    local html = files.slurp(paths.report)
+    for _, id in ipairs{ "pareto-front", "top-bundles", "lift-heatmap", "rounds", "backtest" } do
       assert.truthy(html:find('<svg id="' .. id .. '"', 1, true), id)
     end
     assert.is_nil(html:find("<script", 1, true))
-    assert.is_nil(html:find("https?://[^\"]*%.js"))
-    -- well-formed: every element opened is closed in order (void elements self-close)
     local stack = {}
     for close, name, selfclose in html:gmatch("<(/?)([%a][%w%-]*)[^>]-(/?)>") do
       if close == "/" then

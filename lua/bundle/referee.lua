@@ -1,0 +1,167 @@
+-- bundle.referee: one judge for every method.
+--
+-- A decision may see only the training window; the referee is the world of
+-- the test window. Each method's bundles (ours and every baseline) are
+-- priced by the same optimiser on the training window's demand model, then
+-- scored by a demand model fitted on the test window (its own catalogue,
+-- supports, joint supports and elasticities), so no method wins through
+-- how it was priced. The same bundles are also judged at list price, and
+-- in the test baskets themselves (observed attach, realised margin).
+--
+--   local model = referee.model{ catalog =, baskets =, elasticity =, market =, customers =, seed = }
+--   local judged = referee.judge({ { "ours", list }, { "popular_pairs", list2 } },
+--                                { train = model, test = world, test_baskets =, discount = { 0, 0.3 } })
+local core = require "bundle.core"
+local eval = require "bundle.eval"
+
+local M = {}
+
+local model_keys = { catalog = 1, baskets = 1, elasticity = 1, market = 1, customers = 1, seed = 1,
+                     max_elasticity = 1, min_elasticity = 1, prices = 1, costs = 1 }
+
+-- A demand model: what bundle.price needs to price or score an offer, plus
+-- the item -> list price and cost maps of its catalogue.
+function M.model(m)
+  for k in pairs(m) do
+    if not model_keys[k] then error(("referee.model: unknown field '%s'"):format(tostring(k)), 2) end
+  end
+  if not m.catalog or not core.is_baskets(m.baskets) then
+    error("referee.model: needs catalog = bundle.catalog(...) and baskets = bundle.baskets(...)", 2)
+  end
+  return m
+end
+
+-- the options of bundle.price.* for a model, plus extra fields
+local function price_opts(m, extra)
+  local o = { catalog = m.catalog, baskets = m.baskets, elasticity = m.elasticity, market = m.market,
+              customers = m.customers, seed = m.seed, max_elasticity = m.max_elasticity,
+              min_elasticity = m.min_elasticity }
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return o
+end
+M.price_opts = price_opts
+
+local function items_of(list)
+  local out = {}
+  for i, b in ipairs(list) do out[i] = b.items or b end
+  return out
+end
+
+-- Prices a list by the training model's optimiser (expected incremental
+-- profit per visitor over the discount range). Returns the priced records.
+function M.price(list, train, discount)
+  if #list == 0 then return {} end
+  return core.price.optimize(items_of(list), price_opts(train, { discount = discount, goal = "incremental" }))
+end
+
+-- Scores offers (items + discount) in a world: per-visitor figures, each
+-- offer judged on its own, as the bundles are separate offers.
+function M.score(offers, world, discount_of)
+  local out = {}
+  for i, b in ipairs(offers) do
+    local d = discount_of and discount_of(b) or b.discount or 0
+    out[i] = core.price.baseline({ b.items }, price_opts(world, { discount = d }))[1]
+  end
+  return out
+end
+
+local function sum(list, field)
+  local s = 0
+  for _, r in ipairs(list) do
+    local v = r[field]
+    if type(v) == "number" and v == v then s = s + v end
+  end
+  return s
+end
+
+-- judge(methods, { train =, test =, test_baskets =, discount = }) ->
+-- { [name] = { ... }, order = { names } }. methods: a list of { name, list }.
+-- Every list is priced by M.price on `train`, then scored on `test` at
+-- that price and at list price; observed attach and realised margin (at
+-- the test window's list prices) come from the test baskets.
+function M.judge(methods, opts)
+  local train, world, tb = opts.train, opts.test, opts.test_baskets
+  local visits = tb:size()
+  local out = { order = {}, visits = visits }
+  for _, m in ipairs(methods) do
+    local name, list = m[1], m[2]
+    out.order[#out.order + 1] = name
+    local priced = M.price(list, train, opts.discount)
+    local at_price = M.score(priced, world)
+    local at_list = M.score(priced, world, function() return 0 end)
+    local prices, costs = {}, {}
+    for i, b in ipairs(priced) do
+      local p, c = 0, 0
+      for _, it in ipairs(b.items) do
+        p = p + (world.prices[it] or 0)
+        c = c + (world.costs[it] or 0)
+      end
+      prices[i], costs[i] = p, c
+    end
+    local bt = #priced > 0 and eval.backtest(items_of(priced), tb, { price = prices, cost = costs })
+      or { attach_rate = 0, hit_rate = 0, margin = 0, coverage = 0, bundles = {} }
+    local per = {}
+    for i, b in ipairs(priced) do
+      per[i] = { items = b.items, discount = b.discount, price = b.price, list_price = b.list_price,
+                 train_incremental = b.incremental_profit,
+                 incremental_profit = at_price[i].incremental_profit * visits,
+                 profit = at_price[i].profit * visits, take_rate = at_price[i].take_rate,
+                 list_incremental_profit = at_list[i].incremental_profit * visits,
+                 attach_rate = bt.bundles[i] and bt.bundles[i].attach_rate, complete = bt.bundles[i] and bt.bundles[i].complete }
+    end
+    out[name] = {
+      bundles = #priced, priced = priced, per_bundle = per,
+      incremental_profit = sum(per, "incremental_profit"), profit = sum(per, "profit"),
+      list_incremental_profit = sum(per, "list_incremental_profit"),
+      attach_rate = bt.attach_rate, hit_rate = bt.hit_rate, coverage = bt.coverage,
+      realised_margin = bt.margin, mean_discount = #priced > 0 and sum(priced, "discount") / #priced or 0,
+    }
+  end
+  return out
+end
+
+-- ratios of `name`'s figures to the best of the others on each measure
+function M.ratios(judged, name, measures)
+  local out = {}
+  for _, f in ipairs(measures) do
+    local best, best_name = -math.huge, nil
+    for _, other in ipairs(judged.order) do
+      if other ~= name and judged[other].bundles > 0 and judged[other][f] > best then
+        best, best_name = judged[other][f], other
+      end
+    end
+    local mine = judged[name][f]
+    out[f] = { best_baseline = best_name, baseline = best,
+               ratio = best_name and (best > 0 and mine / best or (mine >= best and math.huge or 0)) or nil }
+  end
+  return out
+end
+
+-- Calibration on a held-out window: for each bundle, the share of visitors
+-- the training model predicts buy all its items at list price, against
+-- the share of held-out baskets that hold them all. Bundles never bought
+-- whole in the held-out window have no ratio (counted in `unobserved`).
+function M.calibration(list, train, held_out)
+  local items = items_of(list)
+  if #items == 0 then return { points = {}, median_ratio = nil, unobserved = 0 } end
+  local pred = core.price.joint_share(items, price_opts(train))
+  local bt = eval.backtest(items, held_out, { metrics = { "attach_rate" } })
+  local n = held_out:size()
+  local points, ratios, unobserved = {}, {}, 0
+  for i, b in ipairs(items) do
+    local obs = (bt.bundles[i].complete or 0) / n
+    points[i] = { items = b, predicted = pred[i], observed = obs }
+    if obs > 0 then ratios[#ratios + 1] = pred[i] / obs else unobserved = unobserved + 1 end
+  end
+  table.sort(ratios)
+  local k = #ratios
+  local med = k == 0 and nil or (k % 2 == 1 and ratios[(k + 1) // 2] or 0.5 * (ratios[k // 2] + ratios[k // 2 + 1]))
+  return { points = points, median_ratio = med, unobserved = unobserved, bundles = #items,
+           within = k > 0 and (function()
+             local w = 0
+             for _, r in ipairs(ratios) do if r >= 0.8 and r <= 1.25 then w = w + 1 end end
+             return w / k
+           end)() or nil }
+end
+
+return M

@@ -1,0 +1,102 @@
+-- bundle.select: picks the bundles to launch from a scored list, best
+-- first, with diversity enforced:
+--   * each item in at most `max_per_item` chosen bundles (default 2), so one
+--     hub item (milk, coffee) cannot sit in every bundle;
+--   * at most one bundle per category signature (the sorted categories of
+--     its items) when categories are given, so five colour variants of one
+--     product pair do not fill the list;
+--   * bundles whose items sell together less often than chance (lift < 1,
+--     anti-complements) are left out unless `min_lift` says otherwise;
+--   * bundles whose score is not positive are left out: launching an offer
+--     expected to lose money is not a recommendation;
+--   * with `min_attach`, bundles whose `attach` (the share of baskets that
+--     touch the bundle and hold all of it) is below it are left out: a
+--     bundle customers rarely complete is not one they "actually buy".
+--
+--   local chosen, reserve, report = bundle.select(scored, { top = 10, reserve = 10 })
+--
+-- scored: a list of { items = {...}, score = number, lift = number,
+-- categories = {...} (optional) }. Returns the chosen records, the next
+-- `reserve` that pass the same rules (for a bandit to promote), and
+-- { skipped = { rule = count }, warnings = { ... } }.
+local M = {}
+
+local known = { top = 1, reserve = 1, max_per_item = 1, min_lift = 1, min_attach = 1, keep_nonpositive = 1 }
+
+local function signature(cats)
+  if not cats or #cats == 0 then return nil end
+  local s = {}
+  for i, c in ipairs(cats) do s[i] = tostring(c) end
+  table.sort(s)
+  return table.concat(s, "\0")
+end
+
+function M.diverse(scored, opts)
+  opts = opts or {}
+  if type(scored) ~= "table" then error(("select: expects a list of scored bundles, got a %s"):format(type(scored)), 2) end
+  for k in pairs(opts) do
+    if not known[k] then
+      error(("select: unknown option '%s' (keep_nonpositive, max_per_item, min_attach, min_lift, reserve, top)"):format(
+        tostring(k)), 2)
+    end
+  end
+  local top, reserve_n = opts.top or 10, opts.reserve or 0
+  local cap = opts.max_per_item or 2
+  local min_lift = opts.min_lift or 1
+  if math.type(top) ~= "integer" or top < 1 then error("select: top must be a positive integer", 2) end
+  if math.type(cap) ~= "integer" or cap < 1 then error("select: max_per_item must be a positive integer", 2) end
+  local order = {}
+  for i, b in ipairs(scored) do
+    if type(b) ~= "table" or type(b.items) ~= "table" or type(b.score) ~= "number" then
+      error(("select: entry %d must be { items = {...}, score = number }"):format(i), 2)
+    end
+    order[i] = i
+  end
+  table.sort(order, function(a, b)
+    local sa, sb = scored[a].score, scored[b].score
+    if sa ~= sb then return sa > sb end
+    return a < b
+  end)
+  local uses, sigs, chosen, reserve = {}, {}, {}, {}
+  local min_attach = opts.min_attach
+  local skipped = { nonpositive = 0, anticomplement = 0, low_attach = 0, item_cap = 0, category = 0 }
+  for _, i in ipairs(order) do
+    if #chosen >= top and #reserve >= reserve_n then break end
+    local b = scored[i]
+    local why
+    if not opts.keep_nonpositive and not (b.score > 0) then why = "nonpositive"
+    elseif b.lift and b.lift < min_lift then why = "anticomplement"
+    elseif min_attach and (b.attach or 0) < min_attach then why = "low_attach"
+    else
+      for _, it in ipairs(b.items) do
+        if (uses[it] or 0) >= cap then why = "item_cap"; break end
+      end
+      local sig = signature(b.categories)
+      if not why and sig and sigs[sig] then why = "category" end
+    end
+    if why then skipped[why] = skipped[why] + 1
+    elseif #chosen < top then
+      chosen[#chosen + 1] = b
+      for _, it in ipairs(b.items) do uses[it] = (uses[it] or 0) + 1 end
+      local sig = signature(b.categories)
+      if sig then sigs[sig] = true end
+    else
+      reserve[#reserve + 1] = b
+    end
+  end
+  local warnings = {}
+  if #chosen < top then
+    local parts = {}
+    for _, k in ipairs{ "nonpositive", "anticomplement", "low_attach", "item_cap", "category" } do
+      if skipped[k] > 0 then parts[#parts + 1] = ("%d %s"):format(skipped[k], ({
+        nonpositive = "with no expected gain", anticomplement = "with lift below " .. min_lift,
+        low_attach = ("attaching below %.3g"):format(min_attach or 0),
+        item_cap = "over the per-item cap of " .. cap, category = "repeating a category signature" })[k]) end
+    end
+    warnings[1] = ("select: %d bundles chosen of the %d asked, from %d candidates%s"):format(#chosen, top, #scored,
+      #parts > 0 and (" (left out: " .. table.concat(parts, ", ") .. ")") or "")
+  end
+  return chosen, reserve, { skipped = skipped, warnings = warnings }
+end
+
+return setmetatable(M, { __call = function(_, scored, opts) return M.diverse(scored, opts) end })

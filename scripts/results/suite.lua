@@ -1,0 +1,164 @@
+-- The "any shop" suite: the DEFAULT pipeline, with the same defaults for
+-- every data set, on
+--   * full UCI Online Retail, time split;
+--   * the Instacart sample, split on each user's last order (no prices);
+--   * a synthetic world with a planted demand model, whose profit-optimal
+--     bundles are known;
+-- and one table per data set: per method, observed attach and realised
+-- margin at list price in the test baskets, incremental simulated profit
+-- with every method priced by the same optimiser, and ratios to the best
+-- baseline; then the demand model's calibration on the held-out window.
+--
+-- Protocol: nothing is tuned here. The defaults were fixed before any of
+-- these runs. A validation round (cut `period_days` before the test cut,
+-- on data truncated at the test cut) runs first and is printed as such;
+-- the test window is then run once per seed (3 seeds: the simulated
+-- customers, the MLP and the random baseline change with it).
+--
+--   build/bundlerun scripts/results/suite.lua [names...] [--seeds 3] [--sensitivity] [--quick]
+package.path = "scripts/results/?.lua;" .. package.path
+local bundle = require "bundle"
+local datasets = require "datasets"
+
+local want, seeds, sensitivity, quick = {}, 3, false, false
+local i = 1
+while arg and arg[i] do
+  local a = arg[i]
+  if a == "--seeds" then seeds = tonumber(arg[i + 1]); i = i + 2
+  elseif a == "--sensitivity" then sensitivity = true; i = i + 1
+  elseif a == "--quick" then quick = true; i = i + 1
+  elseif a:sub(1, 2) == "--" then error("suite.lua: unknown flag " .. a .. " (--seeds N, --sensitivity, --quick)", 0)
+  else want[#want + 1] = a; i = i + 1 end
+end
+
+local METHODS = { "bundlerun", "popular_pairs", "top_lift", "top_confidence", "random_pairs", "one_bundle" }
+
+local function spec_for(ds, seed, extra)
+  local data = { orders = ds.orders }
+  for k, v in pairs(ds.mapping) do data[k] = v end
+  local spec = { data = data, start = ds.start, period_days = ds.period_days, rounds = 1, seed = seed,
+                 progress = false, warnings = false, config = {} }
+  for k, v in pairs(extra or {}) do spec.config[k] = v end
+  return spec
+end
+
+local function fmt(v, f)
+  if type(v) ~= "number" or v ~= v then return "-" end
+  if v == math.huge then return "inf" end
+  return (f or "%.3g"):format(v)
+end
+
+local function mean_sd(xs)
+  local n, s, ss = #xs, 0, 0
+  for _, x in ipairs(xs) do s = s + x end
+  local m = s / math.max(n, 1)
+  for _, x in ipairs(xs) do ss = ss + (x - m) ^ 2 end
+  return m, n > 1 and math.sqrt(ss / (n - 1)) or 0
+end
+
+local function print_table(ds, runs)
+  print(("\n### %s: test %s + %d days, %d seeds"):format(ds.name, ds.start, ds.period_days, #runs))
+  print("| method | attach (list price) | realised margin (list price) | incremental simulated profit | profit ratio | attach ratio |")
+  print("|---|---|---|---|---|---|")
+  for _, m in ipairs(METHODS) do
+    local inc, att, mar = {}, {}, {}
+    for _, ctx in ipairs(runs) do
+      local e = ctx.evaluation[m]
+      inc[#inc + 1], att[#att + 1], mar[#mar + 1] = e.simulated_incremental_profit, e.attach_rate, e.realised_margin
+    end
+    local mi, si = mean_sd(inc)
+    local ma = mean_sd(att)
+    local mm = mean_sd(mar)
+    local pr, ar = "", ""
+    if m == "bundlerun" then
+      local r1, r2 = {}, {}
+      for _, ctx in ipairs(runs) do r1[#r1 + 1] = ctx.ratios.incremental_profit.ratio; r2[#r2 + 1] = ctx.ratios.attach_rate.ratio end
+      local a, sa = mean_sd(r1)
+      local b, sb = mean_sd(r2)
+      pr, ar = ("**%s ± %s** (vs %s)"):format(fmt(a, "%.2f"), fmt(sa, "%.2f"), runs[1].ratios.incremental_profit.best_baseline),
+               ("**%s ± %s** (vs %s)"):format(fmt(b, "%.2f"), fmt(sb, "%.2f"), runs[1].ratios.attach_rate.best_baseline)
+    end
+    print(("| %s | %s | %s | %s ± %s | %s | %s |"):format(m, fmt(ma, "%.3f"), fmt(mm, "%.0f"), fmt(mi, "%.0f"),
+                                                         fmt(si, "%.0f"), pr, ar))
+  end
+  local cal = {}
+  for _, ctx in ipairs(runs) do cal[#cal + 1] = ctx.calibration.median_ratio or 0 / 0 end
+  local c = runs[1]
+  print(("\ncalibration (predicted / observed joint-purchase share at list price, %d candidate bundles, %d never " ..
+         "bought whole in the test window): median ratio %s (seeds: %s); share within [0.8, 1.25]: %s"):format(
+    c.calibration.bundles, c.calibration.unobserved, fmt(mean_sd(cal), "%.2f"),
+    table.concat((function() local t = {} for k, v in ipairs(cal) do t[k] = fmt(v, "%.2f") end return t end)(), ", "),
+    fmt(c.calibration.within, "%.2f")))
+  local cand = c.candidates
+  print(("candidates: support floor %d baskets (%.4g, %s); %s"):format(cand.min_count, cand.min_support, cand.chosen or "-",
+    (function()
+      local t = {}
+      for s = 2, 4 do if cand.counts[s] then t[#t + 1] = ("%d of size %d"):format(cand.counts[s], s) end end
+      return table.concat(t, ", ")
+    end)()))
+  print(("elasticity: %s%s; attach floor %s"):format(c.elasticity.source,
+    c.elasticity.pooled and (" (pooled %.2f over %d items)"):format(c.elasticity.pooled, c.elasticity.items or 0) or "",
+    fmt(c.min_attach, "%.3f")))
+  local sizes = {}
+  for _, b in ipairs(c.bundles) do sizes[#b.items] = (sizes[#b.items] or 0) + 1 end
+  local st = {}
+  for s = 2, 8 do if sizes[s] then st[#st + 1] = ("%d of %d items"):format(sizes[s], s) end end
+  print(("bundles (seed %d): %s"):format(c.seed, table.concat(st, ", ")))
+  for r, b in ipairs(c.bundles) do
+    print(("  %2d. %-40s %4.0f%% off, expected incremental %.4f per visitor, test attach %s"):format(r,
+      table.concat(b.items, " + "), (b.discount or 0) * 100, b.incremental_profit or 0, fmt(b.test_attach_rate, "%.3f")))
+  end
+  for _, w in ipairs(c.warnings or {}) do print("  warning: " .. w) end
+end
+
+local total0 = bundle.clock()
+for _, ds in ipairs(datasets.all{ quick = quick }) do
+  local skip = #want > 0
+  for _, w in ipairs(want) do if w == ds.name then skip = false end end
+  if not skip then
+    local t0 = bundle.clock()
+    -- validation: the same defaults, one period earlier, on data that ends at the test cut
+    local val = ds.validation and bundle.pipeline(spec_for(ds.validation, 1)) or nil
+    if val then
+      print(("\n## %s\nvalidation (cut %s, data truncated at %s): incremental profit x%s best baseline, attach x%s, calibration %s")
+        :format(ds.name, val.history[1].cut, ds.start, fmt(val.ratios.incremental_profit.ratio, "%.2f"),
+                fmt(val.ratios.attach_rate.ratio, "%.2f"), fmt(val.calibration.median_ratio, "%.2f")))
+    end
+    local runs = {}
+    for s = 1, seeds do runs[s] = bundle.pipeline(spec_for(ds, s)) end
+    print_table(ds, runs)
+    if ds.world then
+      local fr = {}
+      local opt = ds.world:optimum{ k = runs[1].config.top, max_per_item = runs[1].config.max_per_item,
+                                    sizes = runs[1].config.size, discount = runs[1].config.discount }
+      for s, ctx in ipairs(runs) do
+        local offers = {}
+        for k, b in ipairs(ctx.bundles) do offers[k] = { items = b.items, discount = b.discount } end
+        local t = ds.world:truth(offers)
+        fr[s] = t.total / opt.upper_bound
+        local base = {}
+        for _, m in ipairs(METHODS) do
+          if m ~= "bundlerun" then
+            local offs = {}
+            for k, b in ipairs(ctx.evaluation[m].per_bundle or {}) do offs[k] = { items = b.items, discount = b.discount } end
+            base[#base + 1] = ("%s %.3g"):format(m, #offs > 0 and ds.world:truth(offs).total or 0)
+          end
+        end
+        print(("truth (seed %d): ours %.4g, optimum (greedy) %.4g, upper bound %.4g -> %.1f%% of the bound; %s"):format(
+          s, t.total, opt.total, opt.upper_bound, 100 * fr[s], table.concat(base, ", ")))
+      end
+      local m, sd = mean_sd(fr)
+      print(("share of the optimum's profit (against its upper bound): %.1f%% ± %.1f%%"):format(100 * m, 100 * sd))
+    end
+    if sensitivity then
+      for _, e in ipairs{ 1.5, 4 } do
+        local ctx = bundle.pipeline(spec_for(ds, 1, { elasticity = e }))
+        print(("sensitivity: elasticity %.1f for every item -> incremental profit x%s best baseline (%s), attach x%s")
+          :format(e, fmt(ctx.ratios.incremental_profit.ratio, "%.2f"), ctx.ratios.incremental_profit.best_baseline,
+                  fmt(ctx.ratios.attach_rate.ratio, "%.2f")))
+      end
+    end
+    print(("(%s: %.0f s)"):format(ds.name, bundle.clock() - t0))
+  end
+end
+print(("\nsuite: %.0f s"):format(bundle.clock() - total0))
