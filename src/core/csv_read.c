@@ -517,6 +517,10 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
   const char *const *na = opts->na ? opts->na : default_na;
   int nna = opts->na ? opts->nna : 3;
   if (nna > CSV_MAX_NA) return br_error_set(BR_ERR_ARG, "read_csv: at most %d na values", CSV_MAX_NA);
+  if (br_time_format_check(&opts->time) != BR_OK) {
+    br_error_prefix("read_csv");
+    return BR_ERR_ARG;
+  }
 
   reader r;
   memset(&r, 0, sizeof r);
