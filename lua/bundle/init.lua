@@ -28,6 +28,7 @@ M.eval = require "bundle.eval"           -- backtest, rank, topk, completion, si
 M.features = require "bundle.features"   -- customers (RFM, category affinity), bundles (C feature vectors)
 M.recommend = require "bundle.recommend" -- fit(baskets, {bundles=}) and recommend(rec, user, {k=})
 M.report = require "bundle.report"       -- html(path, ctx)
+M.orders = require "bundle.orders"       -- prepare{ orders =, basket =, item =, time =, ... } -> { sales, warnings, report }
 M.pipeline = require "bundle.pipeline"   -- pipeline{ data =, stages =, rounds =, seed = }; write(ctx, dir)
 M.sandbox = require "bundle.sandbox"     -- run(code_or_path, { timeout =, memory =, read =, write = }), env()
 
