@@ -292,7 +292,8 @@ local function load(s, report)
         if not tonumber(v) then bad = v; break end
       end
       fail("%s column '%s' is %s, not numbers%s", key, col, types[col],
-           bad and (" (it holds '" .. bad .. "')") or "")
+           bad and (" (it holds '" .. bad .. "'" .. (report.source ~= "frame"
+             and "; list such markers in read.na to read them as missing" or "") .. ")") or "")
     end
   end
   return frame

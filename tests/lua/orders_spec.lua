@@ -150,6 +150,31 @@ describe("orders.prepare on a web shop (status flag, negative quantities)", func
   end)
 end)
 
+describe("orders.prepare on numeric codes", function()
+  local NUM = dir .. "/tills.csv"
+  files.write(NUM, "ticket,sku,qty,void,at\n1,101,2,0,2024-05-01 09:00:00\n1,205,1,0,2024-05-01 09:00:00\n"
+    .. "2,101,1,1,2024-05-01 10:00:00\n3,999,1,0,2024-05-02 11:00:00\n3,205,n/a,0,2024-05-02 11:00:00\n")
+
+  it("flags by number, filters integer items by their text, and reads markers as missing", function()
+    local prep = bundle.orders.prepare{ orders = NUM, basket = "ticket", item = "sku", time = "at", quantity = "qty",
+                                        cancelled = { column = "void", values = { 1 } }, item_filter = "^[12]",
+                                        read = { na = { "", "n/a" } } }
+    assert.are.same({ missing = 0, cancelled = 1, nonpositive_quantity = 1, nonpositive_price = 0, filtered = 1 },
+                    prep.report.removed)
+    assert.are.same({ 101, 205 }, prep.sales:col("item"):totable())
+    assert.are.same({ 2, 1 }, prep.sales:col("quantity"):totable())
+  end)
+
+  it("says when a quantity column is text, or a flag value has the wrong type", function()
+    assert.are.equal("orders.prepare: quantity column 'qty' is str, not numbers (it holds 'n/a'; list such markers in read.na "
+      .. "to read them as missing)",
+      err_of(bundle.orders.prepare, { orders = NUM, basket = "ticket", item = "sku", time = "at", quantity = "qty" }))
+    assert.are.equal("orders.prepare: cancelled.values[1] is a string but column 'void' is i64",
+      err_of(bundle.orders.prepare, { orders = NUM, basket = "ticket", item = "sku", time = "at",
+                                      cancelled = { column = "void", values = { "1" } } }))
+  end)
+end)
+
 describe("orders.prepare errors", function()
   it("names an unknown key, suggests the nearest and lists the valid ones", function()
     assert.are.equal("orders.prepare: unknown key 'quantiy' in the spec (did you mean 'quantity'?); the valid keys are "
