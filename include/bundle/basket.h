@@ -36,10 +36,14 @@ typedef struct br_baskets br_baskets;
  * revenue (sum of quantity x price, or of price when no quantity). */
 typedef struct br_baskets_spec {
   const char *basket, *item, *user, *time, *quantity, *price;
+  /* A composite key instead of `basket` (which is then ignored): rows with
+   * equal values in all these columns form one basket (member + day). */
+  const char *const *basket_columns;
+  int nbasket_columns;
 } br_baskets_spec;
 
 /* Groups the frame's rows into baskets (in order of first appearance);
- * rows with a null basket or item are skipped. */
+ * rows with a null basket key (in any key column) or item are skipped. */
 br_status br_baskets_from_frame(br_baskets **out, const br_frame *f, const br_baskets_spec *spec);
 /* Reads a one-basket-per-line file of integer item tokens (FIMI format);
  * sep is the token separator (spaces and tabs are always accepted). A

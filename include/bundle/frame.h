@@ -181,6 +181,49 @@ br_status br_datetime_parse(int64_t *epoch, const char *s, size_t len);
  * bytes; returns the length. */
 int br_datetime_format(char *buf, int64_t epoch, int with_time);
 
+/* How date text is read when it is not ISO (read_csv's time_format and
+ * day_first). A zeroed struct means ISO only. ISO text (as above) is always
+ * accepted too: it cannot be mistaken for a day-first or formatted date.
+ *   format:    strptime-style, a portable subset: %Y (4 digits), %y (2
+ *              digits: 69-99 are 19xx, 00-68 20xx), %m, %d, %H, %M, %S (1 or 2
+ *              digits), %b (an English month name, short or long, any case),
+ *              %% and literal characters; a space matches one or more spaces.
+ *              It must name a year, a month and a day.
+ *   day_first: D/M/YYYY, D-M-YYYY or D.M.YYYY (1 or 2 digit day and month),
+ *              optionally followed by " H:MM" or " H:MM:SS" (or 'T'). */
+typedef struct br_time_format {
+  const char *format; /* NULL: none */
+  int day_first;
+} br_time_format;
+
+/* BR_OK when tf can be used; BR_ERR_ARG naming the bad directive, a missing
+ * year, month or day, or both format and day_first given. */
+br_status br_time_format_check(const br_time_format *tf);
+/* s by tf (tf may be NULL: ISO only). BR_ERR_PARSE says what was expected. */
+br_status br_datetime_parse_as(int64_t *epoch, const char *s, size_t len,
+                               const br_time_format *tf);
+/* What tf accepts, for messages: "a date in the time_format '%d/%m/%Y'",
+ * "a day-first date (D/M/YYYY or D-M-YYYY, optional H:MM[:SS])" or "a date
+ * (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)". Written into buf (size bytes). */
+const char *br_time_format_describe(const br_time_format *tf, char *buf, size_t size);
+/* A DATETIME column from a STR column read by tf (each distinct text is
+ * parsed once); nulls stay null; a DATETIME column is returned as it is (a
+ * new reference). A value that does not parse is BR_ERR_PARSE naming its
+ * 1-based row and the expected form; another column type is BR_ERR_ARG. */
+br_status br_column_to_datetime(br_column **out, const br_column *c, const br_time_format *tf);
+
+/* ---- keys ---- */
+
+/* A STR column whose row i is the text of the named columns' values at row i
+ * joined by sep ("17|2024-01-03"); a row with a null in any of them is null.
+ * Datetimes are written as dates, with the time only when the column has
+ * times of day. BR_ERR_ARG names a missing column. */
+br_status br_frame_combine(br_column **out, const br_frame *f, const char *const *names, int n,
+                           const char *sep);
+/* mask[i] = 1 where the text of row i of c starts with prefix (len bytes);
+ * nulls give 0. Any column type (numbers compare by their text). */
+br_status br_column_prefix_mask(double *mask, const br_column *c, const char *prefix, size_t len);
+
 /* ---- CSV ---- */
 
 typedef struct br_csv_options {
@@ -197,6 +240,7 @@ typedef struct br_csv_options {
   int skip_bad_rows;               /* 0: a ragged row is an error; 1: skipped and counted */
   size_t max_field;                /* longest field accepted, bytes (0: 16 MiB) */
   int threads;                     /* threads for parsing and converting (0: one per core, at most 8) */
+  br_time_format time;             /* how datetime columns are read (zeroed: ISO only) */
 } br_csv_options;
 
 void br_csv_options_init(br_csv_options *o);
@@ -210,7 +254,9 @@ typedef struct br_csv_report {
 
 /* Reads a CSV file with a header row (a path ending in .gz is decompressed
  * on the fly). Types are inferred per column from every value: i64, f64,
- * bool (true/false), datetime (YYYY-MM-DD[ HH:MM:SS]) or str. Errors name
+ * bool (true/false), datetime (YYYY-MM-DD[ HH:MM:SS], or by opts->time) or
+ * str. A value of a column typed datetime that does not parse is an error
+ * naming the file, line, column and the expected form. Errors name
  * the file and line ("orders.csv:1234: 9 fields, header has 8"). report may
  * be NULL. */
 br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_options *opts,

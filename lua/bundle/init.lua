@@ -10,7 +10,7 @@ M.clock = core.clock       -- monotonic wall-clock seconds, for timing stages
 M.seed = core.seed         -- reseeds the generator used when a call gives no seed
 M.tensor = core.tensor     -- constructors: zeros, ones, full, eye, arange, linspace, rand, randn, from, is
 M.read_csv = core.read_csv -- CSV (or .csv.gz) -> Frame, report
-M.baskets = core.baskets   -- Frame -> Baskets (basket, item, user, time, quantity, price columns)
+M.baskets = core.baskets   -- Frame -> Baskets (basket (a column or a list: a composite key), item, user, time, quantity, price)
 M.read_baskets = core.read_baskets -- one-basket-per-line (FIMI) file -> Baskets
 M.is_baskets = core.is_baskets -- true for live Baskets
 M.catalog = core.catalog   -- Frame -> Catalog (item, price, cost | margin, category, stock)
@@ -28,6 +28,7 @@ M.eval = require "bundle.eval"           -- backtest, rank, topk, completion, si
 M.features = require "bundle.features"   -- customers (RFM, category affinity), bundles (C feature vectors)
 M.recommend = require "bundle.recommend" -- fit(baskets, {bundles=}) and recommend(rec, user, {k=})
 M.report = require "bundle.report"       -- html(path, ctx)
+M.orders = require "bundle.orders"       -- prepare{ orders =, basket =, item =, time =, ... } -> { sales, warnings, report }
 M.candidates = require "bundle.candidates" -- candidates(baskets, { sizes, want, min_count }): the support floor from the data
 M.select = require "bundle.select"         -- select(scored, { top, max_per_item, min_lift, min_attach }): diverse launch list
 M.referee = require "bundle.referee"       -- one judge for every method: model, price, score, judge, ratios, calibration

@@ -553,7 +553,7 @@ M.stages = { collect = M.collect, analyse = M.analyse, generate = M.generate, ev
 -- The library holds no data set's names or conventions: the columns are
 -- the caller's (bundle.orders.prepare's keys), plus the pipeline's own.
 local data_defaults = { margin_rate = 0.4 }
-local data_own = { margin_rate = 1, category = 1 }
+local data_own = { margin_rate = 1 }
 
 local config_defaults = {
   top = 10, reserve = 10, size = { 2, 4 },

@@ -90,34 +90,49 @@ static br_baskets *baskets_alloc(int64_t n, int64_t nitems_total) {
 
 /* The text of row i of c, for item labels and users. */
 static size_t value_text(const br_column *c, int64_t i, char *buf, const char **out) {
-  switch (c->type) {
-    case BR_DTYPE_STR: {
-      size_t len;
-      *out = strdict_get(c->dict, ((const int32_t *)c->data)[i], &len);
-      return len;
-    }
-    case BR_DTYPE_I64: *out = buf; return (size_t)snprintf(buf, 32, "%lld", (long long)((const int64_t *)c->data)[i]);
-    case BR_DTYPE_F64: *out = buf; return (size_t)format_f64(buf, ((const double *)c->data)[i]);
-    case BR_DTYPE_BOOL: *out = ((const uint8_t *)c->data)[i] ? "true" : "false"; return strlen(*out);
-    case BR_DTYPE_DATETIME: *out = buf; return (size_t)format_datetime(buf, ((const int64_t *)c->data)[i], 1);
-    case BR_DTYPE_COUNT: break;
-  }
-  *out = "";
-  return 0;
+  return column_text(c, i, 1, buf, out);
 }
 
+/* Hash of row i's key (one or several columns). */
+static uint64_t row_key_hash(const br_column *const *K, int nk, int64_t i) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL;
+  for (int k = 0; k < nk; k++) {
+    h ^= column_key(K[k], i) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h *= 0xbf58476d1ce4e5b9ULL;
+  }
+  return h ^ (h >> 29);
+}
+
+static int row_keys_equal(const br_column *const *K, int nk, int64_t a, int64_t b) {
+  for (int k = 0; k < nk; k++)
+    if (column_key(K[k], a) != column_key(K[k], b)) return 0;
+  return 1;
+}
+
+#define MAX_KEY_COLUMNS 16
+
 br_status br_baskets_from_frame(br_baskets **out, const br_frame *f, const br_baskets_spec *spec) {
-  if (!spec->basket || !spec->item)
+  int nk = spec->nbasket_columns > 0 ? spec->nbasket_columns : 1;
+  if ((spec->nbasket_columns <= 0 && !spec->basket) || !spec->item)
     return br_error_set(BR_ERR_ARG, "baskets: 'basket' and 'item' columns are required");
-  int cb, ci, cu = -1, ct = -1, cq = -1, cp = -1;
+  if (nk > MAX_KEY_COLUMNS)
+    return br_error_set(BR_ERR_ARG, "baskets: %d basket key columns, at most %d", nk, MAX_KEY_COLUMNS);
+  const br_column *K[MAX_KEY_COLUMNS];
+  int ci, cu = -1, ct = -1, cq = -1, cp = -1;
   br_status s;
-  if ((s = frame_require(f, "baskets", spec->basket, &cb)) != BR_OK) return s;
+  for (int k = 0; k < nk; k++) {
+    int cb;
+    const char *name = spec->nbasket_columns > 0 ? spec->basket_columns[k] : spec->basket;
+    if (!name) return br_error_set(BR_ERR_ARG, "baskets: basket key column %d has no name", k + 1);
+    if ((s = frame_require(f, "baskets", name, &cb)) != BR_OK) return s;
+    K[k] = f->cols[cb];
+  }
   if ((s = frame_require(f, "baskets", spec->item, &ci)) != BR_OK) return s;
   if (spec->user && (s = frame_require(f, "baskets", spec->user, &cu)) != BR_OK) return s;
   if (spec->time && (s = frame_require(f, "baskets", spec->time, &ct)) != BR_OK) return s;
   if (spec->quantity && (s = frame_require(f, "baskets", spec->quantity, &cq)) != BR_OK) return s;
   if (spec->price && (s = frame_require(f, "baskets", spec->price, &cp)) != BR_OK) return s;
-  const br_column *B = f->cols[cb], *I = f->cols[ci];
+  const br_column *I = f->cols[ci];
   const br_column *U = cu >= 0 ? f->cols[cu] : NULL, *T = ct >= 0 ? f->cols[ct] : NULL;
   const br_column *Q = cq >= 0 ? f->cols[cq] : NULL, *P = cp >= 0 ? f->cols[cp] : NULL;
   if (T && T->type == BR_DTYPE_STR) return br_error_set(BR_ERR_ARG, "baskets: time column '%s' is str", spec->time);
@@ -137,12 +152,14 @@ br_status br_baskets_from_frame(br_baskets **out, const br_frame *f, const br_ba
   /* Pass 1: a basket id per row, in order of first appearance. */
   int64_t nb = 0;
   for (int64_t i = 0; i < rows; i++) {
-    if (!column_valid(B, i) || !column_valid(I, i)) {
+    int valid = column_valid(I, i);
+    for (int k = 0; k < nk && valid; k++) valid = column_valid(K[k], i);
+    if (!valid) {
       bid[i] = -1;
       continue;
     }
-    uint64_t k = column_key(B, i), h = k * 0x9e3779b97f4a7c15ULL;
-    for (uint64_t at = (h ^ (h >> 29)) & (nslots - 1);; at = (at + 1) & (nslots - 1)) {
+    uint64_t h = row_key_hash(K, nk, i);
+    for (uint64_t at = h & (nslots - 1);; at = (at + 1) & (nslots - 1)) {
       int64_t g = slots[at];
       if (g < 0) {
         slots[at] = nb;
@@ -150,7 +167,7 @@ br_status br_baskets_from_frame(br_baskets **out, const br_frame *f, const br_ba
         bid[i] = nb++;
         break;
       }
-      if (column_key(B, first[g]) == k) {
+      if (row_keys_equal(K, nk, first[g], i)) {
         bid[i] = g;
         break;
       }

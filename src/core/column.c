@@ -2,6 +2,7 @@
  * values. A column is immutable once built and shared by reference. */
 #include <assert.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -425,4 +426,33 @@ done:
   free(first);
   free(count);
   return s;
+}
+
+/* ---- values as text (labels, keys) ---- */
+
+size_t column_text(const br_column *c, int64_t i, int with_time, char *buf, const char **out) {
+  switch (c->type) {
+    case BR_DTYPE_STR: {
+      size_t len;
+      *out = strdict_get(c->dict, ((const int32_t *)c->data)[i], &len);
+      return len;
+    }
+    case BR_DTYPE_I64: *out = buf; return (size_t)snprintf(buf, 32, "%lld", (long long)((const int64_t *)c->data)[i]);
+    case BR_DTYPE_F64: *out = buf; return (size_t)format_f64(buf, ((const double *)c->data)[i]);
+    case BR_DTYPE_BOOL: *out = ((const uint8_t *)c->data)[i] ? "true" : "false"; return strlen(*out);
+    case BR_DTYPE_DATETIME:
+      *out = buf;
+      return (size_t)format_datetime(buf, ((const int64_t *)c->data)[i], with_time);
+    case BR_DTYPE_COUNT: break;
+  }
+  *out = "";
+  return 0;
+}
+
+int column_has_times(const br_column *c) {
+  if (c->type != BR_DTYPE_DATETIME) return 0;
+  const int64_t *v = c->data;
+  for (int64_t i = 0; i < c->n; i++)
+    if (column_valid(c, i) && v[i] % 86400 != 0) return 1;
+  return 0;
 }

@@ -17,12 +17,12 @@ static int is_na(const reader *r, const char *s, size_t len) {
   return 0;
 }
 
-static const char *type_noun(br_dtype t) {
+static const char *type_noun(const reader *r, br_dtype t, char *buf, size_t size) {
   switch (t) {
     case BR_DTYPE_I64: return "an integer";
     case BR_DTYPE_F64: return "a number";
     case BR_DTYPE_BOOL: return "true or false";
-    case BR_DTYPE_DATETIME: return "a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)";
+    case BR_DTYPE_DATETIME: return br_time_format_describe(&r->o->time, buf, size);
     default: return "text";
   }
 }
@@ -43,13 +43,13 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
       column_set_null(c, i);
       continue;
     }
-    int ok = 1, has_time;
+    int ok = 1;
     switch (t) {
       case BR_DTYPE_I64: ok = parse_i64(v, len, (int64_t *)c->data + i); break;
       case BR_DTYPE_F64: ok = parse_f64(v, len, (double *)c->data + i); break;
       case BR_DTYPE_BOOL: ok = parse_bool(v, len, (uint8_t *)c->data + i); break;
       case BR_DTYPE_DATETIME:
-        ok = parse_datetime(v, len, (int64_t *)c->data + i, &has_time);
+        ok = parse_datetime_as(v, len, &r->o->time, (int64_t *)c->data + i);
         break;
       case BR_DTYPE_STR:
         ((int32_t *)c->data)[i] = strdict_intern(c->dict, v, len);
@@ -64,10 +64,11 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
       br_column_release(c);
       if (!forced) return BR_ERR_PARSE;
       const char *name = r->names[r->src[k]];
+      char noun[160];
       return br_error_set(BR_ERR_PARSE,
                           "%s:%lld: column '%s': '%.40s%s' is not %s (use types = { %s = \"str\" } to keep it as text)",
                           r->path, (long long)r->row_lines[i], name, v, len > 40 ? "..." : "",
-                          type_noun(t), name);
+                          type_noun(r, t, noun, sizeof noun), name);
     }
   }
   column_finish_nulls(c);

@@ -96,6 +96,16 @@ static void on_field(void *s, size_t len, void *data) {
   r->field++;
 }
 
+/* The header's names joined for messages ("a, b, c"), cut to fit buf. */
+static const char *header_list(const reader *r, char *buf, size_t size) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < r->nnames && used + 8 < size; i++)
+    used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", r->names[i]);
+  if (used >= size) memcpy(buf + size - 4, "...", 4);
+  return buf;
+}
+
 /* Sets up the kept columns once the header is known. */
 static void finish_header(reader *r) {
   const br_csv_options *o = r->o;
@@ -136,8 +146,9 @@ static void finish_header(reader *r) {
       int i = 0;
       while (i < r->nnames && strcmp(r->names[i], o->columns[k]) != 0) i++;
       if (i == r->nnames) {
-        fail(r, br_error_set(BR_ERR_ARG, "%s: columns: no column '%s' in the header",
-                             r->path, o->columns[k]));
+        char have[480];
+        fail(r, br_error_set(BR_ERR_ARG, "%s: columns: no column '%s' in the header (columns: %s)",
+                             r->path, o->columns[k], header_list(r, have, sizeof have)));
         return;
       }
       if (r->keep[i] >= 0) {
@@ -155,8 +166,10 @@ static void finish_header(reader *r) {
     for (int k = 0; k < r->nkeep && !found; k++)
       found = strcmp(r->names[r->src[k]], o->type_columns[t]) == 0;
     if (!found) {
-      fail(r, br_error_set(BR_ERR_ARG, "%s: types: no column '%s'%s", r->path,
-                           o->type_columns[t], o->columns ? " among the loaded columns" : ""));
+      char have[480];
+      fail(r, br_error_set(BR_ERR_ARG, "%s: types: no column '%s'%s (columns: %s)", r->path,
+                           o->type_columns[t], o->columns ? " among the loaded columns" : "",
+                           header_list(r, have, sizeof have)));
       return;
     }
   }
@@ -517,6 +530,10 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
   const char *const *na = opts->na ? opts->na : default_na;
   int nna = opts->na ? opts->nna : 3;
   if (nna > CSV_MAX_NA) return br_error_set(BR_ERR_ARG, "read_csv: at most %d na values", CSV_MAX_NA);
+  if (br_time_format_check(&opts->time) != BR_OK) {
+    br_error_prefix("read_csv");
+    return BR_ERR_ARG;
+  }
 
   reader r;
   memset(&r, 0, sizeof r);

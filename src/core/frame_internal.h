@@ -87,6 +87,17 @@ int parse_f64(const char *s, size_t len, double *v); /* s[len] must be readable 
 int parse_bool(const char *s, size_t len, uint8_t *v);
 /* YYYY-MM-DD, or with " HH:MM:SS" / "THH:MM:SS"; *has_time says which. */
 int parse_datetime(const char *s, size_t len, int64_t *epoch, int *has_time);
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; m, d already valid). */
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
+/* By tf's format or day-first rule when it has one, else (or failing that)
+ * as parse_datetime's ISO forms; 1 and *epoch on success. */
+int parse_datetime_as(const char *s, size_t len, const br_time_format *tf, int64_t *epoch);
+/* The text of row i of c (not null) for labels and keys: STR levels as they
+ * are, numbers in shortest form, datetimes as format_datetime (with_time).
+ * buf must hold 40 bytes; returns the length and sets *out. */
+size_t column_text(const br_column *c, int64_t i, int with_time, char *buf, const char **out);
+/* 1 when some non-null value of a DATETIME column has a time of day. */
+int column_has_times(const br_column *c);
 /* "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS" into buf (>= 32 bytes); returns length. */
 int format_datetime(char *buf, int64_t epoch, int with_time);
 /* Shortest text that reads back as exactly v ("%.15g" .. "%.17g"); buf >= 32. */

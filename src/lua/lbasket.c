@@ -106,14 +106,38 @@ static const char *opt_string(lua_State *L, int idx, const char *fn, const char 
   return s;
 }
 
+/* basket = "order" or { "member", "date" } (a composite key). */
 static int bundle_baskets(lua_State *L) {
   br_frame **fs = luaL_checkudata(L, 1, "bundle.Frame");
   if (!*fs) return luaL_argerror(L, 1, "frame has been closed");
   luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
   lbr_check_options(L, 2, "baskets", baskets_options);
-  br_baskets_spec spec = {opt_string(L, 2, "baskets", "basket"), opt_string(L, 2, "baskets", "item"),
-                          opt_string(L, 2, "baskets", "user"),   opt_string(L, 2, "baskets", "time"),
-                          opt_string(L, 2, "baskets", "quantity"), opt_string(L, 2, "baskets", "price")};
+  br_baskets_spec spec;
+  memset(&spec, 0, sizeof spec);
+  lua_getfield(L, 2, "basket"); /* [frame spec basket]: the spec keeps its strings alive */
+  if (lua_istable(L, 3)) {
+    int n = (int)luaL_len(L, 3);
+    if (n < 1) return lbr_errorf(L, "baskets: option 'basket' is an empty list; give a column or a list of columns");
+    const char **names = lua_newuserdatauv(L, (size_t)n * sizeof *names, 0); /* [.. names] */
+    for (int i = 1; i <= n; i++) {
+      lua_geti(L, 3, i);
+      if (lua_type(L, -1) != LUA_TSTRING)
+        return lbr_errorf(L, "baskets: basket[%d] must be a column name, got %s", i, luaL_typename(L, -1));
+      names[i - 1] = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+    spec.basket_columns = names;
+    spec.nbasket_columns = n;
+  } else {
+    lua_pop(L, 1);
+    spec.basket = opt_string(L, 2, "baskets", "basket");
+  }
+  spec.item = opt_string(L, 2, "baskets", "item");
+  spec.user = opt_string(L, 2, "baskets", "user");
+  spec.time = opt_string(L, 2, "baskets", "time");
+  spec.quantity = opt_string(L, 2, "baskets", "quantity");
+  spec.price = opt_string(L, 2, "baskets", "price");
   br_baskets **slot = push_baskets_slot(L);
   if (br_baskets_from_frame(slot, *fs, &spec) != BR_OK) return lbr_error(L);
   return 1;

@@ -109,7 +109,26 @@ static const double *check_mask(lua_State *L, int idx, int64_t n, const char *fn
 /* ---- read_csv ---- */
 
 static const char *const csv_options[] = {"sep", "quote", "columns", "limit", "na", "types",
-                                          "on_bad_row", "max_field", "threads", NULL};
+                                          "on_bad_row", "max_field", "threads", "time_format",
+                                          "day_first", NULL};
+
+/* time_format = "%d/%m/%Y", day_first = true from the options at idx (the
+ * format string stays alive in the options table). */
+static void read_time_format(lua_State *L, int idx, const char *fn, br_time_format *tf) {
+  tf->format = NULL;
+  tf->day_first = 0;
+  if (lua_isnoneornil(L, idx)) return;
+  lua_getfield(L, idx, "time_format");
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING)
+      lbr_errorf(L, "%s: option 'time_format' must be a string such as \"%%d/%%m/%%Y %%H:%%M\", got %s", fn,
+                 luaL_typename(L, -1));
+    tf->format = lua_tostring(L, -1);
+  }
+  lua_pop(L, 1);
+  tf->day_first = lbr_opt_boolean(L, idx, fn, "day_first", 0);
+  if (br_time_format_check(tf) != BR_OK) lbr_errorf(L, "%s: %s", fn, br_last_error());
+}
 
 static char single_char(lua_State *L, int opts, const char *key, char dflt) {
   lua_getfield(L, opts, key);
@@ -155,6 +174,7 @@ static int bundle_read_csv(lua_State *L) {
         return lbr_errorf(L, "read_csv: option 'on_bad_row' must be \"error\" or \"skip\"");
       o.skip_bad_rows = strcmp(v, "skip") == 0;
     }
+    read_time_format(L, opts, "read_csv", &o.time);
     lua_getfield(L, opts, "types");
     if (!lua_isnil(L, -1)) {
       int t = lua_gettop(L);
@@ -586,6 +606,38 @@ static int frame_write_csv(lua_State *L) {
   return 1;
 }
 
+static const char *const combine_options[] = {"sep", NULL};
+
+/* combine(names [, {sep = "|"}]): a str Column of the values joined. */
+static int frame_combine(lua_State *L) {
+  br_frame *f = check_frame(L, 1);
+  lua_settop(L, 3); /* [f names opts] */
+  const char **names;
+  int n = read_names(L, 2, "combine", "columns", &names);
+  lbr_check_options(L, 3, "combine", combine_options);
+  const char *sep = "|";
+  if (!lua_isnil(L, 3)) {
+    lua_getfield(L, 3, "sep");
+    if (!lua_isnil(L, -1)) {
+      if (lua_type(L, -1) != LUA_TSTRING) return lbr_errorf(L, "combine: option 'sep' must be a string");
+      sep = lua_tostring(L, -1); /* kept alive by the options table */
+    }
+    lua_pop(L, 1);
+  }
+  br_column *c = NULL;
+  if (br_frame_combine(&c, f, names, n, sep) != BR_OK) return lbr_error(L);
+  luaL_Buffer b; /* the column's name: the names joined by sep */
+  luaL_buffinit(L, &b);
+  for (int k = 0; k < n; k++) {
+    if (k) luaL_addstring(&b, sep);
+    luaL_addstring(&b, names[k]);
+  }
+  luaL_pushresult(&b);
+  push_column(L, c, lua_tostring(L, -1));
+  br_column_release(c);
+  return 1;
+}
+
 /* ---- group-by ---- */
 
 /* group_by(keys) -> a GroupBy: { frame, keys } with :agg{...}. */
@@ -850,6 +902,36 @@ static int column_isin(lua_State *L) {
   return 1;
 }
 
+static const char *const to_datetime_options[] = {"time_format", "day_first", NULL};
+
+/* to_datetime([{time_format =, day_first =}]): a datetime Column from text. */
+static int column_to_datetime(lua_State *L) {
+  lcolumn *lc = check_column(L, 1);
+  lua_settop(L, 2);
+  lbr_check_options(L, 2, "to_datetime", to_datetime_options);
+  br_time_format tf;
+  read_time_format(L, 2, "to_datetime", &tf);
+  br_column *c = NULL;
+  if (br_column_to_datetime(&c, lc->c, &tf) != BR_OK)
+    return lbr_errorf(L, "%s (column '%s')", br_last_error(), lc->name);
+  push_column(L, c, lc->name);
+  br_column_release(c);
+  return 1;
+}
+
+/* startswith(prefix): rows whose text starts with prefix. */
+static int column_startswith(lua_State *L) {
+  lcolumn *lc = check_column(L, 1);
+  size_t len;
+  const char *prefix = luaL_checklstring(L, 2, &len);
+  int64_t n = br_column_len(lc->c);
+  br_tensor **slot = lbr_tensor_push_slot(L);
+  if (br_tensor_empty(slot, 1, &n) != BR_OK) return lbr_error(L);
+  if (br_column_prefix_mask(br_tensor_data(*slot), lc->c, prefix, len) != BR_OK) return lbr_error(L);
+  lbr_tensor_account(L, *slot);
+  return 1;
+}
+
 static int column_unique(lua_State *L) {
   lcolumn *lc = check_column(L, 1);
   br_column *u = NULL;
@@ -913,6 +995,7 @@ static const luaL_Reg frame_methods[] = {
     {"with_column", frame_with_column}, {"tensor", frame_tensor},
     {"group_by", frame_group_by}, {"join", frame_join},
     {"split_by_time", frame_split_by_time}, {"write_csv", frame_write_csv},
+    {"combine", frame_combine},
     {NULL, NULL},
 };
 
@@ -923,7 +1006,8 @@ static const luaL_Reg column_methods[] = {
     {"eq", column_eq},           {"ne", column_ne},         {"lt", column_lt},
     {"le", column_le},           {"gt", column_gt},         {"ge", column_ge},
     {"isin", column_isin},       {"unique", column_unique}, {"value_counts", column_value_counts},
-    {"totable", column_totable},
+    {"totable", column_totable}, {"to_datetime", column_to_datetime},
+    {"startswith", column_startswith},
     {NULL, NULL},
 };
 

@@ -198,6 +198,43 @@ static void bad_files_and_options_are_errors(void **state) {
   br_baskets_free(b);
 }
 
+/* member + day: 2 members x 2 days make 4 baskets, in order of first line. */
+static void composite_keys_make_one_basket_per_combination(void **state) {
+  (void)state;
+  const char *member[6] = {"ann", "bob", "ann", "ann", "bob", "bob"};
+  int64_t day[6] = {86400, 86400, 86400, 172800, 172800, 172800};
+  const char *item[6] = {"milk", "milk", "bread", "eggs", "tea", "milk"};
+  br_column *cm = NULL, *cd = NULL, *ci = NULL;
+  assert_int_equal(br_column_from_strings(&cm, 6, member, NULL), BR_OK);
+  assert_int_equal(br_column_from_i64(&cd, BR_DTYPE_DATETIME, 6, day, NULL), BR_OK);
+  assert_int_equal(br_column_from_strings(&ci, 6, item, NULL), BR_OK);
+  br_column *cols[3] = {cm, cd, ci};
+  const char *names[3] = {"member", "date", "item"};
+  br_frame *f = NULL;
+  assert_int_equal(br_frame_new(&f, 3, names, cols), BR_OK);
+  const char *key[2] = {"member", "date"};
+  br_baskets_spec spec = {.item = "item", .time = "date", .basket_columns = key, .nbasket_columns = 2};
+  br_baskets *b = NULL;
+  assert_int_equal(br_baskets_from_frame(&b, f, &spec), BR_OK);
+  assert_int_equal(br_baskets_size(b), 4);
+  const int64_t *off = br_baskets_offsets(b);
+  int64_t sizes[4] = {2, 1, 1, 2}; /* ann d1: milk bread; bob d1: milk; ann d2: eggs; bob d2: tea milk */
+  for (int k = 0; k < 4; k++) assert_int_equal(off[k + 1] - off[k], sizes[k]);
+  size_t len;
+  assert_string_equal(br_baskets_label(b, br_baskets_items(b)[off[2]], &len), "eggs");
+  assert_int_equal(br_baskets_times(b)[3], 172800);
+  br_baskets_free(b);
+  b = NULL;
+  const char *bad[2] = {"member", "day"};
+  spec.basket_columns = bad;
+  assert_int_equal(br_baskets_from_frame(&b, f, &spec), BR_ERR_ARG);
+  assert_string_equal(br_last_error(), "baskets: no column 'day' (columns: member, date, item)");
+  br_frame_free(f);
+  br_column_release(cm);
+  br_column_release(cd);
+  br_column_release(ci);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(frequent_closed_and_maximal_by_hand),
@@ -205,6 +242,7 @@ int main(void) {
       cmocka_unit_test(rules_and_matching_by_hand),
       cmocka_unit_test(bad_files_and_options_are_errors),
       cmocka_unit_test(carriage_returns_separate_items),
+      cmocka_unit_test(composite_keys_make_one_basket_per_combination),
   };
   return cmocka_run_group_tests_name("basket", tests, NULL, NULL);
 }

@@ -205,6 +205,142 @@ static void frame_new_rejects_mismatched_lengths_and_duplicate_names(void **stat
   br_column_release(b);
 }
 
+/* Writes text to a scratch CSV under build/ and returns its path. */
+static const char *scratch_csv(const char *text) {
+  static const char *path = "build/test_frame_scratch.csv";
+  FILE *fp = fopen(path, "w");
+  assert_non_null(fp);
+  fputs(text, fp);
+  fclose(fp);
+  return path;
+}
+
+static void time_formats_parse_by_hand(void **state) {
+  (void)state;
+  int64_t t;
+  br_time_format dmy = {"%d/%m/%Y %H:%M", 0};
+  assert_int_equal(br_datetime_parse_as(&t, "03/01/2024 10:05", 16, &dmy), BR_OK);
+  assert_int_equal(t, 1704276300); /* 2024-01-03 10:05:00 */
+  assert_int_equal(br_datetime_parse_as(&t, " 3/1/2024  10:05 ", 17, &dmy), BR_OK); /* 1-digit fields, spaces */
+  assert_int_equal(t, 1704276300);
+  br_time_format mon = {"%d-%b-%y", 0};
+  assert_int_equal(br_datetime_parse_as(&t, "9-DEC-11", 8, &mon), BR_OK);
+  assert_int_equal(t, 1323388800); /* 2011-12-09 */
+  assert_int_equal(br_datetime_parse_as(&t, "9-December-11", 13, &mon), BR_OK);
+  assert_int_equal(t, 1323388800);
+  assert_int_equal(br_datetime_parse_as(&t, "9-Dez-11", 8, &mon), BR_ERR_PARSE);
+  assert_string_equal(br_last_error(), "'9-Dez-11' is not a date in the time_format '%d-%b-%y'");
+  /* ISO is always accepted; 31 February never is */
+  assert_int_equal(br_datetime_parse_as(&t, "2024-01-03", 10, &dmy), BR_OK);
+  assert_int_equal(t, 1704240000);
+  assert_int_equal(br_datetime_parse_as(&t, "31/02/2024 00:00", 16, &dmy), BR_ERR_PARSE);
+  br_time_format df = {NULL, 1};
+  assert_int_equal(br_datetime_parse_as(&t, "29-02-2024", 10, &df), BR_OK);
+  assert_int_equal(t, 1709164800);
+  assert_int_equal(br_datetime_parse_as(&t, "3.1.2024 7:08:09", 16, &df), BR_OK);
+  assert_int_equal(t, 1704265689); /* 2024-01-03 07:08:09 */
+  assert_int_equal(br_datetime_parse_as(&t, "3/1-2024", 8, &df), BR_ERR_PARSE); /* mixed separators */
+  assert_int_equal(br_datetime_parse_as(&t, "29-02-2023", 10, &df), BR_ERR_PARSE);
+}
+
+static void bad_time_formats_are_named(void **state) {
+  (void)state;
+  br_time_format q = {"%d/%q/%Y", 0}, noday = {"%m/%Y", 0}, both = {"%d/%m/%Y", 1};
+  assert_int_equal(br_time_format_check(&q), BR_ERR_ARG);
+  assert_non_null(strstr(br_last_error(), "unknown directive '%q'"));
+  assert_int_equal(br_time_format_check(&noday), BR_ERR_ARG);
+  assert_non_null(strstr(br_last_error(), "has no day"));
+  assert_int_equal(br_time_format_check(&both), BR_ERR_ARG);
+  br_csv_options o;
+  br_csv_options_init(&o);
+  o.time = q;
+  br_frame *f = NULL;
+  assert_int_equal(br_frame_read_csv(&f, scratch_csv("a\n1\n"), &o, NULL), BR_ERR_ARG);
+  assert_non_null(strstr(br_last_error(), "read_csv: time_format '%d/%q/%Y'"));
+}
+
+static void read_csv_reads_day_first_and_formatted_dates(void **state) {
+  (void)state;
+  br_csv_options o;
+  br_csv_options_init(&o);
+  o.time.day_first = 1;
+  br_frame *f = NULL;
+  const char *path = scratch_csv("member,date,iso\n1,03/01/2024,2024-01-03\n2,4/1/2024 10:05,2024-01-04\n");
+  assert_int_equal(br_frame_read_csv(&f, path, &o, NULL), BR_OK);
+  const br_column *d = br_frame_column(f, br_frame_find(f, "date"));
+  assert_int_equal(br_column_type(d), BR_DTYPE_DATETIME);
+  assert_int_equal(br_column_i64(d)[0], 1704240000);
+  assert_int_equal(br_column_i64(d)[1], 1704326400 + 36300);
+  assert_int_equal(br_column_type(br_frame_column(f, 2)), BR_DTYPE_DATETIME); /* ISO still infers */
+  br_frame_free(f);
+  f = NULL;
+  /* without the option the day-first column is text, as before */
+  assert_int_equal(br_frame_read_csv(&f, path, NULL, NULL), BR_OK);
+  assert_int_equal(br_column_type(br_frame_column(f, 1)), BR_DTYPE_STR);
+  br_frame_free(f);
+  f = NULL;
+  /* a forced datetime column that does not match names file, line, column, format */
+  const char *names[1] = {"date"};
+  br_dtype types[1] = {BR_DTYPE_DATETIME};
+  br_csv_options_init(&o);
+  o.type_columns = names;
+  o.types = types;
+  o.ntypes = 1;
+  o.time.format = "%d/%m/%Y";
+  path = scratch_csv("member,date\n1,03/01/2024\n2,2024/01/04\n");
+  assert_int_equal(br_frame_read_csv(&f, path, &o, NULL), BR_ERR_PARSE);
+  assert_non_null(strstr(br_last_error(), "test_frame_scratch.csv:3: column 'date': '2024/01/04' is not a date in the time_format '%d/%m/%Y'"));
+  remove(path);
+}
+
+static void text_columns_become_datetimes(void **state) {
+  (void)state;
+  const char *v[4] = {"03/01/2024", NULL, "4/1/2024", "03/01/2024"};
+  br_column *c = strings(4, v), *d = NULL;
+  br_time_format df = {NULL, 1};
+  assert_int_equal(br_column_to_datetime(&d, c, &df), BR_OK);
+  assert_int_equal(br_column_type(d), BR_DTYPE_DATETIME);
+  assert_int_equal(br_column_i64(d)[0], 1704240000);
+  assert_true(br_column_is_null(d, 1));
+  assert_int_equal(br_column_i64(d)[2], 1704326400);
+  br_column_release(d);
+  d = NULL;
+  assert_int_equal(br_column_to_datetime(&d, c, NULL), BR_ERR_PARSE); /* ISO only */
+  assert_string_equal(br_last_error(), "to_datetime: row 1: '03/01/2024' is not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)");
+  br_column_release(c);
+}
+
+static void combine_joins_key_columns_and_prefix_masks_text(void **state) {
+  (void)state;
+  const char *m[3] = {"ann", "bob", NULL}, *inv[3] = {"C536379", "536380", "C1"};
+  int64_t day[3] = {1704240000, 1704326400, 1704326400};
+  br_column *cm = strings(3, m), *cd = NULL, *ci = strings(3, inv);
+  assert_int_equal(br_column_from_i64(&cd, BR_DTYPE_DATETIME, 3, day, NULL), BR_OK);
+  br_column *cols[3] = {cm, cd, ci};
+  const char *names[3] = {"member", "date", "invoice"};
+  br_frame *f = NULL;
+  assert_int_equal(br_frame_new(&f, 3, names, cols), BR_OK);
+  br_column *k = NULL;
+  assert_int_equal(br_frame_combine(&k, f, names, 2, "|"), BR_OK);
+  size_t len;
+  assert_string_equal(br_column_level(k, br_column_codes(k)[0], &len), "ann|2024-01-03");
+  assert_string_equal(br_column_level(k, br_column_codes(k)[1], &len), "bob|2024-01-04");
+  assert_true(br_column_is_null(k, 2)); /* a null member: a null key */
+  br_column_release(k);
+  const char *missing[2] = {"member", "day"};
+  assert_int_equal(br_frame_combine(&k, f, missing, 2, "|"), BR_ERR_ARG);
+  assert_string_equal(br_last_error(), "combine: no column 'day' (columns: member, date, invoice)");
+  double mask[3];
+  assert_int_equal(br_column_prefix_mask(mask, ci, "C", 1), BR_OK);
+  assert_true(mask[0] == 1 && mask[1] == 0 && mask[2] == 1);
+  assert_int_equal(br_column_prefix_mask(mask, cd, "2024-01-04", 10), BR_OK); /* by the text of dates */
+  assert_true(mask[0] == 0 && mask[1] == 1 && mask[2] == 1);
+  br_frame_free(f);
+  br_column_release(cm);
+  br_column_release(cd);
+  br_column_release(ci);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(reads_basic_types_and_values),
@@ -214,6 +350,11 @@ int main(void) {
       cmocka_unit_test(group_by_sums_counts_and_nunique_by_hand),
       cmocka_unit_test(join_matches_many_to_many_in_order),
       cmocka_unit_test(frame_new_rejects_mismatched_lengths_and_duplicate_names),
+      cmocka_unit_test(time_formats_parse_by_hand),
+      cmocka_unit_test(bad_time_formats_are_named),
+      cmocka_unit_test(read_csv_reads_day_first_and_formatted_dates),
+      cmocka_unit_test(text_columns_become_datetimes),
+      cmocka_unit_test(combine_joins_key_columns_and_prefix_masks_text),
   };
   return cmocka_run_group_tests_name("frame", tests, NULL, NULL);
 }

@@ -407,3 +407,24 @@ describe("Online Retail baskets (the huge-basket path)", function()
     end
   end)
 end)
+
+describe("baskets on a composite key", function()
+  it("makes one basket per member and day (2 members x 2 days -> 4), items right", function()
+    local files = require "spec_files"
+    local path = files.tmpdir() .. "/visits.csv"
+    files.write(path, "member,date,product\n"
+      .. "ann,03/01/2024,milk\nbob,03/01/2024,milk\nann,3/1/2024,bread\n"
+      .. "ann,04/01/2024,eggs\nbob,04/01/2024,tea\nbob,4/1/2024,milk\nann,04/01/2024,eggs\n")
+    local f = bundle.read_csv(path, { day_first = true })
+    local bk = bundle.baskets(f, { basket = { "member", "date" }, item = "product", time = "date" })
+    assert.are.equal(4, bk:size())
+    assert.are.same({ { "milk", "bread" }, { "milk" }, { "eggs" }, { "milk", "tea" } }, -- items in order of first sight
+      { bk:items(1), bk:items(2), bk:items(3), bk:items(4) })
+    -- one key column in a list is the plain key
+    assert.are.equal(2, bundle.baskets(f, { basket = { "member" }, item = "product" }):size())
+    assert.has_error(function() bundle.baskets(f, { basket = { "member", "day" }, item = "product" }) end,
+      "baskets: no column 'day' (columns: member, date, product)")
+    assert.has_error(function() bundle.baskets(f, { basket = {}, item = "product" }) end,
+      "baskets: option 'basket' is an empty list; give a column or a list of columns")
+  end)
+end)

@@ -152,6 +152,26 @@ local cases = {
       bundle.price.baseline({ { items[1], items[2] } }, { catalog = cat, max_elasticity = 0.01,
         baskets = bundle.baskets(f, { basket = "id", item = "name" }) })
     end, { "price:", "max_elasticity must be 0 (no bound) or in [0.1, 1e6], got 0.01" } },
+  -- dates in a shop's own format, and order lines through bundle.orders
+  { "csv: a date that does not match time_format", function()
+      bundle.read_csv(file("id,day\n1,03/01/2024\n2,2024-13-01\n"), { types = { day = "datetime" }, time_format = "%d/%m/%Y" })
+    end, { scratch .. ":3:", "column 'day'", "'2024-13-01' is not a date in the time_format '%d/%m/%Y'" } },
+  { "csv: an unknown time_format directive", function() bundle.read_csv(CSV .. "basic.csv", { time_format = "%d/%m/%J" }) end,
+    { "read_csv:", "unknown directive '%J'" } },
+  { "to_datetime of a bad day-first date", function()
+      bundle.read_csv(file("id,day\n1,31/02/2024\n")):col("day"):to_datetime{ day_first = true }
+    end, { "to_datetime:", "row 1", "'31/02/2024' is not a day-first date", "column 'day'" } },
+  { "baskets on a composite key with a missing column", function()
+      bundle.baskets(frame(), { basket = { "id", "nope" }, item = "name" })
+    end, { "baskets:", "no column 'nope'", "columns: id, price" } },
+  { "orders.prepare with a typo", function() bundle.orders.prepare{ orders = CSV .. "basic.csv", baskett = "id" } end,
+    { "orders.prepare:", "unknown key 'baskett'", "did you mean 'basket'", "the valid keys are" } },
+  { "orders.prepare with a missing column", function()
+      bundle.orders.prepare{ orders = CSV .. "basic.csv", basket = "id", item = "name", time = "day", quantity = "Quantity" }
+    end, { "orders.prepare:", "quantity: no column 'Quantity'", "basic.csv", "its columns: id, price" } },
+  { "orders.prepare that removes every line", function()
+      bundle.orders.prepare{ orders = CSV .. "basic.csv", basket = "id", item = "name", time = "day", item_filter = "^%d" }
+    end, { "orders.prepare:", "no sales left", "item_filter '^%d' removed the last" } },
   { "sandbox.run(1)", function() bundle.sandbox.run(1) end, { "sandbox.run:", "expects Lua code or a path" } },
   { "seed('x')", function() bundle.seed("x") end, { "bad argument #1", "number expected, got string" } },
 }

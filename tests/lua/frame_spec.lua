@@ -160,7 +160,7 @@ describe("read_csv on malformed files", function()
 
   it("rejects bad options by name", function()
     assert.are.equal("read_csv: unknown option 'seperator'", err_of(read, "basic.csv", {seperator = ";"}))
-    assert.are.equal(DIR .. "basic.csv: columns: no column 'nope' in the header", err_of(read, "basic.csv", {columns = {"nope"}}))
+    assert.are.equal(DIR .. "basic.csv: columns: no column 'nope' in the header (columns: id, price, name, active, day)", err_of(read, "basic.csv", {columns = {"nope"}}))
     assert.truthy(err_of(read, "basic.csv", {types = {id = "int"}}):find("unknown type 'int'", 1, true))
     assert.truthy(err_of(read, "basic.csv", {sep = ";;"}):find("must be one character", 1, true))
     assert.truthy(err_of(read, "basic.csv", {on_bad_row = "ignore"}):find("\"error\" or \"skip\"", 1, true))
@@ -379,5 +379,74 @@ describe("read_csv in parallel", function()
     assert.are.equal("first line\nsecond, line\nthird", b:col("name"):get(60000))
     same(a, b)
     os.remove(path)
+  end)
+end)
+
+describe("read_csv dates in a shop's own format", function()
+  local files = require "spec_files"
+  local dir = files.tmpdir()
+  local path = dir .. "/visits.csv"
+  files.write(path, "member,date,when,iso\n"
+    .. "1,03/01/2024,3-Jan-24 10:05,2024-01-03\n"
+    .. "2,4/1/2024,04-jan-24 7:00,2024-01-04\n")
+  local DAY = 86400
+  local JAN3 = 1704240000 -- 2024-01-03 00:00:00
+
+  it("reads day-first dates with day_first = true, and ISO columns as before", function()
+    local f = bundle.read_csv(path, { day_first = true })
+    assert.are.same({ member = "i64", date = "datetime", when = "str", iso = "datetime" }, f:types())
+    assert.are.same({ JAN3, JAN3 + DAY }, f:col("date"):totable())
+    assert.are.same(f:col("iso"):totable(), f:col("date"):totable())
+  end)
+
+  it("reads a strptime-style time_format with month names and times", function()
+    local f = bundle.read_csv(path, { time_format = "%d-%b-%y %H:%M" })
+    assert.are.equal("datetime", f:types().when)
+    assert.are.same({ JAN3 + 10 * 3600 + 5 * 60, JAN3 + DAY + 7 * 3600 }, f:col("when"):totable())
+    assert.are.equal("str", f:types().date) -- does not match: stays text
+  end)
+
+  it("leaves day-first text as str by default", function()
+    assert.are.equal("str", bundle.read_csv(path):types().date)
+  end)
+
+  it("names the file, line, column and format of a value that does not match", function()
+    local ok, e = pcall(bundle.read_csv, path, { types = { date = "datetime" }, time_format = "%d/%m/%Y %H:%M" })
+    assert.is_false(ok)
+    assert.truthy(e:find(path .. ":2: column 'date': '03/01/2024' is not a date in the time_format '%d/%m/%Y %H:%M'", 1, true), e)
+    ok, e = pcall(bundle.read_csv, path, { types = { when = "datetime" }, day_first = true })
+    assert.truthy(e:find(path .. ":2: column 'when': '3-Jan-24 10:05' is not a day-first date", 1, true), e)
+  end)
+
+  it("rejects a bad format, both options, and a non-boolean day_first by name", function()
+    assert.has_error(function() bundle.read_csv(path, { time_format = "%d/%m/%Q" }) end,
+      "read_csv: time_format '%d/%m/%Q': unknown directive '%Q' (supported: %Y %y %m %b %d %H %M %S %%)")
+    assert.has_error(function() bundle.read_csv(path, { time_format = "%d/%m/%Y", day_first = true }) end,
+      "read_csv: time_format and day_first cannot both be given (the format already says the order)")
+    local ok, e = pcall(bundle.read_csv, path, { day_first = "yes" })
+    assert.is_false(ok)
+    assert.truthy(e:find("day_first", 1, true))
+  end)
+
+  it("parses a text column of a frame with Column:to_datetime", function()
+    local f = bundle.read_csv(path)
+    assert.are.same({ JAN3, JAN3 + DAY }, f:col("date"):to_datetime{ day_first = true }:totable())
+    assert.are.equal("datetime", f:col("date"):to_datetime{ time_format = "%d/%m/%Y" }:type())
+    assert.has_error(function() f:col("date"):to_datetime() end,
+      "to_datetime: row 1: '03/01/2024' is not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS) (column 'date')")
+    assert.has_error(function() f:col("member"):to_datetime() end,
+      "to_datetime: the column is i64; it needs text (str) to parse (column 'member')")
+    assert.has_error(function() f:col("date"):to_datetime{ dayfirst = true } end, "to_datetime: unknown option 'dayfirst'")
+  end)
+
+  it("combines key columns into one text column, and tests prefixes", function()
+    local f = bundle.read_csv(path, { day_first = true })
+    local k = f:combine{ "member", "date" }
+    assert.are.equal("member|date", k:name())
+    assert.are.same({ "1|2024-01-03", "2|2024-01-04" }, k:totable())
+    assert.are.same({ "1 / 2024-01-03", "2 / 2024-01-04" }, f:combine({ "member", "date" }, { sep = " / " }):totable())
+    assert.has_error(function() f:combine{ "member", "day" } end, "combine: no column 'day' (columns: member, date, when, iso)")
+    assert.are.same({ 1, 0 }, f:col("when"):startswith("3-"):totable())
+    assert.are.same({ 0, 1 }, f:col("member"):startswith("2"):totable())
   end)
 end)
