@@ -184,10 +184,13 @@ end
 -- The planted world (scripts/results/world.lua) with fixed seeds: a year
 -- of visits, the test window the last 91 days. ds.world is the world object
 -- (truth, optimum); ds.catalog a CSV of its list prices and costs.
+-- opts: dir, items (120), world_seed (1), orders_seed (2), visits (30000),
+-- pricing ("planted", or "optimal": list prices at each item's single-item
+-- optimum, see world.new).
 function M.synthetic(opts)
   opts = opts or {}
   local dir = mkdir(opts.dir or M.dir)
-  local w = world.new{ items = opts.items or 120, seed = opts.world_seed or 1 }
+  local w = world.new{ items = opts.items or 120, seed = opts.world_seed or 1, pricing = opts.pricing }
   local days, first = 365, "2023-01-01"
   local stats = w:orders{ path = dir .. "/synthetic_orders.csv", visits = opts.visits or 30000, days = days,
                           start = first, price_variation = 0.1, seed = opts.orders_seed or 2 }
@@ -206,12 +209,28 @@ function M.synthetic(opts)
     world = w,
     stats = stats,
     test_visits = test_visits,
-    notes = ("Planted world (world.lua: %d items, seed %d): %d visits over %s .. +%d days, %d non-empty "
+    notes = ("Planted world (world.lua: %d items, seed %d, pricing %s): %d visits over %s .. +%d days, %d non-empty "
       .. "baskets, %d lines; weekly prices +-10%% around list; costs give 30-50%% margins (see catalog). "
       .. "Test window: the last %d days from %s, %d visits including empty ones; w:truth and w:optimum "
-      .. "report money per 1000 visitors (empty visits included)."):format(w.n, w.seed, stats.visits, first,
+      .. "report money per 1000 visitors (empty visits included)."):format(w.n, w.seed, w.pricing, stats.visits, first,
       days, stats.baskets, stats.lines, test_days, start, test_visits),
   }
+end
+
+-- The `data` table of bundle.pipeline for a data set. Every option the
+-- pipeline has a default for is set, to false when the data set has no such
+-- thing: the defaults are Online Retail's (cancellations start with "C",
+-- products match "^%d%d%d"), and would drop every synthetic item or compare
+-- integer order ids with a string. quantity and unit_price stay nil when the
+-- data has none (Instacart): the pipeline then falls back to price 1.
+function M.pipeline_data(ds, extra)
+  local m = ds.mapping
+  local d = { orders = ds.orders, basket = m.basket, item = m.item, user = m.user, time = m.time,
+              quantity = m.quantity, unit_price = m.price,
+              cancelled_prefix = m.cancelled and m.cancelled.prefix or false,
+              item_pattern = m.item_filter or false }
+  for k, v in pairs(extra or {}) do d[k] = v end
+  return d
 end
 
 -- every data set, in a list that is also keyed by name

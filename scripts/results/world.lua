@@ -163,12 +163,21 @@ local function set_demand(it, e)
 end
 
 local new_opts = { items = 1, seed = 1, factors = 1, factor_loading = 1, complements = 1, triples = 1,
-                   separate = 1, substitutes = 1, price = 1, margin = 1, share = 1, elasticity = 1 }
+                   separate = 1, substitutes = 1, price = 1, margin = 1, share = 1, elasticity = 1, pricing = 1 }
 
 -- world.new{ items = 120, seed = 1, factors = 3, factor_loading = { 0.1, 0.3 },
 --            complements = 6, triples = 2, separate = 6, substitutes = 4,
 --            price = { 2, 40 }, margin = { 0.3, 0.5 }, share = { 0.005, 0.15 },
---            elasticity = { 1, 4 } }
+--            elasticity = { 1, 4 }, pricing = "planted" }
+-- pricing = "planted": elasticities are drawn from `elasticity` whatever the
+--   margin, so many list prices sit above their item's single-item optimum
+--   (e > 1/margin rate; 56 of 120 items in the default world) and a
+--   discount on such an item earns even alone: part of what an offer earns
+--   there is a plain price cut (P014 alone at 20% off: 59.6 per 1000
+--   visitors; P014 with P052 at 20% off: 62.8).
+-- pricing = "optimal": e_i = 1 / margin rate (Lerner), so every list price
+--   is its item's single-item profit optimum and an offer can only earn
+--   through bundling. The `elasticity` range is then unused.
 function M.new(opts)
   opts = opts or {}
   check_opts("world.new", opts, new_opts)
@@ -179,9 +188,14 @@ function M.new(opts)
   local prange, mrange = opts.price or { 2, 40 }, opts.margin or { 0.3, 0.5 }
   local srange, erange = opts.share or { 0.005, 0.15 }, opts.elasticity or { 1, 4 }
   local nfac = opts.factors or 3
+  local pricing = opts.pricing or "planted"
+  if pricing ~= "planted" and pricing ~= "optimal" then
+    error(("world.new: pricing must be 'planted' or 'optimal', not '%s'"):format(tostring(pricing)), 2)
+  end
   local floading = opts.factor_loading or { 0.1, 0.3 }
 
-  local w = setmetatable({ n = n, seed = seed, items = {}, index = {}, groups = {}, factors = {} }, World)
+  local w = setmetatable({ n = n, seed = seed, pricing = pricing, items = {}, index = {}, groups = {}, factors = {} },
+                         World)
   -- Shares: Zipf-like over a random order, from srange[2] (rank 1) down to
   -- srange[1] (rank n): q_r = qmax * r^-a.
   local a = math.log(srange[2] / srange[1]) / math.log(n)
@@ -196,7 +210,8 @@ function M.new(opts)
     local it = { name = ("P%03d"):format(i), price = price, cost = round2(price * (1 - margin_rate)), q = q,
                  rank = ranks[i], category = r.int(1, nfac), loads = {} }
     it.margin = it.price - it.cost
-    set_demand(it, r.range(erange[1], erange[2]))
+    local e = r.range(erange[1], erange[2]) -- drawn in both modes: the same stream, the same world otherwise
+    set_demand(it, pricing == "optimal" and it.price / it.margin or e)
     w.items[i], w.index[it.name] = it, i
   end
   -- Latent category factors: each item loads on its category's factor, so
@@ -247,7 +262,8 @@ function M.new(opts)
   for _ = 1, opts.separate or 6 do
     local pair = take_from(by_mid, 2)
     for _, i in ipairs(pair) do
-      set_demand(w.items[i], r.range(math.max(erange[1], math.min(2.5, erange[2])), erange[2]))
+      local e = r.range(math.max(erange[1], math.min(2.5, erange[2])), erange[2])
+      if pricing == "planted" then set_demand(w.items[i], e) end
     end
     plant("separate", pair, r.range(0.3, 0.5))
   end
@@ -637,7 +653,7 @@ local optimum_opts = { k = 1, max_per_item = 1, sizes = 1, discount = 1, step = 
                        screen = 1, all_pairs = 1, max_nodes = 1, top_items = 1, min_rho = 1, keep_pairs = 1, keep_triples = 1, extend = 1 }
 
 -- w:optimum{ k = 10, max_per_item = 2, sizes = { 2, 3 }, discount = { 0, 0.3 },
---            step = 0.01, visitors = 200000, seed = 3, screen = 10000,
+--            step = 0.01, visitors = 200000, seed = 3, screen = 25000,
 --            all_pairs = true, top_items = 30, min_rho = 0.05, keep_pairs = 60,
 --            keep_triples = 30, extend = 15, max_nodes = 2e6 }
 -- The best set of k offers, each item in at most max_per_item of them, each
@@ -668,7 +684,7 @@ function World:optimum(opts)
   local sizes = opts.sizes or { 2, 3 }
   local drange, step = opts.discount or { 0, 0.3 }, opts.step or 0.01
   local V, seed = opts.visitors or 200000, opts.seed or 3
-  local SV = math.min(V, opts.screen or 10000)
+  local SV = math.min(V, opts.screen or CHUNK)
   local min_rho, top_items = opts.min_rho or 0.05, opts.top_items or 30
   local all_pairs = opts.all_pairs ~= false
   local max_nodes = opts.max_nodes or 2e6

@@ -220,6 +220,40 @@ describe("planted world", function()
       ("separate %.2f vs independent %.2f"):format(best_sep.incremental_profit, ind.incremental_profit))
   end)
 
+  it("sets list prices at each item's single-item optimum under pricing = 'optimal'", function()
+    local function best_cut(wd, name, V)
+      local offers = {}
+      for k, d in ipairs{ 0.01, 0.02, 0.04, 0.07, 0.1 } do offers[k] = { items = { name }, discount = d } end
+      local top
+      for _, b in ipairs(wd:truth(offers, { visitors = V }).bundles) do
+        if not top or b.incremental_profit > top.incremental_profit then top = b end
+      end
+      return top
+    end
+    local o = world.new{ items = 120, seed = 1, pricing = "optimal" }
+    assert.are.equal("optimal", o.pricing)
+    -- same items, shares and correlations; only the elasticities differ
+    assert.are.equal(w.items[7].price, o.items[7].price)
+    assert.are.equal(w:rho(w.groups[1].members[1], w.groups[1].members[2]),
+                     o:rho(o.groups[1].members[1], o.groups[1].members[2]))
+    for k = 1, 120, 12 do
+      local it = o.items[k]
+      assert.is_near(it.price / it.margin, it.elasticity, 1e-9)
+      -- a price cut on one item does not pay (it can only lose, to second order)
+      local b = best_cut(o, it.name, 50000)
+      assert.is_true(b.incremental_profit < 3 * b.se + 1e-9, ("%s: %.3f se %.3f"):format(it.name, b.incremental_profit, b.se))
+    end
+    -- while in the planted world an elastic item earns from a discount alone
+    local elastic
+    for _, it in ipairs(w.items) do
+      if not elastic or it.elasticity * it.margin / it.price > elastic.elasticity * elastic.margin / elastic.price
+         and it.q > 0.03 then elastic = it end
+    end
+    local b = best_cut(w, elastic.name, 50000)
+    assert.is_true(b.incremental_profit > 10 * b.se, ("%s: %.2f se %.2f"):format(elastic.name, b.incremental_profit, b.se))
+    assert.truthy(select(2, pcall(world.new, { pricing = "best" })):find("pricing must be", 1, true))
+  end)
+
   it("finds an optimum no random feasible set beats, under its bounds", function()
     local opts = { k = 5, max_per_item = 2, visitors = 25000, all_pairs = false, keep_pairs = 30,
                    keep_triples = 10, extend = 5 }
