@@ -1,9 +1,11 @@
 -- The data sets of the results suite, each as
 --   { name, orders = path to a CSV of order lines, mapping = { basket, item,
---     time, user, quantity, price, cancelled, item_filter, time_format,
---     item_name } (column names of that CSV; quantity and price absent when
---     the data has none), start = first day of the test window (YYYY-MM-DD),
---     period_days = its length, notes, ... }
+--     time, user, quantity, price, cancelled, item_filter, time_format }
+--     (the keys of bundle.orders.prepare's spec, so the mapping passes to it
+--     and to bundle.pipeline's data as it is; quantity and price absent when
+--     the data has none), item_name = the column naming items, start = first
+--     day of the test window (YYYY-MM-DD), period_days = its length, notes,
+--     ... }
 -- Derived CSVs are written (atomically) under a cache directory, build/results
 -- by default, and rebuilt on every call: both take about a second.
 --
@@ -58,7 +60,8 @@ function M.online_retail(opts)
     orders = path,
     mapping = { basket = "InvoiceNo", item = "StockCode", time = "InvoiceDate", user = "CustomerID",
                 quantity = "Quantity", price = "UnitPrice", cancelled = { column = "InvoiceNo", prefix = "C" },
-                item_filter = "^%d%d%d", item_name = "Description", time_format = "%Y-%m-%d %H:%M:%S" },
+                item_filter = "^%d%d%d", time_format = "%Y-%m-%d %H:%M:%S" },
+    item_name = "Description",
     start = "2011-09-01",
     period_days = 100, -- 2011-09-01 .. 2011-12-09 inclusive
     notes = "UCI Online Retail (Chen 2012), 541,909 invoice lines 2010-12-01 .. 2011-12-09; sales are lines "
@@ -164,7 +167,8 @@ function M.instacart(opts)
     name = "instacart",
     orders = path,
     mapping = { basket = "order_id", item = "product_id", time = "date", user = "user_id",
-                item_name = "product_name", time_format = "%Y-%m-%d %H:%M:%S" },
+                time_format = "%Y-%m-%d %H:%M:%S" },
+    item_name = "product_name",
     start = t0_day,
     period_days = 1,
     users = users,
@@ -208,6 +212,7 @@ function M.synthetic(opts)
     period_days = test_days,
     world = w,
     stats = stats,
+    margin_rate = 0.4, -- the planted margins are uniform on 30-50%; true costs are in the catalog
     test_visits = test_visits,
     notes = ("Planted world (world.lua: %d items, seed %d, pricing %s): %d visits over %s .. +%d days, %d non-empty "
       .. "baskets, %d lines; weekly prices +-10%% around list; costs give 30-50%% margins (see catalog). "
@@ -217,18 +222,13 @@ function M.synthetic(opts)
   }
 end
 
--- The `data` table of bundle.pipeline for a data set. Every option the
--- pipeline has a default for is set, to false when the data set has no such
--- thing: the defaults are Online Retail's (cancellations start with "C",
--- products match "^%d%d%d"), and would drop every synthetic item or compare
--- integer order ids with a string. quantity and unit_price stay nil when the
--- data has none (Instacart): the pipeline then falls back to price 1.
+-- The `data` table of bundle.pipeline (bundle.orders.prepare's spec plus
+-- margin_rate) for a data set: its orders and mapping, and `extra` (e.g.
+-- { margin_rate = 0.4 }) on top. A data set without quantity or price
+-- leaves them out, and the pipeline falls back to price 1.
 function M.pipeline_data(ds, extra)
-  local m = ds.mapping
-  local d = { orders = ds.orders, basket = m.basket, item = m.item, user = m.user, time = m.time,
-              quantity = m.quantity, unit_price = m.price,
-              cancelled_prefix = m.cancelled and m.cancelled.prefix or false,
-              item_pattern = m.item_filter or false }
+  local d = { orders = ds.orders }
+  for k, v in pairs(ds.mapping) do d[k] = v end
   for k, v in pairs(extra or {}) do d[k] = v end
   return d
 end

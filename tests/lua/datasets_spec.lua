@@ -174,6 +174,29 @@ describe("results data sets", function()
     assert.falsy(("POST"):match(ds.mapping.item_filter))
   end)
 
+  it("gives mappings that bundle.orders.prepare (and the pipeline's data) accept", function()
+    -- bundle.orders.prepare's spec keys (main's lua/bundle/orders.lua), or
+    -- the module's own list where it exists
+    local keys = {}
+    if bundle.orders and bundle.orders.keys then
+      keys = bundle.orders.keys
+    else
+      for _, k in ipairs{ "orders", "basket", "item", "time", "user", "quantity", "price", "category", "cancelled",
+                          "item_filter", "time_format", "day_first", "read" } do keys[k] = true end
+    end
+    local sets = { datasets.online_retail(), datasets.synthetic{ dir = dir, visits = 2000 } }
+    if have then sets[#sets + 1] = datasets.instacart{ dir = dir } end
+    for _, ds in ipairs(sets) do
+      local d = datasets.pipeline_data(ds, { margin_rate = 0.4 })
+      for k in pairs(d) do assert.is_true(keys[k] or k == "margin_rate", ds.name .. ": " .. k) end
+      assert.are.equal(ds.orders, d.orders)
+      assert.are.equal(ds.mapping.item, d.item)
+      assert.are.equal(0.4, d.margin_rate)
+    end
+    assert.are.same({ column = "InvoiceNo", prefix = "C" }, datasets.pipeline_data(sets[1]).cancelled)
+    assert.is_nil(datasets.pipeline_data(sets[2]).cancelled)
+  end)
+
   it("lists all three, keyed by name too", function()
     if not have then pending("no ../shared/data") return end
     local all = datasets.all{ dir = dir, visits = 3000 }
