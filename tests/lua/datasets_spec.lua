@@ -50,6 +50,7 @@ end
 
 describe("results data sets", function()
   local dir = files.tmpdir()
+  teardown(function() os.execute("rm -rf '" .. dir .. "'") end)
 
   it("synthetic: the world's year of orders, its last 91 days the test window", function()
     local ds = datasets.synthetic{ dir = dir, visits = 6000 }

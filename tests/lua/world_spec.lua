@@ -39,6 +39,7 @@ end
 describe("planted world", function()
   local w = world.new{ items = 120, seed = 1 }
   local dir = files.tmpdir()
+  teardown(function() os.execute("rm -rf '" .. dir .. "'") end)
   local V = 20000
   local stats = w:orders{ path = dir .. "/orders.csv", visits = V, seed = 2 }
   local bk, single, pair, frame = observed(stats.path)
