@@ -654,20 +654,22 @@ local function best_of(self, b, V)
 end
 
 local optimum_opts = { k = 1, max_per_item = 1, sizes = 1, discount = 1, step = 1, visitors = 1, seed = 1,
-                       screen = 1, all_pairs = 1, max_nodes = 1, top_items = 1, min_rho = 1, keep_pairs = 1, keep_triples = 1, extend = 1 }
+                       screen = 1, all_pairs = 1, max_nodes = 1, top_items = 1, min_rho = 1, keep_pairs = 1, keep_triples = 1, extend = 1,
+                       per_item = 1 }
 
 -- w:optimum{ k = 10, max_per_item = 2, sizes = { 2, 3 }, discount = { 0, 0.3 },
 --            step = 0.01, visitors = 200000, seed = 3, screen = 25000,
 --            all_pairs = true, top_items = 30, min_rho = 0.05, keep_pairs = 60,
---            keep_triples = 30, extend = 15, max_nodes = 2e6 }
+--            keep_triples = 30, extend = 15, per_item = 2, max_nodes = 2e6 }
 -- The best set of k offers, each item in at most max_per_item of them, each
 -- offer judged on its own (as the referee does).
 -- Candidates: every pair (all_pairs = false: only pairs with |rho| >=
 -- min_rho or both items among the top_items by share); triples: the
 -- planted ones and the `extend` best screened pairs with every third item.
 -- All are screened on the first `screen` visitors at 11 discounts; the best
--- keep_pairs pairs and keep_triples triples are then evaluated on all
--- visitors at every discount of the grid (step) and take their best one.
+-- keep_pairs pairs (plus each item's per_item best pairs that earn) and
+-- keep_triples triples are then evaluated on all visitors at every
+-- discount of the grid (step) and take their best one.
 -- The set is chosen exactly by branch and bound over those candidates
 -- (greedy when it would take over max_nodes nodes: then exact = false).
 -- Returns { offers = chosen records ({ items, ids, discount, price,
@@ -707,14 +709,27 @@ function World:optimum(opts)
   local popular = {}
   for r = 1, math.min(top_items, n) do popular[by_share[r]] = true end
 
-  local function screen(list, keep)
+  -- the `keep` best of a list on the screening visitors, best first; then
+  -- (per_item > 0) each item's per_item best ones with a positive profit,
+  -- so that a cap saturated by a few strong items still leaves candidates
+  -- for the other slots
+  local function screen(list, keep, per_item)
     local bs = {}
     for k, ids in ipairs(list) do bs[k] = { ids = ids, discounts = coarse } end
     evaluate(self, bs, SV, seed)
     for _, b in ipairs(bs) do b.best = best_of(self, b, SV) end
     table.sort(bs, function(a, b) return a.best.incremental_profit > b.best.incremental_profit end)
-    local out = {}
-    for k = 1, math.min(keep, #bs) do out[k] = bs[k].ids end
+    local out, taken, per = {}, {}, {}
+    for k = 1, math.min(keep, #bs) do out[k] = bs[k].ids; taken[bs[k]] = true end
+    for _, b in ipairs(bs) do
+      if b.best.incremental_profit <= 0 then break end
+      local want_it = false
+      for _, i in ipairs(b.ids) do if (per[i] or 0) < (per_item or 0) then want_it = true end end
+      if want_it then
+        for _, i in ipairs(b.ids) do per[i] = (per[i] or 0) + 1 end
+        if not taken[b] then out[#out + 1] = b.ids; taken[b] = true end
+      end
+    end
     return out, #bs
   end
 
@@ -731,10 +746,10 @@ function World:optimum(opts)
       end
     end
     local m
-    pairs_kept, m = screen(list, math.max(opts.keep_pairs or 60, opts.extend or 15))
+    pairs_kept, m = screen(list, math.max(opts.keep_pairs or 60, opts.extend or 15), opts.per_item or 2)
     screened = screened + m
     if want[2] then
-      for k = 1, math.min(#pairs_kept, opts.keep_pairs or 60) do kept[#kept + 1] = pairs_kept[k] end
+      for _, ids in ipairs(pairs_kept) do kept[#kept + 1] = ids end
     end
   end
   if want[3] then
