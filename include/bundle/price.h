@@ -128,10 +128,15 @@ typedef struct br_wtp_spec {
 
 void br_wtp_spec_init(br_wtp_spec *w);
 
+/* The latent correlation of catalogue items a and b calibrated to their
+ * joint support in the baskets (a zero count counts as half a basket);
+ * supports are clamped into [1/(nb+1), 1 - 1/(nb+1)]. */
+br_status br_price_pair_rho(double *rho, const br_bundle_stats *st, int32_t a, int32_t b);
+
 /* The exact best discount in [dmin, dmax] for a bundle (catalogue ids,
- * sorted): q_i is item i's support in the baskets, the latent correlation
- * of each pair is calibrated to the pair's joint support (a zero count
- * counts as 0.5), and br_price_optimize_params does the rest. */
+ * sorted): q_i is item i's support in the baskets, each pair's latent
+ * correlation is br_price_pair_rho, and br_price_optimize_params does the
+ * rest. */
 br_status br_price_optimize_wtp(br_price_point *out, const br_bundle_stats *st, const int32_t *items, int n,
                                 const br_wtp_spec *w, double dmin, double dmax, br_price_goal goal);
 /* The same model at one discount (for baselines). */

@@ -270,10 +270,8 @@ function M.generate(ctx)
   end
   if #top == 0 then error("pipeline: the search found no bundles", 0) end
   -- prices from the reservation-price demand on the train window
-  local d = ctx.data
   local priced = core.price.optimize(top, { catalog = ctx.catalog, baskets = ctx.train_baskets,
-    discount = cfg.discount, orders = ctx.train, item = d.item, unit_price = d.unit_price, seed = ctx.seed,
-    max_elasticity = cfg.max_elasticity })
+    discount = cfg.discount, seed = ctx.seed, max_elasticity = cfg.max_elasticity })
   local X = features.bundles(top, { catalog = ctx.catalog, baskets = ctx.train_baskets })
   local xs = X:totable()
   local sup = X:select(2, 2):totable()
@@ -301,7 +299,7 @@ end
 -- Backtests our bundles and the baselines on the test window; simulates
 -- the priced offers through the demand model on the test customers.
 function M.evaluate(ctx)
-  local cfg, d = ctx.config, ctx.data
+  local cfg = ctx.config
   local base = eval.baselines(ctx.train_baskets, { k = cfg.top, min_count = cfg.baseline_min_count })
   -- baselines sell at component prices (no discount): price and cost per bundle
   for _, key in ipairs{ "popular_pairs", "top_lift", "one_bundle" } do
@@ -316,8 +314,7 @@ function M.evaluate(ctx)
   for _, m in ipairs(methods) do
     local name, list = m[1], m[2]
     local bt = eval.backtest(list, ctx.test_baskets)
-    local sim = eval.simulate(list, ctx.test_baskets, { catalog = ctx.catalog, orders = ctx.test, item = d.item,
-                                                        unit_price = d.unit_price, seed = ctx.seed,
+    local sim = eval.simulate(list, ctx.test_baskets, { catalog = ctx.catalog, seed = ctx.seed,
                                                         max_elasticity = cfg.max_elasticity })
     local comp = eval.completion(list, ctx.test_baskets, { k = 10, seed = ctx.seed })
     results[name] = { hit_rate = bt.hit_rate, attach_rate = bt.attach_rate, coverage = bt.coverage,

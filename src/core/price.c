@@ -455,6 +455,24 @@ static br_status check_spec(const br_wtp_spec *w) {
   return BR_OK;
 }
 
+br_status br_price_pair_rho(double *rho, const br_bundle_stats *st, int32_t a, int32_t b) {
+  int64_t nb = br_bundle_nbaskets(st);
+  if (nb == 0) return br_error_set(BR_ERR_ARG, "price: the reservation-price model needs baskets (for item supports and joint supports)");
+  if (a < 0 || b < 0 || a == b) return br_error_set(BR_ERR_ARG, "price: a pair needs two different catalogue items, got %d and %d", (int)a, (int)b);
+  double lo = 1.0 / (double)(nb + 1), q[2];
+  int32_t pair[2] = {a < b ? a : b, a < b ? b : a};
+  for (int i = 0; i < 2; i++) {
+    q[i] = (double)br_bundle_item_count(st, pair[i]) / (double)nb;
+    q[i] = q[i] < lo ? lo : q[i] > 1 - lo ? 1 - lo : q[i];
+  }
+  /* the pair's latent correlation reproduces its joint support at list
+   * prices; a pair never seen together counts as half a basket, since a
+   * zero share would force perfect negative dependence */
+  int64_t cnt = br_bundle_count(st, pair, 2);
+  double sij = cnt > 0 ? (double)cnt / (double)nb : 0.5 / (double)nb;
+  return br_price_calibrate_rho(rho, q[0], q[1], sij);
+}
+
 static br_status stats_params(stats_world *sw, const br_bundle_stats *st, const int32_t *items, int n, const br_wtp_spec *w) {
   br_status s = check_bundle(items, n);
   if (s == BR_OK) s = check_spec(w);
@@ -477,16 +495,11 @@ static br_status stats_params(stats_world *sw, const br_bundle_stats *st, const 
     sw->sigma[i] = w->sigma ? w->sigma[id] : NAN;
     sw->stream[i] = (uint64_t)id;
   }
-  /* each pair's latent correlation reproduces its joint support at list
-   * prices; a pair never seen together counts as half a basket, since a
-   * zero share would force perfect negative dependence */
   for (int i = 0; i < n; i++) {
     sw->corr[i * n + i] = 1;
     for (int j = i + 1; j < n; j++) {
-      int32_t pair[2] = {items[i] < items[j] ? items[i] : items[j], items[i] < items[j] ? items[j] : items[i]};
-      int64_t cnt = br_bundle_count(st, pair, 2);
-      double sij = cnt > 0 ? (double)cnt / (double)nb : 0.5 / (double)nb, rho;
-      if ((s = br_price_calibrate_rho(&rho, sw->q[i], sw->q[j], sij)) != BR_OK) return s;
+      double rho;
+      if ((s = br_price_pair_rho(&rho, st, items[i], items[j])) != BR_OK) return s;
       sw->corr[i * n + j] = sw->corr[j * n + i] = rho;
     }
   }

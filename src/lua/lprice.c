@@ -436,11 +436,12 @@ static int price_simulate(lua_State *L) {
 }
 
 /* joint_share(bundles, { catalog, baskets, elasticity, min_elasticity,
- * max_elasticity, sigma, customers, seed }) -> { { items, share, observed } }:
+ * max_elasticity, sigma, customers, seed }) -> { { items, share, observed, rho } }:
  * the simulated share of customers above list price for all of a bundle's
- * items, and the share of baskets holding them all. */
+ * items, the share of baskets holding them all, and for a pair its
+ * calibrated latent correlation. */
 static const char *const joint_options[] = {"catalog", "baskets", "elasticity", "min_elasticity", "max_elasticity",
-                                            "sigma", "market", "customers", "seed", NULL};
+                                            "sigma", "customers", "seed", NULL};
 static int price_joint_share(lua_State *L) {
   const char *fn = "price.joint_share";
   lua_settop(L, 2);
@@ -479,6 +480,12 @@ static int price_joint_share(lua_State *L) {
     lua_setfield(L, -2, "share");
     lua_pushnumber(L, observed);
     lua_setfield(L, -2, "observed");
+    if (bl.size[k] == 2) { /* a pair's calibrated latent correlation */
+      double rho;
+      if ((s = br_price_pair_rho(&rho, st, it[0], it[1])) != BR_OK) break;
+      lua_pushnumber(L, rho);
+      lua_setfield(L, -2, "rho");
+    }
     lua_rawseti(L, out, k + 1);
   }
   br_bundle_stats_free(st);
