@@ -188,7 +188,8 @@ typedef enum br_price_method {
 } br_price_method;
 
 /* Maximises take_rate(price) x (price - cost) over discounts in [dmin, dmax].
- * take rates must be in [0, 1]. Cannibalisation is not known here (0). */
+ * take rates must be in [0, 1]. Cannibalisation and the market are not
+ * known here (NaN). */
 br_status br_price_optimize_fn(br_price_point *out, const br_bundle_stats *st, const int32_t *items, int n,
                                br_demand_fn demand, void *ctx, double dmin, double dmax, br_price_method method,
                                int grid);

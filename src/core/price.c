@@ -485,6 +485,12 @@ static br_status stats_params(stats_world *sw, const br_bundle_stats *st, const 
     int32_t id = items[i];
     sw->price[i] = br_catalog_price(cat, id);
     sw->cost[i] = br_catalog_cost(cat, id);
+    if (!(sw->price[i] > 0)) { /* catalogues refuse these; a lognormal WTP around a zero price is degenerate */
+      size_t len;
+      const char *lab = br_catalog_label(cat, id, &len);
+      return br_error_set(BR_ERR_ARG, "price: item '%.*s' has list price %g; the reservation-price model needs prices > 0",
+                          (int)(len > 60 ? 60 : len), lab, sw->price[i]);
+    }
     double q = (double)br_bundle_item_count(st, id) / (double)nb;
     sw->q[i] = q < lo ? lo : q > 1 - lo ? 1 - lo : q;
     double e = w->elasticity && !isnan(w->elasticity[id]) ? w->elasticity[id] : w->elasticity_prior;
