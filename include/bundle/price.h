@@ -129,8 +129,9 @@ typedef struct br_wtp_spec {
 void br_wtp_spec_init(br_wtp_spec *w);
 
 /* The latent correlation of catalogue items a and b calibrated to their
- * joint support in the baskets (a zero count counts as half a basket);
- * supports are clamped into [1/(nb+1), 1 - 1/(nb+1)]. */
+ * joint support in the baskets (a zero count counts as half a basket, or
+ * as independence when that predicts less); supports are clamped into
+ * [1/(nb+1), 1 - 1/(nb+1)]. */
 br_status br_price_pair_rho(double *rho, const br_bundle_stats *st, int32_t a, int32_t b);
 
 /* The exact best discount in [dmin, dmax] for a bundle (catalogue ids,

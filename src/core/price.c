@@ -466,10 +466,12 @@ br_status br_price_pair_rho(double *rho, const br_bundle_stats *st, int32_t a, i
     q[i] = q[i] < lo ? lo : q[i] > 1 - lo ? 1 - lo : q[i];
   }
   /* the pair's latent correlation reproduces its joint support at list
-   * prices; a pair never seen together counts as half a basket, since a
-   * zero share would force perfect negative dependence */
+   * prices. A pair never seen together counts as half a basket, since a
+   * zero share would force perfect negative dependence; but no more than
+   * independence predicts, since for rare items (expected count under 0.5)
+   * seeing them apart is no evidence of attraction */
   int64_t cnt = br_bundle_count(st, pair, 2);
-  double sij = cnt > 0 ? (double)cnt / (double)nb : 0.5 / (double)nb;
+  double sij = cnt > 0 ? (double)cnt / (double)nb : fmin(0.5 / (double)nb, q[0] * q[1]);
   return br_price_calibrate_rho(rho, q[0], q[1], sij);
 }
 

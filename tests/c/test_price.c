@@ -186,15 +186,17 @@ static void make_stats(br_baskets **b, br_catalog **cat, br_bundle_stats **st) {
     in[5] = 1;
     for (int i = 1; i <= 8; i++)
       if (in[i]) fprintf(fp, "%d ", i);
+    if (k == 10) fputs("9 ", fp); /* two rare items, each in one basket */
+    if (k == 20) fputs("10 ", fp);
     fputc('\n', fp);
   }
   fclose(fp);
   assert_int_equal(br_baskets_read(b, path, ' '), BR_OK);
   remove(path);
-  const char *labels[8] = {"1", "2", "3", "4", "5", "6", "7", "8"};
-  double price[8] = {10, 6, 8, 8, 3, 12, 5, 7}, cost[8] = {5, 2, 4, 4, 1, 8, 2, 3}, stock[8] = {0};
-  int32_t category[8] = {0};
-  assert_int_equal(br_catalog_new(cat, 8, labels, NULL, price, cost, category, stock), BR_OK);
+  const char *labels[10] = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"};
+  double price[10] = {10, 6, 8, 8, 3, 12, 5, 7, 9, 9}, cost[10] = {5, 2, 4, 4, 1, 8, 2, 3, 4, 4}, stock[10] = {0};
+  int32_t category[10] = {0};
+  assert_int_equal(br_catalog_new(cat, 10, labels, NULL, price, cost, category, stock), BR_OK);
   assert_int_equal(br_bundle_stats_new(st, *cat, *b), BR_OK);
 }
 
@@ -218,6 +220,17 @@ static void stats_path_calibrates_pairs_and_names_bad_bounds(void **state) {
     double s = obs > 0 ? obs : 0.5 / 400;
     assert_double_equal(sim, s, 4 * sqrt(s * (1 - s) / 100000) + 1e-12);
   }
+  /* rare items never seen together: independence predicts far less than
+   * half a basket, so they stay independent; a pair seen together more
+   * than by chance is positively dependent */
+  double rho;
+  assert_int_equal(br_price_pair_rho(&rho, st, 8, 9), BR_OK);
+  assert_double_equal(rho, 0, 1e-9);
+  assert_int_equal(br_price_pair_rho(&rho, st, 0, 1), BR_OK);
+  assert_true(rho > 0.2);
+  assert_int_equal(br_price_pair_rho(&rho, st, 2, 3), BR_OK);
+  assert_true(rho < -0.5);
+  assert_int_equal(br_price_pair_rho(&rho, st, 4, 4), BR_ERR_ARG);
   /* the exact optimum against a grid of evaluations */
   w.customers = 2000;
   const int32_t items[] = {0, 1, 6};
@@ -245,7 +258,7 @@ static void stats_path_calibrates_pairs_and_names_bad_bounds(void **state) {
   assert_int_equal(br_price_evaluate_wtp(&at, st, items, 3, &w, 0.1), BR_ERR_ARG);
   assert_non_null(strstr(br_last_error(), "elasticity prior must be a magnitude > 0"));
   w.elasticity_prior = 2.5;
-  double per[8] = {NAN, NAN, NAN, NAN, NAN, NAN, -2, NAN};
+  double per[10] = {NAN, NAN, NAN, NAN, NAN, NAN, -2, NAN, NAN, NAN};
   w.elasticity = per;
   assert_int_equal(br_price_evaluate_wtp(&at, st, items, 3, &w, 0.1), BR_ERR_ARG);
   assert_non_null(strstr(br_last_error(), "item 3 of the bundle has elasticity -2"));
