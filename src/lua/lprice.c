@@ -510,7 +510,7 @@ static const br_column *frame_col(lua_State *L, br_frame *f, int opts, const cha
 
 /* elasticity(orders, { item, price, quantity, time, catalog, period_days = 7,
  * prior = 2.5, min_elasticity = 0.5, max_elasticity = 5, min_periods = 8,
- * fallback = "prior" | "pooled" }) -> { by_item, pooled, items, periods, tau, note } */
+ * fallback = "prior" | "pooled" }) -> { by_item, estimated, pooled, items, periods, tau, note } */
 static const char *const elasticity_options[] = {"item", "price", "quantity", "time", "catalog", "period_days", "prior",
                                                  "min_elasticity", "max_elasticity", "min_periods", "fallback", NULL};
 static int price_elasticity(lua_State *L) {
@@ -582,6 +582,16 @@ static int price_elasticity(lua_State *L) {
     lua_rawset(L, -3);
   }
   lua_setfield(L, -2, "by_item");
+  lua_createtable(L, 0, fit.items); /* the items with their own estimate */
+  for (int32_t i = 0; i < ncat; i++) {
+    if (!est[i]) continue;
+    size_t len;
+    const char *s = cat ? br_catalog_label(cat, i, &len) : br_column_level(item, i, &len);
+    lua_pushlstring(L, s, len);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+  }
+  lua_setfield(L, -2, "estimated");
   if (!isnan(fit.pooled)) {
     lua_pushnumber(L, fit.pooled);
     lua_setfield(L, -2, "pooled");

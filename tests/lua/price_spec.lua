@@ -253,6 +253,7 @@ describe("bundle.price.elasticity", function()
     assert.are.equal(2.5, e.by_item.k)
     assert.are.equal(2.5, e.by_item.l)
     assert.are.equal(2.5, e.by_item.z) -- in the catalogue, never sold
+    assert.are.same({ a = true, b = true, c = true, d = true }, e.estimated)
     assert.truthy(e.note:find("the other 3 get the prior", 1, true))
     -- a stated prior and bounds; the pooled estimate for the rest on request
     local p = bundle.price.elasticity(f, { item = "item", price = "price", quantity = "qty", time = "day", catalog = cat,
