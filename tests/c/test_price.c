@@ -337,6 +337,19 @@ static void elasticity_estimation_recovers_a_planted_slope(void **state) {
   s.fallback_pooled = 1;
   assert_int_equal(br_price_elasticity(e, est, &fit, 3, item, price, qty, t, n, &s), BR_OK);
   assert_double_equal(e[2], fit.pooled, 0);
+  /* different true slopes, well measured: empirical Bayes keeps them apart */
+  s.fallback_pooled = 0;
+  k = 0;
+  for (int wk = 0; wk < W; wk++)
+    for (int i = 0; i < 3; i++) {
+      double p = i == 2 ? 4 : (i ? 7 : 3) * exp(0.2 * br_rng_normal(&r));
+      double units = 500 * pow(p, i ? -3.0 : -1.0) * exp(0.05 * br_rng_normal(&r));
+      for (int l = 0; l < LINES; l++, k++) qty[k] = units / LINES, price[k] = p;
+    }
+  assert_int_equal(br_price_elasticity(e, est, &fit, 3, item, price, qty, t, n, &s), BR_OK);
+  assert_double_equal(e[0], 1, 0.15);
+  assert_double_equal(e[1], 3, 0.3);
+  assert_true(fit.tau > 0.5);
   s.period = 0;
   assert_int_equal(br_price_elasticity(e, est, &fit, 3, item, price, qty, t, n, &s), BR_ERR_ARG);
   assert_non_null(strstr(br_last_error(), "the period must be > 0"));
