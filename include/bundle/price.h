@@ -1,7 +1,7 @@
 /* bundle/price.h — bundle prices from demand models.
  *
  *     br_wtp_spec w;  br_wtp_spec_init(&w);   // reservation prices, 20,000 simulated customers
- *     w.sigma = sigma;                         // per item, from br_price_dispersion
+ *     w.elasticity = e;                        // per item, e.g. from br_price_elasticity
  *     br_price_point best;
  *     br_price_optimize_wtp(&best, st, items, n, &w, 0.0, 0.4, BR_PRICE_PROFIT);
  *
@@ -9,6 +9,13 @@
  * Under mixed bundling the items stay on sale at list price, so a customer
  * takes the bundle only when its surplus beats buying the items they want
  * separately (and beats buying nothing).
+ *
+ * The reservation-price model (Schmalensee 1984; Venkatesh & Kamakura
+ * 2003): customer k's willingness to pay for item i is
+ *     W_ki = p_i exp(mu_i + sigma_i Z_ki),  Z_k ~ N(0, R)  (a Gaussian copula),
+ * where mu_i puts a share q_i of customers above the list price p_i,
+ * sigma_i gives the item's own-price elasticity e_i at list price, and the
+ * latent correlation R reproduces how often the items sell together.
  */
 #ifndef BUNDLE_PRICE_H
 #define BUNDLE_PRICE_H
@@ -22,7 +29,7 @@
 extern "C" {
 #endif
 
-/* What a price gives, per customer who considers the bundle. */
+/* What a price gives, per simulated customer. */
 typedef struct br_price_point {
   double list_price;          /* sum of the items' prices */
   double discount;            /* price = (1 - discount) x list_price */
@@ -34,6 +41,7 @@ typedef struct br_price_point {
   double cannibalised_profit; /* their margin */
   double component_profit;    /* the items' margin per customer with no bundle on offer */
   double incremental_profit;  /* profit - cannibalised_profit: what offering the bundle adds */
+  double market_share;        /* share of customers who buy at least one item at list price (NaN: not known) */
 } br_price_point;
 
 typedef enum br_price_goal {
@@ -41,45 +49,132 @@ typedef enum br_price_goal {
   BR_PRICE_INCREMENTAL  /* maximise profit net of the item sales it cannibalises */
 } br_price_goal;
 
-/* ---- the reservation-price model ---- */
+/* ---- the bivariate normal and the copula's calibration ---- */
+
+/* P(X < a, Y < b) for standard normals with correlation rho in [-1, 1]
+ * (Genz's 2004 refinement of Drezner & Wesolowsky 1990; about 1e-15
+ * absolute). Infinite a or b are allowed; NaN gives NaN. */
+double br_bvn_cdf(double a, double b, double rho);
+
+/* The latent correlation rho with P(W_i > p_i, W_j > p_j) = s at list
+ * prices, given the items' shares qi, qj in (0, 1): Phi2(a_i, a_j; rho) = s
+ * with a = Phi^-1(q). s is first clamped into the Frechet bounds
+ * [max(0, qi + qj - 1), min(qi, qj)]; rho is in [-1, 1]. BR_ERR_ARG for
+ * shares outside (0, 1) or a NaN s. */
+br_status br_price_calibrate_rho(double *rho, double qi, double qj, double s);
+
+/* Repairs a correlation matrix (n x n, row-major, unit diagonal) in place
+ * when it is not positive definite: R(l) = l R + (1 - l) I with the largest
+ * l (to 1e-6) whose Cholesky factor exists, and writes that factor
+ * (lower, row-major) to chol. *shrink gets l (1: R was fine). BR_ERR_ARG
+ * for a non-symmetric R, a diagonal that is not 1 or entries outside
+ * [-1, 1]. */
+br_status br_corr_repair(double *R, double *chol, int n, double *shrink);
+
+/* ---- the reservation-price model with explicit parameters ---- */
+
+/* A bundle's items and the customers who consider it, for worlds whose
+ * parameters are known (a synthetic world's referee) or built from data
+ * (br_price_optimize_wtp builds one from basket statistics). */
+typedef struct br_wtp_params {
+  int n;                    /* items, 1 to BR_BUNDLE_MAX_ITEMS */
+  const double *price;      /* list prices, > 0 */
+  const double *cost;       /* unit costs (NULL: 0) */
+  const double *share;      /* q_i in (0, 1): the share who buy item i at list price */
+  const double *elasticity; /* e_i > 0: own-price elasticity magnitude at list price; sets sigma_i */
+  const double *sigma;      /* NULL, or per item log-WTP spread > 0 (NaN: from elasticity) */
+  const double *corr;       /* n x n latent correlation, row-major (NULL: independent); repaired if not PD */
+  const uint64_t *stream;   /* NULL, or per item draw stream: an item keeps its draws in every bundle */
+  double market;            /* takers <= market x customers who buy >= 1 item at list price; 0: no cap (2) */
+  int64_t customers;        /* 1 to 1e8 (20,000) */
+  uint64_t seed;            /* 1 */
+} br_wtp_params;
+
+/* Sets the defaults above and zeroes the rest. */
+void br_wtp_params_init(br_wtp_params *p);
+
+/* The log-WTP spread that gives elasticity e at list price when a share q
+ * buys there: sigma = phi(z) / (q e), z = Phi^-1(1 - q). */
+double br_price_sigma(double q, double e);
+
+/* The exact best discount in [dmin, dmax] (0 <= dmin <= dmax < 1): demand
+ * is a step function of the price, so the optimum is at a customer's
+ * threshold or an end of the range. */
+br_status br_price_optimize_params(br_price_point *out, const br_wtp_params *p, double dmin, double dmax,
+                                   br_price_goal goal);
+/* The share of simulated customers whose WTP is above list price for
+ * every item (for a pair this is the calibration target s_ij). */
+br_status br_price_joint_share_params(double *share, const br_wtp_params *p);
+
+/* ---- the same model from basket statistics ---- */
 
 typedef struct br_wtp_spec {
-  /* Each customer's willingness to pay for item i is lognormal around its
-   * price: price_i x exp(mu_i + sigma_i z), with mu_i set so that a share
-   * equal to the item's support would buy it at list price. */
-  const double *sigma;    /* per catalogue item (NaN: default_sigma); NULL: all default */
-  double default_sigma;   /* 0.25 */
-  /* The most price-elastic any item's demand may be at its list price.
-   * With the share above fixed, a narrow sigma puts nearly every customer
-   * just below the price, so a small discount (or complementarity) would
-   * turn a rare item's 0.1% of buyers into most of them. sigma is widened
-   * until |d ln share / d ln price| <= max_elasticity (0.1 to 1e6); 0
-   * turns this off. */
-  double max_elasticity;  /* 5: about twice the mean in Bijmolt et al. (2005) */
-  /* The bundle's WTP is the sum of its items', raised by complementarity
-   * x ln(lift) when the items sell together more than by chance. */
-  double complementarity; /* 0.1 */
-  int64_t customers;      /* 20,000 */
-  uint64_t seed;          /* customers' draws; item i's draws are the same in every bundle */
+  /* Item i's elasticity: elasticity[i] (per catalogue item; NaN: the
+   * prior), else elasticity_prior; then clamped into [min_elasticity,
+   * max_elasticity]. The prior 2.5 is near the meta-analytic mean own-price
+   * elasticity of -2.62 (Bijmolt, van Heerde & Pieters 2005). */
+  const double *elasticity; /* NULL: all the prior */
+  double elasticity_prior;  /* 2.5 */
+  /* Bounds: min in [0.1, 1e6]; max 0 (no upper bound) or in [0.1, 1e6]
+   * and >= min. Below 0.1 an item is nearly price-blind and the spread it
+   * takes overflows the draws. */
+  double min_elasticity;    /* 0.5 */
+  double max_elasticity;    /* 5: about twice the meta-analytic mean */
+  const double *sigma;      /* NULL, or per catalogue item spread overriding elasticity (NaN: none) */
+  double market;            /* 2; 0: no cap */
+  int64_t customers;        /* 20,000 */
+  uint64_t seed;            /* customers' draws; item i's draws are the same in every bundle */
 } br_wtp_spec;
 
 void br_wtp_spec_init(br_wtp_spec *w);
 
-/* The log-price dispersion of each catalogue item from order lines (item
- * id, unit price): the standard deviation of log price, at least `floor`.
- * Items seen at one price only get the median dispersion of the others
- * (or floor when no item varies). */
-br_status br_price_dispersion(double *sigma, int32_t ncat, const int32_t *item, const double *price, int64_t nrows,
-                              double floor);
+/* The latent correlation of catalogue items a and b calibrated to their
+ * joint support in the baskets (a zero count counts as half a basket, or
+ * as independence when that predicts less); supports are clamped into
+ * [1/(nb+1), 1 - 1/(nb+1)]. */
+br_status br_price_pair_rho(double *rho, const br_bundle_stats *st, int32_t a, int32_t b);
 
 /* The exact best discount in [dmin, dmax] for a bundle (catalogue ids,
- * sorted) under the reservation-price model: demand is a step function,
- * so the optimum is at a customer's threshold or an end of the range. */
+ * sorted): q_i is item i's support in the baskets, each pair's latent
+ * correlation is br_price_pair_rho, and br_price_optimize_params does the
+ * rest. */
 br_status br_price_optimize_wtp(br_price_point *out, const br_bundle_stats *st, const int32_t *items, int n,
                                 const br_wtp_spec *w, double dmin, double dmax, br_price_goal goal);
 /* The same model at one discount (for baselines). */
 br_status br_price_evaluate_wtp(br_price_point *out, const br_bundle_stats *st, const int32_t *items, int n,
                                 const br_wtp_spec *w, double discount);
+/* The simulated share of customers above list price for all the bundle's
+ * items; *observed gets the bundle's support in the baskets (may be NULL). */
+br_status br_price_joint_share(double *share, double *observed, const br_bundle_stats *st, const int32_t *items,
+                               int n, const br_wtp_spec *w);
+
+/* ---- own-price elasticity from the data's own price variation ---- */
+
+typedef struct br_elasticity_spec {
+  double period;         /* 7: a period's length, in the time values' unit (the Lua face passes days x 86400 for datetimes) */
+  double prior;          /* 2.5 (see br_wtp_spec) */
+  double min_elasticity; /* 0.5: every magnitude is clamped into [min, max] */
+  double max_elasticity; /* 5; 0: no upper bound */
+  int min_periods;       /* 8: periods with sales an item needs for its own slope */
+  int fallback_pooled;   /* 0: items without price variation get the prior; 1: the pooled estimate if any */
+} br_elasticity_spec;
+
+void br_elasticity_spec_init(br_elasticity_spec *s);
+
+typedef struct br_elasticity_fit {
+  double pooled;     /* the within-item slope's magnitude, clamped; NaN when no item varies */
+  int32_t items;     /* items with their own (shrunk) estimate */
+  int64_t periods;   /* periods spanned by the data */
+  double tau;        /* between-item sd of the true slopes (empirical Bayes) */
+} br_elasticity_fit;
+
+/* Per item elasticity magnitudes e[0..ncat) from order lines (item id in
+ * 0..ncat-1 or -1 to skip; unit price; quantity; time). estimated[i] (may
+ * be NULL) is 1 where item i has its own estimate. Lines with a
+ * non-positive or missing price or quantity are skipped. */
+br_status br_price_elasticity(double *e, uint8_t *estimated, br_elasticity_fit *fit, int32_t ncat,
+                              const int32_t *item, const double *price, const double *quantity, const double *time,
+                              int64_t nrows, const br_elasticity_spec *spec);
 
 /* ---- any demand curve ---- */
 
@@ -94,7 +189,8 @@ typedef enum br_price_method {
 } br_price_method;
 
 /* Maximises take_rate(price) x (price - cost) over discounts in [dmin, dmax].
- * take rates must be in [0, 1]. Cannibalisation is not known here (0). */
+ * take rates must be in [0, 1]. Cannibalisation and the market are not
+ * known here (NaN). */
 br_status br_price_optimize_fn(br_price_point *out, const br_bundle_stats *st, const int32_t *items, int n,
                                br_demand_fn demand, void *ctx, double dmin, double dmax, br_price_method method,
                                int grid);

@@ -132,10 +132,12 @@ function M.completion(bundles, test, opts)
   return m
 end
 
--- simulate(priced, test, { catalog =, orders =, item =, unit_price =, max_elasticity =, complementarity = }):
+-- simulate(priced, test, { catalog =, elasticity =, min_elasticity =, max_elasticity =, market =, customers =, seed = }):
 -- offers each priced bundle at its own discount to the test period's
--- customers through the reservation-price demand (calibrated on the test
--- baskets), and sums profit and incremental profit over the period: each
+-- customers through the reservation-price demand (item supports and pairs'
+-- joint supports calibrated on the test baskets; elasticity a prior number
+-- or a table label -> number, as bundle.price.optimize takes it), and sums
+-- profit and incremental profit over the period: each
 -- test basket is one customer visit, so a bundle's simulated profit is
 -- take rate x profit per take x test baskets.
 function M.simulate(priced, test, opts)
@@ -146,8 +148,8 @@ function M.simulate(priced, test, opts)
   local total = { profit = 0, incremental_profit = 0, revenue = 0, take = 0, bundles = {} }
   for k, b in ipairs(list) do
     local p = core.price.baseline({ b.items }, { catalog = opts.catalog, baskets = test, discount = b.discount or 0,
-      orders = opts.orders, item = opts.item, unit_price = opts.unit_price, customers = opts.customers,
-      seed = opts.seed, max_elasticity = opts.max_elasticity, complementarity = opts.complementarity })[1]
+      customers = opts.customers, seed = opts.seed, elasticity = opts.elasticity, min_elasticity = opts.min_elasticity,
+      max_elasticity = opts.max_elasticity, market = opts.market })[1]
     local visits = test:size()
     total.profit = total.profit + p.profit * visits
     total.incremental_profit = total.incremental_profit + (p.incremental_profit or p.profit) * visits

@@ -2,7 +2,7 @@
 -- items, bundles of 2 to 4, top 20. Prints what it measures.
 local bundle = require "bundle"
 local path = arg[1]
-local f = bundle.read_csv(path, { columns = {"InvoiceNo", "StockCode", "Quantity", "UnitPrice"} })
+local f = bundle.read_csv(path, { columns = {"InvoiceNo", "StockCode", "Quantity", "UnitPrice", "InvoiceDate"} })
 local sale = f:col("Quantity"):gt(0):and_(f:col("UnitPrice"):gt(0)):and_(f:col("InvoiceNo"):lt("C"))
 local s = f:filter(sale)
 local bk = bundle.baskets(s, { basket = "InvoiceNo", item = "StockCode" })
@@ -76,12 +76,27 @@ print(("built-in min_pair_lift (pair intersections): %.0f ns a bundle"):format(p
 print(("Lua objective, empty (return 1): %.0f ns a bundle"):format(per_eval(function(b) return 1 end)))
 print(("Lua objective, b:price(): %.0f ns a bundle"):format(per_eval(function(b) return b:price() end)))
 
--- pricing: the reservation-price model on the top 20 by expected profit
+-- pricing: elasticities from the data's weekly price variation, then the
+-- reservation-price model (Gaussian copula) on the top 20 by expected profit
 local t = clock()
-local priced = bundle.price.optimize(ep, { baskets = bk, orders = s, item = "StockCode", unit_price = "UnitPrice" })
+local el = bundle.price.elasticity(s, { item = "StockCode", price = "UnitPrice", quantity = "Quantity", time = "InvoiceDate",
+                                        catalog = cat })
+print(("price.elasticity, weekly over %d periods: %.3f s; %d items estimated, pooled %.2f"):format(el.periods, clock() - t,
+  el.items, el.pooled or 0 / 0))
+t = clock()
+local priced = bundle.price.optimize(ep, { baskets = bk, elasticity = el.by_item })
 local dt = clock() - t
 local gain = 0
-local base = bundle.price.baseline(ep, { baskets = bk, orders = s, item = "StockCode", unit_price = "UnitPrice", discount = 0.1 })
+local base = bundle.price.baseline(ep, { baskets = bk, elasticity = el.by_item, discount = 0.1 })
 for i, p in ipairs(priced) do gain = gain + p.profit - base[i].profit end
 print(("price.optimize, 20 bundles x 20,000 simulated customers: %.3f s; profit per customer %+.4f against a flat 10%% discount")
   :format(dt, gain))
+-- a pool the size a pipeline prices: 1,000 pairs and 1,000 triples of the 1,000-item pool
+local many = {}
+for i = 1, 1000 do
+  many[#many + 1] = { pool[i], pool[i % 1000 + 1] }
+  many[#many + 1] = { pool[i], pool[(i + 6) % 1000 + 1], pool[(i + 13) % 1000 + 1] }
+end
+t = clock()
+bundle.price.optimize(many, { catalog = cat, baskets = bk, customers = 2000, elasticity = el.by_item })
+print(("price.optimize, 2,000 bundles x 2,000 simulated customers: %.3f s"):format(clock() - t))

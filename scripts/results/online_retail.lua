@@ -50,8 +50,8 @@ local function calibration(ctx, max_e)
     local list = {}
     for i, b in ipairs(ctx.baselines[key]) do list[i] = { items = b.items } end
     local bt = bundle.eval.backtest(list, ctx.test_baskets)
-    local sim = bundle.eval.simulate(list, ctx.test_baskets, { catalog = ctx.catalog, orders = ctx.test,
-      item = ctx.data.item, unit_price = ctx.data.unit_price, seed = ctx.seed, max_elasticity = max_e })
+    local sim = bundle.eval.simulate(list, ctx.test_baskets, { catalog = ctx.catalog, seed = ctx.seed,
+      max_elasticity = max_e })
     for i, p in ipairs(sim.bundles) do
       local seen = bt.bundles[i].complete / ctx.test_baskets:size()
       if seen > 0 then ratios[#ratios + 1] = p.take_rate / seen end

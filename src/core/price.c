@@ -1,6 +1,15 @@
-/* Bundle prices: the reservation-price model (simulated customers with
- * lognormal willingness to pay, mixed bundling), its exact optimum, and
- * grid / golden-section optimisation for any demand curve. */
+/* Bundle prices: the reservation-price model (simulated customers whose
+ * willingness to pay is lognormal per item and dependent across items
+ * through a Gaussian copula, mixed bundling), its exact optimum, and grid /
+ * golden-section optimisation for any demand curve.
+ *
+ * Why this model: a bundle's value to a customer is the sum of what its
+ * items are worth to them (Schmalensee 1984), and whether bundling pays
+ * depends on how those values are correlated across customers (Venkatesh &
+ * Kamakura 2003). The marginals are pinned by two things the data or the
+ * literature can speak to — how many buy an item at its list price (its
+ * support) and how strongly demand reacts to price there (its elasticity) —
+ * and the dependence by how often items are bought together. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,14 +18,26 @@
 #include "bundle/rng.h"
 #include "sort_index.h"
 
+void br_wtp_params_init(br_wtp_params *p) {
+  memset(p, 0, sizeof *p);
+  p->market = 2;
+  p->customers = 20000;
+  p->seed = 1;
+}
+
 void br_wtp_spec_init(br_wtp_spec *w) {
   memset(w, 0, sizeof *w);
-  w->default_sigma = 0.25;
-  w->complementarity = 0.1;
+  /* near the meta-analytic mean own-price elasticity, -2.62, of Bijmolt,
+   * van Heerde & Pieters (2005) */
+  w->elasticity_prior = 2.5;
+  w->min_elasticity = 0.5;
   w->max_elasticity = 5;
+  w->market = 2;
   w->customers = 20000;
   w->seed = 1;
 }
+
+static double normal_cdf(double x) { return 0.5 * erfc(-x / M_SQRT2); }
 
 /* The standard normal quantile: Acklam's rational approximation, then one
  * Halley step on erfc, which brings it to full double precision. */
@@ -47,65 +68,186 @@ static double normal_quantile(double p) {
   return x - u / (1 + x * u / 2);
 }
 
-br_status br_price_dispersion(double *sigma, int32_t ncat, const int32_t *item, const double *price, int64_t nrows,
-                              double floor) {
-  if (!(floor > 0)) return br_error_set(BR_ERR_ARG, "price: the dispersion floor must be > 0");
-  double *mean = calloc((size_t)ncat, sizeof *mean), *m2 = calloc((size_t)ncat, sizeof *m2);
-  int64_t *n = calloc((size_t)ncat, sizeof *n);
-  double *spread = malloc((size_t)ncat * sizeof *spread);
-  if (!mean || !m2 || !n || !spread) {
-    free(mean), free(m2), free(n), free(spread);
-    return br_error_set(BR_ERR_NOMEM, "price: out of memory");
-  }
-  for (int64_t r = 0; r < nrows; r++) { /* Welford on log price */
-    int32_t i = item[r];
-    if (i < 0 || i >= ncat || !(price[r] > 0) || !isfinite(price[r])) continue;
-    double x = log(price[r]), dx = x - mean[i];
-    n[i]++;
-    mean[i] += dx / (double)n[i];
-    m2[i] += dx * (x - mean[i]);
-  }
-  int32_t k = 0;
-  for (int32_t i = 0; i < ncat; i++) {
-    sigma[i] = n[i] > 1 && m2[i] > 0 ? sqrt(m2[i] / (double)(n[i] - 1)) : NAN;
-    if (!isnan(sigma[i])) {
-      if (sigma[i] < floor) sigma[i] = floor;
-      spread[k++] = sigma[i];
+/* ---- the bivariate normal ---- */
+
+/* P(X > h, Y > k), correlation r: Genz's BVND (A. Genz, "Numerical
+ * computation of rectangular bivariate and trivariate normal and t
+ * probabilities", Statistics and Computing 14, 2004), which refines
+ * Drezner & Wesolowsky (1990): Gauss-Legendre quadrature of Plackett's
+ * integral over asin(r) for |r| < 0.925, and for larger |r| an expansion
+ * around the singular r = +-1 whose remainder is integrated numerically.
+ * 6, 12 or 20 points as |r| grows; about 1e-15 absolute accuracy. */
+static double bvnu(double h, double k, double r) {
+  static const double x6[] = {-0.93246951420315205, -0.66120938646626459, -0.23861918608319693};
+  static const double w6[] = {0.1713244923791705, 0.36076157304813861, 0.46791393457269104};
+  static const double x12[] = {-0.98156063424671924, -0.9041172563704748, -0.76990267419430469,
+                               -0.58731795428661748, -0.36783149899818018, -0.12523340851146894};
+  static const double w12[] = {0.047175336386511835, 0.10693932599531857, 0.16007832854334633,
+                               0.20316742672306584, 0.23349253653835478, 0.24914704581340288};
+  static const double x20[] = {-0.99312859918509488, -0.96397192727791381, -0.91223442825132595,
+                               -0.83911697182221889, -0.7463319064601508, -0.63605368072651502,
+                               -0.51086700195082713, -0.37370608871541955, -0.22778585114164507,
+                               -0.076526521133497338};
+  static const double w20[] = {0.017614007139152264, 0.04060142980038705, 0.06267204833410904,
+                               0.083276741576704741, 0.10193011981724048, 0.11819453196151831,
+                               0.1316886384491765, 0.14209610931838215, 0.14917298647260382,
+                               0.15275338713072598};
+  const double *x, *w;
+  int lg;
+  if (fabs(r) < 0.3) x = x6, w = w6, lg = 3;
+  else if (fabs(r) < 0.75) x = x12, w = w12, lg = 6;
+  else x = x20, w = w20, lg = 10;
+  double hk = h * k, bvn = 0;
+  if (fabs(r) < 0.925) {
+    double hs = (h * h + k * k) / 2, asr = asin(r);
+    for (int i = 0; i < lg; i++) {
+      double sn = sin(asr * (x[i] + 1) / 2);
+      bvn += w[i] * exp((sn * hk - hs) / (1 - sn * sn));
+      sn = sin(asr * (-x[i] + 1) / 2);
+      bvn += w[i] * exp((sn * hk - hs) / (1 - sn * sn));
     }
+    bvn = bvn * asr / (4 * M_PI) + normal_cdf(-h) * normal_cdf(-k);
+  } else {
+    if (r < 0) k = -k, hk = -hk;
+    if (fabs(r) < 1) {
+      double as = (1 - r) * (1 + r), a = sqrt(as), bs = (h - k) * (h - k);
+      double c = (4 - hk) / 8, d = (12 - hk) / 16, asr = -(bs / as + hk) / 2;
+      if (asr > -100) bvn = a * exp(asr) * (1 - c * (bs - as) * (1 - d * bs / 5) / 3 + c * d * as * as / 5);
+      if (hk > -160) {
+        double b = sqrt(bs);
+        bvn -= exp(-hk / 2) * sqrt(2 * M_PI) * normal_cdf(-b / a) * b * (1 - c * bs * (1 - d * bs / 5) / 3);
+      }
+      a /= 2;
+      for (int i = 0; i < lg; i++)
+        for (int s = -1; s <= 1; s += 2) {
+          double xs = a * (s * x[i] + 1);
+          xs *= xs;
+          double rs = sqrt(1 - xs);
+          asr = -(bs / xs + hk) / 2;
+          if (asr > -100)
+            bvn += a * w[i] * exp(asr) * (exp(-hk * xs / (2 * (1 + rs) * (1 + rs))) / rs - (1 + c * xs * (1 + d * xs)));
+        }
+      bvn = -bvn / (2 * M_PI);
+    }
+    if (r > 0) bvn += normal_cdf(-fmax(h, k));
+    else bvn = -bvn + fmax(0, normal_cdf(-h) - normal_cdf(-k));
   }
-  /* the median spread stands in for items seen at one price */
-  for (int32_t i = 1; i < k; i++) {
-    double x = spread[i];
-    int32_t j = i;
-    for (; j > 0 && spread[j - 1] > x; j--) spread[j] = spread[j - 1];
-    spread[j] = x;
+  return bvn < 0 ? 0 : bvn > 1 ? 1 : bvn;
+}
+
+double br_bvn_cdf(double a, double b, double rho) {
+  if (isnan(a) || isnan(b) || isnan(rho)) return NAN;
+  if (rho > 1) rho = 1;
+  if (rho < -1) rho = -1;
+  if (a == -INFINITY || b == -INFINITY) return 0;
+  if (a == INFINITY) return normal_cdf(b);
+  if (b == INFINITY) return normal_cdf(a);
+  return bvnu(-a, -b, rho); /* P(X < a, Y < b) = P(-X > -a, -Y > -b), same correlation */
+}
+
+/* The bivariate normal density: d Phi2 / d rho (Plackett's identity). */
+static double bvn_pdf(double a, double b, double rho) {
+  double om = (1 - rho) * (1 + rho);
+  return exp(-(a * a - 2 * rho * a * b + b * b) / (2 * om)) / (2 * M_PI * sqrt(om));
+}
+
+br_status br_price_calibrate_rho(double *rho, double qi, double qj, double s) {
+  if (!(qi > 0 && qi < 1 && qj > 0 && qj < 1) || isnan(s))
+    return br_error_set(BR_ERR_ARG, "price: calibrating rho needs shares in (0, 1) and a joint share, got %g, %g and %g", qi, qj, s);
+  double lo_s = fmax(0, qi + qj - 1), hi_s = fmin(qi, qj);
+  /* Phi2 at rho = -1 and +1 are exactly these (Frechet) bounds */
+  if (s <= lo_s) return *rho = -1, BR_OK;
+  if (s >= hi_s) return *rho = 1, BR_OK;
+  double a = normal_quantile(qi), b = normal_quantile(qj);
+  /* Phi2(a, b; rho) rises with rho (its derivative is the density), so
+   * Newton from independence, kept inside a shrinking bracket, falls back
+   * to bisection whenever a step would leave it */
+  double lo = -1, hi = 1, r = 0;
+  for (int it = 0; it < 200; it++) {
+    double f = br_bvn_cdf(a, b, r) - s;
+    if (f == 0) break;
+    if (f < 0) lo = r;
+    else hi = r;
+    if (hi - lo < 1e-13) break;
+    double g = bvn_pdf(a, b, r), next = g > 0 ? r - f / g : NAN;
+    r = next > lo && next < hi ? next : 0.5 * (lo + hi);
+    if (fabs(f) < 1e-15 * s) break;
   }
-  double median = k == 0 ? floor : k % 2 ? spread[k / 2] : 0.5 * (spread[k / 2 - 1] + spread[k / 2]);
-  for (int32_t i = 0; i < ncat; i++)
-    if (isnan(sigma[i])) sigma[i] = median;
-  free(mean), free(m2), free(n), free(spread);
+  *rho = r;
+  return BR_OK;
+}
+
+/* Lower Cholesky factor of an n x n row-major matrix; 0 when a pivot is
+ * not clearly positive (the matrix is not positive definite). */
+static int cholesky(const double *A, double *L, int n) {
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j <= i; j++) {
+      double s = A[i * n + j];
+      for (int m = 0; m < j; m++) s -= L[i * n + m] * L[j * n + m];
+      if (i == j) {
+        if (!(s > 1e-10)) return 0;
+        L[i * n + i] = sqrt(s);
+      } else {
+        L[i * n + j] = s / L[j * n + j];
+      }
+    }
+  for (int i = 0; i < n; i++)
+    for (int j = i + 1; j < n; j++) L[i * n + j] = 0;
+  return 1;
+}
+
+br_status br_corr_repair(double *R, double *chol, int n, double *shrink) {
+  if (n < 1 || n > 64) return br_error_set(BR_ERR_ARG, "price: a correlation matrix has 1 to 64 rows, got %d", n);
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++) {
+      double v = R[i * n + j];
+      if (i == j ? !(fabs(v - 1) <= 1e-12) : !(fabs(v) <= 1) || !(fabs(v - R[j * n + i]) <= 1e-12))
+        return br_error_set(BR_ERR_ARG, "price: the correlation matrix's entry (%d, %d) is %g: it must be symmetric, in [-1, 1], with a unit diagonal",
+                            i + 1, j + 1, v);
+    }
+  double l = 1;
+  if (!cholesky(R, chol, n)) {
+    /* pairwise-calibrated correlations need not be jointly consistent:
+     * shrink toward independence, R(l) = l R + (1 - l) I, by bisection for
+     * the largest l with a factor (l = 0, the identity, always has one) */
+    double *T = malloc((size_t)n * n * sizeof *T);
+    if (!T) return br_error_set(BR_ERR_NOMEM, "price: out of memory");
+    double lo = 0, hi = 1;
+    while (hi - lo > 1e-6) {
+      double mid = 0.5 * (lo + hi);
+      for (int i = 0; i < n * n; i++) T[i] = i % (n + 1) == 0 ? 1 : mid * R[i];
+      if (cholesky(T, chol, n)) lo = mid;
+      else hi = mid;
+    }
+    free(T);
+    l = lo;
+    for (int i = 0; i < n * n; i++) R[i] = i % (n + 1) == 0 ? 1 : l * R[i];
+    cholesky(R, chol, n);
+  }
+  if (shrink) *shrink = l;
   return BR_OK;
 }
 
 /* ---- simulated customers ---- */
 
-/* With a share q above the list price, the lognormal demand's elasticity
- * there is -phi(z) / (q sigma), z the normal point with q above it (the
- * inverse Mills ratio over sigma). The narrowest sigma whose elasticity is
- * within max_e, or sigma itself when it already is. */
-static double elastic_sigma(double q, double sigma, double max_e) {
-  if (max_e == 0) return sigma;
+double br_price_sigma(double q, double e) {
+  /* with a share q above the list price, the lognormal demand's elasticity
+   * there is phi(z) / (q sigma), z = Phi^-1(1 - q) (the inverse Mills
+   * ratio over sigma): solve for sigma */
   double z = -normal_quantile(q);
-  double mills = exp(-0.5 * z * z) / sqrt(2 * M_PI) / q;
-  return sigma * max_e < mills ? mills / max_e : sigma;
+  return exp(-0.5 * z * z) / sqrt(2 * M_PI) / (q * e);
 }
 
 typedef struct customers {
   int64_t k;
-  double *t;     /* the highest bundle price each would pay over their alternative */
-  double *units; /* items each buys separately, with no bundle */
-  double *marg;  /* the margin of those purchases */
-  int64_t *order;
+  double *t;      /* the highest bundle price each would pay over their alternative */
+  double *units;  /* items each buys separately, with no bundle */
+  double *marg;   /* the margin of those purchases */
+  int64_t *order; /* customers by t, descending */
+  int64_t buyers; /* customers who buy at least one item at list price: the stated market */
+  int64_t joint;  /* customers above list price for every item */
+  int64_t cap;    /* the most takers the market allows */
+  double all;     /* total item margin with no bundle */
 } customers;
 
 static void customers_free(customers *c) {
@@ -120,68 +262,85 @@ static int by_t_desc(const void *ctx, int64_t a, int64_t b) {
   return (t[a] < t[b]) - (t[a] > t[b]);
 }
 
-static br_status check_bundle(const int32_t *items, int n) {
-  if (n < 1 || n > BR_BUNDLE_MAX_ITEMS) return br_error_set(BR_ERR_ARG, "price: a bundle has 1 to %d items, got %d", BR_BUNDLE_MAX_ITEMS, n);
-  for (int i = 0; i < n; i++)
-    if (items[i] < 0) return br_error_set(BR_ERR_ARG, "price: item %d of the bundle is not in the catalogue", i + 1);
+static br_status check_params(const br_wtp_params *p) {
+  if (p->n < 1 || p->n > BR_BUNDLE_MAX_ITEMS) return br_error_set(BR_ERR_ARG, "price: a bundle has 1 to %d items, got %d", BR_BUNDLE_MAX_ITEMS, p->n);
+  if (!p->price || !p->share || (!p->elasticity && !p->sigma))
+    return br_error_set(BR_ERR_ARG, "price: the model needs each item's price, share and elasticity (or sigma)");
+  if (p->customers < 1 || p->customers > 100000000) return br_error_set(BR_ERR_ARG, "price: customers must be in 1..1e8, got %lld", (long long)p->customers);
+  if (!(p->market == 0 || (p->market >= 1 && p->market <= 1e6)))
+    return br_error_set(BR_ERR_ARG, "price: market must be 0 (no cap) or in [1, 1e6], got %g", p->market);
+  for (int i = 0; i < p->n; i++) {
+    if (!(p->price[i] > 0 && p->price[i] < INFINITY)) return br_error_set(BR_ERR_ARG, "price: item %d has price %g (must be > 0)", i + 1, p->price[i]);
+    if (p->cost && !isfinite(p->cost[i])) return br_error_set(BR_ERR_ARG, "price: item %d has cost %g", i + 1, p->cost[i]);
+    if (!(p->share[i] > 0 && p->share[i] < 1)) return br_error_set(BR_ERR_ARG, "price: item %d has share %g (must be in (0, 1))", i + 1, p->share[i]);
+    double sg = p->sigma ? p->sigma[i] : NAN;
+    if (!isnan(sg) && !(sg > 0 && sg <= 100)) return br_error_set(BR_ERR_ARG, "price: item %d has sigma %g (must be in (0, 100])", i + 1, sg);
+    if (isnan(sg) && !(p->elasticity && p->elasticity[i] >= 0.01 && p->elasticity[i] <= 1e6))
+      return br_error_set(BR_ERR_ARG, "price: item %d has elasticity %g (a magnitude in [0.01, 1e6])", i + 1, p->elasticity ? p->elasticity[i] : NAN);
+  }
   return BR_OK;
 }
 
-static br_status simulate(customers *c, const br_bundle_stats *st, const int32_t *items, int n, const br_wtp_spec *w) {
-  const br_catalog *cat = br_bundle_stats_catalog(st);
-  br_status s = check_bundle(items, n);
+static br_status simulate(customers *c, const br_wtp_params *p) {
+  br_status s = check_params(p);
   if (s != BR_OK) return s;
-  if (w->customers < 1 || w->customers > 100000000) return br_error_set(BR_ERR_ARG, "price: customers must be in 1..1e8, got %lld", (long long)w->customers);
-  if (!(w->default_sigma > 0) || !(w->complementarity >= 0))
-    return br_error_set(BR_ERR_ARG, "price: sigma must be > 0 and complementarity >= 0");
-  /* below 0.1 every item would be nearly price-blind, and the spread it
-   * takes overflows the draws */
-  if (!(w->max_elasticity == 0 || (w->max_elasticity >= 0.1 && w->max_elasticity <= 1e6)))
-    return br_error_set(BR_ERR_ARG, "price: max_elasticity must be 0 (no bound) or in [0.1, 1e6], got %g", w->max_elasticity);
-  int64_t nb = br_bundle_nbaskets(st);
-  if (nb == 0) return br_error_set(BR_ERR_ARG, "price: the reservation-price model needs baskets (for item supports and lift)");
+  int n = p->n;
+  double R[BR_BUNDLE_MAX_ITEMS * BR_BUNDLE_MAX_ITEMS], L[BR_BUNDLE_MAX_ITEMS * BR_BUNDLE_MAX_ITEMS];
+  for (int i = 0; i < n * n; i++) R[i] = p->corr ? p->corr[i] : i % (n + 1) == 0;
+  if ((s = br_corr_repair(R, L, n, NULL)) != BR_OK) return s;
+  double mu[BR_BUNDLE_MAX_ITEMS], sigma[BR_BUNDLE_MAX_ITEMS], margin[BR_BUNDLE_MAX_ITEMS];
+  br_rng rng[BR_BUNDLE_MAX_ITEMS];
+  for (int i = 0; i < n; i++) {
+    double sg = p->sigma ? p->sigma[i] : NAN;
+    sigma[i] = isnan(sg) ? br_price_sigma(p->share[i], p->elasticity[i]) : sg;
+    mu[i] = sigma[i] * normal_quantile(p->share[i]); /* P(WTP > price) = q */
+    margin[i] = p->price[i] - (p->cost ? p->cost[i] : 0);
+    /* an item's stream gives it the same independent draws in every
+     * bundle, so bundles sharing items are compared on the same customers */
+    uint64_t id = p->stream ? p->stream[i] : (uint64_t)i;
+    br_rng_seed(&rng[i], p->seed ^ (id + 1) * 0x9e3779b97f4a7c15u);
+  }
   memset(c, 0, sizeof *c);
-  c->k = w->customers;
-  c->t = calloc((size_t)c->k, sizeof *c->t);
-  c->units = calloc((size_t)c->k, sizeof *c->units);
-  c->marg = calloc((size_t)c->k, sizeof *c->marg);
+  c->k = p->customers;
+  c->t = malloc((size_t)c->k * sizeof *c->t);
+  c->units = malloc((size_t)c->k * sizeof *c->units);
+  c->marg = malloc((size_t)c->k * sizeof *c->marg);
   c->order = malloc((size_t)c->k * sizeof *c->order);
-  double *wsum = calloc((size_t)c->k, sizeof *wsum);
-  if (!c->t || !c->units || !c->marg || !c->order || !wsum) {
-    free(wsum);
+  if (!c->t || !c->units || !c->marg || !c->order) {
     customers_free(c);
     return br_error_set(BR_ERR_NOMEM, "price: out of memory for %lld customers", (long long)c->k);
   }
-  /* complementarity from the bundle's lift */
-  double lift = n > 1 ? br_bundle_objective(st, BR_OBJ_LIFT, items, n) : 1;
-  double raise = 1 + w->complementarity * (lift > 1 ? log(lift) : 0);
-  for (int i = 0; i < n; i++) {
-    double p = br_catalog_price(cat, items[i]), cost = br_catalog_cost(cat, items[i]);
-    double q = (double)br_bundle_item_count(st, items[i]) / (double)nb, lo = 1.0 / (double)(nb + 1);
-    if (q < lo) q = lo;
-    if (q > 1 - lo) q = 1 - lo;
-    double sigma = w->sigma && !isnan(w->sigma[items[i]]) ? w->sigma[items[i]] : w->default_sigma;
-    if (!(sigma > 0)) return customers_free(c), free(wsum), br_error_set(BR_ERR_ARG, "price: item %d has dispersion %g", i + 1, sigma);
-    sigma = elastic_sigma(q, sigma, w->max_elasticity);
-    double mu = sigma * normal_quantile(q); /* P(WTP > price) = q: the item's support */
-    /* item i's customers draw the same values in every bundle */
-    br_rng r;
-    br_rng_seed(&r, w->seed ^ ((uint64_t)items[i] + 1) * 0x9e3779b97f4a7c15u);
-    for (int64_t k = 0; k < c->k; k++) {
-      double wtp = p * exp(mu + sigma * br_rng_normal(&r));
-      wsum[k] += wtp;
-      if (wtp > p) {
-        c->t[k] -= wtp - p; /* the surplus of buying separately */
-        c->units[k] += 1;
-        c->marg[k] += p - cost;
+  for (int64_t k = 0; k < c->k; k++) {
+    double e[BR_BUNDLE_MAX_ITEMS], wsum = 0, surplus = 0, units = 0, marg = 0;
+    for (int i = 0; i < n; i++) e[i] = br_rng_normal(&rng[i]);
+    for (int i = 0; i < n; i++) {
+      double z = 0; /* the copula: correlated normals L e */
+      for (int j = 0; j <= i; j++) z += L[i * n + j] * e[j];
+      double wtp = p->price[i] * exp(mu[i] + sigma[i] * z);
+      wsum += wtp;
+      if (wtp > p->price[i]) {
+        surplus += wtp - p->price[i]; /* the surplus of buying separately */
+        units += 1;
+        marg += margin[i];
       }
     }
-  }
-  for (int64_t k = 0; k < c->k; k++) {
-    c->t[k] += raise * wsum[k]; /* bundle WTP minus that surplus: the most they pay for the bundle */
+    c->t[k] = wsum - surplus; /* bundle WTP minus that surplus: the most they pay for the bundle */
+    c->units[k] = units;
+    c->marg[k] = marg;
+    c->all += marg;
+    c->buyers += units > 0;
+    c->joint += units == n;
     c->order[k] = k;
   }
-  free(wsum);
+  /* A discount draws takers only from a stated market: at most `market`
+   * times the customers who already buy one of the items. Without it a deep
+   * discount on items few buy would sell to customers who never shop for
+   * them at all. */
+  c->cap = c->k;
+  if (p->market > 0) {
+    double cap = floor(p->market * (double)c->buyers);
+    if (cap < (double)c->k) c->cap = (int64_t)cap;
+  }
   if (!sort_index(c->order, c->k, by_t_desc, c->t)) {
     customers_free(c);
     return br_error_set(BR_ERR_NOMEM, "price: out of memory");
@@ -189,14 +348,8 @@ static br_status simulate(customers *c, const br_bundle_stats *st, const int32_t
   return BR_OK;
 }
 
-static void bundle_money(const br_bundle_stats *st, const int32_t *items, int n, double *list, double *cost) {
-  const br_catalog *cat = br_bundle_stats_catalog(st);
-  *list = *cost = 0;
-  for (int i = 0; i < n; i++) *list += br_catalog_price(cat, items[i]), *cost += br_catalog_cost(cat, items[i]);
-}
-
-/* Everything at price P: the takers are the customers with t >= P, the
- * first `takers` in descending order. */
+/* Everything at price P: the takers are the customers with t >= P, at most
+ * cap of them, the highest t first (the first in descending order). */
 static void fill_point(br_price_point *o, const customers *c, double list, double cost, double P) {
   int64_t lo = 0, hi = c->k; /* count t >= P by bisection on the sorted order */
   while (lo < hi) {
@@ -204,9 +357,9 @@ static void fill_point(br_price_point *o, const customers *c, double list, doubl
     if (c->t[c->order[mid]] >= P) lo = mid + 1;
     else hi = mid;
   }
-  double units = 0, marg = 0, all = 0;
+  if (lo > c->cap) lo = c->cap;
+  double units = 0, marg = 0;
   for (int64_t j = 0; j < lo; j++) units += c->units[c->order[j]], marg += c->marg[c->order[j]];
-  for (int64_t k = 0; k < c->k; k++) all += c->marg[k];
   double K = (double)c->k;
   o->list_price = list;
   o->cost = cost;
@@ -216,8 +369,9 @@ static void fill_point(br_price_point *o, const customers *c, double list, doubl
   o->profit = o->take_rate * (P - cost);
   o->cannibalised_units = units / K;
   o->cannibalised_profit = marg / K;
-  o->component_profit = all / K;
+  o->component_profit = c->all / K;
   o->incremental_profit = o->profit - o->cannibalised_profit;
+  o->market_share = (double)c->buyers / K;
 }
 
 static br_status check_range(double dmin, double dmax) {
@@ -226,42 +380,180 @@ static br_status check_range(double dmin, double dmax) {
   return BR_OK;
 }
 
-/* One discount is a range of one price: the walk below then finds it. */
-br_status br_price_evaluate_wtp(br_price_point *out, const br_bundle_stats *st, const int32_t *items, int n,
-                                const br_wtp_spec *w, double discount) {
-  return br_price_optimize_wtp(out, st, items, n, w, discount, discount, BR_PRICE_PROFIT);
-}
-
-br_status br_price_optimize_wtp(br_price_point *out, const br_bundle_stats *st, const int32_t *items, int n,
-                                const br_wtp_spec *w, double dmin, double dmax, br_price_goal goal) {
+br_status br_price_optimize_params(br_price_point *out, const br_wtp_params *p, double dmin, double dmax,
+                                   br_price_goal goal) {
   br_status s = check_range(dmin, dmax);
   customers c;
-  if (s == BR_OK) s = simulate(&c, st, items, n, w);
+  if (s == BR_OK) s = simulate(&c, p);
   if (s != BR_OK) return s;
-  double list, cost;
-  bundle_money(st, items, n, &list, &cost);
+  double list = 0, cost = 0;
+  for (int i = 0; i < p->n; i++) list += p->price[i], cost += p->cost ? p->cost[i] : 0;
   double plo = (1 - dmax) * list, phi = (1 - dmin) * list, K = (double)c.k;
-  /* Profit at P is (takers(P) x (P - cost) - [their margin]) / K, and
-   * takers(P) = #{t >= P} only changes at a threshold: between two, profit
-   * rises with P. So the optimum is the top of the range or a threshold in
-   * it (or the bottom). Walk the thresholds downwards with running sums;
-   * ties keep the higher price. */
+  /* Profit at P is (takers(P) x (P - cost) - [their margin]) / K with
+   * takers(P) = min(#{t >= P}, cap): it only changes at a threshold, and
+   * between two it rises with P. So the optimum is the top of the range or
+   * a threshold in it (or the bottom). Walk the thresholds downwards with
+   * running sums; ties keep the higher price. Once the cap binds the
+   * takers (the cap highest-t customers) no longer change, so lower
+   * thresholds only lower the price: the walk stays exact. */
   br_price_point at;
   fill_point(&at, &c, list, cost, phi);
   double best_p = phi, best = goal == BR_PRICE_INCREMENTAL ? at.incremental_profit : at.profit, marg = 0;
   for (int64_t j = 0; j < c.k; j++) {
     double tj = c.t[c.order[j]];
-    marg += c.marg[c.order[j]];
+    if (j < c.cap) marg += c.marg[c.order[j]];
     if (j + 1 < c.k && c.t[c.order[j + 1]] == tj) continue; /* the last of equal thresholds counts them all */
-    if (tj > phi || tj < plo) continue;
-    double v = ((double)(j + 1) * (tj - cost) - (goal == BR_PRICE_INCREMENTAL ? marg : 0)) / K;
+    if (tj < plo) break;
+    if (tj > phi) continue;
+    double takers = (double)(j + 1 < c.cap ? j + 1 : c.cap);
+    double v = (takers * (tj - cost) - (goal == BR_PRICE_INCREMENTAL ? marg : 0)) / K;
     if (v > best) best = v, best_p = tj;
+    if (j + 1 >= c.cap) break; /* capped: every lower threshold earns less */
   }
   fill_point(&at, &c, list, cost, plo);
   if ((goal == BR_PRICE_INCREMENTAL ? at.incremental_profit : at.profit) > best) best_p = plo;
   fill_point(out, &c, list, cost, best_p);
   customers_free(&c);
   return BR_OK;
+}
+
+br_status br_price_joint_share_params(double *share, const br_wtp_params *p) {
+  customers c;
+  br_status s = simulate(&c, p);
+  if (s != BR_OK) return s;
+  *share = (double)c.joint / (double)c.k;
+  customers_free(&c);
+  return BR_OK;
+}
+
+/* ---- the model's parameters from basket statistics ---- */
+
+static br_status check_bundle(const int32_t *items, int n) {
+  if (n < 1 || n > BR_BUNDLE_MAX_ITEMS) return br_error_set(BR_ERR_ARG, "price: a bundle has 1 to %d items, got %d", BR_BUNDLE_MAX_ITEMS, n);
+  for (int i = 0; i < n; i++)
+    if (items[i] < 0) return br_error_set(BR_ERR_ARG, "price: item %d of the bundle is not in the catalogue", i + 1);
+  return BR_OK;
+}
+
+typedef struct stats_world {
+  double price[BR_BUNDLE_MAX_ITEMS], cost[BR_BUNDLE_MAX_ITEMS], q[BR_BUNDLE_MAX_ITEMS], e[BR_BUNDLE_MAX_ITEMS];
+  double sigma[BR_BUNDLE_MAX_ITEMS], corr[BR_BUNDLE_MAX_ITEMS * BR_BUNDLE_MAX_ITEMS];
+  uint64_t stream[BR_BUNDLE_MAX_ITEMS];
+  br_wtp_params p;
+} stats_world;
+
+static br_status check_spec(const br_wtp_spec *w) {
+  /* below 0.1 an item is nearly price-blind, and the spread it takes
+   * overflows the draws */
+  if (!(w->max_elasticity == 0 || (w->max_elasticity >= 0.1 && w->max_elasticity <= 1e6)))
+    return br_error_set(BR_ERR_ARG, "price: max_elasticity must be 0 (no bound) or in [0.1, 1e6], got %g", w->max_elasticity);
+  if (!(w->min_elasticity >= 0.1 && w->min_elasticity <= 1e6) || (w->max_elasticity > 0 && w->min_elasticity > w->max_elasticity))
+    return br_error_set(BR_ERR_ARG, "price: min_elasticity must be in [0.1, 1e6] and at most max_elasticity, got %g (max %g)",
+                        w->min_elasticity, w->max_elasticity);
+  if (!(w->elasticity_prior > 0 && w->elasticity_prior < INFINITY))
+    return br_error_set(BR_ERR_ARG, "price: the elasticity prior must be a magnitude > 0, got %g", w->elasticity_prior);
+  return BR_OK;
+}
+
+br_status br_price_pair_rho(double *rho, const br_bundle_stats *st, int32_t a, int32_t b) {
+  int64_t nb = br_bundle_nbaskets(st);
+  if (nb == 0) return br_error_set(BR_ERR_ARG, "price: the reservation-price model needs baskets (for item supports and joint supports)");
+  if (a < 0 || b < 0 || a == b) return br_error_set(BR_ERR_ARG, "price: a pair needs two different catalogue items, got %d and %d", (int)a, (int)b);
+  double lo = 1.0 / (double)(nb + 1), q[2];
+  int32_t pair[2] = {a < b ? a : b, a < b ? b : a};
+  for (int i = 0; i < 2; i++) {
+    q[i] = (double)br_bundle_item_count(st, pair[i]) / (double)nb;
+    q[i] = q[i] < lo ? lo : q[i] > 1 - lo ? 1 - lo : q[i];
+  }
+  /* the pair's latent correlation reproduces its joint support at list
+   * prices. A pair never seen together counts as half a basket, since a
+   * zero share would force perfect negative dependence; but no more than
+   * independence predicts, since for rare items (expected count under 0.5)
+   * seeing them apart is no evidence of attraction */
+  int64_t cnt = br_bundle_count(st, pair, 2);
+  double sij = cnt > 0 ? (double)cnt / (double)nb : fmin(0.5 / (double)nb, q[0] * q[1]);
+  return br_price_calibrate_rho(rho, q[0], q[1], sij);
+}
+
+static br_status stats_params(stats_world *sw, const br_bundle_stats *st, const int32_t *items, int n, const br_wtp_spec *w) {
+  br_status s = check_bundle(items, n);
+  if (s == BR_OK) s = check_spec(w);
+  if (s != BR_OK) return s;
+  int64_t nb = br_bundle_nbaskets(st);
+  if (nb == 0) return br_error_set(BR_ERR_ARG, "price: the reservation-price model needs baskets (for item supports and joint supports)");
+  const br_catalog *cat = br_bundle_stats_catalog(st);
+  double lo = 1.0 / (double)(nb + 1);
+  for (int i = 0; i < n; i++) {
+    int32_t id = items[i];
+    sw->price[i] = br_catalog_price(cat, id);
+    sw->cost[i] = br_catalog_cost(cat, id);
+    if (!(sw->price[i] > 0)) { /* catalogues refuse these; a lognormal WTP around a zero price is degenerate */
+      size_t len;
+      const char *lab = br_catalog_label(cat, id, &len);
+      return br_error_set(BR_ERR_ARG, "price: item '%.*s' has list price %g; the reservation-price model needs prices > 0",
+                          (int)(len > 60 ? 60 : len), lab, sw->price[i]);
+    }
+    double q = (double)br_bundle_item_count(st, id) / (double)nb;
+    sw->q[i] = q < lo ? lo : q > 1 - lo ? 1 - lo : q;
+    double e = w->elasticity && !isnan(w->elasticity[id]) ? w->elasticity[id] : w->elasticity_prior;
+    if (!(e > 0 && e < INFINITY)) return br_error_set(BR_ERR_ARG, "price: item %d of the bundle has elasticity %g (a magnitude > 0)", i + 1, e);
+    if (e < w->min_elasticity) e = w->min_elasticity;
+    if (w->max_elasticity > 0 && e > w->max_elasticity) e = w->max_elasticity;
+    sw->e[i] = e;
+    sw->sigma[i] = w->sigma ? w->sigma[id] : NAN;
+    sw->stream[i] = (uint64_t)id;
+  }
+  for (int i = 0; i < n; i++) {
+    sw->corr[i * n + i] = 1;
+    for (int j = i + 1; j < n; j++) {
+      double rho;
+      if ((s = br_price_pair_rho(&rho, st, items[i], items[j])) != BR_OK) return s;
+      sw->corr[i * n + j] = sw->corr[j * n + i] = rho;
+    }
+  }
+  br_wtp_params_init(&sw->p);
+  sw->p.n = n;
+  sw->p.price = sw->price;
+  sw->p.cost = sw->cost;
+  sw->p.share = sw->q;
+  sw->p.elasticity = sw->e;
+  sw->p.sigma = sw->sigma;
+  sw->p.corr = sw->corr;
+  sw->p.stream = sw->stream;
+  sw->p.market = w->market;
+  sw->p.customers = w->customers;
+  sw->p.seed = w->seed;
+  return BR_OK;
+}
+
+br_status br_price_optimize_wtp(br_price_point *out, const br_bundle_stats *st, const int32_t *items, int n,
+                                const br_wtp_spec *w, double dmin, double dmax, br_price_goal goal) {
+  stats_world sw;
+  br_status s = check_range(dmin, dmax);
+  if (s == BR_OK) s = stats_params(&sw, st, items, n, w);
+  if (s != BR_OK) return s;
+  return br_price_optimize_params(out, &sw.p, dmin, dmax, goal);
+}
+
+/* One discount is a range of one price: the walk finds it. */
+br_status br_price_evaluate_wtp(br_price_point *out, const br_bundle_stats *st, const int32_t *items, int n,
+                                const br_wtp_spec *w, double discount) {
+  return br_price_optimize_wtp(out, st, items, n, w, discount, discount, BR_PRICE_PROFIT);
+}
+
+br_status br_price_joint_share(double *share, double *observed, const br_bundle_stats *st, const int32_t *items,
+                               int n, const br_wtp_spec *w) {
+  stats_world sw;
+  br_status s = stats_params(&sw, st, items, n, w);
+  if (s != BR_OK) return s;
+  if (observed) *observed = (double)br_bundle_count(st, items, n) / (double)br_bundle_nbaskets(st);
+  return br_price_joint_share_params(share, &sw.p);
+}
+
+static void bundle_money(const br_bundle_stats *st, const int32_t *items, int n, double *list, double *cost) {
+  const br_catalog *cat = br_bundle_stats_catalog(st);
+  *list = *cost = 0;
+  for (int i = 0; i < n; i++) *list += br_catalog_price(cat, items[i]), *cost += br_catalog_cost(cat, items[i]);
 }
 
 /* ---- any demand curve ---- */
@@ -342,5 +634,6 @@ br_status br_price_optimize_fn(br_price_point *out, const br_bundle_stats *st, c
   out->take_rate = take;
   out->profit = take * (out->price - cv.cost);
   out->cannibalised_units = out->cannibalised_profit = out->component_profit = out->incremental_profit = NAN;
+  out->market_share = NAN;
   return BR_OK;
 }

@@ -7,8 +7,8 @@
 
 #include "lsearch.h"
 
-static const char *const price_options[] = {"catalog", "baskets", "demand", "orders", "item", "unit_price",
-                                            "sigma", "complementarity", "max_elasticity", "customers", "seed", "discount",
+static const char *const price_options[] = {"catalog", "baskets", "demand", "elasticity", "min_elasticity",
+                                            "max_elasticity", "sigma", "market", "customers", "seed", "discount",
                                             "method", "grid", "goal", NULL};
 
 /* A bundle list: a search result, or a list of label lists / { items = } records. */
@@ -61,44 +61,80 @@ static void read_bundles(lua_State *L, int idx, const br_catalog *cat, bundle_li
   }
 }
 
-/* Per-item log-price dispersion from the orders frame's item and unit
- * price columns (a userdata on the stack), or NULL without orders. */
-static double *read_sigma(lua_State *L, int opts, const br_catalog *cat) {
-  lua_getfield(L, opts, "orders");
-  if (lua_isnil(L, -1)) {
+/* A number or a number of the option as a double; nil keeps dflt. */
+static double opt_number(lua_State *L, int opts, const char *fn, const char *key, double dflt) {
+  lua_getfield(L, opts, key);
+  double v = dflt;
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TNUMBER) lbr_errorf(L, "%s: %s must be a number, got a %s", fn, key, luaL_typename(L, -1));
+    v = lua_tonumber(L, -1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+/* An option that is a number (for every item: *all gets it, NULL returned)
+ * or a table label -> number (per catalogue item, NaN where not given; a
+ * userdata left on the stack holds it). Values must be > 0; a label not in
+ * the catalogue is named. */
+static double *per_item_option(lua_State *L, int opts, const char *fn, const char *key, const br_catalog *cat, double *all) {
+  lua_getfield(L, opts, key);
+  int t = lua_gettop(L);
+  if (lua_isnil(L, t)) {
     lua_pop(L, 1);
     return NULL;
   }
-  br_frame **fs = luaL_testudata(L, -1, "bundle.Frame");
-  if (!fs || !*fs) lbr_errorf(L, "price: orders must be a frame of order lines");
-  lua_getfield(L, opts, "item");
-  lua_getfield(L, opts, "unit_price");
-  const char *ic = lua_tostring(L, -2), *pc = lua_tostring(L, -1);
-  if (!ic || !pc) lbr_errorf(L, "price: with orders, give item = and unit_price = (column names)");
-  int ii = br_frame_find(*fs, ic), pi = br_frame_find(*fs, pc);
-  if (ii < 0 || pi < 0) lbr_errorf(L, "price: orders have no column '%s'", ii < 0 ? ic : pc);
-  const br_column *item = br_frame_column(*fs, ii), *price = br_frame_column(*fs, pi);
-  if (br_column_type(item) != BR_DTYPE_STR) lbr_errorf(L, "price: the item column '%s' must be str", ic);
-  if (br_column_type(price) == BR_DTYPE_STR) lbr_errorf(L, "price: the unit price column '%s' must be numeric", pc);
-  int64_t n = br_frame_nrows(*fs);
-  int32_t nl = br_column_nlevels(item), nc = br_catalog_size(cat);
-  /* each level's catalogue id once, then each row's */
-  int32_t *lev = lua_newuserdatauv(L, (size_t)(nl > 0 ? nl : 1) * sizeof *lev, 0);
-  for (int32_t l = 0; l < nl; l++) {
+  if (lua_type(L, t) == LUA_TNUMBER) {
+    *all = lua_tonumber(L, t);
+    lua_pop(L, 1);
+    return NULL;
+  }
+  if (!lua_istable(L, t)) lbr_errorf(L, "%s: %s must be a number or a table of item label -> number, got a %s", fn, key, luaL_typename(L, t));
+  int32_t nc = br_catalog_size(cat);
+  double *v = lua_newuserdatauv(L, (size_t)(nc > 0 ? nc : 1) * sizeof *v, 0);
+  for (int32_t i = 0; i < nc; i++) v[i] = NAN;
+  lua_pushnil(L);
+  while (lua_next(L, t) != 0) { /* [... t v key value] */
     size_t len;
-    const char *s = br_column_level(item, l, &len);
-    lev[l] = br_catalog_find(cat, s, len);
+    const char *lab = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &len) : NULL;
+    int32_t id = lab ? br_catalog_find(cat, lab, len) : -1;
+    if (id < 0) {
+      if (lab) lbr_errorf(L, "%s: %s: no item '%.60s' in the catalogue", fn, key, lab);
+      lbr_errorf(L, "%s: %s's keys must be item labels, got a %s", fn, key, luaL_typename(L, -2));
+    }
+    double x = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : NAN;
+    if (!(x > 0 && x < HUGE_VAL)) lbr_errorf(L, "%s: %s of item '%.60s' must be a number > 0", fn, key, lab);
+    v[id] = x;
+    lua_pop(L, 1);
   }
-  int32_t *ids = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *ids, 0);
-  double *pr = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *pr, 0);
-  const int32_t *codes = br_column_codes(item);
-  for (int64_t r = 0; r < n; r++) {
-    ids[r] = br_column_is_null(item, r) ? -1 : lev[codes[r]];
-    pr[r] = br_column_number(price, r);
+  lua_remove(L, t); /* the userdata stays, anchored on the stack */
+  return v;
+}
+
+/* The reservation-price model's options into w (per-item arrays are
+ * userdata left on the stack). */
+static void read_spec(lua_State *L, int opts, const char *fn, const br_catalog *cat, br_wtp_spec *w, double *sigma_all) {
+  br_wtp_spec_init(w);
+  w->elasticity = per_item_option(L, opts, fn, "elasticity", cat, &w->elasticity_prior);
+  w->min_elasticity = opt_number(L, opts, fn, "min_elasticity", w->min_elasticity);
+  lua_getfield(L, opts, "max_elasticity");
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TNUMBER) lbr_errorf(L, "%s: max_elasticity must be a number (0: no bound), got a %s", fn, luaL_typename(L, -1));
+    w->max_elasticity = lua_tonumber(L, -1);
   }
-  double *sigma = lua_newuserdatauv(L, (size_t)nc * sizeof *sigma, 0);
-  if (br_price_dispersion(sigma, nc, ids, pr, n, 0.02) != BR_OK) lbr_error(L);
-  return sigma;
+  lua_pop(L, 1);
+  w->market = opt_number(L, opts, fn, "market", w->market);
+  *sigma_all = NAN;
+  w->sigma = per_item_option(L, opts, fn, "sigma", cat, sigma_all);
+  if (!isnan(*sigma_all)) { /* one spread for every item */
+    if (!(*sigma_all > 0 && *sigma_all <= 100)) lbr_errorf(L, "%s: sigma must be in (0, 100], got %g", fn, *sigma_all);
+    int32_t nc = br_catalog_size(cat);
+    double *v = lua_newuserdatauv(L, (size_t)(nc > 0 ? nc : 1) * sizeof *v, 0);
+    for (int32_t i = 0; i < nc; i++) v[i] = *sigma_all;
+    w->sigma = v;
+  }
+  w->customers = lbr_opt_integer(L, opts, fn, "customers", w->customers);
+  w->seed = (uint64_t)lbr_opt_integer(L, opts, fn, "seed", 1);
 }
 
 typedef struct demand_ctx {
@@ -154,13 +190,15 @@ static double call_demand(void *vctx, const int32_t *items, int n, double price,
 
 static void push_point(lua_State *L, const br_price_point *p, const br_catalog *cat, const int32_t *items, int n) {
   lua_createtable(L, 0, 12);
-  lbr_push_labels(L, lbr_catalog_label, cat, items, n);
-  lua_setfield(L, -2, "items");
+  if (cat) {
+    lbr_push_labels(L, lbr_catalog_label, cat, items, n);
+    lua_setfield(L, -2, "items");
+  }
   const struct { const char *k; double v; } f[] = {
       {"list_price", p->list_price}, {"price", p->price}, {"discount", p->discount}, {"cost", p->cost},
       {"take_rate", p->take_rate}, {"profit", p->profit}, {"cannibalised_units", p->cannibalised_units},
       {"cannibalised_profit", p->cannibalised_profit}, {"component_profit", p->component_profit},
-      {"incremental_profit", p->incremental_profit}};
+      {"incremental_profit", p->incremental_profit}, {"market_share", p->market_share}};
   for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
     if (isnan(f[i].v)) continue; /* not known for this demand model */
     lua_pushnumber(L, f[i].v);
@@ -189,18 +227,8 @@ static int price_run(lua_State *L, int baseline) {
   bundle_list bl = {0, NULL, NULL};
   read_bundles(L, 1, cat, &bl, fn);
   br_wtp_spec w;
-  br_wtp_spec_init(&w);
-  lua_getfield(L, 2, "sigma");
-  if (!lua_isnil(L, -1)) w.default_sigma = luaL_checknumber(L, -1);
-  lua_getfield(L, 2, "complementarity");
-  if (!lua_isnil(L, -1)) w.complementarity = luaL_checknumber(L, -1);
-  lua_getfield(L, 2, "max_elasticity");
-  if (!lua_isnil(L, -1)) {
-    if (!lua_isnumber(L, -1)) return lbr_errorf(L, "%s: max_elasticity must be a number (0: no bound), got a %s", fn, luaL_typename(L, -1));
-    w.max_elasticity = lua_tonumber(L, -1);
-  }
-  w.customers = lbr_opt_integer(L, 2, fn, "customers", w.customers);
-  w.seed = (uint64_t)lbr_opt_integer(L, 2, fn, "seed", 1);
+  double sigma_all;
+  read_spec(L, 2, fn, cat, &w, &sigma_all);
   int grid = (int)lbr_opt_integer(L, 2, fn, "grid", 101);
   double dmin = 0, dmax = 0.4;
   lua_getfield(L, 2, "discount");
@@ -240,7 +268,6 @@ static int price_run(lua_State *L, int baseline) {
     else if (lua_isfunction(L, didx)) d.fn = didx;
     else return lbr_errorf(L, "%s: demand must be \"reservation\", a function(price, b, discount) or a trained model", fn);
   }
-  if (reservation) w.sigma = read_sigma(L, 2, cat);
   if (d.model) {
     br_tensor **slot = lbr_tensor_push_slot(L);
     int64_t shape[2] = {1, BR_NFEATURES + 1};
@@ -304,11 +331,294 @@ static int price_features(lua_State *L) {
   return 1;
 }
 
+/* A list option of exactly n numbers (the simulate face's per-item
+ * arrays), as a userdata left on the stack; NULL when nil and not
+ * required. A number stands for every item when `scalar` allows it. */
+static double *list_option(lua_State *L, int opts, const char *fn, const char *key, int n, int required, int scalar) {
+  lua_getfield(L, opts, key);
+  int t = lua_gettop(L);
+  if (lua_isnil(L, t)) {
+    if (required) lbr_errorf(L, "%s: option '%s' is required (a list of numbers, one per item)", fn, key);
+    lua_pop(L, 1);
+    return NULL;
+  }
+  double *v = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *v, 0);
+  if (scalar && lua_type(L, t) == LUA_TNUMBER) {
+    for (int i = 0; i < n; i++) v[i] = lua_tonumber(L, t);
+  } else {
+    if (!lua_istable(L, t)) lbr_errorf(L, "%s: %s must be a list of %d numbers, got a %s", fn, key, n, luaL_typename(L, t));
+    if (luaL_len(L, t) != n) lbr_errorf(L, "%s: %s must hold %d numbers (one per item), got %d", fn, key, n, (int)luaL_len(L, t));
+    for (int i = 0; i < n; i++) {
+      lua_geti(L, t, i + 1);
+      if (lua_type(L, -1) != LUA_TNUMBER) lbr_errorf(L, "%s: %s[%d] must be a number, got a %s", fn, key, i + 1, luaL_typename(L, -1));
+      v[i] = lua_tonumber(L, -1);
+      lua_pop(L, 1);
+    }
+  }
+  lua_remove(L, t);
+  return v;
+}
+
+/* simulate{ price =, cost =, share =, elasticity =, sigma =, corr =,
+ * discount = number | {min, max}, goal =, market =, customers =, seed = }:
+ * the reservation-price model with its parameters stated (a synthetic
+ * world's referee). */
+static const char *const simulate_options[] = {"price", "cost", "share", "elasticity", "sigma", "corr", "discount",
+                                               "goal", "market", "customers", "seed", NULL};
+static int price_simulate(lua_State *L) {
+  const char *fn = "price.simulate";
+  lua_settop(L, 1);
+  if (!lua_istable(L, 1)) return lbr_errorf(L, "%s: expects a table of options", fn);
+  lbr_check_options(L, 1, fn, simulate_options);
+  lua_getfield(L, 1, "price");
+  if (!lua_istable(L, -1)) return lbr_errorf(L, "%s: option 'price' is required (a list of list prices, one per item)", fn);
+  int n = (int)luaL_len(L, -1);
+  lua_pop(L, 1);
+  if (n < 1 || n > BR_BUNDLE_MAX_ITEMS) return lbr_errorf(L, "%s: a bundle has 1 to %d items, got %d prices", fn, BR_BUNDLE_MAX_ITEMS, n);
+  br_wtp_params p;
+  br_wtp_params_init(&p);
+  p.n = n;
+  p.price = list_option(L, 1, fn, "price", n, 1, 0);
+  p.cost = list_option(L, 1, fn, "cost", n, 0, 0);
+  p.share = list_option(L, 1, fn, "share", n, 1, 0);
+  p.sigma = list_option(L, 1, fn, "sigma", n, 0, 1);
+  double *e = list_option(L, 1, fn, "elasticity", n, 0, 1);
+  if (!e) { /* the prior of br_wtp_spec */
+    e = lua_newuserdatauv(L, (size_t)n * sizeof *e, 0);
+    for (int i = 0; i < n; i++) e[i] = 2.5;
+  }
+  p.elasticity = e;
+  lua_getfield(L, 1, "corr");
+  if (!lua_isnil(L, -1)) {
+    int t = lua_gettop(L);
+    if (!lua_istable(L, t) || luaL_len(L, t) != n) return lbr_errorf(L, "%s: corr must be a %d x %d list of rows", fn, n, n);
+    double *R = lua_newuserdatauv(L, (size_t)n * n * sizeof *R, 0);
+    for (int i = 0; i < n; i++) {
+      lua_geti(L, t, i + 1);
+      if (!lua_istable(L, -1) || luaL_len(L, -1) != n) return lbr_errorf(L, "%s: corr row %d must hold %d numbers", fn, i + 1, n);
+      for (int j = 0; j < n; j++) {
+        lua_geti(L, -1, j + 1);
+        if (lua_type(L, -1) != LUA_TNUMBER) return lbr_errorf(L, "%s: corr[%d][%d] must be a number", fn, i + 1, j + 1);
+        R[i * n + j] = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+    }
+    p.corr = R;
+  }
+  p.market = opt_number(L, 1, fn, "market", p.market);
+  p.customers = lbr_opt_integer(L, 1, fn, "customers", p.customers);
+  p.seed = (uint64_t)lbr_opt_integer(L, 1, fn, "seed", 1);
+  double dmin = 0, dmax = 0.4;
+  lua_getfield(L, 1, "discount");
+  if (lua_type(L, -1) == LUA_TNUMBER) {
+    dmin = dmax = lua_tonumber(L, -1);
+  } else if (lua_istable(L, -1)) {
+    lua_geti(L, -1, 1);
+    lua_geti(L, -2, 2);
+    if (!lua_isnumber(L, -2) || !lua_isnumber(L, -1)) return lbr_errorf(L, "%s: discount must be a number or {min, max}", fn);
+    dmin = lua_tonumber(L, -2);
+    dmax = lua_tonumber(L, -1);
+  } else if (!lua_isnil(L, -1)) {
+    return lbr_errorf(L, "%s: discount must be a number or {min, max}, got a %s", fn, luaL_typename(L, -1));
+  }
+  br_price_goal goal = BR_PRICE_PROFIT;
+  lua_getfield(L, 1, "goal");
+  if (!lua_isnil(L, -1)) {
+    const char *g = lua_tostring(L, -1);
+    if (g && strcmp(g, "incremental") == 0) goal = BR_PRICE_INCREMENTAL;
+    else if (!g || strcmp(g, "profit") != 0) return lbr_errorf(L, "%s: unknown goal '%s' (profit, incremental)", fn, g ? g : luaL_typename(L, -1));
+  }
+  br_price_point pt;
+  if (br_price_optimize_params(&pt, &p, dmin, dmax, goal) != BR_OK) return lbr_error(L);
+  push_point(L, &pt, NULL, NULL, n);
+  return 1;
+}
+
+/* joint_share(bundles, { catalog, baskets, elasticity, min_elasticity,
+ * max_elasticity, sigma, customers, seed }) -> { { items, share, observed, rho } }:
+ * the simulated share of customers above list price for all of a bundle's
+ * items, the share of baskets holding them all, and for a pair its
+ * calibrated latent correlation. */
+static const char *const joint_options[] = {"catalog", "baskets", "elasticity", "min_elasticity", "max_elasticity",
+                                            "sigma", "customers", "seed", NULL};
+static int price_joint_share(lua_State *L) {
+  const char *fn = "price.joint_share";
+  lua_settop(L, 2);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lbr_check_options(L, 2, fn, joint_options);
+  lua_getfield(L, 2, "catalog"); /* 3 */
+  br_catalog **cs = luaL_testudata(L, 3, CATALOG_MT);
+  if (!cs && luaL_testudata(L, 1, RESULT_MT)) {
+    lua_pop(L, 1);
+    lua_getiuservalue(L, 1, 1);
+    cs = luaL_testudata(L, 3, CATALOG_MT);
+  }
+  if (!cs || !*cs) return lbr_errorf(L, "%s: option 'catalog' must be a bundle.catalog(...)", fn);
+  lua_getfield(L, 2, "baskets"); /* 4 */
+  br_baskets **bs = luaL_testudata(L, 4, "bundle.Baskets");
+  if (!bs || !*bs) return lbr_errorf(L, "%s: option 'baskets' must be bundle.baskets(...)", fn);
+  bundle_list bl = {0, NULL, NULL};
+  read_bundles(L, 1, *cs, &bl, fn);
+  br_wtp_spec w;
+  double sigma_all;
+  read_spec(L, 2, fn, *cs, &w, &sigma_all);
+  lua_createtable(L, (int)bl.n, 0);
+  int out = lua_gettop(L);
+  br_bundle_stats *st = NULL;
+  if (br_bundle_stats_new(&st, *cs, *bs) != BR_OK) return lbr_error(L);
+  br_status s = BR_OK;
+  for (int64_t k = 0; k < bl.n && s == BR_OK; k++) {
+    const int32_t *it = bl.items + k * BR_BUNDLE_MAX_ITEMS;
+    double share, observed;
+    s = br_price_joint_share(&share, &observed, st, it, bl.size[k], &w);
+    if (s != BR_OK) break;
+    lua_createtable(L, 0, 3);
+    lbr_push_labels(L, lbr_catalog_label, *cs, it, bl.size[k]);
+    lua_setfield(L, -2, "items");
+    lua_pushnumber(L, share);
+    lua_setfield(L, -2, "share");
+    lua_pushnumber(L, observed);
+    lua_setfield(L, -2, "observed");
+    if (bl.size[k] == 2) { /* a pair's calibrated latent correlation */
+      double rho;
+      if ((s = br_price_pair_rho(&rho, st, it[0], it[1])) != BR_OK) break;
+      lua_pushnumber(L, rho);
+      lua_setfield(L, -2, "rho");
+    }
+    lua_rawseti(L, out, k + 1);
+  }
+  br_bundle_stats_free(st);
+  if (s != BR_OK) return lbr_error(L);
+  return 1;
+}
+
+/* A frame's column by the option naming it: its index; numeric unless
+ * str is set. */
+static const br_column *frame_col(lua_State *L, br_frame *f, int opts, const char *fn, const char *key, const char *dflt, int str) {
+  lua_getfield(L, opts, key);
+  const char *name = lua_isnil(L, -1) ? dflt : lua_tostring(L, -1);
+  if (!name) lbr_errorf(L, "%s: %s must be a column name, got a %s", fn, key, luaL_typename(L, -1));
+  int i = br_frame_find(f, name);
+  if (i < 0) lbr_errorf(L, "%s: the orders have no column '%s' (option %s)", fn, name, key);
+  const br_column *c = br_frame_column(f, i);
+  if (str && br_column_type(c) != BR_DTYPE_STR) lbr_errorf(L, "%s: the %s column '%s' must be str", fn, key, name);
+  if (!str && br_column_type(c) == BR_DTYPE_STR) lbr_errorf(L, "%s: the %s column '%s' must be numeric", fn, key, name);
+  lua_pop(L, 1);
+  return c;
+}
+
+/* elasticity(orders, { item, price, quantity, time, catalog, period_days = 7,
+ * prior = 2.5, min_elasticity = 0.5, max_elasticity = 5, min_periods = 8,
+ * fallback = "prior" | "pooled" }) -> { by_item, estimated, pooled, items, periods, tau, note } */
+static const char *const elasticity_options[] = {"item", "price", "quantity", "time", "catalog", "period_days", "prior",
+                                                 "min_elasticity", "max_elasticity", "min_periods", "fallback", NULL};
+static int price_elasticity(lua_State *L) {
+  const char *fn = "price.elasticity";
+  lua_settop(L, 2);
+  br_frame **fs = luaL_testudata(L, 1, "bundle.Frame");
+  if (!fs || !*fs) return lbr_errorf(L, "%s: orders must be a frame of order lines", fn);
+  if (lua_isnil(L, 2)) lua_newtable(L), lua_replace(L, 2);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lbr_check_options(L, 2, fn, elasticity_options);
+  const br_column *item = frame_col(L, *fs, 2, fn, "item", "item", 1);
+  const br_column *price = frame_col(L, *fs, 2, fn, "price", "price", 0);
+  const br_column *qty = frame_col(L, *fs, 2, fn, "quantity", "quantity", 0);
+  const br_column *time = frame_col(L, *fs, 2, fn, "time", "time", 0);
+  br_elasticity_spec spec;
+  br_elasticity_spec_init(&spec);
+  double days = opt_number(L, 2, fn, "period_days", 7);
+  spec.period = br_column_type(time) == BR_DTYPE_DATETIME ? days * 86400 : days; /* datetimes are seconds */
+  spec.prior = opt_number(L, 2, fn, "prior", spec.prior);
+  spec.min_elasticity = opt_number(L, 2, fn, "min_elasticity", spec.min_elasticity);
+  spec.max_elasticity = opt_number(L, 2, fn, "max_elasticity", spec.max_elasticity);
+  lua_Integer mp = lbr_opt_integer(L, 2, fn, "min_periods", spec.min_periods);
+  if (mp < 3 || mp > 1000000) return lbr_errorf(L, "%s: min_periods must be in 3..1e6, got %lld", fn, (long long)mp);
+  spec.min_periods = (int)mp;
+  lua_getfield(L, 2, "fallback");
+  if (!lua_isnil(L, -1)) {
+    const char *f = lua_tostring(L, -1);
+    if (f && strcmp(f, "pooled") == 0) spec.fallback_pooled = 1;
+    else if (!f || strcmp(f, "prior") != 0) return lbr_errorf(L, "%s: unknown fallback '%s' (prior, pooled)", fn, f ? f : luaL_typename(L, -1));
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, 2, "catalog");
+  int cidx = lua_gettop(L);
+  br_catalog **cs = luaL_testudata(L, cidx, CATALOG_MT);
+  if (!lua_isnil(L, cidx) && (!cs || !*cs)) return lbr_errorf(L, "%s: option 'catalog' must be a bundle.catalog(...)", fn);
+  const br_catalog *cat = cs ? *cs : NULL;
+  /* items are the catalogue's (lines of other items are skipped), or the
+   * item column's levels without one */
+  int32_t nl = br_column_nlevels(item), ncat = cat ? br_catalog_size(cat) : nl;
+  int32_t *lev = lua_newuserdatauv(L, (size_t)(nl > 0 ? nl : 1) * sizeof *lev, 0);
+  for (int32_t l = 0; l < nl; l++) {
+    size_t len;
+    const char *s = br_column_level(item, l, &len);
+    lev[l] = cat ? br_catalog_find(cat, s, len) : l;
+  }
+  int64_t n = br_frame_nrows(*fs);
+  size_t m = (size_t)(n > 0 ? n : 1);
+  int32_t *ids = lua_newuserdatauv(L, m * sizeof *ids, 0);
+  double *pr = lua_newuserdatauv(L, m * sizeof *pr, 0), *q = lua_newuserdatauv(L, m * sizeof *q, 0);
+  double *t = lua_newuserdatauv(L, m * sizeof *t, 0);
+  const int32_t *codes = br_column_codes(item);
+  for (int64_t r = 0; r < n; r++) {
+    ids[r] = br_column_is_null(item, r) ? -1 : lev[codes[r]];
+    pr[r] = br_column_number(price, r);
+    q[r] = br_column_number(qty, r);
+    t[r] = br_column_number(time, r);
+  }
+  double *e = lua_newuserdatauv(L, (size_t)(ncat > 0 ? ncat : 1) * sizeof *e, 0);
+  uint8_t *est = lua_newuserdatauv(L, (size_t)(ncat > 0 ? ncat : 1), 0);
+  br_elasticity_fit fit;
+  if (br_price_elasticity(e, est, &fit, ncat, ids, pr, q, t, n, &spec) != BR_OK) return lbr_error(L);
+  lua_createtable(L, 0, 6);
+  lua_createtable(L, 0, ncat);
+  for (int32_t i = 0; i < ncat; i++) {
+    size_t len;
+    const char *s = cat ? br_catalog_label(cat, i, &len) : br_column_level(item, i, &len);
+    lua_pushlstring(L, s, len);
+    lua_pushnumber(L, e[i]);
+    lua_rawset(L, -3);
+  }
+  lua_setfield(L, -2, "by_item");
+  lua_createtable(L, 0, fit.items); /* the items with their own estimate */
+  for (int32_t i = 0; i < ncat; i++) {
+    if (!est[i]) continue;
+    size_t len;
+    const char *s = cat ? br_catalog_label(cat, i, &len) : br_column_level(item, i, &len);
+    lua_pushlstring(L, s, len);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+  }
+  lua_setfield(L, -2, "estimated");
+  if (!isnan(fit.pooled)) {
+    lua_pushnumber(L, fit.pooled);
+    lua_setfield(L, -2, "pooled");
+  }
+  lua_pushinteger(L, fit.items);
+  lua_setfield(L, -2, "items");
+  lua_pushinteger(L, fit.periods);
+  lua_setfield(L, -2, "periods");
+  lua_pushnumber(L, fit.tau);
+  lua_setfield(L, -2, "tau");
+  const char *rest = spec.fallback_pooled && fit.items > 0 ? "the pooled estimate" : "the prior";
+  lua_pushfstring(L,
+                  "%d of %d items estimated from their own price variation (within-item log-log slopes shrunk toward "
+                  "the pooled slope); the other %d get %s; observational prices are confounded (quantity tiers, "
+                  "promotions), so every estimate is clamped to [%f, %f]",
+                  (int)fit.items, (int)ncat, (int)(ncat - fit.items), rest, spec.min_elasticity, spec.max_elasticity);
+  lua_setfield(L, -2, "note");
+  return 1;
+}
+
 static int price_optimize(lua_State *L) { return price_run(L, 0); }
 static int price_baseline(lua_State *L) { return price_run(L, 1); }
 
 void lbr_price_open(lua_State *L) {
-  static const luaL_Reg fns[] = {{"optimize", price_optimize}, {"baseline", price_baseline}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"optimize", price_optimize},       {"baseline", price_baseline},
+                                 {"simulate", price_simulate},       {"joint_share", price_joint_share},
+                                 {"elasticity", price_elasticity},   {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "price");
   lua_pushcfunction(L, price_features);

@@ -1,6 +1,6 @@
 /* cmocka tests for the search engine and pricing through the C API: exact
  * pool search (branch and bound) against scoring every subset, C callbacks,
- * seeded heuristics, non-dominated ranks, and prices. */
+ * seeded heuristics and non-dominated ranks (prices: test_price.c). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -196,51 +196,10 @@ static void pareto_ranks_by_hand(void **state) {
   assert_memory_equal(rank, want, sizeof want);
 }
 
-static void prices_and_dispersion(void **state) {
-  (void)state;
-  int32_t item[] = {0, 0, 0, 1, 1, 2};
-  double price[] = {1, M_E, M_E * M_E, 5, 5, 3}; /* log prices 0, 1, 2: sd 1; item 1 never varies */
-  double sigma[4];
-  assert_int_equal(br_price_dispersion(sigma, 4, item, price, 6, 0.05), BR_OK);
-  assert_double_equal(sigma[0], 1, 1e-12);
-  assert_double_equal(sigma[1], 1, 1e-12); /* the median of the items that vary */
-  assert_double_equal(sigma[3], 1, 1e-12);
-  world w;
-  make_world(&w, 13);
-  br_wtp_spec ws;
-  br_wtp_spec_init(&ws);
-  ws.customers = 2000;
-  int32_t b[] = {0, 1};
-  br_price_point best, at;
-  assert_int_equal(br_price_optimize_wtp(&best, w.st, b, 2, &ws, 0, 0.5, BR_PRICE_PROFIT), BR_OK);
-  for (int k = 0; k <= 500; k++) {
-    assert_int_equal(br_price_evaluate_wtp(&at, w.st, b, 2, &ws, 0.5 * k / 500), BR_OK);
-    assert_true(at.profit <= best.profit + 1e-12);
-  }
-  assert_int_equal(br_price_optimize_wtp(&best, w.st, b, 2, &ws, 0.6, 0.5, BR_PRICE_PROFIT), BR_ERR_ARG);
-  assert_non_null(strstr(br_last_error(), "discount must be {min, max}"));
-  /* the elasticity bound: the default is 5, 0 is none, a negative or
-   * infinite bound is named */
-  assert_double_equal(ws.max_elasticity, 5, 0);
-  ws.max_elasticity = 0;
-  assert_int_equal(br_price_evaluate_wtp(&at, w.st, b, 2, &ws, 0.1), BR_OK);
-  ws.max_elasticity = -1;
-  assert_int_equal(br_price_evaluate_wtp(&at, w.st, b, 2, &ws, 0.1), BR_ERR_ARG);
-  assert_non_null(strstr(br_last_error(), "max_elasticity must be 0 (no bound) or in [0.1, 1e6]"));
-  ws.max_elasticity = INFINITY;
-  assert_int_equal(br_price_evaluate_wtp(&at, w.st, b, 2, &ws, 0.1), BR_ERR_ARG);
-  ws.max_elasticity = 1e-300; /* would overflow the draws */
-  assert_int_equal(br_price_evaluate_wtp(&at, w.st, b, 2, &ws, 0.1), BR_ERR_ARG);
-  ws.max_elasticity = NAN;
-  assert_int_equal(br_price_evaluate_wtp(&at, w.st, b, 2, &ws, 0.1), BR_ERR_ARG);
-  free_world(&w);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(exact_pool_equals_every_subset), cmocka_unit_test(callbacks_bound_and_filter),
       cmocka_unit_test(heuristics_are_seeded), cmocka_unit_test(pareto_ranks_by_hand),
-      cmocka_unit_test(prices_and_dispersion),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -172,6 +172,21 @@ local cases = {
   { "orders.prepare that removes every line", function()
       bundle.orders.prepare{ orders = CSV .. "basic.csv", basket = "id", item = "name", time = "day", item_filter = "^%d" }
     end, { "orders.prepare:", "no sales left", "item_filter '^%d' removed the last" } },
+  { "price.optimize with an elasticity table naming no catalogue item", function()
+      local f = frame()
+      f = f:filter(f:col("price"):gt(0))
+      local cat = bundle.catalog(f, { item = "name", price = "price", margin = 0.3 })
+      local items = f:col("name"):totable()
+      bundle.price.optimize({ { items[1], items[2] } }, { catalog = cat, elasticity = { nope = 2 },
+        baskets = bundle.baskets(f, { basket = "id", item = "name" }) })
+    end, { "price.optimize:", "elasticity: no item 'nope' in the catalogue" } },
+  { "price.simulate without prices", function() bundle.price.simulate{ share = { 0.2 } } end,
+    { "price.simulate:", "option 'price' is required" } },
+  { "price.simulate with a short share list", function()
+      bundle.price.simulate{ price = { 3, 4 }, share = { 0.2 } }
+    end, { "price.simulate:", "share must hold 2 numbers (one per item), got 1" } },
+  { "price.elasticity with a missing column", function() bundle.price.elasticity(frame(), { item = "name" }) end,
+    { "price.elasticity:", "the orders have no column 'quantity' (option quantity)" } },
   { "sandbox.run(1)", function() bundle.sandbox.run(1) end, { "sandbox.run:", "expects Lua code or a path" } },
   { "seed('x')", function() bundle.seed("x") end, { "bad argument #1", "number expected, got string" } },
 }

@@ -1,6 +1,8 @@
 -- Bundle pricing: the reservation-price model's exact optimum against a
--- dense grid, its calibration, golden/grid optimisation of a demand curve
--- against a dense grid, seeds, cannibalisation, and errors.
+-- dense grid, its calibration (item supports, pairs' joint supports through
+-- the Gaussian copula), elasticity bounds and estimation, the stated
+-- market, the parameter-explicit simulate, golden/grid optimisation of a
+-- demand curve against a dense grid, seeds, cannibalisation, and errors.
 local bundle = require "bundle"
 local W = require "search_world"
 local world, count, err = W.world, W.count, W.err
@@ -35,7 +37,7 @@ describe("the reservation-price model", function()
     for _, i in ipairs{1, 3, 5} do
       local q = count(data, {i}) / #data
       local K = 20000
-      local p = bundle.price.baseline({{tostring(i)}}, { catalog = cat, baskets = bk, discount = 0, complementarity = 0, customers = K })[1]
+      local p = bundle.price.baseline({{tostring(i)}}, { catalog = cat, baskets = bk, discount = 0, customers = K })[1]
       assert.is_true(math.abs(p.take_rate - q) < 4 * math.sqrt(q * (1 - q) / K), ("item %d: take %g, support %g"):format(i, p.take_rate, q))
       -- a one-item "bundle" at list price replaces exactly the sales it makes
       assert.is_true(close(p.cannibalised_units, p.take_rate, 1e-12))
@@ -54,24 +56,35 @@ describe("the reservation-price model", function()
     end
   end)
 
-  it("gives the same prices for the same seed, and uses the observed price spread", function()
+  it("gives the same prices for the same seed, and reads per-item elasticities", function()
     local opts = { catalog = cat, baskets = bk, customers = 2000, seed = 7 }
     assert.are.same(bundle.price.optimize(bundles, opts), bundle.price.optimize(bundles, opts))
     opts.seed = 8
     local other = bundle.price.optimize(bundles, opts)
     opts.seed = 7
     assert.are_not.same(bundle.price.optimize(bundles, opts), other)
-    -- orders where items 1 and 2 sell at widely varying prices: wider WTP
-    local csv = os.tmpname()
-    local fh = io.open(csv, "w")
-    fh:write("item,unit_price\n")
-    for k = 1, 50 do fh:write(("1,%g\n2,%g\n3,%g\n"):format(info[1].price * math.exp((k % 7 - 3) * 0.3), info[2].price * math.exp((k % 5 - 2) * 0.4), info[3].price)) end
-    fh:close()
-    local orders = bundle.read_csv(csv, { types = { item = "str" } })
-    os.remove(csv)
-    local wide = bundle.price.optimize({{"1", "2"}}, { catalog = cat, baskets = bk, customers = 2000, orders = orders, item = "item", unit_price = "unit_price" })
-    local narrow = bundle.price.optimize({{"1", "2"}}, { catalog = cat, baskets = bk, customers = 2000, sigma = 0.02 })
-    assert.are_not.equal(wide[1].take_rate, narrow[1].take_rate)
+    -- a 10% cut draws more takers from more elastic items
+    local function take(e)
+      return bundle.price.baseline({{"1", "2"}}, { catalog = cat, baskets = bk, customers = 20000, discount = 0.1, elasticity = e })[1].take_rate
+    end
+    assert.is_true(take{ ["1"] = 4, ["2"] = 4 } > take{ ["1"] = 1, ["2"] = 1 })
+    -- a number is the prior for every item; a table leaves the rest at the prior
+    assert.are.equal(take(2.5), take{ ["1"] = 2.5 })
+    assert.are_not.equal(take(2.5), take{ ["1"] = 4 })
+    -- one spread for every item overrides the elasticity
+    local s1 = bundle.price.baseline({{"1", "2"}}, { catalog = cat, baskets = bk, customers = 2000, sigma = 0.3, elasticity = 1 })[1]
+    local s2 = bundle.price.baseline({{"1", "2"}}, { catalog = cat, baskets = bk, customers = 2000, sigma = 0.3, elasticity = 4 })[1]
+    assert.are.same(s1, s2)
+  end)
+
+  it("reports the market share and never sells beyond the stated market", function()
+    for _, m in ipairs{ 1, 2 } do
+      local p = bundle.price.baseline(bundles, { catalog = cat, baskets = bk, customers = 3000, discount = 0.39, market = m })
+      for i = 1, #bundles do
+        assert.is_true(p[i].market_share > 0 and p[i].market_share <= 1)
+        assert.is_true(p[i].take_rate <= m * p[i].market_share + 1e-12)
+      end
+    end
   end)
 
   it("prices the bundles of a search result", function()
@@ -83,68 +96,198 @@ describe("the reservation-price model", function()
   end)
 end)
 
-describe("the reservation-price model's elasticity bound", function()
-  -- 5,000 baskets of common items 1..12; two rare items A = 101 and
-  -- B = 102 (20 baskets, always together) whose prices barely vary (log
-  -- sd 0.017), as for the colour variants in Online Retail
+describe("the reservation-price model's elasticities and the copula", function()
+  -- 5,000 baskets of common items 1..12 (each in 15%, independently); two
+  -- rare items A = 101 and B = 102 (20 baskets, always together); 1 and 2
+  -- also sell together in 10% of baskets
   local n, common = 5000, 12
   local lines = {}
   math.randomseed(31)
   for k = 1, n do
-    local line = {}
-    for i = 1, common do if math.random() < 0.15 then line[#line + 1] = tostring(i) end end
+    local line, has = {}, {}
+    for i = 1, common do if math.random() < 0.15 then has[i] = true end end
+    if math.random() < 0.1 then has[1], has[2] = true, true end
+    for i = 1, common do if has[i] then line[#line + 1] = tostring(i) end end
     if k % 250 == 0 then line[#line + 1] = "101"; line[#line + 1] = "102" end
-    if #line == 0 then line[1] = "1" end
+    if #line == 0 then line[1] = "3" end
     lines[k] = table.concat(line, " ")
   end
   local bk = W.baskets_of(lines)
   local rows = { "item,price,cost", "101,12,7", "102,9,5" }
   for i = 1, common do rows[#rows + 1] = ("%d,%d,1"):format(i, 2 + i % 5) end
   local cat = bundle.catalog(W.frame_of(rows), { item = "item", price = "price", cost = "cost" })
-  rows = { "item,unit_price" }
-  for k = 1, 30 do rows[#rows + 1] = ("101,%g\n102,%g"):format(k % 2 == 0 and 12 or 12.4, k % 2 == 0 and 9 or 9.3) end
-  for i = 1, common do rows[#rows + 1] = ("%d,%d\n%d,%g"):format(i, 2 + i % 5, i, (2 + i % 5) * 2.5) end
-  local orders = W.frame_of(rows)
   local support = 20 / n
-  local function offer(items, discount, max_e, extra)
-    local o = { catalog = cat, baskets = bk, discount = discount, orders = orders, item = "item", unit_price = "unit_price",
-                customers = 20000, max_elasticity = max_e }
+  local function offer(items, discount, extra)
+    local o = { catalog = cat, baskets = bk, discount = discount, customers = 20000 }
     for k, v in pairs(extra or {}) do o[k] = v end
     return bundle.price.baseline({ items }, o)[1]
   end
 
-  it("keeps a rare, high-lift pair's take rate near its support (regression: 0.99 of all visitors)", function()
-    -- unbounded, the narrow spread puts everyone just below list price and
-    -- complementarity x ln(lift 250) lifts nearly all of them over it
-    local unbounded = offer({ "101", "102" }, 0, 0)
-    assert.is_true(unbounded.take_rate > 0.9, "the artefact this bound removes: take " .. unbounded.take_rate)
-    local bounded = offer({ "101", "102" }, 0, nil)
-    assert.is_true(bounded.take_rate > support and bounded.take_rate < 5 * support,
-      ("take %g against support %g"):format(bounded.take_rate, support))
+  it("keeps a rare, always-together pair's take rate at its support (regression: 0.99 of all visitors)", function()
+    local at = offer({ "101", "102" }, 0)
+    assert.is_true(math.abs(at.take_rate - support) < 4 * math.sqrt(support / 20000), ("take %g against support %g"):format(at.take_rate, support))
+    -- a 10% cut adds buyers, but only from the stated market
+    local cut = offer({ "101", "102" }, 0.1)
+    assert.is_true(cut.take_rate > at.take_rate and cut.take_rate <= 2 * cut.market_share + 1e-12)
   end)
 
-  it("bounds each item's elasticity at list price, and leaves calibration alone", function()
-    for _, max_e in ipairs{ 2, 5 } do
-      local at = offer({ "101" }, 0, max_e, { complementarity = 0 })
-      local cut = offer({ "101" }, 0.05, max_e, { complementarity = 0, customers = 100000 })
-      assert.is_true(math.abs(at.take_rate - support) < 4 * math.sqrt(support / 20000), ("max %g: take %g, support %g"):format(max_e, at.take_rate, support))
-      -- a 5% cut raises the share by about 5 x max_e percent; unbounded
-      -- (log sd 0.017) it would multiply it many times
-      at = offer({ "101" }, 0, max_e, { complementarity = 0, customers = 100000 })
-      local e = math.log(cut.take_rate / at.take_rate) / -math.log(0.95)
-      assert.is_true(e < max_e * 1.6 and e > max_e * 0.4, ("max %g: elasticity %g"):format(max_e, e))
+  it("gives each item the elasticity it is told, clamped into [min, max]", function()
+    for _, e in ipairs{ 1, 2.5, 4 } do
+      local at = offer({ "3" }, 0, { elasticity = e, customers = 200000 })
+      local cut = offer({ "3" }, 0.02, { elasticity = e, customers = 200000 })
+      local measured = math.log(cut.take_rate / at.take_rate) / -math.log(0.98)
+      assert.is_true(math.abs(measured - e) < 0.15 * e, ("e %g: measured %g"):format(e, measured))
     end
-    local free = offer({ "101" }, 0.05, 0, { complementarity = 0 })
-    assert.is_true(free.take_rate > 20 * support, "unbounded: take " .. free.take_rate)
-    -- a widely priced common item keeps its observed spread: the bound only widens
-    local wide = offer({ "3" }, 0.1, 5, { complementarity = 0 })
-    local none = offer({ "3" }, 0.1, 0, { complementarity = 0 })
-    assert.is_true(math.abs(wide.take_rate - none.take_rate) < 1e-12)
+    assert.are.same(offer({ "3", "5" }, 0.1, { elasticity = 50 }), offer({ "3", "5" }, 0.1, { elasticity = 5 }))
+    assert.are.same(offer({ "3", "5" }, 0.1, { elasticity = 0.1 }), offer({ "3", "5" }, 0.1, { elasticity = 0.5 }))
+    assert.are.same(offer({ "3", "5" }, 0.1, { elasticity = 3, max_elasticity = 2 }), offer({ "3", "5" }, 0.1, { elasticity = 2 }))
+    assert.are_not.same(offer({ "3", "5" }, 0.1, { elasticity = 50, max_elasticity = 0 }), offer({ "3", "5" }, 0.1, { elasticity = 5 }))
   end)
 
-  it("names a bad bound", function()
-    assert.truthy(err(function() offer({ "101", "102" }, 0, -1) end):find("max_elasticity must be 0 (no bound) or in [0.1, 1e6]", 1, true))
-    assert.truthy(err(function() offer({ "101", "102" }, 0, "high") end):find("max_elasticity must be a number", 1, true))
+  it("reproduces a pair's joint support, and a triple's is a prediction below its pairs'", function()
+    local js = bundle.price.joint_share({ { "1", "2" }, { "4", "7" }, { "101", "102" }, { "1", "2", "4" } },
+      { catalog = cat, baskets = bk, customers = 100000 })
+    for i = 1, 3 do
+      local s = js[i].observed
+      assert.is_true(math.abs(js[i].share - s) < 4 * math.sqrt(s * (1 - s) / 100000),
+        ("%s: simulated %g, observed %g"):format(table.concat(js[i].items, "+"), js[i].share, s))
+    end
+    assert.is_true(js[4].share < js[1].share and js[4].share > 0)
+    assert.is_nil(js[4].rho)
+    -- bought together more than chance: a higher latent correlation than an independent pair
+    assert.is_true(js[1].rho > 0.2, "rho of 1+2: " .. js[1].rho)
+    assert.is_true(math.abs(js[2].rho) < 0.1, "rho of 4+7: " .. js[2].rho)
+    assert.is_true(js[3].rho > 0.99)
+  end)
+
+  it("names bad bounds and bad per-item tables", function()
+    assert.truthy(err(function() offer({ "101", "102" }, 0, { max_elasticity = -1 }) end):find("max_elasticity must be 0 (no bound) or in [0.1, 1e6]", 1, true))
+    assert.truthy(err(function() offer({ "101", "102" }, 0, { max_elasticity = "high" }) end):find("max_elasticity must be a number", 1, true))
+    assert.truthy(err(function() offer({ "101", "102" }, 0, { min_elasticity = 3, max_elasticity = 2 }) end)
+      :find("min_elasticity must be in [0.1, 1e6] and at most max_elasticity", 1, true))
+    assert.truthy(err(function() offer({ "101", "102" }, 0, { elasticity = { nope = 2 } }) end)
+      :find("price.baseline: elasticity: no item 'nope' in the catalogue", 1, true))
+    assert.truthy(err(function() offer({ "101", "102" }, 0, { elasticity = { ["101"] = -2 } }) end)
+      :find("elasticity of item '101' must be a number > 0", 1, true))
+    assert.truthy(err(function() offer({ "101", "102" }, 0, { market = 0.5 }) end):find("market must be 0 (no cap) or in [1, 1e6]", 1, true))
+    assert.truthy(err(function() offer({ "101", "102" }, 0, { complementarity = 0.1 }) end):find("unknown option 'complementarity'", 1, true))
+    assert.truthy(err(function() bundle.price.joint_share({ { "1", "2" } }, { catalog = cat }) end)
+      :find("price.joint_share: option 'baskets' must be bundle.baskets", 1, true))
+  end)
+end)
+
+describe("bundle.price.simulate", function()
+  local base = { price = { 10, 6 }, cost = { 4, 2 }, share = { 0.3, 0.2 }, elasticity = { 2, 3 },
+                 corr = { { 1, 0.4 }, { 0.4, 1 } }, customers = 4000, seed = 3 }
+  local function with(extra)
+    local o = {}
+    for k, v in pairs(base) do o[k] = v end
+    for k, v in pairs(extra or {}) do o[k] = v end
+    return o
+  end
+
+  it("optimises exactly over a range and evaluates one discount", function()
+    local best = bundle.price.simulate(with{ discount = { 0, 0.5 } })
+    assert.is_true(close(best.list_price, 16) and close(best.cost, 6))
+    assert.is_true(close(best.profit, best.take_rate * (best.price - best.cost)))
+    for k = 0, 100 do
+      local at = bundle.price.simulate(with{ discount = 0.5 * k / 100 })
+      assert.is_true(close(at.discount, 0.5 * k / 100))
+      assert.is_true(at.profit <= best.profit + 1e-12)
+    end
+    assert.is_true(best.market_share > 0.3 and best.market_share < 0.5) -- 1 - P(neither) under positive dependence
+    local inc = bundle.price.simulate(with{ discount = { 0, 0.5 }, goal = "incremental" })
+    assert.is_true(inc.incremental_profit >= best.incremental_profit - 1e-12)
+  end)
+
+  it("draws correlated customers: more dependence, fewer customers buy either item", function()
+    local lo = bundle.price.simulate(with{ corr = { { 1, -0.5 }, { -0.5, 1 } }, discount = 0 })
+    local hi = bundle.price.simulate(with{ corr = { { 1, 0.9 }, { 0.9, 1 } }, discount = 0 })
+    assert.is_true(hi.market_share < lo.market_share)
+    -- at list price the bundle sells to those above list price for both items
+    assert.is_true(hi.take_rate > lo.take_rate)
+  end)
+
+  it("names bad input", function()
+    assert.truthy(err(function() bundle.price.simulate(with{ share = { 0.3 } }) end):find("share must hold 2 numbers (one per item), got 1", 1, true))
+    assert.truthy(err(function() bundle.price.simulate(with{ share = { 0.3, 0 / 0 } }) end):find("item 2 has share", 1, true))
+    assert.truthy(err(function() bundle.price.simulate(with{ elasticity = { 2, -1 } }) end):find("item 2 has elasticity -1", 1, true))
+    assert.truthy(err(function() bundle.price.simulate(with{ corr = { { 1, 0.4 } } }) end):find("corr must be a 2 x 2 list of rows", 1, true))
+    assert.truthy(err(function() bundle.price.simulate(with{ corr = { { 1, 0.4 }, { 0.3, 1 } } }) end):find("must be symmetric", 1, true))
+    assert.truthy(err(function() bundle.price.simulate(with{ discount = { 0.5, 0.1 } }) end):find("discount must be {min, max}", 1, true))
+    assert.truthy(err(function() bundle.price.simulate(with{ shares = { 0.3, 0.2 } }) end):find("price.simulate: unknown option 'shares'", 1, true))
+    assert.truthy(err(function() bundle.price.simulate{ share = { 0.3 } } end):find("option 'price' is required", 1, true))
+  end)
+end)
+
+describe("bundle.price.elasticity", function()
+  -- 52 weeks of order lines: items a..d change price weekly (log sd 0.25)
+  -- and sell units = A x price^-2 x noise; items k and l never change price
+  local function orders(seed)
+    math.randomseed(seed)
+    local rows, base = { "item,price,qty,day" }, { a = 3, b = 7, c = 12, d = 5, k = 4, l = 9 }
+    local function normal() return math.sqrt(-2 * math.log(1 - math.random())) * math.cos(2 * math.pi * math.random()) end
+    for week = 0, 51 do
+      for _, it in ipairs{ "a", "b", "c", "d", "k", "l" } do
+        local p = base[it]
+        if it < "k" then p = p * math.exp(0.25 * normal()) end
+        local units = 4000 * p ^ -2 * math.exp(0.15 * normal())
+        for line = 0, 2 do rows[#rows + 1] = ("%s,%.4f,%.4f,%d"):format(it, p, units / 3, week * 7 + line * 2) end
+      end
+    end
+    return W.frame_of(rows)
+  end
+  local rows = { "item,price,cost" }
+  for _, it in ipairs{ "a", "b", "c", "d", "k", "l", "z" } do rows[#rows + 1] = it .. ",5,2" end
+  local cat = bundle.catalog(W.frame_of(rows), { item = "item", price = "price", cost = "cost" })
+
+  it("recovers a planted elasticity from weekly price variation, and gives constant-price items the prior", function()
+    local f = orders(11)
+    local e = bundle.price.elasticity(f, { item = "item", price = "price", quantity = "qty", time = "day", catalog = cat })
+    assert.are.equal(4, e.items)
+    assert.are.equal(52, e.periods)
+    assert.is_true(math.abs(e.pooled - 2) < 0.5, "pooled " .. e.pooled)
+    for _, it in ipairs{ "a", "b", "c", "d" } do
+      assert.is_true(math.abs(e.by_item[it] - 2) < 0.5, it .. ": " .. e.by_item[it])
+    end
+    assert.are.equal(2.5, e.by_item.k)
+    assert.are.equal(2.5, e.by_item.l)
+    assert.are.equal(2.5, e.by_item.z) -- in the catalogue, never sold
+    assert.are.same({ a = true, b = true, c = true, d = true }, e.estimated)
+    assert.truthy(e.note:find("the other 3 get the prior", 1, true))
+    -- a stated prior and bounds; the pooled estimate for the rest on request
+    local p = bundle.price.elasticity(f, { item = "item", price = "price", quantity = "qty", time = "day", catalog = cat,
+                                          prior = 1.5, max_elasticity = 1.8, fallback = "pooled" })
+    assert.are.equal(1.8, p.by_item.a)
+    assert.are.equal(p.pooled, p.by_item.k)
+    assert.truthy(p.note:find("get the pooled estimate", 1, true))
+    -- without a catalogue the item column's values are the items
+    local q = bundle.price.elasticity(f, { item = "item", price = "price", quantity = "qty", time = "day" })
+    assert.is_nil(q.by_item.z)
+    assert.are.equal(e.by_item.a, q.by_item.a)
+    -- the table feeds optimize's elasticity option
+    local bk = bundle.baskets(W.frame_of{ "id,item", "1,a", "1,b", "2,a", "2,c", "3,b", "4,a", "4,b", "4,k", "5,k", "6,c" },
+                              { basket = "id", item = "item" })
+    local priced = bundle.price.optimize({ { "a", "b" } }, { catalog = cat, baskets = bk, elasticity = e.by_item, customers = 500 })
+    assert.is_true(priced[1].take_rate > 0)
+  end)
+
+  it("needs enough periods with sales", function()
+    local e = bundle.price.elasticity(orders(12), { item = "item", price = "price", quantity = "qty", time = "day", min_periods = 60 })
+    assert.are.equal(0, e.items)
+    assert.is_nil(e.pooled)
+    assert.are.equal(2.5, e.by_item.a)
+  end)
+
+  it("names bad input", function()
+    local f = orders(13)
+    assert.truthy(err(function() bundle.price.elasticity(f, { item = "item", price = "cost", quantity = "qty", time = "day" }) end)
+      :find("price.elasticity: the orders have no column 'cost' (option price)", 1, true))
+    assert.truthy(err(function() bundle.price.elasticity(f, { item = "item", price = "price", quantity = "qty", time = "day", period = 7 }) end)
+      :find("unknown option 'period'", 1, true))
+    assert.truthy(err(function() bundle.price.elasticity(f, { item = "item", price = "price", quantity = "qty", time = "day", period_days = 0 }) end)
+      :find("the period must be > 0", 1, true))
+    assert.truthy(err(function() bundle.price.elasticity(1, {}) end):find("orders must be a frame", 1, true))
   end)
 end)
 

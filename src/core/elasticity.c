@@ -1,0 +1,152 @@
+/* Own-price elasticity from the data's own price variation.
+ *
+ * Units and the mean unit price of each item are aggregated per period; an
+ * item with enough periods whose price really moves contributes to a
+ * within-item (fixed-effects) regression of log units on log price, whose
+ * slope is pooled over items. Each such item's own slope is then shrunk
+ * toward the pooled one by its precision (empirical Bayes: weight
+ * tau^2 / (tau^2 + var(slope)), tau^2 the between-item variance of the true
+ * slopes by the method of moments), and every magnitude is clamped.
+ *
+ * Observational price variation is confounded: prices fall for quantity
+ * tiers (a wholesale buyer gets a lower unit price because they buy more),
+ * promotions come with displays and advertising, and prices rise when
+ * demand is high. Each biases the slope, usually toward more elastic
+ * demand for tiers and promotions. So the estimates are shrunk toward the
+ * pooled slope, bounded to a plausible range, and items without variation
+ * get a literature prior rather than a number the data cannot give. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle/price.h"
+
+void br_elasticity_spec_init(br_elasticity_spec *s) {
+  s->period = 7;
+  s->prior = 2.5;
+  s->min_elasticity = 0.5;
+  s->max_elasticity = 5;
+  s->min_periods = 8;
+  s->fallback_pooled = 0;
+}
+
+typedef struct cell {
+  int64_t key; /* item x periods + period */
+  double units, revenue;
+} cell;
+
+static int by_key(const void *a, const void *b) {
+  int64_t x = ((const cell *)a)->key, y = ((const cell *)b)->key;
+  return (x > y) - (x < y);
+}
+
+static double clamp_e(double e, const br_elasticity_spec *s) {
+  if (e < s->min_elasticity) e = s->min_elasticity;
+  if (s->max_elasticity > 0 && e > s->max_elasticity) e = s->max_elasticity;
+  return e;
+}
+
+br_status br_price_elasticity(double *e, uint8_t *estimated, br_elasticity_fit *fit, int32_t ncat,
+                              const int32_t *item, const double *price, const double *quantity, const double *time,
+                              int64_t nrows, const br_elasticity_spec *s) {
+  if (ncat < 0 || nrows < 0) return br_error_set(BR_ERR_ARG, "elasticity: %d items and %lld rows", (int)ncat, (long long)nrows);
+  if (!(s->period > 0 && s->period < INFINITY)) return br_error_set(BR_ERR_ARG, "elasticity: the period must be > 0, got %g", s->period);
+  if (!(s->prior > 0 && s->prior < INFINITY)) return br_error_set(BR_ERR_ARG, "elasticity: prior must be a magnitude > 0, got %g", s->prior);
+  if (!(s->min_elasticity > 0 && s->min_elasticity <= 1e6) ||
+      !(s->max_elasticity == 0 || (s->max_elasticity >= s->min_elasticity && s->max_elasticity <= 1e6)))
+    return br_error_set(BR_ERR_ARG, "elasticity: need 0 < min_elasticity <= max_elasticity <= 1e6 (max 0: no bound), got %g and %g",
+                        s->min_elasticity, s->max_elasticity);
+  if (s->min_periods < 3) return br_error_set(BR_ERR_ARG, "elasticity: min_periods must be at least 3, got %d", s->min_periods);
+  double tmin = INFINITY, tmax = -INFINITY;
+  int64_t nvalid = 0;
+  for (int64_t r = 0; r < nrows; r++) {
+    if (item[r] < 0 || item[r] >= ncat || !(price[r] > 0 && price[r] < INFINITY) || !(quantity[r] > 0 && quantity[r] < INFINITY) ||
+        !isfinite(time[r]))
+      continue;
+    nvalid++;
+    if (time[r] < tmin) tmin = time[r];
+    if (time[r] > tmax) tmax = time[r];
+  }
+  double span = nvalid ? floor((tmax - tmin) / s->period) + 1 : 0;
+  if (span > 1e9) return br_error_set(BR_ERR_ARG, "elasticity: %g periods: the period is too short for the data's time span", span);
+  int64_t periods = (int64_t)span;
+  cell *c = malloc((size_t)(nvalid > 0 ? nvalid : 1) * sizeof *c);
+  double *sxx = calloc((size_t)(ncat > 0 ? ncat : 1), sizeof *sxx), *sxy = calloc((size_t)(ncat > 0 ? ncat : 1), sizeof *sxy);
+  double *syy = calloc((size_t)(ncat > 0 ? ncat : 1), sizeof *syy);
+  int64_t *np = calloc((size_t)(ncat > 0 ? ncat : 1), sizeof *np);
+  if (!c || !sxx || !sxy || !syy || !np) {
+    free(c), free(sxx), free(sxy), free(syy), free(np);
+    return br_error_set(BR_ERR_NOMEM, "elasticity: out of memory for %lld order lines", (long long)nvalid);
+  }
+  int64_t m = 0;
+  for (int64_t r = 0; r < nrows; r++) {
+    if (item[r] < 0 || item[r] >= ncat || !(price[r] > 0 && price[r] < INFINITY) || !(quantity[r] > 0 && quantity[r] < INFINITY) ||
+        !isfinite(time[r]))
+      continue;
+    int64_t per = (int64_t)floor((time[r] - tmin) / s->period);
+    if (per >= periods) per = periods - 1;
+    c[m++] = (cell){(int64_t)item[r] * periods + per, quantity[r], quantity[r] * price[r]};
+  }
+  qsort(c, (size_t)m, sizeof *c, by_key);
+  /* one row per item and period: log units and log mean unit price */
+  int64_t nc = 0;
+  for (int64_t r = 0; r < m; nc++) {
+    cell a = c[r++];
+    while (r < m && c[r].key == a.key) a.units += c[r].units, a.revenue += c[r].revenue, r++;
+    c[nc] = (cell){a.key, log(a.units), log(a.revenue / a.units)}; /* units: y, revenue: x from here */
+  }
+  /* within-item sums of squares about each item's means (two passes per item) */
+  for (int64_t r = 0; r < nc;) {
+    int32_t i = (int32_t)(c[r].key / periods);
+    int64_t end = r;
+    double mx = 0, my = 0;
+    while (end < nc && c[end].key / periods == i) mx += c[end].revenue, my += c[end].units, end++;
+    np[i] = end - r;
+    mx /= (double)np[i], my /= (double)np[i];
+    for (; r < end; r++) {
+      double dx = c[r].revenue - mx, dy = c[r].units - my;
+      sxx[i] += dx * dx, sxy[i] += dx * dy, syy[i] += dy * dy;
+    }
+  }
+  /* items with enough periods and a real price change (sd of log price
+   * above 0.01, i.e. about 1%) */
+  double Sxx = 0, Sxy = 0;
+  int32_t nest = 0;
+  for (int32_t i = 0; i < ncat; i++) {
+    int ok = np[i] >= s->min_periods && np[i] >= 3 && sqrt(sxx[i] / (double)(np[i] - 1)) > 0.01;
+    if (estimated) estimated[i] = (uint8_t)ok;
+    if (!ok) {
+      np[i] = 0;
+      continue;
+    }
+    Sxx += sxx[i], Sxy += sxy[i], nest++;
+  }
+  double b = nest ? Sxy / Sxx : NAN, tau2 = 0;
+  if (nest > 1) { /* method of moments: spread of the slopes beyond their sampling variance */
+    double dev = 0, var = 0;
+    for (int32_t i = 0; i < ncat; i++) {
+      if (!np[i]) continue;
+      double bi = sxy[i] / sxx[i], v = fmax(syy[i] - bi * sxy[i], 0) / (double)(np[i] - 2) / sxx[i];
+      dev += (bi - b) * (bi - b), var += v;
+    }
+    tau2 = fmax(0, dev / (double)(nest - 1) - var / (double)nest);
+  }
+  double fallback = s->fallback_pooled && nest ? clamp_e(-b, s) : clamp_e(s->prior, s);
+  for (int32_t i = 0; i < ncat; i++) {
+    if (!np[i]) {
+      e[i] = fallback;
+      continue;
+    }
+    double bi = sxy[i] / sxx[i], v = fmax(syy[i] - bi * sxy[i], 0) / (double)(np[i] - 2) / sxx[i];
+    double w = tau2 > 0 ? tau2 / (tau2 + fmax(v, 1e-300)) : 0;
+    e[i] = clamp_e(-(w * bi + (1 - w) * b), s);
+  }
+  if (fit) {
+    fit->pooled = nest ? clamp_e(-b, s) : NAN;
+    fit->items = nest;
+    fit->periods = periods;
+    fit->tau = sqrt(tau2);
+  }
+  free(c), free(sxx), free(sxy), free(syy), free(np);
+  return BR_OK;
+}
