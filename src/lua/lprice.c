@@ -1,6 +1,8 @@
 /* bundle.price: optimize and baseline over a list of bundles, with the
- * reservation-price model, a Lua demand function or a trained model
- * (bundle/price.h). */
+ * reservation-price model, a Lua demand function or a trained model;
+ * simulate (the model with stated parameters), joint_share (its
+ * calibration report) and elasticity (own-price elasticities from orders).
+ * See bundle/price.h. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
