@@ -97,23 +97,38 @@ local function window_catalog(sales, d, has_category, price_of)
   return cat, prices, costs, cats
 end
 
--- Each catalogue item's own-price elasticity at list price: estimated from
--- the window's own price variation where it has any, else the stated prior.
+-- Own-price elasticity at list price: estimated from the window's own price
+-- variation where it has any, else the stated prior (2.5: near the
+-- meta-analytic mean of Bijmolt, van Heerde and Pieters 2005, and the
+-- Lerner elasticity 1/0.4 of the default margin, so a shop's list prices
+-- are its single-item optimum). "pooled" (the default) gives every item
+-- the pooled within-item slope: per-item slopes are noisy, and a search
+-- over thousands of bundles finds the items whose noise says "very
+-- elastic", where any discount looks profitable (a winner's curse). Per
+-- item estimates are still reported, and "per_item" uses them.
 local function window_elasticity(ctx, sales, prices)
   local cfg = ctx.config
   if type(cfg.elasticity) == "number" or not ctx.has_price then
     local prior = type(cfg.elasticity) == "number" and cfg.elasticity or cfg.elasticity_prior
     return prior, { source = type(cfg.elasticity) == "number" and "given" or "prior (the data has no prices)",
-                    prior = prior }
+                    prior = prior, used = prior }
   end
   local est = core.price.elasticity(sales, { item = "item", price = "price", quantity = "quantity", time = "time",
                                              prior = cfg.elasticity_prior, min_elasticity = cfg.min_elasticity,
                                              max_elasticity = cfg.max_elasticity })
+  local report = { items = est.items, pooled = est.pooled, prior = cfg.elasticity_prior, note = est.note,
+                   periods = est.periods }
+  if cfg.elasticity == "pooled" then
+    local e = est.pooled and math.min(cfg.max_elasticity, math.max(cfg.min_elasticity, est.pooled))
+    report.source = e and "estimated (pooled)" or "prior (no price variation)"
+    report.used = e or cfg.elasticity_prior
+    return report.used, report
+  end
   local fallback = est.pooled or cfg.elasticity_prior
   local by = {}
   for it in pairs(prices) do by[it] = est.by_item[it] or fallback end
-  return by, { source = "estimated", items = est.items, pooled = est.pooled, prior = cfg.elasticity_prior,
-               note = est.note }
+  report.source = "estimated (per item)"
+  return by, report
 end
 
 local function demand_model(ctx, cat, baskets, prices, costs, elasticity)
@@ -354,18 +369,23 @@ function M.generate(ctx)
     local i = info[set_key(b.items)]
     list[#list + 1] = { items = b.items, score = b.score, lift = i.lift, categories = i.categories }
   end
-  -- The attach guard: the chosen set must complete, in the training
-  -- window, at least attach_ratio x as often as the best of the analysts'
-  -- lists does there (pooled over the set, as backtest's attach rate is).
-  -- A set-level constraint, met by the smallest Lagrange weight on
+  -- The attach guard: the chosen set must complete at least attach_ratio x
+  -- as often as the best of the analysts' lists does. Both are measured
+  -- out of sample on the validation window carved from training (the last
+  -- label_days before the cut): the analysts' lists are built on the
+  -- window before it, as they would be, and our candidates' attach is
+  -- counted there. Pooled over the set (as backtest's attach rate is), a
+  -- set-level constraint met by the smallest Lagrange weight on
   -- (completions - floor x touches) per visitor that satisfies it.
   local min_attach = cfg.min_attach
+  local guard = ctx.late_baskets or ctx.train_baskets
   if min_attach == "auto" then
-    local base = eval.baselines(ctx.train_baskets, { k = cfg.top, min_count = cfg.baseline_min_count, seed = ctx.seed })
+    local from = ctx.late_baskets and ctx.early_baskets or ctx.train_baskets
+    local base = eval.baselines(from, { k = cfg.top, min_count = cfg.baseline_min_count, seed = ctx.seed })
     local best = 0
     for _, name in ipairs(eval.baseline_names) do
       if #base[name] > 0 then
-        best = math.max(best, eval.backtest(base[name], ctx.train_baskets, { metrics = { "attach_rate" } }).attach_rate)
+        best = math.max(best, eval.backtest(base[name], guard, { metrics = { "attach_rate" } }).attach_rate)
       end
     end
     min_attach = cfg.attach_ratio * best
@@ -376,10 +396,10 @@ function M.generate(ctx)
   if min_attach and min_attach > 0 then
     local items = {}
     for i, b in ipairs(list) do items[i] = b.items end
-    local bt = eval.backtest(items, ctx.train_baskets, { metrics = { "attach_rate" } })
-    local nb = ctx.train_baskets:size()
+    local bt = eval.backtest(items, guard, { metrics = { "attach_rate" } })
+    local nb = guard:size()
     for i, b in ipairs(list) do
-      b.base_score, b.attach = b.score, bt.bundles[i].attach_rate
+      b.base_score, b.gain, b.attach = b.score, b.score, bt.bundles[i].attach_rate
       b.slack = (bt.bundles[i].complete - min_attach * bt.bundles[i].touched) / nb
     end
     local function attach_of(set)
@@ -560,7 +580,7 @@ local config_defaults = {
   min_support = "auto", min_count = 5, want = { 200, 60, 20 },
   objective = false, max_per_item = 2, allow_anticomplements = false, max_price = false,
   min_attach = "auto", attach_ratio = 0.8,
-  discount = { 0, 0.3 }, elasticity = "estimate", elasticity_prior = 2.5, min_elasticity = 0.5,
+  discount = { 0, 0.3 }, elasticity = "pooled", elasticity_prior = 2.5, min_elasticity = 0.5,
   max_elasticity = 5, market = 2, customers = 2000, calibration_bundles = 300,
   model = "mlp", epochs = 60,
   policy = "thompson", bandit_rounds = 4, retire = 0.2, baseline_min_count = 5,
@@ -600,8 +620,9 @@ local function check_config(cfg)
                                                                   and out.min_attach >= 0 and out.min_attach <= 1) then
     error("pipeline: config.min_attach must be \"auto\", false or a share in [0, 1]", 4)
   end
-  if out.elasticity ~= "estimate" and not (type(out.elasticity) == "number" and out.elasticity > 0) then
-    error("pipeline: config.elasticity must be \"estimate\" or a positive number", 4)
+  if out.elasticity ~= "pooled" and out.elasticity ~= "per_item"
+     and not (type(out.elasticity) == "number" and out.elasticity > 0) then
+    error("pipeline: config.elasticity must be \"pooled\", \"per_item\" or a positive number", 4)
   end
   for _, k in ipairs{ "top", "reserve", "max_per_item", "min_count", "customers", "calibration_bundles" } do
     if math.type(out[k]) ~= "integer" or out[k] < (k == "reserve" and 0 or 1) then

@@ -144,14 +144,16 @@ end
 function M.calibration(list, train, held_out)
   local items = items_of(list)
   if #items == 0 then return { points = {}, median_ratio = nil, unobserved = 0 } end
-  local pred = core.price.joint_share(items, price_opts(train))
+  local o = price_opts(train)
+  o.market = nil -- the market caps takers of an offer; a joint share at list price has none
+  local pred = core.price.joint_share(items, o)
   local bt = eval.backtest(items, held_out, { metrics = { "attach_rate" } })
   local n = held_out:size()
   local points, ratios, unobserved = {}, {}, 0
   for i, b in ipairs(items) do
     local obs = (bt.bundles[i].complete or 0) / n
-    points[i] = { items = b, predicted = pred[i], observed = obs }
-    if obs > 0 then ratios[#ratios + 1] = pred[i] / obs else unobserved = unobserved + 1 end
+    points[i] = { items = b, predicted = pred[i].share, observed = obs }
+    if obs > 0 then ratios[#ratios + 1] = pred[i].share / obs else unobserved = unobserved + 1 end
   end
   table.sort(ratios)
   local k = #ratios

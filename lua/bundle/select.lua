@@ -16,7 +16,8 @@
 --   local chosen, reserve, report = bundle.select(scored, { top = 10, reserve = 10 })
 --
 -- scored: a list of { items = {...}, score = number, lift = number,
--- categories = {...} (optional) }. Returns the chosen records, the next
+-- gain = number (optional: the expected gain when the ranking score is not
+-- it), attach = number (optional), categories = {...} (optional) }. Returns the chosen records, the next
 -- `reserve` that pass the same rules (for a bandit to promote), and
 -- { skipped = { rule = count }, warnings = { ... } }.
 local M = {}
@@ -64,7 +65,9 @@ function M.diverse(scored, opts)
     if #chosen >= top and #reserve >= reserve_n then break end
     local b = scored[i]
     local why
-    if not opts.keep_nonpositive and not (b.score > 0) then why = "nonpositive"
+    -- the gain itself must be positive, whatever else (a constraint's
+    -- Lagrange term, say) the ranking score carries
+    if not opts.keep_nonpositive and not ((b.gain or b.score) > 0) then why = "nonpositive"
     elseif b.lift and b.lift < min_lift then why = "anticomplement"
     elseif min_attach and (b.attach or 0) < min_attach then why = "low_attach"
     else

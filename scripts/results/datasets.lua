@@ -62,12 +62,16 @@ function M.online_retail(opts)
                 quantity = "Quantity", price = "UnitPrice", cancelled = { column = "InvoiceNo", prefix = "C" },
                 item_filter = "^%d%d%d", time_format = "%Y-%m-%d %H:%M:%S" },
     item_name = "Description",
-    start = "2011-09-01",
-    period_days = 100, -- 2011-09-01 .. 2011-12-09 inclusive
+    -- The pipeline's design (pooled elasticity, the attach guard on a
+    -- validation window) was settled while looking at October 2011 on the
+    -- shipped sample, so the results are judged on a window never looked
+    -- at: November 2011 to the end of the file.
+    start = "2011-11-01",
+    period_days = 39, -- 2011-11-01 .. 2011-12-09 inclusive
     notes = "UCI Online Retail (Chen 2012), 541,909 invoice lines 2010-12-01 .. 2011-12-09; sales are lines "
       .. "with Quantity > 0 and UnitPrice > 0 whose InvoiceNo does not start with C; products are stock codes "
       .. "starting with three digits (postage, fees and manual lines are not); CustomerID is blank on 135,080 "
-      .. "lines; no costs. Test window: the last 100 days, from 2011-09-01.",
+      .. "lines; no costs. Test window: 2011-11-01 .. 2011-12-09 (39 days).",
   }
 end
 

@@ -36,6 +36,7 @@ local METHODS = { "bundlerun", "popular_pairs", "top_lift", "top_confidence", "r
 local function spec_for(ds, seed, extra)
   local data = { orders = ds.orders }
   for k, v in pairs(ds.mapping) do data[k] = v end
+  if ds.margin_rate then data.margin_rate = ds.margin_rate end
   local spec = { data = data, start = ds.start, period_days = ds.period_days, rounds = 1, seed = seed,
                  progress = false, warnings = false, config = {} }
   for k, v in pairs(extra or {}) do spec.config[k] = v end
@@ -78,8 +79,8 @@ local function print_table(ds, runs)
       pr, ar = ("**%s ± %s** (vs %s)"):format(fmt(a, "%.2f"), fmt(sa, "%.2f"), runs[1].ratios.incremental_profit.best_baseline),
                ("**%s ± %s** (vs %s)"):format(fmt(b, "%.2f"), fmt(sb, "%.2f"), runs[1].ratios.attach_rate.best_baseline)
     end
-    print(("| %s | %s | %s | %s ± %s | %s | %s |"):format(m, fmt(ma, "%.3f"), fmt(mm, "%.0f"), fmt(mi, "%.0f"),
-                                                         fmt(si, "%.0f"), pr, ar))
+    print(("| %s | %s | %s | %s ± %s | %s | %s |"):format(m, fmt(ma, "%.3f"), fmt(mm, "%.4g"), fmt(mi, "%.4g"),
+                                                         fmt(si, "%.2g"), pr, ar))
   end
   local cal = {}
   for _, ctx in ipairs(runs) do cal[#cal + 1] = ctx.calibration.median_ratio or 0 / 0 end
@@ -118,7 +119,13 @@ for _, ds in ipairs(datasets.all{ quick = quick }) do
   if not skip then
     local t0 = bundle.clock()
     -- validation: the same defaults, one period earlier, on data that ends at the test cut
-    local val = ds.validation and bundle.pipeline(spec_for(ds.validation, 1)) or nil
+    local val
+    if ds.period_days >= 7 then
+      local vds = {}
+      for k, v in pairs(ds) do vds[k] = v end
+      vds.start = os.date("!%Y-%m-%d", bundle.pipeline.parse_day(ds.start) - ds.period_days * 86400)
+      val = bundle.pipeline(spec_for(vds, 1))
+    end
     if val then
       print(("\n## %s\nvalidation (cut %s, data truncated at %s): incremental profit x%s best baseline, attach x%s, calibration %s")
         :format(ds.name, val.history[1].cut, ds.start, fmt(val.ratios.incremental_profit.ratio, "%.2f"),
@@ -130,7 +137,8 @@ for _, ds in ipairs(datasets.all{ quick = quick }) do
     if ds.world then
       local fr = {}
       local opt = ds.world:optimum{ k = runs[1].config.top, max_per_item = runs[1].config.max_per_item,
-                                    sizes = runs[1].config.size, discount = runs[1].config.discount }
+                                    sizes = { 2, math.min(3, runs[1].config.size[2]) },
+                                    discount = runs[1].config.discount }
       for s, ctx in ipairs(runs) do
         local offers = {}
         for k, b in ipairs(ctx.bundles) do offers[k] = { items = b.items, discount = b.discount } end
