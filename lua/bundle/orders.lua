@@ -17,11 +17,15 @@ local M = {}
 
 local FN = "orders.prepare"
 
-local SPEC_KEYS = { "orders", "basket", "item", "time", "user", "quantity", "price", "category", "cancelled",
+local SPEC_KEYS = { "orders", "basket", "item", "time", "user", "quantity", "price", "cost", "category", "cancelled",
                     "item_filter", "time_format", "day_first", "read" }
--- the spec's keys as a set, for callers that pass a mapping through (bundle.pipeline)
-M.keys = {}
-for _, k in ipairs(SPEC_KEYS) do M.keys[k] = true end
+-- spec_keys() -> the spec's keys as a set, for callers that pass a mapping
+-- through (bundle.pipeline)
+function M.spec_keys()
+  local set = {}
+  for _, k in ipairs(SPEC_KEYS) do set[k] = true end
+  return set
+end
 
 local CANCELLED_KEYS = { "column", "values", "prefix" }
 -- read_csv's options, less those prepare sets itself (columns, time_format, day_first)
@@ -129,6 +133,7 @@ local function check_spec(spec)
   s.user = check_name(spec, "user")
   s.quantity = check_name(spec, "quantity")
   s.category = check_name(spec, "category")
+  s.cost = check_name(spec, "cost")
   s.price = check_name(spec, "price")
   if spec.time_format ~= nil and type(spec.time_format) ~= "string" then
     fail("'time_format' must be a string such as \"%%d/%%m/%%Y %%H:%%M\", got %s", type(spec.time_format))
@@ -213,6 +218,7 @@ local function named_columns(s)
   add(s.quantity, "quantity")
   add(s.price, "price")
   add(s.category, "category")
+  add(s.cost, "cost")
   if s.cancelled.column then add(s.cancelled.column, "cancelled.column") end
   return out
 end
@@ -426,6 +432,7 @@ local function prepare(spec)
   end
   if s.user then sales = sales:with_column("user", kept:col(s.user)) end
   if s.category then sales = sales:with_column("category", kept:col(s.category)) end
+  if s.cost then sales = sales:with_column("cost", kept:col(s.cost)) end
 
   local times = sales:col("time"):tensor()
   report.rows_kept = m
@@ -436,7 +443,7 @@ local function prepare(spec)
   report.assumed = { quantity = s.quantity == nil, price = s.price == nil }
   report.columns = { basket = #s.basket == 1 and s.basket[1] or table.move(s.basket, 1, #s.basket, 1, {}),
                      item = s.item, time = s.time, user = s.user, quantity = s.quantity, price = s.price,
-                     category = s.category }
+                     category = s.category, cost = s.cost }
   local warnings = report.warnings
   report.warnings = nil
   return { sales = sales, warnings = warnings, report = report }

@@ -28,7 +28,7 @@ local select_mod = require "bundle.select"
 local referee = require "bundle.referee"
 
 -- the data keys bundle.orders.prepare reads (the column mapping)
-local prepare_keys = orders_mod.keys
+local prepare_keys = orders_mod.spec_keys()
 
 local M = {}
 
@@ -77,21 +77,27 @@ end
 -- from the margin rate, its category when the data has one. `price_of`
 -- (item -> price), when given, overrides the window's price item by item.
 local function window_catalog(sales, d, has_category, price_of)
+  local has_cost = false
+  for _, n in ipairs(sales:names()) do if n == "cost" then has_cost = true end end
   local agg = { price = { "mean", "price" } }
   if has_category then agg.category = { "first", "category" } end
+  if has_cost then agg.cost = { "mean", "cost" } end
   local items = sales:group_by("item"):agg(agg)
   local il, ip = items:col("item"):totable(), items:col("price"):totable()
   if price_of then
     for i = 1, #il do ip[i] = price_of[il[i]] or ip[i] end
     items = items:with_column("price", ip)
   end
-  local cat = core.catalog(items, { item = "item", price = "price", margin = d.margin_rate,
+  -- known unit costs where the data has them, else the margin rate
+  local cat = core.catalog(items, { item = "item", price = "price", cost = has_cost and "cost" or nil,
+                                    margin = not has_cost and d.margin_rate or nil,
                                     category = has_category and "category" or nil })
   local prices, costs, cats = {}, {}, {}
   local ic = has_category and items:col("category"):totable() or {}
+  local icost = has_cost and items:col("cost"):totable() or {}
   for i = 1, #il do
     prices[il[i]] = ip[i]
-    costs[il[i]] = ip[i] * (1 - d.margin_rate)
+    costs[il[i]] = icost[i] or ip[i] * (1 - d.margin_rate)
     cats[il[i]] = ic[i]
   end
   return cat, prices, costs, cats
@@ -155,6 +161,7 @@ function M.collect(ctx)
   for _, n in ipairs(sales:names()) do names[n] = true end
   ctx.has_price = d.price ~= nil
   ctx.has_category = names.category == true
+  ctx.has_cost = names.cost == true
   local cut = ctx.start + (ctx.round - 1) * ctx.period
   local spec = { basket = "basket", item = "item", time = "time", user = names.user and "user" or nil,
                  quantity = names.quantity and "quantity" or nil, price = names.price and "price" or nil }
@@ -425,9 +432,32 @@ function M.generate(ctx)
           cfg.top, min_attach))
       end
     end
-    for _, b in ipairs(list) do b.score = b.base_score end
   end
   ctx.min_attach = min_attach or nil
+  -- Offers that share items compete for the same customers: the list is
+  -- built again one bundle at a time by its marginal expected incremental
+  -- profit when offered together with the ones already chosen (the
+  -- training model's joint simulation), the attach guard's weight kept.
+  if cfg.joint and #top > 0 then
+    local popts = referee.price_opts(ctx.demand)
+    local function set_value(set)
+      local offers = {}
+      for k, b in ipairs(set) do offers[k] = { items = b.items, discount = by_key[set_key(b.items)].discount } end
+      return core.price.portfolio(offers, popts).incremental_profit
+    end
+    top, reserve, sel = select_mod.joint(list, set_value, { top = cfg.top, reserve = cfg.reserve,
+      max_per_item = cfg.max_per_item, min_lift = sel_opts.min_lift })
+    if min_attach and min_attach > 0 then
+      local slack = 0
+      for _, b in ipairs(top) do slack = slack + (b.slack or 0) end
+      if slack < 0 then
+        warn(ctx, ("generate: the chosen set attaches below the floor %.3g on the validation window"):format(min_attach))
+      end
+    end
+    for _, b in ipairs(list) do b.score = b.base_score or b.score end
+  elseif min_attach and min_attach > 0 then
+    for _, b in ipairs(list) do b.score = b.base_score or b.score end
+  end
   for _, w in ipairs(sel.warnings) do warn(ctx, "generate: " .. w) end
   if #top == 0 then error("pipeline: no bundle passed the selection rules; see the warnings", 0) end
   local chosen = {}
@@ -511,6 +541,7 @@ function M.evaluate(ctx)
                       realised_margin = j.realised_margin, margin = j.realised_margin,
                       simulated_incremental_profit = j.incremental_profit, simulated_profit = j.profit,
                       list_incremental_profit = j.list_incremental_profit, mean_discount = j.mean_discount,
+                      separate_incremental_profit = j.separate_incremental_profit,
                       bundles = j.bundles, per_bundle = j.per_bundle }
   end
   results.no_bundles = { hit_rate = 0, attach_rate = 0, coverage = 0, simulated_profit = 0,
@@ -579,13 +610,12 @@ local config_defaults = {
   top = 10, reserve = 10, size = { 2, 4 },
   min_support = "auto", min_count = 5, want = { 200, 60, 20 },
   objective = false, max_per_item = 2, allow_anticomplements = false, max_price = false,
-  min_attach = "auto", attach_ratio = 0.8,
+  min_attach = "auto", attach_ratio = 0.8, joint = true,
   discount = { 0, 0.3 }, elasticity = "pooled", elasticity_prior = 2.5, min_elasticity = 0.5,
-  max_elasticity = 5, market = 2, customers = 2000, calibration_bundles = 300,
+  max_elasticity = 5, market = 2, customers = 20000, calibration_bundles = 300,
   model = "mlp", epochs = 60,
   policy = "thompson", bandit_rounds = 4, retire = 0.2, baseline_min_count = 5,
 }
-M.config_defaults = config_defaults
 
 local top_options = { data = 1, config = 1, stages = 1, rounds = 1, seed = 1, start = 1, period_days = 1,
                       label_days = 1, progress = 1, on_round = 1, warnings = 1 }

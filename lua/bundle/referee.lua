@@ -77,7 +77,9 @@ end
 -- judge(methods, { train =, test =, test_baskets =, discount = }) ->
 -- { [name] = { ... }, order = { names } }. methods: a list of { name, list }.
 -- Every list is priced by M.price on `train`, then scored on `test` at
--- that price and at list price; observed attach and realised margin (at
+-- that price and at list price, the whole list offered together
+-- (bundle.price.portfolio; each offer alone is kept beside it as
+-- separate_incremental_profit); observed attach and realised margin (at
 -- the test window's list prices) come from the test baskets.
 function M.judge(methods, opts)
   local train, world, tb = opts.train, opts.test, opts.test_baskets
@@ -100,6 +102,18 @@ function M.judge(methods, opts)
     end
     local bt = #priced > 0 and eval.backtest(items_of(priced), tb, { price = prices, cost = costs })
       or { attach_rate = 0, hit_rate = 0, margin = 0, coverage = 0, bundles = {} }
+    -- the headline: the whole list offered together (offers that share an
+    -- item compete for its customers), at its prices and at list price
+    local joint, joint_list = { incremental_profit = 0, profit = 0, bundles = {} }, { incremental_profit = 0 }
+    if #priced > 0 then
+      local offers, at_list = {}, {}
+      for i, b in ipairs(priced) do
+        offers[i] = { items = b.items, discount = b.discount }
+        at_list[i] = { items = b.items, discount = 0 }
+      end
+      joint = core.price.portfolio(offers, price_opts(world))
+      joint_list = core.price.portfolio(at_list, price_opts(world))
+    end
     local per = {}
     for i, b in ipairs(priced) do
       per[i] = { items = b.items, discount = b.discount, price = b.price, list_price = b.list_price,
@@ -107,12 +121,14 @@ function M.judge(methods, opts)
                  incremental_profit = at_price[i].incremental_profit * visits,
                  profit = at_price[i].profit * visits, take_rate = at_price[i].take_rate,
                  list_incremental_profit = at_list[i].incremental_profit * visits,
+                 joint_incremental_profit = joint.bundles[i] and joint.bundles[i].incremental_profit * visits,
                  attach_rate = bt.bundles[i] and bt.bundles[i].attach_rate, complete = bt.bundles[i] and bt.bundles[i].complete }
     end
     out[name] = {
       bundles = #priced, priced = priced, per_bundle = per,
-      incremental_profit = sum(per, "incremental_profit"), profit = sum(per, "profit"),
-      list_incremental_profit = sum(per, "list_incremental_profit"),
+      incremental_profit = joint.incremental_profit * visits, profit = joint.profit * visits,
+      list_incremental_profit = joint_list.incremental_profit * visits,
+      separate_incremental_profit = sum(per, "incremental_profit"),
       attach_rate = bt.attach_rate, hit_rate = bt.hit_rate, coverage = bt.coverage,
       realised_margin = bt.margin, mean_discount = #priced > 0 and sum(priced, "discount") / #priced or 0,
     }

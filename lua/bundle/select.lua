@@ -102,4 +102,69 @@ function M.diverse(scored, opts)
   return chosen, reserve, { skipped = skipped, warnings = warnings }
 end
 
+-- joint(scored, set_value, opts) -> chosen, reserve, report: the same
+-- rules as diverse, but bundles are added one at a time by their MARGINAL
+-- value to the set chosen so far, as set_value(list of records) reports it
+-- (a joint simulation, say, where two offers sharing a hub item compete
+-- for the same customers instead of each being credited with them). Each
+-- step looks at the `window` best-scored bundles that the rules still
+-- allow (default 30) and stops early when none adds value. A record's
+-- score less its gain (a constraint's Lagrange term) is added to its
+-- marginal value, so a constraint priced into the scores still binds.
+function M.joint(scored, set_value, opts)
+  opts = opts or {}
+  if type(set_value) ~= "function" then error("select.joint: set_value must be a function(list) -> number", 2) end
+  local window = opts.window or 30
+  local rest = {}
+  for k, v in pairs(opts) do if k ~= "window" then rest[k] = v end end
+  -- the rules alone (no cap, no category, no count) decide who is eligible at all
+  local all, _, first = M.diverse(scored, { top = #scored > 0 and #scored or 1, max_per_item = 1 << 30,
+                                            min_lift = rest.min_lift, min_attach = rest.min_attach,
+                                            keep_nonpositive = rest.keep_nonpositive })
+  local top, cap = rest.top or 10, rest.max_per_item or 2
+  local uses, sigs, chosen, value = {}, {}, {}, 0
+  local taken = {}
+  local function allowed(b)
+    for _, it in ipairs(b.items) do if (uses[it] or 0) >= cap then return false end end
+    local sig = signature(b.categories)
+    return not (sig and sigs[sig])
+  end
+  local skipped_cap = 0
+  while #chosen < top do
+    local best, best_m, best_v, seen = nil, 0, nil, 0
+    for i, b in ipairs(all) do
+      if not taken[i] and allowed(b) then
+        seen = seen + 1
+        local trial = { table.unpack(chosen) }
+        trial[#trial + 1] = b
+        local v = set_value(trial)
+        local m = v - value + (b.score - (b.gain or b.score))
+        if m > best_m then best, best_m, best_v = i, m, v end
+        if seen >= window then break end
+      end
+    end
+    if not best then break end
+    local b = all[best]
+    taken[best] = true
+    chosen[#chosen + 1] = b
+    value = best_v
+    for _, it in ipairs(b.items) do uses[it] = (uses[it] or 0) + 1 end
+    local sig = signature(b.categories)
+    if sig then sigs[sig] = true end
+  end
+  local reserve = {}
+  for i, b in ipairs(all) do
+    if #reserve >= (rest.reserve or 0) then break end
+    if not taken[i] then
+      if allowed(b) then reserve[#reserve + 1] = b else skipped_cap = skipped_cap + 1 end
+    end
+  end
+  local warnings = {}
+  if #chosen < top then
+    warnings[1] = ("select: %d bundles chosen of the %d asked, from %d candidates (%d passed the rules; no other " ..
+      "allowed one adds value to the set)"):format(#chosen, top, #scored, #all)
+  end
+  return chosen, reserve, { skipped = first.skipped, warnings = warnings, value = value }
+end
+
 return setmetatable(M, { __call = function(_, scored, opts) return M.diverse(scored, opts) end })

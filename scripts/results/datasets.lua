@@ -211,7 +211,7 @@ function M.synthetic(opts)
     orders = stats.path,
     catalog = w:write_catalog(dir .. "/synthetic_catalog.csv"),
     mapping = { basket = "order_id", item = "product", time = "date", user = "customer_id",
-                quantity = "quantity", price = "unit_price", time_format = "%Y-%m-%d %H:%M:%S" },
+                quantity = "quantity", price = "unit_price", cost = "unit_cost", time_format = "%Y-%m-%d %H:%M:%S" },
     start = start,
     period_days = test_days,
     world = w,

@@ -368,7 +368,7 @@ local order_opts = { path = 1, visits = 1, days = 1, start = 1, price_variation 
 -- w:orders{ path =, visits = 30000, days = 365, start = "2023-01-01",
 --           price_variation = 0.1, seed = 2, customers = visits // 5 }
 -- writes order lines (order_id, customer_id, date, product, quantity,
--- unit_price), one basket per non-empty visit, and returns
+-- unit_price, unit_cost: the shop knows its costs), one basket per non-empty visit, and returns
 -- { path, visits, baskets, lines, empty, weeks, counts = { [name] = visits
 --   buying it }, expected = { [name] = expected share of visits at the
 --   prices shown }, visits_by_day = { visits (empty ones too) per day },
@@ -420,7 +420,7 @@ function World:orders(opts)
   for i, it in ipairs(self.items) do resid[i] = it.resid end
   local Z = F:matmul(self.L) + E * T.from({ resid })
 
-  local out = { "order_id,customer_id,date,product,quantity,unit_price" }
+  local out = { "order_id,customer_id,date,product,quantity,unit_price,unit_cost" }
   local counts, expected = {}, {}
   for i = 1, n do counts[i], expected[i] = 0, 0 end
   local baskets, lines, v = 0, 0, 1
@@ -442,7 +442,7 @@ function World:orders(opts)
           end
           counts[i] = counts[i] + 1
           lines = lines + 1
-          out[#out + 1] = ("%s%s,1,%.2f"):format(head, self.items[i].name, wp[i])
+          out[#out + 1] = ("%s%s,1,%.2f,%.4f"):format(head, self.items[i].name, wp[i], self.items[i].cost)
         end
       end
     end
@@ -633,6 +633,82 @@ function World:truth(offers, opts)
   end
   res.basket_share = self:basket_share{ seed = seed }
   res.total_per_1000_baskets = res.total / res.basket_share
+  return res
+end
+
+-- w:portfolio(offers, { visitors = 200000, seed = 3 }) -> the same record as
+-- truth, with the offers judged TOGETHER: each visitor first buys
+-- separately every item worth its list price, then takes offers greedily
+-- by gain (sum of min(W_i, p_i) over the offer, less its price), highest
+-- first, never two offers that share an item; a taken offer replaces the
+-- separate purchases of its items. A list that puts one item in many
+-- bundles is credited once per visitor, not once per bundle.
+function World:portfolio(offers, opts)
+  opts = opts or {}
+  check_opts("portfolio", opts, { visitors = 1, seed = 1 })
+  local V, seed = opts.visitors or 200000, opts.seed or 3
+  local bs, need, ids = {}, {}, {}
+  for k, o in ipairs(offers) do
+    local b = { ids = offer_ids(self, o, "portfolio"), list = 0, cost = 0, take = 0, replaced = 0 }
+    for _, i in ipairs(b.ids) do
+      if not need[i] then need[i] = true; ids[#ids + 1] = i end
+      b.list, b.cost = b.list + self.items[i].price, b.cost + self.items[i].cost
+    end
+    local d = o.discount
+    if d == nil and o.price then d = 1 - o.price / b.list end
+    b.discount = d or 0
+    b.P = (1 - b.discount) * b.list
+    bs[k] = b
+  end
+  table.sort(ids)
+  local done, c = 0, 0
+  while done < V and #bs > 0 do
+    c = c + 1
+    local rows = math.min(CHUNK, V - done)
+    local per = chunk_items(self, seed, c, CHUNK, ids)
+    local gain, marg = {}, {}
+    for k, b in ipairs(bs) do
+      local R, Ms
+      for _, i in ipairs(b.ids) do
+        R = R and R + per[i].minw or per[i].minw
+        Ms = Ms and Ms + per[i].sepm or per[i].sepm
+      end
+      if rows < CHUNK then R, Ms = R:narrow(1, 1, rows), Ms:narrow(1, 1, rows) end
+      gain[k], marg[k] = (R - b.P):totable(), Ms:totable()
+    end
+    local cand = {}
+    for v = 1, rows do
+      local n = 0
+      for k = 1, #bs do
+        if gain[k][v] >= -1e-9 then n = n + 1; cand[n] = k end
+      end
+      if n > 0 then
+        for j = n + 1, #cand do cand[j] = nil end
+        table.sort(cand, function(a, b) return gain[a][v] > gain[b][v] or (gain[a][v] == gain[b][v] and a < b) end)
+        local used = {}
+        for _, k in ipairs(cand) do
+          local b, free = bs[k], true
+          for _, i in ipairs(b.ids) do if used[i] then free = false; break end end
+          if free then
+            for _, i in ipairs(b.ids) do used[i] = true end
+            b.take, b.replaced = b.take + 1, b.replaced + marg[k][v]
+          end
+        end
+      end
+    end
+    done = done + rows
+  end
+  local res = { bundles = {}, total = 0, per = "1000 visitors", visitors = V, seed = seed, joint = true }
+  for k, b in ipairs(bs) do
+    local names = {}
+    for j, i in ipairs(b.ids) do names[j] = self.items[i].name end
+    local profit = 1000 * b.take * (b.P - b.cost) / V
+    local replaced = 1000 * b.replaced / V
+    res.bundles[k] = { items = names, discount = b.discount, price = b.P, list_price = b.list, cost = b.cost,
+                       take_rate = b.take / V, profit = profit, replaced = replaced,
+                       incremental_profit = profit - replaced }
+    res.total = res.total + profit - replaced
+  end
   return res
 end
 
