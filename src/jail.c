@@ -202,6 +202,12 @@ static int seccomp(char *err, size_t errlen) {
 #endif
 
 int jail_enter(const jail_opts *o, char *err, size_t errlen) {
+#if JAIL_ASAN
+  /* LeakSanitizer's exit check reads /proc (Landlock refuses it) and
+   * stops the world with clone and ptrace (the filter refuses them):
+   * check for leaks now, which also turns the exit check off */
+  __lsan_do_leak_check();
+#endif
   /* no privileges gained through exec from here on: required to install
    * Landlock and seccomp without CAP_SYS_ADMIN, and right anyway */
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return fail(err, errlen, "prctl(PR_SET_NO_NEW_PRIVS)");
@@ -215,12 +221,6 @@ int jail_enter(const jail_opts *o, char *err, size_t errlen) {
     }
     fprintf(stderr, "bundlerun: warning: this kernel has no Landlock; only bundle's own checks limit file access\n");
   }
-#if JAIL_ASAN
-  /* LeakSanitizer's exit check stops the world with clone and ptrace,
-   * which the filter refuses: check for leaks now, which also turns the
-   * exit check off */
-  __lsan_do_leak_check();
-#endif
 #ifdef HAVE_SECCOMP
   if (seccomp(err, errlen) != 0) return -1;
 #endif
