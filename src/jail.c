@@ -223,6 +223,8 @@ int jail_enter(const jail_opts *o, char *err, size_t errlen) {
   }
 #ifdef HAVE_SECCOMP
   if (seccomp(err, errlen) != 0) return -1;
+#else
+  fprintf(stderr, "bundlerun: warning: built without libseccomp; no system-call filter\n");
 #endif
   return 0;
 }
