@@ -139,6 +139,52 @@ describe("bundle.sandbox.run", function()
     assert.are.same({ "b", "c" }, sb.run([[local t = {} for c in ("abc"):gmatch(".", 2) do t[#t + 1] = c end return t]]))
   end)
 
+  it("agrees with Lua's patterns on 2000 random patterns and subjects", function()
+    -- seeded, so a failure repeats; random patterns are mostly malformed,
+    -- which checks the errors as much as the matches
+    local atoms = { "a", "b", ".", "%a", "%d", "%s", "%w", "%A", "[ab]", "[^a]", "[a-c]", "[%d_]", "(", ")", "()",
+                    "%b()", "%f[%w]", "%1", "%2", "^", "$", "*", "+", "-", "?", "%", "[", "]", "%.", "[]]", "[^]]" }
+    local chars = { "a", "b", "c", "(", ")", " ", "1", "_", "x", "\0", ".", "]" }
+    local seed = 20261130
+    local function rand(n) seed = (seed * 1103515245 + 12345) % 2147483648 return seed % n + 1 end
+    local function pick(t, n) local r = {} for _ = 1, rand(n + 1) - 1 do r[#r + 1] = t[rand(#t)] end return table.concat(r) end
+    local cases = {}
+    for i = 1, 2000 do
+      cases[i] = { ({ "find", "match", "gmatch", "gsub" })[rand(4)], pick(chars, 20), pick(atoms, 8), rand(10) - 4,
+                   ({ "%0-", "%1", "<%%>", "x" })[rand(4)] }
+    end
+    local apply = [[
+      local function apply(c)
+        local fn, s, p, init, repl = c[1], c[2], c[3], c[4], c[5]
+        local r
+        if fn == "gmatch" then
+          r = table.pack(pcall(function()
+            local out, it = {}, string.gmatch(s, p, init)
+            for _ = 1, 50 do
+              local v = table.pack(it())
+              if v[1] == nil then break end
+              for j = 1, v.n do out[#out + 1] = tostring(v[j]) end
+              out[#out + 1] = ";"
+            end
+            return table.concat(out, "|")
+          end))
+        elseif fn == "gsub" then r = table.pack(pcall(string.gsub, s, p, repl))
+        else r = table.pack(pcall(string[fn], s, p, init)) end
+        if not r[1] then r[2] = tostring(r[2]):gsub("^.-:%d+: ", "") end
+        for j = 1, r.n do if r[j] == nil then r[j] = "nil" end end
+        return r
+      end
+      local out = {}
+      for i, c in ipairs(...) do out[i] = apply(c) end
+      return out
+    ]]
+    local native = load(apply)(cases)
+    local sandboxed = sb.run(apply, { args = { cases } })
+    for i = 1, #cases do
+      assert.are.same(native[i], sandboxed[i], ("string.%s(%q, %q, %d)"):format(table.unpack(cases[i], 1, 4)))
+    end
+  end)
+
   it("names bad arguments", function()
     assert.truthy(fails(sb.run, 42):find("expects Lua code or a path", 1, true))
     assert.truthy(fails(sb.run, "return 1", { time = 1 }):find("unknown option 'time'", 1, true))
