@@ -4,7 +4,13 @@
  * status) so that scripts behave the same under both; `require "bundle"`
  * finds the C half in package.preload and the Lua half next to the binary
  * (build tree: <bin>/../lua) or under the install prefix
- * (<prefix>/bin/../share/lua/5.4). */
+ * (<prefix>/bin/../share/lua/5.4).
+ *
+ * With --sandbox or --timeout the script runs in a child process watched
+ * by this one (watchdog()); under --sandbox the child's Lua state is the
+ * sandbox's own (lsandbox.c: bundle's modules compiled in, nothing loaded
+ * from files) and the kernel's limits go up before the script's first
+ * instruction (run_sandboxed(), src/jail.c). */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>

@@ -4,8 +4,8 @@
  *
  *  - setrlimit: address space (--max-memory plus what the runtime has
  *    mapped already plus a margin for its threads' stacks and arenas), CPU
- *    time (--timeout plus a second), no new files past what is open, no
- *    core dumps.
+ *    time (--timeout plus two seconds), at most 256 open files, no core
+ *    dumps.
  *  - Landlock: reads only under --allow-read, writes only under
  *    --allow-write. Applied once the runtime has started and the script is
  *    compiled, so nothing else (shared libraries, the script file) is ever
@@ -85,6 +85,9 @@ static double mapped_mb(void) {
 static int set_limits(const jail_opts *o, char *err, size_t errlen) {
   struct rlimit r = {0, 0};
   if (setrlimit(RLIMIT_CORE, &r) != 0) return fail(err, errlen, "setrlimit(RLIMIT_CORE)");
+  /* bundle holds a few files open at a time (a reader, an atomic writer) */
+  r.rlim_cur = r.rlim_max = 256;
+  if (setrlimit(RLIMIT_NOFILE, &r) != 0) return fail(err, errlen, "setrlimit(RLIMIT_NOFILE)");
   if (o->timeout > 0) {
     /* CPU time of all threads: a multi-threaded call can use it faster
      * than the wall clock runs; SIGXCPU at the soft limit, SIGKILL at the hard */
