@@ -721,16 +721,25 @@ static int sandbox_exec(lua_State *L) {
     }
   } else {
     /* the message as a string, never through a metamethod of the sandbox */
-    char msg[1024];
     int t = S ? lua_type(S, -1) : LUA_TNIL;
-    if (!S) snprintf(msg, sizeof msg, "not enough memory");
-    else if (t == LUA_TSTRING || t == LUA_TNUMBER) snprintf(msg, sizeof msg, "%s", lua_tostring(S, -1));
-    else snprintf(msg, sizeof msg, "(error object is a %s value)", lua_typename(S, t));
     lua_pushboolean(L, 0);
+    if (!S) lua_pushliteral(L, "not enough memory");
+    else if (t == LUA_TSTRING) {
+      size_t mlen;
+      const char *m = lua_tolstring(S, -1, &mlen);
+      lua_pushlstring(L, m, mlen);
+    }
+    /* numbers formatted here: lua_tostring would convert in place, an
+     * allocation in the sandbox with no protected call around it */
+    else if (lua_isinteger(S, -1)) lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(S, -1));
+    else if (t == LUA_TNUMBER) lua_pushfstring(L, "%f", (LUAI_UACNUMBER)lua_tonumber(S, -1));
+    else lua_pushfstring(L, "(error object is a %s value)", lua_typename(S, t));
     if (time_hit) lua_pushfstring(L, "timeout: the script ran past its limit of %f s", secs);
     else if (mem_hit && !r.arg_error)
-      lua_pushfstring(L, "memory: the script went past its limit of %f MB (%s)", mb > 0 ? mb : (double)outer_limit / 1048576.0, msg);
-    else lua_pushstring(L, msg);
+      lua_pushfstring(L, "memory: the script went past its limit of %f MB (%s)", mb > 0 ? mb : (double)outer_limit / 1048576.0,
+                      lua_tostring(L, -1));
+    else lua_pushvalue(L, -1);
+    lua_remove(L, -2); /* [false message] */
   }
   close_box(L, boxidx);
   return ret;
