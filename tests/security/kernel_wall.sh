@@ -21,6 +21,7 @@ child=""
 for _ in 1 2 3 4 5 6 7 8 9 10; do
   sleep 0.1
   child=$(cat /proc/$parent/task/$parent/children 2>/dev/null | tr -d ' ')
+  [ -n "$child" ] || child=$(ps -o pid= --ppid "$parent" 2>/dev/null | tr -d ' ') # kernels without CONFIG_PROC_CHILDREN
   [ -n "$child" ] && break
 done
 sleep 0.3 # past the jail: the script is running
