@@ -41,6 +41,14 @@ wait $parent
 rc=$?
 expect_rc 0 "the watched script ends normally"
 
+# threads are allowed (jail_probe starts one): a BLAS product with two
+# OpenBLAS threads and bundle's CSV reader work inside the jail
+printf 'x,y\n1,2\n3,4\n' > "$T/r/a.csv"
+OPENBLAS_NUM_THREADS=2 run --sandbox --timeout 20 --max-memory 256 --allow-read "$T/r" -e \
+  "local b = require 'bundle' local a = b.tensor.ones(600, 600) print(a:matmul(a):sum(), b.read_csv('$T/r/a.csv', { threads = 2 }):nrows())"
+expect_rc 0 "a 600^2 matmul with OPENBLAS_NUM_THREADS=2 and a CSV read run in the jail"
+has "$T/out" "216000000" "  ... with the right product"
+
 # RLIMIT_AS behind the budget: the core does not charge mined itemsets to
 # --max-memory, so mining all 2^26 subsets of two equal baskets once ran
 # to gigabytes; the address-space limit ends it with exit 4
