@@ -23,6 +23,11 @@ BUSTED  ?= /usr/bin/busted
 PKG_CFLAGS = $(shell pkg-config --cflags lua5.4 openblas)
 BLAS_LIBS  = $(shell pkg-config --libs openblas)
 LUA_LIBS   = $(shell pkg-config --libs lua5.4)
+# libseccomp is optional: without it bundlerun --sandbox still has its Lua
+# sandbox, rlimits and Landlock, but no system-call filter.
+HAVE_SECCOMP   = $(shell pkg-config --exists libseccomp && echo 1)
+SECCOMP_CFLAGS = $(if $(HAVE_SECCOMP),-DHAVE_SECCOMP $(shell pkg-config --cflags libseccomp))
+SECCOMP_LIBS   = $(if $(HAVE_SECCOMP),$(shell pkg-config --libs libseccomp))
 
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror
@@ -39,7 +44,12 @@ CTEST_SRC := $(sort $(wildcard tests/c/test_*.c))
 HEADERS  := $(wildcard include/bundle/*.h src/core/*.h src/lua/*.h)
 
 CORE_OBJ := $(CORE_SRC:src/core/%.c=$(BUILD)/obj/core/%.o)
-LUA_OBJ  := $(LUA_SRC:src/lua/%.c=$(BUILD)/obj/lua/%.o)
+LUA_MODS := $(sort $(wildcard lua/bundle/*.lua))
+# bundle's Lua modules compiled into the binaries, for the sandbox's require
+LUA_EMBED := $(BUILD)/gen/bundle_lua.c
+LUA_OBJ  := $(LUA_SRC:src/lua/%.c=$(BUILD)/obj/lua/%.o) $(BUILD)/obj/lua/bundle_lua.o
+JAIL_OBJ := $(BUILD)/obj/jail.o
+JAIL_PROBE := $(BUILD)/tests/jail_probe
 CTESTS   := $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
 LIB_A    := $(BUILD)/libbundle.a
@@ -64,7 +74,7 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: all $(CTESTS)
+check: all $(CTESTS) $(JAIL_PROBE)
 	@scripts/run-tests.sh --build $(BUILD) --lua "$(LUA) $(BUSTED)" --install-test
 
 sanitize: deps
@@ -74,7 +84,7 @@ sanitize: deps
 
 # Under ASan the busted specs run inside the instrumented bundlerun (a plain
 # lua5.4 cannot load an ASan-built core.so).
-check-sanitize: all $(CTESTS)
+check-sanitize: all $(CTESTS) $(JAIL_PROBE)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  scripts/run-tests.sh --build $(BUILD) --lua "$(BUILD)/bundlerun $(BUSTED)"
 
@@ -131,10 +141,25 @@ $(BUILD)/obj/lua/%.o: src/lua/%.c $(HEADERS)
 	@$(if $(V),true,echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -fvisibility=hidden -c $< -o $@
 
-$(BUILD)/obj/bundlerun.o: src/bundlerun.c $(HEADERS)
+$(BUILD)/obj/bundlerun.o: src/bundlerun.c src/jail.h $(HEADERS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),true,echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS_ALL) -Isrc -c $< -o $@
+
+$(JAIL_OBJ): src/jail.c src/jail.h
+	@mkdir -p $(dir $@)
+	@$(if $(V),true,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) $(SECCOMP_CFLAGS) -c $< -o $@
+
+$(LUA_EMBED): scripts/embed-lua.sh $(LUA_MODS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),true,echo "  GEN     $@")
+	$(Q)scripts/embed-lua.sh $(LUA_MODS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/lua/bundle_lua.o: $(LUA_EMBED) src/lua/lsandbox.h
+	@mkdir -p $(dir $@)
+	@$(if $(V),true,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -Isrc/lua -fvisibility=hidden -c $< -o $@
 
 # ---- libraries and programs ----
 
@@ -156,9 +181,16 @@ $(LUA_MOD): $(LUA_OBJ) $(LIB_A)
 	@$(if $(V),true,echo "  LD      $@")
 	$(Q)$(CC) -shared -Wl,--exclude-libs,ALL -o $@ $(LUA_OBJ) $(LIB_A) $(LIBS_ALL)
 
-$(RUNTIME): $(BUILD)/obj/bundlerun.o $(LUA_OBJ) $(LIB_A)
+$(RUNTIME): $(BUILD)/obj/bundlerun.o $(JAIL_OBJ) $(LUA_OBJ) $(LIB_A)
 	@$(if $(V),true,echo "  LD      $@")
-	$(Q)$(CC) -o $@ $^ $(LUA_LIBS) $(LIBS_ALL)
+	$(Q)$(CC) -o $@ $^ $(LUA_LIBS) $(LIBS_ALL) $(SECCOMP_LIBS)
+
+# tests/security's probe: the jail applied to a C program that then tries
+# what a script cannot even express (exec, fork, sockets, writes outside)
+$(JAIL_PROBE): tests/security/jail_probe.c $(JAIL_OBJ) src/jail.h
+	@mkdir -p $(dir $@)
+	@$(if $(V),true,echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) $(SECCOMP_CFLAGS) -Isrc -o $@ $< $(JAIL_OBJ) -pthread $(SAN_FLAGS) $(LDFLAGS) $(SECCOMP_LIBS)
 
 # examples/embed.c: the C library with no Lua, as a program embedding it links it
 $(EMBED): examples/embed.c $(LIB_A) $(HEADERS)

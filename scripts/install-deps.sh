@@ -6,7 +6,7 @@ set -eu
 
 # Build and runtime dependencies (see README.md, "Dependencies").
 PKGS="build-essential pkg-config lua5.4 liblua5.4-dev libopenblas-dev libcsv-dev \
-zlib1g-dev lua-busted libcmocka-dev"
+zlib1g-dev lua-busted libcmocka-dev libseccomp-dev"
 # scripts/render-report also needs a browser; make fuzz clang (libFuzzer);
 # make valgrind valgrind. Only they ask for these.
 case "${1:-}" in

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Runs every cmocka test binary in BUILD/tests and every busted spec in
-# tests/lua, then prints one closing line "tests: N passed, M failed".
+# Runs every cmocka test binary in BUILD/tests, every busted spec in
+# tests/lua and every script in tests/security, then prints one closing line "tests: N passed, M failed".
 # Exits non-zero when anything failed or when no test ran at all.
 #
 #   scripts/run-tests.sh --build build --lua "lua5.4 /usr/bin/busted" [--install-test]
@@ -58,6 +58,22 @@ if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
   echo "run-tests: busted exited with status $rc" >&2
   failed=$((failed + 1))
 fi
+
+# tests/security: one shell script per class of attack on the sandbox,
+# each one test (lib.sh is their shared helpers).
+for t in tests/security/*.sh; do
+  [ "$(basename "$t")" = lib.sh ] && continue
+  echo "== $t"
+  BUNDLERUN="$top/$build/bundlerun" BUNDLE_BUILD="$top/$build" sh "$t" >"$log" 2>&1
+  rc=$?
+  cat "$log"
+  if [ "$rc" -eq 0 ]; then
+    passed=$((passed + 1))
+  else
+    echo "run-tests: $t failed" >&2
+    failed=$((failed + 1))
+  fi
+done
 
 if [ "$install_test" -eq 1 ]; then
   echo "== install test"

@@ -4,25 +4,39 @@
  * status) so that scripts behave the same under both; `require "bundle"`
  * finds the C half in package.preload and the Lua half next to the binary
  * (build tree: <bin>/../lua) or under the install prefix
- * (<prefix>/bin/../share/lua/5.4). */
+ * (<prefix>/bin/../share/lua/5.4).
+ *
+ * With --sandbox or --timeout the script runs in a child process watched
+ * by this one (watchdog()); under --sandbox the child's Lua state is the
+ * sandbox's own (lsandbox.c: bundle's modules compiled in, nothing loaded
+ * from files) and the kernel's limits go up before the script's first
+ * instruction (run_sandboxed(), src/jail.c). */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
 
+#include "bundle/error.h"
 #include "bundle/memory.h"
 #include "bundle/version.h"
+#include "jail.h"
 
 int luaopen_bundle_core(lua_State *L);
 /* from the bindings (src/lua/lsandbox.c), linked in */
 lua_State *lbr_limits_newstate(void);
+lua_State *lbr_sandbox_newstate(void);
 void lbr_limits_set_timeout(lua_State *L, double seconds);
 int lbr_limits_timed_out(void);
 int lbr_limits_allow(const char *dir, int write);
@@ -44,13 +58,19 @@ static void usage(FILE *f) {
           "  -l NAME        require library NAME into global NAME\n"
           "  -v, --version  print the version and exit\n"
           "  -h, --help     print this help and exit\n"
-          "  --sandbox      run the script (and -e code) with only safe globals: no io,\n"
-          "                 os.execute/remove/rename, package, debug, C modules or\n"
-          "                 binary chunks; bundle's loaders read and write nothing\n"
-          "                 outside --allow-read / --allow-write directories\n"
-          "  --allow-read DIR   with --sandbox: bundle may read files under DIR\n"
-          "  --allow-write DIR  with --sandbox: bundle may write files under DIR\n"
-          "  --timeout SECONDS  stop the script after SECONDS (pcall cannot catch it)\n"
+          "  --sandbox      run the script (and -e code) in a Lua state of its own with\n"
+          "                 only safe globals (no io, os.execute/remove/rename, package,\n"
+          "                 debug, C modules or binary chunks; require gives only\n"
+          "                 bundle's built-in modules), in a child process that the\n"
+          "                 kernel limits: Landlock (files outside --allow-read and\n"
+          "                 --allow-write), seccomp (no exec, processes or sockets),\n"
+          "                 rlimits (address space, CPU)\n"
+          "  --allow-read DIR   with --sandbox: the script may read files under DIR\n"
+          "  --allow-write DIR  with --sandbox: the script may write files under DIR\n"
+          "  --require-landlock with --sandbox: fail when the kernel has no Landlock\n"
+          "                     (by default the run warns and goes on)\n"
+          "  --timeout SECONDS  stop the script after SECONDS (pcall cannot catch it;\n"
+          "                     a watchdog process kills it inside a long C call)\n"
           "  --max-memory MB    stop the script when Lua plus bundle's tensors and\n"
           "                     frames would use more than MB megabytes\n"
           "  --             stop handling options\n"
@@ -59,16 +79,23 @@ static void usage(FILE *f) {
           "when standard input is a terminal.\n\n"
           "Exit status: 0 on success; 1 on an error (reported with a traceback on\n"
           "stderr) or bad usage; 3 when --timeout stopped the script; 4 when\n"
-          "--max-memory stopped it.\n",
+          "--max-memory stopped it (or the process ran out of memory); 128+N when\n"
+          "the script's process died of signal N.\n",
           progname);
 }
 
 /* ---- error reporting ---- */
 
+/* Set when the error that ended the run was running out of memory: Lua's
+ * (LUA_ERRMEM) or the core's (BR_ERR_NOMEM, say under RLIMIT_AS). */
+static int out_of_memory;
+
 static void report(lua_State *L, int status) {
   if (status == LUA_OK) return;
   const char *msg = lua_tostring(L, -1);
   if (!msg) msg = "(error object is not a string)";
+  out_of_memory = status == LUA_ERRMEM ||
+                  (br_last_status() == BR_ERR_NOMEM && br_last_error()[0] && strstr(msg, br_last_error()));
   fprintf(stderr, "%s: %s\n", progname, msg);
   fflush(stderr);
   lua_pop(L, 1);
@@ -208,6 +235,13 @@ static int run_chunk(lua_State *L, int status) {
   return status == LUA_OK;
 }
 
+/* Calls the function below its nargs arguments on the stack top. */
+static int run_chunk_args(lua_State *L, int nargs) {
+  int status = docall(L, nargs, 0);
+  report(L, status);
+  return status == LUA_OK;
+}
+
 static int run_string(lua_State *L, const char *code, const char *name) {
   return run_chunk(L, load_text(L, code, strlen(code), name));
 }
@@ -331,11 +365,122 @@ static void tame_blas_threads(char **argv) {
   execv("/proc/self/exe", argv);
 }
 
+/* ---- the child process and its watchdog ---- */
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* How long past --timeout the watchdog waits for the script to stop itself
+ * (the hook's error, a clean exit 3) before it kills the process. */
+#define WATCHDOG_GRACE 0.25
+
+/* Forks. In the child returns -1 (carry on and run the script; the child
+ * dies with its parent). In the parent, waits for the child, killing it
+ * once timeout (+ grace) has passed, and returns the exit status to use:
+ * the child's own, 3 on a timeout (or SIGXCPU from RLIMIT_CPU), else
+ * 128 + the signal that killed it. */
+static int watchdog(double timeout) {
+  fflush(stdout);
+  fflush(stderr);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    fprintf(stderr, "%s: cannot start the script's process: %s\n", progname, strerror(errno));
+    return EXIT_ERROR;
+  }
+  if (pid == 0) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(EXIT_ERROR);
+    return -1;
+  }
+  /* Ctrl-C reaches the child too, which stops its script with an error */
+  signal(SIGINT, SIG_IGN);
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  double deadline = timeout > 0 ? now_seconds() + timeout + WATCHDOG_GRACE : 0;
+  int st = 0;
+  for (;;) {
+    pid_t w = waitpid(pid, &st, WNOHANG);
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) {
+      fprintf(stderr, "%s: waiting for the script's process: %s\n", progname, strerror(errno));
+      return EXIT_ERROR;
+    }
+    double left = deadline > 0 ? deadline - now_seconds() : -1;
+    if (deadline > 0 && left <= 0) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+      fprintf(stderr, "%s: stopped by --timeout %g (the script's process was killed)\n", progname, timeout);
+      return EXIT_TIMEOUT;
+    }
+    int ms = left < 0 ? -1 : (int)(left * 1000) + 1;
+    if (pidfd >= 0) {
+      struct pollfd pfd = {pidfd, POLLIN, 0};
+      poll(&pfd, 1, ms);
+    } else { /* kernels before 5.3: poll the child */
+      struct timespec ts = {0, 10 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+    }
+  }
+  if (pidfd >= 0) close(pidfd);
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+  if (sig == SIGXCPU) {
+    fprintf(stderr, "%s: stopped by --timeout %g (CPU time)\n", progname, timeout);
+    return EXIT_TIMEOUT;
+  }
+  fprintf(stderr, "%s: the script's process was killed by signal %d (%s)\n", progname, sig, strsignal(sig));
+  return 128 + sig;
+}
+
+/* --sandbox, in the child: compiles every -e chunk and the script, puts up
+ * the kernel's walls, then runs them in order. Compiling first means that
+ * once the walls are up the runtime never needs to open a file again. */
+static int run_sandboxed(lua_State *L, char **argv, int argc, int script, const jail_opts *jail) {
+  int first = lua_gettop(L) + 1, chunks = 0;
+  for (int i = 1; i < script && i < argc; i++) {
+    if (strcmp(argv[i], "-e") != 0) continue;
+    const char *code = argv[++i];
+    int status = load_text(L, code, strlen(code), "=(command line)");
+    if (status != LUA_OK) return report(L, status), 0;
+    chunks++;
+  }
+  int nargs = 0;
+  if (script < argc || chunks == 0) { /* the script, or standard input */
+    const char *fname = script < argc ? argv[script] : NULL;
+    if (fname && strcmp(fname, "-") == 0) fname = NULL;
+    int status = luaL_loadfilex(L, fname, "t");
+    if (status == LUA_OK) status = enter_sandbox(L);
+    if (status != LUA_OK) return report(L, status), 0;
+    nargs = script < argc ? argc - script - 1 : 0;
+    luaL_checkstack(L, nargs + 1, "too many arguments to script");
+    for (int i = 0; i < nargs; i++) lua_pushstring(L, argv[script + 1 + i]);
+    chunks++;
+  }
+  char err[512];
+  if (jail_enter(jail, err, sizeof err) != 0) {
+    fprintf(stderr, "%s: --sandbox: %s\n", progname, err);
+    return 0;
+  }
+  for (int c = 0; c < chunks; c++) {
+    int last = c == chunks - 1;
+    /* the function and (for the last) its arguments sit at `first` */
+    int n = last ? nargs : 0;
+    lua_pushvalue(L, first);
+    lua_remove(L, first);
+    if (n > 0) lua_insert(L, -(n + 1)); /* [.. args fn] -> [.. fn args] */
+    if (!run_chunk_args(L, n)) return 0;
+  }
+  return 1;
+}
+
 int main(int argc, char **argv) {
   tame_blas_threads(argv);
   if (argv[0] && argv[0][0]) progname = argv[0];
-  int interactive = 0, version = 0, script = argc, loads = 0;
+  int interactive = 0, version = 0, script = argc, loads = 0, require_landlock = 0;
   double timeout = 0, max_mb = 0;
+  jail_opts jail = {0};
 
   /* First pass: find where the script starts and reject bad options, before
    * any code runs (as lua.c does). */
@@ -356,6 +501,7 @@ int main(int argc, char **argv) {
     if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) version = 1;
     else if (strcmp(a, "-i") == 0) interactive = 1;
     else if (strcmp(a, "--sandbox") == 0) sandboxed = 1;
+    else if (strcmp(a, "--require-landlock") == 0) require_landlock = 1;
     else if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0 || strcmp(a, "--timeout") == 0 ||
              strcmp(a, "--max-memory") == 0 || strcmp(a, "--allow-read") == 0 || strcmp(a, "--allow-write") == 0) {
       if (++i >= argc) {
@@ -374,9 +520,14 @@ int main(int argc, char **argv) {
         }
         if (a[2] == 't') timeout = v;
         else max_mb = v;
-      } else if (strncmp(a, "--allow-", 8) == 0 && !lbr_limits_allow(argv[i], a[8] == 'w')) {
-        fprintf(stderr, "%s: %s %s: %s\n", progname, a, argv[i], strerror(errno));
-        return 1;
+      } else if (strncmp(a, "--allow-", 8) == 0) {
+        int w = a[8] == 'w';
+        if (!lbr_limits_allow(argv[i], w) || (w ? jail.nwrite : jail.nread) == JAIL_MAX_DIRS) {
+          fprintf(stderr, "%s: %s %s: %s\n", progname, a, argv[i], errno ? strerror(errno) : "too many directories");
+          return 1;
+        }
+        if (w) jail.write[jail.nwrite++] = argv[i];
+        else jail.read[jail.nread++] = argv[i];
       }
     } else {
       fprintf(stderr, "%s: unrecognized option '%s'\n", progname, a);
@@ -388,22 +539,42 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s: --sandbox cannot be combined with %s\n", progname, interactive ? "-i" : "-l");
     return 1;
   }
+  if (require_landlock && !sandboxed) {
+    fprintf(stderr, "%s: --require-landlock needs --sandbox\n", progname);
+    return 1;
+  }
+  int ran_code = 0;
+  for (int i = 1; i < script && i < argc; i++)
+    if (strcmp(argv[i], "-e") == 0) ran_code = 1, i++;
+  if (sandboxed && script == argc && !ran_code && isatty(STDIN_FILENO)) {
+    fprintf(stderr, "%s: --sandbox needs a script, -e code or a script on standard input\n", progname);
+    return 1;
+  }
   if (version) {
     printf("bundlerun %s (%s)\n", BR_VERSION, LUA_RELEASE);
     if (script == argc && !interactive) return 0;
   }
 
+  /* The script runs in a child process when it is sandboxed or timed: the
+   * parent is a watchdog that a stuck C call cannot hold up. */
+  if ((sandboxed || timeout > 0) && !interactive && (script < argc || ran_code || !isatty(STDIN_FILENO))) {
+    int status = watchdog(timeout);
+    if (status >= 0) return status;
+  }
+
   /* Lua's allocations are counted in the memory budget only under
-   * --max-memory: counting costs about 9% on allocation-heavy Lua, and
-   * sandbox.run's own limits wrap the allocator while they run */
-  lua_State *L = max_mb > 0 ? lbr_limits_newstate() : luaL_newstate();
+   * --max-memory (counting costs about 9% on allocation-heavy Lua) or in
+   * the sandbox's own state, which always counts them */
+  lua_State *L = sandboxed ? lbr_sandbox_newstate() : max_mb > 0 ? lbr_limits_newstate() : luaL_newstate();
   if (!L) {
     fprintf(stderr, "%s: cannot create Lua state: not enough memory\n", progname);
-    return 1;
+    return EXIT_MEMORY;
   }
-  luaL_openlibs(L);
-  preload_bundle(L);
-  add_lua_path(L);
+  if (!sandboxed) {
+    luaL_openlibs(L);
+    preload_bundle(L);
+    add_lua_path(L);
+  }
   create_arg_table(L, argv, argc, script);
   lua_gc(L, LUA_GCGEN, 0, 0); /* generational mode, as lua.c */
   if (sandboxed) lbr_limits_limit_paths(1);
@@ -411,33 +582,40 @@ int main(int argc, char **argv) {
   if (timeout > 0) lbr_limits_set_timeout(L, timeout);
 
   int ok = 1;
-  for (int i = 1; ok && i < script && i < argc; i++) {
-    if (strcmp(argv[i], "-e") == 0) ok = run_string(L, argv[++i], "=(command line)");
-    else if (strcmp(argv[i], "-l") == 0) ok = run_require(L, argv[++i]);
-  }
-  int ran_code = 0;
-  for (int i = 1; i < script && i < argc; i++)
-    if (strcmp(argv[i], "-e") == 0) ran_code = 1;
-
-  if (ok && script < argc) {
-    ok = run_script(L, argv[script], argv + script + 1, argc - script - 1);
-  } else if (ok && !interactive && !ran_code && !version) {
-    if (isatty(STDIN_FILENO)) {
-      printf("bundlerun %s (%s)  -- require \"bundle\" to start\n", BR_VERSION, LUA_RELEASE);
-      repl(L);
-    } else {
-      ok = run_script(L, NULL, NULL, 0);
+  if (sandboxed) {
+    jail.max_mb = max_mb;
+    jail.timeout = timeout;
+    jail.require_landlock = require_landlock;
+    ok = run_sandboxed(L, argv, argc, script, &jail);
+  } else {
+    for (int i = 1; ok && i < script && i < argc; i++) {
+      if (strcmp(argv[i], "-e") == 0) ok = run_string(L, argv[++i], "=(command line)");
+      else if (strcmp(argv[i], "-l") == 0) ok = run_require(L, argv[++i]);
     }
+    if (ok && script < argc) {
+      ok = run_script(L, argv[script], argv + script + 1, argc - script - 1);
+    } else if (ok && !interactive && !ran_code && !version) {
+      if (isatty(STDIN_FILENO)) {
+        printf("bundlerun %s (%s)  -- require \"bundle\" to start\n", BR_VERSION, LUA_RELEASE);
+        repl(L);
+      } else {
+        ok = run_script(L, NULL, NULL, 0);
+      }
+    }
+    if (ok && interactive) repl(L);
   }
-  if (ok && interactive) repl(L);
   int status = ok ? EXIT_SUCCESS : EXIT_ERROR;
-  if (!ok && lbr_limits_timed_out()) {
+  /* the deadline once more: a C call may have finished after it, with no
+   * Lua instruction in between for the hook to stop */
+  if (timeout > 0 && lbr_limits_timed_out()) {
     fprintf(stderr, "%s: stopped by --timeout %g\n", progname, timeout);
     status = EXIT_TIMEOUT;
-  } else if (!ok && br_mem_limit_hit()) {
-    fprintf(stderr, "%s: stopped by --max-memory %g (MB)\n", progname, max_mb);
+  } else if (!ok && (br_mem_limit_hit() || out_of_memory)) {
+    if (max_mb > 0) fprintf(stderr, "%s: stopped by --max-memory %g (MB)\n", progname, max_mb);
+    else fprintf(stderr, "%s: out of memory\n", progname);
     status = EXIT_MEMORY;
   }
+  fflush(stdout);
   lua_close(L);
   return status;
 }

@@ -40,6 +40,10 @@ const char *br_status_str(br_status s);
  * The string is owned by the library and valid until the next failing call. */
 const char *br_last_error(void);
 
+/* The status recorded with that message (BR_OK if none), so that a program
+ * can tell an out-of-memory failure (BR_ERR_NOMEM) from the others. */
+br_status br_last_status(void);
+
 /* Records a printf-style detail message for status s and returns s, so that
  * failing paths read `return br_error_set(BR_ERR_ARG, "dim %d", d);`.
  * Messages longer than 1023 bytes are truncated. */
@@ -50,7 +54,7 @@ br_status br_error_set(br_status s, const char *fmt, ...)
  * failure of a shared routine happened ("add: shapes {2} and {3} ..."). */
 void br_error_prefix(const char *prefix);
 
-/* Clears the last error message. */
+/* Clears the last error message and status. */
 void br_error_clear(void);
 
 #ifdef __cplusplus

@@ -60,7 +60,11 @@ function M.load_standardize(path)
   local rows = {}
   for line in text:gmatch("[^\n]+") do
     local r = {}
-    for v in line:gmatch("[^,]+") do r[#r + 1] = tonumber(v) or error(("load_standardize: %s: '%s' is not a number"):format(path, v), 2) end
+    -- the message names the place, never the text: the file may be one a
+    -- sandboxed script may not read, and the message goes back to it
+    for v in line:gmatch("[^,]+") do
+      r[#r + 1] = tonumber(v) or error(("load_standardize: %s: field %d of line %d is not a number"):format(path, #r + 1, #rows + 1), 2)
+    end
     rows[#rows + 1] = r
   end
   if #rows ~= 2 or #rows[1] ~= #rows[2] then error("load_standardize: " .. path .. ": expected two rows of equal length", 2) end

@@ -3,13 +3,21 @@
 --   local score = bundle.sandbox.run("objectives/theirs.lua", { timeout = 2, memory = 64,
 --                                                               read = { "data" } })
 --
--- The script sees an allow-list of globals (below), never io, os.execute,
--- os.remove, os.rename, os.exit, os.getenv, package, debug, dofile,
--- loadfile, C modules or binary chunks. `require` gives only bundle and
--- its Lua modules, as read-only views. bundle's loaders read and write
--- only under the directories in `read` and `write` (none by default).
--- A time limit cannot be caught by the script's own pcall; a memory limit
--- counts Lua's allocations and the tensors and frames the core makes.
+-- The script runs in a Lua state of its own (src/lua/lsandbox.c), created
+-- for the run and closed after it: its own globals, registry and
+-- metatables, and a `require` that loads only bundle's modules compiled
+-- into the program (never a file). It sees an allow-list of globals
+-- (below), never io, os.execute, os.remove, os.rename, os.exit, os.getenv,
+-- package, debug, dofile, loadfile, C modules or binary chunks; `require`
+-- gives bundle and its Lua modules as read-only views. bundle's loaders
+-- read and write only under the directories in `read` and `write` (none by
+-- default). A time limit cannot be caught by the script's own pcall, in any
+-- coroutine, and stops Lua patterns too; a memory limit counts Lua's
+-- allocations and the tensors and frames the core makes.
+-- Arguments and results cross as deep copies of plain data: numbers,
+-- strings, booleans and tables of those without metatables (at most 64
+-- levels deep and 1e6 values); anything else is an error naming its place
+-- ("result[1].x[3] is a function; ...").
 -- Errors come back as "sandbox.run: timeout: ...", "sandbox.run: memory: ..."
 -- or "sandbox.run: <the script's error>".
 local core = require "bundle.core"
@@ -108,8 +116,8 @@ local function read_source(code_or_path)
 end
 
 -- run(code_or_path, { timeout = seconds, memory = MB, read = {dirs}, write = {dirs}, args = {...} })
--- -> the script's results. Raises "sandbox.run: ..." when the script fails,
--- runs out of time or goes past its memory.
+-- -> copies of the script's results. Raises "sandbox.run: ..." when the
+-- script fails, runs out of time or memory, or returns what cannot cross.
 function M.run(code_or_path, opts)
   if type(code_or_path) ~= "string" then
     error(("sandbox.run: expects Lua code or a path to a .lua file, got a %s"):format(type(code_or_path)), 2)
@@ -125,12 +133,9 @@ function M.run(code_or_path, opts)
   end
   local text, chunkname = read_source(code_or_path)
   if text:sub(1, 4) == "\27Lua" then error("sandbox.run: binary chunks are not allowed", 2) end
-  local env = M.env()
-  local fn, err = load(text, chunkname, "t", env)
-  if not fn then error("sandbox.run: " .. err, 2) end
   local args = opts.args or {}
-  local res = table.pack(core.sandbox_exec(fn, limits, table.unpack(args, 1, args.n or #args)))
-  if not res[1] then error("sandbox.run: " .. tostring(res[2]), 2) end
+  local res = table.pack(core.sandbox_exec(text, chunkname, limits, table.unpack(args, 1, args.n or #args)))
+  if not res[1] then error("sandbox.run: " .. res[2], 2) end
   return table.unpack(res, 2, res.n)
 end
 

@@ -15,6 +15,7 @@ static_assert(sizeof status_names / sizeof status_names[0] == BR_STATUS_COUNT,
               "one name per status");
 
 static _Thread_local char last_error[1024];
+static _Thread_local br_status last_status;
 
 const char *br_status_str(br_status s) {
   int i = -(int)s;
@@ -24,11 +25,14 @@ const char *br_status_str(br_status s) {
 
 const char *br_last_error(void) { return last_error; }
 
+br_status br_last_status(void) { return last_status; }
+
 br_status br_error_set(br_status s, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(last_error, sizeof last_error, fmt, ap);
   va_end(ap);
+  last_status = s;
   return s;
 }
 
@@ -40,4 +44,7 @@ void br_error_prefix(const char *prefix) {
     last_error[sizeof last_error - 1] = '\0';
 }
 
-void br_error_clear(void) { last_error[0] = '\0'; }
+void br_error_clear(void) {
+  last_error[0] = '\0';
+  last_status = BR_OK;
+}

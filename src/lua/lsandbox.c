@@ -1,16 +1,30 @@
-/* Limits for scripts we do not trust, after Redis's Lua scripting: a time
- * limit through a count hook that pcall cannot swallow, a memory budget
- * shared by Lua's allocator and the core's tensors and frames
- * (bundle/memory.h), and a path allow-list for bundle's own loaders.
- * The restricted global table itself is built in Lua (bundle/sandbox.lua);
- * this file is what Lua cannot do: hooks, allocators, realpath. */
+/* Limits for scripts we do not trust, after Redis's Lua scripting, and the
+ * separate Lua state they run in.
+ *
+ * A sandboxed script (bundle.sandbox.run, bundlerun --sandbox) gets a
+ * lua_State of its own: its own globals, registry and metatables, and a
+ * `require` that loads only bundle's modules compiled into the program, so
+ * nothing it changes or leaves behind is reachable from trusted code, and
+ * the state is closed when the run ends. Values cross between states only
+ * as deep copies of plain data. Inside, a count hook enforces time (pcall
+ * cannot swallow it), an allocator charges every byte to the budget shared
+ * with the core's tensors and frames (bundle/memory.h), and bundle's
+ * loaders check a path allow-list. The script-facing globals are built in
+ * Lua (bundle/sandbox.lua, env()); this file is what Lua cannot do. */
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <lualib.h>
+
 #include "lbundle.h"
+#include "lsandbox.h"
+
+LBR_EXPORT int luaopen_bundle_core(lua_State *L);
 
 /* ---- time ---- */
 
@@ -29,19 +43,34 @@ static double now(void) {
   return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* The limit in seconds of the first deadline that has passed, or 0. */
+static double passed_limit(void) {
+  double t = now();
+  if (run_deadline > 0 && t >= run_deadline) return run_seconds;
+  if (inner_deadline > 0 && t >= inner_deadline) return inner_seconds;
+  return 0;
+}
+
 /* Once a deadline has passed the hook fires on every line and every
  * instruction, so code that catches the error with pcall is stopped again
  * at its next step until it unwinds out of the limited code. */
 static void timeout_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
-  double t = now(), limit = 0, secs = 0;
-  if (run_deadline > 0 && t >= run_deadline) limit = run_deadline, secs = run_seconds;
-  else if (inner_deadline > 0 && t >= inner_deadline) limit = inner_deadline, secs = inner_seconds;
-  if (limit == 0) return;
+  double secs = passed_limit();
+  if (secs == 0) return;
   timed_out = 1;
   tripped_seconds = secs;
   lua_sethook(L, timeout_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
+  /* and the main thread, which any coroutine's error returns to in the end */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  lua_State *main = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  if (main && main != L) lua_sethook(main, timeout_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
   lbr_errorf(L, "timeout: the script ran past its limit of %g s", secs);
+}
+
+void lbr_limits_check(lua_State *L) {
+  if (run_deadline > 0 || inner_deadline > 0) timeout_hook(L, NULL);
 }
 
 void lbr_limits_set_timeout(lua_State *L, double seconds) {
@@ -50,7 +79,9 @@ void lbr_limits_set_timeout(lua_State *L, double seconds) {
   if (seconds > 0) lua_sethook(L, timeout_hook, LUA_MASKCOUNT, HOOK_COUNT);
 }
 
-int lbr_limits_timed_out(void) { return timed_out; }
+/* 1 when the run's deadline was hit, or has passed by now: a long C call
+ * can end after the deadline without the hook ever firing. */
+int lbr_limits_timed_out(void) { return timed_out || (run_deadline > 0 && now() >= run_deadline); }
 
 /* ---- memory ---- */
 
@@ -87,21 +118,6 @@ static void *plain_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 static counted state_alloc = {plain_alloc, NULL};
 
 lua_State *lbr_limits_newstate(void) { return lua_newstate(counted_alloc, &state_alloc); }
-
-/* Charges the state's allocations from now on (for a state made elsewhere,
- * as lua5.4 makes it): wraps its allocator; blocks made before count when
- * they are freed or resized, so the budget sees net growth. Returns 1 if
- * it installed the wrapper (undo with lbr_limits_unwrap). */
-static int wrap_allocator(lua_State *L, counted *c) {
-  void *ud;
-  lua_Alloc f = lua_getallocf(L, &ud);
-  if (f == counted_alloc) return 0;
-  c->inner = f;
-  c->inner_ud = ud;
-  lua_setallocf(L, counted_alloc, c);
-  return 1;
-}
-
 /* ---- paths ---- */
 
 /* The allow-lists in force (sandboxed runs only): directories, resolved. */
@@ -196,26 +212,416 @@ int lbr_limits_allow(const char *dir, int write) {
 
 void lbr_limits_limit_paths(int on) { paths_limited = on; }
 
-/* ---- sandbox_exec(fn, { timeout =, memory =, read = {...}, write = {...} }, ...) ---- */
+/* ---- the sandbox's own state ---- */
 
-/* Runs fn(...) in a fresh coroutine under the limits and returns true and
- * its results, or false and the error message; "timeout: ..." and
- * "memory: ..." messages say which limit stopped it. Limits nest: an outer
- * run's deadline and budget still hold. */
+/* require(name) inside the sandbox: bundle.core, built in, or one of
+ * bundle's Lua modules embedded in the program (lbr_embedded_modules).
+ * It never searches the filesystem and never loads other C code, so files
+ * a script writes can never become code. */
+static int sandbox_require(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  lua_settop(L, 1);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE); /* [name loaded] */
+  if (lua_getfield(L, 2, name) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  if (strcmp(name, "bundle.core") == 0) {
+    lua_pushcfunction(L, luaopen_bundle_core);
+  } else {
+    const lbr_embedded_module *m = lbr_embedded_modules;
+    while (m->name && strcmp(m->name, name) != 0) m++;
+    if (!m->name)
+      return luaL_error(L, "sandbox: module '%s' not found (the sandbox loads only bundle's own modules)", name);
+    if (luaL_loadbufferx(L, m->src, m->len, m->chunkname, "t") != LUA_OK) return lua_error(L);
+  }
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, 2, name);
+  return 1;
+}
+
+/* load(chunk [, name [, mode [, env]]]) for text chunks only: binary chunks
+ * are not verified by Lua and can crash it. */
+static int sandbox_load(lua_State *L) {
+  int n = lua_gettop(L);
+  if (n >= 3 && !lua_isnil(L, 3) && !(lua_type(L, 3) == LUA_TSTRING && strcmp(lua_tostring(L, 3), "t") == 0))
+    return luaL_error(L, "sandbox: load accepts text chunks only (mode \"t\")");
+  if (n < 3) lua_settop(L, n = 3); /* an absent env stays absent: only up to mode is filled */
+  lua_pushliteral(L, "t");
+  lua_replace(L, 3);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, n, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+/* setmetatable refusing __gc: a finaliser runs with hooks off (no time
+ * limit) and, at the latest, when the state is closed after the run. Lua
+ * marks an object for finalisation only when setmetatable is given a
+ * metatable that has __gc at that moment (lgc.c, luaC_checkfinalizer);
+ * adding __gc to the metatable later marks nothing. So refusing any
+ * metatable with a __gc field, even false, is enough: a placeholder
+ * cannot be swapped for a function afterwards. */
+static int sandbox_setmetatable(lua_State *L) {
+  if (lua_type(L, 2) == LUA_TTABLE) {
+    lua_pushliteral(L, "__gc");
+    int has_gc = lua_rawget(L, 2) != LUA_TNIL;
+    lua_pop(L, 1);
+    if (has_gc) return luaL_error(L, "sandbox: __gc metamethods are not allowed");
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+/* collectgarbage without "stop", "incremental", "generational" or the
+ * tuning options: a script must not switch the collector off. */
+static int sandbox_collectgarbage(lua_State *L) {
+  static const char *const ok[] = {"collect", "count", "step", "isrunning", NULL};
+  if (!lua_isnoneornil(L, 1)) {
+    const char *opt = luaL_checkstring(L, 1);
+    int i = 0;
+    while (ok[i] && strcmp(ok[i], opt) != 0) i++;
+    if (!ok[i]) return luaL_error(L, "sandbox: collectgarbage(\"%s\") is not allowed", opt);
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+/* Gives thread co the calling thread's hook. lua_newthread already copies
+ * it; doing it here as well keeps the time limit on every coroutine even if
+ * that ever changes. */
+static void hook_like(lua_State *L, lua_State *co) {
+  if (lua_gethook(L)) lua_sethook(co, lua_gethook(L), lua_gethookmask(L), lua_gethookcount(L));
+}
+
+static int sandbox_cocreate(lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  if (lua_type(L, -1) == LUA_TTHREAD) hook_like(L, lua_tothread(L, -1));
+  return 1;
+}
+
+/* Calls upvalue 1 with the arguments, then checks the deadline: a
+ * coroutine stopped by the deadline returns to its resumer as an error
+ * value (resume's false, or a pcall around a wrap function), and the
+ * resumer must not go on. */
+static int call_then_check(lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  lbr_limits_check(L);
+  return lua_gettop(L);
+}
+
+/* coroutine.wrap's function keeps its thread as its only upvalue. */
+static int sandbox_cowrap(lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  if (lua_getupvalue(L, -1, 1) && lua_type(L, -1) == LUA_TTHREAD) hook_like(L, lua_tothread(L, -1));
+  lua_settop(L, 1);
+  lua_pushcclosure(L, call_then_check, 1);
+  return 1;
+}
+
+/* bundle's modules warn on io.stderr; the sandbox's io has only that. */
+static int stderr_write(lua_State *L) {
+  for (int i = 2; i <= lua_gettop(L); i++) {
+    size_t len;
+    const char *s = luaL_checklstring(L, i, &len);
+    fwrite(s, 1, len, stderr);
+  }
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* The sandbox has no environment variables (pipeline asks for TERM). */
+static int no_getenv(lua_State *L) {
+  luaL_checkstring(L, 1);
+  lua_pushnil(L);
+  return 1;
+}
+
+/* Replaces field `name` of the table on the stack top by f, with the old
+ * value as f's upvalue. */
+static void wrap_field(lua_State *L, const char *name, lua_CFunction f) {
+  lua_getfield(L, -1, name);
+  lua_pushcclosure(L, f, 1);
+  lua_setfield(L, -2, name);
+}
+
+static int sandbox_setup(lua_State *L) {
+  static const luaL_Reg libs[] = {
+      {LUA_GNAME, luaopen_base},         {LUA_COLIBNAME, luaopen_coroutine}, {LUA_TABLIBNAME, luaopen_table},
+      {LUA_OSLIBNAME, luaopen_os},       {LUA_STRLIBNAME, luaopen_string},   {LUA_MATHLIBNAME, luaopen_math},
+      {LUA_UTF8LIBNAME, luaopen_utf8},   {NULL, NULL},
+  };
+  for (const luaL_Reg *lib = libs; lib->func; lib++) {
+    luaL_requiref(L, lib->name, lib->func, 1);
+    lua_pop(L, 1);
+  }
+  lua_pushglobaltable(L);
+  lua_pushnil(L), lua_setfield(L, -2, "dofile");
+  lua_pushnil(L), lua_setfield(L, -2, "loadfile");
+  wrap_field(L, "load", sandbox_load);
+  wrap_field(L, "setmetatable", sandbox_setmetatable);
+  wrap_field(L, "collectgarbage", sandbox_collectgarbage);
+  lua_pushcfunction(L, sandbox_require);
+  lua_setfield(L, -2, "require");
+  lua_createtable(L, 0, 1); /* io */
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, stderr_write);
+  lua_setfield(L, -2, "write");
+  lua_setfield(L, -2, "stderr");
+  lua_setfield(L, -2, "io");
+
+  lua_getfield(L, -1, "os");
+  static const char *const os_out[] = {"execute", "exit", "remove", "rename", "tmpname", "setlocale", NULL};
+  for (const char *const *n = os_out; *n; n++) lua_pushnil(L), lua_setfield(L, -2, *n);
+  lua_pushcfunction(L, no_getenv);
+  lua_setfield(L, -2, "getenv");
+  lua_pop(L, 1);
+
+  lua_getfield(L, -1, "coroutine");
+  wrap_field(L, "create", sandbox_cocreate);
+  wrap_field(L, "wrap", sandbox_cowrap);
+  wrap_field(L, "resume", call_then_check);
+  lua_pop(L, 1);
+
+  lua_getfield(L, -1, "string"); /* also the strings' __index */
+  lbr_pattern_open(L);
+  lua_pop(L, 2);
+  return 0;
+}
+
+lua_State *lbr_sandbox_newstate(void) {
+  lua_State *L = lua_newstate(counted_alloc, &state_alloc);
+  if (!L) return NULL;
+  lua_pushcfunction(L, sandbox_setup);
+  if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+    lua_close(L);
+    return NULL;
+  }
+  return L;
+}
+
+/* ---- values across the boundary ---- */
+
+/* Only plain data crosses between the sandbox and its caller: numbers,
+ * strings, booleans, nil and tables of those without metatables, deep
+ * copied. A function, userdata or thread could run code or reach objects
+ * of the other state, and a metatable could run code on the first touch. */
+#define COPY_MAX_DEPTH 64
+#define COPY_MAX_VALUES 1000000
+#define COPY_MAX_BYTES ((size_t)256 << 20)
+
+typedef struct copier {
+  lua_State *from, *to;
+  int64_t values;
+  size_t bytes;
+  size_t plen;
+  char path[512];
+  char err[768];
+} copier;
+
+static void path_push(copier *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void path_push(copier *c, const char *fmt, ...) {
+  if (c->plen >= sizeof c->path - 1) return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(c->path + c->plen, sizeof c->path - c->plen, fmt, ap);
+  va_end(ap);
+  if (n > 0) c->plen += (size_t)n < sizeof c->path - c->plen ? (size_t)n : sizeof c->path - c->plen - 1;
+}
+
+/* Appends key (at idx in c->from) to the path: .name, ["text"], [3]. */
+static void path_key(copier *c, int idx) {
+  lua_State *L = c->from;
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    int ident = len > 0 && len < 64 && !(s[0] >= '0' && s[0] <= '9');
+    for (size_t i = 0; ident && i < len; i++)
+      ident = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_';
+    if (ident) path_push(c, ".%s", s);
+    else path_push(c, "[\"%.40s%s\"]", s, len > 40 ? "..." : "");
+  } else if (lua_isinteger(L, idx)) {
+    path_push(c, "[%lld]", (long long)lua_tointeger(L, idx));
+  } else if (lua_type(L, idx) == LUA_TNUMBER) {
+    path_push(c, "[%.17g]", lua_tonumber(L, idx));
+  } else if (lua_type(L, idx) == LUA_TBOOLEAN) {
+    path_push(c, "[%s]", lua_toboolean(L, idx) ? "true" : "false");
+  } else {
+    path_push(c, "[<%s>]", luaL_typename(L, idx));
+  }
+}
+
+static int copy_fail(copier *c, const char *what) {
+  snprintf(c->err, sizeof c->err, "%.*s %s; only numbers, strings, booleans and tables of those cross the sandbox boundary",
+           (int)c->plen, c->path, what);
+  return 0;
+}
+
+/* Pushes onto c->to a copy of the value at idx in c->from; 0 (nothing
+ * pushed, c->err set) when it may not cross. Never runs a metamethod. */
+static int copy_value(copier *c, int idx, int depth) {
+  lua_State *from = c->from, *to = c->to;
+  idx = lua_absindex(from, idx);
+  if (++c->values > COPY_MAX_VALUES) return copy_fail(c, "is past the limit of 1000000 values");
+  switch (lua_type(from, idx)) {
+  case LUA_TNIL:
+    lua_pushnil(to);
+    return 1;
+  case LUA_TBOOLEAN:
+    lua_pushboolean(to, lua_toboolean(from, idx));
+    return 1;
+  case LUA_TNUMBER:
+    if (lua_isinteger(from, idx)) lua_pushinteger(to, lua_tointeger(from, idx));
+    else lua_pushnumber(to, lua_tonumber(from, idx));
+    return 1;
+  case LUA_TSTRING: {
+    size_t len;
+    const char *s = lua_tolstring(from, idx, &len);
+    if ((c->bytes += len) > COPY_MAX_BYTES) return copy_fail(c, "is past the limit of 256 MB of strings");
+    lua_pushlstring(to, s, len);
+    return 1;
+  }
+  case LUA_TTABLE:
+    break;
+  default: {
+    char what[64];
+    snprintf(what, sizeof what, "is a %s", luaL_typename(from, idx));
+    return copy_fail(c, what);
+  }
+  }
+  if (depth >= COPY_MAX_DEPTH) return copy_fail(c, "nests tables deeper than 64 levels (a cycle?)");
+  if (lua_getmetatable(from, idx)) {
+    lua_pop(from, 1);
+    return copy_fail(c, "has a metatable");
+  }
+  if (!lua_checkstack(from, 4) || !lua_checkstack(to, 4)) return copy_fail(c, "nests too deep for the Lua stack");
+  lua_newtable(to);
+  size_t mark = c->plen;
+  lua_pushnil(from);
+  while (lua_next(from, idx)) { /* [... key value] */
+    path_key(c, -2);
+    int kt = lua_type(from, -2);
+    if (kt != LUA_TSTRING && kt != LUA_TNUMBER && kt != LUA_TBOOLEAN) {
+      lua_pop(from, 2);
+      lua_pop(to, 1);
+      return copy_fail(c, "has a key that is not a number, string or boolean");
+    }
+    if (!copy_value(c, -2, depth + 1)) { /* key: plain, so this only counts it */
+      lua_pop(from, 2);
+      lua_pop(to, 1);
+      return 0;
+    }
+    if (!copy_value(c, -1, depth + 1)) {
+      lua_pop(from, 2);
+      lua_pop(to, 2);
+      return 0;
+    }
+    lua_rawset(to, -3);
+    lua_pop(from, 1);
+    c->plen = mark;
+    c->path[mark] = '\0';
+  }
+  return 1;
+}
+
+/* Copies from[first .. first+n-1] onto `to`, naming them base[1], base[2]...
+ * 0 with c->err set when one may not cross (nothing left pushed). */
+static int copy_values(copier *c, int first, int n, const char *base) {
+  for (int i = 0; i < n; i++) {
+    c->plen = 0;
+    path_push(c, "%s[%d]", base, i + 1);
+    if (!lua_checkstack(c->to, 2) || !copy_value(c, first + i, 0)) {
+      if (!c->err[0]) copy_fail(c, "is one value too many for the Lua stack");
+      lua_pop(c->to, i);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* ---- sandbox_exec(code, chunkname, { timeout =, memory =, read = {...}, write = {...} }, ...) ---- */
+
+/* A host userdata owning a sandbox state, so an error in the host (while
+ * results are copied out) still closes it. */
+#define STATE_BOX_MT "bundle.SandboxState"
+
+static void close_box(lua_State *L, int idx) {
+  lua_State **box = lua_touserdata(L, idx);
+  if (*box) lua_close(*box);
+  *box = NULL;
+}
+
+static int box_gc(lua_State *L) {
+  close_box(L, 1);
+  return 0;
+}
+
+typedef struct run_ctx {
+  lua_State *host;
+  const char *code, *chunkname;
+  size_t len;
+  int arg0, nargs; /* the arguments on the host's stack */
+  int arg_error;   /* 1 when an argument could not cross: the error is the caller's */
+} run_ctx;
+
+/* Runs inside the sandbox state, protected: builds the script's globals
+ * (bundle.sandbox's env()), compiles the code as text, copies the
+ * arguments in and calls it. Returns the script's results. */
+static int sandbox_body(lua_State *S) {
+  run_ctx *r = lua_touserdata(S, 1);
+  lua_settop(S, 0);
+  lua_getglobal(S, "require");
+  lua_pushliteral(S, "bundle.sandbox");
+  lua_call(S, 1, 1);
+  lua_getfield(S, -1, "env");
+  lua_call(S, 0, 1); /* [sandbox env] */
+  if (luaL_loadbufferx(S, r->code, r->len, r->chunkname, "t") != LUA_OK) return lua_error(S);
+  lua_pushvalue(S, 2);
+  if (!lua_setupvalue(S, -2, 1)) lua_pop(S, 1); /* a main chunk's first upvalue is _ENV */
+  copier c = {.from = r->host, .to = S};
+  if (!copy_values(&c, r->arg0, r->nargs, "args")) {
+    r->arg_error = 1;
+    lua_pushstring(S, c.err);
+    return lua_error(S);
+  }
+  lua_call(S, r->nargs, LUA_MULTRET);
+  return lua_gettop(S) - 2;
+}
+
+/* Runs the code in a new sandbox state under the limits and returns true
+ * and copies of its results, or false and the error message; "timeout:
+ * ..." and "memory: ..." messages say which limit stopped it. Limits nest:
+ * an outer run's deadline and budget still hold. */
 static int sandbox_exec(lua_State *L) {
   static const char *const opts[] = {"timeout", "memory", "read", "write", NULL};
-  luaL_checktype(L, 1, LUA_TFUNCTION);
-  if (lua_gettop(L) < 2) lua_settop(L, 2);
-  lbr_check_options(L, 2, "sandbox.run", opts);
+  size_t len;
+  const char *code = luaL_checklstring(L, 1, &len);
+  const char *chunkname = luaL_checkstring(L, 2);
+  if (lua_gettop(L) < 3) lua_settop(L, 3);
+  lbr_check_options(L, 3, "sandbox.run", opts);
   double seconds = 0, mb = 0;
-  if (lua_istable(L, 2)) {
-    lua_getfield(L, 2, "timeout");
+  if (lua_istable(L, 3)) {
+    lua_getfield(L, 3, "timeout");
     if (!lua_isnil(L, -1)) {
       if (!lua_isnumber(L, -1) || !(lua_tonumber(L, -1) > 0))
         return lbr_errorf(L, "sandbox.run: option 'timeout' must be a number of seconds > 0");
       seconds = lua_tonumber(L, -1);
     }
-    lua_getfield(L, 2, "memory");
+    lua_getfield(L, 3, "memory");
     if (!lua_isnil(L, -1)) {
       if (!lua_isnumber(L, -1) || !(lua_tonumber(L, -1) > 0))
         return lbr_errorf(L, "sandbox.run: option 'memory' must be a number of megabytes > 0");
@@ -223,19 +629,22 @@ static int sandbox_exec(lua_State *L) {
     }
     lua_pop(L, 2);
   }
-  int nargs = lua_gettop(L) - 2;
-  /* the coroutine first: once the limits below are set, nothing may raise a
-   * Lua error until they are restored (the allocator wrapper lives on this
-   * C stack) */
-  lua_State *co = lua_newthread(L);
-  lua_pushvalue(L, 1);
-  for (int i = 0; i < nargs; i++) lua_pushvalue(L, 3 + i);
-  lua_xmove(L, co, nargs + 1);
+  int nargs = lua_gettop(L) - 3;
+  /* the box before the limits: once they are set, nothing may raise a Lua
+   * error in the host until they are restored */
+  lua_State **box = lua_newuserdatauv(L, sizeof *box, 0);
+  *box = NULL;
+  if (luaL_newmetatable(L, STATE_BOX_MT)) {
+    lua_pushcfunction(L, box_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  int boxidx = lua_gettop(L);
   /* path lists: saved, replaced for the run, restored after */
   path_lists saved;
   save_paths(&saved);
-  for (int w = 0; w < 2 && lua_istable(L, 2); w++) {
-    lua_getfield(L, 2, w ? "write" : "read");
+  for (int w = 0; w < 2 && lua_istable(L, 3); w++) {
+    lua_getfield(L, 3, w ? "write" : "read");
     if (lua_istable(L, -1)) {
       for (lua_Integer i = 1; lua_geti(L, -1, i) != LUA_TNIL; i++) {
         const char *d = lua_tostring(L, -1);
@@ -267,9 +676,8 @@ static int sandbox_exec(lua_State *L) {
     inner_deadline = now() + seconds, inner_seconds = seconds;
   int outer_timed_out = timed_out;
   timed_out = 0;
-  /* memory: the smaller of what is left of any outer budget and this one */
-  counted wrapper;
-  int wrapped = wrap_allocator(L, &wrapper);
+  /* memory: the smaller of what is left of any outer budget and this one;
+   * the new state's own allocations count */
   int64_t outer_limit = br_mem_limit();
   int outer_hit = br_mem_limit_hit();
   br_mem_clear_limit_hit();
@@ -277,36 +685,64 @@ static int sandbox_exec(lua_State *L) {
     int64_t want = br_mem_used() + (int64_t)(mb * 1048576.0);
     if (outer_limit == 0 || want < outer_limit) br_mem_set_limit(want);
   }
-  if (inner_deadline > 0 || run_deadline > 0) lua_sethook(co, timeout_hook, LUA_MASKCOUNT, HOOK_COUNT);
-  int nres = 0;
-  int status = lua_resume(co, L, nargs, &nres);
+  lua_State *S = *box = lbr_sandbox_newstate();
+  int status = LUA_ERRMEM, nres = 0;
+  run_ctx r = {.host = L, .code = code, .chunkname = chunkname, .len = len, .arg0 = 4, .nargs = nargs};
+  if (S) {
+    if (inner_deadline > 0 || run_deadline > 0) lua_sethook(S, timeout_hook, LUA_MASKCOUNT, HOOK_COUNT);
+    lua_pushcfunction(S, sandbox_body);
+    lua_pushlightuserdata(S, &r);
+    status = lua_pcall(S, 1, LUA_MULTRET, 0);
+    nres = lua_gettop(S);
+    lua_settop(L, boxidx); /* whatever copying arguments left on our stack */
+  }
   int mem_hit = br_mem_limit_hit() || status == LUA_ERRMEM;
+  /* the deadline again: a C call may have returned after it with no hook in between */
+  if (!timed_out && passed_limit() > 0) timed_out = 1, tripped_seconds = passed_limit();
   int time_hit = timed_out;
-  /* restore everything before touching the results */
+  double secs = tripped_seconds;
+  /* restore everything before touching the host */
   br_mem_set_limit(outer_limit);
   if (outer_hit) br_mem_note_limit_hit();
-  if (wrapped) lua_setallocf(L, wrapper.inner, wrapper.inner_ud);
   inner_deadline = outer_deadline, inner_seconds = outer_seconds;
   timed_out = outer_timed_out;
   restore_paths(&saved);
-  if (status == LUA_OK) {
+  if (S) lua_sethook(S, NULL, 0, 0);
+  int ret = 2;
+  if (status == LUA_OK && !time_hit) {
+    copier c = {.from = S, .to = L};
+    luaL_checkstack(L, nres + 2, "sandbox.run: too many results");
     lua_pushboolean(L, 1);
-    luaL_checkstack(L, nres + 1, "sandbox.run: too many results");
-    lua_xmove(co, L, nres);
-    return nres + 1;
-  }
-  lua_pushboolean(L, 0);
-  if (status == LUA_YIELD) {
-    lua_pushliteral(L, "sandbox.run: the script yielded outside a coroutine of its own");
+    if (copy_values(&c, 1, nres, "result")) ret = nres + 1;
+    else {
+      lua_pop(L, 1);
+      lua_pushboolean(L, 0);
+      lua_pushstring(L, c.err);
+    }
   } else {
-    const char *msg = lua_tostring(co, -1);
-    if (!msg) msg = lua_pushfstring(co, "(error object is a %s value)", luaL_typename(co, -1));
-    if (time_hit) lua_pushfstring(L, "timeout: the script ran past its limit of %f s", tripped_seconds);
-    else if (mem_hit)
-      lua_pushfstring(L, "memory: the script went past its limit of %f MB (%s)", mb > 0 ? mb : (double)outer_limit / 1048576.0, msg);
-    else lua_pushstring(L, msg);
+    /* the message as a string, never through a metamethod of the sandbox */
+    int t = S ? lua_type(S, -1) : LUA_TNIL;
+    lua_pushboolean(L, 0);
+    if (!S) lua_pushliteral(L, "not enough memory");
+    else if (t == LUA_TSTRING) {
+      size_t mlen;
+      const char *m = lua_tolstring(S, -1, &mlen);
+      lua_pushlstring(L, m, mlen);
+    }
+    /* numbers formatted here: lua_tostring would convert in place, an
+     * allocation in the sandbox with no protected call around it */
+    else if (lua_isinteger(S, -1)) lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(S, -1));
+    else if (t == LUA_TNUMBER) lua_pushfstring(L, "%f", (LUAI_UACNUMBER)lua_tonumber(S, -1));
+    else lua_pushfstring(L, "(error object is a %s value)", lua_typename(S, t));
+    if (time_hit) lua_pushfstring(L, "timeout: the script ran past its limit of %f s", secs);
+    else if (mem_hit && !r.arg_error)
+      lua_pushfstring(L, "memory: the script went past its limit of %f MB (%s)", mb > 0 ? mb : (double)outer_limit / 1048576.0,
+                      lua_tostring(L, -1));
+    else lua_pushvalue(L, -1);
+    lua_remove(L, -2); /* [false message] */
   }
-  return 2;
+  close_box(L, boxidx);
+  return ret;
 }
 
 /* used(): bytes counted against the budget now (Lua's under bundlerun, plus the core's). */

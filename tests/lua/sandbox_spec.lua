@@ -101,6 +101,90 @@ describe("bundle.sandbox.run", function()
     os.execute("rm -rf " .. dir)
   end)
 
+  it("matches Lua patterns exactly as Lua's string library does", function()
+    -- the sandbox's find/match/gmatch/gsub are its own (lpattern.c, stoppable
+    -- by the deadline); every case here gives the same results or error
+    local cases = {
+      { "find", "hello world", "o w" }, { "find", "hello", "l+" }, { "find", "hello", "l", 1, true },
+      { "find", "a.b", ".", 1, true }, { "find", "abc", "c", 10 }, { "find", "abc", "c", -10 }, { "find", "", "" },
+      { "find", "THE (quick) fox", "%((%a+)%)" }, { "find", "THE (quick) fox", "%f[%a]%a+", 5 },
+      { "find", "a\0b", "%z" }, { "find", "a\0b", "\0" }, { "find", "[x]", "[]]" }, { "find", "x^y", "^x" },
+      { "match", "key = value", "^(%w+)%s*=%s*(.-)$" }, { "match", "2024-01-05", "(%d+)-(%d+)-(%d+)" },
+      { "match", "hello", "()ll()" }, { "match", "  x", "^%s*()" }, { "match", "f(a(b)c)", "%b()" },
+      { "match", "a-b", "[a%-]+" }, { "match", "aaab", "a-b" }, { "match", "aaa", "a-b" }, { "match", "x", "x?x?x" },
+      { "match", "abcabc", "(abc)%1" }, { "match", "end$", "d$" }, { "match", "a$b", "a$b" }, { "match", "ÄB", "[^%w]+" },
+      { "match", "hello", "h.-o$" }, { "match", "12ab", "^[%d]+[^%d]" }, { "match", "x", "[%a-z]" },
+      { "gsub", "hello world", "o", "0" }, { "gsub", "abc", "", "-" }, { "gsub", "abc", "%w", "%0%0" },
+      { "gsub", "hello world", "(%w+)", "<%1>", 1 }, { "gsub", "abc", "%w", "%%" }, { "gsub", "x = 1", "%s*=%s*", "=" },
+      { "gsub", "abc", "^a", "A" }, { "gsub", "aaa", "a*", "-" }, { "gsub", "hello", "l", { l = "L" } },
+      { "gsub", "abc", ".", { a = 1, b = false } },
+      { "find", "a", "[a" }, { "find", "a", "%" }, { "gsub", "a", "a", "%2" }, { "find", "a", "(a" }, { "find", "a", "a)" },
+      { "find", "a", "%b" }, { "find", "a", "%f" }, { "gsub", "abc", ".", "%x" }, { "match", "a", "%1" },
+    }
+    local function outcome(f, ...) return table.pack(pcall(f, ...)) end
+    for i, c in ipairs(cases) do
+      local fn, args = c[1], { table.unpack(c, 2) }
+      local want = outcome(string[fn], table.unpack(args))
+      if not want[1] then want[2] = tostring(want[2]):gsub("^.-:%d+: ", "") end
+      local got = sb.run("local fn, args = ... local r = table.pack(pcall(string[fn], table.unpack(args)))"
+                         .. " if not r[1] then r[2] = tostring(r[2]):gsub('^.-:%d+: ', '') end return r",
+                         { args = { fn, args } })
+      assert.are.same(want, got, ("case %d: string.%s(%s)"):format(i, fn, table.concat((function()
+        local t = {} for j, a in ipairs(args) do t[j] = ("%q"):format(tostring(a)) end return t end)(), ", ")))
+    end
+    assert.are.same({ "aBc", 1 }, { sb.run("return ('abc'):gsub('(b)', function(c) return c:upper() end)") })
+    local words = {}
+    for k, v in string.gmatch("a=1, b=2", "(%w+)=(%w+)") do words[#words + 1] = k .. v end
+    assert.are.same(words, sb.run([[local t = {} for k, v in string.gmatch("a=1, b=2", "(%w+)=(%w+)") do t[#t + 1] = k .. v end return t]]))
+    assert.are.same({ "b", "c" }, sb.run([[local t = {} for c in ("abc"):gmatch(".", 2) do t[#t + 1] = c end return t]]))
+  end)
+
+  it("agrees with Lua's patterns on 2000 random patterns and subjects", function()
+    -- seeded, so a failure repeats; random patterns are mostly malformed,
+    -- which checks the errors as much as the matches
+    local atoms = { "a", "b", ".", "%a", "%d", "%s", "%w", "%A", "[ab]", "[^a]", "[a-c]", "[%d_]", "(", ")", "()",
+                    "%b()", "%f[%w]", "%1", "%2", "^", "$", "*", "+", "-", "?", "%", "[", "]", "%.", "[]]", "[^]]" }
+    local chars = { "a", "b", "c", "(", ")", " ", "1", "_", "x", "\0", ".", "]" }
+    local seed = 20261130
+    local function rand(n) seed = (seed * 1103515245 + 12345) % 2147483648 return seed % n + 1 end
+    local function pick(t, n) local r = {} for _ = 1, rand(n + 1) - 1 do r[#r + 1] = t[rand(#t)] end return table.concat(r) end
+    local cases = {}
+    for i = 1, 2000 do
+      cases[i] = { ({ "find", "match", "gmatch", "gsub" })[rand(4)], pick(chars, 20), pick(atoms, 8), rand(10) - 4,
+                   ({ "%0-", "%1", "<%%>", "x" })[rand(4)] }
+    end
+    local apply = [[
+      local function apply(c)
+        local fn, s, p, init, repl = c[1], c[2], c[3], c[4], c[5]
+        local r
+        if fn == "gmatch" then
+          r = table.pack(pcall(function()
+            local out, it = {}, string.gmatch(s, p, init)
+            for _ = 1, 50 do
+              local v = table.pack(it())
+              if v[1] == nil then break end
+              for j = 1, v.n do out[#out + 1] = tostring(v[j]) end
+              out[#out + 1] = ";"
+            end
+            return table.concat(out, "|")
+          end))
+        elseif fn == "gsub" then r = table.pack(pcall(string.gsub, s, p, repl))
+        else r = table.pack(pcall(string[fn], s, p, init)) end
+        if not r[1] then r[2] = tostring(r[2]):gsub("^.-:%d+: ", "") end
+        for j = 1, r.n do if r[j] == nil then r[j] = "nil" end end
+        return r
+      end
+      local out = {}
+      for i, c in ipairs(...) do out[i] = apply(c) end
+      return out
+    ]]
+    local native = load(apply)(cases)
+    local sandboxed = sb.run(apply, { args = { cases } })
+    for i = 1, #cases do
+      assert.are.same(native[i], sandboxed[i], ("string.%s(%q, %q, %d)"):format(table.unpack(cases[i], 1, 4)))
+    end
+  end)
+
   it("names bad arguments", function()
     assert.truthy(fails(sb.run, 42):find("expects Lua code or a path", 1, true))
     assert.truthy(fails(sb.run, "return 1", { time = 1 }):find("unknown option 'time'", 1, true))

@@ -1,0 +1,54 @@
+# Shared by tests/security/*.sh, one script per class of attack on the
+# sandbox. Each prints "ok: ..." or "FAILED: ..." per assertion and exits
+# non-zero when any failed. Environment: BUNDLERUN (the runtime under
+# test), BUNDLE_BUILD (its build directory, for jail_probe).
+set -u
+BUNDLERUN=${BUNDLERUN:-build/bundlerun}
+BUILD=${BUNDLE_BUILD:-build}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+
+ok() { echo "ok: $*"; }
+bad() {
+  echo "FAILED: $*"
+  fails=$((fails + 1))
+}
+now() { date +%s.%N; }
+
+# run ARGS...: runs the runtime; stdout in $T/out, stderr in $T/err, the
+# exit status in $rc and the wall time in $secs.
+run() {
+  t0=$(now)
+  "$BUNDLERUN" "$@" >"$T/out" 2>"$T/err" </dev/null
+  rc=$?
+  secs=$(awk "BEGIN { printf \"%.2f\", $(now) - $t0 }")
+}
+
+show_err() { sed 's/^/    | /' "$T/err" | head -n 8; }
+
+# expect_rc STATUS LABEL
+expect_rc() {
+  if [ "$rc" -eq "$1" ]; then ok "$2 (exit $rc)"; else
+    bad "$2: exit $rc, wanted $1"
+    show_err
+  fi
+}
+
+# within SECONDS LABEL: the last run took at most SECONDS
+within() {
+  if awk "BEGIN { exit !($secs <= $1) }"; then ok "$2 (${secs} s)"; else bad "$2: took ${secs} s, limit $1 s"; fi
+}
+
+# has FILE TEXT LABEL / lacks FILE TEXT LABEL: fixed-string search
+has() {
+  if grep -qF -- "$2" "$1"; then ok "$3"; else
+    bad "$3: no '$2' in $(basename "$1")"
+    show_err
+  fi
+}
+lacks() {
+  if grep -qF -- "$2" "$1"; then bad "$3: found '$2' in $(basename "$1")"; else ok "$3"; fi
+}
+
+finish() { [ "$fails" -eq 0 ]; exit $?; }
