@@ -722,7 +722,9 @@ function M.run(spec)
   }
   if ctx.progress == nil then
     -- progress on stderr only when it is a terminal (no isatty in plain Lua: ask test(1))
-    ctx.progress = os.getenv("TERM") ~= nil and os.execute("test -t 2") == true
+    -- (a sandboxed script has neither: no progress there)
+    ctx.progress = os.getenv ~= nil and os.execute ~= nil and os.getenv("TERM") ~= nil
+                   and os.execute("test -t 2") == true
   end
   if not ctx.start and stages.collect == M.collect then
     error("pipeline: give start = \"YYYY-MM-DD\", the first test period's first day", 2)
