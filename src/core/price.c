@@ -822,6 +822,7 @@ static int take_by_t_desc(const void *ctx, int64_t a, int64_t b) {
  * the `keep` with the highest t (ties: the earlier customer, as the
  * single-offer path's stable sort does) and sets the rest to `state`. */
 static int pf_trim(pf_take *takes, int64_t *idx, int64_t n, int64_t keep, int state) {
+  if (keep < 0) keep = 0; /* cannot happen (a cap's room is never negative); kept cheap and safe */
   if (n <= keep) return 1;
   if (!sort_index(idx, n, take_by_t_desc, takes)) return 0;
   for (int64_t j = keep; j < n; j++) takes[idx[j]].state = state;
