@@ -148,6 +148,56 @@ br_status br_price_evaluate_wtp(br_price_point *out, const br_bundle_stats *st, 
 br_status br_price_joint_share(double *share, double *observed, const br_bundle_stats *st, const int32_t *items,
                                int n, const br_wtp_spec *w);
 
+/* ---- a portfolio: several offers judged together ---- */
+
+/* Limits of one portfolio. Offers that share items (directly or through a
+ * chain) form a group whose items are drawn jointly; a group's correlation
+ * matrix is dense, so its size bounds the work per customer. */
+#define BR_PORTFOLIO_MAX_OFFERS 1000
+#define BR_PORTFOLIO_MAX_ITEMS 4096 /* distinct items over all offers */
+#define BR_PORTFOLIO_MAX_GROUP 256  /* distinct items in one group of overlapping offers */
+
+typedef struct br_portfolio {
+  int noffers;
+  /* Per offer, as br_price_evaluate_wtp reports one: take_rate, profit,
+   * cannibalised_* (the separate purchases its takers no longer make),
+   * incremental_profit = profit - cannibalised_profit, component_profit
+   * (its items' margin with no offers at all) and market_share (customers
+   * buying >= 1 of its items at list), per simulated customer. */
+  br_price_point *offers;
+  /* Totals per customer. profit and cannibalised_profit are the offers'
+   * sums (each customer's purchases are counted once: an item is bought
+   * separately or in at most one offer); component_profit is the margin of
+   * the separate purchases of every item in the portfolio with no offers,
+   * so component_profit + incremental_profit is the margin with them. */
+  double profit, cannibalised_profit, incremental_profit, component_profit;
+  double take_rate;   /* share of customers who take at least one offer */
+  int32_t items;      /* distinct items over all offers */
+  int32_t groups;     /* groups of overlapping offers */
+  double shrink;      /* the smallest correlation repair factor over the groups (1: none needed) */
+  double redecided;   /* share of customers re-decided because an offer's market cap bound */
+} br_portfolio;
+
+/* Evaluates noffers offers (offer b: sizes[b] distinct catalogue ids
+ * items[b][..], sold at (1 - discounts[b]) x its list price) together, on
+ * the same simulated customers as br_price_evaluate_wtp (item i keeps its
+ * draws). Each customer buys separately every item whose WTP beats its
+ * list price; an offer's gain is its summed WTP less its price less the
+ * separate surplus it replaces; the customer takes offers greedily by gain
+ * (the largest gain >= 0, then the largest among offers sharing no item
+ * with those taken, ...), and an offer replaces the separate purchases of
+ * its items. An offer with more takers than its market cap keeps the cap's
+ * worth with the highest gains; the others choose again without it, once
+ * (see price.c). A portfolio of one offer gives exactly the customers, take
+ * rate and profit br_price_evaluate_wtp gives (sums to rounding).
+ * Returns BR_OK and fills *out, which the caller frees with
+ * br_portfolio_free; on failure *out is empty and br_last_error() names
+ * the offer. */
+br_status br_price_portfolio(br_portfolio *out, const br_bundle_stats *st, const br_wtp_spec *w,
+                             const int32_t *const *items, const int *sizes, const double *discounts, int noffers);
+/* Frees the per-offer array and empties p (NULL is fine). */
+void br_portfolio_free(br_portfolio *p);
+
 /* ---- own-price elasticity from the data's own price variation ---- */
 
 typedef struct br_elasticity_spec {

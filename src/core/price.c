@@ -11,6 +11,7 @@
  * support) and how strongly demand reacts to price there (its elasticity) —
  * and the dependence by how often items are bought together. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,15 +197,9 @@ static int cholesky(const double *A, double *L, int n) {
   return 1;
 }
 
-br_status br_corr_repair(double *R, double *chol, int n, double *shrink) {
-  if (n < 1 || n > 64) return br_error_set(BR_ERR_ARG, "price: a correlation matrix has 1 to 64 rows, got %d", n);
-  for (int i = 0; i < n; i++)
-    for (int j = 0; j < n; j++) {
-      double v = R[i * n + j];
-      if (i == j ? !(fabs(v - 1) <= 1e-12) : !(fabs(v) <= 1) || !(fabs(v - R[j * n + i]) <= 1e-12))
-        return br_error_set(BR_ERR_ARG, "price: the correlation matrix's entry (%d, %d) is %g: it must be symmetric, in [-1, 1], with a unit diagonal",
-                            i + 1, j + 1, v);
-    }
+/* The repair behind br_corr_repair, for a matrix already checked and of
+ * any size (a portfolio's groups may exceed the public limit of 64). */
+static br_status corr_repair(double *R, double *chol, int n, double *shrink) {
   double l = 1;
   if (!cholesky(R, chol, n)) {
     /* pairwise-calibrated correlations need not be jointly consistent:
@@ -226,6 +221,18 @@ br_status br_corr_repair(double *R, double *chol, int n, double *shrink) {
   }
   if (shrink) *shrink = l;
   return BR_OK;
+}
+
+br_status br_corr_repair(double *R, double *chol, int n, double *shrink) {
+  if (n < 1 || n > 64) return br_error_set(BR_ERR_ARG, "price: a correlation matrix has 1 to 64 rows, got %d", n);
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++) {
+      double v = R[i * n + j];
+      if (i == j ? !(fabs(v - 1) <= 1e-12) : !(fabs(v) <= 1) || !(fabs(v - R[j * n + i]) <= 1e-12))
+        return br_error_set(BR_ERR_ARG, "price: the correlation matrix's entry (%d, %d) is %g: it must be symmetric, in [-1, 1], with a unit diagonal",
+                            i + 1, j + 1, v);
+    }
+  return corr_repair(R, chol, n, shrink);
 }
 
 /* ---- simulated customers ---- */
@@ -475,32 +482,47 @@ br_status br_price_pair_rho(double *rho, const br_bundle_stats *st, int32_t a, i
   return br_price_calibrate_rho(rho, q[0], q[1], sij);
 }
 
+/* Item id's list price, cost and marginal model as every path reads them
+ * (a portfolio's items must match a single offer's): q its support in the
+ * baskets, clamped into [1/(nb+1), 1 - 1/(nb+1)]; e its elasticity (per
+ * item, else the prior) clamped into [min, max]; sigma the per-item spread
+ * override or NaN. Returns 0; 1 when the price is not > 0; 2 when the
+ * elasticity is not a finite magnitude > 0 (*e holds it). */
+static int item_marginal(const br_bundle_stats *st, const br_wtp_spec *w, int32_t id, double *price, double *cost,
+                         double *q, double *e, double *sigma) {
+  const br_catalog *cat = br_bundle_stats_catalog(st);
+  int64_t nb = br_bundle_nbaskets(st);
+  double lo = 1.0 / (double)(nb + 1);
+  *price = br_catalog_price(cat, id);
+  *cost = br_catalog_cost(cat, id);
+  if (!(*price > 0)) return 1;
+  double s = (double)br_bundle_item_count(st, id) / (double)nb;
+  *q = s < lo ? lo : s > 1 - lo ? 1 - lo : s;
+  *e = w->elasticity && !isnan(w->elasticity[id]) ? w->elasticity[id] : w->elasticity_prior;
+  if (!(*e > 0 && *e < INFINITY)) return 2;
+  if (*e < w->min_elasticity) *e = w->min_elasticity;
+  if (w->max_elasticity > 0 && *e > w->max_elasticity) *e = w->max_elasticity;
+  *sigma = w->sigma ? w->sigma[id] : NAN;
+  return 0;
+}
+
 static br_status stats_params(stats_world *sw, const br_bundle_stats *st, const int32_t *items, int n, const br_wtp_spec *w) {
   br_status s = check_bundle(items, n);
   if (s == BR_OK) s = check_spec(w);
   if (s != BR_OK) return s;
-  int64_t nb = br_bundle_nbaskets(st);
-  if (nb == 0) return br_error_set(BR_ERR_ARG, "price: the reservation-price model needs baskets (for item supports and joint supports)");
+  if (br_bundle_nbaskets(st) == 0)
+    return br_error_set(BR_ERR_ARG, "price: the reservation-price model needs baskets (for item supports and joint supports)");
   const br_catalog *cat = br_bundle_stats_catalog(st);
-  double lo = 1.0 / (double)(nb + 1);
   for (int i = 0; i < n; i++) {
     int32_t id = items[i];
-    sw->price[i] = br_catalog_price(cat, id);
-    sw->cost[i] = br_catalog_cost(cat, id);
-    if (!(sw->price[i] > 0)) { /* catalogues refuse these; a lognormal WTP around a zero price is degenerate */
+    int bad = item_marginal(st, w, id, &sw->price[i], &sw->cost[i], &sw->q[i], &sw->e[i], &sw->sigma[i]);
+    if (bad == 1) { /* catalogues refuse these; a lognormal WTP around a zero price is degenerate */
       size_t len;
       const char *lab = br_catalog_label(cat, id, &len);
       return br_error_set(BR_ERR_ARG, "price: item '%.*s' has list price %g; the reservation-price model needs prices > 0",
                           (int)(len > 60 ? 60 : len), lab, sw->price[i]);
     }
-    double q = (double)br_bundle_item_count(st, id) / (double)nb;
-    sw->q[i] = q < lo ? lo : q > 1 - lo ? 1 - lo : q;
-    double e = w->elasticity && !isnan(w->elasticity[id]) ? w->elasticity[id] : w->elasticity_prior;
-    if (!(e > 0 && e < INFINITY)) return br_error_set(BR_ERR_ARG, "price: item %d of the bundle has elasticity %g (a magnitude > 0)", i + 1, e);
-    if (e < w->min_elasticity) e = w->min_elasticity;
-    if (w->max_elasticity > 0 && e > w->max_elasticity) e = w->max_elasticity;
-    sw->e[i] = e;
-    sw->sigma[i] = w->sigma ? w->sigma[id] : NAN;
+    if (bad == 2) return br_error_set(BR_ERR_ARG, "price: item %d of the bundle has elasticity %g (a magnitude > 0)", i + 1, sw->e[i]);
     sw->stream[i] = (uint64_t)id;
   }
   for (int i = 0; i < n; i++) {
@@ -636,4 +658,554 @@ br_status br_price_optimize_fn(br_price_point *out, const br_bundle_stats *st, c
   out->cannibalised_units = out->cannibalised_profit = out->component_profit = out->incremental_profit = NAN;
   out->market_share = NAN;
   return BR_OK;
+}
+
+/* ---- a portfolio: several offers judged together ----
+ *
+ * Summing single-offer results over-counts when offers share items: each
+ * offer is credited with the same customers. Here every customer sees all
+ * the offers at once and takes at most one offer per item.
+ *
+ * Why groups: offers that share an item, directly or through a chain, form
+ * a group. A customer's choice among one group's offers depends only on the
+ * WTP of that group's items, and offers of different groups never compete,
+ * so every expected figure (per offer and total) depends only on each
+ * group's joint distribution. Items are therefore drawn jointly within a
+ * group (every pair's calibrated rho, the group's matrix repaired once,
+ * its Cholesky factor) and independently across groups. That keeps each
+ * group's correlations from being shrunk by an inconsistent pair elsewhere,
+ * keeps the work per customer at the groups' sizes squared rather than the
+ * union's, and makes a group of one offer draw exactly what
+ * br_price_evaluate_wtp draws: the same per-item streams, the same matrix
+ * in the same order. */
+
+enum { TAKE_KEPT, TAKE_CUT, TAKE_GONE, TAKE_NEW, TAKE_DROPPED };
+
+typedef struct pf_take {
+  int64_t k;   /* the customer */
+  int32_t b;   /* the offer */
+  int32_t state;
+  double t;    /* the most they pay for it: summed WTP less the separate surplus it replaces */
+  double units, marg; /* the separate purchases of its items it replaces, and their margin */
+} pf_take;
+
+typedef struct pf_cand {
+  double g;
+  int32_t b;
+} pf_cand;
+
+typedef struct pf_world {
+  int noffers, u, ngroups;
+  int *off_at;          /* offer b's items are off_item[off_at[b] .. off_at[b + 1]) */
+  int32_t *off_item;    /* union indices */
+  double *P, *list, *cost;
+  int *g_at;            /* group g's items are union indices g_at[g] .. g_at[g + 1] */
+  size_t *l_at;         /* its Cholesky factor starts at chol[l_at[g]] */
+  double *chol;
+  int32_t *id;          /* union index -> catalogue id */
+  double *price, *margin, *mu, *sigma;
+  br_rng *rng;
+  uint64_t seed;
+  /* one customer's draws */
+  double *e, *wtp;
+  int64_t *stamp, epoch;
+  pf_cand *cand;
+  double *t, *units, *marg;
+  /* the takes, in customer order within each pass */
+  pf_take *takes;
+  size_t ntakes, takes_cap;
+} pf_world;
+
+static void pf_world_free(pf_world *pw) {
+  free(pw->off_at), free(pw->off_item), free(pw->P), free(pw->list), free(pw->cost);
+  free(pw->g_at), free(pw->l_at), free(pw->chol), free(pw->id);
+  free(pw->price), free(pw->margin), free(pw->mu), free(pw->sigma), free(pw->rng);
+  free(pw->e), free(pw->wtp), free(pw->stamp), free(pw->cand), free(pw->t), free(pw->units), free(pw->marg);
+  free(pw->takes);
+}
+
+void br_portfolio_free(br_portfolio *p) {
+  if (!p) return;
+  free(p->offers);
+  memset(p, 0, sizeof *p);
+}
+
+/* Seeds every item's stream as simulate() does, so item i's k-th draw is
+ * the one it gets in any single offer. */
+static void pf_seed(pf_world *pw) {
+  for (int i = 0; i < pw->u; i++) br_rng_seed(&pw->rng[i], pw->seed ^ ((uint64_t)pw->id[i] + 1) * 0x9e3779b97f4a7c15u);
+}
+
+/* The next customer's standard normals; their WTP too when `use`. The
+ * arithmetic mirrors simulate() term by term. */
+static void pf_draw(pf_world *pw, int use) {
+  for (int i = 0; i < pw->u; i++) pw->e[i] = br_rng_normal(&pw->rng[i]);
+  if (!use) return;
+  for (int g = 0; g < pw->ngroups; g++) {
+    int base = pw->g_at[g], m = pw->g_at[g + 1] - base;
+    const double *L = pw->chol + pw->l_at[g], *e = pw->e + base;
+    for (int i = 0; i < m; i++) {
+      double z = 0;
+      for (int j = 0; j <= i; j++) z += L[i * m + j] * e[j];
+      int x = base + i;
+      pw->wtp[x] = pw->price[x] * exp(pw->mu[x] + pw->sigma[x] * z);
+    }
+  }
+}
+
+/* Each offer's t (the most the customer pays for it over buying its items
+ * separately) and the separate purchases it would replace. */
+static void pf_offer_values(pf_world *pw) {
+  for (int b = 0; b < pw->noffers; b++) {
+    double wsum = 0, surplus = 0, units = 0, marg = 0;
+    for (int a = pw->off_at[b]; a < pw->off_at[b + 1]; a++) {
+      int x = pw->off_item[a];
+      double wtp = pw->wtp[x];
+      wsum += wtp;
+      if (wtp > pw->price[x]) {
+        surplus += wtp - pw->price[x];
+        units += 1;
+        marg += pw->margin[x];
+      }
+    }
+    pw->t[b] = wsum - surplus;
+    pw->units[b] = units;
+    pw->marg[b] = marg;
+  }
+}
+
+static int by_gain_desc(const void *a, const void *b) {
+  const pf_cand *x = a, *y = b;
+  if (x->g != y->g) return x->g < y->g ? 1 : -1;
+  return (x->b > y->b) - (x->b < y->b); /* ties: the earlier offer */
+}
+
+/* Customer k's choice (after pf_offer_values): greedily the offer with the
+ * largest gain t - P >= 0, then the largest among those sharing no item with
+ * the taken ones, ...; barred[0..nbarred) are offers closed to them. Appends
+ * the takes with `state`; 0 when out of memory. */
+static int pf_choose(pf_world *pw, int64_t k, const int32_t *barred, int nbarred, int state) {
+  int nc = 0;
+  for (int b = 0; b < pw->noffers; b++) {
+    if (!(pw->t[b] >= pw->P[b])) continue; /* the single-offer rule: t >= P */
+    int closed = 0;
+    for (int j = 0; j < nbarred && !closed; j++) closed = barred[j] == b;
+    if (closed) continue;
+    pw->cand[nc].g = pw->t[b] - pw->P[b];
+    pw->cand[nc++].b = b;
+  }
+  if (nc == 0) return 1;
+  if (nc > 1) qsort(pw->cand, (size_t)nc, sizeof *pw->cand, by_gain_desc);
+  int64_t epoch = ++pw->epoch; /* stamp[x] == epoch: item x is in a taken offer */
+  for (int c = 0; c < nc; c++) {
+    int b = pw->cand[c].b, free_ = 1;
+    for (int a = pw->off_at[b]; a < pw->off_at[b + 1] && free_; a++) free_ = pw->stamp[pw->off_item[a]] != epoch;
+    if (!free_) continue;
+    for (int a = pw->off_at[b]; a < pw->off_at[b + 1]; a++) pw->stamp[pw->off_item[a]] = epoch;
+    if (pw->ntakes == pw->takes_cap) {
+      size_t cap = pw->takes_cap ? 2 * pw->takes_cap : 1024;
+      pf_take *grown = realloc(pw->takes, cap * sizeof *grown);
+      if (!grown) return 0;
+      pw->takes = grown, pw->takes_cap = cap;
+    }
+    pw->takes[pw->ntakes++] = (pf_take){k, b, state, pw->t[b], pw->units[b], pw->marg[b]};
+  }
+  return 1;
+}
+
+static int take_by_t_desc(const void *ctx, int64_t a, int64_t b) {
+  const pf_take *t = ctx;
+  return (t[a].t < t[b].t) - (t[a].t > t[b].t);
+}
+
+/* Among the takes of one offer listed in idx[0..n) (customer order), keeps
+ * the `keep` with the highest t (ties: the earlier customer, as the
+ * single-offer path's stable sort does) and sets the rest to `state`. */
+static int pf_trim(pf_take *takes, int64_t *idx, int64_t n, int64_t keep, int state) {
+  if (keep < 0) keep = 0; /* cannot happen (a cap's room is never negative); kept cheap and safe */
+  if (n <= keep) return 1;
+  if (!sort_index(idx, n, take_by_t_desc, takes)) return 0;
+  for (int64_t j = keep; j < n; j++) takes[idx[j]].state = state;
+  return 1;
+}
+
+/* Takes with the given state, grouped by offer in customer order (a
+ * counting sort): offer b's are idx[at[b] .. at[b + 1]). */
+static void pf_bucket(const pf_world *pw, int state, int64_t *idx, int64_t *at) {
+  memset(at, 0, (size_t)(pw->noffers + 1) * sizeof *at);
+  for (size_t j = 0; j < pw->ntakes; j++)
+    if (pw->takes[j].state == state) at[pw->takes[j].b + 1]++;
+  for (int b = 0; b < pw->noffers; b++) at[b + 1] += at[b];
+  int64_t *fill = at + pw->noffers + 1; /* scratch after at: caller gives 2 x (noffers + 1) */
+  memcpy(fill, at, (size_t)(pw->noffers + 1) * sizeof *at);
+  for (size_t j = 0; j < pw->ntakes; j++)
+    if (pw->takes[j].state == state) idx[fill[pw->takes[j].b]++] = (int64_t)j;
+}
+
+static int cut_by_customer(const void *a, const void *b) {
+  const int64_t *x = a, *y = b; /* pairs (customer, offer) */
+  if (x[0] != y[0]) return (x[0] > y[0]) - (x[0] < y[0]);
+  return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+static int32_t uf_find(int32_t *parent, int32_t x) {
+  while (parent[x] != x) x = parent[x] = parent[parent[x]];
+  return x;
+}
+
+/* Re-sets the error raised by a shared check with this function's prefix. */
+static br_status pf_reprefix(br_status s) {
+  char msg[512];
+  const char *m = br_last_error();
+  if (strncmp(m, "price: ", 7) == 0) m += 7;
+  snprintf(msg, sizeof msg, "%s", m);
+  return br_error_set(s, "price.portfolio: %s", msg);
+}
+
+br_status br_price_portfolio(br_portfolio *out, const br_bundle_stats *st, const br_wtp_spec *w,
+                             const int32_t *const *items, const int *sizes, const double *discounts, int noffers) {
+  if (!out || !st || !w) return br_error_set(BR_ERR_ARG, "price.portfolio: needs a result, basket statistics and a model spec");
+  memset(out, 0, sizeof *out);
+  if (noffers < 1 || noffers > BR_PORTFOLIO_MAX_OFFERS)
+    return br_error_set(BR_ERR_ARG, "price.portfolio: a portfolio has 1 to %d offers, got %d", BR_PORTFOLIO_MAX_OFFERS, noffers);
+  if (!items || !sizes || !discounts) return br_error_set(BR_ERR_ARG, "price.portfolio: needs the offers' items, sizes and discounts");
+  br_status s = check_spec(w);
+  if (s != BR_OK) return pf_reprefix(s);
+  if (w->customers < 1 || w->customers > 100000000)
+    return br_error_set(BR_ERR_ARG, "price.portfolio: customers must be in 1..1e8, got %lld", (long long)w->customers);
+  if (!(w->market == 0 || (w->market >= 1 && w->market <= 1e6)))
+    return br_error_set(BR_ERR_ARG, "price.portfolio: market must be 0 (no cap) or in [1, 1e6], got %g", w->market);
+  if (br_bundle_nbaskets(st) == 0)
+    return br_error_set(BR_ERR_ARG, "price.portfolio: the reservation-price model needs baskets (for item supports and joint supports)");
+  const br_catalog *cat = br_bundle_stats_catalog(st);
+  int32_t ncat = br_catalog_size(cat);
+  int total = 0;
+  for (int b = 0; b < noffers; b++) {
+    int n = sizes[b];
+    if (n < 1 || n > BR_BUNDLE_MAX_ITEMS)
+      return br_error_set(BR_ERR_ARG, "price.portfolio: offer %d has %d items (1 to %d)", b + 1, n, BR_BUNDLE_MAX_ITEMS);
+    if (!items[b]) return br_error_set(BR_ERR_ARG, "price.portfolio: offer %d has no item list", b + 1);
+    if (!(discounts[b] >= 0 && discounts[b] < 1))
+      return br_error_set(BR_ERR_ARG, "price.portfolio: offer %d has discount %g (must be in [0, 1))", b + 1, discounts[b]);
+    for (int i = 0; i < n; i++) {
+      int32_t id = items[b][i];
+      if (id < 0 || id >= ncat) return br_error_set(BR_ERR_ARG, "price.portfolio: offer %d: item %d (id %d) is not in the catalogue", b + 1, i + 1, (int)id);
+      for (int j = 0; j < i; j++)
+        if (items[b][j] == id) {
+          size_t len;
+          const char *lab = br_catalog_label(cat, id, &len);
+          return br_error_set(BR_ERR_ARG, "price.portfolio: offer %d lists item '%.*s' twice", b + 1, (int)(len > 60 ? 60 : len), lab);
+        }
+    }
+    total += n;
+  }
+
+  pf_world pw;
+  memset(&pw, 0, sizeof pw);
+  pw.noffers = noffers;
+  pw.seed = w->seed;
+  int64_t K = w->customers;
+  br_portfolio res;
+  memset(&res, 0, sizeof res);
+  int32_t *where = NULL, *first = NULL, *parent = NULL, *gid = NULL, *first_offer = NULL;
+  double *R = NULL;
+  int64_t *idx = NULL, *at = NULL, *cuts = NULL, *count = NULL, *cap = NULL, *buyers = NULL;
+  double *comp = NULL;
+  s = BR_OK;
+#define PF_ALLOC(p, n) \
+  do { \
+    if (!((p) = malloc((size_t)(n) * sizeof *(p) + 1))) goto nomem; \
+  } while (0)
+
+  /* the union, in order of first appearance; where[id] is its index */
+  PF_ALLOC(where, ncat);
+  for (int32_t i = 0; i < ncat; i++) where[i] = -1;
+  PF_ALLOC(first, total);
+  PF_ALLOC(first_offer, total);
+  int u = 0;
+  for (int b = 0; b < noffers; b++)
+    for (int i = 0; i < sizes[b]; i++)
+      if (where[items[b][i]] < 0) {
+        if (u == BR_PORTFOLIO_MAX_ITEMS) {
+          s = br_error_set(BR_ERR_ARG, "price.portfolio: offer %d brings the distinct items above %d", b + 1, BR_PORTFOLIO_MAX_ITEMS);
+          goto done;
+        }
+        where[items[b][i]] = u;
+        first_offer[u] = b;
+        first[u++] = items[b][i];
+      }
+  /* groups: items linked by an offer, numbered by first appearance */
+  PF_ALLOC(parent, u);
+  PF_ALLOC(gid, u);
+  for (int x = 0; x < u; x++) parent[x] = x;
+  for (int b = 0; b < noffers; b++)
+    for (int i = 1; i < sizes[b]; i++) {
+      int32_t r0 = uf_find(parent, where[items[b][0]]), r1 = uf_find(parent, where[items[b][i]]);
+      if (r0 != r1) parent[r0 > r1 ? r0 : r1] = r0 < r1 ? r0 : r1; /* the root is the earliest item */
+    }
+  int ng = 0;
+  for (int x = 0; x < u; x++) gid[x] = -1;
+  for (int x = 0; x < u; x++) {
+    int32_t r = uf_find(parent, x);
+    if (gid[r] < 0) gid[r] = ng++;
+    gid[x] = gid[r];
+  }
+  pw.u = u, pw.ngroups = ng;
+  PF_ALLOC(pw.g_at, ng + 1);
+  PF_ALLOC(pw.l_at, ng + 1);
+  memset(pw.g_at, 0, (size_t)(ng + 1) * sizeof *pw.g_at);
+  for (int x = 0; x < u; x++) pw.g_at[gid[x] + 1]++;
+  size_t lsize = 0;
+  for (int g = 0; g < ng; g++) {
+    int m = pw.g_at[g + 1];
+    if (m > BR_PORTFOLIO_MAX_GROUP) {
+      int fo = noffers;
+      for (int x = 0; x < u; x++)
+        if (gid[x] == g && first_offer[x] < fo) fo = first_offer[x];
+      s = br_error_set(BR_ERR_ARG, "price.portfolio: offer %d and the offers sharing items with it hold %d distinct items (at most %d)",
+                       fo + 1, m, BR_PORTFOLIO_MAX_GROUP);
+      goto done;
+    }
+    pw.l_at[g] = lsize;
+    lsize += (size_t)m * (size_t)m;
+    pw.g_at[g + 1] += pw.g_at[g];
+  }
+  pw.l_at[ng] = lsize;
+  /* renumber the union group by group, keeping first appearance within a
+   * group (so one offer's items keep the offer's order) */
+  PF_ALLOC(pw.id, u);
+  {
+    int *fill;
+    PF_ALLOC(fill, ng);
+    for (int g = 0; g < ng; g++) fill[g] = pw.g_at[g];
+    for (int x = 0; x < u; x++) {
+      int y = fill[gid[x]]++;
+      pw.id[y] = first[x];
+      where[first[x]] = y;
+    }
+    free(fill);
+  }
+  /* the items' marginals, checked as a single offer checks them */
+  PF_ALLOC(pw.price, u);
+  PF_ALLOC(pw.margin, u);
+  PF_ALLOC(pw.mu, u);
+  PF_ALLOC(pw.sigma, u);
+  PF_ALLOC(pw.rng, u);
+  for (int x = 0; x < u; x++) {
+    int32_t id = pw.id[x];
+    double price, cost, q, e, sg;
+    int bad = item_marginal(st, w, id, &price, &cost, &q, &e, &sg);
+    if (bad || (!isnan(sg) && !(sg > 0 && sg <= 100)) || (isnan(sg) && !(e >= 0.01 && e <= 1e6))) {
+      size_t len;
+      const char *lab = br_catalog_label(cat, id, &len);
+      int ll = (int)(len > 60 ? 60 : len), fo = 0; /* the first offer that lists it */
+      for (int y = 0; y < u && !fo; y++)
+        if (first[y] == id) fo = first_offer[y] + 1;
+      if (bad == 1)
+        s = br_error_set(BR_ERR_ARG, "price.portfolio: offer %d: item '%.*s' has list price %g; the reservation-price model needs prices > 0",
+                         fo, ll, lab, price);
+      else if (bad == 2)
+        s = br_error_set(BR_ERR_ARG, "price.portfolio: offer %d: item '%.*s' has elasticity %g (a magnitude > 0)", fo, ll, lab, e);
+      else if (!isnan(sg) && !(sg > 0 && sg <= 100))
+        s = br_error_set(BR_ERR_ARG, "price.portfolio: offer %d: item '%.*s' has sigma %g (must be in (0, 100])", fo, ll, lab, sg);
+      else
+        s = br_error_set(BR_ERR_ARG, "price.portfolio: offer %d: item '%.*s' has elasticity %g (a magnitude in [0.01, 1e6])", fo, ll, lab, e);
+      goto done;
+    }
+    pw.price[x] = price;
+    pw.margin[x] = price - cost;
+    pw.sigma[x] = isnan(sg) ? br_price_sigma(q, e) : sg;
+    pw.mu[x] = pw.sigma[x] * normal_quantile(q); /* P(WTP > price) = q */
+  }
+  /* each group's correlation: every pair calibrated, repaired once */
+  PF_ALLOC(pw.chol, lsize);
+  PF_ALLOC(R, BR_PORTFOLIO_MAX_GROUP * BR_PORTFOLIO_MAX_GROUP);
+  res.shrink = 1;
+  for (int g = 0; g < ng; g++) {
+    int base = pw.g_at[g], m = pw.g_at[g + 1] - base;
+    for (int i = 0; i < m; i++) {
+      R[i * m + i] = 1;
+      for (int j = i + 1; j < m; j++) {
+        double rho;
+        if ((s = br_price_pair_rho(&rho, st, pw.id[base + i], pw.id[base + j])) != BR_OK) {
+          s = pf_reprefix(s);
+          goto done;
+        }
+        R[i * m + j] = R[j * m + i] = rho;
+      }
+    }
+    double l;
+    if ((s = corr_repair(R, pw.chol + pw.l_at[g], m, &l)) != BR_OK) goto done;
+    if (l < res.shrink) res.shrink = l;
+  }
+  /* the offers over union indices */
+  PF_ALLOC(pw.off_at, noffers + 1);
+  PF_ALLOC(pw.off_item, total);
+  PF_ALLOC(pw.P, noffers);
+  PF_ALLOC(pw.list, noffers);
+  PF_ALLOC(pw.cost, noffers);
+  pw.off_at[0] = 0;
+  for (int b = 0; b < noffers; b++) {
+    double list = 0, cost = 0; /* summed in the offer's order, as the single path sums them */
+    for (int i = 0; i < sizes[b]; i++) {
+      int x = where[items[b][i]];
+      pw.off_item[pw.off_at[b] + i] = x;
+      list += pw.price[x], cost += br_catalog_cost(cat, items[b][i]);
+    }
+    pw.off_at[b + 1] = pw.off_at[b] + sizes[b];
+    pw.list[b] = list;
+    pw.cost[b] = cost;
+    pw.P[b] = (1 - discounts[b]) * list;
+  }
+  PF_ALLOC(pw.e, u);
+  PF_ALLOC(pw.wtp, u);
+  PF_ALLOC(pw.stamp, u);
+  memset(pw.stamp, 0, (size_t)u * sizeof *pw.stamp);
+  PF_ALLOC(pw.cand, noffers);
+  PF_ALLOC(pw.t, noffers);
+  PF_ALLOC(pw.units, noffers);
+  PF_ALLOC(pw.marg, noffers);
+  PF_ALLOC(buyers, noffers);
+  PF_ALLOC(comp, noffers);
+  memset(buyers, 0, (size_t)noffers * sizeof *buyers);
+  for (int b = 0; b < noffers; b++) comp[b] = 0;
+
+  /* pass 1: every customer chooses among all the offers */
+  double all = 0;
+  pf_seed(&pw);
+  for (int64_t k = 0; k < K; k++) {
+    pf_draw(&pw, 1);
+    pf_offer_values(&pw);
+    double marg = 0;
+    for (int x = 0; x < u; x++)
+      if (pw.wtp[x] > pw.price[x]) marg += pw.margin[x];
+    all += marg;
+    for (int b = 0; b < noffers; b++) {
+      buyers[b] += pw.units[b] > 0;
+      comp[b] += pw.marg[b];
+    }
+    if (!pf_choose(&pw, k, NULL, 0, TAKE_KEPT)) goto nomem;
+  }
+  size_t npass1 = pw.ntakes;
+
+  /* the market caps: an offer draws at most `market` x the customers who
+   * buy one of its items at list (see simulate()) */
+  PF_ALLOC(count, noffers);
+  PF_ALLOC(cap, noffers);
+  PF_ALLOC(at, 2 * (noffers + 1));
+  PF_ALLOC(idx, pw.ntakes);
+  memset(count, 0, (size_t)noffers * sizeof *count);
+  for (size_t j = 0; j < pw.ntakes; j++) count[pw.takes[j].b]++;
+  int over = 0;
+  for (int b = 0; b < noffers; b++) {
+    cap[b] = K;
+    if (w->market > 0) {
+      double c = floor(w->market * (double)buyers[b]);
+      if (c < (double)K) cap[b] = (int64_t)c;
+    }
+    over += count[b] > cap[b];
+  }
+  if (over) {
+    /* An offer over its cap keeps the cap's worth of its takers with the
+     * highest gains (as a single offer does); the others choose again
+     * without it. That second choice is the approximation: it may send
+     * them to another offer, whose new takers then fill only the room its
+     * cap leaves, the highest gains first; those turned away there buy its
+     * items separately and do not choose a third time. The caps hold
+     * exactly; the allocation is exact when no second choice is turned
+     * away. */
+    pf_bucket(&pw, TAKE_KEPT, idx, at);
+    for (int b = 0; b < noffers; b++)
+      if (count[b] > cap[b] && !pf_trim(pw.takes, idx + at[b], at[b + 1] - at[b], cap[b], TAKE_CUT)) goto nomem;
+    int64_t ncut = 0;
+    for (size_t j = 0; j < pw.ntakes; j++) ncut += pw.takes[j].state == TAKE_CUT;
+    PF_ALLOC(cuts, 2 * ncut);
+    int64_t c = 0;
+    for (size_t j = 0; j < pw.ntakes; j++)
+      if (pw.takes[j].state == TAKE_CUT) cuts[2 * c] = pw.takes[j].k, cuts[2 * c + 1] = pw.takes[j].b, c++;
+    qsort(cuts, (size_t)ncut, 2 * sizeof *cuts, cut_by_customer);
+    /* the customers cut from an offer drop every take and choose again */
+    int64_t redecided = 0;
+    for (size_t j = 0, r = 0; j < npass1; j++) {
+      while (r < (size_t)ncut && cuts[2 * r] < pw.takes[j].k) r++;
+      if (r < (size_t)ncut && cuts[2 * r] == pw.takes[j].k && pw.takes[j].state == TAKE_KEPT) pw.takes[j].state = TAKE_GONE;
+    }
+    int32_t barred[BR_PORTFOLIO_MAX_OFFERS];
+    pf_seed(&pw); /* the same customers again */
+    for (int64_t k = 0, r = 0; k < K; k++) {
+      int mine = r < ncut && cuts[2 * r] == k;
+      pf_draw(&pw, mine);
+      if (!mine) continue;
+      int nb = 0;
+      for (; r < ncut && cuts[2 * r] == k; r++) barred[nb++] = (int32_t)cuts[2 * r + 1];
+      pf_offer_values(&pw);
+      if (!pf_choose(&pw, k, barred, nb, TAKE_NEW)) goto nomem;
+      redecided++;
+    }
+    res.redecided = (double)redecided / (double)K;
+    /* second choices fill what room the caps leave */
+    memset(count, 0, (size_t)noffers * sizeof *count);
+    for (size_t j = 0; j < pw.ntakes; j++) count[pw.takes[j].b] += pw.takes[j].state == TAKE_KEPT;
+    free(idx);
+    PF_ALLOC(idx, pw.ntakes);
+    pf_bucket(&pw, TAKE_NEW, idx, at);
+    for (int b = 0; b < noffers; b++)
+      if (!pf_trim(pw.takes, idx + at[b], at[b + 1] - at[b], cap[b] - count[b], TAKE_DROPPED)) goto nomem;
+  }
+
+  /* the accounts */
+  PF_ALLOC(res.offers, noffers);
+  res.noffers = noffers;
+  double Kd = (double)K;
+  {
+    int64_t takers = 0, last = -1;
+    for (int b = 0; b < noffers; b++) {
+      br_price_point *o = &res.offers[b];
+      memset(o, 0, sizeof *o);
+      o->list_price = pw.list[b];
+      o->cost = pw.cost[b];
+      o->price = pw.P[b];
+      o->discount = 1 - pw.P[b] / pw.list[b];
+      o->component_profit = comp[b] / Kd;
+      o->market_share = (double)buyers[b] / Kd;
+    }
+    memset(count, 0, (size_t)noffers * sizeof *count);
+    for (size_t j = 0; j < pw.ntakes; j++) {
+      const pf_take *tk = &pw.takes[j];
+      if (tk->state != TAKE_KEPT && tk->state != TAKE_NEW) continue;
+      /* a re-decided customer has no live first-pass take, so customers
+       * never repeat across the passes' boundary */
+      count[tk->b]++;
+      res.offers[tk->b].cannibalised_units += tk->units;
+      res.offers[tk->b].cannibalised_profit += tk->marg;
+      if (tk->k != last) takers++, last = tk->k;
+    }
+    for (int b = 0; b < noffers; b++) {
+      br_price_point *o = &res.offers[b];
+      o->take_rate = (double)count[b] / Kd;
+      o->profit = o->take_rate * (o->price - o->cost);
+      o->cannibalised_units /= Kd;
+      o->cannibalised_profit /= Kd;
+      o->incremental_profit = o->profit - o->cannibalised_profit;
+      res.profit += o->profit;
+      res.cannibalised_profit += o->cannibalised_profit;
+    }
+    res.incremental_profit = res.profit - res.cannibalised_profit;
+    res.component_profit = all / Kd;
+    res.take_rate = (double)takers / Kd;
+    res.items = u;
+    res.groups = ng;
+  }
+  *out = res;
+  res.offers = NULL;
+  goto done;
+nomem:
+  s = br_error_set(BR_ERR_NOMEM, "price.portfolio: out of memory (%d offers, %lld customers)", noffers, (long long)K);
+done:
+#undef PF_ALLOC
+  free(res.offers);
+  free(where), free(first), free(first_offer), free(parent), free(gid), free(R);
+  free(idx), free(at), free(cuts), free(count), free(cap), free(buyers), free(comp);
+  pf_world_free(&pw);
+  return s;
 }

@@ -1,7 +1,8 @@
 /* bundle.price: optimize and baseline over a list of bundles, with the
  * reservation-price model, a Lua demand function or a trained model;
  * simulate (the model with stated parameters), joint_share (its
- * calibration report) and elasticity (own-price elasticities from orders).
+ * calibration report), elasticity (own-price elasticities from orders) and
+ * portfolio (a set of offers judged together on the same customers).
  * See bundle/price.h. */
 #include <math.h>
 #include <stdlib.h>
@@ -495,6 +496,98 @@ static int price_joint_share(lua_State *L) {
   return 1;
 }
 
+/* portfolio(offers, { catalog, baskets, elasticity, min_elasticity,
+ * max_elasticity, sigma, market, customers, seed }) with offers = a list of
+ * { items = { labels }, discount = d } (other fields are ignored, so
+ * price.optimize's records can be passed back) -> { profit,
+ * incremental_profit, cannibalised_profit, component_profit, take_rate,
+ * items, groups, shrink, redecided, bundles = { per offer, as
+ * price.baseline reports one } }: the offers judged together on the same
+ * customers (br_price_portfolio). */
+static const char *const portfolio_options[] = {"catalog", "baskets", "elasticity", "min_elasticity", "max_elasticity",
+                                                "sigma", "market", "customers", "seed", NULL};
+static int price_portfolio(lua_State *L) {
+  const char *fn = "price.portfolio";
+  lua_settop(L, 2);
+  if (!lua_istable(L, 1)) return lbr_errorf(L, "%s: offers must be a list of { items = { labels }, discount = d }", fn);
+  if (!lua_istable(L, 2)) return lbr_errorf(L, "%s: expects a table of options", fn);
+  lbr_check_options(L, 2, fn, portfolio_options);
+  lua_getfield(L, 2, "catalog"); /* 3 */
+  br_catalog **cs = luaL_testudata(L, 3, CATALOG_MT);
+  if (!cs || !*cs) return lbr_errorf(L, "%s: option 'catalog' must be a bundle.catalog(...)", fn);
+  const br_catalog *cat = *cs;
+  lua_getfield(L, 2, "baskets"); /* 4 */
+  br_baskets **bs = luaL_testudata(L, 4, "bundle.Baskets");
+  if (!bs || !*bs) return lbr_errorf(L, "%s: option 'baskets' must be bundle.baskets(...)", fn);
+  lua_Integer n = luaL_len(L, 1);
+  if (n < 1 || n > BR_PORTFOLIO_MAX_OFFERS) return lbr_errorf(L, "%s: a portfolio has 1 to %d offers, got %d", fn, BR_PORTFOLIO_MAX_OFFERS, (int)n);
+  int32_t *items = lua_newuserdatauv(L, (size_t)n * BR_BUNDLE_MAX_ITEMS * sizeof *items, 0);
+  const int32_t **ptr = lua_newuserdatauv(L, (size_t)n * sizeof *ptr, 0);
+  int *size = lua_newuserdatauv(L, (size_t)n * sizeof *size, 0);
+  double *disc = lua_newuserdatauv(L, (size_t)n * sizeof *disc, 0);
+  for (lua_Integer k = 0; k < n; k++) {
+    if (lua_geti(L, 1, k + 1) != LUA_TTABLE) return lbr_errorf(L, "%s: offer %d must be { items = { labels }, discount = d }, got a %s", fn, (int)k + 1, luaL_typename(L, -1));
+    if (lua_getfield(L, -1, "items") != LUA_TTABLE) return lbr_errorf(L, "%s: offer %d: items must be a list of item labels", fn, (int)k + 1);
+    lua_Integer len = luaL_len(L, -1);
+    if (len < 1 || len > BR_BUNDLE_MAX_ITEMS) return lbr_errorf(L, "%s: offer %d has %d items (1 to %d)", fn, (int)k + 1, (int)len, BR_BUNDLE_MAX_ITEMS);
+    int32_t *out = items + k * BR_BUNDLE_MAX_ITEMS;
+    for (int i = 0; i < (int)len; i++) {
+      lua_geti(L, -1, i + 1);
+      size_t sl;
+      const char *lab = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &sl) : NULL;
+      int32_t id = lab ? br_catalog_find(cat, lab, sl) : -1;
+      if (id < 0) return lbr_errorf(L, "%s: offer %d: no item '%.60s' in the catalogue (item %d)", fn, (int)k + 1, lab ? lab : luaL_typename(L, -1), i + 1);
+      /* sorted, as price.baseline sorts a bundle, so that one offer
+       * draws what baseline draws */
+      int j = i;
+      for (; j > 0 && out[j - 1] > id; j--) out[j] = out[j - 1];
+      out[j] = id;
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "discount");
+    if (lua_type(L, -1) != LUA_TNUMBER) return lbr_errorf(L, "%s: offer %d: discount must be a number in [0, 1), got a %s", fn, (int)k + 1, luaL_typename(L, -1));
+    disc[k] = lua_tonumber(L, -1);
+    lua_pop(L, 2);
+    ptr[k] = out;
+    size[k] = (int)len;
+  }
+  br_wtp_spec w;
+  double sigma_all;
+  read_spec(L, 2, fn, cat, &w, &sigma_all);
+  br_price_point *pts = lua_newuserdatauv(L, (size_t)n * sizeof *pts, 0);
+  /* nothing raises a Lua error until the stats and the result are freed */
+  br_bundle_stats *st = NULL;
+  if (br_bundle_stats_new(&st, cat, *bs) != BR_OK) return lbr_error(L);
+  br_portfolio pf;
+  br_status s = br_price_portfolio(&pf, st, &w, ptr, size, disc, (int)n);
+  br_bundle_stats_free(st);
+  if (s != BR_OK) return lbr_error(L);
+  memcpy(pts, pf.offers, (size_t)n * sizeof *pts);
+  br_portfolio tot = pf;
+  br_portfolio_free(&pf);
+  lua_createtable(L, 0, 10);
+  const struct { const char *k; double v; } f[] = {
+      {"profit", tot.profit}, {"incremental_profit", tot.incremental_profit},
+      {"cannibalised_profit", tot.cannibalised_profit}, {"component_profit", tot.component_profit},
+      {"take_rate", tot.take_rate}, {"shrink", tot.shrink}, {"redecided", tot.redecided}};
+  for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
+    lua_pushnumber(L, f[i].v);
+    lua_setfield(L, -2, f[i].k);
+  }
+  lua_pushinteger(L, tot.items);
+  lua_setfield(L, -2, "items");
+  lua_pushinteger(L, tot.groups);
+  lua_setfield(L, -2, "groups");
+  lua_createtable(L, (int)n, 0);
+  for (lua_Integer k = 0; k < n; k++) {
+    push_point(L, &pts[k], cat, ptr[k], size[k]);
+    lua_rawseti(L, -2, k + 1);
+  }
+  lua_setfield(L, -2, "bundles");
+  return 1;
+}
+
 /* A frame's column by the option naming it: its index; numeric unless
  * str is set. */
 static const br_column *frame_col(lua_State *L, br_frame *f, int opts, const char *fn, const char *key, const char *dflt, int str) {
@@ -620,7 +713,8 @@ static int price_baseline(lua_State *L) { return price_run(L, 1); }
 void lbr_price_open(lua_State *L) {
   static const luaL_Reg fns[] = {{"optimize", price_optimize},       {"baseline", price_baseline},
                                  {"simulate", price_simulate},       {"joint_share", price_joint_share},
-                                 {"elasticity", price_elasticity},   {NULL, NULL}};
+                                 {"elasticity", price_elasticity},   {"portfolio", price_portfolio},
+                                 {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "price");
   lua_pushcfunction(L, price_features);

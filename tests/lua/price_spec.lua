@@ -342,3 +342,72 @@ describe("pricing any demand curve", function()
       :find("unknown option 'price'", 1, true))
   end)
 end)
+
+describe("bundle.price.portfolio", function()
+  local data, bk, cat = world(21, 10, 300, 6)
+  local opts = { catalog = cat, baskets = bk, customers = 4000 }
+
+  it("judges one offer as price.baseline does, customer for customer", function()
+    for _, b in ipairs{ {"1", "2"}, {"4", "7", "3"}, {"5"} } do
+      local base = bundle.price.baseline({b}, { catalog = cat, baskets = bk, customers = 4000, discount = 0.15 })[1]
+      local pf = bundle.price.portfolio({ { items = b, discount = 0.15 } }, opts)
+      local o = pf.bundles[1]
+      assert.are.same(base.items, o.items) -- sorted as baseline sorts them
+      for _, k in ipairs{ "price", "list_price", "cost", "discount", "take_rate", "profit", "market_share" } do
+        assert.are.equal(base[k], o[k])
+      end
+      for _, k in ipairs{ "cannibalised_profit", "incremental_profit", "component_profit" } do
+        assert.is_true(close(base[k], o[k], 1e-12))
+      end
+      assert.are.equal(o.profit, pf.profit)
+      assert.is_true(close(pf.component_profit, base.component_profit, 1e-12))
+      assert.are.equal(1, pf.groups)
+    end
+  end)
+
+  it("counts a hub item's customers once: overlapping offers earn less than their sum", function()
+    local offers = { { items = {"1", "2"}, discount = 0.2 }, { items = {"1", "3"}, discount = 0.2 },
+                     { items = {"1", "4"}, discount = 0.2 } }
+    local pf = bundle.price.portfolio(offers, opts)
+    local sum, take = 0, 0
+    for i, o in ipairs(offers) do
+      local single = bundle.price.baseline({o.items}, { catalog = cat, baskets = bk, customers = 4000, discount = 0.2 })[1]
+      sum = sum + single.profit
+      take = take + pf.bundles[i].take_rate
+      assert.is_true(close(pf.bundles[i].incremental_profit, pf.bundles[i].profit - pf.bundles[i].cannibalised_profit))
+    end
+    assert.is_true(pf.profit < sum)
+    assert.is_true(close(pf.take_rate, take)) -- every offer holds "1": nobody takes two
+    assert.is_true(close(pf.incremental_profit, pf.profit - pf.cannibalised_profit))
+    assert.are.equal(1, pf.groups)
+    assert.are.equal(4, pf.items)
+  end)
+
+  it("takes price.optimize's records back, and the same seed gives the same figures", function()
+    local priced = bundle.price.optimize({ {"1", "2"}, {"6", "7"} }, opts)
+    local a = bundle.price.portfolio(priced, opts)
+    assert.are.same(a, bundle.price.portfolio(priced, opts))
+    assert.are.equal(2, a.groups)
+    for i = 1, 2 do assert.is_true(close(a.bundles[i].profit, priced[i].profit, 1e-12)) end
+  end)
+
+  it("names an unknown option and a bad offer by its index", function()
+    local ok = { items = {"1", "2"}, discount = 0.1 }
+    local function perr(offers, o) return err(function() return bundle.price.portfolio(offers, o) end) end
+    assert.matches("price.portfolio: unknown option 'discount'", perr({ok}, { catalog = cat, baskets = bk, discount = 0.1 }), 1, true)
+    assert.matches("price.portfolio: offer 2: no item 'nope' in the catalogue",
+                   perr({ ok, { items = {"1", "nope"}, discount = 0.1 } }, opts), 1, true)
+    assert.matches("price.portfolio: offer 3 has discount 1 (must be in [0, 1))",
+                   perr({ ok, ok, { items = {"3"}, discount = 1 } }, opts), 1, true)
+    assert.matches("price.portfolio: offer 2: discount must be a number",
+                   perr({ ok, { items = {"3"} } }, opts), 1, true)
+    assert.matches("price.portfolio: offer 2 lists item '3' twice",
+                   perr({ ok, { items = {"3", "3"}, discount = 0 } }, opts), 1, true)
+    assert.matches("price.portfolio: offer 1 has 0 items",
+                   perr({ { items = {}, discount = 0 } }, opts), 1, true)
+    assert.matches("price.portfolio: a portfolio has 1 to 1000 offers, got 0", perr({}, opts), 1, true)
+    assert.matches("option 'baskets' must be", perr({ok}, { catalog = cat }), 1, true)
+    assert.matches("price.portfolio: market must be 0 (no cap) or in [1, 1e6]",
+                   perr({ok}, { catalog = cat, baskets = bk, market = 0.5 }), 1, true)
+  end)
+end)
