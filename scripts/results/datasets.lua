@@ -200,16 +200,17 @@ function M.synthetic(opts)
   local dir = mkdir(opts.dir or M.dir)
   local w = world.new{ items = opts.items or 120, seed = opts.world_seed or 1, pricing = opts.pricing }
   local days, first = 365, "2023-01-01"
-  local stats = w:orders{ path = dir .. "/synthetic_orders.csv", visits = opts.visits or 30000, days = days,
+  local name = opts.pricing == "optimal" and "synthetic_optimal" or "synthetic"
+  local stats = w:orders{ path = dir .. "/" .. name .. "_orders.csv", visits = opts.visits or 30000, days = days,
                           start = first, price_variation = 0.1, seed = opts.orders_seed or 2 }
   local test_days = 91
   local start = os.date("!%Y-%m-%d", world.utc_day(first) + (days - test_days) * DAY)
   local test_visits = 0
   for d = days - test_days + 1, days do test_visits = test_visits + (stats.visits_by_day[d] or 0) end
   return {
-    name = "synthetic",
+    name = name,
     orders = stats.path,
-    catalog = w:write_catalog(dir .. "/synthetic_catalog.csv"),
+    catalog = w:write_catalog(dir .. "/" .. name .. "_catalog.csv"),
     mapping = { basket = "order_id", item = "product", time = "date", user = "customer_id",
                 quantity = "quantity", price = "unit_price", cost = "unit_cost", time_format = "%Y-%m-%d %H:%M:%S" },
     start = start,
@@ -240,6 +241,12 @@ end
 -- every data set, in a list that is also keyed by name
 function M.all(opts)
   local list = { M.online_retail(opts), M.instacart(opts), M.synthetic(opts) }
+  if opts and opts.optimal then
+    local o = {}
+    for k, v in pairs(opts) do o[k] = v end
+    o.pricing = "optimal"
+    list[#list + 1] = M.synthetic(o)
+  end
   for _, ds in ipairs(list) do list[ds.name] = ds end
   return list
 end

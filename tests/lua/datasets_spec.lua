@@ -176,15 +176,9 @@ describe("results data sets", function()
   end)
 
   it("gives mappings that bundle.orders.prepare (and the pipeline's data) accept", function()
-    -- bundle.orders.prepare's spec keys (main's lua/bundle/orders.lua), or
-    -- the module's own list where it exists
+    -- bundle.orders.prepare's spec keys
     local keys = {}
-    if bundle.orders and bundle.orders.keys then
-      keys = bundle.orders.keys
-    else
-      for _, k in ipairs{ "orders", "basket", "item", "time", "user", "quantity", "price", "category", "cancelled",
-                          "item_filter", "time_format", "day_first", "read" } do keys[k] = true end
-    end
+    keys = bundle.orders.spec_keys()
     local sets = { datasets.online_retail(), datasets.synthetic{ dir = dir, visits = 2000 } }
     if have then sets[#sets + 1] = datasets.instacart{ dir = dir } end
     for _, ds in ipairs(sets) do

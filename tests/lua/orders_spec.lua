@@ -178,7 +178,7 @@ end)
 describe("orders.prepare errors", function()
   it("names an unknown key, suggests the nearest and lists the valid ones", function()
     assert.are.equal("orders.prepare: unknown key 'quantiy' in the spec (did you mean 'quantity'?); the valid keys are "
-      .. "basket, cancelled, category, day_first, item, item_filter, orders, price, quantity, read, time, time_format, user",
+      .. "basket, cancelled, category, cost, day_first, item, item_filter, orders, price, quantity, read, time, time_format, user",
       err_of(bundle.orders.prepare, web{ quantiy = "qty" }))
     assert.are.equal("orders.prepare: unknown key 'value' in cancelled (did you mean 'values'?); the valid keys are "
       .. "column, prefix, values", err_of(bundle.orders.prepare, web{ cancelled = { column = "status", value = { "x" } } }))

@@ -173,6 +173,28 @@ describe("pipeline", function()
     assert.truthy(tostring(e):find("config.size", 1, true))
   end)
 
+  it("runs on a grocer's file: baskets keyed on member + day, day-first dates, no price or quantity", function()
+    local out = { "member;date;product" }
+    for _, l in ipairs(LINES) do
+      local y, m, d = l.when:match("^(%d+)-(%d+)-(%d+)")
+      out[#out + 1] = ("%s;%s/%s/%s;%s"):format(l.member, d, m, y, l.product)
+    end
+    local path = tmpdir() .. "/grocer.csv"
+    files.write(path, table.concat(out, "\n") .. "\n")
+    local g = bundle.pipeline{ data = { orders = path, basket = { "member", "date" }, item = "product", time = "date",
+                                        day_first = true, read = { sep = ";" } },
+                               start = "2011-04-01", seed = 1, progress = false, warnings = false,
+                               config = { model = false, top = 3, reserve = 0, customers = 1000 } }
+    assert.is_true(#g.bundles >= 1)
+    local said = table.concat(g.warnings, "\n")
+    assert.truthy(said:find("no price column", 1, true))
+    assert.truthy(said:find("no quantity column", 1, true))
+    assert.truthy(g.elasticity.source:find("prior", 1, true))
+    -- the same member on the same day is one basket: fewer baskets than orders
+    assert.is_true(g.train_baskets:size() < ctx.train_baskets:size())
+    for _, b in ipairs(g.bundles) do assert.are.equal(b.list_price, #b.items) end -- every item priced 1
+  end)
+
   it("carries state across rounds and keeps the other stages when one is replaced", function()
     local calls = {}
     local two = run{ rounds = 2, start = "2011-03-01", stages = {
