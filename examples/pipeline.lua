@@ -4,8 +4,9 @@
 --
 --   bundlerun examples/pipeline.lua [--objective FILE] [--rounds N] [--out DIR]
 --
--- An objective file returns function(b, attach) -> score, where b is the
--- Bundle view and attach(b) the model's predicted attach rate.
+-- An objective file returns function(b, attach, value) -> score, where b is
+-- the Bundle view, attach(b) the take-rate model's prediction and value(b)
+-- the default objective (expected incremental profit per visitor).
 local bundle = require "bundle"
 
 local here = arg and arg[0] and arg[0]:match("^(.*)/[^/]*$") or "."
@@ -26,7 +27,7 @@ local config = {}
 if opts.objective then
   local chunk = assert(loadfile(opts.objective, "t"))
   local score = chunk()
-  if type(score) ~= "function" then error(opts.objective .. ": must return function(b, attach)", 0) end
+  if type(score) ~= "function" then error(opts.objective .. ": must return function(b, attach, value)", 0) end
   config.objective = score
 end
 

@@ -438,7 +438,9 @@ function M.generate(ctx)
   -- built again one bundle at a time by its marginal expected incremental
   -- profit when offered together with the ones already chosen (the
   -- training model's joint simulation), the attach guard's weight kept.
-  if cfg.joint and #top > 0 then
+  -- (a custom objective ranks on its own terms: the joint pass is the
+  -- default objective's)
+  if cfg.joint and not objective and #top > 0 then
     local popts = referee.price_opts(ctx.demand)
     local function set_value(set)
       local offers = {}
