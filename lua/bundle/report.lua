@@ -91,12 +91,43 @@ end
 local function pareto_chart(front)
   local xs, ys = {}, {}
   for i, p in ipairs(front or {}) do xs[i], ys[i] = p.attach, p.profit end
-  return plot("pareto-front", "Pareto front: predicted attach rate vs expected profit", "predicted attach rate",
-              "expected profit per basket", xs, ys, function(out, sx, sy)
+  return plot("pareto-front", "Pareto front: take rate vs expected incremental profit (training model)", "take rate",
+              "expected incremental profit per visitor", xs, ys, function(out, sx, sy)
     for i, p in ipairs(front or {}) do
       out[#out + 1] = ('<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s</title></circle>'):format(
         sx(xs[i]), sy(ys[i]), COLORS[1], esc(p.items))
     end
+  end)
+end
+
+-- The demand model's calibration on the held-out window: each candidate's
+-- predicted share of visitors buying all its items at list price against
+-- the share of held-out baskets holding them all, on log10 axes, with the
+-- diagonal (a perfect model) and the 0.8x and 1.25x lines.
+local function calibration_chart(cal)
+  local xs, ys, pts = {}, {}, {}
+  for _, p in ipairs(cal and cal.points or {}) do
+    if p.observed > 0 and p.predicted and p.predicted > 0 then
+      pts[#pts + 1] = p
+      xs[#xs + 1], ys[#ys + 1] = math.log(p.observed, 10), math.log(p.predicted, 10)
+    end
+  end
+  local lo, hi = math.huge, -math.huge
+  for i = 1, #xs do lo, hi = math.min(lo, xs[i], ys[i]), math.max(hi, xs[i], ys[i]) end
+  if lo > hi then lo, hi = -3, 0 end
+  return plot("calibration", ("Calibration: predicted vs observed joint-purchase share (median ratio %s)"):format(
+                num(cal and cal.median_ratio, "%.2f")), "observed share in the held-out baskets (log10)",
+              "predicted share (log10)", { lo, hi }, { lo, hi }, function(out, sx, sy)
+    for k, f in ipairs{ 1, 0.8, 1.25 } do
+      local d = math.log(f, 10)
+      out[#out + 1] = ('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-dasharray="%s"/>'):format(
+        sx(lo), sy(lo + d), sx(hi), sy(hi + d), k == 1 and "#555" or "#aaa", k == 1 and "none" or "4 3")
+    end
+    for i, p in ipairs(pts) do
+      out[#out + 1] = ('<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s" fill-opacity="0.6"><title>%s: predicted %.4f, observed %.4f</title></circle>')
+        :format(sx(xs[i]), sy(ys[i]), COLORS[1], esc(table.concat(p.items, "+")), p.predicted, p.observed)
+    end
+    legend(out, { "candidate bundles" }, PAD + 8, PAD)
   end)
 end
 
@@ -298,6 +329,7 @@ function M.html(path, ctx)
     .. "price; incremental simulated profit is net of the item sales a bundle displaces.</p>",
     table_html({ "method", "bundles", "attach rate", "hit rate", "coverage", "realised margin (list price)",
                  "mean discount", "incremental simulated profit", "the same at list price" }, brows),
+    calibration_chart(ctx.calibration),
     ctx.calibration and ("<p>Demand-model calibration on the test window: predicted / observed joint-purchase share "
       .. "at list price, median %s over %d bundles (%d never bought whole there).</p>"):format(
       num(ctx.calibration.median_ratio, "%.2f"), ctx.calibration.bundles or 0, ctx.calibration.unobserved or 0) or "",
