@@ -744,6 +744,7 @@ function M.run(spec)
     local keep = { round = r, cut = ctx.cut and day_text(ctx.cut), timing = times, model = ctx.model_report,
                    evaluation = ctx.evaluation, bundles = ctx.bundles, front = ctx.front, ratios = ctx.ratios,
                    calibration = ctx.calibration and { median_ratio = ctx.calibration.median_ratio,
+                                                       pooled_ratio = ctx.calibration.pooled_ratio,
                                                        within = ctx.calibration.within,
                                                        bundles = ctx.calibration.bundles,
                                                        unobserved = ctx.calibration.unobserved },

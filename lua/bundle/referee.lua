@@ -156,7 +156,8 @@ end
 -- Calibration on a held-out window: for each bundle, the share of visitors
 -- the training model predicts buy all its items at list price, against
 -- the share of held-out baskets that hold them all. Bundles never bought
--- whole in the held-out window have no ratio (counted in `unobserved`).
+-- whole in the held-out window have no ratio (counted in `unobserved`);
+-- pooled_ratio is the sum of predictions over the sum of observations.
 function M.calibration(list, train, held_out)
   local items = items_of(list)
   if #items == 0 then return { points = {}, median_ratio = nil, unobserved = 0 } end
@@ -166,15 +167,21 @@ function M.calibration(list, train, held_out)
   local bt = eval.backtest(items, held_out, { metrics = { "attach_rate" } })
   local n = held_out:size()
   local points, ratios, unobserved = {}, {}, 0
+  local sum_pred, sum_obs = 0, 0
   for i, b in ipairs(items) do
     local obs = (bt.bundles[i].complete or 0) / n
+    sum_pred, sum_obs = sum_pred + pred[i].share, sum_obs + obs
     points[i] = { items = b, predicted = pred[i].share, observed = obs }
     if obs > 0 then ratios[#ratios + 1] = pred[i].share / obs else unobserved = unobserved + 1 end
   end
   table.sort(ratios)
   local k = #ratios
   local med = k == 0 and nil or (k % 2 == 1 and ratios[(k + 1) // 2] or 0.5 * (ratios[k // 2] + ratios[k // 2 + 1]))
+  -- The median is over bundles seen at least once, so a small held-out
+  -- window (where most bundles are never seen and the rest are seen once or
+  -- twice) biases it low; the pooled ratio keeps every bundle.
   return { points = points, median_ratio = med, unobserved = unobserved, bundles = #items,
+           pooled_ratio = sum_obs > 0 and sum_pred / sum_obs or nil,
            within = k > 0 and (function()
              local w = 0
              for _, r in ipairs(ratios) do if r >= 0.8 and r <= 1.25 then w = w + 1 end end
