@@ -7,6 +7,18 @@ local E = core.eval_core
 
 local M = {}
 
+-- an unknown option is an error naming it and the valid ones
+local function check_options(fn, opts, known)
+  for k in pairs(opts) do
+    if not known[k] then
+      local names = {}
+      for n in pairs(known) do names[#names + 1] = n end
+      table.sort(names)
+      error(("%s: unknown option '%s' (%s)"):format(fn, tostring(k), table.concat(names, ", ")), 3)
+    end
+  end
+end
+
 local function check_baskets(b, fn, what)
   if not core.is_baskets(b) then
     error(("%s: %s must be bundle.baskets(...), got a %s"):format(fn, what, type(b)), 3)
@@ -84,6 +96,7 @@ M.topk = E.topk
 -- bundles first on ties); a hit is the hidden item among the top k.
 function M.completion(bundles, test, opts)
   opts = opts or {}
+  check_options("completion", opts, { k = 1, seed = 1, max_baskets = 1 })
   check_baskets(test, "completion", "test")
   local list = M.bundles(bundles, "completion")
   local k = opts.k or 10
@@ -142,6 +155,8 @@ end
 -- take rate x profit per take x test baskets.
 function M.simulate(priced, test, opts)
   opts = opts or {}
+  check_options("simulate", opts, { catalog = 1, customers = 1, seed = 1, elasticity = 1, min_elasticity = 1,
+                                    max_elasticity = 1, market = 1 })
   check_baskets(test, "simulate", "test")
   if not opts.catalog then error("simulate: option 'catalog' is required", 2) end
   local list = M.bundles(priced, "simulate")

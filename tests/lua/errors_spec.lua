@@ -187,6 +187,16 @@ local cases = {
     end, { "price.simulate:", "share must hold 2 numbers (one per item), got 1" } },
   { "price.elasticity with a missing column", function() bundle.price.elasticity(frame(), { item = "name" }) end,
     { "price.elasticity:", "the orders have no column 'quantity' (option quantity)" } },
+  { "eval.simulate with a typo", function()
+      bundle.eval.simulate({}, bundle.baskets(frame(), { basket = "id", item = "name" }), { catalogue = 1 })
+    end, { "simulate:", "unknown option 'catalogue'", "catalog, customers" } },
+  { "eval.completion with a typo", function()
+      bundle.eval.completion({}, bundle.baskets(frame(), { basket = "id", item = "name" }), { top = 5 })
+    end, { "completion:", "unknown option 'top'", "k, max_baskets, seed" } },
+  { "pipeline with a typo in data", function()
+      bundle.pipeline{ data = { orders = CSV .. "basic.csv", basket = "id", item = "name", time = "day", quantiy = "q" },
+                       start = "2020-01-01" }
+    end, { "pipeline:", "unknown data option 'quantiy'" } },
   { "sandbox.run(1)", function() bundle.sandbox.run(1) end, { "sandbox.run:", "expects Lua code or a path" } },
   { "seed('x')", function() bundle.seed("x") end, { "bad argument #1", "number expected, got string" } },
 }
