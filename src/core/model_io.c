@@ -122,12 +122,10 @@ br_status br_model_save(const br_model *m, const char *path) {
   atomic_file af;
   br_status s = atomic_open(&af, path, "wb");
   if (s == BR_OK) {
-    if (fwrite(file.p, 1, file.len, af.fp) != file.len) {
-      atomic_abort(&af);
-      s = br_error_set(BR_ERR_IO, "%s: write failed (%s); the previous file is untouched", path, strerror(errno));
-    } else {
-      s = atomic_commit(&af);
-    }
+    /* a short write sets the stream's error flag: commit reports it with
+     * its cause ("No space left on device") and removes the temporary */
+    (void)fwrite(file.p, 1, file.len, af.fp);
+    s = atomic_commit(&af);
   }
   free(file.p);
   return s;
