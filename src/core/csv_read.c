@@ -85,13 +85,22 @@ static void on_field(void *s, size_t len, void *data) {
       r->names = names;
       r->cap_names = cap;
     }
-    char *name = malloc(len + 1);
+    /* Names are C strings: a NUL in one is kept as the two characters \0
+     * (cut there, "a\0x" and "a\0y" were one name, "a") */
+    size_t nuls = 0;
+    for (size_t i = 0; i < len; i++) nuls += ((const char *)s)[i] == '\0';
+    char *name = malloc(len + nuls + 1);
     if (!name) {
       fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
       return;
     }
-    if (len) memcpy(name, s, len);
-    name[len] = '\0';
+    size_t at = 0;
+    for (size_t i = 0; i < len; i++) {
+      char ch = ((const char *)s)[i];
+      if (ch == '\0') name[at++] = '\\';
+      name[at++] = ch ? ch : '0';
+    }
+    name[at] = '\0';
     r->names[r->nnames++] = name;
   } else if (r->field < r->nnames && r->keep[r->field] >= 0) {
     rawcol_push(r, &r->cols[r->keep[r->field]], s, len);
