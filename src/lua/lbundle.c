@@ -27,6 +27,10 @@ static int tostring_of(lua_State *L) {
 
 void lbr_callback_error(lua_State *L, const char *who) {
   int t = lua_type(L, -1);
+  if (!lua_checkstack(L, 3)) {
+    br_error_set(BR_ERR_ARG, "%s raised an error (a %s value; no stack room to read it)", who, lua_typename(L, t));
+    return;
+  }
   if (t == LUA_TSTRING || t == LUA_TNUMBER || luaL_getmetafield(L, -1, "__tostring") != LUA_TNIL) {
     if (t != LUA_TSTRING && t != LUA_TNUMBER) lua_pop(L, 1); /* the metafield */
     /* a copy converted under pcall: __tostring may fail, and converting a
