@@ -103,7 +103,17 @@ static void report(lua_State *L, int status) {
 
 /* Message handler: turns any error into a string and appends a traceback. */
 static int msghandler(lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
+  size_t len;
+  const char *msg = lua_tolstring(L, 1, &len);
+  if (msg && memchr(msg, '\0', len)) { /* printed as \0, not cut there */
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < len; i++)
+      if (msg[i]) luaL_addchar(&b, msg[i]);
+      else luaL_addstring(&b, "\\0");
+    luaL_pushresult(&b);
+    msg = lua_tostring(L, -1);
+  }
   if (msg == NULL) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
     msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));

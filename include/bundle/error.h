@@ -13,6 +13,8 @@
 #ifndef BUNDLE_ERROR_H
 #define BUNDLE_ERROR_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -49,6 +51,11 @@ br_status br_last_status(void);
  * Messages longer than 1023 bytes are truncated. */
 br_status br_error_set(br_status s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Records `len` bytes of text (a message from elsewhere: a Lua error, a
+ * file's bytes) as the detail message for status s and returns s. A NUL in
+ * it is written as the two characters \0, so the text after it is kept. */
+br_status br_error_set_text(br_status s, const char *text, size_t len);
 
 /* Prepends "prefix: " to the last error message, so a caller can say where a
  * failure of a shared routine happened ("add: shapes {2} and {3} ..."). */

@@ -27,20 +27,23 @@ end
 
 -- A list of bundle records { items = {...}, price =, cost =, ... } from a
 -- search result, a list of label lists, or a list of records.
-function M.bundles(list, fn)
-  fn = fn or "eval"
+-- level: where errors point, counted as error() does from here (2: our
+-- caller, when called by a script; 3: our caller's caller, for the
+-- library's functions that pass their caller's argument on).
+function M.bundles(list, fn, level)
+  fn, level = fn or "eval", level or 2
   local out = {}
   if type(list) == "userdata" and list.iter then
     for _, b in list:iter() do out[#out + 1] = { items = b.items, score = b.score } end
     return out
   end
   if type(list) ~= "table" then
-    error(("%s: bundles must be a search result or a list of bundles, got a %s"):format(fn, type(list)), 3)
+    error(("%s: bundles must be a search result or a list of bundles, got a %s"):format(fn, type(list)), level)
   end
   for k, b in ipairs(list) do
-    if type(b) ~= "table" then error(("%s: bundle %d must be a table"):format(fn, k), 3) end
+    if type(b) ~= "table" then error(("%s: bundle %d must be a table"):format(fn, k), level) end
     if type(b.items) == "table" then out[k] = b else out[k] = { items = b } end
-    if #out[k].items == 0 then error(("%s: bundle %d has no items"):format(fn, k), 3) end
+    if #out[k].items == 0 then error(("%s: bundle %d has no items"):format(fn, k), level) end
   end
   return out
 end
@@ -61,7 +64,7 @@ function M.backtest(bundles, test, opts)
     end
   end
   check_baskets(test, "backtest", "test_baskets")
-  local list = M.bundles(bundles, "backtest")
+  local list = M.bundles(bundles, "backtest", 3)
   local items, price, cost = {}, opts.price, opts.cost
   local priced = price == nil and #list > 0 and list[1].price ~= nil
   if priced then price, cost = {}, {} end
@@ -98,7 +101,7 @@ function M.completion(bundles, test, opts)
   opts = opts or {}
   check_options("completion", opts, { k = 1, seed = 1, max_baskets = 1 })
   check_baskets(test, "completion", "test")
-  local list = M.bundles(bundles, "completion")
+  local list = M.bundles(bundles, "completion", 3)
   local k = opts.k or 10
   local rng_seed = opts.seed or 1
   local by_item = {}
@@ -159,7 +162,7 @@ function M.simulate(priced, test, opts)
                                     max_elasticity = 1, market = 1 })
   check_baskets(test, "simulate", "test")
   if not opts.catalog then error("simulate: option 'catalog' is required", 2) end
-  local list = M.bundles(priced, "simulate")
+  local list = M.bundles(priced, "simulate", 3)
   local total = { profit = 0, incremental_profit = 0, revenue = 0, take = 0, bundles = {} }
   for k, b in ipairs(list) do
     local p = core.price.baseline({ b.items }, { catalog = opts.catalog, baskets = test, discount = b.discount or 0,
@@ -253,7 +256,10 @@ function M.bandit(opts)
     end
   end
   check_baskets(opts.baskets, "bandit", "option 'baskets'")
-  local list = M.bundles(opts.arms, "bandit")
+  if not (opts.value == nil or opts.value == "accept" or opts.value == "margin" or type(opts.value) == "function") then
+    error(("bandit: value must be \"accept\", \"margin\" or a function, got %s"):format(tostring(opts.value)), 2)
+  end
+  local list = M.bundles(opts.arms, "bandit", 3)
   if #list == 0 then error("bandit: no arms to offer", 2) end
   local policy = opts.policy or "thompson"
   local rounds = opts.rounds or 4

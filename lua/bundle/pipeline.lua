@@ -768,56 +768,79 @@ end
 local function round_number(v) return type(v) == "number" and tonumber(("%.6g"):format(v)) or v end
 
 -- write(ctx, dir) -> paths: out/bundles.csv, out/summary.json and
--- out/report.html, each written atomically (temporary file, fsync, rename).
+-- out/report.html, all or nothing: they are written into a new directory
+-- beside dir ("out.new.XXXXXX"), which then replaces dir with one rename
+-- (the old one is removed after; its other files stay), so a full disk or
+-- a kill never leaves a new bundles.csv beside an old summary.json. When
+-- no directory can be made beside dir (a sandbox that may write only in
+-- dir), each file is still replaced atomically, one by one.
 function M.write(ctx, dir)
-  dir = dir or "out"
-  core.mkdir(dir)
-  local head = { "rank", "items", "price", "list_price", "discount", "take_rate", "predicted_attach", "profit",
-                 "incremental_profit", "test_attach_rate", "test_incremental_profit", "support", "lift", "reasons" }
-  local lines = { table.concat(head, ",") }
-  local report = require "bundle.report"
-  for i, b in ipairs(ctx.bundles) do
-    local r = b.reasons or {}
-    local row = { i, table.concat(b.items, "+"), b.price, b.list_price, b.discount, b.take_rate, b.predicted_attach,
-                  b.profit, b.incremental_profit, b.test_attach_rate, b.test_incremental_profit, r.support, r.lift,
-                  report.reasons_text(b) }
-    for k = 1, #head do row[k] = csv_field(round_number(row[k])) end
-    lines[#lines + 1] = table.concat(row, ",")
-  end
-  local paths = { bundles = dir .. "/bundles.csv", summary = dir .. "/summary.json", report = dir .. "/report.html" }
-  core.write_file(paths.bundles, table.concat(lines, "\n") .. "\n")
-  local rounds = {}
-  for r, h in ipairs(ctx.history) do
-    local ev = {}
-    for name, e in pairs(h.evaluation or {}) do
-      ev[name] = { attach_rate = e.attach_rate, hit_rate = e.hit_rate, coverage = e.coverage,
-                   simulated_profit = e.simulated_profit, simulated_incremental_profit = e.simulated_incremental_profit,
-                   list_incremental_profit = e.list_incremental_profit, realised_margin = e.realised_margin,
-                   mean_discount = e.mean_discount, bundles = e.bundles }
+  dir = (dir or "out"):gsub("(.)/+$", "%1")
+  local made, tmp
+  local ok, err = pcall(function()
+    core.mkdir(dir)
+    made, tmp = pcall(core.dir_temp_beside, dir)
+    local into = made and tmp or dir
+    local head = { "rank", "items", "price", "list_price", "discount", "take_rate", "predicted_attach", "profit",
+                   "incremental_profit", "test_attach_rate", "test_incremental_profit", "support", "lift", "reasons" }
+    local lines = { table.concat(head, ",") }
+    local report = require "bundle.report"
+    for i, b in ipairs(ctx.bundles) do
+      local r = b.reasons or {}
+      local row = { i, table.concat(b.items, "+"), b.price, b.list_price, b.discount, b.take_rate, b.predicted_attach,
+                    b.profit, b.incremental_profit, b.test_attach_rate, b.test_incremental_profit, r.support, r.lift,
+                    report.reasons_text(b) }
+      for k = 1, #head do row[k] = csv_field(round_number(row[k])) end
+      lines[#lines + 1] = table.concat(row, ",")
     end
-    local m = h.model or {}
-    rounds[r] = { cut = h.cut, timing = h.timing, evaluation = ev, ratios = h.ratios, calibration = h.calibration,
-                  candidates = h.candidates and { min_count = h.candidates.min_count,
-                                                  min_support = h.candidates.min_support,
-                                                  chosen = h.candidates.chosen, counts = h.candidates.counts },
-                  elasticity = h.elasticity and { source = h.elasticity.source, items = h.elasticity.items,
-                                                  pooled = h.elasticity.pooled, prior = h.elasticity.prior },
-                  bandit = h.bandit and {
-                    reward = h.bandit.reward, static_reward = h.bandit.static_reward,
-                    best_fixed_reward = h.bandit.best_fixed_reward },
-                  model = { kind = m.kind, rmse = m.rmse, popularity_rmse = m.popularity_rmse,
-                            constant_rmse = m.constant_rmse, candidates = m.candidates } }
+    local paths = { bundles = into .. "/bundles.csv", summary = into .. "/summary.json",
+                    report = into .. "/report.html" }
+    core.write_file(paths.bundles, table.concat(lines, "\n") .. "\n")
+    local rounds = {}
+    for r, h in ipairs(ctx.history) do
+      local ev = {}
+      for name, e in pairs(h.evaluation or {}) do
+        ev[name] = { attach_rate = e.attach_rate, hit_rate = e.hit_rate, coverage = e.coverage,
+                     simulated_profit = e.simulated_profit,
+                     simulated_incremental_profit = e.simulated_incremental_profit,
+                     list_incremental_profit = e.list_incremental_profit, realised_margin = e.realised_margin,
+                     mean_discount = e.mean_discount, bundles = e.bundles }
+      end
+      local m = h.model or {}
+      rounds[r] = { cut = h.cut, timing = h.timing, evaluation = ev, ratios = h.ratios, calibration = h.calibration,
+                    candidates = h.candidates and { min_count = h.candidates.min_count,
+                                                    min_support = h.candidates.min_support,
+                                                    chosen = h.candidates.chosen, counts = h.candidates.counts },
+                    elasticity = h.elasticity and { source = h.elasticity.source, items = h.elasticity.items,
+                                                    pooled = h.elasticity.pooled, prior = h.elasticity.prior },
+                    bandit = h.bandit and {
+                      reward = h.bandit.reward, static_reward = h.bandit.static_reward,
+                      best_fixed_reward = h.bandit.best_fixed_reward },
+                    model = { kind = m.kind, rmse = m.rmse, popularity_rmse = m.popularity_rmse,
+                              constant_rmse = m.constant_rmse, candidates = m.candidates } }
+    end
+    local top = {}
+    for i, b in ipairs(ctx.bundles) do
+      top[i] = { items = b.items, price = b.price, list_price = b.list_price, discount = b.discount,
+                 take_rate = b.take_rate, profit = b.profit, incremental_profit = b.incremental_profit,
+                 predicted_attach = b.predicted_attach, reasons = report.reasons_text(b) }
+    end
+    require("bundle.json").write(paths.summary, { version = core.version, seed = ctx.seed, rounds = rounds,
+                                                  bundles = top, timing = ctx.timing, warnings = ctx.warnings })
+    report.html(paths.report, ctx)
+    if made then core.dir_replace(tmp, dir) end
+  end)
+  if not ok then
+    if made then pcall(core.dir_discard, tmp) end
+    -- the message names the file as the caller knows it, at the caller's line
+    err = tostring(err):gsub("^[^\n]-%.lua:%d+: ", "", 1)
+    if made then
+      local at = err:find(tmp, 1, true)
+      if at then err = err:sub(1, at - 1) .. dir .. err:sub(at + #tmp) end
+    end
+    error(err, 2)
   end
-  local top = {}
-  for i, b in ipairs(ctx.bundles) do
-    top[i] = { items = b.items, price = b.price, list_price = b.list_price, discount = b.discount,
-               take_rate = b.take_rate, profit = b.profit, incremental_profit = b.incremental_profit,
-               predicted_attach = b.predicted_attach, reasons = report.reasons_text(b) }
-  end
-  require("bundle.json").write(paths.summary, { version = core.version, seed = ctx.seed, rounds = rounds,
-                                                bundles = top, timing = ctx.timing, warnings = ctx.warnings })
-  report.html(paths.report, ctx)
-  return paths
+  return { bundles = dir .. "/bundles.csv", summary = dir .. "/summary.json", report = dir .. "/report.html" }
 end
 
 return setmetatable(M, { __call = function(_, spec) return M.run(spec) end })

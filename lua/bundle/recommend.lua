@@ -28,7 +28,7 @@ function M.fit(baskets, opts)
   if type(opts.bundles) ~= "table" and type(opts.bundles) ~= "userdata" then
     error("recommend.fit: option 'bundles' must list the candidate bundles", 2)
   end
-  local bundles = require("bundle.eval").bundles(opts.bundles, "recommend.fit")
+  local bundles = require("bundle.eval").bundles(opts.bundles, "recommend.fit", 3)
   -- users and items as dense 1-based ids; one observation per (user, item, basket)
   local user_id, users, item_id, items = {}, {}, {}, {}
   local rows, cols = {}, {}

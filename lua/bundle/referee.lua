@@ -22,6 +22,7 @@ local model_keys = { catalog = 1, baskets = 1, elasticity = 1, market = 1, custo
 -- A demand model: what bundle.price needs to price or score an offer, plus
 -- the item -> list price and cost maps of its catalogue.
 function M.model(m)
+  if type(m) ~= "table" then error(("referee.model: expects a table of fields, got a %s"):format(type(m)), 2) end
   for k in pairs(m) do
     if not model_keys[k] then error(("referee.model: unknown field '%s'"):format(tostring(k)), 2) end
   end

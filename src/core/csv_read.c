@@ -20,9 +20,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "bundle/memory.h"
 #include "csv_internal.h"
 
 #define CHUNK (1 << 20)
+#define MAX_INFLATE_STEP ((size_t)256 << 20)
 #define DEFAULT_MAX_FIELD ((size_t)16 << 20)
 /* Below this much data a second thread costs more than it saves. */
 #define PARALLEL_MIN_BYTES ((size_t)4 << 20)
@@ -38,7 +40,8 @@ static int fail(reader *r, br_status s) {
 static int rawcol_push(reader *r, rawcol *c, const char *s, size_t len) {
   if (c->len + len + 11 > c->cap) { /* a varint of a size_t is at most 10 bytes */
     size_t cap = (c->len + len + 11) * 2;
-    if (cap < 65536) cap = 65536;
+    /* Small first: 64 KiB per column was 860 MB for a 200,000-column file. */
+    if (cap < 256) cap = 256;
     char *buf = realloc(c->buf, cap);
     if (!buf) return fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
     c->buf = buf;
@@ -82,13 +85,22 @@ static void on_field(void *s, size_t len, void *data) {
       r->names = names;
       r->cap_names = cap;
     }
-    char *name = malloc(len + 1);
+    /* Names are C strings: a NUL in one is kept as the two characters \0
+     * (cut there, "a\0x" and "a\0y" were one name, "a") */
+    size_t nuls = 0;
+    for (size_t i = 0; i < len; i++) nuls += ((const char *)s)[i] == '\0';
+    char *name = malloc(len + nuls + 1);
     if (!name) {
       fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
       return;
     }
-    if (len) memcpy(name, s, len);
-    name[len] = '\0';
+    size_t at = 0;
+    for (size_t i = 0; i < len; i++) {
+      char ch = ((const char *)s)[i];
+      if (ch == '\0') name[at++] = '\\';
+      name[at++] = ch ? ch : '0';
+    }
+    name[at] = '\0';
     r->names[r->nnames++] = name;
   } else if (r->field < r->nnames && r->keep[r->field] >= 0) {
     rawcol_push(r, &r->cols[r->keep[r->field]], s, len);
@@ -104,6 +116,32 @@ static const char *header_list(const reader *r, char *buf, size_t size) {
     used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", r->names[i]);
   if (used >= size) memcpy(buf + size - 4, "...", 4);
   return buf;
+}
+
+/* Fails on the first name that repeats an earlier one. A hash table of
+ * column indices keeps this linear: a pairwise check took 65 s on a
+ * 200,000-column header. */
+static int unique_names(reader *r) {
+  size_t size = 16;
+  while (size < (size_t)r->nnames * 2) size *= 2;
+  int *slot = malloc(size * sizeof *slot);
+  if (!slot) return fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
+  for (size_t k = 0; k < size; k++) slot[k] = -1;
+  int ok = 1;
+  for (int i = 0; i < r->nnames && ok; i++) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)r->names[i]; *p; p++) h = (h ^ *p) * 1099511628211ull;
+    size_t k = (size_t)h & (size - 1);
+    while (slot[k] >= 0 && strcmp(r->names[slot[k]], r->names[i]) != 0) k = (k + 1) & (size - 1);
+    if (slot[k] >= 0) {
+      ok = fail(r, br_error_set(BR_ERR_PARSE, "%s:%lld: column name '%s' appears twice (columns %d and %d)",
+                                r->path, (long long)r->row_line, r->names[i], slot[k] + 1, i + 1));
+    } else {
+      slot[k] = i;
+    }
+  }
+  free(slot);
+  return ok;
 }
 
 /* Sets up the kept columns once the header is known. */
@@ -123,13 +161,8 @@ static void finish_header(reader *r) {
       free(r->names[i]);
       r->names[i] = name;
     }
-    for (int j = 0; j < i; j++)
-      if (strcmp(r->names[i], r->names[j]) == 0) {
-        fail(r, br_error_set(BR_ERR_PARSE, "%s:%lld: column name '%s' appears twice (columns %d and %d)",
-                             r->path, (long long)r->row_line, r->names[i], j + 1, i + 1));
-        return;
-      }
   }
+  if (!unique_names(r)) return;
   int want = o->columns ? o->ncolumns : r->nnames;
   r->keep = malloc((size_t)(r->nnames > 0 ? r->nnames : 1) * sizeof *r->keep);
   r->src = malloc((size_t)(want > 0 ? want : 1) * sizeof *r->src);
@@ -291,11 +324,49 @@ static int parser_init(reader *r) {
 
 /* ---- reading the input ---- */
 
+/* Grows the inflate buffer from *cap to at least len + CHUNK bytes, taking
+ * what it adds from the memory budget (bundle/memory.h): a small .gz can
+ * inflate to gigabytes, and doubling without a cap ran the process out of
+ * memory instead of failing. Under a limit the buffer grows at most to
+ * what the budget has left; *reserved counts what it holds. */
+static br_status grow_inflate(const char *path, char **b, size_t *cap, size_t len, size_t hint, size_t *reserved) {
+  size_t want = *cap ? *cap * 2 : hint + CHUNK;
+  /* past 256 MiB, by 256 MiB: less address space promised and unused
+   * (RLIMIT_AS counts it) when the budget is the kernel's alone */
+  if (want - *cap > MAX_INFLATE_STEP) want = *cap + MAX_INFLATE_STEP;
+  int64_t lim = br_mem_limit();
+  if (lim > 0) {
+    int64_t left = lim - br_mem_used();
+    if (left < 0) left = 0;
+    if (want - *cap > (uint64_t)left) want = *cap + (size_t)left;
+    if (want < len + CHUNK) {
+      br_mem_note_limit_hit();
+      return br_error_set(BR_ERR_NOMEM,
+                          "%s: cannot decompress: the data inflates past the memory limit of %.0f MB "
+                          "(%.0f MB so far; raise --max-memory or sandbox.run's memory)",
+                          path, (double)lim / 1048576.0, (double)len / 1048576.0);
+    }
+  }
+  if (br_mem_reserve(path, (int64_t)(want - *cap)) != BR_OK) return BR_ERR_NOMEM;
+  char *nb = realloc(*b, want + 1);
+  if (!nb) {
+    br_mem_release((int64_t)(want - *cap));
+    return br_error_set(BR_ERR_NOMEM, "%s: cannot decompress: out of memory at %.0f MB", path,
+                        (double)want / 1048576.0);
+  }
+  *reserved += want - *cap;
+  *b = nb;
+  *cap = want;
+  return BR_OK;
+}
+
 /* The whole input in memory. Plain files are mapped (no copy out of the page
  * cache; *mapped is set, release with munmap); gzip ones (by their magic
- * bytes) are inflated through zlib into a malloc'd buffer. */
-static br_status load_input(const char *path, char **buf, size_t *n, int *mapped) {
+ * bytes) are inflated through zlib into a malloc'd buffer, whose size
+ * *reserved holds in the memory budget until it is freed. */
+static br_status load_input(const char *path, char **buf, size_t *n, int *mapped, size_t *reserved) {
   *mapped = 0;
+  *reserved = 0;
   int fd = open(path, O_RDONLY);
   if (fd < 0) return br_error_set(BR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   struct stat st;
@@ -311,21 +382,12 @@ static br_status load_input(const char *path, char **buf, size_t *n, int *mapped
     gzFile gz = gzopen(path, "rb");
     if (!gz) return br_error_set(BR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     gzbuffer(gz, CHUNK);
-    size_t cap = (size_t)st.st_size * 4 + CHUNK, len = 0;
-    char *b = malloc(cap + 1);
+    size_t cap = 0, len = 0;
+    char *b = NULL;
     br_status s = BR_OK;
     for (;;) {
-      if (!b) {
-        s = br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
+      if (cap - len < CHUNK && (s = grow_inflate(path, &b, &cap, len, (size_t)st.st_size * 4, reserved)) != BR_OK)
         break;
-      }
-      if (cap - len < CHUNK) {
-        char *nb = realloc(b, cap * 2 + 1);
-        if (!nb) free(b);
-        b = nb;
-        cap *= 2;
-        continue;
-      }
       int k = gzread(gz, b + len, CHUNK);
       int zerr;
       const char *msg = zmessage(gz, path, &zerr);
@@ -341,6 +403,8 @@ static br_status load_input(const char *path, char **buf, size_t *n, int *mapped
     gzclose(gz);
     if (s != BR_OK) {
       free(b);
+      br_mem_release((int64_t)*reserved);
+      *reserved = 0;
       return s;
     }
     *buf = b;
@@ -551,11 +615,13 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
   char *buf = NULL;
   size_t n = 0;
   int mapped;
-  br_status s = load_input(path, &buf, &n, &mapped);
+  size_t reserved;
+  br_status s = load_input(path, &buf, &n, &mapped, &reserved);
   if (s != BR_OK) return s;
   if (!parser_init(&r)) {
     if (mapped) munmap(buf, n);
     else free(buf);
+    br_mem_release((int64_t)reserved);
     return br_error_set(BR_ERR_NOMEM, "read_csv: out of memory");
   }
 
@@ -582,6 +648,7 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
   }
   if (mapped) munmap(buf, n);
   else free(buf);
+  br_mem_release((int64_t)reserved);
 
   s = r.err;
   if (s == BR_OK && r.nnames == 0)

@@ -36,6 +36,21 @@ br_status br_error_set(br_status s, const char *fmt, ...) {
   return s;
 }
 
+br_status br_error_set_text(br_status s, const char *text, size_t len) {
+  size_t out = 0;
+  for (size_t i = 0; i < len && out + 2 < sizeof last_error; i++) {
+    if (text[i] == '\0') {
+      last_error[out++] = '\\';
+      last_error[out++] = '0';
+    } else {
+      last_error[out++] = text[i];
+    }
+  }
+  last_error[out] = '\0';
+  last_status = s;
+  return s;
+}
+
 void br_error_prefix(const char *prefix) {
   char detail[sizeof last_error];
   snprintf(detail, sizeof detail, "%s", last_error);

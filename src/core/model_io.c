@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "atomic_file.h"
+#include "bundle/memory.h"
 #include "model_internal.h"
 
 #define MAGIC "BRMODEL"
@@ -122,12 +124,10 @@ br_status br_model_save(const br_model *m, const char *path) {
   atomic_file af;
   br_status s = atomic_open(&af, path, "wb");
   if (s == BR_OK) {
-    if (fwrite(file.p, 1, file.len, af.fp) != file.len) {
-      atomic_abort(&af);
-      s = br_error_set(BR_ERR_IO, "%s: write failed (%s); the previous file is untouched", path, strerror(errno));
-    } else {
-      s = atomic_commit(&af);
-    }
+    /* a short write sets the stream's error flag: commit reports it with
+     * its cause ("No space left on device") and removes the temporary */
+    (void)fwrite(file.p, 1, file.len, af.fp);
+    s = atomic_commit(&af);
   }
   free(file.p);
   return s;
@@ -139,31 +139,28 @@ static br_status bad(const char *path, const char *why) {
   return br_error_set(BR_ERR_PARSE, "load: %s: %s", path, why);
 }
 
+/* Reads the header, then the body it declares, never more: a file that is
+ * not a model (no magic) or whose declared payload the file cannot hold is
+ * refused after 24 bytes, before a huge file is read whole. The body's
+ * buffer is taken from the memory budget while the model is parsed. */
 br_status br_model_load(br_model **out, const char *path) {
   FILE *fp = fopen(path, "rb");
   if (!fp) return br_error_set(BR_ERR_IO, "load: %s: cannot open: %s", path, strerror(errno));
-  size_t cap = 1 << 16, len = 0;
-  unsigned char *buf = malloc(cap);
-  for (size_t k; buf && (k = fread(buf + len, 1, cap - len, fp)) > 0;) {
-    len += k;
-    if (len == cap) {
-      unsigned char *nb = realloc(buf, cap *= 2);
-      if (!nb) free(buf);
-      buf = nb;
-    }
-  }
-  int read_err = ferror(fp);
-  fclose(fp);
-  if (!buf) return br_error_set(BR_ERR_NOMEM, "load: %s: out of memory", path);
+  struct stat st;
+  int sized = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode); /* a pipe has no size to check */
+  unsigned char head[HEADER_SIZE];
+  size_t got = fread(head, 1, sizeof head, fp);
   br_status s = BR_OK;
   br_model *m = NULL;
-  reader r = {buf, len, 0, 0};
+  unsigned char *buf = NULL;
+  int64_t reserved = 0;
+  reader r = {head, got, 0, 0};
   char magic[8];
-  if (read_err) {
-    s = br_error_set(BR_ERR_IO, "load: %s: cannot read", path);
+  get(&r, magic, 8);
+  if (ferror(fp)) {
+    s = br_error_set(BR_ERR_IO, "load: %s: cannot read: %s", path, strerror(errno));
     goto done;
   }
-  get(&r, magic, 8);
   if (r.short_read || memcmp(magic, MAGIC, 8) != 0) {
     s = bad(path, "not a bundlerun model file (no BRMODEL header)");
     goto done;
@@ -175,12 +172,35 @@ br_status br_model_load(br_model **out, const char *path) {
                      path, version, FORMAT_VERSION);
     goto done;
   }
-  if (plen < 0 || (uint64_t)plen > len || len < HEADER_SIZE + (size_t)plen + 4) {
-    /* the promise is printed as a payload size: header + plen + 4 can overflow (found by fuzz_model) */
-    s = br_error_set(BR_ERR_PARSE, "load: %s: truncated: %zu bytes, the header promises a %lld-byte payload", path, len,
-                     (long long)plen);
+  /* the promise is printed as a payload size: header + plen + 4 can overflow (found by fuzz_model) */
+  size_t have = sized ? (size_t)st.st_size : got;
+  if (r.short_read || plen < 0 || (sized && ((uint64_t)plen > have || have < HEADER_SIZE + (size_t)plen + 4))) {
+    s = br_error_set(BR_ERR_PARSE, "load: %s: truncated: %zu bytes, the header promises a %lld-byte payload", path,
+                     have, (long long)plen);
     goto done;
   }
+  size_t len = HEADER_SIZE + (size_t)plen + 4;
+  if ((s = br_mem_reserve(path, (int64_t)len)) != BR_OK) {
+    br_error_prefix("load");
+    goto done;
+  }
+  reserved = (int64_t)len;
+  if (!(buf = malloc(len))) {
+    s = br_error_set(BR_ERR_NOMEM, "load: %s: out of memory", path);
+    goto done;
+  }
+  memcpy(buf, head, HEADER_SIZE);
+  got = HEADER_SIZE + fread(buf + HEADER_SIZE, 1, len - HEADER_SIZE, fp);
+  if (ferror(fp)) {
+    s = br_error_set(BR_ERR_IO, "load: %s: cannot read: %s", path, strerror(errno));
+    goto done;
+  }
+  if (got < len) { /* a pipe, or a file that shrank while read */
+    s = br_error_set(BR_ERR_PARSE, "load: %s: truncated: %zu bytes, the header promises a %lld-byte payload", path,
+                     got, (long long)plen);
+    goto done;
+  }
+  r = (reader){buf, len, HEADER_SIZE, 0};
   uint32_t want;
   memcpy(&want, buf + HEADER_SIZE + plen, 4);
   /* Fuzz builds skip the checksum (the libFuzzer convention), so mutated
@@ -249,7 +269,9 @@ br_status br_model_load(br_model **out, const char *path) {
     goto done;
   }
 done:
+  fclose(fp);
   free(buf);
+  br_mem_release(reserved);
   if (s != BR_OK) {
     br_model_free(m);
     return s;

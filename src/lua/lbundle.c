@@ -20,6 +20,35 @@ int lbr_errorf(lua_State *L, const char *fmt, ...) {
 
 int lbr_error(lua_State *L) { return luaL_error(L, "%s", br_last_error()); }
 
+static int tostring_of(lua_State *L) {
+  luaL_tolstring(L, 1, NULL);
+  return 1;
+}
+
+void lbr_callback_error(lua_State *L, const char *who) {
+  int t = lua_type(L, -1);
+  if (!lua_checkstack(L, 3)) {
+    br_error_set(BR_ERR_ARG, "%s raised an error (a %s value; no stack room to read it)", who, lua_typename(L, t));
+    return;
+  }
+  if (t == LUA_TSTRING || t == LUA_TNUMBER || luaL_getmetafield(L, -1, "__tostring") != LUA_TNIL) {
+    if (t != LUA_TSTRING && t != LUA_TNUMBER) lua_pop(L, 1); /* the metafield */
+    /* a copy converted under pcall: __tostring may fail, and converting a
+     * number allocates */
+    lua_pushcfunction(L, tostring_of);
+    lua_pushvalue(L, -2);
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+      size_t len;
+      const char *m = lua_tolstring(L, -1, &len);
+      br_error_set_text(BR_ERR_ARG, m, len);
+      lua_pop(L, 1);
+      return;
+    }
+    lua_pop(L, 1);
+  }
+  br_error_set(BR_ERR_ARG, "%s raised an error (a %s value)", who, lua_typename(L, t));
+}
+
 void lbr_check_options(lua_State *L, int idx, const char *fn, const char *const *allowed) {
   if (lua_isnoneornil(L, idx)) return;
   luaL_checktype(L, idx, LUA_TTABLE);

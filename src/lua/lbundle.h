@@ -20,6 +20,11 @@ LBR_HIDDEN int lbr_errorf(lua_State *L, const char *fmt, ...)
 
 /* Raises the core's last error as a Lua error at the caller's position. */
 LBR_HIDDEN int lbr_error(lua_State *L);
+/* Records the error value a callback raised (on top of the stack, left
+ * there) as the core's last error: its own text (NULs as \0), its
+ * __tostring, or "<who> raised an error (a <type> value)". Raises nothing:
+ * it runs inside core calls, where a Lua error would jump over C frames. */
+LBR_HIDDEN void lbr_callback_error(lua_State *L, const char *who);
 
 /* Raises "fn: unknown option 'x'" when the table at idx has a string key not
  * in allowed (NULL-terminated); non-string keys are errors too. A nil or

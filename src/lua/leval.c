@@ -2,6 +2,7 @@
  * write_file. The Lua layer (lua/bundle/eval.lua, recommend.lua) composes
  * them; this file only translates arguments and results. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -441,6 +442,39 @@ static int eval_write_file(lua_State *L) {
   return 0;
 }
 
+/* dir_temp_beside(dir) -> path; dir_replace(tmp, dir); dir_discard(tmp):
+ * bundle/io.h's directory swap, for pipeline.write */
+static int eval_dir_temp_beside(lua_State *L) {
+  const char *dir = luaL_checkstring(L, 1);
+  /* the directory is made beside dir's real path: that is what a sandbox
+   * must allow (dir itself may be allowed while its parent is not) */
+  char real[PATH_MAX], probe[PATH_MAX + 16];
+  const char *base = realpath(dir, real) ? real : dir;
+  size_t n = strlen(base);
+  while (n > 1 && base[n - 1] == '/') n--;
+  snprintf(probe, sizeof probe, "%.*s.new.XXXXXX", (int)n, base);
+  lbr_check_path(L, "dir_temp_beside", probe, 1);
+  char tmp[4200];
+  if (br_dir_temp_beside(dir, tmp, sizeof tmp) != BR_OK) return lbr_error(L);
+  lua_pushstring(L, tmp);
+  return 1;
+}
+
+static int eval_dir_replace(lua_State *L) {
+  const char *tmp = luaL_checkstring(L, 1), *dir = luaL_checkstring(L, 2);
+  lbr_check_path(L, "dir_replace", tmp, 1);
+  lbr_check_path(L, "dir_replace", dir, 1);
+  if (br_dir_replace(tmp, dir) != BR_OK) return lbr_error(L);
+  return 0;
+}
+
+static int eval_dir_discard(lua_State *L) {
+  const char *tmp = luaL_checkstring(L, 1);
+  lbr_check_path(L, "dir_discard", tmp, 1);
+  if (br_dir_discard(tmp) != BR_OK) return lbr_error(L);
+  return 0;
+}
+
 /* read_file(path) -> text: for bundle's Lua modules, so their reads go
  * through the sandbox's path allow-list like every other loader. */
 static int eval_read_file(lua_State *L) {
@@ -496,4 +530,10 @@ void lbr_eval_open(lua_State *L) {
   lua_setfield(L, -2, "mkdir");
   lua_pushcfunction(L, eval_write_file);
   lua_setfield(L, -2, "write_file");
+  lua_pushcfunction(L, eval_dir_temp_beside);
+  lua_setfield(L, -2, "dir_temp_beside");
+  lua_pushcfunction(L, eval_dir_replace);
+  lua_setfield(L, -2, "dir_replace");
+  lua_pushcfunction(L, eval_dir_discard);
+  lua_setfield(L, -2, "dir_discard");
 }

@@ -179,7 +179,7 @@ static double call_demand(void *vctx, const int32_t *items, int n, double price,
   v->items = NULL;
   double r = NAN;
   if (st != LUA_OK) {
-    br_error_set(BR_ERR_ARG, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "the demand function raised an error");
+    lbr_callback_error(L, "the demand function");
     *fail = 1;
   } else if (lua_type(L, -1) != LUA_TNUMBER) {
     br_error_set(BR_ERR_ARG, "price: the demand function returned a %s at price %g, not a take rate", luaL_typename(L, -1), price);

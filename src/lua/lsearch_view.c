@@ -116,7 +116,7 @@ static int call_with_view(lua_callback *c, const int32_t *items, int n, int extr
   int st = lua_pcall(L, 1 + extra, 1, 0);
   v->items = NULL;
   if (st != LUA_OK) {
-    br_error_set(BR_ERR_ARG, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "a search callback raised an error");
+    lbr_callback_error(L, "a search callback");
     lua_pop(L, 1);
     return 0;
   }
@@ -166,7 +166,7 @@ int lbr_call_compatible(void *ctx, int32_t a, int32_t b) {
   lua_pushlstring(L, sa, la);
   lua_pushlstring(L, sb, lb);
   if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
-    br_error_set(BR_ERR_ARG, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "compatible raised an error");
+    lbr_callback_error(L, "compatible");
     lua_pop(L, 1);
     return -1;
   }

@@ -238,4 +238,67 @@ describe("pipeline", function()
     for _, p in pairs(paths) do os.remove(p) end
     os.remove(dir)
   end)
+
+  -- write is all or nothing: a new directory beside the target, swapped in
+  local function listing(d)
+    local h = io.popen("cd " .. d .. " && ls -A")
+    local s = h:read("a")
+    h:close()
+    return s
+  end
+
+  it("replaces the whole directory in one swap, keeping the files it does not write", function()
+    local parent = tmpdir()
+    local dir = parent .. "/out"
+    bundle.pipeline.write(ctx, dir)
+    files.write(dir .. "/report.png", "a person's render\n") -- not pipeline's: it stays
+    os.execute("mkdir " .. dir .. "/notes && echo n > " .. dir .. "/notes/n.txt")
+    local first = files.slurp(dir .. "/summary.json")
+    -- a killed writer's directory from long ago goes; a fresh one may be live
+    os.execute("mkdir " .. parent .. "/out.new.AAAAAA " .. parent .. "/out.new.BBBBBB && touch -d '1 hour ago' " ..
+               parent .. "/out.new.AAAAAA")
+    local paths = bundle.pipeline.write(ctx, dir .. "/")
+    assert.are.equal(dir .. "/summary.json", paths.summary)
+    assert.are.equal(first, files.slurp(dir .. "/summary.json"))
+    assert.are.equal("a person's render\n", files.slurp(dir .. "/report.png"))
+    assert.are.equal("n\n", files.slurp(dir .. "/notes/n.txt"))
+    assert.are.equal("bundles.csv\nnotes\nreport.html\nreport.png\nsummary.json\n", listing(dir))
+    assert.are.equal("out\nout.new.BBBBBB\n", listing(parent))
+    os.execute("rm -rf " .. parent)
+  end)
+
+  it("leaves the old directory intact when a write fails midway", function()
+    local parent = tmpdir()
+    local dir = parent .. "/out"
+    bundle.pipeline.write(ctx, dir)
+    local before = {}
+    for _, f in ipairs{ "bundles.csv", "summary.json", "report.html" } do before[f] = files.slurp(dir .. "/" .. f) end
+    -- a different set of bundles, and the report (written last) fails
+    local other = setmetatable({ bundles = { ctx.bundles[1] } }, { __index = ctx })
+    local report = require "bundle.report"
+    local html = report.html
+    report.html = function() error("report.html: No space left on device (injected)", 2) end
+    local ok, err = pcall(bundle.pipeline.write, other, dir)
+    report.html = html
+    assert.is_false(ok)
+    assert.truthy(err:find("No space left on device (injected)", 1, true), err)
+    for f, text in pairs(before) do assert.are.equal(text, files.slurp(dir .. "/" .. f), f) end
+    assert.are.equal("out\n", listing(parent)) -- the new directory is gone too
+    -- a real failure names the file as the caller gave it, at the caller's line
+    files.write(parent .. "/file", "not a directory\n")
+    ok, err = pcall(function() bundle.pipeline.write(ctx, parent .. "/file/out") end)
+    assert.is_false(ok)
+    assert.truthy(err:find("^[^\n]*pipeline_spec%.lua:%d+: "), err)
+    os.execute("rm -rf " .. parent)
+  end)
+
+  it("writes through a symbolic link to a directory, which stays a link", function()
+    local parent = tmpdir()
+    os.execute("mkdir " .. parent .. "/real && ln -s real " .. parent .. "/out")
+    bundle.pipeline.write(ctx, parent .. "/out")
+    assert.is_true(os.execute("test -L " .. parent .. "/out"))
+    assert.truthy(files.slurp(parent .. "/real/bundles.csv"))
+    assert.are.equal("out\nreal\n", listing(parent))
+    os.execute("rm -rf " .. parent)
+  end)
 end)
