@@ -52,7 +52,7 @@ M.warn = warn
 
 local function parse_day(s, what)
   local y, m, d = tostring(s):match("^(%d%d%d%d)-(%d%d)-(%d%d)$")
-  if not y then error(("pipeline: %s must be a date YYYY-MM-DD, got %s"):format(what, tostring(s)), 4) end
+  if not y then error(("pipeline: %s must be a date YYYY-MM-DD, got %s"):format(what, tostring(s)), 3) end
   -- days since the epoch (UTC), as the frame's datetime columns count seconds
   local a = (14 - tonumber(m)) // 12
   local yy, mm = tonumber(y) + 4800 - a, tonumber(m) + 12 * a - 3
@@ -634,7 +634,7 @@ local function check_config(cfg)
   for k, v in pairs(config_defaults) do out[k] = v end
   for k, v in pairs(cfg or {}) do
     if config_defaults[k] == nil then
-      error(("pipeline: unknown config option '%s' (%s)"):format(tostring(k), sorted_keys(config_defaults)), 4)
+      error(("pipeline: unknown config option '%s' (%s)"):format(tostring(k), sorted_keys(config_defaults)), 3)
     end
     out[k] = v
   end
@@ -642,33 +642,33 @@ local function check_config(cfg)
   if out.max_price == false then out.max_price = nil end
   local s = out.size
   if type(s) ~= "table" or math.type(s[1]) ~= "integer" or math.type(s[2]) ~= "integer" or s[1] < 2 or s[2] < s[1] then
-    error("pipeline: config.size must be { min, max } item counts with 2 <= min <= max", 4)
+    error("pipeline: config.size must be { min, max } item counts with 2 <= min <= max", 3)
   end
   if out.min_support ~= "auto" and not (type(out.min_support) == "number" and out.min_support > 0
                                         and out.min_support <= 1) then
-    error("pipeline: config.min_support must be \"auto\" or a share in (0, 1]", 4)
+    error("pipeline: config.min_support must be \"auto\" or a share in (0, 1]", 3)
   end
   if out.min_attach ~= "auto" and out.min_attach ~= false and not (type(out.min_attach) == "number"
                                                                   and out.min_attach >= 0 and out.min_attach <= 1) then
-    error("pipeline: config.min_attach must be \"auto\", false or a share in [0, 1]", 4)
+    error("pipeline: config.min_attach must be \"auto\", false or a share in [0, 1]", 3)
   end
   if out.elasticity ~= "pooled" and out.elasticity ~= "per_item"
      and not (type(out.elasticity) == "number" and out.elasticity > 0) then
-    error("pipeline: config.elasticity must be \"pooled\", \"per_item\" or a positive number", 4)
+    error("pipeline: config.elasticity must be \"pooled\", \"per_item\" or a positive number", 3)
   end
   for _, k in ipairs{ "top", "reserve", "max_per_item", "min_count", "customers", "calibration_bundles" } do
     if math.type(out[k]) ~= "integer" or out[k] < (k == "reserve" and 0 or 1) then
-      error(("pipeline: config.%s must be a positive integer, got %s"):format(k, tostring(out[k])), 4)
+      error(("pipeline: config.%s must be a positive integer, got %s"):format(k, tostring(out[k])), 3)
     end
   end
   if type(out.discount) ~= "table" or type(out.discount[1]) ~= "number" or type(out.discount[2]) ~= "number" then
-    error("pipeline: config.discount must be { min, max }", 4)
+    error("pipeline: config.discount must be { min, max }", 3)
   end
   return out
 end
 
 local function check_data(data)
-  if type(data) ~= "table" then error("pipeline: data must be a table { orders =, basket =, item =, time =, ... }", 4) end
+  if type(data) ~= "table" then error("pipeline: data must be a table { orders =, basket =, item =, time =, ... }", 3) end
   local out = {}
   for k, v in pairs(data_defaults) do out[k] = v end
   for k, v in pairs(data) do
@@ -676,12 +676,12 @@ local function check_data(data)
       local all = {}
       for n in pairs(prepare_keys) do all[n] = 1 end
       for n in pairs(data_own) do all[n] = 1 end
-      error(("pipeline: unknown data option '%s' (%s)"):format(tostring(k), sorted_keys(all)), 4)
+      error(("pipeline: unknown data option '%s' (%s)"):format(tostring(k), sorted_keys(all)), 3)
     end
     out[k] = v
   end
   if not (type(out.margin_rate) == "number" and out.margin_rate > 0 and out.margin_rate < 1) then
-    error("pipeline: data.margin_rate must be in (0, 1)", 4)
+    error("pipeline: data.margin_rate must be in (0, 1)", 3)
   end
   return out
 end
