@@ -134,9 +134,9 @@ end
 -- Bars of profit per bundle, labelled with price, discount and take rate.
 local function bundles_chart(bundles)
   local xs, ys = {}, {}
-  for i, b in ipairs(bundles) do xs[i], ys[i] = i, b.profit or 0 end
-  return plot("top-bundles", "Top bundles: expected profit per basket at the optimised price", "bundle rank",
-              "profit per basket", { 0.5, #bundles + 0.5 }, ys, function(out, sx, sy)
+  for i, b in ipairs(bundles) do xs[i], ys[i] = i, b.incremental_profit or b.profit or 0 end
+  return plot("top-bundles", "Top bundles: expected incremental profit per visitor at the optimised price",
+              "bundle rank", "incremental profit per visitor", { 0.5, #bundles + 0.5 }, ys, function(out, sx, sy)
     local bw = (W - 2 * PAD) / math.max(1, #bundles) * 0.7
     for i, b in ipairs(bundles) do
       out[#out + 1] = ('<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: price %.2f, discount %.0f%%, take %.3f</title></rect>')
