@@ -10,7 +10,9 @@ awk 'BEGIN { for (i = 1; i <= 200000; i++) printf "%sc%d", (i > 1 ? "," : ""), i
              for (i = 1; i <= 200001; i++) printf "%s1", (i > 1 ? "," : ""); printf "\n" }' >"$T/dup.csv"
 
 # ASan makes every allocation (200,000 columns: a few each) 2-3x slower
-case "$BUILD" in *asan*) limit=4 ;; *) limit=2 ;; esac
+# Linear is the point (the quadratic check took 63 s); the limits leave room
+# for a loaded machine, ASan most of all.
+case "$BUILD" in *asan*) limit=10 ;; *) limit=4 ;; esac
 run --timeout 20 -e "local f = require('bundle').read_csv('$T/wide.csv') print(f:ncols(), f:nrows())"
 expect_rc 0 "200,000 distinct columns are read"
 within $limit "  ... in under $limit s (start-up and exit included)"
