@@ -67,7 +67,7 @@ br_status search_best_pairs(search_pool *p, collector *c, int64_t keep, scored_p
       int ok = score_once(p, c, two, 2, &total);
       if (ok < 0) {
         free(h);
-        return BR_ERR_ARG;
+        return search_fail_status();
       }
       if (!ok) continue;
       scored_pair x = {{a, b}, total, ok == 1};
@@ -176,7 +176,7 @@ br_status search_beam(search_pool *p, collector *c, int width, int greedy) {
         if (u > 0 && cmp_set(&next[u - 1], &next[i]) == 0) continue;
         int ok = score_once(p, c, next[i].pos, next[i].n, &next[i].total);
         if (ok < 0) {
-          s = BR_ERR_ARG;
+          s = search_fail_status();
           break;
         }
         next[i].valid = ok == 1;
@@ -238,7 +238,7 @@ br_status search_anneal(search_pool *p, collector *c) {
       cur[n] = q;
       double t;
       int ok = score_once(p, c, cur, n + 1, &t);
-      if (ok < 0) s = BR_ERR_ARG;
+      if (ok < 0) s = search_fail_status();
       if (ok >= 1) n++, cur_total = t;
     }
     if (s != BR_OK || n < sp->min_size) continue;
@@ -263,7 +263,7 @@ br_status search_anneal(search_pool *p, collector *c) {
       double t;
       int ok = score_once(p, c, cand, m, &t);
       if (ok < 0) {
-        s = BR_ERR_ARG;
+        s = search_fail_status();
         break;
       }
       if (!ok) continue;

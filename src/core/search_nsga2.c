@@ -204,12 +204,12 @@ br_status search_nsga2(search_pool *p, collector *c) {
       if (q < 0) break;
       pos[n++] = q;
     }
-    if (admit(&g, g.pop, &g.npop, NULL, 0, pos, n) < 0) s = BR_ERR_ARG;
+    if (admit(&g, g.pop, &g.npop, NULL, 0, pos, n) < 0) s = search_fail_status();
   }
   for (int tries = 0; g.npop < N && tries < 50 * N && s == BR_OK; tries++) {
     int32_t pos[BR_BUNDLE_MAX_ITEMS];
     int n = random_bundle(&g, pos);
-    if (admit(&g, g.pop, &g.npop, NULL, 0, pos, n) < 0) s = BR_ERR_ARG;
+    if (admit(&g, g.pop, &g.npop, NULL, 0, pos, n) < 0) s = search_fail_status();
   }
   if (s != BR_OK || g.npop < 2) goto done; /* too few valid bundles to evolve: the collector has them */
   s = rank_members(&g, g.pop, g.npop);
@@ -223,7 +223,7 @@ br_status search_nsga2(search_pool *p, collector *c) {
       else memcpy(pos, a->pos, (size_t)(n = a->n) * sizeof *pos);
       if (n < sp->min_size || br_rng_uniform(&g.rng) < 0.3) n = mutate(&g, pos, n);
       if (n < sp->min_size || n > sp->max_size) continue;
-      if (admit(&g, g.kids, &g.nkids, g.pop, g.npop, pos, n) < 0) s = BR_ERR_ARG;
+      if (admit(&g, g.kids, &g.nkids, g.pop, g.npop, pos, n) < 0) s = search_fail_status();
     }
     if (s != BR_OK) break;
     /* survivors: the best N of parents and children by rank, then crowding */
