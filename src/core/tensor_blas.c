@@ -3,9 +3,11 @@
  * layouts BLAS cannot describe (both strides > 1, broadcast zeros) are copied. */
 #include <cblas.h>
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 
 #include "tensor_internal.h"
+#include "deadline_internal.h"
 
 /* How BLAS sees a 2-d operand: a row-major matrix, possibly transposed. */
 typedef struct blas_mat {
@@ -78,6 +80,58 @@ br_status br_tensor_dot(double *value, const br_tensor *a, const br_tensor *b) {
   return s;
 }
 
+/* With a deadline set, a large product runs as tiles of C, each one dgemm
+ * of about TILE_FLOPS (60-120 ms on this project's two-core machine at
+ * 25-50 GFLOP/s), with a clock read between tiles: a 6000^2 product (about
+ * 18 s here) then stops within a tile of the deadline instead of running to
+ * the end. Every tile keeps the whole inner dimension, so each element is
+ * summed in the same order as by one dgemm and the result is the same to
+ * the bit. The cost is OpenBLAS packing the operands' panels once per tile
+ * and a thread hand-off per call: about 2% on a 2000^2 product at 3e9 flops
+ * a tile, 7% at 1e9 (docs/BENCHMARKS.md). Without a deadline the product
+ * is one call, as before. */
+#ifndef TILE_FLOPS
+#define TILE_FLOPS 3.0e9
+#endif
+
+/* Splits len into pieces of about `want` (at least 256, a multiple of 64
+ * so the micro-kernel's panels stay whole) of nearly equal size, so no
+ * thin last tile runs at a fraction of the speed. */
+static int64_t tile_size(double want, int64_t len) {
+  if (want < 256) want = 256;
+  int64_t pieces = (int64_t)ceil((double)len / want);
+  if (pieces < 1) pieces = 1;
+  int64_t t = (len + pieces - 1) / pieces;
+  t = (t + 63) / 64 * 64;
+  return t < len ? t : len;
+}
+
+static br_status dgemm_tiled(const blas_mat *ma, const blas_mat *mb, int64_t m, int64_t n, int64_t k, double *c) {
+  int ldc = (int)(n > 1 ? n : 1);
+  double flops = 2.0 * (double)m * (double)n * (double)k;
+  if (flops <= 2 * TILE_FLOPS || br_deadline_get().at == 0) {
+    cblas_dgemm(CblasRowMajor, ma->trans, mb->trans, (int)m, (int)n, (int)k, 1.0, ma->p, ma->ld, mb->p, mb->ld, 0.0,
+                c, ldc);
+    return BR_OK;
+  }
+  /* square-ish tiles of C with the inner dimension whole */
+  int64_t tm = tile_size(sqrt(TILE_FLOPS / (2.0 * (double)k)), m);
+  int64_t tn = tile_size(TILE_FLOPS / (2.0 * (double)k * (double)tm), n);
+  for (int64_t i = 0; i < m; i += tm) {
+    int64_t rows = m - i < tm ? m - i : tm;
+    /* row i of op(A): a row of the stored matrix, or a column of its transpose */
+    const double *pa = ma->trans == CblasNoTrans ? ma->p + i * ma->ld : ma->p + i;
+    for (int64_t j = 0; j < n; j += tn) {
+      if (br_deadline_passed()) return br_deadline_stop("matmul", i * n + j * rows, "cells computed");
+      int64_t cols = n - j < tn ? n - j : tn;
+      const double *pb = mb->trans == CblasNoTrans ? mb->p + j : mb->p + j * mb->ld;
+      cblas_dgemm(CblasRowMajor, ma->trans, mb->trans, (int)rows, (int)cols, (int)k, 1.0, pa, ma->ld, pb, mb->ld,
+                  0.0, c + i * n + j, ldc);
+    }
+  }
+  return BR_OK;
+}
+
 static br_status matmul_2d_2d(br_tensor **out, const br_tensor *a, const br_tensor *b) {
   int64_t m = a->shape[0], k = a->shape[1], n = b->shape[1];
   int64_t shape[2] = {m, n};
@@ -94,9 +148,7 @@ static br_status matmul_2d_2d(br_tensor **out, const br_tensor *a, const br_tens
   br_tensor *ta, *tb = NULL;
   s = blas_prepare(a, &ma, &ta);
   if (s == BR_OK) s = blas_prepare(b, &mb, &tb);
-  if (s == BR_OK)
-    cblas_dgemm(CblasRowMajor, ma.trans, mb.trans, (int)m, (int)n, (int)k, 1.0, ma.p, ma.ld,
-                mb.p, mb.ld, 0.0, tensor_ptr(r), (int)(n > 1 ? n : 1));
+  if (s == BR_OK) s = dgemm_tiled(&ma, &mb, m, n, k, tensor_ptr(r));
   br_tensor_free(ta);
   br_tensor_free(tb);
   if (s != BR_OK) {
