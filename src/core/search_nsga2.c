@@ -11,6 +11,7 @@
 #include "bundle/pareto.h"
 #include "search_internal.h"
 #include "sort_index.h"
+#include "deadline_internal.h"
 
 typedef struct member {
   int32_t pos[BR_BUNDLE_MAX_ITEMS];
@@ -44,6 +45,11 @@ static int same_member(const member *a, const int32_t *pos, int n) {
 /* Adds a bundle to `into` when it passes and is not there yet (nor in
  * `also`): 1 added, 0 not, -1 error. */
 static int admit(ga *g, member *into, int *ninto, const member *also, int nalso, int32_t *pos, int n) {
+  /* the duplicate scans below cost a population per try, scored or not */
+  if (deadline_poll(&g->p->e->work, *ninto + nalso + 1)) {
+    br_deadline_stop("search", g->p->e->evaluations, "bundles scored");
+    return -1;
+  }
   sort_pos(pos, n);
   for (int i = 0; i < *ninto; i++)
     if (same_member(&into[i], pos, n)) return 0;
@@ -229,6 +235,10 @@ br_status search_nsga2(search_pool *p, collector *c) {
     /* survivors: the best N of parents and children by rank, then crowding */
     memcpy(g.pop + g.npop, g.kids, (size_t)g.nkids * sizeof *g.kids);
     int all = g.npop + g.nkids;
+    if (deadline_poll(&p->e->work, (int64_t)all * all)) { /* Pareto ranking compares every pair */
+      s = br_deadline_stop("search", p->e->evaluations, "bundles scored");
+      break;
+    }
     s = rank_members(&g, g.pop, all);
     if (s != BR_OK) break;
     for (int i = 0; i < all; i++) order[i] = i;

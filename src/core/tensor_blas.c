@@ -85,8 +85,8 @@ br_status br_tensor_dot(double *value, const br_tensor *a, const br_tensor *b) {
  * 25-50 GFLOP/s), with a clock read between tiles: a 6000^2 product (about
  * 18 s here) then stops within a tile of the deadline instead of running to
  * the end. Every tile keeps the whole inner dimension, so each element is
- * summed in the same order as by one dgemm and the result is the same to
- * the bit. The cost is OpenBLAS packing the operands' panels once per tile
+ * the same sum as by one dgemm (equal to rounding: OpenBLAS may cut the
+ * inner dimension into blocks differently for a tile's shape). The cost is OpenBLAS packing the operands' panels once per tile
  * and a thread hand-off per call: about 2% on a 2000^2 product at 3e9 flops
  * a tile, 7% at 1e9 (docs/BENCHMARKS.md). Without a deadline the product
  * is one call, as before. */
