@@ -146,6 +146,8 @@ static br_status rank_members(ga *g, member *m, int n) {
   if (s == BR_OK) {
     for (int i = 0; i < n; i++) memcpy(pts + (size_t)i * nobj, collector_vec(g->c, m[i].entry), (size_t)nobj * sizeof *pts);
     s = br_pareto_rank(rank, pts, n, nobj);
+    /* stopped by the deadline: say it was the search */
+    if (s == BR_ERR_CANCELLED) s = br_deadline_stop("search", g->p->e->evaluations, "bundles scored");
   }
   for (int32_t r = 1; s == BR_OK; r++) {
     int64_t k = 0;

@@ -186,6 +186,7 @@ static void every_search_method_stops(void **state) {
     sp.population = 2000;
     sp.generations = 1000000;
     br_search_result *res = NULL;
+    print_message("method %s\n", br_search_method_name(sp.method));
     start(0.2);
     stopped(br_search_pool(&res, st, NULL, 0, &sp), "search");
     assert_null(res);
