@@ -153,8 +153,22 @@ br_status br_als_fit(double **Uout, double **Vout, int64_t rows, int64_t cols, c
     }
   br_rng rng;
   br_rng_seed(&rng, o->seed);
-  for (int64_t i = 0; i < rows * f; i++) U[i] = 0.01 * br_rng_normal(&rng);
-  for (int64_t i = 0; i < cols * f; i++) V[i] = 0.01 * br_rng_normal(&rng);
+  /* the first touch of U and V: page faults and normal draws, ~0.1 s per
+   * million rows x factors, so checked every 64K values */
+  for (int64_t i = 0; i < rows * f; i++) {
+    if ((i & 0xffff) == 0 && i > 0 && br_deadline_passed()) {
+      st = br_deadline_stop("als", 0, "sweeps");
+      goto fail;
+    }
+    U[i] = 0.01 * br_rng_normal(&rng);
+  }
+  for (int64_t i = 0; i < cols * f; i++) {
+    if ((i & 0xffff) == 0 && i > 0 && br_deadline_passed()) {
+      st = br_deadline_stop("als", 0, "sweeps");
+      goto fail;
+    }
+    V[i] = 0.01 * br_rng_normal(&rng);
+  }
   /* Every call below is small (f x f); OpenBLAS's threads cost more in
    * wake-ups than they save there (measured: 1.7 s against 1.0 s for
    * Youshu, 64 factors, 10 sweeps), so the fit runs them on one thread
