@@ -81,17 +81,18 @@ br_status br_tensor_dot(double *value, const br_tensor *a, const br_tensor *b) {
 }
 
 /* With a deadline set, a large product runs as tiles of C, each one dgemm
- * of about TILE_FLOPS (60-120 ms on this project's two-core machine at
- * 25-50 GFLOP/s), with a clock read between tiles: a 6000^2 product (about
- * 18 s here) then stops within a tile of the deadline instead of running to
- * the end. Every tile keeps the whole inner dimension, so each element is
- * the same sum as by one dgemm (equal to rounding: OpenBLAS may cut the
- * inner dimension into blocks differently for a tile's shape). The cost is OpenBLAS packing the operands' panels once per tile
- * and a thread hand-off per call: about 2% on a 2000^2 product at 3e9 flops
- * a tile, 7% at 1e9 (docs/BENCHMARKS.md). Without a deadline the product
- * is one call, as before. */
+ * of about TILE_FLOPS (35 ms at the 120 GFLOP/s of docs/BENCHMARKS.md's
+ * two quiet cores, 160 ms when they are shared and give 25), with a clock
+ * read between tiles: a 6000^2 product then stops within a tile of the
+ * deadline instead of running to its end. Every tile keeps the whole inner
+ * dimension, so each element is the same sum as by one dgemm (equal to
+ * rounding: OpenBLAS may cut the inner dimension differently for a tile's
+ * shape). The cost is OpenBLAS packing an operand's panel once more for
+ * each extra tile row or column, and a thread hand-off per call: a 2000^2
+ * product is 2 x 2 tiles, measured at about +3% of CPU time on one thread
+ * (docs/BENCHMARKS.md). Without a deadline the product is one call. */
 #ifndef TILE_FLOPS
-#define TILE_FLOPS 3.0e9
+#define TILE_FLOPS 4.0e9
 #endif
 
 /* Splits len into pieces of about `want` (at least 256, a multiple of 64
@@ -115,8 +116,11 @@ static br_status dgemm_tiled(const blas_mat *ma, const blas_mat *mb, int64_t m, 
     return BR_OK;
   }
   /* square-ish tiles of C with the inner dimension whole */
-  int64_t tm = tile_size(sqrt(TILE_FLOPS / (2.0 * (double)k)), m);
-  int64_t tn = tile_size(TILE_FLOPS / (2.0 * (double)k * (double)tm), n);
+  /* square tiles where both sides allow (each extra tile row or column
+   * packs an operand once more), wider ones when m is short */
+  double side = sqrt(TILE_FLOPS / (2.0 * (double)k));
+  int64_t tm = tile_size(side, m);
+  int64_t tn = tile_size(fmax(side, TILE_FLOPS / (2.0 * (double)k * (double)tm)), n);
   for (int64_t i = 0; i < m; i += tm) {
     int64_t rows = m - i < tm ? m - i : tm;
     /* row i of op(A): a row of the stored matrix, or a column of its transpose */

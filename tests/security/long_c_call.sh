@@ -13,7 +13,7 @@ lacks "$T/out" "finished" "  ... before it finished"
 has "$T/err" "stopped by --timeout 1" "  ... and says so"
 run --timeout 1 -e "$mm"
 expect_rc 3 "--timeout 1 without --sandbox: the same"
-within 2.2 "  ... killed within timeout + 1 s"
+within 2.2 "  ... stopped within timeout + 1 s"
 
 # in process: sandbox.run has no watchdog; the core's deadline stops the
 # call (or, for a call with no checks, the run checks the deadline when it
