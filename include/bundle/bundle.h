@@ -20,6 +20,7 @@
 #include "bundle/version.h"
 #include "bundle/error.h"
 #include "bundle/clock.h"
+#include "bundle/deadline.h"
 #include "bundle/rng.h"
 #include "bundle/tensor.h"
 #include "bundle/frame.h"

@@ -30,10 +30,11 @@ typedef enum br_status {
   BR_ERR_NUMERIC = -7,  /* a numerical failure: singular matrix, NaN, ... */
   BR_ERR_LIMIT = -8,    /* a configured limit (size, count, time) was reached */
   BR_ERR_STATE = -9,    /* an object is not in a state that allows the call */
+  BR_ERR_CANCELLED = -10, /* stopped by the thread's deadline (bundle/deadline.h) */
 } br_status;
 
 /* Number of distinct statuses, BR_OK included (for the name table). */
-#define BR_STATUS_COUNT 10
+#define BR_STATUS_COUNT 11
 
 /* A short constant name for a status ("shape mismatch"); never NULL. */
 const char *br_status_str(br_status s);

@@ -7,6 +7,7 @@
 
 #include "bundle/recommend.h"
 #include "bundle/rng.h"
+#include "deadline_internal.h"
 
 void br_als_options_init(br_als_options *o) {
   memset(o, 0, sizeof *o);
@@ -37,13 +38,17 @@ static int chol_solve(double *a, double *b, int f) {
 }
 
 /* One half-sweep: every row of X from Y, given the rows' entries (CSR). */
+/* Returns 1, 0 when a system was not positive definite, or -1 when the
+ * deadline passed (checked between rows: a row is at most one f x f solve
+ * plus its entries' rank-one updates, well under a millisecond). */
 static int solve_side(double *X, const double *Y, int64_t nx, int64_t ny, const int64_t *off, const int32_t *idx,
-                      const double *vals, const br_als_options *o, double *G, double *A, double *b) {
+                      const double *vals, const br_als_options *o, double *G, double *A, double *b, int64_t *work) {
   int f = o->factors;
   /* G = Y'Y + l2 I (lower triangle), shared by every row */
   cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, f, (int)ny, 1.0, Y, f, 0.0, G, f);
   for (int i = 0; i < f; i++) G[i * f + i] += o->l2;
   for (int64_t u = 0; u < nx; u++) {
+    if (deadline_poll(work, (off[u + 1] - off[u] + f) * (int64_t)f * f / 2 + 1)) return -1;
     if (off[u] == off[u + 1]) { /* no entries: the ridge pulls the row to zero */
       memset(X + u * f, 0, (size_t)f * sizeof *X);
       continue;
@@ -148,18 +153,35 @@ br_status br_als_fit(double **Uout, double **Vout, int64_t rows, int64_t cols, c
     }
   br_rng rng;
   br_rng_seed(&rng, o->seed);
-  for (int64_t i = 0; i < rows * f; i++) U[i] = 0.01 * br_rng_normal(&rng);
-  for (int64_t i = 0; i < cols * f; i++) V[i] = 0.01 * br_rng_normal(&rng);
+  /* the first touch of U and V: page faults and normal draws, ~0.1 s per
+   * million rows x factors, so checked every 64K values */
+  for (int64_t i = 0; i < rows * f; i++) {
+    if ((i & 0xffff) == 0 && i > 0 && br_deadline_passed()) {
+      st = br_deadline_stop("als", 0, "sweeps");
+      goto fail;
+    }
+    U[i] = 0.01 * br_rng_normal(&rng);
+  }
+  for (int64_t i = 0; i < cols * f; i++) {
+    if ((i & 0xffff) == 0 && i > 0 && br_deadline_passed()) {
+      st = br_deadline_stop("als", 0, "sweeps");
+      goto fail;
+    }
+    V[i] = 0.01 * br_rng_normal(&rng);
+  }
   /* Every call below is small (f x f); OpenBLAS's threads cost more in
    * wake-ups than they save there (measured: 1.7 s against 1.0 s for
    * Youshu, 64 factors, 10 sweeps), so the fit runs them on one thread
    * and restores the caller's setting after. */
   int threads = openblas_get_num_threads();
   openblas_set_num_threads(1);
+  int64_t work = 0;
   for (int it = 0; it < o->iterations; it++) {
-    if (!solve_side(U, V, rows, cols, off, idx, vals, o, G, A, b) ||
-        !solve_side(V, U, cols, rows, toff, tidx, tval, o, G, A, b)) {
-      st = br_error_set(BR_ERR_NUMERIC, "als: a ridge system was not positive definite (sweep %d); raise l2", it + 1);
+    int ok = solve_side(U, V, rows, cols, off, idx, vals, o, G, A, b, &work);
+    if (ok == 1) ok = solve_side(V, U, cols, rows, toff, tidx, tval, o, G, A, b, &work);
+    if (ok != 1) {
+      if (ok < 0) st = br_deadline_stop("als", it, "sweeps");
+      else st = br_error_set(BR_ERR_NUMERIC, "als: a ridge system was not positive definite (sweep %d); raise l2", it + 1);
       openblas_set_num_threads(threads);
       goto fail;
     }

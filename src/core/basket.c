@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "basket_internal.h"
+#include "deadline_internal.h"
 
 void br_baskets_free(br_baskets *b) {
   if (!b) return;
@@ -278,6 +279,12 @@ static br_status read_all(const char *path, char **buf, size_t *n) {
     }
     if (k == 0) break;
     len += (size_t)k;
+    if (br_deadline_passed()) { /* one clock read per read of up to a buffer's free space */
+      br_status s = br_deadline_stop("read_baskets", (int64_t)len >> 20, "MB read");
+      free(b);
+      gzclose(gz);
+      return s;
+    }
   }
   gzclose(gz);
   b[len] = '\0';
@@ -320,9 +327,13 @@ br_status br_baskets_read(br_baskets **out, const char *path, char sep) {
     return br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
   }
   memset(direct, 0xff, (size_t)DIRECT * sizeof *direct);
-  int64_t k = 0, w = 0;
+  int64_t k = 0, w = 0, work = 0;
   size_t i = 0;
   while (i < n && k < lines) {
+    if (deadline_poll(&work, 16)) { /* a line is a few dozen bytes */
+      s = br_deadline_stop("read_baskets", k, "lines");
+      goto fail;
+    }
     b->off[k] = w;
     while (i < n && buf[i] != '\n') {
       if (is_blank(buf[i], sep)) {

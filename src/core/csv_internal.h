@@ -47,6 +47,7 @@ typedef struct reader {
   int64_t line;       /* the physical line being fed, 1-based */
   int64_t row_line;   /* the line the current row started on */
   int header_done, stop_after_header;
+  int64_t work;       /* bytes fed since the last deadline check */
   char **names;       /* header fields (owned by the main reader) */
   int nnames, cap_names;
   int *keep;          /* header column -> kept column, or -1 */

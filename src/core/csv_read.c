@@ -22,6 +22,7 @@
 
 #include "bundle/memory.h"
 #include "csv_internal.h"
+#include "deadline_internal.h"
 
 #define CHUNK (1 << 20)
 #define MAX_INFLATE_STEP ((size_t)256 << 20)
@@ -290,8 +291,14 @@ static void feed(reader *r, const char *buf, size_t n, size_t *pos) {
       break;
     }
     if (nl) r->line++;
+    int64_t len = (int64_t)(end - at);
     at = end;
     if (r->stop_after_header && r->header_done) break;
+    /* a check per ~256 KB of text */
+    if (deadline_poll(&r->work, len + 16)) {
+      fail(r, br_deadline_stop("read_csv", r->rows, "rows"));
+      break;
+    }
   }
   *pos = at;
 }
@@ -399,6 +406,10 @@ static br_status load_input(const char *path, char **buf, size_t *n, int *mapped
       }
       if (k == 0) break;
       len += (size_t)k;
+      if (br_deadline_passed()) { /* one clock read per MB inflated */
+        s = br_deadline_stop("read_csv", (int64_t)len >> 20, "MB inflated");
+        break;
+      }
     }
     gzclose(gz);
     if (s != BR_OK) {
@@ -447,6 +458,7 @@ static br_status load_input(const char *path, char **buf, size_t *n, int *mapped
 /* ---- parallel parse ---- */
 
 typedef struct chunk_job {
+  br_deadline deadline; /* the caller's: a deadline is per thread */
   reader r;
   const char *buf;
   size_t begin, end;
@@ -456,6 +468,7 @@ typedef struct chunk_job {
 
 static void *parse_chunk(void *arg) {
   chunk_job *j = arg;
+  br_deadline_put(j->deadline);
   size_t pos = j->begin;
   feed(&j->r, j->buf, j->end, &pos);
   if (j->last) finish(&j->r);
@@ -489,6 +502,7 @@ static int parse_parallel(reader *r, const char *buf, size_t n, size_t start, in
       end = nl ? (size_t)(nl - buf) + 1 : n;
     }
     chunk_job *j = &jobs[t];
+    j->deadline = br_deadline_get();
     j->r = *r; /* header, options and kept columns are shared read-only */
     j->r.parser_ready = 0;
     j->r.cols = calloc((size_t)(r->nkeep > 0 ? r->nkeep : 1), sizeof *j->r.cols);

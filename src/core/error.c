@@ -9,7 +9,7 @@
 static const char *const status_names[] = {
     "ok",          "invalid argument", "shape mismatch", "index out of range",
     "out of memory", "i/o error",      "parse error",    "numerical failure",
-    "limit reached", "invalid state",
+    "limit reached", "invalid state",  "cancelled",
 };
 static_assert(sizeof status_names / sizeof status_names[0] == BR_STATUS_COUNT,
               "one name per status");

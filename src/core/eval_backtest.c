@@ -5,6 +5,7 @@
 
 #include "basket_internal.h"
 #include "bundle/eval.h"
+#include "deadline_internal.h"
 
 /* Item -> sorted basket list (CSR), the inverted index every bundle reads. */
 typedef struct inverted {
@@ -84,7 +85,13 @@ br_status br_eval_backtest(br_backtest *out, br_backtest_bundle *per, const br_b
   for (int64_t k = 0; k < b->n; k++) stamp[k] = -1;
   int64_t sum_complete = 0, sum_touched = 0;
   double sum_rate = 0;
+  int64_t work = 0, last_touch = 0;
   for (int64_t k = 0; k < nb; k++) {
+    /* a bundle costs about the baskets it touches (counted with the last one's) */
+    if (deadline_poll(&work, 64 + last_touch)) {
+      st = br_deadline_stop("backtest", k, "bundles");
+      goto done;
+    }
     int distinct = 0, missing = 0;
     int64_t complete = 0, touch = 0;
     for (int64_t p = off[k]; p < off[k + 1]; p++) {
@@ -126,6 +133,7 @@ br_status br_eval_backtest(br_backtest *out, br_backtest_bundle *per, const br_b
     if (per) per[k] = (br_backtest_bundle){complete, touch, rate, (double)complete * pr, (double)complete * (pr - co)};
     sum_complete += complete;
     sum_touched += touch;
+    last_touch = touch;
     sum_rate += rate;
     out->revenue += (double)complete * pr;
     out->margin += (double)complete * (pr - co);
@@ -151,10 +159,15 @@ br_status br_eval_backtest(br_backtest *out, br_backtest_bundle *per, const br_b
     for (int64_t k = 0; k < nb; k++)
       qsort(sorted + (off[k] - off[0]), (size_t)(off[k + 1] - off[k]), sizeof *sorted, cmp_i32);
     double sum = 0;
-    for (int64_t i = 0; i < nb; i++)
+    for (int64_t i = 0; i < nb; i++) {
+      if (deadline_poll(&work, 8 * (nb - i))) { /* all pairs: quadratic in the bundles */
+        st = br_deadline_stop("backtest diversity", i, "bundles");
+        goto done;
+      }
       for (int64_t j = i + 1; j < nb; j++)
         sum += jaccard_distance(sorted + (off[i] - off[0]), off[i + 1] - off[i], sorted + (off[j] - off[0]),
                                 off[j + 1] - off[j]);
+    }
     out->diversity = sum / ((double)nb * (double)(nb - 1) / 2);
   }
 done:

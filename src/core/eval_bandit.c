@@ -6,6 +6,7 @@
 
 #include "basket_internal.h"
 #include "bundle/eval.h"
+#include "deadline_internal.h"
 #include "sort_index.h"
 
 static const char *const policy_names[] = {"thompson", "ucb", "static"};
@@ -112,10 +113,17 @@ br_status br_bandit_replay(br_bandit_arm *arms, int32_t narms, const int32_t *it
     total_offers += arms[a].offers;
   }
   double gained = 0;
+  int64_t work = 0;
   for (int64_t pos = from; pos < to; pos++) {
     int64_t k = order[pos];
     const int32_t *basket = b->items + b->off[k];
     int64_t nbasket = b->off[k + 1] - b->off[k];
+    /* each basket is checked against every arm; the arms keep the counts
+     * of the baskets replayed so far, as they do between calls */
+    if (deadline_poll(&work, (nbasket + 1) * narms)) {
+      free(order);
+      return br_deadline_stop("bandit replay", pos - from, "baskets");
+    }
     total_offers += 1;
     int32_t a = choose(arms, narms, policy, rng, total_offers, vmax, pos);
     int ok = holds(basket, nbasket, items + off[a], off[a + 1] - off[a]);

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "basket_internal.h"
+#include "deadline_internal.h"
 #include "sort_index.h"
 
 #define DEFAULT_MAX_ITEMSETS 5000000
@@ -143,6 +144,7 @@ typedef struct miner {
   br_itemsets *out;
   int64_t max_itemsets;
   br_status err;
+  int64_t work; /* for deadline_poll */
 } miner;
 
 /* Stack-like scratch memory: allocations are released in reverse order by
@@ -275,6 +277,11 @@ static void emit(miner *mi, int size, int64_t count, double weight) {
  * n (weight `weight`). */
 static void mine(miner *mi, int depth, const occ *o, int64_t n, double weight) {
   if (mi->err != BR_OK) return;
+  /* a node costs about its occurrences; the arena unwinds as the recursion returns */
+  if (deadline_poll(&mi->work, n + 1)) {
+    mi->err = br_deadline_stop("mining", mi->out->n, "itemsets");
+    return;
+  }
   int closure = mi->closed || mi->maximal;
   int full = closure && depth > 0;
   int grow = mi->max_size == 0 || depth < mi->max_size;

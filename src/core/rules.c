@@ -8,6 +8,7 @@
 
 #include "basket_internal.h"
 #include "sort_index.h"
+#include "deadline_internal.h"
 
 static const char *const measure_names[] = {
     "support", "count",  "coverage",    "confidence",     "lift",         "leverage", "conviction",
@@ -280,6 +281,7 @@ br_status br_itemsets_rules(br_rules **out, const br_itemsets *sets, const br_ru
   b.r->lhs_off[0] = b.r->rhs_off[0] = 0;
   int32_t lhs[64], rhs[64];
   double m[BR_MEASURE_COUNT];
+  int64_t work = 0;
   for (int64_t k = 0; k < sets->n && s == BR_OK; k++) {
     int sz;
     const int32_t *z = br_itemsets_items(sets, k, &sz);
@@ -297,6 +299,11 @@ br_status br_itemsets_rules(br_rules **out, const br_itemsets *sets, const br_ru
         } else {
           lhs[nl++] = z[i];
         }
+      }
+      /* a rule costs two hash lookups of sz items: a check every few thousand */
+      if (deadline_poll(&work, 4 * sz)) {
+        s = br_deadline_stop("rules", b.r->n, "rules");
+        break;
       }
       int64_t nx = set_count(&x, lhs, nl), ny = set_count(&x, rhs, nr);
       if (nx < 0 || ny < 0) {

@@ -62,6 +62,14 @@ extern const char *const search_rejection_names[REJ_COUNT];
 
 /* Scores bundles for one search: the objectives (one or several), their
  * weights and bounds, the constraints, and the counts of rejections. */
+/* The status of a failure that a helper reported as -1 after recording its
+ * message: a deadline (BR_ERR_CANCELLED), a budget (BR_ERR_LIMIT), an out
+ * of memory; a callback that set no status counts as a bad argument. */
+static inline br_status search_fail_status(void) {
+  br_status s = br_last_status();
+  return s != BR_OK ? s : BR_ERR_ARG;
+}
+
 typedef struct search_eval {
   const br_bundle_stats *st;
   const br_catalog *cat;
@@ -74,6 +82,7 @@ typedef struct search_eval {
   int64_t min_count;         /* the count a bundle needs (min_count, min_support), for bounds */
   int64_t rej[REJ_COUNT];
   int64_t evaluations;
+  int64_t work; /* for deadline_poll: every method scores through search_score */
 } search_eval;
 
 br_status search_eval_init(search_eval *e, const br_bundle_stats *st, const br_search_spec *sp);

@@ -11,6 +11,7 @@
 #include "bundle/pareto.h"
 #include "search_internal.h"
 #include "sort_index.h"
+#include "deadline_internal.h"
 
 typedef struct member {
   int32_t pos[BR_BUNDLE_MAX_ITEMS];
@@ -44,6 +45,11 @@ static int same_member(const member *a, const int32_t *pos, int n) {
 /* Adds a bundle to `into` when it passes and is not there yet (nor in
  * `also`): 1 added, 0 not, -1 error. */
 static int admit(ga *g, member *into, int *ninto, const member *also, int nalso, int32_t *pos, int n) {
+  /* the duplicate scans below cost a population per try, scored or not */
+  if (deadline_poll(&g->p->e->work, *ninto + nalso + 1)) {
+    br_deadline_stop("search", g->p->e->evaluations, "bundles scored");
+    return -1;
+  }
   sort_pos(pos, n);
   for (int i = 0; i < *ninto; i++)
     if (same_member(&into[i], pos, n)) return 0;
@@ -140,6 +146,8 @@ static br_status rank_members(ga *g, member *m, int n) {
   if (s == BR_OK) {
     for (int i = 0; i < n; i++) memcpy(pts + (size_t)i * nobj, collector_vec(g->c, m[i].entry), (size_t)nobj * sizeof *pts);
     s = br_pareto_rank(rank, pts, n, nobj);
+    /* stopped by the deadline: say it was the search */
+    if (s == BR_ERR_CANCELLED) s = br_deadline_stop("search", g->p->e->evaluations, "bundles scored");
   }
   for (int32_t r = 1; s == BR_OK; r++) {
     int64_t k = 0;
@@ -204,12 +212,12 @@ br_status search_nsga2(search_pool *p, collector *c) {
       if (q < 0) break;
       pos[n++] = q;
     }
-    if (admit(&g, g.pop, &g.npop, NULL, 0, pos, n) < 0) s = BR_ERR_ARG;
+    if (admit(&g, g.pop, &g.npop, NULL, 0, pos, n) < 0) s = search_fail_status();
   }
   for (int tries = 0; g.npop < N && tries < 50 * N && s == BR_OK; tries++) {
     int32_t pos[BR_BUNDLE_MAX_ITEMS];
     int n = random_bundle(&g, pos);
-    if (admit(&g, g.pop, &g.npop, NULL, 0, pos, n) < 0) s = BR_ERR_ARG;
+    if (admit(&g, g.pop, &g.npop, NULL, 0, pos, n) < 0) s = search_fail_status();
   }
   if (s != BR_OK || g.npop < 2) goto done; /* too few valid bundles to evolve: the collector has them */
   s = rank_members(&g, g.pop, g.npop);
@@ -223,12 +231,16 @@ br_status search_nsga2(search_pool *p, collector *c) {
       else memcpy(pos, a->pos, (size_t)(n = a->n) * sizeof *pos);
       if (n < sp->min_size || br_rng_uniform(&g.rng) < 0.3) n = mutate(&g, pos, n);
       if (n < sp->min_size || n > sp->max_size) continue;
-      if (admit(&g, g.kids, &g.nkids, g.pop, g.npop, pos, n) < 0) s = BR_ERR_ARG;
+      if (admit(&g, g.kids, &g.nkids, g.pop, g.npop, pos, n) < 0) s = search_fail_status();
     }
     if (s != BR_OK) break;
     /* survivors: the best N of parents and children by rank, then crowding */
     memcpy(g.pop + g.npop, g.kids, (size_t)g.nkids * sizeof *g.kids);
     int all = g.npop + g.nkids;
+    if (deadline_poll(&p->e->work, (int64_t)all * all)) { /* Pareto ranking compares every pair */
+      s = br_deadline_stop("search", p->e->evaluations, "bundles scored");
+      break;
+    }
     s = rank_members(&g, g.pop, all);
     if (s != BR_OK) break;
     for (int i = 0; i < all; i++) order[i] = i;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "search_internal.h"
+#include "deadline_internal.h"
 
 static const char *const objective_names[] = {"support", "lift", "min_pair_lift", "revenue", "margin",
                                               "expected_profit", "inventory", "model", "custom"};
@@ -297,6 +298,11 @@ static double model_score(search_eval *e, const br_model *m, const int32_t *it, 
 
 br_status search_score(search_eval *e, const int32_t *it, int n, int64_t count, double *vec, double *total) {
   double sum = 0;
+  /* every method scores here, so one check covers exact, beam, greedy,
+   * anneal and nsga2; a model or callback objective weighs more per call */
+  int heavy = 0;
+  for (int o = 0; o < e->nobj; o++) heavy |= e->objs[o].kind == BR_OBJ_CUSTOM || e->objs[o].kind == BR_OBJ_MODEL;
+  if (deadline_poll(&e->work, heavy ? 4096 : 64)) return br_deadline_stop("search", e->evaluations, "bundles scored");
   e->evaluations++;
   for (int o = 0; o < e->nobj; o++) {
     const br_objective_spec *os = &e->objs[o];

@@ -9,6 +9,7 @@
 
 #include "basket_internal.h"
 #include "search_internal.h"
+#include "deadline_internal.h"
 
 /* ---- pair counts ---- */
 
@@ -356,6 +357,7 @@ typedef struct walk {
   int counting;                                 /* there are baskets */
   int64_t visited, pruned;
   br_status status;
+  int64_t work; /* for deadline_poll: pruned nodes are never scored, so the walk checks too */
 } walk;
 
 /* The t best positive values of each additive objective among the pool's
@@ -441,6 +443,10 @@ static void dfs(walk *w, int d, int32_t from) {
     if (!ok) continue;
     if (++w->visited > sp->max_evaluations) {
       w->status = search_budget_error(sp);
+      return;
+    }
+    if (deadline_poll(&w->work, 16 + w->cnt[d])) {
+      w->status = br_deadline_stop("search", w->visited, "bundles visited");
       return;
     }
     w->pos[d] = q;

@@ -8,6 +8,7 @@
 #include "bundle/memory.h"
 #include "storage_cache.h"
 #include "tensor_internal.h"
+#include "deadline_internal.h"
 
 /* 2^46 elements (512 TiB): far past any real machine, but small enough that
  * byte counts and offsets can never overflow 64-bit arithmetic. */
@@ -138,12 +139,27 @@ br_status br_tensor_empty(br_tensor **out, int ndim, const int64_t *shape) {
   return tensor_alloc(out, ndim, shape);
 }
 
+/* Filling a new tensor is where its pages are first touched: on this
+ * project's machine a 6000 x 6000 one takes 1.7 s, mostly page faults, so
+ * large fills go in slices of FILL_SLICE values with a deadline check
+ * between them (bundle/deadline.h). */
+#define FILL_SLICE ((size_t)1 << 18)
+
+static br_status fill_stopped(br_tensor *t, size_t done) {
+  br_tensor_free(t);
+  return br_deadline_stop("tensor", (int64_t)done, "values filled");
+}
+
 br_status br_tensor_full(br_tensor **out, int ndim, const int64_t *shape, double value) {
   br_tensor *t;
   br_status s = tensor_alloc(&t, ndim, shape);
   if (s != BR_OK) return s;
   double *p = t->storage->data;
-  for (size_t i = 0; i < t->storage->len; i++) p[i] = value;
+  for (size_t at = 0, len = t->storage->len; at < len; at += FILL_SLICE) {
+    if (at > 0 && br_deadline_passed()) return fill_stopped(t, at);
+    size_t end = len - at < FILL_SLICE ? len : at + FILL_SLICE;
+    for (size_t i = at; i < end; i++) p[i] = value;
+  }
   *out = t;
   return BR_OK;
 }
@@ -196,8 +212,10 @@ static br_status random_fill(br_tensor **out, int ndim, const int64_t *shape, br
   br_status s = tensor_alloc(&t, ndim, shape);
   if (s != BR_OK) return s;
   double *p = t->storage->data;
-  for (size_t i = 0; i < t->storage->len; i++)
+  for (size_t i = 0; i < t->storage->len; i++) {
+    if (i % FILL_SLICE == 0 && i > 0 && br_deadline_passed()) return fill_stopped(t, i);
     p[i] = normal ? br_rng_normal(rng) : br_rng_uniform(rng);
+  }
   *out = t;
   return BR_OK;
 }

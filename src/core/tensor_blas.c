@@ -3,9 +3,11 @@
  * layouts BLAS cannot describe (both strides > 1, broadcast zeros) are copied. */
 #include <cblas.h>
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 
 #include "tensor_internal.h"
+#include "deadline_internal.h"
 
 /* How BLAS sees a 2-d operand: a row-major matrix, possibly transposed. */
 typedef struct blas_mat {
@@ -78,6 +80,62 @@ br_status br_tensor_dot(double *value, const br_tensor *a, const br_tensor *b) {
   return s;
 }
 
+/* With a deadline set, a large product runs as tiles of C, each one dgemm
+ * of about TILE_FLOPS (35 ms at the 120 GFLOP/s of docs/BENCHMARKS.md's
+ * two quiet cores, 160 ms when they are shared and give 25), with a clock
+ * read between tiles: a 6000^2 product then stops within a tile of the
+ * deadline instead of running to its end. Every tile keeps the whole inner
+ * dimension, so each element is the same sum as by one dgemm (equal to
+ * rounding: OpenBLAS may cut the inner dimension differently for a tile's
+ * shape). The cost is OpenBLAS packing an operand's panel once more for
+ * each extra tile row or column, and a thread hand-off per call: a 2000^2
+ * product is 2 x 2 tiles, measured at about +3% of CPU time on one thread
+ * (docs/BENCHMARKS.md). Without a deadline the product is one call. */
+#ifndef TILE_FLOPS
+#define TILE_FLOPS 4.0e9
+#endif
+
+/* Splits len into pieces of about `want` (at least 256, a multiple of 64
+ * so the micro-kernel's panels stay whole) of nearly equal size, so no
+ * thin last tile runs at a fraction of the speed. */
+static int64_t tile_size(double want, int64_t len) {
+  if (want < 256) want = 256;
+  int64_t pieces = (int64_t)ceil((double)len / want);
+  if (pieces < 1) pieces = 1;
+  int64_t t = (len + pieces - 1) / pieces;
+  t = (t + 63) / 64 * 64;
+  return t < len ? t : len;
+}
+
+static br_status dgemm_tiled(const blas_mat *ma, const blas_mat *mb, int64_t m, int64_t n, int64_t k, double *c) {
+  int ldc = (int)(n > 1 ? n : 1);
+  double flops = 2.0 * (double)m * (double)n * (double)k;
+  if (flops <= 2 * TILE_FLOPS || br_deadline_get().at == 0) {
+    cblas_dgemm(CblasRowMajor, ma->trans, mb->trans, (int)m, (int)n, (int)k, 1.0, ma->p, ma->ld, mb->p, mb->ld, 0.0,
+                c, ldc);
+    return BR_OK;
+  }
+  /* square-ish tiles of C with the inner dimension whole */
+  /* square tiles where both sides allow (each extra tile row or column
+   * packs an operand once more), wider ones when m is short */
+  double side = sqrt(TILE_FLOPS / (2.0 * (double)k));
+  int64_t tm = tile_size(side, m);
+  int64_t tn = tile_size(fmax(side, TILE_FLOPS / (2.0 * (double)k * (double)tm)), n);
+  for (int64_t i = 0; i < m; i += tm) {
+    int64_t rows = m - i < tm ? m - i : tm;
+    /* row i of op(A): a row of the stored matrix, or a column of its transpose */
+    const double *pa = ma->trans == CblasNoTrans ? ma->p + i * ma->ld : ma->p + i;
+    for (int64_t j = 0; j < n; j += tn) {
+      if (br_deadline_passed()) return br_deadline_stop("matmul", i * n + j * rows, "cells computed");
+      int64_t cols = n - j < tn ? n - j : tn;
+      const double *pb = mb->trans == CblasNoTrans ? mb->p + j : mb->p + j * mb->ld;
+      cblas_dgemm(CblasRowMajor, ma->trans, mb->trans, (int)rows, (int)cols, (int)k, 1.0, pa, ma->ld, pb, mb->ld,
+                  0.0, c + i * n + j, ldc);
+    }
+  }
+  return BR_OK;
+}
+
 static br_status matmul_2d_2d(br_tensor **out, const br_tensor *a, const br_tensor *b) {
   int64_t m = a->shape[0], k = a->shape[1], n = b->shape[1];
   int64_t shape[2] = {m, n};
@@ -94,9 +152,7 @@ static br_status matmul_2d_2d(br_tensor **out, const br_tensor *a, const br_tens
   br_tensor *ta, *tb = NULL;
   s = blas_prepare(a, &ma, &ta);
   if (s == BR_OK) s = blas_prepare(b, &mb, &tb);
-  if (s == BR_OK)
-    cblas_dgemm(CblasRowMajor, ma.trans, mb.trans, (int)m, (int)n, (int)k, 1.0, ma.p, ma.ld,
-                mb.p, mb.ld, 0.0, tensor_ptr(r), (int)(n > 1 ? n : 1));
+  if (s == BR_OK) s = dgemm_tiled(&ma, &mb, m, n, k, tensor_ptr(r));
   br_tensor_free(ta);
   br_tensor_free(tb);
   if (s != BR_OK) {

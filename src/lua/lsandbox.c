@@ -73,10 +73,15 @@ void lbr_limits_check(lua_State *L) {
   if (run_deadline > 0 || inner_deadline > 0) timeout_hook(L, NULL);
 }
 
+/* The hook sees only Lua instructions; the core's long loops (mining,
+ * search, matmul tiles, CSV reading...) check the core's deadline
+ * (bundle/deadline.h), set to the same moment, and return
+ * BR_ERR_CANCELLED, whose Lua error the hook then turns into the timeout. */
 void lbr_limits_set_timeout(lua_State *L, double seconds) {
   run_seconds = seconds;
   run_deadline = seconds > 0 ? now() + seconds : 0;
   if (seconds > 0) lua_sethook(L, timeout_hook, LUA_MASKCOUNT, HOOK_COUNT);
+  br_deadline_put((br_deadline){run_deadline, run_deadline > 0 ? run_deadline - seconds : 0});
 }
 
 /* 1 when the run's deadline was hit, or has passed by now: a long C call
@@ -676,6 +681,11 @@ static int sandbox_exec(lua_State *L) {
     inner_deadline = now() + seconds, inner_seconds = seconds;
   int outer_timed_out = timed_out;
   timed_out = 0;
+  /* the core's deadline: the same moment, or an earlier one an embedder set */
+  br_deadline outer_core = br_deadline_get();
+  double first = run_deadline > 0 && (inner_deadline == 0 || run_deadline < inner_deadline) ? run_deadline : inner_deadline;
+  if (first > 0 && (outer_core.at == 0 || first < outer_core.at)) br_deadline_put((br_deadline){first, now()});
+  br_error_clear(); /* so that a cancelled core call below can be named in the message */
   /* memory: the smaller of what is left of any outer budget and this one;
    * the new state's own allocations count */
   int64_t outer_limit = br_mem_limit();
@@ -706,6 +716,8 @@ static int sandbox_exec(lua_State *L) {
   if (outer_hit) br_mem_note_limit_hit();
   inner_deadline = outer_deadline, inner_seconds = outer_seconds;
   timed_out = outer_timed_out;
+  int core_stopped = br_last_status() == BR_ERR_CANCELLED;
+  br_deadline_put(outer_core);
   restore_paths(&saved);
   if (S) lua_sethook(S, NULL, 0, 0);
   int ret = 2;
@@ -734,7 +746,9 @@ static int sandbox_exec(lua_State *L) {
     else if (lua_isinteger(S, -1)) lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(S, -1));
     else if (t == LUA_TNUMBER) lua_pushfstring(L, "%f", (LUAI_UACNUMBER)lua_tonumber(S, -1));
     else lua_pushfstring(L, "(error object is a %s value)", lua_typename(S, t));
-    if (time_hit) lua_pushfstring(L, "timeout: the script ran past its limit of %f s", secs);
+    if (time_hit && core_stopped) /* say which C call the deadline stopped */
+      lua_pushfstring(L, "timeout: the script ran past its limit of %f s (%s)", secs, br_last_error());
+    else if (time_hit) lua_pushfstring(L, "timeout: the script ran past its limit of %f s", secs);
     else if (mem_hit && !r.arg_error)
       lua_pushfstring(L, "memory: the script went past its limit of %f MB (%s)", mb > 0 ? mb : (double)outer_limit / 1048576.0,
                       lua_tostring(L, -1));

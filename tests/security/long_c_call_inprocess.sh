@@ -1,0 +1,101 @@
+#!/bin/sh
+# In process, with no watchdog: bundle.sandbox.run sets the core's deadline
+# (bundle/deadline.h) from its timeout, so a long call into the C core
+# stops itself at the limit instead of running to its end. Each kind of
+# long call, run with timeout 0.5, must come back as the sandbox's timeout
+# error, naming the call the deadline stopped, within timeout + 1 s.
+. "$(dirname "$0")/lib.sh"
+
+# inputs, made in well under a second: a 4M-row CSV, a pool of 300 items
+# all bought together (C(300, 4) = 330 million bundles for exact search)
+# and its catalogue, and a dense basket file for mining
+yes "1042,item977,3,12.50" | head -n 4000000 | sed '1i order,item,qty,price' >"$T/big.csv"
+awk 'BEGIN { for (k = 0; k < 3; k++) { for (i = 1; i <= 300; i++) printf "%s%d", (i > 1 ? " " : ""), i; print "" }
+             print "item,price" > "'"$T"'/cat.csv"; for (i = 1; i <= 300; i++) printf "%d,%d\n", i, 2 + i % 7 > "'"$T"'/cat.csv" }' >"$T/pool.dat"
+# 2000 baskets of ~25 of 30 items: at a count of 2, hundreds of millions of
+# itemsets, from a 150 KB file that reads in milliseconds even under ASan
+# (retail.dat takes over 0.5 s to read there, so the deadline would stop
+# the read, not the mining)
+awk 'BEGIN { srand(1); for (k = 0; k < 2000; k++) { n = 0; for (i = 1; i <= 30; i++) if (rand() < 0.83) printf "%s%d", (n++ ? " " : ""), i; print "" } }' >"$T/mine.dat"
+mine_count=2
+
+cat >"$T/host.lua" <<'LUA'
+local sb = require("bundle").sandbox
+local dir, case, mine_count = arg[1], arg[2], tonumber(arg[3])
+local code = {
+  matmul = [[ -- a 6000^2 product: 18 s on two cores
+    local b = require "bundle"
+    local x = b.tensor.ones(6000, 6000)
+    x:matmul(x) return "finished" ]],
+  matmul_only = [[ -- small operands (14 MB each), a 6000 x 6000 result
+    local b = require "bundle"
+    b.tensor.ones(6000, 300):matmul(b.tensor.ones(300, 6000)) return "finished" ]],
+  search_model = [[ -- a model objective has no bound: exact search cannot prune
+    local dir = ...
+    local b = require "bundle"
+    local cat = b.catalog(b.read_csv(dir .. "/cat.csv", { types = { item = "str" } }), { item = "item", price = "price", margin = 0.4 })
+    local m = b.model.linear()
+    m:fit(b.tensor.rand(40, #b.search_features, { seed = 1 }), b.tensor.rand(40, { seed = 2 }))
+    b.search{ catalog = cat, baskets = b.read_baskets(dir .. "/pool.dat"), size = { 2, 4 }, max_evaluations = 1e12,
+              objective = m }
+    return "finished" ]],
+  search_lua = [[
+    local dir = ...
+    local b = require "bundle"
+    local cat = b.catalog(b.read_csv(dir .. "/cat.csv", { types = { item = "str" } }), { item = "item", price = "price", margin = 0.4 })
+    b.search{ catalog = cat, baskets = b.read_baskets(dir .. "/pool.dat"), size = { 2, 4 }, max_evaluations = 1e12,
+              objective = function(x) return x:price() - x:size() end }
+    return "finished" ]],
+  mining = [[
+    local dir, count = ...
+    local b = require "bundle"
+    b.read_baskets(dir .. "/mine.dat"):frequent{ min_count = count, max_itemsets = 1e12 }
+    return "finished" ]],
+  als = [[ -- 8000 rows x 30 entries, 57763 columns, 64 factors: about a second a sweep
+    local b = require "bundle"
+    local T = b.tensor
+    local rows, per = 8000, 30
+    local r = (T.ones(rows, per) * T.arange(1, rows + 1):reshape(rows, 1)):reshape(rows * per)
+    local c = (T.arange(0, rows):reshape(rows, 1) * 7 + (T.arange(0, per) * 61):reshape(1, per) + 1):reshape(rows * per)
+    b.als(r, c, { factors = 64, iterations = 50 })
+    return "finished" ]],
+  csv = [[
+    local dir = ...
+    require("bundle").read_csv(dir .. "/big.csv")
+    return "finished" ]],
+}
+local clock = require("bundle").clock
+local t0 = clock()
+print(pcall(sb.run, code[case], { timeout = 0.5, read = { dir }, args = { dir, mine_count } }))
+print(("elapsed %.2f"):format(clock() - t0))
+LUA
+
+# the time sandbox.run took to return (the process's start, slow under
+# ASan on a shared machine, is not the sandbox's to answer for)
+run_case() {
+  run "$T/host.lua" "$T" "$1" "$mine_count"
+  secs=$(sed -n 's/^elapsed //p' "$T/out")
+  secs=${secs:-99}
+}
+
+# one CASE WHAT: runs one case; its error must be the timeout, name WHAT
+# (the C call the deadline stopped; "" for any), and come within 1.5 s
+one() {
+  run_case "$1"
+  has "$T/out" "false	sandbox.run: timeout: the script ran past its limit of 0.5 s" "$1: the timeout error"
+  has "$T/out" "$2 stopped: the time limit passed after" "  ... from inside ${2:-a C call}"
+  within 1.5 "  ... within timeout + 1 s"
+  lacks "$T/out" "finished" "  ... before it finished"
+}
+one matmul ""   # the 288 MB operand's fill (page faults) or the product, whichever is running at 0.5 s
+one matmul_only matmul
+one search_model search
+one mining mining
+one als als
+one csv read_csv
+# a Lua objective: the count hook may stop it inside the objective first,
+# so only the timeout and the time are asserted
+run_case search_lua
+has "$T/out" "false	sandbox.run: timeout: the script ran past its limit of 0.5 s" "search_lua: the timeout error"
+within 1.5 "  ... within timeout + 1 s"
+finish
