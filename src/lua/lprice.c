@@ -335,7 +335,7 @@ static int price_features(lua_State *L) {
   luaL_checktype(L, 2, LUA_TTABLE);
   lbr_check_options(L, 2, "features", features_options);
   const br_baskets *bsk;
-  const br_catalog *cat = price_inputs(L, "features", "a running features", &bsk, 1);
+  const br_catalog *cat = price_inputs(L, "features", "a running bundle_features", &bsk, 1);
   bundle_list bl = {0, NULL, NULL};
   read_bundles(L, 1, cat, &bl, "features");
   br_tensor **slot = lbr_tensor_push_slot(L);
