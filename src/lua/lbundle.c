@@ -2,6 +2,7 @@
  * that lua/bundle/init.lua re-exports: version, clock, seed and the tensor
  * constructors. bundlerun registers this same opener in package.preload. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -201,17 +202,97 @@ void lbr_pin(lua_State *L, int idx, const char *by) {
   lua_toclose(L, -1); /* cannot fail: the stack has room (checked above) */
 }
 
-void lbr_check_unpinned(lua_State *L, int idx, const char *what) {
-  if (lua_type(L, idx) != LUA_TUSERDATA) return;
+/* ---- the module's own C functions ----
+ * A binding that reads an argument's pointer and then reads an options
+ * table or a list may run the script's metamethods (__index, __len) before
+ * it is done with the pointer. Rather than pin in every such function, a
+ * close looks down the calling thread's stack: a C function of this module
+ * that has the value among its stack slots may hold its pointer, and the
+ * close is refused. The registry table at &ours_key holds those functions
+ * (light userdata of their addresses), filled once by luaopen_bundle_core. */
+static char ours_key;
+
+static void *fn_key(lua_CFunction f) { return (void *)(uintptr_t)f; }
+
+/* Adds every C function in the table at idx (and its tables, to depth 4). */
+static void collect_ours(lua_State *L, int idx, int ours, int depth) {
   idx = lua_absindex(L, idx);
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &pins_key) != LUA_TTABLE) {
+  luaL_checkstack(L, 6, "bundle functions");
+  for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
+    lua_CFunction f = lua_tocfunction(L, -1);
+    if (f) {
+      lua_pushboolean(L, 1);
+      lua_rawsetp(L, ours, fn_key(f));
+    } else if (lua_type(L, -1) == LUA_TTABLE && depth < 4) {
+      collect_ours(L, -1, ours, depth + 1);
+    }
+  }
+}
+
+void lbr_register_ours(lua_State *L, int module) {
+  module = lua_absindex(L, module);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ours_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &ours_key);
+  }
+  int ours = lua_gettop(L);
+  collect_ours(L, module, ours, 0);
+  /* the classes' metatables: metamethods and their __index method tables */
+  for (lua_pushnil(L); lua_next(L, LUA_REGISTRYINDEX); lua_pop(L, 1)) {
+    if (lua_type(L, -2) == LUA_TSTRING && strncmp(lua_tostring(L, -2), "bundle.", 7) == 0 &&
+        lua_type(L, -1) == LUA_TTABLE)
+      collect_ours(L, -1, ours, 0);
+  }
+  lua_pop(L, 1);
+}
+
+/* Raises when a C function of this module below the close on this thread's
+ * stack has the value at idx in one of its slots. Lua frames are skipped:
+ * they hold values, never pointers. */
+static void check_not_held(lua_State *L, int idx, const char *what) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ours_key) != LUA_TTABLE) {
     lua_pop(L, 1);
     return;
   }
-  lua_pushvalue(L, idx);
-  pin_count *c = lua_rawget(L, -2) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
-  lua_pop(L, 2);
-  if (c && c->n > 0) luaL_error(L, "close: the %s is in use by %s; close it after the call returns", what, c->by);
+  int ours = lua_gettop(L);
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); level++) {
+    if (!lua_getinfo(L, "Sf", &ar)) continue;
+    lua_CFunction f = lua_tocfunction(L, -1);
+    lua_pop(L, 1);
+    if (!f || ar.what[0] != 'C' || lua_rawgetp(L, ours, fn_key(f)) == LUA_TNIL) {
+      if (f && ar.what[0] == 'C') lua_pop(L, 1);
+      continue;
+    }
+    lua_pop(L, 1);
+    for (int n = 1;; n++) {
+      if (!lua_getlocal(L, &ar, n)) break;
+      int same = lua_rawequal(L, -1, idx);
+      lua_pop(L, 1);
+      if (same) {
+        lua_getinfo(L, "n", &ar);
+        luaL_error(L, "close: the %s is in use by a running call (%s); close it after the call returns", what,
+                   ar.name ? ar.name : "a bundle function");
+      }
+    }
+  }
+  lua_pop(L, 1);
+}
+
+void lbr_check_unpinned(lua_State *L, int idx, const char *what) {
+  if (lua_type(L, idx) != LUA_TUSERDATA) return;
+  idx = lua_absindex(L, idx);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &pins_key) == LUA_TTABLE) {
+    lua_pushvalue(L, idx);
+    pin_count *c = lua_rawget(L, -2) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
+    lua_pop(L, 2);
+    if (c && c->n > 0) luaL_error(L, "close: the %s is in use by %s; close it after the call returns", what, c->by);
+  } else {
+    lua_pop(L, 1);
+  }
+  check_not_held(L, idx, what);
 }
 
 void lbr_sort_strings(lua_State *L, int idx) {
@@ -287,5 +368,6 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   lbr_price_open(L);
   lbr_eval_open(L);
   lbr_sandbox_open(L);
+  lbr_register_ours(L, -1);
   return 1;
 }

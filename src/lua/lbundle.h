@@ -69,6 +69,12 @@ LBR_HIDDEN void lbr_pin(lua_State *L, int idx, const char *by);
  * call returns" while the userdata at idx is pinned. A pinned value is
  * always reachable, so the collector never calls __gc on one. */
 LBR_HIDDEN void lbr_check_unpinned(lua_State *L, int idx, const char *what);
+/* Records the module's C functions (those in the table at idx, and in the
+ * bundle.* metatables) so that lbr_check_unpinned also refuses a close
+ * while one of them, lower on the thread's stack, has the value in a slot
+ * (it may be reading the value's pointer when a metamethod of another
+ * argument runs). Called once by luaopen_bundle_core. */
+LBR_HIDDEN void lbr_register_ours(lua_State *L, int idx);
 /* Sorts the list of strings at idx in place (byte order): for option names,
  * without calling the script's (replaceable) table.sort. */
 LBR_HIDDEN void lbr_sort_strings(lua_State *L, int idx);

@@ -252,6 +252,26 @@ for _, c in ipairs(closers) do
     function() bk:rules(setmetatable({ min_count = 2 }, { __index = function() c[2](bk) end })) end)
 end
 
+-- ---- any method: a metamethod of another argument closes self ----
+-- (no explicit pin: the close sees the method below it on the stack)
+for _, c in ipairs(closers) do
+  local t = T.from({ { 1, 2 }, { 3, 4 } })
+  expect("Tensor:sum: the options' __index closes the tensor by " .. c[1], "close: the Tensor is in use by a running call (",
+    function() t:sum(setmetatable({}, { __index = function() c[2](t) end })) end)
+  expect("Tensor:index: the ids' __len closes the tensor by " .. c[1], "close: the Tensor is in use by a running call (",
+    function() t:index(setmetatable({}, { __len = function() c[2](t) return 1 end, __index = function() return 1 end })) end)
+  expect("  ... the tensor is whole and closes afterwards", true, function() assert(t:sum() == 10) t:close() end)
+  local g = bundle.read_csv(DIR .. "/items.csv", { types = { item = "str" } })
+  expect("Frame:select: the names' __index closes the frame by " .. c[1], "close: the Frame is in use by a running call (",
+    function()
+      g:select(setmetatable({}, { __len = function() return 1 end, __index = function() c[2](g) return "price" end }))
+    end)
+  local col = g:col("cat")
+  expect("Column:isin: the list's __index closes the column by " .. c[1], "close: the Column is in use by a running call (",
+    function() col:isin(setmetatable({}, { __len = function() return 1 end, __index = function() c[2](col) return "a" end })) end)
+  expect("  ... a Column outlives its Frame's close", true, function() g:close() assert(col:get(1) == "a") end)
+end
+
 -- ---- derived objects after their parent's close ----
 for _, c in ipairs(closers) do
   local cat, bk = new_catalog(), new_baskets()
