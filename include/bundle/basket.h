@@ -49,6 +49,13 @@ br_status br_baskets_from_frame(br_baskets **out, const br_frame *f, const br_ba
  * sep is the token separator (spaces and tabs are always accepted). A
  * non-integer token is an error naming its line. */
 br_status br_baskets_read(br_baskets **out, const char *path, char sep);
+/* Baskets are reference counted: br_baskets_retain adds a holder (and
+ * returns b), br_baskets_free drops one and frees with the last. Objects
+ * that read labels from baskets they were mined from (the Lua Itemsets and
+ * Rules) hold a reference, so closing the baskets' own handle first is
+ * safe. The count is not atomic: share baskets between threads only
+ * read-only and with each holder retained up front. */
+br_baskets *br_baskets_retain(const br_baskets *b);
 void br_baskets_free(br_baskets *b);
 
 int64_t br_baskets_size(const br_baskets *b);   /* baskets */

@@ -37,6 +37,10 @@ typedef struct br_catalog br_catalog;
 br_status br_catalog_new(br_catalog **out, int32_t n, const char *const *labels, const size_t *lens,
                          const double *price, const double *cost, const int32_t *category,
                          const double *stock);
+/* Reference counted like baskets: br_catalog_retain adds a holder (and
+ * returns c), br_catalog_free drops one and frees with the last (a search
+ * result holds its catalogue for labels). Not atomic. */
+br_catalog *br_catalog_retain(const br_catalog *c);
 void br_catalog_free(br_catalog *c);
 int32_t br_catalog_size(const br_catalog *c);
 int32_t br_catalog_find(const br_catalog *c, const char *label, size_t len); /* or -1 */

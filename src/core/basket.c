@@ -10,8 +10,19 @@
 #include "basket_internal.h"
 #include "deadline_internal.h"
 
+br_baskets *br_baskets_retain(const br_baskets *b) {
+  br_baskets *m = (br_baskets *)b; /* the count is bookkeeping, not the baskets' contents */
+  if (m) m->refs++;
+  return m;
+}
+
+/* Drops one holder; the last one frees. */
 void br_baskets_free(br_baskets *b) {
   if (!b) return;
+  if (b->refs > 0) {
+    b->refs--;
+    return;
+  }
   free(b->off);
   free(b->items);
   strdict_release(b->labels);

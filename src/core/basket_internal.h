@@ -15,6 +15,7 @@ struct br_baskets {
   double *revenue;   /* NULL or n */
   strdict *users;    /* NULL, or user texts */
   int32_t *user;     /* NULL or n codes into users (-1: none) */
+  int refs;          /* holders beyond the first (br_baskets_retain); not atomic */
 };
 
 struct br_itemsets {

@@ -10,8 +10,19 @@
 #include "search_internal.h"
 
 
+br_catalog *br_catalog_retain(const br_catalog *c) {
+  br_catalog *m = (br_catalog *)c; /* the count is bookkeeping, not the catalogue's contents */
+  if (m) m->refs++;
+  return m;
+}
+
+/* Drops one holder; the last one frees. */
 void br_catalog_free(br_catalog *c) {
   if (!c) return;
+  if (c->refs > 0) {
+    c->refs--;
+    return;
+  }
   strdict_release(c->labels);
   free(c->price);
   free(c->cost);

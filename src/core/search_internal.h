@@ -13,6 +13,7 @@
 
 struct br_catalog {
   int32_t n;
+  int refs; /* holders beyond the first (br_catalog_retain); not atomic */
   strdict *labels; /* item i is code i */
   double *price, *cost, *stock;
   int32_t *category;

@@ -1,6 +1,9 @@
 /* bundle.baskets, bundle.read_baskets and the Baskets, Itemsets and Rules
  * objects (bundle/basket.h). Items are labels on the Lua side; Itemsets and
- * Rules keep their Baskets alive through a user value, for the labels. */
+ * Rules read their labels from the baskets they were mined from, which they
+ * hold twice: the Baskets userdata as user value 1 (for the collector) and
+ * a core reference (br_baskets_retain), so closing the Baskets first drops
+ * only its handle and the core baskets live on until the last child goes. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,44 +36,50 @@ br_baskets *lbr_baskets_check(lua_State *L, int idx) {
 
 static int baskets_gc(lua_State *L) {
   br_baskets **slot = luaL_checkudata(L, 1, BASKETS_MT);
-  br_baskets_free(*slot);
+  lbr_check_unpinned(L, 1, "Baskets");
+  br_baskets_free(*slot); /* drops this handle's reference; children keep theirs */
   *slot = NULL;
   return 0;
 }
 
-/* Itemsets and Rules: a pointer plus the Baskets (user value 1). */
-static void **push_child_slot(lua_State *L, const char *mt, int baskets_idx) {
-  void **slot = lua_newuserdatauv(L, sizeof *slot, 1);
-  *slot = NULL;
+/* Itemsets and Rules: the core object plus a reference to the baskets
+ * (parent), and the parent's userdata as user value 1. The box starts empty
+ * and owns nothing until the core fills obj, so an error leaks nothing. */
+static lbr_child *push_child_slot(lua_State *L, const char *mt, int parent_idx, br_baskets *parent) {
+  parent_idx = lua_absindex(L, parent_idx);
+  lbr_child *c = lua_newuserdatauv(L, sizeof *c, 1);
+  c->obj = NULL;
+  c->parent = NULL;
   luaL_setmetatable(L, mt);
-  lua_pushvalue(L, baskets_idx);
+  lua_pushvalue(L, parent_idx);
   lua_setiuservalue(L, -2, 1);
-  return slot;
+  c->parent = br_baskets_retain(parent);
+  return c;
 }
 
 static void *check_child(lua_State *L, int idx, const char *mt, const br_baskets **b) {
-  void **slot = luaL_checkudata(L, idx, mt);
-  if (!*slot) luaL_argerror(L, idx, "object has been closed");
-  lua_getiuservalue(L, idx, 1);
-  br_baskets **bs = lua_touserdata(L, -1);
-  lua_pop(L, 1); /* the user value keeps it alive */
-  *b = *bs;
-  return *slot;
+  lbr_child *c = luaL_checkudata(L, idx, mt);
+  if (!c->obj) luaL_argerror(L, idx, strcmp(mt, ITEMSETS_MT) == 0 ? "itemsets have been closed" : "rules have been closed");
+  *b = c->parent; /* held by the child itself: valid even after the Baskets' close */
+  return c->obj;
 }
 
-static int itemsets_gc(lua_State *L) {
-  void **slot = luaL_checkudata(L, 1, ITEMSETS_MT);
-  br_itemsets_free(*slot);
-  *slot = NULL;
-  return 0;
-}
+lbr_child *lbr_itemsets_test(lua_State *L, int idx) { return luaL_testudata(L, idx, ITEMSETS_MT); }
 
-static int rules_gc(lua_State *L) {
-  void **slot = luaL_checkudata(L, 1, RULES_MT);
-  br_rules_free(*slot);
-  *slot = NULL;
+/* Frees the child's core object and drops its reference to the baskets. */
+static int child_close(lua_State *L, const char *mt, const char *what, void (*free_obj)(void *)) {
+  lbr_child *c = luaL_checkudata(L, 1, mt);
+  lbr_check_unpinned(L, 1, what);
+  free_obj(c->obj);
+  c->obj = NULL;
+  br_baskets_free(c->parent);
+  c->parent = NULL;
   return 0;
 }
+static void free_itemsets(void *p) { br_itemsets_free(p); }
+static void free_rules(void *p) { br_rules_free(p); }
+static int itemsets_gc(lua_State *L) { return child_close(L, ITEMSETS_MT, "Itemsets", free_itemsets); }
+static int rules_gc(lua_State *L) { return child_close(L, RULES_MT, "Rules", free_rules); }
 
 /* Item ids for a list of labels (numbers are taken as their text). */
 static int32_t *check_items(lua_State *L, int idx, const br_baskets *b, const char *fn, const char *what,
@@ -382,11 +391,13 @@ static void read_mine_options(lua_State *L, int idx, const br_baskets *b, const 
 static int baskets_frequent(lua_State *L) {
   br_baskets *b = check_baskets(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  lbr_pin(L, 1, "a running Baskets:frequent"); /* the options' metamethods run Lua */
   lbr_check_options(L, 2, "frequent", frequent_options);
   br_mine_options o;
   read_mine_options(L, 2, b, "frequent", &o, 1);
-  void **slot = push_child_slot(L, ITEMSETS_MT, 1);
-  if (br_baskets_frequent((br_itemsets **)slot, b, &o) != BR_OK) return lbr_error(L);
+  lbr_child *slot = push_child_slot(L, ITEMSETS_MT, 1, b);
+  if (br_baskets_frequent((br_itemsets **)&slot->obj, b, &o) != BR_OK) return lbr_error(L);
   return 1;
 }
 
@@ -396,6 +407,8 @@ static const char *const rules_options[] = {"min_support", "min_count", "max_siz
 static int baskets_rules(lua_State *L) {
   br_baskets *b = check_baskets(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  lbr_pin(L, 1, "a running Baskets:rules"); /* the options' metamethods run Lua */
   lbr_check_options(L, 2, "rules", rules_options);
   br_mine_options mo;
   read_mine_options(L, 2, b, "rules", &mo, 0);
@@ -427,8 +440,8 @@ static int baskets_rules(lua_State *L) {
     return lbr_errorf(L, "rules: max_size %d leaves no room for an antecedent with rhs_size %d", mo.max_size, ro.rhs_size);
   br_itemsets *sets = NULL;
   if (br_baskets_frequent(&sets, b, &mo) != BR_OK) return lbr_error(L);
-  void **slot = push_child_slot(L, RULES_MT, 1);
-  br_status s = br_itemsets_rules((br_rules **)slot, sets, &ro);
+  lbr_child *slot = push_child_slot(L, RULES_MT, 1, b);
+  br_status s = br_itemsets_rules((br_rules **)&slot->obj, sets, &ro);
   br_itemsets_free(sets);
   if (s != BR_OK) return lbr_error(L);
   return 1;
@@ -518,8 +531,8 @@ static int itemsets_sort(lua_State *L) {
   else if (strcmp(by, "weight") == 0) o = BR_ORDER_WEIGHT;
   else return lbr_errorf(L, "sort: unknown order '%s' (count, support, size or weight)", by);
   lua_getiuservalue(L, 1, 1);
-  void **slot = push_child_slot(L, ITEMSETS_MT, lua_gettop(L));
-  if (br_itemsets_select((br_itemsets **)slot, s, o, -1) != BR_OK) return lbr_error(L);
+  lbr_child *slot = push_child_slot(L, ITEMSETS_MT, lua_gettop(L), (br_baskets *)b);
+  if (br_itemsets_select((br_itemsets **)&slot->obj, s, o, -1) != BR_OK) return lbr_error(L);
   return 1;
 }
 
@@ -529,8 +542,8 @@ static int itemsets_top(lua_State *L) {
   lua_Integer k = luaL_checkinteger(L, 2);
   luaL_argcheck(L, k >= 0, 2, "count must not be negative");
   lua_getiuservalue(L, 1, 1);
-  void **slot = push_child_slot(L, ITEMSETS_MT, lua_gettop(L));
-  if (br_itemsets_select((br_itemsets **)slot, s, BR_ORDER_COUNT, k) != BR_OK) return lbr_error(L);
+  lbr_child *slot = push_child_slot(L, ITEMSETS_MT, lua_gettop(L), (br_baskets *)b);
+  if (br_itemsets_select((br_itemsets **)&slot->obj, s, BR_ORDER_COUNT, k) != BR_OK) return lbr_error(L);
   return 1;
 }
 
@@ -706,15 +719,16 @@ void lbr_basket_open(lua_State *L) {
       {"size", baskets_size}, {"nitems", baskets_nitems}, {"items", baskets_items}, {"user", baskets_user},
       {"item_support", baskets_item_support}, {"filter", baskets_filter},
       {"split_by_time", baskets_split_by_time}, {"cooccurrence", baskets_cooccurrence},
-      {"frequent", baskets_frequent}, {"rules", baskets_rules}, {NULL, NULL}};
+      {"frequent", baskets_frequent}, {"rules", baskets_rules}, {"close", baskets_gc}, {NULL, NULL}};
   static const luaL_Reg bmeta[] = {{"__gc", baskets_gc}, {"__close", baskets_gc}, {"__len", baskets_size},
                                    {"__tostring", baskets_tostring}, {NULL, NULL}};
   static const luaL_Reg im[] = {{"iter", list_iter}, {"get", list_get}, {"sort", itemsets_sort},
                                 {"top", itemsets_top}, {"to_frame", itemsets_to_frame},
-                                {"write_csv", list_write_csv}, {NULL, NULL}};
+                                {"write_csv", list_write_csv}, {"close", itemsets_gc}, {NULL, NULL}};
   static const luaL_Reg imeta[] = {{"__gc", itemsets_gc}, {"__close", itemsets_gc}, {"__len", list_len}, {NULL, NULL}};
   static const luaL_Reg rm[] = {{"iter", list_iter}, {"get", list_get}, {"match", rules_match},
-                                {"to_frame", rules_to_frame}, {"write_csv", list_write_csv}, {NULL, NULL}};
+                                {"to_frame", rules_to_frame}, {"write_csv", list_write_csv}, {"close", rules_gc},
+                                {NULL, NULL}};
   static const luaL_Reg rmeta[] = {{"__gc", rules_gc}, {"__close", rules_gc}, {"__len", list_len}, {NULL, NULL}};
   lbr_new_class(L, BASKETS_MT, bm, bmeta);
   lbr_new_class(L, ITEMSETS_MT, im, imeta);

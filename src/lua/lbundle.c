@@ -2,6 +2,7 @@
  * that lua/bundle/init.lua re-exports: version, clock, seed and the tensor
  * constructors. bundlerun registers this same opener in package.preload. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -147,6 +148,207 @@ void lbr_push_joined(lua_State *L, lbr_label_fn label, const void *owner, const 
   luaL_pushresult(&buf);
 }
 
+/* ---- pins ----
+ * The registry table at &pins_key maps a pinned userdata to a pin_count
+ * userdata. It is the only place the count lives, so the classes need no
+ * field of their own: close/__gc look the value up, and only values that
+ * are pinned right now are in the table (an entry goes with its last pin). */
+static char pins_key;
+#define PIN_GUARD_MT "bundle.pin_guard"
+
+typedef struct pin_count {
+  int n;
+  const char *by; /* the outermost call that pinned it */
+} pin_count;
+
+typedef struct pin_guard {
+  int active; /* 0 once its pin was dropped */
+} pin_guard;
+
+/* The pins table (pushed). */
+static void push_pins(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &pins_key) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &pins_key);
+}
+
+/* __close of a guard: drops its pin once (a guard closed twice, or
+ * collected after closing, does nothing more). */
+static int pin_guard_close(lua_State *L) {
+  pin_guard *g = luaL_checkudata(L, 1, PIN_GUARD_MT);
+  if (!g->active) return 0;
+  g->active = 0;
+  push_pins(L);                 /* [g ... pins] */
+  lua_getiuservalue(L, 1, 1);   /* the pinned value */
+  lua_pushvalue(L, -1);
+  pin_count *c = lua_rawget(L, -3) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
+  lua_pop(L, 1);                /* [g ... pins value] */
+  if (c && --c->n == 0) {
+    lua_pushnil(L);
+    lua_rawset(L, -3);
+  } else {
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return 0;
+}
+
+void lbr_pin(lua_State *L, int idx, const char *by) {
+  idx = lua_absindex(L, idx);
+  luaL_checkstack(L, 4, "pin");
+  if (luaL_newmetatable(L, PIN_GUARD_MT)) {
+    lua_pushcfunction(L, pin_guard_close);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, pin_guard_close); /* a guard is never collected before its close; belt and braces */
+    lua_setfield(L, -2, "__gc");
+    lua_pushliteral(L, "bundle.pin_guard");
+    lua_setfield(L, -2, "__metatable"); /* the script cannot reach the metamethods through the guard */
+  }
+  lua_pop(L, 1);
+  /* the guard first (inactive), then the count: if an allocation fails
+   * part way, nothing is counted and nothing stays anchored */
+  pin_guard *g = lua_newuserdatauv(L, sizeof *g, 1);
+  g->active = 0;
+  luaL_setmetatable(L, PIN_GUARD_MT);
+  lua_pushvalue(L, idx);
+  lua_setiuservalue(L, -2, 1); /* anchors the value while the guard lives */
+  push_pins(L);                /* [guard pins] */
+  lua_pushvalue(L, idx);
+  pin_count *c = lua_rawget(L, -2) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
+  lua_pop(L, 1);
+  if (!c) {
+    c = lua_newuserdatauv(L, sizeof *c, 0);
+    *c = (pin_count){0, by};
+    lua_pushvalue(L, idx);
+    lua_insert(L, -2);
+    lua_rawset(L, -3);
+  }
+  lua_pop(L, 1); /* [guard] */
+  c->n++;
+  g->active = 1;
+  lua_toclose(L, -1); /* cannot fail: the stack has room (checked above) */
+}
+
+/* ---- the module's own C functions ----
+ * A binding that reads an argument's pointer and then reads an options
+ * table or a list may run the script's metamethods (__index, __len) before
+ * it is done with the pointer. Rather than pin in every such function, a
+ * close looks down the calling thread's stack: a C function of this module
+ * that has the value among its stack slots may hold its pointer, and the
+ * close is refused. The registry table at &ours_key holds those functions
+ * (light userdata of their addresses), filled once by luaopen_bundle_core. */
+static char ours_key;
+
+static void *fn_key(lua_CFunction f) { return (void *)(uintptr_t)f; }
+
+/* Adds every C function in the table at idx (and its tables, to depth 4). */
+static void collect_ours(lua_State *L, int idx, int ours, int depth) {
+  idx = lua_absindex(L, idx);
+  luaL_checkstack(L, 6, "bundle functions");
+  for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
+    lua_CFunction f = lua_tocfunction(L, -1);
+    if (f) {
+      lua_pushboolean(L, 1);
+      lua_rawsetp(L, ours, fn_key(f));
+    } else if (lua_type(L, -1) == LUA_TTABLE && depth < 4) {
+      collect_ours(L, -1, ours, depth + 1);
+    }
+  }
+}
+
+void lbr_register_ours(lua_State *L, int module) {
+  module = lua_absindex(L, module);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ours_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &ours_key);
+  }
+  int ours = lua_gettop(L);
+  collect_ours(L, module, ours, 0);
+  /* the classes' metatables: metamethods and their __index method tables */
+  for (lua_pushnil(L); lua_next(L, LUA_REGISTRYINDEX); lua_pop(L, 1)) {
+    if (lua_type(L, -2) == LUA_TSTRING && strncmp(lua_tostring(L, -2), "bundle.", 7) == 0 &&
+        lua_type(L, -1) == LUA_TTABLE)
+      collect_ours(L, -1, ours, 0);
+  }
+  lua_pop(L, 1);
+}
+
+/* Raises when a C function of this module below the close on this thread's
+ * stack has the value at idx in one of its slots. Lua frames are skipped:
+ * they hold values, never pointers. */
+static void check_not_held(lua_State *L, int idx, const char *what) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ours_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  int ours = lua_gettop(L);
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); level++) {
+    if (!lua_getinfo(L, "Sf", &ar)) continue;
+    lua_CFunction f = lua_tocfunction(L, -1);
+    lua_pop(L, 1);
+    if (!f || ar.what[0] != 'C' || lua_rawgetp(L, ours, fn_key(f)) == LUA_TNIL) {
+      if (f && ar.what[0] == 'C') lua_pop(L, 1);
+      continue;
+    }
+    lua_pop(L, 1);
+    for (int n = 1;; n++) {
+      if (!lua_getlocal(L, &ar, n)) break;
+      int same = lua_rawequal(L, -1, idx);
+      lua_pop(L, 1);
+      if (same) {
+        lua_getinfo(L, "n", &ar);
+        luaL_error(L, "close: the %s is in use by a running call (%s); close it after the call returns", what,
+                   ar.name ? ar.name : "a bundle function");
+      }
+    }
+  }
+  lua_pop(L, 1);
+}
+
+void lbr_check_unpinned(lua_State *L, int idx, const char *what) {
+  if (lua_type(L, idx) != LUA_TUSERDATA) return;
+  idx = lua_absindex(L, idx);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &pins_key) == LUA_TTABLE) {
+    lua_pushvalue(L, idx);
+    pin_count *c = lua_rawget(L, -2) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
+    lua_pop(L, 2);
+    if (c && c->n > 0) luaL_error(L, "close: the %s is in use by %s; close it after the call returns", what, c->by);
+  } else {
+    lua_pop(L, 1);
+  }
+  check_not_held(L, idx, what);
+}
+
+void lbr_sort_strings(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+  for (lua_Integer i = 2; i <= n; i++) { /* option lists are short: insertion sort */
+    lua_rawgeti(L, idx, i);
+    size_t lx;
+    const char *x = lua_tolstring(L, -1, &lx);
+    lua_Integer j = i;
+    for (; j > 1; j--) {
+      lua_rawgeti(L, idx, j - 1);
+      size_t ly;
+      const char *y = lua_tolstring(L, -1, &ly);
+      size_t m = lx < ly ? lx : ly;
+      int c = memcmp(y, x, m);
+      int greater = c > 0 || (c == 0 && ly > lx);
+      if (!greater) {
+        lua_pop(L, 1);
+        break;
+      }
+      lua_rawseti(L, idx, j); /* shift y up */
+    }
+    lua_rawseti(L, idx, j); /* x */
+  }
+}
+
 br_rng *lbr_default_rng(lua_State *L) {
   lua_getfield(L, LUA_REGISTRYINDEX, RNG_KEY);
   br_rng *r = lua_touserdata(L, -1);
@@ -195,5 +397,6 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   lbr_price_open(L);
   lbr_eval_open(L);
   lbr_sandbox_open(L);
+  lbr_register_ours(L, -1);
   return 1;
 }

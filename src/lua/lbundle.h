@@ -59,6 +59,31 @@ LBR_HIDDEN void lbr_push_labels(lua_State *L, lbr_label_fn label, const void *ow
 LBR_HIDDEN void lbr_push_joined(lua_State *L, lbr_label_fn label, const void *owner, const int32_t *items,
                                 int n, char sep);
 
+/* ---- lifetimes ----
+ * A binding that keeps a core pointer across anything that can run Lua
+ * (a callback, a metamethod of an argument) pins the userdata the pointer
+ * came from. lbr_pin(L, idx, by) counts a pin on the userdata at idx and
+ * pushes one to-be-closed guard onto the stack: the guard anchors the
+ * value (so collection cannot free it) and drops the pin when the C
+ * function returns or an error unwinds it, whatever the path. Code after
+ * a pin must not lua_settop/lua_pop below the guard while it still uses
+ * the pointer. `by` names the call ("a running search"), a static string. */
+LBR_HIDDEN void lbr_pin(lua_State *L, int idx, const char *by);
+/* For close, __close and __gc of a class named what ("Catalog"): raises
+ * "close: the Catalog is in use by a running search; close it after the
+ * call returns" while the userdata at idx is pinned. A pinned value is
+ * always reachable, so the collector never calls __gc on one. */
+LBR_HIDDEN void lbr_check_unpinned(lua_State *L, int idx, const char *what);
+/* Records the module's C functions (those in the table at idx, and in the
+ * bundle.* metatables) so that lbr_check_unpinned also refuses a close
+ * while one of them, lower on the thread's stack, has the value in a slot
+ * (it may be reading the value's pointer when a metamethod of another
+ * argument runs). Called once by luaopen_bundle_core. */
+LBR_HIDDEN void lbr_register_ours(lua_State *L, int idx);
+/* Sorts the list of strings at idx in place (byte order): for option names,
+ * without calling the script's (replaceable) table.sort. */
+LBR_HIDDEN void lbr_sort_strings(lua_State *L, int idx);
+
 /* The generator used when a call gives no seed (seeded by bundle.seed). */
 LBR_HIDDEN br_rng *lbr_default_rng(lua_State *L);
 
@@ -77,6 +102,13 @@ LBR_HIDDEN void lbr_frame_open(lua_State *L);
  * read_baskets in the table on the stack top. */
 LBR_HIDDEN void lbr_basket_open(lua_State *L);
 LBR_HIDDEN br_baskets *lbr_baskets_check(lua_State *L, int idx);
+/* Itemsets and Rules: the core object (NULL once closed) and the baskets it
+ * was mined from, held by a core reference until the child is closed. */
+typedef struct lbr_child {
+  void *obj;
+  br_baskets *parent;
+} lbr_child;
+LBR_HIDDEN lbr_child *lbr_itemsets_test(lua_State *L, int idx); /* NULL if not Itemsets */
 /* Evaluation (leval.c): sets eval_core (backtest, topk, rank, bandit_replay)
  * and als in the table on the stack top. */
 LBR_HIDDEN void lbr_eval_open(lua_State *L);

@@ -82,6 +82,7 @@ static const char *const backtest_options[] = {"price", "cost", NULL};
 static int eval_backtest(lua_State *L) {
   lua_settop(L, 3); /* absent arguments stay nil below what we push */
   br_baskets *b = lbr_baskets_check(L, 1);
+  lbr_pin(L, 1, "a running backtest"); /* the bundles' and options' metamethods run Lua */
   lbr_check_options(L, 3, "backtest", backtest_options);
   int32_t *items;
   int64_t *off;
@@ -122,6 +123,7 @@ static int eval_backtest(lua_State *L) {
 static int eval_topk(lua_State *L) {
   lua_settop(L, 3); /* absent arguments stay nil below what we push */
   br_tensor *s = lbr_tensor_check(L, 1);
+  lbr_pin(L, 1, "a running topk"); /* the exclude lists' metamethods run Lua */
   lua_Integer k = luaL_checkinteger(L, 2);
   if (br_tensor_ndim(s) != 2) luaL_argerror(L, 1, "scores must be a rows x columns matrix");
   const int64_t *shape = br_tensor_shape(s);
@@ -252,6 +254,7 @@ static const char *const replay_options[] = {"policy", "from", "to", "seed", NUL
 static int eval_bandit_replay(lua_State *L) {
   lua_settop(L, 3); /* absent arguments stay nil below what we push */
   br_baskets *b = lbr_baskets_check(L, 1);
+  lbr_pin(L, 1, "a running bandit replay"); /* the arms' and options' metamethods run Lua */
   lbr_check_options(L, 3, "bandit", replay_options);
   int32_t *items;
   int64_t *off;

@@ -34,7 +34,8 @@ static br_frame *check_frame(lua_State *L, int idx) {
 
 static int frame_gc(lua_State *L) {
   br_frame **slot = luaL_checkudata(L, 1, FRAME_MT);
-  br_frame_free(*slot);
+  lbr_check_unpinned(L, 1, "Frame");
+  br_frame_free(*slot); /* columns are shared by reference count with Columns and other frames */
   *slot = NULL;
   return 0;
 }
@@ -55,6 +56,7 @@ static lcolumn *check_column(lua_State *L, int idx) {
 
 static int column_gc(lua_State *L) {
   lcolumn *lc = luaL_checkudata(L, 1, COLUMN_MT);
+  lbr_check_unpinned(L, 1, "Column");
   br_column_release(lc->c);
   lc->c = NULL;
   return 0;
@@ -668,6 +670,7 @@ static int groupby_agg(lua_State *L) {
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_getfield(L, 1, "frame");
   br_frame *f = check_frame(L, -1);
+  lbr_pin(L, -1, "a running GroupBy:agg"); /* the spec tables' metamethods run Lua */
   lua_getfield(L, 1, "keys");
   const char **keys;
   int nkeys = read_names(L, lua_gettop(L), "group_by", "keys", &keys);
@@ -679,11 +682,7 @@ static int groupby_agg(lua_State *L) {
     lua_pushvalue(L, -2);
     lua_rawseti(L, names_t, ++na);
   }
-  lua_getglobal(L, "table");
-  lua_getfield(L, -1, "sort");
-  lua_pushvalue(L, names_t);
-  lua_call(L, 1, 0);
-  lua_pop(L, 1);
+  lbr_sort_strings(L, names_t); /* not the script's table.sort, which could close f */
   br_agg *aggs = lua_newuserdatauv(L, (size_t)(na ? na : 1) * sizeof *aggs, 0);
   for (int i = 0; i < na; i++) {
     lua_rawgeti(L, names_t, i + 1);
@@ -995,7 +994,7 @@ static const luaL_Reg frame_methods[] = {
     {"with_column", frame_with_column}, {"tensor", frame_tensor},
     {"group_by", frame_group_by}, {"join", frame_join},
     {"split_by_time", frame_split_by_time}, {"write_csv", frame_write_csv},
-    {"combine", frame_combine},
+    {"combine", frame_combine}, {"close", frame_gc},
     {NULL, NULL},
 };
 
@@ -1007,7 +1006,7 @@ static const luaL_Reg column_methods[] = {
     {"le", column_le},           {"gt", column_gt},         {"ge", column_ge},
     {"isin", column_isin},       {"unique", column_unique}, {"value_counts", column_value_counts},
     {"totable", column_totable}, {"to_datetime", column_to_datetime},
-    {"startswith", column_startswith},
+    {"startswith", column_startswith}, {"close", column_gc},
     {NULL, NULL},
 };
 

@@ -22,6 +22,7 @@ static br_model *check_model(lua_State *L, int idx) {
 
 static int model_gc(lua_State *L) {
   br_model **slot = luaL_checkudata(L, 1, MODEL_MT);
+  lbr_check_unpinned(L, 1, "Model");
   br_model_free(*slot);
   *slot = NULL;
   return 0;
@@ -341,6 +342,9 @@ static int optim_lbfgs(lua_State *L) {
   if (br_tensor_clone(xs, x0) != BR_OK) return lbr_error(L);
   br_tensor **xb = lbr_tensor_push_slot(L); /* [f x0 opts x xbuf]: what f sees */
   if (br_tensor_clone(xb, x0) != BR_OK) return lbr_error(L);
+  /* f sees xbuf: pinned (guard at 6) so f cannot close the tensor whose
+   * data the next evaluation writes */
+  lbr_pin(L, 5, "a running minimize");
   lua_objective c = {L, 1, 5, br_tensor_numel(x0), 0, 0};
   br_lbfgs_result r;
   br_status s = br_lbfgs(call_objective, &c, (size_t)c.n, br_tensor_data(*xs), &o, &r);
@@ -366,7 +370,7 @@ void lbr_model_open(lua_State *L) {
   static const luaL_Reg methods[] = {{"fit", model_fit}, {"predict", model_predict},
                                      {"predict_proba", model_predict_proba}, {"coef", model_coef},
                                      {"params", model_params}, {"kind", model_kind}, {"save", model_save},
-                                     {NULL, NULL}};
+                                     {"close", model_gc}, {NULL, NULL}};
   static const luaL_Reg meta[] = {{"__gc", model_gc}, {"__close", model_gc}, {"__tostring", model_tostring}, {NULL, NULL}};
   lbr_new_class(L, MODEL_MT, methods, meta);
   static const luaL_Reg model_fns[] = {{"linear", model_linear}, {"logistic", model_logistic}, {"mlp", model_mlp},

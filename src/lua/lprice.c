@@ -21,11 +21,39 @@ typedef struct bundle_list {
   int *size;
 } bundle_list;
 
+/* The catalogue and baskets of a pricing call, from options 'catalog' (at
+ * stack 3; a search result given as the bundles, at 1, stands in for it
+ * with the catalogue it holds) and 'baskets' (at 4; required when `need`).
+ * Both are pinned (`by`) until the call returns: the bundles' and options'
+ * metamethods and a demand function run Lua, and none may close what the
+ * core reads. Expects [bundles opts]; leaves [bundles opts catalog baskets
+ * guards...]. */
+static const br_catalog *price_inputs(lua_State *L, const char *fn, const char *by, const br_baskets **b, int need) {
+  lua_getfield(L, 2, "catalog"); /* 3 */
+  lua_getfield(L, 2, "baskets"); /* 4 */
+  const br_catalog *cat = NULL;
+  br_catalog **cs = luaL_testudata(L, 3, CATALOG_MT);
+  result_box *r = cs ? NULL : luaL_testudata(L, 1, RESULT_MT);
+  if (cs && *cs) {
+    cat = *cs;
+    lbr_pin(L, 3, by);
+  } else if (r && r->res) { /* a result knows its catalogue (and holds it, even past the Catalog's close) */
+    cat = r->cat;
+    lbr_pin(L, 1, by);
+  }
+  if (!cat) lbr_errorf(L, "%s: option 'catalog' must be a bundle.catalog(...)", fn);
+  br_baskets **bs = luaL_testudata(L, 4, "bundle.Baskets");
+  if ((need || !lua_isnil(L, 4)) && (!bs || !*bs)) lbr_errorf(L, "%s: option 'baskets' must be bundle.baskets(...)", fn);
+  *b = bs ? *bs : NULL;
+  if (*b) lbr_pin(L, 4, by);
+  return cat;
+}
+
 static void read_bundles(lua_State *L, int idx, const br_catalog *cat, bundle_list *bl, const char *fn) {
-  void **res = luaL_testudata(L, idx, RESULT_MT);
+  result_box *res = luaL_testudata(L, idx, RESULT_MT);
   if (res) {
-    if (!*res) lbr_errorf(L, "%s: the search result has been closed", fn);
-    bl->n = br_search_result_count(*res);
+    if (!res->res) lbr_errorf(L, "%s: the search result has been closed", fn);
+    bl->n = br_search_result_count(res->res);
   } else if (lua_istable(L, idx)) {
     bl->n = (int64_t)luaL_len(L, idx);
   } else {
@@ -37,7 +65,7 @@ static void read_bundles(lua_State *L, int idx, const br_catalog *cat, bundle_li
   for (int64_t k = 0; k < bl->n; k++) {
     int32_t *out = bl->items + k * BR_BUNDLE_MAX_ITEMS;
     if (res) {
-      const int32_t *it = br_search_result_items(*res, k, &bl->size[k]);
+      const int32_t *it = br_search_result_items(res->res, k, &bl->size[k]);
       memcpy(out, it, (size_t)bl->size[k] * sizeof *it);
       continue;
     }
@@ -215,18 +243,8 @@ static int price_run(lua_State *L, int baseline) {
   luaL_checktype(L, 2, LUA_TTABLE);
   const char *fn = baseline ? "price.baseline" : "price.optimize";
   lbr_check_options(L, 2, fn, price_options);
-  lua_getfield(L, 2, "catalog"); /* 3 */
-  br_catalog **cs = luaL_testudata(L, 3, CATALOG_MT);
-  if (!cs && luaL_testudata(L, 1, RESULT_MT)) { /* a result knows its catalogue */
-    lua_pop(L, 1);
-    lua_getiuservalue(L, 1, 1);
-    cs = luaL_testudata(L, 3, CATALOG_MT);
-  }
-  if (!cs || !*cs) return lbr_errorf(L, "%s: option 'catalog' must be a bundle.catalog(...)", fn);
-  const br_catalog *cat = *cs;
-  lua_getfield(L, 2, "baskets"); /* 4 */
-  br_baskets **bs = luaL_testudata(L, 4, "bundle.Baskets");
-  if (!lua_isnil(L, 4) && (!bs || !*bs)) return lbr_errorf(L, "%s: option 'baskets' must be bundle.baskets(...)", fn);
+  const br_baskets *b;
+  const br_catalog *cat = price_inputs(L, fn, baseline ? "a running price.baseline" : "a running price.optimize", &b, 0);
   bundle_list bl = {0, NULL, NULL};
   read_bundles(L, 1, cat, &bl, fn);
   br_wtp_spec w;
@@ -267,7 +285,10 @@ static int price_run(lua_State *L, int baseline) {
   int reservation = lua_isnil(L, didx) || (lua_type(L, didx) == LUA_TSTRING && strcmp(lua_tostring(L, didx), "reservation") == 0);
   if (!reservation) {
     br_model **m = luaL_testudata(L, didx, "bundle.Model");
-    if (m && *m) d.model = *m;
+    if (m && *m) {
+      d.model = *m;
+      lbr_pin(L, didx, baseline ? "a running price.baseline" : "a running price.optimize");
+    }
     else if (lua_isfunction(L, didx)) d.fn = didx;
     else return lbr_errorf(L, "%s: demand must be \"reservation\", a function(price, b, discount) or a trained model", fn);
   }
@@ -283,7 +304,7 @@ static int price_run(lua_State *L, int baseline) {
   int out = lua_gettop(L);
   /* from here on nothing raises a Lua error until the stats are freed */
   br_bundle_stats *st = NULL;
-  if (br_bundle_stats_new(&st, cat, bs ? *bs : NULL) != BR_OK) return lbr_error(L);
+  if (br_bundle_stats_new(&st, cat, b) != BR_OK) return lbr_error(L);
   v->st = d.st = st;
   br_status s = BR_OK;
   for (int64_t k = 0; k < bl.n && s == BR_OK; k++) {
@@ -313,20 +334,16 @@ static int price_features(lua_State *L) {
   lua_settop(L, 2);
   luaL_checktype(L, 2, LUA_TTABLE);
   lbr_check_options(L, 2, "features", features_options);
-  lua_getfield(L, 2, "catalog"); /* 3 */
-  br_catalog **cs = luaL_testudata(L, 3, CATALOG_MT);
-  if (!cs || !*cs) return lbr_errorf(L, "features: option 'catalog' must be a bundle.catalog(...)");
-  lua_getfield(L, 2, "baskets"); /* 4 */
-  br_baskets **bs = luaL_testudata(L, 4, "bundle.Baskets");
-  if (!bs || !*bs) return lbr_errorf(L, "features: option 'baskets' must be bundle.baskets(...)");
+  const br_baskets *bsk;
+  const br_catalog *cat = price_inputs(L, "features", "a running bundle_features", &bsk, 1);
   bundle_list bl = {0, NULL, NULL};
-  read_bundles(L, 1, *cs, &bl, "features");
+  read_bundles(L, 1, cat, &bl, "features");
   br_tensor **slot = lbr_tensor_push_slot(L);
   int64_t shape[2] = {bl.n, BR_NFEATURES};
   if (br_tensor_zeros(slot, 2, shape) != BR_OK) return lbr_error(L);
   lbr_tensor_account(L, *slot);
   br_bundle_stats *st = NULL;
-  if (br_bundle_stats_new(&st, *cs, *bs) != BR_OK) return lbr_error(L);
+  if (br_bundle_stats_new(&st, cat, bsk) != BR_OK) return lbr_error(L);
   double *x = br_tensor_data(*slot);
   for (int64_t k = 0; k < bl.n; k++)
     br_bundle_features(st, bl.items + k * BR_BUNDLE_MAX_ITEMS, bl.size[k], x + k * BR_NFEATURES);
@@ -450,26 +467,17 @@ static int price_joint_share(lua_State *L) {
   lua_settop(L, 2);
   luaL_checktype(L, 2, LUA_TTABLE);
   lbr_check_options(L, 2, fn, joint_options);
-  lua_getfield(L, 2, "catalog"); /* 3 */
-  br_catalog **cs = luaL_testudata(L, 3, CATALOG_MT);
-  if (!cs && luaL_testudata(L, 1, RESULT_MT)) {
-    lua_pop(L, 1);
-    lua_getiuservalue(L, 1, 1);
-    cs = luaL_testudata(L, 3, CATALOG_MT);
-  }
-  if (!cs || !*cs) return lbr_errorf(L, "%s: option 'catalog' must be a bundle.catalog(...)", fn);
-  lua_getfield(L, 2, "baskets"); /* 4 */
-  br_baskets **bs = luaL_testudata(L, 4, "bundle.Baskets");
-  if (!bs || !*bs) return lbr_errorf(L, "%s: option 'baskets' must be bundle.baskets(...)", fn);
+  const br_baskets *bsk;
+  const br_catalog *cat = price_inputs(L, fn, "a running price.joint_share", &bsk, 1);
   bundle_list bl = {0, NULL, NULL};
-  read_bundles(L, 1, *cs, &bl, fn);
+  read_bundles(L, 1, cat, &bl, fn);
   br_wtp_spec w;
   double sigma_all;
-  read_spec(L, 2, fn, *cs, &w, &sigma_all);
+  read_spec(L, 2, fn, cat, &w, &sigma_all);
   lua_createtable(L, (int)bl.n, 0);
   int out = lua_gettop(L);
   br_bundle_stats *st = NULL;
-  if (br_bundle_stats_new(&st, *cs, *bs) != BR_OK) return lbr_error(L);
+  if (br_bundle_stats_new(&st, cat, bsk) != BR_OK) return lbr_error(L);
   br_status s = BR_OK;
   for (int64_t k = 0; k < bl.n && s == BR_OK; k++) {
     const int32_t *it = bl.items + k * BR_BUNDLE_MAX_ITEMS;
@@ -477,7 +485,7 @@ static int price_joint_share(lua_State *L) {
     s = br_price_joint_share(&share, &observed, st, it, bl.size[k], &w);
     if (s != BR_OK) break;
     lua_createtable(L, 0, 3);
-    lbr_push_labels(L, lbr_catalog_label, *cs, it, bl.size[k]);
+    lbr_push_labels(L, lbr_catalog_label, cat, it, bl.size[k]);
     lua_setfield(L, -2, "items");
     lua_pushnumber(L, share);
     lua_setfield(L, -2, "share");
@@ -512,13 +520,8 @@ static int price_portfolio(lua_State *L) {
   if (!lua_istable(L, 1)) return lbr_errorf(L, "%s: offers must be a list of { items = { labels }, discount = d }", fn);
   if (!lua_istable(L, 2)) return lbr_errorf(L, "%s: expects a table of options", fn);
   lbr_check_options(L, 2, fn, portfolio_options);
-  lua_getfield(L, 2, "catalog"); /* 3 */
-  br_catalog **cs = luaL_testudata(L, 3, CATALOG_MT);
-  if (!cs || !*cs) return lbr_errorf(L, "%s: option 'catalog' must be a bundle.catalog(...)", fn);
-  const br_catalog *cat = *cs;
-  lua_getfield(L, 2, "baskets"); /* 4 */
-  br_baskets **bs = luaL_testudata(L, 4, "bundle.Baskets");
-  if (!bs || !*bs) return lbr_errorf(L, "%s: option 'baskets' must be bundle.baskets(...)", fn);
+  const br_baskets *bsk;
+  const br_catalog *cat = price_inputs(L, fn, "a running price.portfolio", &bsk, 1);
   lua_Integer n = luaL_len(L, 1);
   if (n < 1 || n > BR_PORTFOLIO_MAX_OFFERS) return lbr_errorf(L, "%s: a portfolio has 1 to %d offers, got %d", fn, BR_PORTFOLIO_MAX_OFFERS, (int)n);
   int32_t *items = lua_newuserdatauv(L, (size_t)n * BR_BUNDLE_MAX_ITEMS * sizeof *items, 0);
@@ -558,7 +561,7 @@ static int price_portfolio(lua_State *L) {
   br_price_point *pts = lua_newuserdatauv(L, (size_t)n * sizeof *pts, 0);
   /* nothing raises a Lua error until the stats and the result are freed */
   br_bundle_stats *st = NULL;
-  if (br_bundle_stats_new(&st, cat, *bs) != BR_OK) return lbr_error(L);
+  if (br_bundle_stats_new(&st, cat, bsk) != BR_OK) return lbr_error(L);
   br_portfolio pf;
   br_status s = br_price_portfolio(&pf, st, &w, ptr, size, disc, (int)n);
   br_bundle_stats_free(st);
@@ -614,6 +617,7 @@ static int price_elasticity(lua_State *L) {
   br_frame **fs = luaL_testudata(L, 1, "bundle.Frame");
   if (!fs || !*fs) return lbr_errorf(L, "%s: orders must be a frame of order lines", fn);
   if (lua_isnil(L, 2)) lua_newtable(L), lua_replace(L, 2);
+  lbr_pin(L, 1, "a running price.elasticity"); /* the options' metamethods run Lua */
   luaL_checktype(L, 2, LUA_TTABLE);
   lbr_check_options(L, 2, fn, elasticity_options);
   const br_column *item = frame_col(L, *fs, 2, fn, "item", "item", 1);
@@ -642,6 +646,7 @@ static int price_elasticity(lua_State *L) {
   br_catalog **cs = luaL_testudata(L, cidx, CATALOG_MT);
   if (!lua_isnil(L, cidx) && (!cs || !*cs)) return lbr_errorf(L, "%s: option 'catalog' must be a bundle.catalog(...)", fn);
   const br_catalog *cat = cs ? *cs : NULL;
+  if (cat) lbr_pin(L, cidx, "a running price.elasticity");
   /* items are the catalogue's (lines of other items are skipped), or the
    * item column's levels without one */
   int32_t nl = br_column_nlevels(item), ncat = cat ? br_catalog_size(cat) : nl;

@@ -15,7 +15,8 @@ br_catalog *lbr_check_catalog(lua_State *L, int idx) {
 
 static int catalog_gc(lua_State *L) {
   br_catalog **slot = luaL_checkudata(L, 1, CATALOG_MT);
-  br_catalog_free(*slot);
+  lbr_check_unpinned(L, 1, "Catalog");
+  br_catalog_free(*slot); /* drops this handle's reference; results keep theirs */
   *slot = NULL;
   return 0;
 }
@@ -186,6 +187,7 @@ static const char *read_objective(lua_State *L, int idx, br_objective_spec *os, 
   br_model **m = luaL_testudata(L, idx, "bundle.Model");
   if (m) {
     if (!*m) return "the model objective has been closed";
+    lbr_pin(L, idx, "a running search"); /* the core reads it between the Lua callbacks */
     os->kind = BR_OBJ_MODEL;
     os->model = *m;
     return NULL;
@@ -216,14 +218,10 @@ static void read_objectives(lua_State *L, br_search_spec *sp, int view, const br
       lua_pushvalue(L, -2);
       lua_rawseti(L, names, (lua_Integer)luaL_len(L, names) + 1);
     }
-    lua_getglobal(L, "table");
-    lua_getfield(L, -1, "sort");
-    lua_pushvalue(L, names);
-    lua_call(L, 1, 0);
-    lua_pop(L, 1);
+    lbr_sort_strings(L, names); /* not the script's table.sort: it could close what we hold */
     int no = (int)luaL_len(L, names);
     if (no < 1 || no > BR_MAX_OBJECTIVES) lbr_errorf(L, "search: objectives must name 1 to %d objectives", BR_MAX_OBJECTIVES);
-    luaL_checkstack(L, 2 * BR_MAX_OBJECTIVES + 8, "search objectives");
+    luaL_checkstack(L, 3 * BR_MAX_OBJECTIVES + 8, "search objectives"); /* value, pin guard, scratch */
     lua_getfield(L, 1, "weights");
     int wt = lua_gettop(L);
     if (!lua_isnil(L, wt) && !lua_istable(L, wt)) lbr_errorf(L, "search: weights must be a table { name = weight }");
@@ -355,6 +353,10 @@ static int bundle_search(lua_State *L) {
   br_catalog **cs = luaL_testudata(L, 2, CATALOG_MT);
   if (!cs || !*cs) return lbr_errorf(L, "search: option 'catalog' must be a bundle.catalog(...)");
   const br_catalog *cat = *cs;
+  /* Pinned (guard at 3) until search returns: objectives, bounds, the
+   * compatible predicate and the options' metamethods all run Lua, and
+   * none may close or collect the catalogue the core is reading. */
+  lbr_pin(L, 2, "a running search");
   br_search_spec sp;
   br_search_spec_init(&sp);
   lua_getfield(L, 1, "size");
@@ -410,21 +412,23 @@ static int bundle_search(lua_State *L) {
   int pool = lua_gettop(L);
   lua_getfield(L, 1, "baskets");
   int bidx = lua_gettop(L);
-  void **is = luaL_testudata(L, pool, "bundle.Itemsets");
-  if (lua_isnil(L, bidx) && is) {
-    lua_pop(L, 1);
-    lua_getiuservalue(L, pool, 1);
-  }
+  lbr_child *is = lbr_itemsets_test(L, pool);
   br_baskets **bs = luaL_testudata(L, bidx, "bundle.Baskets");
   if (!lua_isnil(L, bidx) && (!bs || !*bs)) return lbr_errorf(L, "search: option 'baskets' must be bundle.baskets(...)");
   const br_baskets *b = bs ? *bs : NULL;
+  if (b) lbr_pin(L, bidx, "a running search");
+  if (is) {
+    if (!is->obj) return lbr_errorf(L, "search: the itemsets have been closed");
+    /* the itemsets hold their baskets: pinned, neither can go mid-search */
+    lbr_pin(L, pool, "a running search");
+    if (!b) b = is->parent;
+  }
   /* the pool: candidates (itemsets, a list of bundles) or items (labels, or none: all) */
   cand_list cl = {0};
   int32_t *items = NULL;
   int nitems = 0, is_list = 0;
   if (is) {
-    if (!*is) return lbr_errorf(L, "search: the itemsets have been closed");
-    itemset_candidates(L, *is, b, cat, &cl);
+    itemset_candidates(L, is->obj, b, cat, &cl);
     is_list = 1;
   } else if (lua_istable(L, pool)) {
     if (luaL_len(L, pool) == 0) return lbr_errorf(L, "search: the pool is empty");
@@ -453,7 +457,7 @@ static int bundle_search(lua_State *L) {
   }
   br_bundle_stats_free(st);
   if (s != BR_OK) return lbr_error(L);
-  lbr_result_push(L, res, 2, sp.nobjectives > 0 ? names : 0);
+  lbr_result_push(L, res, 2, cat, sp.nobjectives > 0 ? names : 0);
   return 1;
 }
 
@@ -468,7 +472,7 @@ static void push_feature_names(lua_State *L) {
 }
 
 void lbr_search_open(lua_State *L) {
-  static const luaL_Reg cm[] = {{"size", catalog_size}, {NULL, NULL}};
+  static const luaL_Reg cm[] = {{"size", catalog_size}, {"close", catalog_gc}, {NULL, NULL}};
   static const luaL_Reg cmeta[] = {{"__gc", catalog_gc}, {"__close", catalog_gc}, {"__len", catalog_size}, {NULL, NULL}};
   lbr_new_class(L, CATALOG_MT, cm, cmeta);
   lbr_result_open(L);

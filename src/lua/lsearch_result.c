@@ -7,18 +7,19 @@
 
 
 static br_search_result *check_result(lua_State *L, int idx, const br_catalog **cat) {
-  void **slot = luaL_checkudata(L, idx, RESULT_MT);
-  if (!*slot) luaL_argerror(L, idx, "result has been closed");
-  lua_getiuservalue(L, idx, 1);
-  *cat = *(br_catalog **)lua_touserdata(L, -1);
-  lua_pop(L, 1);
-  return *slot;
+  result_box *r = luaL_checkudata(L, idx, RESULT_MT);
+  if (!r->res) luaL_argerror(L, idx, "result has been closed");
+  *cat = r->cat; /* the result's own reference: valid after the Catalog's close */
+  return r->res;
 }
 
 static int result_gc(lua_State *L) {
-  void **slot = luaL_checkudata(L, 1, RESULT_MT);
-  br_search_result_free(*slot);
-  *slot = NULL;
+  result_box *r = luaL_checkudata(L, 1, RESULT_MT);
+  lbr_check_unpinned(L, 1, "SearchResult");
+  br_search_result_free(r->res);
+  r->res = NULL;
+  br_catalog_free(r->cat); /* drops the result's reference */
+  r->cat = NULL;
   return 0;
 }
 
@@ -187,10 +188,15 @@ static int result_stats(lua_State *L) {
   return 1;
 }
 
-void lbr_result_push(lua_State *L, br_search_result *res, int cat, int names) {
-  void **slot = lua_newuserdatauv(L, sizeof *slot, 2);
-  *slot = res;
+void lbr_result_push(lua_State *L, br_search_result *res, int cat, const br_catalog *c, int names) {
+  cat = lua_absindex(L, cat);
+  if (names) names = lua_absindex(L, names);
+  result_box *r = lua_newuserdatauv(L, sizeof *r, 2);
+  r->res = NULL;
+  r->cat = NULL;
   luaL_setmetatable(L, RESULT_MT);
+  r->res = res; /* from here on the result's __gc frees it */
+  r->cat = br_catalog_retain(c);
   lua_pushvalue(L, cat); /* the catalogue, for labels */
   lua_setiuservalue(L, -2, 1);
   if (names) {
@@ -201,7 +207,8 @@ void lbr_result_push(lua_State *L, br_search_result *res, int cat, int names) {
 
 void lbr_result_open(lua_State *L) {
   static const luaL_Reg rm[] = {{"iter", result_iter}, {"pareto", result_pareto}, {"to_frame", result_to_frame},
-                                {"write_csv", result_write_csv}, {"stats", result_stats}, {NULL, NULL}};
+                                {"write_csv", result_write_csv}, {"stats", result_stats},
+                                {"close", result_gc}, {NULL, NULL}};
   static const luaL_Reg rmeta[] = {{"__gc", result_gc}, {"__close", result_gc}, {"__len", result_len}, {NULL, NULL}};
   lbr_new_class(L, RESULT_MT, rm, rmeta);
 }

@@ -64,7 +64,8 @@ static int finish(lua_State *L, br_status s, br_tensor **slot) {
 
 static int tensor_gc(lua_State *L) {
   br_tensor **slot = luaL_checkudata(L, 1, LBR_TENSOR_MT);
-  br_tensor_free(*slot);
+  lbr_check_unpinned(L, 1, "Tensor");
+  br_tensor_free(*slot); /* the storage is shared by reference count with any views */
   *slot = NULL;
   return 0;
 }
@@ -737,7 +738,7 @@ static const luaL_Reg tensor_methods[] = {
     {"var", tensor_var},         {"std", tensor_std},
     {"index", tensor_index},     {"mask", tensor_mask},
     {"matmul", tensor_matmul},   {"dot", tensor_dot},
-    {"outer", tensor_outer},
+    {"outer", tensor_outer},     {"close", tensor_gc},
     {NULL, NULL},
 };
 
