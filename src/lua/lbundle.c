@@ -191,6 +191,7 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   lbr_basket_open(L);
   lbr_model_open(L);
   lbr_search_open(L);
+  lbr_rules_open(L);
   lbr_pareto_open(L);
   lbr_price_open(L);
   lbr_eval_open(L);

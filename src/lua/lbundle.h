@@ -77,6 +77,9 @@ LBR_HIDDEN void lbr_frame_open(lua_State *L);
  * read_baskets in the table on the stack top. */
 LBR_HIDDEN void lbr_basket_open(lua_State *L);
 LBR_HIDDEN br_baskets *lbr_baskets_check(lua_State *L, int idx);
+/* Rules operations and printing (lrules.c): adds methods and __tostring to
+ * the classes of lbasket.c and lsearch*.c; call after both have opened. */
+LBR_HIDDEN void lbr_rules_open(lua_State *L);
 /* Evaluation (leval.c): sets eval_core (backtest, topk, rank, bandit_replay)
  * and als in the table on the stack top. */
 LBR_HIDDEN void lbr_eval_open(lua_State *L);
