@@ -415,6 +415,106 @@ static int result_tostring(lua_State *L) {
   return 1;
 }
 
+/* ---- CSV that reads back ---- */
+
+/* Pushes items[0..n) as a JSON list of strings, ["salt","fine, oil"]:
+ * JSON's escapes (\" \\ and \uXXXX for control characters) let any label
+ * survive the trip through a CSV field and back (bundle.read_itemsets,
+ * bundle.read_rules, bundle.split_items). */
+static void push_json_labels(lua_State *L, const br_baskets *b, const int32_t *items, int n) {
+  luaL_Buffer buf;
+  luaL_buffinit(L, &buf);
+  luaL_addchar(&buf, '[');
+  for (int i = 0; i < n; i++) {
+    size_t len;
+    const char *s = br_baskets_label(b, items[i], &len);
+    if (i) luaL_addchar(&buf, ',');
+    luaL_addchar(&buf, '"');
+    for (size_t j = 0; j < len; j++) {
+      unsigned char c = (unsigned char)s[j];
+      if (c == '"' || c == '\\') {
+        luaL_addchar(&buf, '\\');
+        luaL_addchar(&buf, (char)c);
+      } else if (c < 0x20 || c == 0x7f) {
+        char esc[8];
+        snprintf(esc, sizeof esc, "\\u%04x", c);
+        luaL_addstring(&buf, esc);
+      } else {
+        luaL_addchar(&buf, (char)c);
+      }
+    }
+    luaL_addchar(&buf, '"');
+  }
+  luaL_addchar(&buf, ']');
+  luaL_pushresult(&buf);
+}
+
+/* Replaces column `name` of the frame on the stack top by the list on top
+ * of it: frame, list -> new frame. */
+static void replace_column(lua_State *L, const char *name) {
+  lua_getfield(L, -2, "with_column");
+  lua_pushvalue(L, -3);
+  lua_pushstring(L, name);
+  lua_pushvalue(L, -4);
+  lua_call(L, 3, 1);
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
+/* Calls obj:name() (a method of obj's class) and leaves the result. */
+static void call_method(lua_State *L, int obj, const char *name) {
+  lua_getfield(L, obj, name);
+  lua_pushvalue(L, obj);
+  lua_call(L, 1, 1);
+}
+
+/* write_csv(path) of Itemsets and Rules: to_frame's columns, with items
+ * (lhs and rhs) as JSON lists so that the file reads back exactly; the
+ * frame's writer makes it atomic and quotes the fields. */
+static int sets_write_csv(lua_State *L) {
+  const char *path = luaL_checkstring(L, 2);
+  int rules = luaL_testudata(L, 1, RULES_MT) != NULL;
+  lua_settop(L, 2);
+  call_method(L, 1, "to_frame");
+  const br_baskets *b;
+  if (rules) {
+    const br_rules *r = check_rules(L, 1, &b);
+    int64_t n = br_rules_count(r);
+    for (int side = 0; side < 2; side++) {
+      lua_createtable(L, n > INT32_MAX ? INT32_MAX : (int)n, 0);
+      for (int64_t k = 0; k < n; k++) {
+        int sz;
+        const int32_t *it = side ? br_rules_rhs(r, k, &sz) : br_rules_lhs(r, k, &sz);
+        push_json_labels(L, b, it, sz);
+        lua_rawseti(L, -2, k + 1);
+      }
+      replace_column(L, side ? "rhs" : "lhs");
+    }
+  } else {
+    void **slot = luaL_checkudata(L, 1, ITEMSETS_MT);
+    if (!*slot) return luaL_argerror(L, 1, "object has been closed");
+    const br_itemsets *s = *slot;
+    lua_getiuservalue(L, 1, 1);
+    b = *(br_baskets **)lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    int64_t n = br_itemsets_count(s);
+    lua_createtable(L, n > INT32_MAX ? INT32_MAX : (int)n, 0);
+    for (int64_t k = 0; k < n; k++) {
+      int sz;
+      const int32_t *it = br_itemsets_items(s, k, &sz);
+      push_json_labels(L, b, it, sz);
+      lua_rawseti(L, -2, k + 1);
+    }
+    replace_column(L, "items");
+  }
+  lua_getfield(L, -1, "write_csv");
+  lua_pushvalue(L, -2);
+  lua_pushstring(L, path);
+  lua_call(L, 2, 0);
+  lua_settop(L, 1);
+  return 1;
+}
+
 /* Adds `fns` to the methods table of class mt, and `meta` to mt itself. */
 static void extend_class(lua_State *L, const char *mt, const luaL_Reg *fns, const luaL_Reg *meta) {
   luaL_getmetatable(L, mt);
@@ -431,7 +531,8 @@ void lbr_rules_open(lua_State *L) {
   static const luaL_Reg rm[] = {{"sort", rules_sort}, {"head", rules_head}, {"filter", rules_filter},
                                 {"lhs_has", rules_lhs_has}, {"rhs_has", rules_rhs_has},
                                 {"prune_redundant", rules_prune_redundant}, {"match", rules_match},
-                                {NULL, NULL}};
+                                {"write_csv", sets_write_csv}, {NULL, NULL}};
+  static const luaL_Reg im[] = {{"write_csv", sets_write_csv}, {NULL, NULL}};
   static const luaL_Reg rmeta[] = {{"__tostring", rules_tostring}, {NULL, NULL}};
   static const luaL_Reg imeta[] = {{"__tostring", itemsets_tostring}, {NULL, NULL}};
   static const luaL_Reg bmeta[] = {{"__tostring", baskets_tostring}, {NULL, NULL}};
@@ -444,7 +545,7 @@ void lbr_rules_open(lua_State *L) {
   lua_pop(L, 2);
   if (done) return;
   extend_class(L, RULES_MT, rm, rmeta);
-  extend_class(L, ITEMSETS_MT, NULL, imeta);
+  extend_class(L, ITEMSETS_MT, im, imeta);
   extend_class(L, BASKETS_MT, NULL, bmeta);
   extend_class(L, CATALOG_MT, NULL, cmeta);
   extend_class(L, RESULT_MT, NULL, smeta);
