@@ -49,6 +49,13 @@ br_status br_baskets_from_frame(br_baskets **out, const br_frame *f, const br_ba
  * sep is the token separator (spaces and tabs are always accepted). A
  * non-integer token is an error naming its line. */
 br_status br_baskets_read(br_baskets **out, const char *path, char sep);
+/* Reads a one-basket-per-line file of item names, kept as text ("007"
+ * stays "007"). With sep ' ' names are split at spaces and tabs; with any
+ * other sep at that character only, and trimmed of surrounding blanks. A
+ * name may be quoted ("salt, fine"; "" is a quote inside it), and then
+ * holds separators and spaces. An unclosed quote is an error naming its
+ * line; empty lines are empty baskets. */
+br_status br_baskets_read_names(br_baskets **out, const char *path, char sep);
 void br_baskets_free(br_baskets *b);
 
 int64_t br_baskets_size(const br_baskets *b);   /* baskets */

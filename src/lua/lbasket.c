@@ -143,23 +143,37 @@ static int bundle_baskets(lua_State *L) {
   return 1;
 }
 
-static const char *const read_options[] = {"sep", NULL};
+static const char *const read_options[] = {"sep", "items", NULL};
 
+/* read_baskets(path, { sep =, items = "auto"|"names"|"integers" }). */
 static int bundle_read_baskets(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lbr_check_path(L, "read_baskets", path, 0);
   lbr_check_options(L, 2, "read_baskets", read_options);
   char sep = ' ';
+  const char *items = "auto";
   if (!lua_isnoneornil(L, 2)) {
     lua_getfield(L, 2, "sep");
     size_t len;
     const char *s = lua_tolstring(L, -1, &len);
     if (s && len == 1) sep = s[0];
     else if (!lua_isnil(L, -1)) return lbr_errorf(L, "read_baskets: option 'sep' must be one character");
-    lua_pop(L, 1);
+    lua_getfield(L, 2, "items");
+    if (!lua_isnil(L, -1)) items = lua_tostring(L, -1);
+    if (!items || (strcmp(items, "auto") && strcmp(items, "names") && strcmp(items, "integers")))
+      return lbr_errorf(L, "read_baskets: option 'items' must be \"names\", \"integers\" or \"auto\"");
+    lua_pop(L, 2);
   }
   br_baskets **slot = push_baskets_slot(L);
-  if (br_baskets_read(slot, path, sep) != BR_OK) return lbr_error(L);
+  if (strcmp(items, "names") == 0) {
+    if (br_baskets_read_names(slot, path, sep) != BR_OK) return lbr_error(L);
+  } else if (br_baskets_read(slot, path, sep) != BR_OK) {
+    /* auto: a file that is not all integers is read again as names (the
+     * integer reader stops at the first other token, so little is lost) */
+    if (strcmp(items, "auto") || br_last_status() != BR_ERR_PARSE || !strstr(br_last_error(), "is not an integer"))
+      return lbr_error(L);
+    if (br_baskets_read_names(slot, path, sep) != BR_OK) return lbr_error(L);
+  }
   return 1;
 }
 

@@ -218,13 +218,31 @@ static int rules_index(lua_State *L) {
 
 /* ---- printing ---- */
 
+/* A label as printed: as it is, or in double quotes ("" inside) when it
+ * holds what would make the list ambiguous (a comma, brace, quote, or
+ * blanks at its ends). */
+static void add_label(luaL_Buffer *buf, const char *s, size_t len) {
+  int quote = len == 0 || s[0] == ' ' || s[len - 1] == ' ';
+  for (size_t i = 0; i < len && !quote; i++) quote = s[i] == ',' || s[i] == '{' || s[i] == '}' || s[i] == '"';
+  if (!quote) {
+    luaL_addlstring(buf, s, len);
+    return;
+  }
+  luaL_addchar(buf, '"');
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] == '"') luaL_addchar(buf, '"');
+    luaL_addchar(buf, s[i]);
+  }
+  luaL_addchar(buf, '"');
+}
+
 static void add_labels(luaL_Buffer *buf, const br_baskets *b, const int32_t *items, int n) {
   luaL_addchar(buf, '{');
   for (int i = 0; i < n; i++) {
     size_t len;
     const char *s = br_baskets_label(b, items[i], &len);
     if (i) luaL_addstring(buf, ", ");
-    luaL_addlstring(buf, s, len);
+    add_label(buf, s, len);
   }
   luaL_addchar(buf, '}');
 }

@@ -65,3 +65,40 @@ describe("CSV round trip", function()
     assert.has_error(function() bundle.split_items('["a"') end)
   end)
 end)
+
+describe("read_baskets", function()
+  local function file(text)
+    local path = os.tmpname()
+    files.write(path, text)
+    return path
+  end
+
+  it("reads item names, quoted or not, with any separator, and keeps them", function()
+    local path = file('salt, "fine, oil"\n"say ""hi""",  a b ,\n\n007\n')
+    local bk = bundle.read_baskets(path, { sep = "," })
+    assert.are.equal(4, bk:size())
+    assert.are.same({ "fine, oil", "salt" }, (function() local t = bk:items(1); table.sort(t); return t end)())
+    local two = bk:items(2); table.sort(two)
+    assert.are.same({ "a b", 'say "hi"' }, two)
+    assert.are.same({}, bk:items(3))
+    assert.are.same({ "007" }, bk:items(4)) -- names stay text; integers would be "7"
+    assert.are.equal('bundle.Baskets: 4 baskets, 5 items, 1.25 items a basket\n[1] {salt, "fine, oil"}\n'
+      .. '[2] {"say ""hi""", a b}\n[3] {}\n[4] {007}', tostring(bk))
+    os.remove(path)
+  end)
+
+  it("detects names or integers, and takes items = to say which", function()
+    local names = file("salt pepper\noil salt\n")
+    local ints = file("1 2\n007 1\n")
+    assert.are.same({ "pepper", "salt" }, (function() local t = bundle.read_baskets(names):items(1); table.sort(t); return t end)())
+    assert.are.same({ "1", "7" }, bundle.read_baskets(ints):items(2))
+    assert.are.same({ "1", "007" }, bundle.read_baskets(ints, { items = "names" }):items(2)) -- ids by first appearance
+    assert.has_error(function() bundle.read_baskets(names, { items = "integers" }) end,
+                     names .. ":1: item 'salt' is not an integer")
+    assert.has_error(function() bundle.read_baskets(names, { items = "words" }) end,
+                     "read_baskets: option 'items' must be \"names\", \"integers\" or \"auto\"")
+    local bad = file('a "b\n')
+    assert.has_error(function() bundle.read_baskets(bad) end, bad .. ":1: a quoted name is not closed on its line")
+    os.remove(names); os.remove(ints); os.remove(bad)
+  end)
+end)
