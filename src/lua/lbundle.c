@@ -188,6 +188,7 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   lbr_tensor_open(L);
   lua_setfield(L, -2, "tensor");
   lbr_frame_open(L);
+  lbr_frame_more_open(L);
   lbr_basket_open(L);
   lbr_model_open(L);
   lbr_search_open(L);
