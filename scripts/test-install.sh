@@ -26,10 +26,15 @@ out=$(LUA_PATH="$prefix/share/lua/5.4/?.lua;$prefix/share/lua/5.4/?/init.lua;;" 
 
 # 3. the C library through pkg-config: examples/embed.c, built against the prefix
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+# No LD_LIBRARY_PATH: the program finds libbundle.so through the rpath
+# that bundle.pc's Libs carries, as a user's program would.
 cc -o "$prefix/embed" "$top/examples/embed.c" $(pkg-config --cflags --libs bundle)
-out=$(cd "$top" && LD_LIBRARY_PATH="$prefix/lib" "$prefix/embed" | head -n 1)
+out=$(cd "$top" && env -u LD_LIBRARY_PATH "$prefix/embed" | head -n 1)
 [ "$out" = "13105 baskets, 3500 items, 69 frequent pairs" ] || { echo "embedded C printed '$out'"; exit 1; }
 
-# 4. the man page
+# 4. the licence beside the sources, as the rockspec declares
+[ -f "$top/LICENSE" ] && grep -q "MIT License" "$top/LICENSE" || { echo "no MIT LICENSE file"; exit 1; }
+
+# 5. the man page
 [ -f "$prefix/share/man/man1/bundlerun.1" ] || { echo "no man page in $prefix/share/man/man1"; exit 1; }
 echo "install test: bundlerun, lua5.4 require and pkg-config all work from $prefix"

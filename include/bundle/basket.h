@@ -56,6 +56,14 @@ br_status br_baskets_read(br_baskets **out, const char *path, char sep);
  * safe. The count is not atomic: share baskets between threads only
  * read-only and with each holder retained up front. */
 br_baskets *br_baskets_retain(const br_baskets *b);
+
+/* Reads a one-basket-per-line file of item names, kept as text ("007"
+ * stays "007"). With sep ' ' names are split at spaces and tabs; with any
+ * other sep at that character only, and trimmed of surrounding blanks. A
+ * name may be quoted ("salt, fine"; "" is a quote inside it), and then
+ * holds separators and spaces. An unclosed quote is an error naming its
+ * line; empty lines are empty baskets. */
+br_status br_baskets_read_names(br_baskets **out, const char *path, char sep);
 void br_baskets_free(br_baskets *b);
 
 int64_t br_baskets_size(const br_baskets *b);   /* baskets */
@@ -173,6 +181,30 @@ const double *br_rules_measures(const br_rules *r, int64_t k); /* BR_MEASURE_COU
  * match. */
 br_status br_rules_match(const br_rules *r, const int32_t *basket, int n, int64_t **idx,
                          int64_t *nmatch);
+
+/* ---- operations on a rule set: each makes a new set (the caller owns it,
+ * br_rules_free) and leaves r as it was; on failure *out is untouched ---- */
+
+/* The rules idx[0..n) of r, in that order (an index may repeat). */
+br_status br_rules_subset(br_rules **out, const br_rules *r, const int64_t *idx, int64_t n);
+
+/* r ordered by measure `by`, decreasing or increasing; ties keep their
+ * order (a stable sort), NaN last either way. */
+br_status br_rules_sort(br_rules **out, const br_rules *r, br_measure by, int decreasing);
+
+/* Which side of a rule br_rules_with_items looks at. */
+typedef enum br_rule_side { BR_SIDE_LHS, BR_SIDE_RHS, BR_SIDE_BOTH } br_rule_side;
+
+/* The rules whose `side` holds any of items[0..n) (all of them when `all`),
+ * in r's order; arules' %in% and %ain%. Unsorted items and repeats are fine. */
+br_status br_rules_with_items(br_rules **out, const br_rules *r, br_rule_side side, const int32_t *items, int n,
+                              int all);
+
+/* 1 in redundant[k] (r->n entries, caller-allocated) when rule k is
+ * redundant in the sense of arules' is.redundant: some rule of r with the
+ * same consequent and an antecedent that is a proper subset of k's has a
+ * confidence at least k's. */
+br_status br_rules_redundant(const br_rules *r, unsigned char *redundant);
 
 #ifdef __cplusplus
 }

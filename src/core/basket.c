@@ -519,3 +519,111 @@ oom:
   free(C);
   return br_error_set(BR_ERR_NOMEM, "cooccurrence: out of memory");
 }
+
+/* ---- one basket per line of item names ---- */
+
+/* Reads field [i, end) of a line at *pos: a quoted name ("" is a quote
+ * inside it) or plain text trimmed of blanks. Quoted text is unescaped in
+ * place (it only shrinks). Returns 1 with the name in [*s, *s + *len), 0 at
+ * the end of the line, -1 for an unterminated quote. */
+static int next_name(char *buf, size_t *pos, size_t end, char sep, char **s, size_t *len) {
+  size_t i = *pos;
+  int spaces = sep == ' ';
+  for (;;) {
+    while (i < end && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r')) i++;
+    if (i < end && buf[i] == sep && !spaces) { /* an empty field: skip it */
+      i++;
+      continue;
+    }
+    break;
+  }
+  if (i >= end) {
+    *pos = end;
+    return 0;
+  }
+  if (buf[i] == '"') {
+    size_t r = i + 1, w = i + 1;
+    for (;;) {
+      if (r >= end) return -1;
+      if (buf[r] == '"') {
+        if (r + 1 < end && buf[r + 1] == '"') {
+          buf[w++] = '"';
+          r += 2;
+          continue;
+        }
+        r++;
+        break;
+      }
+      buf[w++] = buf[r++];
+    }
+    *s = buf + i + 1;
+    *len = w - (i + 1);
+    /* text after the closing quote up to the separator is ignored */
+    while (r < end && !(spaces ? (buf[r] == ' ' || buf[r] == '\t') : buf[r] == sep)) r++;
+    *pos = r < end ? r + 1 : end;
+    return 1;
+  }
+  size_t start = i;
+  while (i < end && !(spaces ? (buf[i] == ' ' || buf[i] == '\t') : buf[i] == sep)) i++;
+  size_t stop = i;
+  while (stop > start && (buf[stop - 1] == ' ' || buf[stop - 1] == '\t' || buf[stop - 1] == '\r')) stop--;
+  *s = buf + start;
+  *len = stop - start;
+  *pos = i < end ? i + 1 : end;
+  return 1;
+}
+
+br_status br_baskets_read_names(br_baskets **out, const char *path, char sep) {
+  char *buf = NULL;
+  size_t n = 0;
+  br_status s = read_all(path, &buf, &n);
+  if (s != BR_OK) return s;
+  int64_t lines = 0;
+  for (size_t i = 0; i < n; i++) lines += buf[i] == '\n';
+  if (n > 0 && buf[n - 1] != '\n') lines++;
+  /* a name takes a character and its separator, so at most (n + 1) / 2 a file, plus one a line */
+  br_baskets *b = baskets_alloc(lines, (int64_t)(n + 1) / 2 + lines + 1);
+  if (!b) {
+    free(buf);
+    return br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
+  }
+  int64_t k = 0, w = 0;
+  size_t i = 0;
+  while (k < lines) {
+    size_t end = i;
+    while (end < n && buf[end] != '\n') end++;
+    b->off[k] = w;
+    size_t pos = i;
+    char *name;
+    size_t len;
+    int got;
+    while ((got = next_name(buf, &pos, end, sep, &name, &len)) == 1) {
+      int32_t id = strdict_intern(b->labels, name, len);
+      if (id < 0) {
+        s = br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
+        goto fail;
+      }
+      b->items[w++] = id;
+    }
+    if (got < 0) {
+      s = br_error_set(BR_ERR_PARSE, "%s:%lld: a quoted name is not closed on its line", path, (long long)k + 1);
+      goto fail;
+    }
+    i = end + 1;
+    k++;
+  }
+  if (w == 0) {
+    s = br_error_set(BR_ERR_PARSE, "%s: no items (the file is empty)", path);
+    goto fail;
+  }
+  b->off[lines] = w;
+  b->nitems = b->labels->n;
+  normalize(b);
+  free(buf);
+  *out = b;
+  return BR_OK;
+fail:
+  free(buf);
+  br_baskets_free(b);
+  return s;
+}

@@ -416,3 +416,66 @@ br_status br_rules_match(const br_rules *r, const int32_t *basket, int n, int64_
   *nmatch = k;
   return BR_OK;
 }
+
+/* The item rule k is filed under in r's match index: the bucket of one of
+ * its antecedent's items holds k (buckets are ascending, so a binary search
+ * finds it). Used to carry the rarest-item choice over to a subset, whose
+ * rules no longer know the item counts. */
+static int32_t rule_key(const br_rules *r, int64_t k) {
+  int nl;
+  const int32_t *lhs = br_rules_lhs(r, k, &nl);
+  for (int i = 0; i < nl; i++) {
+    int64_t lo = r->idx_start[lhs[i]], hi = r->idx_start[lhs[i] + 1];
+    while (lo < hi) {
+      int64_t mid = lo + (hi - lo) / 2;
+      if (r->idx_rule[mid] < k) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < r->idx_start[lhs[i] + 1] && r->idx_rule[lo] == k) return lhs[i];
+  }
+  return lhs[0]; /* unreachable for an indexed rule set */
+}
+
+br_status br_rules_subset(br_rules **out, const br_rules *r, const int64_t *idx, int64_t n) {
+  for (int64_t k = 0; k < n; k++)
+    if (idx[k] < 0 || idx[k] >= r->n) return br_error_set(BR_ERR_ARG, "rules: index %lld out of range", (long long)idx[k]);
+  rule_buf b = {0};
+  int32_t *key = NULL;
+  int64_t *fill = NULL;
+  b.r = calloc(1, sizeof(br_rules));
+  b.cap = n > 0 ? n : 1;
+  if (!b.r) goto oom;
+  b.r->lhs_off = malloc((size_t)(b.cap + 1) * sizeof(int64_t));
+  b.r->rhs_off = malloc((size_t)(b.cap + 1) * sizeof(int64_t));
+  b.r->m = malloc((size_t)b.cap * BR_MEASURE_COUNT * sizeof(double));
+  if (!b.r->lhs_off || !b.r->rhs_off || !b.r->m) goto oom;
+  b.r->lhs_off[0] = b.r->rhs_off[0] = 0;
+  for (int64_t k = 0; k < n; k++) {
+    int nl, nr;
+    const int32_t *l = br_rules_lhs(r, idx[k], &nl), *rr = br_rules_rhs(r, idx[k], &nr);
+    if (!rule_push(&b, l, nl, rr, nr, br_rules_measures(r, idx[k]))) goto oom;
+  }
+  br_rules *s = b.r;
+  s->nitems = r->nitems;
+  s->idx_start = calloc((size_t)r->nitems + 1, sizeof *s->idx_start);
+  s->idx_rule = malloc((size_t)(n > 0 ? n : 1) * sizeof *s->idx_rule);
+  key = malloc((size_t)(n > 0 ? n : 1) * sizeof *key);
+  fill = malloc((size_t)(r->nitems > 0 ? r->nitems : 1) * sizeof *fill);
+  if (!s->idx_start || !s->idx_rule || !key || !fill) goto oom;
+  for (int64_t k = 0; k < n; k++) {
+    key[k] = rule_key(r, idx[k]);
+    s->idx_start[key[k] + 1]++;
+  }
+  for (int32_t i = 0; i < r->nitems; i++) s->idx_start[i + 1] += s->idx_start[i];
+  memcpy(fill, s->idx_start, (size_t)r->nitems * sizeof *fill);
+  for (int64_t k = 0; k < n; k++) s->idx_rule[fill[key[k]]++] = k; /* ascending: rank order */
+  free(key);
+  free(fill);
+  *out = s;
+  return BR_OK;
+oom:
+  free(key);
+  free(fill);
+  br_rules_free(b.r);
+  return br_error_set(BR_ERR_NOMEM, "rules: out of memory");
+}

@@ -152,23 +152,37 @@ static int bundle_baskets(lua_State *L) {
   return 1;
 }
 
-static const char *const read_options[] = {"sep", NULL};
+static const char *const read_options[] = {"sep", "items", NULL};
 
+/* read_baskets(path, { sep =, items = "auto"|"names"|"integers" }). */
 static int bundle_read_baskets(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lbr_check_path(L, "read_baskets", path, 0);
   lbr_check_options(L, 2, "read_baskets", read_options);
   char sep = ' ';
+  const char *items = "auto";
   if (!lua_isnoneornil(L, 2)) {
     lua_getfield(L, 2, "sep");
     size_t len;
     const char *s = lua_tolstring(L, -1, &len);
     if (s && len == 1) sep = s[0];
     else if (!lua_isnil(L, -1)) return lbr_errorf(L, "read_baskets: option 'sep' must be one character");
-    lua_pop(L, 1);
+    lua_getfield(L, 2, "items");
+    if (!lua_isnil(L, -1)) items = lua_tostring(L, -1);
+    if (!items || (strcmp(items, "auto") && strcmp(items, "names") && strcmp(items, "integers")))
+      return lbr_errorf(L, "read_baskets: option 'items' must be \"names\", \"integers\" or \"auto\"");
+    lua_pop(L, 2);
   }
   br_baskets **slot = push_baskets_slot(L);
-  if (br_baskets_read(slot, path, sep) != BR_OK) return lbr_error(L);
+  if (strcmp(items, "names") == 0) {
+    if (br_baskets_read_names(slot, path, sep) != BR_OK) return lbr_error(L);
+  } else if (br_baskets_read(slot, path, sep) != BR_OK) {
+    /* auto: a file that is not all integers is read again as names (the
+     * integer reader stops at the first other token, so little is lost) */
+    if (strcmp(items, "auto") || br_last_status() != BR_ERR_PARSE || !strstr(br_last_error(), "is not an integer"))
+      return lbr_error(L);
+    if (br_baskets_read_names(slot, path, sep) != BR_OK) return lbr_error(L);
+  }
   return 1;
 }
 
@@ -604,45 +618,6 @@ static void push_rule(lua_State *L, const void *obj, const br_baskets *b, int64_
   }
 }
 
-static int cmp_i32(const void *x, const void *y) {
-  int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
-  return (a > b) - (a < b);
-}
-
-/* match(items [, k]): the rules a basket of these labels triggers, best
- * first (unknown labels are ignored: no rule can use them). */
-static int rules_match(lua_State *L) {
-  const br_baskets *b;
-  const br_rules *r = check_child(L, 1, RULES_MT, &b);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  lua_Integer limit = luaL_optinteger(L, 3, 0);
-  int n = (int)luaL_len(L, 2), m = 0;
-  int32_t *v = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *v, 0);
-  for (int i = 1; i <= n; i++) {
-    lua_geti(L, 2, i);
-    size_t len;
-    const char *s = lua_tolstring(L, -1, &len);
-    if (!s) return lbr_errorf(L, "match: item %d must be a label, got %s", i, luaL_typename(L, -1));
-    int32_t id = br_baskets_find(b, s, len);
-    if (id >= 0) v[m++] = id;
-    lua_pop(L, 1);
-  }
-  qsort(v, (size_t)m, sizeof *v, cmp_i32);
-  int w = 0;
-  for (int i = 0; i < m; i++)
-    if (i == 0 || v[i] != v[i - 1]) v[w++] = v[i];
-  int64_t *idx, nm;
-  if (br_rules_match(r, v, w, &idx, &nm) != BR_OK) return lbr_error(L);
-  if (limit > 0 && nm > limit) nm = limit;
-  lua_createtable(L, (int)nm, 0);
-  for (int64_t k = 0; k < nm; k++) {
-    push_rule(L, r, b, idx[k]);
-    lua_rawseti(L, -2, k + 1);
-  }
-  free(idx);
-  return 1;
-}
-
 /* to_frame(): lhs, rhs (labels joined by ","), then every measure. */
 static int rules_to_frame(lua_State *L) {
   const br_baskets *b;
@@ -679,18 +654,6 @@ static int rules_to_frame(lua_State *L) {
   return push_frame(L, 2 + BR_MEASURE_COUNT, names, cols);
 }
 
-static int baskets_tostring(lua_State *L) {
-  br_baskets **slot = luaL_checkudata(L, 1, BASKETS_MT);
-  if (!*slot) lua_pushliteral(L, "bundle.Baskets (closed)");
-  else {
-    int64_t n = br_baskets_size(*slot);
-    lua_pushfstring(L, "bundle.Baskets %I baskets, %d items, %f items a basket", (lua_Integer)n,
-                    (int)br_baskets_nitems(*slot),
-                    n ? (lua_Number)br_baskets_offsets(*slot)[n] / (lua_Number)n : 0.0);
-  }
-  return 1;
-}
-
 static int64_t itemsets_count(const void *obj) { return br_itemsets_count(obj); }
 static int64_t rules_count(const void *obj) { return br_rules_count(obj); }
 
@@ -721,14 +684,14 @@ void lbr_basket_open(lua_State *L) {
       {"split_by_time", baskets_split_by_time}, {"cooccurrence", baskets_cooccurrence},
       {"frequent", baskets_frequent}, {"rules", baskets_rules}, {"close", baskets_gc}, {NULL, NULL}};
   static const luaL_Reg bmeta[] = {{"__gc", baskets_gc}, {"__close", baskets_gc}, {"__len", baskets_size},
-                                   {"__tostring", baskets_tostring}, {NULL, NULL}};
+                                   {NULL, NULL}}; /* __tostring: lrules.c */
   static const luaL_Reg im[] = {{"iter", list_iter}, {"get", list_get}, {"sort", itemsets_sort},
                                 {"top", itemsets_top}, {"to_frame", itemsets_to_frame},
                                 {"write_csv", list_write_csv}, {"close", itemsets_gc}, {NULL, NULL}};
   static const luaL_Reg imeta[] = {{"__gc", itemsets_gc}, {"__close", itemsets_gc}, {"__len", list_len}, {NULL, NULL}};
-  static const luaL_Reg rm[] = {{"iter", list_iter}, {"get", list_get}, {"match", rules_match},
-                                {"to_frame", rules_to_frame}, {"write_csv", list_write_csv}, {"close", rules_gc},
-                                {NULL, NULL}};
+  /* sort, head, filter, lhs_has, rhs_has, prune_redundant and match: lrules.c */
+  static const luaL_Reg rm[] = {{"iter", list_iter}, {"get", list_get}, {"to_frame", rules_to_frame},
+                                {"write_csv", list_write_csv}, {"close", rules_gc}, {NULL, NULL}};
   static const luaL_Reg rmeta[] = {{"__gc", rules_gc}, {"__close", rules_gc}, {"__len", list_len}, {NULL, NULL}};
   lbr_new_class(L, BASKETS_MT, bm, bmeta);
   lbr_new_class(L, ITEMSETS_MT, im, imeta);

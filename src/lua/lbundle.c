@@ -390,9 +390,11 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   lbr_tensor_open(L);
   lua_setfield(L, -2, "tensor");
   lbr_frame_open(L);
+  lbr_frame_more_open(L);
   lbr_basket_open(L);
   lbr_model_open(L);
   lbr_search_open(L);
+  lbr_rules_open(L);
   lbr_pareto_open(L);
   lbr_price_open(L);
   lbr_eval_open(L);

@@ -109,6 +109,11 @@ typedef struct lbr_child {
   br_baskets *parent;
 } lbr_child;
 LBR_HIDDEN lbr_child *lbr_itemsets_test(lua_State *L, int idx); /* NULL if not Itemsets */
+/* Rules operations and printing (lrules.c): adds methods and __tostring to
+ * the classes of lbasket.c and lsearch*.c; call after both have opened. */
+LBR_HIDDEN void lbr_rules_open(lua_State *L);
+/* Frame:tail, row and describe (lframe_more.c); after lbr_frame_open. */
+LBR_HIDDEN void lbr_frame_more_open(lua_State *L);
 /* Evaluation (leval.c): sets eval_core (backtest, topk, rank, bandit_replay)
  * and als in the table on the stack top. */
 LBR_HIDDEN void lbr_eval_open(lua_State *L);

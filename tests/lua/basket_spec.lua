@@ -339,7 +339,9 @@ describe("baskets", function()
     assert.are.equal(empty .. ": no items (the file is empty)", err(function() return bundle.read_baskets(empty) end))
     local bad = os.tmpname()
     local fh = io.open(bad, "w"); fh:write("1 2 3\n4 five 6\n"); fh:close()
-    assert.are.equal(bad .. ":2: item 'five' is not an integer", err(function() return bundle.read_baskets(bad) end))
+    assert.are.equal(bad .. ":2: item 'five' is not an integer",
+                     err(function() return bundle.read_baskets(bad, { items = "integers" }) end))
+    assert.are.same({ "4", "five", "6" }, bundle.read_baskets(bad):items(2)) -- by default, a name like any other
     os.remove(empty); os.remove(bad)
     local bk = baskets_of(random_baskets(1))
     assert.are.equal("frequent: min_support 1.5 is not in (0, 1]", err(function() return bk:frequent{ min_support = 1.5 } end))

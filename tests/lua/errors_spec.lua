@@ -55,11 +55,14 @@ local cases = {
     { "read_csv:", "option 'sep' must be one character" } },
   { "csv: an unknown option", function() bundle.read_csv(CSV .. "basic.csv", { seperator = ";" }) end,
     { "read_csv:", "unknown option 'seperator'" } },
-  -- FIMI basket files: file:line and the item
-  { "fimi: a non-integer item", function() bundle.read_baskets(file("1 2\n3 4x\n")) end, { scratch .. ":2:", "item '4x'" } },
-  { "fimi: an item past 64 bits", function() bundle.read_baskets(file("1 99999999999999999999\n")) end,
+  -- FIMI basket files: file:line and the item (items = "integers": by
+  -- default a file with a non-integer token reads as names)
+  { "fimi: a non-integer item", function() bundle.read_baskets(file("1 2\n3 4x\n"), { items = "integers" }) end, { scratch .. ":2:", "item '4x'" } },
+  { "fimi: an item past 64 bits", function() bundle.read_baskets(file("1 99999999999999999999\n"), { items = "integers" }) end,
     { scratch .. ":1:", "item '99999999999999999999' is not an integer" } },
   { "fimi: an empty file", function() bundle.read_baskets(file("")) end, { scratch .. ":", "no items (the file is empty)" } },
+  { "baskets of names: an unclosed quote", function() bundle.read_baskets(file('salt "fine\n')) end,
+    { scratch .. ":1:", "a quoted name is not closed on its line" } },
   { "fimi: a missing file", function() bundle.read_baskets("/no/such/retail.dat") end, { "/no/such/retail.dat:", "cannot open" } },
   -- model files: truncated, corrupted, foreign
   { "model: truncated in the header", function() bundle.model.load(file(model_bytes:sub(1, 20))) end,

@@ -291,7 +291,8 @@ for _, c in ipairs(closers) do
   end)
   expect("Rules after their Baskets' close (" .. c[1] .. "): labels, match, frame", true, function()
     assert(#rules > 0 and rules:get(1).lhs[1])
-    assert(type(rules:match({ "1", "2" })) == "table")
+    local m = rules:match({ "1", "2" }) -- Rules (it was a plain list): usable after the Baskets' close
+    assert(m:to_frame():nrows() == #m)
     assert(rules:to_frame():nrows() == #rules)
   end)
   expect("SearchResult after its Catalog's close (" .. c[1] .. "): labels, frame, pareto", true, function()
