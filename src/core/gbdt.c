@@ -108,6 +108,7 @@ br_status br_gbdt_new(br_model **out, const br_gbdt_options *o) {
   br_status s = check_options(o);
   if (s != BR_OK) return s;
 #ifndef BR_HAVE_XGBOOST
+  (void)out;
   return br_error_set(BR_ERR_STATE, NO_XGBOOST);
 #else
   br_model *m = calloc(1, sizeof *m);
