@@ -29,14 +29,22 @@ HAVE_SECCOMP   = $(shell pkg-config --exists libseccomp && echo 1)
 SECCOMP_CFLAGS = $(if $(HAVE_SECCOMP),-DHAVE_SECCOMP $(shell pkg-config --cflags libseccomp))
 SECCOMP_LIBS   = $(if $(HAVE_SECCOMP),$(shell pkg-config --libs libseccomp))
 
+# XGBoost is optional: without libxgboost-dev, bundle.model.gbdt exists and
+# says how to get it. The probe compiles and links a call, so a header
+# without the library (or the reverse) counts as absent.
+HAVE_XGBOOST := $(shell printf '\043include <xgboost/c_api.h>\nint main(void){int a,b,c;XGBoostVersion(&a,&b,&c);return 0;}\n' | \
+  $(CC) -x c - -lxgboost -o /dev/null >/dev/null 2>&1 && echo 1)
+XGB_CFLAGS = $(if $(HAVE_XGBOOST),-DBR_HAVE_XGBOOST)
+XGB_LIBS   = $(if $(HAVE_XGBOOST),-lxgboost)
+
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror
 CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(OPT) -g -fPIC \
-             -Iinclude $(PKG_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
+             -Iinclude $(PKG_CFLAGS) $(XGB_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 # Kernels in the core want loop unswitching and vectorisation; the core
 # never reads errno after maths, so sqrtf and friends may vectorise.
 CORE_OPT ?= -O3 -fno-math-errno
-LIBS_ALL = $(BLAS_LIBS) -lcsv -lz -lm -pthread $(SAN_FLAGS) $(LDFLAGS)
+LIBS_ALL = $(BLAS_LIBS) $(XGB_LIBS) -lcsv -lz -lm -pthread $(SAN_FLAGS) $(LDFLAGS)
 
 CORE_SRC := $(sort $(wildcard src/core/*.c))
 LUA_SRC  := $(sort $(wildcard src/lua/*.c))
@@ -220,7 +228,7 @@ install: all
 	install -m 644 include/bundle/*.h $(DESTDIR)$(PREFIX)/include/bundle/
 	install -m 755 $(LUA_MOD) $(DESTDIR)$(LUA_CMOD_DIR)/bundle/core.so
 	install -m 644 lua/bundle/*.lua $(DESTDIR)$(LUA_LMOD_DIR)/bundle/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define BR_VERSION "\(.*\)"/\1/p' include/bundle/version.h)|g' \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@XGB_LIBS@|$(XGB_LIBS)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define BR_VERSION "\(.*\)"/\1/p' include/bundle/version.h)|g' \
 	  bundle.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/bundle.pc
 
 uninstall:

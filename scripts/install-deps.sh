@@ -6,13 +6,15 @@ set -eu
 
 # Build and runtime dependencies (see README.md, "Dependencies").
 PKGS="build-essential pkg-config lua5.4 liblua5.4-dev libopenblas-dev libcsv-dev \
-zlib1g-dev lua-busted libcmocka-dev libseccomp-dev"
+zlib1g-dev lua-busted libcmocka-dev libseccomp-dev libxgboost-dev"
 # scripts/render-report also needs a browser; make fuzz clang (libFuzzer);
-# make valgrind valgrind. Only they ask for these.
+# make valgrind valgrind; scripts/bench/gbdt python3-xgboost (its peer).
+# Only they ask for these.
 case "${1:-}" in
   --render) PKGS="chromium" ;;
   --fuzz) PKGS="clang" ;;
   --valgrind) PKGS="valgrind" ;;
+  --bench) PKGS="python3-xgboost" ;;
 esac
 
 missing=""

@@ -27,6 +27,7 @@
 #include "bundle/basket.h"
 #include "bundle/optim.h"
 #include "bundle/model.h"
+#include "bundle/gbdt.h"
 #include "bundle/search.h"
 #include "bundle/pareto.h"
 #include "bundle/price.h"

@@ -25,8 +25,9 @@ extern "C" {
 
 typedef struct br_model br_model;
 
-typedef enum br_model_kind { BR_MODEL_LINEAR, BR_MODEL_LOGISTIC, BR_MODEL_MLP, BR_MODEL_KIND_COUNT } br_model_kind;
-const char *br_model_kind_name(br_model_kind k); /* "linear", "logistic", "mlp" */
+/* BR_MODEL_GBDT: gradient-boosted trees, made by br_gbdt_new (bundle/gbdt.h) */
+typedef enum br_model_kind { BR_MODEL_LINEAR, BR_MODEL_LOGISTIC, BR_MODEL_MLP, BR_MODEL_GBDT, BR_MODEL_KIND_COUNT } br_model_kind;
+const char *br_model_kind_name(br_model_kind k); /* "linear", "logistic", "mlp", "gbdt" */
 
 typedef struct br_linear_options {
   double l2;     /* ridge penalty on the weights, never on the intercept (default 0) */

@@ -33,6 +33,7 @@ M.features = require "bundle.features"   -- customers (RFM, category affinity), 
 M.recommend = require "bundle.recommend" -- fit(baskets, {bundles=}) and recommend(rec, user, {k=})
 M.report = require "bundle.report"       -- html(path, ctx)
 M.orders = require "bundle.orders"       -- prepare{ orders =, basket =, item =, time =, ... } -> { sales, warnings, report }
+M.takerate = require "bundle.takerate"     -- fit{ bundles, catalog, train, valid, test? }: take rates, model chosen on a later window
 M.candidates = require "bundle.candidates" -- candidates(baskets, { sizes, want, min_count }): the support floor from the data
 M.select = require "bundle.select"         -- select(scored, { top, max_per_item, min_lift, min_attach }): diverse launch list
 M.referee = require "bundle.referee"       -- one judge for every method: model, price, score, judge, ratios, calibration

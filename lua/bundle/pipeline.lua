@@ -210,16 +210,29 @@ local function rmse(a, b)
   return math.sqrt(s / math.max(1, #a))
 end
 
--- A model of the next window's attach rate from the bundle features: the
--- candidates are the frequent itemsets of the early window, the labels
--- their attach rate in the late window (the last label_days before the
--- cut). 80% train the model, 20% measure it beside a popularity-only
--- predictor and a constant. It is reported, and custom objectives may use
--- it; the default objective does not (expected incremental profit under
--- the demand model decides).
+-- The take-rate model (bundle.takerate): labels are completions out of the
+-- baskets that touch a bundle in the next window, fitted as binomial; the
+-- candidates (constant, popularity only, logistic, MLP, GBDT) are fitted
+-- on the pair of windows ending label_days before the cut and scored on
+-- the pair ending at the cut; the best on validation log-loss is kept,
+-- and a trivial one when no learned model beats it. It is reported, and
+-- custom objectives may use it; the default objective does not (expected
+-- incremental profit under the demand model decides). config.model =
+-- "linear" or "mlp" (or "auto") runs the comparison; false skips it.
+local function rowkey(row)
+  local t = {}
+  for j, v in ipairs(row) do t[j] = ("%.17g"):format(v) end
+  return table.concat(t, ",")
+end
+
 local function fit_take_rate_model(ctx, floor)
   local cfg = ctx.config
+  ctx.takerate = nil -- a round without a model must not reuse the last round's
   if not cfg.model then return end
+  local kind = cfg.model
+  if kind ~= "linear" and kind ~= "mlp" and kind ~= "auto" then
+    error(("pipeline: config.model must be \"linear\", \"mlp\", \"auto\" or false, got %s"):format(tostring(kind)), 0)
+  end
   if not ctx.early_baskets or not ctx.late_baskets then
     warn(ctx, "analyse: no take-rate model: the training window is shorter than label_days")
     return
@@ -233,39 +246,54 @@ local function fit_take_rate_model(ctx, floor)
       day_text(ctx.cut - ctx.label_days * DAY)))
     return
   end
-  local X = features.bundles(cand, { catalog = ctx.catalog, baskets = ctx.early_baskets })
-  local bt = eval.backtest(cand, ctx.late_baskets, { metrics = { "attach_rate" } })
-  local y = {}
-  for i, b in ipairs(bt.bundles) do y[i] = b.attach_rate end
-  local Y = T.from(y)
-  local Xtr, Xte, ytr, yte = require("bundle").split(X, Y, { test = 0.2, seed = ctx.seed })
-  -- standardised inputs; a constant feature (no categories, say) keeps scale 1
-  local mu, sd = Xtr:mean(1, { keepdim = true }), Xtr:std(1, { keepdim = true })
-  sd = sd + sd:eq(0)
-  local sc = { transform = function(_, Z) return (Z - mu) / sd end }
-  local kind = cfg.model
-  local model
-  if kind == "linear" then model = core.model.linear{ l2 = 1e-3 }
-  elseif kind == "mlp" then
-    model = core.model.mlp{ layers = { 32 }, activation = "relu", loss = "mse", optimizer = "adam", lr = 3e-3,
-                            epochs = cfg.epochs, batch = 32, seed = ctx.seed, validation = 0.2 }
-  else error(("pipeline: config.model must be \"linear\", \"mlp\" or false, got %s"):format(tostring(kind)), 0) end
-  local history = model:fit(sc:transform(Xtr), ytr)
-  local pred = model:predict(sc:transform(Xte)):reshape(-1):totable()
-  -- popularity only: a least-squares line through support
-  local sup_col
-  for j, name in ipairs(features.names) do if name == "support" then sup_col = j end end
-  local pop = core.model.linear{}
-  pop:fit(Xtr:narrow(2, sup_col, 1), ytr)
-  local ppred = pop:predict(Xte:narrow(2, sup_col, 1)):reshape(-1):totable()
-  local truth = yte:totable()
-  local mean = ytr:mean()
-  local const = {}
-  for i = 1, #truth do const[i] = mean end
-  ctx.model, ctx.scaler = model, sc
-  ctx.model_report = { kind = kind, candidates = #cand, train = Xtr:size(1), test = Xte:size(1),
-                       rmse = rmse(pred, truth), popularity_rmse = rmse(ppred, truth),
-                       constant_rmse = rmse(const, truth), history = history }
+  local takerate = require "bundle.takerate"
+  local ok, train, valid = pcall(takerate.windows, ctx.train_baskets, ctx.cut, { days = ctx.label_days })
+  local tr
+  if ok then
+    ok, tr = pcall(takerate.fit, { bundles = cand, catalog = ctx.catalog, train = train, valid = valid, seed = ctx.seed })
+  else
+    tr = train
+  end
+  if not ok then
+    warn(ctx, "analyse: no take-rate model: " .. tostring(tr):gsub("^[^:\n]*:%d+: ", ""))
+    return
+  end
+  -- Predictions come from the latest window: every basket before the cut,
+  -- its last 30 days for the trend. They are made once for the whole pool
+  -- (the search asks per bundle, and a window's statistics are batch work).
+  local now = { features = ctx.train_baskets, recent = select(2, ctx.train_baskets:split_by_time(ctx.cut - 30 * DAY)) }
+  local pool = ctx.pool and itemset_list(ctx.pool) or {}
+  local rates, by_row, items_of = {}, {}, {}
+  if #pool > 0 then
+    local p = tr:predict(pool, now)
+    -- generate() reads predictions and reasons through the feature row of
+    -- bundle.features.bundles (on the train window): index them by it too
+    local X = features.bundles(pool, { catalog = ctx.catalog, baskets = ctx.train_baskets }):totable()
+    for i, b in ipairs(pool) do
+      rates[set_key(b)] = p[i]
+      by_row[rowkey(X[i])] = set_key(b)
+      items_of[set_key(b)] = b
+    end
+  end
+  ctx.takerate = { model = tr, window = now, rates = rates, by_row = by_row, items_of = items_of }
+  -- ctx.model / ctx.scaler keep their interface (predict on a scaled feature
+  -- row) for generate(): the scaler passes the row through, the model
+  -- looks the bundle up by its row
+  ctx.scaler = { transform = function(_, Z) return Z end }
+  ctx.model = { predict = function(_, Z)
+    local key = by_row[rowkey(Z:totable()[1])]
+    return T.from{ key and rates[key] or 0 }
+  end }
+  local by = {}
+  for _, e in ipairs(tr.report.candidates) do by[e.name] = e end
+  local chosen = by[tr.chosen]
+  local function v(name, field) return by[name] and by[name].valid and by[name].valid[field] end
+  ctx.model_report = { kind = tr.chosen, requested = kind, candidates = #cand, chosen = tr.chosen,
+                       learned_won = tr.report.learned_won, note = tr.report.note,
+                       rmse = chosen.valid.rmse, logloss = chosen.valid.logloss,
+                       popularity_rmse = v("popularity", "rmse"), constant_rmse = v("constant", "rmse"),
+                       popularity_logloss = v("popularity", "logloss"), constant_logloss = v("constant", "logloss"),
+                       models = tr.report.candidates }
 end
 
 -- Chooses the candidate bundles (bundle.candidates: the support floor from
@@ -286,8 +314,8 @@ function M.analyse(ctx)
   local n = {}
   for s = cfg.size[1], cfg.size[2] do n[#n + 1] = ("%d of %d items"):format(c.counts[s] or 0, s) end
   note(ctx, "analyse: support floor %d baskets (%.4g, %s): %s%s", c.min_count, c.min_support, c.chosen or "given",
-       table.concat(n, ", "), ctx.model_report and ("; %s rmse %.4f (popularity only %.4f)"):format(
-         ctx.model_report.kind, ctx.model_report.rmse, ctx.model_report.popularity_rmse) or "")
+       table.concat(n, ", "), ctx.model_report and ("; take rate: %s, validation log-loss %.4f (popularity only %.4f)"):format(
+         ctx.model_report.kind, ctx.model_report.logloss, ctx.model_report.popularity_logloss or 0 / 0) or "")
 end
 
 -- ---------------------------------------------------------------- generate
@@ -295,31 +323,22 @@ end
 -- The predicted attach rate of a bundle view (features on the train
 -- window), or nil without a model.
 local function predictor(ctx)
-  if not ctx.model then return function() return nil end end
-  local row = T.zeros(1, #features.names)
-  local model, sc = ctx.model, ctx.scaler
-  return function(b)
-    b:features(row)
-    local p = first(model:predict(sc:transform(row)))
-    return p > 0 and p or 0
-  end
+  if not ctx.takerate then return function() return nil end end
+  local rates = ctx.takerate.rates
+  return function(b) return rates[set_key(b.items)] end
 end
 
--- The largest contributions to a bundle's prediction: the change when the
--- feature is set to its mean (one at a time).
+-- The largest contributions to a bundle's predicted take rate, in words:
+-- XGBoost's exact contributions (gbdt) or coefficient x standardised value
+-- (logistic, popularity) on the log-odds scale; none for constant or MLP.
 local function contributions(ctx, x)
-  if not ctx.model then return {} end
-  local sc, model = ctx.scaler, ctx.model
-  local z = sc:transform(T.from{ x })
-  local base = first(model:predict(z))
+  if not ctx.takerate then return {} end
+  local key = ctx.takerate.by_row[rowkey(x)]
+  if not key then return {} end
+  local ex = ctx.takerate.model:explain({ ctx.takerate.items_of[key] }, ctx.takerate.window, 3)[1]
   local out = {}
-  for j, name in ipairs(features.names) do
-    local zz = z:clone()
-    zz:set(1, j, 0)
-    out[#out + 1] = { name = name, value = x[j], effect = base - first(model:predict(zz)) }
-  end
-  table.sort(out, function(a, b) return math.abs(a.effect) > math.abs(b.effect) end)
-  return { out[1], out[2], out[3] }
+  for i, e in ipairs(ex) do out[i] = { name = e.feature, value = e.value, effect = e.contribution, text = e.text } end
+  return out
 end
 
 -- The rules behind a bundle: the train rules made of its items, best lift first.

@@ -251,7 +251,12 @@ function M.reasons_text(b)
   local r = b.reasons or {}
   local parts = { ("support %.4f"):format(r.support or 0), ("lift %.1f"):format(r.lift or 0) }
   for _, rule in ipairs(r.rules or {}) do parts[#parts + 1] = rule end
-  for _, c in ipairs(r.contributions or {}) do parts[#parts + 1] = ("%s %+.3f"):format(c.name, c.effect) end
+  for _, c in ipairs(r.contributions or {}) do
+    -- take-rate contributions come in words (bundle.takerate); the log-odds
+    -- push is kept beside them so the words can be checked
+    parts[#parts + 1] = c.text and ("%s (%s %+.3f)"):format(c.text, c.name, c.effect)
+                        or ("%s %+.3f"):format(c.name, c.effect)
+  end
   return table.concat(parts, "; ")
 end
 
@@ -318,10 +323,10 @@ function M.html(path, ctx)
     "<h2>Behaviour</h2>",
     heatmap(items, lift),
     "<h2>Take-rate model</h2>",
-    ctx.model_report and ("<p>%s on %d candidates: held-out RMSE %s; popularity-only predictor %s; constant %s. "
+    ctx.model_report and ("<p>%s on %d candidates: held-out RMSE %s; popularity-only predictor %s; constant %s. %s"
       .. "It does not choose the bundles: expected incremental profit under the demand model does.</p>"):format(
       esc(mr.kind or "?"), mr.candidates or 0, num(mr.rmse, "%.4f"), num(mr.popularity_rmse, "%.4f"),
-      num(mr.constant_rmse, "%.4f")) or "<p>No take-rate model was fitted (see the warnings).</p>",
+      num(mr.constant_rmse, "%.4f"), mr.note and (esc(mr.note) .. ". ") or "") or "<p>No take-rate model was fitted (see the warnings).</p>",
     curves_chart(mr.history),
     "<h2>Every method judged alike</h2>",
     "<p>Each list is priced by the same optimiser on the training window's demand model, then scored by a demand "

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bundle/optim.h"
+#include "bundle/gbdt.h"
 #include "model_internal.h"
 
 /* LAPACK (Fortran symbols exported by OpenBLAS; column-major). */
@@ -19,7 +20,7 @@ void dgelsy_(const int *m, const int *n, const int *nrhs, double *a, const int *
              const int *ldb, int *jpvt, const double *rcond, int *rank, double *work,
              const int *lwork, int *info);
 
-static const char *const kind_names[] = {"linear", "logistic", "mlp"};
+static const char *const kind_names[] = {"linear", "logistic", "mlp", "gbdt"};
 static_assert(sizeof kind_names / sizeof *kind_names == BR_MODEL_KIND_COUNT, "one name per kind");
 
 const char *br_model_kind_name(br_model_kind k) {
@@ -72,6 +73,7 @@ br_status br_logistic_new(br_model **out, const br_logistic_options *o) {
 void br_model_free(br_model *m) {
   if (!m) return;
   mlp_free(m->mlp);
+  gbdt_free(m->gbdt);
   free(m->w);
   free(m);
 }
@@ -347,6 +349,7 @@ static br_status fit_logistic(br_model *m, const double *X, const double *y, int
 }
 
 br_status br_model_fit(br_model *m, const br_tensor *X, const br_tensor *y) {
+  if (m->kind == BR_MODEL_GBDT) return br_gbdt_fit(m, X, y, NULL, NULL, NULL);
   const char *fn = m->kind == BR_MODEL_LINEAR ? "linear: fit" : m->kind == BR_MODEL_LOGISTIC ? "logistic: fit" : "mlp: fit";
   br_tensor *xc = NULL;
   int64_t n, d;
@@ -393,6 +396,7 @@ static br_status linear_scores(br_tensor **out, const br_model *m, const br_tens
 
 br_status br_model_predict(br_tensor **out, const br_model *m, const br_tensor *X) {
   if (m->kind == BR_MODEL_MLP) return mlp_predict(out, m, X, 0);
+  if (m->kind == BR_MODEL_GBDT) return br_gbdt_predict(out, m, X, NULL);
   br_tensor *z = NULL;
   br_status s = linear_scores(&z, m, X, m->kind == BR_MODEL_LINEAR ? "linear: predict" : "logistic: predict");
   if (s != BR_OK) return s;
@@ -406,6 +410,9 @@ br_status br_model_predict(br_tensor **out, const br_model *m, const br_tensor *
 
 br_status br_model_predict_proba(br_tensor **out, const br_model *m, const br_tensor *X) {
   if (m->kind == BR_MODEL_MLP) return mlp_predict(out, m, X, 1);
+  /* a logistic GBDT predicts probabilities already */
+  if (m->kind == BR_MODEL_GBDT && br_gbdt_options_of(m)->objective == BR_GBDT_LOGISTIC)
+    return br_gbdt_predict(out, m, X, NULL);
   if (m->kind != BR_MODEL_LOGISTIC)
     return br_error_set(BR_ERR_ARG, "%s: predict_proba is for classifiers (logistic)", kind_names[m->kind]);
   br_tensor *z = NULL;
@@ -418,6 +425,8 @@ br_status br_model_predict_proba(br_tensor **out, const br_model *m, const br_te
 }
 
 br_status br_model_coef(br_tensor **weights, double *intercept, const br_model *m) {
+  if (m->kind == BR_MODEL_GBDT)
+    return br_error_set(BR_ERR_ARG, "gbdt: coef is for linear models; use contributions");
   if (m->kind == BR_MODEL_MLP)
     return br_error_set(BR_ERR_ARG, "mlp: coef is for linear models; use params");
   if (!m->fitted)

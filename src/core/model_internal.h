@@ -5,6 +5,7 @@
 #include "bundle/model.h"
 
 typedef struct mlp_state mlp_state;
+typedef struct gbdt_state gbdt_state;
 
 struct br_model {
   br_model_kind kind;
@@ -15,6 +16,7 @@ struct br_model {
   double *w;
   double b;
   mlp_state *mlp; /* BR_MODEL_MLP only */
+  gbdt_state *gbdt; /* BR_MODEL_GBDT only */
 };
 
 /* Shared input checks (model.c): X as a contiguous finite n x d tensor in
@@ -30,5 +32,13 @@ br_status mlp_predict(br_tensor **out, const br_model *m, const br_tensor *X, in
  * restoring them into a new MLP for d inputs (size must match). */
 void mlp_export(const br_model *m, const br_mlp_options **o, const float **p, size_t *size);
 br_status mlp_restore(br_model *m, int64_t d, const float *p, size_t size);
+
+/* gbdt.c */
+void gbdt_free(gbdt_state *s);
+/* For save/load: the payload of a fitted GBDT (options, feature names,
+ * XGBoost's own model bytes) appended to *buf (malloc'd, grown), and a new
+ * GBDT restored from such a payload. */
+br_status gbdt_export(const br_model *m, unsigned char **buf, size_t *len);
+br_status gbdt_restore(br_model **out, const unsigned char *p, size_t len, const char *path);
 
 #endif

@@ -108,7 +108,12 @@ static void put_payload(bytes *b, const br_model *m) {
 br_status br_model_save(const br_model *m, const char *path) {
   if (!m->fitted) return br_error_set(BR_ERR_STATE, "save: the model is not fitted (call fit first)");
   bytes payload = {0}, file = {0};
-  put_payload(&payload, m);
+  if (m->kind == BR_MODEL_GBDT) { /* XGBoost's bytes inside our frame (gbdt.c) */
+    br_status gs = gbdt_export(m, &payload.p, &payload.len);
+    if (gs != BR_OK) return gs;
+  } else {
+    put_payload(&payload, m);
+  }
   put(&file, MAGIC, 8); /* 7 letters and a NUL */
   put_u32(&file, FORMAT_VERSION);
   put_u32(&file, (uint32_t)m->kind);
@@ -231,7 +236,7 @@ br_status br_model_load(br_model **out, const char *path) {
       goto done;
     }
     get(&r, w, (size_t)d * sizeof *w);
-    *m = (br_model){(br_model_kind)kind, l2, tol, intercept, max_iter, 1, iters, d, w, b, NULL};
+    *m = (br_model){(br_model_kind)kind, l2, tol, intercept, max_iter, 1, iters, d, w, b, NULL, NULL};
   } else if (kind == BR_MODEL_MLP) {
     br_mlp_options o;
     br_mlp_options_init(&o);
@@ -264,6 +269,8 @@ br_status br_model_load(br_model **out, const char *path) {
       br_error_prefix("load");
       goto done;
     }
+  } else if (kind == BR_MODEL_GBDT) {
+    if ((s = gbdt_restore(&m, buf + r.at, r.len - r.at, path)) != BR_OK) goto done;
   } else {
     s = bad(path, "unknown model kind");
     goto done;

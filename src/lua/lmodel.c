@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lbundle.h"
+#include "lgbdt.h"
 
 #define MODEL_MT "bundle.Model"
 
@@ -217,6 +218,7 @@ static int model_load(lua_State *L) {
   lbr_check_path(L, "load", path, 0);
   br_model **slot = push_model_slot(L);
   if (br_model_load(slot, path) != BR_OK) return lbr_error(L);
+  lbr_gbdt_adopt(L, -1); /* a GBDT file gives a bundle.GBDT */
   return 1;
 }
 
@@ -377,6 +379,7 @@ void lbr_model_open(lua_State *L) {
                                        {"load", model_load}, {NULL, NULL}};
   lua_newtable(L);
   luaL_setfuncs(L, model_fns, 0);
+  lbr_gbdt_register(L);
   lua_setfield(L, -2, "model");
   static const luaL_Reg optim_fns[] = {{"adam_step", optim_adam_step}, {"sgd_step", optim_sgd_step},
                                        {"lbfgs", optim_lbfgs}, {NULL, NULL}};

@@ -96,6 +96,7 @@ describe("docs/API.md", function()
       Itemsets = bk:frequent{ min_support = 0.1 }, Rules = bk:rules{ min_support = 0.1 }, Model = bundle.model.linear{},
       Catalog = cat, SearchResult = res, Bundle = view,
     }
+    if bundle.model.gbdt_available then objects.GBDT = bundle.model.gbdt{} end
     local missing, count = {}, 0
     for class, obj in pairs(objects) do
       for _, m in ipairs(methods(class, obj)) do

@@ -95,6 +95,24 @@ describe("pipeline", function()
     end
   end)
 
+  it("reports the take-rate model chosen on validation, every candidate scored, or says why there is none", function()
+    local mr = ctx.model_report
+    if not mr then
+      local said = false
+      for _, w in ipairs(ctx.warnings) do said = said or tostring(w):find("no take-rate model", 1, true) ~= nil end
+      assert.is_true(said)
+      return
+    end
+    local names = {}
+    for _, e in ipairs(mr.models) do
+      names[e.name] = true
+      if e.valid then assert.is_true(e.valid.logloss >= 0 and e.valid.rmse >= 0) end
+    end
+    assert.is_true(names.constant and names.popularity and names.logistic)
+    assert.is_true(names[mr.chosen])
+    assert.is_string(mr.note)
+  end)
+
   it("lets nothing after the cut reach a decision: prices, new items and lost rows there change nothing", function()
     local changed = {}
     for _, l in ipairs(LINES) do
