@@ -382,49 +382,28 @@ br_status br_gbdt_contributions(br_tensor **out, const br_model *m, const br_ten
  * min_child_weight, lambda; u64 seed; i64 d; d x (u32 length, bytes) names;
  * u64 length, XGBoost's UBJSON model bytes. Little-endian, as model_io.c. */
 
-typedef struct gbuf {
-  unsigned char *p;
-  size_t len, cap;
-  int failed;
-} gbuf;
-
-static void gput(gbuf *b, const void *v, size_t n) {
-  if (b->failed) return;
-  if (b->len + n > b->cap) {
-    size_t cap = (b->len + n) * 2 + 64;
-    unsigned char *p = realloc(b->p, cap);
-    if (!p) {
-      b->failed = 1;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, v, n);
-  b->len += n;
-}
 
 br_status gbdt_export(const br_model *m, unsigned char **buf, size_t *len) {
   const gbdt_state *g = m->gbdt;
   bst_ulong rlen = 0;
   const char *raw = NULL;
   if (XGBoosterSaveModelToBuffer(g->booster, "{\"format\": \"ubj\"}", &rlen, &raw) != 0) return xgb_fail("save");
-  gbuf b = {0};
+  br_bytes b = {0};
   int32_t i32[4] = {g->o.trees, g->o.depth, (int32_t)g->o.objective, g->o.threads};
   double f64[5] = {g->o.eta, g->o.subsample, g->o.colsample, g->o.min_child_weight, g->o.lambda};
   uint64_t seed = g->o.seed, rl = rlen;
   int64_t d = g->d;
-  gput(&b, i32, sizeof i32);
-  gput(&b, f64, sizeof f64);
-  gput(&b, &seed, 8);
-  gput(&b, &d, 8);
+  br_bytes_put(&b, i32, sizeof i32);
+  br_bytes_put(&b, f64, sizeof f64);
+  br_bytes_put(&b, &seed, 8);
+  br_bytes_put(&b, &d, 8);
   for (int64_t j = 0; j < d; j++) {
     uint32_t l = (uint32_t)strlen(g->names[j]);
-    gput(&b, &l, 4);
-    gput(&b, g->names[j], l);
+    br_bytes_put(&b, &l, 4);
+    br_bytes_put(&b, g->names[j], l);
   }
-  gput(&b, &rl, 8);
-  gput(&b, raw, (size_t)rlen);
+  br_bytes_put(&b, &rl, 8);
+  br_bytes_put(&b, raw, (size_t)rlen);
   if (b.failed) {
     free(b.p);
     return br_error_set(BR_ERR_NOMEM, "save: out of memory");

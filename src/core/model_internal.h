@@ -2,6 +2,8 @@
 #ifndef BUNDLE_MODEL_INTERNAL_H
 #define BUNDLE_MODEL_INTERNAL_H
 
+#include <stddef.h>
+
 #include "bundle/model.h"
 
 typedef struct mlp_state mlp_state;
@@ -40,5 +42,14 @@ void gbdt_free(gbdt_state *s);
  * GBDT restored from such a payload. */
 br_status gbdt_export(const br_model *m, unsigned char **buf, size_t *len);
 br_status gbdt_restore(br_model **out, const unsigned char *p, size_t len, const char *path);
+
+/* A growable byte buffer for the model files' payloads: puts after a
+ * failed allocation do nothing, and `failed` says so at the end. */
+typedef struct br_bytes {
+  unsigned char *p;
+  size_t len, cap;
+  int failed;
+} br_bytes;
+void br_bytes_put(br_bytes *b, const void *v, size_t n);
 
 #endif

@@ -15,15 +15,9 @@
 #define FORMAT_VERSION 1u
 #define HEADER_SIZE (8 + 4 + 4 + 8)
 
-/* ---- a growable byte buffer ---- */
+/* ---- a growable byte buffer (model_internal.h) ---- */
 
-typedef struct bytes {
-  unsigned char *p;
-  size_t len, cap;
-  int failed;
-} bytes;
-
-static void put(bytes *b, const void *v, size_t n) {
+void br_bytes_put(br_bytes *b, const void *v, size_t n) {
   if (b->failed) return;
   if (b->len + n > b->cap) {
     size_t cap = (b->len + n) * 2 + 64;
@@ -39,10 +33,10 @@ static void put(bytes *b, const void *v, size_t n) {
   b->len += n;
 }
 
-static void put_i32(bytes *b, int32_t v) { put(b, &v, 4); }
-static void put_u32(bytes *b, uint32_t v) { put(b, &v, 4); }
-static void put_i64(bytes *b, int64_t v) { put(b, &v, 8); }
-static void put_f64(bytes *b, double v) { put(b, &v, 8); }
+static void put_i32(br_bytes *b, int32_t v) { br_bytes_put(b, &v, 4); }
+static void put_u32(br_bytes *b, uint32_t v) { br_bytes_put(b, &v, 4); }
+static void put_i64(br_bytes *b, int64_t v) { br_bytes_put(b, &v, 8); }
+static void put_f64(br_bytes *b, double v) { br_bytes_put(b, &v, 8); }
 
 /* ---- reading with bounds ---- */
 
@@ -69,7 +63,7 @@ static double get_f64(reader *r) { double v; get(r, &v, 8); return v; }
 
 /* ---- save ---- */
 
-static void put_payload(bytes *b, const br_model *m) {
+static void put_payload(br_bytes *b, const br_model *m) {
   if (m->kind != BR_MODEL_MLP) {
     put_f64(b, m->l2);
     put_f64(b, m->tol);
@@ -78,7 +72,7 @@ static void put_payload(bytes *b, const br_model *m) {
     put_i32(b, m->iterations);
     put_i64(b, m->d);
     put_f64(b, m->b);
-    put(b, m->w, (size_t)m->d * sizeof *m->w);
+    br_bytes_put(b, m->w, (size_t)m->d * sizeof *m->w);
     return;
   }
   const br_mlp_options *o;
@@ -102,23 +96,23 @@ static void put_payload(bytes *b, const br_model *m) {
   put_i32(b, o->patience);
   put_i64(b, m->d);
   put_i64(b, (int64_t)size);
-  put(b, p, size * sizeof *p);
+  br_bytes_put(b, p, size * sizeof *p);
 }
 
 br_status br_model_save(const br_model *m, const char *path) {
   if (!m->fitted) return br_error_set(BR_ERR_STATE, "save: the model is not fitted (call fit first)");
-  bytes payload = {0}, file = {0};
+  br_bytes payload = {0}, file = {0};
   if (m->kind == BR_MODEL_GBDT) { /* XGBoost's bytes inside our frame (gbdt.c) */
     br_status gs = gbdt_export(m, &payload.p, &payload.len);
     if (gs != BR_OK) return gs;
   } else {
     put_payload(&payload, m);
   }
-  put(&file, MAGIC, 8); /* 7 letters and a NUL */
+  br_bytes_put(&file, MAGIC, 8); /* 7 letters and a NUL */
   put_u32(&file, FORMAT_VERSION);
   put_u32(&file, (uint32_t)m->kind);
   put_i64(&file, (int64_t)payload.len);
-  put(&file, payload.p, payload.len);
+  br_bytes_put(&file, payload.p, payload.len);
   uint32_t crc = (uint32_t)crc32(0L, file.p, (uInt)file.len);
   put_u32(&file, crc);
   free(payload.p);
