@@ -201,15 +201,6 @@ local function itemset_list(sets, min_size)
   return out
 end
 
--- the single prediction of a 1-row input (models return n or n x 1)
-local function first(t) return t:dim() == 1 and t:get(1) or t:get(1, 1) end
-
-local function rmse(a, b)
-  local s = 0
-  for i = 1, #a do s = s + (a[i] - b[i]) ^ 2 end
-  return math.sqrt(s / math.max(1, #a))
-end
-
 -- The take-rate model (bundle.takerate): labels are completions out of the
 -- baskets that touch a bundle in the next window, fitted as binomial; the
 -- candidates (constant, popularity only, logistic, MLP, GBDT) are fitted
@@ -219,12 +210,6 @@ end
 -- custom objectives may use it; the default objective does not (expected
 -- incremental profit under the demand model decides). config.model =
 -- "linear" or "mlp" (or "auto") runs the comparison; false skips it.
-local function rowkey(row)
-  local t = {}
-  for j, v in ipairs(row) do t[j] = ("%.17g"):format(v) end
-  return table.concat(t, ",")
-end
-
 local function fit_take_rate_model(ctx, floor)
   local cfg = ctx.config
   ctx.takerate = nil -- a round without a model must not reuse the last round's
@@ -263,27 +248,13 @@ local function fit_take_rate_model(ctx, floor)
   -- (the search asks per bundle, and a window's statistics are batch work).
   local now = { features = ctx.train_baskets, recent = select(2, ctx.train_baskets:split_by_time(ctx.cut - 30 * DAY)) }
   local pool = ctx.pool and itemset_list(ctx.pool) or {}
-  local rates, by_row, items_of = {}, {}, {}
+  -- generate() reads them by the bundle's key (set_key)
+  local rates = {}
   if #pool > 0 then
     local p = tr:predict(pool, now)
-    -- generate() reads predictions and reasons through the feature row of
-    -- bundle.features.bundles (on the train window): index them by it too
-    local X = features.bundles(pool, { catalog = ctx.catalog, baskets = ctx.train_baskets }):totable()
-    for i, b in ipairs(pool) do
-      rates[set_key(b)] = p[i]
-      by_row[rowkey(X[i])] = set_key(b)
-      items_of[set_key(b)] = b
-    end
+    for i, b in ipairs(pool) do rates[set_key(b)] = p[i] end
   end
-  ctx.takerate = { model = tr, window = now, rates = rates, by_row = by_row, items_of = items_of }
-  -- ctx.model / ctx.scaler keep their interface (predict on a scaled feature
-  -- row) for generate(): the scaler passes the row through, the model
-  -- looks the bundle up by its row
-  ctx.scaler = { transform = function(_, Z) return Z end }
-  ctx.model = { predict = function(_, Z)
-    local key = by_row[rowkey(Z:totable()[1])]
-    return T.from{ key and rates[key] or 0 }
-  end }
+  ctx.takerate = { model = tr, window = now, rates = rates }
   local by = {}
   for _, e in ipairs(tr.report.candidates) do by[e.name] = e end
   local chosen = by[tr.chosen]
@@ -307,7 +278,7 @@ function M.analyse(ctx)
   ctx.pool = c.itemsets
   ctx.candidates = { min_count = c.min_count, min_support = c.min_support, chosen = c.chosen, counts = c.counts,
                      baskets = c.baskets, cap = c.cap }
-  ctx.model, ctx.scaler, ctx.model_report = nil, nil, nil
+  ctx.takerate, ctx.model_report = nil, nil
   fit_take_rate_model(ctx, c.min_support)
   ctx.rules = ctx.train_baskets:rules{ min_count = c.min_count, max_size = cfg.size[2], min_confidence = 0.05,
                                        max_itemsets = 500000 }
@@ -331,11 +302,9 @@ end
 -- The largest contributions to a bundle's predicted take rate, in words:
 -- XGBoost's exact contributions (gbdt) or coefficient x standardised value
 -- (logistic, popularity) on the log-odds scale; none for constant or MLP.
-local function contributions(ctx, x)
+local function contributions(ctx, items)
   if not ctx.takerate then return {} end
-  local key = ctx.takerate.by_row[rowkey(x)]
-  if not key then return {} end
-  local ex = ctx.takerate.model:explain({ ctx.takerate.items_of[key] }, ctx.takerate.window, 3)[1]
+  local ex = ctx.takerate.model:explain({ items }, ctx.takerate.window, 3)[1]
   local out = {}
   for i, e in ipairs(ex) do out[i] = { name = e.feature, value = e.value, effect = e.contribution, text = e.text } end
   return out
@@ -494,10 +463,10 @@ function M.generate(ctx)
     for k, v in pairs(p) do rec[k] = v end
     rec.items = b.items
     rec.score = b.score
-    rec.predicted_attach = ctx.model and math.max(0, first(ctx.model:predict(ctx.scaler:transform(T.from{ xs[i] }))))
+    rec.predicted_attach = ctx.takerate and ctx.takerate.rates[set_key(b.items)]
       or nil
     rec.reasons = { support = sup and xs[i][sup], lift = b.lift or (lift_col and math.exp(xs[i][lift_col])),
-                    rules = rules_for(ctx, b.items), contributions = contributions(ctx, xs[i]) }
+                    rules = rules_for(ctx, b.items), contributions = contributions(ctx, b.items) }
     chosen[i] = rec
   end
   -- the Pareto front of the pool on (support in the train window, expected incremental profit)
