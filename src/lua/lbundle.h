@@ -114,6 +114,9 @@ LBR_HIDDEN lbr_child *lbr_itemsets_test(lua_State *L, int idx); /* NULL if not I
 LBR_HIDDEN void lbr_rules_open(lua_State *L);
 /* Frame:tail, row and describe (lframe_more.c); after lbr_frame_open. */
 LBR_HIDDEN void lbr_frame_more_open(lua_State *L);
+/* Pushes row i of a column as Lua sees it (lframe.c): nil for a null, a
+ * datetime as ISO text or, with `seconds`, epoch seconds. */
+LBR_HIDDEN void lbr_push_cell(lua_State *L, const br_column *c, int64_t i, int seconds);
 /* Evaluation (leval.c): sets eval_core (backtest, topk, rank, bandit_replay)
  * and als in the table on the stack top. */
 LBR_HIDDEN void lbr_eval_open(lua_State *L);

@@ -525,18 +525,9 @@ void lbr_eval_open(lua_State *L) {
                                  {"bandit_replay", eval_bandit_replay}, {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "eval_core");
-  lua_pushcfunction(L, eval_als);
-  lua_setfield(L, -2, "als");
-  lua_pushcfunction(L, eval_read_file);
-  lua_setfield(L, -2, "read_file");
-  lua_pushcfunction(L, eval_mkdir);
-  lua_setfield(L, -2, "mkdir");
-  lua_pushcfunction(L, eval_write_file);
-  lua_setfield(L, -2, "write_file");
-  lua_pushcfunction(L, eval_dir_temp_beside);
-  lua_setfield(L, -2, "dir_temp_beside");
-  lua_pushcfunction(L, eval_dir_replace);
-  lua_setfield(L, -2, "dir_replace");
-  lua_pushcfunction(L, eval_dir_discard);
-  lua_setfield(L, -2, "dir_discard");
+  static const luaL_Reg top[] = {{"als", eval_als}, {"read_file", eval_read_file}, {"mkdir", eval_mkdir},
+                                 {"write_file", eval_write_file}, {"dir_temp_beside", eval_dir_temp_beside},
+                                 {"dir_replace", eval_dir_replace}, {"dir_discard", eval_dir_discard},
+                                 {NULL, NULL}};
+  luaL_setfuncs(L, top, 0);
 }

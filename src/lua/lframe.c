@@ -780,27 +780,41 @@ static int64_t check_row(lua_State *L, int idx, const br_column *c, const char *
   return j - 1;
 }
 
+/* Pushes row i of c as Lua sees it: nil for a null, a date as ISO text
+ * (its seconds with `seconds`), a string, number or boolean. */
+void lbr_push_cell(lua_State *L, const br_column *c, int64_t i, int seconds) {
+  if (br_column_is_null(c, i)) {
+    lua_pushnil(L);
+    return;
+  }
+  switch (br_column_type(c)) {
+  case BR_DTYPE_I64: lua_pushinteger(L, br_column_i64(c)[i]); break;
+  case BR_DTYPE_DATETIME:
+    if (seconds) {
+      lua_pushinteger(L, br_column_i64(c)[i]);
+    } else {
+      char buf[32];
+      int64_t t = br_column_i64(c)[i];
+      int len = br_datetime_format(buf, t, t % 86400 != 0); /* a day without a time of day is a date */
+      lua_pushlstring(L, buf, (size_t)len);
+    }
+    break;
+  case BR_DTYPE_F64: lua_pushnumber(L, br_column_f64(c)[i]); break;
+  case BR_DTYPE_BOOL: lua_pushboolean(L, br_column_bool(c)[i]); break;
+  case BR_DTYPE_STR: {
+    size_t len;
+    const char *s = br_column_level(c, br_column_codes(c)[i], &len);
+    lua_pushlstring(L, s, len);
+    break;
+  }
+  default: lua_pushnil(L); break;
+  }
+}
+
 /* get(i): the value (nil when null); datetimes as epoch seconds. */
 static int column_get(lua_State *L) {
   const br_column *c = check_column(L, 1)->c;
-  int64_t i = check_row(L, 2, c, "get");
-  if (br_column_is_null(c, i)) {
-    lua_pushnil(L);
-    return 1;
-  }
-  switch (br_column_type(c)) {
-    case BR_DTYPE_I64:
-    case BR_DTYPE_DATETIME: lua_pushinteger(L, br_column_i64(c)[i]); break;
-    case BR_DTYPE_F64: lua_pushnumber(L, br_column_f64(c)[i]); break;
-    case BR_DTYPE_BOOL: lua_pushboolean(L, br_column_bool(c)[i]); break;
-    case BR_DTYPE_STR: {
-      size_t len;
-      const char *s = br_column_level(c, br_column_codes(c)[i], &len);
-      lua_pushlstring(L, s, len);
-      break;
-    }
-    case BR_DTYPE_COUNT: lua_pushnil(L); break;
-  }
+  lbr_push_cell(L, c, check_row(L, 2, c, "get"), 1);
   return 1;
 }
 

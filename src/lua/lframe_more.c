@@ -35,36 +35,6 @@ static int frame_tail(lua_State *L) {
   return 1;
 }
 
-/* Pushes row i of c as Lua sees it: nil for a null, a date as ISO text
- * (its seconds with `seconds`), a string, number or boolean. */
-static void push_value(lua_State *L, const br_column *c, int64_t i, int seconds) {
-  if (br_column_is_null(c, i)) {
-    lua_pushnil(L);
-    return;
-  }
-  switch (br_column_type(c)) {
-  case BR_DTYPE_I64: lua_pushinteger(L, br_column_i64(c)[i]); break;
-  case BR_DTYPE_DATETIME:
-    if (seconds) {
-      lua_pushinteger(L, br_column_i64(c)[i]);
-    } else {
-      char buf[32];
-      int64_t t = br_column_i64(c)[i];
-      int len = br_datetime_format(buf, t, t % 86400 != 0); /* a day without a time of day is a date */
-      lua_pushlstring(L, buf, (size_t)len);
-    }
-    break;
-  case BR_DTYPE_F64: lua_pushnumber(L, br_column_f64(c)[i]); break;
-  case BR_DTYPE_BOOL: lua_pushboolean(L, br_column_bool(c)[i]); break;
-  case BR_DTYPE_STR: {
-    size_t len;
-    const char *s = br_column_level(c, br_column_codes(c)[i], &len);
-    lua_pushlstring(L, s, len);
-    break;
-  }
-  default: lua_pushnil(L); break;
-  }
-}
 
 static const char *const row_options[] = {"seconds", NULL};
 
@@ -81,7 +51,7 @@ static int frame_row(lua_State *L) {
   int nc = br_frame_ncols(f);
   lua_createtable(L, 0, nc);
   for (int j = 0; j < nc; j++) {
-    push_value(L, br_frame_column(f, j), i - 1, seconds);
+    lbr_push_cell(L, br_frame_column(f, j), i - 1, seconds);
     lua_setfield(L, -2, br_frame_name(f, j));
   }
   return 1;
