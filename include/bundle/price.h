@@ -124,6 +124,15 @@ typedef struct br_wtp_spec {
   double market;            /* 2; 0: no cap */
   int64_t customers;        /* 20,000 */
   uint64_t seed;            /* customers' draws; item i's draws are the same in every bundle */
+  /* The share of visitors whose visit is in the baskets (1: every visitor
+   * buys something). An item's share of visitors is its basket support x
+   * visit_share, a pair's likewise, so the simulated customers are
+   * visitors, non-buyers included, and money is per visitor. In (0, 1]. */
+  double visit_share;       /* 1 */
+  /* Shrinks each pair's joint count toward independence: posterior mean
+   * lift (c + k) / (E + k), E the count independence predicts (see
+   * br_price_pair_rho_spec). 0: the raw count. */
+  double pair_prior;        /* 0 */
 } br_wtp_spec;
 
 void br_wtp_spec_init(br_wtp_spec *w);
@@ -133,6 +142,9 @@ void br_wtp_spec_init(br_wtp_spec *w);
  * as independence when that predicts less); supports are clamped into
  * [1/(nb+1), 1 - 1/(nb+1)]. */
 br_status br_price_pair_rho(double *rho, const br_bundle_stats *st, int32_t a, int32_t b);
+/* The same under w's visit_share (supports x visit_share: shares of
+ * visitors) and pair_prior (the joint count shrunk toward independence). */
+br_status br_price_pair_rho_spec(double *rho, const br_bundle_stats *st, int32_t a, int32_t b, const br_wtp_spec *w);
 
 /* The exact best discount in [dmin, dmax] for a bundle (catalogue ids,
  * sorted): q_i is item i's support in the baskets, each pair's latent
@@ -144,7 +156,9 @@ br_status br_price_optimize_wtp(br_price_point *out, const br_bundle_stats *st, 
 br_status br_price_evaluate_wtp(br_price_point *out, const br_bundle_stats *st, const int32_t *items, int n,
                                 const br_wtp_spec *w, double discount);
 /* The simulated share of customers above list price for all the bundle's
- * items; *observed gets the bundle's support in the baskets (may be NULL). */
+ * items, as a share of the baskets (divided by w->visit_share, so that it
+ * compares with *observed); *observed gets the bundle's support in the
+ * baskets (may be NULL). */
 br_status br_price_joint_share(double *share, double *observed, const br_bundle_stats *st, const int32_t *items,
                                int n, const br_wtp_spec *w);
 

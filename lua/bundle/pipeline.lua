@@ -137,11 +137,44 @@ local function window_elasticity(ctx, sales, prices)
   return by, report
 end
 
+-- A window's demand model. Its simulated customers are visitors, the
+-- visits that bought nothing included (config.visit_share: "auto" estimates
+-- their share from the window's baskets, see M.visit_share; 1 treats every
+-- visitor as a buyer).
 local function demand_model(ctx, cat, baskets, prices, costs, elasticity)
   local cfg = ctx.config
+  local vs = cfg.visit_share == "auto" and M.visit_share(baskets) or cfg.visit_share
   return referee.model{ catalog = cat, baskets = baskets, elasticity = elasticity, market = cfg.market,
                         customers = cfg.customers, seed = ctx.seed, max_elasticity = cfg.max_elasticity,
-                        min_elasticity = cfg.min_elasticity, prices = prices, costs = costs }
+                        min_elasticity = cfg.min_elasticity, prices = prices, costs = costs, visit_share = vs,
+                        pair_prior = cfg.pair_prior }
+end
+
+-- The share s of visits that buy anything. An orders table never shows the
+-- visits that bought nothing, so supports and lifts measured on baskets are
+-- conditional on a purchase, and two items bought independently show a
+-- basket lift of s < 1 (Berkson's bias): on a shop whose baskets hold two
+-- or three items, plain independent pairs look like anti-complements.
+-- Under independence the share of empty visits is prod(1 - q_i), q_i = f_i s
+-- the share of visits buying item i (f_i its share of baskets), so s solves
+-- s = 1 - prod(1 - f_i s); the iteration from s = 1 falls monotonically to
+-- that root. Positive dependence between purchases only adds empty visits,
+-- so this s is an upper bound and lift / s^(k-1) a conservative (low)
+-- visit-level lift. Where baskets are large (mean size 10 or more) s is 1
+-- to many digits and nothing changes. Bounded below by 0.05 (baskets of
+-- one item each, where s cannot be told).
+function M.visit_share(baskets)
+  local sup = baskets:item_support():col("support"):totable()
+  local s = 1
+  for _ = 1, 1000 do
+    local logp = 0
+    for _, f in ipairs(sup) do logp = logp + math.log(1 - math.min(f * s, 1 - 1e-12)) end
+    local nxt = 1 - math.exp(logp)
+    local done = math.abs(nxt - s) < 1e-10
+    s = nxt
+    if done or s < 0.05 then break end
+  end
+  return math.max(0.05, math.min(1, s))
 end
 
 -- Reads the orders once (bundle.orders.prepare: sale lines in canonical
@@ -179,6 +212,7 @@ function M.collect(ctx)
   ctx.cut, ctx.train, ctx.test = cut, train, test
   ctx.train_baskets = core.baskets(train, spec)
   ctx.test_baskets = core.baskets(test, spec)
+  ctx.visit_share = M.visit_share(ctx.train_baskets)
   ctx.early_baskets = early:nrows() > 0 and core.baskets(early, spec) or nil
   ctx.late_baskets = late:nrows() > 0 and core.baskets(late, spec) or nil
   -- the training world: list prices, costs and elasticities of the train window only
@@ -328,6 +362,27 @@ local function rules_for(ctx, items)
   return out
 end
 
+-- The expected incremental profit per visitor of the best analysts' list
+-- (eval.baselines on the training baskets, each priced by the same
+-- optimiser as ours), its offers judged together by the training model:
+-- the yardstick of the profit goal in generate. -inf without any list.
+function M.baseline_value(ctx)
+  local cfg = ctx.config
+  local base = eval.baselines(ctx.train_baskets, { k = cfg.top, min_count = cfg.baseline_min_count, seed = ctx.seed })
+  local popts = referee.price_opts(ctx.demand)
+  local best = -math.huge
+  for _, name in ipairs(eval.baseline_names) do
+    if #base[name] > 0 then
+      local offers = {}
+      for k, p in ipairs(referee.price(base[name], ctx.demand, cfg.discount)) do
+        offers[k] = { items = p.items, discount = p.discount }
+      end
+      best = math.max(best, core.price.portfolio(offers, popts).incremental_profit)
+    end
+  end
+  return best
+end
+
 -- Scores every candidate by its expected incremental profit per visitor at
 -- its best discount under the training window's demand model (or
 -- config.objective), then picks the launch list with diversity enforced
@@ -353,7 +408,10 @@ function M.generate(ctx)
   local info = {}
   local function scored(b)
     local key = set_key(b.items)
-    info[key] = { lift = b:lift(), categories = ctx.has_category and b:categories() or nil }
+    -- lift among visitors, not baskets (see M.visit_share): what "bought
+    -- together less often than chance" means for the anti-complement rule
+    info[key] = { lift = b:lift() / ctx.visit_share ^ (#b.items - 1), basket_lift = b:lift(),
+                  categories = ctx.has_category and b:categories() or nil }
     if objective then return objective(b, attach, value) end
     return value(b)
   end
@@ -362,7 +420,8 @@ function M.generate(ctx)
   local list = {}
   for _, b in res:iter() do
     local i = info[set_key(b.items)]
-    list[#list + 1] = { items = b.items, score = b.score, lift = i.lift, categories = i.categories }
+    list[#list + 1] = { items = b.items, score = b.score, lift = i.lift, basket_lift = i.basket_lift,
+                        categories = i.categories }
   end
   -- The attach guard: the chosen set must complete at least attach_ratio x
   -- as often as the best of the analysts' lists does. Both are measured
@@ -372,8 +431,23 @@ function M.generate(ctx)
   -- counted there. Pooled over the set (as backtest's attach rate is), a
   -- set-level constraint met by the smallest Lagrange weight on
   -- (completions - floor x touches) per visitor that satisfies it.
+  --
+  -- Profit keeps priority: the two goals conflict where money comes from
+  -- popular items, whose bundles many baskets touch and few complete. The
+  -- weight stops rising where the set's expected incremental profit (the
+  -- training model, offers judged together) would fall below
+  -- profit_ratio x that of the best analysts' list, priced by the same
+  -- optimiser and valued by the same model (an epsilon-constraint: attach
+  -- is raised only as far as the profit goal allows).
   local min_attach = cfg.min_attach
   local guard = ctx.late_baskets or ctx.train_baskets
+  local popts = referee.price_opts(ctx.demand)
+  local function set_value(set)
+    if #set == 0 then return 0 end
+    local offers = {}
+    for k, b in ipairs(set) do offers[k] = { items = b.items, discount = by_key[set_key(b.items)].discount } end
+    return core.price.portfolio(offers, popts).incremental_profit
+  end
   if min_attach == "auto" then
     local from = ctx.late_baskets and ctx.early_baskets or ctx.train_baskets
     local base = eval.baselines(from, { k = cfg.top, min_count = cfg.baseline_min_count, seed = ctx.seed })
@@ -388,6 +462,7 @@ function M.generate(ctx)
   local sel_opts = { top = cfg.top, reserve = cfg.reserve, max_per_item = cfg.max_per_item,
                      min_lift = cfg.allow_anticomplements and -math.huge or 1 }
   local top, reserve, sel = select_mod(list, sel_opts)
+  local lambda = 0
   if min_attach and min_attach > 0 then
     local items = {}
     for i, b in ipairs(list) do items[i] = b.items end
@@ -402,22 +477,42 @@ function M.generate(ctx)
       for _, b in ipairs(set) do c, t = c + b.slack, t + 1 end
       return c >= 0 or t == 0
     end
-    local function pick(lambda)
-      for _, b in ipairs(list) do b.score = b.base_score + lambda * b.slack end
+    local function pick(l)
+      for _, b in ipairs(list) do b.score = b.base_score + l * b.slack end
       return select_mod(list, sel_opts)
     end
-    if not attach_of(top) then
+    -- the log-scale bisection of the smallest weight for which ok(weight) holds (nil: none up to 1e6)
+    local function smallest(ok)
       local lo, hi = 0, 1e-3
-      while hi < 1e6 and not attach_of((pick(hi))) do hi = hi * 4 end
+      while hi < 1e6 and not ok(hi) do hi = hi * 4 end
+      if not ok(hi) then return nil end
       for _ = 1, 30 do
         local mid = math.sqrt(math.max(lo, hi * 1e-6) * hi)
-        if attach_of((pick(mid))) then hi = mid else lo = mid end
+        if ok(mid) then hi = mid else lo = mid end
       end
-      top, reserve, sel = pick(hi)
-      ctx.attach_lambda = hi
+      return hi
+    end
+    if not attach_of(top) then
+      local floor = cfg.profit_ratio and cfg.profit_ratio * math.max(0, M.baseline_value(ctx, set_value)) or nil
+      ctx.profit_floor = floor
+      local hi = smallest(function(l) return attach_of((pick(l))) end)
+      local capped = false
+      if floor and set_value(pick(hi or 1e6)) < floor then
+        -- the largest weight that keeps the profit goal (nil: even none does)
+        local over = smallest(function(l) return set_value((pick(l))) < floor end)
+        hi, capped = over and over / 1.01 or 1e6, true
+        if set_value(pick(0)) < floor then hi = 0 end
+      end
+      lambda = hi or 1e6
+      ctx.profit_unguarded = set_value((pick(0)))
+      top, reserve, sel = pick(lambda)
+      ctx.profit_guarded = set_value(top)
+      ctx.attach_lambda = lambda
       if not attach_of(top) then
-        warn(ctx, ("generate: no set of %d bundles meets the attach floor %.3g; the closest was kept"):format(
-          cfg.top, min_attach))
+        warn(ctx, capped and ("generate: the attach floor %.3g is not met: raising attach further would take the " ..
+          "set's expected incremental profit below %.3g x the best analysts' list"):format(min_attach, cfg.profit_ratio)
+          or ("generate: no set of %d bundles meets the attach floor %.3g; the closest was kept"):format(cfg.top,
+                                                                                                     min_attach))
       end
     end
   end
@@ -429,12 +524,6 @@ function M.generate(ctx)
   -- (a custom objective ranks on its own terms: the joint pass is the
   -- default objective's)
   if cfg.joint and not objective and #top > 0 then
-    local popts = referee.price_opts(ctx.demand)
-    local function set_value(set)
-      local offers = {}
-      for k, b in ipairs(set) do offers[k] = { items = b.items, discount = by_key[set_key(b.items)].discount } end
-      return core.price.portfolio(offers, popts).incremental_profit
-    end
     top, reserve, sel = select_mod.joint(list, set_value, { top = cfg.top, reserve = cfg.reserve,
       max_per_item = cfg.max_per_item, min_lift = sel_opts.min_lift })
     if min_attach and min_attach > 0 then
@@ -600,7 +689,7 @@ local config_defaults = {
   top = 10, reserve = 10, size = { 2, 4 },
   min_support = "auto", min_count = 5, want = { 200, 60, 20 },
   objective = false, max_per_item = 2, allow_anticomplements = false, max_price = false,
-  min_attach = "auto", attach_ratio = 0.8, joint = true,
+  min_attach = "auto", attach_ratio = 0.8, profit_ratio = 1.5, joint = true, visit_share = "auto", pair_prior = 2,
   discount = { 0, 0.3 }, elasticity = "pooled", elasticity_prior = 2.5, min_elasticity = 0.5,
   max_elasticity = 5, market = 2, customers = 20000, calibration_bundles = 300,
   model = "mlp", epochs = 60,
@@ -639,6 +728,17 @@ local function check_config(cfg)
   if out.min_attach ~= "auto" and out.min_attach ~= false and not (type(out.min_attach) == "number"
                                                                   and out.min_attach >= 0 and out.min_attach <= 1) then
     error("pipeline: config.min_attach must be \"auto\", false or a share in [0, 1]", 3)
+  end
+  if out.visit_share ~= "auto" and not (type(out.visit_share) == "number" and out.visit_share > 0
+                                        and out.visit_share <= 1) then
+    error("pipeline: config.visit_share must be \"auto\" or a share in (0, 1]", 3)
+  end
+  if not (type(out.pair_prior) == "number" and out.pair_prior >= 0 and out.pair_prior < math.huge) then
+    error("pipeline: config.pair_prior must be a number >= 0", 3)
+  end
+  if out.profit_ratio ~= false and not (type(out.profit_ratio) == "number" and out.profit_ratio >= 0
+                                         and out.profit_ratio < math.huge) then
+    error("pipeline: config.profit_ratio must be false or a ratio >= 0", 3)
   end
   if out.elasticity ~= "pooled" and out.elasticity ~= "per_item"
      and not (type(out.elasticity) == "number" and out.elasticity > 0) then

@@ -16,7 +16,7 @@ local eval = require "bundle.eval"
 
 local M = {}
 
-local model_keys = { catalog = 1, baskets = 1, elasticity = 1, market = 1, customers = 1, seed = 1,
+local model_keys = { catalog = 1, baskets = 1, elasticity = 1, market = 1, customers = 1, seed = 1, visit_share = 1, pair_prior = 1,
                      max_elasticity = 1, min_elasticity = 1, prices = 1, costs = 1 }
 
 -- A demand model: what bundle.price needs to price or score an offer, plus
@@ -36,7 +36,8 @@ end
 local function price_opts(m, extra)
   local o = { catalog = m.catalog, baskets = m.baskets, elasticity = m.elasticity, market = m.market,
               customers = m.customers, seed = m.seed, max_elasticity = m.max_elasticity,
-              min_elasticity = m.min_elasticity }
+              min_elasticity = m.min_elasticity, visit_share = m.visit_share,
+              pair_prior = m.pair_prior }
   for k, v in pairs(extra or {}) do o[k] = v end
   return o
 end

@@ -36,6 +36,8 @@ void br_wtp_spec_init(br_wtp_spec *w) {
   w->market = 2;
   w->customers = 20000;
   w->seed = 1;
+  w->visit_share = 1;
+  w->pair_prior = 0;
 }
 
 static double normal_cdf(double x) { return 0.5 * erfc(-x / M_SQRT2); }
@@ -457,19 +459,48 @@ static br_status check_spec(const br_wtp_spec *w) {
   if (!(w->min_elasticity >= 0.1 && w->min_elasticity <= 1e6) || (w->max_elasticity > 0 && w->min_elasticity > w->max_elasticity))
     return br_error_set(BR_ERR_ARG, "price: min_elasticity must be in [0.1, 1e6] and at most max_elasticity, got %g (max %g)",
                         w->min_elasticity, w->max_elasticity);
+  if (!(w->visit_share > 0 && w->visit_share <= 1))
+    return br_error_set(BR_ERR_ARG, "price: visit_share must be in (0, 1], got %g", w->visit_share);
+  if (!(w->pair_prior >= 0 && w->pair_prior < INFINITY))
+    return br_error_set(BR_ERR_ARG, "price: pair_prior must be >= 0, got %g", w->pair_prior);
   if (!(w->elasticity_prior > 0 && w->elasticity_prior < INFINITY))
     return br_error_set(BR_ERR_ARG, "price: the elasticity prior must be a magnitude > 0, got %g", w->elasticity_prior);
   return BR_OK;
 }
 
 br_status br_price_pair_rho(double *rho, const br_bundle_stats *st, int32_t a, int32_t b) {
+  br_wtp_spec w;
+  br_wtp_spec_init(&w);
+  w.pair_prior = 0;
+  return br_price_pair_rho_spec(rho, st, a, b, &w);
+}
+
+/* Two corrections to reading a pair's joint support off the baskets.
+ *
+ * Shares of visitors, not of baskets: a basket share f is f x visit_share
+ * of the visitors (the visits that bought nothing are not in the baskets).
+ * Calibrating on basket shares would read Berkson's bias (independent items
+ * are rarer together among non-empty baskets) as a negative correlation.
+ *
+ * Shrinkage toward independence: a pair's count c is Poisson with mean
+ * E x r, E the count independence predicts and r its lift; with a
+ * Gamma(k, k) prior on r (mean 1, k = pair_prior expected co-occurrences'
+ * worth of evidence), the posterior mean lift is (c + k) / (E + k). Two
+ * rare items seen together 5 times where 1 was expected are most likely a
+ * chance meeting, and a candidate list made of pairs above a support floor
+ * is full of such meetings (a winner's curse); a popular pair's count
+ * (E in the hundreds) is barely moved. */
+br_status br_price_pair_rho_spec(double *rho, const br_bundle_stats *st, int32_t a, int32_t b, const br_wtp_spec *w) {
   int64_t nb = br_bundle_nbaskets(st);
   if (nb == 0) return br_error_set(BR_ERR_ARG, "price: the reservation-price model needs baskets (for item supports and joint supports)");
   if (a < 0 || b < 0 || a == b) return br_error_set(BR_ERR_ARG, "price: a pair needs two different catalogue items, got %d and %d", (int)a, (int)b);
-  double lo = 1.0 / (double)(nb + 1), q[2];
+  double vs = w->visit_share, k = w->pair_prior;
+  if (!(vs > 0 && vs <= 1)) return br_error_set(BR_ERR_ARG, "price: visit_share must be in (0, 1], got %g", vs);
+  if (!(k >= 0 && k < INFINITY)) return br_error_set(BR_ERR_ARG, "price: pair_prior must be >= 0, got %g", k);
+  double lo = vs / (double)(nb + 1), q[2];
   int32_t pair[2] = {a < b ? a : b, a < b ? b : a};
   for (int i = 0; i < 2; i++) {
-    q[i] = (double)br_bundle_item_count(st, pair[i]) / (double)nb;
+    q[i] = vs * (double)br_bundle_item_count(st, pair[i]) / (double)nb;
     q[i] = q[i] < lo ? lo : q[i] > 1 - lo ? 1 - lo : q[i];
   }
   /* the pair's latent correlation reproduces its joint support at list
@@ -477,8 +508,10 @@ br_status br_price_pair_rho(double *rho, const br_bundle_stats *st, int32_t a, i
    * zero share would force perfect negative dependence; but no more than
    * independence predicts, since for rare items (expected count under 0.5)
    * seeing them apart is no evidence of attraction */
-  int64_t cnt = br_bundle_count(st, pair, 2);
-  double sij = cnt > 0 ? (double)cnt / (double)nb : fmin(0.5 / (double)nb, q[0] * q[1]);
+  double cnt = (double)br_bundle_count(st, pair, 2);
+  double expect = q[0] * q[1] * (double)nb / vs; /* baskets holding both, were they independent */
+  if (k > 0) cnt = expect * (cnt + k) / (expect + k);
+  double sij = cnt > 0 ? vs * cnt / (double)nb : fmin(0.5 * vs / (double)nb, q[0] * q[1]);
   return br_price_calibrate_rho(rho, q[0], q[1], sij);
 }
 
@@ -492,11 +525,11 @@ static int item_marginal(const br_bundle_stats *st, const br_wtp_spec *w, int32_
                          double *q, double *e, double *sigma) {
   const br_catalog *cat = br_bundle_stats_catalog(st);
   int64_t nb = br_bundle_nbaskets(st);
-  double lo = 1.0 / (double)(nb + 1);
+  double vs = w->visit_share, lo = vs / (double)(nb + 1);
   *price = br_catalog_price(cat, id);
   *cost = br_catalog_cost(cat, id);
   if (!(*price > 0)) return 1;
-  double s = (double)br_bundle_item_count(st, id) / (double)nb;
+  double s = vs * (double)br_bundle_item_count(st, id) / (double)nb;
   *q = s < lo ? lo : s > 1 - lo ? 1 - lo : s;
   *e = w->elasticity && !isnan(w->elasticity[id]) ? w->elasticity[id] : w->elasticity_prior;
   if (!(*e > 0 && *e < INFINITY)) return 2;
@@ -529,7 +562,7 @@ static br_status stats_params(stats_world *sw, const br_bundle_stats *st, const 
     sw->corr[i * n + i] = 1;
     for (int j = i + 1; j < n; j++) {
       double rho;
-      if ((s = br_price_pair_rho(&rho, st, items[i], items[j])) != BR_OK) return s;
+      if ((s = br_price_pair_rho_spec(&rho, st, items[i], items[j], w)) != BR_OK) return s;
       sw->corr[i * n + j] = sw->corr[j * n + i] = rho;
     }
   }
@@ -569,7 +602,10 @@ br_status br_price_joint_share(double *share, double *observed, const br_bundle_
   br_status s = stats_params(&sw, st, items, n, w);
   if (s != BR_OK) return s;
   if (observed) *observed = (double)br_bundle_count(st, items, n) / (double)br_bundle_nbaskets(st);
-  return br_price_joint_share_params(share, &sw.p);
+  /* a share of the baskets, as *observed is: the visitors' share over the
+   * share of visits that are baskets */
+  if ((s = br_price_joint_share_params(share, &sw.p)) == BR_OK) *share /= w->visit_share;
+  return s;
 }
 
 static void bundle_money(const br_bundle_stats *st, const int32_t *items, int n, double *list, double *cost) {
@@ -1027,7 +1063,7 @@ br_status br_price_portfolio(br_portfolio *out, const br_bundle_stats *st, const
       R[i * m + i] = 1;
       for (int j = i + 1; j < m; j++) {
         double rho;
-        if ((s = br_price_pair_rho(&rho, st, pw.id[base + i], pw.id[base + j])) != BR_OK) {
+        if ((s = br_price_pair_rho_spec(&rho, st, pw.id[base + i], pw.id[base + j], w)) != BR_OK) {
           s = pf_reprefix(s);
           goto done;
         }

@@ -12,7 +12,7 @@
 
 static const char *const price_options[] = {"catalog", "baskets", "demand", "elasticity", "min_elasticity",
                                             "max_elasticity", "sigma", "market", "customers", "seed", "discount",
-                                            "method", "grid", "goal", NULL};
+                                            "method", "grid", "goal", "visit_share", "pair_prior", NULL};
 
 /* A bundle list: a search result, or a list of label lists / { items = } records. */
 typedef struct bundle_list {
@@ -155,6 +155,12 @@ static void read_spec(lua_State *L, int opts, const char *fn, const br_catalog *
   }
   lua_pop(L, 1);
   w->market = opt_number(L, opts, fn, "market", w->market);
+  w->visit_share = opt_number(L, opts, fn, "visit_share", 1);
+  if (!(w->visit_share > 0 && w->visit_share <= 1))
+    lbr_errorf(L, "%s: visit_share must be in (0, 1] (the share of visits that buy anything), got %g", fn, w->visit_share);
+  w->pair_prior = opt_number(L, opts, fn, "pair_prior", 0);
+  if (!(w->pair_prior >= 0 && w->pair_prior < INFINITY))
+    lbr_errorf(L, "%s: pair_prior must be a finite number >= 0 (expected co-occurrences of prior weight), got %g", fn, w->pair_prior);
   *sigma_all = NAN;
   w->sigma = per_item_option(L, opts, fn, "sigma", cat, sigma_all);
   if (!isnan(*sigma_all)) { /* one spread for every item */
@@ -461,7 +467,7 @@ static int price_simulate(lua_State *L) {
  * items, the share of baskets holding them all, and for a pair its
  * calibrated latent correlation. */
 static const char *const joint_options[] = {"catalog", "baskets", "elasticity", "min_elasticity", "max_elasticity",
-                                            "sigma", "customers", "seed", NULL};
+                                            "sigma", "customers", "seed", "visit_share", "pair_prior", NULL};
 static int price_joint_share(lua_State *L) {
   const char *fn = "price.joint_share";
   lua_settop(L, 2);
@@ -493,7 +499,7 @@ static int price_joint_share(lua_State *L) {
     lua_setfield(L, -2, "observed");
     if (bl.size[k] == 2) { /* a pair's calibrated latent correlation */
       double rho;
-      if ((s = br_price_pair_rho(&rho, st, it[0], it[1])) != BR_OK) break;
+      if ((s = br_price_pair_rho_spec(&rho, st, it[0], it[1], &w)) != BR_OK) break;
       lua_pushnumber(L, rho);
       lua_setfield(L, -2, "rho");
     }
@@ -513,7 +519,7 @@ static int price_joint_share(lua_State *L) {
  * price.baseline reports one } }: the offers judged together on the same
  * customers (br_price_portfolio). */
 static const char *const portfolio_options[] = {"catalog", "baskets", "elasticity", "min_elasticity", "max_elasticity",
-                                                "sigma", "market", "customers", "seed", NULL};
+                                                "sigma", "market", "customers", "seed", "visit_share", "pair_prior", NULL};
 static int price_portfolio(lua_State *L) {
   const char *fn = "price.portfolio";
   lua_settop(L, 2);
