@@ -462,7 +462,7 @@ function M.generate(ctx)
   local sel_opts = { top = cfg.top, reserve = cfg.reserve, max_per_item = cfg.max_per_item,
                      min_lift = cfg.allow_anticomplements and -math.huge or 1 }
   local top, reserve, sel = select_mod(list, sel_opts)
-  local lambda = 0
+  local lambda, guard_warned = 0, false
   if min_attach and min_attach > 0 then
     local items = {}
     for i, b in ipairs(list) do items[i] = b.items end
@@ -509,6 +509,7 @@ function M.generate(ctx)
       ctx.profit_guarded = set_value(top)
       ctx.attach_lambda = lambda
       if not attach_of(top) then
+        guard_warned = true
         warn(ctx, capped and ("generate: the attach floor %.3g is not met: raising attach further would take the " ..
           "set's expected incremental profit below %.3g x the best analysts' list"):format(min_attach, cfg.profit_ratio)
           or ("generate: no set of %d bundles meets the attach floor %.3g; the closest was kept"):format(cfg.top,
@@ -524,9 +525,12 @@ function M.generate(ctx)
   -- (a custom objective ranks on its own terms: the joint pass is the
   -- default objective's)
   if cfg.joint and not objective and #top > 0 then
-    top, reserve, sel = select_mod.joint(list, set_value, { top = cfg.top, reserve = cfg.reserve,
+    local jtop, jreserve, jsel = select_mod.joint(list, set_value, { top = cfg.top, reserve = cfg.reserve,
       max_per_item = cfg.max_per_item, min_lift = sel_opts.min_lift })
-    if min_attach and min_attach > 0 then
+    -- a floor out of reach makes every bundle's Lagrange term negative, and
+    -- the joint pass would then add none: the closest set found above stays
+    if #jtop > 0 then top, reserve, sel = jtop, jreserve, jsel end
+    if min_attach and min_attach > 0 and not guard_warned then
       local slack = 0
       for _, b in ipairs(top) do slack = slack + (b.slack or 0) end
       if slack < 0 then

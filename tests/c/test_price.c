@@ -267,6 +267,92 @@ static void stats_path_calibrates_pairs_and_names_bad_bounds(void **state) {
   br_baskets_free(b);
 }
 
+/* Visits that buy nothing never reach the baskets: six items bought
+ * independently, each by 15% of 6000 visitors, with the empty visits
+ * dropped (about 38% of them), plus two rare items 7 and 8 that met in 5
+ * baskets by design. */
+static void make_visits(br_baskets **b, br_catalog **cat, br_bundle_stats **st, double *share) {
+  br_rng r;
+  br_rng_seed(&r, 29);
+  const char *path = "build/price_visits.dat";
+  FILE *fp = fopen(path, "w");
+  assert_non_null(fp);
+  int baskets = 0, visits = 6000;
+  for (int k = 0; k < visits; k++) {
+    int any = 0;
+    for (int i = 1; i <= 6; i++)
+      if (br_rng_uniform(&r) < 0.15) fprintf(fp, "%d ", i), any = 1;
+    if (k < 5) fputs("7 8 ", fp), any = 1;
+    if (k >= 5 && k < 8) fputs("7 ", fp), any = 1;
+    if (k >= 8 && k < 11) fputs("8 ", fp), any = 1;
+    if (any) fputc('\n', fp), baskets++;
+  }
+  fclose(fp);
+  *share = (double)baskets / visits;
+  assert_int_equal(br_baskets_read(b, path, ' '), BR_OK);
+  remove(path);
+  const char *labels[8] = {"1", "2", "3", "4", "5", "6", "7", "8"};
+  double price[8] = {10, 6, 8, 8, 3, 12, 5, 7}, cost[8] = {5, 2, 4, 4, 1, 8, 2, 3}, stock[8] = {0};
+  int32_t category[8] = {0};
+  assert_int_equal(br_catalog_new(cat, 8, labels, NULL, price, cost, category, stock), BR_OK);
+  assert_int_equal(br_bundle_stats_new(st, *cat, *b), BR_OK);
+}
+
+static void visit_share_and_pair_prior_correct_the_joint_support(void **state) {
+  (void)state;
+  br_baskets *b;
+  br_catalog *cat;
+  br_bundle_stats *st;
+  double share;
+  make_visits(&b, &cat, &st, &share);
+  assert_true(share > 0.55 && share < 0.7); /* 1 - 0.85^6 = 0.623 */
+  br_wtp_spec w;
+  br_wtp_spec_init(&w);
+  assert_double_equal(w.visit_share, 1, 0);
+  assert_double_equal(w.pair_prior, 0, 0);
+  /* on baskets alone, independent items look like substitutes (Berkson) */
+  double rho_b, rho_v;
+  const int32_t pair[2] = {0, 1};
+  assert_int_equal(br_price_pair_rho_spec(&rho_b, st, 0, 1, &w), BR_OK);
+  assert_true(rho_b < -0.15);
+  w.visit_share = share;
+  assert_int_equal(br_price_pair_rho_spec(&rho_v, st, 0, 1, &w), BR_OK);
+  assert_true(fabs(rho_v) < 0.06);
+  /* the model's joint share is still a share of the baskets */
+  w.customers = 100000;
+  double sim, obs;
+  assert_int_equal(br_price_joint_share(&sim, &obs, st, pair, 2, &w), BR_OK);
+  assert_double_equal(sim, obs, 0.15 * obs);
+  /* the rare pair met 5 times where independence expects about 0.02: the
+   * prior pulls its correlation down; the common pair barely moves */
+  double rare0, rare2, common2;
+  assert_int_equal(br_price_pair_rho_spec(&rare0, st, 6, 7, &w), BR_OK);
+  w.pair_prior = 2;
+  assert_int_equal(br_price_pair_rho_spec(&rare2, st, 6, 7, &w), BR_OK);
+  assert_int_equal(br_price_pair_rho_spec(&common2, st, 0, 1, &w), BR_OK);
+  assert_true(rare0 > 0.8);
+  assert_true(rare2 < rare0 - 0.1);
+  assert_double_equal(common2, rho_v, 0.02);
+  /* bad values are named */
+  const double bad_share[] = {0, 1.5, NAN, -0.2};
+  for (int k = 0; k < 4; k++) {
+    w.visit_share = bad_share[k];
+    assert_int_equal(br_price_pair_rho_spec(&rho_v, st, 0, 1, &w), BR_ERR_ARG);
+    assert_non_null(strstr(br_last_error(), "visit_share must be in (0, 1]"));
+    assert_int_equal(br_price_joint_share(&sim, &obs, st, pair, 2, &w), BR_ERR_ARG);
+  }
+  w.visit_share = 1;
+  const double bad_prior[] = {-1, INFINITY, NAN};
+  for (int k = 0; k < 3; k++) {
+    w.pair_prior = bad_prior[k];
+    assert_int_equal(br_price_pair_rho_spec(&rho_v, st, 0, 1, &w), BR_ERR_ARG);
+    assert_non_null(strstr(br_last_error(), "pair_prior must be >= 0"));
+  }
+  br_bundle_stats_free(st);
+  br_catalog_free(cat);
+  br_baskets_free(b);
+}
+
 static void explicit_parameters_are_checked(void **state) {
   (void)state;
   double price[2] = {10, 4}, share[2] = {0.3, 0.2}, e[2] = {2, 2};
@@ -364,6 +450,7 @@ int main(void) {
       cmocka_unit_test(the_market_cap_binds_inside_the_exact_optimum),
       cmocka_unit_test(a_spread_gives_the_stated_elasticity),
       cmocka_unit_test(stats_path_calibrates_pairs_and_names_bad_bounds),
+      cmocka_unit_test(visit_share_and_pair_prior_correct_the_joint_support),
       cmocka_unit_test(explicit_parameters_are_checked),
       cmocka_unit_test(elasticity_estimation_recovers_a_planted_slope),
   };

@@ -191,6 +191,65 @@ describe("pipeline", function()
     assert.truthy(tostring(e):find("config.size", 1, true))
   end)
 
+  it("rejects bad values of the demand model's options, naming them", function()
+    for key, bad in pairs{ profit_ratio = -1, visit_share = 0, pair_prior = "strong" } do
+      local ok, e = pcall(run, { config = { [key] = bad } })
+      assert.is_false(ok)
+      assert.truthy(tostring(e):find("config." .. key, 1, true))
+    end
+    local ok, e = pcall(bundle.price.optimize, { { "tea", "biscuits" } },
+                        { catalog = ctx.catalog, baskets = ctx.train_baskets, visit_share = 1.5 })
+    assert.is_false(ok)
+    assert.truthy(tostring(e):find("visit_share must be in (0, 1]", 1, true))
+    ok, e = pcall(bundle.price.optimize, { { "tea", "biscuits" } },
+                  { catalog = ctx.catalog, baskets = ctx.train_baskets, pair_prior = -2 })
+    assert.truthy(tostring(e):find("pair_prior must be a finite number >= 0", 1, true))
+  end)
+
+  it("estimates the share of visits that buy anything from the baskets alone", function()
+    -- 6 items each bought by 15% of visitors independently, empty visits
+    -- dropped: 1 - 0.85^6 = 0.623 of the visits are baskets
+    local state = 7
+    local function u() state = (state * 1103515245 + 12345) % 2147483648; return state / 2147483648 end
+    local rows = {}
+    for _ = 1, 6000 do
+      local b = {}
+      for i = 1, 6 do if u() < 0.15 then b[#b + 1] = tostring(i) end end
+      if #b > 0 then rows[#rows + 1] = table.concat(b, " ") end
+    end
+    local path = tmpdir() .. "/visits.dat"
+    files.write(path, table.concat(rows, "\n") .. "\n")
+    local s = bundle.pipeline.visit_share(bundle.read_baskets(path))
+    assert.is_true(math.abs(s - #rows / 6000) < 0.03, ("visit share %.3f, true %.3f"):format(s, #rows / 6000))
+    -- baskets of 20 items out of 50: nearly every visit is a basket
+    rows = {}
+    for _ = 1, 300 do
+      local b = {}
+      for i = 1, 50 do if u() < 0.4 then b[#b + 1] = tostring(i) end end
+      rows[#rows + 1] = table.concat(b, " ")
+    end
+    files.write(path, table.concat(rows, "\n") .. "\n")
+    assert.is_true(bundle.pipeline.visit_share(bundle.read_baskets(path)) > 0.9999)
+    assert.is_true(ctx.visit_share > 0.05 and ctx.visit_share <= 1)
+  end)
+
+  it("raises attach only as far as the profit goal allows (an epsilon-constraint)", function()
+    -- a profit floor no set can meet: the guard does not move the set at all
+    local strict = run{ config = { min_attach = 0.9, profit_ratio = 1e9 } }
+    assert.equals(0, strict.attach_lambda)
+    local said = false
+    for _, w in ipairs(strict.warnings) do
+      if w:find("would take the set's expected incremental profit below", 1, true) then said = true end
+    end
+    assert.is_true(said)
+    local free = run{ config = { min_attach = false } }
+    assert.same(decisions(free), decisions(strict))
+    -- without a profit floor the guard raises attach as far as it can
+    local loose = run{ config = { min_attach = 0.9, profit_ratio = false } }
+    assert.is_true(loose.attach_lambda > 0)
+    assert.is_true(#loose.bundles >= 1)
+  end)
+
   it("runs on a grocer's file: baskets keyed on member + day, day-first dates, no price or quantity", function()
     local out = { "member;date;product" }
     for _, l in ipairs(LINES) do
