@@ -68,6 +68,7 @@ local function window_features(list, window, catalog)
   local counts = item_counts(window.features)
   local cols = {}
   for _, n in ipairs(EXTRA) do cols[n] = {}; out.columns[n] = cols[n] end
+  out.columns.log_touched = {} -- popularity's count variant, not a model feature
   local facts = {}
   for i, b in ipairs(list) do
     local items = b.items or b
@@ -90,6 +91,7 @@ local function window_features(list, window, catalog)
       recent = rbt[i].complete / (rbt[i].touched + 1)
     end
     cols.attach_now[i], cols.attach_recent[i], cols.log_touch_share[i] = attach, recent, math.log((n + 1) / (nb + 1))
+    out.columns.log_touched[i] = math.log(1 + n)
     cols.confidence_max[i], cols.confidence_min[i], cols.trend[i] = cmax, cmin, trend
     facts[i] = { items = items, complete = c, touched = n, best_item = amax, worst_item = amin,
                  confidence_max = cmax, trend = trend, attach = attach,
@@ -120,11 +122,11 @@ end
 -- Several labelled windows stacked into one training set: columns
 -- appended, labels likewise.
 local function stack(parts)
-  local out = { names = M.feature_names, columns = {}, nrows = 0 }
+  local out = { names = M.feature_names, columns = { log_touched = {} }, nrows = 0 }
   for _, n in ipairs(M.feature_names) do out.columns[n] = {} end
   local c, n = {}, {}
   for _, p in ipairs(parts) do
-    for _, name in ipairs(M.feature_names) do
+    for name in pairs(out.columns) do
       local dst, src = out.columns[name], p.X.columns[name]
       for i = 1, p.X.nrows do dst[out.nrows + i] = src[i] end
     end
@@ -352,6 +354,7 @@ end
 -- Settings are chosen on the newest training window (tune.v*), fitted on
 -- the older ones; the winner is then fitted on every training window.
 local function tuned(grid, tune, fit)
+  if tune and tune.fixed then return tune.fixed end -- a refit keeps the choice
   if not tune or #grid == 1 then return grid[1] end
   local best, best_ll
   for _, g in ipairs(grid) do
@@ -365,13 +368,15 @@ local function tuned(grid, tune, fit)
 end
 
 -- popularity only: logistic on the log share of baskets that touch the
--- bundle (a share, not a count: feature windows of different lengths are
--- stacked)
-builders.popularity = function(tbl, c, n)
-  return linear_fit(tbl, c, n, { "log_touch_share" }, 1e-2)
+-- bundle, or on the log count (the two differ when the prediction window
+-- is longer than the training one); the better on validation is kept
+builders.popularity = function(tbl, c, n, _, _, _, variant)
+  return linear_fit(tbl, c, n, { variant }, 1e-2)
 end
+local VARIANTS = { popularity = { "log_touch_share", "log_touched" } }
 
 builders.logistic = function(tbl, c, n, _, names, tune)
+  if tune and tune.fixed then tune = { fixed = tune.fixed.l2 } end
   local l2 = tuned({ 1, 1e-2, 10, 100 }, tune, function(X, cc, nn, g) return linear_fit(X, cc, nn, names, g) end)
   return linear_fit(tbl, c, n, names, l2)
 end
@@ -448,6 +453,7 @@ local GBDT_GRID = {
   { trees = 300, depth = 3, eta = 0.03, min_child_weight = 50, lambda = 10 },
   { trees = 300, depth = 4, eta = 0.03, min_child_weight = 20, lambda = 10 },
   { trees = 100, depth = 5, eta = 0.05, min_child_weight = 50, lambda = 30 },
+  { trees = 200, depth = 6, eta = 0.03, min_child_weight = 100, lambda = 30 },
 }
 
 local function gbdt_fit(tbl, c, n, names, g, seed)
@@ -490,7 +496,8 @@ local function check_window(w, what, need_labels)
   end
 end
 
-local known = { bundles = true, catalog = true, train = true, valid = true, test = true, models = true, seed = true }
+local known = { bundles = true, catalog = true, train = true, valid = true, test = true, models = true, seed = true,
+                refit = true }
 
 -- A labelled window's features and labels.
 local function labelled(list, w, catalog)
@@ -500,7 +507,8 @@ local function labelled(list, w, catalog)
 end
 
 -- fit{ bundles =, catalog =, train = window or { windows, newest first },
---      valid = window, test = window?, models = { names }?, seed = 1 }
+--      valid = window, test = window?, models = { names }?, seed = 1,
+--      refit = true }
 -- -> a fitted take-rate model
 -- where window = { features = Baskets, labels = Baskets, recent = Baskets? }
 function M.fit(o)
@@ -525,7 +533,16 @@ function M.fit(o)
   local seed = o.seed or 1
   local list = o.bundles
   local parts = {}
-  for k, w in ipairs(trains) do parts[k] = labelled(list, w, o.catalog) end
+  -- the older windows are extras: one with no baskets (data shorter than
+  -- the stack) is left out, and the stack ends there
+  parts[1] = labelled(list, trains[1], o.catalog)
+  for k = 2, #trains do
+    local w = trains[k]
+    if w.features:size() == 0 or w.labels:size() == 0 then break end
+    local ok, p = pcall(labelled, list, w, o.catalog)
+    if not ok then break end
+    parts[k] = p
+  end
   local Xtr, ctr, ntr = stack(parts)
   local used, dropped = varying(Xtr)
   -- settings are tuned on the newest training window, fitted on the older
@@ -537,6 +554,13 @@ function M.fit(o)
     tune = { X = X, c = c, n = n, vX = parts[1].X, vc = parts[1].c, vn = parts[1].n }
   end
   local va = labelled(list, o.valid, o.catalog)
+  local refit = o.refit ~= false
+  local Xall, call, nall
+  if refit then
+    local all = { va }
+    for _, p in ipairs(parts) do all[#all + 1] = p end
+    Xall, call, nall = stack(all)
+  end
   local te = o.test and labelled(list, o.test, o.catalog)
   local report = { candidates = {}, bundles = #list, training_windows = #parts, training_rows = Xtr.nrows,
                    features = used, dropped = dropped }
@@ -550,20 +574,32 @@ function M.fit(o)
   for _, name in ipairs(names) do
     local entry = { name = name, trivial = TRIVIAL[name] or false }
     local err
+    local trials = {}
     for _, set in ipairs(sets) do
-      local ok, m = pcall(builders[name], set.X, set.c, set.n, seed, used, tune)
+      for _, variant in ipairs(VARIANTS[name] or { false }) do trials[#trials + 1] = { set = set, variant = variant } end
+    end
+    for _, t in ipairs(trials) do
+      local set = t.set
+      local ok, m = pcall(builders[name], set.X, set.c, set.n, seed, used, tune, t.variant)
       if ok and m then
         local v = scores(m.predict(va.X), va.c, va.n)
         if not entry.valid or v.logloss < entry.valid.logloss then
           fitted[name] = m
           entry.features, entry.settings, entry.contributions = m.features, m.settings, m.contributions_method
-          entry.training = set.what
+          entry.training, entry.variant = set.what, t.variant or nil
           entry.train = scores(m.predict(set.X), set.c, set.n)
           entry.valid = v
         end
       else
         err = ok and "not available in this build" or tostring(m)
       end
+    end
+    if entry.valid and refit then
+      -- the choices frozen, fitted again with the validation pair as the
+      -- newest training window: the test and the predictions use these
+      local set = entry.training == "newest window" and { X = va.X, c = va.c, n = va.n } or { X = Xall, c = call, n = nall }
+      local ok, m = pcall(builders[name], set.X, set.c, set.n, seed, used, { fixed = entry.settings }, entry.variant)
+      if ok and m then fitted[name], entry.refit = m, true end
     end
     if entry.valid then
       if te then entry.test = scores(fitted[name].predict(te.X), te.c, te.n) end
@@ -637,6 +673,8 @@ local function words(name, value, fact)
     return ("%d%% of baskets that touch it already complete it"):format(pct(value))
   elseif name == "attach_recent" then
     return ("%d%% of the last 30 days' baskets that touch it complete it"):format(pct(value))
+  elseif name == "log_touched" then
+    return ("%d baskets touch it"):format(fact.touched)
   elseif name == "log_touch_share" then
     return ("%d baskets touch it (%.1f%% of all)"):format(fact.touched, 100 * math.exp(value))
   elseif name == "support" then

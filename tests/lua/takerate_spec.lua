@@ -88,7 +88,8 @@ describe("bundle.takerate", function()
   -- In the first window every pair completes at 0.3; from the second on,
   -- pairs whose items share a category complete at 0.7, the others at
   -- 0.1. Trained on window 1 -> 2, only category_match predicts: the take
-  -- rate seen in window 1 is noise.
+  -- rate seen in window 1 is noise. (No refit: with the validation pair
+  -- as training data, the take rate seen carries the rule as well.)
   local function planted(k, w) if w == 1 then return 0.3 end return k % 2 == 1 and 0.7 or 0.1 end
 
   for _, model in ipairs{ "logistic", "gbdt", "mlp" } do
@@ -97,7 +98,7 @@ describe("bundle.takerate", function()
         local bk, cat, list = world(planted)
         local train, valid = bundle.takerate.windows(bk, "2024-07-01", { days = 60 })
         local tr = bundle.takerate.fit{ bundles = list, catalog = cat, train = train, valid = valid,
-                                        models = { "constant", "popularity", model } }
+                                        models = { "constant", "popularity", model }, refit = false }
         assert.equal(model, tr.chosen)
         local p = tr:predict({ list[1], list[2] }, valid)
         -- planted 0.7 against 0.1 (the MLP, 30 rows unweighted, is shrunk)
@@ -158,6 +159,18 @@ describe("bundle.takerate", function()
     assert.truthy(by.logistic.training == "newest window" or by.logistic.training == "2 windows stacked")
     assert.is_number(by.logistic.settings.l2)
     assert.equal("coefficient x standardised value", by.logistic.contributions)
+    assert.is_true(by.logistic.refit)
+    -- the refit (validation pair added) moves the predictions
+    local again = bundle.takerate.fit{ bundles = list, catalog = cat, train = train, valid = valid,
+                                       models = { "constant", "popularity", "logistic" }, refit = false }
+    assert.is_nil(again.report.candidates[3].refit)
+    assert.equal(by.logistic.valid.logloss, again.report.candidates[3].valid.logloss)
+    assert.are_not.equal(tr:predict({ list[5] }, valid)[1], again:predict({ list[5] }, valid)[1])
+    -- older windows than the data: left out, not an error
+    local deep = bundle.takerate.windows(bk, "2024-07-01", { days = 60, stack = 3, step = 60 })
+    assert.equal(0, deep[2].features:size())
+    local short = bundle.takerate.fit{ bundles = list, catalog = cat, train = deep, valid = valid, models = { "constant" } }
+    assert.equal(1, short.report.training_windows)
     assert.equal("takerate.windows: option 'stack' must be an integer >= 1",
       err(function() bundle.takerate.windows(bk, "2024-07-01", { stack = 0 }) end))
   end)
