@@ -10,8 +10,15 @@
 -- best trivial one (constant, popularity only), the trivial one is used and
 -- the report says so. Learned models have to earn their place.
 --
--- Features are named (takerate.feature_names): bundle.features.bundles'
--- columns, picked by name, plus window statistics computed here.
+-- Training may stack several earlier pairs of windows (windows{ stack });
+-- settings (ridge, GBDT depth and shrinkage) are chosen on the newest of
+-- them, never on validation or test. Once chosen, every candidate is
+-- fitted again with the validation pair as its newest training window
+-- (refit), so that predictions use the latest relation.
+--
+-- Features are named (takerate.feature_names) and travel as tables of
+-- named columns: bundle.features.table's columns, picked by name, plus
+-- window statistics computed here; explanations name them.
 local core = require "bundle.core"
 local features = require "bundle.features"
 local eval = require "bundle.eval"
