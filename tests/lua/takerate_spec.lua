@@ -88,8 +88,7 @@ describe("bundle.takerate", function()
   -- In the first window every pair completes at 0.3; from the second on,
   -- pairs whose items share a category complete at 0.7, the others at
   -- 0.1. Trained on window 1 -> 2, only category_match predicts: the take
-  -- rate seen in window 1 is noise. (No refit: with the validation pair
-  -- as training data, the take rate seen carries the rule as well.)
+  -- rate seen in window 1 is noise.
   local function planted(k, w) if w == 1 then return 0.3 end return k % 2 == 1 and 0.7 or 0.1 end
 
   for _, model in ipairs{ "logistic", "gbdt", "mlp" } do
@@ -98,7 +97,7 @@ describe("bundle.takerate", function()
         local bk, cat, list = world(planted)
         local train, valid = bundle.takerate.windows(bk, "2024-07-01", { days = 60 })
         local tr = bundle.takerate.fit{ bundles = list, catalog = cat, train = train, valid = valid,
-                                        models = { "constant", "popularity", model }, refit = false }
+                                        models = { "constant", "popularity", model } }
         assert.equal(model, tr.chosen)
         local p = tr:predict({ list[1], list[2] }, valid)
         -- planted 0.7 against 0.1 (the MLP, 30 rows unweighted, is shrunk)
@@ -150,7 +149,7 @@ describe("bundle.takerate", function()
     local train, valid = bundle.takerate.windows(bk, "2024-07-01", { days = 60, stack = 2, step = 20 })
     assert.equal(2, #train)
     local tr = bundle.takerate.fit{ bundles = list, catalog = cat, train = train, valid = valid,
-                                    models = { "constant", "popularity", "logistic" } }
+                                    models = { "constant", "popularity", "logistic" }, refit = true }
     assert.equal(2, tr.report.training_windows)
     assert.equal(60, tr.report.training_rows)
     local by = {}
@@ -162,8 +161,8 @@ describe("bundle.takerate", function()
     assert.is_true(by.logistic.refit)
     -- the refit (validation pair added) moves the predictions
     local again = bundle.takerate.fit{ bundles = list, catalog = cat, train = train, valid = valid,
-                                       models = { "constant", "popularity", "logistic" }, refit = false }
-    assert.is_nil(again.report.candidates[3].refit)
+                                       models = { "constant", "popularity", "logistic" } }
+    assert.is_nil(again.report.candidates[3].refit) -- off by default
     assert.equal(by.logistic.valid.logloss, again.report.candidates[3].valid.logloss)
     assert.are_not.equal(tr:predict({ list[5] }, valid)[1], again:predict({ list[5] }, valid)[1])
     -- older windows than the data: left out, not an error
