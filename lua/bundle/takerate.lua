@@ -318,7 +318,8 @@ local function sigmoid(z) return 1 / (1 + math.exp(-z)) end
 -- windows are stacked, tune = { X, c, n (the older windows), vX, vc, vn
 -- (the newest) } to choose settings on -- and returns { features = names,
 -- predict = f(tbl) -> rates, contributions = f(tbl) -> per row a list of
--- per-feature log-odds aligned with features (nil for constant),
+-- per-feature log-odds aligned with features, and per row the log-odds
+-- they start from (nil for constant),
 -- contributions_method = text, settings = the chosen settings }.
 local builders = {}
 
@@ -354,7 +355,12 @@ local function linear_fit(tbl, c, n, names, l2)
            end,
            -- coefficient x standardised value: each feature's push on the
            -- log-odds away from an average bundle
-           contributions = function(t) return select(2, margins(t)) end,
+           contributions = function(t)
+             local _, parts = margins(t)
+             local base = {}
+             for i = 1, #parts do base[i] = b end
+             return parts, base
+           end,
            contributions_method = "coefficient x standardised value" }
 end
 
@@ -449,7 +455,14 @@ builders.mlp = function(tbl, c, n, seed, names)
   end
   return { features = names,
            predict = function(t) return proba(std(rows_of(t, names))) end,
-           contributions = function(t) return integrated_gradients(logit, std(rows_of(t, names))) end,
+           contributions = function(t)
+             local Z = std(rows_of(t, names))
+             local zero = {}
+             for j = 1, #names do zero[j] = 0 end
+             local b0, base = logit({ zero })[1], {}
+             for i = 1, #Z do base[i] = b0 end
+             return integrated_gradients(logit, Z), base
+           end,
            contributions_method = "integrated gradients of the log-odds from the average bundle" }
 end
 
@@ -472,13 +485,13 @@ local function gbdt_fit(tbl, c, n, names, g, seed)
            predict = function(t) return m:predict(T.from(rows_of(t, names))):totable() end,
            contributions = function(t)
              local C = m:contributions(T.from(rows_of(t, names)))
-             local out = {}
+             local out, base = {}, {}
              for i = 1, t.nrows do
                local part = {}
                for j = 1, #names do part[j] = C:get(i, j) end
-               out[i] = part
+               out[i], base[i] = part, C:get(i, #names + 1) -- the last column: the bias
              end
-             return out
+             return out, base
            end,
            contributions_method = "XGBoost's exact contributions (TreeSHAP)" }
 end
@@ -703,6 +716,18 @@ local function words(name, value, fact)
     return ("baskets holding its items are %.1fx the average size"):format(math.exp(value))
   end
   return ("%s = %.4g"):format(name, value)
+end
+
+-- contributions(bundles, window) -> { features = names, values = per
+-- bundle the list of per-feature log-odds (aligned with features), base =
+-- per bundle the log-odds they start from }: base + the sum of values is
+-- the predicted log-odds (exactly for trees and linear models, to the
+-- integration error for the MLP). nil for the constant.
+function M.Model:contributions(list, window)
+  check_window(window, "window", false)
+  if not self.model.contributions then return nil end
+  local values, base = self.model.contributions((window_features(list, window, self.catalog)))
+  return { features = self.model.features, values = values, base = base }
 end
 
 -- explain(bundles, window, k = 3) -> per bundle a list of up to k

@@ -106,6 +106,16 @@ describe("bundle.takerate", function()
         -- rule also shows through the take rate seen and the basket sizes
         -- (the pairs' baskets), values the models never saw in training
         local ex = tr:explain({ list[1], list[3], list[5] }, train, 2)
+        -- every model's contributions add up to its log-odds
+        local C = tr:contributions({ list[1], list[2] }, train)
+        local q = tr:predict({ list[1], list[2] }, train)
+        assert.equal(#C.features, #C.values[1])
+        for i = 1, 2 do
+          local z = C.base[i]
+          for _, v in ipairs(C.values[i]) do z = z + v end
+          -- XGBoost sums in float32; the MLP's integral has 8 steps
+          assert.near(math.log(q[i] / (1 - q[i])), z, model == "mlp" and 0.05 or 1e-4)
+        end
         for i = 1, 3 do
           assert.equal("category_match", ex[i][1].feature)
           assert.equal(1, ex[i][1].value)
