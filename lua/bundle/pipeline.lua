@@ -266,7 +266,10 @@ local function fit_take_rate_model(ctx, floor)
     return
   end
   local takerate = require "bundle.takerate"
-  local ok, train, valid = pcall(takerate.windows, ctx.train_baskets, ctx.cut, { days = ctx.label_days })
+  -- three training windows, each half a label window earlier (stacked
+  -- where that helps on validation; see bundle.takerate)
+  local ok, train, valid = pcall(takerate.windows, ctx.train_baskets, ctx.cut,
+                                 { days = ctx.label_days, stack = 3, step = math.max(1, ctx.label_days // 2) })
   local tr
   if ok then
     ok, tr = pcall(takerate.fit, { bundles = cand, catalog = ctx.catalog, train = train, valid = valid, seed = ctx.seed })
@@ -288,7 +291,7 @@ local function fit_take_rate_model(ctx, floor)
     local p = tr:predict(pool, now)
     for i, b in ipairs(pool) do rates[set_key(b)] = p[i] end
   end
-  ctx.takerate = { model = tr, window = now, rates = rates }
+  ctx.takerate = { model = tr, window = now, rates = rates, bundles = cand }
   local by = {}
   for _, e in ipairs(tr.report.candidates) do by[e.name] = e end
   local chosen = by[tr.chosen]
@@ -335,7 +338,8 @@ end
 
 -- The largest contributions to a bundle's predicted take rate, in words:
 -- XGBoost's exact contributions (gbdt) or coefficient x standardised value
--- (logistic, popularity) on the log-odds scale; none for constant or MLP.
+-- (logistic, popularity) or integrated gradients (MLP) on the log-odds
+-- scale; none for the constant.
 local function contributions(ctx, items)
   if not ctx.takerate then return {} end
   local ex = ctx.takerate.model:explain({ items }, ctx.takerate.window, 3)[1]
@@ -635,6 +639,12 @@ function M.evaluate(ctx)
     p.test_incremental_profit = pb.incremental_profit
   end
   ctx.ratios = referee.ratios(judged, "bundlerun", { "incremental_profit", "attach_rate", "realised_margin" })
+  -- the take-rate candidates' held-out scores (test), beside their
+  -- validation ones in ctx.model_report.models; the choice is not revisited
+  if ctx.takerate then
+    local t = ctx.takerate
+    t.model:score(t.bundles, { features = t.window.features, recent = t.window.recent, labels = ctx.test_baskets })
+  end
   -- calibration: the candidates' predicted joint share at list price (the
   -- training model) against their share of the test baskets
   local cal_list = {}
@@ -909,7 +919,7 @@ function M.write(ctx, dir)
                       reward = h.bandit.reward, static_reward = h.bandit.static_reward,
                       best_fixed_reward = h.bandit.best_fixed_reward },
                     model = { kind = m.kind, rmse = m.rmse, popularity_rmse = m.popularity_rmse,
-                              constant_rmse = m.constant_rmse, candidates = m.candidates } }
+                              constant_rmse = m.constant_rmse, candidates = m.candidates, models = m.models } }
     end
     local top = {}
     for i, b in ipairs(ctx.bundles) do

@@ -10,8 +10,15 @@
 -- best trivial one (constant, popularity only), the trivial one is used and
 -- the report says so. Learned models have to earn their place.
 --
--- Features are named (takerate.feature_names): bundle.features.bundles'
--- columns, picked by name, plus window statistics computed here.
+-- Training may stack several earlier pairs of windows (windows{ stack });
+-- settings (ridge, GBDT depth and shrinkage) are chosen on the newest of
+-- them, never on validation or test. With refit = true, every candidate
+-- is then fitted again with the validation pair as its newest training
+-- window; off by default, since nothing checks the refitted model.
+--
+-- Features are named (takerate.feature_names) and travel as tables of
+-- named columns: bundle.features.table's columns, picked by name, plus
+-- window statistics computed here; explanations name them.
 local core = require "bundle.core"
 local features = require "bundle.features"
 local eval = require "bundle.eval"
@@ -23,25 +30,24 @@ local DAY = 86400
 
 -- ---------------------------------------------------------------- features
 
--- Columns of bundle.features.bundles the model reads, by name (the column
--- order of that tensor is not part of the contract, the names are).
+-- Columns of bundle.features.table the model reads, by name (the column
+-- order of the C vector is not part of the contract, the names are).
+-- "categories" (a count) is left out: category_match says the same for
+-- pairs, scaled for larger bundles, and two copies split the credit.
 local BASE = { "size", "support", "log_lift", "log_min_pair_lift", "log_mean_pair_lift", "price", "margin_rate",
-               "min_item_support", "categories", "confidence", "customer_overlap" }
+               "min_item_support", "confidence", "customer_overlap", "price_ratio", "category_match",
+               "basket_size" }
 
--- Window statistics: the take rate already seen (attach_now), confidence
--- both ways (the best and the worst "buyers of one item also take the
--- rest"), and the trend of the bundle's sales (last recent_days vs the
--- whole window, log ratio of rates).
-local EXTRA = { "attach_now", "log_touched", "confidence_max", "confidence_min", "trend" }
+-- Window statistics: the take rate already seen over the whole features
+-- window (attach_now) and in its last recent_days (attach_recent),
+-- confidence both ways (the best and the worst "buyers of one item also
+-- take the rest"), and the trend of the bundle's sales (last recent_days
+-- vs the whole window, log ratio of rates).
+local EXTRA = { "attach_now", "attach_recent", "log_touch_share", "confidence_max", "confidence_min", "trend" }
 
 M.feature_names = {}
 for _, n in ipairs(BASE) do M.feature_names[#M.feature_names + 1] = n end
 for _, n in ipairs(EXTRA) do M.feature_names[#M.feature_names + 1] = n end
-
-local function column_of(name)
-  for j, n in ipairs(features.names) do if n == name then return j end end
-  error("takerate: bundle.features has no column '" .. name .. "'", 0)
-end
 
 local function item_counts(baskets)
   local f = baskets:item_support()
@@ -51,13 +57,14 @@ local function item_counts(baskets)
   return out
 end
 
--- The feature rows of `list` on one window { features = Baskets, recent =
--- Baskets or nil }: a list of rows (tables by position in feature_names)
--- and, per bundle, the facts the explanations quote.
+-- The features of `list` on one window { features = Baskets, recent =
+-- Baskets or nil }: a table of named columns ({ names, columns = { name =
+-- values }, nrows }, as bundle.features.table) and, per bundle, the facts
+-- the explanations quote.
 local function window_features(list, window, catalog)
-  local X = features.bundles(list, { catalog = catalog, baskets = window.features })
-  local cols = {}
-  for k, n in ipairs(BASE) do cols[k] = column_of(n) end
+  local tbl = features.table(list, { catalog = catalog, baskets = window.features })
+  local out = { names = M.feature_names, columns = {}, nrows = #list }
+  for _, n in ipairs(BASE) do out.columns[n] = tbl.columns[n] end
   local bt = eval.backtest(list, window.features, { metrics = { "attach_rate" } }).bundles
   local nb = math.max(1, window.features:size())
   local rbt, nr
@@ -66,14 +73,15 @@ local function window_features(list, window, catalog)
     nr = math.max(1, window.recent:size())
   end
   local counts = item_counts(window.features)
-  local rows, facts = {}, {}
+  local cols = {}
+  for _, n in ipairs(EXTRA) do cols[n] = {}; out.columns[n] = cols[n] end
+  out.columns.log_touched = {} -- popularity's count variant, not a model feature
+  local facts = {}
   for i, b in ipairs(list) do
     local items = b.items or b
-    local row = {}
-    for k, j in ipairs(cols) do row[k] = X:get(i, j) end
     local c, n = bt[i].complete, bt[i].touched
-    -- attach_now: smoothed towards 0 with one pseudo-basket so that a
-    -- bundle touched once is not "always taken"
+    -- smoothed towards 0 with one pseudo-basket so that a bundle touched
+    -- once is not "always taken"
     local attach = c / (n + 1)
     local cmax, cmin, amax, amin = 0, 1, nil, nil
     for _, it in ipairs(items) do
@@ -82,19 +90,21 @@ local function window_features(list, window, catalog)
       if conf >= cmax then cmax, amax = conf, it end
       if conf <= cmin then cmin, amin = conf, it end
     end
-    local trend = 0
+    local trend, recent = 0, attach
     if rbt then
       -- log of (recent rate / window rate), both with half a basket added,
       -- so a bundle unseen recently reads as falling, not as -inf
       trend = math.log(((rbt[i].complete + 0.5) / nr) / ((c + 0.5) / nb))
+      recent = rbt[i].complete / (rbt[i].touched + 1)
     end
-    local extra = { attach, math.log(1 + n), cmax, cmin, trend }
-    for k, v in ipairs(extra) do row[#BASE + k] = v end
-    rows[i] = row
+    cols.attach_now[i], cols.attach_recent[i], cols.log_touch_share[i] = attach, recent, math.log((n + 1) / (nb + 1))
+    out.columns.log_touched[i] = math.log(1 + n)
+    cols.confidence_max[i], cols.confidence_min[i], cols.trend[i] = cmax, cmin, trend
     facts[i] = { items = items, complete = c, touched = n, best_item = amax, worst_item = amin,
-                 lift = math.exp(row[3]), confidence_max = cmax, trend = trend, attach = attach }
+                 confidence_max = cmax, trend = trend, attach = attach,
+                 recent_complete = rbt and rbt[i].complete, recent_touched = rbt and rbt[i].touched }
   end
-  return rows, facts
+  return out, facts
 end
 
 -- Labels on the label window: completions and touching baskets.
@@ -103,6 +113,47 @@ local function labels(list, baskets)
   local c, n = {}, {}
   for i = 1, #list do c[i], n[i] = bt[i].complete, bt[i].touched end
   return c, n
+end
+
+-- The rows of a feature table restricted to `names`, in that order.
+local function rows_of(tbl, names)
+  local out = {}
+  for i = 1, tbl.nrows do
+    local r = {}
+    for k, name in ipairs(names) do r[k] = tbl.columns[name][i] end
+    out[i] = r
+  end
+  return out
+end
+
+-- Several labelled windows stacked into one training set: columns
+-- appended, labels likewise.
+local function stack(parts)
+  local out = { names = M.feature_names, columns = { log_touched = {} }, nrows = 0 }
+  for _, n in ipairs(M.feature_names) do out.columns[n] = {} end
+  local c, n = {}, {}
+  for _, p in ipairs(parts) do
+    for name in pairs(out.columns) do
+      local dst, src = out.columns[name], p.X.columns[name]
+      for i = 1, p.X.nrows do dst[out.nrows + i] = src[i] end
+    end
+    for i = 1, p.X.nrows do c[out.nrows + i], n[out.nrows + i] = p.c[i], p.n[i] end
+    out.nrows = out.nrows + p.X.nrows
+  end
+  return out, c, n
+end
+
+-- The features that vary over the training rows (a constant column, such
+-- as category_match without categories or margin_rate under one margin,
+-- carries nothing and is dropped), and the dropped ones.
+local function varying(tbl)
+  local used, dropped = {}, {}
+  for _, name in ipairs(M.feature_names) do
+    local v, lo, hi = tbl.columns[name], math.huge, -math.huge
+    for i = 1, tbl.nrows do lo, hi = math.min(lo, v[i]), math.max(hi, v[i]) end
+    if hi - lo > 1e-12 * (1 + math.abs(hi)) then used[#used + 1] = name else dropped[#dropped + 1] = name end
+  end
+  return used, dropped
 end
 
 -- ---------------------------------------------------------------- scores
@@ -254,20 +305,6 @@ local function standardiser(rows)
   end
 end
 
-local function pick(rows, names)
-  local idx = {}
-  for k, name in ipairs(names) do
-    for j, n in ipairs(M.feature_names) do if n == name then idx[k] = j end end
-  end
-  local out = {}
-  for i, r in ipairs(rows) do
-    local z = {}
-    for k, j in ipairs(idx) do z[k] = r[j] end
-    out[i] = z
-  end
-  return out
-end
-
 local function rates(c, n)
   local y, w = {}, {}
   for i = 1, #c do y[i] = n[i] > 0 and c[i] / n[i] or 0; w[i] = n[i] end
@@ -276,58 +313,127 @@ end
 
 local function sigmoid(z) return 1 / (1 + math.exp(-z)) end
 
--- Each builder fits on (rows, c, n) and returns { predict = f(rows) ->
--- rates, contributions = f(rows) -> per row a list of per-feature log-odds
--- (or nil), features = names }.
+-- Each builder fits on (tbl, c, n, seed, names, tune) -- a feature table,
+-- the labels, the seed, the features to use and, when several training
+-- windows are stacked, tune = { X, c, n (the older windows), vX, vc, vn
+-- (the newest) } to choose settings on -- and returns { features = names,
+-- predict = f(tbl) -> rates, contributions = f(tbl) -> per row a list of
+-- per-feature log-odds aligned with features, and per row the log-odds
+-- they start from (nil for constant),
+-- contributions_method = text, settings = the chosen settings }.
 local builders = {}
 
 builders.constant = function(_, c, n)
   local C, N = 0, 0
   for i = 1, #c do C, N = C + c[i], N + n[i] end
   local p = N > 0 and C / N or 0
-  return { features = {}, predict = function(rows)
+  return { features = {}, predict = function(tbl)
     local out = {}
-    for i = 1, #rows do out[i] = p end
+    for i = 1, tbl.nrows do out[i] = p end
     return out
   end }
 end
 
-local function linear_model(names)
-  return function(rows, c, n)
-    local sub = pick(rows, names)
-    local std = standardiser(sub)
-    local w, b = fit_binomial(std(sub), c, n, 1e-2)
-    local function margins(rs)
-      local Z, out, parts = std(pick(rs, names)), {}, {}
-      for i, z in ipairs(Z) do
-        local s, part = b, {}
-        for j = 1, #w do part[j] = w[j] * z[j]; s = s + part[j] end
-        out[i], parts[i] = s, part
-      end
-      return out, parts
+local function linear_fit(tbl, c, n, names, l2)
+  local sub = rows_of(tbl, names)
+  local std = standardiser(sub)
+  local w, b = fit_binomial(std(sub), c, n, l2)
+  local function margins(t)
+    local Z, out, parts = std(rows_of(t, names)), {}, {}
+    for i, z in ipairs(Z) do
+      local s, part = b, {}
+      for j = 1, #w do part[j] = w[j] * z[j]; s = s + part[j] end
+      out[i], parts[i] = s, part
     end
-    return { features = names, weights = w, intercept = b,
-             predict = function(rs)
-               local m = margins(rs)
-               for i = 1, #m do m[i] = sigmoid(m[i]) end
-               return m
-             end,
-             -- coefficient x standardised value: each feature's push on the
-             -- log-odds away from an average bundle
-             contributions = function(rs) return select(2, margins(rs)) end }
+    return out, parts
   end
+  return { features = names, weights = w, intercept = b, settings = { l2 = l2 },
+           predict = function(t)
+             local m = margins(t)
+             for i = 1, #m do m[i] = sigmoid(m[i]) end
+             return m
+           end,
+           -- coefficient x standardised value: each feature's push on the
+           -- log-odds away from an average bundle
+           contributions = function(t)
+             local _, parts = margins(t)
+             local base = {}
+             for i = 1, #parts do base[i] = b end
+             return parts, base
+           end,
+           contributions_method = "coefficient x standardised value" }
 end
 
--- popularity only: logistic on log support
-builders.popularity = function(rows, c, n)
-  local m = linear_model({ "log_touched" })(rows, c, n)
-  m.features = { "log_touched" }
-  return m
+-- Settings are chosen on the newest training window (tune.v*), fitted on
+-- the older ones; the winner is then fitted on every training window.
+local function tuned(grid, tune, fit)
+  if tune and tune.fixed then return tune.fixed end -- a refit keeps the choice
+  if not tune or #grid == 1 then return grid[1] end
+  local best, best_ll
+  for _, g in ipairs(grid) do
+    local ok, m = pcall(fit, tune.X, tune.c, tune.n, g)
+    if ok then
+      local ll = scores(m.predict(tune.vX), tune.vc, tune.vn).logloss
+      if ll == ll and (not best_ll or ll < best_ll) then best, best_ll = g, ll end
+    end
+  end
+  return best or grid[1]
 end
 
-builders.logistic = function(rows, c, n) return linear_model(M.feature_names)(rows, c, n) end
+-- popularity only: logistic on the log share of baskets that touch the
+-- bundle, or on the log count (the two differ when the prediction window
+-- is longer than the training one); the better on validation is kept
+builders.popularity = function(tbl, c, n, _, _, _, variant)
+  return linear_fit(tbl, c, n, { variant }, 1e-2)
+end
+local VARIANTS = { popularity = { "log_touch_share", "log_touched" } }
 
-builders.mlp = function(rows, c, n, seed)
+builders.logistic = function(tbl, c, n, _, names, tune)
+  if tune and tune.fixed then tune = { fixed = tune.fixed.l2 } end
+  local l2 = tuned({ 1, 1e-2, 10, 100 }, tune, function(X, cc, nn, g) return linear_fit(X, cc, nn, names, g) end)
+  return linear_fit(tbl, c, n, names, l2)
+end
+
+-- Integrated gradients of the MLP's log-odds (Sundararajan et al. 2017)
+-- from the average bundle (standardised 0) to the bundle, along the
+-- straight path: a midpoint sum of STEPS central differences per feature.
+-- The contributions add up to the bundle's log-odds minus the average
+-- bundle's, to the error of the sum, like TreeSHAP's for trees.
+local IG_STEPS, IG_H = 8, 1e-3
+local function integrated_gradients(logit, Z)
+  local d = #Z[1]
+  local probe = {}
+  for _, z in ipairs(Z) do
+    for s = 1, IG_STEPS do
+      local a = (s - 0.5) / IG_STEPS
+      for j = 1, d do
+        for _, h in ipairs{ IG_H, -IG_H } do
+          local r = {}
+          for q = 1, d do r[q] = a * z[q] end
+          r[j] = r[j] + h
+          probe[#probe + 1] = r
+        end
+      end
+    end
+  end
+  local f = logit(probe)
+  local out, k = {}, 0
+  for i, z in ipairs(Z) do
+    local part = {}
+    for j = 1, d do part[j] = 0 end
+    for _ = 1, IG_STEPS do
+      for j = 1, d do
+        part[j] = part[j] + (f[k + 1] - f[k + 2]) / (2 * IG_H) * z[j] / IG_STEPS
+        k = k + 2
+      end
+    end
+    out[i] = part
+  end
+  return out
+end
+
+builders.mlp = function(tbl, c, n, seed, names)
+  local rows = rows_of(tbl, names)
   local std = standardiser(rows)
   local y = rates(c, n)
   -- bce on the rates; the core MLP has no sample weights, so a bundle
@@ -340,27 +446,60 @@ builders.mlp = function(rows, c, n, seed)
   local m = core.model.mlp{ layers = { 16 }, activation = "tanh", output = "sigmoid", loss = "bce", lr = 3e-3,
                             weight_decay = 1e-3, epochs = 40, batch = 32, seed = seed }
   m:fit(T.from(X), T.from(Y))
-  return { features = M.feature_names, -- predict_proba: an MLP with a sigmoid output predicts 0/1 classes
-           predict = function(rs) return m:predict_proba(T.from(std(rs))):reshape(-1):totable() end }
+  -- predict_proba: an MLP with a sigmoid output predicts 0/1 classes
+  local function proba(Zs) return m:predict_proba(T.from(Zs)):reshape(-1):totable() end
+  local function logit(Zs)
+    local p = proba(Zs)
+    for i = 1, #p do local q = clamp(p[i]); p[i] = math.log(q / (1 - q)) end
+    return p
+  end
+  return { features = names,
+           predict = function(t) return proba(std(rows_of(t, names))) end,
+           contributions = function(t)
+             local Z = std(rows_of(t, names))
+             local zero = {}
+             for j = 1, #names do zero[j] = 0 end
+             local b0, base = logit({ zero })[1], {}
+             for i = 1, #Z do base[i] = b0 end
+             return integrated_gradients(logit, Z), base
+           end,
+           contributions_method = "integrated gradients of the log-odds from the average bundle" }
 end
 
-builders.gbdt = function(rows, c, n, seed)
-  if not core.model.gbdt_available then return nil end
+-- Regularised settings, from shallow and strongly shrunk to deeper.
+local GBDT_GRID = {
+  { trees = 150, depth = 3, eta = 0.05, min_child_weight = 5, lambda = 1 },
+  { trees = 200, depth = 2, eta = 0.05, min_child_weight = 20, lambda = 10 },
+  { trees = 300, depth = 3, eta = 0.03, min_child_weight = 50, lambda = 10 },
+  { trees = 300, depth = 4, eta = 0.03, min_child_weight = 20, lambda = 10 },
+  { trees = 100, depth = 5, eta = 0.05, min_child_weight = 50, lambda = 30 },
+  { trees = 200, depth = 6, eta = 0.03, min_child_weight = 100, lambda = 30 },
+}
+
+local function gbdt_fit(tbl, c, n, names, g, seed)
   local y, w = rates(c, n)
-  local m = core.model.gbdt{ trees = 150, depth = 3, eta = 0.05, min_child_weight = 5, subsample = 0.8, seed = seed }
-  m:fit(T.from(rows), T.from(y), { weight = T.from(w), feature_names = M.feature_names })
-  return { features = M.feature_names, model = m,
-           predict = function(rs) return m:predict(T.from(rs)):totable() end,
-           contributions = function(rs)
-             local C = m:contributions(T.from(rs))
-             local out = {}
-             for i = 1, #rs do
+  local m = core.model.gbdt{ trees = g.trees, depth = g.depth, eta = g.eta, min_child_weight = g.min_child_weight,
+                             lambda = g.lambda, subsample = 0.8, seed = seed }
+  m:fit(T.from(rows_of(tbl, names)), T.from(y), { weight = T.from(w), feature_names = names })
+  return { features = names, model = m, settings = g,
+           predict = function(t) return m:predict(T.from(rows_of(t, names))):totable() end,
+           contributions = function(t)
+             local C = m:contributions(T.from(rows_of(t, names)))
+             local out, base = {}, {}
+             for i = 1, t.nrows do
                local part = {}
-               for j = 1, #M.feature_names do part[j] = C:get(i, j) end
-               out[i] = part
+               for j = 1, #names do part[j] = C:get(i, j) end
+               out[i], base[i] = part, C:get(i, #names + 1) -- the last column: the bias
              end
-             return out
-           end }
+             return out, base
+           end,
+           contributions_method = "XGBoost's exact contributions (TreeSHAP)" }
+end
+
+builders.gbdt = function(tbl, c, n, seed, names, tune)
+  if not core.model.gbdt_available then return nil end
+  local g = tuned(GBDT_GRID, tune, function(X, cc, nn, gg) return gbdt_fit(X, cc, nn, names, gg, seed) end)
+  return gbdt_fit(tbl, c, n, names, g, seed)
 end
 
 M.candidates = { "constant", "popularity", "logistic", "mlp", "gbdt" }
@@ -377,10 +516,20 @@ local function check_window(w, what, need_labels)
   end
 end
 
-local known = { bundles = true, catalog = true, train = true, valid = true, test = true, models = true, seed = true }
+local known = { bundles = true, catalog = true, train = true, valid = true, test = true, models = true, seed = true,
+                refit = true }
 
--- fit{ bundles =, catalog =, train = window, valid = window, test = window?,
---      models = { names }?, seed = 1 } -> a fitted take-rate model
+-- A labelled window's features and labels.
+local function labelled(list, w, catalog)
+  local X, facts = window_features(list, w, catalog)
+  local c, n = labels(list, w.labels)
+  return { X = X, c = c, n = n, facts = facts }
+end
+
+-- fit{ bundles =, catalog =, train = window or { windows, newest first },
+--      valid = window, test = window?, models = { names }?, seed = 1,
+--      refit = false }
+-- -> a fitted take-rate model
 -- where window = { features = Baskets, labels = Baskets, recent = Baskets? }
 function M.fit(o)
   if type(o) ~= "table" then error("takerate.fit: expects { bundles =, catalog =, train =, valid = }", 2) end
@@ -388,7 +537,13 @@ function M.fit(o)
     if not known[k] then error(("takerate.fit: unknown option '%s'"):format(tostring(k)), 2) end
   end
   if type(o.bundles) ~= "table" or #o.bundles < 2 then error("takerate.fit: option 'bundles' must list at least 2 bundles", 2) end
-  check_window(o.train, "train", true)
+  local trains = o.train
+  if type(trains) == "table" and trains.features == nil and #trains > 0 then
+    for k, w in ipairs(trains) do check_window(w, "train[" .. k .. "]", true) end
+  else
+    check_window(trains, "train", true)
+    trains = { trains }
+  end
   check_window(o.valid, "valid", true)
   if o.test then check_window(o.test, "test", true) end
   local names = o.models or M.candidates
@@ -397,27 +552,84 @@ function M.fit(o)
   end
   local seed = o.seed or 1
   local list = o.bundles
-  local Xtr = window_features(list, o.train, o.catalog)
-  local ctr, ntr = labels(list, o.train.labels)
-  local Xva = window_features(list, o.valid, o.catalog)
-  local cva, nva = labels(list, o.valid.labels)
-  local Xte, cte, nte
-  if o.test then
-    Xte = window_features(list, o.test, o.catalog)
-    cte, nte = labels(list, o.test.labels)
+  local parts = {}
+  -- the older windows are extras: one with no baskets (data shorter than
+  -- the stack) is left out, and the stack ends there
+  parts[1] = labelled(list, trains[1], o.catalog)
+  for k = 2, #trains do
+    local w = trains[k]
+    if w.features:size() == 0 or w.labels:size() == 0 then break end
+    local ok, p = pcall(labelled, list, w, o.catalog)
+    if not ok then break end
+    parts[k] = p
   end
-  local report = { candidates = {}, bundles = #list }
+  local Xtr, ctr, ntr = stack(parts)
+  local used, dropped = varying(Xtr)
+  -- settings are tuned on the newest training window, fitted on the older
+  local tune
+  if #parts >= 2 then
+    local older = {}
+    for k = 2, #parts do older[#older + 1] = parts[k] end
+    local X, c, n = stack(older)
+    tune = { X = X, c = c, n = n, vX = parts[1].X, vc = parts[1].c, vn = parts[1].n }
+  end
+  local va = labelled(list, o.valid, o.catalog)
+  local refit = o.refit == true
+  local Xall, call, nall
+  if refit then
+    -- the validated design moved one window on: as many windows as were
+    -- stacked, the validation pair newest and the oldest left out. Off by
+    -- default: no window is left to check the refitted model on, and on
+    -- the pipeline example's test window it made the logistic (chosen)
+    -- worse than popularity only
+    local all = { va }
+    for k = 1, #parts - 1 do all[#all + 1] = parts[k] end
+    Xall, call, nall = stack(all)
+  end
+  local te = o.test and labelled(list, o.test, o.catalog)
+  local report = { candidates = {}, bundles = #list, training_windows = #parts, training_rows = Xtr.nrows,
+                   features = used, dropped = dropped }
   local fitted = {}
+  -- Each candidate is fitted on the newest training window alone and,
+  -- with several, on all of them stacked; the one better on validation is
+  -- kept (a relation that drifts, such as popularity's, can do better on
+  -- the newest window alone, and the trivial bar must be its best).
+  local sets = { { X = parts[1].X, c = parts[1].c, n = parts[1].n, what = "newest window" } }
+  if #parts > 1 then sets[2] = { X = Xtr, c = ctr, n = ntr, what = #parts .. " windows stacked" } end
   for _, name in ipairs(names) do
-    local ok, m = pcall(builders[name], Xtr, ctr, ntr, seed)
     local entry = { name = name, trivial = TRIVIAL[name] or false }
-    if ok and m then
-      fitted[name] = m
-      entry.train = scores(m.predict(Xtr), ctr, ntr)
-      entry.valid = scores(m.predict(Xva), cva, nva)
-      if Xte then entry.test = scores(m.predict(Xte), cte, nte) end
+    local err
+    local trials = {}
+    for _, set in ipairs(sets) do
+      for _, variant in ipairs(VARIANTS[name] or { false }) do trials[#trials + 1] = { set = set, variant = variant } end
+    end
+    for _, t in ipairs(trials) do
+      local set = t.set
+      local ok, m = pcall(builders[name], set.X, set.c, set.n, seed, used, tune, t.variant)
+      if ok and m then
+        local v = scores(m.predict(va.X), va.c, va.n)
+        if not entry.valid or v.logloss < entry.valid.logloss then
+          fitted[name] = m
+          entry.features, entry.settings, entry.contributions = m.features, m.settings, m.contributions_method
+          entry.training, entry.variant = set.what, t.variant or nil
+          entry.train = scores(m.predict(set.X), set.c, set.n)
+          entry.valid = v
+        end
+      else
+        err = ok and "not available in this build" or tostring(m)
+      end
+    end
+    if entry.valid and refit then
+      -- the choices frozen, fitted again with the validation pair as the
+      -- newest training window: the test and the predictions use these
+      local set = entry.training == "newest window" and { X = va.X, c = va.c, n = va.n } or { X = Xall, c = call, n = nall }
+      local ok, m = pcall(builders[name], set.X, set.c, set.n, seed, used, { fixed = entry.settings }, entry.variant)
+      if ok and m then fitted[name], entry.refit = m, true end
+    end
+    if entry.valid then
+      if te then entry.test = scores(fitted[name].predict(te.X), te.c, te.n) end
     else
-      entry.error = ok and "not available in this build" or tostring(m)
+      entry.error = err
     end
     report.candidates[#report.candidates + 1] = entry
   end
@@ -457,43 +669,80 @@ function M.Model:predict(list, window)
   return self.model.predict((window_features(list, window, self.catalog)))
 end
 
+-- score(bundles, window) -> the report's candidates with `test` = scores
+-- on a labelled window after the choice (held out: it changes nothing).
+function M.Model:score(list, window)
+  check_window(window, "window", true)
+  local te = labelled(list, window, self.catalog)
+  for _, e in ipairs(self.report.candidates) do
+    local m = self.models[e.name]
+    if m then e.test = scores(m.predict(te.X), te.c, te.n) end
+  end
+  return self.report.candidates
+end
+
+local function pct(x) return math.floor(100 * x + 0.5) end
+
 local function words(name, value, fact)
   local function label(it) return it and tostring(it) or "one item" end
   if name == "log_lift" or name == "log_mean_pair_lift" or name == "log_min_pair_lift" then
     return ("bought together %.1fx more often than chance"):format(math.exp(value))
   elseif name == "confidence_max" or name == "confidence" then
-    return ("%d%% of baskets with %s also hold the rest"):format(math.floor(100 * fact.confidence_max + 0.5), label(fact.best_item))
+    return ("%d%% of baskets with %s also hold the rest"):format(pct(fact.confidence_max), label(fact.best_item))
   elseif name == "confidence_min" then
-    return ("even from %s, %d%% of its baskets hold the rest"):format(label(fact.worst_item), math.floor(100 * value + 0.5))
+    return ("even from %s, %d%% of its baskets hold the rest"):format(label(fact.worst_item), pct(value))
   elseif name == "trend" then
-    local pct = math.floor(100 * (math.exp(value) - 1) + 0.5)
-    return pct >= 0 and ("sales up %d%% in the last 30 days"):format(pct) or ("sales down %d%% in the last 30 days"):format(-pct)
+    local p = pct(math.exp(value) - 1)
+    return p >= 0 and ("sales up %d%% in the last 30 days"):format(p) or ("sales down %d%% in the last 30 days"):format(-p)
   elseif name == "attach_now" then
-    return ("%d%% of baskets that touch it already complete it"):format(math.floor(100 * value + 0.5))
-  elseif name == "log_touched" or name == "support" then
+    return ("%d%% of baskets that touch it already complete it"):format(pct(value))
+  elseif name == "attach_recent" then
+    return ("%d%% of the last 30 days' baskets that touch it complete it"):format(pct(value))
+  elseif name == "log_touched" then
     return ("%d baskets touch it"):format(fact.touched)
+  elseif name == "log_touch_share" then
+    return ("%d baskets touch it (%.1f%% of all)"):format(fact.touched, 100 * math.exp(value))
+  elseif name == "support" then
+    return ("%.1f%% of baskets hold all of it"):format(100 * value)
   elseif name == "customer_overlap" then
-    return ("%d%% customer overlap between its items"):format(math.floor(100 * value + 0.5))
+    return ("%d%% customer overlap between its items"):format(pct(value))
   elseif name == "categories" then
     return value <= 1 and "its items share a category" or ("its items span %d categories"):format(math.floor(value + 0.5))
+  elseif name == "category_match" then
+    return value >= 1 and "its items are in one category" or ("%d%% of its item pairs share a category"):format(pct(value))
+  elseif name == "price_ratio" then
+    return ("its dearest item costs %.1fx its cheapest"):format(math.exp(value))
+  elseif name == "basket_size" then
+    return ("baskets holding its items are %.1fx the average size"):format(math.exp(value))
   end
   return ("%s = %.4g"):format(name, value)
 end
 
+-- contributions(bundles, window) -> { features = names, values = per
+-- bundle the list of per-feature log-odds (aligned with features), base =
+-- per bundle the log-odds they start from }: base + the sum of values is
+-- the predicted log-odds (exactly for trees and linear models, to the
+-- integration error for the MLP). nil for the constant.
+function M.Model:contributions(list, window)
+  check_window(window, "window", false)
+  if not self.model.contributions then return nil end
+  local values, base = self.model.contributions((window_features(list, window, self.catalog)))
+  return { features = self.model.features, values = values, base = base }
+end
+
 -- explain(bundles, window, k = 3) -> per bundle a list of up to k
 -- { feature =, value =, contribution = (log-odds), text = } with the
--- largest positive contributions first; an empty list for models without
--- contributions (constant, mlp).
+-- largest positive contributions first; an empty list for the constant.
 function M.Model:explain(list, window, k)
   check_window(window, "window", false)
   k = k or 3
-  local rows, facts = window_features(list, window, self.catalog)
+  local tbl, facts = window_features(list, window, self.catalog)
   local out = {}
   if not self.model.contributions then
     for i = 1, #list do out[i] = {} end
     return out
   end
-  local parts = self.model.contributions(rows)
+  local parts = self.model.contributions(tbl)
   local names = self.model.features
   for i = 1, #list do
     local idx = {}
@@ -503,9 +752,7 @@ function M.Model:explain(list, window, k)
     for r = 1, math.min(k, #idx) do
       local j = idx[r]
       if parts[i][j] <= 0 then break end
-      local fj
-      for q, n in ipairs(M.feature_names) do if n == names[j] then fj = q end end
-      local v = rows[i][fj]
+      local v = tbl.columns[names[j]][i]
       top[#top + 1] = { feature = names[j], value = v, contribution = parts[i][j], text = words(names[j], v, facts[i]) }
     end
     out[i] = top
@@ -524,15 +771,21 @@ local function seconds(t, fn)
   return days * DAY
 end
 
--- windows(baskets, cut, { days = 60, recent_days = 30 }) -> train, valid, test?
--- Three consecutive label windows of `days` before the cut: train's
--- features are the baskets before cut - 2 days and its labels the next
--- `days`; valid is shifted by `days` (features: everything before cut -
--- days, labels: the last `days` before the cut). With test_days, test
--- takes the features before the cut and labels after it (held out).
+-- windows(baskets, cut, { days = 60, recent_days = 30, stack = 1, step = 30,
+-- test_days }) -> train, valid, test?
+-- Consecutive label windows of `days` before the cut: train's features
+-- are the baskets before cut - 2 days and its labels the next `days`;
+-- valid is shifted by `days` (features: everything before cut - days,
+-- labels: the last `days` before the cut). With stack = k > 1, train is a
+-- list of k windows, newest first, each `step` days earlier than the one
+-- before (more training rows; their labels all end before valid's
+-- start). With test_days, test takes the features before the cut and
+-- labels after it (held out).
 function M.windows(baskets, cut, o)
   o = o or {}
   local days, recent = (o.days or 60) * DAY, (o.recent_days or 30) * DAY
+  local k, step = o.stack or 1, (o.step or 30) * DAY
+  if math.type(k) ~= "integer" or k < 1 then error("takerate.windows: option 'stack' must be an integer >= 1", 2) end
   local c = seconds(cut, "takerate.windows")
   local function upto(t) return (baskets:split_by_time(t)) end
   local function between(a, b) return (select(2, upto(b):split_by_time(a))) end
@@ -540,6 +793,14 @@ function M.windows(baskets, cut, o)
     return { features = upto(f_end), recent = between(f_end - recent, f_end), labels = between(f_end, l_end) }
   end
   local train = window(c - 2 * days, c - days)
+  if k > 1 then
+    local list = { train }
+    for j = 2, k do
+      local shift = (j - 1) * step
+      list[j] = window(c - 2 * days - shift, c - days - shift)
+    end
+    train = list
+  end
   local valid = window(c - days, c)
   local test = o.test_days and window(c, c + o.test_days * DAY) or nil
   return train, valid, test

@@ -106,7 +106,11 @@ describe("pipeline", function()
     local names = {}
     for _, e in ipairs(mr.models) do
       names[e.name] = true
-      if e.valid then assert.is_true(e.valid.logloss >= 0 and e.valid.rmse >= 0) end
+      if e.valid then
+        assert.is_true(e.valid.logloss >= 0 and e.valid.rmse >= 0)
+        -- held out: scored on the test window after the evaluation
+        assert.is_true(e.test.logloss >= 0 and e.test.bundles >= 0, e.name)
+      end
     end
     assert.is_true(names.constant and names.popularity and names.logistic)
     assert.is_true(names[mr.chosen])
@@ -297,6 +301,10 @@ describe("pipeline", function()
     assert.are.equal("rank", csv:names()[1])
     local summary = files.slurp(paths.summary)
     assert.truthy(summary:find('"simulated_incremental_profit"', 1, true))
+    if ctx.model_report then -- every take-rate candidate's validation and held-out scores
+      assert.truthy(summary:find('"models"', 1, true) and summary:find('"valid"', 1, true)
+                    and summary:find('"test"', 1, true))
+    end
     assert.truthy(summary:find('"version": "' .. bundle.version .. '"', 1, true))
     local html = files.slurp(paths.report)
     for _, id in ipairs{ "pareto-front", "top-bundles", "lift-heatmap", "rounds", "backtest" } do
