@@ -79,6 +79,8 @@ function M.ticks(lo, hi, n)
   n = n or 5
   if math.type(n) ~= "integer" or n < 1 then error("plot.ticks: n must be a positive integer", 2) end
   if lo > hi then lo, hi = hi, lo end
+  -- a range that is all rounding error (1e-13 around 0) is one value
+  if hi - lo <= 1e-9 * math.max(math.abs(lo), math.abs(hi)) or hi - lo < 1e-300 then hi = lo end
   if lo == hi then
     local d = lo == 0 and 1 or math.abs(lo) * 0.1
     lo, hi = lo - d, hi + d
@@ -154,7 +156,7 @@ M.ramp = ramp
 -- ---------------------------------------------------------------- frame
 -- The SVG being built: a list of strings.
 local function open_svg(id, w, h, title)
-  return { ('<svg xmlns="http://www.w3.org/2000/svg"%s class="chart" width="%d" height="%d" viewBox="0 0 %d %d" '
+  return { ('<svg%s xmlns="http://www.w3.org/2000/svg" class="chart" width="%d" height="%d" viewBox="0 0 %d %d" '
              .. 'font-family="sans-serif" font-size="10">'):format(id and (' id="' .. esc(id) .. '"') or "", w, h, w, h),
            ("<title>%s</title>"):format(esc(title or "chart")),
            ('<rect x="0" y="0" width="%d" height="%d" fill="#fff"/>'):format(w, h) }
@@ -195,6 +197,9 @@ local function legend_bar(out, name, lo, hi, x, y, h, log)
   local tv, step
   if log then
     tv = log_ticks(math.log(lo, 10), math.log(hi, 10))
+    if #tv < 2 then -- a short range: its ends, to two figures
+      tv = { lo, hi }
+    end
   else
     tv, step = M.ticks(lo, hi, 4)
   end
@@ -204,7 +209,8 @@ local function legend_bar(out, name, lo, hi, x, y, h, log)
     if p >= -1e-9 and p <= 1 + 1e-9 then
       local yy = y + h - p * h
       out[#out + 1] = ('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#555"/>'):format(x + 12, yy, x + 16, yy)
-      text(out, x + 18, yy + 3.5, log and log_text(v) or tick_text(v, step), { class = "tick" })
+      text(out, x + 18, yy + 3.5, log and (v >= 1 and ("%.3g"):format(v) or log_text(v)) or tick_text(v, step),
+           { class = "tick" })
     end
   end
   out[#out + 1] = "</g>"
@@ -219,6 +225,15 @@ local function scale(values, a, b, o)
   end
   for _, v in ipairs(o.include or {}) do lo, hi = math.min(lo, v), math.max(hi, v) end
   if lo > hi then lo, hi = 0, 1 end
+  if o.exact then -- categories: the domain as given, no ticks
+    local s = { ticks = {}, lo = lo, hi = hi, text = tostring }
+    function s.map(v) return a + (v - lo) / (hi - lo) * (b - a) end
+    return s
+  end
+  if o.pad and hi > lo and not o.log then -- points must not sit on the axis lines
+    local d = (hi - lo) * o.pad
+    lo, hi = lo - d, hi + d
+  end
   local s = { log = o.log }
   if o.log then
     local l0, l1 = math.log(lo, 10), math.log(hi, 10)
@@ -246,14 +261,15 @@ end
 -- Axes with ticks and labels around the plot area; returns sx, sy and the
 -- area { x0, x1, y0, y1 } (pixels; y0 is the top).
 local function axes(out, o, xs, ys, w, h, right)
-  local ysc0 = scale(ys, 0, 1, { log = o.log_y, include = o.y_include, integer = o.integer_y })
+  local ysc0 = scale(ys, 0, 1, { log = o.log_y, include = o.y_include, integer = o.integer_y, pad = o.pad })
   local tickw = 0
   for _, v in ipairs(ysc0.ticks) do tickw = math.max(tickw, text_width(ysc0.text(v), 10)) end
   local left = 8 + 14 + 6 + tickw + 6 -- y label (rotated), gap, tick text, gap
   local top, bottom = 30, 40 + (o.bottom_extra or 0)
   local area = { x0 = left, x1 = w - (right or 16), y0 = top, y1 = h - bottom }
-  local sxs = scale(xs, area.x0, area.x1, { log = o.log_x, include = o.x_include, integer = o.integer_x })
-  local sys = scale(ys, area.y1, area.y0, { log = o.log_y, include = o.y_include, integer = o.integer_y })
+  local sxs = scale(xs, area.x0, area.x1, { log = o.log_x, include = o.x_include, integer = o.integer_x,
+                                           exact = o.categorical_x, pad = o.pad })
+  local sys = scale(ys, area.y1, area.y0, { log = o.log_y, include = o.y_include, integer = o.integer_y, pad = o.pad })
   text(out, 8, 18, o.title or "", { class = "title", size = 13 })
   out[#out + 1] = '<g class="axis">'
   out[#out + 1] = ('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#555"/>'):format(area.x0, area.y1, area.x1,
@@ -274,7 +290,7 @@ local function axes(out, o, xs, ys, w, h, right)
     text(out, area.x0 - 6, y + 3.5, sys.text(v), { anchor = "end", class = "tick" })
   end
   out[#out + 1] = "</g>"
-  text(out, (area.x0 + area.x1) / 2, area.y1 + 32, o.xlabel or "", { anchor = "middle", class = "label", size = 11 })
+  text(out, (area.x0 + area.x1) / 2, area.y1 + 32 + (o.bottom_extra or 0), o.xlabel or "", { anchor = "middle", class = "label", size = 11 })
   text(out, 16, (area.y0 + area.y1) / 2, o.ylabel or "", { anchor = "middle", class = "label", size = 11, rotate = -90 })
   return sxs.map, sys.map, area, sxs, sys
 end
@@ -371,9 +387,13 @@ function M.scatter(o)
     for _, g in ipairs(group_names) do legend_w = math.max(legend_w, text_width(g, 10) + 24) end
   end
   if o.color then legend_w = math.max(legend_w, 60 + text_width(o.color_label or "", 10) / 2) end
+  for _, l in ipairs(o.lines or {}) do
+    if l.label then legend_w = math.max(legend_w, text_width(l.label, 10) + 24) end
+  end
   local body = {}
   local sx, sy, area = axes(body, { title = o.title, xlabel = o.xlabel, ylabel = o.ylabel, log_x = o.log_x,
-                                    log_y = o.log_y, x_include = o.x_include, y_include = o.y_include }, xs, ys, w, h,
+                                    log_y = o.log_y, x_include = o.x_include, y_include = o.y_include, pad = 0.03 },
+                            xs, ys, w, h,
                             16 + legend_w)
   for _, l in ipairs(o.lines or {}) do
     body[#body + 1] = ('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-dasharray="%s"/>'):format(
@@ -430,12 +450,26 @@ function M.scatter(o)
     out[#out + 1] = "</g>"
   end
   local lx = area.x1 + 14
+  local ly = area.y0
   if o.groups and (o.legend ~= false) then
     local e = {}
     for _, g in ipairs(group_names) do e[#e + 1] = { g, group_color[g] } end
-    legend_keys(out, e, lx, area.y0)
+    ly = ly + legend_keys(out, e, lx, area.y0) + 6
   end
-  if o.color then legend_bar(out, o.color_label or "colour", clo, chi, lx, area.y0 + 14, math.min(140, area.y1 - area.y0 - 20)) end
+  local named = {}
+  for _, l in ipairs(o.lines or {}) do if l.label then named[#named + 1] = l end end
+  if #named > 0 then -- lines with a meaning: a swatch of each
+    out[#out + 1] = '<g class="legend">'
+    for k, l in ipairs(named) do
+      local yy = ly + (k - 1) * 14
+      out[#out + 1] = ('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-dasharray="%s"/>'):format(lx,
+        yy + 5, lx + 12, yy + 5, l.color or (l.dash and "#aaa" or "#555"), l.dash and "4 3" or "none")
+      text(out, lx + 16, yy + 9, l.label)
+    end
+    out[#out + 1] = "</g>"
+    ly = ly + 14 * #named + 6
+  end
+  if o.color then legend_bar(out, o.color_label or "colour", clo, chi, lx, ly + 14, math.min(140, area.y1 - ly - 20)) end
   out[#out + 1] = "</svg>"
   return table.concat(out, "\n")
 end
@@ -521,17 +555,37 @@ function M.bars(o)
   end
   -- category labels: under the bars when they fit, else numbered with a key
   local slot = (w - 90 - lw) / math.max(1, n)
+  -- each label on one line, or two split at a space, or (when neither
+  -- fits) numbered and listed under the chart
+  local lines_of = {}
   local fits = true
-  for _, l in ipairs(o.labels) do if text_width(l, 10) > slot - 4 then fits = false end end
+  for i, l in ipairs(o.labels) do
+    l = tostring(l)
+    if text_width(l, 10) <= slot - 4 then
+      lines_of[i] = { l }
+    else
+      local best
+      for at in l:gmatch("() ") do
+        local a, b = l:sub(1, at - 1), l:sub(at + 1)
+        local wmax = math.max(text_width(a, 10), text_width(b, 10))
+        if wmax <= slot - 4 and (not best or wmax < best[3]) then best = { a, b, wmax } end
+      end
+      if best then lines_of[i] = { best[1], best[2] } else fits = false end
+    end
+  end
+  local two = false
+  for _, t in pairs(lines_of) do two = two or #t == 2 end
   local key = {}
   if not fits then
     for i, l in ipairs(o.labels) do key[i] = ("%d = %s"):format(i, l) end
   end
   local extra = #key > 0 and (8 + 13 * #key) or 0
+  if fits and two then extra = 12 end
   local out = open_svg(o.id, w, h + extra, o.title)
   local xs = { 0.5, n + 0.5 }
   local sx, sy, area = axes(out, { title = o.title, xlabel = o.xlabel, ylabel = o.ylabel, categorical_x = true,
-                                   y_include = { 0 } }, xs, ys, w, h, 16 + lw)
+                                   y_include = { 0 }, bottom_extra = (fits and two) and 12 or 0 }, xs, ys, w,
+                           h + ((fits and two) and 12 or 0), 16 + lw)
   local group = (sx(2) - sx(1)) * 0.8
   local bw = group / #series
   for i = 1, n do
@@ -549,7 +603,13 @@ function M.bars(o)
         end
       end
     end
-    text(out, sx(i), area.y1 + 15, fits and o.labels[i] or tostring(i), { anchor = "middle", class = "tick" })
+    if fits then
+      for k, line in ipairs(lines_of[i]) do
+        text(out, sx(i), area.y1 + 15 + 12 * (k - 1), line, { anchor = "middle", class = "category" })
+      end
+    else
+      text(out, sx(i), area.y1 + 15, tostring(i), { anchor = "middle", class = "category" })
+    end
   end
   if sy(0) > area.y0 and sy(0) < area.y1 then
     out[#out + 1] = ('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#555"/>'):format(area.x0, sy(0), area.x1, sy(0))
@@ -561,7 +621,7 @@ function M.bars(o)
   end
   if #key > 0 then
     out[#out + 1] = '<g class="label-key">'
-    for i, s in ipairs(key) do text(out, 8, h + 13 * i - 3, s) end
+    for i, line in ipairs(key) do text(out, 8, h + 13 * i - 3, line) end
     out[#out + 1] = "</g>"
   end
   out[#out + 1] = "</svg>"
@@ -609,7 +669,7 @@ function M.heatmap(o)
   if not numbered then for _, c in ipairs(cols) do colh = math.max(colh, text_width(c, 10)) end end
   local x0 = 8 + rw + 8
   local top = 30 + (numbered and 16 or math.min(120, colh * 0.72 + 10))
-  local w = math.floor(x0 + m * cell + 90)
+  local w = math.floor(math.max(x0 + m * cell + 90, text_width(o.title or "", 13) + 24))
   local h = math.floor(math.max(top + n * cell + 16, top + 170))
   local out = open_svg(o.id, w, h, o.title)
   text(out, 8, 18, o.title or "", { class = "title", size = 13 })

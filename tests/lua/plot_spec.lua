@@ -104,7 +104,7 @@ describe("bundle.plot", function()
       local xs, ys = axis_ticks(svg)
       assert_125(xs)
       assert_125(ys)
-      assert.are.same({ "0.1", "0.2", "0.3", "0.4", "0.5" }, (function()
+      assert.are.same({ "0.0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6" }, (function()
         local t = {}
         for i, v in ipairs(xs) do t[i] = ("%.1f"):format(v) end
         return t
