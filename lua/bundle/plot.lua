@@ -122,7 +122,7 @@ M.tick_text = tick_text
 local function log_ticks(lo, hi)
   local out = {}
   local a, b = math.floor(lo), math.ceil(hi)
-  local mult = (b - a) <= 2 and { 1, 2, 5 } or { 1 }
+  local mult = (hi - lo) <= 2.2 and { 1, 2, 5 } or { 1 }
   for e = a, b do
     for _, m in ipairs(mult) do
       local v = m * 10 ^ e
@@ -669,7 +669,8 @@ function M.heatmap(o)
   if not numbered then for _, c in ipairs(cols) do colh = math.max(colh, text_width(c, 10)) end end
   local x0 = 8 + rw + 8
   local top = 30 + (numbered and 16 or math.min(120, colh * 0.72 + 10))
-  local w = math.floor(math.max(x0 + m * cell + 90, text_width(o.title or "", 13) + 24))
+  -- (titles are bold: about 15% wider than the estimate)
+  local w = math.floor(math.max(x0 + m * cell + 90, text_width(o.title or "", 13) * 1.15 + 24))
   local h = math.floor(math.max(top + n * cell + 16, top + 170))
   local out = open_svg(o.id, w, h, o.title)
   text(out, 8, 18, o.title or "", { class = "title", size = 13 })

@@ -219,6 +219,8 @@ function M.reasons_text(b)
 end
 
 local METHODS = { "bundlerun", "popular_pairs", "top_lift", "top_confidence", "random_pairs", "one_bundle" }
+local METHOD_SHORT = { bundlerun = "ours", popular_pairs = "popular pairs", top_lift = "top lift",
+                       top_confidence = "top confidence", random_pairs = "random pairs", one_bundle = "one bundle" }
 local METHOD_NAMES = { bundlerun = "bundlerun (ours)", popular_pairs = "most popular pairs",
                        top_lift = "highest-lift pairs", top_confidence = "highest-confidence pairs",
                        random_pairs = "random pairs", one_bundle = "one bundle (the most popular pair)" }
@@ -336,13 +338,62 @@ local function flags(ctx, bundles, facts, name, money, visits)
                       "\n")
 end
 
+-- When the chosen take-rate model gives no contributions (an MLP, a
+-- constant), the best learned model that does (on validation log-loss)
+-- explains the bundles instead, and the brief says which one.
+local function fallback_explainer(ctx)
+  local tk = ctx.takerate
+  local tr = tk and tk.model
+  if not (tr and type(tr.models) == "table" and tr.report and tk.window) then return nil end
+  if tr.model and tr.model.contributions then return nil end
+  local best
+  for _, e in ipairs(tr.report.candidates or {}) do
+    local m = tr.models[e.name]
+    if m and m.contributions and not e.trivial and e.valid and finite(e.valid.logloss)
+       and (not best or e.valid.logloss < best.valid.logloss) then best = e end
+  end
+  if not best then return nil end
+  local view = setmetatable({ model = tr.models[best.name], catalog = tr.catalog }, getmetatable(tr))
+  return function(items)
+    local ok, ex = pcall(view.explain, view, { items }, tk.window, 3)
+    return ok and ex[1] or {}
+  end, best.name, tr.chosen
+end
+
+-- A contribution's words for a merchandiser: item codes replaced by
+-- product names, a raw "feature = value" made readable, repeats dropped.
+local function contribution_words(list, items, name, seen)
+  local out = {}
+  for _, c in ipairs(list) do
+    local t = c.text
+    if type(t) == "string" then
+      for _, it in ipairs(items) do
+        local code = tostring(it)
+        local n = name(it)
+        if n ~= code then
+          t = t:gsub("%f[%w]" .. code:gsub("%p", "%%%0") .. "%f[^%w]", (n:gsub("%%", "%%%%")))
+        end
+      end
+      local f, v = t:match("^([%a_][%w_]*) = (.+)$")
+      if f then t = ("%s %s"):format(f:gsub("_", " "), tonumber(v) and ("%.3g"):format(tonumber(v)) or v) end
+      t = t:gsub("(%d)x more often", "%1× more often")
+      if not seen[t] then seen[t] = true; out[#out + 1] = esc(t) end
+    end
+  end
+  return out
+end
+
 local function evidence(ctx, bundles, facts, name)
   local rows = {}
+  local explain, by, chosen = fallback_explainer(ctx)
+  local borrowed = false
   for i, b in ipairs(bundles) do
     local f = facts[i]
-    local words = {}
-    for _, c in ipairs(b.reasons and b.reasons.contributions or {}) do
-      if c.text then words[#words + 1] = esc(c.text) end
+    local seen = {}
+    local words = contribution_words(b.reasons and b.reasons.contributions or {}, b.items, name, seen)
+    if #words == 0 and explain then
+      words = contribution_words(explain(b.items), b.items, name, seen)
+      borrowed = borrowed or #words > 0
     end
     rows[i] = { tostring(i), esc(bundle_name(b.items, name)),
                 finite(f.lift) and (times(f.lift) .. " more than chance") or "–",
@@ -353,8 +404,9 @@ local function evidence(ctx, bundles, facts, name)
                 pct(b.test_attach_rate) }
   end
   return table.concat({ '<section id="evidence">', "<h2>3. Evidence per bundle</h2>",
-    ("<p>From the %s's real baskets. The last column is counted in the %s, after the decision.</p>"):format(
-      term("training-window"), term("test-window")),
+    ("<p>From the %s's real baskets. The last column is counted in the %s, after the decision.%s</p>"):format(
+      term("training-window"), term("test-window"), borrowed and (" The contributions come from the %s model, the best "
+        .. "learned one that gives them: the chosen %s does not."):format(esc(by), esc(chosen or "model")) or ""),
     table_html({ "#", "bundle", "bought together (" .. term("lift") .. ")",
                  "share of one item's buyers who also bought the rest (" .. term("confidence") .. ")",
                  term("observations"), term("trend"), "the " .. term("take-rate-model") .. "'s top " .. term("contribution", "contributions"),
@@ -530,7 +582,7 @@ local function rounds_chart(history)
     local names, vals = {}, {}
     for _, m in ipairs(METHODS) do
       local e = history[1].evaluation and history[1].evaluation[m]
-      if e then names[#names + 1], vals[#vals + 1] = METHOD_NAMES[m] or m, e.attach_rate or 0 / 0 end
+      if e then names[#names + 1], vals[#vals + 1] = METHOD_SHORT[m] or m, e.attach_rate or 0 / 0 end
     end
     return plot.bars{ id = "rounds", labels = names, values = vals, ylabel = "attach rate",
                       title = "Attach rate in the test window (one round)", width = 560, height = 320 }
@@ -559,7 +611,7 @@ local function profit_chart(bundles, name, visits)
   end
   return plot.bars{ id = "top-bundles", labels = labels,
     series = { { name = "training model", values = train }, { name = "test-window model", values = test } },
-    title = "Expected incremental profit per 1,000 visitors, by bundle (in the pipeline's order)",
+    title = "Expected incremental profit per 1,000 visitors, by bundle (in the brief's order)",
     ylabel = "per 1,000 visitors", width = 900, height = 320 }
 end
 
@@ -574,7 +626,7 @@ ol.launch li{margin:6px 0}.launch .names{font-weight:bold}.launch .why{color:#44
 .flags li{margin:4px 0}.flag-simulated{background:#fff8e1}.flag-negative,.flag-lift{color:#a00}
 .beside{flex:0 0 auto}
 .chart{border:1px solid #eee;margin:8px 8px 16px 0;max-width:100%;height:auto}
-.charts{display:flex;flex-wrap:wrap;gap:8px}
+.charts{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start}
 a.term{color:inherit;text-decoration:underline dotted}
 dl.glossary dt{font-weight:bold;margin-top:8px}dl.glossary dd{margin-left:16px}
 .tick{fill:#444}.title{font-weight:bold}
@@ -611,6 +663,14 @@ function M.render(ctx)
     else held[#held + 1] = i end
   end
   table.sort(launch, function(a, b) return (bundles[a].incremental_profit or 0) > (bundles[b].incremental_profit or 0) end)
+  -- every section lists the bundles in the brief's order: the launch list
+  -- by expected profit, then the ones held back
+  do
+    local ob, of, nl, nh = {}, {}, {}, {}
+    for _, i in ipairs(launch) do ob[#ob + 1], of[#of + 1] = bundles[i], facts[i]; nl[#nl + 1] = #ob end
+    for _, i in ipairs(held) do ob[#ob + 1], of[#of + 1] = bundles[i], facts[i]; nh[#nh + 1] = #ob end
+    bundles, facts, launch, held = ob, of, nl, nh
+  end
   local last = ctx.history and ctx.history[#ctx.history] or {}
   local mr = ctx.model_report or {}
   local bandit = ctx.bandit or {}
