@@ -203,11 +203,14 @@ local function legend_bar(out, name, lo, hi, x, y, h, log)
   else
     tv, step = M.ticks(lo, hi, 4)
   end
+  local last_y
   for _, v in ipairs(tv) do
     local p = log and (math.log(v, 10) - math.log(lo, 10)) / math.max(1e-12, math.log(hi, 10) - math.log(lo, 10))
               or (v - lo) / math.max(1e-12, hi - lo)
-    if p >= -1e-9 and p <= 1 + 1e-9 then
-      local yy = y + h - p * h
+    local yy = y + h - p * h
+    -- a tick too close to the last one drawn is left out (no overlapping text)
+    if p >= -1e-9 and p <= 1 + 1e-9 and (not last_y or math.abs(yy - last_y) >= 12) then
+      last_y = yy
       out[#out + 1] = ('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#555"/>'):format(x + 12, yy, x + 16, yy)
       text(out, x + 18, yy + 3.5, log and (v >= 1 and ("%.3g"):format(v) or log_text(v)) or tick_text(v, step),
            { class = "tick" })

@@ -362,7 +362,7 @@ end
 
 -- A contribution's words for a merchandiser: item codes replaced by
 -- product names, a raw "feature = value" made readable, repeats dropped.
-local function contribution_words(list, items, name, seen)
+local function contribution_words(list, items, name, seen, money)
   local out = {}
   for _, c in ipairs(list) do
     local t = c.text
@@ -375,7 +375,15 @@ local function contribution_words(list, items, name, seen)
         end
       end
       local f, v = t:match("^([%a_][%w_]*) = (.+)$")
-      if f then t = ("%s %s"):format(f:gsub("_", " "), tonumber(v) and ("%.3g"):format(tonumber(v)) or v) end
+      if f == "size" then
+        t = nil -- every bundle has a size: it says nothing about this one
+      elseif f == "price" and tonumber(v) then
+        t = ("its list price, %s"):format(money(tonumber(v)))
+      elseif f then
+        t = ("%s %s"):format(f:gsub("_", " "), tonumber(v) and ("%.3g"):format(tonumber(v)) or v)
+      end
+    end
+    if t then
       t = t:gsub("(%d)x more often", "%1× more often")
       if not seen[t] then seen[t] = true; out[#out + 1] = esc(t) end
     end
@@ -383,16 +391,16 @@ local function contribution_words(list, items, name, seen)
   return out
 end
 
-local function evidence(ctx, bundles, facts, name)
+local function evidence(ctx, bundles, facts, name, money)
   local rows = {}
   local explain, by, chosen = fallback_explainer(ctx)
   local borrowed = false
   for i, b in ipairs(bundles) do
     local f = facts[i]
     local seen = {}
-    local words = contribution_words(b.reasons and b.reasons.contributions or {}, b.items, name, seen)
+    local words = contribution_words(b.reasons and b.reasons.contributions or {}, b.items, name, seen, money)
     if #words == 0 and explain then
-      words = contribution_words(explain(b.items), b.items, name, seen)
+      words = contribution_words(explain(b.items), b.items, name, seen, money)
       borrowed = borrowed or #words > 0
     end
     rows[i] = { tostring(i), esc(bundle_name(b.items, name)),
@@ -435,7 +443,7 @@ local function comparison(ctx, money, visits)
     width = 900, height = 320 } or ""
   return table.concat({ '<section id="comparison">', "<h2>4. Comparison with the baselines</h2>",
     ("<p>Every list (ours and each %s) is priced by the same optimiser on the %s's %s, then judged by a demand model fitted on the %s: "
-     .. "at those prices, and at list price (no discount). %s, hit rate and %s are counted in the test window's real baskets.</p>"):format(
+     .. "at those prices, and at list price (no discount: the demand model then expects next to no extra profit, since the items cost the same bought apart). %s, hit rate and %s are counted in the test window's real baskets.</p>"):format(
       term("baseline"), term("training-window"), term("demand-model"), term("test-window"), term("attach", "Attach rate"),
       term("realised-margin")),
     table_html({ "method", "bundles", term("profit-per-1000", "incremental profit per 1,000 visitors") .. ", optimised prices",
@@ -692,7 +700,7 @@ function M.render(ctx)
       currency and esc(currency) or "the data's own units (no currency was given: set the data's <code>currency</code> or config.currency)"),
     recommendation(ctx, bundles, facts, name, money, launch, held),
     flags(ctx, bundles, facts, name, money, visits),
-    evidence(ctx, bundles, facts, name),
+    evidence(ctx, bundles, facts, name, money),
     comparison(ctx, money, visits),
     '<section id="charts">',
     "<h2>5. Charts</h2>",
