@@ -14,6 +14,8 @@ return {
   user = "CustomerID",    -- blank on some lines: those sales keep a null user
   quantity = "Quantity",
   price = "UnitPrice",
+  name = "Description",   -- the product's name, for the report (stock codes stay the keys)
+  currency = "£",         -- a UK shop: unit prices are in pounds sterling
   -- A cancelled invoice's number starts with "C" (its lines also have
   -- negative quantities, which are removed either way as non-positive).
   cancelled = { column = "InvoiceNo", prefix = "C" },

@@ -32,6 +32,7 @@ M.eval = require "bundle.eval"           -- backtest, rank, topk, completion, si
 M.features = require "bundle.features"   -- customers (RFM, category affinity), bundles (C feature vectors)
 M.recommend = require "bundle.recommend" -- fit(baskets, {bundles=}) and recommend(rec, user, {k=})
 M.report = require "bundle.report"       -- html(path, ctx)
+M.plot = require "bundle.plot"           -- scatter, lines, bars, heatmap, graph, rules: SVG charts
 M.orders = require "bundle.orders"       -- prepare{ orders =, basket =, item =, time =, ... } -> { sales, warnings, report }
 M.takerate = require "bundle.takerate"     -- fit{ bundles, catalog, train, valid, test? }: take rates, model chosen on a later window
 M.candidates = require "bundle.candidates" -- candidates(baskets, { sizes, want, min_count }): the support floor from the data

@@ -18,7 +18,7 @@ local M = {}
 local FN = "orders.prepare"
 
 local SPEC_KEYS = { "orders", "basket", "item", "time", "user", "quantity", "price", "cost", "category", "cancelled",
-                    "item_filter", "time_format", "day_first", "read" }
+                    "item_filter", "time_format", "day_first", "read", "name", "currency" }
 -- spec_keys() -> the spec's keys as a set, for callers that pass a mapping
 -- through (bundle.pipeline)
 function M.spec_keys()
@@ -135,6 +135,11 @@ local function check_spec(spec)
   s.category = check_name(spec, "category")
   s.cost = check_name(spec, "cost")
   s.price = check_name(spec, "price")
+  s.name = check_name(spec, "name")
+  if spec.currency ~= nil and (type(spec.currency) ~= "string" or spec.currency == "") then
+    fail("'currency' must be the prices' currency as text, such as \"£\" or \"EUR\", got %s", type(spec.currency))
+  end
+  s.currency = spec.currency
   if spec.time_format ~= nil and type(spec.time_format) ~= "string" then
     fail("'time_format' must be a string such as \"%%d/%%m/%%Y %%H:%%M\", got %s", type(spec.time_format))
   end
@@ -219,6 +224,7 @@ local function named_columns(s)
   add(s.price, "price")
   add(s.category, "category")
   add(s.cost, "cost")
+  add(s.name, "name")
   if s.cancelled.column then add(s.cancelled.column, "cancelled.column") end
   return out
 end
@@ -433,6 +439,7 @@ local function prepare(spec)
   if s.user then sales = sales:with_column("user", kept:col(s.user)) end
   if s.category then sales = sales:with_column("category", kept:col(s.category)) end
   if s.cost then sales = sales:with_column("cost", kept:col(s.cost)) end
+  if s.name then sales = sales:with_column("name", kept:col(s.name)) end
 
   local times = sales:col("time"):tensor()
   report.rows_kept = m
@@ -443,7 +450,8 @@ local function prepare(spec)
   report.assumed = { quantity = s.quantity == nil, price = s.price == nil }
   report.columns = { basket = #s.basket == 1 and s.basket[1] or table.move(s.basket, 1, #s.basket, 1, {}),
                      item = s.item, time = s.time, user = s.user, quantity = s.quantity, price = s.price,
-                     category = s.category, cost = s.cost }
+                     category = s.category, cost = s.cost, name = s.name }
+  report.currency = s.currency
   local warnings = report.warnings
   report.warnings = nil
   return { sales = sales, warnings = warnings, report = report }

@@ -177,6 +177,21 @@ function M.visit_share(baskets)
   return math.max(0.05, math.min(1, s))
 end
 
+-- item_names(sales) -> { [item] = its most frequent name }, or nil when the
+-- sales have no name column (bundle.orders.prepare's `name`)
+function M.item_names(sales)
+  local has = false
+  for _, n in ipairs(sales:names()) do has = has or n == "name" end
+  if not has then return nil end
+  local g = sales:filter(sales:col("name"):notnull()):group_by{ "item", "name" }:agg{ n = "count" }
+  local it, nm, c = g:col("item"):totable(), g:col("name"):totable(), g:col("n"):totable()
+  local out, best = {}, {}
+  for i = 1, #it do
+    if not best[it[i]] or c[i] > best[it[i]] then out[it[i]], best[it[i]] = nm[i], c[i] end
+  end
+  return out
+end
+
 -- Reads the orders once (bundle.orders.prepare: sale lines in canonical
 -- columns), then cuts this round's windows and builds the training world:
 -- catalogue, elasticities and demand model from the training window only.
@@ -188,7 +203,11 @@ function M.collect(ctx)
     local prep = orders_mod.prepare(spec)
     for _, w in ipairs(prep.warnings or {}) do warn(ctx, w) end
     ctx.state.sales, ctx.state.prepare = prep.sales, prep.report
+    ctx.state.item_name = M.item_names(prep.sales)
   end
+  -- what the report shows: product names where the data has them, the currency when known
+  ctx.item_name = ctx.state.item_name
+  ctx.currency = cfg.currency or (ctx.state.prepare and ctx.state.prepare.currency) or nil
   local sales = ctx.state.sales
   local names = {}
   for _, n in ipairs(sales:names()) do names[n] = true end
@@ -708,6 +727,7 @@ local config_defaults = {
   max_elasticity = 5, market = 2, customers = 20000, calibration_bundles = 300,
   model = "mlp", epochs = 60,
   policy = "thompson", bandit_rounds = 4, retire = 0.2, baseline_min_count = 5,
+  currency = false, -- the report's currency label; default the data's (orders.prepare's `currency`)
 }
 
 local top_options = { data = 1, config = 1, stages = 1, rounds = 1, seed = 1, start = 1, period_days = 1,
@@ -766,6 +786,10 @@ local function check_config(cfg)
   if type(out.discount) ~= "table" or type(out.discount[1]) ~= "number" or type(out.discount[2]) ~= "number" then
     error("pipeline: config.discount must be { min, max }", 3)
   end
+  if out.currency ~= false and (type(out.currency) ~= "string" or out.currency == "") then
+    error("pipeline: config.currency must be the prices' currency as text (\"£\", \"EUR\") or false", 3)
+  end
+  if out.currency == false then out.currency = nil end
   return out
 end
 

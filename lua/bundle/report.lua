@@ -1,13 +1,25 @@
--- bundle.report: a self-contained HTML report of a pipeline run (inline
--- SVG, inline CSS, no scripts and no network), written atomically.
+-- bundle.report: the launch brief of a pipeline run, as one self-contained
+-- HTML file (inline SVG and CSS, no scripts, no network), written
+-- atomically.
 --
 --   bundle.report.html("out/report.html", ctx)
 --
--- Charts (each an <svg> with a stable id): pareto-front, top-bundles,
--- lift-heatmap, training-curves, rounds, backtest.
+-- It is built around the decision, from the top: (1) the recommendation,
+-- one line per bundle (product names, list -> bundle price, expected
+-- incremental profit per 1,000 visitors, why); (2) the flags, in words;
+-- (3) the evidence per bundle; (4) the comparison with every baseline;
+-- (5) the charts (bundle.plot); a glossary defines every term used.
+-- Each section has a stable id (recommendation, flags, evidence,
+-- comparison, charts, details, glossary), and so does each chart
+-- (pareto-front, calibration, lift-heatmap, learning-curves, rounds,
+-- bundle-profit, comparison-chart).
 local core = require "bundle.core"
+local plot = require "bundle.plot"
+local eval = require "bundle.eval"
 
 local M = {}
+
+local DAY = 86400
 
 local function esc(s)
   return (tostring(s):gsub("[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;",
@@ -15,231 +27,177 @@ local function esc(s)
 end
 M.escape = esc
 
+local function finite(v) return type(v) == "number" and v == v and v > -math.huge and v < math.huge end
+
 local function num(v, fmt)
-  if type(v) ~= "number" or v ~= v then return "–" end
+  if not finite(v) then return "–" end
   return (fmt or "%.3g"):format(v)
 end
 
-local W, H, PAD = 560, 300, 48
-local COLORS = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b" }
+-- ---------------------------------------------------------------- glossary
+-- Every term the brief uses, defined once; term(key) links a use to it.
+local GLOSSARY = {
+  { "profit-per-1000", "profit per 1,000 visitors",
+    "The money a change is expected to add for every 1,000 shop visitors (baskets), after costs. Per 1,000 so that small figures read as whole amounts." },
+  { "incremental", "incremental profit",
+    "Profit with the bundle on offer minus profit without it: the bundle's own margin, net of the single-item sales it replaces (customers who would have bought the items anyway, now at a discount). It can be negative." },
+  { "list-price", "list price",
+    "The sum of the items' usual prices in the training window (each item's mean unit price there)." },
+  { "bundle-price", "bundle price",
+    "The price of the items bought together, after the bundle's discount. The items stay on sale separately at list price." },
+  { "discount", "discount", "How much less the bundle price is than the list price, as a share of the list price." },
+  { "take-rate", "take rate",
+    "The share of visitors expected to buy the bundle at its price, under the demand model." },
+  { "attach", "attach rate",
+    "Of the baskets holding at least one of a bundle's items, the share holding all of them: how often a customer who starts the bundle completes it. Counted in real baskets." },
+  { "hit-rate", "hit rate", "The share of baskets that complete at least one of a list's bundles." },
+  { "lift", "lift",
+    "How many times more often the items are bought together than if customers chose them independently. 1 means no link; below 1 means they are bought together less than by chance (they substitute for each other)." },
+  { "confidence", "confidence",
+    "The share of baskets with one item that also hold the rest of the bundle (\"of those who buy A, 40% also buy B\")." },
+  { "support", "support", "The share of all baskets that hold every item of a bundle." },
+  { "observations", "observations", "Baskets in the training window that hold every item of the bundle. Below 20, its figures rest on very few purchases." },
+  { "trend", "trend",
+    "The bundle's purchase rate in the last 30 days of the training window against the whole window: up means it is being bought more lately." },
+  { "demand-model", "demand model",
+    "A simulation of how many visitors buy each item and bundle at a given price, fitted on the window's sales, prices and price sensitivity (elasticity). Profit figures come from it." },
+  { "simulated", "simulated figures",
+    "Profits from the demand model, not from sales that happened: no bundle was offered in the data. They are estimates, as good as the model's calibration." },
+  { "calibration", "calibration",
+    "How close the demand model's predicted share of baskets buying a bundle's items together is to the share actually seen in the later test window. A ratio of 1.00 is perfect; above 1 the model over-predicts." },
+  { "take-rate-model", "take-rate model",
+    "A learned model (logistic, neural network or boosted trees) that predicts how often a bundle will be completed from its purchase history. It explains bundles; it does not choose them." },
+  { "trivial", "trivial model",
+    "A model that ignores the bundle's features: a constant rate, or popularity alone. A learned model is worth its complexity only if it beats them." },
+  { "log-loss", "log-loss",
+    "How wrong a model's predicted probabilities are on held-out data (lower is better)." },
+  { "contribution", "contribution",
+    "How much one fact about a bundle pushed the take-rate model's prediction up (on the log-odds scale)." },
+  { "baseline", "baseline",
+    "A simple way an analyst would pick bundles without this tool (most popular pairs, highest-lift pairs, ...), priced and judged exactly like ours." },
+  { "realised-margin", "realised margin",
+    "The margin at list price of the bundles actually completed in the test window's real baskets: money that was really made, with no model." },
+  { "pareto", "Pareto front",
+    "The candidate bundles no other candidate beats on both take rate and incremental profit: each is a best trade-off between selling often and earning much." },
+  { "training-window", "training window",
+    "Every order before the cut: all decisions (prices, supports, models) use only these." },
+  { "test-window", "test window",
+    "The orders after the cut, kept out of every decision and used only to judge them." },
+  { "bandit", "bandit",
+    "A replay of the test window in which the weakest offers are retired and replaced from a reserve, as a live shop would adjust." },
+}
+local GLOSS = {}
+for _, g in ipairs(GLOSSARY) do GLOSS[g[1]] = g end
 
-local function range(values)
-  local lo, hi = math.huge, -math.huge
-  for _, v in ipairs(values) do
-    if v == v and v > -math.huge and v < math.huge then lo, hi = math.min(lo, v), math.max(hi, v) end
+-- a term's use, linked to its definition: term("lift") or term("lift", "lifts")
+local function term(key, shown)
+  local g = GLOSS[key] or error("report: no glossary entry '" .. key .. "'", 2)
+  return ('<a class="term" href="#g-%s">%s</a>'):format(key, esc(shown or g[2]))
+end
+M.glossary = GLOSSARY
+
+-- ---------------------------------------------------------------- names and money
+
+-- A readable product name: the data's name column where it has one (in
+-- sentence case when the data shouts in capitals), else the item's label.
+local function namer(ctx)
+  local names = ctx.item_name
+  return function(it)
+    local n = names and names[it]
+    if type(n) ~= "string" or n:match("^%s*$") then return tostring(it) end
+    n = n:gsub("^%s+", ""):gsub("%s+$", ""):gsub("%s+", " ")
+    if not n:find("%l") then n = n:sub(1, 1) .. n:sub(2):lower() end
+    return n
   end
-  if lo > hi then return 0, 1 end
-  if lo == hi then return lo - 1, hi + 1 end
-  return lo, hi
 end
 
--- an <svg> frame with axes, labels and a title; body(sx, sy) draws inside
-local function plot(id, title, xlabel, ylabel, xs, ys, body, opts)
-  opts = opts or {}
-  local x0, x1 = range(xs)
-  local y0, y1 = range(ys)
-  if opts.y_from_zero and y0 > 0 then y0 = 0 end
-  local function sx(x) return PAD + (x - x0) / (x1 - x0) * (W - 2 * PAD) end
-  local function sy(y) return H - PAD - (y - y0) / (y1 - y0) * (H - 2 * PAD) end
-  local out = { ('<svg id="%s" class="chart" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">')
-                :format(id, W, H, W, H),
-                ("<title>%s</title>"):format(esc(title)),
-                ('<text x="%d" y="18" class="title">%s</text>'):format(PAD, esc(title)),
-                ('<line x1="%d" y1="%d" x2="%d" y2="%d" class="axis"/>'):format(PAD, H - PAD, W - PAD, H - PAD),
-                ('<line x1="%d" y1="%d" x2="%d" y2="%d" class="axis"/>'):format(PAD, PAD, PAD, H - PAD) }
-  for i = 0, 4 do
-    local yv = y0 + (y1 - y0) * i / 4
-    out[#out + 1] = ('<text x="%d" y="%.1f" class="tick" text-anchor="end">%s</text>'):format(PAD - 4, sy(yv) + 4,
-                                                                                           num(yv))
-    if not opts.categorical_x and not opts.integer_x then
-      local xv = x0 + (x1 - x0) * i / 4
-      out[#out + 1] = ('<text x="%.1f" y="%d" class="tick" text-anchor="middle">%s</text>'):format(sx(xv),
-                                                                                              H - PAD + 14, num(xv))
-    end
-  end
-  if opts.integer_x then -- rounds: whole-number ticks, at most about 10
-    local step = math.max(1, math.ceil((math.floor(x1) - math.ceil(x0)) / 10))
-    for xv = math.ceil(x0), math.floor(x1), step do
-      out[#out + 1] = ('<text x="%.1f" y="%d" class="tick" text-anchor="middle">%d</text>'):format(sx(xv), H - PAD + 14, xv)
-    end
-  end
-  out[#out + 1] = ('<text x="%d" y="%d" class="label" text-anchor="middle">%s</text>'):format(W // 2, H - 8,
-                                                                                             esc(xlabel))
-  out[#out + 1] = ('<text x="12" y="%d" class="label" transform="rotate(-90 12 %d)" text-anchor="middle">%s</text>')
-                  :format(H // 2, H // 2, esc(ylabel))
-  body(out, sx, sy)
-  out[#out + 1] = "</svg>"
-  return table.concat(out, "\n")
+local function short(s, n)
+  n = n or 26
+  if utf8.len(s) and utf8.len(s) > n then return s:sub(1, utf8.offset(s, n)) .. "…" end
+  return s
 end
 
-local function legend(out, names, x, y)
-  for i, n in ipairs(names) do
-    out[#out + 1] = ('<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d" class="tick">%s</text>')
-                    :format(x, y + (i - 1) * 14, COLORS[(i - 1) % #COLORS + 1], x + 14, y + (i - 1) * 14 + 9, esc(n))
+local function money_fmt(currency)
+  return function(v, fmt)
+    if not finite(v) then return "–" end
+    local s = (fmt or "%.2f"):format(math.abs(v))
+    -- no "−£0.00": a figure that rounds to zero has no sign
+    local neg = v < 0 and s:find("[1-9]") ~= nil
+    return (neg and "−" or "") .. (currency or "") .. s
   end
 end
 
-local function polyline(xs, ys, sx, sy, color)
-  local pts = {}
-  for i = 1, #xs do
-    if ys[i] == ys[i] then pts[#pts + 1] = ("%.1f,%.1f"):format(sx(xs[i]), sy(ys[i])) end
+local function pct(v) return finite(v) and ("%d%%"):format(math.floor(100 * v + 0.5)) or "–" end
+
+local function times(v)
+  if not finite(v) then return "–" end
+  return v >= 10 and ("%.0f×"):format(v) or ("%.1f×"):format(v)
+end
+
+-- ---------------------------------------------------------------- facts
+-- The purchase facts of each bundle in the training window: baskets that
+-- hold it whole (observations), the item whose buyers most often take the
+-- rest, and the trend (last 30 days against the whole window).
+local function bundle_facts(ctx, bundles)
+  local facts = {}
+  for i, b in ipairs(bundles) do
+    facts[i] = { lift = b.reasons and b.reasons.lift, support = b.reasons and b.reasons.support }
   end
-  return ('<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>'):format(table.concat(pts, " "), color)
-end
-
--- The Pareto front of (predicted attach, expected profit).
-local function pareto_chart(front)
-  local xs, ys = {}, {}
-  for i, p in ipairs(front or {}) do xs[i], ys[i] = p.attach, p.profit end
-  return plot("pareto-front", "Pareto front: take rate vs expected incremental profit (training model)", "take rate",
-              "expected incremental profit per visitor", xs, ys, function(out, sx, sy)
-    for i, p in ipairs(front or {}) do
-      out[#out + 1] = ('<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s</title></circle>'):format(
-        sx(xs[i]), sy(ys[i]), COLORS[1], esc(p.items))
-    end
-  end)
-end
-
--- The demand model's calibration on the held-out window: each candidate's
--- predicted share of visitors buying all its items at list price against
--- the share of held-out baskets holding them all, on log10 axes, with the
--- diagonal (a perfect model) and the 0.8x and 1.25x lines.
-local function calibration_chart(cal)
-  local xs, ys, pts = {}, {}, {}
-  for _, p in ipairs(cal and cal.points or {}) do
-    if p.observed > 0 and p.predicted and p.predicted > 0 then
-      pts[#pts + 1] = p
-      xs[#xs + 1], ys[#ys + 1] = math.log(p.observed, 10), math.log(p.predicted, 10)
-    end
-  end
-  local lo, hi = math.huge, -math.huge
-  for i = 1, #xs do lo, hi = math.min(lo, xs[i], ys[i]), math.max(hi, xs[i], ys[i]) end
-  if lo > hi then lo, hi = -3, 0 end
-  return plot("calibration", ("Calibration: predicted vs observed joint-purchase share (median ratio %s)"):format(
-                num(cal and cal.median_ratio, "%.2f")), "observed share in the held-out baskets (log10)",
-              "predicted share (log10)", { lo, hi }, { lo, hi }, function(out, sx, sy)
-    for k, f in ipairs{ 1, 0.8, 1.25 } do
-      local d = math.log(f, 10)
-      out[#out + 1] = ('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-dasharray="%s"/>'):format(
-        sx(lo), sy(lo + d), sx(hi), sy(hi + d), k == 1 and "#555" or "#aaa", k == 1 and "none" or "4 3")
-    end
-    for i, p in ipairs(pts) do
-      out[#out + 1] = ('<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s" fill-opacity="0.6"><title>%s: predicted %.4f, observed %.4f</title></circle>')
-        :format(sx(xs[i]), sy(ys[i]), COLORS[1], esc(table.concat(p.items, "+")), p.predicted, p.observed)
-    end
-    legend(out, { "candidate bundles" }, PAD + 8, PAD)
-  end)
-end
-
--- Bars of profit per bundle, labelled with price, discount and take rate.
-local function bundles_chart(bundles)
-  local xs, ys = {}, {}
-  for i, b in ipairs(bundles) do xs[i], ys[i] = i, b.incremental_profit or b.profit or 0 end
-  return plot("top-bundles", "Top bundles: expected incremental profit per visitor at the optimised price",
-              "bundle rank", "incremental profit per visitor", { 0.5, #bundles + 0.5 }, ys, function(out, sx, sy)
-    local bw = (W - 2 * PAD) / math.max(1, #bundles) * 0.7
-    for i, b in ipairs(bundles) do
-      out[#out + 1] = ('<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: price %.2f, discount %.0f%%, take %.3f</title></rect>')
-        :format(sx(i) - bw / 2, sy(ys[i]), bw, sy(0) - sy(ys[i]), COLORS[2], esc(table.concat(b.items, "+")),
-                b.price or 0, (b.discount or 0) * 100, b.take_rate or 0)
-      out[#out + 1] = ('<text x="%.1f" y="%d" class="tick" text-anchor="middle">%d</text>'):format(sx(i), H - PAD + 14, i)
-    end
-  end, { y_from_zero = true, categorical_x = true })
-end
-
--- Pairwise lift among the top bundles' items (log scale colour).
-local function heatmap(items, lift)
-  local n = #items
-  local cell = math.min(28, math.floor((H - 60) / math.max(1, n)))
-  local w, h = 150 + n * cell + 20, 60 + n * cell + 20
-  local out = { ('<svg id="lift-heatmap" class="chart" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">')
-                :format(w, h, w, h), "<title>Lift heat-map of the top items</title>",
-                '<text x="8" y="18" class="title">Lift heat-map of the top items (train window)</text>' }
-  local maxl = 1
-  for i = 1, n do for j = 1, n do if i ~= j then maxl = math.max(maxl, lift[i][j]) end end end
-  for i = 1, n do
-    out[#out + 1] = ('<text x="%d" y="%d" class="tick" text-anchor="end">%s</text>'):format(146, 60 + (i - 1) * cell + cell // 2 + 4, esc(items[i]))
-    for j = 1, n do
-      local l = lift[i][j]
-      local t = i == j and 0 or math.max(0, math.log(math.max(l, 1)) / math.log(maxl + 1e-9))
-      local r, g, b = math.floor(255 - 200 * t), math.floor(255 - 120 * t), 255
-      out[#out + 1] = ('<rect x="%d" y="%d" width="%d" height="%d" fill="rgb(%d,%d,%d)" stroke="#fff"><title>%s + %s: lift %.2f</title></rect>')
-        :format(150 + (j - 1) * cell, 60 + (i - 1) * cell, cell, cell, r, g, b, esc(items[i]), esc(items[j]), l)
+  local bk = ctx.train_baskets
+  if not bk or #bundles == 0 then return facts end
+  local list = {}
+  for i, b in ipairs(bundles) do list[i] = b.items end
+  local ok, bt = pcall(eval.backtest, list, bk, { metrics = { "attach_rate" } })
+  if not ok then return facts end
+  local counts = {}
+  local sf = bk:item_support()
+  local it, ct = sf:col("item"):totable(), sf:col("count"):totable()
+  for k = 1, #it do counts[tostring(it[k])] = ct[k] end
+  local recent
+  if ctx.cut then
+    local okr, _, late = pcall(bk.split_by_time, bk, ctx.cut - 30 * DAY)
+    if okr and late and late:size() > 0 then
+      local okb, rb = pcall(eval.backtest, list, late, { metrics = { "attach_rate" } })
+      if okb then recent = { bt = rb, n = late:size() } end
     end
   end
-  out[#out + 1] = "</svg>"
-  return table.concat(out, "\n")
-end
-
-local function curves_chart(history)
-  local loss = history and history.loss or {}
-  local val = history and history.val_loss or {}
-  local xs, ys = {}, {}
-  for i, v in ipairs(loss) do xs[#xs + 1] = i; ys[#ys + 1] = v end
-  for _, v in ipairs(val) do ys[#ys + 1] = v end
-  return plot("training-curves", "Take-rate model: training curves", "epoch", "mean squared error", xs, ys,
-              function(out, sx, sy)
-    local e1, e2 = {}, {}
-    for i = 1, #loss do e1[i] = i end
-    for i = 1, #val do e2[i] = i end
-    if #loss > 0 then out[#out + 1] = polyline(e1, loss, sx, sy, COLORS[1]) end
-    if #val > 0 then out[#out + 1] = polyline(e2, val, sx, sy, COLORS[2]) end
-    legend(out, { "train", "validation" }, W - 140, PAD)
-  end)
-end
-
-local METHODS = { "bundlerun", "popular_pairs", "top_lift", "top_confidence", "random_pairs", "one_bundle" }
-
-local function rounds_chart(history)
-  local xs, ys = {}, {}
-  for r, h in ipairs(history) do
-    xs[#xs + 1] = r
-    for _, m in ipairs(METHODS) do ys[#ys + 1] = h.evaluation and h.evaluation[m] and h.evaluation[m].attach_rate or 0 end
+  local n = bk:size()
+  for i, b in ipairs(bundles) do
+    local f = facts[i]
+    local c = bt.bundles[i].complete or 0
+    f.observations, f.touched, f.attach = c, bt.bundles[i].touched, bt.bundles[i].attach_rate
+    local best, best_item = -1, nil
+    for _, x in ipairs(b.items) do
+      local ci = counts[tostring(x)] or 0
+      local share = ci > 0 and c / ci or 0
+      if share > best then best, best_item = share, x end
+    end
+    f.confidence, f.confidence_item = best, best_item
+    if recent then
+      -- smoothed by half a basket so a bundle unseen lately reads as falling, not -inf
+      local r = ((recent.bt.bundles[i].complete or 0) + 0.5) / recent.n
+      f.trend = r / ((c + 0.5) / n) - 1
+    end
+    if not finite(f.support) then f.support = c / math.max(1, n) end
   end
-  if #xs == 1 then xs[2] = 1.0001 end
-  return plot("rounds", "Attach rate in each round's test window", "round", "attach rate", xs, ys,
-              function(out, sx, sy)
-    for k, m in ipairs(METHODS) do
-      local rx, ry = {}, {}
-      for r, h in ipairs(history) do
-        rx[r] = r
-        ry[r] = h.evaluation and h.evaluation[m] and h.evaluation[m].attach_rate or 0
-        out[#out + 1] = ('<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/>'):format(sx(r), sy(ry[r]), COLORS[k])
-      end
-      out[#out + 1] = polyline(rx, ry, sx, sy, COLORS[k])
-    end
-    -- lower right: attach rates sit well above zero, so the lines rarely pass there
-    legend(out, METHODS, W - 150, H - PAD - 14 * #METHODS - 6)
-  end, { y_from_zero = true, integer_x = true })
+  return facts
 end
 
-local function backtest_chart(ev)
-  local metrics = { { "attach_rate", "attach rate" }, { "hit_rate", "hit rate" } }
-  local ys = {}
-  for _, m in ipairs(METHODS) do for _, k in ipairs(metrics) do ys[#ys + 1] = ev[m] and ev[m][k[1]] or 0 end end
-  return plot("backtest", "Backtest on the last test window: bundlerun vs baselines", "metric", "share of baskets",
-              { 0.5, #metrics + 0.5 }, ys, function(out, sx, sy)
-    local group = (W - 2 * PAD) / #metrics * 0.8
-    local bw = group / #METHODS
-    for g, k in ipairs(metrics) do
-      for i, m in ipairs(METHODS) do
-        local v = ev[m] and ev[m][k[1]] or 0
-        out[#out + 1] = ('<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %.4f</title></rect>')
-          :format(sx(g) - group / 2 + (i - 1) * bw, sy(v), bw - 2, sy(0) - sy(v), COLORS[i], m, k[2], v)
-      end
-      out[#out + 1] = ('<text x="%.1f" y="%d" class="tick" text-anchor="middle">%s</text>'):format(sx(g), H - PAD + 14, k[2])
-    end
-    legend(out, METHODS, W - 150, PAD)
-  end, { y_from_zero = true, categorical_x = true })
+local function trend_text(t)
+  if not finite(t) then return "–" end
+  local p = math.floor(100 * math.abs(t) + 0.5)
+  if p < 10 then return "steady" end
+  return (t > 0 and "up %d%%" or "down %d%%"):format(p) .. " in the last 30 days"
 end
 
-local function table_html(headers, rows)
-  local out = { "<table><thead><tr>" }
-  for _, h in ipairs(headers) do out[#out + 1] = "<th>" .. esc(h) .. "</th>" end
+-- ---------------------------------------------------------------- html helpers
+local function table_html(headers, rows, class)
+  local out = { ("<table%s><thead><tr>"):format(class and (' class="' .. class .. '"') or "") }
+  for _, h in ipairs(headers) do out[#out + 1] = "<th>" .. h .. "</th>" end
   out[#out + 1] = "</tr></thead><tbody>"
   for _, r in ipairs(rows) do
     out[#out + 1] = "<tr>"
-    for _, c in ipairs(r) do out[#out + 1] = "<td>" .. esc(c) .. "</td>" end
+    for _, c in ipairs(r) do out[#out + 1] = "<td>" .. c .. "</td>" end
     out[#out + 1] = "</tr>"
   end
   out[#out + 1] = "</tbody></table>"
@@ -260,99 +218,516 @@ function M.reasons_text(b)
   return table.concat(parts, "; ")
 end
 
--- html(path, ctx): ctx as bundle.pipeline returns it (history, bundles,
--- front, model_report, evaluation, bandit, catalog, train_baskets).
+local METHODS = { "bundlerun", "popular_pairs", "top_lift", "top_confidence", "random_pairs", "one_bundle" }
+local METHOD_SHORT = { bundlerun = "ours", popular_pairs = "popular pairs", top_lift = "top lift",
+                       top_confidence = "top confidence", random_pairs = "random pairs", one_bundle = "one bundle" }
+local METHOD_NAMES = { bundlerun = "bundlerun (ours)", popular_pairs = "most popular pairs",
+                       top_lift = "highest-lift pairs", top_confidence = "highest-confidence pairs",
+                       random_pairs = "random pairs", one_bundle = "one bundle (the most popular pair)" }
+
+-- ---------------------------------------------------------------- sections
+
+-- the item names of a bundle, joined
+local function bundle_name(items, name)
+  local t = {}
+  for i, it in ipairs(items) do t[i] = name(it) end
+  return table.concat(t, " + ")
+end
+
+local function why_sentence(b, f, name, money)
+  local parts = {}
+  if finite(f.lift) then
+    parts[#parts + 1] = ("customers already buy these together %s more often than chance"):format(times(f.lift))
+  end
+  if finite(f.confidence) and f.confidence_item ~= nil then
+    parts[#parts + 1] = ("%s of %s buyers also take the rest"):format(pct(f.confidence), name(f.confidence_item))
+  end
+  local s = #parts > 0 and (table.concat(parts, ", and ") .. "; ") or ""
+  local d = b.discount or 0
+  if d > 0.005 then
+    s = s .. ("%s off is the price with the most expected extra profit"):format(pct(d))
+  else
+    s = s .. "offering them together at list price earns the most expected extra profit"
+  end
+  s = s:sub(1, 1):upper() .. s:sub(2) .. "."
+  return s
+end
+
+local function recommendation(ctx, bundles, facts, name, money, launch, held)
+  local out = { '<section id="recommendation">',
+                #launch == 1 and "<h2>1. Recommendation: launch this bundle</h2>"
+                  or ("<h2>1. Recommendation: launch these %d bundles</h2>"):format(#launch) }
+  if #launch == 0 then
+    out[#out + 1] = "<p><b>Launch none.</b> No chosen bundle is expected to add profit with lift of at least 1; see the flags.</p>"
+  else
+    out[#out + 1] = ("<p>Ordered by expected %s %s. Prices are the %s → the %s.</p>"):format(term("incremental"),
+      term("profit-per-1000", "per 1,000 visitors"), term("list-price"), term("bundle-price"))
+    out[#out + 1] = '<ol class="launch">'
+    for _, i in ipairs(launch) do
+      local b, f = bundles[i], facts[i]
+      out[#out + 1] = ('<li><span class="names">%s</span> — <span class="price">%s → <b>%s</b></span> (%s off) · '
+                       .. '<span class="profit"><b>%s</b> per 1,000 visitors</span> · <span class="why">%s</span></li>'):format(
+        esc(bundle_name(b.items, name)), money(b.list_price), money(b.price), pct(b.discount or 0),
+        (b.incremental_profit or 0) >= 0 and ("+" .. money(1000 * (b.incremental_profit or 0)))
+          or money(1000 * b.incremental_profit), esc(why_sentence(b, f, name, money)))
+    end
+    out[#out + 1] = "</ol>"
+  end
+  if #held > 0 then
+    out[#out + 1] = "<p>Chosen by the pipeline but <b>not recommended</b> (see the flags): "
+    local t = {}
+    for _, i in ipairs(held) do t[#t + 1] = esc(bundle_name(bundles[i].items, name)) end
+    out[#out + 1] = table.concat(t, "; ") .. ".</p>"
+  end
+  out[#out + 1] = "</section>"
+  return table.concat(out, "\n")
+end
+
+local function flags(ctx, bundles, facts, name, money, visits)
+  local items = {}
+  local function add(kind, html) items[#items + 1] = ('<li class="flag flag-%s">%s</li>'):format(kind, html) end
+  for i, b in ipairs(bundles) do
+    local f = facts[i]
+    local bn = esc(bundle_name(b.items, name))
+    if finite(f.lift) and f.lift < 1 then
+      add("lift", ("<b>%s</b>: %s %.2f: bought together <i>less</i> often than chance; its items compete rather than complement."):format(
+        bn, term("lift"), f.lift))
+    end
+    if finite(b.incremental_profit) and b.incremental_profit < 0 then
+      add("negative", ("<b>%s</b>: negative expected %s (%s per 1,000 visitors): the discount gives away more margin than the extra sales bring."):format(
+        bn, term("incremental"), money(1000 * b.incremental_profit)))
+    end
+    if f.observations and f.observations < 20 then
+      add("few", ("<b>%s</b>: only %d %s (baskets holding every item) in the training window: its figures rest on few purchases."):format(
+        bn, f.observations, term("observations")))
+    end
+  end
+  local mr = ctx.model_report
+  if not mr then
+    add("model", ("No %s was fitted this round (see the warnings): the bundles' explanations are purchase facts only."):format(
+      term("take-rate-model")))
+  elseif mr.learned_won == false or mr.chosen == "constant" or mr.chosen == "popularity" then
+    add("model", ("The %s is no better than a %s (%s): its predictions add nothing to the bundles' purchase history."):format(
+      term("take-rate-model"), term("trivial"), esc(mr.note or mr.chosen or "")))
+  end
+  local cal = ctx.calibration
+  add("simulated", ("Profit figures are %s: estimates from the %s, not sales. Its %s on the %s: predicted / observed joint purchases %s (median over %d bundles seen there%s). "
+      .. "See the calibration chart beside."):format(term("simulated", "model estimates"), term("demand-model"),
+    term("calibration"), term("test-window"),
+    cal and cal.median_ratio and ("<b>" .. num(cal.median_ratio, "%.2f") .. "×</b>") or "not measured",
+    cal and (cal.bundles or 0) - (cal.unobserved or 0) or 0,
+    cal and cal.within and ("; " .. pct(cal.within) .. " within 0.8–1.25×") or ""))
+  -- real money in the test baskets: a baseline that captured more is worth saying
+  local ev = ctx.evaluation or {}
+  local ours = ev.bundlerun
+  if ours and visits and visits > 0 then
+    for _, m in ipairs(METHODS) do
+      local e = ev[m]
+      if m ~= "bundlerun" and e and finite(e.realised_margin) and finite(ours.realised_margin)
+         and e.realised_margin > ours.realised_margin * 1.05 then
+        add("baseline", ("The %s %s captured more %s in the test window's real baskets than ours (%s vs %s per 1,000 visitors): popular bundles sell more often, ours are chosen for extra profit per offer."):format(
+          esc(METHOD_NAMES[m] or m), term("baseline"), term("realised-margin"), money(1000 * e.realised_margin / visits),
+          money(1000 * ours.realised_margin / visits)))
+      end
+    end
+  end
+  for _, w in ipairs(ctx.warnings or {}) do add("warning", "Warning: " .. esc(w)) end
+  local calsvg = M.calibration_chart(ctx.calibration, { width = 420, height = 320 })
+  return table.concat({ '<section id="flags">', "<h2>2. Flags</h2>", '<div class="row"><ul class="flags">',
+                        table.concat(items, "\n"), "</ul>", '<div class="beside">', calsvg, "</div></div>", "</section>" },
+                      "\n")
+end
+
+-- When the chosen take-rate model gives no contributions (an MLP, a
+-- constant), the best learned model that does (on validation log-loss)
+-- explains the bundles instead, and the brief says which one.
+local function fallback_explainer(ctx)
+  local tk = ctx.takerate
+  local tr = tk and tk.model
+  if not (tr and type(tr.models) == "table" and tr.report and tk.window) then return nil end
+  if tr.model and tr.model.contributions then return nil end
+  local best
+  for _, e in ipairs(tr.report.candidates or {}) do
+    local m = tr.models[e.name]
+    if m and m.contributions and not e.trivial and e.valid and finite(e.valid.logloss)
+       and (not best or e.valid.logloss < best.valid.logloss) then best = e end
+  end
+  if not best then return nil end
+  local view = setmetatable({ model = tr.models[best.name], catalog = tr.catalog }, getmetatable(tr))
+  return function(items)
+    local ok, ex = pcall(view.explain, view, { items }, tk.window, 3)
+    return ok and ex[1] or {}
+  end, best.name, tr.chosen
+end
+
+-- A contribution's words for a merchandiser: item codes replaced by
+-- product names, a raw "feature = value" made readable, repeats dropped.
+local function contribution_words(list, items, name, seen, money)
+  local out = {}
+  for _, c in ipairs(list) do
+    local t = c.text
+    if type(t) == "string" then
+      for _, it in ipairs(items) do
+        local code = tostring(it)
+        local n = name(it)
+        if n ~= code then
+          t = t:gsub("%f[%w]" .. code:gsub("%p", "%%%0") .. "%f[^%w]", (n:gsub("%%", "%%%%")))
+        end
+      end
+      local f, v = t:match("^([%a_][%w_]*) = (.+)$")
+      if f == "size" then
+        t = nil -- every bundle has a size: it says nothing about this one
+      elseif f == "price" and tonumber(v) then
+        t = ("its list price, %s"):format(money(tonumber(v)))
+      elseif f then
+        t = ("%s %s"):format(f:gsub("_", " "), tonumber(v) and ("%.3g"):format(tonumber(v)) or v)
+      end
+    end
+    if t then
+      t = t:gsub("(%d)x more often", "%1× more often")
+      if not seen[t] then seen[t] = true; out[#out + 1] = esc(t) end
+    end
+  end
+  return out
+end
+
+local function evidence(ctx, bundles, facts, name, money)
+  local rows = {}
+  local explain, by, chosen = fallback_explainer(ctx)
+  local borrowed = false
+  for i, b in ipairs(bundles) do
+    local f = facts[i]
+    local seen = {}
+    local words = contribution_words(b.reasons and b.reasons.contributions or {}, b.items, name, seen, money)
+    if #words == 0 and explain then
+      words = contribution_words(explain(b.items), b.items, name, seen, money)
+      borrowed = borrowed or #words > 0
+    end
+    rows[i] = { tostring(i), esc(bundle_name(b.items, name)),
+                finite(f.lift) and (times(f.lift) .. " more than chance") or "–",
+                f.confidence_item ~= nil and (("%s of %s buyers"):format(pct(f.confidence), esc(name(f.confidence_item)))) or "–",
+                f.observations and tostring(f.observations) or "–",
+                esc(trend_text(f.trend)),
+                #words > 0 and table.concat(words, "; ") or "<i>the model gives no contributions</i>",
+                pct(b.test_attach_rate) }
+  end
+  return table.concat({ '<section id="evidence">', "<h2>3. Evidence per bundle</h2>",
+    ("<p>From the %s's real baskets. The last column is counted in the %s, after the decision.%s</p>"):format(
+      term("training-window"), term("test-window"), borrowed and (" The contributions come from the %s model, the best "
+        .. "learned one that gives them: the chosen %s does not."):format(esc(by), esc(chosen or "model")) or ""),
+    table_html({ "#", "bundle", "bought together (" .. term("lift") .. ")",
+                 "share of one item's buyers who also bought the rest (" .. term("confidence") .. ")",
+                 term("observations"), term("trend"), "the " .. term("take-rate-model") .. "'s top " .. term("contribution", "contributions"),
+                 term("attach") .. " in the test window" }, rows, "evidence"), "</section>" }, "\n")
+end
+
+local function comparison(ctx, money, visits)
+  local ev = ctx.evaluation or {}
+  local rows, names, at_price, at_list = {}, {}, {}, {}
+  local per = function(v) return finite(v) and visits and visits > 0 and 1000 * v / visits or nil end
+  for _, m in ipairs(METHODS) do
+    local e = ev[m]
+    if e then
+      rows[#rows + 1] = { (m == "bundlerun" and "<b>%s</b>" or "%s"):format(esc(METHOD_NAMES[m] or m)),
+                          tostring(e.bundles or 0), money(per(e.simulated_incremental_profit)),
+                          money(per(e.list_incremental_profit)), pct(e.attach_rate), pct(e.hit_rate),
+                          money(per(e.realised_margin)) }
+      names[#names + 1] = METHOD_NAMES[m] or m
+      at_price[#at_price + 1] = per(e.simulated_incremental_profit) or 0 / 0
+      at_list[#at_list + 1] = per(e.list_incremental_profit) or 0 / 0
+    end
+  end
+  local chart = #names > 0 and plot.bars{ id = "backtest", labels = names,
+    series = { { name = "at the optimised prices", values = at_price }, { name = "at list price", values = at_list } },
+    title = "Expected incremental profit per 1,000 visitors, test-window model", ylabel = "per 1,000 visitors",
+    width = 900, height = 320 } or ""
+  return table.concat({ '<section id="comparison">', "<h2>4. Comparison with the baselines</h2>",
+    ("<p>Every list (ours and each %s) is priced by the same optimiser on the %s's %s, then judged by a demand model fitted on the %s: "
+     .. "at those prices, and at list price (no discount: the demand model then expects next to no extra profit, since the items cost the same bought apart). %s, hit rate and %s are counted in the test window's real baskets.</p>"):format(
+      term("baseline"), term("training-window"), term("demand-model"), term("test-window"), term("attach", "Attach rate"),
+      term("realised-margin")),
+    table_html({ "method", "bundles", term("profit-per-1000", "incremental profit per 1,000 visitors") .. ", optimised prices",
+                 "the same at " .. term("list-price"), term("attach"), term("hit-rate"),
+                 term("realised-margin") .. " per 1,000 visitors" }, rows, "comparison"),
+    chart, "</section>" }, "\n")
+end
+
+-- ---------------------------------------------------------------- charts
+
+-- The demand model's calibration on the held-out window: each candidate's
+-- predicted share of baskets holding all its items at list price against
+-- the share observed, on log axes, with the diagonal and the 0.8x / 1.25x lines.
+function M.calibration_chart(cal, o)
+  o = o or {}
+  local xs, ys, tips = {}, {}, {}
+  for _, p in ipairs(cal and cal.points or {}) do
+    if p.observed > 0 and p.predicted and p.predicted > 0 then
+      xs[#xs + 1], ys[#ys + 1] = p.observed, p.predicted
+      tips[#tips + 1] = ("%s: predicted %.4f, observed %.4f"):format(table.concat(p.items, "+"), p.predicted, p.observed)
+    end
+  end
+  local lo, hi = math.huge, -math.huge
+  for i = 1, #xs do lo, hi = math.min(lo, xs[i], ys[i]), math.max(hi, xs[i], ys[i]) end
+  if lo > hi then lo, hi = 1e-3, 1 end
+  local groups = {}
+  for i = 1, #xs do groups[i] = "candidate bundle" end
+  return plot.scatter{ id = "calibration", x = xs, y = ys, tooltips = tips, log_x = true, log_y = true,
+    groups = groups, x_include = { lo, hi }, y_include = { lo, hi }, size = 2.5,
+    lines = { { lo, lo, hi, hi, color = "#333", label = "perfect (predicted = observed)" },
+              { lo, lo * 1.25, hi / 1.25, hi, dash = true, label = "1.25× and 0.8×" },
+              { lo * 1.25, lo, hi, hi / 1.25, dash = true } },
+    title = ("Calibration: median predicted / observed %s"):format(cal and cal.median_ratio and num(cal.median_ratio, "%.2f") .. "×" or "–"),
+    xlabel = "observed share of test baskets (log)", ylabel = "predicted share (log)",
+    width = o.width or 560, height = o.height or 380 }
+end
+
+local function pareto_chart(ctx, bundles, name)
+  local xs, ys, labels, groups, high = {}, {}, {}, {}, {}
+  local chosen = {}
+  for _, b in ipairs(bundles) do
+    local k = {}
+    for i, it in ipairs(b.items) do k[i] = tostring(it) end
+    table.sort(k)
+    chosen[table.concat(k, "+")] = b
+  end
+  local seen = {}
+  local function add(items, attach, profit, launched)
+    local k = {}
+    for i, it in ipairs(items) do k[i] = tostring(it) end
+    table.sort(k)
+    local key = table.concat(k, "+")
+    if seen[key] then return end
+    seen[key] = true
+    local parts = {}
+    for i, it in ipairs(items) do parts[i] = short(name(it), 16) end
+    xs[#xs + 1], ys[#ys + 1] = attach, 1000 * profit
+    labels[#labels + 1] = table.concat(parts, " + ")
+    groups[#groups + 1] = launched and "chosen for launch" or "on the front"
+    high[#high + 1] = launched
+  end
+  for _, p in ipairs(ctx.front or {}) do
+    local items = {}
+    for it in tostring(p.items):gmatch("[^+]+") do items[#items + 1] = it end
+    add(items, p.attach, p.profit, chosen[(function()
+      local k = table.move(items, 1, #items, 1, {})
+      table.sort(k)
+      return table.concat(k, "+")
+    end)()] ~= nil)
+  end
+  for _, b in ipairs(bundles) do
+    if finite(b.take_rate) and finite(b.incremental_profit) then add(b.items, b.take_rate, b.incremental_profit, true) end
+  end
+  return plot.scatter{ id = "pareto-front", x = xs, y = ys, labels = labels, groups = groups, highlight = high,
+    title = "Pareto front: take rate against expected incremental profit (training model)",
+    xlabel = "take rate (share of visitors buying the bundle)", ylabel = "incremental profit per 1,000 visitors",
+    width = 900, height = 440 }
+end
+
+local function lift_map(ctx, bundles, name)
+  local items, seen = {}, {}
+  for _, b in ipairs(bundles) do
+    for _, it in ipairs(b.items) do
+      if not seen[it] and #items < 14 then seen[it] = true; items[#items + 1] = it end
+    end
+  end
+  if #items < 2 or not (ctx.catalog and ctx.train_baskets) then return "" end
+  local lift = {}
+  for i = 1, #items do lift[i] = {} end
+  local pairs_, where = {}, {}
+  for i = 1, #items do
+    for j = i + 1, #items do pairs_[#pairs_ + 1] = { items[i], items[j] }; where[#pairs_] = { i, j } end
+  end
+  local ok, X = pcall(core.bundle_features, pairs_, { catalog = ctx.catalog, baskets = ctx.train_baskets })
+  if not ok then return "" end
+  local col = 3
+  for j, n in ipairs(core.search_features) do if n == "log_lift" then col = j end end
+  local ll = X:select(2, col):exp():totable()
+  for k, w in ipairs(where) do
+    -- a pair never bought together has lift 0: left blank on a log scale
+    local v = ll[k] > 0 and ll[k] or nil
+    lift[w[1]][w[2]] = v; lift[w[2]][w[1]] = v
+  end
+  local rows = {}
+  for i, it in ipairs(items) do rows[i] = short(name(it), 34) end
+  return plot.heatmap{ id = "lift-heatmap", rows = rows, values = lift, legend = "lift", log = true, number_cols = true,
+                       title = "Lift among the launch list's items (training window)" }
+end
+
+local function learning_chart(mr)
+  if not mr then return "" end
+  local h = mr.history
+  if h and type(h.loss) == "table" and #h.loss > 1 then
+    local x, series = {}, {}
+    for i = 1, #h.loss do x[i] = i end
+    series[1] = { name = "training", x = x, y = h.loss }
+    if type(h.val_loss) == "table" and #h.val_loss > 0 then
+      local xv = {}
+      for i = 1, #h.val_loss do xv[i] = i end
+      series[2] = { name = "validation", x = xv, y = h.val_loss }
+    end
+    return plot.lines{ id = "learning-curves", series = series, integer_x = true, title = "Take-rate model: learning curves",
+                       xlabel = "epoch", ylabel = "loss", width = 560, height = 320 }
+  end
+  -- the validated choice: each candidate's log-loss on its training and validation windows
+  local names, tr, va = {}, {}, {}
+  for _, m in ipairs(mr.models or {}) do
+    if m.valid and finite(m.valid.logloss) then
+      names[#names + 1] = m.name .. (m.trivial and " (trivial)" or "") .. (m.name == mr.chosen and " ✓" or "")
+      tr[#tr + 1] = m.train and m.train.logloss or 0 / 0
+      va[#va + 1] = m.valid.logloss
+    end
+  end
+  if #names == 0 then return "" end
+  return plot.bars{ id = "learning-curves", labels = names,
+    series = { { name = "training window", values = tr }, { name = "validation window", values = va } },
+    title = "Take-rate models: log-loss, training vs validation (✓ chosen)", ylabel = "log-loss (lower is better)",
+    width = 560, height = 320 }
+end
+
+local function rounds_chart(history)
+  if #history == 0 then return "" end
+  if #history == 1 then -- one round: no line to draw, the methods side by side
+    local names, vals = {}, {}
+    for _, m in ipairs(METHODS) do
+      local e = history[1].evaluation and history[1].evaluation[m]
+      if e then names[#names + 1], vals[#vals + 1] = METHOD_SHORT[m] or m, e.attach_rate or 0 / 0 end
+    end
+    return plot.bars{ id = "rounds", labels = names, values = vals, ylabel = "attach rate",
+                      title = "Attach rate in the test window (one round)", width = 560, height = 320 }
+  end
+  local series = {}
+  for k, m in ipairs(METHODS) do
+    local x, y = {}, {}
+    for r, h in ipairs(history) do
+      x[r] = r
+      y[r] = h.evaluation and h.evaluation[m] and h.evaluation[m].attach_rate or 0 / 0
+    end
+    series[k] = { name = METHOD_NAMES[m] or m, x = x, y = y, dash = m ~= "bundlerun" and k > 4 or nil }
+  end
+  return plot.lines{ id = "rounds", series = series, integer_x = true, y_from_zero = true, markers = true,
+                     title = "Attach rate in each round's test window", xlabel = "round", ylabel = "attach rate",
+                     width = 560, height = 320 }
+end
+
+local function profit_chart(bundles, name, visits)
+  if #bundles == 0 then return "" end
+  local labels, train, test = {}, {}, {}
+  for i, b in ipairs(bundles) do
+    labels[i] = short(bundle_name(b.items, name), 60)
+    train[i] = 1000 * (b.incremental_profit or 0 / 0)
+    test[i] = visits and visits > 0 and finite(b.test_incremental_profit) and 1000 * b.test_incremental_profit / visits or 0 / 0
+  end
+  return plot.bars{ id = "top-bundles", labels = labels,
+    series = { { name = "training model", values = train }, { name = "test-window model", values = test } },
+    title = "Expected incremental profit per 1,000 visitors, by bundle (in the brief's order)",
+    ylabel = "per 1,000 visitors", width = 900, height = 320 }
+end
+
+local CSS = [[
+body{font-family:sans-serif;margin:24px auto;max-width:1180px;color:#222;line-height:1.4;padding:0 16px}
+h1{margin-bottom:4px}h2{margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
+.meta{color:#555;font-size:13px}
+table{border-collapse:collapse;font-size:13px;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#f6f6f6}
+ol.launch li{margin:6px 0}.launch .names{font-weight:bold}.launch .why{color:#444}
+.row{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}.flags{flex:1 1 520px;margin:0;padding-left:20px}
+.flags li{margin:4px 0}.flag-simulated{background:#fff8e1}.flag-negative,.flag-lift{color:#a00}
+.beside{flex:0 0 auto}
+.chart{border:1px solid #eee;margin:8px 8px 16px 0;max-width:100%;height:auto}
+.charts{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start}
+a.term{color:inherit;text-decoration:underline dotted}
+dl.glossary dt{font-weight:bold;margin-top:8px}dl.glossary dd{margin-left:16px}
+.tick{fill:#444}.title{font-weight:bold}
+]]
+
+-- html(path, ctx): ctx as bundle.pipeline returns it (bundles, front,
+-- model_report, evaluation, calibration, history, bandit, catalog,
+-- train_baskets, test_baskets, item_name, currency).
 function M.html(path, ctx)
   if type(path) ~= "string" then error("report.html: path must be a string", 2) end
   if type(ctx) ~= "table" or type(ctx.bundles) ~= "table" then
     error("report.html: ctx must be a pipeline context with bundles", 2)
   end
+  core.write_file(path, M.render(ctx))
+  return path
+end
+
+-- render(ctx) -> the HTML text (html writes it)
+function M.render(ctx)
+  if type(ctx) ~= "table" or type(ctx.bundles) ~= "table" then
+    error("report.render: ctx must be a pipeline context with bundles", 2)
+  end
   local bundles = ctx.bundles
-  -- lift among the first items of the top bundles
-  local items, seen = {}, {}
-  for _, b in ipairs(bundles) do
-    for _, it in ipairs(b.items) do
-      if not seen[it] and #items < 12 then seen[it] = true; items[#items + 1] = it end
-    end
-  end
-  local lift = {}
-  for i = 1, #items do lift[i] = {} end
-  if ctx.catalog and ctx.train_baskets and #items > 1 then
-    local pairs_, where = {}, {}
-    for i = 1, #items do
-      for j = i + 1, #items do pairs_[#pairs_ + 1] = { items[i], items[j] }; where[#pairs_] = { i, j } end
-    end
-    local X = core.bundle_features(pairs_, { catalog = ctx.catalog, baskets = ctx.train_baskets })
-    local ll = X:select(2, 3):exp():totable()
-    for k, w in ipairs(where) do lift[w[1]][w[2]] = ll[k]; lift[w[2]][w[1]] = ll[k] end
-  end
-  for i = 1, #items do lift[i][i] = 1 end
-  local ev = ctx.evaluation or {}
-  local rows = {}
+  local name = namer(ctx)
+  local currency = ctx.currency or (ctx.config and ctx.config.currency) or nil
+  local money = money_fmt(currency)
+  local visits = ctx.test_baskets and ctx.test_baskets:size() or nil
+  local facts = bundle_facts(ctx, bundles)
+  -- the launch list: positive expected incremental profit, lift at least 1
+  local launch, held = {}, {}
   for i, b in ipairs(bundles) do
-    rows[i] = { i, table.concat(b.items, " + "), num(b.list_price, "%.2f") .. " → " .. num(b.price, "%.2f"),
-                num((b.discount or 0) * 100, "%.0f%%"), num(b.take_rate, "%.4f"), num(b.incremental_profit, "%.4f"),
-                num(b.predicted_attach, "%.3f"), num(b.test_attach_rate, "%.3f"), M.reasons_text(b) }
+    local f = facts[i]
+    if (b.incremental_profit or 0) > 0 and not (finite(f.lift) and f.lift < 1) then launch[#launch + 1] = i
+    else held[#held + 1] = i end
   end
-  local brows = {}
-  for _, m in ipairs(METHODS) do
-    local e = ev[m]
-    if e then
-      brows[#brows + 1] = { m, e.bundles, num(e.attach_rate, "%.4f"), num(e.hit_rate, "%.4f"), num(e.coverage, "%.3f"),
-                            num(e.realised_margin, "%.0f"), num(e.mean_discount and e.mean_discount * 100, "%.0f%%"),
-                            num(e.simulated_incremental_profit, "%.0f"), num(e.list_incremental_profit, "%.0f") }
-    end
+  table.sort(launch, function(a, b) return (bundles[a].incremental_profit or 0) > (bundles[b].incremental_profit or 0) end)
+  -- every section lists the bundles in the brief's order: the launch list
+  -- by expected profit, then the ones held back
+  do
+    local ob, of, nl, nh = {}, {}, {}, {}
+    for _, i in ipairs(launch) do ob[#ob + 1], of[#of + 1] = bundles[i], facts[i]; nl[#nl + 1] = #ob end
+    for _, i in ipairs(held) do ob[#ob + 1], of[#of + 1] = bundles[i], facts[i]; nh[#nh + 1] = #ob end
+    bundles, facts, launch, held = ob, of, nl, nh
   end
+  local last = ctx.history and ctx.history[#ctx.history] or {}
   local mr = ctx.model_report or {}
   local bandit = ctx.bandit or {}
+  local period = ctx.period and math.floor(ctx.period / DAY + 0.5) or nil
+  local glossary = { '<section id="glossary">', "<h2>Glossary</h2>", '<dl class="glossary">' }
+  for _, g in ipairs(GLOSSARY) do
+    glossary[#glossary + 1] = ('<dt id="g-%s">%s</dt><dd>%s</dd>'):format(g[1], esc(g[2]), esc(g[3]))
+  end
+  glossary[#glossary + 1] = "</dl></section>"
   local html = {
     "<!DOCTYPE html>",
-    '<html lang="en"><head><meta charset="utf-8"/><title>bundlerun report</title>',
-    "<style>body{font-family:sans-serif;margin:24px;max-width:1200px;color:#222}"
-    .. "table{border-collapse:collapse;font-size:13px;margin:8px 0 24px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}"
-    .. ".chart{border:1px solid #eee;margin:8px 8px 16px 0}.axis{stroke:#555}.tick{font-size:10px;fill:#444}"
-    .. ".label{font-size:11px;fill:#222}.title{font-size:13px;font-weight:bold;fill:#222}</style></head><body>",
-    ("<h1>bundlerun report</h1><p>bundle %s · %d round%s · last cut %s · seed %s</p>"):format(
-      esc(core.version), #(ctx.history or {}), #(ctx.history or {}) == 1 and "" or "s",
-      esc(ctx.history and ctx.history[#ctx.history] and ctx.history[#ctx.history].cut or "?"), esc(ctx.seed or "?")),
-    "<h2>Top bundles</h2>",
-    table_html({ "rank", "items", "list → bundle price", "discount", "take rate", "incremental profit / visitor",
-                 "predicted attach", "test attach", "reasons" }, rows),
-    bundles_chart(bundles),
-    pareto_chart(ctx.front),
-    "<h2>Behaviour</h2>",
-    heatmap(items, lift),
-    "<h2>Take-rate model</h2>",
-    ctx.model_report and ("<p>%s on %d candidates: held-out RMSE %s; popularity-only predictor %s; constant %s. %s"
-      .. "It does not choose the bundles: expected incremental profit under the demand model does.</p>"):format(
-      esc(mr.kind or "?"), mr.candidates or 0, num(mr.rmse, "%.4f"), num(mr.popularity_rmse, "%.4f"),
-      num(mr.constant_rmse, "%.4f"), mr.note and (esc(mr.note) .. ". ") or "") or "<p>No take-rate model was fitted (see the warnings).</p>",
-    curves_chart(mr.history),
-    "<h2>Every method judged alike</h2>",
-    "<p>Each list is priced by the same optimiser on the training window's demand model, then scored by a demand "
-    .. "model fitted on the test window. Attach, hit rate and realised margin are counted in the test baskets at list "
-    .. "price; incremental simulated profit is net of the item sales a bundle displaces.</p>",
-    table_html({ "method", "bundles", "attach rate", "hit rate", "coverage", "realised margin (list price)",
-                 "mean discount", "incremental simulated profit", "the same at list price" }, brows),
-    calibration_chart(ctx.calibration),
-    ctx.calibration and ("<p>Demand-model calibration on the test window: predicted / observed joint-purchase share "
-      .. "at list price, median %s over %d bundles (%d never bought whole there).</p>"):format(
-      num(ctx.calibration.median_ratio, "%.2f"), ctx.calibration.bundles or 0, ctx.calibration.unobserved or 0) or "",
-    backtest_chart(ev),
+    '<html lang="en"><head><meta charset="utf-8"/><title>Bundle launch brief</title>',
+    "<style>" .. CSS .. "</style></head><body>",
+    "<h1>Bundle launch brief</h1>",
+    ('<p class="meta">Decided on the orders before %s (the %s), judged on the %s days after it (the %s) · %d round%s · '
+     .. "bundle %s · seed %s · prices in %s</p>"):format(
+      esc(last.cut or "?"), term("training-window"), period or "?", term("test-window"), #(ctx.history or {}),
+      #(ctx.history or {}) == 1 and "" or "s", esc(core.version), esc(ctx.seed or "?"),
+      currency and esc(currency) or "the data's own units (no currency was given: set the data's <code>currency</code> or config.currency)"),
+    recommendation(ctx, bundles, facts, name, money, launch, held),
+    flags(ctx, bundles, facts, name, money, visits),
+    evidence(ctx, bundles, facts, name, money),
+    comparison(ctx, money, visits),
+    '<section id="charts">',
+    "<h2>5. Charts</h2>",
+    ('<p>The %s of the candidates (hover a point for its items); the %s of the %s; %s among the launch list\'s items; the %s; each round\'s %s.</p>'):format(
+      term("pareto"), term("calibration"), term("demand-model"), term("lift"), term("take-rate-model"), term("attach")),
+    '<div class="charts">',
+    pareto_chart(ctx, bundles, name),
+    profit_chart(bundles, name, visits),
+    M.calibration_chart(ctx.calibration),
+    lift_map(ctx, bundles, name),
+    learning_chart(ctx.model_report),
     rounds_chart(ctx.history or {}),
-    #(ctx.warnings or {}) > 0 and ("<h2>Warnings</h2><ul><li>" .. table.concat((function()
-      local t = {}
-      for i, w in ipairs(ctx.warnings) do t[i] = esc(w) end
-      return t
-    end)(), "</li><li>") .. "</li></ul>") or "",
-    "<h2>Adjustment (bandit)</h2>",
-    ("<p>%s: cumulative reward %s; static plan %s; best fixed bundle in hindsight %s.</p>"):format(
-      esc(bandit.policy or "?"), num(bandit.reward, "%.0f"), num(bandit.static_reward, "%.0f"),
+    "</div></section>",
+    '<section id="details">',
+    "<h2>Details</h2>",
+    ctx.model_report and ("<p>%s: %s chosen among %d labelled candidates; validation %s %s (the %s: popularity only %s, constant %s). %s.</p>"):format(
+      term("take-rate-model", "Take-rate model"), esc(mr.kind or "?"), mr.candidates or 0, term("log-loss"),
+      num(mr.logloss, "%.4f"), term("trivial", "trivial models"), num(mr.popularity_logloss, "%.4f"), num(mr.constant_logloss, "%.4f"),
+      esc(mr.note or "")) or "",
+    ("<p>Adjustment (%s, %s): reward %s; the static plan %s; the best fixed bundle in hindsight %s.</p>"):format(
+      term("bandit"), esc(bandit.policy or "?"), num(bandit.reward, "%.0f"), num(bandit.static_reward, "%.0f"),
       num(bandit.best_fixed_reward, "%.0f")),
+    "</section>",
+    table.concat(glossary, "\n"),
     "</body></html>\n",
   }
-  core.write_file(path, table.concat(html, "\n"))
-  return path
+  return table.concat(html, "\n")
 end
 
 return M

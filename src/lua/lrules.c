@@ -541,6 +541,29 @@ static int sets_write_csv(lua_State *L) {
   return 1;
 }
 
+/* rules:plot(path, opts): the chart lives in Lua (bundle.plot.rules);
+ * this method only forwards to it, so the C side draws nothing. */
+static int rules_plot(lua_State *L) {
+  luaL_checkudata(L, 1, RULES_MT);
+  int n = lua_gettop(L);
+  /* the loaded module first (require "bundle" loads it), so a script that
+   * shadows `require` still plots */
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, "bundle.plot") != LUA_TTABLE) {
+    lua_pop(L, 2);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "bundle.plot");
+    lua_call(L, 1, 1);
+  } else {
+    lua_remove(L, -2);
+  }
+  lua_getfield(L, -1, "rules");
+  lua_remove(L, -2);
+  lua_insert(L, 1); /* [rules fn args...] -> [fn rules args...] */
+  lua_call(L, n, 1);
+  return 1;
+}
+
 /* Adds `fns` to the methods table of class mt, and `meta` to mt itself. */
 static void extend_class(lua_State *L, const char *mt, const luaL_Reg *fns, const luaL_Reg *meta) {
   luaL_getmetatable(L, mt);
@@ -556,7 +579,7 @@ static void extend_class(lua_State *L, const char *mt, const luaL_Reg *fns, cons
 void lbr_rules_open(lua_State *L) {
   static const luaL_Reg rm[] = {{"sort", rules_sort}, {"head", rules_head}, {"filter", rules_filter},
                                 {"lhs_has", rules_lhs_has}, {"rhs_has", rules_rhs_has},
-                                {"prune_redundant", rules_prune_redundant}, {"match", rules_match},
+                                {"prune_redundant", rules_prune_redundant}, {"match", rules_match}, {"plot", rules_plot},
                                 {"write_csv", sets_write_csv}, {NULL, NULL}};
   static const luaL_Reg im[] = {{"write_csv", sets_write_csv}, {NULL, NULL}};
   static const luaL_Reg rmeta[] = {{"__tostring", rules_tostring}, {NULL, NULL}};

@@ -178,7 +178,8 @@ end)
 describe("orders.prepare errors", function()
   it("names an unknown key, suggests the nearest and lists the valid ones", function()
     assert.are.equal("orders.prepare: unknown key 'quantiy' in the spec (did you mean 'quantity'?); the valid keys are "
-      .. "basket, cancelled, category, cost, day_first, item, item_filter, orders, price, quantity, read, time, time_format, user",
+      .. "basket, cancelled, category, cost, currency, day_first, item, item_filter, name, orders, price, quantity, read, time, "
+      .. "time_format, user",
       err_of(bundle.orders.prepare, web{ quantiy = "qty" }))
     assert.are.equal("orders.prepare: unknown key 'value' in cancelled (did you mean 'values'?); the valid keys are "
       .. "column, prefix, values", err_of(bundle.orders.prepare, web{ cancelled = { column = "status", value = { "x" } } }))
@@ -276,7 +277,10 @@ describe("orders.prepare on Online Retail's sample with examples/online_retail.l
     assert.are.equal(ninvoices, prep.report.baskets)
     assert.is_true(want.cancelled > 0 and want.filtered > 0 and want.nonpositive_price > 0)
     assert.are.same({}, prep.warnings)
-    assert.are.same({ "basket", "item", "time", "quantity", "price", "user" }, prep.sales:names())
+    assert.are.same({ "basket", "item", "time", "quantity", "price", "user", "name" }, prep.sales:names())
+    -- the mapping's product names and currency, for the report
+    assert.are.equal("£", prep.report.currency)
+    assert.are.equal("ZINC METAL HEART DECORATION", prep.sales:col("name"):get(1))
     assert.are.equal(ninvoices, bundle.baskets(prep.sales, { basket = "basket", item = "item" }):size())
   end)
 end)
