@@ -674,6 +674,18 @@ local function check_data(data)
   return out
 end
 
+-- Runs one stage. A default stage's error is raised again at the line
+-- that called the pipeline (level 3: run_stage <- run <- the caller), not
+-- at the library line it came from: the script's line is the one to fix.
+-- A stage the script gave keeps its own message and line.
+local function run_stage(f, ctx, own)
+  if own then return f(ctx) end
+  local ok, err = pcall(f, ctx)
+  if ok then return end
+  if type(err) ~= "string" then error(err, 0) end
+  error((err:gsub("^[^\n]-lua/bundle/[%w_]+%.lua:%d+: ", "", 1)), 3)
+end
+
 -- run(spec) -> ctx with ctx.history (one entry per round: timings, model,
 -- evaluation, bandit), ctx.bundles (the last round's), ctx.timing,
 -- ctx.warnings.
@@ -725,7 +737,7 @@ function M.run(spec)
     local times = {}
     for _, name in ipairs(M.order) do
       local t0 = core.clock()
-      stages[name](ctx)
+      run_stage(stages[name], ctx, stages[name] ~= M.stages[name])
       times[name] = core.clock() - t0
       ctx.timing[name] = (ctx.timing[name] or 0) + times[name]
     end
