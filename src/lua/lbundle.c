@@ -2,9 +2,11 @@
  * that lua/bundle/init.lua re-exports: version, clock, seed and the tensor
  * constructors. bundlerun registers this same opener in package.preload. */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lbundle.h"
 
@@ -368,6 +370,21 @@ static int bundle_seed(lua_State *L) {
   return 0;
 }
 
+/* progress_mode([forced]) -> "bar" | "lines" | false: how bundle.progress
+ * shows work on stderr. A terminal gets a bar; otherwise lines, but only
+ * when asked (forced, or BUNDLE_PROGRESS set, as `bundlerun --progress`
+ * does), so a pipe stays quiet. BUNDLE_PROGRESS=0 turns it off. */
+static int bundle_progress_mode(lua_State *L) {
+  const char *env = getenv("BUNDLE_PROGRESS");
+  int tty = isatty(STDERR_FILENO);
+  int asked = lua_toboolean(L, 1) || (env && env[0] && strcmp(env, "0") != 0);
+  if (!lua_toboolean(L, 1) && env && strcmp(env, "0") == 0) lua_pushboolean(L, 0);
+  else if (tty) lua_pushliteral(L, "bar");
+  else if (asked) lua_pushliteral(L, "lines");
+  else lua_pushboolean(L, 0);
+  return 1;
+}
+
 LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   luaL_checkversion(L);
   /* One default generator per Lua state, created on first open. */
@@ -382,6 +399,7 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   static const luaL_Reg funcs[] = {
       {"clock", bundle_clock},
       {"seed", bundle_seed},
+      {"progress_mode", bundle_progress_mode},
       {NULL, NULL},
   };
   luaL_newlib(L, funcs);
