@@ -51,13 +51,16 @@ local function clock_text(s)
   return ("%dm%02ds"):format(s // 60, math.floor(s % 60))
 end
 
--- The bar's one line: label, cells, percent, step count, the step, elapsed.
-local function bar_line(self, now)
+-- The bar's one line: label, cells, percent, step count, the step; then
+-- the elapsed time (bar_line).
+local function bar_head(self)
   local share = self.count / self.total
   local full = math.floor(share * M.width + 0.5)
-  return ("\r\27[K%s [%s%s] %3d%% %d/%d%s  %s"):format(self.label, ("#"):rep(full), ("-"):rep(M.width - full),
-    math.floor(share * 100 + 0.5), self.count, self.total, self.what and (" " .. self.what) or "", clock_text(now - self.t0))
+  return ("%s [%s%s] %3d%% %d/%d%s"):format(self.label, ("#"):rep(full), ("-"):rep(M.width - full),
+    math.floor(share * 100 + 0.5), self.count, self.total, self.what and (" " .. self.what) or "")
 end
+
+local function bar_line(self, now) return "\r\27[K" .. bar_head(self) .. "  " .. clock_text(now - self.t0) end
 
 function Bar:draw(force)
   if self.mode ~= "bar" then return end
@@ -66,6 +69,8 @@ function Bar:draw(force)
   if not force and now - self.last_draw < 0.1 then return end
   self.last_draw, self.drawn = now, true
   write(bar_line(self, now))
+  -- inside a long C call no Lua runs: the core's deadline polls redraw the clock
+  if core.progress_tick then core.progress_tick(bar_head(self), self.t0) end
 end
 
 -- start(what): a step begins (shown as its name)
@@ -104,6 +109,7 @@ function Bar:finish()
     write(("%s %s %d/%d in %s\n"):format(self.label, self.count == self.total and "finished" or "stopped at",
       self.count, self.total, clock_text(now - self.t0)))
   elseif self.drawn then
+    if core.progress_tick then core.progress_tick(nil) end
     if self.count == self.total then self.what = nil end
     write(bar_line(self, now) .. "\n")
     self.drawn = false

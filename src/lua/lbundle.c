@@ -385,6 +385,35 @@ static int bundle_progress_mode(lua_State *L) {
   return 1;
 }
 
+/* The progress bar's line while a long C call runs: the Lua side draws
+ * the bar between calls; inside one, the core's deadline polls tick here
+ * and the bar's clock is redrawn from C (no Lua runs in a C call). */
+static struct {
+  char line[512];
+  double t0;
+} ticking;
+
+static void progress_tick(void *ctx) {
+  (void)ctx;
+  double s = br_clock_now() - ticking.t0;
+  if (s < 60) fprintf(stderr, "\r\033[K%s  %.1f s", ticking.line, s);
+  else fprintf(stderr, "\r\033[K%s  %dm%02ds", ticking.line, (int)(s / 60), (int)s % 60);
+  fflush(stderr);
+}
+
+/* progress_tick(line, t0): while long C calls run, redraw "line  <time
+ * since t0>" on stderr every 0.2 s; progress_tick(nil) stops. */
+static int bundle_progress_tick(lua_State *L) {
+  if (lua_isnoneornil(L, 1)) {
+    br_deadline_on_tick(NULL, NULL, 0);
+    return 0;
+  }
+  snprintf(ticking.line, sizeof ticking.line, "%s", luaL_checkstring(L, 1));
+  ticking.t0 = luaL_checknumber(L, 2);
+  br_deadline_on_tick(progress_tick, NULL, 0.2);
+  return 0;
+}
+
 LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   luaL_checkversion(L);
   /* One default generator per Lua state, created on first open. */
@@ -400,6 +429,7 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
       {"clock", bundle_clock},
       {"seed", bundle_seed},
       {"progress_mode", bundle_progress_mode},
+      {"progress_tick", bundle_progress_tick},
       {NULL, NULL},
   };
   luaL_newlib(L, funcs);

@@ -83,6 +83,24 @@ describe("progress", function()
     assert.are.equal(tail, text:sub(-#tail))
   end)
 
+  it("redraws the bar's clock from inside a long C call, until told to stop", function()
+    -- the core's deadline polls call the tick: a 9M-value fill polls every 2^18 values
+    local dir = files.tmpdir()
+    files.write(dir .. "/tick.lua", [[
+      local core = require "bundle.core"
+      core.progress_tick("fit [---] 0/3 step", core.clock())
+      local a = core.tensor.ones(3000, 3000)
+      core.progress_tick(nil)
+      io.stderr:write("|stopped|")
+      a = core.tensor.ones(3000, 3000)]])
+    local _, err, code = run(BUNDLERUN .. " " .. dir .. "/tick.lua")
+    assert.are.equal(0, code, err)
+    local head = "\r\27[Kfit [---] 0/3 step  0.0 s"
+    assert.are.equal(head, err:sub(1, #head))
+    assert.are.equal("|stopped|", err:sub(-9)) -- nothing after the stop
+    os.execute("rm -rf " .. dir)
+  end)
+
   it("says nothing when off, and checks its arguments", function()
     assert.are.equal("", captured(function()
       local bar = bundle.progress("x", 1, { mode = false })
