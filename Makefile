@@ -74,10 +74,11 @@ deps:
 	@scripts/install-deps.sh
 
 # The README's two commands: both set up what is missing first, then re-enter
-# make so that pkg-config sees the freshly installed packages.
+# make so that pkg-config sees the freshly installed packages. `make run`
+# shows the stages' progress on stderr even through a pipe (--progress).
 run: deps
 	@$(MAKE) --no-print-directory all
-	$(RUNTIME) examples/pipeline.lua
+	$(RUNTIME) --progress examples/pipeline.lua
 
 test: deps
 	@$(MAKE) --no-print-directory check

@@ -24,7 +24,18 @@ print(("mlp: 100 epochs in %.1f ms; loss %.1f -> %.1f"):format((bundle.clock() -
 print(("mlp predicts %.2f for (5, 10, 15)"):format(net:predict(scaler:transform(query)):get(1)))
 -- As in Keras, 100 epochs of Adam at lr 1e-3 on one batch of three rows
 -- barely moves the targets' scale (hundreds): the network is far from
--- fitted. The seed's numbers, reproduced, say so.
+-- fitted. fit says so (a warning on stderr, history.converged = false and
+-- history.convergence in words); here is the warning and what to do.
+if not history.converged then
+  print("mlp did not converge: " .. history.convergence)
+  -- the fix: the targets on the features' scale, a larger step, more epochs
+  local ys = T.from{ -1, 0, 1 } -- (y - 600) / 100
+  local net2 = bundle.model.mlp{ layers = {64}, activation = "relu", loss = "mse",
+                                 optimizer = "adam", lr = 1e-2, epochs = 500, batch = 32, seed = 1 }
+  local h2 = net2:fit(Xs, ys)
+  print(("standardised y, lr 1e-2, 500 epochs: converged %s; loss %.3g -> %.3g; mlp predicts %.2f for (5, 10, 15)")
+    :format(h2.converged, h2.loss[1], h2.loss[#h2.loss], net2:predict(scaler:transform(query)):get(1) * 100 + 600))
+end
 
 -- The same data is exactly linear, and its three features are collinear
 -- (each is the first plus a constant), so ordinary least squares is rank

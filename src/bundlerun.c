@@ -73,6 +73,9 @@ static void usage(FILE *f) {
           "                     a watchdog process kills it inside a long C call)\n"
           "  --max-memory MB    stop the script when Lua plus bundle's tensors and\n"
           "                     frames would use more than MB megabytes\n"
+          "  --progress     show the progress of long work (pipeline stages) on stderr\n"
+          "                 even when it is not a terminal: a line per step with its\n"
+          "                 time (on a terminal a bar shows anyway; sets BUNDLE_PROGRESS)\n"
           "  --             stop handling options\n"
           "  -              run standard input as the script\n\n"
           "With no script, runs standard input, or starts an interactive prompt\n"
@@ -512,6 +515,8 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "-i") == 0) interactive = 1;
     else if (strcmp(a, "--sandbox") == 0) sandboxed = 1;
     else if (strcmp(a, "--require-landlock") == 0) require_landlock = 1;
+    /* read by bundle.core.progress_mode, also in a sandboxed child */
+    else if (strcmp(a, "--progress") == 0) setenv("BUNDLE_PROGRESS", "1", 1);
     else if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0 || strcmp(a, "--timeout") == 0 ||
              strcmp(a, "--max-memory") == 0 || strcmp(a, "--allow-read") == 0 || strcmp(a, "--allow-write") == 0) {
       if (++i >= argc) {

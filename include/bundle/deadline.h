@@ -56,6 +56,14 @@ typedef struct br_deadline {
 br_deadline br_deadline_get(void);
 void br_deadline_put(br_deadline d);
 
+/* A tick for progress displays: while one is set, the long loops that
+ * check the deadline (see above) also call fn(ctx) on this thread, at most
+ * once every `every` seconds, whether or not a deadline is set, so a
+ * caller can show that a long call is alive (bundlerun redraws its
+ * progress bar's clock). fn must not call into the library. NULL removes
+ * it. The tick belongs to the calling thread. */
+void br_deadline_on_tick(void (*fn)(void *ctx), void *ctx, double every);
+
 /* Records the BR_ERR_CANCELLED message "WHAT stopped: the time limit passed
  * after S s (DONE UNIT so far)" and returns BR_ERR_CANCELLED; a NULL unit
  * leaves out the parenthesis. For the core's loops, and for embedders that

@@ -71,6 +71,9 @@ typedef struct br_mlp_options {
   double validation;                 /* share held out for val_loss (default 0) */
   int patience;                      /* stop after this many epochs without a better
                                         val_loss, keeping the best weights (0: never) */
+  double tol;                        /* convergence check (default 0.01): a fit whose training
+                                        loss still fell by more than this share over its
+                                        last tenth of epochs has not converged */
 } br_mlp_options;
 void br_mlp_options_init(br_mlp_options *o);
 /* Parameters are float32 (sgemm is about twice dgemm here), trained with
@@ -117,6 +120,12 @@ br_status br_model_predict_proba(br_tensor **out, const br_model *m, const br_te
 br_status br_model_coef(br_tensor **weights, double *intercept, const br_model *m);
 /* Iterations the last fit took (logistic; 0 for linear). */
 int br_model_iterations(const br_model *m);
+/* Whether the last fit converged: 1 (linear always: it is solved exactly;
+ * logistic when L-BFGS met tol before max_iter; an MLP when its training
+ * loss stopped falling, see br_mlp_options.tol, or early stopping ended
+ * it) or 0, with *why (when why is not NULL) set to a sentence saying what
+ * was seen and what to change; "" when converged. Valid until the next fit. */
+int br_model_converged(const br_model *m, const char **why);
 
 #ifdef __cplusplus
 }

@@ -39,6 +39,7 @@ M.candidates = require "bundle.candidates" -- candidates(baskets, { sizes, want,
 M.select = require "bundle.select"         -- select(scored, { top, max_per_item, min_lift, min_attach }): diverse launch list
 M.referee = require "bundle.referee"       -- one judge for every method: model, price, score, judge, ratios, calibration
 M.pipeline = require "bundle.pipeline"   -- pipeline{ data =, stages =, rounds =, seed = }; write(ctx, dir)
+M.progress = require "bundle.progress"   -- progress(label, total): a bar (terminal) or lines (--progress) on stderr
 M.sandbox = require "bundle.sandbox"     -- run(code_or_path, { timeout =, memory =, read =, write = }), env()
 
 -- split(X, y, { test = 0.2, seed = 1 }) -> X_train, X_test, y_train, y_test

@@ -26,6 +26,7 @@ local orders_mod = require "bundle.orders"
 local candidates = require "bundle.candidates"
 local select_mod = require "bundle.select"
 local referee = require "bundle.referee"
+local progress = require "bundle.progress"
 
 -- the data keys bundle.orders.prepare reads (the column mapping)
 local prepare_keys = orders_mod.spec_keys()
@@ -37,7 +38,7 @@ M.order = { "collect", "analyse", "generate", "evaluate", "adjust" }
 local DAY = 86400
 
 local function note(ctx, fmt, ...)
-  if ctx.progress then io.stderr:write(("[round %d/%d] "):format(ctx.round, ctx.rounds) .. fmt:format(...) .. "\n") end
+  if ctx.bar then ctx.bar:say(("[round %d/%d] "):format(ctx.round, ctx.rounds) .. fmt:format(...)) end
 end
 
 -- A warning is kept in ctx.warnings (and summary.json) and printed on
@@ -812,6 +813,19 @@ local function check_data(data)
   return out
 end
 
+-- Runs one stage. A default stage's error is raised again at the line
+-- that called the pipeline (level 3: run_stage <- run <- the caller), not
+-- at the library line it came from: the script's line is the one to fix.
+-- A stage the script gave keeps its own message and line.
+local function run_stage(f, ctx, own)
+  if own then return f(ctx) end
+  local ok, err = pcall(f, ctx)
+  if ok then return end
+  if ctx.bar then ctx.bar:finish() end -- the message on a line of its own
+  if type(err) ~= "string" then error(err, 0) end
+  error((err:gsub("^[^\n]-lua/bundle/[%w_]+%.lua:%d+: ", "", 1)), 3)
+end
+
 -- run(spec) -> ctx with ctx.history (one entry per round: timings, model,
 -- evaluation, bandit), ctx.bundles (the last round's), ctx.timing,
 -- ctx.warnings.
@@ -835,6 +849,9 @@ function M.run(spec)
   if math.type(rounds) ~= "integer" or rounds < 1 then error("pipeline: rounds must be a positive integer", 2) end
   local seed = spec.seed or 1
   if math.type(seed) ~= "integer" then error("pipeline: seed must be an integer", 2) end
+  if not (spec.progress == nil or type(spec.progress) == "boolean" or spec.progress == "bar" or spec.progress == "lines") then
+    error(("pipeline: progress must be true, false, \"bar\" or \"lines\", got %s"):format(tostring(spec.progress)), 2)
+  end
   if spec.data == nil and (spec.stages or {}).collect == nil then
     error("pipeline: give data = { orders =, basket =, item =, time = } (or replace the collect stage)", 2)
   end
@@ -848,12 +865,10 @@ function M.run(spec)
     label_days = spec.label_days or 30, state = {}, history = {}, timing = {},
     progress = spec.progress, warnings = {}, print_warnings = spec.warnings ~= false,
   }
-  if ctx.progress == nil then
-    -- progress on stderr only when it is a terminal (no isatty in plain Lua: ask test(1))
-    -- (a sandboxed script has neither: no progress there)
-    ctx.progress = os.getenv ~= nil and os.execute ~= nil and os.getenv("TERM") ~= nil
-                   and os.execute("test -t 2") == true
-  end
+  -- progress (bundle.progress): a bar on a terminal, lines with --progress, else nothing
+  local bar = progress.new("pipeline", rounds * #M.order, { mode = ctx.progress })
+  ctx.progress = bar.mode ~= false
+  ctx.bar = ctx.progress and bar or nil
   if not ctx.start and stages.collect == M.collect then
     error("pipeline: give start = \"YYYY-MM-DD\", the first test period's first day", 2)
   end
@@ -863,7 +878,9 @@ function M.run(spec)
     local times = {}
     for _, name in ipairs(M.order) do
       local t0 = core.clock()
-      stages[name](ctx)
+      bar:start(("round %d/%d %s"):format(r, rounds, name))
+      run_stage(stages[name], ctx, stages[name] ~= M.stages[name])
+      bar:done()
       times[name] = core.clock() - t0
       ctx.timing[name] = (ctx.timing[name] or 0) + times[name]
     end
@@ -882,6 +899,7 @@ function M.run(spec)
     ctx.history[r] = keep
     if spec.on_round then spec.on_round(ctx) end
   end
+  bar:finish()
   return ctx
 end
 

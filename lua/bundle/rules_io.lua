@@ -85,9 +85,10 @@ local function read(path, fn, lists)
 end
 
 -- read_itemsets(path) -> { { items = {...}, size, count, support [, weight] }, ... }
-function M.read_itemsets(path) return read(path, "read_itemsets", { "items" }) end
+-- (the parentheses keep these from being tail calls: read's errors name the caller's line)
+function M.read_itemsets(path) return (read(path, "read_itemsets", { "items" })) end
 
 -- read_rules(path) -> { { lhs = {...}, rhs = {...}, support, confidence, lift, ... }, ... }
-function M.read_rules(path) return read(path, "read_rules", { "lhs", "rhs" }) end
+function M.read_rules(path) return (read(path, "read_rules", { "lhs", "rhs" })) end
 
 return M

@@ -22,7 +22,31 @@ void br_deadline_set(double seconds) {
 
 void br_deadline_clear(void) { current.at = current.start = 0; }
 
-int br_deadline_passed(void) { return current.at > 0 && br_clock_now() >= current.at; }
+/* the progress tick (br_deadline_on_tick): polled where the deadline is */
+static _Thread_local struct {
+  void (*fn)(void *);
+  void *ctx;
+  double every, next;
+} tick;
+
+void br_deadline_on_tick(void (*fn)(void *ctx), void *ctx, double every) {
+  tick.fn = fn;
+  tick.ctx = ctx;
+  tick.every = every > 0 ? every : 0;
+  tick.next = 0;
+}
+
+int br_deadline_passed(void) {
+  if (tick.fn) {
+    double now = br_clock_now();
+    if (now >= tick.next) {
+      tick.next = now + tick.every;
+      tick.fn(tick.ctx);
+    }
+    return current.at > 0 && now >= current.at;
+  }
+  return current.at > 0 && br_clock_now() >= current.at;
+}
 
 br_deadline br_deadline_get(void) { return current; }
 

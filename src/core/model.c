@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <cblas.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +82,10 @@ void br_model_free(br_model *m) {
 br_model_kind br_model_kind_of(const br_model *m) { return m->kind; }
 int br_model_is_fitted(const br_model *m) { return m->fitted; }
 int br_model_iterations(const br_model *m) { return m->iterations; }
+int br_model_converged(const br_model *m, const char **why) {
+  if (why) *why = m->unconverged ? m->why : "";
+  return !m->unconverged;
+}
 
 /* ---- input checks ---- */
 
@@ -345,6 +350,13 @@ static br_status fit_logistic(br_model *m, const double *X, const double *y, int
   m->d = d;
   m->fitted = 1;
   m->iterations = r.iterations;
+  m->unconverged = !r.converged;
+  m->why[0] = '\0';
+  if (!r.converged)
+    snprintf(m->why, sizeof m->why,
+             "L-BFGS stopped at max_iter (%d iterations) before the gradient fell below tol %g; "
+             "raise max_iter, standardise X or add l2",
+             r.iterations, m->tol);
   return BR_OK;
 }
 

@@ -14,6 +14,8 @@ struct br_model {
   double l2, tol;
   int intercept, max_iter;
   int fitted, iterations;
+  int unconverged; /* the last fit did not converge (br_model_converged); 0 when new or loaded */
+  char why[256];   /* and, when it did not converge, why, in words */
   int64_t d;
   double *w;
   double b;

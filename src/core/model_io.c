@@ -230,7 +230,8 @@ br_status br_model_load(br_model **out, const char *path) {
       goto done;
     }
     get(&r, w, (size_t)d * sizeof *w);
-    *m = (br_model){(br_model_kind)kind, l2, tol, intercept, max_iter, 1, iters, d, w, b, NULL, NULL};
+    *m = (br_model){.kind = (br_model_kind)kind, .l2 = l2, .tol = tol, .intercept = intercept, .max_iter = max_iter,
+                    .fitted = 1, .iterations = iters, .d = d, .w = w, .b = b};
   } else if (kind == BR_MODEL_MLP) {
     br_mlp_options o;
     br_mlp_options_init(&o);

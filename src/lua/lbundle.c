@@ -2,9 +2,11 @@
  * that lua/bundle/init.lua re-exports: version, clock, seed and the tensor
  * constructors. bundlerun registers this same opener in package.preload. */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lbundle.h"
 
@@ -368,6 +370,50 @@ static int bundle_seed(lua_State *L) {
   return 0;
 }
 
+/* progress_mode([forced]) -> "bar" | "lines" | false: how bundle.progress
+ * shows work on stderr. A terminal gets a bar; otherwise lines, but only
+ * when asked (forced, or BUNDLE_PROGRESS set, as `bundlerun --progress`
+ * does), so a pipe stays quiet. BUNDLE_PROGRESS=0 turns it off. */
+static int bundle_progress_mode(lua_State *L) {
+  const char *env = getenv("BUNDLE_PROGRESS");
+  int tty = isatty(STDERR_FILENO);
+  int asked = lua_toboolean(L, 1) || (env && env[0] && strcmp(env, "0") != 0);
+  if (!lua_toboolean(L, 1) && env && strcmp(env, "0") == 0) lua_pushboolean(L, 0);
+  else if (tty) lua_pushliteral(L, "bar");
+  else if (asked) lua_pushliteral(L, "lines");
+  else lua_pushboolean(L, 0);
+  return 1;
+}
+
+/* The progress bar's line while a long C call runs: the Lua side draws
+ * the bar between calls; inside one, the core's deadline polls tick here
+ * and the bar's clock is redrawn from C (no Lua runs in a C call). */
+static struct {
+  char line[512];
+  double t0;
+} ticking;
+
+static void progress_tick(void *ctx) {
+  (void)ctx;
+  double s = br_clock_now() - ticking.t0;
+  if (s < 60) fprintf(stderr, "\r\033[K%s  %.1f s", ticking.line, s);
+  else fprintf(stderr, "\r\033[K%s  %dm%02ds", ticking.line, (int)(s / 60), (int)s % 60);
+  fflush(stderr);
+}
+
+/* progress_tick(line, t0): while long C calls run, redraw "line  <time
+ * since t0>" on stderr every 0.2 s; progress_tick(nil) stops. */
+static int bundle_progress_tick(lua_State *L) {
+  if (lua_isnoneornil(L, 1)) {
+    br_deadline_on_tick(NULL, NULL, 0);
+    return 0;
+  }
+  snprintf(ticking.line, sizeof ticking.line, "%s", luaL_checkstring(L, 1));
+  ticking.t0 = luaL_checknumber(L, 2);
+  br_deadline_on_tick(progress_tick, NULL, 0.2);
+  return 0;
+}
+
 LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   luaL_checkversion(L);
   /* One default generator per Lua state, created on first open. */
@@ -382,6 +428,8 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   static const luaL_Reg funcs[] = {
       {"clock", bundle_clock},
       {"seed", bundle_seed},
+      {"progress_mode", bundle_progress_mode},
+      {"progress_tick", bundle_progress_tick},
       {NULL, NULL},
   };
   luaL_newlib(L, funcs);

@@ -1,6 +1,7 @@
 /* bundle.model.linear / .logistic (bundle.Model) and the optimiser
  * primitives behind bundle.optim (bundle/model.h, bundle/optim.h). */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lbundle.h"
@@ -70,7 +71,7 @@ static int model_logistic(lua_State *L) {
 
 static const char *const mlp_options[] = {"layers", "activation", "output", "loss", "optimizer", "lr",
                                          "momentum", "weight_decay", "epochs", "batch", "seed", "shuffle",
-                                         "validation", "patience", NULL};
+                                         "validation", "patience", "tol", NULL};
 
 static const char *opt_name(lua_State *L, const char *key, const char *dflt) {
   if (lua_isnoneornil(L, 1)) return dflt;
@@ -115,6 +116,7 @@ static int model_mlp(lua_State *L) {
   o.epochs = (int)lbr_opt_integer(L, 1, "mlp", "epochs", o.epochs);
   o.batch = (int)lbr_opt_integer(L, 1, "mlp", "batch", o.batch);
   o.patience = (int)lbr_opt_integer(L, 1, "mlp", "patience", o.patience);
+  o.tol = opt_number(L, 1, "mlp", "tol", o.tol);
   o.seed = (uint64_t)lbr_opt_integer(L, 1, "mlp", "seed", (lua_Integer)o.seed);
   o.shuffle = lbr_opt_boolean(L, 1, "mlp", "shuffle", o.shuffle);
   br_model **slot = push_model_slot(L);
@@ -122,15 +124,35 @@ static int model_mlp(lua_State *L) {
   return 1;
 }
 
-/* fit(X, y) -> history: { iterations = } (linear, logistic), or
- * { epochs = n, loss = {...}, val_loss = {...} } (mlp) */
+static const char *const fit_options[] = {"warn", NULL};
+
+/* fit(X, y [, { warn = true }]) -> history: { iterations =, converged = }
+ * (linear, logistic), or { epochs = n, loss = {...}, val_loss = {...},
+ * converged = } (mlp). A fit that did not converge also gives
+ * history.convergence (what was seen, what to change) and, unless warn is
+ * false, says so on stderr as the pipeline's warnings do: the model is
+ * usable but not what more training would give. */
 static int model_fit(lua_State *L) {
   br_model *m = check_model(L, 1);
   br_tensor *X = lbr_tensor_check(L, 2), *y = lbr_tensor_check(L, 3);
+  const char *kind = br_model_kind_name(br_model_kind_of(m));
+  char fn[32];
+  snprintf(fn, sizeof fn, "%s: fit", kind);
+  lbr_check_options(L, 4, fn, fit_options);
+  int warn = lbr_opt_boolean(L, 4, fn, "warn", 1);
   if (br_model_fit(m, X, y) != BR_OK) return lbr_error(L);
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 6);
   lua_pushinteger(L, br_model_iterations(m));
   lua_setfield(L, -2, "iterations");
+  const char *why;
+  int converged = br_model_converged(m, &why);
+  lua_pushboolean(L, converged);
+  lua_setfield(L, -2, "converged");
+  if (!converged) {
+    lua_pushstring(L, why);
+    lua_setfield(L, -2, "convergence");
+    if (warn) fprintf(stderr, "bundlerun: warning: %s: fit did not converge: %s\n", kind, why);
+  }
   const double *loss, *val;
   int ne = br_model_history(m, &loss, &val);
   if (ne > 0) {

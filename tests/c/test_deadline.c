@@ -361,6 +361,31 @@ static void large_fill_stops(void **state) {
   assert_null(t);
 }
 
+static void count_tick(void *ctx) { ++*(int *)ctx; }
+
+/* The progress tick: called from the same polls, with no deadline set;
+ * the first poll ticks at once, later ones at most every `every` s. */
+static void tick_is_called_from_the_polls(void **state) {
+  (void)state;
+  int64_t shape[2] = {3000, 3000};
+  br_tensor *t = NULL;
+  int n = 0;
+  br_deadline_clear();
+  br_deadline_on_tick(count_tick, &n, 1e9);
+  assert_int_equal(br_tensor_full(&t, 2, shape, 1.0), BR_OK); /* polls every 2^18 cells */
+  assert_int_equal(n, 1);                                      /* once: then not for 1e9 s */
+  br_tensor_free(t);
+  br_deadline_on_tick(count_tick, &n, 0);
+  assert_int_equal(br_tensor_full(&t, 2, shape, 1.0), BR_OK);
+  assert_true(n >= 1 + 30); /* 9M cells: 34 polls, each a tick */
+  br_tensor_free(t);
+  int seen = n;
+  br_deadline_on_tick(NULL, NULL, 0);
+  assert_int_equal(br_tensor_full(&t, 2, shape, 1.0), BR_OK);
+  assert_int_equal(n, seen);
+  br_tensor_free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(api_and_message),
@@ -373,6 +398,7 @@ int main(void) {
       cmocka_unit_test(matmul_stops),
       cmocka_unit_test(tiled_matmul_is_exact),
       cmocka_unit_test(large_fill_stops),
+      cmocka_unit_test(tick_is_called_from_the_polls),
   };
   return cmocka_run_group_tests_name("deadline", tests, NULL, NULL);
 }

@@ -131,6 +131,54 @@ static void logistic_reaches_the_hand_derived_optimum(void **state) {
   br_model_free(m);
 }
 
+/* br_model_converged: linear is exact; logistic stopped by max_iter is not
+ * converged; an MLP whose loss still falls at the end (the seed's three
+ * rows at lr 1e-3 for 100 epochs) is not, and the same rows with y on the
+ * features' scale, lr 1e-2 and 500 epochs are. */
+static void fits_say_whether_they_converged(void **state) {
+  (void)state;
+  const char *why = NULL;
+  double xv[4] = {0, 1, 2, 3}, yv[4] = {1, 3, 5, 7}, lv[4] = {0, 1, 0, 1};
+  br_tensor *X = test_matrix(4, 1, xv), *y = test_vector(4, yv), *l = test_vector(4, lv);
+  br_model *m = NULL;
+  assert_int_equal(br_linear_new(&m, NULL), BR_OK);
+  assert_int_equal(br_model_fit(m, X, y), BR_OK);
+  assert_int_equal(br_model_converged(m, &why), 1);
+  assert_string_equal(why, "");
+  br_model_free(m);
+
+  br_logistic_options lo;
+  br_logistic_options_init(&lo);
+  lo.max_iter = 1;
+  assert_int_equal(br_logistic_new(&m, &lo), BR_OK);
+  assert_int_equal(br_model_fit(m, X, l), BR_OK);
+  assert_int_equal(br_model_converged(m, &why), 0);
+  assert_non_null(strstr(why, "L-BFGS stopped at max_iter (1 iterations)"));
+  br_model_free(m);
+
+  double s = sqrt(1.5); /* the seed's rows, standardised: each column -1, 0, 1 times sqrt(3/2) */
+  double sv[9] = {-s, -s, -s, 0, 0, 0, s, s, s}, sy[3] = {500, 600, 700}, zy[3] = {-1, 0, 1};
+  br_tensor *S = test_matrix(3, 3, sv), *Sy = test_vector(3, sy), *Zy = test_vector(3, zy);
+  br_mlp_options o;
+  br_mlp_options_init(&o);
+  assert_double_equal(o.tol, 0.01, 0);
+  assert_int_equal(br_mlp_new(&m, &o), BR_OK);
+  assert_int_equal(br_model_fit(m, S, Sy), BR_OK);
+  assert_int_equal(br_model_converged(m, NULL), 0);
+  assert_int_equal(br_model_converged(m, &why), 0);
+  assert_non_null(strstr(why, "the training loss was still falling"));
+  br_model_free(m);
+  o.lr = 1e-2;
+  o.epochs = 500;
+  assert_int_equal(br_mlp_new(&m, &o), BR_OK);
+  assert_int_equal(br_model_fit(m, S, Zy), BR_OK);
+  assert_int_equal(br_model_converged(m, &why), 1);
+  br_model_free(m);
+  o.tol = -1;
+  assert_int_equal(br_mlp_new(&m, &o), BR_ERR_ARG);
+  br_tensor_free(X), br_tensor_free(y), br_tensor_free(l), br_tensor_free(S), br_tensor_free(Sy), br_tensor_free(Zy);
+}
+
 /* Central differences against the analytic gradient, for every parameter
  * of a small net, with each activation and loss. Parameters are float32,
  * so the step is 1e-2 and the tolerance is relative to the gradient. */
@@ -198,6 +246,7 @@ int main(void) {
       cmocka_unit_test(linear_fits_a_line_and_reports_rank_deficiency),
       cmocka_unit_test(logistic_reaches_the_hand_derived_optimum),
       cmocka_unit_test(mlp_gradients_match_finite_differences),
+      cmocka_unit_test(fits_say_whether_they_converged),
   };
   return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }

@@ -97,9 +97,61 @@ describe("error text", function()
       { "orders.prepare", function() bundle.orders.prepare{ quantiy = 1 } end },
       { "sandbox.run", function() bundle.sandbox.run(5) end },
     }
+    local dir = files.tmpdir()
+    files.write(dir .. "/rules.csv", 'lhs,rhs\n"[""a""]","[""b\n')
+    local more = {
+      { "read_rules", function() bundle.read_rules(dir .. "/none.csv") end },
+      { "read_rules list", function() bundle.read_rules(dir .. "/rules.csv") end },
+      { "read_itemsets", function() bundle.read_itemsets(5) end },
+      { "split", function() bundle.split(5, 5) end },
+      { "json.write", function() bundle.json.write(5, {}) end },
+      { "takerate.fit", function() bundle.takerate.fit{ bundles = { { "a", "b" }, { "a", "c" } }, train = 5 } end },
+      { "select.joint", function() bundle.select.joint({}, 5) end },
+      { "report.html", function() bundle.report.html(dir .. "/r.html", {}) end },
+      { "optim.minimize", function() bundle.optim.minimize(5) end },
+      { "preprocess", function() bundle.preprocess.standardize():fit(5) end },
+    }
+    for _, c in ipairs(more) do cases[#cases + 1] = c end
     for _, c in ipairs(cases) do
       local e = err(c[2])
       assert.truthy(e:find(here .. ":%d+: ") == 1, c[1] .. ": " .. e)
     end
+    os.execute("rm -rf " .. dir)
+  end)
+
+  it("points at the line that called the pipeline for errors inside its stages", function()
+    local dir = files.tmpdir()
+    local lines = { "order,product,day" }
+    for i = 1, 40 do lines[#lines + 1] = ("%d,p%d,2024-01-%02d"):format(i, i % 3, 1 + i % 28) end
+    files.write(dir .. "/shop.csv", table.concat(lines, "\n") .. "\n")
+    local data = { orders = dir .. "/shop.csv", basket = "order", item = "product", time = "day" }
+    local function line_of(f)
+      local e = err(f)
+      local line = e:match("^" .. here:gsub("%p", "%%%0") .. ":(%d+): ")
+      assert.truthy(line, e)
+      return tonumber(line), e:gsub("^[^:]*:%d+: ", "")
+    end
+    -- the collect stage's bundle.orders.prepare: a column the file lacks
+    local want = debug.getinfo(1, "l").currentline + 1
+    local line, msg = line_of(function() bundle.pipeline{ warnings = false, data = { orders = data.orders, basket = "invoice", item = "product", time = "day" }, start = "2024-01-20" } end)
+    assert.are.equal(want, line)
+    assert.truthy(msg:find("^orders.prepare: basket: no column 'invoice'"), msg)
+    -- an error the stage raises with no position at all (level 0): no sales before the cut
+    want = debug.getinfo(1, "l").currentline + 1
+    line, msg = line_of(function() bundle.pipeline{ warnings = false, data = data, start = "2023-01-01" } end)
+    assert.are.equal(want, line)
+    assert.truthy(msg:find("^pipeline: no sales before 2023%-01%-01"), msg)
+    -- a config value checked inside a stage; and through pipeline.run
+    want = debug.getinfo(1, "l").currentline + 1
+    line, msg = line_of(function() bundle.pipeline.run{ warnings = false, data = data, start = "2024-01-20", config = { model = "zz" } } end)
+    assert.are.equal(want, line)
+    assert.truthy(msg:find("config.model must be", 1, true), msg)
+    -- a stage the script gives keeps its own line
+    want = debug.getinfo(1, "l").currentline + 1
+    local function analyse() error("my analysis failed") end
+    line, msg = line_of(function() bundle.pipeline{ warnings = false, data = data, start = "2024-01-20", stages = { analyse = analyse } } end)
+    assert.are.equal(want, line)
+    assert.are.equal("my analysis failed", msg)
+    os.execute("rm -rf " .. dir)
   end)
 end)

@@ -206,6 +206,59 @@ describe("mlp", function()
     assert.is_true(bundle.metrics.accuracy(labels, net:predict(X)) > 0.95)
   end)
 
+  it("says when a fit has not converged, and not when it has", function()
+    -- the seed's three rows at the seed's settings: the loss falls 0.9% in
+    -- 100 epochs at a steady pace, still falling at the end
+    local X3 = bundle.preprocess.standardize():fit_transform(T.from{ { 10, 20, 30 }, { 15, 25, 35 }, { 20, 30, 40 } })
+    local net = bundle.model.mlp{ layers = {64}, lr = 1e-3, epochs = 100, seed = 1 }
+    local h = net:fit(X3, T.from{ 500, 600, 700 }, { warn = false })
+    assert.is_false(h.converged)
+    assert.truthy(h.convergence:find("^the training loss was still falling: 364141 %-> 363700 over the last 10 of 100 epochs"),
+                  h.convergence)
+    assert.truthy(h.convergence:find("give more epochs or a larger lr", 1, true))
+    -- the same rows with y on the features' scale, lr 1e-2 and 500 epochs converge
+    h = bundle.model.mlp{ layers = {64}, lr = 1e-2, epochs = 500, seed = 1 }:fit(X3, T.from{ -1, 0, 1 })
+    assert.is_true(h.converged)
+    assert.is_nil(h.convergence)
+    assert.is_true(h.loss[500] < 1e-10)
+    -- a noisy line in minibatches flattens onto its noise: converged
+    local xs, ys = {}, {}
+    for i = 1, 200 do xs[i] = { (i - 100) / 50 }; ys[i] = 2 * xs[i][1] + 1 + 0.1 * math.sin(i) end
+    h = bundle.model.mlp{ layers = {16}, lr = 1e-2, epochs = 200, seed = 1 }:fit(T.from(xs), T.from(ys))
+    assert.is_true(h.converged, h.convergence)
+    -- the synthetic task stopped at 60 epochs still gains 2.8% in its last 6: not converged
+    h = bundle.model.mlp{ layers = {32}, activation = "tanh", lr = 1e-2, epochs = 60, batch = 32, seed = 1 }:fit(X, y, { warn = false })
+    assert.is_false(h.converged)
+    -- a large tol does not hide a steady fall
+    h = bundle.model.mlp{ layers = {64}, lr = 1e-3, epochs = 100, seed = 1, tol = 0.5 }:fit(X3, T.from{ 500, 600, 700 }, { warn = false })
+    assert.is_false(h.converged)
+    -- early stopping ends a fit that has stopped gaining: converged
+    h = bundle.model.mlp{ layers = {16}, epochs = 200, lr = 5e-2, validation = 0.25, patience = 3, seed = 2 }:fit(X, y)
+    assert.is_true(h.epochs < 200 and h.converged)
+    assert.truthy(err(function() bundle.model.mlp{ tol = -1 } end):find("mlp: tol must be >= 0", 1, true))
+    assert.truthy(err(function() net:fit(X3, T.from{ 1, 2, 3 }, { quiet = true }) end):find("mlp: fit: unknown option 'quiet'", 1, true))
+  end)
+
+  it("warns on stderr when a fit ends unconverged, unless warn = false", function()
+    local bin = os.getenv("BUNDLERUN") or "build/bundlerun"
+    local code = [[local b = require "bundle"; local T = b.tensor
+      local X = T.from{ { -1 }, { 0 }, { 1 } }
+      b.model.mlp{ layers = {4}, epochs = 20 }:fit(X, T.from{ 500, 600, 700 }, { warn = WARN })
+      b.model.logistic{ max_iter = 1 }:fit(T.from{ { -2 }, { -1 }, { 1 }, { 2 }, { 3 } }, T.from{ 0, 1, 0, 1, 1 }, { warn = WARN })
+      b.model.linear{}:fit(X, T.from{ 1, 2, 3 })]]
+    local function stderr_of(warn)
+      local h = io.popen(bin .. " -e 'WARN = " .. warn .. "' -e '" .. code .. "' 2>&1 >/dev/null")
+      local out = h:read("a")
+      h:close()
+      return out
+    end
+    local out = stderr_of("true")
+    assert.truthy(out:find("bundlerun: warning: mlp: fit did not converge: the training loss was still falling", 1, true), out)
+    assert.truthy(out:find("bundlerun: warning: logistic: fit did not converge: L-BFGS stopped at max_iter (1 iterations)", 1, true), out)
+    assert.are.equal(2, select(2, out:gsub("\n", "")), out) -- linear: solved exactly, no warning
+    assert.are.equal("", stderr_of("false"))
+  end)
+
   it("rejects bad options and inputs by name", function()
     assert.truthy(err(function() bundle.model.mlp{ activation = "gelu" } end):find("mlp: unknown activation 'gelu' (relu, tanh, sigmoid, linear)", 1, true))
     assert.truthy(err(function() bundle.model.mlp{ loss = "hinge" } end):find("unknown loss 'hinge'", 1, true))
