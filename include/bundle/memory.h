@@ -1,6 +1,7 @@
-/* bundle/memory.h — a process-wide memory budget for what the core allocates
- * for tensors and frame columns, which an embedding program (bundlerun's
- * --max-memory, bundle.sandbox.run) shares with its own allocations (Lua's).
+/* bundle/memory.h — a process-wide memory budget for everything the core
+ * allocates (tensors, frames, baskets, itemsets, rules, search results,
+ * buffers), which an embedding program (bundlerun's --max-memory,
+ * bundle.sandbox.run) shares with its own allocations (Lua's).
  *
  *     br_mem_set_limit(512 << 20);          // 512 MiB for core data + charges
  *     br_tensor *t = NULL;
