@@ -118,7 +118,7 @@ static void make_world(world *w) {
   write_baskets(path, 400, M, 6, 7);
   assert_int_equal(br_baskets_read(&w->b, path, ' '), BR_OK);
   remove(path);
-  char text[M][8];
+  char text[M][12];
   const char *labels[M];
   double price[M], cost[M], stock[M];
   int32_t category[M];
