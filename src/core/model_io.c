@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "atomic_file.h"
+#include "io_atomic_file.h"
 #include "bundle/memory.h"
 #include "model_internal.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "bundle/memory.h"
-#include "storage_cache.h"
+#include "tensor_storage_cache.h"
 #include "tensor_internal.h"
 #include "deadline_internal.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atomic_file.h"
+#include "io_atomic_file.h"
 #include "frame_internal.h"
 #include "bundle/memory.h"
 

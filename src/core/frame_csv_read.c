@@ -21,7 +21,7 @@
 #include <zlib.h>
 
 #include "bundle/memory.h"
-#include "csv_internal.h"
+#include "frame_csv_internal.h"
 #include "deadline_internal.h"
 
 #define CHUNK (1 << 20)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv_internal.h"
+#include "frame_csv_internal.h"
 #include "bundle/memory.h"
 
 static int is_na(const reader *r, const char *s, size_t len) {

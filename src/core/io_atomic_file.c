@@ -2,7 +2,7 @@
  * renamed over it once complete. */
 /* O_TMPFILE is a Linux extension */
 #define _GNU_SOURCE
-#include "atomic_file.h"
+#include "io_atomic_file.h"
 #include "bundle/io.h"
 
 #include <dirent.h>
