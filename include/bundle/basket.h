@@ -78,6 +78,19 @@ const int64_t *br_baskets_times(const br_baskets *b);
 const double *br_baskets_revenue(const br_baskets *b);
 /* The user of basket k as text ("" when none), for any user column type. */
 const char *br_baskets_user(const br_baskets *b, int64_t k, size_t *len);
+/* The baskets' arrays at once, for loops in other modules (the catalogue's
+ * join, backtests): n baskets, nitems items, off (n + 1), items, and times
+ * and user codes (-1: none; equal codes are one user), NULL when absent.
+ * b may be NULL (all zero). Valid while b is. */
+typedef struct br_baskets_view {
+  int64_t n;
+  int32_t nitems;
+  const int64_t *off;
+  const int32_t *items;
+  const int64_t *times;
+  const int32_t *user;
+} br_baskets_view;
+br_baskets_view br_baskets_view_of(const br_baskets *b);
 
 /* counts[i] = number of baskets holding item i (nitems entries). */
 void br_baskets_item_support(const br_baskets *b, int64_t *counts);

@@ -1,6 +1,7 @@
-/* bundle/memory.h — a process-wide memory budget for what the core allocates
- * for tensors and frame columns, which an embedding program (bundlerun's
- * --max-memory, bundle.sandbox.run) shares with its own allocations (Lua's).
+/* bundle/memory.h — a process-wide memory budget for everything the core
+ * allocates (tensors, frames, baskets, itemsets, rules, search results,
+ * buffers), which an embedding program (bundlerun's --max-memory,
+ * bundle.sandbox.run) shares with its own allocations (Lua's).
  *
  *     br_mem_set_limit(512 << 20);          // 512 MiB for core data + charges
  *     br_tensor *t = NULL;
@@ -13,6 +14,7 @@
 #ifndef BUNDLE_MEMORY_H
 #define BUNDLE_MEMORY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bundle/error.h"
@@ -48,6 +50,38 @@ void br_mem_charge(int64_t bytes);
 int br_mem_limit_hit(void);
 void br_mem_note_limit_hit(void);
 void br_mem_clear_limit_hit(void);
+
+
+/* The core's one allocator. Every block the core keeps is charged to the
+ * budget above, so --max-memory binds on baskets, itemsets, rules, search
+ * results, strings and buffers alike, not only on tensors and columns.
+ *
+ *     int64_t *v = br_alloc("rules", (size_t)n, sizeof *v);   // n may be 0
+ *     if (!v) return BR_ERR_NOMEM;   // message already names "rules"
+ *     ...
+ *     br_free(v);
+ *
+ * count * size is checked: an overflow fails (BR_ERR_NOMEM, "...: N x M
+ * bytes does not fit") instead of wrapping to a small block. A zero count or
+ * size gives a valid, unique pointer (no `n > 0 ? n : 1` guards). On failure
+ * these return NULL with the error set, naming `what`, and for the limit the
+ * limit; br_realloc leaves the old block as it was. Each block remembers
+ * its size in a small header, so br_free needs no size and gives back exactly
+ * what was charged. Blocks from these functions must be freed with br_free,
+ * never free(), and the reverse. */
+void *br_alloc(const char *what, size_t count, size_t size);
+void *br_calloc(const char *what, size_t count, size_t size);
+void *br_realloc(const char *what, void *p, size_t count, size_t size);
+char *br_strdup(const char *what, const char *s);
+void br_free(void *p);
+
+/* For arrays the core hands to its caller, who frees them with plain free()
+ * (br_pareto_front's *idx, br_als_fit's factors, ...): overflow-checked and
+ * zero-safe like br_alloc, and refused when the block alone would not fit in
+ * the budget, but not held against it once returned. */
+void *br_alloc_out(const char *what, size_t count, size_t size);
+void *br_calloc_out(const char *what, size_t count, size_t size);
+void *br_realloc_out(const char *what, void *p, size_t count, size_t size);
 
 #ifdef __cplusplus
 }

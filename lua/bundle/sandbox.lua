@@ -13,7 +13,7 @@
 -- read and write only under the directories in `read` and `write` (none by
 -- default). A time limit cannot be caught by the script's own pcall, in any
 -- coroutine, and stops Lua patterns too; a memory limit counts Lua's
--- allocations and the tensors and frames the core makes.
+-- allocations and everything the core allocates (tensors, frames, itemsets, ...).
 -- Arguments and results cross as deep copies of plain data: numbers,
 -- strings, booleans and tables of those without metatables (at most 64
 -- levels deep and 1e6 values); anything else is an error naming its place

@@ -9,6 +9,7 @@
 
 #include "basket_internal.h"
 #include "deadline_internal.h"
+#include "bundle/memory.h"
 
 br_baskets *br_baskets_retain(const br_baskets *b) {
   br_baskets *m = (br_baskets *)b; /* the count is bookkeeping, not the baskets' contents */
@@ -23,14 +24,14 @@ void br_baskets_free(br_baskets *b) {
     b->refs--;
     return;
   }
-  free(b->off);
-  free(b->items);
+  br_free(b->off);
+  br_free(b->items);
   strdict_release(b->labels);
-  free(b->times);
-  free(b->revenue);
+  br_free(b->times);
+  br_free(b->revenue);
   strdict_release(b->users);
-  free(b->user);
-  free(b);
+  br_free(b->user);
+  br_free(b);
 }
 
 int64_t br_baskets_size(const br_baskets *b) { return b->n; }
@@ -55,6 +56,11 @@ const char *br_baskets_user(const br_baskets *b, int64_t k, size_t *len) {
     return "";
   }
   return strdict_get(b->users, b->user[k], len);
+}
+
+br_baskets_view br_baskets_view_of(const br_baskets *b) {
+  if (!b) return (br_baskets_view){0, 0, NULL, NULL, NULL, NULL};
+  return (br_baskets_view){b->n, b->nitems, b->off, b->items, b->times, b->user};
 }
 
 static int cmp_i32(const void *x, const void *y) {
@@ -87,11 +93,11 @@ static void normalize(br_baskets *b) {
 }
 
 static br_baskets *baskets_alloc(int64_t n, int64_t nitems_total) {
-  br_baskets *b = calloc(1, sizeof *b);
+  br_baskets *b = br_calloc("baskets", 1, sizeof *b);
   if (!b) return NULL;
   b->n = n;
-  b->off = calloc((size_t)n + 1, sizeof *b->off);
-  b->items = malloc((size_t)(nitems_total > 0 ? nitems_total : 1) * sizeof *b->items);
+  b->off = br_calloc("baskets", (size_t)n + 1, sizeof *b->off);
+  b->items = br_alloc("baskets", (size_t)nitems_total, sizeof *b->items);
   b->labels = strdict_new();
   if (!b->off || !b->items || !b->labels) {
     br_baskets_free(b);
@@ -152,11 +158,11 @@ br_status br_baskets_from_frame(br_baskets **out, const br_frame *f, const br_ba
   if (P && P->type == BR_DTYPE_STR) return br_error_set(BR_ERR_ARG, "baskets: price column '%s' is str", spec->price);
 
   int64_t rows = f->nrows;
-  int64_t *bid = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *bid);
-  int64_t *first = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *first);
+  int64_t *bid = br_alloc("baskets", (size_t)rows, sizeof *bid);
+  int64_t *first = br_alloc("baskets", (size_t)rows, sizeof *first);
   uint64_t nslots = 16;
   while (nslots < (uint64_t)rows * 2) nslots *= 2;
-  int64_t *slots = malloc(nslots * sizeof *slots);
+  int64_t *slots = br_alloc("baskets", nslots, sizeof *slots);
   int32_t *code_id = NULL;
   br_baskets *b = NULL;
   if (!bid || !first || !slots) goto oom;
@@ -193,9 +199,9 @@ br_status br_baskets_from_frame(br_baskets **out, const br_frame *f, const br_ba
   int64_t *fill = slots; /* reuse: nb <= rows <= nslots */
   memcpy(fill, b->off, (size_t)nb * sizeof *fill);
   if (I->type == BR_DTYPE_STR) {
-    code_id = malloc((size_t)(I->dict->n > 0 ? I->dict->n : 1) * sizeof *code_id);
+    code_id = br_alloc("baskets", (size_t)I->dict->n, sizeof *code_id);
     if (!code_id) goto oom;
-    memset(code_id, 0xff, (size_t)(I->dict->n > 0 ? I->dict->n : 1) * sizeof *code_id);
+    memset(code_id, 0xff, (size_t)I->dict->n * sizeof *code_id);
   }
   char buf[40];
   for (int64_t i = 0; i < rows; i++) {
@@ -216,7 +222,7 @@ br_status br_baskets_from_frame(br_baskets **out, const br_frame *f, const br_ba
   normalize(b);
   /* Per-basket extras from each basket's lines. */
   if (T) {
-    b->times = malloc((size_t)(nb > 0 ? nb : 1) * sizeof *b->times);
+    b->times = br_alloc("baskets", (size_t)nb, sizeof *b->times);
     if (!b->times) goto oom;
     for (int64_t k = 0; k < nb; k++) {
       double v = br_column_number(T, first[k]);
@@ -224,7 +230,7 @@ br_status br_baskets_from_frame(br_baskets **out, const br_frame *f, const br_ba
     }
   }
   if (Q || P) {
-    b->revenue = calloc((size_t)(nb > 0 ? nb : 1), sizeof *b->revenue);
+    b->revenue = br_calloc("baskets", (size_t)nb, sizeof *b->revenue);
     if (!b->revenue) goto oom;
     for (int64_t i = 0; i < rows; i++) {
       if (bid[i] < 0) continue;
@@ -234,7 +240,7 @@ br_status br_baskets_from_frame(br_baskets **out, const br_frame *f, const br_ba
   }
   if (U) {
     b->users = strdict_new();
-    b->user = malloc((size_t)(nb > 0 ? nb : 1) * sizeof *b->user);
+    b->user = br_alloc("baskets", (size_t)nb, sizeof *b->user);
     if (!b->users || !b->user) goto oom;
     for (int64_t k = 0; k < nb; k++) b->user[k] = -1;
     for (int64_t i = 0; i < rows; i++) {
@@ -244,17 +250,17 @@ br_status br_baskets_from_frame(br_baskets **out, const br_frame *f, const br_ba
       if ((b->user[bid[i]] = strdict_intern(b->users, txt, len)) < 0) goto oom;
     }
   }
-  free(bid);
-  free(first);
-  free(slots);
-  free(code_id);
+  br_free(bid);
+  br_free(first);
+  br_free(slots);
+  br_free(code_id);
   *out = b;
   return BR_OK;
 oom:
-  free(bid);
-  free(first);
-  free(slots);
-  free(code_id);
+  br_free(bid);
+  br_free(first);
+  br_free(slots);
+  br_free(code_id);
   br_baskets_free(b);
   return br_error_set(BR_ERR_NOMEM, "baskets: out of memory");
 }
@@ -266,15 +272,15 @@ static br_status read_all(const char *path, char **buf, size_t *n) {
   gzFile gz = gzopen(path, "rb");
   if (!gz) return br_error_set(BR_ERR_IO, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
   size_t cap = 1 << 20, len = 0;
-  char *b = malloc(cap + 1);
+  char *b = br_alloc("baskets", cap + 1, 1);
   for (;;) {
     if (!b) {
       gzclose(gz);
       return br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
     }
     if (cap - len < (1 << 18)) {
-      char *nb = realloc(b, cap * 2 + 1);
-      if (!nb) free(b);
+      char *nb = br_realloc("baskets", b, cap * 2 + 1, 1);
+      if (!nb) br_free(b);
       b = nb;
       cap *= 2;
       continue;
@@ -284,7 +290,7 @@ static br_status read_all(const char *path, char **buf, size_t *n) {
     const char *msg = gzerror(gz, &zerr);
     if (k < 0 || (k == 0 && zerr != Z_OK && zerr != Z_STREAM_END)) {
       br_status s = br_error_set(BR_ERR_IO, "%s: cannot read: %s", path, zerr == Z_ERRNO ? strerror(errno) : msg);
-      free(b);
+      br_free(b);
       gzclose(gz);
       return s;
     }
@@ -292,7 +298,7 @@ static br_status read_all(const char *path, char **buf, size_t *n) {
     len += (size_t)k;
     if (br_deadline_passed()) { /* one clock read per read of up to a buffer's free space */
       br_status s = br_deadline_stop("read_baskets", (int64_t)len >> 20, "MB read");
-      free(b);
+      br_free(b);
       gzclose(gz);
       return s;
     }
@@ -321,7 +327,7 @@ br_status br_baskets_read(br_baskets **out, const char *path, char sep) {
   }
   if (n > 0 && buf[n - 1] != '\n') lines++; /* a last line without a line break */
   if (tokens == 0) {
-    free(buf);
+    br_free(buf);
     return br_error_set(BR_ERR_PARSE, "%s: no items (the file is empty)", path);
   }
   br_baskets *b = baskets_alloc(lines, tokens);
@@ -330,10 +336,10 @@ br_status br_baskets_read(br_baskets **out, const char *path, char sep) {
    * larger ids go through the label dictionary. */
   int64_t DIRECT = 1024;
   while (DIRECT < ((int64_t)1 << 20) && DIRECT < 4 * tokens) DIRECT *= 2;
-  int32_t *direct = malloc((size_t)DIRECT * sizeof *direct);
+  int32_t *direct = br_alloc("baskets", (size_t)DIRECT, sizeof *direct);
   if (!b || !direct) {
-    free(buf);
-    free(direct);
+    br_free(buf);
+    br_free(direct);
     br_baskets_free(b);
     return br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
   }
@@ -378,13 +384,13 @@ br_status br_baskets_read(br_baskets **out, const char *path, char sep) {
   b->n = lines;
   b->nitems = b->labels->n;
   normalize(b);
-  free(buf);
-  free(direct);
+  br_free(buf);
+  br_free(direct);
   *out = b;
   return BR_OK;
 fail:
-  free(buf);
-  free(direct);
+  br_free(buf);
+  br_free(direct);
   br_baskets_free(b);
   return s;
 }
@@ -403,18 +409,18 @@ br_status br_baskets_filter(br_baskets **out, const br_baskets *b, const double 
       nb++;
       ni += b->off[k + 1] - b->off[k];
     }
-  br_baskets *r = calloc(1, sizeof *r);
+  br_baskets *r = br_calloc("baskets", 1, sizeof *r);
   if (!r) return br_error_set(BR_ERR_NOMEM, "filter: out of memory");
   r->n = nb;
   r->nitems = b->nitems;
   r->labels = strdict_retain(b->labels);
-  r->off = malloc((size_t)(nb + 1) * sizeof *r->off);
-  r->items = malloc((size_t)(ni > 0 ? ni : 1) * sizeof *r->items);
-  if (b->times) r->times = malloc((size_t)(nb > 0 ? nb : 1) * sizeof *r->times);
-  if (b->revenue) r->revenue = malloc((size_t)(nb > 0 ? nb : 1) * sizeof *r->revenue);
+  r->off = br_alloc("baskets", (size_t)(nb + 1), sizeof *r->off);
+  r->items = br_alloc("baskets", (size_t)ni, sizeof *r->items);
+  if (b->times) r->times = br_alloc("baskets", (size_t)nb, sizeof *r->times);
+  if (b->revenue) r->revenue = br_alloc("baskets", (size_t)nb, sizeof *r->revenue);
   if (b->user) {
     r->users = strdict_retain(b->users);
-    r->user = malloc((size_t)(nb > 0 ? nb : 1) * sizeof *r->user);
+    r->user = br_alloc("baskets", (size_t)nb, sizeof *r->user);
   }
   if (!r->off || !r->items || (b->times && !r->times) || (b->revenue && !r->revenue) || (b->user && !r->user)) {
     br_baskets_free(r);
@@ -443,23 +449,24 @@ br_status br_baskets_cooccurrence(const br_baskets *b, int64_t min_count, int64_
   int32_t m = b->nitems;
   int64_t total = b->off[b->n];
   /* Inverted index: the baskets of each item, with the item's position. */
-  int64_t *start = calloc((size_t)m + 1, sizeof *start);
-  int64_t *where = malloc((size_t)(total > 0 ? total : 1) * sizeof *where);
-  int64_t *cnt = calloc((size_t)(m > 0 ? m : 1), sizeof *cnt);
-  int32_t *touched = malloc((size_t)(m > 0 ? m : 1) * sizeof *touched);
+  int64_t *start = br_calloc("baskets", (size_t)m + 1, sizeof *start);
+  int64_t *where = br_alloc("baskets", (size_t)total, sizeof *where);
+  int64_t *cnt = br_calloc("baskets", (size_t)m, sizeof *cnt);
+  int32_t *touched = br_alloc("baskets", (size_t)m, sizeof *touched);
   int64_t cap = 1024, np = 0;
-  int32_t *A = malloc((size_t)cap * sizeof *A), *Bv = malloc((size_t)cap * sizeof *Bv);
-  int64_t *C = malloc((size_t)cap * sizeof *C);
+  /* A, Bv and C go to the caller, who frees them with free() */
+  int32_t *A = br_alloc_out("baskets", (size_t)cap, sizeof *A), *Bv = br_alloc_out("baskets", (size_t)cap, sizeof *Bv);
+  int64_t *C = br_alloc_out("baskets", (size_t)cap, sizeof *C);
   br_status s = BR_OK;
   if (!start || !where || !cnt || !touched || !A || !Bv || !C) goto oom;
   for (int64_t i = 0; i < total; i++) start[b->items[i] + 1]++;
   for (int32_t i = 0; i < m; i++) start[i + 1] += start[i];
   {
-    int64_t *fill = malloc((size_t)(m > 0 ? m : 1) * sizeof *fill);
+    int64_t *fill = br_alloc("baskets", (size_t)m, sizeof *fill);
     if (!fill) goto oom;
     memcpy(fill, start, (size_t)m * sizeof *fill);
     for (int64_t i = 0; i < total; i++) where[fill[b->items[i]]++] = i; /* position in items[] */
-    free(fill);
+    br_free(fill);
   }
   for (int32_t a = 0; a < m; a++) {
     if (start[a + 1] - start[a] < min_count) continue; /* a pair is no more frequent than a */
@@ -484,11 +491,11 @@ br_status br_baskets_cooccurrence(const br_baskets *b, int64_t min_count, int64_
       if (cnt[x] >= min_count) {
         if (np == cap) {
           cap *= 2;
-          int32_t *na = realloc(A, (size_t)cap * sizeof *A);
+          int32_t *na = br_realloc_out("baskets", A, (size_t)cap, sizeof *A);
           if (na) A = na;
-          int32_t *nb2 = realloc(Bv, (size_t)cap * sizeof *Bv);
+          int32_t *nb2 = br_realloc_out("baskets", Bv, (size_t)cap, sizeof *Bv);
           if (nb2) Bv = nb2;
-          int64_t *nc = realloc(C, (size_t)cap * sizeof *C);
+          int64_t *nc = br_realloc_out("baskets", C, (size_t)cap, sizeof *C);
           if (nc) C = nc;
           if (!na || !nb2 || !nc) goto oom;
         }
@@ -500,20 +507,20 @@ br_status br_baskets_cooccurrence(const br_baskets *b, int64_t min_count, int64_
       cnt[x] = 0;
     }
   }
-  free(start);
-  free(where);
-  free(cnt);
-  free(touched);
+  br_free(start);
+  br_free(where);
+  br_free(cnt);
+  br_free(touched);
   *npairs = np;
   *pa = A;
   *pb = Bv;
   *pc = C;
   return s;
 oom:
-  free(start);
-  free(where);
-  free(cnt);
-  free(touched);
+  br_free(start);
+  br_free(where);
+  br_free(cnt);
+  br_free(touched);
   free(A);
   free(Bv);
   free(C);
@@ -584,7 +591,7 @@ br_status br_baskets_read_names(br_baskets **out, const char *path, char sep) {
   /* a name takes a character and its separator, so at most (n + 1) / 2 a file, plus one a line */
   br_baskets *b = baskets_alloc(lines, (int64_t)(n + 1) / 2 + lines + 1);
   if (!b) {
-    free(buf);
+    br_free(buf);
     return br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
   }
   int64_t k = 0, w = 0;
@@ -619,11 +626,11 @@ br_status br_baskets_read_names(br_baskets **out, const char *path, char sep) {
   b->off[lines] = w;
   b->nitems = b->labels->n;
   normalize(b);
-  free(buf);
+  br_free(buf);
   *out = b;
   return BR_OK;
 fail:
-  free(buf);
+  br_free(buf);
   br_baskets_free(b);
   return s;
 }

@@ -1,10 +1,12 @@
 /* Status names and a per-thread last-error buffer (like errno plus strerror,
  * but with a detail message that names the place). */
 #include "bundle/error.h"
+#include "error_internal.h"
 
 #include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char *const status_names[] = {
     "ok",          "invalid argument", "shape mismatch", "index out of range",
@@ -16,6 +18,9 @@ static_assert(sizeof status_names / sizeof status_names[0] == BR_STATUS_COUNT,
 
 static _Thread_local char last_error[1024];
 static _Thread_local br_status last_status;
+static _Thread_local int keep_nomem; /* see error_internal.h */
+
+void br_error_keep_nomem(int keep) { keep_nomem = keep; }
 
 const char *br_status_str(br_status s) {
   int i = -(int)s;
@@ -28,10 +33,18 @@ const char *br_last_error(void) { return last_error; }
 br_status br_last_status(void) { return last_status; }
 
 br_status br_error_set(br_status s, const char *fmt, ...) {
+  char kept[sizeof last_error];
+  int keep = keep_nomem && s == BR_ERR_NOMEM && last_status == BR_ERR_NOMEM;
+  if (keep) snprintf(kept, sizeof kept, "%s", last_error);
+  keep_nomem = 0;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  int n = vsnprintf(last_error, sizeof last_error, fmt, ap);
   va_end(ap);
+  /* the allocator's message already names the place and the limit: keep it */
+  if (keep && n >= 0 && (size_t)n < sizeof last_error && strstr(last_error, kept) == NULL)
+    if (snprintf(last_error + n, sizeof last_error - (size_t)n, ": %s", kept) >= (int)(sizeof last_error - (size_t)n))
+      last_error[sizeof last_error - 1] = '\0'; /* truncated: still terminated */
   last_status = s;
   return s;
 }
@@ -60,6 +73,7 @@ void br_error_prefix(const char *prefix) {
 }
 
 void br_error_clear(void) {
+  keep_nomem = 0;
   last_error[0] = '\0';
   last_status = BR_OK;
 }

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "basket_internal.h"
 #include "bundle/eval.h"
 #include "deadline_internal.h"
+#include "bundle/memory.h"
 
 /* Item -> sorted basket list (CSR), the inverted index every bundle reads. */
 typedef struct inverted {
@@ -13,26 +13,27 @@ typedef struct inverted {
 } inverted;
 
 static int inverted_build(inverted *ix, const br_baskets *b) {
-  int64_t total = b->off[b->n];
-  ix->start = calloc((size_t)b->nitems + 1, sizeof *ix->start);
-  ix->tid = malloc((size_t)(total > 0 ? total : 1) * sizeof *ix->tid);
-  int64_t *fill = malloc((size_t)(b->nitems > 0 ? b->nitems : 1) * sizeof *fill);
+  const br_baskets_view B = br_baskets_view_of(b);
+  int64_t total = B.off[B.n];
+  ix->start = br_calloc("backtest", (size_t)B.nitems + 1, sizeof *ix->start);
+  ix->tid = br_alloc("backtest", (size_t)total, sizeof *ix->tid);
+  int64_t *fill = br_alloc("backtest", (size_t)B.nitems, sizeof *fill);
   if (!ix->start || !ix->tid || !fill) {
-    free(fill);
+    br_free(fill);
     return 0;
   }
-  for (int64_t p = 0; p < total; p++) ix->start[b->items[p] + 1]++;
-  for (int32_t i = 0; i < b->nitems; i++) ix->start[i + 1] += ix->start[i];
-  memcpy(fill, ix->start, (size_t)b->nitems * sizeof *fill);
-  for (int64_t k = 0; k < b->n; k++)
-    for (int64_t p = b->off[k]; p < b->off[k + 1]; p++) ix->tid[fill[b->items[p]]++] = k;
-  free(fill);
+  for (int64_t p = 0; p < total; p++) ix->start[B.items[p] + 1]++;
+  for (int32_t i = 0; i < B.nitems; i++) ix->start[i + 1] += ix->start[i];
+  memcpy(fill, ix->start, (size_t)B.nitems * sizeof *fill);
+  for (int64_t k = 0; k < B.n; k++)
+    for (int64_t p = B.off[k]; p < B.off[k + 1]; p++) ix->tid[fill[B.items[p]]++] = k;
+  br_free(fill);
   return 1;
 }
 
 static void inverted_free(inverted *ix) {
-  free(ix->start);
-  free(ix->tid);
+  br_free(ix->start);
+  br_free(ix->tid);
 }
 
 static int cmp_i32(const void *a, const void *b) {
@@ -54,35 +55,36 @@ static double jaccard_distance(const int32_t *a, int64_t na, const int32_t *b, i
 
 br_status br_eval_backtest(br_backtest *out, br_backtest_bundle *per, const br_baskets *b, const int32_t *items,
                            const int64_t *off, int64_t nb, const double *price, const double *cost) {
+  const br_baskets_view B = br_baskets_view_of(b);
   if (!out || !b || (nb > 0 && (!items || !off)) || nb < 0)
     return br_error_set(BR_ERR_ARG, "backtest: missing baskets or bundles");
   for (int64_t k = 0; k < nb; k++) {
     if (off[k + 1] < off[k] || off[k + 1] - off[k] < 1)
       return br_error_set(BR_ERR_ARG, "backtest: bundle %lld is empty", (long long)k + 1);
     for (int64_t p = off[k]; p < off[k + 1]; p++)
-      if (items[p] < -1 || items[p] >= b->nitems)
+      if (items[p] < -1 || items[p] >= B.nitems)
         return br_error_set(BR_ERR_ARG, "backtest: bundle %lld holds item id %d, outside 0..%d", (long long)k + 1,
-                            items[p], b->nitems - 1);
+                            items[p], B.nitems - 1);
   }
   memset(out, 0, sizeof *out);
-  out->nbaskets = b->n;
+  out->nbaskets = B.n;
   out->nbundles = nb;
   inverted ix = {0};
   /* per basket: the last bundle that touched it (a stamp), whether some
    * bundle completed it, whether any touched it */
-  int64_t *stamp = malloc((size_t)(b->n > 0 ? b->n : 1) * sizeof *stamp);
-  int32_t *count = malloc((size_t)(b->n > 0 ? b->n : 1) * sizeof *count);
-  unsigned char *hit = calloc((size_t)(b->n > 0 ? b->n : 1), 1);
-  unsigned char *touched = calloc((size_t)(b->n > 0 ? b->n : 1), 1);
-  unsigned char *in_bundle = calloc((size_t)(b->nitems > 0 ? b->nitems : 1), 1);
+  int64_t *stamp = br_alloc("backtest", (size_t)B.n, sizeof *stamp);
+  int32_t *count = br_alloc("backtest", (size_t)B.n, sizeof *count);
+  unsigned char *hit = br_calloc("backtest", (size_t)B.n, 1);
+  unsigned char *touched = br_calloc("backtest", (size_t)B.n, 1);
+  unsigned char *in_bundle = br_calloc("backtest", (size_t)B.nitems, 1);
   int64_t total_len = nb > 0 ? off[nb] - off[0] : 0;
-  int32_t *sorted = malloc((size_t)(total_len > 0 ? total_len : 1) * sizeof *sorted);
+  int32_t *sorted = br_alloc("backtest", (size_t)total_len, sizeof *sorted);
   br_status st = BR_OK;
   if (!stamp || !count || !hit || !touched || !in_bundle || !sorted || !inverted_build(&ix, b)) {
     st = br_error_set(BR_ERR_NOMEM, "backtest: out of memory");
     goto done;
   }
-  for (int64_t k = 0; k < b->n; k++) stamp[k] = -1;
+  for (int64_t k = 0; k < B.n; k++) stamp[k] = -1;
   int64_t sum_complete = 0, sum_touched = 0;
   double sum_rate = 0;
   int64_t work = 0, last_touch = 0;
@@ -138,16 +140,16 @@ br_status br_eval_backtest(br_backtest *out, br_backtest_bundle *per, const br_b
     out->revenue += (double)complete * pr;
     out->margin += (double)complete * (pr - co);
   }
-  for (int64_t k = 0; k < b->n; k++) {
+  for (int64_t k = 0; k < B.n; k++) {
     out->hits += hit[k];
     out->touched += touched[k];
   }
-  out->hit_rate = b->n > 0 ? (double)out->hits / (double)b->n : 0;
-  out->basket_coverage = b->n > 0 ? (double)out->touched / (double)b->n : 0;
+  out->hit_rate = B.n > 0 ? (double)out->hits / (double)B.n : 0;
+  out->basket_coverage = B.n > 0 ? (double)out->touched / (double)B.n : 0;
   out->attach_rate = sum_touched > 0 ? (double)sum_complete / (double)sum_touched : 0;
   out->mean_attach_rate = nb > 0 ? sum_rate / (double)nb : 0;
   int64_t held = 0, covered = 0;
-  for (int32_t i = 0; i < b->nitems; i++)
+  for (int32_t i = 0; i < B.nitems; i++)
     if (ix.start[i + 1] > ix.start[i]) {
       held++;
       covered += in_bundle[i];
@@ -172,11 +174,11 @@ br_status br_eval_backtest(br_backtest *out, br_backtest_bundle *per, const br_b
   }
 done:
   inverted_free(&ix);
-  free(stamp);
-  free(count);
-  free(hit);
-  free(touched);
-  free(in_bundle);
-  free(sorted);
+  br_free(stamp);
+  br_free(count);
+  br_free(hit);
+  br_free(touched);
+  br_free(in_bundle);
+  br_free(sorted);
   return st;
 }

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "basket_internal.h"
 #include "bundle/eval.h"
 #include "deadline_internal.h"
 #include "sort_index.h"
+#include "bundle/memory.h"
 
 static const char *const policy_names[] = {"thompson", "ucb", "static"};
 _Static_assert(sizeof policy_names / sizeof *policy_names == BR_BANDIT_POLICY_COUNT, "one name per policy");
@@ -92,19 +92,20 @@ static int32_t choose(const br_bandit_arm *arms, int32_t narms, br_bandit_policy
 br_status br_bandit_replay(br_bandit_arm *arms, int32_t narms, const int32_t *items, const int64_t *off,
                            const br_baskets *b, int64_t from, int64_t to, br_bandit_policy policy, br_rng *rng,
                            double *reward) {
+  const br_baskets_view B = br_baskets_view_of(b);
   if (narms < 1) return br_error_set(BR_ERR_ARG, "bandit: no arms to offer");
   if ((unsigned)policy >= BR_BANDIT_POLICY_COUNT) return br_error_set(BR_ERR_ARG, "bandit: unknown policy");
-  if (from < 0 || to > b->n || from > to)
+  if (from < 0 || to > B.n || from > to)
     return br_error_set(BR_ERR_ARG, "bandit: baskets %lld..%lld outside 1..%lld", (long long)from + 1, (long long)to,
-                        (long long)b->n);
+                        (long long)B.n);
   for (int32_t a = 0; a < narms; a++)
     if (!(arms[a].value >= 0) || !isfinite(arms[a].value) || off[a + 1] <= off[a])
       return br_error_set(BR_ERR_ARG, "bandit: arm %d needs items and a finite value >= 0", a + 1);
-  int64_t *order = malloc((size_t)(b->n > 0 ? b->n : 1) * sizeof *order);
+  int64_t *order = br_alloc("bandit", (size_t)B.n, sizeof *order);
   if (!order) return br_error_set(BR_ERR_NOMEM, "bandit: out of memory");
-  for (int64_t k = 0; k < b->n; k++) order[k] = k;
-  if (b->times && !sort_index(order, b->n, by_time, b->times)) {
-    free(order);
+  for (int64_t k = 0; k < B.n; k++) order[k] = k;
+  if (B.times && !sort_index(order, B.n, by_time, B.times)) {
+    br_free(order);
     return br_error_set(BR_ERR_NOMEM, "bandit: out of memory");
   }
   double vmax = 0, total_offers = 0;
@@ -116,12 +117,12 @@ br_status br_bandit_replay(br_bandit_arm *arms, int32_t narms, const int32_t *it
   int64_t work = 0;
   for (int64_t pos = from; pos < to; pos++) {
     int64_t k = order[pos];
-    const int32_t *basket = b->items + b->off[k];
-    int64_t nbasket = b->off[k + 1] - b->off[k];
+    const int32_t *basket = B.items + B.off[k];
+    int64_t nbasket = B.off[k + 1] - B.off[k];
     /* each basket is checked against every arm; the arms keep the counts
      * of the baskets replayed so far, as they do between calls */
     if (deadline_poll(&work, (nbasket + 1) * narms)) {
-      free(order);
+      br_free(order);
       return br_deadline_stop("bandit replay", pos - from, "baskets");
     }
     total_offers += 1;
@@ -137,7 +138,7 @@ br_status br_bandit_replay(br_bandit_arm *arms, int32_t narms, const int32_t *it
         arms[j].hindsight_accepts += 1;
       }
   }
-  free(order);
+  br_free(order);
   if (reward) *reward += gained;
   return BR_OK;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "bundle/eval.h"
+#include "bundle/memory.h"
 
 void br_rank_add(br_rank_metrics *acc, const int32_t *ranked, int nranked, const int32_t *relevant, int nrel, int k) {
   if (nrel <= 0 || k <= 0) return;
@@ -67,11 +68,11 @@ static int by_rank(const void *pa, const void *pb) {
 br_status br_topk_rows(int32_t *out, const double *scores, int64_t rows, int64_t cols, int k, const int64_t *excl_off,
                        const int32_t *excl) {
   if (k < 1 || rows < 0 || cols < 0) return br_error_set(BR_ERR_ARG, "topk: k must be at least 1");
-  entry *h = malloc((size_t)k * sizeof *h);
-  unsigned char *skip = calloc((size_t)(cols > 0 ? cols : 1), 1);
+  entry *h = br_alloc("topk", (size_t)k, sizeof *h);
+  unsigned char *skip = br_calloc("topk", (size_t)cols, 1);
   if (!h || !skip) {
-    free(h);
-    free(skip);
+    br_free(h);
+    br_free(skip);
     return br_error_set(BR_ERR_NOMEM, "topk: out of memory");
   }
   for (int64_t r = 0; r < rows; r++) {
@@ -98,7 +99,7 @@ br_status br_topk_rows(int32_t *out, const double *scores, int64_t rows, int64_t
       for (int64_t p = excl_off[r]; p < excl_off[r + 1]; p++)
         if (excl[p] >= 0 && excl[p] < cols) skip[excl[p]] = 0;
   }
-  free(h);
-  free(skip);
+  br_free(h);
+  br_free(skip);
   return BR_OK;
 }

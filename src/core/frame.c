@@ -7,20 +7,21 @@
 
 #include "frame_internal.h"
 #include "sort_index.h"
+#include "bundle/memory.h"
 
 br_status frame_build(br_frame **out, int ncols, char *const *names, br_column *const *cols,
                       int64_t nrows) {
-  br_frame *f = calloc(1, sizeof *f);
+  br_frame *f = br_calloc("frame", 1, sizeof *f);
   if (!f) return br_error_set(BR_ERR_NOMEM, "frame: out of memory");
   f->nrows = nrows;
-  f->names = calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *f->names);
-  f->cols = calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *f->cols);
+  f->names = br_calloc("frame", (size_t)ncols, sizeof *f->names);
+  f->cols = br_calloc("frame", (size_t)ncols, sizeof *f->cols);
   if (!f->names || !f->cols) {
     br_frame_free(f);
     return br_error_set(BR_ERR_NOMEM, "frame: out of memory");
   }
   for (int i = 0; i < ncols; i++) {
-    f->names[i] = strdup(names[i]);
+    f->names[i] = br_strdup("frame", names[i]);
     if (!f->names[i]) {
       br_frame_free(f);
       return br_error_set(BR_ERR_NOMEM, "frame: out of memory");
@@ -52,12 +53,12 @@ br_status br_frame_new(br_frame **out, int ncols, const char *const *names,
 void br_frame_free(br_frame *f) {
   if (!f) return;
   for (int i = 0; i < f->ncols; i++) {
-    free(f->names[i]);
+    br_free(f->names[i]);
     br_column_release(f->cols[i]);
   }
-  free(f->names);
-  free(f->cols);
-  free(f);
+  br_free(f->names);
+  br_free(f->cols);
+  br_free(f);
 }
 
 int64_t br_frame_nrows(const br_frame *f) { return f->nrows; }
@@ -88,7 +89,7 @@ br_status frame_require(const br_frame *f, const char *fn, const char *name, int
 }
 
 br_status br_frame_select(br_frame **out, const br_frame *f, const char *const *names, int n) {
-  br_column **cols = calloc((size_t)(n > 0 ? n : 1), sizeof *cols);
+  br_column **cols = br_calloc("frame", (size_t)n, sizeof *cols);
   if (!cols) return br_error_set(BR_ERR_NOMEM, "select: out of memory");
   br_status s = BR_OK;
   for (int i = 0; i < n && s == BR_OK; i++) {
@@ -99,7 +100,7 @@ br_status br_frame_select(br_frame **out, const br_frame *f, const char *const *
     s = br_frame_new(out, n, names, cols);
     if (s == BR_OK && n == 0) (*out)->nrows = f->nrows;
   }
-  free(cols);
+  br_free(cols);
   return s;
 }
 
@@ -108,35 +109,35 @@ br_status br_frame_take(br_frame **out, const br_frame *f, const int64_t *rows, 
     if (rows[k] < -1 || rows[k] >= f->nrows)
       return br_error_set(BR_ERR_INDEX, "take: row %lld out of range for %lld rows",
                           (long long)rows[k], (long long)f->nrows);
-  br_column **cols = calloc((size_t)(f->ncols > 0 ? f->ncols : 1), sizeof *cols);
+  br_column **cols = br_calloc("frame", (size_t)f->ncols, sizeof *cols);
   if (!cols) return br_error_set(BR_ERR_NOMEM, "take: out of memory");
   br_status s = BR_OK;
   for (int i = 0; i < f->ncols && s == BR_OK; i++) s = br_column_take(&cols[i], f->cols[i], rows, n);
   if (s == BR_OK) s = frame_build(out, f->ncols, f->names, cols, n);
   for (int i = 0; i < f->ncols; i++) br_column_release(cols[i]);
-  free(cols);
+  br_free(cols);
   return s;
 }
 
 br_status br_frame_filter(br_frame **out, const br_frame *f, const double *mask) {
   int64_t n = 0;
-  int64_t *rows = malloc((size_t)(f->nrows > 0 ? f->nrows : 1) * sizeof *rows);
+  int64_t *rows = br_alloc("frame", (size_t)f->nrows, sizeof *rows);
   if (!rows) return br_error_set(BR_ERR_NOMEM, "filter: out of memory");
   for (int64_t i = 0; i < f->nrows; i++)
     if (mask[i] != 0 && !isnan(mask[i])) rows[n++] = i;
   br_status s = br_frame_take(out, f, rows, n);
-  free(rows);
+  br_free(rows);
   return s;
 }
 
 br_status br_frame_head(br_frame **out, const br_frame *f, int64_t n) {
   if (n < 0) return br_error_set(BR_ERR_ARG, "head: count %lld is negative", (long long)n);
   if (n > f->nrows) n = f->nrows;
-  int64_t *rows = malloc((size_t)(n > 0 ? n : 1) * sizeof *rows);
+  int64_t *rows = br_alloc("frame", (size_t)n, sizeof *rows);
   if (!rows) return br_error_set(BR_ERR_NOMEM, "head: out of memory");
   for (int64_t i = 0; i < n; i++) rows[i] = i;
   br_status s = br_frame_take(out, f, rows, n);
-  free(rows);
+  br_free(rows);
   return s;
 }
 
@@ -147,11 +148,11 @@ br_status br_frame_with_column(br_frame **out, const br_frame *f, const char *na
     return br_error_set(BR_ERR_SHAPE, "with_column: '%s' has %lld rows, the frame has %lld",
                         name, (long long)col->n, (long long)f->nrows);
   int at = br_frame_find(f, name), n = f->ncols + (at < 0);
-  char **names = malloc((size_t)n * sizeof *names);
-  br_column **cols = malloc((size_t)n * sizeof *cols);
+  char **names = br_alloc("frame", (size_t)n, sizeof *names);
+  br_column **cols = br_alloc("frame", (size_t)n, sizeof *cols);
   if (!names || !cols) {
-    free(names);
-    free(cols);
+    br_free(names);
+    br_free(cols);
     return br_error_set(BR_ERR_NOMEM, "with_column: out of memory");
   }
   for (int i = 0; i < f->ncols; i++) {
@@ -162,13 +163,13 @@ br_status br_frame_with_column(br_frame **out, const br_frame *f, const char *na
   names[at] = (char *)name;
   cols[at] = col;
   br_status s = frame_build(out, n, names, cols, col->n);
-  free(names);
-  free(cols);
+  br_free(names);
+  br_free(cols);
   return s;
 }
 
 br_status br_frame_tensor(br_tensor **out, const br_frame *f, const char *const *names, int n) {
-  int *idx = malloc((size_t)(f->ncols + n + 1) * sizeof *idx);
+  int *idx = br_alloc("frame", (size_t)(f->ncols + n + 1), sizeof *idx);
   if (!idx) return br_error_set(BR_ERR_NOMEM, "tensor: out of memory");
   int d = 0;
   br_status s = BR_OK;
@@ -196,7 +197,7 @@ br_status br_frame_tensor(br_tensor **out, const br_frame *f, const char *const 
     }
     *out = t;
   }
-  free(idx);
+  br_free(idx);
   return s;
 }
 
@@ -282,9 +283,9 @@ static int cmp_rows(const void *ctx, int64_t a, int64_t b) {
 br_status br_frame_sort(br_frame **out, const br_frame *f, const char *const *by,
                         const int *desc, int nby) {
   if (nby < 1) return br_error_set(BR_ERR_ARG, "sort: no key columns");
-  sort_key *keys = calloc((size_t)nby, sizeof *keys);
+  sort_key *keys = br_calloc("frame", (size_t)nby, sizeof *keys);
   int64_t n = f->nrows > 0 ? f->nrows : 1;
-  int64_t *rows = malloc((size_t)n * sizeof *rows);
+  int64_t *rows = br_alloc("frame", (size_t)n, sizeof *rows);
   br_status s = BR_OK;
   if (!keys || !rows) {
     s = br_error_set(BR_ERR_NOMEM, "sort: out of memory");
@@ -298,19 +299,19 @@ br_status br_frame_sort(br_frame **out, const br_frame *f, const char *const *by
     if (f->cols[i]->type == BR_DTYPE_STR) {
       const strdict *d = f->cols[i]->dict;
       int32_t nl = d->n > 0 ? d->n : 1;
-      int32_t *order = malloc((size_t)nl * sizeof *order), *t2 = malloc((size_t)nl * sizeof *t2);
-      keys[k].rank = malloc((size_t)nl * sizeof *keys[k].rank);
+      int32_t *order = br_alloc("frame", (size_t)nl, sizeof *order), *t2 = br_alloc("frame", (size_t)nl, sizeof *t2);
+      keys[k].rank = br_alloc("frame", (size_t)nl, sizeof *keys[k].rank);
       if (!order || !t2 || !keys[k].rank) {
-        free(order);
-        free(t2);
+        br_free(order);
+        br_free(t2);
         s = br_error_set(BR_ERR_NOMEM, "sort: out of memory");
         break;
       }
       for (int32_t l = 0; l < d->n; l++) order[l] = l;
       sort_levels(d, order, t2, d->n);
       for (int32_t l = 0; l < d->n; l++) keys[k].rank[order[l]] = l;
-      free(order);
-      free(t2);
+      br_free(order);
+      br_free(t2);
     }
   }
   if (s == BR_OK) {
@@ -321,8 +322,8 @@ br_status br_frame_sort(br_frame **out, const br_frame *f, const char *const *by
   }
 done:
   if (keys)
-    for (int k = 0; k < nby; k++) free(keys[k].rank);
-  free(keys);
-  free(rows);
+    for (int k = 0; k < nby; k++) br_free(keys[k].rank);
+  br_free(keys);
+  br_free(rows);
   return s;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "frame_internal.h"
+#include "bundle/memory.h"
 
 static const char *const agg_names[] = {"count", "sum", "mean", "min", "max", "nunique", "first"};
 static_assert(sizeof agg_names / sizeof *agg_names == BR_AGG_COUNT_OP, "one name per aggregation");
@@ -52,16 +53,16 @@ static int rowtab_init(rowtab *t, const uint64_t *keys, int w, int64_t n) {
   t->w = w;
   t->mask = ns - 1;
   t->ng = 0;
-  t->slots = malloc(ns * sizeof *t->slots);
-  t->rep = malloc((size_t)(n > 0 ? n : 1) * sizeof *t->rep);
+  t->slots = br_alloc("group_by", ns, sizeof *t->slots);
+  t->rep = br_alloc("group_by", (size_t)n, sizeof *t->rep);
   if (!t->slots || !t->rep) return 0;
   memset(t->slots, 0xff, ns * sizeof *t->slots);
   return 1;
 }
 
 static void rowtab_free(rowtab *t) {
-  free(t->slots);
-  free(t->rep);
+  br_free(t->slots);
+  br_free(t->rep);
 }
 
 /* The group of key vector k (w words), or -1; *slot is where it would go. */
@@ -91,7 +92,7 @@ static int64_t rowtab_insert(rowtab *t, int64_t row) {
 /* Key words of each row: (is-null, value key) per key column. */
 static uint64_t *group_keys(const br_frame *f, const int *kc, int nk) {
   int w = 2 * nk;
-  uint64_t *keys = malloc((size_t)(f->nrows > 0 ? f->nrows : 1) * (size_t)w * 8);
+  uint64_t *keys = br_alloc("group_by", (size_t)f->nrows * (size_t)w * 8, 1);
   if (!keys) return NULL;
   for (int64_t i = 0; i < f->nrows; i++)
     for (int k = 0; k < nk; k++) {
@@ -125,13 +126,13 @@ static br_status agg_column(br_column **out, const br_frame *f, const br_agg *a,
     return br_error_set(BR_ERR_ARG, "agg: %s of datetime column '%s' has no meaning", fn, a->column);
 
   if (a->op == BR_AGG_FIRST) {
-    int64_t *rows = malloc((size_t)(ng > 0 ? ng : 1) * sizeof *rows);
+    int64_t *rows = br_alloc("group_by", (size_t)ng, sizeof *rows);
     if (!rows) return br_error_set(BR_ERR_NOMEM, "agg: out of memory");
     for (int64_t g = 0; g < ng; g++) rows[g] = -1;
     for (int64_t i = 0; i < n; i++)
       if (rows[gid[i]] < 0 && column_valid(c, i)) rows[gid[i]] = i;
     br_status s = br_column_take(out, c, rows, ng);
-    free(rows);
+    br_free(rows);
     return s;
   }
 
@@ -144,8 +145,8 @@ static br_status agg_column(br_column **out, const br_frame *f, const br_agg *a,
       for (int64_t i = 0; i < n; i++) cnt[gid[i]] += !c || column_valid(c, i);
     } else {
       /* distinct (group, value) pairs */
-      uint64_t *kv = malloc((size_t)(n > 0 ? n : 1) * 2 * 8);
-      int64_t *rows = malloc((size_t)(n > 0 ? n : 1) * sizeof *rows);
+      uint64_t *kv = br_alloc("group_by", (size_t)n * 2 * 8, 1);
+      int64_t *rows = br_alloc("group_by", (size_t)n, sizeof *rows);
       rowtab t;
       memset(&t, 0, sizeof t);
       int64_t m = 0;
@@ -157,8 +158,8 @@ static br_status agg_column(br_column **out, const br_frame *f, const br_agg *a,
             rows[m++] = i;
           }
       if (!kv || !rows || !rowtab_init(&t, kv, 2, m)) {
-        free(kv);
-        free(rows);
+        br_free(kv);
+        br_free(rows);
         rowtab_free(&t);
         br_column_release(r);
         return br_error_set(BR_ERR_NOMEM, "agg: out of memory");
@@ -168,8 +169,8 @@ static br_status agg_column(br_column **out, const br_frame *f, const br_agg *a,
         rowtab_insert(&t, j);
         if (t.ng > before) cnt[gid[rows[j]]]++;
       }
-      free(kv);
-      free(rows);
+      br_free(kv);
+      br_free(rows);
       rowtab_free(&t);
     }
     *out = r;
@@ -184,10 +185,10 @@ static br_status agg_column(br_column **out, const br_frame *f, const br_agg *a,
               : c->type;
   br_column *r;
   br_status s = column_alloc(&r, rt, ng, 1, NULL);
-  int64_t *seen = calloc((size_t)(ng > 0 ? ng : 1), sizeof *seen);
+  int64_t *seen = br_calloc("group_by", (size_t)ng, sizeof *seen);
   if (s != BR_OK || !seen) {
     br_column_release(s == BR_OK ? r : NULL);
-    free(seen);
+    br_free(seen);
     return s != BR_OK ? s : br_error_set(BR_ERR_NOMEM, "agg: out of memory");
   }
   for (int64_t i = 0; i < n; i++) {
@@ -217,7 +218,7 @@ static br_status agg_column(br_column **out, const br_frame *f, const br_agg *a,
   }
   (void)first_row;
   column_finish_nulls(r);
-  free(seen);
+  br_free(seen);
   *out = r;
   return BR_OK;
 }
@@ -225,12 +226,12 @@ static br_status agg_column(br_column **out, const br_frame *f, const br_agg *a,
 br_status br_frame_group_by(br_frame **out, const br_frame *f, const char *const *keys,
                             int nkeys, const br_agg *aggs, int naggs) {
   if (nkeys < 1) return br_error_set(BR_ERR_ARG, "group_by: no key columns");
-  int *kc = malloc((size_t)nkeys * sizeof *kc);
+  int *kc = br_alloc("group_by", (size_t)nkeys, sizeof *kc);
   int64_t n = f->nrows > 0 ? f->nrows : 1;
-  int64_t *gid = malloc((size_t)n * sizeof *gid);
+  int64_t *gid = br_alloc("group_by", (size_t)n, sizeof *gid);
   int ncols = nkeys + naggs;
-  br_column **cols = calloc((size_t)ncols, sizeof *cols);
-  const char **names = calloc((size_t)ncols, sizeof *names);
+  br_column **cols = br_calloc("group_by", (size_t)ncols, sizeof *cols);
+  const char **names = br_calloc("group_by", (size_t)ncols, sizeof *names);
   uint64_t *kv = NULL;
   rowtab t;
   memset(&t, 0, sizeof t);
@@ -262,11 +263,11 @@ br_status br_frame_group_by(br_frame **out, const br_frame *f, const char *const
 done:
   if (cols)
     for (int i = 0; i < ncols; i++) br_column_release(cols[i]);
-  free(cols);
-  free(names);
-  free(kc);
-  free(gid);
-  free(kv);
+  br_free(cols);
+  br_free(names);
+  br_free(kc);
+  br_free(gid);
+  br_free(kv);
   rowtab_free(&t);
   return s;
 }
@@ -308,10 +309,10 @@ static void join_words(const join_key *jk, int nk, int right, int64_t nrows, uin
 static int append_pair(int64_t **l, int64_t **r, int64_t *n, int64_t *cap, int64_t li, int64_t ri) {
   if (*n == *cap) {
     int64_t c2 = *cap ? *cap * 2 : 1024;
-    int64_t *nl = realloc(*l, (size_t)c2 * sizeof *nl);
+    int64_t *nl = br_realloc("group_by", *l, (size_t)c2, sizeof *nl);
     if (!nl) return 0;
     *l = nl;
-    int64_t *nr = realloc(*r, (size_t)c2 * sizeof *nr);
+    int64_t *nr = br_realloc("group_by", *r, (size_t)c2, sizeof *nr);
     if (!nr) return 0;
     *r = nr;
     *cap = c2;
@@ -327,13 +328,13 @@ br_status br_frame_join(br_frame **out, const br_frame *left, const br_frame *ri
   if (non < 1) return br_error_set(BR_ERR_ARG, "join: no key columns (on = ...)");
   if (how != BR_JOIN_INNER && how != BR_JOIN_LEFT) return br_error_set(BR_ERR_ARG, "join: bad join kind");
   br_status s = BR_OK;
-  join_key *jk = calloc((size_t)non, sizeof *jk);
-  int *rkc = calloc((size_t)non, sizeof *rkc);
+  join_key *jk = br_calloc("group_by", (size_t)non, sizeof *jk);
+  int *rkc = br_calloc("group_by", (size_t)non, sizeof *rkc);
   int64_t nl = left->nrows, nr = right->nrows;
-  uint64_t *lw = malloc((size_t)(nl > 0 ? nl : 1) * (size_t)non * 8);
-  uint64_t *rw = malloc((size_t)(nr > 0 ? nr : 1) * (size_t)non * 8);
-  uint8_t *lok = malloc((size_t)(nl > 0 ? nl : 1)), *rok = malloc((size_t)(nr > 0 ? nr : 1));
-  int64_t *rgid = malloc((size_t)(nr > 0 ? nr : 1) * sizeof *rgid);
+  uint64_t *lw = br_alloc("group_by", (size_t)nl * (size_t)non * 8, 1);
+  uint64_t *rw = br_alloc("group_by", (size_t)nr * (size_t)non * 8, 1);
+  uint8_t *lok = br_alloc("group_by", (size_t)nl, 1), *rok = br_alloc("group_by", (size_t)nr, 1);
+  int64_t *rgid = br_alloc("group_by", (size_t)nr, sizeof *rgid);
   int64_t *start = NULL, *order = NULL, *lrows = NULL, *rrows = NULL, npairs = 0, cap = 0;
   rowtab t;
   memset(&t, 0, sizeof t);
@@ -356,7 +357,7 @@ br_status br_frame_join(br_frame **out, const br_frame *left, const br_frame *ri
     }
     if (ls) { /* the two sides have their own dictionaries: map right onto left */
       const strdict *rd = jk[k].r->dict;
-      jk[k].rmap = malloc((size_t)(rd->n > 0 ? rd->n : 1) * sizeof *jk[k].rmap);
+      jk[k].rmap = br_alloc("group_by", (size_t)rd->n, sizeof *jk[k].rmap);
       if (!jk[k].rmap) {
         s = br_error_set(BR_ERR_NOMEM, "join: out of memory");
         break;
@@ -379,8 +380,8 @@ br_status br_frame_join(br_frame **out, const br_frame *left, const br_frame *ri
     goto done;
   }
   for (int64_t j = 0; j < nr; j++) rgid[j] = rok[j] ? rowtab_insert(&t, j) : -1;
-  start = calloc((size_t)t.ng + 1, sizeof *start);
-  order = malloc((size_t)(nr > 0 ? nr : 1) * sizeof *order);
+  start = br_calloc("group_by", (size_t)t.ng + 1, sizeof *start);
+  order = br_alloc("group_by", (size_t)nr, sizeof *order);
   if (!start || !order) {
     s = br_error_set(BR_ERR_NOMEM, "join: out of memory");
     goto done;
@@ -389,7 +390,7 @@ br_status br_frame_join(br_frame **out, const br_frame *left, const br_frame *ri
     if (rgid[j] >= 0) start[rgid[j] + 1]++;
   for (int64_t g = 0; g < t.ng; g++) start[g + 1] += start[g];
   {
-    int64_t *fill = malloc((size_t)(t.ng > 0 ? t.ng : 1) * sizeof *fill);
+    int64_t *fill = br_alloc("group_by", (size_t)t.ng, sizeof *fill);
     if (!fill) {
       s = br_error_set(BR_ERR_NOMEM, "join: out of memory");
       goto done;
@@ -397,7 +398,7 @@ br_status br_frame_join(br_frame **out, const br_frame *left, const br_frame *ri
     memcpy(fill, start, (size_t)t.ng * sizeof *fill);
     for (int64_t j = 0; j < nr; j++)
       if (rgid[j] >= 0) order[fill[rgid[j]]++] = j;
-    free(fill);
+    br_free(fill);
   }
   for (int64_t i = 0; i < nl; i++) {
     int64_t g = -1;
@@ -418,13 +419,13 @@ br_status br_frame_join(br_frame **out, const br_frame *left, const br_frame *ri
   {
     /* Output: left's columns, then right's non-key columns. */
     int nout = left->ncols + right->ncols - non;
-    br_column **cols = calloc((size_t)(nout > 0 ? nout : 1), sizeof *cols);
-    char **names = calloc((size_t)(nout > 0 ? nout : 1), sizeof *names);
+    br_column **cols = br_calloc("group_by", (size_t)nout, sizeof *cols);
+    char **names = br_calloc("group_by", (size_t)nout, sizeof *names);
     int m = 0;
     if (!cols || !names) s = br_error_set(BR_ERR_NOMEM, "join: out of memory");
     for (int i = 0; s == BR_OK && i < left->ncols; i++, m++) {
       s = br_column_take(&cols[m], left->cols[i], lrows, npairs);
-      names[m] = strdup(left->names[i]);
+      names[m] = br_strdup("group_by", left->names[i]);
     }
     for (int j = 0; s == BR_OK && j < right->ncols; j++) {
       int is_key = 0;
@@ -433,7 +434,7 @@ br_status br_frame_join(br_frame **out, const br_frame *left, const br_frame *ri
       s = br_column_take(&cols[m], right->cols[j], rrows, npairs);
       const char *nm = right->names[j];
       size_t len = strlen(nm);
-      names[m] = malloc(len + 7);
+      names[m] = br_alloc("group_by", len + 7, 1);
       if (names[m]) {
         memcpy(names[m], nm, len + 1);
         if (br_frame_find(left, nm) >= 0) memcpy(names[m] + len, "_right", 7);
@@ -446,25 +447,25 @@ br_status br_frame_join(br_frame **out, const br_frame *left, const br_frame *ri
     if (s == BR_OK && m == 0) (*out)->nrows = npairs;
     for (int i = 0; cols && names && i < nout; i++) {
       br_column_release(cols[i]);
-      free(names[i]);
+      br_free(names[i]);
     }
-    free(cols);
-    free(names);
+    br_free(cols);
+    br_free(names);
   }
 done:
   if (jk)
-    for (int k = 0; k < non; k++) free(jk[k].rmap);
-  free(jk);
-  free(rkc);
-  free(lw);
-  free(rw);
-  free(lok);
-  free(rok);
-  free(rgid);
-  free(start);
-  free(order);
-  free(lrows);
-  free(rrows);
+    for (int k = 0; k < non; k++) br_free(jk[k].rmap);
+  br_free(jk);
+  br_free(rkc);
+  br_free(lw);
+  br_free(rw);
+  br_free(lok);
+  br_free(rok);
+  br_free(rgid);
+  br_free(start);
+  br_free(order);
+  br_free(lrows);
+  br_free(rrows);
   rowtab_free(&t);
   return s;
 }

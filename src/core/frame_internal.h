@@ -45,7 +45,6 @@ struct br_column {
   uint64_t *valid; /* bit i set: row i present; NULL: no nulls */
   int64_t nulls;
   strdict *dict;   /* STR only; shared by columns derived from one another */
-  int64_t charged; /* bytes taken from the memory budget (bundle/memory.h) */
 };
 
 struct br_frame {

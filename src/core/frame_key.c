@@ -5,17 +5,18 @@
 #include <string.h>
 
 #include "frame_internal.h"
+#include "bundle/memory.h"
 
 br_status br_frame_combine(br_column **out, const br_frame *f, const char *const *names, int n,
                            const char *sep) {
   if (n < 1) return br_error_set(BR_ERR_ARG, "combine: no columns to combine");
   if (!sep) sep = "|";
   size_t seplen = strlen(sep);
-  const br_column **cols = calloc((size_t)n, sizeof *cols);
-  int *with_time = calloc((size_t)n, sizeof *with_time);
+  const br_column **cols = br_calloc("frame", (size_t)n, sizeof *cols);
+  int *with_time = br_calloc("frame", (size_t)n, sizeof *with_time);
   if (!cols || !with_time) {
-    free(cols);
-    free(with_time);
+    br_free(cols);
+    br_free(with_time);
     return br_error_set(BR_ERR_NOMEM, "combine: out of memory");
   }
   br_status s = BR_OK;
@@ -43,7 +44,7 @@ br_status br_frame_combine(br_column **out, const br_frame *f, const char *const
       size_t vl = column_text(cols[k], i, with_time[k], buf, &v);
       if (len + vl + seplen + 1 > cap) {
         size_t nc = (len + vl + seplen + 1) * 2;
-        char *nt = realloc(text, nc < 256 ? 256 : nc);
+        char *nt = br_realloc("frame", text, nc < 256 ? 256 : nc, 1);
         if (!nt) {
           s = br_error_set(BR_ERR_NOMEM, "combine: out of memory");
           break;
@@ -67,9 +68,9 @@ br_status br_frame_combine(br_column **out, const br_frame *f, const char *const
     if (code < 0) s = br_error_set(BR_ERR_NOMEM, "combine: out of memory");
     else ((int32_t *)r->data)[i] = code;
   }
-  free(text);
-  free(cols);
-  free(with_time);
+  br_free(text);
+  br_free(cols);
+  br_free(with_time);
   if (s != BR_OK) {
     br_column_release(r);
     return s;
@@ -86,7 +87,7 @@ static int starts_with(const char *s, size_t len, const char *prefix, size_t ple
 br_status br_column_prefix_mask(double *mask, const br_column *c, const char *prefix, size_t len) {
   if (c->type == BR_DTYPE_STR) { /* once per level, then map codes */
     int32_t nl = c->dict->n;
-    uint8_t *hit = malloc((size_t)(nl > 0 ? nl : 1));
+    uint8_t *hit = br_alloc("frame", (size_t)nl, 1);
     if (!hit) return br_error_set(BR_ERR_NOMEM, "startswith: out of memory");
     for (int32_t k = 0; k < nl; k++) {
       size_t l;
@@ -95,7 +96,7 @@ br_status br_column_prefix_mask(double *mask, const br_column *c, const char *pr
     }
     const int32_t *codes = c->data;
     for (int64_t i = 0; i < c->n; i++) mask[i] = column_valid(c, i) && hit[codes[i]];
-    free(hit);
+    br_free(hit);
     return BR_OK;
   }
   int with_time = column_has_times(c);

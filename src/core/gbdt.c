@@ -16,6 +16,7 @@
 
 #ifdef BR_HAVE_XGBOOST
 #include <xgboost/c_api.h>
+#include "bundle/memory.h"
 #endif
 
 #define NO_XGBOOST "gbdt: this build has no XGBoost (install libxgboost-dev and rebuild)"
@@ -59,8 +60,8 @@ struct gbdt_state {
 
 static void free_names(gbdt_state *s) {
   if (s->names)
-    for (int64_t j = 0; j < s->d; j++) free(s->names[j]);
-  free(s->names);
+    for (int64_t j = 0; j < s->d; j++) br_free(s->names[j]);
+  br_free(s->names);
   s->names = NULL;
 }
 
@@ -70,7 +71,7 @@ void gbdt_free(gbdt_state *s) {
   if (s->booster) XGBoosterFree(s->booster);
 #endif
   free_names(s);
-  free(s);
+  br_free(s);
 }
 
 const br_gbdt_options *br_gbdt_options_of(const br_model *m) {
@@ -111,11 +112,11 @@ br_status br_gbdt_new(br_model **out, const br_gbdt_options *o) {
   (void)out;
   return br_error_set(BR_ERR_STATE, NO_XGBOOST);
 #else
-  br_model *m = calloc(1, sizeof *m);
-  gbdt_state *g = calloc(1, sizeof *g);
+  br_model *m = br_calloc("gbdt", 1, sizeof *m);
+  gbdt_state *g = br_calloc("gbdt", 1, sizeof *g);
   if (!m || !g) {
-    free(m);
-    free(g);
+    br_free(m);
+    br_free(g);
     return br_error_set(BR_ERR_NOMEM, "gbdt: out of memory");
   }
   g->o = *o;
@@ -163,7 +164,7 @@ static br_status to_float_matrix(const char *fn, const br_tensor *X, float **out
   br_status s = model_check_x(fn, X, &xc, n, d);
   if (s != BR_OK) return s;
   size_t cnt = (size_t)(*n * *d);
-  float *f = malloc((cnt ? cnt : 1) * sizeof *f);
+  float *f = br_alloc("gbdt", cnt, sizeof *f);
   if (!f) {
     br_tensor_free(xc);
     return br_error_set(BR_ERR_NOMEM, "%s: out of memory", fn);
@@ -183,13 +184,13 @@ static br_status to_float_vector(const char *fn, const char *which, const br_ten
     br_error_prefix(which);
     return s;
   }
-  float *f = malloc((size_t)(n ? n : 1) * sizeof *f);
+  float *f = br_alloc("gbdt", (size_t)n, sizeof *f);
   if (!f) {
-    free(dv);
+    br_free(dv);
     return br_error_set(BR_ERR_NOMEM, "%s: out of memory", fn);
   }
   for (int64_t i = 0; i < n; i++) f[i] = (float)dv[i];
-  free(dv);
+  br_free(dv);
   *out = f;
   return BR_OK;
 }
@@ -201,7 +202,7 @@ static br_status make_dmatrix(const char *fn, const br_model *m, const br_tensor
   br_status s = to_float_matrix(fn, X, &xf, n, d);
   if (s != BR_OK) return s;
   if (base_margin && (s = to_float_vector(fn, "base_margin", base_margin, *n, &bm)) != BR_OK) {
-    free(xf);
+    br_free(xf);
     return s;
   }
   /* missing = NaN: model_check_x already refused NaN, so no value is missing */
@@ -211,8 +212,8 @@ static br_status make_dmatrix(const char *fn, const br_model *m, const br_tensor
     s = xgb_fail(fn);
     XGDMatrixFree(*dm);
   }
-  free(xf);
-  free(bm);
+  br_free(xf);
+  br_free(bm);
   return s;
 }
 
@@ -239,21 +240,21 @@ static br_status set_params(BoosterHandle b, const br_gbdt_options *o) {
 
 static char *dup_str(const char *s) {
   size_t n = strlen(s) + 1;
-  char *c = malloc(n);
+  char *c = br_alloc("gbdt", n, 1);
   if (c) memcpy(c, s, n);
   return c;
 }
 
 /* names (d strings, or NULL for f1..fd) copied into a new array */
 static char **copy_names(const char *const *names, int64_t d) {
-  char **c = calloc((size_t)(d > 0 ? d : 1), sizeof *c);
+  char **c = br_calloc("gbdt", (size_t)d, sizeof *c);
   if (!c) return NULL;
   for (int64_t j = 0; j < d; j++) {
     char buf[32];
     if (!names) snprintf(buf, sizeof buf, "f%lld", (long long)j + 1);
     if (!(c[j] = dup_str(names ? names[j] : buf))) {
-      for (int64_t k = 0; k < j; k++) free(c[k]);
-      free(c);
+      for (int64_t k = 0; k < j; k++) br_free(c[k]);
+      br_free(c);
       return NULL;
     }
   }
@@ -320,8 +321,8 @@ br_status br_gbdt_fit(br_model *m, const br_tensor *X, const br_tensor *y, const
 cleanup:
   if (b) XGBoosterFree(b);
   XGDMatrixFree(dm);
-  free(yf);
-  free(wf);
+  br_free(yf);
+  br_free(wf);
   return s;
 }
 
@@ -405,7 +406,7 @@ br_status gbdt_export(const br_model *m, unsigned char **buf, size_t *len) {
   br_bytes_put(&b, &rl, 8);
   br_bytes_put(&b, raw, (size_t)rlen);
   if (b.failed) {
-    free(b.p);
+    br_free(b.p);
     return br_error_set(BR_ERR_NOMEM, "save: out of memory");
   }
   *buf = b.p;
@@ -441,14 +442,14 @@ br_status gbdt_restore(br_model **out, const unsigned char *p, size_t len, const
     return s;
   }
   gbdt_state *g = m->gbdt;
-  if (!(g->names = calloc((size_t)d, sizeof *g->names))) {
+  if (!(g->names = br_calloc("gbdt", (size_t)d, sizeof *g->names))) {
     br_model_free(m);
     return br_error_set(BR_ERR_NOMEM, "load: out of memory");
   }
   g->d = d; /* free_names frees what was read so far */
   for (int64_t j = 0; j < d; j++) {
     uint32_t l;
-    if (len - at < 4 || (memcpy(&l, p + at, 4), at += 4, len - at < l) || !(g->names[j] = malloc((size_t)l + 1))) {
+    if (len - at < 4 || (memcpy(&l, p + at, 4), at += 4, len - at < l) || !(g->names[j] = br_alloc("gbdt", (size_t)l + 1, 1))) {
       br_model_free(m);
       return br_error_set(BR_ERR_PARSE, "load: %s: the gbdt feature names do not fit the file", path);
     }

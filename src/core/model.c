@@ -10,6 +10,7 @@
 #include "bundle/optim.h"
 #include "bundle/gbdt.h"
 #include "model_internal.h"
+#include "bundle/memory.h"
 
 /* LAPACK (Fortran symbols exported by OpenBLAS; column-major). */
 void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
@@ -43,7 +44,7 @@ void br_logistic_options_init(br_logistic_options *o) {
 static br_status model_new(br_model **out, br_model_kind kind, double l2, int intercept) {
   if (!(l2 >= 0) || !isfinite(l2))
     return br_error_set(BR_ERR_ARG, "%s: l2 %g must be a finite number >= 0", kind_names[kind], l2);
-  br_model *m = calloc(1, sizeof *m);
+  br_model *m = br_calloc("model", 1, sizeof *m);
   if (!m) return br_error_set(BR_ERR_NOMEM, "%s: out of memory", kind_names[kind]);
   m->kind = kind;
   m->l2 = l2;
@@ -75,8 +76,8 @@ void br_model_free(br_model *m) {
   if (!m) return;
   mlp_free(m->mlp);
   gbdt_free(m->gbdt);
-  free(m->w);
-  free(m);
+  br_free(m->w);
+  br_free(m);
 }
 
 br_model_kind br_model_kind_of(const br_model *m) { return m->kind; }
@@ -119,14 +120,14 @@ br_status model_check_y(const char *fn, const br_tensor *y, int64_t n, double **
   if (!(nd == 1 || (nd == 2 && br_tensor_shape(y)[1] == 1)) || len != n)
     return br_error_set(BR_ERR_SHAPE, "%s: y must hold %lld values (one per row of X), got %lld", fn,
                         (long long)n, (long long)br_tensor_numel(y));
-  double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+  double *v = br_alloc("model", (size_t)n, sizeof *v);
   if (!v) return br_error_set(BR_ERR_NOMEM, "%s: out of memory", fn);
   const double *p = br_tensor_data(y);
   int64_t st = br_tensor_strides(y)[0];
   for (int64_t i = 0; i < n; i++) {
     v[i] = p[i * st];
     if (!isfinite(v[i])) {
-      free(v);
+      br_free(v);
       return br_error_set(BR_ERR_NUMERIC, "%s: y holds %s at row %lld", fn, nonfinite(p[i * st]), (long long)i + 1);
     }
   }
@@ -138,11 +139,11 @@ br_status model_check_y(const char *fn, const br_tensor *y, int64_t n, double **
 
 static br_status fit_linear(br_model *m, const double *X, const double *y, int64_t n, int64_t d) {
   int N = (int)n, D = (int)d, info = 0, one = 1;
-  double *xm = calloc((size_t)d + 1, sizeof *xm), ym = 0;
-  double *Xc = malloc((size_t)(n * d > 0 ? n * d : 1) * sizeof *Xc);
-  double *yc = malloc((size_t)((n > d ? n : d) + 1) * sizeof *yc);
-  double *A = malloc((size_t)(d * d > 0 ? d * d : 1) * sizeof *A);
-  double *w = calloc((size_t)d + 1, sizeof *w);
+  double *xm = br_calloc("model", (size_t)d + 1, sizeof *xm), ym = 0;
+  double *Xc = br_alloc("model", (size_t)(n * d), sizeof *Xc);
+  double *yc = br_alloc("model", (size_t)((n > d ? n : d) + 1), sizeof *yc);
+  double *A = br_alloc("model", (size_t)(d * d), sizeof *A);
+  double *w = br_calloc("model", (size_t)d + 1, sizeof *w);
   br_status s = BR_OK;
   if (!xm || !Xc || !yc || !A || !w) {
     s = br_error_set(BR_ERR_NOMEM, "linear: out of memory for %lld x %lld", (long long)n, (long long)d);
@@ -175,11 +176,11 @@ static br_status fit_linear(br_model *m, const double *X, const double *y, int64
   dpotrf_("L", &D, A, &D, &info);
   double rcond = 0;
   if (info == 0) {
-    double *work = malloc((size_t)(3 * d) * sizeof *work);
-    int *iwork = malloc((size_t)d * sizeof *iwork);
+    double *work = br_alloc("model", (size_t)(3 * d), sizeof *work);
+    int *iwork = br_alloc("model", (size_t)d, sizeof *iwork);
     if (work && iwork) dpocon_("L", &D, A, &D, &anorm, &rcond, work, iwork, &info);
-    free(work);
-    free(iwork);
+    br_free(work);
+    br_free(iwork);
   }
   /* Squaring the condition number in X'X costs digits: trust Cholesky only
    * while rcond(X'X) leaves ~8 good digits, else solve by pivoted QR. */
@@ -188,7 +189,7 @@ static br_status fit_linear(br_model *m, const double *X, const double *y, int64
     /* One step of iterative refinement: the normal equations square X's
      * condition number; solving again for the residual's correction wins
      * back the digits lost (agreement with lstsq went 8e-7 -> ~1e-10). */
-    double *r = malloc((size_t)(n > d ? n : d) * sizeof *r), *delta = malloc((size_t)d * sizeof *delta);
+    double *r = br_alloc("model", (size_t)(n > d ? n : d), sizeof *r), *delta = br_alloc("model", (size_t)d, sizeof *delta);
     if (r && delta) {
       for (int64_t i = 0; i < n; i++) r[i] = yc[i];
       cblas_dgemv(CblasRowMajor, CblasNoTrans, N, D, -1.0, Xc, D, w, 1, 1.0, r, 1); /* yc - Xc w */
@@ -197,14 +198,14 @@ static br_status fit_linear(br_model *m, const double *X, const double *y, int64
       dpotrs_("L", &D, &one, A, &D, delta, &D, &info);
       for (int64_t j = 0; j < d; j++) w[j] += delta[j];
     }
-    free(r);
-    free(delta);
+    br_free(r);
+    br_free(delta);
   } else {
     if (m->l2 > 0) { /* ridge: QR on the augmented system [Xc; sqrt(l2) I] */
-      double *Aug = calloc((size_t)(n + d) * (size_t)d, sizeof *Aug), *b = calloc((size_t)(n + d), sizeof *b);
+      double *Aug = br_calloc("model", (size_t)(n + d) * (size_t)d, sizeof *Aug), *b = br_calloc("model", (size_t)(n + d), sizeof *b);
       if (!Aug || !b) {
-        free(Aug);
-        free(b);
+        br_free(Aug);
+        br_free(b);
         s = br_error_set(BR_ERR_NOMEM, "linear: out of memory");
         goto done;
       }
@@ -213,47 +214,47 @@ static br_status fit_linear(br_model *m, const double *X, const double *y, int64
         for (int64_t j = 0; j < d; j++) Aug[j * (n + d) + i] = Xc[i * d + j];
       for (int64_t j = 0; j < d; j++) Aug[j * (n + d) + n + j] = sqrt(m->l2);
       memcpy(b, yc, (size_t)n * sizeof *b);
-      free(Xc);
+      br_free(Xc);
       Xc = Aug;
-      free(yc);
+      br_free(yc);
       yc = b;
       N = (int)(n + d);
     } else {
       /* column-major n x d copy of Xc */
-      double *cm = malloc((size_t)(n * d) * sizeof *cm);
+      double *cm = br_alloc("model", (size_t)(n * d), sizeof *cm);
       if (!cm) {
         s = br_error_set(BR_ERR_NOMEM, "linear: out of memory");
         goto done;
       }
       for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < d; j++) cm[j * n + i] = Xc[i * d + j];
-      free(Xc);
+      br_free(Xc);
       Xc = cm;
     }
     int ldb = N > D ? N : D, rank = 0, lwork = -1;
-    int *jpvt = calloc((size_t)d, sizeof *jpvt);
+    int *jpvt = br_calloc("model", (size_t)d, sizeof *jpvt);
     double q, rc = 1e-10;
-    double *bb = calloc((size_t)ldb, sizeof *bb);
+    double *bb = br_calloc("model", (size_t)ldb, sizeof *bb);
     if (!jpvt || !bb) {
-      free(jpvt);
-      free(bb);
+      br_free(jpvt);
+      br_free(bb);
       s = br_error_set(BR_ERR_NOMEM, "linear: out of memory");
       goto done;
     }
     memcpy(bb, yc, (size_t)N * sizeof *bb);
     dgelsy_(&N, &D, &one, Xc, &N, bb, &ldb, jpvt, &rc, &rank, &q, &lwork, &info);
     lwork = (int)q;
-    double *work = malloc((size_t)(lwork > 1 ? lwork : 1) * sizeof *work);
+    double *work = br_alloc("model", (size_t)(lwork > 1 ? lwork : 1), sizeof *work);
     if (work) dgelsy_(&N, &D, &one, Xc, &N, bb, &ldb, jpvt, &rc, &rank, work, &lwork, &info);
-    free(work);
-    free(jpvt);
+    br_free(work);
+    br_free(jpvt);
     if (!work || info != 0) {
-      free(bb);
+      br_free(bb);
       s = br_error_set(BR_ERR_NUMERIC, "linear: least squares failed (LAPACK dgelsy info %d)", info);
       goto done;
     }
     if (rank < D) {
-      free(bb);
+      br_free(bb);
       s = br_error_set(BR_ERR_NUMERIC,
                        "linear: X is rank deficient (rank %d of %d columns): a column is constant or a "
                        "combination of others; drop it, or set l2 > 0",
@@ -261,7 +262,7 @@ static br_status fit_linear(br_model *m, const double *X, const double *y, int64
       goto done;
     }
     memcpy(w, bb, (size_t)d * sizeof *w);
-    free(bb);
+    br_free(bb);
   }
 intercept:
   m->b = 0;
@@ -269,18 +270,18 @@ intercept:
     m->b = ym;
     for (int64_t j = 0; j < d; j++) m->b -= xm[j] * w[j];
   }
-  free(m->w);
+  br_free(m->w);
   m->w = w;
   w = NULL;
   m->d = d;
   m->fitted = 1;
   m->iterations = 0;
 done:
-  free(xm);
-  free(Xc);
-  free(yc);
-  free(A);
-  free(w);
+  br_free(xm);
+  br_free(Xc);
+  br_free(yc);
+  br_free(A);
+  br_free(w);
   return s;
 }
 
@@ -323,11 +324,11 @@ static br_status fit_logistic(br_model *m, const double *X, const double *y, int
     if (y[i] != 0 && y[i] != 1)
       return br_error_set(BR_ERR_ARG, "logistic: y must be 0 or 1 (row %lld is %g)", (long long)i + 1, y[i]);
   int64_t k = d + (m->intercept ? 1 : 0);
-  double *theta = calloc((size_t)k + 1, sizeof *theta);
-  double *z = malloc((size_t)(n > 0 ? n : 1) * sizeof *z);
+  double *theta = br_calloc("model", (size_t)k + 1, sizeof *theta);
+  double *z = br_alloc("model", (size_t)n, sizeof *z);
   if (!theta || !z) {
-    free(theta);
-    free(z);
+    br_free(theta);
+    br_free(z);
     return br_error_set(BR_ERR_NOMEM, "logistic: out of memory");
   }
   logit_ctx c = {X, y, n, d, m->l2, m->intercept, z};
@@ -338,13 +339,13 @@ static br_status fit_logistic(br_model *m, const double *X, const double *y, int
   o.ftol = 0; /* stop on the gradient, as scikit-learn's lbfgs does on pgtol */
   br_lbfgs_result r;
   br_status s = br_lbfgs(logit_objective, &c, (size_t)k, theta, &o, &r);
-  free(z);
+  br_free(z);
   if (s != BR_OK) {
-    free(theta);
+    br_free(theta);
     br_error_prefix("logistic");
     return s;
   }
-  free(m->w);
+  br_free(m->w);
   m->w = theta;
   m->b = m->intercept ? theta[d] : 0;
   m->d = d;
@@ -375,7 +376,7 @@ br_status br_model_fit(br_model *m, const br_tensor *X, const br_tensor *y) {
         : m->kind == BR_MODEL_LOGISTIC ? fit_logistic(m, br_tensor_data(xc), yv, n, d)
                                        : mlp_fit(m, br_tensor_data(xc), yv, n, d);
   }
-  free(yv);
+  br_free(yv);
   br_tensor_free(xc);
   return s;
 }

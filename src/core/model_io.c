@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "atomic_file.h"
+#include "io_atomic_file.h"
 #include "bundle/memory.h"
 #include "model_internal.h"
 
@@ -21,7 +21,7 @@ void br_bytes_put(br_bytes *b, const void *v, size_t n) {
   if (b->failed) return;
   if (b->len + n > b->cap) {
     size_t cap = (b->len + n) * 2 + 64;
-    unsigned char *p = realloc(b->p, cap);
+    unsigned char *p = br_realloc("model", b->p, cap, 1);
     if (!p) {
       b->failed = 1;
       return;
@@ -115,9 +115,9 @@ br_status br_model_save(const br_model *m, const char *path) {
   br_bytes_put(&file, payload.p, payload.len);
   uint32_t crc = (uint32_t)crc32(0L, file.p, (uInt)file.len);
   put_u32(&file, crc);
-  free(payload.p);
+  br_free(payload.p);
   if (payload.failed || file.failed) {
-    free(file.p);
+    br_free(file.p);
     return br_error_set(BR_ERR_NOMEM, "save: out of memory");
   }
   atomic_file af;
@@ -128,7 +128,7 @@ br_status br_model_save(const br_model *m, const char *path) {
     (void)fwrite(file.p, 1, file.len, af.fp);
     s = atomic_commit(&af);
   }
-  free(file.p);
+  br_free(file.p);
   return s;
 }
 
@@ -152,7 +152,6 @@ br_status br_model_load(br_model **out, const char *path) {
   br_status s = BR_OK;
   br_model *m = NULL;
   unsigned char *buf = NULL;
-  int64_t reserved = 0;
   reader r = {head, got, 0, 0};
   char magic[8];
   get(&r, magic, 8);
@@ -179,12 +178,7 @@ br_status br_model_load(br_model **out, const char *path) {
     goto done;
   }
   size_t len = HEADER_SIZE + (size_t)plen + 4;
-  if ((s = br_mem_reserve(path, (int64_t)len)) != BR_OK) {
-    br_error_prefix("load");
-    goto done;
-  }
-  reserved = (int64_t)len;
-  if (!(buf = malloc(len))) {
+  if (!(buf = br_alloc(path, len, 1))) { /* charged to the budget: the limit binds here */
     s = br_error_set(BR_ERR_NOMEM, "load: %s: out of memory", path);
     goto done;
   }
@@ -222,10 +216,10 @@ br_status br_model_load(br_model **out, const char *path) {
       s = bad(path, "the weights do not fit the file");
       goto done;
     }
-    m = calloc(1, sizeof *m);
-    double *w = malloc((size_t)(d > 0 ? d : 1) * sizeof *w);
+    m = br_calloc("model", 1, sizeof *m);
+    double *w = br_alloc("model", (size_t)d, sizeof *w);
     if (!m || !w) {
-      free(w);
+      br_free(w);
       s = br_error_set(BR_ERR_NOMEM, "load: out of memory");
       goto done;
     }
@@ -272,8 +266,7 @@ br_status br_model_load(br_model **out, const char *path) {
   }
 done:
   fclose(fp);
-  free(buf);
-  br_mem_release(reserved);
+  br_free(buf);
   if (s != BR_OK) {
     br_model_free(m);
     return s;

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bundle/memory.h"
 
 void br_sgd_step(size_t n, double lr, double momentum, double weight_decay, const double *g,
                  double *x, double *v) {
@@ -70,7 +71,7 @@ br_status br_lbfgs(br_lbfgs_fn f, void *ctx, size_t n, double *x, const br_lbfgs
   }
   int m = o->m > 0 ? o->m : 10;
   size_t mem = (size_t)(2 * m + 4) * n + (size_t)m;
-  double *buf = calloc(mem > 0 ? mem : 1, sizeof *buf);
+  double *buf = br_calloc("optim", mem, sizeof *buf);
   if (!buf) return br_error_set(BR_ERR_NOMEM, "lbfgs: out of memory for %zu parameters", n);
   double *S = buf, *Y = S + (size_t)m * n, *g = Y + (size_t)m * n, *d = g + n, *xn = d + n,
          *gn = xn + n, *rho = gn + n, alpha[64];
@@ -176,7 +177,7 @@ br_status br_lbfgs(br_lbfgs_fn f, void *ctx, size_t n, double *x, const br_lbfgs
   r.iterations = k;
   r.f = fx;
 done:
-  free(buf);
+  br_free(buf);
   if (res) *res = r;
   return s;
 }

@@ -7,6 +7,7 @@
 #include "bundle/pareto.h"
 #include "sort_index.h"
 #include "deadline_internal.h"
+#include "bundle/memory.h"
 
 typedef struct pts {
   const double *p;
@@ -35,10 +36,10 @@ br_status br_pareto_front(int64_t **idx, int64_t *nfront, const double *p, int64
   if (d < 1) return br_error_set(BR_ERR_ARG, "pareto: %d objectives", d);
   for (int64_t i = 0; i < n * d; i++)
     if (!isfinite(p[i])) return br_error_set(BR_ERR_NUMERIC, "pareto: score %lld of point %lld is not finite", (long long)(i % d + 1), (long long)(i / d + 1));
-  int64_t *order = malloc((size_t)(n > 0 ? n : 1) * sizeof *order);
-  int64_t *front = malloc((size_t)(n > 0 ? n : 1) * sizeof *front);
+  int64_t *order = br_alloc("pareto", (size_t)n, sizeof *order);
+  int64_t *front = br_alloc_out("pareto", (size_t)n, sizeof *front); /* the caller frees it */
   if (!order || !front) {
-    free(order);
+    br_free(order);
     free(front);
     return br_error_set(BR_ERR_NOMEM, "pareto: out of memory");
   }
@@ -70,7 +71,7 @@ br_status br_pareto_front(int64_t **idx, int64_t *nfront, const double *p, int64
       if (keep) front[m++] = order[i];
     }
   }
-  free(order);
+  br_free(order);
   *idx = front;
   *nfront = m;
   return BR_OK;
@@ -78,8 +79,8 @@ br_status br_pareto_front(int64_t **idx, int64_t *nfront, const double *p, int64
 
 br_status br_pareto_rank(int32_t *rank, const double *p, int64_t n, int d) {
   /* each point's count of dominators, and the points it dominates (flat) */
-  int64_t *ndom = calloc((size_t)(n > 0 ? n : 1), sizeof *ndom);
-  int64_t *start = calloc((size_t)n + 1, sizeof *start), *list = NULL, *cur = NULL;
+  int64_t *ndom = br_calloc("pareto", (size_t)n, sizeof *ndom);
+  int64_t *start = br_calloc("pareto", (size_t)n + 1, sizeof *start), *list = NULL, *cur = NULL;
   if (!ndom || !start) goto oom;
   /* n^2 comparisons: 16 million for NSGA-II's 4000 parents and children,
    * a check per row keeps a deadline binding */
@@ -90,8 +91,8 @@ br_status br_pareto_rank(int32_t *rank, const double *p, int64_t n, int d) {
       if (i != j && dominates(p + i * d, p + j * d, d)) start[i + 1]++, ndom[j]++;
   }
   for (int64_t i = 0; i < n; i++) start[i + 1] += start[i];
-  list = malloc((size_t)(start[n] > 0 ? start[n] : 1) * sizeof *list);
-  cur = malloc((size_t)(n > 0 ? n : 1) * sizeof *cur);
+  list = br_alloc("pareto", (size_t)(start[n]), sizeof *list);
+  cur = br_alloc("pareto", (size_t)n, sizeof *cur);
   if (!list || !cur) goto oom;
   int64_t at = 0;
   for (int64_t i = 0; i < n; i++) {
@@ -113,22 +114,22 @@ br_status br_pareto_rank(int32_t *rank, const double *p, int64_t n, int d) {
     memmove(cur, cur + m, (size_t)next * sizeof *cur);
     m = next;
   }
-  free(ndom);
-  free(start);
-  free(list);
-  free(cur);
+  br_free(ndom);
+  br_free(start);
+  br_free(list);
+  br_free(cur);
   return BR_OK;
 stopped:
-  free(ndom);
-  free(start);
-  free(list);
-  free(cur);
+  br_free(ndom);
+  br_free(start);
+  br_free(list);
+  br_free(cur);
   return br_deadline_stop("pareto rank", 0, NULL);
 oom:
-  free(ndom);
-  free(start);
-  free(list);
-  free(cur);
+  br_free(ndom);
+  br_free(start);
+  br_free(list);
+  br_free(cur);
   return br_error_set(BR_ERR_NOMEM, "pareto: out of memory");
 }
 
@@ -147,7 +148,7 @@ static int by_objective(const void *ctx, int64_t a, int64_t b) {
 void br_pareto_crowding(double *dist, const double *p, const int64_t *front, int64_t m, int d) {
   for (int64_t i = 0; i < m; i++) dist[i] = 0;
   if (m == 0) return;
-  int64_t *order = malloc((size_t)m * sizeof *order);
+  int64_t *order = br_alloc("pareto", (size_t)m, sizeof *order);
   if (!order) return;
   for (int k = 0; k < d; k++) {
     for (int64_t i = 0; i < m; i++) order[i] = i;
@@ -167,12 +168,12 @@ void br_pareto_crowding(double *dist, const double *p, const int64_t *front, int
     for (int64_t i = 1; i + 1 < m; i++)
       dist[order[i]] += (p[front[order[i + 1]] * d + k] - p[front[order[i - 1]] * d + k]) / (hi - lo);
   }
-  free(order);
+  br_free(order);
 }
 
 /* 2-d hypervolume of the points above ref, exact. */
 static double hv2(const double *p, int64_t n, const double *ref) {
-  int64_t *order = malloc((size_t)(n > 0 ? n : 1) * sizeof *order);
+  int64_t *order = br_alloc("pareto", (size_t)n, sizeof *order);
   if (!order) return NAN;
   int64_t m = 0;
   for (int64_t i = 0; i < n; i++)
@@ -189,18 +190,18 @@ static double hv2(const double *p, int64_t n, const double *ref) {
     double xn = i + 1 < m ? p[order[i + 1] * 2] : ref[0];
     v += (q[0] - xn) * (ymax - ref[1]);
   }
-  free(order);
+  br_free(order);
   return v;
 }
 
 /* 3-d: slice along the third objective; each slab's area is a 2-d
  * hypervolume of the points at or above it. O(n^2 log n), exact. */
 static double hv3(const double *p, int64_t n, const double *ref) {
-  double *zs = malloc((size_t)(n > 0 ? n : 1) * sizeof *zs);
-  double *xy = malloc((size_t)(n > 0 ? n : 1) * 2 * sizeof *xy);
+  double *zs = br_alloc("pareto", (size_t)n, sizeof *zs);
+  double *xy = br_alloc("pareto", (size_t)n * 2, sizeof *xy);
   if (!zs || !xy) {
-    free(zs);
-    free(xy);
+    br_free(zs);
+    br_free(xy);
     return NAN;
   }
   int64_t m = 0;
@@ -231,8 +232,8 @@ static double hv3(const double *p, int64_t n, const double *ref) {
       }
     v += hv2(xy, k, ref) * (zs[s] - znext);
   }
-  free(zs);
-  free(xy);
+  br_free(zs);
+  br_free(xy);
   return v;
 }
 

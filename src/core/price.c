@@ -18,6 +18,7 @@
 #include "bundle/price.h"
 #include "bundle/rng.h"
 #include "sort_index.h"
+#include "bundle/memory.h"
 
 void br_wtp_params_init(br_wtp_params *p) {
   memset(p, 0, sizeof *p);
@@ -207,7 +208,7 @@ static br_status corr_repair(double *R, double *chol, int n, double *shrink) {
     /* pairwise-calibrated correlations need not be jointly consistent:
      * shrink toward independence, R(l) = l R + (1 - l) I, by bisection for
      * the largest l with a factor (l = 0, the identity, always has one) */
-    double *T = malloc((size_t)n * n * sizeof *T);
+    double *T = br_alloc("price", (size_t)n * n, sizeof *T);
     if (!T) return br_error_set(BR_ERR_NOMEM, "price: out of memory");
     double lo = 0, hi = 1;
     while (hi - lo > 1e-6) {
@@ -216,7 +217,7 @@ static br_status corr_repair(double *R, double *chol, int n, double *shrink) {
       if (cholesky(T, chol, n)) lo = mid;
       else hi = mid;
     }
-    free(T);
+    br_free(T);
     l = lo;
     for (int i = 0; i < n * n; i++) R[i] = i % (n + 1) == 0 ? 1 : l * R[i];
     cholesky(R, chol, n);
@@ -260,10 +261,10 @@ typedef struct customers {
 } customers;
 
 static void customers_free(customers *c) {
-  free(c->t);
-  free(c->units);
-  free(c->marg);
-  free(c->order);
+  br_free(c->t);
+  br_free(c->units);
+  br_free(c->marg);
+  br_free(c->order);
 }
 
 static int by_t_desc(const void *ctx, int64_t a, int64_t b) {
@@ -311,10 +312,10 @@ static br_status simulate(customers *c, const br_wtp_params *p) {
   }
   memset(c, 0, sizeof *c);
   c->k = p->customers;
-  c->t = malloc((size_t)c->k * sizeof *c->t);
-  c->units = malloc((size_t)c->k * sizeof *c->units);
-  c->marg = malloc((size_t)c->k * sizeof *c->marg);
-  c->order = malloc((size_t)c->k * sizeof *c->order);
+  c->t = br_alloc("price", (size_t)c->k, sizeof *c->t);
+  c->units = br_alloc("price", (size_t)c->k, sizeof *c->units);
+  c->marg = br_alloc("price", (size_t)c->k, sizeof *c->marg);
+  c->order = br_alloc("price", (size_t)c->k, sizeof *c->order);
   if (!c->t || !c->units || !c->marg || !c->order) {
     customers_free(c);
     return br_error_set(BR_ERR_NOMEM, "price: out of memory for %lld customers", (long long)c->k);
@@ -753,16 +754,16 @@ typedef struct pf_world {
 } pf_world;
 
 static void pf_world_free(pf_world *pw) {
-  free(pw->off_at), free(pw->off_item), free(pw->P), free(pw->list), free(pw->cost);
-  free(pw->g_at), free(pw->l_at), free(pw->chol), free(pw->id);
-  free(pw->price), free(pw->margin), free(pw->mu), free(pw->sigma), free(pw->rng);
-  free(pw->e), free(pw->wtp), free(pw->stamp), free(pw->cand), free(pw->t), free(pw->units), free(pw->marg);
-  free(pw->takes);
+  br_free(pw->off_at), br_free(pw->off_item), br_free(pw->P), br_free(pw->list), br_free(pw->cost);
+  br_free(pw->g_at), br_free(pw->l_at), br_free(pw->chol), br_free(pw->id);
+  br_free(pw->price), br_free(pw->margin), br_free(pw->mu), br_free(pw->sigma), br_free(pw->rng);
+  br_free(pw->e), br_free(pw->wtp), br_free(pw->stamp), br_free(pw->cand), br_free(pw->t), br_free(pw->units), br_free(pw->marg);
+  br_free(pw->takes);
 }
 
 void br_portfolio_free(br_portfolio *p) {
   if (!p) return;
-  free(p->offers);
+  br_free(p->offers);
   memset(p, 0, sizeof *p);
 }
 
@@ -840,7 +841,7 @@ static int pf_choose(pf_world *pw, int64_t k, const int32_t *barred, int nbarred
     for (int a = pw->off_at[b]; a < pw->off_at[b + 1]; a++) pw->stamp[pw->off_item[a]] = epoch;
     if (pw->ntakes == pw->takes_cap) {
       size_t cap = pw->takes_cap ? 2 * pw->takes_cap : 1024;
-      pf_take *grown = realloc(pw->takes, cap * sizeof *grown);
+      pf_take *grown = br_realloc("price", pw->takes, cap, sizeof *grown);
       if (!grown) return 0;
       pw->takes = grown, pw->takes_cap = cap;
     }
@@ -950,7 +951,7 @@ br_status br_price_portfolio(br_portfolio *out, const br_bundle_stats *st, const
   s = BR_OK;
 #define PF_ALLOC(p, n) \
   do { \
-    if (!((p) = malloc((size_t)(n) * sizeof *(p) + 1))) goto nomem; \
+    if (!((p) = br_alloc("price", (size_t)n, sizeof *(p) + 1))) goto nomem; \
   } while (0)
 
   /* the union, in order of first appearance; where[id] is its index */
@@ -1019,7 +1020,7 @@ br_status br_price_portfolio(br_portfolio *out, const br_bundle_stats *st, const
       pw.id[y] = first[x];
       where[first[x]] = y;
     }
-    free(fill);
+    br_free(fill);
   }
   /* the items' marginals, checked as a single offer checks them */
   PF_ALLOC(pw.price, u);
@@ -1182,7 +1183,7 @@ br_status br_price_portfolio(br_portfolio *out, const br_bundle_stats *st, const
     /* second choices fill what room the caps leave */
     memset(count, 0, (size_t)noffers * sizeof *count);
     for (size_t j = 0; j < pw.ntakes; j++) count[pw.takes[j].b] += pw.takes[j].state == TAKE_KEPT;
-    free(idx);
+    br_free(idx);
     PF_ALLOC(idx, pw.ntakes);
     pf_bucket(&pw, TAKE_NEW, idx, at);
     for (int b = 0; b < noffers; b++)
@@ -1239,9 +1240,9 @@ nomem:
   s = br_error_set(BR_ERR_NOMEM, "price.portfolio: out of memory (%d offers, %lld customers)", noffers, (long long)K);
 done:
 #undef PF_ALLOC
-  free(res.offers);
-  free(where), free(first), free(first_offer), free(parent), free(gid), free(R);
-  free(idx), free(at), free(cuts), free(count), free(cap), free(buyers), free(comp);
+  br_free(res.offers);
+  br_free(where), br_free(first), br_free(first_offer), br_free(parent), br_free(gid), br_free(R);
+  br_free(idx), br_free(at), br_free(cuts), br_free(count), br_free(cap), br_free(buyers), br_free(comp);
   pf_world_free(&pw);
   return s;
 }

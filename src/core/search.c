@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "search_internal.h"
+#include "bundle/memory.h"
 
 static const char *const method_names[BR_METHOD_COUNT] = {"exact", "beam", "greedy", "anneal", "nsga2"};
 
@@ -88,19 +89,19 @@ br_status br_search(br_search_result **out, const br_bundle_stats *st, const int
   for (int o = 0; o < e.nobj; o++) wants_pairs |= e.objs[o].kind == BR_OBJ_MIN_PAIR_LIFT || e.objs[o].kind == BR_OBJ_MODEL;
   if (wants_pairs && br_bundle_nbaskets(st) > 0) {
     int32_t nc = br_catalog_size(e.cat), np = 0;
-    int32_t *used = calloc((size_t)nc, sizeof *used);
+    int32_t *used = br_calloc("search", (size_t)nc, sizeof *used);
     if (used) {
       for (int64_t q = 0; q < off[ncand]; q++)
         if (cand[q] >= 0 && cand[q] < nc && !used[cand[q]]) used[cand[q]] = 1, np++;
-      int32_t *pool = np <= PAIR_CACHE_MAX ? malloc((size_t)(np > 0 ? np : 1) * sizeof *pool) : NULL;
+      int32_t *pool = np <= PAIR_CACHE_MAX ? br_alloc("search", (size_t)np, sizeof *pool) : NULL;
       if (pool) {
         np = 0;
         for (int32_t i = 0; i < nc; i++)
           if (used[i]) pool[np++] = i;
         if (pair_cache_build(&pc, st, pool, np) == BR_OK) e.pairs = &pc;
-        free(pool);
+        br_free(pool);
       }
-      free(used);
+      br_free(used);
     }
   }
   double vec[BR_MAX_OBJECTIVES], total;

@@ -8,6 +8,7 @@
 
 #include "search_internal.h"
 #include "sort_index.h"
+#include "bundle/memory.h"
 
 struct collector {
   int nobj, keep_all, dedupe;
@@ -38,14 +39,14 @@ struct br_search_result {
 
 void br_search_result_free(br_search_result *r) {
   if (!r) return;
-  free(r->items);
-  free(r->size);
-  free(r->score);
-  free(r->scores);
-  free(r->all_items);
-  free(r->all_size);
-  free(r->all_scores);
-  free(r);
+  br_free(r->items);
+  br_free(r->size);
+  br_free(r->score);
+  br_free(r->scores);
+  br_free(r->all_items);
+  br_free(r->all_size);
+  br_free(r->all_scores);
+  br_free(r);
 }
 
 int br_search_result_nobjectives(const br_search_result *r) { return r->nobj; }
@@ -67,46 +68,50 @@ const int32_t *br_search_result_items(const br_search_result *r, int64_t k, int 
 
 void collector_free(collector *c) {
   if (!c) return;
-  free(c->items);
-  free(c->size);
-  free(c->vec);
-  free(c->total);
-  free(c->seq);
-  free(c->heap);
-  free(c->hash);
-  free(c);
+  br_free(c->items);
+  br_free(c->size);
+  br_free(c->vec);
+  br_free(c->total);
+  br_free(c->seq);
+  br_free(c->heap);
+  br_free(c->hash);
+  br_free(c);
 }
 
 static int grow(collector *c, int64_t want) {
   if (want <= c->cap) return 1;
   int64_t cap = c->cap ? c->cap * 2 : 1024;
   while (cap < want) cap *= 2;
-  int32_t *items = realloc(c->items, (size_t)cap * BR_BUNDLE_MAX_ITEMS * sizeof *items);
+  int32_t *items = br_realloc("search", c->items, (size_t)cap * BR_BUNDLE_MAX_ITEMS, sizeof *items);
   if (items) c->items = items;
-  int *size = realloc(c->size, (size_t)cap * sizeof *size);
+  int *size = br_realloc("search", c->size, (size_t)cap, sizeof *size);
   if (size) c->size = size;
-  double *vec = realloc(c->vec, (size_t)cap * (size_t)c->nobj * sizeof *vec);
+  double *vec = br_realloc("search", c->vec, (size_t)cap * (size_t)c->nobj, sizeof *vec);
   if (vec) c->vec = vec;
-  double *total = realloc(c->total, (size_t)cap * sizeof *total);
+  double *total = br_realloc("search", c->total, (size_t)cap, sizeof *total);
   if (total) c->total = total;
-  int64_t *seq = realloc(c->seq, (size_t)cap * sizeof *seq);
+  int64_t *seq = br_realloc("search", c->seq, (size_t)cap, sizeof *seq);
   if (seq) c->seq = seq;
-  if (!items || !size || !vec || !total || !seq) return 0;
+  int64_t *heap = c->keep_all ? NULL : br_realloc("search", c->heap, (size_t)cap, sizeof *heap);
+  if (heap) c->heap = heap;
+  if (!items || !size || !vec || !total || !seq || (!c->keep_all && !heap)) return 0;
   c->cap = cap;
   return 1;
 }
 
 br_status collector_new(collector **out, int nobj, int64_t top, int keep_all, int dedupe) {
-  collector *c = calloc(1, sizeof *c);
+  collector *c = br_calloc("search", 1, sizeof *c);
   if (!c) return br_error_set(BR_ERR_NOMEM, "search: out of memory");
   c->nobj = nobj;
   c->top = top;
   c->keep_all = keep_all || dedupe;
   c->dedupe = dedupe;
-  int ok = c->keep_all ? grow(c, 1024) : grow(c, top) && (c->heap = malloc((size_t)top * sizeof *c->heap));
+  /* grown as bundles come, not to `top` at once: a large top asks for
+   * memory (charged to the budget) that a small search never fills */
+  int ok = grow(c, 1024);
   if (ok && dedupe) {
     c->hcap = 4096;
-    c->hash = malloc((size_t)c->hcap * sizeof *c->hash);
+    c->hash = br_alloc("search", (size_t)c->hcap, sizeof *c->hash);
     if (c->hash) memset(c->hash, 0xff, (size_t)c->hcap * sizeof *c->hash);
     ok = c->hash != NULL;
   }
@@ -152,10 +157,10 @@ static void hash_put(collector *c, int64_t k) {
 
 static int hash_grow(collector *c) {
   int64_t cap = c->hcap * 2;
-  int64_t *h = malloc((size_t)cap * sizeof *h);
+  int64_t *h = br_alloc("search", (size_t)cap, sizeof *h);
   if (!h) return 0;
   memset(h, 0xff, (size_t)cap * sizeof *h);
-  free(c->hash);
+  br_free(c->hash);
   c->hash = h;
   c->hcap = cap;
   for (int64_t k = 0; k < c->n; k++) hash_put(c, k);
@@ -204,6 +209,8 @@ br_status collector_add(collector *c, const int32_t *items, int n, const double 
     return BR_OK;
   }
   if (c->n < c->top) { /* room: push and sift up */
+    if (c->n == c->cap && !grow(c, c->n + 1))
+      return br_error_set(BR_ERR_NOMEM, "search: out of memory keeping the best %lld bundles", (long long)c->n);
     int64_t k = c->n, i = c->n++;
     store(c, k, items, n, vec, total);
     c->heap[i] = k;
@@ -246,9 +253,9 @@ static int by_total(const void *ctx, int64_t a, int64_t b) {
 }
 
 br_status collector_finish(collector *c, br_search_result **out, int max_overlap, int64_t visited, int64_t pruned) {
-  br_search_result *r = calloc(1, sizeof *r);
+  br_search_result *r = br_calloc("search", 1, sizeof *r);
   int64_t m = c->n, want = c->top < m ? c->top : m;
-  int64_t *order = malloc((size_t)(m > 0 ? m : 1) * sizeof *order);
+  int64_t *order = br_alloc("search", (size_t)m, sizeof *order);
   if (!r || !order) goto oom;
   r->nobj = c->nobj;
   r->scored = m;
@@ -261,7 +268,10 @@ br_status collector_finish(collector *c, br_search_result **out, int max_overlap
     for (int64_t k = 0; k < m; k++) {
       double dummy = 0;
       int32_t id = (int32_t)k; /* the entry index rides as the "item" */
-      collector_add(h, &id, 1, &dummy, c->total[k]);
+      if (collector_add(h, &id, 1, &dummy, c->total[k]) != BR_OK) {
+        collector_free(h);
+        goto oom;
+      }
     }
     for (int64_t i = 0; i < h->n; i++) order[i] = h->items[i * BR_BUNDLE_MAX_ITEMS];
     m = h->n;
@@ -270,10 +280,10 @@ br_status collector_finish(collector *c, br_search_result **out, int max_overlap
     for (int64_t k = 0; k < m; k++) order[k] = k;
   }
   if (!sort_index(order, m, by_total, c)) goto oom;
-  r->items = malloc((size_t)(want > 0 ? want : 1) * BR_BUNDLE_MAX_ITEMS * sizeof *r->items);
-  r->size = malloc((size_t)(want > 0 ? want : 1) * sizeof *r->size);
-  r->score = malloc((size_t)(want > 0 ? want : 1) * sizeof *r->score);
-  r->scores = malloc((size_t)(want > 0 ? want : 1) * (size_t)c->nobj * sizeof *r->scores);
+  r->items = br_alloc("search", (size_t)want * BR_BUNDLE_MAX_ITEMS, sizeof *r->items);
+  r->size = br_alloc("search", (size_t)want, sizeof *r->size);
+  r->score = br_alloc("search", (size_t)want, sizeof *r->score);
+  r->scores = br_alloc("search", (size_t)want * (size_t)c->nobj, sizeof *r->scores);
   if (!r->items || !r->size || !r->score || !r->scores) goto oom;
   /* Portfolio: best first, skipping bundles too close to one already taken. */
   for (int64_t q = 0; q < m && r->n < want; q++) {
@@ -298,12 +308,12 @@ br_status collector_finish(collector *c, br_search_result **out, int max_overlap
     c->size = NULL;
     c->vec = NULL;
   }
-  free(order);
+  br_free(order);
   collector_free(c);
   *out = r;
   return BR_OK;
 oom:
-  free(order);
+  br_free(order);
   br_search_result_free(r);
   collector_free(c);
   return br_error_set(BR_ERR_NOMEM, "search: out of memory");

@@ -9,7 +9,8 @@
 #include "bundle/search.h"
 #include "bundle/tensor.h"
 
-#include "basket_internal.h"
+#include "bundle/basket.h"
+#include "frame_internal.h" /* strdict: the catalogue's labels */
 
 struct br_catalog {
   int32_t n;

@@ -10,6 +10,7 @@
 #include "search_internal.h"
 #include "sort_index.h"
 #include "deadline_internal.h"
+#include "bundle/memory.h"
 
 typedef struct scored_set {
   int32_t pos[BR_BUNDLE_MAX_ITEMS];
@@ -63,7 +64,7 @@ static int best_pair_first(const void *x, const void *y) {
 
 br_status search_best_pairs(search_pool *p, collector *c, int64_t keep, scored_pair **pairs, int64_t *n) {
   /* a heap of the best `keep` pairs (worst at the root) */
-  scored_pair *h = malloc((size_t)(keep > 0 ? keep : 1) * sizeof *h);
+  scored_pair *h = br_alloc("search", (size_t)keep, sizeof *h);
   int64_t hn = 0;
   if (!h) return br_error_set(BR_ERR_NOMEM, "search: out of memory");
   for (int32_t a = 0; a < p->np; a++)
@@ -74,7 +75,7 @@ br_status search_best_pairs(search_pool *p, collector *c, int64_t keep, scored_p
       double total;
       int ok = score_once(p, c, two, 2, &total);
       if (ok < 0) {
-        free(h);
+        br_free(h);
         return search_fail_status();
       }
       if (!ok) continue;
@@ -138,7 +139,7 @@ br_status search_beam(search_pool *p, collector *c, int width, int greedy) {
   if (s != BR_OK) return s;
   int64_t nbeams = greedy ? npairs : 1; /* greedy: one beam of width 1 per seed pair */
   int64_t bw = greedy ? 1 : width;
-  scored_set *beam = malloc((size_t)(npairs > bw ? npairs : bw) * sizeof *beam);
+  scored_set *beam = br_alloc("search", (size_t)(npairs > bw ? npairs : bw), sizeof *beam);
   scored_set *next = NULL;
   int64_t cap = 0;
   if (!beam) goto oom;
@@ -159,7 +160,7 @@ br_status search_beam(search_pool *p, collector *c, int width, int greedy) {
         }
         if (m + p->nnbr[r] > cap) {
           cap = (m + p->nnbr[r]) * 2;
-          scored_set *t = realloc(next, (size_t)cap * sizeof *t);
+          scored_set *t = br_realloc("search", next, (size_t)cap, sizeof *t);
           if (!t) goto oom;
           next = t;
         }
@@ -189,11 +190,11 @@ br_status search_beam(search_pool *p, collector *c, int width, int greedy) {
         if (ok) next[u++] = next[i];
       }
       if (s != BR_OK || u == 0) break;
-      int64_t *order = malloc((size_t)u * sizeof *order);
+      int64_t *order = br_alloc("search", (size_t)u, sizeof *order);
       if (!order) goto oom;
       for (int64_t i = 0; i < u; i++) order[i] = i;
       if (!sort_index(order, u, by_total_desc, next)) {
-        free(order);
+        br_free(order);
         goto oom;
       }
       int64_t keep = u < bw ? u : bw;
@@ -201,18 +202,18 @@ br_status search_beam(search_pool *p, collector *c, int width, int greedy) {
       if (greedy && beam[0].valid && next[order[0]].total <= beam[0].total) keep = 0;
       for (int64_t i = 0; i < keep; i++) beam[i] = next[order[i]];
       nb = keep;
-      free(order);
+      br_free(order);
     }
   }
 done:
-  free(beam);
-  free(next);
-  free(pairs);
+  br_free(beam);
+  br_free(next);
+  br_free(pairs);
   return s;
 oom:
-  free(beam);
-  free(next);
-  free(pairs);
+  br_free(beam);
+  br_free(next);
+  br_free(pairs);
   return br_error_set(BR_ERR_NOMEM, "search: out of memory");
 }
 
@@ -281,6 +282,6 @@ br_status search_anneal(search_pool *p, collector *c) {
       }
     }
   }
-  free(pairs);
+  br_free(pairs);
   return s;
 }

@@ -12,6 +12,7 @@
 #include "search_internal.h"
 #include "sort_index.h"
 #include "deadline_internal.h"
+#include "bundle/memory.h"
 
 typedef struct member {
   int32_t pos[BR_BUNDLE_MAX_ITEMS];
@@ -137,10 +138,10 @@ static int crossover(ga *g, const member *a, const member *b, int32_t *pos) {
 /* Ranks and crowding distances of members (by their collected scores). */
 static br_status rank_members(ga *g, member *m, int n) {
   int nobj = g->p->e->nobj;
-  double *pts = malloc((size_t)(n > 0 ? n : 1) * (size_t)nobj * sizeof *pts);
-  int32_t *rank = malloc((size_t)(n > 0 ? n : 1) * sizeof *rank);
-  int64_t *front = malloc((size_t)(n > 0 ? n : 1) * sizeof *front);
-  double *dist = malloc((size_t)(n > 0 ? n : 1) * sizeof *dist);
+  double *pts = br_alloc("search", (size_t)n * (size_t)nobj, sizeof *pts);
+  int32_t *rank = br_alloc("search", (size_t)n, sizeof *rank);
+  int64_t *front = br_alloc("search", (size_t)n, sizeof *front);
+  double *dist = br_alloc("search", (size_t)n, sizeof *dist);
   br_status s = BR_OK;
   if (!pts || !rank || !front || !dist) s = br_error_set(BR_ERR_NOMEM, "search: out of memory");
   if (s == BR_OK) {
@@ -160,10 +161,10 @@ static br_status rank_members(ga *g, member *m, int n) {
       m[front[i]].crowd = dist[i];
     }
   }
-  free(pts);
-  free(rank);
-  free(front);
-  free(dist);
+  br_free(pts);
+  br_free(rank);
+  br_free(front);
+  br_free(dist);
   return s;
 }
 
@@ -193,9 +194,9 @@ br_status search_nsga2(search_pool *p, collector *c) {
   g.c = c;
   br_rng_seed(&g.rng, sp->seed);
   int N = sp->population;
-  g.pop = malloc((size_t)N * 2 * sizeof *g.pop);
-  g.kids = malloc((size_t)N * sizeof *g.kids);
-  int64_t *order = malloc((size_t)N * 2 * sizeof *order);
+  g.pop = br_alloc("search", (size_t)N * 2, sizeof *g.pop);
+  g.kids = br_alloc("search", (size_t)N, sizeof *g.kids);
+  int64_t *order = br_alloc("search", (size_t)N * 2, sizeof *order);
   scored_pair *pairs = NULL;
   int64_t npairs = 0;
   if (!g.pop || !g.kids || !order) {
@@ -255,9 +256,9 @@ br_status search_nsga2(search_pool *p, collector *c) {
     s = rank_members(&g, g.pop, g.npop); /* crowding within the survivors, for the next tournaments */
   }
 done:
-  free(g.pop);
-  free(g.kids);
-  free(order);
-  free(pairs);
+  br_free(g.pop);
+  br_free(g.kids);
+  br_free(order);
+  br_free(pairs);
   return s;
 }

@@ -9,6 +9,7 @@
 
 #include "search_internal.h"
 #include "deadline_internal.h"
+#include "bundle/memory.h"
 
 static const char *const objective_names[] = {"support", "lift", "min_pair_lift", "revenue", "margin",
                                               "expected_profit", "inventory", "model", "custom"};

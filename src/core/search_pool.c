@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "basket_internal.h"
 #include "search_internal.h"
 #include "deadline_internal.h"
+#include "bundle/memory.h"
 
 /* ---- pair counts ---- */
 
@@ -18,8 +18,8 @@ static int64_t tri(int32_t np, int32_t i, int32_t j) { /* i < j */
 }
 
 void pair_cache_free(pair_cache *pc) {
-  free(pc->pos);
-  free(pc->count);
+  br_free(pc->pos);
+  br_free(pc->count);
   memset(pc, 0, sizeof *pc);
 }
 
@@ -29,21 +29,22 @@ br_status pair_cache_build(pair_cache *pc, const br_bundle_stats *st, const int3
   int32_t nc = br_catalog_size(cat);
   int64_t npairs = (int64_t)np * (np - 1) / 2;
   pc->np = np;
-  pc->pos = malloc((size_t)nc * sizeof *pc->pos);
-  pc->count = calloc((size_t)(npairs > 0 ? npairs : 1), sizeof *pc->count);
-  int32_t *in = malloc((size_t)(np > 0 ? np : 1) * sizeof *in);
+  pc->pos = br_alloc("search", (size_t)nc, sizeof *pc->pos);
+  pc->count = br_calloc("search", (size_t)npairs, sizeof *pc->count);
+  int32_t *in = br_alloc("search", (size_t)np, sizeof *in);
   if (!pc->pos || !pc->count || !in) {
-    free(in);
+    br_free(in);
     pair_cache_free(pc);
     return br_error_set(BR_ERR_NOMEM, "search: out of memory for the pool's pair counts");
   }
   memset(pc->pos, 0xff, (size_t)nc * sizeof *pc->pos);
   for (int32_t i = 0; i < np; i++) pc->pos[pool[i]] = i;
   const br_baskets *b = st->b;
-  for (int64_t k = 0; b && k < b->n; k++) {
+  const br_baskets_view B = br_baskets_view_of(b);
+  for (int64_t k = 0; b && k < B.n; k++) {
     int32_t m = 0;
-    for (int64_t q = b->off[k]; q < b->off[k + 1]; q++) {
-      int32_t p = pc->pos[st->to_cat[b->items[q]]];
+    for (int64_t q = B.off[k]; q < B.off[k + 1]; q++) {
+      int32_t p = pc->pos[st->to_cat[B.items[q]]];
       if (p >= 0) in[m++] = p;
     }
     for (int32_t x = 0; x < m; x++)
@@ -52,7 +53,7 @@ br_status pair_cache_build(pair_cache *pc, const br_bundle_stats *st, const int3
         pc->count[tri(np, i, j)]++;
       }
   }
-  free(in);
+  br_free(in);
   return BR_OK;
 }
 
@@ -71,13 +72,13 @@ int64_t pair_cache_count(const pair_cache *pc, int32_t a, int32_t b) {
 /* ---- the pool ---- */
 
 void search_pool_free(search_pool *p) {
-  free(p->item);
-  free(p->bits);
+  br_free(p->item);
+  br_free(p->bits);
   pair_cache_free(&p->pairs);
-  free(p->compat);
-  if (p->nbr) free(p->nbr[0]);
-  free(p->nbr);
-  free(p->nnbr);
+  br_free(p->compat);
+  if (p->nbr) br_free(p->nbr[0]);
+  br_free(p->nbr);
+  br_free(p->nnbr);
   if (p->e) p->e->pairs = NULL;
   memset(p, 0, sizeof *p);
 }
@@ -103,16 +104,16 @@ br_status search_pool_init(search_pool *p, search_eval *e, const int32_t *pool, 
   }
   e->min_count = p->min_count;
   int32_t n = pool ? npool : nc;
-  p->item = malloc((size_t)(n > 0 ? n : 1) * sizeof *p->item);
-  uint8_t *mark = calloc((size_t)nc, 1);
+  p->item = br_alloc("search", (size_t)n, sizeof *p->item);
+  uint8_t *mark = br_calloc("search", (size_t)nc, 1);
   if (!p->item || !mark) {
-    free(mark);
+    br_free(mark);
     return br_error_set(BR_ERR_NOMEM, "search: out of memory");
   }
   for (int32_t i = 0; i < n; i++) {
     int32_t id = pool ? pool[i] : i;
     if (id < 0 || id >= nc) {
-      free(mark);
+      br_free(mark);
       return br_error_set(BR_ERR_ARG, "search: pool item %d is not a catalogue id", i + 1);
     }
     mark[id] = 1; /* duplicates collapse */
@@ -137,12 +138,12 @@ br_status search_pool_init(search_pool *p, search_eval *e, const int32_t *pool, 
     if (!bsearch(&id, p->item, (size_t)p->np, sizeof id, cmp_i32)) {
       size_t len;
       const char *l = br_catalog_label(cat, id, &len);
-      free(mark);
+      br_free(mark);
       return br_error_set(BR_ERR_ARG, "search: no bundle satisfies must_include: '%.*s' is not in the pool, or "
                                       "exclude, min_stock or min_count removed it", (int)(len > 60 ? 60 : len), l);
     }
   }
-  free(mark);
+  br_free(mark);
   if (p->np < sp->min_size)
     return br_error_set(BR_ERR_ARG, "search: no bundle satisfies the constraints: the pool has %d usable item%s and "
                                     "bundles need %d (exclude, min_stock and min_count remove items)",
@@ -154,7 +155,7 @@ br_status search_pool_init(search_pool *p, search_eval *e, const int32_t *pool, 
     e->pairs = &p->pairs;
   }
   if (sp->compatible && p->np <= PAIR_CACHE_MAX) {
-    p->compat = calloc((size_t)p->np * (size_t)p->np, 1);
+    p->compat = br_calloc("search", (size_t)p->np * (size_t)p->np, 1);
     if (!p->compat) return br_error_set(BR_ERR_NOMEM, "search: out of memory");
   }
   return BR_OK;
@@ -207,13 +208,13 @@ int search_pool_pair_ok(search_pool *p, int32_t a, int32_t b) {
 
 br_status search_pool_neighbours(search_pool *p) {
   int32_t np = p->np;
-  p->nnbr = calloc((size_t)np, sizeof *p->nnbr);
-  p->nbr = calloc((size_t)np, sizeof *p->nbr); /* nbr[0] owns the lists: NULL until they exist */
+  p->nnbr = br_calloc("search", (size_t)np, sizeof *p->nnbr);
+  p->nbr = br_calloc("search", (size_t)np, sizeof *p->nbr); /* nbr[0] owns the lists: NULL until they exist */
   /* Without pair counts every pair test costs an intersection: then every
    * item neighbours every other and the tests run when bundles are tried. */
   int test = p->has_pairs || np <= 512;
   /* one test a pair (callbacks and rejection counts run once), kept as bits */
-  uint64_t *edge = test ? calloc(((size_t)np * (size_t)np + 63) / 64, sizeof *edge) : NULL;
+  uint64_t *edge = test ? br_calloc("search", ((size_t)np * (size_t)np + 63) / 64, sizeof *edge) : NULL;
   int64_t total = 0;
   int32_t *flat = NULL;
   if (!p->nnbr || !p->nbr || (test && !edge)) goto oom;
@@ -221,7 +222,7 @@ br_status search_pool_neighbours(search_pool *p) {
     for (int32_t b = a + 1; b < np; b++) {
       int ok = test ? search_pool_pair_ok(p, a, b) : 1;
       if (ok < 0) {
-        free(edge);
+        br_free(edge);
         return BR_ERR_ARG;
       }
       if (!ok) continue;
@@ -229,7 +230,7 @@ br_status search_pool_neighbours(search_pool *p) {
       if (edge) edge[((size_t)a * (size_t)np + (size_t)b) / 64] |= 1ull << (((size_t)a * (size_t)np + (size_t)b) % 64);
     }
   for (int32_t a = 0; a < np; a++) total += p->nnbr[a];
-  flat = malloc((size_t)(total > 0 ? total : 1) * sizeof *flat);
+  flat = br_alloc("search", (size_t)total, sizeof *flat);
   if (!flat) goto oom;
   int64_t at = 0;
   for (int32_t a = 0; a < np; a++) {
@@ -242,10 +243,10 @@ br_status search_pool_neighbours(search_pool *p) {
       size_t bit = (size_t)a * (size_t)np + (size_t)b;
       if (!edge || (edge[bit / 64] >> (bit % 64) & 1)) p->nbr[a][p->nnbr[a]++] = b, p->nbr[b][p->nnbr[b]++] = a;
     }
-  free(edge);
+  br_free(edge);
   return BR_OK;
 oom:
-  free(edge);
+  br_free(edge);
   return br_error_set(BR_ERR_NOMEM, "search: out of memory for the co-occurrence graph");
 }
 
@@ -318,7 +319,7 @@ br_status search_budget_error(const br_search_spec *sp) {
 static void build_bits(search_pool *p) {
   int64_t nb = br_bundle_nbaskets(p->st), words = (nb + 63) / 64;
   if (nb == 0 || (double)words * 8.0 * (double)p->np > 256.0 * 1024 * 1024) return;
-  p->bits = calloc((size_t)words * (size_t)p->np, sizeof *p->bits);
+  p->bits = br_calloc("search", (size_t)words * (size_t)p->np, sizeof *p->bits);
   if (!p->bits) return; /* the walk merges lists instead */
   p->words = words;
   for (int32_t q = 0; q < p->np; q++) {
@@ -366,8 +367,8 @@ static int build_topsums(walk *w) {
   search_pool *p = w->p;
   search_eval *e = p->e;
   int32_t np = p->np;
-  w->topsum = calloc((size_t)np + 1, sizeof *w->topsum);
-  w->min_after = malloc(((size_t)np + 1) * sizeof *w->min_after);
+  w->topsum = br_calloc("search", (size_t)np + 1, sizeof *w->topsum);
+  w->min_after = br_alloc("search", ((size_t)np + 1), sizeof *w->min_after);
   if (!w->topsum || !w->min_after) return 0;
   w->min_after[np] = INT64_MAX;
   for (int32_t q = np - 1; q >= 0; q--) {
@@ -547,16 +548,16 @@ br_status search_exact_pool(search_pool *p, collector *c, int64_t *visited, int6
     if (ci > longest) longest = ci;
   }
   for (int d = 2; d <= BR_BUNDLE_MAX_ITEMS && w.counting; d++)
-    if (!(w.buf[d] = malloc((size_t)longest * sizeof *w.buf[d]))) s = br_error_set(BR_ERR_NOMEM, "search: out of memory");
+    if (!(w.buf[d] = br_alloc("search", (size_t)longest, sizeof *w.buf[d]))) s = br_error_set(BR_ERR_NOMEM, "search: out of memory");
   if (s == BR_OK && !build_topsums(&w)) s = br_error_set(BR_ERR_NOMEM, "search: out of memory");
   if (s == BR_OK && w.counting) build_bits(p);
   if (s == BR_OK) {
     dfs(&w, 0, 0);
     s = w.status;
   }
-  for (int d = 0; d <= BR_BUNDLE_MAX_ITEMS; d++) free(w.buf[d]);
-  free(w.topsum);
-  free(w.min_after);
+  for (int d = 0; d <= BR_BUNDLE_MAX_ITEMS; d++) br_free(w.buf[d]);
+  br_free(w.topsum);
+  br_free(w.min_after);
   *visited = w.visited;
   *pruned = w.pruned;
   return s;

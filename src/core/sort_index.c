@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "bundle/memory.h"
 
 static void merge_sort(int64_t *v, int64_t *tmp, int64_t n, index_cmp cmp, const void *ctx) {
   if (n <= 16) { /* insertion sort: stable and quick on short runs */
@@ -25,9 +26,9 @@ static void merge_sort(int64_t *v, int64_t *tmp, int64_t n, index_cmp cmp, const
 
 int sort_index(int64_t *v, int64_t n, index_cmp cmp, const void *ctx) {
   if (n < 2) return 1;
-  int64_t *tmp = malloc((size_t)n * sizeof *tmp);
+  int64_t *tmp = br_alloc("sort", (size_t)n, sizeof *tmp);
   if (!tmp) return 0;
   merge_sort(v, tmp, n, cmp, ctx);
-  free(tmp);
+  br_free(tmp);
   return 1;
 }

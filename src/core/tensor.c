@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "bundle/memory.h"
-#include "storage_cache.h"
+#include "tensor_storage_cache.h"
 #include "tensor_internal.h"
 #include "deadline_internal.h"
 
@@ -25,11 +25,13 @@ static br_storage *storage_new(size_t len) {
   bytes = (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
   if (bytes == 0) bytes = ALIGNMENT;
   if (br_mem_reserve("tensor", (int64_t)bytes) != BR_OK) return NULL;
-  br_storage *s = malloc(sizeof *s);
+  br_storage *s = br_alloc("tensor", 1, sizeof *s);
   if (s) s->data = storage_cache_take(bytes);
+  /* the data block is charged above, by the byte (it is aligned for BLAS,
+   * which br_alloc's header would break, and reused through the cache) */
   if (s && !s->data) s->data = aligned_alloc(ALIGNMENT, bytes);
   if (!s || !s->data) {
-    free(s);
+    br_free(s);
     br_mem_release((int64_t)bytes);
     br_error_set(BR_ERR_NOMEM, "tensor: out of memory for %zu elements (%.1f MiB)", len, (double)bytes / 1048576.0);
     return NULL;
@@ -44,7 +46,7 @@ static void storage_release(br_storage *s) {
   if (s && --s->refs == 0) {
     br_mem_release((int64_t)s->bytes);
     if (!storage_cache_put(s->data, s->bytes)) free(s->data);
-    free(s);
+    br_free(s);
   }
 }
 
@@ -97,11 +99,11 @@ br_status tensor_alloc(br_tensor **out, int ndim, const int64_t *shape) {
   int64_t numel = 0;
   br_status s = check_shape("tensor", ndim, shape, &numel);
   if (s != BR_OK) return s;
-  br_tensor *t = malloc(sizeof *t);
+  br_tensor *t = br_alloc("tensor", 1, sizeof *t);
   if (!t) return br_error_set(BR_ERR_NOMEM, "tensor: out of memory for the header");
   t->storage = storage_new((size_t)numel);
   if (!t->storage) {
-    free(t);
+    br_free(t);
     return BR_ERR_NOMEM; /* storage_new said why */
   }
   t->ndim = ndim;
@@ -113,7 +115,7 @@ br_status tensor_alloc(br_tensor **out, int ndim, const int64_t *shape) {
 }
 
 br_status tensor_share(br_tensor **out, const br_tensor *t) {
-  br_tensor *v = malloc(sizeof *v);
+  br_tensor *v = br_alloc("tensor", 1, sizeof *v);
   if (!v) return br_error_set(BR_ERR_NOMEM, "tensor: out of memory for a view");
   *v = *t;
   v->storage->refs++;
@@ -241,7 +243,7 @@ br_status br_tensor_from_data(br_tensor **out, int ndim, const int64_t *shape,
 void br_tensor_free(br_tensor *t) {
   if (!t) return;
   storage_release(t->storage);
-  free(t);
+  br_free(t);
 }
 
 /* ---- shape and raw access ---- */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tensor_internal.h"
+#include "bundle/memory.h"
 
 /* A growable string; on allocation failure `failed` is set and appends stop. */
 typedef struct strbuf {
@@ -32,7 +33,7 @@ static void sb_append(strbuf *b, const char *fmt, ...) {
       return;
     }
     size_t cap = (b->cap + (size_t)n + 1) * 2;
-    char *s = realloc(b->s, cap);
+    char *s = br_realloc_out("format", b->s, cap, 1) /* the caller frees the text */;
     if (!s) {
       b->failed = 1;
       return;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "tensor_internal.h"
+#include "bundle/memory.h"
 
 static void copy_run(void *ctx, int64_t n, double *const *p, const int64_t *st) {
   (void)ctx;
@@ -85,12 +86,12 @@ br_status br_tensor_masked_select(br_tensor **out, const br_tensor *a,
   if (mask->ndim == 1 && a->ndim >= 1 && mask->shape[0] == a->shape[0]) {
     int64_t n = 0, m = mask->shape[0];
     const double *mp = tensor_ptr(mask);
-    int64_t *idx = malloc((size_t)(m ? m : 1) * sizeof *idx);
+    int64_t *idx = br_alloc("tensor", (size_t)m, sizeof *idx);
     if (!idx) return br_error_set(BR_ERR_NOMEM, "mask: out of memory");
     for (int64_t i = 0; i < m; i++)
       if (mp[i * mask->strides[0]] != 0) idx[n++] = i;
     br_status s = br_tensor_index_select(out, a, 0, idx, n);
-    free(idx);
+    br_free(idx);
     return s;
   }
   char sa[160], sm[160];

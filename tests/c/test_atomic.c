@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/core/atomic_file.h"
+#include "../../src/core/io_atomic_file.h"
 #include "bundle/io.h"
 
 static char dir[64];

@@ -52,3 +52,37 @@ lacks() {
 }
 
 finish() { [ "$fails" -eq 0 ]; exit $?; }
+
+# run_rss ARGS...: run, measuring the peak RSS (kB, in $peak) of the
+# runtime and the children it waited for (the --sandbox child), through
+# /usr/bin/time or, without it, python3's getrusage of children. $peak is
+# empty when neither exists; ASan builds leave it empty too, as shadow
+# memory and the quarantine are not the program's.
+run_rss() {
+  peak=
+  case "$BUILD" in *asan*) run "$@"; return ;; esac
+  t0=$(now)
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f "%M" -o "$T/rss" "$BUNDLERUN" "$@" >"$T/out" 2>"$T/err" </dev/null
+    rc=$?
+    peak=$(tail -n 1 "$T/rss")
+  elif command -v python3 >/dev/null; then
+    python3 -c 'import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(rc)' "$T/rss" "$BUNDLERUN" "$@" >"$T/out" 2>"$T/err" </dev/null
+    rc=$?
+    peak=$(cat "$T/rss")
+  else
+    "$BUNDLERUN" "$@" >"$T/out" 2>"$T/err" </dev/null
+    rc=$?
+  fi
+  secs=$(awk "BEGIN { printf \"%.2f\", $(now) - $t0 }")
+}
+
+# peak_within MB LABEL: the last run_rss peaked at most MB megabytes
+peak_within() {
+  if [ -z "$peak" ]; then ok "$2 (peak RSS not measured: ASan build or no /usr/bin/time)"
+  elif [ "$peak" -le $(($1 * 1024)) ]; then ok "$2 (peak RSS $((peak / 1024)) MB <= $1 MB)"
+  else bad "$2: peak RSS $((peak / 1024)) MB > $1 MB"; fi
+}

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "bundle/price.h"
+#include "bundle/memory.h"
 
 void br_elasticity_spec_init(br_elasticity_spec *s) {
   s->period = 7;
@@ -70,12 +71,12 @@ br_status br_price_elasticity(double *e, uint8_t *estimated, br_elasticity_fit *
   double span = nvalid ? floor((tmax - tmin) / s->period) + 1 : 0;
   if (span > 1e9) return br_error_set(BR_ERR_ARG, "elasticity: %g periods: the period is too short for the data's time span", span);
   int64_t periods = (int64_t)span;
-  cell *c = malloc((size_t)(nvalid > 0 ? nvalid : 1) * sizeof *c);
-  double *sxx = calloc((size_t)(ncat > 0 ? ncat : 1), sizeof *sxx), *sxy = calloc((size_t)(ncat > 0 ? ncat : 1), sizeof *sxy);
-  double *syy = calloc((size_t)(ncat > 0 ? ncat : 1), sizeof *syy);
-  int64_t *np = calloc((size_t)(ncat > 0 ? ncat : 1), sizeof *np);
+  cell *c = br_alloc("elasticity", (size_t)nvalid, sizeof *c);
+  double *sxx = br_calloc("elasticity", (size_t)ncat, sizeof *sxx), *sxy = br_calloc("elasticity", (size_t)ncat, sizeof *sxy);
+  double *syy = br_calloc("elasticity", (size_t)ncat, sizeof *syy);
+  int64_t *np = br_calloc("elasticity", (size_t)ncat, sizeof *np);
   if (!c || !sxx || !sxy || !syy || !np) {
-    free(c), free(sxx), free(sxy), free(syy), free(np);
+    br_free(c), br_free(sxx), br_free(sxy), br_free(syy), br_free(np);
     return br_error_set(BR_ERR_NOMEM, "elasticity: out of memory for %lld order lines", (long long)nvalid);
   }
   int64_t m = 0;
@@ -147,6 +148,6 @@ br_status br_price_elasticity(double *e, uint8_t *estimated, br_elasticity_fit *
     fit->periods = periods;
     fit->tau = sqrt(tau2);
   }
-  free(c), free(sxx), free(sxy), free(syy), free(np);
+  br_free(c), br_free(sxx), br_free(sxy), br_free(syy), br_free(np);
   return BR_OK;
 }

@@ -4,8 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atomic_file.h"
+#include "io_atomic_file.h"
 #include "frame_internal.h"
+#include "bundle/memory.h"
 
 static int needs_quotes(const char *s, size_t len, char sep) {
   if (len == 0) return 1; /* "" for an empty string (it reads back as null with na = "") */
@@ -66,14 +67,14 @@ static void write_rows(FILE *fp, const br_frame *f, char sep, const int *with_ti
 br_status br_frame_write_csv(const br_frame *f, const char *path, char sep) {
   if (sep == '"' || sep == '\n' || sep == '\r' || sep == '\0')
     return br_error_set(BR_ERR_ARG, "write_csv: separator %d cannot be used", sep);
-  int *with_time = calloc((size_t)(f->ncols > 0 ? f->ncols : 1), sizeof *with_time);
+  int *with_time = br_calloc("write_csv", (size_t)f->ncols, sizeof *with_time);
   if (!with_time) return br_error_set(BR_ERR_NOMEM, "write_csv: out of memory");
   for (int j = 0; j < f->ncols; j++)
     with_time[j] = f->cols[j]->type == BR_DTYPE_DATETIME && has_times(f->cols[j]);
   atomic_file af;
   br_status s = atomic_open(&af, path, "w");
   if (s != BR_OK) {
-    free(with_time);
+    br_free(with_time);
     return s;
   }
   for (int j = 0; j < f->ncols; j++) {
@@ -82,6 +83,6 @@ br_status br_frame_write_csv(const br_frame *f, const char *path, char sep) {
   }
   fputc('\n', af.fp);
   write_rows(af.fp, f, sep, with_time);
-  free(with_time);
+  br_free(with_time);
   return atomic_commit(&af);
 }

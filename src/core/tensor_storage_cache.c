@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "storage_cache.h"
+#include "tensor_storage_cache.h"
 
 #define CACHE_MIN_BYTES ((size_t)256 << 10)
 #define CACHE_MAX_BYTES ((size_t)256 << 20)

@@ -8,6 +8,7 @@
 #include "bundle/basket.h"
 #include "bundle/error.h"
 #include "sort_index.h"
+#include "bundle/memory.h"
 
 typedef struct sort_ctx {
   const br_rules *r;
@@ -24,7 +25,7 @@ static int cmp_measure(const void *ctx, int64_t a, int64_t b) {
 }
 
 static int64_t *identity(int64_t n) {
-  int64_t *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+  int64_t *v = br_alloc("rules", (size_t)n, sizeof *v);
   if (v)
     for (int64_t k = 0; k < n; k++) v[k] = k;
   return v;
@@ -36,11 +37,11 @@ br_status br_rules_sort(br_rules **out, const br_rules *r, br_measure by, int de
   int64_t *order = identity(n);
   sort_ctx ctx = {r, by, decreasing};
   if (!order || !sort_index(order, n, cmp_measure, &ctx)) {
-    free(order);
+    br_free(order);
     return br_error_set(BR_ERR_NOMEM, "sort: out of memory");
   }
   br_status s = br_rules_subset(out, r, order, n);
-  free(order);
+  br_free(order);
   return s;
 }
 
@@ -68,12 +69,12 @@ br_status br_rules_with_items(br_rules **out, const br_rules *r, br_rule_side si
                               int all) {
   if (n < 0) return br_error_set(BR_ERR_ARG, "rules: negative item count");
   /* distinct items, so "all" counts each once */
-  int32_t *u = malloc((size_t)(n > 0 ? n : 1) * sizeof *u);
+  int32_t *u = br_alloc("rules", (size_t)n, sizeof *u);
   int64_t nr = br_rules_count(r), keep = 0;
-  int64_t *idx = malloc((size_t)(nr > 0 ? nr : 1) * sizeof *idx);
+  int64_t *idx = br_alloc("rules", (size_t)nr, sizeof *idx);
   if (!u || !idx) {
-    free(u);
-    free(idx);
+    br_free(u);
+    br_free(idx);
     return br_error_set(BR_ERR_NOMEM, "rules: out of memory");
   }
   if (n > 0) memcpy(u, items, (size_t)n * sizeof *u);
@@ -90,8 +91,8 @@ br_status br_rules_with_items(br_rules **out, const br_rules *r, br_rule_side si
     if (all ? hits == nu : hits > 0) idx[keep++] = k;
   }
   br_status s = br_rules_subset(out, r, idx, keep);
-  free(u);
-  free(idx);
+  br_free(u);
+  br_free(idx);
   return s;
 }
 
@@ -121,7 +122,7 @@ br_status br_rules_redundant(const br_rules *r, unsigned char *redundant) {
   int64_t n = br_rules_count(r);
   int64_t *order = identity(n);
   if (!order || !sort_index(order, n, cmp_rhs, r)) {
-    free(order);
+    br_free(order);
     return br_error_set(BR_ERR_NOMEM, "redundant: out of memory");
   }
   for (int64_t k = 0; k < n; k++) redundant[k] = 0;
@@ -144,6 +145,6 @@ br_status br_rules_redundant(const br_rules *r, unsigned char *redundant) {
     }
     g = e;
   }
-  free(order);
+  br_free(order);
   return BR_OK;
 }

@@ -8,6 +8,7 @@
 #include "bundle/recommend.h"
 #include "bundle/rng.h"
 #include "deadline_internal.h"
+#include "bundle/memory.h"
 
 void br_als_options_init(br_als_options *o) {
   memset(o, 0, sizeof *o);
@@ -111,12 +112,13 @@ br_status br_als_fit(double **Uout, double **Vout, int64_t rows, int64_t cols, c
                         (long long)rows, (long long)cols);
   int64_t nnz = off[rows];
   int f = o->factors;
-  unsigned char *seen = calloc((size_t)cols, 1);
-  int64_t *toff = calloc((size_t)cols + 1, sizeof *toff), *fill = malloc((size_t)cols * sizeof *fill);
-  int32_t *tidx = malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *tidx);
-  double *tval = vals ? malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *tval) : NULL;
-  double *U = malloc((size_t)rows * f * sizeof *U), *V = malloc((size_t)cols * f * sizeof *V);
-  double *G = malloc((size_t)f * f * sizeof *G), *A = malloc((size_t)f * f * sizeof *A), *b = malloc((size_t)f * sizeof *b);
+  unsigned char *seen = br_calloc("als", (size_t)cols, 1);
+  int64_t *toff = br_calloc("als", (size_t)cols + 1, sizeof *toff), *fill = br_alloc("als", (size_t)cols, sizeof *fill);
+  int32_t *tidx = br_alloc("als", (size_t)nnz, sizeof *tidx);
+  double *tval = vals ? br_alloc("als", (size_t)nnz, sizeof *tval) : NULL;
+  /* the caller frees U and V */
+  double *U = br_alloc_out("als", (size_t)rows * f, sizeof *U), *V = br_alloc_out("als", (size_t)cols * f, sizeof *V);
+  double *G = br_alloc("als", (size_t)f * f, sizeof *G), *A = br_alloc("als", (size_t)f * f, sizeof *A), *b = br_alloc("als", (size_t)f, sizeof *b);
   br_status st = BR_OK;
   if (!seen || !toff || !fill || !tidx || (vals && !tval) || !U || !V || !G || !A || !b) {
     st = br_error_set(BR_ERR_NOMEM, "als: out of memory");
@@ -192,15 +194,15 @@ br_status br_als_fit(double **Uout, double **Vout, int64_t rows, int64_t cols, c
   *Vout = V;
   U = V = NULL;
 fail:
-  free(seen);
-  free(toff);
-  free(fill);
-  free(tidx);
-  free(tval);
+  br_free(seen);
+  br_free(toff);
+  br_free(fill);
+  br_free(tidx);
+  br_free(tval);
   free(U);
   free(V);
-  free(G);
-  free(A);
-  free(b);
+  br_free(G);
+  br_free(A);
+  br_free(b);
   return st;
 }

@@ -23,6 +23,7 @@
 #include "basket_internal.h"
 #include "deadline_internal.h"
 #include "sort_index.h"
+#include "bundle/memory.h"
 
 #define DEFAULT_MAX_ITEMSETS 5000000
 #define ARENA_BLOCK ((size_t)1 << 20)
@@ -30,15 +31,15 @@
 /* ---- itemset store ---- */
 
 br_itemsets *itemsets_new(int64_t nbaskets, int32_t nitems, int weighted) {
-  br_itemsets *s = calloc(1, sizeof *s);
+  br_itemsets *s = br_calloc("itemsets", 1, sizeof *s);
   if (!s) return NULL;
   s->cap = 1024;
   s->cap_items = 4096;
-  s->off = malloc((size_t)(s->cap + 1) * sizeof *s->off);
-  s->items = malloc((size_t)s->cap_items * sizeof *s->items);
-  s->count = malloc((size_t)s->cap * sizeof *s->count);
-  if (weighted) s->weight = malloc((size_t)s->cap * sizeof *s->weight);
-  s->item_count = calloc((size_t)(nitems > 0 ? nitems : 1), sizeof *s->item_count);
+  s->off = br_alloc("itemsets", (size_t)(s->cap + 1), sizeof *s->off);
+  s->items = br_alloc("itemsets", (size_t)s->cap_items, sizeof *s->items);
+  s->count = br_alloc("itemsets", (size_t)s->cap, sizeof *s->count);
+  if (weighted) s->weight = br_alloc("itemsets", (size_t)s->cap, sizeof *s->weight);
+  s->item_count = br_calloc("itemsets", (size_t)nitems, sizeof *s->item_count);
   if (!s->off || !s->items || !s->count || (weighted && !s->weight) || !s->item_count) {
     br_itemsets_free(s);
     return NULL;
@@ -52,14 +53,14 @@ br_itemsets *itemsets_new(int64_t nbaskets, int32_t nitems, int weighted) {
 int itemsets_push(br_itemsets *s, const int32_t *items, int size, int64_t count, double weight) {
   if (s->n == s->cap) {
     int64_t cap = s->cap * 2;
-    int64_t *off = realloc(s->off, (size_t)(cap + 1) * sizeof *off);
+    int64_t *off = br_realloc("itemsets", s->off, (size_t)(cap + 1), sizeof *off);
     if (!off) return 0;
     s->off = off;
-    int64_t *c = realloc(s->count, (size_t)cap * sizeof *c);
+    int64_t *c = br_realloc("itemsets", s->count, (size_t)cap, sizeof *c);
     if (!c) return 0;
     s->count = c;
     if (s->weight) {
-      double *w = realloc(s->weight, (size_t)cap * sizeof *w);
+      double *w = br_realloc("itemsets", s->weight, (size_t)cap, sizeof *w);
       if (!w) return 0;
       s->weight = w;
     }
@@ -67,7 +68,7 @@ int itemsets_push(br_itemsets *s, const int32_t *items, int size, int64_t count,
   }
   if (s->len + size > s->cap_items) {
     int64_t cap = (s->len + size) * 2;
-    int32_t *it = realloc(s->items, (size_t)cap * sizeof *it);
+    int32_t *it = br_realloc("itemsets", s->items, (size_t)cap, sizeof *it);
     if (!it) return 0;
     s->items = it;
     s->cap_items = cap;
@@ -83,12 +84,12 @@ int itemsets_push(br_itemsets *s, const int32_t *items, int size, int64_t count,
 
 void br_itemsets_free(br_itemsets *s) {
   if (!s) return;
-  free(s->off);
-  free(s->items);
-  free(s->count);
-  free(s->weight);
-  free(s->item_count);
-  free(s);
+  br_free(s->off);
+  br_free(s->items);
+  br_free(s->count);
+  br_free(s->weight);
+  br_free(s->item_count);
+  br_free(s);
 }
 
 int64_t br_itemsets_count(const br_itemsets *s) { return s->n; }
@@ -172,12 +173,12 @@ static void *arena_alloc(miner *mi, size_t bytes) {
     }
     /* a new block (at cur + 1, or the first) big enough */
     size_t cap = bytes > ARENA_BLOCK * 16 ? bytes : ARENA_BLOCK * 16;
-    arena_block *nb = realloc(mi->blocks, (size_t)(mi->nblocks + 1) * sizeof *nb);
+    arena_block *nb = br_realloc("itemsets", mi->blocks, (size_t)(mi->nblocks + 1), sizeof *nb);
     if (!nb) return NULL;
     mi->blocks = nb;
     int at = mi->nblocks ? mi->cur + 1 : 0;
     memmove(mi->blocks + at + 1, mi->blocks + at, (size_t)(mi->nblocks - at) * sizeof *nb);
-    mi->blocks[at].p = malloc(cap);
+    mi->blocks[at].p = br_alloc("itemsets", cap, 1);
     if (!mi->blocks[at].p) {
       memmove(mi->blocks + at, mi->blocks + at + 1, (size_t)(mi->nblocks - at) * sizeof *nb);
       return NULL;
@@ -387,18 +388,18 @@ static void mine(miner *mi, int depth, const occ *o, int64_t n, double weight) {
 }
 
 static void miner_free(miner *mi) {
-  free(mi->off);
-  free(mi->items);
-  free(mi->w);
-  free(mi->orig);
-  free(mi->cnt);
-  free(mi->touched);
-  free(mi->prefix);
-  free(mi->incl);
-  free(mi->scratch);
-  for (int i = 0; i < mi->nblocks; i++) free(mi->blocks[i].p);
-  free(mi->blocks);
-  free(mi->heap);
+  br_free(mi->off);
+  br_free(mi->items);
+  br_free(mi->w);
+  br_free(mi->orig);
+  br_free(mi->cnt);
+  br_free(mi->touched);
+  br_free(mi->prefix);
+  br_free(mi->incl);
+  br_free(mi->scratch);
+  for (int i = 0; i < mi->nblocks; i++) br_free(mi->blocks[i].p);
+  br_free(mi->blocks);
+  br_free(mi->heap);
 }
 
 typedef struct item_rank {
@@ -437,7 +438,7 @@ static int itemsets_permute(br_itemsets *s, const int64_t *order, int64_t keep) 
       return 0;
     }
   }
-  memcpy(t->item_count, s->item_count, (size_t)(s->nitems > 0 ? s->nitems : 1) * sizeof *t->item_count);
+  memcpy(t->item_count, s->item_count, (size_t)s->nitems * sizeof *t->item_count);
   /* swap contents */
   br_itemsets tmp = *s;
   *s = *t;
@@ -447,11 +448,11 @@ static int itemsets_permute(br_itemsets *s, const int64_t *order, int64_t keep) 
 }
 
 void br_itemsets_sort_by_count(br_itemsets *s) {
-  int64_t *order = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *order);
+  int64_t *order = br_alloc("itemsets", (size_t)s->n, sizeof *order);
   if (!order) return;
   for (int64_t k = 0; k < s->n; k++) order[k] = k;
   if (sort_index(order, s->n, cmp_sets, s)) itemsets_permute(s, order, s->n);
-  free(order);
+  br_free(order);
 }
 
 typedef struct order_ctx {
@@ -475,7 +476,7 @@ br_status br_itemsets_select(br_itemsets **out, const br_itemsets *s, br_itemset
   if (by == BR_ORDER_WEIGHT && !s->weight)
     return br_error_set(BR_ERR_ARG, "sort: these itemsets have no weights (mine with weights = ...)");
   if (k < 0 || k > s->n) k = s->n;
-  int64_t *order = malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *order);
+  int64_t *order = br_alloc("itemsets", (size_t)s->n, sizeof *order);
   br_itemsets *t = itemsets_new(s->nbaskets, s->nitems, s->weight != NULL);
   if (!order || !t) goto oom;
   for (int64_t i = 0; i < s->n; i++) order[i] = i;
@@ -487,12 +488,12 @@ br_status br_itemsets_select(br_itemsets **out, const br_itemsets *s, br_itemset
                        s->weight ? s->weight[j] : 0))
       goto oom;
   }
-  memcpy(t->item_count, s->item_count, (size_t)(s->nitems > 0 ? s->nitems : 1) * sizeof *t->item_count);
-  free(order);
+  memcpy(t->item_count, s->item_count, (size_t)s->nitems * sizeof *t->item_count);
+  br_free(order);
   *out = t;
   return BR_OK;
 oom:
-  free(order);
+  br_free(order);
   br_itemsets_free(t);
   return br_error_set(BR_ERR_NOMEM, "itemsets: out of memory");
 }
@@ -546,13 +547,13 @@ br_status br_baskets_frequent(br_itemsets **out, const br_baskets *b, const br_m
   mi.ninclude = o->ninclude;
   mi.err = BR_OK;
   int32_t M = b->nitems;
-  uint8_t *flag = calloc((size_t)(M > 0 ? M : 1), 1); /* 1 excluded, 2 included */
-  int64_t *sup = calloc((size_t)(M > 0 ? M : 1), sizeof *sup);
-  int32_t *rename = malloc((size_t)(M > 0 ? M : 1) * sizeof *rename);
-  item_rank *rank = malloc((size_t)(M > 0 ? M : 1) * sizeof *rank);
+  uint8_t *flag = br_calloc("itemsets", (size_t)M, 1); /* 1 excluded, 2 included */
+  int64_t *sup = br_calloc("itemsets", (size_t)M, sizeof *sup);
+  int32_t *rename = br_alloc("itemsets", (size_t)M, sizeof *rename);
+  item_rank *rank = br_alloc("itemsets", (size_t)M, sizeof *rank);
   mi.out = itemsets_new(n, M, o->weights != NULL || o->item_weights != NULL);
   mi.item_w = o->item_weights;
-  mi.incl = malloc((size_t)(o->ninclude > 0 ? o->ninclude : 1) * sizeof *mi.incl);
+  mi.incl = br_alloc("itemsets", (size_t)o->ninclude, sizeof *mi.incl);
   br_status s = BR_OK;
   if (!flag || !sup || !rename || !rank || !mi.out || !mi.incl) goto oom;
   br_baskets_item_support(b, mi.out->item_count);
@@ -568,7 +569,7 @@ br_status br_baskets_frequent(br_itemsets **out, const br_baskets *b, const br_m
   /* Baskets that hold every include item, and their item supports. */
   int64_t used = 0, used_items = 0;
   double wsum_all = 0;
-  uint8_t *take = malloc((size_t)(n > 0 ? n : 1));
+  uint8_t *take = br_alloc("itemsets", (size_t)n, 1);
   if (!take) goto oom;
   for (int64_t k = 0; k < n; k++) {
     int have = 0;
@@ -586,9 +587,9 @@ br_status br_baskets_frequent(br_itemsets **out, const br_baskets *b, const br_m
     if (flag[i] == 0 && sup[i] >= minc) rank[m++] = (item_rank){sup[i], i};
   }
   qsort(rank, (size_t)m, sizeof *rank, cmp_rank);
-  mi.orig = malloc((size_t)(m > 0 ? m : 1) * sizeof *mi.orig);
+  mi.orig = br_alloc("itemsets", (size_t)m, sizeof *mi.orig);
   if (!mi.orig) {
-    free(take);
+    br_free(take);
     goto oom;
   }
   for (int32_t r = 0; r < m; r++) {
@@ -599,19 +600,19 @@ br_status br_baskets_frequent(br_itemsets **out, const br_baskets *b, const br_m
   for (int64_t k = 0; k < n; k++)
     if (take[k])
       for (int64_t p = b->off[k]; p < b->off[k + 1]; p++) used_items += rename[b->items[p]] >= 0;
-  mi.off = malloc((size_t)(used + 1) * sizeof *mi.off);
-  mi.items = malloc((size_t)(used_items > 0 ? used_items : 1) * sizeof *mi.items);
-  if (o->weights) mi.w = malloc((size_t)(used > 0 ? used : 1) * sizeof *mi.w);
-  mi.cnt = calloc((size_t)(m > 0 ? m : 1), sizeof *mi.cnt);
-  mi.touched = malloc((size_t)(m > 0 ? m : 1) * sizeof *mi.touched);
-  mi.prefix = malloc((size_t)(m + 1) * sizeof *mi.prefix);
-  mi.scratch = malloc((size_t)(m + o->ninclude + 1) * sizeof *mi.scratch);
-  if (o->top > 0) mi.heap = malloc((size_t)o->top * sizeof *mi.heap);
-  occ *root = malloc((size_t)(used > 0 ? used : 1) * sizeof *root);
+  mi.off = br_alloc("itemsets", (size_t)(used + 1), sizeof *mi.off);
+  mi.items = br_alloc("itemsets", (size_t)used_items, sizeof *mi.items);
+  if (o->weights) mi.w = br_alloc("itemsets", (size_t)used, sizeof *mi.w);
+  mi.cnt = br_calloc("itemsets", (size_t)m, sizeof *mi.cnt);
+  mi.touched = br_alloc("itemsets", (size_t)m, sizeof *mi.touched);
+  mi.prefix = br_alloc("itemsets", (size_t)(m + 1), sizeof *mi.prefix);
+  mi.scratch = br_alloc("itemsets", (size_t)(m + o->ninclude + 1), sizeof *mi.scratch);
+  if (o->top > 0) mi.heap = br_alloc("itemsets", (size_t)o->top, sizeof *mi.heap);
+  occ *root = br_alloc("itemsets", (size_t)used, sizeof *root);
   if (!mi.off || !mi.items || (o->weights && !mi.w) || !mi.cnt || !mi.touched || !mi.prefix ||
       !mi.scratch || (o->top > 0 && !mi.heap) || !root) {
-    free(take);
-    free(root);
+    br_free(take);
+    br_free(root);
     goto oom;
   }
   int64_t t = 0, w = 0;
@@ -630,23 +631,23 @@ br_status br_baskets_frequent(br_itemsets **out, const br_baskets *b, const br_m
     root[k].t = mi.items + mi.off[k];
     root[k].len = (int32_t)(mi.off[k + 1] - mi.off[k]);
   }
-  free(take);
+  br_free(take);
   /* The include set itself, then everything that extends it. */
   if (o->ninclude > 0 && used >= minc) {
     qsort(mi.incl, (size_t)o->ninclude, sizeof *mi.incl, cmp_i32);
     if (!(o->closed || o->maximal)) emit(&mi, 0, used, wsum_all);
   }
   if (used > 0) mine(&mi, 0, root, used, wsum_all);
-  free(root);
+  br_free(root);
   s = mi.err;
   if (s == BR_OK) {
     br_itemsets_sort_by_count(mi.out);
     if (o->top > 0 && mi.out->n > o->top) { /* ties at the cut: the order decides */
-      int64_t *order = malloc((size_t)o->top * sizeof *order);
+      int64_t *order = br_alloc("itemsets", (size_t)o->top, sizeof *order);
       if (!order) goto oom;
       for (int64_t k = 0; k < o->top; k++) order[k] = k;
       int ok = itemsets_permute(mi.out, order, o->top);
-      free(order);
+      br_free(order);
       if (!ok) goto oom;
     }
     *out = mi.out;
@@ -658,9 +659,9 @@ oom:
 done:
   br_itemsets_free(mi.out);
   miner_free(&mi);
-  free(flag);
-  free(sup);
-  free(rename);
-  free(rank);
+  br_free(flag);
+  br_free(sup);
+  br_free(rename);
+  br_free(rank);
   return s;
 }

@@ -21,7 +21,7 @@
 #include <zlib.h>
 
 #include "bundle/memory.h"
-#include "csv_internal.h"
+#include "frame_csv_internal.h"
 #include "deadline_internal.h"
 
 #define CHUNK (1 << 20)
@@ -43,7 +43,7 @@ static int rawcol_push(reader *r, rawcol *c, const char *s, size_t len) {
     size_t cap = (c->len + len + 11) * 2;
     /* Small first: 64 KiB per column was 860 MB for a 200,000-column file. */
     if (cap < 256) cap = 256;
-    char *buf = realloc(c->buf, cap);
+    char *buf = br_realloc("read_csv", c->buf, cap, 1);
     if (!buf) return fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
     c->buf = buf;
     c->cap = cap;
@@ -78,7 +78,7 @@ static void on_field(void *s, size_t len, void *data) {
   if (!r->header_done) {
     if (r->nnames == r->cap_names) {
       int cap = r->cap_names ? r->cap_names * 2 : 16;
-      char **names = realloc(r->names, (size_t)cap * sizeof *names);
+      char **names = br_realloc("read_csv", r->names, (size_t)cap, sizeof *names);
       if (!names) {
         fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
         return;
@@ -90,7 +90,7 @@ static void on_field(void *s, size_t len, void *data) {
      * (cut there, "a\0x" and "a\0y" were one name, "a") */
     size_t nuls = 0;
     for (size_t i = 0; i < len; i++) nuls += ((const char *)s)[i] == '\0';
-    char *name = malloc(len + nuls + 1);
+    char *name = br_alloc("read_csv", len + nuls + 1, 1);
     if (!name) {
       fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
       return;
@@ -125,7 +125,7 @@ static const char *header_list(const reader *r, char *buf, size_t size) {
 static int unique_names(reader *r) {
   size_t size = 16;
   while (size < (size_t)r->nnames * 2) size *= 2;
-  int *slot = malloc(size * sizeof *slot);
+  int *slot = br_alloc("read_csv", size, sizeof *slot);
   if (!slot) return fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
   for (size_t k = 0; k < size; k++) slot[k] = -1;
   int ok = 1;
@@ -141,7 +141,7 @@ static int unique_names(reader *r) {
       slot[k] = i;
     }
   }
-  free(slot);
+  br_free(slot);
   return ok;
 }
 
@@ -153,21 +153,21 @@ static void finish_header(reader *r) {
     memmove(r->names[0], r->names[0] + 3, strlen(r->names[0]) - 2);
   for (int i = 0; i < r->nnames; i++) {
     if (r->names[i][0] == '\0') { /* an unnamed column (e.g. an exported index) */
-      char *name = malloc(24);
+      char *name = br_alloc("read_csv", 24, 1);
       if (!name) {
         fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
         return;
       }
       snprintf(name, 24, "column%d", i + 1);
-      free(r->names[i]);
+      br_free(r->names[i]);
       r->names[i] = name;
     }
   }
   if (!unique_names(r)) return;
   int want = o->columns ? o->ncolumns : r->nnames;
-  r->keep = malloc((size_t)(r->nnames > 0 ? r->nnames : 1) * sizeof *r->keep);
-  r->src = malloc((size_t)(want > 0 ? want : 1) * sizeof *r->src);
-  r->cols = calloc((size_t)(want > 0 ? want : 1), sizeof *r->cols);
+  r->keep = br_alloc("read_csv", (size_t)r->nnames, sizeof *r->keep);
+  r->src = br_alloc("read_csv", (size_t)want, sizeof *r->src);
+  r->cols = br_calloc("read_csv", (size_t)want, sizeof *r->cols);
   if (!r->keep || !r->src || !r->cols) {
     fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
     return;
@@ -243,7 +243,7 @@ static void on_row(int c, void *data) {
   }
   if (r->rows == r->cap_rows) {
     int64_t cap = r->cap_rows ? r->cap_rows * 2 : 1024;
-    int64_t *lines = realloc(r->row_lines, (size_t)cap * sizeof *lines);
+    int64_t *lines = br_realloc("read_csv", r->row_lines, (size_t)cap, sizeof *lines);
     if (!lines) {
       fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
       return;
@@ -335,8 +335,8 @@ static int parser_init(reader *r) {
  * what it adds from the memory budget (bundle/memory.h): a small .gz can
  * inflate to gigabytes, and doubling without a cap ran the process out of
  * memory instead of failing. Under a limit the buffer grows at most to
- * what the budget has left; *reserved counts what it holds. */
-static br_status grow_inflate(const char *path, char **b, size_t *cap, size_t len, size_t hint, size_t *reserved) {
+ * what the budget has left; br_realloc charges it. */
+static br_status grow_inflate(const char *path, char **b, size_t *cap, size_t len, size_t hint) {
   size_t want = *cap ? *cap * 2 : hint + CHUNK;
   /* past 256 MiB, by 256 MiB: less address space promised and unused
    * (RLIMIT_AS counts it) when the budget is the kernel's alone */
@@ -354,14 +354,10 @@ static br_status grow_inflate(const char *path, char **b, size_t *cap, size_t le
                           path, (double)lim / 1048576.0, (double)len / 1048576.0);
     }
   }
-  if (br_mem_reserve(path, (int64_t)(want - *cap)) != BR_OK) return BR_ERR_NOMEM;
-  char *nb = realloc(*b, want + 1);
-  if (!nb) {
-    br_mem_release((int64_t)(want - *cap));
+  char *nb = br_realloc(path, *b, want + 1, 1);
+  if (!nb)
     return br_error_set(BR_ERR_NOMEM, "%s: cannot decompress: out of memory at %.0f MB", path,
                         (double)want / 1048576.0);
-  }
-  *reserved += want - *cap;
   *b = nb;
   *cap = want;
   return BR_OK;
@@ -369,11 +365,10 @@ static br_status grow_inflate(const char *path, char **b, size_t *cap, size_t le
 
 /* The whole input in memory. Plain files are mapped (no copy out of the page
  * cache; *mapped is set, release with munmap); gzip ones (by their magic
- * bytes) are inflated through zlib into a malloc'd buffer, whose size
- * *reserved holds in the memory budget until it is freed. */
-static br_status load_input(const char *path, char **buf, size_t *n, int *mapped, size_t *reserved) {
+ * bytes) are inflated through zlib into a buffer from br_alloc, charged to
+ * the memory budget until br_free. */
+static br_status load_input(const char *path, char **buf, size_t *n, int *mapped) {
   *mapped = 0;
-  *reserved = 0;
   int fd = open(path, O_RDONLY);
   if (fd < 0) return br_error_set(BR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   struct stat st;
@@ -393,7 +388,7 @@ static br_status load_input(const char *path, char **buf, size_t *n, int *mapped
     char *b = NULL;
     br_status s = BR_OK;
     for (;;) {
-      if (cap - len < CHUNK && (s = grow_inflate(path, &b, &cap, len, (size_t)st.st_size * 4, reserved)) != BR_OK)
+      if (cap - len < CHUNK && (s = grow_inflate(path, &b, &cap, len, (size_t)st.st_size * 4)) != BR_OK)
         break;
       int k = gzread(gz, b + len, CHUNK);
       int zerr;
@@ -413,9 +408,7 @@ static br_status load_input(const char *path, char **buf, size_t *n, int *mapped
     }
     gzclose(gz);
     if (s != BR_OK) {
-      free(b);
-      br_mem_release((int64_t)*reserved);
-      *reserved = 0;
+      br_free(b);
       return s;
     }
     *buf = b;
@@ -433,7 +426,7 @@ static br_status load_input(const char *path, char **buf, size_t *n, int *mapped
       return BR_OK;
     }
   }
-  char *b = malloc(size + 1); /* not mappable (a pipe, /proc): read it */
+  char *b = br_alloc("read_csv", size + 1, 1); /* not mappable (a pipe, /proc): read it */
   if (!b) {
     close(fd);
     return br_error_set(BR_ERR_NOMEM, "%s: out of memory for %zu bytes", path, size);
@@ -443,7 +436,7 @@ static br_status load_input(const char *path, char **buf, size_t *n, int *mapped
     if (k < 0 && errno == EINTR) continue;
     if (k <= 0) {
       int e = errno;
-      free(b);
+      br_free(b);
       close(fd);
       return br_error_set(BR_ERR_IO, "%s: cannot read: %s", path, k < 0 ? strerror(e) : "file shrank while reading");
     }
@@ -477,10 +470,10 @@ static void *parse_chunk(void *arg) {
 
 static void reader_free_data(reader *r) {
   if (r->cols)
-    for (int k = 0; k < r->nkeep; k++) free(r->cols[k].buf);
-  free(r->cols);
+    for (int k = 0; k < r->nkeep; k++) br_free(r->cols[k].buf);
+  br_free(r->cols);
   r->cols = NULL;
-  free(r->row_lines);
+  br_free(r->row_lines);
   r->row_lines = NULL;
   if (r->parser_ready) csv_free(&r->p);
   r->parser_ready = 0;
@@ -490,7 +483,7 @@ static void reader_free_data(reader *r) {
  * 0 when the sequential parse must decide (an error, or a doubtful split). */
 static int parse_parallel(reader *r, const char *buf, size_t n, size_t start, int threads,
                           chunk_job **jobs_out) {
-  chunk_job *jobs = calloc((size_t)threads, sizeof *jobs);
+  chunk_job *jobs = br_calloc("read_csv", (size_t)threads, sizeof *jobs);
   pthread_t tid[MAX_THREADS];
   int started = 0, ok = jobs != NULL;
   size_t at = start;
@@ -505,7 +498,7 @@ static int parse_parallel(reader *r, const char *buf, size_t n, size_t start, in
     j->deadline = br_deadline_get();
     j->r = *r; /* header, options and kept columns are shared read-only */
     j->r.parser_ready = 0;
-    j->r.cols = calloc((size_t)(r->nkeep > 0 ? r->nkeep : 1), sizeof *j->r.cols);
+    j->r.cols = br_calloc("read_csv", (size_t)r->nkeep, sizeof *j->r.cols);
     j->r.row_lines = NULL;
     j->r.rows = j->r.cap_rows = 0;
     j->r.line = 1;
@@ -533,20 +526,20 @@ static int parse_parallel(reader *r, const char *buf, size_t n, size_t start, in
   }
   if (!ok) {
     for (int t = 0; jobs && t < threads; t++) reader_free_data(&jobs[t].r);
-    free(jobs);
+    br_free(jobs);
     return 0;
   }
   /* Lines and rows of the chunks in one numbering. */
   int64_t base = r->line - 1, total = 0;
   for (int t = 0; t < threads; t++) total += jobs[t].r.rows;
-  r->row_lines = malloc((size_t)(total > 0 ? total : 1) * sizeof *r->row_lines);
-  r->parts = malloc((size_t)threads * sizeof *r->parts);
+  r->row_lines = br_alloc("read_csv", (size_t)total, sizeof *r->row_lines);
+  r->parts = br_alloc("read_csv", (size_t)threads, sizeof *r->parts);
   if (!r->row_lines || !r->parts) {
     for (int t = 0; t < threads; t++) reader_free_data(&jobs[t].r);
-    free(jobs);
-    free(r->row_lines);
+    br_free(jobs);
+    br_free(r->row_lines);
     r->row_lines = NULL;
-    free(r->parts);
+    br_free(r->parts);
     r->parts = NULL;
     return 0;
   }
@@ -587,12 +580,12 @@ void br_csv_options_init(br_csv_options *o) {
 }
 
 static void reader_free(reader *r) {
-  for (int i = 0; i < r->nnames; i++) free(r->names[i]);
-  free(r->names);
-  free(r->keep);
-  free(r->src);
+  for (int i = 0; i < r->nnames; i++) br_free(r->names[i]);
+  br_free(r->names);
+  br_free(r->keep);
+  br_free(r->src);
   reader_free_data(r);
-  free(r->parts);
+  br_free(r->parts);
 }
 
 br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_options *opts,
@@ -629,13 +622,11 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
   char *buf = NULL;
   size_t n = 0;
   int mapped;
-  size_t reserved;
-  br_status s = load_input(path, &buf, &n, &mapped, &reserved);
+  br_status s = load_input(path, &buf, &n, &mapped);
   if (s != BR_OK) return s;
   if (!parser_init(&r)) {
     if (mapped) munmap(buf, n);
-    else free(buf);
-    br_mem_release((int64_t)reserved);
+    else br_free(buf);
     return br_error_set(BR_ERR_NOMEM, "read_csv: out of memory");
   }
 
@@ -652,7 +643,7 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
         n - pos >= PARALLEL_MIN_BYTES && parse_parallel(&r, buf, n, pos, threads, &jobs))) {
     feed(&r, buf, n, &pos);
     finish(&r);
-    r.parts = malloc(sizeof *r.parts);
+    r.parts = br_alloc("read_csv", sizeof *r.parts, 1);
     if (r.parts) {
       r.parts[0] = self;
       r.nparts = 1;
@@ -661,8 +652,7 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
     }
   }
   if (mapped) munmap(buf, n);
-  else free(buf);
-  br_mem_release((int64_t)reserved);
+  else br_free(buf);
 
   s = r.err;
   if (s == BR_OK && r.nnames == 0)
@@ -674,8 +664,8 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
   br_column **cols = NULL;
   char **names = NULL;
   if (s == BR_OK) {
-    cols = calloc((size_t)(r.nkeep > 0 ? r.nkeep : 1), sizeof *cols);
-    names = calloc((size_t)(r.nkeep > 0 ? r.nkeep : 1), sizeof *names);
+    cols = br_calloc("read_csv", (size_t)r.nkeep, sizeof *cols);
+    names = br_calloc("read_csv", (size_t)r.nkeep, sizeof *names);
     if (!cols || !names) s = br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
   }
   if (s == BR_OK) s = csv_convert(&r, cols, threads);
@@ -684,11 +674,11 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
   if (s == BR_OK && report) report->rows = r.rows;
   if (cols)
     for (int k = 0; k < r.nkeep; k++) br_column_release(cols[k]);
-  free(cols);
-  free(names);
+  br_free(cols);
+  br_free(names);
   if (jobs) {
     for (int t = 0; t < r.nparts; t++) reader_free_data(&jobs[t].r);
-    free(jobs);
+    br_free(jobs);
   }
   reader_free(&r);
   return s;

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv_internal.h"
+#include "frame_csv_internal.h"
+#include "bundle/memory.h"
 
 static int is_na(const reader *r, const char *s, size_t len) {
   if (len > r->na_max) return 0;
@@ -78,7 +79,7 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
 
 static br_status convert_column(const reader *r, int k, br_column **out) {
   const char *name = r->names[r->src[k]];
-  uint8_t *null = malloc((size_t)(r->rows > 0 ? r->rows : 1));
+  uint8_t *null = br_alloc("read_csv", (size_t)r->rows, 1);
   if (!null) return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
   int64_t nulls = 0;
   field_cursor cur = field_cursor_start(r, k);
@@ -104,7 +105,7 @@ static br_status convert_column(const reader *r, int k, br_column **out) {
     for (size_t o = 0; o < sizeof order / sizeof *order && s == BR_ERR_PARSE; o++)
       s = convert_as(r, k, null, nulls, order[o], order[o] == BR_DTYPE_STR, out);
   }
-  free(null);
+  br_free(null);
   return s;
 }
 
@@ -112,7 +113,7 @@ static br_status convert_column(const reader *r, int k, br_column **out) {
 static void drop_raw(reader *r, int k) {
   for (int p = 0; p < r->nparts; p++) {
     rawcol *raw = &r->parts[p]->cols[k];
-    free(raw->buf);
+    br_free(raw->buf);
     raw->buf = NULL;
   }
 }
@@ -150,11 +151,11 @@ br_status csv_convert(reader *r, br_column **cols, int threads) {
     return BR_OK;
   }
   convert_pool pool = {r, cols, NULL, NULL, PTHREAD_MUTEX_INITIALIZER, 0};
-  pool.status = calloc((size_t)r->nkeep, sizeof *pool.status);
-  pool.message = calloc((size_t)r->nkeep, sizeof *pool.message);
+  pool.status = br_calloc("read_csv", (size_t)r->nkeep, sizeof *pool.status);
+  pool.message = br_calloc("read_csv", (size_t)r->nkeep, sizeof *pool.message);
   if (!pool.status || !pool.message) {
-    free(pool.status);
-    free(pool.message);
+    br_free(pool.status);
+    br_free(pool.message);
     return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
   }
   pthread_t tid[8];
@@ -167,7 +168,7 @@ br_status csv_convert(reader *r, br_column **cols, int threads) {
   br_status s = BR_OK;
   for (int k = 0; k < r->nkeep && s == BR_OK; k++)
     if (pool.status[k] != BR_OK) s = br_error_set(pool.status[k], "%s", pool.message[k]);
-  free(pool.status);
-  free(pool.message);
+  br_free(pool.status);
+  br_free(pool.message);
   return s;
 }

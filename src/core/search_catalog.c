@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "basket_internal.h"
 #include "search_internal.h"
+#include "bundle/memory.h"
 
 
 br_catalog *br_catalog_retain(const br_catalog *c) {
@@ -24,25 +24,25 @@ void br_catalog_free(br_catalog *c) {
     return;
   }
   strdict_release(c->labels);
-  free(c->price);
-  free(c->cost);
-  free(c->stock);
-  free(c->category);
-  free(c);
+  br_free(c->price);
+  br_free(c->cost);
+  br_free(c->stock);
+  br_free(c->category);
+  br_free(c);
 }
 
 br_status br_catalog_new(br_catalog **out, int32_t n, const char *const *labels, const size_t *lens,
                          const double *price, const double *cost, const int32_t *category,
                          const double *stock) {
   if (n < 1) return br_error_set(BR_ERR_ARG, "catalog: no items");
-  br_catalog *c = calloc(1, sizeof *c);
+  br_catalog *c = br_calloc("catalog", 1, sizeof *c);
   if (!c) return br_error_set(BR_ERR_NOMEM, "catalog: out of memory");
   c->n = n;
   c->labels = strdict_new();
-  c->price = malloc((size_t)n * sizeof *c->price);
-  c->cost = malloc((size_t)n * sizeof *c->cost);
-  c->stock = malloc((size_t)n * sizeof *c->stock);
-  c->category = malloc((size_t)n * sizeof *c->category);
+  c->price = br_alloc("catalog", (size_t)n, sizeof *c->price);
+  c->cost = br_alloc("catalog", (size_t)n, sizeof *c->cost);
+  c->stock = br_alloc("catalog", (size_t)n, sizeof *c->stock);
+  c->category = br_alloc("catalog", (size_t)n, sizeof *c->category);
   if (!c->labels || !c->price || !c->cost || !c->stock || !c->category) {
     br_catalog_free(c);
     return br_error_set(BR_ERR_NOMEM, "catalog: out of memory");
@@ -91,25 +91,26 @@ void br_catalog_bundle_text(const br_catalog *c, const int32_t *it, int n, char 
 
 void br_bundle_stats_free(br_bundle_stats *s) {
   if (!s) return;
-  free(s->start);
-  free(s->tid);
-  free(s->to_cat);
-  free(s->ustart);
-  free(s->uid);
-  free(s->uend);
-  free(s);
+  br_free(s->start);
+  br_free(s->tid);
+  br_free(s->to_cat);
+  br_free(s->ustart);
+  br_free(s->uid);
+  br_free(s->uend);
+  br_free(s);
 }
 
 br_status br_bundle_stats_new(br_bundle_stats **out, const br_catalog *cat, const br_baskets *b) {
-  br_bundle_stats *s = calloc(1, sizeof *s);
+  const br_baskets_view B = br_baskets_view_of(b);
+  br_bundle_stats *s = br_calloc("catalog", 1, sizeof *s);
   if (!s) return br_error_set(BR_ERR_NOMEM, "catalog: out of memory");
   s->cat = cat;
-  s->n = b ? b->n : 0;
-  s->start = calloc((size_t)cat->n + 1, sizeof *s->start);
-  s->nbitems = b ? b->nitems : 0;
-  s->to_cat = malloc((size_t)(s->nbitems > 0 ? s->nbitems : 1) * sizeof *s->to_cat);
-  int64_t total = b ? b->off[b->n] : 0;
-  s->tid = malloc((size_t)(total > 0 ? total : 1) * sizeof *s->tid);
+  s->n = B.n;
+  s->start = br_calloc("catalog", (size_t)cat->n + 1, sizeof *s->start);
+  s->nbitems = B.nitems;
+  s->to_cat = br_alloc("catalog", (size_t)s->nbitems, sizeof *s->to_cat);
+  int64_t total = b ? B.off[B.n] : 0;
+  s->tid = br_alloc("catalog", (size_t)total, sizeof *s->tid);
   if (!s->start || !s->to_cat || !s->tid) {
     br_bundle_stats_free(s);
     return br_error_set(BR_ERR_NOMEM, "catalog: out of memory");
@@ -121,9 +122,9 @@ br_status br_bundle_stats_new(br_bundle_stats **out, const br_catalog *cat, cons
   /* The join by label; every basket item needs a catalogue row. */
   int32_t missing = 0;
   char examples[200] = "";
-  for (int32_t i = 0; i < b->nitems; i++) {
+  for (int32_t i = 0; i < B.nitems; i++) {
     size_t len;
-    const char *lab = strdict_get(b->labels, i, &len);
+    const char *lab = br_baskets_label(b, i, &len);
     s->to_cat[i] = strdict_find(cat->labels, lab, len);
     if (s->to_cat[i] < 0 && missing++ < 3) {
       size_t used = strlen(examples);
@@ -137,7 +138,7 @@ br_status br_bundle_stats_new(br_bundle_stats **out, const br_catalog *cat, cons
                         "and the baskets do not align",
                         missing, missing == 1 ? "" : "s", missing == 1 ? "is" : "are", examples);
   }
-  for (int64_t p = 0; p < total; p++) s->start[s->to_cat[b->items[p]] + 1]++;
+  for (int64_t p = 0; p < total; p++) s->start[s->to_cat[B.items[p]] + 1]++;
   for (int32_t i = 0; i < cat->n; i++) s->start[i + 1] += s->start[i];
   s->b = b;
   *out = s;
@@ -149,12 +150,13 @@ br_status br_bundle_stats_new(br_bundle_stats **out, const br_catalog *cat, cons
  * thread-safe on that first call. */
 static void fill_lists(br_bundle_stats *s) {
   const br_baskets *b = s->b;
-  int64_t *fill = malloc((size_t)s->cat->n * sizeof *fill);
+  const br_baskets_view B = br_baskets_view_of(b);
+  int64_t *fill = br_alloc("catalog", (size_t)s->cat->n, sizeof *fill);
   if (!fill) return; /* counts then read as 0; the caller's memory is exhausted anyway */
   memcpy(fill, s->start, (size_t)s->cat->n * sizeof *fill);
-  for (int64_t k = 0; k < b->n; k++) /* baskets in order: each list comes out sorted */
-    for (int64_t p = b->off[k]; p < b->off[k + 1]; p++) s->tid[fill[s->to_cat[b->items[p]]]++] = k;
-  free(fill);
+  for (int64_t k = 0; k < B.n; k++) /* baskets in order: each list comes out sorted */
+    for (int64_t p = B.off[k]; p < B.off[k + 1]; p++) s->tid[fill[s->to_cat[B.items[p]]]++] = k;
+  br_free(fill);
   s->lists_ready = 1;
 }
 
@@ -261,27 +263,28 @@ static int cmp_int64(const void *a, const void *b) {
  * the baskets' user column. Not thread-safe on that first call. */
 static void fill_users(br_bundle_stats *s) {
   const br_baskets *b = s->b;
+  const br_baskets_view B = br_baskets_view_of(b);
   s->users_ready = -1; /* tried; stays -1 without users or memory */
-  if (!b || !b->user) return;
+  if (!b || !B.user) return;
   int32_t n = s->cat->n;
-  int64_t total = b->off[b->n];
-  int64_t *fill = malloc((size_t)n * sizeof *fill);
-  s->ustart = calloc((size_t)n + 1, sizeof *s->ustart);
-  s->uid = malloc((size_t)(total > 0 ? total : 1) * sizeof *s->uid);
+  int64_t total = B.off[B.n];
+  int64_t *fill = br_alloc("catalog", (size_t)n, sizeof *fill);
+  s->ustart = br_calloc("catalog", (size_t)n + 1, sizeof *s->ustart);
+  s->uid = br_alloc("catalog", (size_t)total, sizeof *s->uid);
   if (!fill || !s->ustart || !s->uid) {
-    free(fill);
-    free(s->ustart);
-    free(s->uid);
+    br_free(fill);
+    br_free(s->ustart);
+    br_free(s->uid);
     s->ustart = NULL;
     s->uid = NULL;
     return;
   }
-  for (int64_t p = 0; p < total; p++) s->ustart[s->to_cat[b->items[p]] + 1]++;
+  for (int64_t p = 0; p < total; p++) s->ustart[s->to_cat[B.items[p]] + 1]++;
   for (int32_t i = 0; i < n; i++) s->ustart[i + 1] += s->ustart[i];
   memcpy(fill, s->ustart, (size_t)n * sizeof *fill);
-  for (int64_t k = 0; k < b->n; k++) {
-    if (b->user[k] < 0) continue;
-    for (int64_t p = b->off[k]; p < b->off[k + 1]; p++) s->uid[fill[s->to_cat[b->items[p]]]++] = b->user[k];
+  for (int64_t k = 0; k < B.n; k++) {
+    if (B.user[k] < 0) continue;
+    for (int64_t p = B.off[k]; p < B.off[k + 1]; p++) s->uid[fill[s->to_cat[B.items[p]]]++] = B.user[k];
   }
   /* sort and dedupe each item's users in place; its slice ends at fill[i] */
   for (int32_t i = 0; i < n; i++) {

@@ -19,6 +19,7 @@
 #include "bundle/optim.h"
 #include "bundle/rng.h"
 #include "model_internal.h"
+#include "bundle/memory.h"
 
 static const char *const act_names[] = {"relu", "tanh", "sigmoid", "linear"};
 static const char *const loss_names[] = {"mse", "bce"};
@@ -89,14 +90,14 @@ struct mlp_state {
 
 void mlp_free(mlp_state *s) {
   if (!s) return;
-  free(s->p);
-  free(s->g);
-  free(s->m);
-  free(s->v);
-  free(s->best);
-  free(s->loss);
-  free(s->val_loss);
-  free(s);
+  br_free(s->p);
+  br_free(s->g);
+  br_free(s->m);
+  br_free(s->v);
+  br_free(s->best);
+  br_free(s->loss);
+  br_free(s->val_loss);
+  br_free(s);
 }
 
 br_status br_mlp_new(br_model **out, const br_mlp_options *o) {
@@ -119,11 +120,11 @@ br_status br_mlp_new(br_model **out, const br_mlp_options *o) {
   if (o->patience < 0) return br_error_set(BR_ERR_ARG, "mlp: patience must not be negative");
   if (o->patience > 0 && o->validation == 0) return br_error_set(BR_ERR_ARG, "mlp: patience needs validation > 0");
   if (!(o->tol >= 0)) return br_error_set(BR_ERR_ARG, "mlp: tol must be >= 0");
-  br_model *m = calloc(1, sizeof *m);
-  mlp_state *s = calloc(1, sizeof *s);
+  br_model *m = br_calloc("mlp", 1, sizeof *m);
+  mlp_state *s = br_calloc("mlp", 1, sizeof *s);
   if (!m || !s) {
-    free(m);
-    free(s);
+    br_free(m);
+    br_free(s);
     return br_error_set(BR_ERR_NOMEM, "mlp: out of memory");
   }
   s->o = *o;
@@ -148,12 +149,12 @@ static br_status mlp_init(mlp_state *s, int64_t d) {
     at += (size_t)s->width[l + 1];
   }
   s->size = at;
-  free(s->p), free(s->g), free(s->m), free(s->v), free(s->best);
-  s->p = calloc(at, sizeof(float));
-  s->g = calloc(at, sizeof(float));
-  s->m = calloc(at, sizeof(float));
-  s->v = calloc(at, sizeof(float));
-  s->best = malloc(at * sizeof(float));
+  br_free(s->p), br_free(s->g), br_free(s->m), br_free(s->v), br_free(s->best);
+  s->p = br_calloc("mlp", at, sizeof(float));
+  s->g = br_calloc("mlp", at, sizeof(float));
+  s->m = br_calloc("mlp", at, sizeof(float));
+  s->v = br_calloc("mlp", at, sizeof(float));
+  s->best = br_alloc("mlp", at, sizeof(float));
   if (!s->p || !s->g || !s->m || !s->v || !s->best) return br_error_set(BR_ERR_NOMEM, "mlp: out of memory for %zu parameters", at);
   br_rng rng;
   br_rng_seed(&rng, s->o.seed);
@@ -174,23 +175,23 @@ typedef struct scratch {
 } scratch;
 
 static void scratch_free(scratch *sc, int nl) {
-  for (int l = 0; l <= nl; l++) free(sc->h[l]);
-  free(sc->dh);
-  free(sc->dh2);
-  free(sc->yb);
+  for (int l = 0; l <= nl; l++) br_free(sc->h[l]);
+  br_free(sc->dh);
+  br_free(sc->dh2);
+  br_free(sc->yb);
 }
 
 static int scratch_alloc(scratch *sc, const mlp_state *s, int64_t B) {
   memset(sc, 0, sizeof *sc);
   int wmax = 1;
   for (int l = 0; l <= s->nl; l++) {
-    sc->h[l] = malloc((size_t)B * (size_t)s->width[l] * sizeof(float) + sizeof(float));
+    sc->h[l] = br_alloc("mlp", (size_t)B * (size_t)s->width[l], sizeof(float) + sizeof(float));
     if (!sc->h[l]) return 0;
     if (s->width[l] > wmax) wmax = s->width[l];
   }
-  sc->dh = malloc((size_t)B * (size_t)wmax * sizeof(float));
-  sc->dh2 = malloc((size_t)B * (size_t)wmax * sizeof(float));
-  sc->yb = malloc((size_t)B * sizeof(float));
+  sc->dh = br_alloc("mlp", (size_t)B * (size_t)wmax, sizeof(float));
+  sc->dh2 = br_alloc("mlp", (size_t)B * (size_t)wmax, sizeof(float));
+  sc->yb = br_alloc("mlp", (size_t)B, sizeof(float));
   return sc->dh && sc->dh2 && sc->yb;
 }
 
@@ -359,12 +360,12 @@ br_status mlp_fit(br_model *m, const double *X, const double *y, int64_t n, int6
   int64_t nval = (int64_t)floor(o->validation * (double)n), ntr = n - nval;
   if (ntr < 1) return br_error_set(BR_ERR_SHAPE, "mlp: fit: no rows left to train on after validation");
   int B = (int)(o->batch < ntr ? o->batch : ntr);
-  float *Xf = malloc((size_t)n * (size_t)d * sizeof *Xf + sizeof *Xf), *yf = malloc((size_t)n * sizeof *yf);
-  int64_t *idx = malloc((size_t)n * sizeof *idx);
-  size_t *perm = malloc((size_t)n * sizeof *perm);
-  free(s->loss), free(s->val_loss);
-  s->loss = malloc((size_t)o->epochs * sizeof *s->loss);
-  s->val_loss = malloc((size_t)o->epochs * sizeof *s->val_loss);
+  float *Xf = br_alloc("mlp", (size_t)n * (size_t)d, sizeof *Xf + sizeof *Xf), *yf = br_alloc("mlp", (size_t)n, sizeof *yf);
+  int64_t *idx = br_alloc("mlp", (size_t)n, sizeof *idx);
+  size_t *perm = br_alloc("mlp", (size_t)n, sizeof *perm);
+  br_free(s->loss), br_free(s->val_loss);
+  s->loss = br_alloc("mlp", (size_t)o->epochs, sizeof *s->loss);
+  s->val_loss = br_alloc("mlp", (size_t)o->epochs, sizeof *s->val_loss);
   scratch sc;
   int sc_ok = scratch_alloc(&sc, s, B > 1024 ? B : 1024);
   if (!Xf || !yf || !idx || !perm || !s->loss || !s->val_loss || !sc_ok) {
@@ -444,10 +445,10 @@ br_status mlp_fit(br_model *m, const double *X, const double *y, int64_t n, int6
   m->iterations = s->epochs_run;
   check_converged(m, stopped_early);
 done:
-  free(Xf);
-  free(yf);
-  free(idx);
-  free(perm);
+  br_free(Xf);
+  br_free(yf);
+  br_free(idx);
+  br_free(perm);
   scratch_free(&sc, s->nl); /* scratch_alloc zeroed it first: safe when partial */
   return st;
 }
@@ -539,7 +540,7 @@ br_status br_mlp_loss_grad(br_model *m, const br_tensor *X, const br_tensor *y, 
   if (!scratch_alloc(&sc, s, n)) {
     scratch_free(&sc, s->nl);
     br_tensor_free(xc);
-    free(yv);
+    br_free(yv);
     return br_error_set(BR_ERR_NOMEM, "mlp: out of memory");
   }
   const double *x = br_tensor_data(xc);
@@ -549,7 +550,7 @@ br_status br_mlp_loss_grad(br_model *m, const br_tensor *X, const br_tensor *y, 
   *loss = loss_backward(s, &sc, (int)n, grad) / (double)n;
   scratch_free(&sc, s->nl);
   br_tensor_free(xc);
-  free(yv);
+  br_free(yv);
   return BR_OK;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "frame_internal.h"
+#include "bundle/memory.h"
 
 static const char *const month_names[12] = {"january", "february", "march",     "april",
                                             "may",     "june",     "july",      "august",
@@ -183,12 +184,12 @@ br_status br_column_to_datetime(br_column **out, const br_column *c, const br_ti
   /* Each distinct text once: a level that does not parse is marked, and the
    * first row holding it is the one the message names. */
   int32_t nl = c->dict->n;
-  int64_t *at = malloc((size_t)(nl > 0 ? nl : 1) * sizeof *at);
-  uint8_t *ok = malloc((size_t)(nl > 0 ? nl : 1));
+  int64_t *at = br_alloc("time_format", (size_t)nl, sizeof *at);
+  uint8_t *ok = br_alloc("time_format", (size_t)nl, 1);
   br_column *r = NULL;
   if (!at || !ok || column_alloc(&r, BR_DTYPE_DATETIME, c->n, c->nulls > 0, NULL) != BR_OK) {
-    free(at);
-    free(ok);
+    br_free(at);
+    br_free(ok);
     return br_error_set(BR_ERR_NOMEM, "to_datetime: out of memory");
   }
   for (int32_t k = 0; k < nl; k++) {
@@ -215,8 +216,8 @@ br_status br_column_to_datetime(br_column **out, const br_column *c, const br_ti
     }
     v[i] = at[codes[i]];
   }
-  free(at);
-  free(ok);
+  br_free(at);
+  br_free(ok);
   if (st != BR_OK) {
     br_column_release(r);
     return st;

@@ -40,22 +40,15 @@ size_t dtype_size(br_dtype t) {
 br_status column_alloc(br_column **out, br_dtype type, int64_t n, int with_valid,
                        strdict *dict) {
   size_t words = (size_t)(n + 63) / 64;
-  int64_t bytes = (int64_t)(n > 0 ? n : 1) * (int64_t)dtype_size(type) +
-                  (with_valid ? (int64_t)(words ? words : 1) * 8 : 0);
-  if (br_mem_reserve("column", bytes) != BR_OK) return BR_ERR_NOMEM;
-  br_column *c = calloc(1, sizeof *c);
-  if (!c) {
-    br_mem_release(bytes);
-    return br_error_set(BR_ERR_NOMEM, "column: out of memory");
-  }
-  c->charged = bytes;
+  br_column *c = br_calloc("column", 1, sizeof *c); /* br_alloc charges the budget */
+  if (!c) return br_error_set(BR_ERR_NOMEM, "column: out of memory");
   c->refs = 1;
   c->type = type;
   c->n = n;
-  c->data = calloc((size_t)(n > 0 ? n : 1), dtype_size(type));
+  c->data = br_calloc("column", (size_t)n, dtype_size(type));
   if (with_valid) {
-    c->valid = malloc((words ? words : 1) * sizeof *c->valid);
-    if (c->valid) memset(c->valid, 0xff, (words ? words : 1) * sizeof *c->valid);
+    c->valid = br_alloc("column", words, sizeof *c->valid);
+    if (c->valid) memset(c->valid, 0xff, words * sizeof *c->valid);
   }
   if (type == BR_DTYPE_STR) c->dict = dict ? strdict_retain(dict) : strdict_new();
   if (!c->data || (with_valid && !c->valid) || (type == BR_DTYPE_STR && !c->dict)) {
@@ -79,7 +72,7 @@ void column_finish_nulls(br_column *c) {
   }
   c->nulls = c->n - valid;
   if (c->nulls == 0) {
-    free(c->valid);
+    br_free(c->valid);
     c->valid = NULL;
   }
 }
@@ -91,11 +84,10 @@ br_column *br_column_retain(br_column *c) {
 
 void br_column_release(br_column *c) {
   if (!c || --c->refs > 0) return;
-  br_mem_release(c->charged);
-  free(c->data);
-  free(c->valid);
+  br_free(c->data);
+  br_free(c->valid);
   strdict_release(c->dict);
-  free(c);
+  br_free(c);
 }
 
 br_dtype br_column_type(const br_column *c) { return c->type; }
@@ -300,7 +292,7 @@ br_status br_column_compare_str(double *mask, const br_column *c, br_cmp_op op,
                         br_dtype_name(c->type));
   /* Decide once per dictionary level, then map codes: O(levels + rows). */
   int32_t nl = c->dict->n;
-  uint8_t *level_ok = malloc((size_t)(nl > 0 ? nl : 1));
+  uint8_t *level_ok = br_alloc("column", (size_t)nl, 1);
   if (!level_ok) return br_error_set(BR_ERR_NOMEM, "compare: out of memory");
   for (int32_t k = 0; k < nl; k++) {
     size_t l;
@@ -309,7 +301,7 @@ br_status br_column_compare_str(double *mask, const br_column *c, br_cmp_op op,
   }
   const int32_t *codes = c->data;
   for (int64_t i = 0; i < c->n; i++) mask[i] = column_valid(c, i) && level_ok[codes[i]];
-  free(level_ok);
+  br_free(level_ok);
   return BR_OK;
 }
 
@@ -325,7 +317,7 @@ void br_column_null_mask(double *mask, const br_column *c, int want_null) {
 static int64_t group_values(const br_column *c, int64_t *gid, int64_t *first, int64_t *count) {
   uint64_t nslots = 16;
   while (nslots < (uint64_t)c->n * 2) nslots *= 2;
-  int64_t *slots = malloc(nslots * sizeof *slots);
+  int64_t *slots = br_alloc("column", nslots, sizeof *slots);
   if (!slots) return -1;
   memset(slots, 0xff, nslots * sizeof *slots);
   int64_t ng = 0;
@@ -351,27 +343,27 @@ static int64_t group_values(const br_column *c, int64_t *gid, int64_t *first, in
       break;
     }
   }
-  free(slots);
+  br_free(slots);
   return ng;
 }
 
 static br_status distinct(const br_column *c, int64_t **first, int64_t **count, int64_t *ng) {
   int64_t n = c->n > 0 ? c->n : 1;
-  int64_t *gid = malloc((size_t)n * sizeof *gid);
-  *first = malloc((size_t)n * sizeof **first);
-  *count = malloc((size_t)n * sizeof **count);
+  int64_t *gid = br_alloc("column", (size_t)n, sizeof *gid);
+  *first = br_alloc("column", (size_t)n, sizeof **first);
+  *count = br_alloc("column", (size_t)n, sizeof **count);
   if (!gid || !*first || !*count) goto oom;
   *ng = group_values(c, gid, *first, *count);
-  free(gid);
+  br_free(gid);
   if (*ng < 0) {
     gid = NULL;
     goto oom;
   }
   return BR_OK;
 oom:
-  free(gid);
-  free(*first);
-  free(*count);
+  br_free(gid);
+  br_free(*first);
+  br_free(*count);
   return br_error_set(BR_ERR_NOMEM, "unique: out of memory");
 }
 
@@ -380,8 +372,8 @@ br_status br_column_unique(br_column **out, const br_column *c) {
   br_status s = distinct(c, &first, &count, &ng);
   if (s != BR_OK) return s;
   s = br_column_take(out, c, first, ng);
-  free(first);
-  free(count);
+  br_free(first);
+  br_free(count);
   return s;
 }
 
@@ -399,8 +391,8 @@ br_status br_column_value_counts(br_frame **out, const br_column *c, const char 
   int64_t *first, *count, ng;
   br_status s = distinct(c, &first, &count, &ng);
   if (s != BR_OK) return s;
-  struct vc_item *items = malloc((size_t)(ng > 0 ? ng : 1) * sizeof *items);
-  int64_t *counts = malloc((size_t)(ng > 0 ? ng : 1) * sizeof *counts);
+  struct vc_item *items = br_alloc("column", (size_t)ng, sizeof *items);
+  int64_t *counts = br_alloc("column", (size_t)ng, sizeof *counts);
   br_column *vals = NULL, *cnt = NULL;
   if (!items || !counts) {
     s = br_error_set(BR_ERR_NOMEM, "value_counts: out of memory");
@@ -421,10 +413,10 @@ br_status br_column_value_counts(br_frame **out, const br_column *c, const char 
 done:
   br_column_release(vals);
   br_column_release(cnt);
-  free(items);
-  free(counts);
-  free(first);
-  free(count);
+  br_free(items);
+  br_free(counts);
+  br_free(first);
+  br_free(count);
   return s;
 }
 

@@ -2,7 +2,7 @@
  * renamed over it once complete. */
 /* O_TMPFILE is a Linux extension */
 #define _GNU_SOURCE
-#include "atomic_file.h"
+#include "io_atomic_file.h"
 #include "bundle/io.h"
 
 #include <dirent.h>
@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "bundle/memory.h"
 
 #ifndef O_TMPFILE
 #define O_TMPFILE 0 /* no such flag: open(dir, O_WRONLY) fails and the fallback runs */
@@ -26,7 +27,7 @@ int atomic_no_tmpfile;
  * the link's target is replaced and the link stays a link. A dangling
  * link gives the path it points to: the file is created there. */
 static char *follow_links(const char *path) {
-  char *cur = strdup(path);
+  char *cur = br_strdup("write", path);
   for (int hop = 0; cur && hop < 40; hop++) {
     struct stat st;
     if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) return cur;
@@ -36,12 +37,12 @@ static char *follow_links(const char *path) {
     link[n] = '\0';
     const char *slash = strrchr(cur, '/');
     size_t dirlen = link[0] == '/' || !slash ? 0 : (size_t)(slash - cur) + 1;
-    char *next = malloc(dirlen + (size_t)n + 1);
+    char *next = br_alloc("write", dirlen + (size_t)n + 1, 1);
     if (next) {
       memcpy(next, cur, dirlen);
       memcpy(next + dirlen, link, (size_t)n + 1);
     }
-    free(cur);
+    br_free(cur);
     cur = next;
   }
   return cur; /* a loop: open reports ELOOP */
@@ -50,9 +51,9 @@ static char *follow_links(const char *path) {
 /* The directory part of path ("." when it has none). */
 static char *dir_of(const char *path) {
   const char *slash = strrchr(path, '/');
-  if (!slash) return strdup(".");
+  if (!slash) return br_strdup("write", ".");
   size_t n = slash == path ? 1 : (size_t)(slash - path);
-  char *d = malloc(n + 1);
+  char *d = br_alloc("write", n + 1, 1);
   if (d) {
     memcpy(d, path, n);
     d[n] = '\0';
@@ -104,8 +105,8 @@ static void remove_stale(const char *dir, const char *base) {
 }
 
 static void free_names(atomic_file *f) {
-  free(f->target);
-  free(f->tmp);
+  br_free(f->target);
+  br_free(f->tmp);
   f->target = f->tmp = NULL;
 }
 
@@ -120,18 +121,18 @@ br_status atomic_open(atomic_file *f, const char *path, const char *mode) {
   f->target = follow_links(path);
   char *dir = f->target ? dir_of(f->target) : NULL;
   if (!dir) {
-    free(f->target);
+    br_free(f->target);
     f->target = NULL;
     return br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
   }
   struct stat st;
   int exists = stat(f->target, &st) == 0;
   if (exists && S_ISDIR(st.st_mode)) {
-    free(dir);
+    br_free(dir);
     return open_failed(f, "cannot write", EISDIR);
   }
   if (exists && !S_ISREG(st.st_mode)) { /* a device or a FIFO: nothing to replace */
-    free(dir);
+    br_free(dir);
     f->in_place = 1;
     f->fp = fopen(f->target, mode);
     return f->fp ? BR_OK : open_failed(f, "cannot write", errno);
@@ -145,19 +146,19 @@ br_status atomic_open(atomic_file *f, const char *path, const char *mode) {
     const char *slash = strrchr(f->target, '/');
     remove_stale(dir, slash ? slash + 1 : f->target);
     size_t n = strlen(f->target) + 12;
-    if (!(f->tmp = malloc(n))) {
-      free(dir);
+    if (!(f->tmp = br_alloc("write", n, 1))) {
+      br_free(dir);
       return open_failed(f, "cannot create a temporary file beside it", ENOMEM);
     }
     snprintf(f->tmp, n, "%s.tmp.XXXXXX", f->target);
     fd = mkstemp(f->tmp);
     if (fd < 0) {
-      free(dir);
+      br_free(dir);
       return open_failed(f, "cannot create a temporary file beside it", errno);
     }
     flock(fd, LOCK_EX | LOCK_NB); /* ours alone, just made: tells remove_stale it is live */
   }
-  free(dir);
+  br_free(dir);
   /* The new file takes the old one's owner (when we may: root, or our own
    * group) and then its mode: chown clears set-id bits, so mode last. */
   if (exists && (st.st_uid != geteuid() || st.st_gid != getegid())) (void)!fchown(fd, st.st_uid, st.st_gid);
@@ -179,7 +180,7 @@ static int link_unnamed(atomic_file *f, int fd) {
   char proc[64];
   snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
   size_t n = strlen(f->target) + 12;
-  if (!(f->tmp = malloc(n))) return errno = ENOMEM, 0;
+  if (!(f->tmp = br_alloc("write", n, 1))) return errno = ENOMEM, 0;
   static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -196,7 +197,7 @@ static int link_unnamed(atomic_file *f, int fd) {
     if (errno != EEXIST) break;
   }
   int e = errno;
-  free(f->tmp);
+  br_free(f->tmp);
   f->tmp = NULL;
   errno = e;
   return 0;
@@ -209,12 +210,12 @@ static int copy_unnamed(atomic_file *f, int fd) {
   size_t n = strlen(f->target) + 12;
   struct stat st;
   if (fstat(fd, &st) != 0) return 0;
-  if (!(f->tmp = malloc(n))) return errno = ENOMEM, 0;
+  if (!(f->tmp = br_alloc("write", n, 1))) return errno = ENOMEM, 0;
   snprintf(f->tmp, n, "%s.tmp.XXXXXX", f->target);
   int out = mkstemp(f->tmp);
   if (out < 0) {
     int e = errno;
-    free(f->tmp);
+    br_free(f->tmp);
     f->tmp = NULL;
     return errno = e, 0;
   }

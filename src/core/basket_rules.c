@@ -9,6 +9,7 @@
 #include "basket_internal.h"
 #include "sort_index.h"
 #include "deadline_internal.h"
+#include "bundle/memory.h"
 
 static const char *const measure_names[] = {
     "support", "count",  "coverage",    "confidence",     "lift",         "leverage", "conviction",
@@ -90,14 +91,14 @@ struct br_rules {
 
 void br_rules_free(br_rules *r) {
   if (!r) return;
-  free(r->lhs_off);
-  free(r->rhs_off);
-  free(r->lhs);
-  free(r->rhs);
-  free(r->m);
-  free(r->idx_start);
-  free(r->idx_rule);
-  free(r);
+  br_free(r->lhs_off);
+  br_free(r->rhs_off);
+  br_free(r->lhs);
+  br_free(r->rhs);
+  br_free(r->m);
+  br_free(r->idx_start);
+  br_free(r->idx_rule);
+  br_free(r);
 }
 
 int64_t br_rules_count(const br_rules *r) { return r->n; }
@@ -134,7 +135,7 @@ static int set_index_init(set_index *x, const br_itemsets *s) {
   while (ns < (uint64_t)s->n * 2) ns *= 2;
   x->s = s;
   x->mask = ns - 1;
-  x->slots = malloc(ns * sizeof *x->slots);
+  x->slots = br_alloc("rules", ns, sizeof *x->slots);
   if (!x->slots) return 0;
   memset(x->slots, 0xff, ns * sizeof *x->slots);
   for (int64_t k = 0; k < s->n; k++) {
@@ -169,27 +170,27 @@ static int rule_push(rule_buf *b, const int32_t *lhs, int nl, const int32_t *rhs
   br_rules *r = b->r;
   if (r->n == b->cap) {
     int64_t cap = b->cap * 2;
-    int64_t *lo = realloc(r->lhs_off, (size_t)(cap + 1) * sizeof *lo);
+    int64_t *lo = br_realloc("rules", r->lhs_off, (size_t)(cap + 1), sizeof *lo);
     if (!lo) return 0;
     r->lhs_off = lo;
-    int64_t *ro = realloc(r->rhs_off, (size_t)(cap + 1) * sizeof *ro);
+    int64_t *ro = br_realloc("rules", r->rhs_off, (size_t)(cap + 1), sizeof *ro);
     if (!ro) return 0;
     r->rhs_off = ro;
-    double *mm = realloc(r->m, (size_t)cap * BR_MEASURE_COUNT * sizeof *mm);
+    double *mm = br_realloc("rules", r->m, (size_t)cap * BR_MEASURE_COUNT, sizeof *mm);
     if (!mm) return 0;
     r->m = mm;
     b->cap = cap;
   }
   if (r->lhs_off[r->n] + nl > b->cap_lhs) {
     int64_t cap = (r->lhs_off[r->n] + nl) * 2;
-    int32_t *v = realloc(r->lhs, (size_t)cap * sizeof *v);
+    int32_t *v = br_realloc("rules", r->lhs, (size_t)cap, sizeof *v);
     if (!v) return 0;
     r->lhs = v;
     b->cap_lhs = cap;
   }
   if (r->rhs_off[r->n] + nr > b->cap_rhs) {
     int64_t cap = (r->rhs_off[r->n] + nr) * 2;
-    int32_t *v = realloc(r->rhs, (size_t)cap * sizeof *v);
+    int32_t *v = br_realloc("rules", r->rhs, (size_t)cap, sizeof *v);
     if (!v) return 0;
     r->rhs = v;
     b->cap_rhs = cap;
@@ -227,11 +228,11 @@ static int cmp_rules(const void *ctx, int64_t a, int64_t b) {
 
 static br_status build_index(br_rules *r, const int64_t *item_count, int32_t nitems) {
   r->nitems = nitems;
-  r->idx_start = calloc((size_t)nitems + 1, sizeof *r->idx_start);
-  r->idx_rule = malloc((size_t)(r->n > 0 ? r->n : 1) * sizeof *r->idx_rule);
-  int32_t *key = malloc((size_t)(r->n > 0 ? r->n : 1) * sizeof *key);
+  r->idx_start = br_calloc("rules", (size_t)nitems + 1, sizeof *r->idx_start);
+  r->idx_rule = br_alloc("rules", (size_t)r->n, sizeof *r->idx_rule);
+  int32_t *key = br_alloc("rules", (size_t)r->n, sizeof *key);
   if (!r->idx_start || !r->idx_rule || !key) {
-    free(key);
+    br_free(key);
     return br_error_set(BR_ERR_NOMEM, "rules: out of memory");
   }
   for (int64_t k = 0; k < r->n; k++) {
@@ -244,15 +245,15 @@ static br_status build_index(br_rules *r, const int64_t *item_count, int32_t nit
     r->idx_start[best + 1]++;
   }
   for (int32_t i = 0; i < nitems; i++) r->idx_start[i + 1] += r->idx_start[i];
-  int64_t *fill = malloc((size_t)(nitems > 0 ? nitems : 1) * sizeof *fill);
+  int64_t *fill = br_alloc("rules", (size_t)nitems, sizeof *fill);
   if (!fill) {
-    free(key);
+    br_free(key);
     return br_error_set(BR_ERR_NOMEM, "rules: out of memory");
   }
   memcpy(fill, r->idx_start, (size_t)nitems * sizeof *fill);
   for (int64_t k = 0; k < r->n; k++) r->idx_rule[fill[key[k]]++] = k; /* ascending: best first */
-  free(fill);
-  free(key);
+  br_free(fill);
+  br_free(key);
   return BR_OK;
 }
 
@@ -269,14 +270,14 @@ br_status br_itemsets_rules(br_rules **out, const br_itemsets *sets, const br_ru
   if (o->top < 0) return br_error_set(BR_ERR_ARG, "rules: top %lld is negative", (long long)o->top);
   set_index x;
   if (!set_index_init(&x, sets)) return br_error_set(BR_ERR_NOMEM, "rules: out of memory");
-  rule_buf b = {calloc(1, sizeof(br_rules)), 1024, 4096, 4096};
+  rule_buf b = {br_calloc("rules", 1, sizeof(br_rules)), 1024, 4096, 4096};
   br_status s = BR_OK;
   if (!b.r) goto oom;
-  b.r->lhs_off = malloc((size_t)(b.cap + 1) * sizeof(int64_t));
-  b.r->rhs_off = malloc((size_t)(b.cap + 1) * sizeof(int64_t));
-  b.r->m = malloc((size_t)b.cap * BR_MEASURE_COUNT * sizeof(double));
-  b.r->lhs = malloc((size_t)b.cap_lhs * sizeof(int32_t));
-  b.r->rhs = malloc((size_t)b.cap_rhs * sizeof(int32_t));
+  b.r->lhs_off = br_alloc("rules", (size_t)(b.cap + 1), sizeof(int64_t));
+  b.r->rhs_off = br_alloc("rules", (size_t)(b.cap + 1), sizeof(int64_t));
+  b.r->m = br_alloc("rules", (size_t)b.cap * BR_MEASURE_COUNT, sizeof(double));
+  b.r->lhs = br_alloc("rules", (size_t)b.cap_lhs, sizeof(int32_t));
+  b.r->rhs = br_alloc("rules", (size_t)b.cap_rhs, sizeof(int32_t));
   if (!b.r->lhs_off || !b.r->rhs_off || !b.r->m || !b.r->lhs || !b.r->rhs) goto oom;
   b.r->lhs_off[0] = b.r->rhs_off[0] = 0;
   int32_t lhs[64], rhs[64];
@@ -327,21 +328,21 @@ br_status br_itemsets_rules(br_rules **out, const br_itemsets *sets, const br_ru
   {
     /* best first by `by`, then keep the top */
     br_rules *r = b.r;
-    int64_t *order = malloc((size_t)(r->n > 0 ? r->n : 1) * sizeof *order);
+    int64_t *order = br_alloc("rules", (size_t)r->n, sizeof *order);
     if (!order) goto oom;
     for (int64_t k = 0; k < r->n; k++) order[k] = k;
     by_ctx ctx = {r, o->by};
     if (!sort_index(order, r->n, cmp_rules, &ctx)) {
-      free(order);
+      br_free(order);
       goto oom;
     }
     int64_t keep = o->top > 0 && o->top < r->n ? o->top : r->n;
-    rule_buf sorted = {calloc(1, sizeof(br_rules)), keep > 0 ? keep : 1, 0, 0};
+    rule_buf sorted = {br_calloc("rules", 1, sizeof(br_rules)), keep > 0 ? keep : 1, 0, 0};
     int ok = sorted.r != NULL;
     if (ok) {
-      sorted.r->lhs_off = malloc((size_t)(sorted.cap + 1) * sizeof(int64_t));
-      sorted.r->rhs_off = malloc((size_t)(sorted.cap + 1) * sizeof(int64_t));
-      sorted.r->m = malloc((size_t)sorted.cap * BR_MEASURE_COUNT * sizeof(double));
+      sorted.r->lhs_off = br_alloc("rules", (size_t)(sorted.cap + 1), sizeof(int64_t));
+      sorted.r->rhs_off = br_alloc("rules", (size_t)(sorted.cap + 1), sizeof(int64_t));
+      sorted.r->m = br_alloc("rules", (size_t)sorted.cap * BR_MEASURE_COUNT, sizeof(double));
       ok = sorted.r->lhs_off && sorted.r->rhs_off && sorted.r->m;
       if (ok) sorted.r->lhs_off[0] = sorted.r->rhs_off[0] = 0;
     }
@@ -350,7 +351,7 @@ br_status br_itemsets_rules(br_rules **out, const br_itemsets *sets, const br_ru
       const int32_t *l = br_rules_lhs(r, order[k], &nl), *rr = br_rules_rhs(r, order[k], &nr);
       ok = rule_push(&sorted, l, nl, rr, nr, br_rules_measures(r, order[k]));
     }
-    free(order);
+    br_free(order);
     if (!ok) {
       br_rules_free(sorted.r);
       goto oom;
@@ -366,7 +367,7 @@ oom:
   s = br_error_set(BR_ERR_NOMEM, "rules: out of memory");
 done:
   br_rules_free(b.r);
-  free(x.slots);
+  br_free(x.slots);
   return s;
 }
 
@@ -390,7 +391,7 @@ br_status br_rules_match(const br_rules *r, const int32_t *basket, int n, int64_
   for (int i = 1; i < n; i++)
     if (basket[i] <= basket[i - 1]) return br_error_set(BR_ERR_ARG, "match: basket items must be sorted and distinct");
   int64_t cap = 16, k = 0;
-  int64_t *v = malloc((size_t)cap * sizeof *v);
+  int64_t *v = br_alloc_out("rules", (size_t)cap, sizeof *v);
   if (!v) return br_error_set(BR_ERR_NOMEM, "match: out of memory");
   for (int i = 0; i < n; i++) {
     int32_t it = basket[i];
@@ -401,9 +402,9 @@ br_status br_rules_match(const br_rules *r, const int32_t *basket, int n, int64_
       const int32_t *lhs = br_rules_lhs(r, rule, &nl), *rhs = br_rules_rhs(r, rule, &nr);
       if (!subset_of(lhs, nl, basket, n) || subset_of(rhs, nr, basket, n)) continue;
       if (k == cap) {
-        int64_t *nv = realloc(v, (size_t)(cap *= 2) * sizeof *nv);
+        int64_t *nv = br_realloc_out("rules", v, (size_t)(cap *= 2), sizeof *nv);
         if (!nv) {
-          free(v);
+          free(v); /* *idx is the caller's, freed with free() */
           return br_error_set(BR_ERR_NOMEM, "match: out of memory");
         }
         v = nv;
@@ -442,12 +443,12 @@ br_status br_rules_subset(br_rules **out, const br_rules *r, const int64_t *idx,
   rule_buf b = {0};
   int32_t *key = NULL;
   int64_t *fill = NULL;
-  b.r = calloc(1, sizeof(br_rules));
+  b.r = br_calloc("rules", 1, sizeof(br_rules));
   b.cap = n > 0 ? n : 1;
   if (!b.r) goto oom;
-  b.r->lhs_off = malloc((size_t)(b.cap + 1) * sizeof(int64_t));
-  b.r->rhs_off = malloc((size_t)(b.cap + 1) * sizeof(int64_t));
-  b.r->m = malloc((size_t)b.cap * BR_MEASURE_COUNT * sizeof(double));
+  b.r->lhs_off = br_alloc("rules", (size_t)(b.cap + 1), sizeof(int64_t));
+  b.r->rhs_off = br_alloc("rules", (size_t)(b.cap + 1), sizeof(int64_t));
+  b.r->m = br_alloc("rules", (size_t)b.cap * BR_MEASURE_COUNT, sizeof(double));
   if (!b.r->lhs_off || !b.r->rhs_off || !b.r->m) goto oom;
   b.r->lhs_off[0] = b.r->rhs_off[0] = 0;
   for (int64_t k = 0; k < n; k++) {
@@ -457,10 +458,10 @@ br_status br_rules_subset(br_rules **out, const br_rules *r, const int64_t *idx,
   }
   br_rules *s = b.r;
   s->nitems = r->nitems;
-  s->idx_start = calloc((size_t)r->nitems + 1, sizeof *s->idx_start);
-  s->idx_rule = malloc((size_t)(n > 0 ? n : 1) * sizeof *s->idx_rule);
-  key = malloc((size_t)(n > 0 ? n : 1) * sizeof *key);
-  fill = malloc((size_t)(r->nitems > 0 ? r->nitems : 1) * sizeof *fill);
+  s->idx_start = br_calloc("rules", (size_t)r->nitems + 1, sizeof *s->idx_start);
+  s->idx_rule = br_alloc("rules", (size_t)n, sizeof *s->idx_rule);
+  key = br_alloc("rules", (size_t)n, sizeof *key);
+  fill = br_alloc("rules", (size_t)r->nitems, sizeof *fill);
   if (!s->idx_start || !s->idx_rule || !key || !fill) goto oom;
   for (int64_t k = 0; k < n; k++) {
     key[k] = rule_key(r, idx[k]);
@@ -469,13 +470,13 @@ br_status br_rules_subset(br_rules **out, const br_rules *r, const int64_t *idx,
   for (int32_t i = 0; i < r->nitems; i++) s->idx_start[i + 1] += s->idx_start[i];
   memcpy(fill, s->idx_start, (size_t)r->nitems * sizeof *fill);
   for (int64_t k = 0; k < n; k++) s->idx_rule[fill[key[k]]++] = k; /* ascending: rank order */
-  free(key);
-  free(fill);
+  br_free(key);
+  br_free(fill);
   *out = s;
   return BR_OK;
 oom:
-  free(key);
-  free(fill);
+  br_free(key);
+  br_free(fill);
   br_rules_free(b.r);
   return br_error_set(BR_ERR_NOMEM, "rules: out of memory");
 }

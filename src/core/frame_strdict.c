@@ -4,18 +4,19 @@
 #include <string.h>
 
 #include "frame_internal.h"
+#include "bundle/memory.h"
 
 strdict *strdict_new(void) {
-  strdict *d = calloc(1, sizeof *d);
+  strdict *d = br_calloc("strdict", 1, sizeof *d);
   if (!d) return NULL;
   d->refs = 1;
   d->cap = 16;
   d->nslots = 32;
   d->pool_cap = 256;
-  d->pool = malloc(d->pool_cap);
-  d->offs = malloc((size_t)(d->cap + 1) * sizeof *d->offs);
-  d->hash = malloc((size_t)d->cap * sizeof *d->hash);
-  d->slots = malloc(d->nslots * sizeof *d->slots);
+  d->pool = br_alloc("strdict", d->pool_cap, 1);
+  d->offs = br_alloc("strdict", (size_t)(d->cap + 1), sizeof *d->offs);
+  d->hash = br_alloc("strdict", (size_t)d->cap, sizeof *d->hash);
+  d->slots = br_alloc("strdict", d->nslots, sizeof *d->slots);
   if (!d->pool || !d->offs || !d->hash || !d->slots) {
     strdict_release(d);
     return NULL;
@@ -32,11 +33,11 @@ strdict *strdict_retain(strdict *d) {
 
 void strdict_release(strdict *d) {
   if (!d || --d->refs > 0) return;
-  free(d->pool);
-  free(d->offs);
-  free(d->hash);
-  free(d->slots);
-  free(d);
+  br_free(d->pool);
+  br_free(d->offs);
+  br_free(d->hash);
+  br_free(d->slots);
+  br_free(d);
 }
 
 /* A multiply-xorshift hash over 8-byte words (byte-at-a-time FNV was 5% of
@@ -82,7 +83,7 @@ int32_t strdict_find(const strdict *d, const char *s, size_t len) {
 
 static int grow_slots(strdict *d) {
   uint32_t n = d->nslots * 2;
-  int32_t *slots = malloc(n * sizeof *slots);
+  int32_t *slots = br_alloc("strdict", n, sizeof *slots);
   if (!slots) return 0;
   memset(slots, 0xff, n * sizeof *slots);
   for (int32_t c = 0; c < d->n; c++) {
@@ -90,7 +91,7 @@ static int grow_slots(strdict *d) {
     while (slots[i] >= 0) i = (i + 1) & (n - 1);
     slots[i] = c;
   }
-  free(d->slots);
+  br_free(d->slots);
   d->slots = slots;
   d->nslots = n;
   return 1;
@@ -103,17 +104,17 @@ int32_t strdict_intern(strdict *d, const char *s, size_t len) {
   if (d->n == INT32_MAX - 1) return -1;
   if (d->n == d->cap) {
     int32_t cap = d->cap > INT32_MAX / 2 ? INT32_MAX - 1 : d->cap * 2;
-    size_t *offs = realloc(d->offs, (size_t)(cap + 1) * sizeof *offs);
+    size_t *offs = br_realloc("strdict", d->offs, (size_t)(cap + 1), sizeof *offs);
     if (!offs) return -1;
     d->offs = offs;
-    uint32_t *hash = realloc(d->hash, (size_t)cap * sizeof *hash);
+    uint32_t *hash = br_realloc("strdict", d->hash, (size_t)cap, sizeof *hash);
     if (!hash) return -1;
     d->hash = hash;
     d->cap = cap;
   }
   if (d->pool_len + len + 1 > d->pool_cap) {
     size_t cap = (d->pool_len + len + 1) * 2;
-    char *pool = realloc(d->pool, cap);
+    char *pool = br_realloc("strdict", d->pool, cap, 1);
     if (!pool) return -1;
     d->pool = pool;
     d->pool_cap = cap;
