@@ -24,6 +24,7 @@
 #include "bundle/rng.h"
 #include "bundle/tensor.h"
 #include "bundle/frame.h"
+#include "bundle/csv_chunks.h"
 #include "bundle/basket.h"
 #include "bundle/optim.h"
 #include "bundle/model.h"
