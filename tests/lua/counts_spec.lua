@@ -295,3 +295,46 @@ describe("counts, sketch", function()
     assert.are.same((stored(sk)), (stored(back)))
   end)
 end)
+
+describe("the pipeline's collect stage with a count store", function()
+  it("appends only the new orders to the store on disk, which then counts the whole history", function()
+    local rand = lcg(17)
+    local function lines(from_day, days, first_order)
+      local out, order = { "order,when,product,qty,unit_price" }, first_order
+      for day = from_day, from_day + days - 1 do
+        for _ = 1, 40 do
+          order = order + 1
+          for _, it in ipairs(basket(rand, 12)) do
+            out[#out + 1] = ("%d,2024-01-%02d 10:00:00,%s,1,2.50"):format(order, day, it)
+          end
+        end
+      end
+      return table.concat(out, "\n") .. "\n", order
+    end
+    local old_text, last = lines(1, 10, 0)
+    local new_text = lines(11, 2, last)
+    files.write(dir .. "/old.csv", old_text)
+    files.write(dir .. "/new.csv", new_text)
+    local store = dir .. "/daily.bin"
+    local quiet = function() end
+    local function run(path, start)
+      return bundle.pipeline{ data = { orders = path, basket = "order", item = "product", time = "when",
+                                       quantity = "qty", price = "unit_price", counts = store,
+                                       counts_options = { window = 30, max_size = 3 } },
+                              start = start, progress = false, warnings = false,
+                              stages = { analyse = quiet, generate = quiet, evaluate = quiet, adjust = quiet } }
+    end
+    run(dir .. "/old.csv", "2024-01-05")
+    local ctx = run(dir .. "/new.csv", "2024-01-12")
+    assert.are.equal(80, ctx.train_baskets:size() + ctx.test_baskets:size()) -- this run read only the new days
+    local whole = bundle.counts{ window = 30, max_size = 3 }
+    for _, p in ipairs({ "old.csv", "new.csv" }) do
+      local prep = bundle.orders.prepare{ orders = dir .. "/" .. p, basket = "order", item = "product", time = "when",
+                                          quantity = "qty", price = "unit_price" }
+      whole:append(prep.sales, { basket = "basket", item = "item", time = "time" })
+    end
+    assert.are.equal(480, whole:info().baskets)
+    assert.are.same((stored(whole)), (stored(bundle.load_counts(store))))
+    assert.are.same((stored(whole)), (stored(ctx.counts)))
+  end)
+end)
