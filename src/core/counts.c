@@ -47,6 +47,14 @@ static br_status cmap_grow(cmap *m) {
   return BR_OK;
 }
 
+br_status cmap_reserve(cmap *m, size_t n) {
+  while (n * 4 > m->cap * 3) {
+    br_status s = cmap_grow(m);
+    if (s != BR_OK) return s;
+  }
+  return BR_OK;
+}
+
 br_status cmap_add(cmap *m, uint64_t key, double w) {
   if ((m->n + 1) * 4 > m->cap * 3) {
     br_status s = cmap_grow(m);
@@ -237,7 +245,16 @@ static br_status count_itemsets(br_counts *c, cmap *m, const int32_t *ids, int n
 static br_status add_ids(br_counts *c, int32_t *ids, int n, int64_t t) {
   int64_t day = day_of(t);
   if (day < c->horizon) return BR_OK; /* its day has already expired */
-  qsort(ids, (size_t)n, sizeof *ids, cmp_id);
+  if (n > 24) {
+    qsort(ids, (size_t)n, sizeof *ids, cmp_id);
+  } else { /* most baskets are small: an insertion sort beats qsort's calls */
+    for (int i = 1; i < n; i++) {
+      int32_t v = ids[i];
+      int j = i;
+      for (; j > 0 && ids[j - 1] > v; j--) ids[j] = ids[j - 1];
+      ids[j] = v;
+    }
+  }
   int m = 0;
   for (int i = 0; i < n; i++)
     if (m == 0 || ids[i] != ids[m - 1]) ids[m++] = ids[i];

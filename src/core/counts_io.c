@@ -131,6 +131,8 @@ static int take_map(cursor *c, cmap *m, int64_t nlabels) {
   int64_t n;
   if (!take(c, &n, 8)) return 0;
   if (n < 0 || (uint64_t)n > (c->len - c->at) / 16) return bad(c, "a table's length is past the end");
+  br_status r = cmap_reserve(m, (size_t)n);
+  if (r != BR_OK) return c->err = r, 0;
   for (int64_t i = 0; i < n; i++) {
     uint64_t key;
     double v;
