@@ -47,14 +47,6 @@ static br_status cmap_grow(cmap *m) {
   return BR_OK;
 }
 
-br_status cmap_reserve(cmap *m, size_t n) {
-  while (n * 4 > m->cap * 3) {
-    br_status s = cmap_grow(m);
-    if (s != BR_OK) return s;
-  }
-  return BR_OK;
-}
-
 br_status cmap_add(cmap *m, uint64_t key, double w) {
   if ((m->n + 1) * 4 > m->cap * 3) {
     br_status s = cmap_grow(m);

@@ -41,7 +41,6 @@ typedef struct cmap {
 } cmap;
 
 br_status cmap_add(cmap *m, uint64_t key, double w);
-br_status cmap_reserve(cmap *m, size_t n); /* room for n entries without growing */
 double cmap_get(const cmap *m, uint64_t key);
 void cmap_del(cmap *m, uint64_t key);
 void cmap_free(cmap *m);

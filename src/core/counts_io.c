@@ -25,13 +25,14 @@
 
 static void put(FILE *f, const void *p, size_t n) { fwrite(p, 1, n, f); }
 
+/* A table as it lies in memory (capacity, entries, then the slot arrays),
+ * so loading is two copies and a check, not a rehash of every entry. */
 static void put_map(FILE *f, const cmap *m) {
-  int64_t n = (int64_t)m->n;
-  put(f, &n, sizeof n);
-  for (size_t i = 0; i < m->cap; i++) {
-    if (!m->keys[i]) continue;
-    put(f, &m->keys[i], sizeof m->keys[i]);
-    put(f, &m->vals[i], sizeof m->vals[i]);
+  uint64_t head[2] = {m->cap, m->n};
+  put(f, head, sizeof head);
+  if (m->cap) {
+    put(f, m->keys, m->cap * sizeof *m->keys);
+    put(f, m->vals, m->cap * sizeof *m->vals);
   }
 }
 
@@ -93,8 +94,10 @@ br_status br_counts_save(const br_counts *c, const char *path) {
 
 /* ---- loading ---- */
 
+/* Loading reads the file straight into the tables (a copy through a
+ * buffer first doubled the memory traffic, which is most of a load). */
 typedef struct cursor {
-  const unsigned char *p;
+  FILE *f;
   size_t len, at;
   const char *path;
   br_status err;
@@ -107,7 +110,10 @@ static int take(cursor *c, void *out, size_t n) {
                           c->path, c->len);
     return 0;
   }
-  memcpy(out, c->p + c->at, n);
+  if (n && fread(out, 1, n, c->f) != n) {
+    c->err = br_error_set(BR_ERR_IO, "%s: cannot read: %s", c->path, ferror(c->f) ? strerror(errno) : "the file shrank");
+    return 0;
+  }
   c->at += n;
   return 1;
 }
@@ -127,50 +133,35 @@ static int key_ok(uint64_t key, int64_t nlabels) {
   return 1;
 }
 
+/* A saved table: a power-of-two capacity at most 3/4 full (so every probe
+ * run ends), its entries counted and every key's items known. A key in a
+ * wrong slot could only make a count read as 0, never a crash. */
 static int take_map(cursor *c, cmap *m, int64_t nlabels) {
-  int64_t n;
-  if (!take(c, &n, 8)) return 0;
-  if (n < 0 || (uint64_t)n > (c->len - c->at) / 16) return bad(c, "a table's length is past the end");
-  br_status r = cmap_reserve(m, (size_t)n);
-  if (r != BR_OK) return c->err = r, 0;
-  for (int64_t i = 0; i < n; i++) {
-    uint64_t key;
-    double v;
-    if (!take(c, &key, 8) || !take(c, &v, 8)) return 0;
-    if (!key_ok(key, nlabels)) return bad(c, "an itemset names an unknown item");
-    br_status s = cmap_add(m, key, v);
-    if (s != BR_OK) return c->err = s, 0;
+  uint64_t head[2];
+  if (!take(c, head, sizeof head)) return 0;
+  uint64_t cap = head[0], n = head[1];
+  if (cap == 0) return n == 0 ? 1 : bad(c, "an empty table with entries");
+  if ((cap & (cap - 1)) != 0 || n * 4 > cap * 3) return bad(c, "a table's size is not one this build writes");
+  if (cap > (c->len - c->at) / 16) return bad(c, "a table's length is past the end");
+  m->keys = malloc(cap * sizeof *m->keys);
+  m->vals = malloc(cap * sizeof *m->vals);
+  if (!m->keys || !m->vals) {
+    c->err = br_error_set(BR_ERR_NOMEM, "%s: out of memory for a table of %llu slots", c->path,
+                          (unsigned long long)cap);
+    return 0;
   }
+  m->cap = cap;
+  take(c, m->keys, cap * sizeof *m->keys);
+  take(c, m->vals, cap * sizeof *m->vals);
+  uint64_t seen = 0;
+  for (uint64_t i = 0; i < cap; i++) {
+    if (!m->keys[i]) continue;
+    if (!key_ok(m->keys[i], nlabels)) return bad(c, "an itemset names an unknown item");
+    seen++;
+  }
+  if (seen != n) return bad(c, "a table's entry count is wrong");
+  m->n = n;
   return 1;
-}
-
-static br_status read_file(const char *path, unsigned char **buf, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return br_error_set(BR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-  size_t cap = 1 << 16, n = 0;
-  unsigned char *b = malloc(cap);
-  while (b) {
-    n += fread(b + n, 1, cap - n, f);
-    if (n < cap) break;
-    unsigned char *nb = realloc(b, cap * 2);
-    if (!nb) {
-      free(b);
-      b = NULL;
-      break;
-    }
-    b = nb;
-    cap *= 2;
-  }
-  int failed = ferror(f);
-  fclose(f);
-  if (!b) return br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
-  if (failed) {
-    free(b);
-    return br_error_set(BR_ERR_IO, "%s: cannot read", path);
-  }
-  *buf = b;
-  *len = n;
-  return BR_OK;
 }
 
 static int take_sketch(cursor *cur, br_counts *c) {
@@ -190,21 +181,25 @@ static int take_sketch(cursor *cur, br_counts *c) {
 }
 
 br_status br_counts_load(br_counts **out, const char *path) {
-  unsigned char *buf = NULL;
-  size_t len = 0;
-  br_status s = read_file(path, &buf, &len);
-  if (s != BR_OK) return s;
-  cursor cur = {buf, len, 0, path, BR_OK};
-  char magic[8];
-  uint32_t head[2];
-  if (len < 16 || memcmp(buf, MAGIC, 8) != 0) {
-    free(buf);
+  FILE *f = fopen(path, "rb");
+  if (!f) return br_error_set(BR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+  rewind(f);
+  if (size < 0) {
+    fclose(f);
+    return br_error_set(BR_ERR_IO, "%s: cannot read: not a regular file", path);
+  }
+  size_t len = (size_t)size;
+  cursor cur = {f, len, 0, path, BR_OK};
+  char magic[8] = {0};
+  uint32_t head[2] = {0, 0};
+  if (len < 16 || !take(&cur, magic, 8) || memcmp(magic, MAGIC, 8) != 0) {
+    fclose(f);
     return br_error_set(BR_ERR_PARSE, "%s: not a counts store (no BRCOUNTS header)", path);
   }
-  take(&cur, magic, 8);
   take(&cur, head, 8);
   if (head[1] != ORDER || head[0] != VERSION) {
-    free(buf);
+    fclose(f);
     return br_error_set(BR_ERR_PARSE, "%s: a counts store of version %u%s; this build reads version %u", path,
                         head[1] == ORDER ? head[0] : 0, head[1] == ORDER ? "" : " from a machine of the other byte order",
                         VERSION);
@@ -238,6 +233,8 @@ br_status br_counts_load(br_counts **out, const char *path) {
     take(&cur, &nl, 8);
     if (cur.err == BR_OK && (nl < 0 || nl > COUNTS_MAX_ITEMS + 1 || (uint64_t)nl > (len - cur.at) / 4))
       bad(&cur, "the label count is past the end");
+    char *label = NULL;
+    size_t label_cap = 0;
     for (int64_t i = 0; i < nl && cur.err == BR_OK; i++) {
       uint32_t n32;
       if (!take(&cur, &n32, 4)) break;
@@ -245,9 +242,18 @@ br_status br_counts_load(br_counts **out, const char *path) {
         bad(&cur, "a label runs past the end");
         break;
       }
-      if (strdict_intern(c->labels, (const char *)buf + cur.at, n32) != (int32_t)i) bad(&cur, "a label repeats");
-      cur.at += n32;
+      if (n32 >= label_cap) {
+        char *l = realloc(label, (size_t)n32 + 1);
+        if (!l) {
+          cur.err = br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
+          break;
+        }
+        label = l;
+        label_cap = (size_t)n32 + 1;
+      }
+      if (take(&cur, label, n32) && strdict_intern(c->labels, label, n32) != (int32_t)i) bad(&cur, "a label repeats");
     }
+    free(label);
     take_map(&cur, &c->total, c->labels->n);
     int32_t nd = 0;
     take(&cur, &nd, 4);
@@ -267,7 +273,7 @@ br_status br_counts_load(br_counts **out, const char *path) {
     if (mode == BR_COUNTS_SKETCH) take_sketch(&cur, c);
     if (cur.err == BR_OK && cur.at != len) bad(&cur, "bytes after the end of the store");
   }
-  free(buf);
+  fclose(f);
   if (cur.err != BR_OK) {
     br_counts_free(c);
     return cur.err;
