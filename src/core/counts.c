@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "counts_internal.h"
 
@@ -39,8 +40,11 @@ static br_status cmap_grow(cmap *m) {
     keys[j] = m->keys[i];
     vals[j] = m->vals[i];
   }
-  free(m->keys);
-  free(m->vals);
+  if (!m->mapped) {
+    free(m->keys);
+    free(m->vals);
+  }
+  m->mapped = 0;
   m->keys = keys;
   m->vals = vals;
   m->cap = cap;
@@ -95,8 +99,10 @@ void cmap_del(cmap *m, uint64_t key) {
 }
 
 void cmap_free(cmap *m) {
-  free(m->keys);
-  free(m->vals);
+  if (!m->mapped) {
+    free(m->keys);
+    free(m->vals);
+  }
   memset(m, 0, sizeof *m);
 }
 
@@ -165,6 +171,7 @@ void br_counts_free(br_counts *c) {
   free(c->days);
   sketch_free(&c->sk);
   free(c->scratch);
+  if (c->map) munmap(c->map, c->map_len);
   free(c);
 }
 

@@ -38,6 +38,7 @@ typedef struct cmap {
   uint64_t *keys;
   double *vals;
   size_t cap, n; /* cap: a power of 2, or 0 */
+  int mapped;    /* the arrays lie in a loaded file's mapping: not freed here */
 } cmap;
 
 br_status cmap_add(cmap *m, uint64_t key, double w);
@@ -87,6 +88,8 @@ struct br_counts {
   int64_t now;           /* the latest time seen or given (INT64_MIN: none) */
   int64_t tref;          /* decay: stored weights are 2^((t - tref)/H) */
   sketch sk;
+  void *map;             /* a loaded file, mapped; tables may point into it */
+  size_t map_len;
   int32_t *scratch;      /* one basket's ids */
   int cap_scratch;
 };

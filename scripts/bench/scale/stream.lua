@@ -1,7 +1,7 @@
 -- bundlerun side of scripts/bench/scale. One measurement per process:
 --   stream PATH MODE [SUPPORT]   read_csv_chunks -> counts (MODE exact|sketch) -> frequent, rules
 --   batch PATH [SUPPORT]         read_csv -> baskets -> frequent, rules (today's one-batch path)
---   build PATH STORE             stream PATH into an exact store saved at STORE
+--   build PATH STORE [MODE]      stream PATH into a store (exact or sketch) saved at STORE
 --   daily STORE DAY [SUPPORT]    load STORE, append DAY's lines, save, frequent, rules
 -- Prints "seconds peak_rss_kb itemsets rules digest": digest is a checksum
 -- of the frequent itemsets and their counts (labels sorted inside each), so
@@ -51,7 +51,7 @@ elseif what == "batch" then
   local rules = bk:rules{ min_support = support, max_size = 2, min_confidence = 0.01 }
   report(t0, sets:to_frame(), rules:to_frame())
 elseif what == "build" then
-  local store = bundle.counts{ max_size = 2 }
+  local store = bundle.counts{ mode = arg[4] or "exact", max_size = 2, capacity = 200000, width = 1 << 18 }
   stream_into(store, arg[2])
   store:save(arg[3])
   print(("%.3f %s"):format(bundle.clock() - t0, peak()))
