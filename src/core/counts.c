@@ -361,7 +361,7 @@ br_status br_counts_expire(br_counts *c, int64_t now) {
     cmap_free(&d->map);
     drop++;
   }
-  memmove(c->days, c->days + drop, (size_t)(c->ndays - drop) * sizeof *c->days);
+  if (drop) memmove(c->days, c->days + drop, (size_t)(c->ndays - drop) * sizeof *c->days);
   c->ndays -= drop;
   return BR_OK;
 }

@@ -118,7 +118,7 @@ static br_status collect(found_list *l, const br_counts *c, const br_counts_quer
     list_free(l);
     return s;
   }
-  qsort(l->v, (size_t)l->n, sizeof *l->v, cmp_found);
+  if (l->n > 1) qsort(l->v, (size_t)l->n, sizeof *l->v, cmp_found);
   return BR_OK;
 }
 
@@ -243,7 +243,7 @@ br_status br_counts_rules(br_frame **out, const br_counts *c, const br_counts_qu
     }
   }
   if (s == BR_OK) {
-    qsort(rs, (size_t)nr, sizeof *rs, cmp_rule);
+    if (nr > 1) qsort(rs, (size_t)nr, sizeof *rs, cmp_rule);
     if (q->top > 0 && q->top < nr) nr = q->top;
   }
   char **texts = malloc((size_t)(nr ? nr : 1) * 2 * sizeof *texts);

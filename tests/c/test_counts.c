@@ -13,7 +13,7 @@
 #define NB 3000
 
 static const char *label(int i) {
-  static char buf[NITEMS][8];
+  static char buf[NITEMS][16];
   snprintf(buf[i], sizeof buf[i], "x%d", i);
   return buf[i];
 }
