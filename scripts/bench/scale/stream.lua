@@ -41,7 +41,7 @@ end
 local t0 = bundle.clock()
 if what == "stream" then
   local support = tonumber(arg[4] or "0.0005")
-  local store = bundle.counts{ mode = arg[3], max_size = 2, capacity = 200000 }
+  local store = bundle.counts{ mode = arg[3], max_size = 2, capacity = 200000, width = 1 << 18 }
   stream_into(store, arg[2])
   report(t0, store:frequent{ min_support = support }, store:rules{ min_support = support, min_confidence = 0.01 })
 elseif what == "batch" then
