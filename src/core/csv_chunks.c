@@ -40,7 +40,7 @@ struct br_csv_chunks {
   int64_t held_line;
   int has_held;
   char *lastkey;           /* the key of the chunk's last row while reading on */
-  size_t lastkey_len;
+  size_t lastkey_cap;
   /* fixed types after the first chunk */
   const char **type_names;
   br_dtype *types;
@@ -227,7 +227,7 @@ static br_status read_to_run_end(br_csv_chunks *c) {
   reader *r = &c->r;
   size_t len;
   const char *k = last_key(c, &len);
-  if (!grow(&c->lastkey, &c->lastkey_len, len + 1))
+  if (!grow(&c->lastkey, &c->lastkey_cap, len + 1))
     return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
   memcpy(c->lastkey, k, len);
   size_t keylen = len;
