@@ -24,6 +24,8 @@
 #include "bundle/rng.h"
 #include "bundle/tensor.h"
 #include "bundle/frame.h"
+#include "bundle/csv_chunks.h"
+#include "bundle/counts.h"
 #include "bundle/basket.h"
 #include "bundle/optim.h"
 #include "bundle/model.h"

@@ -10,6 +10,10 @@ M.clock = core.clock       -- monotonic wall-clock seconds, for timing stages
 M.seed = core.seed         -- reseeds the generator used when a call gives no seed
 M.tensor = core.tensor     -- constructors: zeros, ones, full, eye, arange, linspace, rand, randn, from, is
 M.read_csv = core.read_csv -- CSV (or .csv.gz) -> Frame, report
+M.read_csv_chunks = core.read_csv_chunks -- CSV -> an iterator of Frames, { rows = 1e6, key = "order", ... }
+M.concat_frames = core.concat_frames     -- a list or iterator of Frames -> one Frame
+M.counts = core.counts                   -- counts{ window = days | decay = half_life, mode = "exact" | "sketch", max_size }
+M.load_counts = core.load_counts         -- a Counts store saved by Counts:save
 M.baskets = core.baskets   -- Frame -> Baskets (basket (a column or a list: a composite key), item, user, time, quantity, price)
 M.read_baskets = core.read_baskets -- one-basket-per-line (FIMI) file -> Baskets
 M.is_baskets = core.is_baskets -- true for live Baskets

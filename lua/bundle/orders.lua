@@ -106,10 +106,15 @@ local function check_spec(spec)
   check_keys(spec, SPEC_KEYS, "the spec")
   local s = {}
   if spec.orders == nil then fail("'orders' is required: a CSV path or a Frame of order lines") end
-  if type(spec.orders) ~= "string" and not is_frame(spec.orders) then
-    fail("'orders' must be a CSV path or a Frame, got %s", type(spec.orders))
+  local orders = spec.orders
+  if type(orders) ~= "string" and not is_frame(orders) and (type(orders) == "function"
+      or (getmetatable(orders) or {}).__call) then
+    orders = core.concat_frames(orders) -- read_csv_chunks' chunks, made whole
   end
-  s.orders = spec.orders
+  if type(orders) ~= "string" and not is_frame(orders) then
+    fail("'orders' must be a CSV path or a Frame, got %s", type(orders))
+  end
+  s.orders = orders
   local b = spec.basket
   if b == nil then fail("'basket' is required: the column (or list of columns) that keys a basket") end
   if type(b) == "string" and b ~= "" then

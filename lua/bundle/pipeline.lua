@@ -193,6 +193,33 @@ function M.item_names(sales)
   return out
 end
 
+-- data.counts = "store.bin": the orders are only the new ones. They are
+-- appended to the count store in that file (made with data.counts_options,
+-- e.g. { window = 365, max_size = 3 }, when it does not exist yet), the
+-- window expired at the latest time seen, and the store saved back
+-- atomically, once per run; ctx.counts is the store, whose frequent{} and
+-- rules{} cover the whole history while this run reads only the day.
+local function update_counts(ctx, sales)
+  local d = ctx.data
+  local f = io.open(d.counts, "rb")
+  local store
+  if f then
+    f:close()
+    store = core.load_counts(d.counts)
+  else
+    store = core.counts(d.counts_options)
+  end
+  local t0 = core.clock()
+  store:append(core.baskets(sales, { basket = "basket", item = "item", time = "time" }))
+  local info = store:info()
+  if info.now and info.window then store:expire(info.now) end
+  store:save(d.counts)
+  ctx.counts = store
+  ctx.state.counts = store
+  note(ctx, "collect: counted %d new lines into %s (%.0f baskets in the store, %.2f s)", sales:nrows(), d.counts,
+       store:info().baskets, core.clock() - t0)
+end
+
 -- Reads the orders once (bundle.orders.prepare: sale lines in canonical
 -- columns), then cuts this round's windows and builds the training world:
 -- catalogue, elasticities and demand model from the training window only.
@@ -205,7 +232,9 @@ function M.collect(ctx)
     for _, w in ipairs(prep.warnings or {}) do warn(ctx, w) end
     ctx.state.sales, ctx.state.prepare = prep.sales, prep.report
     ctx.state.item_name = M.item_names(prep.sales)
+    if d.counts then update_counts(ctx, prep.sales) end
   end
+  ctx.counts = ctx.state.counts
   -- what the report shows: product names where the data has them, the currency when known
   ctx.item_name = ctx.state.item_name
   ctx.currency = cfg.currency or (ctx.state.prepare and ctx.state.prepare.currency) or nil
@@ -717,7 +746,7 @@ M.stages = { collect = M.collect, analyse = M.analyse, generate = M.generate, ev
 -- The library holds no data set's names or conventions: the columns are
 -- the caller's (bundle.orders.prepare's keys), plus the pipeline's own.
 local data_defaults = { margin_rate = 0.4 }
-local data_own = { margin_rate = 1 }
+local data_own = { margin_rate = 1, counts = 1, counts_options = 1 }
 
 local config_defaults = {
   top = 10, reserve = 10, size = { 2, 4 },

@@ -96,4 +96,16 @@ static inline const char *field_cursor_next(field_cursor *c, size_t *len) {
 /* Converts every kept column (with up to `threads` threads) into cols. */
 br_status csv_convert(reader *r, br_column **cols, int threads);
 
+/* Checks the options and sets r up for them (csv_read.c). */
+br_status csv_reader_setup(reader *r, const char *path, const br_csv_options *opts, br_csv_report *report);
+/* The parse steps of csv_read.c, for the chunked reader (csv_chunks.c):
+ * csv_feed feeds buf[*pos..n) line by line and stops at an error, at the
+ * row limit (o->limit, counted in r->rows) or after the header when
+ * stop_after_header; csv_finish ends the input. */
+void csv_feed(reader *r, const char *buf, size_t n, size_t *pos);
+void csv_finish(reader *r);
+int csv_parser_init(reader *r);
+void csv_reader_free(reader *r);
+int csv_default_threads(const br_csv_options *o);
+
 #endif

@@ -588,13 +588,7 @@ static void reader_free(reader *r) {
   br_free(r->parts);
 }
 
-br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_options *opts,
-                            br_csv_report *report) {
-  br_csv_options dflt;
-  if (!opts) {
-    br_csv_options_init(&dflt);
-    opts = &dflt;
-  }
+br_status csv_reader_setup(reader *r, const char *path, const br_csv_options *opts, br_csv_report *report) {
   if (opts->sep == '\n' || opts->sep == '\r' || opts->sep == opts->quote || opts->sep == '\0')
     return br_error_set(BR_ERR_ARG, "read_csv: separator %d cannot be used", opts->sep);
   static const char *const default_na[] = {"", "NA", "NULL"};
@@ -605,24 +599,42 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
     br_error_prefix("read_csv");
     return BR_ERR_ARG;
   }
-
-  reader r;
-  memset(&r, 0, sizeof r);
-  r.path = path;
-  r.o = opts;
-  r.max_field = opts->max_field ? opts->max_field : DEFAULT_MAX_FIELD;
-  r.report = report;
+  memset(r, 0, sizeof *r);
+  r->path = path;
+  r->o = opts;
+  r->max_field = opts->max_field ? opts->max_field : DEFAULT_MAX_FIELD;
+  r->report = report;
   for (int i = 0; i < nna; i++) {
-    r.na[i] = na[i];
-    r.na_len[i] = strlen(na[i]);
-    if (r.na_len[i] > r.na_max) r.na_max = r.na_len[i];
+    r->na[i] = na[i];
+    r->na_len[i] = strlen(na[i]);
+    if (r->na_len[i] > r->na_max) r->na_max = r->na_len[i];
   }
-  r.nna = nna;
+  r->nna = nna;
   if (report) memset(report, 0, sizeof *report);
+  return BR_OK;
+}
+
+/* The parse steps, for the chunked reader (csv_chunks.c). */
+void csv_feed(reader *r, const char *buf, size_t n, size_t *pos) { feed(r, buf, n, pos); }
+void csv_finish(reader *r) { finish(r); }
+int csv_parser_init(reader *r) { return parser_init(r); }
+void csv_reader_free(reader *r) { reader_free(r); }
+int csv_default_threads(const br_csv_options *o) { return default_threads(o); }
+
+br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_options *opts,
+                            br_csv_report *report) {
+  br_csv_options dflt;
+  if (!opts) {
+    br_csv_options_init(&dflt);
+    opts = &dflt;
+  }
+  reader r;
+  br_status s = csv_reader_setup(&r, path, opts, report);
+  if (s != BR_OK) return s;
   char *buf = NULL;
   size_t n = 0;
   int mapped;
-  br_status s = load_input(path, &buf, &n, &mapped);
+  s = load_input(path, &buf, &n, &mapped);
   if (s != BR_OK) return s;
   if (!parser_init(&r)) {
     if (mapped) munmap(buf, n);

@@ -117,6 +117,7 @@ static const char *opt_string(lua_State *L, int idx, const char *fn, const char 
 
 /* basket = "order" or { "member", "date" } (a composite key). */
 static int bundle_baskets(lua_State *L) {
+  if (lbr_is_frame_source(L, 1)) lbr_frames_join(L, 1, "baskets"); /* read_csv_chunks' chunks */
   br_frame **fs = luaL_checkudata(L, 1, "bundle.Frame");
   if (!*fs) return luaL_argerror(L, 1, "frame has been closed");
   luaL_checktype(L, 2, LUA_TTABLE);

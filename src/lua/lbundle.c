@@ -82,6 +82,18 @@ lua_Integer lbr_opt_integer(lua_State *L, int idx, const char *fn, const char *k
   return v;
 }
 
+double lbr_opt_number(lua_State *L, int idx, const char *fn, const char *key, double dflt) {
+  if (lua_isnoneornil(L, idx)) return dflt;
+  lua_getfield(L, idx, key);
+  double v = dflt;
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, "%s: option '%s' must be a number, got %s", fn, key, luaL_typename(L, -1));
+    v = lua_tonumber(L, -1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
 int lbr_opt_boolean(lua_State *L, int idx, const char *fn, const char *key, int dflt) {
   if (lua_isnoneornil(L, idx)) return dflt;
   lua_getfield(L, idx, key);
@@ -447,6 +459,8 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   lbr_price_open(L);
   lbr_eval_open(L);
   lbr_sandbox_open(L);
+  lbr_chunks_open(L);
+  lbr_counts_open(L);
   lbr_register_ours(L, -1);
   return 1;
 }

@@ -36,6 +36,7 @@ LBR_HIDDEN void lbr_check_options(lua_State *L, int idx, const char *fn,
  * argument or field gives dflt); raises "fn: option 'key' ..." on a bad type. */
 LBR_HIDDEN lua_Integer lbr_opt_integer(lua_State *L, int idx, const char *fn,
                                        const char *key, lua_Integer dflt);
+LBR_HIDDEN double lbr_opt_number(lua_State *L, int idx, const char *fn, const char *key, double dflt);
 LBR_HIDDEN int lbr_opt_boolean(lua_State *L, int idx, const char *fn, const char *key,
                                int dflt);
 
@@ -98,6 +99,18 @@ LBR_HIDDEN void lbr_tensor_open(lua_State *L); /* pushes the bundle.tensor table
 /* Frames (lframe.c): registers the Frame/Column classes and sets read_csv in
  * the table on the stack top. */
 LBR_HIDDEN void lbr_frame_open(lua_State *L);
+/* read_csv's options at opts into o, for read_csv and read_csv_chunks
+ * (errors name fn); anchors it needs are left on the stack. */
+LBR_HIDDEN void lbr_csv_options(lua_State *L, int opts, const char *fn, br_csv_options *o);
+LBR_HIDDEN br_frame **lbr_frame_push_slot(lua_State *L); /* an empty Frame userdata */
+/* read_csv_chunks (lchunks.c) and counts (lcounts.c): set in the table on the stack top. */
+LBR_HIDDEN void lbr_chunks_open(lua_State *L);
+/* True for an iterator of frames (a function or callable object, not a Frame). */
+LBR_HIDDEN int lbr_is_frame_source(lua_State *L, int idx);
+/* Replaces a list or iterator of frames at idx by one frame of all their
+ * rows (a Frame is left as it is); errors name fn. */
+LBR_HIDDEN void lbr_frames_join(lua_State *L, int idx, const char *fn);
+LBR_HIDDEN void lbr_counts_open(lua_State *L);
 /* Baskets (lbasket.c): registers Baskets/Itemsets/Rules and sets baskets and
  * read_baskets in the table on the stack top. */
 LBR_HIDDEN void lbr_basket_open(lua_State *L);

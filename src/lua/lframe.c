@@ -132,19 +132,71 @@ static void read_time_format(lua_State *L, int idx, const char *fn, br_time_form
   if (br_time_format_check(tf) != BR_OK) lbr_errorf(L, "%s: %s", fn, br_last_error());
 }
 
-static char single_char(lua_State *L, int opts, const char *key, char dflt) {
+static char single_char(lua_State *L, int opts, const char *fn, const char *key, char dflt) {
   lua_getfield(L, opts, key);
   char c = dflt;
   if (!lua_isnil(L, -1)) {
     size_t len;
     const char *s = lua_tolstring(L, -1, &len);
     if (!s || len != 1)
-      lbr_errorf(L, "read_csv: option '%s' must be one character (e.g. \",\", \";\", \"\\t\", \"|\")", key);
+      lbr_errorf(L, "%s: option '%s' must be one character (e.g. \",\", \";\", \"\\t\", \"|\")", fn, key);
     c = s[0];
   }
   lua_pop(L, 1);
   return c;
 }
+
+/* Reads read_csv's options from the table at opts into o (strings stay
+ * alive in the table; arrays in userdata pushed on the stack). */
+void lbr_csv_options(lua_State *L, int opts, const char *fn, br_csv_options *o) {
+  br_csv_options_init(o);
+  if (lua_isnoneornil(L, opts)) return;
+  o->sep = single_char(L, opts, fn, "sep", ',');
+  o->quote = single_char(L, opts, fn, "quote", '"');
+  o->limit = lbr_opt_integer(L, opts, fn, "limit", -1);
+  if (o->limit < -1) lbr_errorf(L, "%s: option 'limit' must not be negative", fn);
+  lua_Integer mf = lbr_opt_integer(L, opts, fn, "max_field", 0);
+  if (mf < 0) lbr_errorf(L, "%s: option 'max_field' must not be negative", fn);
+  o->max_field = (size_t)mf;
+  lua_Integer th = lbr_opt_integer(L, opts, fn, "threads", 0);
+  if (th < 0) lbr_errorf(L, "%s: option 'threads' must not be negative", fn);
+  o->threads = (int)th;
+  lua_getfield(L, opts, "columns");
+  if (!lua_isnil(L, -1)) o->ncolumns = read_names(L, lua_gettop(L), fn, "columns", (const char ***)&o->columns);
+  lua_getfield(L, opts, "na");
+  if (!lua_isnil(L, -1)) o->nna = read_names(L, lua_gettop(L), fn, "na", (const char ***)&o->na);
+  lua_getfield(L, opts, "on_bad_row");
+  if (!lua_isnil(L, -1)) {
+    const char *v = lua_tostring(L, -1);
+    if (!v || (strcmp(v, "error") != 0 && strcmp(v, "skip") != 0))
+      lbr_errorf(L, "%s: option 'on_bad_row' must be \"error\" or \"skip\"", fn);
+    o->skip_bad_rows = strcmp(v, "skip") == 0;
+  }
+  read_time_format(L, opts, fn, &o->time);
+  lua_getfield(L, opts, "types");
+  if (!lua_isnil(L, -1)) {
+    int t = lua_gettop(L);
+    if (!lua_istable(L, t)) lbr_errorf(L, "%s: option 'types' must be a table { column = \"type\" }", fn);
+    int n = 0;
+    for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1)) n++;
+    const char **cols = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *cols, 0);
+    br_dtype *types = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *types, 0);
+    int i = 0;
+    for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1)) {
+      if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+        lbr_errorf(L, "%s: types must map column names to type names", fn);
+      cols[i] = lua_tostring(L, -2); /* kept alive by the options table */
+      if (br_dtype_parse(&types[i], lua_tostring(L, -1)) != BR_OK)
+        lbr_errorf(L, "%s: types.%s: %s", fn, cols[i], br_last_error());
+      i++;
+    }
+    o->type_columns = cols;
+    o->types = types;
+    o->ntypes = n;
+  }
+}
+
+br_frame **lbr_frame_push_slot(lua_State *L) { return push_frame_slot(L); }
 
 static int bundle_read_csv(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
@@ -152,53 +204,7 @@ static int bundle_read_csv(lua_State *L) {
   int opts = 2;
   lbr_check_options(L, opts, "read_csv", csv_options);
   br_csv_options o;
-  br_csv_options_init(&o);
-  int has = !lua_isnoneornil(L, opts);
-  if (has) {
-    o.sep = single_char(L, opts, "sep", ',');
-    o.quote = single_char(L, opts, "quote", '"');
-    o.limit = lbr_opt_integer(L, opts, "read_csv", "limit", -1);
-    if (o.limit < -1) return lbr_errorf(L, "read_csv: option 'limit' must not be negative");
-    lua_Integer mf = lbr_opt_integer(L, opts, "read_csv", "max_field", 0);
-    if (mf < 0) return lbr_errorf(L, "read_csv: option 'max_field' must not be negative");
-    o.max_field = (size_t)mf;
-    lua_Integer th = lbr_opt_integer(L, opts, "read_csv", "threads", 0);
-    if (th < 0) return lbr_errorf(L, "read_csv: option 'threads' must not be negative");
-    o.threads = (int)th;
-    lua_getfield(L, opts, "columns");
-    if (!lua_isnil(L, -1)) o.ncolumns = read_names(L, lua_gettop(L), "read_csv", "columns", (const char ***)&o.columns);
-    lua_getfield(L, opts, "na");
-    if (!lua_isnil(L, -1)) o.nna = read_names(L, lua_gettop(L), "read_csv", "na", (const char ***)&o.na);
-    lua_getfield(L, opts, "on_bad_row");
-    if (!lua_isnil(L, -1)) {
-      const char *v = lua_tostring(L, -1);
-      if (!v || (strcmp(v, "error") != 0 && strcmp(v, "skip") != 0))
-        return lbr_errorf(L, "read_csv: option 'on_bad_row' must be \"error\" or \"skip\"");
-      o.skip_bad_rows = strcmp(v, "skip") == 0;
-    }
-    read_time_format(L, opts, "read_csv", &o.time);
-    lua_getfield(L, opts, "types");
-    if (!lua_isnil(L, -1)) {
-      int t = lua_gettop(L);
-      if (!lua_istable(L, t)) return lbr_errorf(L, "read_csv: option 'types' must be a table { column = \"type\" }");
-      int n = 0;
-      for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1)) n++;
-      const char **cols = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *cols, 0);
-      br_dtype *types = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *types, 0);
-      int i = 0;
-      for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1)) {
-        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-          return lbr_errorf(L, "read_csv: types must map column names to type names");
-        cols[i] = lua_tostring(L, -2); /* kept alive by the options table */
-        if (br_dtype_parse(&types[i], lua_tostring(L, -1)) != BR_OK)
-          return lbr_errorf(L, "read_csv: types.%s: %s", cols[i], br_last_error());
-        i++;
-      }
-      o.type_columns = cols;
-      o.types = types;
-      o.ntypes = n;
-    }
-  }
+  lbr_csv_options(L, opts, "read_csv", &o);
   br_csv_report rep;
   br_frame **slot = push_frame_slot(L);
   if (br_frame_read_csv(slot, path, &o, &rep) != BR_OK) return lbr_error(L);
@@ -602,7 +608,7 @@ static int frame_write_csv(lua_State *L) {
   const char *path = luaL_checkstring(L, 2);
   lbr_check_path(L, "write_csv", path, 1);
   lbr_check_options(L, 3, "write_csv", write_options);
-  char sep = lua_isnoneornil(L, 3) ? ',' : single_char(L, 3, "sep", ',');
+  char sep = lua_isnoneornil(L, 3) ? ',' : single_char(L, 3, "write_csv", "sep", ',');
   if (br_frame_write_csv(f, path, sep) != BR_OK) return lbr_error(L);
   lua_settop(L, 1);
   return 1;

@@ -1,0 +1,396 @@
+/* The count store (bundle/counts.h): appending baskets and expiring days.
+ *
+ * Every itemset of up to max_size items is one 64-bit key (three 21-bit
+ * store ids) in an open-addressing table of counts; a basket adds its
+ * weight to each of its itemsets. A window keeps a table per day beside the
+ * total, so expiring a day subtracts exactly what it added (counts are
+ * whole numbers in doubles, exact to 2^53). Decay never rescales per
+ * basket: a basket at t adds 2^((t - tref)/H), and reading multiplies by
+ * 2^((tref - now)/H); when the stored weights grow large, everything is
+ * rescaled once and tref moves up. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bundle/memory.h"
+#include "counts_internal.h"
+
+#define DAY 86400
+#define DEFAULT_CAPACITY 100000
+#define DEFAULT_WIDTH ((int64_t)1 << 20)
+#define DEFAULT_DEPTH 4
+/* Rescale decayed weights before they pass 2^RESCALE_AT. */
+#define RESCALE_AT 200.0
+
+/* ---- the table ---- */
+
+static br_status cmap_grow(cmap *m) {
+  size_t cap = m->cap ? m->cap * 2 : 64;
+  uint64_t *keys = br_calloc("counts", cap, sizeof *keys);
+  double *vals = br_alloc("counts", 1, cap * sizeof *vals);
+  if (!keys || !vals) {
+    br_free(keys);
+    br_free(vals);
+    return br_error_set(BR_ERR_NOMEM, "counts: out of memory for %zu itemsets", m->n);
+  }
+  for (size_t i = 0; i < m->cap; i++) {
+    if (!m->keys[i]) continue;
+    size_t j = counts_hash(m->keys[i]) & (cap - 1);
+    while (keys[j]) j = (j + 1) & (cap - 1);
+    keys[j] = m->keys[i];
+    vals[j] = m->vals[i];
+  }
+  if (!m->mapped) {
+    br_free(m->keys);
+    br_free(m->vals);
+  }
+  m->mapped = 0;
+  m->keys = keys;
+  m->vals = vals;
+  m->cap = cap;
+  return BR_OK;
+}
+
+br_status cmap_add(cmap *m, uint64_t key, double w) {
+  if ((m->n + 1) * 4 > m->cap * 3) {
+    br_status s = cmap_grow(m);
+    if (s != BR_OK) return s;
+  }
+  size_t j = counts_hash(key) & (m->cap - 1);
+  while (m->keys[j] && m->keys[j] != key) j = (j + 1) & (m->cap - 1);
+  if (!m->keys[j]) {
+    m->keys[j] = key;
+    m->vals[j] = 0;
+    m->n++;
+  }
+  m->vals[j] += w;
+  return BR_OK;
+}
+
+double cmap_get(const cmap *m, uint64_t key) {
+  if (!m->cap) return 0;
+  size_t j = counts_hash(key) & (m->cap - 1);
+  while (m->keys[j]) {
+    if (m->keys[j] == key) return m->vals[j];
+    j = (j + 1) & (m->cap - 1);
+  }
+  return 0;
+}
+
+/* Deletion by backward shift: later entries of the probe run move up, so
+ * lookups never need tombstones. */
+void cmap_del(cmap *m, uint64_t key) {
+  if (!m->cap) return;
+  size_t mask = m->cap - 1, j = counts_hash(key) & mask;
+  while (m->keys[j] && m->keys[j] != key) j = (j + 1) & mask;
+  if (!m->keys[j]) return;
+  size_t hole = j;
+  for (size_t k = (j + 1) & mask; m->keys[k]; k = (k + 1) & mask) {
+    size_t home = counts_hash(m->keys[k]) & mask;
+    /* k's entry may fill the hole when its home is not in (hole, k] */
+    if (((k - home) & mask) >= ((k - hole) & mask)) {
+      m->keys[hole] = m->keys[k];
+      m->vals[hole] = m->vals[k];
+      hole = k;
+    }
+  }
+  m->keys[hole] = 0;
+  m->n--;
+}
+
+void cmap_free(cmap *m) {
+  if (!m->mapped) {
+    br_free(m->keys);
+    br_free(m->vals);
+  }
+  memset(m, 0, sizeof *m);
+}
+
+/* ---- the store ---- */
+
+void br_counts_options_init(br_counts_options *o) {
+  memset(o, 0, sizeof *o);
+  o->mode = BR_COUNTS_EXACT;
+  o->max_size = 2;
+  o->capacity = DEFAULT_CAPACITY;
+  o->width = DEFAULT_WIDTH;
+  o->depth = DEFAULT_DEPTH;
+}
+
+br_status counts_alloc(br_counts **out, const br_counts_options *opts) {
+  br_counts_options o;
+  if (opts) o = *opts;
+  else br_counts_options_init(&o);
+  if (o.max_size < 1 || o.max_size > 3)
+    return br_error_set(BR_ERR_ARG, "counts: max_size must be 1, 2 or 3, got %d", o.max_size);
+  if (o.window_days < 0) return br_error_set(BR_ERR_ARG, "counts: window must be a number of days >= 1");
+  if (!(o.half_life_days >= 0) || isinf(o.half_life_days))
+    return br_error_set(BR_ERR_ARG, "counts: decay must be a half-life in days > 0");
+  if (o.window_days > 0 && o.half_life_days > 0)
+    return br_error_set(BR_ERR_ARG, "counts: give window or decay, not both");
+  if (o.mode == BR_COUNTS_SKETCH) {
+    if (o.window_days > 0)
+      return br_error_set(BR_ERR_ARG, "counts: a sketch cannot forget a day (Space-Saving has no deletion); "
+                                      "use decay = half_life_days, or mode = \"exact\" with a window");
+    if (o.capacity <= 0) o.capacity = DEFAULT_CAPACITY;
+    if (o.width <= 0) o.width = DEFAULT_WIDTH;
+    if (o.depth <= 0) o.depth = DEFAULT_DEPTH;
+    if (o.depth > 16) return br_error_set(BR_ERR_ARG, "counts: depth must be in 1..16");
+  } else if (o.mode != BR_COUNTS_EXACT) {
+    return br_error_set(BR_ERR_ARG, "counts: unknown mode %d", (int)o.mode);
+  }
+  br_counts *c = br_calloc("counts", 1, sizeof *c);
+  if (!c || !(c->labels = strdict_new())) {
+    br_free(c);
+    return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+  }
+  c->o = o;
+  c->horizon = INT64_MIN;
+  c->now = INT64_MIN;
+  *out = c;
+  return BR_OK;
+}
+
+br_status br_counts_new(br_counts **out, const br_counts_options *opts) {
+  br_counts *c = NULL;
+  br_status s = counts_alloc(&c, opts);
+  if (s == BR_OK && c->o.mode == BR_COUNTS_SKETCH) s = sketch_init(&c->sk, c->o.capacity, c->o.width, c->o.depth);
+  if (s != BR_OK) {
+    br_counts_free(c);
+    return s;
+  }
+  *out = c;
+  return BR_OK;
+}
+
+void br_counts_free(br_counts *c) {
+  if (!c) return;
+  if (c->labels) strdict_release(c->labels);
+  cmap_free(&c->total);
+  for (int d = 0; d < c->ndays; d++) cmap_free(&c->days[d].map);
+  br_free(c->days);
+  sketch_free(&c->sk);
+  br_free(c->scratch);
+  if (c->map) munmap(c->map, c->map_len);
+  br_free(c);
+}
+
+const br_counts_options *br_counts_get_options(const br_counts *c) { return &c->o; }
+
+static int64_t day_of(int64_t t) { return t >= 0 ? t / DAY : -((-t + DAY - 1) / DAY); }
+
+static double half_life_seconds(const br_counts *c) { return c->o.half_life_days * DAY; }
+
+double counts_read_scale(const br_counts *c) {
+  if (c->o.half_life_days <= 0 || c->now == INT64_MIN) return 1;
+  return exp2((double)(c->tref - c->now) / half_life_seconds(c));
+}
+
+/* Decay: moves tref to t, scaling every stored weight to match. */
+static void rescale(br_counts *c, int64_t t) {
+  double f = exp2((double)(c->tref - t) / half_life_seconds(c));
+  for (size_t i = 0; i < c->total.cap; i++)
+    if (c->total.keys[i]) c->total.vals[i] *= f;
+  c->nbaskets *= f;
+  if (c->o.mode == BR_COUNTS_SKETCH) sketch_scale(&c->sk, f);
+  c->tref = t;
+}
+
+counts_day *counts_day_of(br_counts *c, int64_t day) {
+  int at = c->ndays;
+  while (at > 0 && c->days[at - 1].day > day) at--;
+  if (at > 0 && c->days[at - 1].day == day) return &c->days[at - 1];
+  if (c->ndays == c->cap_days) {
+    int cap = c->cap_days ? c->cap_days * 2 : 8;
+    counts_day *d = br_realloc("counts", c->days, 1, (size_t)cap * sizeof *d);
+    if (!d) return NULL;
+    c->days = d;
+    c->cap_days = cap;
+  }
+  memmove(&c->days[at + 1], &c->days[at], (size_t)(c->ndays - at) * sizeof *c->days);
+  memset(&c->days[at], 0, sizeof c->days[at]);
+  c->days[at].day = day;
+  c->ndays++;
+  return &c->days[at];
+}
+
+static int cmp_id(const void *a, const void *b) {
+  int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Adds weight w to every itemset of ids[0..n) (sorted, distinct) in m, and
+ * in the sketch for 2+ items when there is one. */
+/* Asks for the home slots of a small basket's pairs before counting them:
+ * each is a cache miss in a large table, and issued together they overlap
+ * instead of waiting one after another. */
+static void prefetch_pairs(const cmap *m, const int32_t *ids, int n) {
+  if (!m->cap || n > 12) return;
+  int32_t set[2];
+  for (int i = 0; i < n; i++) {
+    set[0] = ids[i];
+    for (int j = i + 1; j < n; j++) {
+      set[1] = ids[j];
+      size_t at = counts_hash(counts_key(set, 2)) & (m->cap - 1);
+      __builtin_prefetch(&m->keys[at], 1);
+      __builtin_prefetch(&m->vals[at], 1);
+    }
+  }
+}
+
+static br_status count_itemsets(br_counts *c, cmap *m, const int32_t *ids, int n, double w) {
+  br_status s = BR_OK;
+  int sk = c->o.mode == BR_COUNTS_SKETCH && m == &c->total;
+  int32_t set[3];
+  if (!sk && c->o.max_size >= 2) prefetch_pairs(m, ids, n);
+  for (int i = 0; i < n && s == BR_OK; i++) {
+    set[0] = ids[i];
+    s = cmap_add(m, counts_key(set, 1), w);
+    for (int j = i + 1; j < n && s == BR_OK && c->o.max_size >= 2; j++) {
+      set[1] = ids[j];
+      s = sk ? sketch_add(&c->sk, counts_key(set, 2), w) : cmap_add(m, counts_key(set, 2), w);
+      for (int k = j + 1; k < n && s == BR_OK && c->o.max_size >= 3; k++) {
+        set[2] = ids[k];
+        s = sk ? sketch_add(&c->sk, counts_key(set, 3), w) : cmap_add(m, counts_key(set, 3), w);
+      }
+    }
+  }
+  return s;
+}
+
+/* One basket of store ids (any order, repeats allowed) at time t. */
+static br_status add_ids(br_counts *c, int32_t *ids, int n, int64_t t) {
+  int64_t day = day_of(t);
+  if (day < c->horizon) return BR_OK; /* its day has already expired */
+  if (n > 24) {
+    qsort(ids, (size_t)n, sizeof *ids, cmp_id);
+  } else { /* most baskets are small: an insertion sort beats qsort's calls */
+    for (int i = 1; i < n; i++) {
+      int32_t v = ids[i];
+      int j = i;
+      for (; j > 0 && ids[j - 1] > v; j--) ids[j] = ids[j - 1];
+      ids[j] = v;
+    }
+  }
+  int m = 0;
+  for (int i = 0; i < n; i++)
+    if (m == 0 || ids[i] != ids[m - 1]) ids[m++] = ids[i];
+  double w = 1;
+  if (c->o.half_life_days > 0) {
+    if (c->now == INT64_MIN) c->tref = t;
+    if ((double)(t - c->tref) / half_life_seconds(c) > RESCALE_AT) rescale(c, t);
+    w = exp2((double)(t - c->tref) / half_life_seconds(c));
+  }
+  if (c->now == INT64_MIN || t > c->now) c->now = t;
+  if (c->o.window_days > 0) {
+    counts_day *d = counts_day_of(c, day);
+    if (!d) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+    d->nbaskets += w;
+    br_status s = count_itemsets(c, &d->map, ids, m, w);
+    if (s != BR_OK) return s;
+  }
+  c->nbaskets += w;
+  return count_itemsets(c, &c->total, ids, m, w);
+}
+
+static br_status scratch(br_counts *c, int n) {
+  if (n <= c->cap_scratch) return BR_OK;
+  int32_t *s = br_realloc("counts", c->scratch, 1, (size_t)n * sizeof *s);
+  if (!s) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+  c->scratch = s;
+  c->cap_scratch = n;
+  return BR_OK;
+}
+
+static br_status intern(br_counts *c, const char *s, size_t len, int32_t *id) {
+  *id = strdict_intern(c->labels, s, len);
+  if (*id < 0) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+  if (*id > COUNTS_MAX_ITEMS)
+    return br_error_set(BR_ERR_ARG, "counts: more than %d distinct items", COUNTS_MAX_ITEMS);
+  return BR_OK;
+}
+
+br_status br_counts_add(br_counts *c, const char *const *labels, const size_t *lens, int n, int64_t t) {
+  br_status s = scratch(c, n > 0 ? n : 1);
+  for (int i = 0; i < n && s == BR_OK; i++)
+    s = intern(c, labels[i], lens ? lens[i] : strlen(labels[i]), &c->scratch[i]);
+  return s == BR_OK ? add_ids(c, c->scratch, n, t) : s;
+}
+
+br_status br_counts_append_baskets(br_counts *c, const br_baskets *b, int64_t t) {
+  /* the baskets' item ids -> store ids, once */
+  int32_t ni = br_baskets_nitems(b);
+  int32_t *map = br_alloc("counts", 1, (size_t)(ni > 0 ? ni : 1) * sizeof *map);
+  if (!map) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+  br_status s = BR_OK;
+  for (int32_t i = 0; i < ni && s == BR_OK; i++) {
+    size_t len;
+    const char *l = br_baskets_label(b, i, &len);
+    s = intern(c, l, len, &map[i]);
+  }
+  const int64_t *off = br_baskets_offsets(b), *times = br_baskets_times(b);
+  const int32_t *items = br_baskets_items(b);
+  for (int64_t k = 0; k < br_baskets_size(b) && s == BR_OK; k++) {
+    int n = (int)(off[k + 1] - off[k]);
+    s = scratch(c, n > 0 ? n : 1);
+    for (int i = 0; i < n && s == BR_OK; i++) c->scratch[i] = map[items[off[k] + i]];
+    if (s == BR_OK) s = add_ids(c, c->scratch, n, times ? times[k] : t);
+  }
+  br_free(map);
+  return s;
+}
+
+br_status br_counts_expire(br_counts *c, int64_t now) {
+  if (c->now != INT64_MIN && now < c->now)
+    return br_error_set(BR_ERR_ARG, "counts: expire: now (%lld) is before the latest time seen (%lld)",
+                        (long long)now, (long long)c->now);
+  if (c->o.half_life_days > 0 && c->now == INT64_MIN) c->tref = now;
+  c->now = now;
+  if (c->o.window_days <= 0) return BR_OK;
+  int64_t first = day_of(now) - c->o.window_days + 1;
+  if (first > c->horizon) c->horizon = first;
+  int drop = 0;
+  while (drop < c->ndays && c->days[drop].day < first) {
+    counts_day *d = &c->days[drop];
+    for (size_t i = 0; i < d->map.cap; i++) {
+      if (!d->map.keys[i]) continue;
+      cmap_add(&c->total, d->map.keys[i], -d->map.vals[i]); /* present: never grows */
+      if (cmap_get(&c->total, d->map.keys[i]) == 0) cmap_del(&c->total, d->map.keys[i]);
+    }
+    c->nbaskets -= d->nbaskets;
+    cmap_free(&d->map);
+    drop++;
+  }
+  if (drop) memmove(c->days, c->days + drop, (size_t)(c->ndays - drop) * sizeof *c->days);
+  c->ndays -= drop;
+  return BR_OK;
+}
+
+double br_counts_nbaskets(const br_counts *c) { return c->nbaskets * counts_read_scale(c); }
+int64_t br_counts_now(const br_counts *c) { return c->now; }
+int64_t br_counts_nitems(const br_counts *c) { return c->labels->n; }
+double br_counts_sketch_total(const br_counts *c) { return c->sk.total * counts_read_scale(c); }
+
+double br_counts_count(const br_counts *c, const char *const *labels, const size_t *lens, int n) {
+  if (n < 1 || n > c->o.max_size) return 0;
+  int32_t ids[3];
+  for (int i = 0; i < n; i++) {
+    ids[i] = strdict_find(c->labels, labels[i], lens ? lens[i] : strlen(labels[i]));
+    if (ids[i] < 0) return 0;
+  }
+  qsort(ids, (size_t)n, sizeof *ids, cmp_id);
+  for (int i = 1; i < n; i++)
+    if (ids[i] == ids[i - 1]) return 0; /* not an itemset of n distinct items */
+  uint64_t key = counts_key(ids, n);
+  double v = n >= 2 && c->o.mode == BR_COUNTS_SKETCH ? sketch_estimate(&c->sk, key) : cmap_get(&c->total, key);
+  return v * counts_read_scale(c);
+}
+
+size_t br_counts_memory(const br_counts *c) {
+  size_t m = sizeof *c + c->total.cap * 16 + (size_t)c->cap_days * sizeof *c->days;
+  for (int d = 0; d < c->ndays; d++) m += c->days[d].map.cap * 16;
+  const strdict *l = c->labels;
+  m += l->pool_cap + (size_t)l->cap * (sizeof *l->offs + sizeof *l->hash) + (size_t)l->nslots * sizeof *l->slots;
+  return m + sketch_memory(&c->sk);
+}

@@ -1,0 +1,103 @@
+/* Private to the count store (counts.c appends and expires, counts_sketch.c
+ * bounds memory, counts_read.c makes frames, counts_io.c saves and loads). */
+#ifndef BUNDLE_COUNTS_INTERNAL_H
+#define BUNDLE_COUNTS_INTERNAL_H
+
+#include "bundle/counts.h"
+#include "frame_internal.h"
+
+/* An itemset of up to three store ids as one 64-bit key: 21 bits an item
+ * (id + 1; 0 where the itemset has no such item), the first item highest. */
+#define COUNTS_ITEM_BITS 21
+#define COUNTS_MAX_ITEMS ((1 << COUNTS_ITEM_BITS) - 2)
+
+static inline uint64_t counts_key(const int32_t *ids, int n) {
+  uint64_t k = 0;
+  for (int i = 0; i < 3; i++) k = (k << COUNTS_ITEM_BITS) | (i < n ? (uint64_t)ids[i] + 1 : 0);
+  return k;
+}
+
+static inline int counts_unkey(uint64_t k, int32_t *ids) {
+  int n = 0;
+  for (int i = 2; i >= 0; i--) {
+    uint64_t v = (k >> (COUNTS_ITEM_BITS * i)) & ((1u << COUNTS_ITEM_BITS) - 1);
+    if (v) ids[n++] = (int32_t)(v - 1);
+  }
+  return n;
+}
+
+static inline uint64_t counts_hash(uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull;
+  k ^= k >> 33;
+  return k;
+}
+
+/* key -> count, open addressing with linear probing; key 0 is empty. */
+typedef struct cmap {
+  uint64_t *keys;
+  double *vals;
+  size_t cap, n; /* cap: a power of 2, or 0 */
+  int mapped;    /* the arrays lie in a loaded file's mapping: not freed here */
+} cmap;
+
+br_status cmap_add(cmap *m, uint64_t key, double w);
+double cmap_get(const cmap *m, uint64_t key);
+void cmap_del(cmap *m, uint64_t key);
+void cmap_free(cmap *m);
+
+/* One day of a window. */
+typedef struct counts_day {
+  int64_t day;
+  double nbaskets;
+  cmap map;
+} counts_day;
+
+/* Space-Saving and Count-Min (counts_sketch.c). */
+typedef struct sketch {
+  int64_t cap, size;
+  uint64_t *key;
+  double *cnt, *err;
+  int64_t *heap, *pos;   /* min-heap of slots by cnt; pos: slot -> heap index */
+  cmap index;            /* key -> slot + 1 */
+  double *cm;            /* depth x width */
+  int64_t width;
+  int depth;
+  double total;          /* N: weight of the itemsets of 2+ items */
+} sketch;
+
+br_status sketch_init(sketch *s, int64_t cap, int64_t width, int depth);
+void sketch_free(sketch *s);
+br_status sketch_add(sketch *s, uint64_t key, double w);
+/* The estimate (scaled units): min of the Space-Saving and Count-Min counts. */
+double sketch_estimate(const sketch *s, uint64_t key);
+void sketch_scale(sketch *s, double f);
+size_t sketch_memory(const sketch *s);
+/* Loading (counts_io.c): slots filled in order, then the heap rebuilt. */
+int sketch_keep(sketch *s, uint64_t key);
+void sketch_heapify(sketch *s);
+
+struct br_counts {
+  br_counts_options o;
+  strdict *labels;
+  cmap total;            /* every counted itemset (items only, in sketch mode) */
+  double nbaskets;       /* in scaled units under decay */
+  counts_day *days;      /* a window's days, oldest first */
+  int ndays, cap_days;
+  int64_t horizon;       /* the first day kept (INT64_MIN: none dropped yet) */
+  int64_t now;           /* the latest time seen or given (INT64_MIN: none) */
+  int64_t tref;          /* decay: stored weights are 2^((t - tref)/H) */
+  sketch sk;
+  void *map;             /* a loaded file, mapped; tables may point into it */
+  size_t map_len;
+  int32_t *scratch;      /* one basket's ids */
+  int cap_scratch;
+};
+
+/* The factor that turns stored counts into counts read at c->now. */
+double counts_read_scale(const br_counts *c);
+/* A new empty store for o (checked). */
+br_status counts_alloc(br_counts **out, const br_counts_options *o);
+counts_day *counts_day_of(br_counts *c, int64_t day);
+
+#endif

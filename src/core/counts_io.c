@@ -1,0 +1,310 @@
+/* Saving and loading a count store. The file is written through the atomic
+ * writer (atomic_file.h): a reader sees the old store or the new one. The
+ * layout is the host's byte order with a check word, so a store moved to a
+ * machine of the other order fails plainly instead of reading garbage:
+ *
+ *   "BRCOUNTS" u32 version u32 0x01020304
+ *   options, horizon, now, tref, nbaskets
+ *   labels (count, then length + bytes each)
+ *   the total table, then each day's (day, baskets, table); a table is its
+ *   capacity and entry count, zeros to the next multiple of 8 bytes, then
+ *   its slot arrays as they lie in memory
+ *   sketch: its kept slots (key, count, error), N, the Count-Min rows
+ *
+ * Loading checks every length against the file and every key's items
+ * against the labels, so a damaged file is an error, never a crash. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bundle/memory.h"
+#include "io_atomic_file.h"
+#include "counts_internal.h"
+
+#define MAGIC "BRCOUNTS"
+#define VERSION 2u
+#define ORDER 0x01020304u
+
+static void put(FILE *f, const void *p, size_t n) { fwrite(p, 1, n, f); }
+
+/* Zeros up to the next multiple of 8 bytes: the slot arrays are used in
+ * place from a mapping of the file, so they must be aligned in it. */
+static void pad(FILE *f) {
+  static const char zeros[8];
+  long at = ftell(f);
+  if (at >= 0 && at % 8) put(f, zeros, (size_t)(8 - at % 8));
+}
+
+/* A table as it lies in memory (capacity, entries, then the slot arrays),
+ * so loading is two copies and a check, not a rehash of every entry. */
+static void put_map(FILE *f, const cmap *m) {
+  uint64_t head[2] = {m->cap, m->n};
+  put(f, head, sizeof head);
+  pad(f);
+  if (m->cap) {
+    put(f, m->keys, m->cap * sizeof *m->keys);
+    put(f, m->vals, m->cap * sizeof *m->vals);
+  }
+}
+
+br_status br_counts_save(const br_counts *c, const char *path) {
+  atomic_file af;
+  br_status s = atomic_open(&af, path, "wb");
+  if (s != BR_OK) return s;
+  FILE *f = af.fp;
+  uint32_t head[2] = {VERSION, ORDER};
+  put(f, MAGIC, 8);
+  put(f, head, sizeof head);
+  int32_t mode = (int32_t)c->o.mode, max_size = c->o.max_size, depth = c->o.depth;
+  put(f, &mode, 4);
+  put(f, &c->o.window_days, 8);
+  put(f, &c->o.half_life_days, 8);
+  put(f, &max_size, 4);
+  put(f, &c->o.capacity, 8);
+  put(f, &c->o.width, 8);
+  put(f, &depth, 4);
+  put(f, &c->horizon, 8);
+  put(f, &c->now, 8);
+  put(f, &c->tref, 8);
+  put(f, &c->nbaskets, 8);
+  int64_t nl = c->labels->n;
+  put(f, &nl, 8);
+  for (int32_t i = 0; i < c->labels->n; i++) {
+    size_t len;
+    const char *l = strdict_get(c->labels, i, &len);
+    uint32_t n32 = (uint32_t)len;
+    put(f, &n32, 4);
+    put(f, l, len);
+  }
+  put_map(f, &c->total);
+  int32_t nd = c->ndays;
+  put(f, &nd, 4);
+  for (int d = 0; d < c->ndays; d++) {
+    put(f, &c->days[d].day, 8);
+    put(f, &c->days[d].nbaskets, 8);
+    put_map(f, &c->days[d].map);
+  }
+  if (c->o.mode == BR_COUNTS_SKETCH) {
+    const sketch *k = &c->sk;
+    put(f, &k->size, 8);
+    for (int64_t i = 0; i < k->size; i++) {
+      put(f, &k->key[i], 8);
+      put(f, &k->cnt[i], 8);
+      put(f, &k->err[i], 8);
+    }
+    put(f, &k->total, 8);
+    put(f, k->cm, (size_t)(k->width * k->depth) * sizeof *k->cm);
+  }
+  if (ferror(f)) {
+    int e = errno;
+    atomic_abort(&af);
+    return br_error_set(BR_ERR_IO, "%s: cannot write: %s", path, strerror(e));
+  }
+  return atomic_commit(&af);
+}
+
+/* ---- loading ---- */
+
+/* Loading maps the file and uses its slot arrays in place: a copy was
+ * most of the cost of a daily run. The mapping is private, so appends
+ * write to the process's own pages (copy on write), never to the file. */
+typedef struct cursor {
+  FILE *f;
+  const unsigned char *map; /* the whole file, mapped private (writes stay ours) */
+  size_t len, at;
+  const char *path;
+  br_status err;
+} cursor;
+
+static int take(cursor *c, void *out, size_t n) {
+  if (c->err != BR_OK) return 0;
+  if (n > c->len - c->at) {
+    c->err = br_error_set(BR_ERR_PARSE, "%s: not a whole counts store (it ends at byte %zu, inside a record)",
+                          c->path, c->len);
+    return 0;
+  }
+  if (n && fread(out, 1, n, c->f) != n) {
+    c->err = br_error_set(BR_ERR_IO, "%s: cannot read: %s", c->path, ferror(c->f) ? strerror(errno) : "the file shrank");
+    return 0;
+  }
+  c->at += n;
+  return 1;
+}
+
+static int bad(cursor *c, const char *what) {
+  if (c->err == BR_OK) c->err = br_error_set(BR_ERR_PARSE, "%s: damaged counts store: %s (near byte %zu)", c->path, what, c->at);
+  return 0;
+}
+
+/* Every item of key is a known label. */
+static int key_ok(uint64_t key, int64_t nlabels) {
+  int32_t ids[3];
+  int n = counts_unkey(key, ids);
+  if (n == 0) return 0;
+  for (int i = 0; i < n; i++)
+    if (ids[i] >= nlabels) return 0;
+  return 1;
+}
+
+/* A saved table: a power-of-two capacity at most 3/4 full (so every probe
+ * run ends), its entries counted and every key's items known. A key in a
+ * wrong slot could only make a count read as 0, never a crash. */
+static int take_map(cursor *c, cmap *m, int64_t nlabels) {
+  uint64_t head[2];
+  if (!take(c, head, sizeof head)) return 0;
+  uint64_t cap = head[0], n = head[1];
+  char zeros[8];
+  if (c->at % 8 && !take(c, zeros, 8 - c->at % 8)) return 0;
+  if (cap == 0) return n == 0 ? 1 : bad(c, "an empty table with entries");
+  if ((cap & (cap - 1)) != 0 || n * 4 > cap * 3) return bad(c, "a table's size is not one this build writes");
+  if (cap > (c->len - c->at) / 16) return bad(c, "a table's length is past the end");
+  m->keys = (uint64_t *)(void *)(c->map + c->at);
+  m->vals = (double *)(void *)(c->map + c->at + cap * sizeof *m->keys);
+  m->cap = cap;
+  m->mapped = 1;
+  c->at += cap * 16;
+  if (fseek(c->f, (long)c->at, SEEK_SET) != 0) {
+    c->err = br_error_set(BR_ERR_IO, "%s: cannot read: %s", c->path, strerror(errno));
+    return 0;
+  }
+  uint64_t seen = 0;
+  for (uint64_t i = 0; i < cap; i++) {
+    if (!m->keys[i]) continue;
+    if (!key_ok(m->keys[i], nlabels)) return bad(c, "an itemset names an unknown item");
+    seen++;
+  }
+  if (seen != n) return bad(c, "a table's entry count is wrong");
+  m->n = n;
+  return 1;
+}
+
+static int take_sketch(cursor *cur, br_counts *c) {
+  sketch *k = &c->sk;
+  int64_t size;
+  if (!take(cur, &size, 8)) return 0;
+  if (size < 0 || size > k->cap) return bad(cur, "the sketch holds more itemsets than its capacity");
+  for (int64_t i = 0; i < size; i++) {
+    uint64_t key;
+    if (!take(cur, &key, 8) || !take(cur, &k->cnt[i], 8) || !take(cur, &k->err[i], 8)) return 0;
+    if (!key_ok(key, c->labels->n)) return bad(cur, "an itemset names an unknown item");
+    if (!sketch_keep(k, key)) return bad(cur, "an itemset of the sketch repeats");
+  }
+  sketch_heapify(k);
+  if (!take(cur, &k->total, 8)) return 0;
+  return take(cur, k->cm, (size_t)(k->width * k->depth) * sizeof *k->cm);
+}
+
+br_status br_counts_load(br_counts **out, const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return br_error_set(BR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+  rewind(f);
+  if (size < 0) {
+    fclose(f);
+    return br_error_set(BR_ERR_IO, "%s: cannot read: not a regular file", path);
+  }
+  size_t len = (size_t)size;
+  void *map = len ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE, fileno(f), 0) : MAP_FAILED;
+  if (map == MAP_FAILED) {
+    fclose(f);
+    return br_error_set(BR_ERR_IO, "%s: cannot read: %s", path, len ? strerror(errno) : "the file is empty");
+  }
+  cursor cur = {f, map, len, 0, path, BR_OK};
+  char magic[8] = {0};
+  uint32_t head[2] = {0, 0};
+  if (len < 16 || !take(&cur, magic, 8) || memcmp(magic, MAGIC, 8) != 0) {
+    munmap(map, len);
+    fclose(f);
+    return br_error_set(BR_ERR_PARSE, "%s: not a counts store (no BRCOUNTS header)", path);
+  }
+  take(&cur, head, 8);
+  if (head[1] != ORDER || head[0] != VERSION) {
+    munmap(map, len);
+    fclose(f);
+    return br_error_set(BR_ERR_PARSE, "%s: a counts store of version %u%s; this build reads version %u", path,
+                        head[1] == ORDER ? head[0] : 0, head[1] == ORDER ? "" : " from a machine of the other byte order",
+                        VERSION);
+  }
+  br_counts_options o;
+  br_counts_options_init(&o);
+  int32_t mode = 0, max_size = 0, depth = 0;
+  take(&cur, &mode, 4);
+  take(&cur, &o.window_days, 8);
+  take(&cur, &o.half_life_days, 8);
+  take(&cur, &max_size, 4);
+  take(&cur, &o.capacity, 8);
+  take(&cur, &o.width, 8);
+  take(&cur, &depth, 4);
+  o.mode = (br_counts_mode)mode;
+  o.max_size = max_size;
+  o.depth = depth;
+  br_counts *c = NULL;
+  if (cur.err == BR_OK && (mode != BR_COUNTS_EXACT && mode != BR_COUNTS_SKETCH)) bad(&cur, "unknown mode");
+  if (cur.err == BR_OK && mode == BR_COUNTS_SKETCH &&
+      (o.capacity <= 0 || o.capacity > ((int64_t)1 << 32) || o.width <= 0 || o.width > ((int64_t)1 << 32) ||
+       depth <= 0 || depth > 16 || (uint64_t)(o.width * depth) > len / 8))
+    bad(&cur, "the sketch's sizes do not fit the file");
+  if (cur.err == BR_OK && (cur.err = br_counts_new(&c, &o)) != BR_OK) c = NULL;
+  if (c) {
+    c->map = map; /* the store unmaps it when freed */
+    c->map_len = len;
+    map = NULL;
+    take(&cur, &c->horizon, 8);
+    take(&cur, &c->now, 8);
+    take(&cur, &c->tref, 8);
+    take(&cur, &c->nbaskets, 8);
+    int64_t nl = 0;
+    take(&cur, &nl, 8);
+    if (cur.err == BR_OK && (nl < 0 || nl > COUNTS_MAX_ITEMS + 1 || (uint64_t)nl > (len - cur.at) / 4))
+      bad(&cur, "the label count is past the end");
+    char *label = NULL;
+    size_t label_cap = 0;
+    for (int64_t i = 0; i < nl && cur.err == BR_OK; i++) {
+      uint32_t n32;
+      if (!take(&cur, &n32, 4)) break;
+      if (n32 > len - cur.at) {
+        bad(&cur, "a label runs past the end");
+        break;
+      }
+      if (n32 >= label_cap) {
+        char *l = br_realloc("counts", label, 1, (size_t)n32 + 1);
+        if (!l) {
+          cur.err = br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
+          break;
+        }
+        label = l;
+        label_cap = (size_t)n32 + 1;
+      }
+      if (take(&cur, label, n32) && strdict_intern(c->labels, label, n32) != (int32_t)i) bad(&cur, "a label repeats");
+    }
+    br_free(label);
+    take_map(&cur, &c->total, c->labels->n);
+    int32_t nd = 0;
+    take(&cur, &nd, 4);
+    if (cur.err == BR_OK && (nd < 0 || (uint64_t)nd > (len - cur.at) / 24)) bad(&cur, "the day count is past the end");
+    for (int32_t d = 0; d < nd && cur.err == BR_OK; d++) {
+      int64_t day;
+      double nb;
+      if (!take(&cur, &day, 8) || !take(&cur, &nb, 8)) break;
+      counts_day *cd = counts_day_of(c, day);
+      if (!cd) {
+        cur.err = br_error_set(BR_ERR_NOMEM, "%s: out of memory", path);
+        break;
+      }
+      cd->nbaskets = nb;
+      take_map(&cur, &cd->map, c->labels->n);
+    }
+    if (mode == BR_COUNTS_SKETCH) take_sketch(&cur, c);
+    if (cur.err == BR_OK && cur.at != len) bad(&cur, "bytes after the end of the store");
+  }
+  fclose(f);
+  if (map) munmap(map, len);
+  if (cur.err != BR_OK) {
+    br_counts_free(c);
+    return cur.err;
+  }
+  *out = c;
+  return BR_OK;
+}

@@ -1,0 +1,292 @@
+/* Reading a count store: its frequent itemsets and rules as frames shaped
+ * like Itemsets:to_frame and Rules:to_frame, so batch and streaming
+ * results compare and write alike. Labels inside an itemset are in byte
+ * order (a store has no order of first appearance that survives expiry). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle/memory.h"
+#include "counts_internal.h"
+
+typedef struct found {
+  int32_t ids[3];
+  int size;
+  double count; /* read units */
+  char *text;   /* labels joined by "," */
+  size_t len;
+} found;
+
+typedef struct found_list {
+  found *v;
+  int64_t n, cap;
+} found_list;
+
+static void list_free(found_list *l) {
+  for (int64_t i = 0; i < l->n; i++) br_free(l->v[i].text);
+  br_free(l->v);
+}
+
+static int cmp_label(const void *a, const void *b, const strdict *dict) {
+  size_t la, lb;
+  const char *sa = strdict_get(dict, *(const int32_t *)a, &la), *sb = strdict_get(dict, *(const int32_t *)b, &lb);
+  int c = memcmp(sa, sb, la < lb ? la : lb);
+  return c ? c : (la > lb) - (la < lb);
+}
+
+/* ids sorted by label (insertion sort: at most three). */
+static void sort_by_label(const strdict *d, int32_t *ids, int n) {
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && cmp_label(&ids[j - 1], &ids[j], d) > 0; j--) {
+      int32_t t = ids[j];
+      ids[j] = ids[j - 1];
+      ids[j - 1] = t;
+    }
+}
+
+static char *join(const strdict *d, const int32_t *ids, int n, size_t *len) {
+  size_t total = 0;
+  for (int i = 0; i < n; i++) {
+    size_t l;
+    strdict_get(d, ids[i], &l);
+    total += l + 1;
+  }
+  char *s = br_alloc("counts", 1, total + 1), *p = s;
+  if (!s) return NULL;
+  for (int i = 0; i < n; i++) {
+    size_t l;
+    const char *t = strdict_get(d, ids[i], &l);
+    if (i) *p++ = ',';
+    memcpy(p, t, l);
+    p += l;
+  }
+  *p = '\0';
+  *len = (size_t)(p - s);
+  return s;
+}
+
+static br_status push(found_list *l, const br_counts *c, uint64_t key, double count) {
+  if (l->n == l->cap) {
+    int64_t cap = l->cap ? l->cap * 2 : 256;
+    found *v = br_realloc("counts", l->v, 1, (size_t)cap * sizeof *v);
+    if (!v) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+    l->v = v;
+    l->cap = cap;
+  }
+  found *f = &l->v[l->n];
+  f->size = counts_unkey(key, f->ids);
+  f->count = count;
+  int32_t byl[3];
+  memcpy(byl, f->ids, sizeof byl);
+  sort_by_label(c->labels, byl, f->size);
+  f->text = join(c->labels, byl, f->size, &f->len);
+  if (!f->text) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+  l->n++;
+  return BR_OK;
+}
+
+static int cmp_found(const void *a, const void *b) {
+  const found *x = a, *y = b;
+  if (x->count != y->count) return x->count < y->count ? 1 : -1;
+  if (x->size != y->size) return x->size - y->size;
+  return strcmp(x->text, y->text);
+}
+
+static double floor_of(const br_counts *c, const br_counts_query *q) {
+  return q->min_count > 0 ? q->min_count : q->min_support * br_counts_nbaskets(c);
+}
+
+/* The itemsets of min..max items at or above the floor, most frequent first. */
+static br_status collect(found_list *l, const br_counts *c, const br_counts_query *q, int min, int max) {
+  double scale = counts_read_scale(c), fl = floor_of(c, q);
+  memset(l, 0, sizeof *l);
+  br_status s = BR_OK;
+  int32_t ids[3];
+  for (size_t i = 0; i < c->total.cap && s == BR_OK; i++) {
+    if (!c->total.keys[i]) continue;
+    int n = counts_unkey(c->total.keys[i], ids);
+    double v = c->total.vals[i] * scale;
+    if (n >= min && n <= max && v >= fl && v > 0) s = push(l, c, c->total.keys[i], v);
+  }
+  if (c->o.mode == BR_COUNTS_SKETCH) {
+    for (int64_t k = 0; k < c->sk.size && s == BR_OK; k++) {
+      int n = counts_unkey(c->sk.key[k], ids);
+      double v = sketch_estimate(&c->sk, c->sk.key[k]) * scale;
+      if (n >= min && n <= max && v >= fl && v > 0) s = push(l, c, c->sk.key[k], v);
+    }
+  }
+  if (s != BR_OK) {
+    list_free(l);
+    return s;
+  }
+  if (l->n > 1) qsort(l->v, (size_t)l->n, sizeof *l->v, cmp_found);
+  return BR_OK;
+}
+
+static br_status check_query(const br_counts *c, const br_counts_query *q, int *min, int *max) {
+  *min = q->min_size > 0 ? q->min_size : 1;
+  *max = q->max_size > 0 ? q->max_size : c->o.max_size;
+  if (*max > c->o.max_size)
+    return br_error_set(BR_ERR_ARG, "counts: max_size %d is above the store's max_size %d", *max, c->o.max_size);
+  if (q->min_count < 0 || q->min_support < 0 || q->min_support > 1)
+    return br_error_set(BR_ERR_ARG, "counts: min_count must be >= 0 and min_support in [0, 1]");
+  if (q->min_count == 0 && q->min_support == 0)
+    return br_error_set(BR_ERR_ARG, "counts: give min_support (a fraction) or min_count");
+  if (q->top < 0) return br_error_set(BR_ERR_ARG, "counts: top must not be negative");
+  return BR_OK;
+}
+
+br_status br_counts_frequent(br_frame **out, const br_counts *c, const br_counts_query *q) {
+  int min, max;
+  br_status s = check_query(c, q, &min, &max);
+  found_list l;
+  if (s == BR_OK) s = collect(&l, c, q, min, max);
+  if (s != BR_OK) return s;
+  int64_t n = q->top > 0 && q->top < l.n ? q->top : l.n;
+  char **texts = br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *texts);
+  size_t *lens = br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *lens);
+  int64_t *size = br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *size), *icount = br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *icount);
+  double *count = br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *count), *sup = br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *sup);
+  br_column *cols[4] = {NULL};
+  if (!texts || !lens || !size || !icount || !count || !sup) s = br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+  double nb = br_counts_nbaskets(c);
+  for (int64_t i = 0; s == BR_OK && i < n; i++) {
+    texts[i] = l.v[i].text;
+    lens[i] = l.v[i].len;
+    size[i] = l.v[i].size;
+    count[i] = l.v[i].count;
+    icount[i] = llround(l.v[i].count);
+    sup[i] = nb > 0 ? l.v[i].count / nb : 0;
+  }
+  int decayed = c->o.half_life_days > 0;
+  if (s == BR_OK) s = br_column_from_strings(&cols[0], n, (const char *const *)texts, lens);
+  if (s == BR_OK) s = br_column_from_i64(&cols[1], BR_DTYPE_I64, n, size, NULL);
+  if (s == BR_OK)
+    s = decayed ? br_column_from_f64(&cols[2], n, count, NULL) : br_column_from_i64(&cols[2], BR_DTYPE_I64, n, icount, NULL);
+  if (s == BR_OK) s = br_column_from_f64(&cols[3], n, sup, NULL);
+  const char *names[4] = {"items", "size", "count", "support"};
+  if (s == BR_OK) s = br_frame_new(out, 4, names, cols);
+  for (int i = 0; i < 4; i++) br_column_release(cols[i]);
+  br_free(texts);
+  br_free(lens);
+  br_free(size);
+  br_free(icount);
+  br_free(count);
+  br_free(sup);
+  list_free(&l);
+  return s;
+}
+
+typedef struct rule {
+  int64_t set;  /* index of the itemset in the list */
+  int rhs;      /* which of its items is the consequent */
+  double m[BR_MEASURE_COUNT];
+  double key;   /* the ranking measure */
+} rule;
+
+static int cmp_rule(const void *a, const void *b) {
+  double x = ((const rule *)a)->key, y = ((const rule *)b)->key;
+  int nx = isnan(x), ny = isnan(y);
+  if (nx != ny) return nx - ny;
+  if (x != y) return x < y ? 1 : -1;
+  const rule *ra = a, *rb = b;
+  if (ra->set != rb->set) return ra->set < rb->set ? -1 : 1;
+  return ra->rhs - rb->rhs;
+}
+
+/* The count of ids[0..n) in read units. */
+static double count_of(const br_counts *c, const int32_t *ids, int n) {
+  int32_t s[3];
+  memcpy(s, ids, (size_t)n * sizeof *s);
+  for (int i = 1; i < n; i++) /* ascending ids make the key */
+    for (int j = i; j > 0 && s[j - 1] > s[j]; j--) {
+      int32_t t = s[j];
+      s[j] = s[j - 1];
+      s[j - 1] = t;
+    }
+  uint64_t key = counts_key(s, n);
+  double v = n >= 2 && c->o.mode == BR_COUNTS_SKETCH ? sketch_estimate(&c->sk, key) : cmap_get(&c->total, key);
+  return v * counts_read_scale(c);
+}
+
+br_status br_counts_rules(br_frame **out, const br_counts *c, const br_counts_query *q) {
+  int min, max;
+  br_status s = check_query(c, q, &min, &max);
+  if (s == BR_OK && (int)q->by >= BR_MEASURE_COUNT) s = br_error_set(BR_ERR_ARG, "counts: unknown measure");
+  found_list l;
+  if (s == BR_OK) s = collect(&l, c, q, min > 2 ? min : 2, max);
+  if (s != BR_OK) return s;
+  int64_t nr = 0, cap = 0;
+  rule *rs = NULL;
+  int64_t n = llround(br_counts_nbaskets(c));
+  for (int64_t i = 0; i < l.n && s == BR_OK; i++) {
+    const found *f = &l.v[i];
+    for (int y = 0; y < f->size; y++) {
+      int32_t x[2];
+      int nxi = 0;
+      for (int k = 0; k < f->size; k++)
+        if (k != y) x[nxi++] = f->ids[k];
+      rule r = {i, y, {0}, 0};
+      br_rule_measures(r.m, n, llround(count_of(c, x, nxi)), llround(count_of(c, &f->ids[y], 1)), llround(f->count));
+      r.key = r.m[q->by];
+      if (q->min_confidence > 0 && !(r.m[BR_M_CONFIDENCE] >= q->min_confidence)) continue;
+      if (q->min_lift > 0 && !(r.m[BR_M_LIFT] >= q->min_lift)) continue;
+      if (nr == cap) {
+        cap = cap ? cap * 2 : 256;
+        rule *v = br_realloc("counts", rs, 1, (size_t)cap * sizeof *v);
+        if (!v) {
+          s = br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+          break;
+        }
+        rs = v;
+      }
+      rs[nr++] = r;
+    }
+  }
+  if (s == BR_OK) {
+    if (nr > 1) qsort(rs, (size_t)nr, sizeof *rs, cmp_rule);
+    if (q->top > 0 && q->top < nr) nr = q->top;
+  }
+  char **texts = br_alloc("counts", 1, (size_t)(nr ? nr : 1) * 2 * sizeof *texts);
+  size_t *lens = br_alloc("counts", 1, (size_t)(nr ? nr : 1) * 2 * sizeof *lens);
+  double *vals = br_alloc("counts", 1, (size_t)(nr ? nr : 1) * BR_MEASURE_COUNT * sizeof *vals);
+  if (s == BR_OK && (!texts || !lens || !vals)) s = br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+  int64_t made = 0;
+  for (int64_t k = 0; k < nr && s == BR_OK; k++, made++) {
+    const found *f = &l.v[rs[k].set];
+    int32_t x[2];
+    int nxi = 0;
+    for (int i = 0; i < f->size; i++)
+      if (i != rs[k].rhs) x[nxi++] = f->ids[i];
+    sort_by_label(c->labels, x, nxi);
+    texts[k] = join(c->labels, x, nxi, &lens[k]);
+    texts[nr + k] = join(c->labels, &f->ids[rs[k].rhs], 1, &lens[nr + k]);
+    if (!texts[k] || !texts[nr + k]) {
+      br_free(texts[k]);
+      br_free(texts[nr + k]);
+      s = br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+      break;
+    }
+    for (int m = 0; m < BR_MEASURE_COUNT; m++) vals[(size_t)m * nr + k] = rs[k].m[m];
+  }
+  br_column *cols[2 + BR_MEASURE_COUNT] = {NULL};
+  const char *names[2 + BR_MEASURE_COUNT] = {"lhs", "rhs"};
+  if (s == BR_OK) s = br_column_from_strings(&cols[0], nr, (const char *const *)texts, lens);
+  if (s == BR_OK) s = br_column_from_strings(&cols[1], nr, (const char *const *)texts + nr, lens + nr);
+  for (int m = 0; s == BR_OK && m < BR_MEASURE_COUNT; m++) {
+    names[2 + m] = br_measure_name((br_measure)m);
+    s = br_column_from_f64(&cols[2 + m], nr, vals + (size_t)m * nr, NULL);
+  }
+  if (s == BR_OK) s = br_frame_new(out, 2 + BR_MEASURE_COUNT, names, cols);
+  for (int i = 0; i < 2 + BR_MEASURE_COUNT; i++) br_column_release(cols[i]);
+  for (int64_t k = 0; k < made; k++) {
+    br_free(texts[k]);
+    br_free(texts[nr + k]);
+  }
+  br_free(texts);
+  br_free(lens);
+  br_free(vals);
+  br_free(rs);
+  list_free(&l);
+  return s;
+}

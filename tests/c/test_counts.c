@@ -1,0 +1,157 @@
+/* The count store (bundle/counts.h): exact counts through appends and
+ * expiries against a direct recount, the sketch's bound, save and load. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+#define DAY 86400
+#define T0 1704067200
+#define NITEMS 40
+#define NB 3000
+
+static const char *label(int i) {
+  static char buf[NITEMS][16];
+  snprintf(buf[i], sizeof buf[i], "x%d", i);
+  return buf[i];
+}
+
+/* Basket k: 1..4 items, skewed towards small ids, and its time. */
+static int basket(int k, int *items, int64_t *t) {
+  uint64_t s = (uint64_t)k * 0x9e3779b97f4a7c15ull + 1;
+  int n = 0;
+  int len = (int)(s % 4) + 1;
+  for (int i = 0; i < len; i++) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    int a = (int)((s >> 33) % NITEMS), b = (int)((s >> 17) % NITEMS);
+    int it = a < b ? a : b, dup = 0;
+    for (int j = 0; j < n; j++) dup |= items[j] == it;
+    if (!dup) items[n++] = it;
+  }
+  *t = T0 + (int64_t)k * 300; /* about 288 baskets a day */
+  return n;
+}
+
+static void add(br_counts *c, int k) {
+  int items[4];
+  int64_t t;
+  int n = basket(k, items, &t);
+  const char *labels[4];
+  for (int i = 0; i < n; i++) labels[i] = label(items[i]);
+  assert_int_equal(br_counts_add(c, labels, NULL, n, t), BR_OK);
+}
+
+/* The true count of {a, b} (b < 0: of {a}) among baskets from..to-1. */
+static double truth(int a, int b, int from, int to) {
+  double n = 0;
+  for (int k = from; k < to; k++) {
+    int items[4];
+    int64_t t;
+    int m = basket(k, items, &t), ha = 0, hb = b < 0;
+    for (int i = 0; i < m; i++) {
+      ha |= items[i] == a;
+      hb |= items[i] == b;
+    }
+    n += ha && hb;
+  }
+  return n;
+}
+
+static double count2(const br_counts *c, int a, int b) {
+  const char *l[2] = {label(a), b >= 0 ? label(b) : NULL};
+  return br_counts_count(c, l, NULL, b >= 0 ? 2 : 1);
+}
+
+static void window_counts_equal_a_recount(void **state) {
+  (void)state;
+  br_counts_options o;
+  br_counts_options_init(&o);
+  o.window_days = 2;
+  br_counts *c = NULL;
+  assert_int_equal(br_counts_new(&c, &o), BR_OK);
+  for (int k = 0; k < NB; k++) add(c, k);
+  int64_t now = T0 + (int64_t)(NB - 1) * 300;
+  assert_int_equal(br_counts_expire(c, now), BR_OK);
+  /* kept: baskets on day(now) - 1 and day(now) */
+  int from = 0;
+  while ((T0 + (int64_t)from * 300) / DAY < now / DAY - 1) from++;
+  assert_double_equal(br_counts_nbaskets(c), NB - from, 0);
+  for (int a = 0; a < NITEMS; a++) {
+    assert_double_equal(count2(c, a, -1), truth(a, -1, from, NB), 0);
+    for (int b = a + 1; b < NITEMS; b += 3) assert_double_equal(count2(c, a, b), truth(a, b, from, NB), 0);
+  }
+  /* a basket of an expired day is ignored */
+  const char *old[2] = {"x1", "x2"};
+  double before = count2(c, 1, 2);
+  assert_int_equal(br_counts_add(c, old, NULL, 2, T0), BR_OK);
+  assert_double_equal(count2(c, 1, 2), before, 0);
+  /* time may not go back */
+  assert_int_equal(br_counts_expire(c, T0), BR_ERR_ARG);
+  br_counts_free(c);
+}
+
+static void sketch_stays_within_its_bound(void **state) {
+  (void)state;
+  br_counts_options o;
+  br_counts_options_init(&o);
+  o.mode = BR_COUNTS_SKETCH;
+  o.capacity = 50;
+  o.width = 256;
+  br_counts *c = NULL;
+  assert_int_equal(br_counts_new(&c, &o), BR_OK);
+  for (int k = 0; k < 500; k++) add(c, k);
+  size_t mem = br_counts_memory(c);
+  for (int k = 500; k < NB; k++) add(c, k);
+  assert_int_equal(br_counts_memory(c), mem); /* every item was seen early: nothing grows */
+  double bound = br_counts_sketch_total(c) / (double)o.capacity;
+  for (int a = 0; a < NITEMS; a++) {
+    assert_double_equal(count2(c, a, -1), truth(a, -1, 0, NB), 0); /* items are exact */
+    for (int b = a + 1; b < NITEMS; b++) {
+      double est = count2(c, a, b), t = truth(a, b, 0, NB);
+      assert_true(est >= t);
+      assert_true(est <= t + bound);
+    }
+  }
+  br_counts_free(c);
+}
+
+static void save_and_load_round_trip(void **state) {
+  (void)state;
+  char path[] = "/tmp/bundle_counts_XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  br_counts_options o;
+  br_counts_options_init(&o);
+  o.half_life_days = 3;
+  o.max_size = 3;
+  br_counts *c = NULL, *back = NULL;
+  assert_int_equal(br_counts_new(&c, &o), BR_OK);
+  for (int k = 0; k < 400; k++) add(c, k);
+  assert_int_equal(br_counts_save(c, path), BR_OK);
+  assert_int_equal(br_counts_load(&back, path), BR_OK);
+  assert_double_equal(br_counts_nbaskets(back), br_counts_nbaskets(c), 0);
+  for (int a = 0; a < NITEMS; a++)
+    for (int b = a + 1; b < NITEMS; b++) assert_double_equal(count2(back, a, b), count2(c, a, b), 0);
+  assert_int_equal(br_counts_get_options(back)->max_size, 3);
+  br_counts_free(back);
+  /* a file cut short is an error naming it */
+  assert_int_equal(truncate(path, 40), 0);
+  back = NULL;
+  assert_int_not_equal(br_counts_load(&back, path), BR_OK);
+  assert_null(back);
+  assert_non_null(strstr(br_last_error(), path));
+  unlink(path);
+  br_counts_free(c);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(window_counts_equal_a_recount),
+      cmocka_unit_test(sketch_stays_within_its_bound),
+      cmocka_unit_test(save_and_load_round_trip),
+  };
+  return cmocka_run_group_tests_name("counts", tests, NULL, NULL);
+}

@@ -1,0 +1,340 @@
+-- bundle.counts: a store of item, pair and triple counts appended to as
+-- baskets come. Exact mode equals a batch recount after any sequence of
+-- appends and expiries (a property checked on random streams, against a
+-- recount here in Lua and against Baskets:frequent / Baskets:rules);
+-- sketch mode keeps its stated error bound in fixed memory.
+local bundle = require "bundle"
+local files = require "spec_files"
+
+local dir = files.tmpdir()
+local DAY = 86400
+local T0 = 1704067200 -- 2024-01-01
+
+local function err_of(fn, ...)
+  local ok, e = pcall(fn, ...)
+  assert.is_false(ok)
+  return (tostring(e):gsub("^[^\n]-%.lua:%d+: ", "", 1))
+end
+
+-- A small generator, so the streams are the same on every run.
+local function lcg(seed)
+  local s = seed
+  return function(n)
+    s = (s * 1103515245 + 12345) % 2147483648
+    return s % n + 1
+  end
+end
+
+-- A basket of 1..6 items drawn with a skew towards the first ones.
+local function basket(rand, nitems)
+  local b, seen = {}, {}
+  for _ = 1, rand(6) do
+    local i = math.min(rand(nitems), rand(nitems))
+    if not seen[i] then
+      seen[i] = true
+      b[#b + 1] = "i" .. i
+    end
+  end
+  return b
+end
+
+-- { ["a,b"] = count } of every itemset of 1..max items in the baskets.
+local function recount(baskets, max)
+  local out = {}
+  for _, b in ipairs(baskets) do
+    local s = {}
+    for _, x in ipairs(b.items) do s[#s + 1] = x end
+    table.sort(s)
+    local n = #s
+    for i = 1, n do
+      local k1 = s[i]
+      out[k1] = (out[k1] or 0) + b.w
+      for j = i + 1, max >= 2 and n or 0 do
+        local k2 = k1 .. "," .. s[j]
+        out[k2] = (out[k2] or 0) + b.w
+        for k = j + 1, max >= 3 and n or 0 do
+          local k3 = k2 .. "," .. s[k]
+          out[k3] = (out[k3] or 0) + b.w
+        end
+      end
+    end
+  end
+  return out
+end
+
+-- The store's frequent itemsets as { ["a,b"] = count }.
+local function stored(store, q)
+  local f = store:frequent(q or { min_count = 1e-300 })
+  local items, count, out = f:col("items"), f:col("count"), {}
+  for i = 1, f:nrows() do out[items:get(i)] = count:get(i) end
+  return out, f
+end
+
+-- Baskets' frequent itemsets with labels sorted inside each, as the store writes them.
+local function batch_sets(b, min_count, max)
+  local f = b:frequent{ min_count = min_count, max_size = max }:to_frame()
+  local items, count, out = f:col("items"), f:col("count"), {}
+  for i = 1, f:nrows() do
+    local l = {}
+    for x in items:get(i):gmatch("[^,]+") do l[#l + 1] = x end
+    table.sort(l)
+    out[table.concat(l, ",")] = count:get(i)
+  end
+  return out
+end
+
+local function write_orders(path, baskets)
+  local lines = { "order,item,at" }
+  for k, b in ipairs(baskets) do
+    for _, x in ipairs(b.items) do lines[#lines + 1] = ("%d,%s,%d"):format(k, x, b.t) end
+  end
+  files.write(path, table.concat(lines, "\n") .. "\n")
+end
+
+describe("counts, exact", function()
+  it("equals a batch recount after any sequence of appends and expiries (random streams)", function()
+    for seed = 1, 12 do
+      local rand = lcg(seed)
+      local window, max = rand(5), seed % 3 + 1
+      local store = bundle.counts{ window = window, max_size = max }
+      local all, now, horizon = {}, T0, -math.huge
+      for _ = 1, 30 do
+        if rand(4) == 1 then
+          now = now + rand(3) * DAY - rand(DAY)
+          now = math.max(now, store:info().now or now)
+          store:expire(now)
+          horizon = math.max(horizon, now // DAY - window + 1)
+        else
+          for _ = 1, rand(8) do
+            -- times up to two days back, so some land in expired days
+            local t = now + rand(DAY) - rand(3 * DAY)
+            local b = { items = basket(rand, 12), t = t, w = 1 }
+            all[#all + 1] = b
+            store:add(b.items, t)
+            now = math.max(now, t)
+          end
+        end
+        -- the batch: every basket whose day is not before the latest horizon
+        local kept = {}
+        for _, b in ipairs(all) do
+          if b.t // DAY >= horizon then kept[#kept + 1] = b end
+        end
+        assert.are.same(recount(kept, max), (stored(store)))
+        assert.are.equal(#kept, store:info().baskets)
+      end
+    end
+  end)
+
+  it("gives Baskets:frequent's itemsets and Baskets:rules' rules for the same baskets", function()
+    local rand, bs = lcg(99), {}
+    for k = 1, 400 do bs[k] = { items = basket(rand, 15), t = T0 + k * 600, w = 1 } end
+    local path = dir .. "/orders.csv"
+    write_orders(path, bs)
+    local spec = { basket = "order", item = "item", time = "at" }
+    local b = bundle.baskets(bundle.read_csv(path), spec)
+    local store = bundle.counts{ max_size = 3 }
+    store:append(bundle.read_csv(path), spec)
+    assert.are.same(batch_sets(b, 4, 3), (stored(store, { min_count = 4 })))
+    -- rules: same pairs of (lhs, rhs) with the same lift and confidence
+    local function rules_of(f)
+      local out = {}
+      for i = 1, f:nrows() do
+        local l = {}
+        for x in f:col("lhs"):get(i):gmatch("[^,]+") do l[#l + 1] = x end
+        table.sort(l)
+        out[table.concat(l, ",") .. "=>" .. f:col("rhs"):get(i)] =
+          ("%.12g %.12g %d"):format(f:col("lift"):get(i), f:col("confidence"):get(i), f:col("count"):get(i))
+      end
+      return out
+    end
+    for _, conf in ipairs({ 0.1, 0.5 }) do
+      local batch = rules_of(b:rules{ min_count = 4, max_size = 3, min_confidence = conf }:to_frame())
+      assert.is_true(next(batch) ~= nil)
+      assert.are.same(batch, rules_of(store:rules{ min_count = 4, min_confidence = conf }))
+    end
+    -- arules' default confidence floor, 0.8, as Baskets:rules has it
+    assert.are.same(rules_of(b:rules{ min_count = 4, max_size = 3 }:to_frame()), rules_of(store:rules{ min_count = 4 }))
+    -- chunks of the file, each order's lines kept together, count the same
+    local chunked = bundle.counts{ max_size = 3 }
+    chunked:append(bundle.read_csv_chunks(path, { rows = 37, key = "order" }), spec)
+    assert.are.same((stored(store)), (stored(chunked)))
+    -- and Baskets directly
+    local direct = bundle.counts{ max_size = 3 }
+    direct:append(b)
+    assert.are.same((stored(store)), (stored(direct)))
+  end)
+
+  it("weighs baskets by their age under decay", function()
+    local store = bundle.counts{ decay = 2 }
+    store:add({ "a", "b" }, T0)
+    store:add({ "a" }, T0 + 2 * DAY)
+    store:add({ "b", "a" }, T0 + 4 * DAY)
+    local now = T0 + 4 * DAY
+    assert.is_true(math.abs(store:count{ "a" } - (0.25 + 0.5 + 1)) < 1e-12)
+    assert.is_true(math.abs(store:count{ "a", "b" } - 1.25) < 1e-12)
+    store:expire(now + 2 * DAY) -- reading two days later halves everything
+    assert.is_true(math.abs(store:count{ "b", "a" } - 0.625) < 1e-12)
+    assert.is_true(math.abs(store:info().baskets - 0.875) < 1e-12)
+    -- a long stream rescales without losing precision
+    local long = bundle.counts{ decay = 1 }
+    for d = 0, 2000 do long:add({ "x", "y" }, T0 + d * DAY) end
+    assert.is_true(math.abs(long:count{ "x", "y" } - 2) < 1e-9) -- 1 + 1/2 + 1/4 + ...
+  end)
+
+  it("saves and loads atomically, and refuses a damaged file by name", function()
+    local store = bundle.counts{ window = 3, max_size = 3 }
+    local rand = lcg(5)
+    for k = 1, 200 do store:add(basket(rand, 10), T0 + k * 1800) end
+    store:expire(T0 + 200 * 1800)
+    local path = dir .. "/store.bin"
+    store:save(path)
+    local back = bundle.load_counts(path)
+    assert.are.same((stored(store)), (stored(back)))
+    -- the loaded store goes on as the original would
+    store:add({ "i1", "i2" }, T0 + 5 * DAY)
+    back:add({ "i1", "i2" }, T0 + 5 * DAY)
+    store:expire(T0 + 5 * DAY)
+    back:expire(T0 + 5 * DAY)
+    assert.are.same((stored(store)), (stored(back)))
+    local bytes = files.slurp(path)
+    for _, cut in ipairs({ 1, 5, 200, #bytes - 20 }) do -- cut anywhere: a clear error, never a crash
+      files.write(dir .. "/cut.bin", bytes:sub(1, #bytes - cut))
+      local e = err_of(bundle.load_counts, dir .. "/cut.bin")
+      assert.truthy(e:find("cut.bin: not a whole counts store", 1, true) or e:find("cut.bin: damaged counts store", 1, true), e)
+    end
+    files.write(dir .. "/flip.bin", bytes:sub(1, 200) .. "\255\255\255\127" .. bytes:sub(205))
+    assert.truthy(err_of(bundle.load_counts, dir .. "/flip.bin"):find("flip.bin: ", 1, true))
+    files.write(dir .. "/other.bin", "hello world, not a store")
+    assert.are.equal(dir .. "/other.bin: not a counts store (no BRCOUNTS header)", err_of(bundle.load_counts, dir .. "/other.bin"))
+    assert.are.equal(dir .. "/none.bin: cannot open: No such file or directory", err_of(bundle.load_counts, dir .. "/none.bin"))
+  end)
+
+  it("says what is wrong with its options", function()
+    assert.are.equal("counts: give window or decay, not both", err_of(bundle.counts, { window = 3, decay = 2 }))
+    assert.truthy(err_of(bundle.counts, { mode = "sketch", window = 3 }):find("a sketch cannot forget a day", 1, true))
+    assert.are.equal("counts: max_size must be 1, 2 or 3, got 4", err_of(bundle.counts, { max_size = 4 }))
+    assert.are.equal("counts: window must be a whole number of days >= 1, got 0.5", err_of(bundle.counts, { window = 0.5 }))
+    assert.are.equal("counts: mode must be \"exact\" or \"sketch\"", err_of(bundle.counts, { mode = "fast" }))
+    local s = bundle.counts{ window = 2 }
+    s:add({ "a" }, T0 + DAY)
+    assert.are.equal(("counts: expire: now (%d) is before the latest time seen (%d)"):format(T0, T0 + DAY),
+      err_of(s.expire, s, T0))
+    assert.are.equal("counts: max_size 3 is above the store's max_size 2", err_of(s.frequent, s, { max_size = 3 }))
+    assert.truthy(err_of(s.append, s, 42):find("append: expected Baskets, a Frame or an iterator of Frames", 1, true))
+  end)
+end)
+
+describe("counts, sketch", function()
+  -- A long Zipf-like stream over 60 items: many distinct pairs, few heavy.
+  local function stream(n, seed)
+    local rand, out = lcg(seed), {}
+    for k = 1, n do
+      local b, seen = {}, {}
+      for _ = 1, rand(5) + 1 do
+        local i = math.floor(60 / rand(60)) -- ~ 1/x popularity
+        if not seen[i] then
+          seen[i] = true
+          b[#b + 1] = "p" .. i
+        end
+      end
+      out[k] = { items = b, t = T0 + k, w = 1 }
+    end
+    return out
+  end
+
+  it("over-counts by at most N/capacity and keeps every itemset above it", function()
+    local bs = stream(4000, 3)
+    local cap = 60
+    local sk = bundle.counts{ mode = "sketch", capacity = cap, width = 1024, depth = 4 }
+    for _, b in ipairs(bs) do sk:add(b.items, b.t) end
+    local truth = recount(bs, 2)
+    local info = sk:info()
+    local N, npairs = 0, 0
+    for k, v in pairs(truth) do
+      if k:find(",", 1, true) then N, npairs = N + v, npairs + 1 end
+    end
+    assert.are.equal(N, info.total)
+    assert.is_true(npairs > cap) -- the sketch really had to forget
+    local bound = N / cap
+    assert.are.equal(bound, info.bound)
+    for k, v in pairs(truth) do
+      local l = {}
+      for x in k:gmatch("[^,]+") do l[#l + 1] = x end
+      local est = sk:count(l)
+      assert.is_true(est >= v and est <= v + bound, k .. ": " .. est .. " vs " .. v)
+      if #l == 1 then assert.are.equal(v, est) end -- items are exact
+    end
+    local kept = stored(sk, { min_count = bound, min_size = 2 })
+    for k, v in pairs(truth) do
+      if k:find(",", 1, true) and v > bound then assert.is_not_nil(kept[k], k) end
+    end
+  end)
+
+  it("holds its memory fixed as the stream grows", function()
+    local sk = bundle.counts{ mode = "sketch", capacity = 200, width = 4096 }
+    local exact = bundle.counts{}
+    local bs = stream(20000, 11)
+    local sizes, grew = {}, {}
+    for k, b in ipairs(bs) do
+      sk:add(b.items, b.t)
+      exact:add(b.items, b.t)
+      if k == 2000 or k == 20000 then
+        sizes[#sizes + 1] = sk:info().memory
+        grew[#grew + 1] = exact:info().memory
+      end
+    end
+    assert.are.equal(sizes[1], sizes[2])
+    assert.is_true(grew[2] >= grew[1])
+    -- and it saves and loads whole
+    local path = dir .. "/sketch.bin"
+    sk:save(path)
+    local back = bundle.load_counts(path)
+    assert.are.same((stored(sk)), (stored(back)))
+    back:add({ "p1", "p2" }, T0 + 30000)
+    sk:add({ "p1", "p2" }, T0 + 30000)
+    assert.are.same((stored(sk)), (stored(back)))
+  end)
+end)
+
+describe("the pipeline's collect stage with a count store", function()
+  it("appends only the new orders to the store on disk, which then counts the whole history", function()
+    local rand = lcg(17)
+    local function lines(from_day, days, first_order)
+      local out, order = { "order,when,product,qty,unit_price" }, first_order
+      for day = from_day, from_day + days - 1 do
+        for _ = 1, 40 do
+          order = order + 1
+          for _, it in ipairs(basket(rand, 12)) do
+            out[#out + 1] = ("%d,2024-01-%02d 10:00:00,%s,1,2.50"):format(order, day, it)
+          end
+        end
+      end
+      return table.concat(out, "\n") .. "\n", order
+    end
+    local old_text, last = lines(1, 10, 0)
+    local new_text = lines(11, 2, last)
+    files.write(dir .. "/old.csv", old_text)
+    files.write(dir .. "/new.csv", new_text)
+    local store = dir .. "/daily.bin"
+    local quiet = function() end
+    local function run(path, start)
+      return bundle.pipeline{ data = { orders = path, basket = "order", item = "product", time = "when",
+                                       quantity = "qty", price = "unit_price", counts = store,
+                                       counts_options = { window = 30, max_size = 3 } },
+                              start = start, progress = false, warnings = false,
+                              stages = { analyse = quiet, generate = quiet, evaluate = quiet, adjust = quiet } }
+    end
+    run(dir .. "/old.csv", "2024-01-05")
+    local ctx = run(dir .. "/new.csv", "2024-01-12")
+    assert.are.equal(80, ctx.train_baskets:size() + ctx.test_baskets:size()) -- this run read only the new days
+    local whole = bundle.counts{ window = 30, max_size = 3 }
+    for _, p in ipairs({ "old.csv", "new.csv" }) do
+      local prep = bundle.orders.prepare{ orders = dir .. "/" .. p, basket = "order", item = "product", time = "when",
+                                          quantity = "qty", price = "unit_price" }
+      whole:append(prep.sales, { basket = "basket", item = "item", time = "time" })
+    end
+    assert.are.equal(480, whole:info().baskets)
+    assert.are.same((stored(whole)), (stored(bundle.load_counts(store))))
+    assert.are.same((stored(whole)), (stored(ctx.counts)))
+  end)
+end)
