@@ -399,6 +399,7 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   lbr_price_open(L);
   lbr_eval_open(L);
   lbr_sandbox_open(L);
+  lbr_mpi_open(L);
   lbr_register_ours(L, -1);
   return 1;
 }
