@@ -243,7 +243,7 @@ install: all
 	install -m 644 include/bundle/*.h $(DESTDIR)$(PREFIX)/include/bundle/
 	install -m 755 $(LUA_MOD) $(DESTDIR)$(LUA_CMOD_DIR)/bundle/core.so
 	install -m 644 lua/bundle/*.lua $(DESTDIR)$(LUA_LMOD_DIR)/bundle/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@XGB_LIBS@|$(XGB_LIBS)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define BR_VERSION "\(.*\)"/\1/p' include/bundle/version.h)|g' \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@XGB_LIBS@|$(XGB_LIBS)|g' -e 's|@MPI_LIBS@|$(MPI_LIBS)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define BR_VERSION "\(.*\)"/\1/p' include/bundle/version.h)|g' \
 	  bundle.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/bundle.pc
 
 uninstall:
