@@ -115,15 +115,21 @@ br_status br_dist_baskets_global(br_baskets **out, br_comm *c, const br_baskets 
 
 /* Frequent itemsets of the union of all ranks' baskets, b being this
  * rank's (made by br_dist_baskets_global). Item supports by count
- * distribution (one allreduce); itemsets of two or more items by
- * parallel FP-growth's grouping (Li et al., RecSys 2008): frequent items
- * are dealt to ranks in groups, each basket sends to a group's rank its
- * prefix up to the group's last item, and each rank mines its share and
- * keeps the itemsets whose rarest item is in its group. The result, on
- * every rank, holds the same itemsets and counts as br_baskets_frequent
- * over all baskets in one process. Options supported: min_support,
- * min_count, min_size, max_size, max_itemsets; the others are an error. */
+ * distribution (one allreduce); then the partition algorithm: each rank
+ * mines its baskets at its share of the threshold, the union of the
+ * ranks' itemsets (one allgather) is counted on every rank and the counts
+ * summed (one allreduce). The result, on every rank, holds the same
+ * itemsets and counts as br_baskets_frequent over all baskets in one
+ * process. Options supported: min_support, min_count, min_size, max_size,
+ * max_itemsets (per rank's candidates too); the others are an error. */
 br_status br_dist_frequent(br_itemsets **out, br_comm *c, const br_baskets *b, const br_mine_options *o);
+/* The same result by parallel FP-growth's grouping (Li et al., RecSys
+ * 2008): frequent items are dealt to ranks round-robin by support, each
+ * basket sends to a group's rank its prefix up to the group's last item,
+ * and each rank mines what it got and keeps the itemsets whose rarest item
+ * is its own. Kept for comparison: with baskets longer than the number of
+ * ranks each rank receives nearly every basket whole and mines it all. */
+br_status br_dist_frequent_pfp(br_itemsets **out, br_comm *c, const br_baskets *b, const br_mine_options *o);
 
 /* br_eval_backtest over the union of all ranks' baskets: each rank scores
  * its own, then counts and sums are reduced and the ratios recomputed from

@@ -1,7 +1,8 @@
 /* Distributed baskets and mining: one item dictionary for all ranks
- * (br_dist_baskets_global), then frequent itemsets by count distribution
- * for the items and parallel FP-growth's groups for the rest
- * (br_dist_frequent). Every rank ends with the whole result. */
+ * (br_dist_baskets_global); frequent itemsets by parallel FP-growth's
+ * groups (br_dist_frequent_pfp; the default, br_dist_frequent, is in
+ * dist_partition.c); and the pieces both share. Every rank ends with the
+ * whole result. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +12,7 @@
 
 /* ---- a growable int32 buffer ---- */
 
-typedef struct ibuf {
-  int32_t *v;
-  int64_t n, cap;
-} ibuf;
-
-static int ibuf_push(ibuf *b, int32_t x) {
+int ibuf_push(ibuf *b, int32_t x) {
   if (b->n == b->cap) {
     int64_t cap = b->cap ? b->cap * 2 : 1024;
     int32_t *v = realloc(b->v, (size_t)cap * sizeof *v);
@@ -42,7 +38,7 @@ static int cmp_label(const void *a, const void *b) {
   return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-static int cmp_i32(const void *a, const void *b) {
+int dist_cmp_i32(const void *a, const void *b) {
   int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
   return (x > y) - (x < y);
 }
@@ -138,7 +134,7 @@ br_status br_dist_baskets_global(br_baskets **out, br_comm *c, const br_baskets 
   for (int64_t p = 0; p < b->off[n]; p++) g->items[p] = map[b->items[p]];
   /* ids in the new dictionary keep each basket sorted, as the module expects */
   for (size_t k = 0; k < n; k++)
-    qsort(g->items + g->off[k], (size_t)(g->off[k + 1] - g->off[k]), sizeof *g->items, cmp_i32);
+    qsort(g->items + g->off[k], (size_t)(g->off[k + 1] - g->off[k]), sizeof *g->items, dist_cmp_i32);
   free(map);
   *out = g;
   return BR_OK;
@@ -151,7 +147,12 @@ oom:
 
 /* ---- frequent itemsets ---- */
 
-static br_status unsupported(const br_mine_options *o) {
+br_status dist_check_mine_options(const br_mine_options **op, br_mine_options *dflt) {
+  if (!*op) {
+    br_mine_options_init(dflt);
+    *op = dflt;
+  }
+  const br_mine_options *o = *op;
   const char *what = o->top ? "top" : o->closed ? "closed" : o->maximal ? "maximal" : o->ninclude ? "include"
                      : o->nexclude ? "exclude" : o->weights ? "weights" : o->item_weights ? "item_weights" : NULL;
   if (what) return br_error_set(BR_ERR_ARG, "dist frequent: option '%s' is not supported across ranks", what);
@@ -229,7 +230,7 @@ static br_status shard_from_records(br_baskets **out, const int32_t *rec, int64_
   int64_t k = 0, w = 0;
   for (int64_t at = 0; at < nint; at += 1 + rec[at], k++) {
     memcpy(s->items + w, rec + at + 1, (size_t)rec[at] * sizeof *s->items);
-    qsort(s->items + w, (size_t)rec[at], sizeof *s->items, cmp_i32);
+    qsort(s->items + w, (size_t)rec[at], sizeof *s->items, dist_cmp_i32);
     w += rec[at];
     s->off[k + 1] = w;
   }
@@ -237,13 +238,41 @@ static br_status shard_from_records(br_baskets **out, const int32_t *rec, int64_
   return BR_OK;
 }
 
-br_status br_dist_frequent(br_itemsets **out, br_comm *c, const br_baskets *b, const br_mine_options *o) {
-  br_mine_options dflt;
-  if (!o) {
-    br_mine_options_init(&dflt);
-    o = &dflt;
+int64_t dist_min_count(const br_mine_options *o, int64_t total) {
+  if (o->min_count > 0) return o->min_count;
+  /* as br_baskets_frequent: the least c >= min_support x n, in double */
+  int64_t minc = (int64_t)ceil(o->min_support * (double)total);
+  return minc < 1 ? 1 : minc;
+}
+
+br_status dist_itemsets_from_records(br_itemsets **out, const int32_t *rec, int64_t nint, int64_t total,
+                                     const int64_t *sup, int32_t G) {
+  br_itemsets *res = itemsets_new(total, G, 0);
+  if (!res) return br_error_set(BR_ERR_NOMEM, "dist frequent: out of memory");
+  memcpy(res->item_count, sup, (size_t)G * sizeof *sup);
+  for (int64_t at = 0; at < nint; at += 3 + rec[at]) {
+    int64_t cnt = (int64_t)rec[at + 1] | ((int64_t)rec[at + 2] << 31);
+    if (!itemsets_push(res, rec + at + 3, rec[at], cnt, NAN)) {
+      br_itemsets_free(res);
+      return br_error_set(BR_ERR_NOMEM, "dist frequent: out of memory");
+    }
   }
-  br_status st = unsupported(o);
+  br_itemsets_sort_by_count(res);
+  *out = res;
+  return BR_OK;
+}
+
+int dist_push_record(ibuf *to, const int32_t *items, int size, int64_t count) {
+  if (!ibuf_push(to, size) || !ibuf_push(to, (int32_t)(count & 0x7fffffff)) || !ibuf_push(to, (int32_t)(count >> 31)))
+    return 0;
+  for (int q = 0; q < size; q++)
+    if (!ibuf_push(to, items[q])) return 0;
+  return 1;
+}
+
+br_status br_dist_frequent_pfp(br_itemsets **out, br_comm *c, const br_baskets *b, const br_mine_options *o) {
+  br_mine_options dflt;
+  br_status st = dist_check_mine_options(&o, &dflt);
   if (st != BR_OK) return st;
   int size = c->size, G = b->nitems;
   int64_t n = b->n;
@@ -255,17 +284,13 @@ br_status br_dist_frequent(br_itemsets **out, br_comm *c, const br_baskets *b, c
   int32_t *recv = NULL;
   int64_t *all = NULL;
   br_baskets *shard = NULL;
-  br_itemsets *local = NULL, *res = NULL;
+  br_itemsets *local = NULL;
   if (!sup || !pos || !order || !to || !sendlens) goto oom;
   /* level 1 by count distribution: local supports and basket count, one allreduce */
   br_baskets_item_support(b, sup);
   sup[G] = n;
   if ((st = br_comm_allreduce_i64(c, sup, (int64_t)G + 1, BR_COMM_SUM)) != BR_OK) goto done;
-  int64_t total = sup[G], minc = o->min_count;
-  if (minc == 0) { /* as br_baskets_frequent: the least c >= min_support x n, in double */
-    minc = (int64_t)ceil(o->min_support * (double)total);
-    if (minc < 1) minc = 1;
-  }
+  int64_t total = sup[G], minc = dist_min_count(o, total);
   int32_t nf = 0;
   for (int32_t i = 0; i < G; i++)
     if (sup[i] >= minc) order[nf++] = i;
@@ -306,11 +331,7 @@ br_status br_dist_frequent(br_itemsets **out, br_comm *c, const br_baskets *b, c
     for (int q = 0; q < sz; q++)
       if (pos[it[q]] > last) last = pos[it[q]];
     if (last % size != c->rank) continue;
-    int64_t cnt = local->count[k];
-    if (!ibuf_push(&mine, sz) || !ibuf_push(&mine, (int32_t)(cnt & 0x7fffffff)) || !ibuf_push(&mine, (int32_t)(cnt >> 31)))
-      goto oom;
-    for (int q = 0; q < sz; q++)
-      if (!ibuf_push(&mine, it[q])) goto oom;
+    if (!dist_push_record(&mine, it, sz, local->count[k])) goto oom;
   }
   br_itemsets_free(local);
   local = NULL;
@@ -318,16 +339,7 @@ br_status br_dist_frequent(br_itemsets **out, br_comm *c, const br_baskets *b, c
   if ((st = br_comm_gather(c, mine.v, mine.n * (int64_t)sizeof(int32_t), -1, (void **)&all, &lens)) != BR_OK) goto done;
   int64_t got = 0;
   for (int r = 0; r < size; r++) got += lens[r] / (int64_t)sizeof(int32_t);
-  const int32_t *rec = (const int32_t *)all;
-  if (!(res = itemsets_new(total, G, 0))) goto oom;
-  memcpy(res->item_count, sup, (size_t)G * sizeof *sup);
-  for (int64_t at = 0; at < got; at += 3 + rec[at]) {
-    int64_t cnt = (int64_t)rec[at + 1] | ((int64_t)rec[at + 2] << 31);
-    if (!itemsets_push(res, rec + at + 3, rec[at], cnt, NAN)) goto oom;
-  }
-  br_itemsets_sort_by_count(res);
-  *out = res;
-  res = NULL;
+  st = dist_itemsets_from_records(out, (const int32_t *)all, got, total, sup, G);
   goto done;
 oom:
   st = br_error_set(BR_ERR_NOMEM, "dist frequent: out of memory");
@@ -346,6 +358,5 @@ done:
   free(all);
   br_baskets_free(shard);
   br_itemsets_free(local);
-  br_itemsets_free(res);
   return st;
 }

@@ -157,16 +157,21 @@ static void dist_frequent_equals_one_process(void **state) {
   o.min_support = 0.1;
   br_itemsets *s1 = NULL, *s2 = NULL;
   assert_int_equal(br_baskets_frequent(&s1, g, &o), BR_OK);
-  assert_int_equal(br_dist_frequent(&s2, w, g, &o), BR_OK);
   br_itemsets_sort_by_count(s1);
   assert_true(br_itemsets_count(s1) > 5);
-  assert_int_equal(br_itemsets_count(s2), br_itemsets_count(s1));
-  for (int64_t k = 0; k < br_itemsets_count(s1); k++) {
-    int z1, z2;
-    const int32_t *a = br_itemsets_items(s1, k, &z1), *c = br_itemsets_items(s2, k, &z2);
-    assert_int_equal(z1, z2);
-    assert_memory_equal(a, c, (size_t)z1 * sizeof *a);
-    assert_int_equal(br_itemsets_support_count(s1, k), br_itemsets_support_count(s2, k));
+  for (int pfp = 0; pfp < 2; pfp++) { /* the partition miner, then parallel FP-growth's */
+    assert_int_equal((pfp ? br_dist_frequent_pfp : br_dist_frequent)(&s2, w, g, &o), BR_OK);
+    assert_int_equal(br_itemsets_count(s2), br_itemsets_count(s1));
+    assert_int_equal(br_itemsets_nbaskets(s2), 40);
+    for (int64_t k = 0; k < br_itemsets_count(s1); k++) {
+      int z1, z2;
+      const int32_t *a = br_itemsets_items(s1, k, &z1), *c = br_itemsets_items(s2, k, &z2);
+      assert_int_equal(z1, z2);
+      assert_memory_equal(a, c, (size_t)z1 * sizeof *a);
+      assert_int_equal(br_itemsets_support_count(s1, k), br_itemsets_support_count(s2, k));
+    }
+    br_itemsets_free(s2);
+    s2 = NULL;
   }
   o.top = 3;
   assert_int_equal(br_dist_frequent(&s2, w, g, &o), BR_ERR_ARG);
