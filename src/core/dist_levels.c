@@ -76,6 +76,48 @@ static void count_candidates(int64_t *counts, const br_baskets *b, const tidlist
   }
 }
 
+/* counts[c] for the pairs cand[2c], cand[2c+1]: from the sorted local pair
+ * counts (pa < pb), 0 when absent here. */
+static void pair_counts(int64_t *counts, const int32_t *cand, int64_t ncand, const int32_t *pa, const int32_t *pb,
+                        const int64_t *pc, int64_t npairs) {
+  for (int64_t c = 0; c < ncand; c++) {
+    int32_t a = cand[2 * c], b = cand[2 * c + 1];
+    int64_t lo = 0, hi = npairs;
+    while (lo < hi) {
+      int64_t mid = lo + (hi - lo) / 2;
+      if (pa[mid] < a || (pa[mid] == a && pb[mid] < b)) lo = mid + 1;
+      else hi = mid;
+    }
+    counts[c] = lo < npairs && pa[lo] == a && pb[lo] == b ? pc[lo] : 0;
+  }
+}
+
+/* b's baskets keeping only items with gsup >= minc (ids and labels kept);
+ * sup becomes the local supports of the kept items (0 for the others). */
+static br_baskets *frequent_only(const br_baskets *b, const int64_t *gsup, int64_t minc, int64_t *sup) {
+  br_baskets *f = calloc(1, sizeof *f);
+  if (!f) return NULL;
+  f->n = b->n;
+  f->nitems = b->nitems;
+  f->labels = strdict_retain(b->labels);
+  f->off = malloc((size_t)(b->n + 1) * sizeof *f->off);
+  f->items = malloc((size_t)(b->off[b->n] > 0 ? b->off[b->n] : 1) * sizeof *f->items);
+  if (!f->off || !f->items) {
+    br_baskets_free(f);
+    return NULL;
+  }
+  int64_t w = 0;
+  f->off[0] = 0;
+  for (int64_t k = 0; k < b->n; k++) {
+    for (int64_t p = b->off[k]; p < b->off[k + 1]; p++)
+      if (gsup[b->items[p]] >= minc) f->items[w++] = b->items[p];
+    f->off[k + 1] = w;
+  }
+  for (int32_t i = 0; i < b->nitems; i++)
+    if (gsup[i] < minc) sup[i] = 0;
+  return f;
+}
+
 static int sort_k; /* the width of the itemsets qsort compares (no context argument) */
 static int cmp_itemset(const void *a, const void *b) {
   const int32_t *x = a, *y = b;
@@ -124,6 +166,7 @@ br_status br_dist_frequent(br_itemsets **out, br_comm *c, const br_baskets *b, c
   int32_t *pa = NULL, *pb = NULL, *all = NULL, *L = NULL;
   ibuf cand = {0}, keep = {0};
   tidlists t = {0};
+  br_baskets *fb = NULL;
   int64_t limit = o->max_itemsets > 0 ? o->max_itemsets : 5000000;
   if (!sup || !gsup) goto oom;
   /* level 1 */
@@ -135,18 +178,17 @@ br_status br_dist_frequent(br_itemsets **out, br_comm *c, const br_baskets *b, c
   int max_size = o->max_size > 0 ? o->max_size : 62, min_size = o->min_size;
   for (int32_t i = 0; i < G; i++)
     if (gsup[i] >= minc && min_size <= 1 && !dist_push_record(&keep, &i, 1, gsup[i])) goto oom;
-  if (!tidlists_build(&t, b, sup)) goto oom;
-  /* level 2: the union of the ranks' pairs at their share of the threshold */
+  /* from here on only frequent items count: this rank's baskets without the others */
+  if (!(fb = frequent_only(b, gsup, minc, sup))) goto oom;
+  if (!tidlists_build(&t, fb, sup)) goto oom;
+  /* level 2: every local pair count among frequent items; candidates are
+   * the union of the pairs that reach this rank's share of the threshold */
   if (max_size >= 2) {
-    if (n > 0) {
-      unsigned __int128 share = ((unsigned __int128)minc * (unsigned __int128)n + (unsigned __int128)total - 1) / (unsigned __int128)total;
-      if ((st = br_baskets_cooccurrence(b, share < 1 ? 1 : (int64_t)share, &npairs, &pa, &pb, &pc)) != BR_OK) goto done;
-    }
-    for (int64_t p = 0; p < npairs; p++)
-      if (gsup[pa[p]] >= minc && gsup[pb[p]] >= minc) {
-        int32_t lo = pa[p] < pb[p] ? pa[p] : pb[p], hi = pa[p] < pb[p] ? pb[p] : pa[p];
-        if (!ibuf_push(&cand, lo) || !ibuf_push(&cand, hi)) goto oom;
-      }
+    if ((st = br_baskets_cooccurrence(fb, 1, &npairs, &pa, &pb, &pc)) != BR_OK) goto done;
+    unsigned __int128 share = n > 0 ? ((unsigned __int128)minc * (unsigned __int128)n + (unsigned __int128)total - 1) /
+                                          (unsigned __int128)total : 1;
+    for (int64_t p = 0; p < npairs; p++) /* pa < pb, sorted by (pa, pb) */
+      if ((unsigned __int128)pc[p] >= share && (!ibuf_push(&cand, pa[p]) || !ibuf_push(&cand, pb[p]))) goto oom;
     if ((st = br_comm_gather(c, cand.v, cand.n * (int64_t)sizeof(int32_t), -1, (void **)&all, &lens)) != BR_OK) goto done;
     int64_t nall = 0;
     for (int r = 0; r < c->size; r++) nall += lens[r] / (int64_t)(2 * sizeof(int32_t));
@@ -162,7 +204,8 @@ br_status br_dist_frequent(br_itemsets **out, br_comm *c, const br_baskets *b, c
     int64_t ncand = cand.n / k, nl = 0;
     free(counts);
     if (!(counts = malloc((size_t)ncand * sizeof *counts))) goto oom;
-    count_candidates(counts, b, &t, sup, cand.v, ncand, k);
+    if (k == 2) pair_counts(counts, cand.v, ncand, pa, pb, pc, npairs);
+    else count_candidates(counts, fb, &t, sup, cand.v, ncand, k);
     if ((st = br_comm_allreduce_i64(c, counts, ncand, BR_COMM_SUM)) != BR_OK) goto done;
     for (int64_t q = 0; q < ncand; q++) {
       if (counts[q] < minc) continue;
@@ -200,5 +243,6 @@ done:
   free(keep.v);
   free(t.start);
   free(t.tid);
+  br_baskets_free(fb);
   return st;
 }
