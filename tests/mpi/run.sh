@@ -1,7 +1,8 @@
 #!/bin/sh
 # The MPI tests: tests/mpi/check.lua under mpirun -n 1, 2 and 4 (identical
-# itemsets, rules and backtest figures to one process; the collectives),
-# and a rank that fails ends the job instead of leaving the others waiting.
+# itemsets, rules and backtest figures to one process; the collectives); a
+# rank that fails ends the job instead of leaving the others waiting;
+# --sandbox and --timeout under mpirun.
 # Skips (exit 0, one line saying why) when mpirun is missing or bundlerun
 # was built without MPI. Prints "mpi: N passed, M failed".
 #
@@ -53,5 +54,16 @@ rc=$?
 ok=0
 [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "rank 1 fails" "$tmp/log" && ok=1
 result $ok "a failing rank ends the job (status $rc; 124 would be a hang)"
+# --sandbox forbids MPI's sockets: a clear error, not a crash; --timeout's
+# child process starts MPI itself
+timeout 60 mpirun -n 2 --oversubscribe "$bin" --sandbox -e 'print(pcall(require("bundle").mpi.rank))' >"$tmp/log" 2>&1
+ok=0
+[ "$(grep -c 'false	mpi.rank: mpi: not available under --sandbox' "$tmp/log")" -eq 2 ] && ok=1
+result $ok "--sandbox under mpirun: mpi says it is not available"
+timeout 60 mpirun -n 2 --oversubscribe "$bin" --timeout 30 -e 'print("sum", require("bundle").mpi.allreduce(1))' \
+  >"$tmp/log" 2>&1
+ok=0
+[ "$(grep -c '^sum	2$' "$tmp/log")" -eq 2 ] && ok=1
+result $ok "--timeout under mpirun: the watched child joins the world"
 echo "mpi: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

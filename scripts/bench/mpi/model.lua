@@ -1,7 +1,7 @@
 -- The scaling model for 8-256 ranks, from the figures scripts/bench/mpi/run
 -- measured: `lua5.4 model.lua T1 T2 DICT1 AR2 AR3 AR4 COLLECTIVES` with
 --   T1, T2     the median seconds of the count at 1 and 2 ranks,
---   DICT1      the seconds of mpi.baskets' dictionary union at 1 rank,
+--   DICT1      the seconds of mpi.baskets' label union of 20,000 labels at 1 rank,
 --   AR2..AR4   the median seconds of one allreduce of 20,001 values at 2..4 ranks,
 --   COLLECTIVES how many collectives one count makes.
 -- Model: T(P) = W/P + S + U*P + K*(a + b*log2 P), where
@@ -10,7 +10,7 @@
 --   S            what every rank does whatever P (sorting the gathered
 --                itemsets; fixed start-up);
 --   U*P          the label union: every rank sorts every rank's labels (DICT1
---                per rank's worth);
+--                per rank's worth: the worst case, no two ranks sharing an item);
 --   K*(a+b log2 P) the collectives, tree/ring latency fitted to AR2..AR4.
 -- W + S = T1 - DICT1 (one rank has no collective to wait for), and T2 fixes S.
 local T1, T2, D1, A2, A3, A4, K = table.unpack(arg)
