@@ -8,7 +8,7 @@
  *     br_dist_range(&begin, &end, "orders.csv", &split, br_comm_rank(w), br_comm_size(w));
  *     ...read the range (br_csv_options.range_begin/range_end), make baskets...
  *     br_baskets *g = NULL;   br_dist_baskets_global(&g, w, local);   // one item dictionary on every rank
- *     br_itemsets *sets = NULL; br_dist_frequent(&sets, w, g, &mine_options);
+ *     br_itemsets *sets = NULL; br_dist_frequent(&sets, w, g, &mine_options);  // the same on every rank
  *
  * MPI is optional at build time (OpenMPI, Debian's libopenmpi-dev): only
  * src/core/mpi_comm.c calls it. Without MPI, or when the process was not
@@ -114,14 +114,15 @@ br_status br_dist_range(int64_t *begin, int64_t *end, const char *path, const br
 br_status br_dist_baskets_global(br_baskets **out, br_comm *c, const br_baskets *b);
 
 /* Frequent itemsets of the union of all ranks' baskets, b being this
- * rank's (made by br_dist_baskets_global). Item supports by count
- * distribution (one allreduce); then the partition algorithm: each rank
- * mines its baskets at its share of the threshold, the union of the
- * ranks' itemsets (one allgather) is counted on every rank and the counts
- * summed (one allreduce). The result, on every rank, holds the same
- * itemsets and counts as br_baskets_frequent over all baskets in one
- * process. Options supported: min_support, min_count, min_size, max_size,
- * max_itemsets (per rank's candidates too); the others are an error. */
+ * rank's (made by br_dist_baskets_global), by count distribution level by
+ * level: item supports (one allreduce); pairs from the union of the pairs
+ * each rank finds at its share of the threshold (one allgather), counted
+ * on every rank (one allreduce); then apriori candidates of each size,
+ * counted on every rank (one allreduce per level). The result, on every
+ * rank, holds the same itemsets and counts as br_baskets_frequent over all
+ * baskets in one process. Options supported: min_support, min_count,
+ * min_size, max_size (at most 62), max_itemsets (the itemsets found over
+ * all levels); the others are an error. */
 br_status br_dist_frequent(br_itemsets **out, br_comm *c, const br_baskets *b, const br_mine_options *o);
 /* The same result by parallel FP-growth's grouping (Li et al., RecSys
  * 2008): frequent items are dealt to ranks round-robin by support, each

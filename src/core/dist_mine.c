@@ -1,7 +1,7 @@
 /* Distributed baskets and mining: one item dictionary for all ranks
  * (br_dist_baskets_global); frequent itemsets by parallel FP-growth's
  * groups (br_dist_frequent_pfp; the default, br_dist_frequent, is in
- * dist_partition.c); and the pieces both share. Every rank ends with the
+ * dist_levels.c); and the pieces both share. Every rank ends with the
  * whole result. */
 #include <math.h>
 #include <stdlib.h>
