@@ -371,7 +371,9 @@ static br_status grow_inflate(const char *path, char **b, size_t *cap, size_t le
  * cache; *mapped is set, release with munmap); gzip ones (by their magic
  * bytes) are inflated through zlib into a malloc'd buffer, whose size
  * *reserved holds in the memory budget until it is freed. */
-static br_status load_input(const char *path, char **buf, size_t *n, int *mapped, size_t *reserved) {
+/* populate: map the whole file in at once (MAP_POPULATE); a read of a
+ * byte range (one rank's share) leaves the rest to page faults. */
+static br_status load_input(const char *path, char **buf, size_t *n, int *mapped, size_t *reserved, int populate) {
   *mapped = 0;
   *reserved = 0;
   int fd = open(path, O_RDONLY);
@@ -424,7 +426,7 @@ static br_status load_input(const char *path, char **buf, size_t *n, int *mapped
   }
   size_t size = (size_t)st.st_size, len = 0;
   if (size > 0) {
-    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0);
     if (m != MAP_FAILED) {
       close(fd);
       *buf = m;
@@ -645,7 +647,7 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
   size_t n = 0;
   int mapped;
   size_t reserved;
-  br_status s = load_input(path, &buf, &n, &mapped, &reserved);
+  br_status s = load_input(path, &buf, &n, &mapped, &reserved, opts->range_end == 0);
   if (s != BR_OK) return s;
   if (!parser_init(&r)) {
     if (mapped) munmap(buf, n);
