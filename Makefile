@@ -37,6 +37,16 @@ HAVE_XGBOOST := $(shell printf '\043include <xgboost/c_api.h>\nint main(void){in
 XGB_CFLAGS = $(if $(HAVE_XGBOOST),-DBR_HAVE_XGBOOST)
 XGB_LIBS   = $(if $(HAVE_XGBOOST),-lxgboost)
 
+# MPI (OpenMPI: libopenmpi-dev, openmpi-bin) is optional: without it
+# bundle.mpi is a world of one rank, and a run under mpirun says how to get
+# MPI. The probe links MPI_Init through mpicc's own flags. Only
+# src/core/mpi_comm.c includes <mpi.h>; MPI=0 builds without it.
+MPICC ?= mpicc
+HAVE_MPI := $(if $(filter 0,$(MPI)),,$(shell printf '\043include <mpi.h>\nint main(void){return MPI_Init(0,0);}\n' | \
+  $(CC) -x c - $$($(MPICC) --showme:compile 2>/dev/null) $$($(MPICC) --showme:link 2>/dev/null) -o /dev/null >/dev/null 2>&1 && echo 1))
+MPI_CFLAGS = $(if $(HAVE_MPI),-DBR_HAVE_MPI $(shell $(MPICC) --showme:compile))
+MPI_LIBS   = $(if $(HAVE_MPI),$(shell $(MPICC) --showme:link))
+
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror
 CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(OPT) -g -fPIC \
@@ -44,7 +54,7 @@ CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(OPT) -g -fPIC \
 # Kernels in the core want loop unswitching and vectorisation; the core
 # never reads errno after maths, so sqrtf and friends may vectorise.
 CORE_OPT ?= -O3 -fno-math-errno
-LIBS_ALL = $(BLAS_LIBS) $(XGB_LIBS) -lcsv -lz -lm -pthread $(SAN_FLAGS) $(LDFLAGS)
+LIBS_ALL = $(BLAS_LIBS) $(XGB_LIBS) $(MPI_LIBS) -lcsv -lz -lm -pthread $(SAN_FLAGS) $(LDFLAGS)
 
 CORE_SRC := $(sort $(wildcard src/core/*.c))
 LUA_SRC  := $(sort $(wildcard src/lua/*.c))
@@ -145,6 +155,11 @@ $(BUILD)/obj/core/%.o: src/core/%.c $(HEADERS)
 	@$(if $(V),true,echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_ALL) $(CORE_OPT) -c $< -o $@
 
+$(BUILD)/obj/core/mpi_comm.o: src/core/mpi_comm.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),true,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) $(CORE_OPT) $(MPI_CFLAGS) -c $< -o $@
+
 $(BUILD)/obj/lua/%.o: src/lua/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),true,echo "  CC      $<")
@@ -229,7 +244,7 @@ install: all
 	install -m 644 include/bundle/*.h $(DESTDIR)$(PREFIX)/include/bundle/
 	install -m 755 $(LUA_MOD) $(DESTDIR)$(LUA_CMOD_DIR)/bundle/core.so
 	install -m 644 lua/bundle/*.lua $(DESTDIR)$(LUA_LMOD_DIR)/bundle/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@XGB_LIBS@|$(XGB_LIBS)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define BR_VERSION "\(.*\)"/\1/p' include/bundle/version.h)|g' \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@XGB_LIBS@|$(XGB_LIBS)|g' -e 's|@MPI_LIBS@|$(MPI_LIBS)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define BR_VERSION "\(.*\)"/\1/p' include/bundle/version.h)|g' \
 	  bundle.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/bundle.pc
 
 uninstall:

@@ -4,9 +4,10 @@
 # network). Run as root, or with sudo available.
 set -eu
 
-# Build and runtime dependencies (see README.md, "Dependencies").
+# Build and runtime dependencies (see README.md, "Dependencies"). OpenMPI is
+# optional for the build (bundle.mpi) but installed here so tests/mpi runs.
 PKGS="build-essential pkg-config lua5.4 liblua5.4-dev libopenblas-dev libcsv-dev \
-zlib1g-dev lua-busted libcmocka-dev libseccomp-dev libxgboost-dev"
+zlib1g-dev lua-busted libcmocka-dev libseccomp-dev libxgboost-dev libopenmpi-dev openmpi-bin"
 # scripts/render-report also needs a browser; make fuzz clang (libFuzzer);
 # make valgrind valgrind; scripts/bench/gbdt python3-xgboost (its peer).
 # Only they ask for these.

@@ -75,6 +75,20 @@ for t in tests/security/*.sh; do
   fi
 done
 
+# tests/mpi: under mpirun -n 1, 2, 4 when OpenMPI is present (it says when it skips)
+echo "== tests/mpi"
+sh tests/mpi/run.sh "$build" >"$log" 2>&1
+rc=$?
+cat "$log"
+p=$(sed -n 's/^mpi: \([0-9]*\) passed.*/\1/p' "$log")
+f=$(sed -n 's/^mpi: [0-9]* passed, \([0-9]*\) failed/\1/p' "$log")
+passed=$((passed + ${p:-0}))
+failed=$((failed + ${f:-0}))
+if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+  echo "run-tests: tests/mpi exited with status $rc" >&2
+  failed=$((failed + 1))
+fi
+
 if [ "$install_test" -eq 1 ]; then
   echo "== install test"
   if scripts/test-install.sh "$build" >"$log" 2>&1; then

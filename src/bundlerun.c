@@ -28,6 +28,7 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "bundle/dist.h"
 #include "bundle/error.h"
 #include "bundle/memory.h"
 #include "bundle/version.h"
@@ -594,6 +595,10 @@ int main(int argc, char **argv) {
   create_arg_table(L, argv, argc, script);
   lua_gc(L, LUA_GCGEN, 0, 0); /* generational mode, as lua.c */
   if (sandboxed) lbr_limits_limit_paths(1);
+  /* MPI starts on bundle.mpi's first use (so a run that never uses it, and
+   * the watchdog parent, never start it); the sandbox's seccomp filter
+   * forbids MPI's sockets, so there it says so rather than die */
+  if (sandboxed) br_mpi_forbid("not available under --sandbox (MPI needs sockets and shared memory)");
   if (max_mb > 0) br_mem_set_limit(br_mem_used() + (int64_t)(max_mb * 1048576.0));
   if (timeout > 0) lbr_limits_set_timeout(L, timeout);
 
@@ -633,5 +638,6 @@ int main(int argc, char **argv) {
   }
   fflush(stdout);
   lua_close(L);
+  br_mpi_finalize(status); /* a failed rank ends the job: the others may wait for it */
   return status;
 }

@@ -35,6 +35,7 @@
 #include "bundle/price.h"
 #include "bundle/eval.h"
 #include "bundle/recommend.h"
+#include "bundle/dist.h"
 #include "bundle/io.h"
 #include "bundle/memory.h"
 

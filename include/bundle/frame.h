@@ -241,6 +241,9 @@ typedef struct br_csv_options {
   size_t max_field;                /* longest field accepted, bytes (0: 16 MiB) */
   int threads;                     /* threads for parsing and converting (0: one per core, at most 8) */
   br_time_format time;             /* how datetime columns are read (zeroed: ISO only) */
+  int64_t range_begin, range_end;  /* end > 0: only the data lines in bytes [begin, end) of an
+                                    * uncompressed file (begin at a line start after the header;
+                                    * no rows is then no error); bundle/dist.h's br_dist_range */
 } br_csv_options;
 
 void br_csv_options_init(br_csv_options *o);

@@ -31,6 +31,7 @@ M.optim = require "bundle.optim"         -- adam, sgd, minimize
 M.metrics = require "bundle.metrics"     -- mse, rmse, mae, r2, accuracy, logloss, auc
 M.preprocess = require "bundle.preprocess" -- standardize
 M.als = core.als           -- implicit-feedback ALS: als(rows, cols, {factors=, ...}) -> U, V, losses
+M.mpi = core.mpi           -- one script per rank under mpirun: rank, size, allreduce, gather, bcast, read_csv, baskets (docs/API.md)
 M.json = require "bundle.json"           -- encode, write (atomic)
 M.eval = require "bundle.eval"           -- backtest, rank, topk, completion, simulate, baselines, bandit
 M.features = require "bundle.features"   -- customers (RFM, category affinity), bundles (C feature vectors)

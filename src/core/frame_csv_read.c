@@ -366,8 +366,10 @@ static br_status grow_inflate(const char *path, char **b, size_t *cap, size_t le
 /* The whole input in memory. Plain files are mapped (no copy out of the page
  * cache; *mapped is set, release with munmap); gzip ones (by their magic
  * bytes) are inflated through zlib into a buffer from br_alloc, charged to
- * the memory budget until br_free. */
-static br_status load_input(const char *path, char **buf, size_t *n, int *mapped) {
+ * the memory budget until br_free. populate: map the whole file in at once
+ * (MAP_POPULATE); a read of a byte range (one rank's share) leaves the rest
+ * to page faults. */
+static br_status load_input(const char *path, char **buf, size_t *n, int *mapped, int populate) {
   *mapped = 0;
   int fd = open(path, O_RDONLY);
   if (fd < 0) return br_error_set(BR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
@@ -417,7 +419,7 @@ static br_status load_input(const char *path, char **buf, size_t *n, int *mapped
   }
   size_t size = (size_t)st.st_size, len = 0;
   if (size > 0) {
-    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0);
     if (m != MAP_FAILED) {
       close(fd);
       *buf = m;
@@ -572,6 +574,21 @@ static int default_threads(const br_csv_options *o) {
 
 /* ---- pass 2 lives in csv_convert.c ---- */
 
+/* opts->range_begin/range_end: parse only the data lines in those bytes
+ * (for a rank's share of a file, bundle/dist.h); lines before them still
+ * count, so errors name the file's own line numbers. */
+static br_status csv_range(reader *r, const char *buf, size_t n, size_t *pos, size_t *stop) {
+  int64_t b = r->o->range_begin, e = r->o->range_end;
+  if (b < (int64_t)*pos || b > e || e > (int64_t)n || (b > (int64_t)*pos && buf[b - 1] != '\n'))
+    return r->err = br_error_set(BR_ERR_ARG, "%s: read_csv: byte range [%lld, %lld) must start at a line start "
+                                 "after the header (%zu bytes) and end inside the file (%zu bytes)",
+                                 r->path, (long long)b, (long long)e, *pos, n);
+  for (const char *p = buf + *pos, *end = buf + b; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) r->line++;
+  *pos = (size_t)b;
+  *stop = (size_t)e;
+  return BR_OK;
+}
+
 void br_csv_options_init(br_csv_options *o) {
   memset(o, 0, sizeof *o);
   o->sep = ',';
@@ -634,7 +651,7 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
   char *buf = NULL;
   size_t n = 0;
   int mapped;
-  s = load_input(path, &buf, &n, &mapped);
+  s = load_input(path, &buf, &n, &mapped, opts->range_end == 0);
   if (s != BR_OK) return s;
   if (!parser_init(&r)) {
     if (mapped) munmap(buf, n);
@@ -648,12 +665,14 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
   r.stop_after_header = 1;
   feed(&r, buf, n, &pos);
   r.stop_after_header = 0;
+  size_t stop = n; /* n stays the mapping's length, for munmap */
+  if (r.err == BR_OK && opts->range_end > 0) s = csv_range(&r, buf, n, &pos, &stop);
   int threads = default_threads(opts);
   chunk_job *jobs = NULL;
   reader *self = &r;
   if (!(r.err == BR_OK && r.header_done && threads > 1 && opts->limit < 0 &&
-        n - pos >= PARALLEL_MIN_BYTES && parse_parallel(&r, buf, n, pos, threads, &jobs))) {
-    feed(&r, buf, n, &pos);
+        stop - pos >= PARALLEL_MIN_BYTES && parse_parallel(&r, buf, stop, pos, threads, &jobs))) {
+    feed(&r, buf, stop, &pos);
     finish(&r);
     r.parts = br_alloc("read_csv", sizeof *r.parts, 1);
     if (r.parts) {
@@ -669,7 +688,7 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
   s = r.err;
   if (s == BR_OK && r.nnames == 0)
     s = br_error_set(BR_ERR_PARSE, "%s: the file is empty (expected a header row)", path);
-  else if (s == BR_OK && r.rows == 0 && !(opts->limit == 0))
+  else if (s == BR_OK && r.rows == 0 && !(opts->limit == 0) && opts->range_end == 0)
     s = br_error_set(BR_ERR_PARSE, "%s: has a header but no data rows%s", path,
                      report && report->skipped ? " (all rows were skipped as bad)" : "");
 

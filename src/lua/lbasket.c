@@ -27,6 +27,8 @@ static br_baskets **push_baskets_slot(lua_State *L) {
   return slot;
 }
 
+br_baskets **lbr_baskets_push_slot(lua_State *L) { return push_baskets_slot(L); }
+
 br_baskets *lbr_baskets_check(lua_State *L, int idx) {
   br_baskets **slot = luaL_checkudata(L, idx, BASKETS_MT);
   if (!*slot) luaL_argerror(L, idx, "baskets have been closed");
@@ -412,7 +414,7 @@ static int baskets_frequent(lua_State *L) {
   br_mine_options o;
   read_mine_options(L, 2, b, "frequent", &o, 1);
   lbr_child *slot = push_child_slot(L, ITEMSETS_MT, 1, b);
-  if (br_baskets_frequent((br_itemsets **)&slot->obj, b, &o) != BR_OK) return lbr_error(L);
+  if (lbr_mine(L, 1, (br_itemsets **)&slot->obj, b, &o) != BR_OK) return lbr_error(L); /* across ranks for bundle.mpi's baskets */
   return 1;
 }
 
@@ -454,7 +456,7 @@ static int baskets_rules(lua_State *L) {
   if (mo.max_size && mo.max_size <= ro.rhs_size)
     return lbr_errorf(L, "rules: max_size %d leaves no room for an antecedent with rhs_size %d", mo.max_size, ro.rhs_size);
   br_itemsets *sets = NULL;
-  if (br_baskets_frequent(&sets, b, &mo) != BR_OK) return lbr_error(L);
+  if (lbr_mine(L, 1, &sets, b, &mo) != BR_OK) return lbr_error(L);
   lbr_child *slot = push_child_slot(L, RULES_MT, 1, b);
   br_status s = br_itemsets_rules((br_rules **)&slot->obj, sets, &ro);
   br_itemsets_free(sets);

@@ -461,6 +461,7 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   lbr_sandbox_open(L);
   lbr_chunks_open(L);
   lbr_counts_open(L);
+  lbr_mpi_open(L);
   lbr_register_ours(L, -1);
   return 1;
 }

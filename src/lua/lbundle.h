@@ -115,6 +115,14 @@ LBR_HIDDEN void lbr_counts_open(lua_State *L);
  * read_baskets in the table on the stack top. */
 LBR_HIDDEN void lbr_basket_open(lua_State *L);
 LBR_HIDDEN br_baskets *lbr_baskets_check(lua_State *L, int idx);
+LBR_HIDDEN br_baskets **lbr_baskets_push_slot(lua_State *L); /* an empty Baskets userdata, then fill */
+/* bundle.mpi (lmpi.c): sets mpi in the table on the stack top. Baskets made
+ * by mpi.baskets are spread over ranks: lbr_mpi_baskets_world gives their
+ * world (NULL for other baskets), and lbr_mine mines them across ranks
+ * (br_dist_frequent) or, for other baskets, as br_baskets_frequent. */
+LBR_HIDDEN void lbr_mpi_open(lua_State *L);
+LBR_HIDDEN br_comm *lbr_mpi_baskets_world(lua_State *L, int idx);
+LBR_HIDDEN br_status lbr_mine(lua_State *L, int idx, br_itemsets **out, const br_baskets *b, const br_mine_options *o);
 /* Itemsets and Rules: the core object (NULL once closed) and the baskets it
  * was mined from, held by a core reference until the child is closed. */
 typedef struct lbr_child {

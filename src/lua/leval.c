@@ -91,7 +91,10 @@ static int eval_backtest(lua_State *L) {
   double *cost = opt_numbers(L, 3, "backtest", "cost", n);
   br_backtest_bundle *per = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *per, 0);
   br_backtest t;
-  if (br_eval_backtest(&t, per, b, items, off, n, price, cost) != BR_OK) return lbr_error(L);
+  br_comm *world = lbr_mpi_baskets_world(L, 1); /* bundle.mpi's baskets: reduced across ranks */
+  if ((world ? br_dist_backtest(&t, per, world, b, items, off, n, price, cost)
+             : br_eval_backtest(&t, per, b, items, off, n, price, cost)) != BR_OK)
+    return lbr_error(L);
   lua_createtable(L, 0, 12);
   set_int(L, "baskets", t.nbaskets);
   set_int(L, "bundles", t.nbundles);

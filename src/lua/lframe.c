@@ -112,7 +112,7 @@ static const double *check_mask(lua_State *L, int idx, int64_t n, const char *fn
 
 static const char *const csv_options[] = {"sep", "quote", "columns", "limit", "na", "types",
                                           "on_bad_row", "max_field", "threads", "time_format",
-                                          "day_first", NULL};
+                                          "day_first", "range", NULL};
 
 /* time_format = "%d/%m/%Y", day_first = true from the options at idx (the
  * format string stays alive in the options table). */
@@ -173,6 +173,17 @@ void lbr_csv_options(lua_State *L, int opts, const char *fn, br_csv_options *o) 
     o->skip_bad_rows = strcmp(v, "skip") == 0;
   }
   read_time_format(L, opts, fn, &o->time);
+  if (lua_getfield(L, opts, "range") != LUA_TNIL) { /* { first byte, end byte }: a share of the file */
+    int ok = lua_istable(L, -1);
+    lua_Integer b = ok ? (lua_rawgeti(L, -1, 1), lua_tointeger(L, -1)) : (lua_pushnil(L), 0);
+    lua_Integer e = ok ? (lua_rawgeti(L, -2, 2), lua_tointeger(L, -1)) : (lua_pushnil(L), 0);
+    if (!ok || !lua_isinteger(L, -2) || !lua_isinteger(L, -1) || b < 0 || e <= b)
+      lbr_errorf(L, "%s: option 'range' must be { begin, end } byte offsets with 0 <= begin < end", fn);
+    o->range_begin = b;
+    o->range_end = e;
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
   lua_getfield(L, opts, "types");
   if (!lua_isnil(L, -1)) {
     int t = lua_gettop(L);
