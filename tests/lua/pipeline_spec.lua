@@ -225,6 +225,16 @@ describe("pipeline", function()
     files.write(path, table.concat(rows, "\n") .. "\n")
     local s = bundle.pipeline.visit_share(bundle.read_baskets(path))
     assert.is_true(math.abs(s - #rows / 6000) < 0.03, ("visit share %.3f, true %.3f"):format(s, #rows / 6000))
+    -- the pair prior is chosen on the validation window, from the grid
+    local r = ctx.pair_prior_report
+    assert.equals("chosen on the validation window", r.source)
+    local in_grid = false
+    for _, k in ipairs(bundle.pipeline.pair_prior_grid) do in_grid = in_grid or k == ctx.pair_prior end
+    assert.is_true(in_grid)
+    assert.equals(ctx.pair_prior, ctx.demand.pair_prior)
+    local best = math.huge
+    for _, d in ipairs(r.deviance) do best = math.min(best, d.deviance) end
+    for _, d in ipairs(r.deviance) do if d.k == r.k then assert.equals(best, d.deviance) end end
     -- baskets of 20 items out of 50: nearly every visit is a basket
     rows = {}
     for _ = 1, 300 do
