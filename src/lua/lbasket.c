@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lbundle.h"
+#include "lbundle_list.h"
 
 #define BASKETS_MT "bundle.Baskets"
 #define ITEMSETS_MT "bundle.Itemsets"
@@ -81,23 +81,12 @@ static void free_rules(void *p) { br_rules_free(p); }
 static int itemsets_gc(lua_State *L) { return child_close(L, ITEMSETS_MT, "Itemsets", free_itemsets); }
 static int rules_gc(lua_State *L) { return child_close(L, RULES_MT, "Rules", free_rules); }
 
-/* Item ids for a list of labels (numbers are taken as their text). */
+/* Item ids for the list of labels in option `what` of fn. */
 static int32_t *check_items(lua_State *L, int idx, const br_baskets *b, const char *fn, const char *what,
                             int *n) {
-  luaL_checktype(L, idx, LUA_TTABLE);
-  int k = (int)luaL_len(L, idx);
-  int32_t *v = lua_newuserdatauv(L, (size_t)(k ? k : 1) * sizeof *v, 0);
-  for (int i = 1; i <= k; i++) {
-    lua_geti(L, idx, i);
-    size_t len;
-    const char *s = lua_tolstring(L, -1, &len);
-    if (!s) lbr_errorf(L, "%s: %s[%d] must be an item label, got %s", fn, what, i, luaL_typename(L, -1));
-    v[i - 1] = br_baskets_find(b, s, len);
-    if (v[i - 1] < 0) lbr_errorf(L, "%s: %s: no item '%.60s'", fn, what, s);
-    lua_pop(L, 1);
-  }
-  *n = k;
-  return v; /* [.. ud] */
+  lbr_list_spec sp = {.fn = fn, .name = what, .find = lbr_find_in_baskets, .owner = b,
+                      .owner_name = "the baskets"};
+  return lbr_read_labels(L, idx, &sp, n, NULL); /* [.. ud] */
 }
 
 /* ---- constructors ---- */

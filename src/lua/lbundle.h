@@ -43,10 +43,6 @@ LBR_HIDDEN int lbr_opt_boolean(lua_State *L, int idx, const char *fn, const char
  * and `methods` as its __index table. */
 LBR_HIDDEN void lbr_new_class(lua_State *L, const char *name, const luaL_Reg *methods,
                               const luaL_Reg *meta);
-/* Pushes the item labels of bundle k (1-based) of the list at `list`: the
- * entry itself, or its `items` field when it is a record; returns their
- * count. Raises "fn: bundle k must be a list of item labels". */
-LBR_HIDDEN int64_t lbr_push_bundle_items(lua_State *L, int list, int64_t k, const char *fn);
 /* obj:write_csv(path) for objects with a to_frame: writes through the
  * frame's atomic CSV writer; returns obj. */
 LBR_HIDDEN int lbr_write_csv_via(lua_State *L, lua_CFunction to_frame);

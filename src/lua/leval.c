@@ -8,43 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lbundle.h"
+#include "lbundle_list.h"
 
-/* Reads a list of bundles (each a list of item labels, or a table whose
- * `items` field is one) at idx into basket item ids (-1: not in the
- * baskets), CSR in two userdata left on the stack. Returns the count. */
-static int64_t read_bundles(lua_State *L, int idx, const br_baskets *b, const char *fn, int32_t **items,
-                            int64_t **off) {
-  luaL_checktype(L, idx, LUA_TTABLE);
-  int64_t n = (int64_t)luaL_len(L, idx), total = 0;
-  for (int64_t k = 1; k <= n; k++) {
-    int64_t m = lbr_push_bundle_items(L, idx, k, fn);
-    if (m < 1) lbr_errorf(L, "%s: bundle %lld has no items", fn, (long long)k);
-    total += m;
-    lua_pop(L, 1);
-  }
-  *items = lua_newuserdatauv(L, (size_t)(total > 0 ? total : 1) * sizeof **items, 0);
-  *off = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof **off, 0);
-  (*off)[0] = 0;
-  int64_t at = 0;
-  for (int64_t k = 1; k <= n; k++) {
-    int64_t m = lbr_push_bundle_items(L, idx, k, fn);
-    /* a __len or __index metamethod may answer differently the second time:
-     * never write past what the first pass counted */
-    if (m < 1 || m > total - at) lbr_errorf(L, "%s: bundle %lld changed length while being read", fn, (long long)k);
-    for (int64_t i = 1; i <= m; i++) {
-      lua_geti(L, -1, i);
-      size_t len;
-      const char *s = lua_tolstring(L, -1, &len); /* numbers are labels too */
-      if (!s) lbr_errorf(L, "%s: bundle %lld item %lld must be a label, got a %s", fn, (long long)k, (long long)i,
-                         luaL_typename(L, -1));
-      (*items)[at++] = br_baskets_find(b, s, len);
-      lua_pop(L, 1);
-    }
-    (*off)[k] = at;
-    lua_pop(L, 1);
-  }
-  return n;
+/* A list of bundles at idx (labels, or records with `items`) as basket
+ * item ids (-1: not in the baskets), CSR in two userdata left on the
+ * stack. Returns the count. */
+static int64_t read_bundles(lua_State *L, int idx, const br_baskets *b, const char *fn, const char *name,
+                            const char *elem, int32_t **items, int64_t **off) {
+  lbr_list_spec sp = {.fn = fn, .name = name, .elem = elem, .arg = -1, .find = lbr_find_in_baskets, .owner = b,
+                      .unknown = LBR_UNKNOWN_KEEP, .min_items = 1};
+  lbr_bundle_list bl;
+  lbr_read_bundles(L, idx, &sp, &bl);
+  *items = bl.items;
+  *off = bl.off;
+  return bl.n;
 }
 
 /* A list of n numbers at field `key` of the options table at idx, or NULL. */
@@ -86,7 +63,7 @@ static int eval_backtest(lua_State *L) {
   lbr_check_options(L, 3, "backtest", backtest_options);
   int32_t *items;
   int64_t *off;
-  int64_t n = read_bundles(L, 2, b, "backtest", &items, &off);
+  int64_t n = read_bundles(L, 2, b, "backtest", "bundles", "bundle", &items, &off);
   double *price = opt_numbers(L, 3, "backtest", "price", n);
   double *cost = opt_numbers(L, 3, "backtest", "cost", n);
   br_backtest_bundle *per = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *per, 0);
@@ -131,34 +108,13 @@ static int eval_topk(lua_State *L) {
   luaL_argcheck(L, k >= 1 && k <= cols, 2, "k must be between 1 and the number of columns");
   int64_t *eoff = NULL;
   int32_t *excl = NULL;
-  if (!lua_isnoneornil(L, 3)) {
-    luaL_checktype(L, 3, LUA_TTABLE);
-    int64_t total = 0;
-    for (int64_t r = 1; r <= rows; r++) {
-      int t = lua_geti(L, 3, r);
-      if (t != LUA_TTABLE && t != LUA_TNIL) lbr_errorf(L, "topk: exclude[%lld] must be a list of column ids", (long long)r);
-      total += t == LUA_TTABLE ? (int64_t)luaL_len(L, -1) : 0;
-      lua_pop(L, 1);
-    }
-    eoff = lua_newuserdatauv(L, (size_t)(rows + 1) * sizeof *eoff, 0);
-    excl = lua_newuserdatauv(L, (size_t)(total > 0 ? total : 1) * sizeof *excl, 0);
-    eoff[0] = 0;
-    int64_t at = 0;
-    for (int64_t r = 1; r <= rows; r++) {
-      if (lua_geti(L, 3, r) == LUA_TTABLE) {
-        int64_t m = (int64_t)luaL_len(L, -1);
-        for (int64_t i = 1; i <= m; i++) {
-          lua_geti(L, -1, i);
-          int ok;
-          lua_Integer c = lua_tointegerx(L, -1, &ok);
-          if (!ok) lbr_errorf(L, "topk: exclude[%lld][%lld] must be an integer column id", (long long)r, (long long)i);
-          excl[at++] = (int32_t)(c >= 1 && c <= cols ? c - 1 : -1);
-          lua_pop(L, 1);
-        }
-      }
-      lua_pop(L, 1);
-      eoff[r] = at;
-    }
+  if (!lua_isnoneornil(L, 3)) { /* one entry per row (nil: none), of 1-based column ids */
+    lbr_list_spec sp = {.fn = "topk", .name = "exclude", .arg = -1, .elem = "row", .id_max = (int32_t)cols,
+                        .fixed = 1, .count = rows};
+    lbr_bundle_list bl;
+    lbr_read_bundles(L, 3, &sp, &bl);
+    eoff = bl.off;
+    excl = bl.items;
   }
   br_tensor *c = NULL;
   if (br_tensor_contiguous(&c, s) != BR_OK) return lbr_error(L);
@@ -258,7 +214,7 @@ static int eval_bandit_replay(lua_State *L) {
   lbr_check_options(L, 3, "bandit", replay_options);
   int32_t *items;
   int64_t *off;
-  int64_t n = read_bundles(L, 2, b, "bandit", &items, &off);
+  int64_t n = read_bundles(L, 2, b, "bandit", "arms", "arm", &items, &off);
   if (n < 1) return luaL_error(L, "bandit: no arms to offer");
   br_bandit_policy policy = BR_BANDIT_THOMPSON;
   if (!lua_isnoneornil(L, 3) && lua_getfield(L, 3, "policy") != LUA_TNIL) {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lbundle.h"
+#include "lbundle_list.h"
 
 #define BASKETS_MT "bundle.Baskets"
 #define ITEMSETS_MT "bundle.Itemsets"
@@ -48,25 +48,12 @@ static br_rules **push_rules_like(lua_State *L, int idx) {
   return (br_rules **)&c->obj;
 }
 
-/* The ids of a list of labels; labels the baskets never saw are dropped
- * (no rule can hold them), and *unknown counts them. */
+/* The ids of the list of labels at argument idx; labels the baskets never
+ * saw are dropped (no rule can hold them), and *unknown counts them. */
 static int32_t *label_ids(lua_State *L, int idx, const br_baskets *b, const char *fn, int *n, int *unknown) {
-  luaL_checktype(L, idx, LUA_TTABLE);
-  int k = (int)luaL_len(L, idx), m = 0;
-  int32_t *v = lua_newuserdatauv(L, (size_t)(k ? k : 1) * sizeof *v, 0);
-  *unknown = 0;
-  for (int i = 1; i <= k; i++) {
-    lua_geti(L, idx, i);
-    size_t len;
-    const char *s = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER ? lua_tolstring(L, -1, &len) : NULL;
-    if (!s) lbr_errorf(L, "%s: item %d must be a label, got %s", fn, i, luaL_typename(L, -1));
-    int32_t id = br_baskets_find(b, s, len);
-    if (id >= 0) v[m++] = id;
-    else (*unknown)++;
-    lua_pop(L, 1);
-  }
-  *n = m;
-  return v; /* stays on the stack until the call returns */
+  lbr_list_spec sp = {.fn = fn, .name = "items", .arg = idx, .find = lbr_find_in_baskets, .owner = b,
+                      .unknown = LBR_UNKNOWN_DROP};
+  return lbr_read_labels(L, idx, &sp, n, unknown); /* stays on the stack until the call returns */
 }
 
 static const char *const sort_options[] = {"by", "decreasing", NULL};
