@@ -266,87 +266,16 @@ static int frame_types(lua_State *L) {
   return 1;
 }
 
-/* Appends the text of row i of c to b, cut to `width` bytes. */
-static void cell_text(char *buf, size_t size, const br_column *c, int64_t i) {
-  if (br_column_is_null(c, i)) {
-    snprintf(buf, size, "null");
-    return;
-  }
-  switch (br_column_type(c)) {
-    case BR_DTYPE_I64: snprintf(buf, size, "%lld", (long long)br_column_i64(c)[i]); break;
-    case BR_DTYPE_F64: snprintf(buf, size, "%.6g", br_column_f64(c)[i]); break;
-    case BR_DTYPE_BOOL: snprintf(buf, size, "%s", br_column_bool(c)[i] ? "true" : "false"); break;
-    case BR_DTYPE_DATETIME: {
-      char tmp[32];
-      br_datetime_format(tmp, br_column_i64(c)[i], 1);
-      snprintf(buf, size, "%s", tmp);
-      break;
-    }
-    case BR_DTYPE_STR: {
-      size_t len;
-      const char *s = br_column_level(c, br_column_codes(c)[i], &len);
-      snprintf(buf, size, "%.*s", (int)(len < size - 1 ? len : size - 1), s);
-      break;
-    }
-    case BR_DTYPE_COUNT: buf[0] = '\0'; break;
-  }
-}
-
-#define PREVIEW_WIDTH 24
-
 static int frame_tostring(lua_State *L) {
   br_frame **slot = luaL_checkudata(L, 1, FRAME_MT);
   if (!*slot) {
     lua_pushliteral(L, "bundle.Frame (closed)");
     return 1;
   }
-  br_frame *f = *slot;
-  int64_t n = br_frame_nrows(f);
-  int nc = br_frame_ncols(f);
-  int *w = lua_newuserdatauv(L, (size_t)(nc ? nc : 1) * sizeof *w, 0); /* [f w] */
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  char line[512];
-  snprintf(line, sizeof line, "bundle.Frame %lld rows x %d columns\n", (long long)n, nc);
-  luaL_addstring(&b, line);
-  /* Up to 10 rows: all of them, or the first 5 and the last 5. */
-  int64_t rows[11];
-  int nr = 0;
-  for (int64_t i = 0; i < n && nr < 10; i++) {
-    if (n > 10 && i == 5) i = n - 5;
-    rows[nr++] = i;
-  }
-  char cell[PREVIEW_WIDTH + 8];
-  for (int j = 0; j < nc; j++) {
-    const br_column *c = br_frame_column(f, j);
-    w[j] = (int)strlen(br_frame_name(f, j));
-    if ((int)strlen(br_dtype_name(br_column_type(c))) > w[j]) w[j] = (int)strlen(br_dtype_name(br_column_type(c)));
-    for (int r = 0; r < nr; r++) {
-      cell_text(cell, PREVIEW_WIDTH + 1, c, rows[r]);
-      if ((int)strlen(cell) > w[j]) w[j] = (int)strlen(cell);
-    }
-    if (w[j] > PREVIEW_WIDTH) w[j] = PREVIEW_WIDTH;
-  }
-  for (int pass = 0; pass < 2; pass++) { /* names, then types */
-    for (int j = 0; j < nc; j++) {
-      const char *t = pass ? br_dtype_name(br_column_type(br_frame_column(f, j))) : br_frame_name(f, j);
-      snprintf(line, sizeof line, "%s%-*.*s", j ? "  " : "", w[j], w[j], t);
-      luaL_addstring(&b, line);
-    }
-    luaL_addchar(&b, '\n');
-  }
-  for (int r = 0; r < nr; r++) {
-    if (n > 10 && r == 5) luaL_addstring(&b, "...\n");
-    for (int j = 0; j < nc; j++) {
-      const br_column *c = br_frame_column(f, j);
-      cell_text(cell, PREVIEW_WIDTH + 1, c, rows[r]);
-      int right = br_column_type(c) == BR_DTYPE_I64 || br_column_type(c) == BR_DTYPE_F64;
-      snprintf(line, sizeof line, right ? "%s%*.*s" : "%s%-*.*s", j ? "  " : "", w[j], w[j], cell);
-      luaL_addstring(&b, line);
-    }
-    luaL_addchar(&b, '\n');
-  }
-  luaL_pushresult(&b);
+  size_t n = br_frame_preview(NULL, 0, *slot);
+  char *buf = lua_newuserdatauv(L, n + 1, 0);
+  br_frame_preview(buf, n + 1, *slot);
+  lua_pushlstring(L, buf, n);
   return 1;
 }
 
@@ -811,10 +740,15 @@ void lbr_push_cell(lua_State *L, const br_column *c, int64_t i, int seconds) {
   }
 }
 
-/* get(i): the value (nil when null); datetimes as epoch seconds. */
+static const char *const get_options[] = {"seconds", NULL};
+
+/* get(i [, { seconds = true }]): the value (nil when null); a datetime as
+ * a date, as Frame:row gives it, or its epoch seconds on request. */
 static int column_get(lua_State *L) {
   const br_column *c = check_column(L, 1)->c;
-  lbr_push_cell(L, c, check_row(L, 2, c, "get"), 1);
+  int64_t i = check_row(L, 2, c, "get");
+  lbr_check_options(L, 3, "get", get_options);
+  lbr_push_cell(L, c, i, lbr_opt_boolean(L, 3, "get", "seconds", 0));
   return 1;
 }
 
@@ -965,11 +899,8 @@ static int column_totable(lua_State *L) {
   lcolumn *lc = check_column(L, 1);
   int64_t n = br_column_len(lc->c);
   lua_createtable(L, n > INT32_MAX ? INT32_MAX : (int)n, 0);
-  for (int64_t i = 0; i < n; i++) {
-    lua_pushcfunction(L, column_get);
-    lua_pushvalue(L, 1);
-    lua_pushinteger(L, i + 1);
-    lua_call(L, 2, 1);
+  for (int64_t i = 0; i < n; i++) { /* datetimes as seconds: what scripts compute with */
+    lbr_push_cell(L, lc->c, i, 1);
     lua_rawseti(L, -2, i + 1);
   }
   return 1;
@@ -990,7 +921,7 @@ static int column_tostring(lua_State *L) {
                   (lua_Integer)br_column_null_count(lc->c));
   luaL_addvalue(&b);
   for (int64_t i = 0; i < n && i < 8; i++) {
-    cell_text(cell, 40, lc->c, i);
+    br_cell_text(cell, 40, lc->c, i);
     if (i) luaL_addstring(&b, ", ");
     luaL_addstring(&b, cell);
   }
