@@ -117,8 +117,8 @@ void lbr_read_bundles(lua_State *L, int idx, const lbr_list_spec *sp, lbr_bundle
   }
   int64_t *off = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *off, 0);
   lua_pushnil(L); /* the items' userdata, replaced as it grows */
-  int items_slot = lua_gettop(L);
-  lua_insert(L, -2); /* [.. items off] */
+  lua_insert(L, -2); /* [.. items off]: both stay referenced from the stack */
+  int items_slot = lua_gettop(L) - 1;
   int32_t *items = NULL;
   int64_t cap = 0, at = 0;
   off[0] = 0;

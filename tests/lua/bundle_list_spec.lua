@@ -46,6 +46,20 @@ describe("the bundle list reader", function()
                      err(bundle.price.baseline, { nine }, { catalog = cat, baskets = bk }))
   end)
 
+  -- regression: the growing items buffer once took the offsets' stack slot, so a
+  -- collection during the read freed the offsets while they were written
+  it("keeps its buffers alive through a collection while it reads", function()
+    local n = 3000
+    local many = setmetatable({}, { __len = function() return n end,
+                                    __index = function(_, k)
+                                      if k > n then return nil end
+                                      if k % 100 == 0 then collectgarbage() end
+                                      return { "apple", k % 2 == 0 and "pear" or "fig" } end })
+    local r = bundle.eval.backtest(many, bk)
+    assert.are.equal(n, #r.bundles)
+    assert.are.equal(r.bundles[2].complete, r.bundles[n].complete)
+  end)
+
   it("a length that shrinks under the reader reads nils, named", function()
     local liar = setmetatable({}, { __len = function() return 3 end, __index = function(_, i) return i == 1 and "apple" or nil end })
     assert.are.equal("search: option 'pool': bundle 1 item 2 must be an item label (a string or an integer), got nil",
