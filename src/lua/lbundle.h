@@ -11,7 +11,21 @@
 #define LBR_HIDDEN __attribute__((visibility("hidden")))
 #define LBR_EXPORT __attribute__((visibility("default")))
 
+/* One metatable name per class, used by every file that makes or checks
+ * one; each class's checker is declared below with its file. */
 #define LBR_TENSOR_MT "bundle.Tensor"
+#define LBR_FRAME_MT "bundle.Frame"
+#define LBR_COLUMN_MT "bundle.Column"
+#define LBR_GROUPBY_MT "bundle.GroupBy"
+#define LBR_BASKETS_MT "bundle.Baskets"
+#define LBR_ITEMSETS_MT "bundle.Itemsets"
+#define LBR_RULES_MT "bundle.Rules"
+#define LBR_CATALOG_MT "bundle.Catalog"
+#define LBR_RESULT_MT "bundle.SearchResult"
+#define LBR_BUNDLE_MT "bundle.Bundle"
+#define LBR_MODEL_MT "bundle.Model"
+#define LBR_GBDT_MT "bundle.GBDT"
+#define LBR_SANDBOX_STATE_MT "bundle.SandboxState"
 
 /* luaL_error with C's printf formats (%lld, %g, ...), which lua_pushfstring
  * does not understand; the message is cut at 1 KiB. Never returns. */
@@ -38,6 +52,14 @@ LBR_HIDDEN lua_Integer lbr_opt_integer(lua_State *L, int idx, const char *fn,
                                        const char *key, lua_Integer dflt);
 LBR_HIDDEN int lbr_opt_boolean(lua_State *L, int idx, const char *fn, const char *key,
                                int dflt);
+/* Enumerated options (loption.c), as luaL_checkoption reads them but with
+ * the function's own message, "fn: unknown what 'x' (a, b, c)": the index
+ * in names (NULL-terminated) of the string argument at arg, or of field
+ * key of the options table at idx; nil/absent gives dflt (NULL: required). */
+LBR_HIDDEN int lbr_check_enum(lua_State *L, int arg, const char *fn, const char *what, const char *dflt,
+                              const char *const names[]);
+LBR_HIDDEN int lbr_opt_enum(lua_State *L, int idx, const char *fn, const char *key, const char *dflt,
+                            const char *const names[]);
 
 /* Registers the metatable `name` once: the metamethods in meta (may be NULL)
  * and `methods` as its __index table. */
@@ -91,9 +113,12 @@ LBR_HIDDEN br_tensor *lbr_tensor_test(lua_State *L, int idx); /* NULL if not a l
 LBR_HIDDEN void lbr_tensor_account(lua_State *L, const br_tensor *t);
 LBR_HIDDEN void lbr_tensor_open(lua_State *L); /* pushes the bundle.tensor table */
 
-/* Frames (lframe.c): registers the Frame/Column classes and sets read_csv in
- * the table on the stack top. */
+/* Frames (lframe.c): registers the Frame/Column/GroupBy classes and sets
+ * read_csv in the table on the stack top. */
 LBR_HIDDEN void lbr_frame_open(lua_State *L);
+LBR_HIDDEN br_frame *lbr_frame_check(lua_State *L, int idx); /* raises when not a live Frame */
+LBR_HIDDEN br_frame *lbr_frame_test(lua_State *L, int idx);  /* NULL if not a live Frame */
+LBR_HIDDEN br_frame **lbr_frame_push_slot(lua_State *L);    /* an empty Frame, to fill through the slot */
 /* Baskets (lbasket.c): registers Baskets/Itemsets/Rules and sets baskets and
  * read_baskets in the table on the stack top. */
 LBR_HIDDEN void lbr_basket_open(lua_State *L);

@@ -11,6 +11,10 @@
 #include "lbundle_list.h"
 #include "lsearch.h"
 
+/* goal = "profit" | "incremental" */
+static const char *const goals[] = {"profit", "incremental", NULL};
+static const br_price_goal goal_of[] = {BR_PRICE_PROFIT, BR_PRICE_INCREMENTAL};
+
 static const char *const price_options[] = {"catalog", "baskets", "demand", "elasticity", "min_elasticity",
                                             "max_elasticity", "sigma", "market", "customers", "seed", "discount",
                                             "method", "grid", "goal", NULL};
@@ -33,8 +37,8 @@ static const br_catalog *price_inputs(lua_State *L, const char *fn, const char *
   lua_getfield(L, 2, "catalog"); /* 3 */
   lua_getfield(L, 2, "baskets"); /* 4 */
   const br_catalog *cat = NULL;
-  br_catalog **cs = luaL_testudata(L, 3, CATALOG_MT);
-  result_box *r = cs ? NULL : luaL_testudata(L, 1, RESULT_MT);
+  br_catalog **cs = luaL_testudata(L, 3, LBR_CATALOG_MT);
+  result_box *r = cs ? NULL : luaL_testudata(L, 1, LBR_RESULT_MT);
   if (cs && *cs) {
     cat = *cs;
     lbr_pin(L, 3, by);
@@ -43,7 +47,7 @@ static const br_catalog *price_inputs(lua_State *L, const char *fn, const char *
     lbr_pin(L, 1, by);
   }
   if (!cat) lbr_errorf(L, "%s: option 'catalog' must be a bundle.catalog(...)", fn);
-  br_baskets **bs = luaL_testudata(L, 4, "bundle.Baskets");
+  br_baskets **bs = luaL_testudata(L, 4, LBR_BASKETS_MT);
   if ((need || !lua_isnil(L, 4)) && (!bs || !*bs)) lbr_errorf(L, "%s: option 'baskets' must be bundle.baskets(...)", fn);
   *b = bs ? *bs : NULL;
   if (*b) lbr_pin(L, 4, by);
@@ -51,7 +55,7 @@ static const br_catalog *price_inputs(lua_State *L, const char *fn, const char *
 }
 
 static void read_bundles(lua_State *L, int idx, const br_catalog *cat, bundle_list *bl, const char *fn) {
-  result_box *res = luaL_testudata(L, idx, RESULT_MT);
+  result_box *res = luaL_testudata(L, idx, LBR_RESULT_MT);
   lbr_bundle_list in = {0, NULL, NULL};
   if (res) {
     if (!res->res) lbr_errorf(L, "%s: the search result has been closed", fn);
@@ -247,28 +251,17 @@ static int price_run(lua_State *L, int baseline) {
     dmin = lua_tonumber(L, -2);
     dmax = lua_tonumber(L, -1);
   }
-  br_price_method method = BR_PRICE_AUTO;
-  lua_getfield(L, 2, "method");
-  if (!lua_isnil(L, -1)) {
-    const char *m = luaL_checkstring(L, -1);
-    if (strcmp(m, "grid") == 0) method = BR_PRICE_GRID;
-    else if (strcmp(m, "golden") == 0) method = BR_PRICE_GOLDEN;
-    else if (strcmp(m, "auto") != 0) return lbr_errorf(L, "%s: unknown method '%s' (auto, grid, golden)", fn, m);
-  }
-  br_price_goal goal = BR_PRICE_PROFIT;
-  lua_getfield(L, 2, "goal");
-  if (!lua_isnil(L, -1)) {
-    const char *g = luaL_checkstring(L, -1);
-    if (strcmp(g, "incremental") == 0) goal = BR_PRICE_INCREMENTAL;
-    else if (strcmp(g, "profit") != 0) return lbr_errorf(L, "%s: unknown goal '%s' (profit, incremental)", fn, g);
-  }
+  static const char *const methods[] = {"auto", "grid", "golden", NULL};
+  static const br_price_method method_of[] = {BR_PRICE_AUTO, BR_PRICE_GRID, BR_PRICE_GOLDEN};
+  br_price_method method = method_of[lbr_opt_enum(L, 2, fn, "method", "auto", methods)];
+  br_price_goal goal = goal_of[lbr_opt_enum(L, 2, fn, "goal", "profit", goals)];
   /* the demand: reservation prices (default), a function, or a model */
   demand_ctx d = {L, 0, 0, NULL, NULL, NULL};
   lua_getfield(L, 2, "demand");
   int didx = lua_gettop(L);
   int reservation = lua_isnil(L, didx) || (lua_type(L, didx) == LUA_TSTRING && strcmp(lua_tostring(L, didx), "reservation") == 0);
   if (!reservation) {
-    br_model **m = luaL_testudata(L, didx, "bundle.Model");
+    br_model **m = luaL_testudata(L, didx, LBR_MODEL_MT);
     if (m && *m) {
       d.model = *m;
       lbr_pin(L, didx, baseline ? "a running price.baseline" : "a running price.optimize");
@@ -426,13 +419,7 @@ static int price_simulate(lua_State *L) {
   } else if (!lua_isnil(L, -1)) {
     return lbr_errorf(L, "%s: discount must be a number or {min, max}, got a %s", fn, luaL_typename(L, -1));
   }
-  br_price_goal goal = BR_PRICE_PROFIT;
-  lua_getfield(L, 1, "goal");
-  if (!lua_isnil(L, -1)) {
-    const char *g = lua_tostring(L, -1);
-    if (g && strcmp(g, "incremental") == 0) goal = BR_PRICE_INCREMENTAL;
-    else if (!g || strcmp(g, "profit") != 0) return lbr_errorf(L, "%s: unknown goal '%s' (profit, incremental)", fn, g ? g : luaL_typename(L, -1));
-  }
+  br_price_goal goal = goal_of[lbr_opt_enum(L, 1, fn, "goal", "profit", goals)];
   br_price_point pt;
   if (br_price_optimize_params(&pt, &p, dmin, dmax, goal) != BR_OK) return lbr_error(L);
   push_point(L, &pt, NULL, NULL, n);
@@ -586,16 +573,16 @@ static const char *const elasticity_options[] = {"item", "price", "quantity", "t
 static int price_elasticity(lua_State *L) {
   const char *fn = "price.elasticity";
   lua_settop(L, 2);
-  br_frame **fs = luaL_testudata(L, 1, "bundle.Frame");
-  if (!fs || !*fs) return lbr_errorf(L, "%s: orders must be a frame of order lines", fn);
+  br_frame *orders = lbr_frame_test(L, 1);
+  if (!orders) return lbr_errorf(L, "%s: orders must be a frame of order lines", fn);
   if (lua_isnil(L, 2)) lua_newtable(L), lua_replace(L, 2);
   lbr_pin(L, 1, "a running price.elasticity"); /* the options' metamethods run Lua */
   luaL_checktype(L, 2, LUA_TTABLE);
   lbr_check_options(L, 2, fn, elasticity_options);
-  const br_column *item = frame_col(L, *fs, 2, fn, "item", "item", 1);
-  const br_column *price = frame_col(L, *fs, 2, fn, "price", "price", 0);
-  const br_column *qty = frame_col(L, *fs, 2, fn, "quantity", "quantity", 0);
-  const br_column *time = frame_col(L, *fs, 2, fn, "time", "time", 0);
+  const br_column *item = frame_col(L, orders, 2, fn, "item", "item", 1);
+  const br_column *price = frame_col(L, orders, 2, fn, "price", "price", 0);
+  const br_column *qty = frame_col(L, orders, 2, fn, "quantity", "quantity", 0);
+  const br_column *time = frame_col(L, orders, 2, fn, "time", "time", 0);
   br_elasticity_spec spec;
   br_elasticity_spec_init(&spec);
   double days = opt_number(L, 2, fn, "period_days", 7);
@@ -606,16 +593,11 @@ static int price_elasticity(lua_State *L) {
   lua_Integer mp = lbr_opt_integer(L, 2, fn, "min_periods", spec.min_periods);
   if (mp < 3 || mp > 1000000) return lbr_errorf(L, "%s: min_periods must be in 3..1e6, got %lld", fn, (long long)mp);
   spec.min_periods = (int)mp;
-  lua_getfield(L, 2, "fallback");
-  if (!lua_isnil(L, -1)) {
-    const char *f = lua_tostring(L, -1);
-    if (f && strcmp(f, "pooled") == 0) spec.fallback_pooled = 1;
-    else if (!f || strcmp(f, "prior") != 0) return lbr_errorf(L, "%s: unknown fallback '%s' (prior, pooled)", fn, f ? f : luaL_typename(L, -1));
-  }
-  lua_pop(L, 1);
+  static const char *const fallbacks[] = {"prior", "pooled", NULL};
+  spec.fallback_pooled = lbr_opt_enum(L, 2, fn, "fallback", "prior", fallbacks) == 1;
   lua_getfield(L, 2, "catalog");
   int cidx = lua_gettop(L);
-  br_catalog **cs = luaL_testudata(L, cidx, CATALOG_MT);
+  br_catalog **cs = luaL_testudata(L, cidx, LBR_CATALOG_MT);
   if (!lua_isnil(L, cidx) && (!cs || !*cs)) return lbr_errorf(L, "%s: option 'catalog' must be a bundle.catalog(...)", fn);
   const br_catalog *cat = cs ? *cs : NULL;
   if (cat) lbr_pin(L, cidx, "a running price.elasticity");

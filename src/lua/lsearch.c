@@ -8,14 +8,14 @@
 #include "lbundle_list.h"
 #include "lsearch.h"
 
-br_catalog *lbr_check_catalog(lua_State *L, int idx) {
-  br_catalog **slot = luaL_checkudata(L, idx, CATALOG_MT);
+br_catalog *lbr_catalog_check(lua_State *L, int idx) {
+  br_catalog **slot = luaL_checkudata(L, idx, LBR_CATALOG_MT);
   if (!*slot) luaL_argerror(L, idx, "catalog has been closed");
   return *slot;
 }
 
 static int catalog_gc(lua_State *L) {
-  br_catalog **slot = luaL_checkudata(L, 1, CATALOG_MT);
+  br_catalog **slot = luaL_checkudata(L, 1, LBR_CATALOG_MT);
   lbr_check_unpinned(L, 1, "Catalog");
   br_catalog_free(*slot); /* drops this handle's reference; results keep theirs */
   *slot = NULL;
@@ -27,7 +27,7 @@ const char *lbr_catalog_label(const void *owner, int32_t id, size_t *len) {
 }
 
 static int catalog_size(lua_State *L) {
-  lua_pushinteger(L, br_catalog_size(lbr_check_catalog(L, 1)));
+  lua_pushinteger(L, br_catalog_size(lbr_catalog_check(L, 1)));
   return 1;
 }
 
@@ -43,8 +43,7 @@ static const char *opt_name(lua_State *L, int opts, const char *key) {
 /* catalog(frame, { item =, price =, cost = | margin = rate, category =, stock = }):
  * br_catalog_from_frame does the work and the checks. */
 static int bundle_catalog(lua_State *L) {
-  br_frame **fs = luaL_checkudata(L, 1, "bundle.Frame");
-  if (!*fs) return luaL_argerror(L, 1, "frame has been closed");
+  br_frame *f = lbr_frame_check(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   lbr_check_options(L, 2, "catalog", catalog_options);
   br_catalog_columns cc = {.item = opt_name(L, 2, "item"), .price = opt_name(L, 2, "price"),
@@ -59,8 +58,8 @@ static int bundle_catalog(lua_State *L) {
   lua_pop(L, 1);
   br_catalog **slot = lua_newuserdatauv(L, sizeof *slot, 0);
   *slot = NULL;
-  luaL_setmetatable(L, CATALOG_MT);
-  if (br_catalog_from_frame(slot, *fs, &cc) != BR_OK) return lbr_error(L);
+  luaL_setmetatable(L, LBR_CATALOG_MT);
+  if (br_catalog_from_frame(slot, f, &cc) != BR_OK) return lbr_error(L);
   return 1;
 }
 
@@ -134,7 +133,7 @@ static const char *read_objective(lua_State *L, int idx, br_objective_spec *os, 
     os->ctx = cb;
     return NULL;
   }
-  br_model **m = luaL_testudata(L, idx, "bundle.Model");
+  br_model **m = luaL_testudata(L, idx, LBR_MODEL_MT);
   if (m) {
     if (!*m) return "the model objective has been closed";
     lbr_pin(L, idx, "a running search"); /* the core reads it between the Lua callbacks */
@@ -278,7 +277,7 @@ static int bundle_search(lua_State *L) {
   lbr_check_options(L, 1, "search", search_options);
   lua_settop(L, 1);
   lua_getfield(L, 1, "catalog"); /* 2 */
-  br_catalog **cs = luaL_testudata(L, 2, CATALOG_MT);
+  br_catalog **cs = luaL_testudata(L, 2, LBR_CATALOG_MT);
   if (!cs || !*cs) return lbr_errorf(L, "search: option 'catalog' must be a bundle.catalog(...)");
   const br_catalog *cat = *cs;
   /* Pinned (guard at 3) until search returns: objectives, bounds, the
@@ -341,7 +340,7 @@ static int bundle_search(lua_State *L) {
   lua_getfield(L, 1, "baskets");
   int bidx = lua_gettop(L);
   lbr_child *is = lbr_itemsets_test(L, pool);
-  br_baskets **bs = luaL_testudata(L, bidx, "bundle.Baskets");
+  br_baskets **bs = luaL_testudata(L, bidx, LBR_BASKETS_MT);
   if (!lua_isnil(L, bidx) && (!bs || !*bs)) return lbr_errorf(L, "search: option 'baskets' must be bundle.baskets(...)");
   const br_baskets *b = bs ? *bs : NULL;
   if (b) lbr_pin(L, bidx, "a running search");
@@ -402,7 +401,7 @@ static void push_feature_names(lua_State *L) {
 void lbr_search_open(lua_State *L) {
   static const luaL_Reg cm[] = {{"size", catalog_size}, {"close", catalog_gc}, {NULL, NULL}};
   static const luaL_Reg cmeta[] = {{"__gc", catalog_gc}, {"__close", catalog_gc}, {"__len", catalog_size}, {NULL, NULL}};
-  lbr_new_class(L, CATALOG_MT, cm, cmeta);
+  lbr_new_class(L, LBR_CATALOG_MT, cm, cmeta);
   lbr_result_open(L);
   lbr_view_open(L);
   lua_pushcfunction(L, bundle_catalog);

@@ -379,7 +379,7 @@ describe("itemset and rule objects", function()
     assert.are.equal(15, rf:ncols()) -- lhs, rhs and 13 measures
     rules:write_csv(out)
     os.remove(out)
-    assert.truthy(select(2, pcall(function() return sets:sort("lift") end)):find("unknown order 'lift'", 1, true))
+    assert.truthy(select(2, pcall(function() return sets:sort("lift") end)):find("sort: unknown order 'lift' (count, support, size, weight)", 1, true))
   end)
 end)
 

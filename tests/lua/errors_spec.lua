@@ -132,6 +132,12 @@ local cases = {
       local bk = bundle.baskets(frame(), { basket = "id", item = "name" })
       bundle.eval.backtest({ huge }, bk)
     end, { "backtest: bundles: bundle 1 holds 1099511627776 items; at most 16777216" } },
+  -- enumerated options: one reader (lbr_opt_enum), every choice named
+  { "join with an unknown how", function() frame():join(frame(), { on = "id", how = "outer" }) end,
+    { "join: unknown how 'outer' (inner, left)" } },
+  { "price.simulate with a goal that is not a name", function()
+      bundle.price.simulate{ price = { 3 }, share = { 0.2 }, goal = 7 }
+    end, { "price.simulate: unknown goal (a number) (profit, incremental)" } },
   -- regression (found by fuzz_lua): points with no scores made the core read past the buffer
   { "pareto.front of empty points", function() bundle.pareto.front{ {}, {}, {} } end, { "front:", "point 1 has no scores" } },
   -- regression (found by fuzz_lua): strides of an empty tensor with huge other sizes overflowed
