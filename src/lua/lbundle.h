@@ -141,6 +141,8 @@ LBR_HIDDEN void lbr_push_cell(lua_State *L, const br_column *c, int64_t i, int s
 /* Evaluation (leval.c): sets eval_core (backtest, topk, rank, bandit_replay)
  * and als in the table on the stack top. */
 LBR_HIDDEN void lbr_eval_open(lua_State *L);
+LBR_HIDDEN void lbr_als_open(lua_State *L);  /* als (lals.c); called by lbr_eval_open */
+LBR_HIDDEN void lbr_file_open(lua_State *L); /* read_file, write_file, mkdir, dir_* (lfile.c); likewise */
 /* Models (lmodel.c): sets model and optim_core in the table on the stack top. */
 LBR_HIDDEN void lbr_model_open(lua_State *L);
 /* Search (lsearch.c): sets catalog and search in the table on the stack top. */
