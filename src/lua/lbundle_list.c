@@ -1,4 +1,5 @@
 /* The one reader of bundle lists and label lists (rules in lbundle_list.h). */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,6 +56,13 @@ static int32_t read_id(lua_State *L, const lbr_list_spec *sp, int64_t k, int64_t
       lbr_errorf(L, "%s must be an integer id, got %s", where, t == LUA_TNUMBER ? "a fraction" : luaL_typename(L, -1));
     }
     lua_pop(L, 1);
+    if (sp->raw_ids) {
+      if (v < INT32_MIN || v > INT32_MAX) {
+        place(where, sizeof where, sp, k, i);
+        lbr_errorf(L, "%s: id %lld does not fit 32 bits", where, (long long)v);
+      }
+      return (int32_t)v;
+    }
     return v >= 1 && v <= sp->id_max ? (int32_t)(v - 1) : -1;
   }
   if (t != LUA_TSTRING && !(t == LUA_TNUMBER && lua_isinteger(L, -1))) {
@@ -108,6 +116,10 @@ void lbr_read_bundles(lua_State *L, int idx, const lbr_list_spec *sp, lbr_bundle
   int64_t n;
   if (sp->fixed) {
     n = sp->count;
+    if (n < 0 || n > max_b) {
+      place(where, sizeof where, sp, 0, 0);
+      lbr_errorf(L, "%s: %lld rows; at most %lld", where, (long long)n, (long long)max_b);
+    }
   } else {
     lua_pushvalue(L, idx);
     char what[32];
@@ -131,7 +143,7 @@ void lbr_read_bundles(lua_State *L, int idx, const lbr_list_spec *sp, lbr_bundle
       m = checked_len(L, sp, k, sp->min_items, max_i, "items");
     } else if (!(sp->fixed && lua_isnil(L, -1))) {
       place(where, sizeof where, sp, k, 0);
-      lbr_errorf(L, "%s must be a list of item labels, got %s", where, luaL_typename(L, -1));
+      lbr_errorf(L, "%s must be a list of %s, got %s", where, sp->find ? "item labels" : "ids", luaL_typename(L, -1));
     }
     if (m > LBR_LIST_MAX - at) {
       place(where, sizeof where, sp, k, 0);

@@ -44,6 +44,7 @@ typedef struct lbr_list_spec {
   const void *owner;
   const char *owner_name; /* "the catalogue", for "no item 'x' in the catalogue" */
   int32_t id_max;
+  int raw_ids; /* with find NULL: keep each integer as it is (it must fit 32 bits) */
   int unknown;              /* LBR_UNKNOWN_* */
   int min_items, max_items; /* per bundle; max 0: LBR_LIST_MAX */
   int64_t min_bundles, max_bundles; /* max 0: LBR_LIST_MAX */

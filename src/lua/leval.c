@@ -150,8 +150,14 @@ static int eval_rank(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     rows = (int64_t)luaL_len(L, 1);
   }
-  if ((int64_t)luaL_len(L, 2) != rows)
-    lbr_errorf(L, "rank: relevant has %lld lists, ranked has %lld rows", (long long)luaL_len(L, 2), (long long)rows);
+  lua_Integer nrel_lists = luaL_len(L, 2); /* asked once */
+  if ((int64_t)nrel_lists != rows)
+    lbr_errorf(L, "rank: relevant has %lld lists, ranked has %lld rows", (long long)nrel_lists, (long long)rows);
+  /* the relevant ids, one list per row, read by the one list reader */
+  lbr_list_spec rsp = {.fn = "rank", .name = "relevant", .arg = -1, .elem = "row", .raw_ids = 1, .fixed = 1,
+                       .count = rows};
+  lbr_bundle_list rel_lists;
+  lbr_read_bundles(L, 2, &rsp, &rel_lists);
   int32_t *ranked = lua_newuserdatauv(L, (size_t)k * sizeof *ranked, 0);
   br_rank_metrics acc = {0};
   for (int64_t r = 1; r <= rows; r++) {
@@ -174,18 +180,9 @@ static int eval_rank(lua_State *L) {
       }
       lua_pop(L, 1);
     }
-    if (lua_geti(L, 2, r) != LUA_TTABLE) lbr_errorf(L, "rank: relevant[%lld] must be a list of ids", (long long)r);
-    int64_t nrel = (int64_t)luaL_len(L, -1);
-    int32_t *rel = lua_newuserdatauv(L, (size_t)(nrel > 0 ? nrel : 1) * sizeof *rel, 0);
-    for (int64_t i = 1; i <= nrel; i++) {
-      lua_geti(L, -2, i);
-      int ok;
-      rel[i - 1] = (int32_t)lua_tointegerx(L, -1, &ok);
-      if (!ok) lbr_errorf(L, "rank: relevant[%lld][%lld] must be an integer id", (long long)r, (long long)i);
-      lua_pop(L, 1);
-    }
+    const int32_t *rel = rel_lists.items + rel_lists.off[r - 1];
+    int64_t nrel = rel_lists.off[r] - rel_lists.off[r - 1];
     br_rank_add(&acc, ranked, n, rel, (int)nrel, (int)k);
-    lua_pop(L, 2);
   }
   br_rank_finish(&acc);
   lua_createtable(L, 0, 6);

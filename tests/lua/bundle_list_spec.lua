@@ -81,6 +81,10 @@ describe("the bundle list reader", function()
                      err(bundle.search, { catalog = cat, baskets = bk, constraints = { exclude = { "plum" } } }))
     assert.are.equal("lhs_has: items (argument #2) must be a list of item labels, got string",
                      err(function() return bk:rules{ min_support = 0.1 }:lhs_has("apple") end))
+    assert.are.equal("rank: relevant: row 2 must be a list of ids, got string",
+                     err(bundle.eval.rank, { { 1 }, { 2 } }, { { 1 }, "x" }, 1))
+    assert.are.equal("rank: relevant: row 1 item 2 must be an integer id, got boolean",
+                     err(bundle.eval.rank, { { 1 } }, { { 1, true } }, 1))
     assert.are.equal("topk: exclude: row 1 item 1 must be an integer id, got a fraction",
                      err(bundle.eval.topk, T.from{ { 1, 2 } }, 1, { { 1.5 } }))
   end)
