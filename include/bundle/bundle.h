@@ -33,6 +33,7 @@
 #include "bundle/search.h"
 #include "bundle/pareto.h"
 #include "bundle/price.h"
+#include "bundle/catalog_frame.h"
 #include "bundle/eval.h"
 #include "bundle/recommend.h"
 #include "bundle/dist.h"

@@ -181,6 +181,19 @@ br_status br_datetime_parse(int64_t *epoch, const char *s, size_t len);
  * bytes; returns the length. */
 int br_datetime_format(char *buf, int64_t epoch, int with_time);
 
+/* ---- text for people (frame_preview.c) ----
+ * Both write into buf as snprintf does (cut to size - 1 bytes, always
+ * terminated when size > 0) and return the full length, so a caller can ask
+ * with size 0 first. */
+/* Row i of c as text: "null", a number, true/false, the string, or a date
+ * ("2024-01-03", with " HH:MM:SS" when the time of day is not midnight). */
+size_t br_cell_text(char *buf, size_t size, const br_column *c, int64_t i);
+/* What a printed frame shows: "bundle.Frame R rows x C columns", the names,
+ * the types, then up to 10 rows (the first and last 5 of a longer frame,
+ * "..." between), cells cut to 24 bytes, numbers right-aligned. A datetime
+ * column whose shown values are all at midnight prints as dates. */
+size_t br_frame_preview(char *buf, size_t size, const br_frame *f);
+
 /* How date text is read when it is not ISO (read_csv's time_format and
  * day_first). A zeroed struct means ISO only. ISO text (as above) is always
  * accepted too: it cannot be mistaken for a day-first or formatted date.

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle/memory.h"
 #include "bundle/csv_chunks.h"
 #include "frame_internal.h"
 
@@ -13,11 +14,11 @@ static br_status concat_column(br_column **out, const br_frame *const *fs, int n
   const br_column *first = br_frame_column(fs[0], br_frame_find(fs[0], name));
   br_dtype t = br_column_type(first);
   size_t width = t == BR_DTYPE_STR ? sizeof(const char *) + sizeof(size_t) : dtype_size(t);
-  unsigned char *data = malloc((size_t)(total > 0 ? total : 1) * width);
-  uint8_t *valid = malloc((size_t)(total > 0 ? total : 1));
+  unsigned char *data = br_alloc("concat", 1, (size_t)(total > 0 ? total : 1) * width);
+  uint8_t *valid = br_alloc("concat", 1, (size_t)(total > 0 ? total : 1));
   if (!data || !valid) {
-    free(data);
-    free(valid);
+    br_free(data);
+    br_free(valid);
     return br_error_set(BR_ERR_NOMEM, "concat: out of memory");
   }
   const char **strs = (const char **)data;
@@ -58,8 +59,8 @@ static br_status concat_column(br_column **out, const br_frame *const *fs, int n
       default: s = br_column_from_i64(out, t, total, (const int64_t *)data, valid); break;
     }
   }
-  free(data);
-  free(valid);
+  br_free(data);
+  br_free(valid);
   return s;
 }
 
@@ -73,13 +74,13 @@ br_status br_frame_concat(br_frame **out, const br_frame *const *fs, int n) {
                           br_frame_ncols(fs[f]), ncols);
     total += br_frame_nrows(fs[f]);
   }
-  br_column **cols = calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *cols);
+  br_column **cols = br_calloc("concat", (size_t)(ncols > 0 ? ncols : 1), sizeof *cols);
   if (!cols) return br_error_set(BR_ERR_NOMEM, "concat: out of memory");
   br_status s = BR_OK;
   for (int k = 0; k < ncols && s == BR_OK; k++)
     s = concat_column(&cols[k], fs, n, br_frame_name(fs[0], k), total);
   if (s == BR_OK) s = frame_build(out, ncols, fs[0]->names, cols, total);
   for (int k = 0; k < ncols; k++) br_column_release(cols[k]);
-  free(cols);
+  br_free(cols);
   return s;
 }

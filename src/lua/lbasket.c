@@ -8,11 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lbundle.h"
+#include "lbundle_list.h"
 
-#define BASKETS_MT "bundle.Baskets"
-#define ITEMSETS_MT "bundle.Itemsets"
-#define RULES_MT "bundle.Rules"
 
 static const char *basket_label(const void *owner, int32_t id, size_t *len) {
   return br_baskets_label(owner, id, len);
@@ -23,21 +20,21 @@ static const char *basket_label(const void *owner, int32_t id, size_t *len) {
 static br_baskets **push_baskets_slot(lua_State *L) {
   br_baskets **slot = lua_newuserdatauv(L, sizeof *slot, 0);
   *slot = NULL;
-  luaL_setmetatable(L, BASKETS_MT);
+  luaL_setmetatable(L, LBR_BASKETS_MT);
   return slot;
 }
 
 br_baskets **lbr_baskets_push_slot(lua_State *L) { return push_baskets_slot(L); }
 
 br_baskets *lbr_baskets_check(lua_State *L, int idx) {
-  br_baskets **slot = luaL_checkudata(L, idx, BASKETS_MT);
+  br_baskets **slot = luaL_checkudata(L, idx, LBR_BASKETS_MT);
   if (!*slot) luaL_argerror(L, idx, "baskets have been closed");
   return *slot;
 }
 #define check_baskets lbr_baskets_check
 
 static int baskets_gc(lua_State *L) {
-  br_baskets **slot = luaL_checkudata(L, 1, BASKETS_MT);
+  br_baskets **slot = luaL_checkudata(L, 1, LBR_BASKETS_MT);
   lbr_check_unpinned(L, 1, "Baskets");
   br_baskets_free(*slot); /* drops this handle's reference; children keep theirs */
   *slot = NULL;
@@ -61,12 +58,12 @@ static lbr_child *push_child_slot(lua_State *L, const char *mt, int parent_idx, 
 
 static void *check_child(lua_State *L, int idx, const char *mt, const br_baskets **b) {
   lbr_child *c = luaL_checkudata(L, idx, mt);
-  if (!c->obj) luaL_argerror(L, idx, strcmp(mt, ITEMSETS_MT) == 0 ? "itemsets have been closed" : "rules have been closed");
+  if (!c->obj) luaL_argerror(L, idx, strcmp(mt, LBR_ITEMSETS_MT) == 0 ? "itemsets have been closed" : "rules have been closed");
   *b = c->parent; /* held by the child itself: valid even after the Baskets' close */
   return c->obj;
 }
 
-lbr_child *lbr_itemsets_test(lua_State *L, int idx) { return luaL_testudata(L, idx, ITEMSETS_MT); }
+lbr_child *lbr_itemsets_test(lua_State *L, int idx) { return luaL_testudata(L, idx, LBR_ITEMSETS_MT); }
 
 /* Frees the child's core object and drops its reference to the baskets. */
 static int child_close(lua_State *L, const char *mt, const char *what, void (*free_obj)(void *)) {
@@ -80,26 +77,15 @@ static int child_close(lua_State *L, const char *mt, const char *what, void (*fr
 }
 static void free_itemsets(void *p) { br_itemsets_free(p); }
 static void free_rules(void *p) { br_rules_free(p); }
-static int itemsets_gc(lua_State *L) { return child_close(L, ITEMSETS_MT, "Itemsets", free_itemsets); }
-static int rules_gc(lua_State *L) { return child_close(L, RULES_MT, "Rules", free_rules); }
+static int itemsets_gc(lua_State *L) { return child_close(L, LBR_ITEMSETS_MT, "Itemsets", free_itemsets); }
+static int rules_gc(lua_State *L) { return child_close(L, LBR_RULES_MT, "Rules", free_rules); }
 
-/* Item ids for a list of labels (numbers are taken as their text). */
+/* Item ids for the list of labels in option `what` of fn. */
 static int32_t *check_items(lua_State *L, int idx, const br_baskets *b, const char *fn, const char *what,
                             int *n) {
-  luaL_checktype(L, idx, LUA_TTABLE);
-  int k = (int)luaL_len(L, idx);
-  int32_t *v = lua_newuserdatauv(L, (size_t)(k ? k : 1) * sizeof *v, 0);
-  for (int i = 1; i <= k; i++) {
-    lua_geti(L, idx, i);
-    size_t len;
-    const char *s = lua_tolstring(L, -1, &len);
-    if (!s) lbr_errorf(L, "%s: %s[%d] must be an item label, got %s", fn, what, i, luaL_typename(L, -1));
-    v[i - 1] = br_baskets_find(b, s, len);
-    if (v[i - 1] < 0) lbr_errorf(L, "%s: %s: no item '%.60s'", fn, what, s);
-    lua_pop(L, 1);
-  }
-  *n = k;
-  return v; /* [.. ud] */
+  lbr_list_spec sp = {.fn = fn, .name = what, .find = lbr_find_in_baskets, .owner = b,
+                      .owner_name = "the baskets"};
+  return lbr_read_labels(L, idx, &sp, n, NULL); /* [.. ud] */
 }
 
 /* ---- constructors ---- */
@@ -120,8 +106,7 @@ static const char *opt_string(lua_State *L, int idx, const char *fn, const char 
 /* basket = "order" or { "member", "date" } (a composite key). */
 static int bundle_baskets(lua_State *L) {
   if (lbr_is_frame_source(L, 1)) lbr_frames_join(L, 1, "baskets"); /* read_csv_chunks' chunks */
-  br_frame **fs = luaL_checkudata(L, 1, "bundle.Frame");
-  if (!*fs) return luaL_argerror(L, 1, "frame has been closed");
+  br_frame *f = lbr_frame_check(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   lbr_check_options(L, 2, "baskets", baskets_options);
@@ -151,7 +136,7 @@ static int bundle_baskets(lua_State *L) {
   spec.quantity = opt_string(L, 2, "baskets", "quantity");
   spec.price = opt_string(L, 2, "baskets", "price");
   br_baskets **slot = push_baskets_slot(L);
-  if (br_baskets_from_frame(slot, *fs, &spec) != BR_OK) return lbr_error(L);
+  if (br_baskets_from_frame(slot, f, &spec) != BR_OK) return lbr_error(L);
   return 1;
 }
 
@@ -163,26 +148,24 @@ static int bundle_read_baskets(lua_State *L) {
   lbr_check_path(L, "read_baskets", path, 0);
   lbr_check_options(L, 2, "read_baskets", read_options);
   char sep = ' ';
-  const char *items = "auto";
+  static const char *const item_kinds[] = {"auto", "names", "integers", NULL};
+  int kind = 0; /* auto */
   if (!lua_isnoneornil(L, 2)) {
     lua_getfield(L, 2, "sep");
     size_t len;
     const char *s = lua_tolstring(L, -1, &len);
     if (s && len == 1) sep = s[0];
     else if (!lua_isnil(L, -1)) return lbr_errorf(L, "read_baskets: option 'sep' must be one character");
-    lua_getfield(L, 2, "items");
-    if (!lua_isnil(L, -1)) items = lua_tostring(L, -1);
-    if (!items || (strcmp(items, "auto") && strcmp(items, "names") && strcmp(items, "integers")))
-      return lbr_errorf(L, "read_baskets: option 'items' must be \"names\", \"integers\" or \"auto\"");
-    lua_pop(L, 2);
+    lua_pop(L, 1);
+    kind = lbr_opt_enum(L, 2, "read_baskets", "items", "auto", item_kinds);
   }
   br_baskets **slot = push_baskets_slot(L);
-  if (strcmp(items, "names") == 0) {
+  if (kind == 1) {
     if (br_baskets_read_names(slot, path, sep) != BR_OK) return lbr_error(L);
   } else if (br_baskets_read(slot, path, sep) != BR_OK) {
     /* auto: a file that is not all integers is read again as names (the
      * integer reader stops at the first other token, so little is lost) */
-    if (strcmp(items, "auto") || br_last_status() != BR_ERR_PARSE || !strstr(br_last_error(), "is not an integer"))
+    if (kind != 0 || br_last_status() != BR_ERR_PARSE || !strstr(br_last_error(), "is not an integer"))
       return lbr_error(L);
     if (br_baskets_read_names(slot, path, sep) != BR_OK) return lbr_error(L);
   }
@@ -225,9 +208,7 @@ static int baskets_user(lua_State *L) {
 
 /* Makes a frame from columns built here; releases them. */
 static int push_frame(lua_State *L, int n, const char **names, br_column **cols) {
-  br_frame **slot = lua_newuserdatauv(L, sizeof *slot, 0);
-  *slot = NULL;
-  luaL_setmetatable(L, "bundle.Frame");
+  br_frame **slot = lbr_frame_push_slot(L);
   br_status s = br_frame_new(slot, n, names, cols);
   for (int i = 0; i < n; i++) br_column_release(cols[i]);
   if (s != BR_OK) return lbr_error(L);
@@ -413,7 +394,7 @@ static int baskets_frequent(lua_State *L) {
   lbr_check_options(L, 2, "frequent", frequent_options);
   br_mine_options o;
   read_mine_options(L, 2, b, "frequent", &o, 1);
-  lbr_child *slot = push_child_slot(L, ITEMSETS_MT, 1, b);
+  lbr_child *slot = push_child_slot(L, LBR_ITEMSETS_MT, 1, b);
   if (lbr_mine(L, 1, (br_itemsets **)&slot->obj, b, &o) != BR_OK) return lbr_error(L); /* across ranks for bundle.mpi's baskets */
   return 1;
 }
@@ -457,7 +438,7 @@ static int baskets_rules(lua_State *L) {
     return lbr_errorf(L, "rules: max_size %d leaves no room for an antecedent with rhs_size %d", mo.max_size, ro.rhs_size);
   br_itemsets *sets = NULL;
   if (lbr_mine(L, 1, &sets, b, &mo) != BR_OK) return lbr_error(L);
-  lbr_child *slot = push_child_slot(L, RULES_MT, 1, b);
+  lbr_child *slot = push_child_slot(L, LBR_RULES_MT, 1, b);
   br_status s = br_itemsets_rules((br_rules **)&slot->obj, sets, &ro);
   br_itemsets_free(sets);
   if (s != BR_OK) return lbr_error(L);
@@ -540,26 +521,23 @@ static void push_itemset(lua_State *L, const void *obj, const br_baskets *b, int
  * "weight", descending. top(k): a new Itemsets of the k most frequent. */
 static int itemsets_sort(lua_State *L) {
   const br_baskets *b;
-  const br_itemsets *s = check_child(L, 1, ITEMSETS_MT, &b);
-  const char *by = luaL_optstring(L, 2, "count");
-  br_itemset_order o;
-  if (strcmp(by, "count") == 0 || strcmp(by, "support") == 0) o = BR_ORDER_COUNT;
-  else if (strcmp(by, "size") == 0) o = BR_ORDER_SIZE;
-  else if (strcmp(by, "weight") == 0) o = BR_ORDER_WEIGHT;
-  else return lbr_errorf(L, "sort: unknown order '%s' (count, support, size or weight)", by);
+  const br_itemsets *s = check_child(L, 1, LBR_ITEMSETS_MT, &b);
+  static const char *const orders[] = {"count", "support", "size", "weight", NULL};
+  static const br_itemset_order order_of[] = {BR_ORDER_COUNT, BR_ORDER_COUNT, BR_ORDER_SIZE, BR_ORDER_WEIGHT};
+  br_itemset_order o = order_of[lbr_check_enum(L, 2, "sort", "order", "count", orders)];
   lua_getiuservalue(L, 1, 1);
-  lbr_child *slot = push_child_slot(L, ITEMSETS_MT, lua_gettop(L), (br_baskets *)b);
+  lbr_child *slot = push_child_slot(L, LBR_ITEMSETS_MT, lua_gettop(L), (br_baskets *)b);
   if (br_itemsets_select((br_itemsets **)&slot->obj, s, o, -1) != BR_OK) return lbr_error(L);
   return 1;
 }
 
 static int itemsets_top(lua_State *L) {
   const br_baskets *b;
-  const br_itemsets *s = check_child(L, 1, ITEMSETS_MT, &b);
+  const br_itemsets *s = check_child(L, 1, LBR_ITEMSETS_MT, &b);
   lua_Integer k = luaL_checkinteger(L, 2);
   luaL_argcheck(L, k >= 0, 2, "count must not be negative");
   lua_getiuservalue(L, 1, 1);
-  lbr_child *slot = push_child_slot(L, ITEMSETS_MT, lua_gettop(L), (br_baskets *)b);
+  lbr_child *slot = push_child_slot(L, LBR_ITEMSETS_MT, lua_gettop(L), (br_baskets *)b);
   if (br_itemsets_select((br_itemsets **)&slot->obj, s, BR_ORDER_COUNT, k) != BR_OK) return lbr_error(L);
   return 1;
 }
@@ -567,7 +545,7 @@ static int itemsets_top(lua_State *L) {
 /* to_frame(): items (joined by ","), size, count, support[, weight]. */
 static int itemsets_to_frame(lua_State *L) {
   const br_baskets *b;
-  const br_itemsets *s = check_child(L, 1, ITEMSETS_MT, &b);
+  const br_itemsets *s = check_child(L, 1, LBR_ITEMSETS_MT, &b);
   int64_t n = br_itemsets_count(s);
   int weighted = n > 0 && !isnan(br_itemsets_weight(s, 0));
   const char **strs = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *strs, 0);
@@ -624,7 +602,7 @@ static void push_rule(lua_State *L, const void *obj, const br_baskets *b, int64_
 /* to_frame(): lhs, rhs (labels joined by ","), then every measure. */
 static int rules_to_frame(lua_State *L) {
   const br_baskets *b;
-  const br_rules *r = check_child(L, 1, RULES_MT, &b);
+  const br_rules *r = check_child(L, 1, LBR_RULES_MT, &b);
   int64_t n = br_rules_count(r);
   const char **strs = lua_newuserdatauv(L, (size_t)(n ? n : 1) * 2 * sizeof *strs, 0);
   size_t *lens = lua_newuserdatauv(L, (size_t)(n ? n : 1) * 2 * sizeof *lens, 0);
@@ -660,12 +638,12 @@ static int rules_to_frame(lua_State *L) {
 static int64_t itemsets_count(const void *obj) { return br_itemsets_count(obj); }
 static int64_t rules_count(const void *obj) { return br_rules_count(obj); }
 
-static const list_class itemsets_class = {ITEMSETS_MT, itemsets_count, push_itemset, itemsets_to_frame};
-static const list_class rules_class = {RULES_MT, rules_count, push_rule, rules_to_frame};
+static const list_class itemsets_class = {LBR_ITEMSETS_MT, itemsets_count, push_itemset, itemsets_to_frame};
+static const list_class rules_class = {LBR_RULES_MT, rules_count, push_rule, rules_to_frame};
 
 static const list_class *list_of(lua_State *L, int idx) {
-  if (luaL_testudata(L, idx, ITEMSETS_MT)) return &itemsets_class;
-  if (luaL_testudata(L, idx, RULES_MT)) return &rules_class;
+  if (luaL_testudata(L, idx, LBR_ITEMSETS_MT)) return &itemsets_class;
+  if (luaL_testudata(L, idx, LBR_RULES_MT)) return &rules_class;
   luaL_typeerror(L, idx, "bundle.Itemsets or bundle.Rules");
   return NULL;
 }
@@ -673,7 +651,7 @@ static const list_class *list_of(lua_State *L, int idx) {
 /* is_baskets(x): true when x is live bundle.Baskets (Lua code checks its
  * arguments with this rather than by the tostring text). */
 static int bundle_is_baskets(lua_State *L) {
-  br_baskets **slot = luaL_testudata(L, 1, BASKETS_MT);
+  br_baskets **slot = luaL_testudata(L, 1, LBR_BASKETS_MT);
   lua_pushboolean(L, slot != NULL && *slot != NULL);
   return 1;
 }
@@ -696,9 +674,9 @@ void lbr_basket_open(lua_State *L) {
   static const luaL_Reg rm[] = {{"iter", list_iter}, {"get", list_get}, {"to_frame", rules_to_frame},
                                 {"write_csv", list_write_csv}, {"close", rules_gc}, {NULL, NULL}};
   static const luaL_Reg rmeta[] = {{"__gc", rules_gc}, {"__close", rules_gc}, {"__len", list_len}, {NULL, NULL}};
-  lbr_new_class(L, BASKETS_MT, bm, bmeta);
-  lbr_new_class(L, ITEMSETS_MT, im, imeta);
-  lbr_new_class(L, RULES_MT, rm, rmeta);
+  lbr_new_class(L, LBR_BASKETS_MT, bm, bmeta);
+  lbr_new_class(L, LBR_ITEMSETS_MT, im, imeta);
+  lbr_new_class(L, LBR_RULES_MT, rm, rmeta);
   lua_pushcfunction(L, bundle_baskets);
   lua_setfield(L, -2, "baskets");
   lua_pushcfunction(L, bundle_read_baskets);

@@ -117,15 +117,6 @@ void lbr_new_class(lua_State *L, const char *name, const luaL_Reg *methods, cons
   lua_pop(L, 1);
 }
 
-int64_t lbr_push_bundle_items(lua_State *L, int list, int64_t k, const char *fn) {
-  if (lua_geti(L, list, k) == LUA_TTABLE) { /* a label list, or a { items = } record */
-    if (lua_getfield(L, -1, "items") == LUA_TTABLE) lua_remove(L, -2);
-    else lua_pop(L, 1);
-  }
-  if (!lua_istable(L, -1)) lbr_errorf(L, "%s: bundle %lld must be a list of item labels", fn, (long long)k);
-  return (int64_t)luaL_len(L, -1);
-}
-
 int lbr_write_csv_via(lua_State *L, lua_CFunction to_frame) {
   luaL_checkstring(L, 2);
   lua_pushcfunction(L, to_frame);

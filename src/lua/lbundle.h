@@ -11,7 +11,21 @@
 #define LBR_HIDDEN __attribute__((visibility("hidden")))
 #define LBR_EXPORT __attribute__((visibility("default")))
 
+/* One metatable name per class, used by every file that makes or checks
+ * one; each class's checker is declared below with its file. */
 #define LBR_TENSOR_MT "bundle.Tensor"
+#define LBR_FRAME_MT "bundle.Frame"
+#define LBR_COLUMN_MT "bundle.Column"
+#define LBR_GROUPBY_MT "bundle.GroupBy"
+#define LBR_BASKETS_MT "bundle.Baskets"
+#define LBR_ITEMSETS_MT "bundle.Itemsets"
+#define LBR_RULES_MT "bundle.Rules"
+#define LBR_CATALOG_MT "bundle.Catalog"
+#define LBR_RESULT_MT "bundle.SearchResult"
+#define LBR_BUNDLE_MT "bundle.Bundle"
+#define LBR_MODEL_MT "bundle.Model"
+#define LBR_GBDT_MT "bundle.GBDT"
+#define LBR_SANDBOX_STATE_MT "bundle.SandboxState"
 
 /* luaL_error with C's printf formats (%lld, %g, ...), which lua_pushfstring
  * does not understand; the message is cut at 1 KiB. Never returns. */
@@ -39,15 +53,19 @@ LBR_HIDDEN lua_Integer lbr_opt_integer(lua_State *L, int idx, const char *fn,
 LBR_HIDDEN double lbr_opt_number(lua_State *L, int idx, const char *fn, const char *key, double dflt);
 LBR_HIDDEN int lbr_opt_boolean(lua_State *L, int idx, const char *fn, const char *key,
                                int dflt);
+/* Enumerated options (loption.c), as luaL_checkoption reads them but with
+ * the function's own message, "fn: unknown what 'x' (a, b, c)": the index
+ * in names (NULL-terminated) of the string argument at arg, or of field
+ * key of the options table at idx; nil/absent gives dflt (NULL: required). */
+LBR_HIDDEN int lbr_check_enum(lua_State *L, int arg, const char *fn, const char *what, const char *dflt,
+                              const char *const names[]);
+LBR_HIDDEN int lbr_opt_enum(lua_State *L, int idx, const char *fn, const char *key, const char *dflt,
+                            const char *const names[]);
 
 /* Registers the metatable `name` once: the metamethods in meta (may be NULL)
  * and `methods` as its __index table. */
 LBR_HIDDEN void lbr_new_class(lua_State *L, const char *name, const luaL_Reg *methods,
                               const luaL_Reg *meta);
-/* Pushes the item labels of bundle k (1-based) of the list at `list`: the
- * entry itself, or its `items` field when it is a record; returns their
- * count. Raises "fn: bundle k must be a list of item labels". */
-LBR_HIDDEN int64_t lbr_push_bundle_items(lua_State *L, int list, int64_t k, const char *fn);
 /* obj:write_csv(path) for objects with a to_frame: writes through the
  * frame's atomic CSV writer; returns obj. */
 LBR_HIDDEN int lbr_write_csv_via(lua_State *L, lua_CFunction to_frame);
@@ -96,13 +114,12 @@ LBR_HIDDEN br_tensor *lbr_tensor_test(lua_State *L, int idx); /* NULL if not a l
 LBR_HIDDEN void lbr_tensor_account(lua_State *L, const br_tensor *t);
 LBR_HIDDEN void lbr_tensor_open(lua_State *L); /* pushes the bundle.tensor table */
 
-/* Frames (lframe.c): registers the Frame/Column classes and sets read_csv in
- * the table on the stack top. */
+/* Frames (lframe.c): registers the Frame/Column/GroupBy classes and sets
+ * read_csv in the table on the stack top. */
 LBR_HIDDEN void lbr_frame_open(lua_State *L);
 /* read_csv's options at opts into o, for read_csv and read_csv_chunks
  * (errors name fn); anchors it needs are left on the stack. */
 LBR_HIDDEN void lbr_csv_options(lua_State *L, int opts, const char *fn, br_csv_options *o);
-LBR_HIDDEN br_frame **lbr_frame_push_slot(lua_State *L); /* an empty Frame userdata */
 /* read_csv_chunks (lchunks.c) and counts (lcounts.c): set in the table on the stack top. */
 LBR_HIDDEN void lbr_chunks_open(lua_State *L);
 /* True for an iterator of frames (a function or callable object, not a Frame). */
@@ -111,6 +128,9 @@ LBR_HIDDEN int lbr_is_frame_source(lua_State *L, int idx);
  * rows (a Frame is left as it is); errors name fn. */
 LBR_HIDDEN void lbr_frames_join(lua_State *L, int idx, const char *fn);
 LBR_HIDDEN void lbr_counts_open(lua_State *L);
+LBR_HIDDEN br_frame *lbr_frame_check(lua_State *L, int idx); /* raises when not a live Frame */
+LBR_HIDDEN br_frame *lbr_frame_test(lua_State *L, int idx);  /* NULL if not a live Frame */
+LBR_HIDDEN br_frame **lbr_frame_push_slot(lua_State *L);    /* an empty Frame, to fill through the slot */
 /* Baskets (lbasket.c): registers Baskets/Itemsets/Rules and sets baskets and
  * read_baskets in the table on the stack top. */
 LBR_HIDDEN void lbr_basket_open(lua_State *L);
@@ -141,6 +161,8 @@ LBR_HIDDEN void lbr_push_cell(lua_State *L, const br_column *c, int64_t i, int s
 /* Evaluation (leval.c): sets eval_core (backtest, topk, rank, bandit_replay)
  * and als in the table on the stack top. */
 LBR_HIDDEN void lbr_eval_open(lua_State *L);
+LBR_HIDDEN void lbr_als_open(lua_State *L);  /* als (lals.c); called by lbr_eval_open */
+LBR_HIDDEN void lbr_file_open(lua_State *L); /* read_file, write_file, mkdir, dir_* (lfile.c); likewise */
 /* Models (lmodel.c): sets model and optim_core in the table on the stack top. */
 LBR_HIDDEN void lbr_model_open(lua_State *L);
 /* Search (lsearch.c): sets catalog and search in the table on the stack top. */

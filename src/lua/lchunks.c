@@ -113,14 +113,14 @@ static int is_callable(lua_State *L, int idx) {
 }
 
 int lbr_is_frame_source(lua_State *L, int idx) {
-  return !luaL_testudata(L, idx, "bundle.Frame") && is_callable(L, idx);
+  return !luaL_testudata(L, idx, LBR_FRAME_MT) && is_callable(L, idx);
 }
 
 /* Replaces the list of frames, or the iterator of frames (called until it
  * gives nil), at idx by one frame of all their rows. */
 void lbr_frames_join(lua_State *L, int idx, const char *fn) {
   idx = lua_absindex(L, idx);
-  if (luaL_testudata(L, idx, "bundle.Frame")) return;
+  if (luaL_testudata(L, idx, LBR_FRAME_MT)) return;
   lua_newtable(L); /* the frames, in order */
   int list = lua_gettop(L);
   int n = 0;
@@ -148,7 +148,7 @@ void lbr_frames_join(lua_State *L, int idx, const char *fn) {
   const br_frame **fs = lua_newuserdatauv(L, (size_t)n * sizeof *fs, 0);
   for (int i = 1; i <= n; i++) {
     lua_rawgeti(L, list, i);
-    br_frame **slot = luaL_testudata(L, -1, "bundle.Frame");
+    br_frame **slot = luaL_testudata(L, -1, LBR_FRAME_MT);
     if (!slot || !*slot) lbr_errorf(L, "%s: chunk %d is not a live Frame (got %s)", fn, i, luaL_typename(L, -1));
     fs[i - 1] = *slot;
     lua_pop(L, 1);

@@ -115,14 +115,14 @@ static int counts_append(lua_State *L) {
   } else {
     lbr_check_options(L, spec, "append", append_options);
     if (time_number) return lbr_errorf(L, "append: with frames, time names a column");
-    if (luaL_testudata(L, 2, "bundle.Frame")) {
+    if (luaL_testudata(L, 2, LBR_FRAME_MT)) {
       append_frame(L, c, 2, spec, 0);
     } else if (lbr_is_frame_source(L, 2)) {
       for (;;) {
         lua_pushvalue(L, 2);
         lua_call(L, 0, 1);
         if (lua_isnil(L, -1)) break;
-        if (!luaL_testudata(L, -1, "bundle.Frame"))
+        if (!luaL_testudata(L, -1, LBR_FRAME_MT))
           return lbr_errorf(L, "append: the iterator gave a %s, not a Frame", luaL_typename(L, -1));
         append_frame(L, c, lua_gettop(L), spec, 0);
         lua_pop(L, 1);

@@ -1,50 +1,25 @@
-/* bundle.core eval functions: backtest, topk, rank, bandit_replay, als and
- * write_file. The Lua layer (lua/bundle/eval.lua, recommend.lua) composes
- * them; this file only translates arguments and results. */
-#include <errno.h>
-#include <limits.h>
+/* bundle.core eval functions: backtest, topk, rank and bandit_replay (ALS
+ * is in lals.c, file I/O in lfile.c). The Lua layer (lua/bundle/eval.lua,
+ * recommend.lua) composes them; this file only translates arguments and
+ * results. */
 #include <math.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lbundle.h"
+#include "lbundle_list.h"
 
-/* Reads a list of bundles (each a list of item labels, or a table whose
- * `items` field is one) at idx into basket item ids (-1: not in the
- * baskets), CSR in two userdata left on the stack. Returns the count. */
-static int64_t read_bundles(lua_State *L, int idx, const br_baskets *b, const char *fn, int32_t **items,
-                            int64_t **off) {
-  luaL_checktype(L, idx, LUA_TTABLE);
-  int64_t n = (int64_t)luaL_len(L, idx), total = 0;
-  for (int64_t k = 1; k <= n; k++) {
-    int64_t m = lbr_push_bundle_items(L, idx, k, fn);
-    if (m < 1) lbr_errorf(L, "%s: bundle %lld has no items", fn, (long long)k);
-    total += m;
-    lua_pop(L, 1);
-  }
-  *items = lua_newuserdatauv(L, (size_t)(total > 0 ? total : 1) * sizeof **items, 0);
-  *off = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof **off, 0);
-  (*off)[0] = 0;
-  int64_t at = 0;
-  for (int64_t k = 1; k <= n; k++) {
-    int64_t m = lbr_push_bundle_items(L, idx, k, fn);
-    /* a __len or __index metamethod may answer differently the second time:
-     * never write past what the first pass counted */
-    if (m < 1 || m > total - at) lbr_errorf(L, "%s: bundle %lld changed length while being read", fn, (long long)k);
-    for (int64_t i = 1; i <= m; i++) {
-      lua_geti(L, -1, i);
-      size_t len;
-      const char *s = lua_tolstring(L, -1, &len); /* numbers are labels too */
-      if (!s) lbr_errorf(L, "%s: bundle %lld item %lld must be a label, got a %s", fn, (long long)k, (long long)i,
-                         luaL_typename(L, -1));
-      (*items)[at++] = br_baskets_find(b, s, len);
-      lua_pop(L, 1);
-    }
-    (*off)[k] = at;
-    lua_pop(L, 1);
-  }
-  return n;
+/* A list of bundles at idx (labels, or records with `items`) as basket
+ * item ids (-1: not in the baskets), CSR in two userdata left on the
+ * stack. Returns the count. */
+static int64_t read_bundles(lua_State *L, int idx, const br_baskets *b, const char *fn, const char *name,
+                            const char *elem, int32_t **items, int64_t **off) {
+  lbr_list_spec sp = {.fn = fn, .name = name, .elem = elem, .arg = -1, .find = lbr_find_in_baskets, .owner = b,
+                      .unknown = LBR_UNKNOWN_KEEP, .min_items = 1};
+  lbr_bundle_list bl;
+  lbr_read_bundles(L, idx, &sp, &bl);
+  *items = bl.items;
+  *off = bl.off;
+  return bl.n;
 }
 
 /* A list of n numbers at field `key` of the options table at idx, or NULL. */
@@ -86,7 +61,7 @@ static int eval_backtest(lua_State *L) {
   lbr_check_options(L, 3, "backtest", backtest_options);
   int32_t *items;
   int64_t *off;
-  int64_t n = read_bundles(L, 2, b, "backtest", &items, &off);
+  int64_t n = read_bundles(L, 2, b, "backtest", "bundles", "bundle", &items, &off);
   double *price = opt_numbers(L, 3, "backtest", "price", n);
   double *cost = opt_numbers(L, 3, "backtest", "cost", n);
   br_backtest_bundle *per = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *per, 0);
@@ -134,34 +109,13 @@ static int eval_topk(lua_State *L) {
   luaL_argcheck(L, k >= 1 && k <= cols, 2, "k must be between 1 and the number of columns");
   int64_t *eoff = NULL;
   int32_t *excl = NULL;
-  if (!lua_isnoneornil(L, 3)) {
-    luaL_checktype(L, 3, LUA_TTABLE);
-    int64_t total = 0;
-    for (int64_t r = 1; r <= rows; r++) {
-      int t = lua_geti(L, 3, r);
-      if (t != LUA_TTABLE && t != LUA_TNIL) lbr_errorf(L, "topk: exclude[%lld] must be a list of column ids", (long long)r);
-      total += t == LUA_TTABLE ? (int64_t)luaL_len(L, -1) : 0;
-      lua_pop(L, 1);
-    }
-    eoff = lua_newuserdatauv(L, (size_t)(rows + 1) * sizeof *eoff, 0);
-    excl = lua_newuserdatauv(L, (size_t)(total > 0 ? total : 1) * sizeof *excl, 0);
-    eoff[0] = 0;
-    int64_t at = 0;
-    for (int64_t r = 1; r <= rows; r++) {
-      if (lua_geti(L, 3, r) == LUA_TTABLE) {
-        int64_t m = (int64_t)luaL_len(L, -1);
-        for (int64_t i = 1; i <= m; i++) {
-          lua_geti(L, -1, i);
-          int ok;
-          lua_Integer c = lua_tointegerx(L, -1, &ok);
-          if (!ok) lbr_errorf(L, "topk: exclude[%lld][%lld] must be an integer column id", (long long)r, (long long)i);
-          excl[at++] = (int32_t)(c >= 1 && c <= cols ? c - 1 : -1);
-          lua_pop(L, 1);
-        }
-      }
-      lua_pop(L, 1);
-      eoff[r] = at;
-    }
+  if (!lua_isnoneornil(L, 3)) { /* one entry per row (nil: none), of 1-based column ids */
+    lbr_list_spec sp = {.fn = "topk", .name = "exclude", .arg = -1, .elem = "row", .id_max = (int32_t)cols,
+                        .fixed = 1, .count = rows};
+    lbr_bundle_list bl;
+    lbr_read_bundles(L, 3, &sp, &bl);
+    eoff = bl.off;
+    excl = bl.items;
   }
   br_tensor *c = NULL;
   if (br_tensor_contiguous(&c, s) != BR_OK) return lbr_error(L);
@@ -199,8 +153,14 @@ static int eval_rank(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     rows = (int64_t)luaL_len(L, 1);
   }
-  if ((int64_t)luaL_len(L, 2) != rows)
-    lbr_errorf(L, "rank: relevant has %lld lists, ranked has %lld rows", (long long)luaL_len(L, 2), (long long)rows);
+  lua_Integer nrel_lists = luaL_len(L, 2); /* asked once */
+  if ((int64_t)nrel_lists != rows)
+    lbr_errorf(L, "rank: relevant has %lld lists, ranked has %lld rows", (long long)nrel_lists, (long long)rows);
+  /* the relevant ids, one list per row, read by the one list reader */
+  lbr_list_spec rsp = {.fn = "rank", .name = "relevant", .arg = -1, .elem = "row", .raw_ids = 1, .fixed = 1,
+                       .count = rows};
+  lbr_bundle_list rel_lists;
+  lbr_read_bundles(L, 2, &rsp, &rel_lists);
   int32_t *ranked = lua_newuserdatauv(L, (size_t)k * sizeof *ranked, 0);
   br_rank_metrics acc = {0};
   for (int64_t r = 1; r <= rows; r++) {
@@ -223,18 +183,9 @@ static int eval_rank(lua_State *L) {
       }
       lua_pop(L, 1);
     }
-    if (lua_geti(L, 2, r) != LUA_TTABLE) lbr_errorf(L, "rank: relevant[%lld] must be a list of ids", (long long)r);
-    int64_t nrel = (int64_t)luaL_len(L, -1);
-    int32_t *rel = lua_newuserdatauv(L, (size_t)(nrel > 0 ? nrel : 1) * sizeof *rel, 0);
-    for (int64_t i = 1; i <= nrel; i++) {
-      lua_geti(L, -2, i);
-      int ok;
-      rel[i - 1] = (int32_t)lua_tointegerx(L, -1, &ok);
-      if (!ok) lbr_errorf(L, "rank: relevant[%lld][%lld] must be an integer id", (long long)r, (long long)i);
-      lua_pop(L, 1);
-    }
+    const int32_t *rel = rel_lists.items + rel_lists.off[r - 1];
+    int64_t nrel = rel_lists.off[r] - rel_lists.off[r - 1];
     br_rank_add(&acc, ranked, n, rel, (int)nrel, (int)k);
-    lua_pop(L, 2);
   }
   br_rank_finish(&acc);
   lua_createtable(L, 0, 6);
@@ -261,7 +212,7 @@ static int eval_bandit_replay(lua_State *L) {
   lbr_check_options(L, 3, "bandit", replay_options);
   int32_t *items;
   int64_t *off;
-  int64_t n = read_bundles(L, 2, b, "bandit", &items, &off);
+  int64_t n = read_bundles(L, 2, b, "bandit", "arms", "arm", &items, &off);
   if (n < 1) return luaL_error(L, "bandit: no arms to offer");
   br_bandit_policy policy = BR_BANDIT_THOMPSON;
   if (!lua_isnoneornil(L, 3) && lua_getfield(L, 3, "policy") != LUA_TNIL) {
@@ -306,231 +257,11 @@ static int eval_bandit_replay(lua_State *L) {
   return 1;
 }
 
-/* als(rows, cols, {values =, nrows =, ncols =, factors =, l2 =, alpha =,
- * iterations =, seed =}) -> U, V, losses. rows and cols are tensors (or
- * lists) of 1-based ids, one entry per observation; repeats add up. */
-static const char *const als_options[] = {"values", "nrows", "ncols", "factors", "l2", "alpha", "iterations", "seed",
-                                          NULL};
-
-static int cmp_entry(const void *pa, const void *pb) {
-  const int64_t *a = pa, *b = pb;
-  int by_row = (a[0] > b[0]) - (a[0] < b[0]);
-  return by_row ? by_row : (a[1] > b[1]) - (a[1] < b[1]);
-}
-
-static double read_value(lua_State *L, int idx, br_tensor *t, int64_t i) {
-  if (t) return br_tensor_data(t)[i];
-  lua_geti(L, idx, i + 1);
-  int ok;
-  double v = lua_tonumberx(L, -1, &ok);
-  lua_pop(L, 1);
-  return ok ? v : NAN;
-}
-
-static int eval_als(lua_State *L) {
-  lua_settop(L, 3); /* absent arguments stay nil below what we push */
-  lbr_check_options(L, 3, "als", als_options);
-  br_tensor *rt = NULL, *ct = NULL, *vt = NULL;
-  int64_t n;
-  /* contiguous copies keep reading simple (owned by tensor slots on the stack) */
-  for (int a = 1; a <= 2; a++) {
-    br_tensor *t = lbr_tensor_test(L, a);
-    if (!t && !lua_istable(L, a)) luaL_argerror(L, a, "ids must be a tensor or a list of 1-based ids");
-    if (t) {
-      br_tensor **slot = lbr_tensor_push_slot(L);
-      if (br_tensor_contiguous(slot, t) != BR_OK) return lbr_error(L);
-      lua_replace(L, a);
-      if (a == 1) rt = *slot;
-      else ct = *slot;
-    }
-  }
-  n = rt ? br_tensor_numel(rt) : (int64_t)luaL_len(L, 1);
-  if ((ct ? br_tensor_numel(ct) : (int64_t)luaL_len(L, 2)) != n)
-    return luaL_error(L, "als: rows and cols must have the same length");
-  int have_vals = !lua_isnoneornil(L, 3) && lua_getfield(L, 3, "values") != LUA_TNIL;
-  int vidx = 0;
-  if (have_vals) {
-    vt = lbr_tensor_test(L, -1);
-    if (vt) {
-      br_tensor **slot = lbr_tensor_push_slot(L);
-      if (br_tensor_contiguous(slot, vt) != BR_OK) return lbr_error(L);
-      vt = *slot;
-    } else if (!lua_istable(L, -1)) return luaL_error(L, "als: option 'values' must be a tensor or list");
-    vidx = lua_gettop(L);
-    if ((vt ? br_tensor_numel(vt) : (int64_t)luaL_len(L, vidx)) != n)
-      return luaL_error(L, "als: values must have one entry per observation");
-  }
-  br_als_options o;
-  br_als_options_init(&o);
-  o.factors = (int)lbr_opt_integer(L, 3, "als", "factors", o.factors);
-  o.iterations = (int)lbr_opt_integer(L, 3, "als", "iterations", o.iterations);
-  o.seed = (uint64_t)lbr_opt_integer(L, 3, "als", "seed", 1);
-  if (!lua_isnoneornil(L, 3)) {
-    if (lua_getfield(L, 3, "l2") != LUA_TNIL) o.l2 = luaL_checknumber(L, -1);
-    if (lua_getfield(L, 3, "alpha") != LUA_TNIL) o.alpha = luaL_checknumber(L, -1);
-    lua_pop(L, 2);
-  }
-  if (o.iterations < 1 || o.iterations > 1000) return luaL_error(L, "als: iterations must be 1..1000");
-  /* (row, col, value bits) triples, sorted, repeats merged */
-  int64_t *e = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * 3 * sizeof *e, 0);
-  int64_t nrows = 0, ncols = 0;
-  for (int64_t i = 0; i < n; i++) {
-    double r = read_value(L, 1, rt, i), c = read_value(L, 2, ct, i);
-    double v = have_vals ? read_value(L, vidx, vt, i) : 1.0;
-    if (!(r >= 1 && r <= INT32_MAX && r == floor(r)) || !(c >= 1 && c <= INT32_MAX && c == floor(c)))
-      return lbr_errorf(L, "als: observation %lld has ids (%g, %g); ids must be integers >= 1", (long long)i + 1, r, c);
-    if (!(v >= 0) || !isfinite(v))
-      return lbr_errorf(L, "als: observation %lld has value %g; values must be finite and >= 0", (long long)i + 1, v);
-    e[3 * i] = (int64_t)r - 1;
-    e[3 * i + 1] = (int64_t)c - 1;
-    memcpy(&e[3 * i + 2], &v, sizeof v);
-    if ((int64_t)r > nrows) nrows = (int64_t)r;
-    if ((int64_t)c > ncols) ncols = (int64_t)c;
-  }
-  lua_Integer want_r = lbr_opt_integer(L, 3, "als", "nrows", nrows), want_c = lbr_opt_integer(L, 3, "als", "ncols", ncols);
-  if (want_r < nrows || want_c < ncols)
-    return lbr_errorf(L, "als: nrows/ncols (%lld, %lld) are below the largest ids (%lld, %lld)", (long long)want_r,
-                      (long long)want_c, (long long)nrows, (long long)ncols);
-  nrows = want_r;
-  ncols = want_c;
-  if (nrows < 1 || ncols < 1) return luaL_error(L, "als: no observations");
-  qsort(e, (size_t)n, 3 * sizeof *e, cmp_entry);
-  int64_t *off = lua_newuserdatauv(L, (size_t)(nrows + 1) * sizeof *off, 0);
-  int32_t *idx = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *idx, 0);
-  double *val = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *val, 0);
-  double *loss = lua_newuserdatauv(L, (size_t)o.iterations * sizeof *loss, 0);
-  memset(off, 0, (size_t)(nrows + 1) * sizeof *off);
-  int64_t m = 0;
-  for (int64_t i = 0; i < n; i++) {
-    double v;
-    memcpy(&v, &e[3 * i + 2], sizeof v);
-    if (m > 0 && i > 0 && e[3 * i] == e[3 * (i - 1)] && e[3 * i + 1] == e[3 * (i - 1) + 1]) {
-      val[m - 1] += v;
-      continue;
-    }
-    idx[m] = (int32_t)e[3 * i + 1];
-    val[m++] = v;
-    off[e[3 * i] + 1]++;
-  }
-  for (int64_t r = 0; r < nrows; r++) off[r + 1] += off[r];
-  o.loss = loss;
-  double *U = NULL, *V = NULL;
-  if (br_als_fit(&U, &V, nrows, ncols, off, idx, val, &o) != BR_OK) return lbr_error(L);
-  int64_t us[2] = {nrows, o.factors}, vs[2] = {ncols, o.factors};
-  br_tensor **su = lbr_tensor_push_slot(L);
-  br_tensor **sv = lbr_tensor_push_slot(L);
-  if (br_tensor_zeros(su, 2, us) != BR_OK || br_tensor_zeros(sv, 2, vs) != BR_OK) {
-    free(U);
-    free(V);
-    return lbr_error(L);
-  }
-  memcpy(br_tensor_data(*su), U, (size_t)(nrows * o.factors) * sizeof *U);
-  memcpy(br_tensor_data(*sv), V, (size_t)(ncols * o.factors) * sizeof *V);
-  free(U);
-  free(V);
-  lbr_tensor_account(L, *su);
-  lbr_tensor_account(L, *sv);
-  lua_createtable(L, o.iterations, 0);
-  for (int i = 0; i < o.iterations; i++) {
-    lua_pushnumber(L, loss[i]);
-    lua_seti(L, -2, i + 1);
-  }
-  return 3;
-}
-
-/* write_file(path, text): atomically (temporary file, fsync, rename) */
-static int eval_write_file(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  lbr_check_path(L, "write_file", path, 1);
-  size_t len;
-  const char *s = luaL_checklstring(L, 2, &len);
-  if (br_file_write_atomic(path, s, len) != BR_OK) return lbr_error(L);
-  return 0;
-}
-
-/* dir_temp_beside(dir) -> path; dir_replace(tmp, dir); dir_discard(tmp):
- * bundle/io.h's directory swap, for pipeline.write */
-static int eval_dir_temp_beside(lua_State *L) {
-  const char *dir = luaL_checkstring(L, 1);
-  /* the directory is made beside dir's real path: that is what a sandbox
-   * must allow (dir itself may be allowed while its parent is not) */
-  char real[PATH_MAX], probe[PATH_MAX + 16];
-  const char *base = realpath(dir, real) ? real : dir;
-  size_t n = strlen(base);
-  while (n > 1 && base[n - 1] == '/') n--;
-  snprintf(probe, sizeof probe, "%.*s.new.XXXXXX", (int)n, base);
-  lbr_check_path(L, "dir_temp_beside", probe, 1);
-  char tmp[4200];
-  if (br_dir_temp_beside(dir, tmp, sizeof tmp) != BR_OK) return lbr_error(L);
-  lua_pushstring(L, tmp);
-  return 1;
-}
-
-static int eval_dir_replace(lua_State *L) {
-  const char *tmp = luaL_checkstring(L, 1), *dir = luaL_checkstring(L, 2);
-  lbr_check_path(L, "dir_replace", tmp, 1);
-  lbr_check_path(L, "dir_replace", dir, 1);
-  if (br_dir_replace(tmp, dir) != BR_OK) return lbr_error(L);
-  return 0;
-}
-
-static int eval_dir_discard(lua_State *L) {
-  const char *tmp = luaL_checkstring(L, 1);
-  lbr_check_path(L, "dir_discard", tmp, 1);
-  if (br_dir_discard(tmp) != BR_OK) return lbr_error(L);
-  return 0;
-}
-
-/* read_file(path) -> text: for bundle's Lua modules, so their reads go
- * through the sandbox's path allow-list like every other loader. */
-static int eval_read_file(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  lbr_check_path(L, "read_file", path, 0);
-  FILE *f = fopen(path, "rb");
-  if (!f) return lbr_errorf(L, "%s: cannot open: %s", path, strerror(errno));
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  char chunk[8192];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) luaL_addlstring(&b, chunk, n);
-  int bad = ferror(f);
-  fclose(f);
-  if (bad) return lbr_errorf(L, "%s: cannot read", path);
-  luaL_pushresult(&b);
-  return 1;
-}
-
-/* mkdir(path): creates the directory and its parents when missing */
-static int eval_mkdir(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  lbr_check_path(L, "mkdir", path, 1);
-  size_t n = strlen(path);
-  char *buf = lua_newuserdatauv(L, n + 1, 0);
-  memcpy(buf, path, n + 1);
-  for (size_t i = 1; i <= n; i++) {
-    if (buf[i] != '/' && buf[i] != '\0') continue;
-    char c = buf[i];
-    buf[i] = '\0';
-    struct stat st;
-    if (stat(buf, &st) != 0) {
-      if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return lbr_errorf(L, "mkdir: cannot create %s: %s", buf, strerror(errno));
-    } else if (!S_ISDIR(st.st_mode)) {
-      return lbr_errorf(L, "mkdir: %s exists and is not a directory", buf);
-    }
-    buf[i] = c;
-  }
-  return 0;
-}
-
 void lbr_eval_open(lua_State *L) {
   static const luaL_Reg fns[] = {{"backtest", eval_backtest}, {"topk", eval_topk}, {"rank", eval_rank},
                                  {"bandit_replay", eval_bandit_replay}, {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "eval_core");
-  static const luaL_Reg top[] = {{"als", eval_als}, {"read_file", eval_read_file}, {"mkdir", eval_mkdir},
-                                 {"write_file", eval_write_file}, {"dir_temp_beside", eval_dir_temp_beside},
-                                 {"dir_replace", eval_dir_replace}, {"dir_discard", eval_dir_discard},
-                                 {NULL, NULL}};
-  luaL_setfuncs(L, top, 0);
+  lbr_als_open(L);
+  lbr_file_open(L);
 }

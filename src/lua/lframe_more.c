@@ -5,32 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lbundle.h"
+#include "lframe.h"
 
-#define FRAME_MT "bundle.Frame"
-
-static br_frame *check_frame(lua_State *L, int idx) {
-  br_frame **slot = luaL_checkudata(L, idx, FRAME_MT);
-  if (!*slot) luaL_argerror(L, idx, "frame has been closed");
-  return *slot;
-}
-
-static br_frame **push_frame_slot(lua_State *L) {
-  br_frame **slot = lua_newuserdatauv(L, sizeof *slot, 0);
-  *slot = NULL;
-  luaL_setmetatable(L, FRAME_MT);
-  return slot;
-}
 
 /* tail(n): the last n rows (all when fewer), in order. */
 static int frame_tail(lua_State *L) {
-  const br_frame *f = check_frame(L, 1);
+  const br_frame *f = lbr_frame_check(L, 1);
   lua_Integer n = luaL_optinteger(L, 2, 6);
   luaL_argcheck(L, n >= 0, 2, "count must not be negative");
   int64_t have = br_frame_nrows(f), k = n < have ? n : have;
   int64_t *rows = lua_newuserdatauv(L, (size_t)(k ? k : 1) * sizeof *rows, 0);
   for (int64_t i = 0; i < k; i++) rows[i] = have - k + i;
-  br_frame **slot = push_frame_slot(L);
+  br_frame **slot = lbr_frame_push_slot(L);
   if (br_frame_take(slot, f, rows, k) != BR_OK) return lbr_error(L);
   return 1;
 }
@@ -40,7 +26,7 @@ static const char *const row_options[] = {"seconds", NULL};
 
 /* row(i [, { seconds = true }]): { column = value } (nulls absent). */
 static int frame_row(lua_State *L) {
-  const br_frame *f = check_frame(L, 1);
+  const br_frame *f = lbr_frame_check(L, 1);
   lua_Integer i = luaL_checkinteger(L, 2), n = br_frame_nrows(f);
   if (i < 1 || i > n) return lbr_errorf(L, "row: %lld out of range for %lld rows", (long long)i, (long long)n);
   int seconds = 0;
@@ -61,7 +47,7 @@ static int frame_row(lua_State *L) {
  * mean, sd (sample), min, max (numbers and dates; dates as ISO text in
  * first/last), distinct (strings). What does not apply is null. */
 static int frame_describe(lua_State *L) {
-  const br_frame *f = check_frame(L, 1);
+  const br_frame *f = lbr_frame_check(L, 1);
   int nc = br_frame_ncols(f);
   int64_t nr = br_frame_nrows(f);
   size_t m = (size_t)(nc ? nc : 1);
@@ -137,7 +123,7 @@ static int frame_describe(lua_State *L) {
   if (s == BR_OK) s = br_column_from_i64(&cols[8], BR_DTYPE_I64, nc, distinct, valid + m);
   if (s == BR_OK) s = br_column_from_strings(&cols[9], nc, first, nlen + 2 * m);
   if (s == BR_OK) s = br_column_from_strings(&cols[10], nc, last, nlen + 3 * m);
-  br_frame **slot = s == BR_OK ? push_frame_slot(L) : NULL;
+  br_frame **slot = s == BR_OK ? lbr_frame_push_slot(L) : NULL;
   if (slot) s = br_frame_new(slot, 11, names, cols);
   for (int q = 0; q < 11; q++) br_column_release(cols[q]);
   if (s != BR_OK) return lbr_error(L);
@@ -146,7 +132,7 @@ static int frame_describe(lua_State *L) {
 
 void lbr_frame_more_open(lua_State *L) {
   static const luaL_Reg fm[] = {{"tail", frame_tail}, {"row", frame_row}, {"describe", frame_describe}, {NULL, NULL}};
-  luaL_getmetatable(L, FRAME_MT);
+  luaL_getmetatable(L, LBR_FRAME_MT);
   lua_getfield(L, -1, "__index");
   luaL_setfuncs(L, fm, 0);
   lua_pop(L, 2);

@@ -7,16 +7,15 @@
 #include "bundle/gbdt.h"
 #include "lgbdt.h"
 
-#define GBDT_MT "bundle.GBDT"
 
 static br_model *check_gbdt(lua_State *L, int idx) {
-  br_model **slot = luaL_checkudata(L, idx, GBDT_MT);
+  br_model **slot = luaL_checkudata(L, idx, LBR_GBDT_MT);
   if (!*slot) luaL_argerror(L, idx, "model has been closed");
   return *slot;
 }
 
 static int gbdt_gc(lua_State *L) {
-  br_model **slot = luaL_checkudata(L, 1, GBDT_MT);
+  br_model **slot = luaL_checkudata(L, 1, LBR_GBDT_MT);
   br_model_free(*slot);
   *slot = NULL;
   return 0;
@@ -61,7 +60,7 @@ static int gbdt_new(lua_State *L) {
   }
   br_model **slot = lua_newuserdatauv(L, sizeof *slot, 0);
   *slot = NULL;
-  luaL_setmetatable(L, GBDT_MT);
+  luaL_setmetatable(L, LBR_GBDT_MT);
   if (br_gbdt_new(slot, &o) != BR_OK) return lbr_error(L);
   return 1;
 }
@@ -174,7 +173,7 @@ static int gbdt_options_get(lua_State *L) {
 }
 
 static int gbdt_tostring(lua_State *L) {
-  br_model **slot = luaL_checkudata(L, 1, GBDT_MT);
+  br_model **slot = luaL_checkudata(L, 1, LBR_GBDT_MT);
   if (!*slot) lua_pushliteral(L, "bundle.GBDT (closed)");
   else lua_pushfstring(L, "bundle.GBDT %s, %d trees (%s)", br_gbdt_objective_name(br_gbdt_options_of(*slot)->objective),
                        br_gbdt_options_of(*slot)->trees, br_model_is_fitted(*slot) ? "fitted" : "not fitted");
@@ -185,7 +184,7 @@ void lbr_gbdt_adopt(lua_State *L, int idx) {
   br_model **slot = lua_touserdata(L, idx);
   if (slot && *slot && br_model_kind_of(*slot) == BR_MODEL_GBDT) {
     lua_pushvalue(L, idx);
-    luaL_setmetatable(L, GBDT_MT);
+    luaL_setmetatable(L, LBR_GBDT_MT);
     lua_pop(L, 1);
   }
 }
@@ -196,7 +195,7 @@ void lbr_gbdt_register(lua_State *L) {
                                      {"save", gbdt_save}, {"kind", gbdt_kind}, {"options", gbdt_options_get},
                                      {NULL, NULL}};
   static const luaL_Reg meta[] = {{"__gc", gbdt_gc}, {"__close", gbdt_gc}, {"__tostring", gbdt_tostring}, {NULL, NULL}};
-  lbr_new_class(L, GBDT_MT, methods, meta);
+  lbr_new_class(L, LBR_GBDT_MT, methods, meta);
   lua_pushcfunction(L, gbdt_new);
   lua_setfield(L, -2, "gbdt");
   lua_pushboolean(L, br_gbdt_available());

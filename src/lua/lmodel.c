@@ -7,23 +7,22 @@
 #include "lbundle.h"
 #include "lgbdt.h"
 
-#define MODEL_MT "bundle.Model"
 
 static br_model **push_model_slot(lua_State *L) {
   br_model **slot = lua_newuserdatauv(L, sizeof *slot, 0);
   *slot = NULL;
-  luaL_setmetatable(L, MODEL_MT);
+  luaL_setmetatable(L, LBR_MODEL_MT);
   return slot;
 }
 
 static br_model *check_model(lua_State *L, int idx) {
-  br_model **slot = luaL_checkudata(L, idx, MODEL_MT);
+  br_model **slot = luaL_checkudata(L, idx, LBR_MODEL_MT);
   if (!*slot) luaL_argerror(L, idx, "model has been closed");
   return *slot;
 }
 
 static int model_gc(lua_State *L) {
-  br_model **slot = luaL_checkudata(L, 1, MODEL_MT);
+  br_model **slot = luaL_checkudata(L, 1, LBR_MODEL_MT);
   lbr_check_unpinned(L, 1, "Model");
   br_model_free(*slot);
   *slot = NULL;
@@ -250,7 +249,7 @@ static int model_kind(lua_State *L) {
 }
 
 static int model_tostring(lua_State *L) {
-  br_model **slot = luaL_checkudata(L, 1, MODEL_MT);
+  br_model **slot = luaL_checkudata(L, 1, LBR_MODEL_MT);
   if (!*slot) lua_pushliteral(L, "bundle.Model (closed)");
   else lua_pushfstring(L, "bundle.Model %s (%s)", br_model_kind_name(br_model_kind_of(*slot)),
                        br_model_is_fitted(*slot) ? "fitted" : "not fitted");
@@ -396,7 +395,7 @@ void lbr_model_open(lua_State *L) {
                                      {"params", model_params}, {"kind", model_kind}, {"save", model_save},
                                      {"close", model_gc}, {NULL, NULL}};
   static const luaL_Reg meta[] = {{"__gc", model_gc}, {"__close", model_gc}, {"__tostring", model_tostring}, {NULL, NULL}};
-  lbr_new_class(L, MODEL_MT, methods, meta);
+  lbr_new_class(L, LBR_MODEL_MT, methods, meta);
   static const luaL_Reg model_fns[] = {{"linear", model_linear}, {"logistic", model_logistic}, {"mlp", model_mlp},
                                        {"load", model_load}, {NULL, NULL}};
   lua_newtable(L);

@@ -8,7 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lbundle_list.h"
 #include "lsearch.h"
+
+/* goal = "profit" | "incremental" */
+static const char *const goals[] = {"profit", "incremental", NULL};
+static const br_price_goal goal_of[] = {BR_PRICE_PROFIT, BR_PRICE_INCREMENTAL};
 
 static const char *const price_options[] = {"catalog", "baskets", "demand", "elasticity", "min_elasticity",
                                             "max_elasticity", "sigma", "market", "customers", "seed", "discount",
@@ -32,8 +37,8 @@ static const br_catalog *price_inputs(lua_State *L, const char *fn, const char *
   lua_getfield(L, 2, "catalog"); /* 3 */
   lua_getfield(L, 2, "baskets"); /* 4 */
   const br_catalog *cat = NULL;
-  br_catalog **cs = luaL_testudata(L, 3, CATALOG_MT);
-  result_box *r = cs ? NULL : luaL_testudata(L, 1, RESULT_MT);
+  br_catalog **cs = luaL_testudata(L, 3, LBR_CATALOG_MT);
+  result_box *r = cs ? NULL : luaL_testudata(L, 1, LBR_RESULT_MT);
   if (cs && *cs) {
     cat = *cs;
     lbr_pin(L, 3, by);
@@ -42,7 +47,7 @@ static const br_catalog *price_inputs(lua_State *L, const char *fn, const char *
     lbr_pin(L, 1, by);
   }
   if (!cat) lbr_errorf(L, "%s: option 'catalog' must be a bundle.catalog(...)", fn);
-  br_baskets **bs = luaL_testudata(L, 4, "bundle.Baskets");
+  br_baskets **bs = luaL_testudata(L, 4, LBR_BASKETS_MT);
   if ((need || !lua_isnil(L, 4)) && (!bs || !*bs)) lbr_errorf(L, "%s: option 'baskets' must be bundle.baskets(...)", fn);
   *b = bs ? *bs : NULL;
   if (*b) lbr_pin(L, 4, by);
@@ -50,12 +55,17 @@ static const br_catalog *price_inputs(lua_State *L, const char *fn, const char *
 }
 
 static void read_bundles(lua_State *L, int idx, const br_catalog *cat, bundle_list *bl, const char *fn) {
-  result_box *res = luaL_testudata(L, idx, RESULT_MT);
+  result_box *res = luaL_testudata(L, idx, LBR_RESULT_MT);
+  lbr_bundle_list in = {0, NULL, NULL};
   if (res) {
     if (!res->res) lbr_errorf(L, "%s: the search result has been closed", fn);
     bl->n = br_search_result_count(res->res);
   } else if (lua_istable(L, idx)) {
-    bl->n = (int64_t)luaL_len(L, idx);
+    lbr_list_spec sp = {.fn = fn, .name = "bundles", .arg = idx, .find = lbr_find_in_catalog, .owner = cat,
+                        .owner_name = "the catalogue", .min_items = 1, .max_items = BR_BUNDLE_MAX_ITEMS,
+                        .sort = 1}; /* sorted, as the core takes bundles */
+    lbr_read_bundles(L, idx, &sp, &in);
+    bl->n = in.n;
   } else {
     lbr_errorf(L, "%s: bundles must be a search result or a list of bundles (lists of item labels)", fn);
   }
@@ -64,31 +74,9 @@ static void read_bundles(lua_State *L, int idx, const br_catalog *cat, bundle_li
   bl->size = lua_newuserdatauv(L, (size_t)bl->n * sizeof *bl->size, 0);
   for (int64_t k = 0; k < bl->n; k++) {
     int32_t *out = bl->items + k * BR_BUNDLE_MAX_ITEMS;
-    if (res) {
-      const int32_t *it = br_search_result_items(res->res, k, &bl->size[k]);
-      memcpy(out, it, (size_t)bl->size[k] * sizeof *it);
-      continue;
-    }
-    int64_t len = lbr_push_bundle_items(L, idx, k + 1, fn);
-    int m = len > BR_BUNDLE_MAX_ITEMS ? BR_BUNDLE_MAX_ITEMS + 1 : (int)len;
-    if (m < 1 || m > BR_BUNDLE_MAX_ITEMS) lbr_errorf(L, "%s: bundle %lld has %d items (1 to %d)", fn, (long long)k + 1, m, BR_BUNDLE_MAX_ITEMS);
-    for (int i = 0; i < m; i++) {
-      lua_geti(L, -1, i + 1);
-      size_t len;
-      const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-      int32_t id = s ? br_catalog_find(cat, s, len) : -1;
-      if (id < 0) lbr_errorf(L, "%s: bundle %lld item %d: no item '%.60s' in the catalogue", fn, (long long)k + 1, i + 1, s ? s : luaL_typename(L, -1));
-      out[i] = id;
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    for (int i = 1; i < m; i++) { /* sorted, as the core takes bundles */
-      int32_t x = out[i];
-      int j = i;
-      for (; j > 0 && out[j - 1] > x; j--) out[j] = out[j - 1];
-      out[j] = x;
-    }
-    bl->size[k] = m;
+    const int32_t *it = res ? br_search_result_items(res->res, k, &bl->size[k]) : in.items + in.off[k];
+    if (!res) bl->size[k] = (int)(in.off[k + 1] - in.off[k]);
+    memcpy(out, it, (size_t)bl->size[k] * sizeof *it);
   }
 }
 
@@ -269,28 +257,17 @@ static int price_run(lua_State *L, int baseline) {
     dmin = lua_tonumber(L, -2);
     dmax = lua_tonumber(L, -1);
   }
-  br_price_method method = BR_PRICE_AUTO;
-  lua_getfield(L, 2, "method");
-  if (!lua_isnil(L, -1)) {
-    const char *m = luaL_checkstring(L, -1);
-    if (strcmp(m, "grid") == 0) method = BR_PRICE_GRID;
-    else if (strcmp(m, "golden") == 0) method = BR_PRICE_GOLDEN;
-    else if (strcmp(m, "auto") != 0) return lbr_errorf(L, "%s: unknown method '%s' (auto, grid, golden)", fn, m);
-  }
-  br_price_goal goal = BR_PRICE_PROFIT;
-  lua_getfield(L, 2, "goal");
-  if (!lua_isnil(L, -1)) {
-    const char *g = luaL_checkstring(L, -1);
-    if (strcmp(g, "incremental") == 0) goal = BR_PRICE_INCREMENTAL;
-    else if (strcmp(g, "profit") != 0) return lbr_errorf(L, "%s: unknown goal '%s' (profit, incremental)", fn, g);
-  }
+  static const char *const methods[] = {"auto", "grid", "golden", NULL};
+  static const br_price_method method_of[] = {BR_PRICE_AUTO, BR_PRICE_GRID, BR_PRICE_GOLDEN};
+  br_price_method method = method_of[lbr_opt_enum(L, 2, fn, "method", "auto", methods)];
+  br_price_goal goal = goal_of[lbr_opt_enum(L, 2, fn, "goal", "profit", goals)];
   /* the demand: reservation prices (default), a function, or a model */
   demand_ctx d = {L, 0, 0, NULL, NULL, NULL};
   lua_getfield(L, 2, "demand");
   int didx = lua_gettop(L);
   int reservation = lua_isnil(L, didx) || (lua_type(L, didx) == LUA_TSTRING && strcmp(lua_tostring(L, didx), "reservation") == 0);
   if (!reservation) {
-    br_model **m = luaL_testudata(L, didx, "bundle.Model");
+    br_model **m = luaL_testudata(L, didx, LBR_MODEL_MT);
     if (m && *m) {
       d.model = *m;
       lbr_pin(L, didx, baseline ? "a running price.baseline" : "a running price.optimize");
@@ -448,13 +425,7 @@ static int price_simulate(lua_State *L) {
   } else if (!lua_isnil(L, -1)) {
     return lbr_errorf(L, "%s: discount must be a number or {min, max}, got a %s", fn, luaL_typename(L, -1));
   }
-  br_price_goal goal = BR_PRICE_PROFIT;
-  lua_getfield(L, 1, "goal");
-  if (!lua_isnil(L, -1)) {
-    const char *g = lua_tostring(L, -1);
-    if (g && strcmp(g, "incremental") == 0) goal = BR_PRICE_INCREMENTAL;
-    else if (!g || strcmp(g, "profit") != 0) return lbr_errorf(L, "%s: unknown goal '%s' (profit, incremental)", fn, g ? g : luaL_typename(L, -1));
-  }
+  br_price_goal goal = goal_of[lbr_opt_enum(L, 1, fn, "goal", "profit", goals)];
   br_price_point pt;
   if (br_price_optimize_params(&pt, &p, dmin, dmax, goal) != BR_OK) return lbr_error(L);
   push_point(L, &pt, NULL, NULL, n);
@@ -528,38 +499,26 @@ static int price_portfolio(lua_State *L) {
   lbr_check_options(L, 2, fn, portfolio_options);
   const br_baskets *bsk;
   const br_catalog *cat = price_inputs(L, fn, "a running price.portfolio", &bsk, 1);
-  lua_Integer n = luaL_len(L, 1);
-  if (n < 1 || n > BR_PORTFOLIO_MAX_OFFERS) return lbr_errorf(L, "%s: a portfolio has 1 to %d offers, got %d", fn, BR_PORTFOLIO_MAX_OFFERS, (int)n);
-  int32_t *items = lua_newuserdatauv(L, (size_t)n * BR_BUNDLE_MAX_ITEMS * sizeof *items, 0);
+  /* sorted, as price.baseline sorts a bundle, so that one offer draws
+   * what baseline draws; empty offers and repeats are the core's to name */
+  lbr_list_spec sp = {.fn = fn, .name = "offers", .arg = 1, .elem = "offer", .find = lbr_find_in_catalog,
+                      .owner = cat, .owner_name = "the catalogue", .max_items = BR_BUNDLE_MAX_ITEMS,
+                      .min_bundles = 1, .max_bundles = BR_PORTFOLIO_MAX_OFFERS, .sort = 1};
+  lbr_bundle_list in;
+  lbr_read_bundles(L, 1, &sp, &in);
+  lua_Integer n = in.n;
   const int32_t **ptr = lua_newuserdatauv(L, (size_t)n * sizeof *ptr, 0);
   int *size = lua_newuserdatauv(L, (size_t)n * sizeof *size, 0);
   double *disc = lua_newuserdatauv(L, (size_t)n * sizeof *disc, 0);
   for (lua_Integer k = 0; k < n; k++) {
-    if (lua_geti(L, 1, k + 1) != LUA_TTABLE) return lbr_errorf(L, "%s: offer %d must be { items = { labels }, discount = d }, got a %s", fn, (int)k + 1, luaL_typename(L, -1));
-    if (lua_getfield(L, -1, "items") != LUA_TTABLE) return lbr_errorf(L, "%s: offer %d: items must be a list of item labels", fn, (int)k + 1);
-    lua_Integer len = luaL_len(L, -1);
-    if (len < 1 || len > BR_BUNDLE_MAX_ITEMS) return lbr_errorf(L, "%s: offer %d has %d items (1 to %d)", fn, (int)k + 1, (int)len, BR_BUNDLE_MAX_ITEMS);
-    int32_t *out = items + k * BR_BUNDLE_MAX_ITEMS;
-    for (int i = 0; i < (int)len; i++) {
-      lua_geti(L, -1, i + 1);
-      size_t sl;
-      const char *lab = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &sl) : NULL;
-      int32_t id = lab ? br_catalog_find(cat, lab, sl) : -1;
-      if (id < 0) return lbr_errorf(L, "%s: offer %d: no item '%.60s' in the catalogue (item %d)", fn, (int)k + 1, lab ? lab : luaL_typename(L, -1), i + 1);
-      /* sorted, as price.baseline sorts a bundle, so that one offer
-       * draws what baseline draws */
-      int j = i;
-      for (; j > 0 && out[j - 1] > id; j--) out[j] = out[j - 1];
-      out[j] = id;
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
+    ptr[k] = in.items + in.off[k];
+    size[k] = (int)(in.off[k + 1] - in.off[k]);
+    if (lua_geti(L, 1, k + 1) != LUA_TTABLE) /* a label list read as an offer has no discount */
+      return lbr_errorf(L, "%s: offer %d must be { items = { labels }, discount = d }, got a %s", fn, (int)k + 1, luaL_typename(L, -1));
     lua_getfield(L, -1, "discount");
     if (lua_type(L, -1) != LUA_TNUMBER) return lbr_errorf(L, "%s: offer %d: discount must be a number in [0, 1), got a %s", fn, (int)k + 1, luaL_typename(L, -1));
     disc[k] = lua_tonumber(L, -1);
     lua_pop(L, 2);
-    ptr[k] = out;
-    size[k] = (int)len;
   }
   br_wtp_spec w;
   double sigma_all;
@@ -620,16 +579,16 @@ static const char *const elasticity_options[] = {"item", "price", "quantity", "t
 static int price_elasticity(lua_State *L) {
   const char *fn = "price.elasticity";
   lua_settop(L, 2);
-  br_frame **fs = luaL_testudata(L, 1, "bundle.Frame");
-  if (!fs || !*fs) return lbr_errorf(L, "%s: orders must be a frame of order lines", fn);
+  br_frame *orders = lbr_frame_test(L, 1);
+  if (!orders) return lbr_errorf(L, "%s: orders must be a frame of order lines", fn);
   if (lua_isnil(L, 2)) lua_newtable(L), lua_replace(L, 2);
   lbr_pin(L, 1, "a running price.elasticity"); /* the options' metamethods run Lua */
   luaL_checktype(L, 2, LUA_TTABLE);
   lbr_check_options(L, 2, fn, elasticity_options);
-  const br_column *item = frame_col(L, *fs, 2, fn, "item", "item", 1);
-  const br_column *price = frame_col(L, *fs, 2, fn, "price", "price", 0);
-  const br_column *qty = frame_col(L, *fs, 2, fn, "quantity", "quantity", 0);
-  const br_column *time = frame_col(L, *fs, 2, fn, "time", "time", 0);
+  const br_column *item = frame_col(L, orders, 2, fn, "item", "item", 1);
+  const br_column *price = frame_col(L, orders, 2, fn, "price", "price", 0);
+  const br_column *qty = frame_col(L, orders, 2, fn, "quantity", "quantity", 0);
+  const br_column *time = frame_col(L, orders, 2, fn, "time", "time", 0);
   br_elasticity_spec spec;
   br_elasticity_spec_init(&spec);
   double days = opt_number(L, 2, fn, "period_days", 7);
@@ -640,44 +599,19 @@ static int price_elasticity(lua_State *L) {
   lua_Integer mp = lbr_opt_integer(L, 2, fn, "min_periods", spec.min_periods);
   if (mp < 3 || mp > 1000000) return lbr_errorf(L, "%s: min_periods must be in 3..1e6, got %lld", fn, (long long)mp);
   spec.min_periods = (int)mp;
-  lua_getfield(L, 2, "fallback");
-  if (!lua_isnil(L, -1)) {
-    const char *f = lua_tostring(L, -1);
-    if (f && strcmp(f, "pooled") == 0) spec.fallback_pooled = 1;
-    else if (!f || strcmp(f, "prior") != 0) return lbr_errorf(L, "%s: unknown fallback '%s' (prior, pooled)", fn, f ? f : luaL_typename(L, -1));
-  }
-  lua_pop(L, 1);
+  static const char *const fallbacks[] = {"prior", "pooled", NULL};
+  spec.fallback_pooled = lbr_opt_enum(L, 2, fn, "fallback", "prior", fallbacks) == 1;
   lua_getfield(L, 2, "catalog");
   int cidx = lua_gettop(L);
-  br_catalog **cs = luaL_testudata(L, cidx, CATALOG_MT);
+  br_catalog **cs = luaL_testudata(L, cidx, LBR_CATALOG_MT);
   if (!lua_isnil(L, cidx) && (!cs || !*cs)) return lbr_errorf(L, "%s: option 'catalog' must be a bundle.catalog(...)", fn);
   const br_catalog *cat = cs ? *cs : NULL;
   if (cat) lbr_pin(L, cidx, "a running price.elasticity");
-  /* items are the catalogue's (lines of other items are skipped), or the
-   * item column's levels without one */
-  int32_t nl = br_column_nlevels(item), ncat = cat ? br_catalog_size(cat) : nl;
-  int32_t *lev = lua_newuserdatauv(L, (size_t)(nl > 0 ? nl : 1) * sizeof *lev, 0);
-  for (int32_t l = 0; l < nl; l++) {
-    size_t len;
-    const char *s = br_column_level(item, l, &len);
-    lev[l] = cat ? br_catalog_find(cat, s, len) : l;
-  }
-  int64_t n = br_frame_nrows(*fs);
-  size_t m = (size_t)(n > 0 ? n : 1);
-  int32_t *ids = lua_newuserdatauv(L, m * sizeof *ids, 0);
-  double *pr = lua_newuserdatauv(L, m * sizeof *pr, 0), *q = lua_newuserdatauv(L, m * sizeof *q, 0);
-  double *t = lua_newuserdatauv(L, m * sizeof *t, 0);
-  const int32_t *codes = br_column_codes(item);
-  for (int64_t r = 0; r < n; r++) {
-    ids[r] = br_column_is_null(item, r) ? -1 : lev[codes[r]];
-    pr[r] = br_column_number(price, r);
-    q[r] = br_column_number(qty, r);
-    t[r] = br_column_number(time, r);
-  }
+  int32_t ncat = cat ? br_catalog_size(cat) : br_column_nlevels(item);
   double *e = lua_newuserdatauv(L, (size_t)(ncat > 0 ? ncat : 1) * sizeof *e, 0);
   uint8_t *est = lua_newuserdatauv(L, (size_t)(ncat > 0 ? ncat : 1), 0);
   br_elasticity_fit fit;
-  if (br_price_elasticity(e, est, &fit, ncat, ids, pr, q, t, n, &spec) != BR_OK) return lbr_error(L);
+  if (br_price_elasticity_orders(e, est, &fit, item, price, qty, time, cat, &spec) != BR_OK) return lbr_error(L);
   lua_createtable(L, 0, 6);
   lua_createtable(L, 0, ncat);
   for (int32_t i = 0; i < ncat; i++) {

@@ -8,20 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lbundle.h"
+#include "lbundle_list.h"
 
-#define BASKETS_MT "bundle.Baskets"
-#define ITEMSETS_MT "bundle.Itemsets"
-#define RULES_MT "bundle.Rules"
-#define RESULT_MT "bundle.SearchResult"
-#define CATALOG_MT "bundle.Catalog"
 #define PRINT_ROWS 10 /* rows a printed object shows before "... N more" */
 
 /* A Rules handle (lbr_child, as lbasket.c makes them): the core rules and
  * the baskets they were mined from, which the child holds a core
  * reference to, so they stay valid after the Baskets' own close. */
 static const br_rules *check_rules(lua_State *L, int idx, const br_baskets **b) {
-  lbr_child *c = luaL_checkudata(L, idx, RULES_MT);
+  lbr_child *c = luaL_checkudata(L, idx, LBR_RULES_MT);
   if (!c->obj) luaL_argerror(L, idx, "rules have been closed");
   *b = c->parent;
   return c->obj;
@@ -29,7 +24,7 @@ static const br_rules *check_rules(lua_State *L, int idx, const br_baskets **b) 
 
 /* The baskets an Itemsets handle holds (see check_rules). */
 static const br_baskets *itemsets_parent(lua_State *L, int idx) {
-  lbr_child *c = luaL_checkudata(L, idx, ITEMSETS_MT);
+  lbr_child *c = luaL_checkudata(L, idx, LBR_ITEMSETS_MT);
   return c->parent;
 }
 
@@ -37,36 +32,23 @@ static const br_baskets *itemsets_parent(lua_State *L, int idx) {
  * Lua reference (user value 1) and a core reference of its own. */
 static br_rules **push_rules_like(lua_State *L, int idx) {
   idx = lua_absindex(L, idx);
-  lbr_child *src = luaL_checkudata(L, idx, RULES_MT);
+  lbr_child *src = luaL_checkudata(L, idx, LBR_RULES_MT);
   lbr_child *c = lua_newuserdatauv(L, sizeof *c, 1);
   c->obj = NULL;
   c->parent = NULL;
-  luaL_setmetatable(L, RULES_MT);
+  luaL_setmetatable(L, LBR_RULES_MT);
   lua_getiuservalue(L, idx, 1);
   lua_setiuservalue(L, -2, 1);
   c->parent = br_baskets_retain(src->parent);
   return (br_rules **)&c->obj;
 }
 
-/* The ids of a list of labels; labels the baskets never saw are dropped
- * (no rule can hold them), and *unknown counts them. */
+/* The ids of the list of labels at argument idx; labels the baskets never
+ * saw are dropped (no rule can hold them), and *unknown counts them. */
 static int32_t *label_ids(lua_State *L, int idx, const br_baskets *b, const char *fn, int *n, int *unknown) {
-  luaL_checktype(L, idx, LUA_TTABLE);
-  int k = (int)luaL_len(L, idx), m = 0;
-  int32_t *v = lua_newuserdatauv(L, (size_t)(k ? k : 1) * sizeof *v, 0);
-  *unknown = 0;
-  for (int i = 1; i <= k; i++) {
-    lua_geti(L, idx, i);
-    size_t len;
-    const char *s = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER ? lua_tolstring(L, -1, &len) : NULL;
-    if (!s) lbr_errorf(L, "%s: item %d must be a label, got %s", fn, i, luaL_typename(L, -1));
-    int32_t id = br_baskets_find(b, s, len);
-    if (id >= 0) v[m++] = id;
-    else (*unknown)++;
-    lua_pop(L, 1);
-  }
-  *n = m;
-  return v; /* stays on the stack until the call returns */
+  lbr_list_spec sp = {.fn = fn, .name = "items", .arg = idx, .find = lbr_find_in_baskets, .owner = b,
+                      .unknown = LBR_UNKNOWN_DROP};
+  return lbr_read_labels(L, idx, &sp, n, unknown); /* stays on the stack until the call returns */
 }
 
 static const char *const sort_options[] = {"by", "decreasing", NULL};
@@ -273,7 +255,7 @@ static void add_more(lua_State *L, luaL_Buffer *buf, int64_t n) {
 }
 
 static int rules_tostring(lua_State *L) {
-  void **slot = luaL_checkudata(L, 1, RULES_MT);
+  void **slot = luaL_checkudata(L, 1, LBR_RULES_MT);
   if (!*slot) {
     lua_pushliteral(L, "bundle.Rules (closed)");
     return 1;
@@ -305,7 +287,7 @@ static int rules_tostring(lua_State *L) {
 }
 
 static int itemsets_tostring(lua_State *L) {
-  void **slot = luaL_checkudata(L, 1, ITEMSETS_MT);
+  void **slot = luaL_checkudata(L, 1, LBR_ITEMSETS_MT);
   if (!*slot) {
     lua_pushliteral(L, "bundle.Itemsets (closed)");
     return 1;
@@ -336,7 +318,7 @@ static int itemsets_tostring(lua_State *L) {
 }
 
 static int baskets_tostring(lua_State *L) {
-  br_baskets **slot = luaL_checkudata(L, 1, BASKETS_MT);
+  br_baskets **slot = luaL_checkudata(L, 1, LBR_BASKETS_MT);
   if (!*slot) {
     lua_pushliteral(L, "bundle.Baskets (closed)");
     return 1;
@@ -362,7 +344,7 @@ static int baskets_tostring(lua_State *L) {
 }
 
 static int catalog_tostring(lua_State *L) {
-  br_catalog **slot = luaL_checkudata(L, 1, CATALOG_MT);
+  br_catalog **slot = luaL_checkudata(L, 1, LBR_CATALOG_MT);
   if (!*slot) {
     lua_pushliteral(L, "bundle.Catalog (closed)");
     return 1;
@@ -395,7 +377,7 @@ static int catalog_tostring(lua_State *L) {
  * concatenated at the end, because iter's calls move the stack under a
  * luaL_Buffer. Stack: 1 result, 2 next, 3 control, 4.. pieces. */
 static int result_tostring(lua_State *L) {
-  void **slot = luaL_checkudata(L, 1, RESULT_MT);
+  void **slot = luaL_checkudata(L, 1, LBR_RESULT_MT);
   if (!*slot) {
     lua_pushliteral(L, "bundle.SearchResult (closed)");
     return 1;
@@ -501,7 +483,7 @@ static void call_method(lua_State *L, int obj, const char *name) {
  * frame's writer makes it atomic and quotes the fields. */
 static int sets_write_csv(lua_State *L) {
   const char *path = luaL_checkstring(L, 2);
-  int rules = luaL_testudata(L, 1, RULES_MT) != NULL;
+  int rules = luaL_testudata(L, 1, LBR_RULES_MT) != NULL;
   lua_settop(L, 2);
   call_method(L, 1, "to_frame");
   const br_baskets *b;
@@ -519,7 +501,7 @@ static int sets_write_csv(lua_State *L) {
       replace_column(L, side ? "rhs" : "lhs");
     }
   } else {
-    void **slot = luaL_checkudata(L, 1, ITEMSETS_MT);
+    void **slot = luaL_checkudata(L, 1, LBR_ITEMSETS_MT);
     if (!*slot) return luaL_argerror(L, 1, "object has been closed");
     const br_itemsets *s = *slot;
     b = itemsets_parent(L, 1);
@@ -544,7 +526,7 @@ static int sets_write_csv(lua_State *L) {
 /* rules:plot(path, opts): the chart lives in Lua (bundle.plot.rules);
  * this method only forwards to it, so the C side draws nothing. */
 static int rules_plot(lua_State *L) {
-  luaL_checkudata(L, 1, RULES_MT);
+  luaL_checkudata(L, 1, LBR_RULES_MT);
   int n = lua_gettop(L);
   /* the loaded module first (require "bundle" loads it), so a script that
    * shadows `require` still plots */
@@ -589,23 +571,23 @@ void lbr_rules_open(lua_State *L) {
   static const luaL_Reg smeta[] = {{"__tostring", result_tostring}, {NULL, NULL}};
   /* Once per Lua state: a second open (require after package.loaded was
    * cleared) finds the classes already extended, __index a function. */
-  luaL_getmetatable(L, RULES_MT);
+  luaL_getmetatable(L, LBR_RULES_MT);
   int done = lua_getfield(L, -1, "__index") == LUA_TFUNCTION;
   lua_pop(L, 2);
   if (done) return;
-  extend_class(L, RULES_MT, rm, rmeta);
-  extend_class(L, ITEMSETS_MT, im, imeta);
-  extend_class(L, BASKETS_MT, NULL, bmeta);
-  extend_class(L, CATALOG_MT, NULL, cmeta);
-  extend_class(L, RESULT_MT, NULL, smeta);
+  extend_class(L, LBR_RULES_MT, rm, rmeta);
+  extend_class(L, LBR_ITEMSETS_MT, im, imeta);
+  extend_class(L, LBR_BASKETS_MT, NULL, bmeta);
+  extend_class(L, LBR_CATALOG_MT, NULL, cmeta);
+  extend_class(L, LBR_RESULT_MT, NULL, smeta);
   /* SearchResult:size, documented beside #result: the same count */
-  luaL_getmetatable(L, RESULT_MT);
+  luaL_getmetatable(L, LBR_RESULT_MT);
   lua_getfield(L, -1, "__index");
   lua_getfield(L, -2, "__len");
   lua_setfield(L, -2, "size");
   lua_pop(L, 2);
   /* Rules index by integer as well as by method name (see rules_index) */
-  luaL_getmetatable(L, RULES_MT);
+  luaL_getmetatable(L, LBR_RULES_MT);
   lua_getfield(L, -1, "__index");
   lua_pushcclosure(L, rules_index, 1);
   lua_setfield(L, -2, "__index");

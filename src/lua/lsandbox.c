@@ -562,7 +562,6 @@ static int copy_values(copier *c, int first, int n, const char *base) {
 
 /* A host userdata owning a sandbox state, so an error in the host (while
  * results are copied out) still closes it. */
-#define STATE_BOX_MT "bundle.SandboxState"
 
 static void close_box(lua_State *L, int idx) {
   lua_State **box = lua_touserdata(L, idx);
@@ -639,7 +638,7 @@ static int sandbox_exec(lua_State *L) {
    * error in the host until they are restored */
   lua_State **box = lua_newuserdatauv(L, sizeof *box, 0);
   *box = NULL;
-  if (luaL_newmetatable(L, STATE_BOX_MT)) {
+  if (luaL_newmetatable(L, LBR_SANDBOX_STATE_MT)) {
     lua_pushcfunction(L, box_gc);
     lua_setfield(L, -2, "__gc");
   }

@@ -5,16 +5,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lbundle_list.h"
 #include "lsearch.h"
 
-br_catalog *lbr_check_catalog(lua_State *L, int idx) {
-  br_catalog **slot = luaL_checkudata(L, idx, CATALOG_MT);
+br_catalog *lbr_catalog_check(lua_State *L, int idx) {
+  br_catalog **slot = luaL_checkudata(L, idx, LBR_CATALOG_MT);
   if (!*slot) luaL_argerror(L, idx, "catalog has been closed");
   return *slot;
 }
 
 static int catalog_gc(lua_State *L) {
-  br_catalog **slot = luaL_checkudata(L, 1, CATALOG_MT);
+  br_catalog **slot = luaL_checkudata(L, 1, LBR_CATALOG_MT);
   lbr_check_unpinned(L, 1, "Catalog");
   br_catalog_free(*slot); /* drops this handle's reference; results keep theirs */
   *slot = NULL;
@@ -26,81 +27,39 @@ const char *lbr_catalog_label(const void *owner, int32_t id, size_t *len) {
 }
 
 static int catalog_size(lua_State *L) {
-  lua_pushinteger(L, br_catalog_size(lbr_check_catalog(L, 1)));
+  lua_pushinteger(L, br_catalog_size(lbr_catalog_check(L, 1)));
   return 1;
-}
-
-static const br_column *frame_column(lua_State *L, br_frame *f, int opts, const char *key, int required) {
-  lua_getfield(L, opts, key);
-  const char *name = lua_tostring(L, -1);
-  lua_pop(L, 1);
-  if (!name) {
-    if (required) lbr_errorf(L, "catalog: option '%s' (a column name) is required", key);
-    return NULL;
-  }
-  int i = br_frame_find(f, name);
-  if (i < 0) lbr_errorf(L, "catalog: no column '%s' for %s", name, key);
-  return br_frame_column(f, i);
-}
-
-static double number_at(lua_State *L, const br_column *c, int64_t i, const char *what) {
-  if (br_column_type(c) == BR_DTYPE_STR) lbr_errorf(L, "catalog: the %s column is str, not numeric", what);
-  double v = br_column_number(c, i);
-  if (isnan(v)) lbr_errorf(L, "catalog: %s is missing on row %lld", what, (long long)i + 1);
-  return v;
 }
 
 static const char *const catalog_options[] = {"item", "name", "price", "cost", "margin", "category", "stock", NULL};
 
-/* catalog(frame, { item =, price =, cost = | margin = rate, category =, stock = }) */
+static const char *opt_name(lua_State *L, int opts, const char *key) {
+  lua_getfield(L, opts, key);
+  const char *name = lua_tostring(L, -1);
+  lua_pop(L, 1); /* the options table keeps the string alive */
+  return name;
+}
+
+/* catalog(frame, { item =, price =, cost = | margin = rate, category =, stock = }):
+ * br_catalog_from_frame does the work and the checks. */
 static int bundle_catalog(lua_State *L) {
-  br_frame **fs = luaL_checkudata(L, 1, "bundle.Frame");
-  if (!*fs) return luaL_argerror(L, 1, "frame has been closed");
+  br_frame *f = lbr_frame_check(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   lbr_check_options(L, 2, "catalog", catalog_options);
-  br_frame *f = *fs;
-  const br_column *item = frame_column(L, f, 2, "item", 1), *price = frame_column(L, f, 2, "price", 1);
-  const br_column *cost = frame_column(L, f, 2, "cost", 0), *cat = frame_column(L, f, 2, "category", 0);
-  const br_column *stock = frame_column(L, f, 2, "stock", 0);
+  br_catalog_columns cc = {.item = opt_name(L, 2, "item"), .price = opt_name(L, 2, "price"),
+                           .cost = opt_name(L, 2, "cost"), .category = opt_name(L, 2, "category"),
+                           .stock = opt_name(L, 2, "stock"), .margin = NAN};
   lua_getfield(L, 2, "margin");
-  int has_margin = !lua_isnil(L, -1);
-  double margin = lua_tonumber(L, -1);
-  lua_pop(L, 1);
-  if (has_margin == (cost != NULL))
-    return lbr_errorf(L, "catalog: give either cost = column or margin = rate (e.g. margin = 0.4)");
-  if (has_margin && !(margin >= 0 && margin < 1)) return lbr_errorf(L, "catalog: margin must be a rate in [0, 1)");
-  if (br_column_type(item) != BR_DTYPE_STR && br_column_type(item) != BR_DTYPE_I64)
-    return lbr_errorf(L, "catalog: the item column must be str or i64");
-  if (cat && br_column_type(cat) != BR_DTYPE_STR) return lbr_errorf(L, "catalog: the category column must be str");
-  int64_t n = br_frame_nrows(f);
-  if (n < 1 || n > INT32_MAX) return lbr_errorf(L, "catalog: the frame has %lld rows", (long long)n);
-  /* one userdata block for every array, so an error leaks nothing */
-  size_t per = sizeof(char *) + sizeof(size_t) + 3 * sizeof(double) + sizeof(int32_t) + 24;
-  unsigned char *mem = lua_newuserdatauv(L, (size_t)n * per, 0);
-  const char **labels = (const char **)mem;
-  size_t *lens = (size_t *)(labels + n);
-  double *pr = (double *)(lens + n), *co = pr + n, *st = co + n;
-  int32_t *cc = (int32_t *)(st + n);
-  char *numbuf = (char *)(cc + n); /* 24 bytes a row for integer labels */
-  for (int64_t i = 0; i < n; i++) {
-    if (br_column_is_null(item, i)) return lbr_errorf(L, "catalog: item is missing on row %lld", (long long)i + 1);
-    if (br_column_type(item) == BR_DTYPE_STR) {
-      labels[i] = br_column_level(item, br_column_codes(item)[i], &lens[i]);
-    } else {
-      char *b = numbuf + i * 24;
-      lens[i] = (size_t)snprintf(b, 24, "%lld", (long long)br_column_i64(item)[i]);
-      labels[i] = b;
-    }
-    pr[i] = number_at(L, price, i, "price");
-    co[i] = cost ? number_at(L, cost, i, "cost") : pr[i] * (1 - margin);
-    st[i] = stock ? br_column_number(stock, i) : NAN;
-    cc[i] = cat && !br_column_is_null(cat, i) ? br_column_codes(cat)[i] : -1;
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TNUMBER) return lbr_errorf(L, "catalog: margin must be a rate in [0, 1)");
+    cc.margin = lua_tonumber(L, -1);
+    if (isnan(cc.margin)) return lbr_errorf(L, "catalog: margin must be a rate in [0, 1)");
   }
+  lua_pop(L, 1);
   br_catalog **slot = lua_newuserdatauv(L, sizeof *slot, 0);
   *slot = NULL;
-  luaL_setmetatable(L, CATALOG_MT);
-  if (br_catalog_new(slot, (int32_t)n, labels, lens, pr, co, cat ? cc : NULL, stock ? st : NULL) != BR_OK)
-    return lbr_error(L);
+  luaL_setmetatable(L, LBR_CATALOG_MT);
+  if (br_catalog_from_frame(slot, f, &cc) != BR_OK) return lbr_error(L);
   return 1;
 }
 
@@ -115,22 +74,12 @@ static const char *const constraint_options[] = {"max_per_category", "min_catego
                                                  "compatible", NULL};
 static const char *const graph_options[] = {"min_count", "min_lift", NULL};
 
-/* Catalogue ids for a list of labels at idx (in a userdata on the stack). */
+/* Catalogue ids for a list of labels at idx, an option of search (in a
+ * userdata on the stack). */
 static int32_t *catalog_ids(lua_State *L, int idx, const br_catalog *cat, const char *what, int *n) {
-  if (!lua_istable(L, idx)) lbr_errorf(L, "search: %s must be a list of item labels", what);
-  int k = (int)luaL_len(L, idx);
-  int32_t *v = lua_newuserdatauv(L, (size_t)(k ? k : 1) * sizeof *v, 0);
-  for (int i = 1; i <= k; i++) {
-    lua_geti(L, idx, i);
-    size_t len = 0;
-    const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-    if (!s) lbr_errorf(L, "search: %s[%d] must be an item label (a string), got a %s", what, i, luaL_typename(L, -1));
-    v[i - 1] = br_catalog_find(cat, s, len);
-    if (v[i - 1] < 0) lbr_errorf(L, "search: %s[%d]: no item '%.60s' in the catalogue", what, i, s);
-    lua_pop(L, 1);
-  }
-  *n = k;
-  return v;
+  lbr_list_spec sp = {.fn = "search", .name = what, .find = lbr_find_in_catalog, .owner = cat,
+                      .owner_name = "the catalogue"};
+  return lbr_read_labels(L, idx, &sp, n, NULL);
 }
 
 static double opt_num(lua_State *L, int idx, const char *fn, const char *key, double dflt) {
@@ -160,9 +109,9 @@ static void read_constraints(lua_State *L, int idx, br_search_spec *sp, const br
   sp->min_stock = opt_num(L, idx, "search: constraints", "min_stock", NAN);
   sp->min_support = opt_num(L, idx, "search: constraints", "min_support", NAN);
   lua_getfield(L, idx, "must_include");
-  if (!lua_isnil(L, -1)) sp->must_include = catalog_ids(L, lua_gettop(L), cat, "must_include", &sp->nmust);
+  if (!lua_isnil(L, -1)) sp->must_include = catalog_ids(L, lua_gettop(L), cat, "constraints.must_include", &sp->nmust);
   lua_getfield(L, idx, "exclude");
-  if (!lua_isnil(L, -1)) sp->exclude = catalog_ids(L, lua_gettop(L), cat, "exclude", &sp->nexclude);
+  if (!lua_isnil(L, -1)) sp->exclude = catalog_ids(L, lua_gettop(L), cat, "constraints.exclude", &sp->nexclude);
   lua_getfield(L, idx, "compatible");
   if (!lua_isnil(L, -1)) {
     if (!lua_isfunction(L, -1)) lbr_errorf(L, "search: constraint 'compatible' must be a function(a, b)");
@@ -184,7 +133,7 @@ static const char *read_objective(lua_State *L, int idx, br_objective_spec *os, 
     os->ctx = cb;
     return NULL;
   }
-  br_model **m = luaL_testudata(L, idx, "bundle.Model");
+  br_model **m = luaL_testudata(L, idx, LBR_MODEL_MT);
   if (m) {
     if (!*m) return "the model objective has been closed";
     lbr_pin(L, idx, "a running search"); /* the core reads it between the Lua callbacks */
@@ -313,36 +262,14 @@ static void itemset_candidates(lua_State *L, const br_itemsets *sets, const br_b
 }
 
 static void list_candidates(lua_State *L, int pool, const br_catalog *cat, cand_list *cl) {
-  int64_t n = (int64_t)luaL_len(L, pool), total = 0;
-  for (int64_t k = 1; k <= n; k++) {
-    if (lua_geti(L, pool, k) != LUA_TTABLE) lbr_errorf(L, "search: pool[%lld] must be a bundle (a list of labels)", (long long)k);
-    total += (int64_t)luaL_len(L, -1);
-    lua_pop(L, 1);
-  }
-  cl->n = n;
-  cl->off = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *cl->off, 0);
-  cl->items = lua_newuserdatauv(L, (size_t)(total > 0 ? total : 1) * sizeof *cl->items, 0);
+  lbr_list_spec sp = {.fn = "search", .name = "pool", .find = lbr_find_in_catalog, .owner = cat,
+                      .owner_name = "the catalogue", .sort = 1, .unique = 1, .label = lbr_catalog_label};
+  lbr_bundle_list bl;
+  lbr_read_bundles(L, pool, &sp, &bl);
+  cl->n = bl.n;
+  cl->off = bl.off;
+  cl->items = bl.items;
   cl->counts = NULL;
-  int64_t w = 0;
-  cl->off[0] = 0;
-  for (int64_t k = 0; k < n; k++) {
-    lua_geti(L, pool, k + 1);
-    int m = (int)luaL_len(L, -1);
-    for (int i = 1; i <= m; i++) {
-      lua_geti(L, -1, i);
-      size_t len;
-      const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-      int32_t id = s ? br_catalog_find(cat, s, len) : -1;
-      if (id < 0) lbr_errorf(L, "search: pool[%lld][%d]: no item '%.60s' in the catalogue", (long long)k + 1, i, s ? s : luaL_typename(L, -1));
-      lua_pop(L, 1);
-      for (int64_t j = cl->off[k]; j < w; j++)
-        if (cl->items[j] == id) lbr_errorf(L, "search: pool[%lld] holds '%.60s' twice", (long long)k + 1, s);
-      cl->items[w++] = id;
-    }
-    lua_pop(L, 1);
-    sort_ids(cl->items, cl->off[k], w);
-    cl->off[k + 1] = w;
-  }
 }
 
 static int bundle_search(lua_State *L) {
@@ -350,7 +277,7 @@ static int bundle_search(lua_State *L) {
   lbr_check_options(L, 1, "search", search_options);
   lua_settop(L, 1);
   lua_getfield(L, 1, "catalog"); /* 2 */
-  br_catalog **cs = luaL_testudata(L, 2, CATALOG_MT);
+  br_catalog **cs = luaL_testudata(L, 2, LBR_CATALOG_MT);
   if (!cs || !*cs) return lbr_errorf(L, "search: option 'catalog' must be a bundle.catalog(...)");
   const br_catalog *cat = *cs;
   /* Pinned (guard at 3) until search returns: objectives, bounds, the
@@ -413,7 +340,7 @@ static int bundle_search(lua_State *L) {
   lua_getfield(L, 1, "baskets");
   int bidx = lua_gettop(L);
   lbr_child *is = lbr_itemsets_test(L, pool);
-  br_baskets **bs = luaL_testudata(L, bidx, "bundle.Baskets");
+  br_baskets **bs = luaL_testudata(L, bidx, LBR_BASKETS_MT);
   if (!lua_isnil(L, bidx) && (!bs || !*bs)) return lbr_errorf(L, "search: option 'baskets' must be bundle.baskets(...)");
   const br_baskets *b = bs ? *bs : NULL;
   if (b) lbr_pin(L, bidx, "a running search");
@@ -431,9 +358,9 @@ static int bundle_search(lua_State *L) {
     itemset_candidates(L, is->obj, b, cat, &cl);
     is_list = 1;
   } else if (lua_istable(L, pool)) {
-    if (luaL_len(L, pool) == 0) return lbr_errorf(L, "search: the pool is empty");
-    int first = lua_geti(L, pool, 1);
+    int first = lua_geti(L, pool, 1); /* its kind; the reader asks the length, once */
     lua_pop(L, 1);
+    if (first == LUA_TNIL) return lbr_errorf(L, "search: the pool is empty");
     if (first == LUA_TTABLE) list_candidates(L, pool, cat, &cl), is_list = 1;
     else items = catalog_ids(L, pool, cat, "pool", &nitems);
   } else if (!lua_isnil(L, pool)) {
@@ -474,7 +401,7 @@ static void push_feature_names(lua_State *L) {
 void lbr_search_open(lua_State *L) {
   static const luaL_Reg cm[] = {{"size", catalog_size}, {"close", catalog_gc}, {NULL, NULL}};
   static const luaL_Reg cmeta[] = {{"__gc", catalog_gc}, {"__close", catalog_gc}, {"__len", catalog_size}, {NULL, NULL}};
-  lbr_new_class(L, CATALOG_MT, cm, cmeta);
+  lbr_new_class(L, LBR_CATALOG_MT, cm, cmeta);
   lbr_result_open(L);
   lbr_view_open(L);
   lua_pushcfunction(L, bundle_catalog);

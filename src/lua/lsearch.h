@@ -5,9 +5,6 @@
 
 #include "lbundle.h"
 
-#define CATALOG_MT "bundle.Catalog"
-#define RESULT_MT "bundle.SearchResult"
-#define BUNDLE_MT "bundle.Bundle"
 
 /* The Bundle view: one userdata, re-pointed at each bundle, so a Lua
  * objective call allocates nothing. */
@@ -34,7 +31,7 @@ typedef struct result_box {
   br_catalog *cat;
 } result_box;
 
-LBR_HIDDEN br_catalog *lbr_check_catalog(lua_State *L, int idx);
+LBR_HIDDEN br_catalog *lbr_catalog_check(lua_State *L, int idx);
 LBR_HIDDEN const char *lbr_catalog_label(const void *owner, int32_t id, size_t *len);
 /* Pushes a new view (valid only inside callbacks). */
 LBR_HIDDEN bundle_view *lbr_view_push(lua_State *L, const br_bundle_stats *st, const br_catalog *cat);

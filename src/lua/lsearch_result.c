@@ -7,14 +7,14 @@
 
 
 static br_search_result *check_result(lua_State *L, int idx, const br_catalog **cat) {
-  result_box *r = luaL_checkudata(L, idx, RESULT_MT);
+  result_box *r = luaL_checkudata(L, idx, LBR_RESULT_MT);
   if (!r->res) luaL_argerror(L, idx, "result has been closed");
   *cat = r->cat; /* the result's own reference: valid after the Catalog's close */
   return r->res;
 }
 
 static int result_gc(lua_State *L) {
-  result_box *r = luaL_checkudata(L, 1, RESULT_MT);
+  result_box *r = luaL_checkudata(L, 1, LBR_RESULT_MT);
   lbr_check_unpinned(L, 1, "SearchResult");
   br_search_result_free(r->res);
   r->res = NULL;
@@ -163,9 +163,7 @@ static int result_to_frame(lua_State *L) {
     for (int64_t k = 0; k < n; k++) score[k] = br_search_result_scores(r, k)[o];
     s = br_column_from_f64(&cols[4 + o], n, score, NULL);
   }
-  br_frame **slot = lua_newuserdatauv(L, sizeof *slot, 0);
-  *slot = NULL;
-  luaL_setmetatable(L, "bundle.Frame");
+  br_frame **slot = lbr_frame_push_slot(L);
   if (s == BR_OK) s = br_frame_new(slot, ncol, names, cols);
   for (int i = 0; i < ncol; i++) br_column_release(cols[i]);
   if (s != BR_OK) return lbr_error(L);
@@ -194,7 +192,7 @@ void lbr_result_push(lua_State *L, br_search_result *res, int cat, const br_cata
   result_box *r = lua_newuserdatauv(L, sizeof *r, 2);
   r->res = NULL;
   r->cat = NULL;
-  luaL_setmetatable(L, RESULT_MT);
+  luaL_setmetatable(L, LBR_RESULT_MT);
   r->res = res; /* from here on the result's __gc frees it */
   r->cat = br_catalog_retain(c);
   lua_pushvalue(L, cat); /* the catalogue, for labels */
@@ -210,5 +208,5 @@ void lbr_result_open(lua_State *L) {
                                 {"write_csv", result_write_csv}, {"stats", result_stats},
                                 {"close", result_gc}, {NULL, NULL}};
   static const luaL_Reg rmeta[] = {{"__gc", result_gc}, {"__close", result_gc}, {"__len", result_len}, {NULL, NULL}};
-  lbr_new_class(L, RESULT_MT, rm, rmeta);
+  lbr_new_class(L, LBR_RESULT_MT, rm, rmeta);
 }

@@ -9,7 +9,7 @@
 #include "lsearch.h"
 
 static bundle_view *check_view(lua_State *L) {
-  bundle_view *v = luaL_checkudata(L, 1, BUNDLE_MT);
+  bundle_view *v = luaL_checkudata(L, 1, LBR_BUNDLE_MT);
   if (!v->items) luaL_argerror(L, 1, "a bundle view is valid only inside its objective call");
   return v;
 }
@@ -98,7 +98,7 @@ static int view_index(lua_State *L) {
 bundle_view *lbr_view_push(lua_State *L, const br_bundle_stats *st, const br_catalog *cat) {
   bundle_view *v = lua_newuserdatauv(L, sizeof *v, 0);
   *v = (bundle_view){st, cat, NULL, 0};
-  luaL_setmetatable(L, BUNDLE_MT);
+  luaL_setmetatable(L, LBR_BUNDLE_MT);
   return v;
 }
 
@@ -180,7 +180,7 @@ void lbr_view_open(lua_State *L) {
                                 {"support", view_support}, {"lift", view_lift}, {"min_pair_lift", view_min_pair_lift},
                                 {"has", view_has}, {"categories", view_categories}, {"features", view_features},
                                 {NULL, NULL}};
-  if (luaL_newmetatable(L, BUNDLE_MT)) {
+  if (luaL_newmetatable(L, LBR_BUNDLE_MT)) {
     /* __index is a closure over the methods table: one rawget a lookup */
     lua_newtable(L);
     luaL_setfuncs(L, vm, 0);

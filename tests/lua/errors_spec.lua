@@ -125,14 +125,19 @@ local cases = {
   { "model: a payload length near 2^63", function()
       bundle.model.load(file("BRMODEL\0" .. string.pack("<I4I4i8", 1, 1, math.maxinteger) .. ("\0"):rep(16)))
     end, { "load:", "truncated", "9223372036854775807-byte payload" } },
-  -- regression: a bundle whose __len grows between the binding's two passes wrote past its buffer
-  { "a bundle whose length changes while read", function()
-      local calls = 0
-      local sneaky = setmetatable({ "a" }, { __len = function() calls = calls + 1; return calls >= 3 and 100000 or 1 end,
-                                             __index = function() return "a" end })
+  -- regression: a bundle whose __len grew between the binding's two passes wrote past its buffer;
+  -- the one reader asks each length once, and caps it before allocating
+  { "a bundle whose __len reports 2^40 items", function()
+      local huge = setmetatable({ "a" }, { __len = function() return 1 << 40 end, __index = function() return "a" end })
       local bk = bundle.baskets(frame(), { basket = "id", item = "name" })
-      bundle.eval.backtest({ sneaky }, bk)
-    end, { "backtest:", "changed length while being read" } },
+      bundle.eval.backtest({ huge }, bk)
+    end, { "backtest: bundles: bundle 1 holds 1099511627776 items; at most 16777216" } },
+  -- enumerated options: one reader (lbr_opt_enum), every choice named
+  { "join with an unknown how", function() frame():join(frame(), { on = "id", how = "outer" }) end,
+    { "join: unknown how 'outer' (inner, left)" } },
+  { "price.simulate with a goal that is not a name", function()
+      bundle.price.simulate{ price = { 3 }, share = { 0.2 }, goal = 7 }
+    end, { "price.simulate: unknown goal (a number) (profit, incremental)" } },
   -- regression (found by fuzz_lua): points with no scores made the core read past the buffer
   { "pareto.front of empty points", function() bundle.pareto.front{ {}, {}, {} } end, { "front:", "point 1 has no scores" } },
   -- regression (found by fuzz_lua): strides of an empty tensor with huge other sizes overflowed

@@ -22,7 +22,8 @@ describe("read_csv on well-formed files", function()
     assert.are.equal(3, f:nrows()); assert.are.equal(5, f:ncols()); assert.are.equal(3, rep.rows)
     assert.are.same({2.5, 3, -1.25}, col(f, "price"))
     assert.are.same({true, false, true}, col(f, "active"))
-    assert.are.equal(1293926400, f:col("day"):get(1)) -- 2011-01-02 00:00:00 UTC
+    assert.are.equal(1293926400, f:col("day"):get(1, { seconds = true })) -- 2011-01-02 00:00:00 UTC
+    assert.are.equal("2011-01-02", f:col("day"):get(1)) -- a date by default, as Frame:row gives it
   end)
 
   it("takes ; tab and | as separators", function()
@@ -55,8 +56,14 @@ describe("read_csv on well-formed files", function()
   it("reads dates and datetimes, and keeps impossible dates as text", function()
     local f = read("dates.csv")
     assert.are.same({d = "datetime", t = "datetime", bad = "str"}, f:types())
-    assert.are.equal(1330473600, f:col("d"):get(2)) -- 2012-02-29, a leap day
-    assert.are.equal(1293870360, f:col("t"):get(1)) -- 2011-01-01 08:26:00
+    assert.are.equal(1330473600, f:col("d"):get(2, { seconds = true })) -- 2012-02-29, a leap day
+    assert.are.equal(1293870360, f:col("t"):get(1, { seconds = true })) -- 2011-01-01 08:26:00
+    assert.are.equal("2012-02-29", f:col("d"):get(2))
+    assert.are.equal("2011-01-01 08:26:00", f:col("t"):get(1)) -- the time of day when not midnight
+    assert.are.equal(f:row(1).t, f:col("t"):get(1))
+    assert.are.equal(f:row(1, { seconds = true }).t, f:col("t"):get(1, { seconds = true }))
+    assert.are.equal("2011-02-30", f:col("bad"):get(1, { seconds = true })) -- no effect on other types
+    assert.truthy(err_of(function() return f:col("t"):get(1, { second = true }) end):find("get: unknown option 'second'", 1, true))
   end)
 
   it("widens i64 to f64, and numbers mixed with text to str", function()
@@ -163,7 +170,7 @@ describe("read_csv on malformed files", function()
     assert.are.equal(DIR .. "basic.csv: columns: no column 'nope' in the header (columns: id, price, name, active, day)", err_of(read, "basic.csv", {columns = {"nope"}}))
     assert.truthy(err_of(read, "basic.csv", {types = {id = "int"}}):find("unknown type 'int'", 1, true))
     assert.truthy(err_of(read, "basic.csv", {sep = ";;"}):find("must be one character", 1, true))
-    assert.truthy(err_of(read, "basic.csv", {on_bad_row = "ignore"}):find("\"error\" or \"skip\"", 1, true))
+    assert.truthy(err_of(read, "basic.csv", {on_bad_row = "ignore"}):find("read_csv: unknown on_bad_row 'ignore' (error, skip)", 1, true))
     assert.has_error(function() bundle.read_csv(42) end)
   end)
 end)
@@ -267,7 +274,7 @@ describe("frame operations", function()
     local self = f:join(f, {on = "id"})
     assert.truthy(self:names()[6] == "price_right")
     assert.truthy(err_of(function() return f:join(prices, {on = "id"}) end):find("join (right): no column 'id'", 1, true))
-    assert.truthy(err_of(function() return f:join(f, {on = "id", how = "outer"}) end):find("\"inner\" or \"left\"", 1, true))
+    assert.truthy(err_of(function() return f:join(f, {on = "id", how = "outer"}) end):find("join: unknown how 'outer' (inner, left)", 1, true))
   end)
 
   it("splits by time", function()
@@ -306,7 +313,16 @@ describe("frame operations", function()
     local s = tostring(f)
     assert.truthy(s:find("bundle.Frame 3 rows x 5 columns", 1, true))
     assert.truthy(s:find("datetime", 1, true))
-    assert.truthy(s:find("2011-01-02 00:00:00", 1, true))
+    assert.truthy(s:find("2011-01-02", 1, true)) -- every day at midnight: dates, as get gives them
+    assert.falsy(s:find("00:00:00", 1, true))
+    local d = read("dates.csv")
+    assert.are.equal(table.concat({
+      "bundle.Frame 2 rows x 3 columns",
+      "d           t                    bad       ",
+      "datetime    datetime             str       ",
+      "2011-01-01  2011-01-01 08:26:00  2011-02-30",
+      "2012-02-29  2011-12-31 23:59:59  2011-02-28", "" }, "\n"), tostring(d))
+    assert.are.equal('bundle.Column \'t\' datetime, 2 rows, 0 nulls\n[2011-01-01 08:26:00, 2011-12-31 23:59:59]', tostring(d:col("t")))
     assert.are.equal(3, #f)
   end)
 end)

@@ -96,7 +96,7 @@ describe("read_baskets", function()
     assert.has_error(function() bundle.read_baskets(names, { items = "integers" }) end,
                      names .. ":1: item 'salt' is not an integer")
     assert.has_error(function() bundle.read_baskets(names, { items = "words" }) end,
-                     "read_baskets: option 'items' must be \"names\", \"integers\" or \"auto\"")
+                     "read_baskets: unknown items 'words' (auto, names, integers)")
     local bad = file('a "b\n')
     assert.has_error(function() bundle.read_baskets(bad) end, bad .. ":1: a quoted name is not closed on its line")
     os.remove(names); os.remove(ints); os.remove(bad)
