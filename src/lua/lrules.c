@@ -57,7 +57,7 @@ static int32_t *label_ids(lua_State *L, int idx, const br_baskets *b, const char
   *unknown = 0;
   for (int i = 1; i <= k; i++) {
     lua_geti(L, idx, i);
-    size_t len;
+    size_t len = 0;
     const char *s = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER ? lua_tolstring(L, -1, &len) : NULL;
     if (!s) lbr_errorf(L, "%s: item %d must be a label, got %s", fn, i, luaL_typename(L, -1));
     int32_t id = br_baskets_find(b, s, len);
