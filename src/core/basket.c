@@ -447,7 +447,7 @@ br_status br_baskets_cooccurrence(const br_baskets *b, int64_t min_count, int64_
   int64_t *where = malloc((size_t)(total > 0 ? total : 1) * sizeof *where);
   int64_t *cnt = calloc((size_t)(m > 0 ? m : 1), sizeof *cnt);
   int32_t *touched = malloc((size_t)(m > 0 ? m : 1) * sizeof *touched);
-  int64_t cap = 1024, np = 0;
+  int64_t cap = 1024, np = 0, work = 0;
   int32_t *A = malloc((size_t)cap * sizeof *A), *Bv = malloc((size_t)cap * sizeof *Bv);
   int64_t *C = malloc((size_t)cap * sizeof *C);
   br_status s = BR_OK;
@@ -476,6 +476,11 @@ br_status br_baskets_cooccurrence(const br_baskets *b, int64_t min_count, int64_
       for (int64_t q = pos + 1; q < b->off[lo + 1]; q++) {
         int32_t x = b->items[q];
         if (cnt[x]++ == 0) touched[nt++] = x;
+      }
+      /* quadratic in a basket's length: long baskets make this the slow part */
+      if (deadline_poll(&work, b->off[lo + 1] - pos + 32)) {
+        s = br_deadline_stop("cooccurrence", a, "items");
+        goto fail;
       }
     }
     qsort(touched, (size_t)nt, sizeof *touched, cmp_i32);
@@ -510,6 +515,8 @@ br_status br_baskets_cooccurrence(const br_baskets *b, int64_t min_count, int64_
   *pc = C;
   return s;
 oom:
+  s = br_error_set(BR_ERR_NOMEM, "cooccurrence: out of memory");
+fail:
   free(start);
   free(where);
   free(cnt);
@@ -517,7 +524,7 @@ oom:
   free(A);
   free(Bv);
   free(C);
-  return br_error_set(BR_ERR_NOMEM, "cooccurrence: out of memory");
+  return s;
 }
 
 /* ---- one basket per line of item names ---- */
