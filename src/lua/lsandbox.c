@@ -320,6 +320,15 @@ static int sandbox_cocreate(lua_State *L) {
  * value (resume's false, or a pcall around a wrap function), and the
  * resumer must not go on. */
 static int call_then_check(lua_State *L) {
+  /* the thread to be resumed: resume's first argument, or the thread a
+   * wrap function keeps as its upvalue; noted so a close inside it also
+   * looks at this thread's stack */
+  lua_State *co = lua_tothread(L, 1);
+  if (!co && lua_getupvalue(L, lua_upvalueindex(1), 1)) {
+    co = lua_tothread(L, -1);
+    lua_pop(L, 1);
+  }
+  lbr_note_resumer(L, co);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
