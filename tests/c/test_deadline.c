@@ -464,6 +464,33 @@ static void price_optimizer_stops(void **state) {
   stopped(br_price_optimize_params(&out, &p, 0, 0.5, BR_PRICE_PROFIT), "price");
 }
 
+/* Redundancy compares every pair of rules with one consequent: 400
+ * baskets of about 30 of 60 items, itemsets up to 3, give ~100k rules and
+ * seconds of pairs. */
+static void redundant_rules_stop(void **state) {
+  (void)state;
+  br_baskets *b = read_baskets(400, 60, 50, 1);
+  br_mine_options o;
+  br_mine_options_init(&o);
+  o.min_count = 1;
+  o.max_size = 3;
+  br_itemsets *s = NULL;
+  assert_int_equal(br_baskets_frequent(&s, b, &o), BR_OK);
+  br_rule_options ro;
+  br_rule_options_init(&ro);
+  br_rules *r = NULL;
+  assert_int_equal(br_itemsets_rules(&r, s, &ro), BR_OK);
+  assert_true(br_rules_count(r) > 50000);
+  unsigned char *red = malloc((size_t)br_rules_count(r));
+  assert_non_null(red);
+  start(0.02);
+  stopped(br_rules_redundant(r, red), "redundant");
+  free(red);
+  br_rules_free(r);
+  br_itemsets_free(s);
+  br_baskets_free(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(api_and_message),
@@ -480,6 +507,7 @@ int main(void) {
       cmocka_unit_test(frame_sort_and_group_stop),
       cmocka_unit_test(mlp_epochs_stop),
       cmocka_unit_test(price_optimizer_stops),
+      cmocka_unit_test(redundant_rules_stop),
   };
   return cmocka_run_group_tests_name("deadline", tests, NULL, NULL);
 }
