@@ -105,6 +105,20 @@ static void *counted_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     br_mem_note_limit_hit();
     return NULL;
   }
+  /* Lua's C library (string.upper of 200 MB, load of a 20 MB chunk) runs
+   * where the count hook never fires, but it allocates as it goes: past
+   * the time limit, a large block (or every 1024th) is refused, the call
+   * fails, and the run reports the timeout (lbr_limits_timed_out) */
+  static unsigned grows;
+  if (nsize > old && (run_deadline > 0 || inner_deadline > 0) &&
+      (nsize - old >= ((size_t)64 << 10) || (++grows & 1023) == 0)) {
+    double secs = passed_limit();
+    if (secs > 0) {
+      timed_out = 1;
+      tripped_seconds = secs;
+      return NULL;
+    }
+  }
   void *p = c->inner(c->inner_ud, ptr, osize, nsize);
   if (p || nsize == 0) br_mem_charge((int64_t)nsize - (int64_t)old); /* a failed call changed nothing */
   return p;

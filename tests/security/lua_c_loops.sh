@@ -3,7 +3,10 @@
 # not bound: table.move over 10^11 slots, table.sort of a million values
 # with the default order (each must end as the sandbox's timeout within
 # timeout + 1 s in bundle.sandbox.run, which has no watchdog process), and
-# string.rep of "" 2^53 times (the sandbox's answers "" at once). The
+# string.rep of "" 2^53 times (the sandbox's answers "" at once). Past
+# the limit the sandbox's allocator refuses large blocks, which stops the
+# parser of a 20 MB chunk and string.upper/lower/reverse of 20 MB strings
+# at their next allocation. The
 # sandbox's versions must give Lua's results (overlapping moves both ways,
 # rep, sort, their errors).
 . "$(dirname "$0")/lib.sh"
@@ -15,6 +18,8 @@ local code = {
   move = [[ local a = {} table.move(a, 1, 1e11, 1, a) return "finished" ]],
   move_back = [[ local a = { 1 } table.move(a, 1, 1e11, 2) return "finished" ]],
   rep = [[ return "finished " .. #(""):rep(2^53) .. #string.rep("", 2^62, "") ]],
+  load = [[ local f = load(("a=1 "):rep(5e6)) return "finished" ]], -- a 20 MB chunk: seconds of parsing
+  strings = [[ local s = ("x"):rep(2e7) for i = 1, 1000 do s = s:upper():lower():reverse() end return "finished" ]],
   sort = [[ local t = {} for i = 1, 2e5 do t[i] = tostring(i * 7919 % 1000003) end
             local big = {} for k = 1, 8 do table.move(t, 1, #t, #big + 1, big) end
             table.sort(big) table.sort(big) table.sort(big) return "finished" ]],
@@ -58,7 +63,7 @@ run "$T/host.lua" rep
 has "$T/out" "true	finished 00" "rep of an empty string: \"\" at once"
 secs=$(sed -n 's/^elapsed //p' "$T/out")
 within 1.5 "  ... within 1.5 s"
-for c in move move_back sort; do
+for c in move move_back sort load strings; do
   run "$T/host.lua" "$c"
   has "$T/out" "false	sandbox.run: timeout: the script ran past its limit of 0.5 s" "$c: the timeout error"
   secs=$(sed -n 's/^elapsed //p' "$T/out")
