@@ -337,10 +337,12 @@ static int call_then_check(lua_State *L) {
   /* the thread to be resumed: resume's first argument, or the thread a
    * wrap function keeps as its upvalue; noted so a close inside it also
    * looks at this thread's stack */
-  lua_State *co = lua_tothread(L, 1);
-  if (!co && lua_getupvalue(L, lua_upvalueindex(1), 1)) {
+  lua_State *co = NULL;
+  if (lua_getupvalue(L, lua_upvalueindex(1), 1)) { /* a wrap function: its thread, whatever the arguments */
     co = lua_tothread(L, -1);
     lua_pop(L, 1);
+  } else {
+    co = lua_tothread(L, 1);
   }
   lbr_note_resumer(L, co);
   lua_pushvalue(L, lua_upvalueindex(1));

@@ -111,6 +111,25 @@ for _, run in ipairs(runners) do
   end
 end
 
+-- a wrap function called with another thread as its argument: the
+-- resumer recorded is the wrap's own thread, not the argument
+if NESTED then
+  local x = makers.Frame()
+  local refused
+  local decoy = coroutine.create(function() end)
+  local ok, e = pcall(function()
+    return coroutine.wrap(function()
+      return x:select(setmetatable({}, { __len = function()
+        local inner = coroutine.wrap(function() local ok2, e2 = pcall(x.close, x) if not ok2 then refused = e2 end end)
+        inner(decoy)
+        return 2
+      end, __index = function(_, k) return ({ "item", "price" })[k] end })):nrows()
+    end)(decoy)
+  end)
+  report(refused ~= nil and tostring(refused):find("close: the Frame is in use", 1, true) ~= nil,
+         "a wrap called with a decoy thread: the close two down is still refused", tostring(refused) .. " / " .. tostring(e))
+end
+
 -- a search objective that closes the catalogue from a coroutine two down:
 -- the catalogue is pinned by the search, whatever the thread
 local function new_catalog() return bundle.catalog(f0, { item = "item", price = "price", cost = "cost" }) end
