@@ -507,6 +507,7 @@ static int sandbox_setup(lua_State *L) {
   wrap_field(L, "create", sandbox_cocreate);
   wrap_field(L, "wrap", sandbox_cowrap);
   wrap_field(L, "resume", call_then_check);
+  wrap_field(L, "close", call_then_check); /* runs the thread's pending __close handlers: a resume of sorts */
   lua_pop(L, 1);
 
   lua_getfield(L, -1, "table");

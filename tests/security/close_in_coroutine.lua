@@ -130,6 +130,29 @@ if NESTED then
          "a wrap called with a decoy thread: the close two down is still refused", tostring(refused) .. " / " .. tostring(e))
 end
 
+-- coroutine.close of a suspended coroutine runs its pending __close
+-- handlers on that coroutine: one that closes the frame a running call
+-- (on another coroutine) holds must be refused too
+if NESTED then
+  local x = makers.Frame()
+  local refused
+  local co = coroutine.create(function()
+    local guard <close> = setmetatable({}, { __close = function()
+      local ok, e = pcall(x.close, x)
+      if not ok then refused = e end
+    end })
+    coroutine.yield()
+  end)
+  coroutine.resume(co) -- from the main thread: the last resumer on record
+  local ok, e = pcall(coroutine.wrap(function()
+    return x:select(setmetatable({}, { __len = function() coroutine.close(co) return 2 end,
+                                       __index = function(_, k) return ({ "item", "price" })[k] end })):nrows()
+  end))
+  report(ok and refused ~= nil and tostring(refused):find("close: the Frame is in use", 1, true) ~= nil,
+         "coroutine.close runs a __close that closes the Frame a select on another coroutine holds",
+         tostring(refused) .. " / " .. tostring(ok) .. " " .. tostring(e))
+end
+
 -- a search objective that closes the catalogue from a coroutine two down:
 -- the catalogue is pinned by the search, whatever the thread
 local function new_catalog() return bundle.catalog(f0, { item = "item", price = "price", cost = "cost" }) end
