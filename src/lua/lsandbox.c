@@ -107,11 +107,10 @@ static void *counted_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   }
   /* Lua's C library (string.upper of 200 MB, load of a 20 MB chunk) runs
    * where the count hook never fires, but it allocates as it goes: past
-   * the time limit, a large block (or every 1024th) is refused, the call
-   * fails, and the run reports the timeout (lbr_limits_timed_out) */
-  static unsigned grows;
-  if (nsize > old && (run_deadline > 0 || inner_deadline > 0) &&
-      (nsize - old >= ((size_t)64 << 10) || (++grows & 1023) == 0)) {
+   * the time limit, a large block is refused, the call fails, and the run
+   * reports the timeout (lbr_limits_timed_out). Small blocks still go
+   * through, so the error that reports a stop can still be made. */
+  if (nsize > old && nsize - old >= ((size_t)64 << 10) && (run_deadline > 0 || inner_deadline > 0)) {
     double secs = passed_limit();
     if (secs > 0) {
       timed_out = 1;
