@@ -1,13 +1,13 @@
 /* bundle/deadline.h — a time limit that long core calls check as they go.
  *
  * A deadline belongs to the calling thread. While one is set, the long
- * loops of the core (frequent itemset mining, rule generation, every search
- * method and beam search's sorts, ALS sweeps, MLP training (per batch),
- * the pricing optimiser's simulation and sort, backtests and bandit replay,
- * CSV and gzip reading and the CSV typing pass, frame sort and group-by,
- * co-occurrence counting, large matrix products and reductions) look at
- * the clock every few
- * thousand steps and, once it has passed, free what they allocated and
+ * loops of the core (frequent itemset mining; rule generation, sorting and
+ * redundancy; every search method and beam search's sorts; ALS sweeps; MLP
+ * training, per batch; the pricing optimiser's simulation and sort;
+ * backtests and bandit replay; CSV and gzip reading and the CSV typing
+ * pass; frame sort and group-by; co-occurrence counting; large matrix
+ * products and reductions) look at the clock every few thousand steps
+ * and, once it has passed, free what they allocated and
  * return BR_ERR_CANCELLED with a message naming what was stopped:
  *
  *     br_deadline_set(2.0);                  // two seconds from now
