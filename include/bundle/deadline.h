@@ -1,10 +1,13 @@
 /* bundle/deadline.h — a time limit that long core calls check as they go.
  *
  * A deadline belongs to the calling thread. While one is set, the long
- * loops of the core (frequent itemset mining, rule generation, every search
- * method, ALS sweeps, backtests and bandit replay, CSV and gzip reading,
- * large matrix products and reductions) look at the clock every few
- * thousand steps and, once it has passed, free what they allocated and
+ * loops of the core (frequent itemset mining; rule generation, sorting and
+ * redundancy; every search method and beam search's sorts; ALS sweeps; MLP
+ * training, per batch; the pricing optimiser's simulation and sort;
+ * backtests and bandit replay; CSV and gzip reading and the CSV typing
+ * pass; frame sort and group-by; co-occurrence counting; large matrix
+ * products and reductions) look at the clock every few thousand steps
+ * and, once it has passed, free what they allocated and
  * return BR_ERR_CANCELLED with a message naming what was stopped:
  *
  *     br_deadline_set(2.0);                  // two seconds from now
@@ -20,9 +23,9 @@
  *
  * How soon: loops read the clock every ~2^18 elementary steps (well under
  * a millisecond); a matrix product checks between tiles of ~4e9 flops (35
- * to 160 ms); one step that is not cut (a sort of a million beam
- * extensions, one BLAS call below the tiling size, the CSV reader's
- * typing pass after parsing) finishes first. Calls that are quick by nature do not check.
+ * to 160 ms); one step that is not cut (one BLAS call below the tiling
+ * size, an MLP batch, the hash table of a group-by being cleared) finishes
+ * first. Calls that are quick by nature do not check.
  *
  * Worker threads started by a call (the parallel CSV parser) inherit the
  * caller's deadline; threads of your own set theirs.

@@ -453,7 +453,7 @@ br_status br_baskets_cooccurrence(const br_baskets *b, int64_t min_count, int64_
   int64_t *where = br_alloc("baskets", (size_t)total, sizeof *where);
   int64_t *cnt = br_calloc("baskets", (size_t)m, sizeof *cnt);
   int32_t *touched = br_alloc("baskets", (size_t)m, sizeof *touched);
-  int64_t cap = 1024, np = 0;
+  int64_t cap = 1024, np = 0, work = 0;
   /* A, Bv and C go to the caller, who frees them with free() */
   int32_t *A = br_alloc_out("baskets", (size_t)cap, sizeof *A), *Bv = br_alloc_out("baskets", (size_t)cap, sizeof *Bv);
   int64_t *C = br_alloc_out("baskets", (size_t)cap, sizeof *C);
@@ -483,6 +483,11 @@ br_status br_baskets_cooccurrence(const br_baskets *b, int64_t min_count, int64_
       for (int64_t q = pos + 1; q < b->off[lo + 1]; q++) {
         int32_t x = b->items[q];
         if (cnt[x]++ == 0) touched[nt++] = x;
+      }
+      /* quadratic in a basket's length: long baskets make this the slow part */
+      if (deadline_poll(&work, b->off[lo + 1] - pos + 32)) {
+        s = br_deadline_stop("cooccurrence", a, "items");
+        goto fail;
       }
     }
     qsort(touched, (size_t)nt, sizeof *touched, cmp_i32);
@@ -517,6 +522,8 @@ br_status br_baskets_cooccurrence(const br_baskets *b, int64_t min_count, int64_
   *pc = C;
   return s;
 oom:
+  s = br_error_set(BR_ERR_NOMEM, "cooccurrence: out of memory");
+fail:
   br_free(start);
   br_free(where);
   br_free(cnt);
@@ -524,7 +531,7 @@ oom:
   free(A);
   free(Bv);
   free(C);
-  return br_error_set(BR_ERR_NOMEM, "cooccurrence: out of memory");
+  return s;
 }
 
 /* ---- one basket per line of item names ---- */

@@ -171,8 +171,14 @@ static void *arena_alloc(miner *mi, size_t bytes) {
         continue;
       }
     }
-    /* a new block (at cur + 1, or the first) big enough */
-    size_t cap = bytes > ARENA_BLOCK * 16 ? bytes : ARENA_BLOCK * 16;
+    /* a new block (at cur + 1, or the first) big enough: 64 KB first,
+     * then twice the largest so far up to 16 MB, so a small mining does
+     * not map (and, under ASan, poison) 16 MB it never touches */
+    size_t cap = (size_t)64 << 10;
+    for (int i = 0; i < mi->nblocks; i++)
+      if (mi->blocks[i].cap > cap / 2) cap = mi->blocks[i].cap * 2;
+    if (cap > ARENA_BLOCK * 16) cap = ARENA_BLOCK * 16;
+    if (cap < bytes) cap = bytes;
     arena_block *nb = br_realloc("itemsets", mi->blocks, (size_t)(mi->nblocks + 1), sizeof *nb);
     if (!nb) return NULL;
     mi->blocks = nb;

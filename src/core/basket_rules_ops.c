@@ -7,6 +7,7 @@
 
 #include "bundle/basket.h"
 #include "bundle/error.h"
+#include "deadline_internal.h"
 #include "sort_index.h"
 #include "bundle/memory.h"
 
@@ -36,9 +37,10 @@ br_status br_rules_sort(br_rules **out, const br_rules *r, br_measure by, int de
   int64_t n = br_rules_count(r);
   int64_t *order = identity(n);
   sort_ctx ctx = {r, by, decreasing};
-  if (!order || !sort_index(order, n, cmp_measure, &ctx)) {
+  int sorted = order ? sort_index_polled(order, n, cmp_measure, &ctx) : 0;
+  if (sorted <= 0) {
     br_free(order);
-    return br_error_set(BR_ERR_NOMEM, "sort: out of memory");
+    return sorted < 0 ? br_deadline_stop("rules sort", 0, NULL) : br_error_set(BR_ERR_NOMEM, "sort: out of memory");
   }
   br_status s = br_rules_subset(out, r, order, n);
   br_free(order);
@@ -121,14 +123,16 @@ static int proper_subset(const int32_t *a, int na, const int32_t *b, int nb) {
 br_status br_rules_redundant(const br_rules *r, unsigned char *redundant) {
   int64_t n = br_rules_count(r);
   int64_t *order = identity(n);
-  if (!order || !sort_index(order, n, cmp_rhs, r)) {
+  int sorted = order ? sort_index_polled(order, n, cmp_rhs, r) : 0;
+  if (sorted <= 0) {
     br_free(order);
-    return br_error_set(BR_ERR_NOMEM, "redundant: out of memory");
+    return sorted < 0 ? br_deadline_stop("redundant", 0, NULL) : br_error_set(BR_ERR_NOMEM, "redundant: out of memory");
   }
   for (int64_t k = 0; k < n; k++) redundant[k] = 0;
   /* Within one consequent's group, compare every pair: the group is what
    * can make a rule redundant, and pairs keep the test exact for any
    * antecedent size (subset enumeration is exponential in it). */
+  int64_t work = 0;
   for (int64_t g = 0; g < n;) {
     int64_t e = g + 1;
     while (e < n && cmp_rhs(r, order[g], order[e]) == 0) e++;
@@ -137,6 +141,12 @@ br_status br_rules_redundant(const br_rules *r, unsigned char *redundant) {
       int nk;
       const int32_t *lk = br_rules_lhs(r, k, &nk);
       double ck = br_rules_measures(r, k)[BR_M_CONFIDENCE];
+      /* quadratic in a consequent's group: a million rules with one
+       * right-hand side is 10^12 pairs */
+      if (deadline_poll(&work, 4 * (e - g) + 1)) {
+        free(order);
+        return br_deadline_stop("redundant", i - g, "rules");
+      }
       for (int64_t j = g; j < e && !redundant[k]; j++) {
         int nj;
         const int32_t *lj = br_rules_lhs(r, order[j], &nj);

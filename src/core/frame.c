@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "frame_internal.h"
+#include "bundle/deadline.h"
 #include "sort_index.h"
 #include "bundle/memory.h"
 
@@ -317,7 +318,9 @@ br_status br_frame_sort(br_frame **out, const br_frame *f, const char *const *by
   if (s == BR_OK) {
     for (int64_t i = 0; i < f->nrows; i++) rows[i] = i;
     sort_ctx ctx = {keys, nby};
-    if (!sort_index(rows, f->nrows, cmp_rows, &ctx)) s = br_error_set(BR_ERR_NOMEM, "sort: out of memory");
+    int sorted = sort_index_polled(rows, f->nrows, cmp_rows, &ctx);
+    if (sorted == 0) s = br_error_set(BR_ERR_NOMEM, "sort: out of memory");
+    else if (sorted < 0) s = br_deadline_stop("sort", 0, NULL);
     else s = br_frame_take(out, f, rows, f->nrows);
   }
 done:

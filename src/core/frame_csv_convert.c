@@ -2,7 +2,9 @@
  * The type is inferred from every value (i64, else f64, else bool, else
  * datetime, else str): a conversion that meets a value it cannot hold
  * restarts with the next type. Columns are independent, so several threads
- * convert them at once. */
+ * convert them at once. Both passes over a column poll the caller's
+ * deadline (the workers inherit it): typing a wide file takes as long as
+ * parsing it. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 
 #include "frame_csv_internal.h"
 #include "bundle/memory.h"
+#include "deadline_internal.h"
 
 static int is_na(const reader *r, const char *s, size_t len) {
   if (len > r->na_max) return 0;
@@ -39,7 +42,12 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
   field_cursor cur = field_cursor_start(r, k);
   size_t len;
   const char *v;
+  int64_t work = 0;
   for (int64_t i = 0; (v = field_cursor_next(&cur, &len)); i++) {
+    if (deadline_poll(&work, (int64_t)len + 16)) {
+      br_column_release(c);
+      return br_deadline_stop("read_csv", i, "values typed");
+    }
     if (null[i]) {
       column_set_null(c, i);
       continue;
@@ -85,7 +93,12 @@ static br_status convert_column(const reader *r, int k, br_column **out) {
   field_cursor cur = field_cursor_start(r, k);
   size_t len;
   const char *v;
+  int64_t work = 0;
   for (int64_t i = 0; (v = field_cursor_next(&cur, &len)); i++) {
+    if (deadline_poll(&work, (int64_t)len + 16 * r->nna + 16)) {
+      br_free(null);
+      return br_deadline_stop("read_csv", i, "values typed");
+    }
     null[i] = (uint8_t)is_na(r, v, len);
     nulls += null[i];
   }
@@ -125,10 +138,12 @@ typedef struct convert_pool {
   char (*message)[1024]; /* br_last_error is per thread: keep each column's */
   pthread_mutex_t lock;
   int next;
+  br_deadline deadline; /* the caller's: a deadline is per thread */
 } convert_pool;
 
 static void *convert_worker(void *arg) {
   convert_pool *pool = arg;
+  br_deadline_put(pool->deadline);
   for (;;) {
     pthread_mutex_lock(&pool->lock);
     int k = pool->next < pool->r->nkeep ? pool->next++ : -1;
@@ -150,7 +165,7 @@ br_status csv_convert(reader *r, br_column **cols, int threads) {
     }
     return BR_OK;
   }
-  convert_pool pool = {r, cols, NULL, NULL, PTHREAD_MUTEX_INITIALIZER, 0};
+  convert_pool pool = {r, cols, NULL, NULL, PTHREAD_MUTEX_INITIALIZER, 0, br_deadline_get()};
   pool.status = br_calloc("read_csv", (size_t)r->nkeep, sizeof *pool.status);
   pool.message = br_calloc("read_csv", (size_t)r->nkeep, sizeof *pool.message);
   if (!pool.status || !pool.message) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deadline_internal.h"
 #include "frame_internal.h"
 #include "bundle/memory.h"
 
@@ -89,13 +90,21 @@ static int64_t rowtab_insert(rowtab *t, int64_t row) {
 
 /* ---- group-by ---- */
 
-/* Key words of each row: (is-null, value key) per key column. */
-static uint64_t *group_keys(const br_frame *f, const int *kc, int nk) {
+/* Key words of each row: (is-null, value key) per key column. NULL when
+ * out of memory, or (*stopped set) when the deadline passed: writing the
+ * keys of millions of rows is the first touch of their pages. */
+static uint64_t *group_keys(const br_frame *f, const int *kc, int nk, int *stopped) {
   int w = 2 * nk;
   uint64_t *keys = br_alloc("group_by", (size_t)f->nrows * (size_t)w * 8, 1);
   if (!keys) return NULL;
+  int64_t work = 0;
   for (int64_t i = 0; i < f->nrows; i++)
     for (int k = 0; k < nk; k++) {
+      if (k == 0 && deadline_poll(&work, 16 * (int64_t)nk)) {
+        br_free(keys);
+        *stopped = 1;
+        return NULL;
+      }
       const br_column *c = f->cols[kc[k]];
       int valid = column_valid(c, i);
       keys[i * w + 2 * k] = !valid;
@@ -242,18 +251,32 @@ br_status br_frame_group_by(br_frame **out, const br_frame *f, const char *const
   }
   for (int k = 0; k < nkeys && s == BR_OK; k++) s = frame_require(f, "group_by", keys[k], &kc[k]);
   if (s != BR_OK) goto done;
-  kv = group_keys(f, kc, nkeys);
+  int stopped = 0;
+  kv = group_keys(f, kc, nkeys, &stopped);
+  if (stopped || br_deadline_passed()) {
+    s = br_deadline_stop("group_by", 0, NULL);
+    goto done;
+  }
   if (!kv || !rowtab_init(&t, kv, 2 * nkeys, f->nrows)) {
     s = br_error_set(BR_ERR_NOMEM, "group_by: out of memory");
     goto done;
   }
-  for (int64_t i = 0; i < f->nrows; i++) gid[i] = rowtab_insert(&t, i);
+  int64_t work = 0;
+  for (int64_t i = 0; i < f->nrows; i++) {
+    gid[i] = rowtab_insert(&t, i);
+    if (deadline_poll(&work, 8 * (int64_t)nkeys + 8)) {
+      s = br_deadline_stop("group_by", i, "rows");
+      goto done;
+    }
+  }
   for (int k = 0; k < nkeys && s == BR_OK; k++) {
     s = br_column_take(&cols[k], f->cols[kc[k]], t.rep, t.ng);
     names[k] = keys[k];
   }
   for (int a = 0; a < naggs && s == BR_OK; a++) {
-    if ((unsigned)aggs[a].op >= BR_AGG_COUNT_OP)
+    if (br_deadline_passed()) /* each aggregation is one pass over the rows */
+      s = br_deadline_stop("group_by", a, "aggregations");
+    else if ((unsigned)aggs[a].op >= BR_AGG_COUNT_OP)
       s = br_error_set(BR_ERR_ARG, "agg: bad aggregation %d", (int)aggs[a].op);
     else
       s = agg_column(&cols[nkeys + a], f, &aggs[a], gid, t.ng, t.rep);

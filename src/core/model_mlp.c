@@ -18,6 +18,7 @@
 
 #include "bundle/optim.h"
 #include "bundle/rng.h"
+#include "deadline_internal.h"
 #include "model_internal.h"
 #include "bundle/memory.h"
 
@@ -397,6 +398,7 @@ br_status mlp_fit(br_model *m, const double *X, const double *y, int64_t n, int6
   double best = INFINITY;
   int since_best = 0, stopped_early = 0;
   s->epochs_run = 0;
+  int64_t work = 0;
   for (int e = 0; e < o->epochs; e++) {
     if (o->shuffle) { /* reshuffle the training rows in place */
       for (int64_t i = ntr; i > 1; i--) {
@@ -408,6 +410,11 @@ br_status mlp_fit(br_model *m, const double *X, const double *y, int64_t n, int6
     double total = 0;
     for (int64_t at = 0; at < ntr; at += B) {
       int b = (int)(ntr - at < B ? ntr - at : B);
+      /* per batch: one epoch of a big network on many rows takes minutes */
+      if (deadline_poll(&work, 6 * (int64_t)b * (int64_t)s->size + (int64_t)s->size)) {
+        st = br_deadline_stop("mlp", e, "epochs");
+        goto done;
+      }
       gather(&sc, Xf, yf, tr + at, b, (int)d);
       forward(s, &sc, b);
       total += loss_backward(s, &sc, b, s->g);

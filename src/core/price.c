@@ -17,6 +17,7 @@
 
 #include "bundle/price.h"
 #include "bundle/rng.h"
+#include "deadline_internal.h"
 #include "sort_index.h"
 #include "bundle/memory.h"
 
@@ -320,7 +321,13 @@ static br_status simulate(customers *c, const br_wtp_params *p) {
     customers_free(c);
     return br_error_set(BR_ERR_NOMEM, "price: out of memory for %lld customers", (long long)c->k);
   }
+  int64_t work = 0;
   for (int64_t k = 0; k < c->k; k++) {
+    /* customers is the caller's: millions of them take seconds */
+    if (deadline_poll(&work, 8 * (int64_t)n * n + 16)) {
+      customers_free(c);
+      return br_deadline_stop("price", k, "customers simulated");
+    }
     double e[BR_BUNDLE_MAX_ITEMS], wsum = 0, surplus = 0, units = 0, marg = 0;
     for (int i = 0; i < n; i++) e[i] = br_rng_normal(&rng[i]);
     for (int i = 0; i < n; i++) {
@@ -351,9 +358,11 @@ static br_status simulate(customers *c, const br_wtp_params *p) {
     double cap = floor(p->market * (double)c->buyers);
     if (cap < (double)c->k) c->cap = (int64_t)cap;
   }
-  if (!sort_index(c->order, c->k, by_t_desc, c->t)) {
+  int sorted = sort_index_polled(c->order, c->k, by_t_desc, c->t);
+  if (sorted <= 0) {
     customers_free(c);
-    return br_error_set(BR_ERR_NOMEM, "price: out of memory");
+    return sorted < 0 ? br_deadline_stop("price", c->k, "customers simulated")
+                      : br_error_set(BR_ERR_NOMEM, "price: out of memory");
   }
   return BR_OK;
 }

@@ -127,6 +127,11 @@ static int cmp_set(const void *a, const void *b) {
   return memcmp(x->pos, y->pos, (size_t)x->n * sizeof *x->pos);
 }
 
+static int by_set(const void *ctx, int64_t a, int64_t b) {
+  const scored_set *s = ctx;
+  return cmp_set(&s[a], &s[b]);
+}
+
 /* Beam search; with greedy, each of the `top` best pairs grows on its own
  * by the best item while that improves the score (or min_size needs it). */
 br_status search_beam(search_pool *p, collector *c, int width, int greedy) {
@@ -177,25 +182,36 @@ br_status search_beam(search_pool *p, collector *c, int width, int greedy) {
           }
         }
       }
-      if (m > 1) qsort(next, (size_t)m, sizeof *next, cmp_set);
-      int64_t u = 0;
-      for (int64_t i = 0; i < m; i++) {
-        if (u > 0 && cmp_set(&next[u - 1], &next[i]) == 0) continue;
+      /* the extensions in set order (to drop repeats), by index: a sort of
+       * millions of them polls the deadline, as qsort could not */
+      int64_t *order = br_alloc("search", (size_t)m, sizeof *order);
+      if (!order) goto oom;
+      for (int64_t i = 0; i < m; i++) order[i] = i;
+      int sorted = sort_index_polled(order, m, by_set, next);
+      int64_t u = 0, prev = -1;
+      for (int64_t k = 0; k < m && sorted > 0; k++) {
+        int64_t i = order[k];
+        if (prev >= 0 && cmp_set(&next[prev], &next[i]) == 0) continue;
+        prev = i;
         int ok = score_once(p, c, next[i].pos, next[i].n, &next[i].total);
         if (ok < 0) {
           s = search_fail_status();
           break;
         }
         next[i].valid = ok == 1;
-        if (ok) next[u++] = next[i];
+        if (ok) order[u++] = i; /* u <= k: order[k] was read already */
       }
-      if (s != BR_OK || u == 0) break;
-      int64_t *order = br_alloc("search", (size_t)u, sizeof *order);
-      if (!order) goto oom;
-      for (int64_t i = 0; i < u; i++) order[i] = i;
-      if (!sort_index(order, u, by_total_desc, next)) {
+      /* then the scored ones, best first (stable: ties keep set order) */
+      if (sorted > 0 && s == BR_OK && u > 1) sorted = sort_index_polled(order, u, by_total_desc, next);
+      if (sorted <= 0) {
         br_free(order);
-        goto oom;
+        if (sorted == 0) goto oom;
+        s = br_deadline_stop("search", p->e->evaluations, "bundles scored");
+        goto done;
+      }
+      if (s != BR_OK || u == 0) {
+        br_free(order);
+        break;
       }
       int64_t keep = u < bw ? u : bw;
       /* greedy stops when the best extension does not improve, unless min_size needs more */

@@ -282,36 +282,102 @@ void lbr_register_ours(lua_State *L, int module) {
   lua_pop(L, 1);
 }
 
-/* Raises when a C function of this module below the close on this thread's
- * stack has the value at idx in one of its slots. Lua frames are skipped:
- * they hold values, never pointers. */
+/* ---- threads that resumed others ----
+ * A close can run in a coroutine resumed from inside the call that holds
+ * the value (an objective or a metamethod resumes it): the holding C frame
+ * is then on another thread's stack. The registry table at &resumers_key
+ * (weak both ways) maps a coroutine to the thread that last resumed it,
+ * for the resume functions that record it (the sandbox's); the main
+ * thread is always looked at too. */
+static char resumers_key;
+
+void lbr_note_resumer(lua_State *L, lua_State *co) {
+  if (!co || co == L || !lua_checkstack(co, 1)) return;
+  luaL_checkstack(L, 4, "resumers");
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &resumers_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "kv");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &resumers_key);
+  }
+  lua_pushthread(co);
+  lua_xmove(co, L, 1); /* key: the coroutine */
+  lua_pushthread(L);   /* value: its resumer */
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+/* The thread that last resumed T (by a recording resume), or NULL. */
+static lua_State *resumer_of(lua_State *L, lua_State *T) {
+  lua_State *r = NULL;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &resumers_key) == LUA_TTABLE) {
+    if (!lua_checkstack(T, 1)) {
+      lua_pop(L, 1);
+      return NULL;
+    }
+    lua_pushthread(T);
+    lua_xmove(T, L, 1);
+    if (lua_rawget(L, -2) == LUA_TTHREAD) r = lua_tothread(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return r;
+}
+
+/* Raises when a C function of this module on thread T's stack (below the
+ * close, when T is the closing thread) has the value at idx (on L's stack)
+ * in one of its slots. Lua frames are skipped: they hold values, never
+ * pointers. Values are read on T and moved to L to compare, as the debug
+ * library reads other threads. */
+static void check_thread(lua_State *L, lua_State *T, int ours, int idx, const char *what) {
+  lua_Debug ar;
+  for (int level = T == L ? 1 : 0; lua_getstack(T, level, &ar); level++) {
+    if (!lua_checkstack(T, 2) || !lua_getinfo(T, "Sf", &ar)) continue;
+    lua_xmove(T, L, 1);
+    lua_CFunction f = lua_tocfunction(L, -1);
+    lua_pop(L, 1);
+    if (!f || ar.what[0] != 'C') continue;
+    int mine = lua_rawgetp(L, ours, fn_key(f)) != LUA_TNIL;
+    lua_pop(L, 1);
+    if (!mine) continue;
+    for (int n = 1;; n++) {
+      if (!lua_checkstack(T, 1) || !lua_getlocal(T, &ar, n)) break;
+      lua_xmove(T, L, 1);
+      int same = lua_rawequal(L, -1, idx);
+      lua_pop(L, 1);
+      if (same) {
+        lua_getinfo(T, "n", &ar);
+        luaL_error(L, "close: the %s is in use by a running call (%s); close it after the call returns", what,
+                   ar.name ? ar.name : "a bundle function");
+      }
+    }
+  }
+}
+
+/* Raises when a C function of this module that may hold the value at idx
+ * is running: on this thread below the close, on the threads that resumed
+ * it (as far as recorded), or on the main thread. */
 static void check_not_held(lua_State *L, int idx, const char *what) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ours_key) != LUA_TTABLE) {
     lua_pop(L, 1);
     return;
   }
   int ours = lua_gettop(L);
-  lua_Debug ar;
-  for (int level = 1; lua_getstack(L, level, &ar); level++) {
-    if (!lua_getinfo(L, "Sf", &ar)) continue;
-    lua_CFunction f = lua_tocfunction(L, -1);
-    lua_pop(L, 1);
-    if (!f || ar.what[0] != 'C' || lua_rawgetp(L, ours, fn_key(f)) == LUA_TNIL) {
-      if (f && ar.what[0] == 'C') lua_pop(L, 1);
-      continue;
-    }
-    lua_pop(L, 1);
-    for (int n = 1;; n++) {
-      if (!lua_getlocal(L, &ar, n)) break;
-      int same = lua_rawequal(L, -1, idx);
-      lua_pop(L, 1);
-      if (same) {
-        lua_getinfo(L, "n", &ar);
-        luaL_error(L, "close: the %s is in use by a running call (%s); close it after the call returns", what,
-                   ar.name ? ar.name : "a bundle function");
-      }
-    }
+  luaL_checkstack(L, 6, "close");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  lua_State *main = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  int saw_main = 0, hops = 0;
+  for (lua_State *T = L; T && hops < 256; T = resumer_of(L, T), hops++) {
+    check_thread(L, T, ours, idx, what);
+    saw_main |= T == main;
+    if (T == main) break;
   }
+  if (main && !saw_main) check_thread(L, main, ours, idx, what);
   lua_pop(L, 1);
 }
 

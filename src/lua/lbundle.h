@@ -99,6 +99,11 @@ LBR_HIDDEN void lbr_check_unpinned(lua_State *L, int idx, const char *what);
  * (it may be reading the value's pointer when a metamethod of another
  * argument runs). Called once by luaopen_bundle_core. */
 LBR_HIDDEN void lbr_register_ours(lua_State *L, int idx);
+/* Records that L is about to resume co, so that a close inside co also
+ * looks at L's stack (lbr_check_unpinned). For resume functions a state
+ * controls (the sandbox's coroutine.resume and wrap); the main thread is
+ * looked at whether recorded or not. */
+LBR_HIDDEN void lbr_note_resumer(lua_State *L, lua_State *co);
 /* Sorts the list of strings at idx in place (byte order): for option names,
  * without calling the script's (replaceable) table.sort. */
 LBR_HIDDEN void lbr_sort_strings(lua_State *L, int idx);

@@ -105,6 +105,19 @@ static void *counted_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     br_mem_note_limit_hit();
     return NULL;
   }
+  /* Lua's C library (string.upper of 200 MB, load of a 20 MB chunk) runs
+   * where the count hook never fires, but it allocates as it goes: past
+   * the time limit, a large block is refused, the call fails, and the run
+   * reports the timeout (lbr_limits_timed_out). Small blocks still go
+   * through, so the error that reports a stop can still be made. */
+  if (nsize > old && nsize - old >= ((size_t)64 << 10) && (run_deadline > 0 || inner_deadline > 0)) {
+    double secs = passed_limit();
+    if (secs > 0) {
+      timed_out = 1;
+      tripped_seconds = secs;
+      return NULL;
+    }
+  }
   void *p = c->inner(c->inner_ud, ptr, osize, nsize);
   if (p || nsize == 0) br_mem_charge((int64_t)nsize - (int64_t)old); /* a failed call changed nothing */
   return p;
@@ -320,6 +333,17 @@ static int sandbox_cocreate(lua_State *L) {
  * value (resume's false, or a pcall around a wrap function), and the
  * resumer must not go on. */
 static int call_then_check(lua_State *L) {
+  /* the thread to be resumed: resume's first argument, or the thread a
+   * wrap function keeps as its upvalue; noted so a close inside it also
+   * looks at this thread's stack */
+  lua_State *co = NULL;
+  if (lua_getupvalue(L, lua_upvalueindex(1), 1)) { /* a wrap function: its thread, whatever the arguments */
+    co = lua_tothread(L, -1);
+    lua_pop(L, 1);
+  } else {
+    co = lua_tothread(L, 1);
+  }
+  lbr_note_resumer(L, co);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
@@ -354,6 +378,88 @@ static int no_getenv(lua_State *L) {
   luaL_checkstring(L, 1);
   lua_pushnil(L);
   return 1;
+}
+
+/* Lua's C loops that the count hook cannot interrupt and that memory does
+ * not bound either: the sandbox's versions check the time limit as they go.
+ *
+ * string.rep of an empty string with an empty separator loops n times to
+ * build "" (n may be 2^62): the answer is "" at once. */
+static int sandbox_strrep(lua_State *L) {
+  size_t l, lsep = 0;
+  luaL_checklstring(L, 1, &l);
+  luaL_checkinteger(L, 2);
+  if (!lua_isnoneornil(L, 3)) luaL_checklstring(L, 3, &lsep);
+  if (l == 0 && lsep == 0) {
+    lua_pushliteral(L, "");
+    return 1;
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+/* table.move(a1, f, e, t [, a2]) over a range of 10^11 slots of a plain
+ * table is a C loop of 10^11 steps: moved in chunks, with the time limit
+ * checked between them, in the order Lua's own move uses (backwards when
+ * the ranges overlap with t inside (f, e] of the same table). */
+#define MOVE_CHUNK ((lua_Integer)1 << 16)
+static int sandbox_tmove(lua_State *L) {
+  lua_Integer f = luaL_checkinteger(L, 2), e = luaL_checkinteger(L, 3), t = luaL_checkinteger(L, 4);
+  int tt = lua_isnoneornil(L, 5) ? 1 : 5;
+  /* short or invalid ranges: Lua's move, with its own checks and errors */
+  if (e < f || !(f > 0 || e < LUA_MAXINTEGER + f) || e - f < MOVE_CHUNK || t > LUA_MAXINTEGER - (e - f)) {
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+  }
+  luaL_checktype(L, 1, LUA_TTABLE); /* as Lua's: tables (or values with __index/__newindex) */
+  luaL_checktype(L, tt, LUA_TTABLE);
+  lua_Integer n = e - f; /* the last offset */
+  int forward = t > e || t <= f || (tt != 1 && !lua_compare(L, 1, tt, LUA_OPEQ));
+  for (lua_Integer done = 0; done <= n; done += MOVE_CHUNK) {
+    lua_Integer len = n - done < MOVE_CHUNK ? n - done + 1 : MOVE_CHUNK;
+    lua_Integer off = forward ? done : n - done - len + 1; /* backwards: the last chunk first */
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, f + off);
+    lua_pushinteger(L, f + off + len - 1);
+    lua_pushinteger(L, t + off);
+    lua_pushvalue(L, tt);
+    lua_call(L, 5, 0);
+    lbr_limits_check(L);
+  }
+  lua_pushvalue(L, tt);
+  return 1;
+}
+
+/* table.sort of millions of values with Lua's own order is one C call of
+ * seconds (3M strings: 5 s): above SORT_PLAIN values the sandbox's sort
+ * passes a comparator of its own, which orders as Lua's default (<) and
+ * checks the time limit every 4096 comparisons. A script's comparator
+ * is Lua, and the count hook reaches it. */
+#define SORT_PLAIN 65536
+static int sort_less(lua_State *L) {
+  lua_Integer n = lua_tointeger(L, lua_upvalueindex(1)) + 1;
+  lua_pushinteger(L, n);
+  lua_replace(L, lua_upvalueindex(1));
+  if ((n & 4095) == 0) lbr_limits_check(L);
+  lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
+  return 1;
+}
+
+static int sandbox_tsort(lua_State *L) {
+  if (lua_isnoneornil(L, 2) && lua_type(L, 1) == LUA_TTABLE && lua_rawlen(L, 1) > SORT_PLAIN) {
+    lua_settop(L, 1);
+    lua_pushinteger(L, 0);
+    lua_pushcclosure(L, sort_less, 1);
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 0);
+  return 0;
 }
 
 /* Replaces field `name` of the table on the stack top by f, with the old
@@ -400,9 +506,16 @@ static int sandbox_setup(lua_State *L) {
   wrap_field(L, "create", sandbox_cocreate);
   wrap_field(L, "wrap", sandbox_cowrap);
   wrap_field(L, "resume", call_then_check);
+  wrap_field(L, "close", call_then_check); /* runs the thread's pending __close handlers: a resume of sorts */
+  lua_pop(L, 1);
+
+  lua_getfield(L, -1, "table");
+  wrap_field(L, "move", sandbox_tmove);
+  wrap_field(L, "sort", sandbox_tsort);
   lua_pop(L, 1);
 
   lua_getfield(L, -1, "string"); /* also the strings' __index */
+  wrap_field(L, "rep", sandbox_strrep);
   lbr_pattern_open(L);
   lua_pop(L, 2);
   return 0;

@@ -20,20 +20,5 @@ item,price,cost,cat
 CSV
 printf '1 2 3\n1 2\n2 3 4\n1 3 5\n4 5 6\n1 2 6\n2 3\n1 2 3 4\n3 5\n1 6\n' > "$T/baskets.txt"
 
-for mode in plain sandbox; do
-  if [ "$mode" = sandbox ]; then
-    run --sandbox --allow-read "$T" --allow-read "$here" --timeout 60 -e "DIR = '$T'" "$here/close_in_callback.lua"
-  else
-    run --timeout 60 -e "DIR = '$T'" "$here/close_in_callback.lua"
-  fi
-  expect_rc 0 "$mode: every case ends cleanly"
-  n=$(grep -c '^ok: ' "$T/out")
-  f=$(grep -c '^FAILED: ' "$T/out")
-  if [ "$f" -eq 0 ] && [ "$n" -ge 200 ]; then ok "  ... $n cases passed"; else
-    bad "  ... $f of $((n + f)) cases failed"
-    grep '^FAILED: ' "$T/out" | head -n 20
-  fi
-  has "$T/out" "cases: " "  ... and the script reached its end"
-  lacks "$T/err" "AddressSanitizer" "  ... no sanitizer report"
-done
+case_script "$here/close_in_callback.lua" 200 "DIR = '$T'" "DIR = '$T'"
 finish

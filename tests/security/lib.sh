@@ -51,6 +51,29 @@ lacks() {
   if grep -qF -- "$2" "$1"; then bad "$3: found '$2' in $(basename "$1")"; else ok "$3"; fi
 }
 
+# case_script SCRIPT MIN PLAIN_E SANDBOX_E: runs a Lua script of "ok:" /
+# "FAILED:" cases plainly (with -e PLAIN_E) and under --sandbox (reading
+# $T and the script's folder, with -e SANDBOX_E); each run must exit 0 with
+# at least MIN cases passed, none failed, and no sanitizer report.
+case_script() {
+  for mode in plain sandbox; do
+    if [ "$mode" = sandbox ]; then
+      run --sandbox --allow-read "$T" --allow-read "$(dirname "$1")" --timeout 60 -e "$4" "$1"
+    else
+      run --timeout 60 -e "$3" "$1"
+    fi
+    expect_rc 0 "$mode: every case ends cleanly"
+    n=$(grep -c '^ok: ' "$T/out")
+    f=$(grep -c '^FAILED: ' "$T/out")
+    if [ "$f" -eq 0 ] && [ "$n" -ge "$2" ]; then ok "  ... $n cases passed"; else
+      bad "  ... $f of $((n + f)) cases failed"
+      grep '^FAILED: ' "$T/out" | head -n 20
+    fi
+    has "$T/out" "cases: " "  ... and the script reached its end"
+    lacks "$T/err" "AddressSanitizer" "  ... no sanitizer report"
+  done
+}
+
 finish() { [ "$fails" -eq 0 ]; exit $?; }
 
 # run_rss ARGS...: run, measuring the peak RSS (kB, in $peak) of the

@@ -1,0 +1,172 @@
+-- Driven by close_in_coroutine.sh (plain and --sandbox): a close, or a
+-- drop and collect, from a coroutine resumed inside a call that holds the
+-- object (an objective, a metamethod of an argument). The holding C frame
+-- is then on another thread's stack than the close. Each close must be
+-- refused with the "in use" error (or the call must fail cleanly); a
+-- use-after-free crashes, or trips the sanitizer build.
+-- NESTED (set with -e): also run the calls themselves inside coroutines,
+-- with the close two coroutines down (the sandbox records which thread
+-- resumed which; a trusted state knows only its main thread).
+-- DIR (set with -e) holds items.csv.
+local bundle = require "bundle"
+local T = bundle.tensor
+
+local cases, failed = 0, 0
+local function report(ok, name, why)
+  cases = cases + 1
+  if ok then print("ok: " .. name) else failed = failed + 1; print("FAILED: " .. name .. ": " .. why) end
+end
+
+-- the ways a coroutine can close x
+local closers = {
+  { "close()", function(x) x:close() end },
+  { "<close>", function(x) local c <close> = x end },
+  { "drop and collect", function() collectgarbage() collectgarbage() end },
+}
+
+-- run(body): plain, inside a coroutine, or inside a coroutine inside a coroutine
+local runners = { { "directly", function(body) return body() end } }
+if NESTED then
+  runners[#runners + 1] = { "in a coroutine", function(body)
+    local co = coroutine.create(body)
+    local ok, a, b = coroutine.resume(co)
+    if not ok then error(a, 0) end
+    return a, b
+  end }
+  runners[#runners + 1] = { "in a wrap in a coroutine", function(body)
+    local co = coroutine.create(function() return coroutine.wrap(body)() end)
+    local ok, a, b = coroutine.resume(co)
+    if not ok then error(a, 0) end
+    return a, b
+  end }
+end
+
+-- in_co(x, how): close x from a new coroutine, itself resumed from a
+-- second one (the close is two threads away from the call); returns the
+-- close's error, or nil when it went through
+local function in_co(x, how)
+  local err
+  local outer = coroutine.create(function()
+    local inner = coroutine.wrap(function()
+      local ok, e = pcall(how, x)
+      if not ok then err = e end
+    end)
+    inner()
+  end)
+  local ok, e = coroutine.resume(outer)
+  assert(ok, e)
+  return err
+end
+
+local f0 = bundle.read_csv(DIR .. "/items.csv", { types = { item = "str" } })
+local makers = {
+  Frame = function() return f0:select { "item", "price", "cost" } end,
+  Tensor = function() return T.from { 3, 1, 2 } end,
+}
+-- each call takes the object and a hook to run from a metamethod/callback
+local calls = {
+  { "Frame", "Frame:select's list __len", function(x, hit)
+    return x:select(setmetatable({}, { __len = function() hit() return 2 end,
+                                       __index = function(_, k) return ({ "item", "price" })[k] end })):nrows()
+  end },
+  { "Frame", "Frame:sort's options __index", function(x, hit)
+    return x:sort("price", setmetatable({}, { __index = function() hit() end })):nrows()
+  end },
+  { "Frame", "bundle.catalog's options __index", function(x, hit)
+    return bundle.catalog(x, setmetatable({ item = "item", price = "price" },
+                                          { __index = function(_, k) hit() return k == "margin" and 0.3 or nil end }))
+  end },
+  { "Tensor", "Tensor:index's list __len", function(x, hit)
+    return x:index(setmetatable({}, { __len = function() hit() return 2 end, __index = function(_, k) return k end }))
+  end },
+}
+
+for _, run in ipairs(runners) do
+  for _, c in ipairs(calls) do
+    for _, cl in ipairs(closers) do
+      local name = ("%s, %s: a coroutine closes the %s by %s"):format(c[2], run[1], c[1], cl[1])
+      local x = makers[c[1]]()
+      local refused
+      local ok, e = pcall(run[2], function()
+        return c[3](x, function()
+          if cl[1] == "drop and collect" then
+            local keep = x
+            x = nil
+            in_co(nil, cl[2])
+            x = keep
+          else
+            refused = in_co(x, cl[2])
+          end
+        end)
+      end)
+      if cl[1] == "drop and collect" then
+        report(ok or not tostring(e):find("closed", 1, true), name, tostring(e))
+      else
+        -- refused, with the object named; the call then goes on or fails cleanly
+        report(refused ~= nil and tostring(refused):find("close: the " .. c[1] .. " is in use", 1, true) ~= nil,
+               name, "close was not refused: " .. tostring(refused) .. " / call: " .. tostring(ok) .. " " .. tostring(e))
+      end
+      pcall(function() x:close() end) -- afterwards a close is allowed
+    end
+  end
+end
+
+-- a wrap function called with another thread as its argument: the
+-- resumer recorded is the wrap's own thread, not the argument
+if NESTED then
+  local x = makers.Frame()
+  local refused
+  local decoy = coroutine.create(function() end)
+  local ok, e = pcall(function()
+    return coroutine.wrap(function()
+      return x:select(setmetatable({}, { __len = function()
+        local inner = coroutine.wrap(function() local ok2, e2 = pcall(x.close, x) if not ok2 then refused = e2 end end)
+        inner(decoy)
+        return 2
+      end, __index = function(_, k) return ({ "item", "price" })[k] end })):nrows()
+    end)(decoy)
+  end)
+  report(refused ~= nil and tostring(refused):find("close: the Frame is in use", 1, true) ~= nil,
+         "a wrap called with a decoy thread: the close two down is still refused", tostring(refused) .. " / " .. tostring(e))
+end
+
+-- coroutine.close of a suspended coroutine runs its pending __close
+-- handlers on that coroutine: one that closes the frame a running call
+-- (on another coroutine) holds must be refused too
+if NESTED then
+  local x = makers.Frame()
+  local refused
+  local co = coroutine.create(function()
+    local guard <close> = setmetatable({}, { __close = function()
+      local ok, e = pcall(x.close, x)
+      if not ok then refused = e end
+    end })
+    coroutine.yield()
+  end)
+  coroutine.resume(co) -- from the main thread: the last resumer on record
+  local ok, e = pcall(coroutine.wrap(function()
+    return x:select(setmetatable({}, { __len = function() coroutine.close(co) return 2 end,
+                                       __index = function(_, k) return ({ "item", "price" })[k] end })):nrows()
+  end))
+  report(ok and refused ~= nil and tostring(refused):find("close: the Frame is in use", 1, true) ~= nil,
+         "coroutine.close runs a __close that closes the Frame a select on another coroutine holds",
+         tostring(refused) .. " / " .. tostring(ok) .. " " .. tostring(e))
+end
+
+-- a search objective that closes the catalogue from a coroutine two down:
+-- the catalogue is pinned by the search, whatever the thread
+local function new_catalog() return bundle.catalog(f0, { item = "item", price = "price", cost = "cost" }) end
+for _, run in ipairs(runners) do
+  local cat = new_catalog()
+  local refused
+  local ok = pcall(run[2], function()
+    return bundle.search { catalog = cat, pool = { { "1", "2" }, { "2", "3" } }, size = { 2, 2 },
+                           objective = function(b) refused = refused or in_co(cat, closers[1][2]) return b:price() end }
+  end)
+  report(ok and refused and tostring(refused):find("in use by a running search", 1, true) ~= nil,
+         "search objective, " .. run[1] .. ": a coroutine two down closes the Catalog",
+         tostring(ok) .. " " .. tostring(refused))
+end
+
+print(("cases: %d, failed: %d"):format(cases, failed))
+if failed > 0 then os.exit(1) end
