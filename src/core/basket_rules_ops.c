@@ -144,7 +144,7 @@ br_status br_rules_redundant(const br_rules *r, unsigned char *redundant) {
       /* quadratic in a consequent's group: a million rules with one
        * right-hand side is 10^12 pairs */
       if (deadline_poll(&work, 4 * (e - g) + 1)) {
-        free(order);
+        br_free(order);
         return br_deadline_stop("redundant", i - g, "rules");
       }
       for (int64_t j = g; j < e && !redundant[k]; j++) {
