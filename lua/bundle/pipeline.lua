@@ -350,7 +350,7 @@ local function fit_take_rate_model(ctx, floor)
                        rmse = chosen.valid.rmse, logloss = chosen.valid.logloss,
                        popularity_rmse = v("popularity", "rmse"), constant_rmse = v("constant", "rmse"),
                        popularity_logloss = v("popularity", "logloss"), constant_logloss = v("constant", "logloss"),
-                       models = tr.report.candidates }
+                       models = tr.report.candidates, history = by.mlp and by.mlp.history or nil }
 end
 
 -- pair_prior = "auto": how far each pair's joint count is shrunk toward

@@ -445,7 +445,8 @@ builders.mlp = function(tbl, c, n, seed, names)
   if #X < 10 then error("fewer than 10 bundles touched 5 times in the label window", 0) end
   local m = core.model.mlp{ layers = { 16 }, activation = "tanh", output = "sigmoid", loss = "bce", lr = 3e-3,
                             weight_decay = 1e-3, epochs = 40, batch = 32, seed = seed }
-  m:fit(T.from(X), T.from(Y), { warn = false }) -- judged on a later window, not by its loss curve
+  -- judged on a later window, not by its loss curve (kept for the report's learning-curve chart)
+  local hist = m:fit(T.from(X), T.from(Y), { warn = false })
   -- predict_proba: an MLP with a sigmoid output predicts 0/1 classes
   local function proba(Zs) return m:predict_proba(T.from(Zs)):reshape(-1):totable() end
   local function logit(Zs)
@@ -463,7 +464,8 @@ builders.mlp = function(tbl, c, n, seed, names)
              for i = 1, #Z do base[i] = b0 end
              return integrated_gradients(logit, Z), base
            end,
-           contributions_method = "integrated gradients of the log-odds from the average bundle" }
+           contributions_method = "integrated gradients of the log-odds from the average bundle",
+           history = { loss = hist.loss, converged = hist.converged } }
 end
 
 -- Regularised settings, from shallow and strongly shrunk to deeper.
@@ -611,6 +613,7 @@ function M.fit(o)
         if not entry.valid or v.logloss < entry.valid.logloss then
           fitted[name] = m
           entry.features, entry.settings, entry.contributions = m.features, m.settings, m.contributions_method
+          entry.history = m.history
           entry.training, entry.variant = set.what, t.variant or nil
           entry.train = scores(m.predict(set.X), set.c, set.n)
           entry.valid = v

@@ -99,6 +99,12 @@ describe("bundle.takerate", function()
         local tr = bundle.takerate.fit{ bundles = list, catalog = cat, train = train, valid = valid,
                                         models = { "constant", "popularity", model } }
         assert.equal(model, tr.chosen)
+        if model == "mlp" then -- its training-loss curve, per epoch, for the report's learning-curve chart
+          local h
+          for _, e in ipairs(tr.report.candidates) do if e.name == "mlp" then h = e.history end end
+          assert.equal(40, #h.loss)
+          assert.is_true(h.loss[40] < h.loss[1])
+        end
         local p = tr:predict({ list[1], list[2] }, valid)
         -- planted 0.7 against 0.1 (the MLP, 30 rows unweighted, is shrunk)
         assert.is_true(p[1] > p[2] + 0.25, p[1] .. " " .. p[2])
