@@ -38,7 +38,7 @@ end
 -- Every term the brief uses, defined once; term(key) links a use to it.
 local GLOSSARY = {
   { "profit-per-1000", "profit per 1,000 visitors",
-    "The money a change is expected to add for every 1,000 shop visitors (baskets), after costs. Per 1,000 so that small figures read as whole amounts." },
+    "The money a change is expected to add for every 1,000 shop visitors, after costs. Visitors include the visits that bought nothing, which the orders never show: the demand model estimates their share from the baskets (see demand model). Per 1,000 so that small figures read as whole amounts." },
   { "incremental", "incremental profit",
     "Profit with the bundle on offer minus profit without it: the bundle's own margin, net of the single-item sales it replaces (customers who would have bought the items anyway, now at a discount). It can be negative." },
   { "list-price", "list price",

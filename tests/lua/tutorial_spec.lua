@@ -72,11 +72,11 @@ describe("docs/TUTORIAL.md", function()
     assert.truthy(out:find("bundle.Catalog: %d+ items"), out)
     assert.truthy(out:find("launch these:\n1%. [^\n]+: %d+%.%d%d %-> %d+%.%d%d %(%d+%% off%), incremental profit"), out)
     assert.truthy(out:find("\n1%. [^\n]+ at %d+%.%d%d %(list %d+%.%d%d%)\n"), out)
-    assert.truthy(out:find("report: out/report.html", 1, true), out)
+    assert.truthy(out:find("report: day1/report.html", 1, true), out)
     -- the files the page says it writes
     assert.truthy(files.slurp(dir .. "/rules.csv"):find("^lhs,rhs,"), "rules.csv")
-    assert.truthy(files.slurp(dir .. "/out/report.html"):find("<svg", 1, true), "report.html")
-    assert.truthy(files.slurp(dir .. "/out/bundles.csv"))
+    assert.truthy(files.slurp(dir .. "/day1/report.html"):find("<svg", 1, true), "report.html")
+    assert.truthy(files.slurp(dir .. "/day1/bundles.csv"))
     if plot then assert.truthy(files.slurp(dir .. "/rules.svg"):find("<svg", 1, true), "rules.svg") end
     -- nothing on stderr but warnings the library prints on purpose
     for l in err:gmatch("[^\n]+") do assert.truthy(l:find("warning", 1, true), err) end
