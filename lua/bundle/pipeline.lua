@@ -350,7 +350,9 @@ local function fit_take_rate_model(ctx, floor)
                        rmse = chosen.valid.rmse, logloss = chosen.valid.logloss,
                        popularity_rmse = v("popularity", "rmse"), constant_rmse = v("constant", "rmse"),
                        popularity_logloss = v("popularity", "logloss"), constant_logloss = v("constant", "logloss"),
-                       models = tr.report.candidates, history = by.mlp and by.mlp.history or nil }
+                       models = tr.report.candidates,
+                       -- the chosen model's learning curve (only the MLP trains by epochs)
+                       history = tr.chosen == "mlp" and by.mlp and by.mlp.history or nil }
 end
 
 -- pair_prior = "auto": how far each pair's joint count is shrunk toward
