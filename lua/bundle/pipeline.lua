@@ -485,13 +485,26 @@ local function rules_for(ctx, items)
   return out
 end
 
+-- The analysts' lists on this round's training baskets, made once: the
+-- attach guard's profit yardstick (generate) and the referee (evaluate)
+-- judge the same lists.
+function M.train_baselines(ctx)
+  local cfg = ctx.config
+  if ctx.train_baselines_of ~= ctx.train_baskets then
+    ctx.train_baselines = eval.baselines(ctx.train_baskets, { k = cfg.top, min_count = cfg.baseline_min_count,
+                                                              seed = ctx.seed })
+    ctx.train_baselines_of = ctx.train_baskets
+  end
+  return ctx.train_baselines
+end
+
 -- The expected incremental profit per visitor of the best analysts' list
 -- (eval.baselines on the training baskets, each priced by the same
 -- optimiser as ours), its offers judged together by the training model:
 -- the yardstick of the profit goal in generate. -inf without any list.
 function M.baseline_value(ctx)
   local cfg = ctx.config
-  local base = eval.baselines(ctx.train_baskets, { k = cfg.top, min_count = cfg.baseline_min_count, seed = ctx.seed })
+  local base = M.train_baselines(ctx)
   local popts = referee.price_opts(ctx.demand)
   local best = -math.huge
   for _, name in ipairs(eval.baseline_names) do
@@ -627,9 +640,7 @@ function M.generate(ctx)
         if set_value(pick(0)) < floor then hi = 0 end
       end
       lambda = hi or 1e6
-      ctx.profit_unguarded = set_value((pick(0)))
       top, reserve, sel = pick(lambda)
-      ctx.profit_guarded = set_value(top)
       ctx.attach_lambda = lambda
       if not attach_of(top) then
         guard_warned = true
@@ -731,8 +742,7 @@ M.test_world = test_world
 -- baskets. The headline is incremental simulated profit.
 function M.evaluate(ctx)
   local cfg = ctx.config
-  local base = eval.baselines(ctx.train_baskets, { k = cfg.top, min_count = cfg.baseline_min_count,
-                                                   seed = ctx.seed })
+  local base = M.train_baselines(ctx)
   local ours = {}
   for i, b in ipairs(ctx.bundles) do ours[i] = { items = b.items } end
   local methods = { { "bundlerun", ours } }
