@@ -221,6 +221,12 @@ typedef struct br_elasticity_spec {
   double max_elasticity; /* 5; 0: no upper bound */
   int min_periods;       /* 8: periods with sales an item needs for its own slope */
   int fallback_pooled;   /* 0: items without price variation get the prior; 1: the pooled estimate if any */
+  /* optional outputs (NULL by init): ncat values each, every item's own
+   * slope magnitude before shrinkage and clamping, and its standard
+   * error; NaN where the item has no estimate. A later window's raw
+   * slopes are what a validation scores candidate estimates against. */
+  double *own;
+  double *own_se;
 } br_elasticity_spec;
 
 void br_elasticity_spec_init(br_elasticity_spec *s);

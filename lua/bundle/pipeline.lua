@@ -113,11 +113,12 @@ end
 -- over thousands of bundles finds the items whose noise says "very
 -- elastic", where any discount looks profitable (a winner's curse). Per
 -- item estimates are still reported, and "per_item" uses them.
-local function window_elasticity(ctx, sales, prices)
+local function window_elasticity(ctx, sales, prices, mode)
   local cfg = ctx.config
-  if type(cfg.elasticity) == "number" or not ctx.has_price then
-    local prior = type(cfg.elasticity) == "number" and cfg.elasticity or cfg.elasticity_prior
-    return prior, { source = type(cfg.elasticity) == "number" and "given" or "prior (the data has no prices)",
+  mode = mode or ctx.elasticity_mode or cfg.elasticity
+  if type(mode) == "number" or not ctx.has_price then
+    local prior = type(mode) == "number" and mode or cfg.elasticity_prior
+    return prior, { source = type(mode) == "number" and "given" or "prior (the data has no prices)",
                     prior = prior, used = prior }
   end
   local est = core.price.elasticity(sales, { item = "item", price = "price", quantity = "quantity", time = "time",
@@ -125,7 +126,7 @@ local function window_elasticity(ctx, sales, prices)
                                              max_elasticity = cfg.max_elasticity })
   local report = { items = est.items, pooled = est.pooled, prior = cfg.elasticity_prior, note = est.note,
                    periods = est.periods }
-  if cfg.elasticity == "pooled" then
+  if mode == "pooled" then
     local e = est.pooled and math.min(cfg.max_elasticity, math.max(cfg.min_elasticity, est.pooled))
     report.source = e and "estimated (pooled)" or "prior (no price variation)"
     report.used = e or cfg.elasticity_prior
@@ -136,6 +137,60 @@ local function window_elasticity(ctx, sales, prices)
   for it in pairs(prices) do by[it] = est.by_item[it] or fallback end
   report.source = "estimated (per item)"
   return by, report
+end
+
+-- config.elasticity = "auto": which elasticities predict a later window's
+-- own price response best, chosen on training data alone. The training
+-- window is split so that its last part (the validation window) holds
+-- 2 x min_periods weekly periods; each candidate is fitted on the part
+-- before it, and scored against the items' own slopes in the validation
+-- window by their precision-weighted squared error, sum (own_i -
+-- e_i)^2 / se_i^2 (a slope's sampling noise adds the same amount to
+-- every candidate's score, so the candidate nearest the true slopes wins
+-- on average). The candidates: the stated prior for every item, the
+-- pooled slope for every item, and each item's own slope shrunk toward it
+-- (empirical Bayes). Too short a history, or fewer than 5 items with a
+-- slope of their own in the validation window, and "pooled" stands (it
+-- is the old default, and needs least from the data).
+local ELASTICITY_PERIODS, ELASTICITY_MIN_ITEMS = 8, 5
+function M.choose_elasticity(ctx, train)
+  local cfg = ctx.config
+  local span = ELASTICITY_PERIODS * 2 * 7 * DAY
+  local t = train:col("time"):tensor()
+  local first = t:min()
+  if not (first == first) or ctx.cut - first < 2 * span then
+    return "pooled", { source = "pooled (the training window is too short to validate elasticities)" }
+  end
+  local early, late = train:split_by_time("time", day_text(ctx.cut - span))
+  local opts = { item = "item", price = "price", quantity = "quantity", time = "time", prior = cfg.elasticity_prior,
+                 min_elasticity = cfg.min_elasticity, max_elasticity = cfg.max_elasticity, fallback = "pooled" }
+  local fit, held = core.price.elasticity(early, opts), core.price.elasticity(late, opts)
+  local pooled = fit.pooled and math.min(cfg.max_elasticity, math.max(cfg.min_elasticity, fit.pooled))
+  local candidates = {
+    { name = "prior", e = function() return cfg.elasticity_prior end },
+    pooled and { name = "pooled", e = function() return pooled end } or nil,
+  }
+  if pooled then candidates[3] = { name = "per_item", e = function(it) return fit.by_item[it] or pooled end } end
+  local scores, n = {}, 0
+  for it, own in pairs(held.own) do
+    local se = held.own_se[it]
+    if se and se > 0 then
+      n = n + 1
+      for _, c in ipairs(candidates) do scores[c.name] = (scores[c.name] or 0) + ((own - c.e(it)) / se) ^ 2 end
+    end
+  end
+  if n < ELASTICITY_MIN_ITEMS then
+    return "pooled", { source = ("pooled (%d items with their own slope in the validation window; %d needed)")
+      :format(n, ELASTICITY_MIN_ITEMS), items = n }
+  end
+  local best
+  for _, c in ipairs(candidates) do
+    if not best or scores[c.name] < scores[best] then best = c.name end
+  end
+  return best, { source = ("%s (chosen on the validation window from %s: precision-weighted squared error per item, " ..
+    "prior %.3g, pooled %s, per item %s over %d items)"):format(best, day_text(ctx.cut - span), scores.prior / n,
+    scores.pooled and ("%.3g"):format(scores.pooled / n) or "-", scores.per_item and ("%.3g"):format(scores.per_item / n) or "-",
+    n), scores = scores, items = n }
 end
 
 -- A window's demand model. Its simulated customers are visitors, the
@@ -268,7 +323,14 @@ function M.collect(ctx)
   local cat, prices, costs, cats = window_catalog(train, d, ctx.has_category)
   ctx.catalog, ctx.item_price, ctx.item_cost, ctx.item_category = cat, prices, costs, cats
   ctx.state.item_price = prices
-  local el, el_report = window_elasticity(ctx, train, prices)
+  local mode, choice = ctx.config.elasticity, nil
+  if mode == "auto" then
+    if ctx.has_price then mode, choice = M.choose_elasticity(ctx, train) else mode = "pooled" end
+    if mode == "prior" then mode = ctx.config.elasticity_prior end
+  end
+  ctx.elasticity_mode = mode
+  local el, el_report = window_elasticity(ctx, train, prices, mode)
+  el_report.choice = choice
   ctx.elasticity = el_report
   ctx.demand = demand_model(ctx, cat, ctx.train_baskets, prices, costs, el)
   note(ctx, "collect: train %d baskets before %s, test %d baskets to %s", ctx.train_baskets:size(), day_text(cut),
@@ -542,11 +604,18 @@ function M.generate(ctx)
   local objective = cfg.objective
   if type(objective) == "table" then objective = objective.score end
   local info = {}
+  local nb_train = ctx.train_baskets:size()
   local function scored(b)
     local key = set_key(b.items)
     -- lift among visitors, not baskets (see M.visit_share): what "bought
     -- together less often than chance" means for the anti-complement rule
-    info[key] = { lift = b:lift() / ctx.visit_share ^ (#b.items - 1), basket_lift = b:lift(),
+    local vlift = b:lift() / ctx.visit_share ^ (#b.items - 1)
+    -- the anti-complement rule reads the lift's credible upper bound: the
+    -- baskets holding the whole bundle against those independence predicts,
+    -- shrunk by the pair prior chosen on validation (select.lift_upper)
+    local count = b:support() * nb_train
+    info[key] = { lift = vlift, basket_lift = b:lift(),
+                  lift_upper = vlift > 0 and select_mod.lift_upper(count, count / vlift, ctx.demand.pair_prior or 0) or 0,
                   categories = ctx.has_category and b:categories() or nil }
     if objective then return objective(b, attach, value) end
     return value(b)
@@ -556,8 +625,8 @@ function M.generate(ctx)
   local list = {}
   for _, b in res:iter() do
     local i = info[set_key(b.items)]
-    list[#list + 1] = { items = b.items, score = b.score, lift = i.lift, basket_lift = i.basket_lift,
-                        categories = i.categories }
+    list[#list + 1] = { items = b.items, score = b.score, lift = i.lift, lift_upper = i.lift_upper,
+                        basket_lift = i.basket_lift, categories = i.categories }
   end
   -- The attach guard: the chosen set must complete at least attach_ratio x
   -- as often as the best of the analysts' lists does. Both are measured
@@ -693,6 +762,7 @@ function M.generate(ctx)
     rec.predicted_attach = ctx.takerate and ctx.takerate.rates[set_key(b.items)]
       or nil
     rec.reasons = { support = sup and xs[i][sup], lift = b.lift or (lift_col and math.exp(xs[i][lift_col])),
+                    lift_upper = b.lift_upper,
                     rules = rules_for(ctx, b.items), contributions = contributions(ctx, b.items) }
     chosen[i] = rec
   end
@@ -731,7 +801,11 @@ local function test_world(ctx)
   local _, test_prices = window_catalog(ctx.test, d, false)
   local window = ctx.state.sales:split_by_time("time", day_text(ctx.cut + ctx.period)) -- train and test windows
   local cat, prices, costs = window_catalog(window, d, ctx.has_category, test_prices)
-  local el = window_elasticity(ctx, ctx.test, prices)
+  -- the referee's own setting, not the decision's: changing how decisions
+  -- estimate elasticity must not change the judge
+  local mode = ctx.config.referee_elasticity
+  if mode == "auto" then mode = ctx.elasticity_mode end
+  local el = window_elasticity(ctx, ctx.test, prices, mode)
   return demand_model(ctx, cat, ctx.test_baskets, prices, costs, el)
 end
 M.test_world = test_world
@@ -833,7 +907,7 @@ local config_defaults = {
   min_support = "auto", min_count = 5, want = { 200, 60, 20 },
   objective = false, max_per_item = 2, allow_anticomplements = false, max_price = false,
   min_attach = "auto", attach_ratio = 0.8, profit_ratio = 1.5, joint = true, visit_share = "auto", pair_prior = "auto",
-  discount = { 0, 0.3 }, elasticity = "pooled", elasticity_prior = 2.5, min_elasticity = 0.5,
+  discount = { 0, 0.3 }, elasticity = "auto", referee_elasticity = "auto", elasticity_prior = 2.5, min_elasticity = 0.5,
   max_elasticity = 5, market = 2, customers = 20000, calibration_bundles = 300,
   model = "mlp", epochs = 60,
   policy = "thompson", bandit_rounds = 4, retire = 0.2, baseline_min_count = 5,
@@ -885,9 +959,11 @@ local function check_config(cfg)
                                          and out.profit_ratio < math.huge) then
     error("pipeline: config.profit_ratio must be false or a ratio >= 0", 3)
   end
-  if out.elasticity ~= "pooled" and out.elasticity ~= "per_item"
-     and not (type(out.elasticity) == "number" and out.elasticity > 0) then
-    error("pipeline: config.elasticity must be \"pooled\", \"per_item\" or a positive number", 3)
+  for _, key in ipairs{ "elasticity", "referee_elasticity" } do
+    local v = out[key]
+    if v ~= "auto" and v ~= "pooled" and v ~= "per_item" and not (type(v) == "number" and v > 0 and v < math.huge) then
+      error(("pipeline: config.%s must be \"auto\", \"pooled\", \"per_item\" or a positive number"):format(key), 3)
+    end
   end
   for _, k in ipairs{ "top", "reserve", "max_per_item", "min_count", "customers", "calibration_bundles" } do
     if math.type(out[k]) ~= "integer" or out[k] < (k == "reserve" and 0 or 1) then

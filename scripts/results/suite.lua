@@ -109,6 +109,7 @@ local function print_table(ds, runs)
   print(("elasticity: %s%s; attach floor %s"):format(c.elasticity.source,
     c.elasticity.pooled and (" (pooled %.2f over %d items)"):format(c.elasticity.pooled, c.elasticity.items or 0) or "",
     fmt(c.min_attach, "%.3f")))
+  if c.elasticity.choice then print("elasticity choice: " .. c.elasticity.choice.source) end
   local sizes = {}
   for _, b in ipairs(c.bundles) do sizes[#b.items] = (sizes[#b.items] or 0) + 1 end
   local st = {}
@@ -185,7 +186,7 @@ for _, ds in ipairs(datasets.all{ quick = quick, optimal = true, world_seed = wo
         print(("  truth without the guard: %.4g per 1000 visitors"):format(ds.world:portfolio(offs).total))
       end
       for _, e in ipairs{ 1.5, 4 } do
-        local ctx = bundle.pipeline(spec_for(ds, 1, { elasticity = e }))
+        local ctx = bundle.pipeline(spec_for(ds, 1, { elasticity = e, referee_elasticity = e }))
         print(("sensitivity: elasticity %.1f for every item -> incremental profit x%s best baseline (%s), attach x%s")
           :format(e, fmt(ctx.ratios.incremental_profit.ratio, "%.2f"), ctx.ratios.incremental_profit.best_baseline,
                   fmt(ctx.ratios.attach_rate.ratio, "%.2f")))

@@ -2,8 +2,9 @@
  *
  * Units and the mean unit price of each item are aggregated per period; an
  * item with enough periods whose price really moves contributes to a
- * within-item (fixed-effects) regression of log units on log price, whose
- * slope is pooled over items. Each such item's own slope is then shrunk
+ * within-item regression of log units, less a period effect shared by all
+ * items (traffic and seasons; see take_out_period_effects), on log price,
+ * whose slope is pooled over items. Each such item's own slope is then shrunk
  * toward the pooled one by its precision (empirical Bayes: weight
  * tau^2 / (tau^2 + var(slope)), tau^2 the between-item variance of the true
  * slopes by the method of moments), and every magnitude is clamped.
@@ -29,6 +30,7 @@ void br_elasticity_spec_init(br_elasticity_spec *s) {
   s->max_elasticity = 5;
   s->min_periods = 8;
   s->fallback_pooled = 0;
+  s->own = s->own_se = NULL;
 }
 
 typedef struct cell {
@@ -39,6 +41,82 @@ typedef struct cell {
 static int by_key(const void *a, const void *b) {
   int64_t x = ((const cell *)a)->key, y = ((const cell *)b)->key;
   return (x > y) - (x < y);
+}
+
+/* Period effects: log units of each (item, period) cell less a period
+ * effect shared by all items, fitted jointly with each item's own
+ * intercept and price slope (log units = a_i + b_t + beta_i log price) by
+ * alternating least squares: item fits given the period effects, then the
+ * period effects as the mean residual of their cells, until they settle.
+ * On return the cells' units hold log units less the period effect; the
+ * caller's within-item regression then sees only the item's own swings.
+ * Why period effects: traffic, seasons and holidays move every item's
+ * sales at once, and a shop's prices move with them (Christmas pricing,
+ * summer sales); an item-only regression reads that common swing as price
+ * response, and its noise swamps the price signal. Slopes are fitted per
+ * item inside the loop (not one pooled slope), so one item's own price
+ * response is never passed to the others through the period effect. The
+ * cells arrive sorted by item, then period. */
+static int by_int64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+static br_status take_out_period_effects(cell *c, int64_t nc, int64_t periods) {
+  if (nc == 0) return BR_OK;
+  /* the periods present, numbered densely */
+  int64_t *pid = br_alloc("elasticity periods", (size_t)nc, sizeof *pid);
+  if (!pid) return br_error_set(BR_ERR_NOMEM, "elasticity: out of memory for %lld cells", (long long)nc);
+  for (int64_t r = 0; r < nc; r++) pid[r] = c[r].key % periods;
+  qsort(pid, (size_t)nc, sizeof *pid, by_int64);
+  int64_t np = 0;
+  for (int64_t r = 0; r < nc; r++) if (r == 0 || pid[r] != pid[np - 1]) pid[np++] = pid[r];
+  int32_t *dense = br_alloc("elasticity periods", (size_t)nc, sizeof *dense);
+  double *b = br_calloc("elasticity periods", (size_t)np, sizeof *b), *sum = br_calloc("elasticity periods", (size_t)np, sizeof *sum);
+  double *cnt = br_calloc("elasticity periods", (size_t)np, sizeof *cnt), *res = br_alloc("elasticity periods", (size_t)nc, sizeof *res);
+  if (!dense || !b || !sum || !cnt || !res) {
+    br_free(pid), br_free(dense), br_free(b), br_free(sum), br_free(cnt), br_free(res);
+    return br_error_set(BR_ERR_NOMEM, "elasticity: out of memory for %lld cells", (long long)nc);
+  }
+  for (int64_t r = 0; r < nc; r++) {
+    int64_t want = c[r].key % periods, lo = 0, hi = np - 1;
+    while (lo < hi) {
+      int64_t mid = (lo + hi) / 2;
+      if (pid[mid] < want) lo = mid + 1; else hi = mid;
+    }
+    dense[r] = (int32_t)lo;
+    cnt[lo] += 1;
+  }
+  for (int it = 0; it < 500; it++) {
+    /* each item's intercept and slope on its units less the period effects */
+    for (int64_t r = 0; r < nc;) {
+      int64_t i = c[r].key / periods, end = r;
+      double mx = 0, my = 0;
+      while (end < nc && c[end].key / periods == i) mx += c[end].revenue, my += c[end].units - b[dense[end]], end++;
+      double m = (double)(end - r), sxx = 0, sxy = 0;
+      mx /= m, my /= m;
+      for (int64_t q = r; q < end; q++) {
+        double dx = c[q].revenue - mx;
+        sxx += dx * dx, sxy += dx * (c[q].units - b[dense[q]] - my);
+      }
+      double slope = m >= 3 && sxx > 1e-12 ? sxy / sxx : 0;
+      for (; r < end; r++) res[r] = c[r].units - my - slope * (c[r].revenue - mx); /* = b_t + noise */
+    }
+    memset(sum, 0, (size_t)np * sizeof *sum);
+    for (int64_t r = 0; r < nc; r++) sum[dense[r]] += res[r];
+    double mean = 0, worst = 0;
+    for (int64_t p = 0; p < np; p++) mean += sum[p] / cnt[p];
+    mean /= (double)np;
+    for (int64_t p = 0; p < np; p++) {
+      double nb = sum[p] / cnt[p] - mean; /* the level belongs to the items' intercepts */
+      worst = fmax(worst, fabs(nb - b[p]));
+      b[p] = nb;
+    }
+    if (worst < 1e-10) break;
+  }
+  for (int64_t r = 0; r < nc; r++) c[r].units -= b[dense[r]];
+  br_free(pid), br_free(dense), br_free(b), br_free(sum), br_free(cnt), br_free(res);
+  return BR_OK;
 }
 
 static double clamp_e(double e, const br_elasticity_spec *s) {
@@ -96,6 +174,11 @@ br_status br_price_elasticity(double *e, uint8_t *estimated, br_elasticity_fit *
     while (r < m && c[r].key == a.key) a.units += c[r].units, a.revenue += c[r].revenue, r++;
     c[nc] = (cell){a.key, log(a.units), log(a.revenue / a.units)}; /* units: y, revenue: x from here */
   }
+  br_status fe = take_out_period_effects(c, nc, periods);
+  if (fe != BR_OK) {
+    br_free(c), br_free(sxx), br_free(sxy), br_free(syy), br_free(np);
+    return fe;
+  }
   /* within-item sums of squares about each item's means (two passes per item) */
   for (int64_t r = 0; r < nc;) {
     int32_t i = (int32_t)(c[r].key / periods);
@@ -134,11 +217,15 @@ br_status br_price_elasticity(double *e, uint8_t *estimated, br_elasticity_fit *
   }
   double fallback = s->fallback_pooled && nest ? clamp_e(-b, s) : clamp_e(s->prior, s);
   for (int32_t i = 0; i < ncat; i++) {
+    if (s->own) s->own[i] = NAN;
+    if (s->own_se) s->own_se[i] = NAN;
     if (!np[i]) {
       e[i] = fallback;
       continue;
     }
     double bi = sxy[i] / sxx[i], v = fmax(syy[i] - bi * sxy[i], 0) / (double)(np[i] - 2) / sxx[i];
+    if (s->own) s->own[i] = -bi;
+    if (s->own_se) s->own_se[i] = sqrt(v);
     double w = tau2 > 0 ? tau2 / (tau2 + fmax(v, 1e-300)) : 0;
     e[i] = clamp_e(-(w * bi + (1 - w) * b), s);
   }

@@ -573,7 +573,7 @@ static const br_column *frame_col(lua_State *L, br_frame *f, int opts, const cha
 
 /* elasticity(orders, { item, price, quantity, time, catalog, period_days = 7,
  * prior = 2.5, min_elasticity = 0.5, max_elasticity = 5, min_periods = 8,
- * fallback = "prior" | "pooled" }) -> { by_item, estimated, pooled, items, periods, tau, note } */
+ * fallback = "prior" | "pooled" }) -> { by_item, estimated, own, own_se, pooled, items, periods, tau, note } */
 static const char *const elasticity_options[] = {"item", "price", "quantity", "time", "catalog", "period_days", "prior",
                                                  "min_elasticity", "max_elasticity", "min_periods", "fallback", NULL};
 static int price_elasticity(lua_State *L) {
@@ -610,6 +610,8 @@ static int price_elasticity(lua_State *L) {
   int32_t ncat = cat ? br_catalog_size(cat) : br_column_nlevels(item);
   double *e = lua_newuserdatauv(L, (size_t)(ncat > 0 ? ncat : 1) * sizeof *e, 0);
   uint8_t *est = lua_newuserdatauv(L, (size_t)(ncat > 0 ? ncat : 1), 0);
+  spec.own = lua_newuserdatauv(L, 2 * (size_t)(ncat > 0 ? ncat : 1) * sizeof *spec.own, 0);
+  spec.own_se = spec.own + (ncat > 0 ? ncat : 1);
   br_elasticity_fit fit;
   if (br_price_elasticity_orders(e, est, &fit, item, price, qty, time, cat, &spec) != BR_OK) return lbr_error(L);
   lua_createtable(L, 0, 6);
@@ -632,6 +634,20 @@ static int price_elasticity(lua_State *L) {
     lua_rawset(L, -3);
   }
   lua_setfield(L, -2, "estimated");
+  /* each estimated item's own slope before shrinkage, and its standard error */
+  for (int k = 0; k < 2; k++) {
+    const double *v = k ? spec.own_se : spec.own;
+    lua_createtable(L, 0, fit.items);
+    for (int32_t i = 0; i < ncat; i++) {
+      if (!est[i] || isnan(v[i])) continue;
+      size_t len;
+      const char *s = cat ? br_catalog_label(cat, i, &len) : br_column_level(item, i, &len);
+      lua_pushlstring(L, s, len);
+      lua_pushnumber(L, v[i]);
+      lua_rawset(L, -3);
+    }
+    lua_setfield(L, -2, k ? "own_se" : "own");
+  }
   if (!isnan(fit.pooled)) {
     lua_pushnumber(L, fit.pooled);
     lua_setfield(L, -2, "pooled");
@@ -644,8 +660,8 @@ static int price_elasticity(lua_State *L) {
   lua_setfield(L, -2, "tau");
   const char *rest = spec.fallback_pooled && fit.items > 0 ? "the pooled estimate" : "the prior";
   lua_pushfstring(L,
-                  "%d of %d items estimated from their own price variation (within-item log-log slopes shrunk toward "
-                  "the pooled slope); the other %d get %s; observational prices are confounded (quantity tiers, "
+                  "%d of %d items estimated from their own price variation (within-item log-log slopes, net of period "
+                  "effects shared by all items, shrunk toward the pooled slope); the other %d get %s; observational prices are confounded (quantity tiers, "
                   "promotions), so every estimate is clamped to [%f, %f]",
                   (int)fit.items, (int)ncat, (int)(ncat - fit.items), rest, spec.min_elasticity, spec.max_elasticity);
   lua_setfield(L, -2, "note");

@@ -389,6 +389,39 @@ static void explicit_parameters_are_checked(void **state) {
   assert_non_null(strstr(br_last_error(), "item 2 has sigma 0"));
 }
 
+/* Regression (two-way fixed effects): a season moves every item's sales and
+ * the shop prices with it (dearer in busy weeks). An item-only regression
+ * reads the season as price response (here it would find demand rising
+ * with price); the period effects take it out and the planted slope of 2
+ * comes back, for each item and pooled. */
+static void elasticity_takes_out_a_season_shared_by_all_items(void **state) {
+  (void)state;
+  enum { W = 52, I = 4 };
+  int64_t n = (int64_t)W * I;
+  int32_t item[W * I];
+  double price[W * I], qty[W * I], t[W * I];
+  br_rng r;
+  br_rng_seed(&r, 11);
+  int64_t k = 0;
+  for (int wk = 0; wk < W; wk++) {
+    double season = 1.2 * sin(2 * M_PI * wk / 52.0); /* log traffic */
+    for (int i = 0; i < I; i++, k++) {
+      double lp = log(2.0 + i) + 0.25 * season + 0.08 * br_rng_normal(&r);
+      item[k] = i, price[k] = exp(lp), t[k] = wk * 7 + 1;
+      qty[k] = exp(6 + season - 2 * (lp - log(2.0 + i)) + 0.02 * br_rng_normal(&r));
+    }
+  }
+  br_elasticity_spec s;
+  br_elasticity_spec_init(&s);
+  double e[I];
+  uint8_t est[I];
+  br_elasticity_fit fit;
+  assert_int_equal(br_price_elasticity(e, est, &fit, I, item, price, qty, t, n, &s), BR_OK);
+  assert_int_equal(fit.items, I);
+  assert_double_equal(fit.pooled, 2, 0.1);
+  for (int i = 0; i < I; i++) assert_double_equal(e[i], 2, 0.2);
+}
+
 static void elasticity_estimation_recovers_a_planted_slope(void **state) {
   (void)state;
   /* 3 items over 40 weeks: items 0 and 1 change price weekly and sell
@@ -453,6 +486,7 @@ int main(void) {
       cmocka_unit_test(visit_share_and_pair_prior_correct_the_joint_support),
       cmocka_unit_test(explicit_parameters_are_checked),
       cmocka_unit_test(elasticity_estimation_recovers_a_planted_slope),
+      cmocka_unit_test(elasticity_takes_out_a_season_shared_by_all_items),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -91,7 +91,9 @@ describe("pipeline", function()
       assert.is_true(b.discount >= 0 and b.discount <= 0.3)
       assert.is_true(b.incremental_profit > 0)
       assert.is_true(b.price > 0 and b.price <= b.list_price + 1e-9)
-      assert.is_true(b.reasons.lift >= 1)
+      -- no chosen bundle is credibly an anti-complement (upper 95% bound of its lift below 1)
+      assert.is_true(b.reasons.lift_upper >= 1)
+      assert.is_true(b.reasons.lift_upper >= b.reasons.lift)
     end
   end)
 
@@ -146,7 +148,7 @@ describe("pipeline", function()
     local wide = run{ config = { top = 12, max_per_item = 1 } }
     local uses = {}
     for _, b in ipairs(wide.bundles) do
-      assert.is_true(b.reasons.lift >= 1)
+      assert.is_true(b.reasons.lift_upper >= 1)
       for _, it in ipairs(b.items) do
         uses[it] = (uses[it] or 0) + 1
         assert.is_true(uses[it] <= 1, it)

@@ -255,6 +255,13 @@ describe("bundle.price.elasticity", function()
     assert.are.equal(2.5, e.by_item.z) -- in the catalogue, never sold
     assert.are.same({ a = true, b = true, c = true, d = true }, e.estimated)
     assert.truthy(e.note:find("the other 3 get the prior", 1, true))
+    -- each estimated item's own slope before shrinkage, with its standard error
+    for _, it in ipairs{ "a", "b", "c", "d" } do
+      assert.is_true(math.abs(e.own[it] - 2) < 0.6, it .. ": own " .. e.own[it])
+      assert.is_true(e.own_se[it] > 0 and e.own_se[it] < 0.5, it .. ": se " .. e.own_se[it])
+    end
+    assert.is_nil(e.own.k)
+    assert.is_nil(e.own_se.z)
     -- a stated prior and bounds; the pooled estimate for the rest on request
     local p = bundle.price.elasticity(f, { item = "item", price = "price", quantity = "qty", time = "day", catalog = cat,
                                           prior = 1.5, max_elasticity = 1.8, fallback = "pooled" })

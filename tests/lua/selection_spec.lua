@@ -70,6 +70,35 @@ describe("select", function()
     { items = { "j", "k" }, score = 5, lift = 1.2 },
   }
 
+  it("reads an anti-complement from the lift's credible upper bound when given", function()
+    local list = {
+      { items = { "a", "b" }, score = 3, lift = 0.9, lift_upper = 1.4 }, -- below 1 by noise: kept
+      { items = { "c", "d" }, score = 2, lift = 0.5, lift_upper = 0.56 }, -- credibly below 1: dropped
+      { items = { "e", "f" }, score = 1, lift = 0.8 },                    -- no bound: the point lift decides
+    }
+    local chosen, _, rep = bundle.select(list, { top = 3 })
+    assert.are.equal(1, #chosen)
+    assert.are.same({ "a", "b" }, chosen[1].items)
+    assert.are.equal(2, rep.skipped.anticomplement)
+  end)
+
+  it("bounds a lift by the Gamma posterior's upper quantile", function()
+    local up = bundle.select.lift_upper
+    -- Gamma(10, 10): the 95% quantile is chi-square(20) 31.41 / 2 / 10 = 1.5705
+    assert.is_true(math.abs(up(10, 10) - 1.5705) < 0.005)
+    -- 12 baskets where 13.3 were expected: lift 0.9, not evidence of avoidance
+    assert.is_true(up(12, 12 / 0.9) > 1)
+    -- 200 where 400 were expected: lift 0.5, bounded well below 1
+    local u = up(200, 400)
+    assert.is_true(u > 0.5 and u < 0.6)
+    -- the pair prior adds pseudo-baskets at lift 1: never seen together in
+    -- 10 expected, prior 5 -> Gamma(5, 15), upper bound about 0.61
+    assert.is_true(math.abs(up(0, 10, 5) - 0.6098) < 0.01)
+    assert.are.equal(math.huge, up(0, 10, 0))
+    assert.has_error(function() up(1, 0) end, "select.lift_upper: count must be >= 0 and expected > 0")
+    assert.has_error(function() up(1, 2, -1) end, "select.lift_upper: prior must be >= 0")
+  end)
+
   it("caps each item, drops anti-complements and bundles with no gain, and says why it has fewer", function()
     local chosen, reserve, rep = bundle.select(scored, { top = 6, reserve = 2, max_per_item = 2 })
     local names = {}
