@@ -423,20 +423,21 @@ local function flags(ctx, bundles, facts, name, money, visits, notes)
   local items = {}
   local function add(kind, html) items[#items + 1] = ('<li class="flag flag-%s">%s</li>'):format(kind, html) end
   local checks, found = {}, {}
-  local function check(kind, title)
-    checks[#checks + 1] = { kind = kind, title = title }
+  local function check(kind, title, short_name)
+    checks[#checks + 1] = { kind = kind, title = title, short = short_name }
     found[kind] = {}
   end
   local function fire(kind, flag_kind, html) local t = found[kind]; t[#t + 1] = { flag_kind or kind, html } end
-  check("lift", ("%s below 1"):format(term("lift", "Lift")))
-  check("negative", ("Negative expected %s"):format(term("incremental")))
-  check("few", ("Fewer than 20 %s"):format(term("observations")))
-  check("falling", "Items whose sales are falling")
-  check("overlap", term("overlap", "Bundles sharing an item"))
-  check("negligible", term("negligible", "Negligible bundles"))
-  check("model", ("A %s no better, or barely better, than a %s"):format(term("take-rate-model"), term("trivial")))
-  check("calibration", ("A low %s"):format(term("calibration-share")))
-  check("baseline", ("A %s that captured more %s"):format(term("baseline"), term("realised-margin")))
+  check("lift", ("%s below 1"):format(term("lift", "Lift")), "Lift below 1")
+  check("negative", ("Negative expected %s"):format(term("incremental")), "Negative profit")
+  check("few", ("Fewer than 20 %s"):format(term("observations")), "Few observations")
+  check("falling", "Items whose sales are falling", "Falling sales")
+  check("overlap", term("overlap", "Bundles sharing an item"), "Overlap")
+  check("negligible", term("negligible", "Negligible bundles"), "Negligible")
+  check("model", ("A %s no better, or barely better, than a %s"):format(term("take-rate-model"), term("trivial")),
+        "Take-rate model")
+  check("calibration", ("A low %s"):format(term("calibration-share")), "Calibration")
+  check("baseline", ("A %s that captured more %s"):format(term("baseline"), term("realised-margin")), "Real margin")
   local told_overlap = {}
   for i, b in ipairs(bundles) do
     local f = facts[i]
@@ -474,7 +475,7 @@ local function flags(ctx, bundles, facts, name, money, visits, notes)
   end
   local mr = ctx.model_report
   if not mr then
-    fire("model", nil, ("No %s was fitted this round (see the warnings): the bundles' explanations are purchase facts only."):format(
+    fire("model", nil, ("No %s was fitted this round (config.model = false, or see the warnings): the bundles' explanations are purchase facts only."):format(
       term("take-rate-model")))
   elseif mr.learned_won == false or mr.chosen == "constant" or mr.chosen == "popularity" then
     fire("model", nil, ("The %s is no better than a %s (%s): its predictions add nothing to the bundles' purchase history."):format(
@@ -491,8 +492,9 @@ local function flags(ctx, bundles, facts, name, money, visits, notes)
   local cal = ctx.calibration
   if cal and finite(cal.within) and (cal.bundles or 0) - (cal.unobserved or 0) > 0 then
     if cal.within < M.CALIBRATION_SHARE then
-      fire("calibration", nil, ("A low %s: only %s of the %d bundles seen in the %s are within 0.8–1.25× of the %s's prediction (under %s): treat the profit figures as rough."):format(
-        term("calibration-share"), pct(cal.within), (cal.bundles or 0) - (cal.unobserved or 0), term("test-window"), term("demand-model"), pct(M.CALIBRATION_SHARE)))
+      fire("calibration", nil, ("Only %s of the %d bundles seen in the %s are within 0.8–1.25× of the %s's prediction, a low %s (under %s): treat the profit figures as rough."):format(
+        pct(cal.within), (cal.bundles or 0) - (cal.unobserved or 0), term("test-window"), term("demand-model"), term("calibration-share"),
+        pct(M.CALIBRATION_SHARE)))
     end
   else
     fire("calibration", nil, "The calibration could not be measured (no bundle seen in the test window): the profit figures are unchecked.")
@@ -521,11 +523,11 @@ local function flags(ctx, bundles, facts, name, money, visits, notes)
     if #found[c.kind] == 0 then
       items[#items + 1] = ('<li class="flag flag-ok" data-check="%s">%s: checked: none found.</li>'):format(c.kind, c.title)
     else
-      for _, x in ipairs(found[c.kind]) do add(x[1], x[2]) end
+      for _, x in ipairs(found[c.kind]) do add(x[1], ('<span class="check">%s</span> — %s'):format(c.short, x[2])) end
     end
   end
   for _, w in ipairs(ctx.warnings or {}) do add("warning", "Warning: " .. esc(w)) end
-  local calsvg = M.calibration_chart(ctx.calibration, { width = 420, height = 320 })
+  local calsvg = M.calibration_chart(ctx.calibration, { width = 420, height = 320, name = name })
   return table.concat({ '<section id="flags">', "<h2>2. Flags</h2>", '<div class="row"><ul class="flags">',
                         table.concat(items, "\n"), "</ul>", '<div class="beside">', calsvg, "</div></div>", "</section>" },
                       "\n")
@@ -671,7 +673,9 @@ function M.calibration_chart(cal, o)
   for _, p in ipairs(cal and cal.points or {}) do
     if p.observed > 0 and p.predicted and p.predicted > 0 then
       xs[#xs + 1], ys[#ys + 1] = p.observed, p.predicted
-      tips[#tips + 1] = ("%s: predicted %.4f, observed %.4f"):format(table.concat(p.items, "+"), p.predicted, p.observed)
+      local names = {}
+      for i, it in ipairs(p.items) do names[i] = o.name and o.name(it) or tostring(it) end
+      tips[#tips + 1] = ("%s: predicted %.4f, observed %.4f"):format(table.concat(names, " + "), p.predicted, p.observed)
     end
   end
   local lo, hi = math.huge, -math.huge
@@ -759,7 +763,7 @@ local function lift_map(ctx, bundles, name)
     lift[w[1]][w[2]] = v; lift[w[2]][w[1]] = v
   end
   local rows = {}
-  for i, it in ipairs(items) do rows[i] = short(name(it), 34) end
+  for i, it in ipairs(items) do rows[i] = short(name(it), 44) end
   return plot.heatmap{ id = "lift-heatmap", rows = rows, values = lift, legend = "lift", log = true, number_cols = true,
                        title = "Lift among the launch list's items (training window)" }
 end
@@ -824,7 +828,7 @@ local function profit_chart(bundles, name, visits, currency)
   if #bundles == 0 then return "" end
   local labels, train, test = {}, {}, {}
   for i, b in ipairs(bundles) do
-    labels[i] = short(bundle_name(b.items, name), 60)
+    labels[i] = short(bundle_name(b.items, name), 120)
     train[i] = 1000 * (b.incremental_profit or 0 / 0)
     test[i] = visits and visits > 0 and finite(b.test_incremental_profit) and 1000 * b.test_incremental_profit / visits or 0 / 0
   end
@@ -842,7 +846,7 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0 16px}td,th{border:1px
 th{background:#f6f6f6}
 ol.launch li{margin:6px 0}.launch .names{font-weight:bold}.launch .why{color:#444}
 .row{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}.flags{flex:1 1 520px;margin:0;padding-left:20px}
-.flags li{margin:4px 0}.flag-simulated{background:#fff8e1}.flag-negative,.flag-lift{color:#a00}
+.flags li{margin:4px 0}.flags .check{font-weight:bold;color:#555}.flag-simulated{background:#fff8e1}.flag-negative,.flag-lift{color:#a00}
 .beside{flex:0 0 auto}
 .chart{border:1px solid #eee;margin:8px 8px 16px 0;max-width:100%;height:auto}
 .charts{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start}
@@ -926,7 +930,7 @@ function M.render(ctx)
     '<div class="charts">',
     pareto_chart(ctx, bundles, name, currency),
     profit_chart(bundles, name, visits, currency),
-    M.calibration_chart(ctx.calibration),
+    M.calibration_chart(ctx.calibration, { name = name }),
     lift_map(ctx, bundles, name),
     learning_chart(ctx.model_report),
     rounds_chart(ctx.history or {}),
