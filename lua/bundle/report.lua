@@ -110,6 +110,12 @@ local GLOSSARY = {
     "Bundles that share an item. Offered together they compete for that item's buyers, so their profits do not add up in full." },
   { "negligible", "negligible bundle",
     "A bundle expected to add under 1% of the launch list's expected profit: harmless, but not worth a shelf on its own." },
+  { "candidate", "candidate bundle",
+    "A set of items bought together often enough in the training window to be judged: the pool the bundles are chosen from." },
+  { "round", "round",
+    "One pass of the loop: decide on the training window, judge on the test window after it. Each further round moves the cut on by the test window's length, with the bandit's retired bundles left out." },
+  { "seed", "seed",
+    "The number that starts the simulations' random draws: the same data, settings and seed give the same brief." },
   { "calibration-share", "calibration share",
     "The share of bundles whose predicted joint purchases are within 0.8× to 1.25× of those observed in the test window. Below half, the profit figures deserve less trust." },
 }
@@ -910,10 +916,10 @@ function M.render(ctx)
     '<html lang="en"><head><meta charset="utf-8"/><title>Bundle launch brief</title>',
     "<style>" .. CSS .. "</style></head><body>",
     "<h1>Bundle launch brief</h1>",
-    ('<p class="meta">Decided on the orders before %s (the %s), judged on the %s days after it (the %s) · %d round%s · '
-     .. "bundle %s · seed %s · prices in %s</p>"):format(
+    ('<p class="meta">Decided on the orders before %s (the %s), judged on the %s days after it (the %s) · %d %s · '
+     .. "bundle %s · %s %s · prices in %s</p>"):format(
       esc(last.cut or "?"), term("training-window"), period or "?", term("test-window"), #(ctx.history or {}),
-      #(ctx.history or {}) == 1 and "" or "s", esc(core.version), esc(ctx.seed or "?"),
+      term("round", #(ctx.history or {}) == 1 and "round" or "rounds"), esc(core.version), term("seed"), esc(ctx.seed or "?"),
       currency and esc(currency) or "the data's own units (no currency was given: set the data's <code>currency</code> or config.currency)"),
     recommendation(ctx, bundles, facts, name, money, launch, held, notes, verdict, visits),
     flags(ctx, bundles, facts, name, money, visits, notes),
@@ -921,8 +927,8 @@ function M.render(ctx)
     comparison(ctx, money, visits),
     '<section id="charts">',
     "<h2>5. Charts</h2>",
-    ('<p>The %s of the candidates (points labelled by their products; a number refers to the list under the chart); each bundle\'s profit under the %s and the %s; the %s of the %s; %s among the launch list\'s items; %s; each round\'s %s.</p>'):format(
-      term("pareto"), term("training-model"), term("referee"), term("calibration"), term("demand-model"), term("lift"),
+    ('<p>The %s of the %s (points labelled by their products; a number refers to the list under the chart); each bundle\'s profit under the %s and the %s; the %s of the %s; %s among the launch list\'s items; %s; each round\'s %s.</p>'):format(
+      term("pareto"), term("candidate", "candidates"), term("training-model"), term("referee"), term("calibration"), term("demand-model"), term("lift"),
       (mr.history and type(mr.history.loss) == "table" and #mr.history.loss > 1)
         and ("the %s's learning curve (training and %s per %s)"):format(term("take-rate-model"), term("validation", "validation loss"), term("epoch"))
         or ("the %ss' %s on their training and %s windows"):format(term("take-rate-model"), term("log-loss"), term("validation")),
