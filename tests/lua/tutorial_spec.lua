@@ -92,6 +92,22 @@ describe("docs/TUTORIAL.md", function()
     os.execute("rm -rf " .. dir)
   end)
 
+  it("quotes the error a wrong column name really gives, at the line it names", function()
+    local quoted = page:match("`(day1%.lua:%d+: orders%.prepare: basket: no column 'Invoice'[^`]*)`")
+    assert.truthy(quoted, "the page quotes no such error")
+    local dir = files.tmpdir()
+    local repo = io.popen("pwd"):read("l")
+    assert(os.execute(("ln -s %s/examples %s/examples"):format(repo, dir)))
+    -- the first two steps, with the mistake the page describes
+    local code = (list[1].code .. list[2].code):gsub('basket = "InvoiceNo",', 'basket = "Invoice",', 1)
+    files.write(dir .. "/day1.lua", code)
+    local bin = BUNDLERUN:sub(1, 1) == "/" and BUNDLERUN or repo .. "/" .. BUNDLERUN
+    assert.is_false(os.execute(("cd %s && %s day1.lua >out.txt 2>err.txt"):format(dir, bin)) == true)
+    local err = files.slurp(dir .. "/err.txt")
+    assert.truthy(err:find((quoted:gsub("%.%.%.%)$", "")), 1, true), err)
+    os.execute("rm -rf " .. dir)
+  end)
+
   if not plot then
     pending("the tutorial's rules:plot step: Rules has no plot method in this build yet")
   end
