@@ -421,9 +421,9 @@ end
 -- The flags: a fixed list of checks, each either firing (one line per
 -- finding) or saying "checked: none found", so a reader can tell a check
 -- that passed from one that was never made.
-M.NEAR_TRIVIAL = 0.02   -- a learned model under 2% lower validation log-loss than the best trivial one
-M.CALIBRATION_SHARE = 0.5 -- under half the bundles within 0.8-1.25x: a poor calibration
-M.FALLING = 0.3         -- an item bought 30% less lately than over the window
+local NEAR_TRIVIAL = 0.02 -- a learned model under 2% lower validation log-loss than the best trivial one
+local CALIBRATION_SHARE = 0.5 -- under half the bundles within 0.8-1.25x: a poor calibration
+local FALLING = 0.3 -- an item bought 30% less lately than over the window
 
 local function flags(ctx, bundles, facts, name, money, visits, notes)
   local items = {}
@@ -461,7 +461,7 @@ local function flags(ctx, bundles, facts, name, money, visits, notes)
         bn, f.observations, term("observations")))
     end
     for _, t in ipairs(f.item_trends or {}) do
-      if t.trend <= -M.FALLING then
+      if t.trend <= -FALLING then
         fire("falling", nil, ("<b>%s</b> (bundle %d): its sales fell %s in the last 30 days of the training window against the whole window; the bundle may fade with it."):format(
           esc(name(t.item)), i, pct(-t.trend)))
       end
@@ -489,18 +489,18 @@ local function flags(ctx, bundles, facts, name, money, visits, notes)
   else
     local bar = math.min(finite(mr.popularity_logloss) and mr.popularity_logloss or math.huge,
                          finite(mr.constant_logloss) and mr.constant_logloss or math.huge)
-    if finite(mr.logloss) and finite(bar) and bar > 0 and (bar - mr.logloss) / bar < M.NEAR_TRIVIAL then
+    if finite(mr.logloss) and finite(bar) and bar > 0 and (bar - mr.logloss) / bar < NEAR_TRIVIAL then
       fire("model", "near-trivial", ("The %s (%s) is barely better than a %s: validation %s %s against %s, %s lower (under %s). Read its contributions as hints, not findings."):format(
         term("take-rate-model"), esc(mr.chosen or mr.kind or "?"), term("trivial"), term("log-loss"), num(mr.logloss, "%.4f"),
-        num(bar, "%.4f"), ("%.1f%%"):format(100 * (bar - mr.logloss) / bar), pct(M.NEAR_TRIVIAL)))
+        num(bar, "%.4f"), ("%.1f%%"):format(100 * (bar - mr.logloss) / bar), pct(NEAR_TRIVIAL)))
     end
   end
   local cal = ctx.calibration
   if cal and finite(cal.within) and (cal.bundles or 0) - (cal.unobserved or 0) > 0 then
-    if cal.within < M.CALIBRATION_SHARE then
+    if cal.within < CALIBRATION_SHARE then
       fire("calibration", nil, ("Only %s of the %d bundles seen in the %s are within 0.8–1.25× of the %s's prediction, a low %s (under %s): treat the profit figures as rough."):format(
         pct(cal.within), (cal.bundles or 0) - (cal.unobserved or 0), term("test-window"), term("demand-model"), term("calibration-share"),
-        pct(M.CALIBRATION_SHARE)))
+        pct(CALIBRATION_SHARE)))
     end
   else
     fire("calibration", nil, "The calibration could not be measured (no bundle seen in the test window): the profit figures are unchecked.")
