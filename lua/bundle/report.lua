@@ -370,6 +370,23 @@ local function recommendation(ctx, bundles, facts, name, money, launch, held, no
   else
     out[#out + 1] = ("<h2>1. Recommendation: launch these %d bundles</h2>"):format(#launch)
   end
+  if verdict and verdict.launch and verdict.best then
+    -- why launching: the referee's figures, and a caveat where a baseline made more real money
+    local ev = ctx.evaluation or {}
+    local ours_m, more = ev.bundlerun and ev.bundlerun.realised_margin, {}
+    for _, m in ipairs(METHODS) do
+      local e = ev[m]
+      if m ~= "bundlerun" and e and finite(e.realised_margin) and finite(ours_m) and e.realised_margin > ours_m * 1.05 then
+        more[#more + 1] = esc(METHOD_NAMES[m] or m)
+      end
+    end
+    out[#out + 1] = ('<p class="verdict">On the %s our list adds <b>%s</b> per 1,000 visitors, against %s for the best %s (%s)%s.%s</p>'):format(
+      term("referee"), money(verdict.ours), money(verdict.best), term("baseline"),
+      esc(METHOD_NAMES[verdict.best_method] or verdict.best_method),
+      verdict.best > 0 and (", %.2f× as much"):format(verdict.ours / verdict.best) or "",
+      #more > 0 and (" But the %s list%s captured more %s in the test baskets (see the flags): ours earn more per offer, theirs sell more often."):format(
+        table.concat(more, ", "), #more > 1 and "s" or "", term("realised-margin")) or "")
+  end
   if #launch == 0 then
     out[#out + 1] = "<p><b>Launch none.</b> No chosen bundle is expected to add profit with lift of at least 1; see the flags.</p>"
   else

@@ -280,6 +280,9 @@ describe("report", function()
     local h = section(bundle.report.render(win), "recommendation")
     assert.truthy(h:find("<h2>1. Recommendation: launch th", 1, true), h)
     assert.is_nil(h:find("Do not launch", 1, true))
+    -- the referee's figures behind the launch, against the best baseline
+    assert.truthy(h:find("our list adds <b>£20.00</b> per 1,000 visitors, against £1.00 for the best", 1, true), h)
+    assert.truthy(h:find("20.00× as much", 1, true), h)
     local lose = variant{}
     for m, e in pairs(lose.evaluation) do
       e.simulated_incremental_profit = m == "popular_pairs" and 0.02 * visits or 0.001 * visits
