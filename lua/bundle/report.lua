@@ -754,6 +754,20 @@ local function pareto_chart(ctx, bundles, name, currency)
   for _, b in ipairs(bundles) do
     if finite(b.take_rate) and finite(b.incremental_profit) then add(b.items, b.take_rate, b.incremental_profit, true) end
   end
+  -- the front's other points first, so each group keeps its colour from
+  -- one brief to the next (scatter colours groups in order of appearance)
+  local order = {}
+  for i = 1, #xs do order[i] = i end
+  table.sort(order, function(a, b)
+    if high[a] ~= high[b] then return not high[a] end
+    return a < b
+  end)
+  local function permute(t)
+    local out = {}
+    for k, i in ipairs(order) do out[k] = t[i] end
+    return out
+  end
+  xs, ys, labels, groups, high = permute(xs), permute(ys), permute(labels), permute(groups), permute(high)
   return plot.scatter{ id = "pareto-front", x = xs, y = ys, labels = labels, groups = groups, highlight = high,
     title = "Pareto front: take rate against expected incremental profit (training model)",
     xlabel = "take rate (share of visitors buying the bundle)",
