@@ -59,15 +59,26 @@ local function check_numbers(fn, name, v, n, allow_nan)
   return v
 end
 
+-- A number given as a label or tooltip, as text without float noise
+-- (0.1 + 0.2 reads "0.3", not "0.30000000000000004").
+local function label_text(v)
+  if type(v) ~= "number" then return v end
+  if math.type(v) == "integer" or (v == math.floor(v) and math.abs(v) < 2 ^ 53) then return ("%d"):format(v) end
+  return ("%.6g"):format(v)
+end
+
+-- checks a list of labels; returns it with any numbers as text
 local function check_strings(fn, name, v, n)
   if type(v) ~= "table" then fail(fn, "'%s' must be a list of labels, got %s", name, type(v)) end
   if n and #v ~= n then fail(fn, "'%s' has %d labels; it must have %d", name, #v, n) end
+  local out = {}
   for i = 1, #v do
     if type(v[i]) ~= "string" and type(v[i]) ~= "number" then
       fail(fn, "'%s'[%d] must be a string, got %s", name, i, type(v[i]))
     end
+    out[i] = label_text(v[i])
   end
-  return v
+  return out
 end
 
 -- ---------------------------------------------------------------- ticks
@@ -371,9 +382,10 @@ function M.scatter(o)
   check_spec("scatter", o, SCATTER_OPTS)
   local xs = check_numbers("scatter", "x", o.x, nil, true)
   local ys = check_numbers("scatter", "y", o.y, #xs, true)
-  if o.labels then check_strings("scatter", "labels", o.labels, #xs) end
+  local labels = o.labels and check_strings("scatter", "labels", o.labels, #xs)
+  local tooltips = o.tooltips and check_strings("scatter", "tooltips", o.tooltips)
   if o.color then check_numbers("scatter", "color", o.color, #xs, true) end
-  if o.groups then check_strings("scatter", "groups", o.groups, #xs) end
+  local groups = o.groups and check_strings("scatter", "groups", o.groups, #xs)
   local w, h = o.width or 640, o.height or 380
   local out = open_svg(o.id, w, h, o.title)
   -- the key of numbered labels is sized after placing them; reserve room
@@ -381,7 +393,7 @@ function M.scatter(o)
   local legend_w = 0
   local group_names, group_color = {}, {}
   if o.groups then
-    for _, g in ipairs(o.groups) do
+    for _, g in ipairs(groups) do
       if not group_color[g] then
         group_names[#group_names + 1] = g
         group_color[g] = PALETTE[(#group_names - 1) % #PALETTE + 1]
@@ -419,28 +431,28 @@ function M.scatter(o)
   body[#body + 1] = '<g class="points">'
   for k, p in ipairs(pts) do
     local i = idx[k]
-    local fill = o.color and ramp((o.color[i] - clo) / (chi - clo)) or o.groups and group_color[o.groups[i]]
+    local fill = o.color and ramp((o.color[i] - clo) / (chi - clo)) or groups and group_color[groups[i]]
                  or PALETTE[1]
     local big = o.highlight and o.highlight[i]
-    local tip = o.tooltips and o.tooltips[i] or o.labels and o.labels[i]
+    local tip = tooltips and tooltips[i] or labels and labels[i]
     body[#body + 1] = ('<circle cx="%.1f" cy="%.1f" r="%s" fill="%s" fill-opacity="%s"%s>%s</circle>'):format(p[1], p[2],
       big and "5" or (o.size or "3.5"), fill, big and "1" or "0.8", (o.color or big) and ' stroke="#333" stroke-width="0.6"' or "",
       tip and ("<title>" .. esc(tip) .. "</title>") or "")
   end
   body[#body + 1] = "</g>"
   local keyed, lines = {}, {}
-  if o.labels then
-    local labels = {}
-    for k in ipairs(pts) do labels[k] = o.labels[idx[k]] end
+  if labels then
+    local shown = {}
+    for k in ipairs(pts) do shown[k] = labels[idx[k]] end
     local placed
-    placed, keyed = place_labels(pts, labels, area, {})
+    placed, keyed = place_labels(pts, shown, area, {})
     body[#body + 1] = '<g class="labels">'
     for k in ipairs(pts) do
       local s = placed[k]
       if s then text(body, s.x, s.y, s.text, { anchor = s.anchor, class = s.key and "key" or "point-label" }) end
     end
     body[#body + 1] = "</g>"
-    lines = key_lines(keyed, labels, math.floor((w - 16) / 6))
+    lines = key_lines(keyed, shown, math.floor((w - 16) / 6))
   end
   if #lines > 0 then -- grow the picture for the key under the x label
     h = h + 8 + 13 * #lines
@@ -536,8 +548,8 @@ local BARS_OPTS = { labels = 1, values = 1, series = 1, title = 1, xlabel = 1, y
 -- listed under the chart.
 function M.bars(o)
   check_spec("bars", o, BARS_OPTS)
-  check_strings("bars", "labels", o.labels)
-  local n = #o.labels
+  local labels = check_strings("bars", "labels", o.labels)
+  local n = #labels
   local series = o.series
   if o.values then
     if series then fail("bars", "give 'values' or 'series', not both") end
@@ -562,7 +574,7 @@ function M.bars(o)
   -- fits) numbered and listed under the chart
   local lines_of = {}
   local fits = true
-  for i, l in ipairs(o.labels) do
+  for i, l in ipairs(labels) do
     l = tostring(l)
     if text_width(l, 10) <= slot - 4 then
       lines_of[i] = { l }
@@ -580,7 +592,7 @@ function M.bars(o)
   for _, t in pairs(lines_of) do two = two or #t == 2 end
   local key = {}
   if not fits then
-    for i, l in ipairs(o.labels) do key[i] = ("%d = %s"):format(i, l) end
+    for i, l in ipairs(labels) do key[i] = ("%d = %s"):format(i, l) end
   end
   local extra = #key > 0 and (8 + 13 * #key) or 0
   if fits and two then extra = 12 end
@@ -599,7 +611,7 @@ function M.bars(o)
         local color = o.colors and o.colors[i] or s.color or PALETTE[(k - 1) % #PALETTE + 1]
         out[#out + 1] = ('<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %s</title></rect>')
           :format(sx(i) - group / 2 + (k - 1) * bw, y0, math.max(1, bw - 1), math.max(0.5, y1 - y0), color,
-                  esc(o.labels[i] .. (#series > 1 and (", " .. (s.name or "")) or "")), esc(("%.4g"):format(v)))
+                  esc(labels[i] .. (#series > 1 and (", " .. (s.name or "")) or "")), esc(("%.4g"):format(v)))
         if o.value_text then
           text(out, sx(i) - group / 2 + (k - 0.5) * bw, v >= 0 and y0 - 3 or y1 + 10, o.value_text(v, i, k),
                { anchor = "middle", class = "value" })
@@ -642,11 +654,11 @@ local HEAT_OPTS = { rows = 1, cols = 1, values = 1, title = 1, id = 1, legend = 
 -- headed 1..n, the rows numbered to match: for long labels) } -> svg
 function M.heatmap(o)
   check_spec("heatmap", o, HEAT_OPTS)
-  check_strings("heatmap", "rows", o.rows)
-  local cols = o.cols or o.rows
-  check_strings("heatmap", "cols", cols)
-  if type(o.values) ~= "table" or #o.values ~= #o.rows then
-    fail("heatmap", "'values' must be a list of %d rows (one per label in rows)", #o.rows)
+  local rows = check_strings("heatmap", "rows", o.rows)
+  local cols = o.cols or rows
+  cols = check_strings("heatmap", "cols", cols)
+  if type(o.values) ~= "table" or #o.values ~= #rows then
+    fail("heatmap", "'values' must be a list of %d rows (one per label in rows)", #rows)
   end
   local lo, hi = math.huge, -math.huge
   for i, r in ipairs(o.values) do
@@ -659,12 +671,12 @@ function M.heatmap(o)
   end
   if lo > hi then lo, hi = 1, 2 end
   if lo == hi then hi = lo * 2 + (lo == 0 and 1 or 0) end
-  local n, m = #o.rows, #cols
+  local n, m = #rows, #cols
   local cell = o.cell or 26
   local numbered = o.number_cols
   local rowtext = {}
   local rw = 0
-  for i, r in ipairs(o.rows) do
+  for i, r in ipairs(rows) do
     rowtext[i] = numbered and ("%d  %s"):format(i, r) or tostring(r)
     rw = math.max(rw, text_width(rowtext[i], 10))
   end
@@ -697,7 +709,7 @@ function M.heatmap(o)
       local ok = finite(v) and (not o.log or v > 0)
       out[#out + 1] = ('<rect class="cell" x="%.1f" y="%.1f" width="%d" height="%d" fill="%s" stroke="#fff">%s</rect>')
         :format(x0 + (j - 1) * cell, y, cell, cell, ok and ramp(t(v)) or "#f3f3f3",
-                ok and ("<title>%s / %s: %s</title>"):format(esc(o.rows[i]), esc(cols[j]), esc(("%.3g"):format(v))) or "")
+                ok and ("<title>%s / %s: %s</title>"):format(esc(rows[i]), esc(cols[j]), esc(("%.3g"):format(v))) or "")
       if ok and o.format ~= false and cell >= 20 then
         text(out, x0 + (j - 0.5) * cell, y + cell / 2 + 3.5, (o.format or "%.1f"):format(v),
              { anchor = "middle", size = 9, class = "cell-value" })

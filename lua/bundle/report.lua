@@ -16,6 +16,7 @@
 local core = require "bundle.core"
 local plot = require "bundle.plot"
 local eval = require "bundle.eval"
+local referee = require "bundle.referee"
 
 local M = {}
 
@@ -66,7 +67,7 @@ local GLOSSARY = {
   { "calibration", "calibration",
     "How close the demand model's predicted share of baskets buying a bundle's items together is to the share actually seen in the later test window. A ratio of 1.00 is perfect; above 1 the model over-predicts." },
   { "take-rate-model", "take-rate model",
-    "A learned model (logistic, neural network or boosted trees) that predicts how often a bundle will be completed from its purchase history. It explains bundles; it does not choose them." },
+    "A learned model that predicts how often a bundle will be completed from its purchase history: logistic regression (\"logistic\"), a small neural network (\"mlp\") or boosted trees (\"gbdt\"), chosen on a later validation window against the trivial models (\"constant\", \"popularity\"). It explains bundles; it does not choose them." },
   { "trivial", "trivial model",
     "A model that ignores the bundle's features: a constant rate, or popularity alone. A learned model is worth its complexity only if it beats them." },
   { "log-loss", "log-loss",
@@ -85,6 +86,38 @@ local GLOSSARY = {
     "The orders after the cut, kept out of every decision and used only to judge them." },
   { "bandit", "bandit",
     "A replay of the test window in which the weakest offers are retired and replaced from a reserve, as a live shop would adjust." },
+  { "thompson", "Thompson sampling",
+    "The bandit's rule for which offers to keep: each offer's completion rate is drawn from what has been seen of it so far, and the offers with the weakest draws are retired. Offers seen little keep a chance; offers that keep failing go." },
+  { "reward", "reward",
+    "The money the bandit's offers brought in the test window's real baskets: the margin at the offered price of every basket that completed an offered bundle." },
+  { "static-plan", "static plan",
+    "The same offers kept for the whole test window, none retired or replaced: the bandit's yardstick. A reward above the static plan's means adjusting paid." },
+  { "best-fixed", "best fixed bundle in hindsight",
+    "The reward of the single offer that did best in the test window, had it been chosen alone from the start: known only afterwards." },
+  { "log-odds", "log-odds",
+    "The logarithm of p / (1 − p) for a probability p. Models add contributions on this scale; +0.7 roughly doubles the odds of a completion." },
+  { "elasticity", "elasticity",
+    "How strongly demand answers price: an elasticity of 2 means a 1% lower price sells about 2% more. Estimated from the window's own price changes." },
+  { "epoch", "epoch",
+    "One pass of a neural network's training over all its training rows. The learning curve shows the loss after each." },
+  { "validation", "validation",
+    "Data held out of a model's fitting, to judge it: for the take-rate models, a later window; for the neural network's learning curve, a random fifth of its training bundles. A validation loss that stops falling while the training loss still falls means the model has begun to learn noise." },
+  { "referee", "referee",
+    "The demand model fitted on the test window, after every decision: it judges ours and every baseline on the same terms. Its figures differ from the training model's, which set the prices." },
+  { "training-model", "training model",
+    "The demand model fitted on the training window: it set the prices, and the per-bundle figures of the recommendation are its." },
+  { "overlap", "overlapping bundles",
+    "Bundles that share an item. Offered together they compete for that item's buyers, so their profits do not add up in full." },
+  { "negligible", "negligible bundle",
+    "A bundle expected to add under 1% of the launch list's expected profit: harmless, but not worth a shelf on its own." },
+  { "candidate", "candidate bundle",
+    "A set of items bought together often enough in the training window to be judged: the pool the bundles are chosen from." },
+  { "round", "round",
+    "One pass of the loop: decide on the training window, judge on the test window after it. Each further round moves the cut on by the test window's length, with the bandit's retired bundles left out." },
+  { "seed", "seed",
+    "The number that starts the simulations' random draws: the same data, settings and seed give the same brief." },
+  { "calibration-share", "calibration share",
+    "The share of bundles whose predicted joint purchases are within 0.8× to 1.25× of those observed in the test window. Below half, the profit figures deserve less trust." },
 }
 local GLOSS = {}
 for _, g in ipairs(GLOSSARY) do GLOSS[g[1]] = g end
@@ -158,7 +191,12 @@ local function bundle_facts(ctx, bundles)
     local okr, _, late = pcall(bk.split_by_time, bk, ctx.cut - 30 * DAY)
     if okr and late and late:size() > 0 then
       local okb, rb = pcall(eval.backtest, list, late, { metrics = { "attach_rate" } })
-      if okb then recent = { bt = rb, n = late:size() } end
+      if okb then
+        recent = { bt = rb, n = late:size(), counts = {} }
+        local ls = late:item_support()
+        local li, lc = ls:col("item"):totable(), ls:col("count"):totable()
+        for k = 1, #li do recent.counts[tostring(li[k])] = lc[k] end
+      end
     end
   end
   local n = bk:size()
@@ -177,6 +215,16 @@ local function bundle_facts(ctx, bundles)
       -- smoothed by half a basket so a bundle unseen lately reads as falling, not -inf
       local r = ((recent.bt.bundles[i].complete or 0) + 0.5) / recent.n
       f.trend = r / ((c + 0.5) / n) - 1
+      -- each item's own trend, the same way; only items bought often
+      -- enough for a fall to be told from chance (20 baskets in the window)
+      f.item_trends = {}
+      for _, x in ipairs(b.items) do
+        local ci = counts[tostring(x)] or 0
+        if ci >= 20 then
+          local ri = ((recent.counts[tostring(x)] or 0) + 0.5) / recent.n
+          f.item_trends[#f.item_trends + 1] = { item = x, trend = ri / ((ci + 0.5) / n) - 1 }
+        end
+      end
     end
     if not finite(f.support) then f.support = c / math.max(1, n) end
   end
@@ -253,70 +301,227 @@ local function why_sentence(b, f, name, money)
   return s
 end
 
-local function recommendation(ctx, bundles, facts, name, money, launch, held)
-  local out = { '<section id="recommendation">',
-                #launch == 1 and "<h2>1. Recommendation: launch this bundle</h2>"
-                  or ("<h2>1. Recommendation: launch these %d bundles</h2>"):format(#launch) }
+-- The referee's verdict on the last round: ours against the best baseline,
+-- expected incremental profit per 1,000 visitors with the whole list
+-- offered together (section 4's headline). nil without an evaluation.
+local function referee_verdict(ctx)
+  local ev = ctx.evaluation
+  local visits = ctx.test_baskets and ctx.test_baskets:size() or 0
+  if type(ev) ~= "table" or not ev.bundlerun or visits <= 0 then return nil end
+  local function per(v) return finite(v) and 1000 * v / visits or nil end
+  local v = { ours = per(ev.bundlerun.simulated_incremental_profit) }
+  for _, m in ipairs(METHODS) do
+    local e = ev[m]
+    if m ~= "bundlerun" and e and (e.bundles or 0) > 0 then
+      local x = per(e.simulated_incremental_profit)
+      if x and (not v.best or x > v.best) then v.best, v.best_method = x, m end
+    end
+  end
+  if not v.ours then return nil end
+  -- launch only when ours beats the best baseline on the referee
+  v.launch = not v.best or v.ours > v.best
+  return v
+end
+
+-- Per bundle (in the brief's order): the other bundles it shares an item
+-- with, and whether its expected profit is under 1% of the launch list's.
+local function bundle_notes(bundles, launch, name)
+  local notes = {}
+  local total = 0
+  for _, i in ipairs(launch) do total = total + math.max(0, bundles[i].incremental_profit or 0) end
+  for i, b in ipairs(bundles) do
+    local n = { overlaps = {} }
+    local mine = {}
+    for _, it in ipairs(b.items) do mine[tostring(it)] = it end
+    for j, o in ipairs(bundles) do
+      if j ~= i then
+        for _, it in ipairs(o.items) do
+          if mine[tostring(it)] ~= nil then n.overlaps[#n.overlaps + 1] = { j = j, item = it }; break end
+        end
+      end
+    end
+    local p = b.incremental_profit
+    n.negligible = total > 0 and finite(p) and p >= 0 and p < 0.01 * total
+    notes[i] = n
+  end
+  return notes
+end
+
+local function notes_html(n, name)
+  local t = {}
+  for _, o in ipairs(n.overlaps) do
+    t[#t + 1] = ("%s bundle %d (shares %s)"):format(term("overlap", "overlaps"), o.j, esc(name(o.item)))
+  end
+  if n.negligible then t[#t + 1] = term("negligible", "negligible") .. ": under 1% of the list's expected profit" end
+  return #t > 0 and (' <span class="note">[' .. table.concat(t, "; ") .. "]</span>") or ""
+end
+
+local function recommendation(ctx, bundles, facts, name, money, launch, held, notes, verdict, visits)
+  local out = { '<section id="recommendation">' }
+  local beaten = verdict and not verdict.launch
+  if beaten then
+    local other = METHOD_SHORT[verdict.best_method] or verdict.best_method
+    out[#out + 1] = ("<h2>1. Recommendation: do not launch; %s did better</h2>"):format(esc(other))
+    out[#out + 1] = ("<p><b>Do not launch this list.</b> On the %s, the %s list is expected to add <b>%s</b> per 1,000 visitors, ours only %s "
+                     .. "(section 4): here our choice does not beat a simple one. Our bundles are below for reference only.</p>"):format(
+      term("referee"), esc(METHOD_NAMES[verdict.best_method] or verdict.best_method), money(verdict.best), money(verdict.ours))
+  elseif #launch == 1 then
+    out[#out + 1] = "<h2>1. Recommendation: launch this bundle</h2>"
+  else
+    out[#out + 1] = ("<h2>1. Recommendation: launch these %d bundles</h2>"):format(#launch)
+  end
+  if verdict and verdict.launch and verdict.best then
+    -- why launching: the referee's figures, and a caveat where a baseline made more real money
+    local ev = ctx.evaluation or {}
+    local ours_m, more = ev.bundlerun and ev.bundlerun.realised_margin, {}
+    for _, m in ipairs(METHODS) do
+      local e = ev[m]
+      if m ~= "bundlerun" and e and finite(e.realised_margin) and finite(ours_m) and e.realised_margin > ours_m * 1.05 then
+        more[#more + 1] = esc(METHOD_NAMES[m] or m)
+      end
+    end
+    out[#out + 1] = ('<p class="verdict">On the %s our list adds <b>%s</b> per 1,000 visitors, against %s for the best %s (%s)%s.%s</p>'):format(
+      term("referee"), money(verdict.ours), money(verdict.best), term("baseline"),
+      esc(METHOD_NAMES[verdict.best_method] or verdict.best_method),
+      verdict.best > 0 and (", %.2f× as much"):format(verdict.ours / verdict.best) or "",
+      #more > 0 and (" But the %s list%s captured more %s in the test baskets (see the flags): ours earn more per offer, theirs sell more often."):format(
+        table.concat(more, ", "), #more > 1 and "s" or "", term("realised-margin")) or "")
+  end
   if #launch == 0 then
     out[#out + 1] = "<p><b>Launch none.</b> No chosen bundle is expected to add profit with lift of at least 1; see the flags.</p>"
   else
-    out[#out + 1] = ("<p>Ordered by expected %s %s. Prices are the %s → the %s.</p>"):format(term("incremental"),
-      term("profit-per-1000", "per 1,000 visitors"), term("list-price"), term("bundle-price"))
+    out[#out + 1] = ("<p>Ordered by expected %s %s under the %s; the %s's figure for the same bundle beside it. Prices are the %s → the %s.</p>"):format(
+      term("incremental"), term("profit-per-1000", "per 1,000 visitors"), term("training-model"), term("referee"),
+      term("list-price"), term("bundle-price"))
     out[#out + 1] = '<ol class="launch">'
     for _, i in ipairs(launch) do
       local b, f = bundles[i], facts[i]
+      local p = b.incremental_profit or 0
+      local test = visits and visits > 0 and finite(b.test_incremental_profit) and 1000 * b.test_incremental_profit / visits or nil
       out[#out + 1] = ('<li><span class="names">%s</span> — <span class="price">%s → <b>%s</b></span> (%s off) · '
-                       .. '<span class="profit"><b>%s</b> per 1,000 visitors</span> · <span class="why">%s</span></li>'):format(
+                       .. '<span class="profit"><b>%s</b> per 1,000 visitors</span>%s%s · <span class="why">%s</span></li>'):format(
         esc(bundle_name(b.items, name)), money(b.list_price), money(b.price), pct(b.discount or 0),
-        (b.incremental_profit or 0) >= 0 and ("+" .. money(1000 * (b.incremental_profit or 0)))
-          or money(1000 * b.incremental_profit), esc(why_sentence(b, f, name, money)))
+        p >= 0 and ("+" .. money(1000 * p)) or money(1000 * p),
+        test and (' <span class="referee">(referee: %s)</span>'):format(money(test)) or "",
+        notes_html(notes[i], name), esc(why_sentence(b, f, name, money)))
     end
     out[#out + 1] = "</ol>"
+  end
+  -- the two sets of figures, reconciled: training model alone -> referee alone -> referee together
+  local ev = ctx.evaluation and ctx.evaluation.bundlerun
+  if ev and visits and visits > 0 and #bundles > 0 then
+    local t = 0
+    for _, b in ipairs(bundles) do t = t + (finite(b.incremental_profit) and b.incremental_profit or 0) end
+    local alone = finite(ev.separate_incremental_profit) and 1000 * ev.separate_incremental_profit / visits or nil
+    local joint = finite(ev.simulated_incremental_profit) and 1000 * ev.simulated_incremental_profit / visits or nil
+    local head = ('<p class="reconcile">Two figures, two models: the per-bundle profits above come from the %s, each bundle offered on its own'):format(
+      term("training-model"))
+    if #bundles == 1 then
+      out[#out + 1] = ("%s: <b>%s</b> per 1,000 visitors; the %s, fitted on the %s, gives the same bundle <b>%s</b>, the figure section 4 compares.</p>"):format(
+        head, money(1000 * t), term("referee"), term("test-window"), money(joint))
+    else
+      out[#out + 1] = ("%s, and over all %d chosen bundles sum to <b>%s</b> per 1,000 visitors; the %s, fitted on the %s, gives the same bundles %s on their own "
+                       .. "and <b>%s</b> offered together (bundles sharing an item split its buyers), the figure section 4 compares.</p>"):format(
+        head, #bundles, money(1000 * t), term("referee"), term("test-window"), money(alone), money(joint))
+    end
   end
   if #held > 0 then
     out[#out + 1] = "<p>Chosen by the pipeline but <b>not recommended</b> (see the flags): "
     local t = {}
-    for _, i in ipairs(held) do t[#t + 1] = esc(bundle_name(bundles[i].items, name)) end
+    for _, i in ipairs(held) do t[#t + 1] = esc(bundle_name(bundles[i].items, name)) .. notes_html(notes[i], name) end
     out[#out + 1] = table.concat(t, "; ") .. ".</p>"
   end
   out[#out + 1] = "</section>"
   return table.concat(out, "\n")
 end
 
-local function flags(ctx, bundles, facts, name, money, visits)
+-- The flags: a fixed list of checks, each either firing (one line per
+-- finding) or saying "checked: none found", so a reader can tell a check
+-- that passed from one that was never made.
+local NEAR_TRIVIAL = 0.02 -- a learned model under 2% lower validation log-loss than the best trivial one
+local CALIBRATION_SHARE = 0.5 -- under half the bundles within 0.8-1.25x: a poor calibration
+local FALLING = 0.3 -- an item bought 30% less lately than over the window
+
+local function flags(ctx, bundles, facts, name, money, visits, notes)
   local items = {}
   local function add(kind, html) items[#items + 1] = ('<li class="flag flag-%s">%s</li>'):format(kind, html) end
+  local checks, found = {}, {}
+  local function check(kind, title, short_name)
+    checks[#checks + 1] = { kind = kind, title = title, short = short_name }
+    found[kind] = {}
+  end
+  local function fire(kind, flag_kind, html) local t = found[kind]; t[#t + 1] = { flag_kind or kind, html } end
+  check("lift", ("%s below 1"):format(term("lift", "Lift")), "Lift below 1")
+  check("negative", ("Negative expected %s"):format(term("incremental")), "Negative profit")
+  check("few", ("Fewer than 20 %s"):format(term("observations")), "Few observations")
+  check("falling", "Items whose sales are falling", "Falling sales")
+  check("overlap", term("overlap", "Bundles sharing an item"), "Overlap")
+  check("negligible", term("negligible", "Negligible bundles"), "Negligible")
+  check("model", ("A %s no better, or barely better, than a %s"):format(term("take-rate-model"), term("trivial")),
+        "Take-rate model")
+  check("calibration", ("A low %s"):format(term("calibration-share")), "Calibration")
+  check("baseline", ("A %s that captured more %s"):format(term("baseline"), term("realised-margin")), "Real margin")
+  local told_overlap = {}
   for i, b in ipairs(bundles) do
     local f = facts[i]
     local bn = esc(bundle_name(b.items, name))
     if finite(f.lift) and f.lift < 1 then
-      add("lift", ("<b>%s</b>: %s %.2f: bought together <i>less</i> often than chance; its items compete rather than complement."):format(
+      fire("lift", nil, ("<b>%s</b>: %s %.2f: bought together <i>less</i> often than chance; its items compete rather than complement."):format(
         bn, term("lift"), f.lift))
     end
     if finite(b.incremental_profit) and b.incremental_profit < 0 then
-      add("negative", ("<b>%s</b>: negative expected %s (%s per 1,000 visitors): the discount gives away more margin than the extra sales bring."):format(
+      fire("negative", nil, ("<b>%s</b>: negative expected %s (%s per 1,000 visitors): the discount gives away more margin than the extra sales bring."):format(
         bn, term("incremental"), money(1000 * b.incremental_profit)))
     end
     if f.observations and f.observations < 20 then
-      add("few", ("<b>%s</b>: only %d %s (baskets holding every item) in the training window: its figures rest on few purchases."):format(
+      fire("few", nil, ("<b>%s</b>: only %d %s (baskets holding every item) in the training window: its figures rest on few purchases."):format(
         bn, f.observations, term("observations")))
+    end
+    for _, t in ipairs(f.item_trends or {}) do
+      if t.trend <= -FALLING then
+        fire("falling", nil, ("<b>%s</b> (bundle %d): its sales fell %s in the last 30 days of the training window against the whole window; the bundle may fade with it."):format(
+          esc(name(t.item)), i, pct(-t.trend)))
+      end
+    end
+    for _, o in ipairs(notes[i].overlaps) do
+      local key = math.min(i, o.j) .. "-" .. math.max(i, o.j)
+      if not told_overlap[key] then
+        told_overlap[key] = true
+        fire("overlap", nil, ("Bundles %d and %d share <b>%s</b>: offered together they compete for its buyers (the referee counts this; the per-bundle figures do not)."):format(
+          math.min(i, o.j), math.max(i, o.j), esc(name(o.item))))
+      end
+    end
+    if notes[i].negligible then
+      fire("negligible", nil, ("<b>%s</b> (bundle %d): %s per 1,000 visitors, under 1%% of the list's expected profit."):format(
+        bn, i, money(1000 * (b.incremental_profit or 0))))
     end
   end
   local mr = ctx.model_report
   if not mr then
-    add("model", ("No %s was fitted this round (see the warnings): the bundles' explanations are purchase facts only."):format(
+    fire("model", nil, ("No %s was fitted this round (config.model = false, or see the warnings): the bundles' explanations are purchase facts only."):format(
       term("take-rate-model")))
   elseif mr.learned_won == false or mr.chosen == "constant" or mr.chosen == "popularity" then
-    add("model", ("The %s is no better than a %s (%s): its predictions add nothing to the bundles' purchase history."):format(
+    fire("model", nil, ("The %s is no better than a %s (%s): its predictions add nothing to the bundles' purchase history."):format(
       term("take-rate-model"), term("trivial"), esc(mr.note or mr.chosen or "")))
+  else
+    local bar = math.min(finite(mr.popularity_logloss) and mr.popularity_logloss or math.huge,
+                         finite(mr.constant_logloss) and mr.constant_logloss or math.huge)
+    if finite(mr.logloss) and finite(bar) and bar > 0 and (bar - mr.logloss) / bar < NEAR_TRIVIAL then
+      fire("model", "near-trivial", ("The %s (%s) is barely better than a %s: validation %s %s against %s, %s lower (under %s). Read its contributions as hints, not findings."):format(
+        term("take-rate-model"), esc(mr.chosen or mr.kind or "?"), term("trivial"), term("log-loss"), num(mr.logloss, "%.4f"),
+        num(bar, "%.4f"), ("%.1f%%"):format(100 * (bar - mr.logloss) / bar), pct(NEAR_TRIVIAL)))
+    end
   end
   local cal = ctx.calibration
-  add("simulated", ("Profit figures are %s: estimates from the %s, not sales. Its %s on the %s: predicted / observed joint purchases %s (median over %d bundles seen there%s). "
-      .. "See the calibration chart beside."):format(term("simulated", "model estimates"), term("demand-model"),
-    term("calibration"), term("test-window"),
-    cal and cal.median_ratio and ("<b>" .. num(cal.median_ratio, "%.2f") .. "×</b>") or "not measured",
-    cal and (cal.bundles or 0) - (cal.unobserved or 0) or 0,
-    cal and cal.within and ("; " .. pct(cal.within) .. " within 0.8–1.25×") or ""))
+  if cal and finite(cal.within) and (cal.bundles or 0) - (cal.unobserved or 0) > 0 then
+    if cal.within < CALIBRATION_SHARE then
+      fire("calibration", nil, ("Only %s of the %d bundles seen in the %s are within 0.8–1.25× of the %s's prediction, a low %s (under %s): treat the profit figures as rough."):format(
+        pct(cal.within), (cal.bundles or 0) - (cal.unobserved or 0), term("test-window"), term("demand-model"), term("calibration-share"),
+        pct(CALIBRATION_SHARE)))
+    end
+  else
+    fire("calibration", nil, "The calibration could not be measured (no bundle seen in the test window): the profit figures are unchecked.")
+  end
   -- real money in the test baskets: a baseline that captured more is worth saying
   local ev = ctx.evaluation or {}
   local ours = ev.bundlerun
@@ -325,14 +530,27 @@ local function flags(ctx, bundles, facts, name, money, visits)
       local e = ev[m]
       if m ~= "bundlerun" and e and finite(e.realised_margin) and finite(ours.realised_margin)
          and e.realised_margin > ours.realised_margin * 1.05 then
-        add("baseline", ("The %s %s captured more %s in the test window's real baskets than ours (%s vs %s per 1,000 visitors): popular bundles sell more often, ours are chosen for extra profit per offer."):format(
+        fire("baseline", nil, ("The %s %s captured more %s in the test window's real baskets than ours (%s vs %s per 1,000 visitors): popular bundles sell more often, ours are chosen for extra profit per offer."):format(
           esc(METHOD_NAMES[m] or m), term("baseline"), term("realised-margin"), money(1000 * e.realised_margin / visits),
           money(1000 * ours.realised_margin / visits)))
       end
     end
   end
+  add("simulated", ("Profit figures are %s: estimates from the %s (with its price %s), not sales. Its %s on the %s: predicted / observed joint purchases %s (median over %d bundles seen there%s). "
+      .. "See the calibration chart beside."):format(term("simulated", "model estimates"), term("demand-model"),
+    term("elasticity"), term("calibration"), term("test-window"),
+    cal and cal.median_ratio and ("<b>" .. num(cal.median_ratio, "%.2f") .. "×</b>") or "not measured",
+    cal and (cal.bundles or 0) - (cal.unobserved or 0) or 0,
+    cal and cal.within and ("; " .. pct(cal.within) .. " within 0.8–1.25×") or ""))
+  for _, c in ipairs(checks) do
+    if #found[c.kind] == 0 then
+      items[#items + 1] = ('<li class="flag flag-ok" data-check="%s">%s: checked: none found.</li>'):format(c.kind, c.title)
+    else
+      for _, x in ipairs(found[c.kind]) do add(x[1], ('<span class="check">%s</span> — %s'):format(c.short, x[2])) end
+    end
+  end
   for _, w in ipairs(ctx.warnings or {}) do add("warning", "Warning: " .. esc(w)) end
-  local calsvg = M.calibration_chart(ctx.calibration, { width = 420, height = 320 })
+  local calsvg = M.calibration_chart(ctx.calibration, { width = 420, height = 320, name = name })
   return table.concat({ '<section id="flags">', "<h2>2. Flags</h2>", '<div class="row"><ul class="flags">',
                         table.concat(items, "\n"), "</ul>", '<div class="beside">', calsvg, "</div></div>", "</section>" },
                       "\n")
@@ -384,7 +602,7 @@ local function contribution_words(list, items, name, seen, money)
       end
     end
     if t then
-      t = t:gsub("(%d)x more often", "%1× more often")
+      t = t:gsub("(%d)x ", "%1× ")
       if not seen[t] then seen[t] = true; out[#out + 1] = esc(t) end
     end
   end
@@ -417,38 +635,53 @@ local function evidence(ctx, bundles, facts, name, money)
         .. "learned one that gives them: the chosen %s does not."):format(esc(by), esc(chosen or "model")) or ""),
     table_html({ "#", "bundle", "bought together (" .. term("lift") .. ")",
                  "share of one item's buyers who also bought the rest (" .. term("confidence") .. ")",
-                 term("observations"), term("trend"), "the " .. term("take-rate-model") .. "'s top " .. term("contribution", "contributions"),
+                 term("observations"), term("trend"), "the " .. term("take-rate-model") .. "'s top " .. term("contribution", "contributions")
+                   .. " (pushes on the " .. term("log-odds") .. " scale)",
                  term("attach") .. " in the test window" }, rows, "evidence"), "</section>" }, "\n")
+end
+
+-- The margin the bundles' buyers bring with the whole list offered at
+-- list price, per visitor, under the referee (the model's counterpart of
+-- the realised margin). Incremental profit at list price is zero by
+-- construction (a bundle at list price changes no one's purchase), so it
+-- says nothing; this does. nil when the referee's world is not at hand.
+local function list_margin(ctx, e)
+  if not (ctx.world and type(e.per_bundle) == "table" and #e.per_bundle > 0) then return nil end
+  local offers = {}
+  for i, p in ipairs(e.per_bundle) do offers[i] = { items = p.items, discount = 0 } end
+  local ok, r = pcall(core.price.portfolio, offers, referee.price_opts(ctx.world))
+  return ok and finite(r.profit) and r.profit or nil
 end
 
 local function comparison(ctx, money, visits)
   local ev = ctx.evaluation or {}
-  local rows, names, at_price, at_list = {}, {}, {}, {}
+  local rows, names, at_price = {}, {}, {}
   local per = function(v) return finite(v) and visits and visits > 0 and 1000 * v / visits or nil end
   for _, m in ipairs(METHODS) do
     local e = ev[m]
     if e then
+      local lm = list_margin(ctx, e)
       rows[#rows + 1] = { (m == "bundlerun" and "<b>%s</b>" or "%s"):format(esc(METHOD_NAMES[m] or m)),
                           tostring(e.bundles or 0), money(per(e.simulated_incremental_profit)),
-                          money(per(e.list_incremental_profit)), pct(e.attach_rate), pct(e.hit_rate),
-                          money(per(e.realised_margin)) }
+                          money(per(e.simulated_profit)), money(lm and 1000 * lm or nil),
+                          pct(e.attach_rate), pct(e.hit_rate), money(per(e.realised_margin)) }
       names[#names + 1] = METHOD_NAMES[m] or m
       at_price[#at_price + 1] = per(e.simulated_incremental_profit) or 0 / 0
-      at_list[#at_list + 1] = per(e.list_incremental_profit) or 0 / 0
     end
   end
-  local chart = #names > 0 and plot.bars{ id = "backtest", labels = names,
-    series = { { name = "at the optimised prices", values = at_price }, { name = "at list price", values = at_list } },
-    title = "Expected incremental profit per 1,000 visitors, test-window model", ylabel = "per 1,000 visitors",
-    width = 900, height = 320 } or ""
+  local cur = ctx.currency or (ctx.config and ctx.config.currency) or nil
+  local chart = #names > 0 and plot.bars{ id = "backtest", labels = names, values = at_price,
+    title = "Expected incremental profit per 1,000 visitors, on the referee (optimised prices)",
+    ylabel = "per 1,000 visitors" .. (cur and (" (" .. cur .. ")") or ""), width = 900, height = 320 } or ""
   return table.concat({ '<section id="comparison">', "<h2>4. Comparison with the baselines</h2>",
-    ("<p>Every list (ours and each %s) is priced by the same optimiser on the %s's %s, then judged by a demand model fitted on the %s: "
-     .. "at those prices, and at list price (no discount: the demand model then expects next to no extra profit, since the items cost the same bought apart). %s, hit rate and %s are counted in the test window's real baskets.</p>"):format(
-      term("baseline"), term("training-window"), term("demand-model"), term("test-window"), term("attach", "Attach rate"),
-      term("realised-margin")),
+    ("<p>Every list (ours and each %s) is priced by the same optimiser on the %s's %s, then judged by the %s, a demand model fitted on the %s. "
+     .. "The headline is the incremental profit at those prices. At %s a bundle changes no one's purchase, so its incremental profit is zero by construction; "
+     .. "the list-price column shows instead the margin the bundles' buyers bring at list price, the model's counterpart of the %s. %s and %s are counted in the test window's real baskets.</p>"):format(
+      term("baseline"), term("training-window"), term("demand-model"), term("referee"), term("test-window"), term("list-price"),
+      term("realised-margin"), term("attach", "Attach rate"), term("hit-rate", "hit rate")),
     table_html({ "method", "bundles", term("profit-per-1000", "incremental profit per 1,000 visitors") .. ", optimised prices",
-                 "the same at " .. term("list-price"), term("attach"), term("hit-rate"),
-                 term("realised-margin") .. " per 1,000 visitors" }, rows, "comparison"),
+                 "margin through the bundles per 1,000 visitors, optimised prices", "the same at " .. term("list-price"),
+                 term("attach"), term("hit-rate"), term("realised-margin") .. " per 1,000 visitors" }, rows, "comparison"),
     chart, "</section>" }, "\n")
 end
 
@@ -463,7 +696,9 @@ function M.calibration_chart(cal, o)
   for _, p in ipairs(cal and cal.points or {}) do
     if p.observed > 0 and p.predicted and p.predicted > 0 then
       xs[#xs + 1], ys[#ys + 1] = p.observed, p.predicted
-      tips[#tips + 1] = ("%s: predicted %.4f, observed %.4f"):format(table.concat(p.items, "+"), p.predicted, p.observed)
+      local names = {}
+      for i, it in ipairs(p.items) do names[i] = o.name and o.name(it) or tostring(it) end
+      tips[#tips + 1] = ("%s: predicted %.4f, observed %.4f"):format(table.concat(names, " + "), p.predicted, p.observed)
     end
   end
   local lo, hi = math.huge, -math.huge
@@ -481,7 +716,7 @@ function M.calibration_chart(cal, o)
     width = o.width or 560, height = o.height or 380 }
 end
 
-local function pareto_chart(ctx, bundles, name)
+local function pareto_chart(ctx, bundles, name, currency)
   local xs, ys, labels, groups, high = {}, {}, {}, {}, {}
   local chosen = {}
   for _, b in ipairs(bundles) do
@@ -499,7 +734,9 @@ local function pareto_chart(ctx, bundles, name)
     if seen[key] then return end
     seen[key] = true
     local parts = {}
-    for i, it in ipairs(items) do parts[i] = short(name(it), 16) end
+    -- whole names (up to 40 characters each): a label that does not fit by
+    -- its point is numbered and listed in full under the chart
+    for i, it in ipairs(items) do parts[i] = short(name(it), 40) end
     xs[#xs + 1], ys[#ys + 1] = attach, 1000 * profit
     labels[#labels + 1] = table.concat(parts, " + ")
     groups[#groups + 1] = launched and "chosen for launch" or "on the front"
@@ -517,9 +754,24 @@ local function pareto_chart(ctx, bundles, name)
   for _, b in ipairs(bundles) do
     if finite(b.take_rate) and finite(b.incremental_profit) then add(b.items, b.take_rate, b.incremental_profit, true) end
   end
+  -- the front's other points first, so each group keeps its colour from
+  -- one brief to the next (scatter colours groups in order of appearance)
+  local order = {}
+  for i = 1, #xs do order[i] = i end
+  table.sort(order, function(a, b)
+    if high[a] ~= high[b] then return not high[a] end
+    return a < b
+  end)
+  local function permute(t)
+    local out = {}
+    for k, i in ipairs(order) do out[k] = t[i] end
+    return out
+  end
+  xs, ys, labels, groups, high = permute(xs), permute(ys), permute(labels), permute(groups), permute(high)
   return plot.scatter{ id = "pareto-front", x = xs, y = ys, labels = labels, groups = groups, highlight = high,
     title = "Pareto front: take rate against expected incremental profit (training model)",
-    xlabel = "take rate (share of visitors buying the bundle)", ylabel = "incremental profit per 1,000 visitors",
+    xlabel = "take rate (share of visitors buying the bundle)",
+    ylabel = "incremental profit per 1,000 visitors" .. (currency and (" (" .. currency .. ")") or ""),
     width = 900, height = 440 }
 end
 
@@ -548,7 +800,7 @@ local function lift_map(ctx, bundles, name)
     lift[w[1]][w[2]] = v; lift[w[2]][w[1]] = v
   end
   local rows = {}
-  for i, it in ipairs(items) do rows[i] = short(name(it), 34) end
+  for i, it in ipairs(items) do rows[i] = short(name(it), 44) end
   return plot.heatmap{ id = "lift-heatmap", rows = rows, values = lift, legend = "lift", log = true, number_cols = true,
                        title = "Lift among the launch list's items (training window)" }
 end
@@ -609,18 +861,18 @@ local function rounds_chart(history)
                      width = 560, height = 320 }
 end
 
-local function profit_chart(bundles, name, visits)
+local function profit_chart(bundles, name, visits, currency)
   if #bundles == 0 then return "" end
   local labels, train, test = {}, {}, {}
   for i, b in ipairs(bundles) do
-    labels[i] = short(bundle_name(b.items, name), 60)
+    labels[i] = short(bundle_name(b.items, name), 120)
     train[i] = 1000 * (b.incremental_profit or 0 / 0)
     test[i] = visits and visits > 0 and finite(b.test_incremental_profit) and 1000 * b.test_incremental_profit / visits or 0 / 0
   end
   return plot.bars{ id = "top-bundles", labels = labels,
-    series = { { name = "training model", values = train }, { name = "test-window model", values = test } },
+    series = { { name = "training model", values = train }, { name = "referee (test window)", values = test } },
     title = "Expected incremental profit per 1,000 visitors, by bundle (in the brief's order)",
-    ylabel = "per 1,000 visitors", width = 900, height = 320 }
+    ylabel = "per 1,000 visitors" .. (currency and (" (" .. currency .. ")") or ""), width = 900, height = 320 }
 end
 
 local CSS = [[
@@ -631,7 +883,7 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0 16px}td,th{border:1px
 th{background:#f6f6f6}
 ol.launch li{margin:6px 0}.launch .names{font-weight:bold}.launch .why{color:#444}
 .row{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}.flags{flex:1 1 520px;margin:0;padding-left:20px}
-.flags li{margin:4px 0}.flag-simulated{background:#fff8e1}.flag-negative,.flag-lift{color:#a00}
+.flags li{margin:4px 0}.flags .check{font-weight:bold;color:#555}.flag-simulated{background:#fff8e1}.flag-negative,.flag-lift{color:#a00}
 .beside{flex:0 0 auto}
 .chart{border:1px solid #eee;margin:8px 8px 16px 0;max-width:100%;height:auto}
 .charts{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start}
@@ -679,6 +931,8 @@ function M.render(ctx)
     for _, i in ipairs(held) do ob[#ob + 1], of[#of + 1] = bundles[i], facts[i]; nh[#nh + 1] = #ob end
     bundles, facts, launch, held = ob, of, nl, nh
   end
+  local notes = bundle_notes(bundles, launch, name)
+  local verdict = referee_verdict(ctx)
   local last = ctx.history and ctx.history[#ctx.history] or {}
   local mr = ctx.model_report or {}
   local bandit = ctx.bandit or {}
@@ -693,36 +947,41 @@ function M.render(ctx)
     '<html lang="en"><head><meta charset="utf-8"/><title>Bundle launch brief</title>',
     "<style>" .. CSS .. "</style></head><body>",
     "<h1>Bundle launch brief</h1>",
-    ('<p class="meta">Decided on the orders before %s (the %s), judged on the %s days after it (the %s) · %d round%s · '
-     .. "bundle %s · seed %s · prices in %s</p>"):format(
+    ('<p class="meta">Decided on the orders before %s (the %s), judged on the %s days after it (the %s) · %d %s · '
+     .. "bundle %s · %s %s · prices in %s</p>"):format(
       esc(last.cut or "?"), term("training-window"), period or "?", term("test-window"), #(ctx.history or {}),
-      #(ctx.history or {}) == 1 and "" or "s", esc(core.version), esc(ctx.seed or "?"),
+      term("round", #(ctx.history or {}) == 1 and "round" or "rounds"), esc(core.version), term("seed"), esc(ctx.seed or "?"),
       currency and esc(currency) or "the data's own units (no currency was given: set the data's <code>currency</code> or config.currency)"),
-    recommendation(ctx, bundles, facts, name, money, launch, held),
-    flags(ctx, bundles, facts, name, money, visits),
+    recommendation(ctx, bundles, facts, name, money, launch, held, notes, verdict, visits),
+    flags(ctx, bundles, facts, name, money, visits, notes),
     evidence(ctx, bundles, facts, name, money),
     comparison(ctx, money, visits),
     '<section id="charts">',
     "<h2>5. Charts</h2>",
-    ('<p>The %s of the candidates (hover a point for its items); the %s of the %s; %s among the launch list\'s items; the %s; each round\'s %s.</p>'):format(
-      term("pareto"), term("calibration"), term("demand-model"), term("lift"), term("take-rate-model"), term("attach")),
+    ('<p>The %s of the %s (points labelled by their products; a number refers to the list under the chart); each bundle\'s profit under the %s and the %s; the %s of the %s; %s among the launch list\'s items; %s; each round\'s %s.</p>'):format(
+      term("pareto"), term("candidate", "candidates"), term("training-model"), term("referee"), term("calibration"), term("demand-model"), term("lift"),
+      (mr.history and type(mr.history.loss) == "table" and #mr.history.loss > 1)
+        and ("the %s's learning curve (training and %s per %s)"):format(term("take-rate-model"), term("validation", "validation loss"), term("epoch"))
+        or ("the %ss' %s on their training and %s windows"):format(term("take-rate-model"), term("log-loss"), term("validation")),
+      term("attach")),
     '<div class="charts">',
-    pareto_chart(ctx, bundles, name),
-    profit_chart(bundles, name, visits),
-    M.calibration_chart(ctx.calibration),
+    pareto_chart(ctx, bundles, name, currency),
+    profit_chart(bundles, name, visits, currency),
+    M.calibration_chart(ctx.calibration, { name = name }),
     lift_map(ctx, bundles, name),
     learning_chart(ctx.model_report),
     rounds_chart(ctx.history or {}),
     "</div></section>",
     '<section id="details">',
     "<h2>Details</h2>",
-    ctx.model_report and ("<p>%s: %s chosen among %d labelled candidates; validation %s %s (the %s: popularity only %s, constant %s). %s.</p>"):format(
-      term("take-rate-model", "Take-rate model"), esc(mr.kind or "?"), mr.candidates or 0, term("log-loss"),
+    ctx.model_report and ("<p>%s: %s chosen among %d labelled candidates; %s %s (the %s: popularity only %s, constant %s). %s.</p>"):format(
+      term("take-rate-model", "Take-rate model"), esc(mr.kind or "?"), mr.candidates or 0, term("validation") .. " " .. term("log-loss"),
       num(mr.logloss, "%.4f"), term("trivial", "trivial models"), num(mr.popularity_logloss, "%.4f"), num(mr.constant_logloss, "%.4f"),
       esc(mr.note or "")) or "",
-    ("<p>Adjustment (%s, %s): reward %s; the static plan %s; the best fixed bundle in hindsight %s.</p>"):format(
-      term("bandit"), esc(bandit.policy or "?"), num(bandit.reward, "%.0f"), num(bandit.static_reward, "%.0f"),
-      num(bandit.best_fixed_reward, "%.0f")),
+    ("<p>Adjustment (%s, %s): %s %s in the test window; the %s %s; the %s %s.</p>"):format(
+      term("bandit"), bandit.policy == "thompson" and term("thompson") or esc(bandit.policy or "?"), term("reward"),
+      money(bandit.reward, "%.0f"), term("static-plan"), money(bandit.static_reward, "%.0f"), term("best-fixed"),
+      money(bandit.best_fixed_reward, "%.0f")),
     "</section>",
     table.concat(glossary, "\n"),
     "</body></html>\n",

@@ -254,6 +254,26 @@ describe("bundle.plot", function()
     end)
   end)
 
+  describe("tooltips and labels", function()
+    it("print numbers without float noise (0.1 + 0.2 reads 0.3)", function()
+      local noisy = 0.1 + 0.2
+      local svgs = {
+        plot.scatter{ x = { 1, 2 }, y = { 1, 2 }, tooltips = { noisy, 7 }, labels = { noisy, 1 / 3 } },
+        plot.bars{ labels = { noisy, 2 }, values = { 1, 2 } },
+        plot.heatmap{ rows = { noisy, 2 }, values = { { 1, 2 }, { 2, 1 } } },
+      }
+      for _, svg in ipairs(svgs) do
+        assert.is_nil(svg:find("0.30000000000000004", 1, true))
+        assert.is_nil(svg:find("%d%.%d%d%d%d%d%d%d"), svg)
+      end
+      assert.truthy(svgs[1]:find("<title>0.3</title>", 1, true))
+      assert.truthy(svgs[1]:find("<title>7</title>", 1, true))
+      assert.truthy(svgs[1]:find(">0.333333<", 1, true))
+      assert.truthy(svgs[2]:find("<title>0.3: 1</title>", 1, true))
+      assert.truthy(svgs[3]:find(">0.3<", 1, true))
+    end)
+  end)
+
   describe("rules", function()
     it("rules:plot draws support vs confidence coloured by lift and writes the file", function()
       local rules = small_rules()

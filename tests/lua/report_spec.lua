@@ -78,7 +78,8 @@ describe("report", function()
     local h2 = {}
     for _, e in ipairs(xml.find(els, "h2")) do h2[#h2 + 1] = body_text(e) end
     assert.is_truthy(h2[1]:match("^1%. Recommendation: launch these %d+ bundles$")
-                     or h2[1] == "1. Recommendation: launch this bundle", h2[1])
+                     or h2[1] == "1. Recommendation: launch this bundle"
+                     or h2[1]:match("^1%. Recommendation: do not launch; [%a ]+ did better$"), h2[1])
     assert.are.equal("2. Flags", h2[2])
     assert.are.equal("3. Evidence per bundle", h2[3])
     assert.are.equal("4. Comparison with the baselines", h2[4])
@@ -200,8 +201,14 @@ describe("report", function()
                           "simulated", "trend", "baseline", "list-price", "bundle-price" } do
       assert.is_true(defined["g-" .. key], key)
     end
+    -- and the jargon of the details and the charts
+    for _, key in ipairs{ "reward", "static-plan", "thompson", "log-odds", "elasticity", "epoch", "referee",
+                          "training-model", "validation", "overlap", "negligible", "calibration-share", "best-fixed" } do
+      assert.is_true(defined["g-" .. key], key)
+    end
     for id in pairs(defined) do
-      if id ~= "g-take-rate" and id ~= "g-support" and id ~= "g-discount" then
+      -- (epoch: the learning curve's, used only when the MLP is the chosen model)
+      if id ~= "g-take-rate" and id ~= "g-support" and id ~= "g-discount" and id ~= "g-epoch" then
         assert.is_true(used[id] == true, "defined but never used: " .. id)
       end
     end
@@ -245,6 +252,159 @@ describe("report", function()
         if c and not colours[c] then colours[c] = true; n = n + 1 end
       end
       if n > 1 then assert.is_true(#xml.find(e, "g", "class", "legend") >= 1, id .. " has no legend") end
+    end
+  end)
+
+
+  -- a copy of ctx with fields replaced (bundles and evaluation deep enough to edit)
+  local function variant(fields)
+    local c = {}
+    for k, v in pairs(ctx) do c[k] = v end
+    local ev = {}
+    for m, e in pairs(ctx.evaluation) do
+      local x = {}
+      for k, v in pairs(e) do x[k] = v end
+      ev[m] = x
+    end
+    c.evaluation = ev
+    for k, v in pairs(fields) do c[k] = v end
+    return c
+  end
+
+  it("heads the brief with the referee's verdict: launch only when ours beats the best baseline", function()
+    local visits = ctx.test_baskets:size()
+    local win = variant{}
+    for m, e in pairs(win.evaluation) do
+      e.simulated_incremental_profit = m == "bundlerun" and 0.02 * visits or 0.001 * visits
+    end
+    local h = section(bundle.report.render(win), "recommendation")
+    assert.truthy(h:find("<h2>1. Recommendation: launch th", 1, true), h)
+    assert.is_nil(h:find("Do not launch", 1, true))
+    -- the referee's figures behind the launch, against the best baseline
+    assert.truthy(h:find("our list adds <b>£20.00</b> per 1,000 visitors, against £1.00 for the best", 1, true), h)
+    assert.truthy(h:find("20.00× as much", 1, true), h)
+    local lose = variant{}
+    for m, e in pairs(lose.evaluation) do
+      e.simulated_incremental_profit = m == "popular_pairs" and 0.02 * visits or 0.001 * visits
+    end
+    h = section(bundle.report.render(lose), "recommendation")
+    assert.truthy(h:find("<h2>1. Recommendation: do not launch; popular pairs did better</h2>", 1, true), h)
+    -- the figures behind it, in the currency, per 1,000 visitors
+    assert.truthy(h:find("the most popular pairs list is expected to add <b>£20.00</b> per 1,000 visitors, ours only £1.00", 1, true), h)
+  end)
+
+  it("says which model each profit comes from and reconciles the two", function()
+    local rec = section(html, "recommendation")
+    local visits = ctx.test_baskets:size()
+    local t = 0
+    for _, b in ipairs(ctx.bundles) do t = t + b.incremental_profit end
+    local e = ctx.evaluation.bundlerun
+    local sentence = rec:match('<p class="reconcile">(.-)</p>')
+    assert.truthy(sentence, rec)
+    assert.truthy(sentence:find("training model", 1, true))
+    assert.truthy(sentence:find("referee", 1, true))
+    -- training model alone -> referee alone -> referee together (section 4's figure)
+    assert.truthy(sentence:find(("<b>£%.2f</b> per 1,000 visitors"):format(1000 * t), 1, true), sentence)
+    local joint = ("£%.2f"):format(1000 * e.simulated_incremental_profit / visits)
+    if #ctx.bundles > 1 then
+      assert.truthy(sentence:find(("£%.2f on their own"):format(1000 * e.separate_incremental_profit / visits), 1, true), sentence)
+      assert.truthy(sentence:find("<b>" .. joint .. "</b> offered together", 1, true), sentence)
+    else
+      assert.truthy(sentence:find("<b>" .. joint .. "</b>, the figure section 4 compares", 1, true), sentence)
+    end
+    assert.truthy(section(html, "comparison"):find("<td>" .. joint .. "</td>", 1, true))
+    -- each launch line gives the referee's figure beside the training model's
+    local lis = #xml.find(xml.parse(rec, { html = true }), "li")
+    local n = 0
+    for _ in rec:gmatch('per 1,000 visitors</span> <span class="referee">%(referee: [^£<]*£%d+%.%d%d%)</span>') do n = n + 1 end
+    assert.are.equal(lis, n, rec)
+  end)
+
+  it("says 'checked: none found' for each check that does not fire, and flags the new ones", function()
+    local f = section(html, "flags")
+    local kinds = {}
+    for kind in f:gmatch('data%-check="([%a%-]+)">[^\n]-checked: none found%.</li>') do kinds[kind] = true end
+    -- the tea shop's list: no lift below 1, no loss, no overlap
+    assert.truthy(kinds.lift and kinds.negative and kinds.overlap, f)
+    -- a near-trivial learned model, a poor calibration share
+    local c = variant{ model_report = { kind = "logistic", chosen = "logistic", learned_won = true, logloss = 0.3000,
+                                        popularity_logloss = 0.3010, constant_logloss = 0.32, candidates = 10 },
+                       calibration = { median_ratio = 1.1, within = 0.25, bundles = 40, unobserved = 0, points = {} } }
+    local fl = section(bundle.report.render(c), "flags")
+    assert.truthy(fl:find('class="flag flag-near-trivial"', 1, true), fl)
+    assert.truthy(fl:find("barely better than", 1, true))
+    assert.truthy(fl:find("0.3000 against 0.3010, 0.3% lower", 1, true), fl)
+    assert.truthy(fl:find('class="flag flag-calibration"', 1, true))
+    assert.truthy(fl:find("Only 25% of the 40 bundles", 1, true), fl)
+    assert.is_nil(fl:find('data-check="calibration"', 1, true))
+    -- a learned model well ahead: checked, none found
+    c = variant{ model_report = { kind = "logistic", chosen = "logistic", learned_won = true, logloss = 0.25,
+                                  popularity_logloss = 0.30, constant_logloss = 0.32, candidates = 10 } }
+    assert.truthy(section(bundle.report.render(c), "flags"):find('data-check="model">', 1, true))
+  end)
+
+  it("flags an item whose sales fell lately, overlapping bundles and negligible ones", function()
+    -- SKU-050 (no name in the data) sells only in January: falling by the training window's last 30 days (February)
+    local lines = { "order,when,code" }
+    for o = 1, 300 do
+      local month = o <= 150 and 1 or 2
+      lines[#lines + 1] = ("%d,2012-%02d-%02d 10:00:00,SKU-004"):format(o, month, 1 + o % 27)
+      if o <= 150 and o % 3 == 0 then lines[#lines + 1] = ("%d,2012-01-%02d 10:00:00,SKU-050"):format(o, 1 + o % 27) end
+      if o % 2 == 0 then lines[#lines + 1] = ("%d,2012-%02d-%02d 10:00:00,SKU-003"):format(o, month, 1 + o % 27) end
+    end
+    local small = files.tmpdir() .. "/falling.csv"
+    files.write(small, table.concat(lines, "\n") .. "\n")
+    local bk = bundle.baskets(bundle.read_csv(small), { basket = "order", item = "code", time = "when" })
+    local c = variant{ train_baskets = bk, bundles = {
+      { items = { "SKU-003", "SKU-004" }, price = 9, list_price = 10, discount = 0.1, incremental_profit = 0.01,
+        reasons = { lift = 5 } },
+      { items = { "SKU-004", "SKU-050" }, price = 9, list_price = 10, discount = 0.1, incremental_profit = 0.00001,
+        reasons = { lift = 2 } } } }
+    local h = bundle.report.render(c)
+    local fl = section(h, "flags")
+    assert.truthy(fl:find('class="flag flag-falling"', 1, true), fl)
+    assert.truthy(fl:find("<b>SKU%-050</b> %(bundle 2%): its sales fell 9%d%% in the last 30 days"), fl)
+    assert.truthy(fl:find("Bundles 1 and 2 share <b>Fruit scones</b>", 1, true), fl)
+    assert.truthy(fl:find('class="flag flag-negligible"', 1, true), fl)
+    local rec = section(h, "recommendation")
+    assert.truthy(rec:find("overlaps</a> bundle 2 (shares Fruit scones)", 1, true), rec)
+    assert.truthy(rec:find("negligible</a>: under 1% of the list's expected profit", 1, true), rec)
+  end)
+
+  it("shows a non-zero list-price column: the bundles' margin at list price, not the zero incremental", function()
+    local cmp = section(html, "comparison")
+    local row = cmp:match("<tr><td><b>bundlerun %(ours%)</b></td>(.-)</tr>")
+    assert.truthy(row, cmp)
+    local cells = {}
+    for c in row:gmatch("<td>(.-)</td>") do cells[#cells + 1] = c end
+    -- bundles, incremental, margin at optimised prices, margin at list price, ...
+    local at_list = tonumber((cells[4]:gsub("£", "")))
+    assert.truthy(at_list and at_list > 0, cells[4])
+    assert.truthy(cmp:find("zero by construction", 1, true))
+  end)
+
+  it("draws the MLP's learning curve with its validation loss, and labels the Pareto front in full with the currency", function()
+    local c = variant{ model_report = { kind = "mlp", chosen = "mlp", learned_won = true, logloss = 0.2, popularity_logloss = 0.3,
+                                        constant_logloss = 0.3, candidates = 10,
+                                        history = { loss = { 0.9, 0.6, 0.5, 0.45 }, val_loss = { 0.95, 0.7, 0.62, 0.61 } } } }
+    local h = bundle.report.render(c)
+    local lc = h:match('<svg[^>]-id="learning%-curves".-</svg>')
+    assert.truthy(lc)
+    local e = xml.parse(lc)
+    assert.are.equal(2, #xml.find(e, "polyline"))
+    assert.truthy(lc:find(">validation<", 1, true) and lc:find(">training<", 1, true))
+    assert.truthy(section(h, "charts"):find('href="#g-epoch"', 1, true))
+    local pf = html:match('<svg[^>]-id="pareto%-front".-</svg>')
+    assert.truthy(pf:find("incremental profit per 1,000 visitors (£)", 1, true))
+    -- the launch list's names whole, by their points or in the key under the chart
+    for _, b in ipairs(ctx.bundles) do
+      local names = {}
+      for i, it in ipairs(b.items) do
+        local n = name_of(it)
+        names[i] = n:find("%l") and n or (n:sub(1, 1) .. n:sub(2):lower())
+      end
+      local full = table.concat(names, " + ")
+      assert.truthy(pf:find(full, 1, true), full)
     end
   end)
 

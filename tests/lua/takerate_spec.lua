@@ -104,6 +104,10 @@ describe("bundle.takerate", function()
           for _, e in ipairs(tr.report.candidates) do if e.name == "mlp" then h = e.history end end
           assert.equal(40, #h.loss)
           assert.is_true(h.loss[40] < h.loss[1])
+          -- and the loss on the fifth of the bundles held out of the fit, per epoch
+          assert.equal(40, #h.val_loss)
+          for e = 1, 40 do assert.is_true(h.val_loss[e] > 0 and h.val_loss[e] < 10) end
+          assert.is_true(h.val_loss[40] < h.val_loss[1])
         end
         local p = tr:predict({ list[1], list[2] }, valid)
         -- planted 0.7 against 0.1 (the MLP, 30 rows unweighted, is shrunk)

@@ -70,16 +70,41 @@ describe("docs/TUTORIAL.md", function()
     assert.truthy(out:find("%d+ rules, %d+ once the redundant ones are pruned"), out)
     assert.truthy(out:find("%d+ candidate bundles, each bought whole in at least %d+ baskets"), out)
     assert.truthy(out:find("bundle.Catalog: %d+ items"), out)
-    assert.truthy(out:find("launch these:\n1%. [^\n]+: %d+%.%d%d %-> %d+%.%d%d %(%d+%% off%), incremental profit"), out)
-    assert.truthy(out:find("\n1%. [^\n]+ at %d+%.%d%d %(list %d+%.%d%d%)\n"), out)
+    assert.truthy(out:find("share of visits that buy something: 1.000", 1, true), out)
+    assert.truthy(out:find("launch these:\n1%. [^\n]+: £%d+%.%d%d %-> £%d+%.%d%d %(%d+%% off%), incremental profit £%d+%.%d%d per 1,000 visitors"), out)
+    assert.truthy(out:find("\n1%. [^\n]+ at £%d+%.%d%d %(list £%d+%.%d%d%)\n"), out)
     assert.truthy(out:find("report: day1/report.html", 1, true), out)
     -- the files the page says it writes
     assert.truthy(files.slurp(dir .. "/rules.csv"):find("^lhs,rhs,"), "rules.csv")
-    assert.truthy(files.slurp(dir .. "/day1/report.html"):find("<svg", 1, true), "report.html")
+    local report = files.slurp(dir .. "/day1/report.html")
+    assert.truthy(report:find("<svg", 1, true), "report.html")
+    -- the mapping's name and currency reach the report: product names and pounds, no "no currency" note
+    local rec = report:match('<section id="recommendation">.-</section>')
+    assert.truthy(rec:find("£%d+%.%d%d → <b>£%d+%.%d%d</b>"), rec)
+    assert.is_nil(rec:find('<span class="names">%d+%u? %+'), rec)   -- not "22697 + 22698"
+    assert.truthy(rec:find('<span class="names">%u%l+'), rec)      -- "Green regency teacup and saucer + ..."
+    assert.is_nil(report:find("no currency was given", 1, true))
+    assert.truthy(report:find("prices in £", 1, true))
     assert.truthy(files.slurp(dir .. "/day1/bundles.csv"))
     if plot then assert.truthy(files.slurp(dir .. "/rules.svg"):find("<svg", 1, true), "rules.svg") end
     -- nothing on stderr but warnings the library prints on purpose
     for l in err:gmatch("[^\n]+") do assert.truthy(l:find("warning", 1, true), err) end
+    os.execute("rm -rf " .. dir)
+  end)
+
+  it("quotes the error a wrong column name really gives, at the line it names", function()
+    local quoted = page:match("`(day1%.lua:%d+: orders%.prepare: basket: no column 'Invoice'[^`]*)`")
+    assert.truthy(quoted, "the page quotes no such error")
+    local dir = files.tmpdir()
+    local repo = io.popen("pwd"):read("l")
+    assert(os.execute(("ln -s %s/examples %s/examples"):format(repo, dir)))
+    -- the first two steps, with the mistake the page describes
+    local code = (list[1].code .. list[2].code):gsub('basket = "InvoiceNo",', 'basket = "Invoice",', 1)
+    files.write(dir .. "/day1.lua", code)
+    local bin = BUNDLERUN:sub(1, 1) == "/" and BUNDLERUN or repo .. "/" .. BUNDLERUN
+    assert.is_false(os.execute(("cd %s && %s day1.lua >out.txt 2>err.txt"):format(dir, bin)) == true)
+    local err = files.slurp(dir .. "/err.txt")
+    assert.truthy(err:find((quoted:gsub("%.%.%.%)$", "")), 1, true), err)
     os.execute("rm -rf " .. dir)
   end)
 
