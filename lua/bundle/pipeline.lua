@@ -121,11 +121,18 @@ local function window_elasticity(ctx, sales, prices, mode)
     return prior, { source = type(mode) == "number" and "given" or "prior (the data has no prices)",
                     prior = prior, used = prior }
   end
+  -- weekly periods, or shorter ones in a window under 8 weeks (a test
+  -- window of a month): 8 periods are what an item needs for a slope of
+  -- its own, and a short window that still has daily price variation
+  -- should be read, not replaced by the prior
+  local t = sales:col("time"):tensor()
+  local span = sales:nrows() > 0 and (t:max() - t:min()) / DAY or 0
+  local period_days = span >= 8 * 7 and 7 or math.max(1, math.floor(span / 8))
   local est = core.price.elasticity(sales, { item = "item", price = "price", quantity = "quantity", time = "time",
                                              prior = cfg.elasticity_prior, min_elasticity = cfg.min_elasticity,
-                                             max_elasticity = cfg.max_elasticity })
+                                             max_elasticity = cfg.max_elasticity, period_days = period_days })
   local report = { items = est.items, pooled = est.pooled, prior = cfg.elasticity_prior, note = est.note,
-                   periods = est.periods }
+                   periods = est.periods, period_days = period_days }
   if mode == "pooled" then
     local e = est.pooled and math.min(cfg.max_elasticity, math.max(cfg.min_elasticity, est.pooled))
     report.source = e and "estimated (pooled)" or "prior (no price variation)"
@@ -134,24 +141,43 @@ local function window_elasticity(ctx, sales, prices, mode)
   end
   local fallback = est.pooled or cfg.elasticity_prior
   local by = {}
-  for it in pairs(prices) do by[it] = est.by_item[it] or fallback end
-  report.source = "estimated (per item)"
+  -- "estimated": the pooled slope plus the validated share of each item's
+  -- own (shrunk) departure from it (M.choose_elasticity); "per_item": all of it
+  local lambda = mode == "estimated" and (ctx.elasticity_lambda or 0) or 1
+  local pooled = est.pooled and math.min(cfg.max_elasticity, math.max(cfg.min_elasticity, est.pooled))
+  for it in pairs(prices) do
+    local e = est.by_item[it]
+    if e and pooled then e = math.min(cfg.max_elasticity, math.max(cfg.min_elasticity, pooled + lambda * (e - pooled))) end
+    by[it] = e or fallback
+  end
+  report.source = mode == "estimated" and ("estimated (pooled + %.2f x each item's own departure)"):format(lambda)
+    or "estimated (per item)"
+  report.lambda = lambda
   return by, report
 end
 
 -- config.elasticity = "auto": which elasticities predict a later window's
 -- own price response best, chosen on training data alone. The training
 -- window is split so that its last part (the validation window) holds
--- 2 x min_periods weekly periods; each candidate is fitted on the part
--- before it, and scored against the items' own slopes in the validation
--- window by their precision-weighted squared error, sum (own_i -
--- e_i)^2 / se_i^2 (a slope's sampling noise adds the same amount to
--- every candidate's score, so the candidate nearest the true slopes wins
--- on average). The candidates: the stated prior for every item, the
--- pooled slope for every item, and each item's own slope shrunk toward it
--- (empirical Bayes). Too short a history, or fewer than 5 items with a
--- slope of their own in the validation window, and "pooled" stands (it
--- is the old default, and needs least from the data).
+-- 2 x 8 weekly periods; the estimates are fitted on the part before it
+-- and scored against the items' own slopes in the validation window by
+-- their precision-weighted squared error, sum (own_i - e_i)^2 / se_i^2
+-- (a slope's sampling noise adds the same to every candidate's score, so
+-- the one nearest the true slopes wins on average).
+--
+-- The candidates are the stated prior for every item, and the pooled
+-- slope plus a share lambda of each item's own departure from it
+-- (empirical-Bayes shrunk): lambda = 0 is the pooled slope, 1 the per-item
+-- estimates, and the best lambda in [0, 1] is the precision-weighted
+-- regression of the validation window's departures on the earlier ones.
+-- Why a lambda and not just "pooled or per item": empirical Bayes shrinks
+-- for sampling noise only; observational slopes also drift and carry
+-- confounding (quantity tiers, promotions) that persists in-window and not
+-- beyond, and how much of an item's own slope survives into the next
+-- months is what the validation measures. On a shop with exogenous price
+-- tests lambda is near 1; where prices follow demand it falls toward 0.
+-- Too short a history, or fewer than 5 items with a slope of their own
+-- in the validation window, and the pooled slope stands (lambda 0).
 local ELASTICITY_PERIODS, ELASTICITY_MIN_ITEMS = 8, 5
 function M.choose_elasticity(ctx, train)
   local cfg = ctx.config
@@ -159,38 +185,43 @@ function M.choose_elasticity(ctx, train)
   local t = train:col("time"):tensor()
   local first = t:min()
   if not (first == first) or ctx.cut - first < 2 * span then
-    return "pooled", { source = "pooled (the training window is too short to validate elasticities)" }
+    return "pooled", { source = "pooled (the training window is too short to validate elasticities)", lambda = 0 }
   end
   local early, late = train:split_by_time("time", day_text(ctx.cut - span))
   local opts = { item = "item", price = "price", quantity = "quantity", time = "time", prior = cfg.elasticity_prior,
                  min_elasticity = cfg.min_elasticity, max_elasticity = cfg.max_elasticity, fallback = "pooled" }
   local fit, held = core.price.elasticity(early, opts), core.price.elasticity(late, opts)
-  local pooled = fit.pooled and math.min(cfg.max_elasticity, math.max(cfg.min_elasticity, fit.pooled))
-  local candidates = {
-    { name = "prior", e = function() return cfg.elasticity_prior end },
-    pooled and { name = "pooled", e = function() return pooled end } or nil,
-  }
-  if pooled then candidates[3] = { name = "per_item", e = function(it) return fit.by_item[it] or pooled end } end
-  local scores, n = {}, 0
+  local function clamp(e) return math.min(cfg.max_elasticity, math.max(cfg.min_elasticity, e)) end
+  local pooled = fit.pooled and clamp(fit.pooled)
+  local obs = {}
   for it, own in pairs(held.own) do
     local se = held.own_se[it]
-    if se and se > 0 then
-      n = n + 1
-      for _, c in ipairs(candidates) do scores[c.name] = (scores[c.name] or 0) + ((own - c.e(it)) / se) ^ 2 end
-    end
+    if se and se > 0 then obs[#obs + 1] = { own = own, w = 1 / (se * se), d = (fit.by_item[it] or pooled or 0) - (pooled or 0) } end
   end
-  if n < ELASTICITY_MIN_ITEMS then
+  local n = #obs
+  if n < ELASTICITY_MIN_ITEMS or not pooled then
     return "pooled", { source = ("pooled (%d items with their own slope in the validation window; %d needed)")
-      :format(n, ELASTICITY_MIN_ITEMS), items = n }
+      :format(n, ELASTICITY_MIN_ITEMS), items = n, lambda = 0 }
   end
-  local best
-  for _, c in ipairs(candidates) do
-    if not best or scores[c.name] < scores[best] then best = c.name end
+  -- lambda: weighted least squares of (own - pooled) on d, through 0, kept in [0, 1]
+  local sdd, sdr = 0, 0
+  for _, o in ipairs(obs) do sdd, sdr = sdd + o.w * o.d * o.d, sdr + o.w * o.d * (o.own - pooled) end
+  local lambda = sdd > 0 and math.max(0, math.min(1, sdr / sdd)) or 0
+  local function score(e_of)
+    local sum = 0
+    for _, o in ipairs(obs) do sum = sum + o.w * (o.own - e_of(o)) ^ 2 end
+    return sum / n
   end
-  return best, { source = ("%s (chosen on the validation window from %s: precision-weighted squared error per item, " ..
-    "prior %.3g, pooled %s, per item %s over %d items)"):format(best, day_text(ctx.cut - span), scores.prior / n,
-    scores.pooled and ("%.3g"):format(scores.pooled / n) or "-", scores.per_item and ("%.3g"):format(scores.per_item / n) or "-",
-    n), scores = scores, items = n }
+  local scores = { prior = score(function() return cfg.elasticity_prior end),
+                   pooled = score(function() return pooled end),
+                   per_item = score(function(o) return clamp(pooled + o.d) end),
+                   shrunk = score(function(o) return clamp(pooled + lambda * o.d) end) }
+  local mode = scores.prior < scores.shrunk and "prior" or "estimated"
+  return mode, { source = ("%s (chosen on the validation window from %s over %d items: precision-weighted squared " ..
+    "error per item, prior %.3g, pooled %.3g, per item %.3g, pooled + %.2f x each item's own departure %.3g)"):format(
+    mode == "prior" and "the prior" or ("the pooled slope + %.2f x each item's own departure"):format(lambda),
+    day_text(ctx.cut - span), n, scores.prior, scores.pooled, scores.per_item, lambda, scores.shrunk),
+    scores = scores, items = n, lambda = lambda }
 end
 
 -- A window's demand model. Its simulated customers are visitors, the
@@ -327,6 +358,7 @@ function M.collect(ctx)
   if mode == "auto" then
     if ctx.has_price then mode, choice = M.choose_elasticity(ctx, train) else mode = "pooled" end
     if mode == "prior" then mode = ctx.config.elasticity_prior end
+    ctx.elasticity_lambda = choice and choice.lambda or 0
   end
   ctx.elasticity_mode = mode
   local el, el_report = window_elasticity(ctx, train, prices, mode)

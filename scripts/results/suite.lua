@@ -20,10 +20,12 @@ package.path = "scripts/results/?.lua;" .. package.path
 local bundle = require "bundle"
 local datasets = require "datasets"
 
--- The synthetic worlds are drawn afresh (world seed 2, orders seed 3): the
--- pipeline's design was settled while looking at world seed 1, so its
--- figures would not be a fair test.
-local world_seed, orders_seed = 2, 3
+-- The synthetic worlds are drawn afresh (world seed 3, orders seed 4): the
+-- pipeline's design was settled while looking at world seed 1, and world
+-- seed 2 (the suite's world until 2026-12-01) was looked at when the
+-- anti-complement rule, the elasticity choice and the referee's
+-- elasticity changed, so neither would be a fair test.
+local world_seed, orders_seed = 3, 4
 local want, seeds, sensitivity, quick = {}, 3, false, false
 local i = 1
 while arg and arg[i] do

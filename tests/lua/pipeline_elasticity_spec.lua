@@ -1,9 +1,10 @@
 -- The pipeline's elasticity choice (config.elasticity = "auto"): fitted on
 -- the training window less its last 16 weeks, scored against the items'
--- own slopes in those weeks. Items whose true slopes differ (1 to 4) make
--- per-item estimates win; one slope for all makes the per-item fit no
--- better than the pooled one; a short history or too few items with their
--- own slope leave the pooled default, with the reason.
+-- own slopes in those weeks. Items whose true slopes differ (1 to 4) keep
+-- most of their own departure from the pooled slope (lambda near 1); a
+-- slope that drifts away after the first window is not kept (lambda near
+-- 0); a short history or too few items with their own slope leave the
+-- pooled slope, with the reason.
 local bundle = require "bundle"
 local W = require "search_world"
 
@@ -38,10 +39,12 @@ describe("pipeline.choose_elasticity", function()
     for i = 1, 12 do slopes[i] = 1 + 3 * (i - 1) / 11 end
     local f, cut = sales(3, 60, slopes)
     local mode, rep = bundle.pipeline.choose_elasticity(ctx_for(cut), f)
-    assert.are.equal("per_item", mode)
+    assert.are.equal("estimated", mode)
     assert.are.equal(12, rep.items)
+    -- the items' own departures from the pooled slope carry over: most of each is kept
+    assert.is_true(rep.lambda > 0.7, "lambda " .. rep.lambda)
     assert.is_true(rep.scores.per_item < rep.scores.pooled)
-    assert.is_true(rep.scores.pooled < rep.scores.prior * 2) -- the pooled slope (2.5) is near the prior here
+    assert.is_true(rep.scores.shrunk <= rep.scores.per_item + 1e-12)
     assert.truthy(rep.source:find("chosen on the validation window", 1, true))
   end)
 
@@ -50,8 +53,33 @@ describe("pipeline.choose_elasticity", function()
     for i = 1, 12 do slopes[i] = 1.2 end
     local f, cut = sales(5, 60, slopes)
     local mode, rep = bundle.pipeline.choose_elasticity(ctx_for(cut), f)
-    assert.are_not.equal("prior", mode) -- 2.5 is far from 1.2
+    assert.are.equal("estimated", mode) -- the prior 2.5 is far from 1.2
     assert.is_true(rep.scores.pooled < rep.scores.prior)
+    assert.is_true(rep.scores.shrunk <= rep.scores.pooled + 1e-12)
+  end)
+
+  it("keeps little of an item's own slope when it does not carry into the next months", function()
+    -- each item's slope is redrawn for the last 16 weeks: the early departures predict nothing
+    local a, b = {}, {}
+    for i = 1, 12 do a[i] = 1 + 3 * ((i * 7) % 12) / 11; b[i] = 1 + 3 * ((i * 5 + 3) % 12) / 11 end
+    local f1 = sales(9, 44, a)
+    local f2, cut = sales(10, 60, b)
+    local rows = { "item,price,quantity,time" }
+    local function add(f, from, to)
+      local it, pr, q, tm = f:col("item"):totable(), f:col("price"):totable(), f:col("quantity"):totable(),
+        f:col("time"):totable()
+      for r = 1, #it do
+        if tm[r] >= from and tm[r] < to then
+          rows[#rows + 1] = ("%s,%.4f,%.3f,%s"):format(it[r], pr[r], q[r], os.date("!%Y-%m-%d", tm[r]))
+        end
+      end
+    end
+    add(f1, 0, cut - 16 * 7 * DAY)
+    add(f2, cut - 16 * 7 * DAY, math.huge)
+    local mode, rep = bundle.pipeline.choose_elasticity(ctx_for(cut), W.frame_of(rows))
+    assert.are.equal("estimated", mode)
+    assert.is_true(rep.lambda < 0.5, "lambda " .. rep.lambda)
+    assert.is_true(rep.scores.shrunk < rep.scores.per_item)
   end)
 
   it("keeps the pooled default, and says why, without enough history or items", function()
