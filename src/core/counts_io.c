@@ -3,7 +3,8 @@
  * layout is the host's byte order with a check word, so a store moved to a
  * machine of the other order fails plainly instead of reading garbage:
  *
- *   "BRCOUNTS" u32 version u32 0x01020304
+ *   "BRCOUNTS" u32 version u32 0x01020304 u64 id (version 3; random, so
+ *   a delta file names the store it adds to, counts_delta.c)
  *   options, horizon, now, tref, nbaskets
  *   labels (count, then length + bytes each)
  *   the total table, then each day's (day, baskets, table); a table is its
@@ -18,13 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "bundle/memory.h"
 #include "io_atomic_file.h"
 #include "counts_internal.h"
 
 #define MAGIC "BRCOUNTS"
-#define VERSION 2u
+#define VERSION 3u
+#define VERSION_NO_ID 2u /* still read: a store saved before delta files */
 #define ORDER 0x01020304u
 
 static void put(FILE *f, const void *p, size_t n) { fwrite(p, 1, n, f); }
@@ -49,14 +54,34 @@ static void put_map(FILE *f, const cmap *m) {
   }
 }
 
-br_status br_counts_save(const br_counts *c, const char *path) {
+/* A store's id: random, so a delta file left by an older store of the
+ * same name never matches a new one. */
+static uint64_t new_id(void) {
+  uint64_t id = 0;
+  if (getrandom(&id, sizeof id, GRND_NONBLOCK) != (ssize_t)sizeof id) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    id = counts_hash((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40));
+  }
+  return id ? id : 1;
+}
+
+/* Writes c whole to path, then drops path's delta file (its id is the old
+ * store's: were it left by a crash here, loading would ignore it). */
+static br_status save_whole(br_counts *c, const char *path) {
+  /* a loaded table is folded in first: the file holds one table */
+  br_status s = c->total.n ? counts_materialize(c) : BR_OK;
+  if (s != BR_OK) return s;
+  const cmap *total = c->base.cap ? &c->base : &c->total;
   atomic_file af;
-  br_status s = atomic_open(&af, path, "wb");
+  s = atomic_open(&af, path, "wb");
   if (s != BR_OK) return s;
   FILE *f = af.fp;
   uint32_t head[2] = {VERSION, ORDER};
+  uint64_t id = new_id();
   put(f, MAGIC, 8);
   put(f, head, sizeof head);
+  put(f, &id, 8);
   int32_t mode = (int32_t)c->o.mode, max_size = c->o.max_size, depth = c->o.depth;
   put(f, &mode, 4);
   put(f, &c->o.window_days, 8);
@@ -78,7 +103,7 @@ br_status br_counts_save(const br_counts *c, const char *path) {
     put(f, &n32, 4);
     put(f, l, len);
   }
-  put_map(f, &c->total);
+  put_map(f, total);
   int32_t nd = c->ndays;
   put(f, &nd, 4);
   for (int d = 0; d < c->ndays; d++) {
@@ -102,8 +127,40 @@ br_status br_counts_save(const br_counts *c, const char *path) {
     atomic_abort(&af);
     return br_error_set(BR_ERR_IO, "%s: cannot write: %s", path, strerror(e));
   }
-  return atomic_commit(&af);
+  long bytes = ftell(f);
+  s = atomic_commit(&af);
+  if (s != BR_OK) return s;
+  size_t n = strlen(path);
+  char *delta = br_alloc("counts", 1, n + sizeof COUNTS_DELTA_SUFFIX);
+  char *keep = br_alloc("counts", 1, n + 1);
+  if (!delta || !keep) {
+    br_free(delta);
+    br_free(keep);
+    return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+  }
+  memcpy(delta, path, n);
+  memcpy(delta + n, COUNTS_DELTA_SUFFIX, sizeof COUNTS_DELTA_SUFFIX);
+  if (unlink(delta) != 0 && errno != ENOENT) {
+    /* stale, so harmless to a load; the next save replaces it */
+  }
+  br_free(delta);
+  memcpy(keep, path, n + 1);
+  br_free(c->saved.path);
+  c->saved = (counts_saved){keep, id, bytes > 0 ? (uint64_t)bytes : 0, 0, 0, 0};
+  counts_mark_saved(c);
+  return BR_OK;
 }
+
+/* A store saved (or loaded) from path before appends only the changes to
+ * path's delta file; now and then (COUNTS_COMPACT_FRACTION) it is written
+ * whole again. */
+br_status br_counts_save(br_counts *c, const char *path) {
+  int done = 0;
+  br_status s = counts_delta_save(c, path, &done);
+  return s != BR_OK || done ? s : save_whole(c, path);
+}
+
+br_status br_counts_save_whole(br_counts *c, const char *path) { return save_whole(c, path); }
 
 /* ---- loading ---- */
 
@@ -138,16 +195,6 @@ static int bad(cursor *c, const char *what) {
   return 0;
 }
 
-/* Every item of key is a known label. */
-static int key_ok(uint64_t key, int64_t nlabels) {
-  int32_t ids[3];
-  int n = counts_unkey(key, ids);
-  if (n == 0) return 0;
-  for (int i = 0; i < n; i++)
-    if (ids[i] >= nlabels) return 0;
-  return 1;
-}
-
 /* A saved table: a power-of-two capacity at most 3/4 full (so every probe
  * run ends), its entries counted and every key's items known. A key in a
  * wrong slot could only make a count read as 0, never a crash. */
@@ -172,7 +219,7 @@ static int take_map(cursor *c, cmap *m, int64_t nlabels) {
   uint64_t seen = 0;
   for (uint64_t i = 0; i < cap; i++) {
     if (!m->keys[i]) continue;
-    if (!key_ok(m->keys[i], nlabels)) return bad(c, "an itemset names an unknown item");
+    if (!counts_key_ok(m->keys[i], nlabels)) return bad(c, "an itemset names an unknown item");
     seen++;
   }
   if (seen != n) return bad(c, "a table's entry count is wrong");
@@ -188,7 +235,7 @@ static int take_sketch(cursor *cur, br_counts *c) {
   for (int64_t i = 0; i < size; i++) {
     uint64_t key;
     if (!take(cur, &key, 8) || !take(cur, &k->cnt[i], 8) || !take(cur, &k->err[i], 8)) return 0;
-    if (!key_ok(key, c->labels->n)) return bad(cur, "an itemset names an unknown item");
+    if (!counts_key_ok(key, c->labels->n)) return bad(cur, "an itemset names an unknown item");
     if (!sketch_keep(k, key)) return bad(cur, "an itemset of the sketch repeats");
   }
   sketch_heapify(k);
@@ -206,7 +253,10 @@ br_status br_counts_load(br_counts **out, const char *path) {
     return br_error_set(BR_ERR_IO, "%s: cannot read: not a regular file", path);
   }
   size_t len = (size_t)size;
-  void *map = len ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE, fileno(f), 0) : MAP_FAILED;
+  /* no MAP_POPULATE: it would copy every page of a writable private
+   * mapping up front; pages are read as used, and only a window's day
+   * tables are ever written (copied on write) */
+  void *map = len ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fileno(f), 0) : MAP_FAILED;
   if (map == MAP_FAILED) {
     fclose(f);
     return br_error_set(BR_ERR_IO, "%s: cannot read: %s", path, len ? strerror(errno) : "the file is empty");
@@ -220,12 +270,18 @@ br_status br_counts_load(br_counts **out, const char *path) {
     return br_error_set(BR_ERR_PARSE, "%s: not a counts store (no BRCOUNTS header)", path);
   }
   take(&cur, head, 8);
-  if (head[1] != ORDER || head[0] != VERSION) {
+  uint64_t id = 0;
+  if (head[1] != ORDER || (head[0] != VERSION && head[0] != VERSION_NO_ID)) {
     munmap(map, len);
     fclose(f);
     return br_error_set(BR_ERR_PARSE, "%s: a counts store of version %u%s; this build reads version %u", path,
                         head[1] == ORDER ? head[0] : 0, head[1] == ORDER ? "" : " from a machine of the other byte order",
                         VERSION);
+  }
+  if (head[0] == VERSION && !take(&cur, &id, 8)) {
+    munmap(map, len);
+    fclose(f);
+    return cur.err;
   }
   br_counts_options o;
   br_counts_options_init(&o);
@@ -280,7 +336,7 @@ br_status br_counts_load(br_counts **out, const char *path) {
       if (take(&cur, label, n32) && strdict_intern(c->labels, label, n32) != (int32_t)i) bad(&cur, "a label repeats");
     }
     br_free(label);
-    take_map(&cur, &c->total, c->labels->n);
+    take_map(&cur, &c->base, c->labels->n);
     int32_t nd = 0;
     take(&cur, &nd, 4);
     if (cur.err == BR_OK && (nd < 0 || (uint64_t)nd > (len - cur.at) / 24)) bad(&cur, "the day count is past the end");
@@ -301,10 +357,23 @@ br_status br_counts_load(br_counts **out, const char *path) {
   }
   fclose(f);
   if (map) munmap(map, len);
+  if (cur.err == BR_OK) {
+    size_t n = strlen(path);
+    char *keep = br_alloc("counts", 1, n + 1);
+    if (!keep) {
+      cur.err = br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+    } else {
+      memcpy(keep, path, n + 1);
+      /* a store of version 2 has no id (0): no delta file is its */
+      c->saved = (counts_saved){keep, id, len, 0, 0, 0};
+      cur.err = counts_delta_load(c, path);
+    }
+  }
   if (cur.err != BR_OK) {
     br_counts_free(c);
     return cur.err;
   }
+  counts_mark_saved(c);
   *out = c;
   return BR_OK;
 }

@@ -96,18 +96,53 @@ static double floor_of(const br_counts *c, const br_counts_query *q) {
   return q->min_count > 0 ? q->min_count : q->min_support * br_counts_nbaskets(c);
 }
 
+/* Whether every item of ids[0..n) is at or above the floor; an id past the
+ * labels (a damaged store) fails here, before it could name a label. */
+static int items_ok(const char *item_ok, const int32_t *ids, int n, int32_t ni) {
+  for (int i = 0; i < n; i++)
+    if (ids[i] >= ni || !item_ok[ids[i]]) return 0;
+  return 1;
+}
+
 /* The itemsets of min..max items at or above the floor, most frequent first. */
 static br_status collect(found_list *l, const br_counts *c, const br_counts_query *q, int min, int max) {
   double scale = counts_read_scale(c), fl = floor_of(c, q);
   memset(l, 0, sizeof *l);
   br_status s = BR_OK;
   int32_t ids[3];
+  /* The count is base + total, and no itemset counts more than its
+   * rarest item (stored counts, so under decay too): an itemset with an
+   * item below the floor is skipped before any look-up in the other table,
+   * which in a large store is a cache miss. First every key of total (with
+   * its base part), then the base's other keys; one that total does not
+   * add to can pass only if base + total's largest addition to an itemset
+   * of its size does. */
+  int32_t ni = c->labels->n;
+  char *item_ok = br_alloc("counts", 1, (size_t)(ni ? ni : 1));
+  if (!item_ok) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+  for (int32_t i = 0; i < ni; i++) item_ok[i] = counts_total_get(c, counts_key(&i, 1)) * scale >= fl;
+  double most[4] = {0, 0, 0, 0};
   for (size_t i = 0; i < c->total.cap && s == BR_OK; i++) {
-    if (!c->total.keys[i]) continue;
-    int n = counts_unkey(c->total.keys[i], ids);
-    double v = c->total.vals[i] * scale;
-    if (n >= min && n <= max && v >= fl && v > 0) s = push(l, c, c->total.keys[i], v);
+    uint64_t key = c->total.keys[i];
+    if (!key) continue;
+    int n = counts_unkey(key, ids);
+    if (c->total.vals[i] > most[n]) most[n] = c->total.vals[i];
+    if (n < min || n > max || !items_ok(item_ok, ids, n, ni)) continue;
+    double v = (cmap_get(&c->base, key) + c->total.vals[i]) * scale;
+    if (v >= fl && v > 0) s = push(l, c, key, v);
   }
+  const uint64_t low = ((uint64_t)1 << COUNTS_ITEM_BITS) - 1;
+  for (size_t i = 0; i < c->base.cap && s == BR_OK; i++) {
+    uint64_t key = c->base.keys[i];
+    if (!key) continue;
+    int n = key & low ? 3 : (key >> COUNTS_ITEM_BITS) & low ? 2 : 1; /* the first item is highest */
+    if (n < min || n > max || (c->base.vals[i] + most[n]) * scale < fl) continue;
+    counts_unkey(key, ids);
+    if (!items_ok(item_ok, ids, n, ni) || cmap_find(&c->total, key)) continue;
+    double v = c->base.vals[i] * scale;
+    if (v >= fl && v > 0) s = push(l, c, key, v);
+  }
+  br_free(item_ok);
   if (c->o.mode == BR_COUNTS_SKETCH) {
     for (int64_t k = 0; k < c->sk.size && s == BR_OK; k++) {
       int n = counts_unkey(c->sk.key[k], ids);
@@ -205,7 +240,7 @@ static double count_of(const br_counts *c, const int32_t *ids, int n) {
       s[j - 1] = t;
     }
   uint64_t key = counts_key(s, n);
-  double v = n >= 2 && c->o.mode == BR_COUNTS_SKETCH ? sketch_estimate(&c->sk, key) : cmap_get(&c->total, key);
+  double v = n >= 2 && c->o.mode == BR_COUNTS_SKETCH ? sketch_estimate(&c->sk, key) : counts_total_get(c, key);
   return v * counts_read_scale(c);
 }
 
