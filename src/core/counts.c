@@ -52,6 +52,23 @@ static br_status cmap_grow(cmap *m) {
   return BR_OK;
 }
 
+br_status cmap_own(cmap *m) {
+  if (!m->mapped || !m->cap) return BR_OK;
+  uint64_t *keys = br_alloc("counts", 1, m->cap * sizeof *keys);
+  double *vals = br_alloc("counts", 1, m->cap * sizeof *vals);
+  if (!keys || !vals) {
+    br_free(keys);
+    br_free(vals);
+    return br_error_set(BR_ERR_NOMEM, "counts: out of memory for %zu itemsets", m->n);
+  }
+  memcpy(keys, m->keys, m->cap * sizeof *keys);
+  memcpy(vals, m->vals, m->cap * sizeof *vals);
+  m->keys = keys;
+  m->vals = vals;
+  m->mapped = 0;
+  return BR_OK;
+}
+
 br_status cmap_reserve(cmap *m, size_t more) {
   while ((m->n + more) * 4 > m->cap * 3) {
     br_status s = cmap_grow(m);
@@ -79,7 +96,9 @@ br_status cmap_add(cmap *m, uint64_t key, double w) {
 double *cmap_find(const cmap *m, uint64_t key) {
   if (!m->cap) return NULL;
   size_t j = counts_hash(key) & (m->cap - 1);
-  while (m->keys[j]) {
+  /* at most cap probes: a loaded table is not scanned on load, and a
+   * damaged one may have no empty slot */
+  for (size_t step = 0; m->keys[j] && step < m->cap; step++) {
     if (m->keys[j] == key) return &m->vals[j];
     j = (j + 1) & (m->cap - 1);
   }
@@ -221,8 +240,19 @@ br_status counts_materialize(br_counts *c) {
   memcpy(m.keys, c->base.keys, c->base.cap * sizeof *m.keys);
   memcpy(m.vals, c->base.vals, c->base.cap * sizeof *m.vals);
   m.cap = c->base.cap;
-  m.n = c->base.n;
-  br_status s = BR_OK;
+  /* the loaded table was not checked whole on load: it is here */
+  for (size_t i = 0; i < m.cap; i++) {
+    if (!m.keys[i]) continue;
+    if (!counts_key_ok(m.keys[i], c->labels->n)) {
+      cmap_free(&m);
+      return br_error_set(BR_ERR_PARSE, "%s: damaged counts store: an itemset names an unknown item",
+                          c->saved.path ? c->saved.path : "counts");
+    }
+    m.n++;
+  }
+  br_status s = m.n * 4 > m.cap * 3 ? br_error_set(BR_ERR_PARSE, "%s: damaged counts store: a table is overfull",
+                                                  c->saved.path ? c->saved.path : "counts")
+                                    : BR_OK;
   for (size_t i = 0; i < c->total.cap && s == BR_OK; i++) {
     if (!c->total.keys[i]) continue;
     s = cmap_add(&m, c->total.keys[i], c->total.vals[i]);
@@ -234,6 +264,8 @@ br_status counts_materialize(br_counts *c) {
   }
   cmap_free(&c->total);
   cmap_free(&c->base);
+  c->rank_starts = NULL;
+  c->rank = NULL;
   c->total = m;
   return BR_OK;
 }

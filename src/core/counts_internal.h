@@ -3,6 +3,8 @@
 #ifndef BUNDLE_COUNTS_INTERNAL_H
 #define BUNDLE_COUNTS_INTERNAL_H
 
+#include <math.h>
+
 #include "bundle/counts.h"
 #include "frame_internal.h"
 
@@ -46,6 +48,8 @@ br_status cmap_add(cmap *m, uint64_t key, double w);
  * slot order must go into a table already that large: inserted while it
  * grows, they pile into long probe runs (they arrive sorted by hash). */
 br_status cmap_reserve(cmap *m, size_t more);
+/* A table in a loaded file's (read-only) mapping copied to the heap, to be written. */
+br_status cmap_own(cmap *m);
 double cmap_get(const cmap *m, uint64_t key);
 void cmap_del(cmap *m, uint64_t key);
 void cmap_free(cmap *m);
@@ -109,6 +113,8 @@ struct br_counts {
    * base is a loaded file's table, used in place and never written (so a
    * daily run touches only the pages it reads); total holds the rest. */
   cmap base;
+  const uint64_t *rank_starts; /* base's rank index (NULL: none): bucket b is */
+  const uint32_t *rank;        /* rank[rank_starts[b] .. rank_starts[b + 1]) */
   cmap total;
   cmap sess;             /* what the total gained since the last save (when tracking) */
   int track;             /* keep sess and the days' changes: the next save may append */
@@ -147,6 +153,18 @@ static inline int counts_key_ok(uint64_t key, int64_t nlabels) {
     if (ids[i] >= nlabels) return 0;
   return 1;
 }
+
+/* A loaded table's rank index: the slots of its itemsets of 2+ items by
+ * count, in buckets of an eighth of a doubling (bucket b holds counts
+ * below counts_rank_upper(b); the last holds all larger ones). Reading
+ * the frequent ones then visits the top buckets, not every slot. */
+#define COUNTS_RANK_BUCKETS 1024
+static inline int counts_rank_bucket(double v) {
+  if (!(v > 1)) return 0;
+  double b = log2(v) * 8;
+  return b >= COUNTS_RANK_BUCKETS - 1 ? COUNTS_RANK_BUCKETS - 1 : (int)b;
+}
+static inline double counts_rank_upper(int b) { return exp2((b + 1) / 8.0) * 1.001; /* with room for log2's rounding */ }
 
 /* The delta file (counts_delta.c). */
 #define COUNTS_DELTA_SUFFIX ".delta"

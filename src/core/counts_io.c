@@ -54,6 +54,41 @@ static void put_map(FILE *f, const cmap *m) {
   }
 }
 
+/* The rank index of m's itemsets of 2+ items (counts_internal.h): the
+ * bucket starts, then the slots, bucket by bucket. A table too large for
+ * 32-bit slots gets none (UINT64_MAX). */
+static br_status put_rank(FILE *f, const cmap *m) {
+  uint64_t none = UINT64_MAX;
+  if (m->cap > UINT32_MAX) {
+    put(f, &none, 8);
+    return BR_OK;
+  }
+  uint64_t *starts = br_calloc("counts", COUNTS_RANK_BUCKETS + 1, sizeof *starts);
+  const uint64_t low = ((uint64_t)1 << COUNTS_ITEM_BITS) - 1, items1 = low << COUNTS_ITEM_BITS | low;
+  for (size_t i = 0; starts && i < m->cap; i++)
+    if (m->keys[i] & items1) starts[counts_rank_bucket(m->vals[i]) + 1]++; /* a second item: 2+ items */
+  for (int b = 0; starts && b < COUNTS_RANK_BUCKETS; b++) starts[b + 1] += starts[b];
+  uint64_t n = starts ? starts[COUNTS_RANK_BUCKETS] : 0;
+  uint32_t *slots = starts ? br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *slots) : NULL;
+  uint64_t *at = slots ? br_alloc("counts", 1, COUNTS_RANK_BUCKETS * sizeof *at) : NULL;
+  if (!at) {
+    br_free(starts);
+    br_free(slots);
+    return br_error_set(BR_ERR_NOMEM, "counts: out of memory for the rank index");
+  }
+  memcpy(at, starts, COUNTS_RANK_BUCKETS * sizeof *at);
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->keys[i] & items1) slots[at[counts_rank_bucket(m->vals[i])]++] = (uint32_t)i;
+  put(f, &n, 8);
+  put(f, starts, (COUNTS_RANK_BUCKETS + 1) * sizeof *starts);
+  put(f, slots, (size_t)n * sizeof *slots);
+  pad(f);
+  br_free(starts);
+  br_free(slots);
+  br_free(at);
+  return BR_OK;
+}
+
 /* A store's id: random, so a delta file left by an older store of the
  * same name never matches a new one. */
 static uint64_t new_id(void) {
@@ -104,6 +139,11 @@ static br_status save_whole(br_counts *c, const char *path) {
     put(f, l, len);
   }
   put_map(f, total);
+  s = put_rank(f, total);
+  if (s != BR_OK) {
+    atomic_abort(&af);
+    return s;
+  }
   int32_t nd = c->ndays;
   put(f, &nd, 4);
   for (int d = 0; d < c->ndays; d++) {
@@ -164,12 +204,11 @@ br_status br_counts_save_whole(br_counts *c, const char *path) { return save_who
 
 /* ---- loading ---- */
 
-/* Loading maps the file and uses its slot arrays in place: a copy was
- * most of the cost of a daily run. The mapping is private, so appends
- * write to the process's own pages (copy on write), never to the file. */
+/* Loading maps the file and uses its total's slot arrays in place: a
+ * copy was most of the cost of a daily run. */
 typedef struct cursor {
   FILE *f;
-  const unsigned char *map; /* the whole file, mapped private (writes stay ours) */
+  const unsigned char *map; /* the whole file, mapped read-only */
   size_t len, at;
   const char *path;
   br_status err;
@@ -198,7 +237,9 @@ static int bad(cursor *c, const char *what) {
 /* A saved table: a power-of-two capacity at most 3/4 full (so every probe
  * run ends), its entries counted and every key's items known. A key in a
  * wrong slot could only make a count read as 0, never a crash. */
-static int take_map(cursor *c, cmap *m, int64_t nlabels) {
+static int scan_map(cursor *c, cmap *m, uint64_t n, int64_t nlabels);
+
+static int take_map(cursor *c, cmap *m, int64_t nlabels, int scan) {
   uint64_t head[2];
   if (!take(c, head, sizeof head)) return 0;
   uint64_t cap = head[0], n = head[1];
@@ -216,14 +257,44 @@ static int take_map(cursor *c, cmap *m, int64_t nlabels) {
     c->err = br_error_set(BR_ERR_IO, "%s: cannot read: %s", c->path, strerror(errno));
     return 0;
   }
+  m->n = n;
+  return scan ? scan_map(c, m, n, nlabels) : 1;
+}
+
+/* Every key of m names known items and they are n. */
+static int scan_map(cursor *c, cmap *m, uint64_t n, int64_t nlabels) {
   uint64_t seen = 0;
-  for (uint64_t i = 0; i < cap; i++) {
+  for (uint64_t i = 0; i < m->cap; i++) {
     if (!m->keys[i]) continue;
     if (!counts_key_ok(m->keys[i], nlabels)) return bad(c, "an itemset names an unknown item");
     seen++;
   }
-  if (seen != n) return bad(c, "a table's entry count is wrong");
-  m->n = n;
+  return seen == n ? 1 : bad(c, "a table's entry count is wrong");
+}
+
+/* The total's rank index, in place; when there is none (a version 2 file)
+ * the table is checked whole instead. With one, the table is not read on
+ * load: what reads it checks what it uses (cmap_find's probes are bounded,
+ * counts_read.c checks each key it reports, a compaction every key). */
+static int take_rank(cursor *c, br_counts *s, int version) {
+  uint64_t n = UINT64_MAX;
+  if (version >= 3 && !take(c, &n, 8)) return 0;
+  if (n == UINT64_MAX) return scan_map(c, &s->base, s->base.n, s->labels->n);
+  size_t bytes = (COUNTS_RANK_BUCKETS + 1) * 8;
+  if (n > s->base.n || bytes + n * 4 > c->len - c->at) return bad(c, "the rank index is past the end");
+  const uint64_t *starts = (const uint64_t *)(const void *)(c->map + c->at);
+  for (int b = 0; b < COUNTS_RANK_BUCKETS; b++)
+    if (starts[b] > starts[b + 1]) return bad(c, "the rank index is out of order");
+  if (starts[0] != 0 || starts[COUNTS_RANK_BUCKETS] != n) return bad(c, "the rank index's length is wrong");
+  s->rank_starts = starts;
+  s->rank = (const uint32_t *)(const void *)(c->map + c->at + bytes);
+  c->at += bytes + n * 4;
+  if (fseek(c->f, (long)c->at, SEEK_SET) != 0) {
+    c->err = br_error_set(BR_ERR_IO, "%s: cannot read: %s", c->path, strerror(errno));
+    return 0;
+  }
+  char zeros[8];
+  if (c->at % 8 && !take(c, zeros, 8 - c->at % 8)) return 0; /* take reads on from the file */
   return 1;
 }
 
@@ -253,10 +324,12 @@ br_status br_counts_load(br_counts **out, const char *path) {
     return br_error_set(BR_ERR_IO, "%s: cannot read: not a regular file", path);
   }
   size_t len = (size_t)size;
-  /* no MAP_POPULATE: it would copy every page of a writable private
-   * mapping up front; pages are read as used, and only a window's day
-   * tables are ever written (copied on write) */
-  void *map = len ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fileno(f), 0) : MAP_FAILED;
+  /* Read-only: the total's table is used in place and never written (the
+   * days, written as baskets come, are copied out). MAP_POPULATE maps the
+   * file's cached pages in one go, without copying them: the lookups of a
+   * daily run land all over the table, and a page fault each cost more
+   * than the rest of the run. */
+  void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fileno(f), 0) : MAP_FAILED;
   if (map == MAP_FAILED) {
     fclose(f);
     return br_error_set(BR_ERR_IO, "%s: cannot read: %s", path, len ? strerror(errno) : "the file is empty");
@@ -336,7 +409,7 @@ br_status br_counts_load(br_counts **out, const char *path) {
       if (take(&cur, label, n32) && strdict_intern(c->labels, label, n32) != (int32_t)i) bad(&cur, "a label repeats");
     }
     br_free(label);
-    take_map(&cur, &c->base, c->labels->n);
+    if (take_map(&cur, &c->base, c->labels->n, 0)) take_rank(&cur, c, (int)head[0]);
     int32_t nd = 0;
     take(&cur, &nd, 4);
     if (cur.err == BR_OK && (nd < 0 || (uint64_t)nd > (len - cur.at) / 24)) bad(&cur, "the day count is past the end");
@@ -350,7 +423,8 @@ br_status br_counts_load(br_counts **out, const char *path) {
         break;
       }
       cd->nbaskets = nb;
-      take_map(&cur, &cd->map, c->labels->n);
+      /* a day is written as baskets of it come: its own copy */
+      if (take_map(&cur, &cd->map, c->labels->n, 1) && (cur.err = cmap_own(&cd->map)) != BR_OK) break;
     }
     if (mode == BR_COUNTS_SKETCH) take_sketch(&cur, c);
     if (cur.err == BR_OK && cur.at != len) bad(&cur, "bytes after the end of the store");

@@ -213,8 +213,12 @@ describe("counts, exact", function()
       local e = err_of(bundle.load_counts, dir .. "/cut.bin")
       assert.truthy(e:find("cut.bin: not a whole counts store", 1, true) or e:find("cut.bin: damaged counts store", 1, true), e)
     end
+    -- a damaged itemset: the total's table is checked as it is read (a large
+    -- store loads without reading every slot), so the error may come then
     files.write(dir .. "/flip.bin", bytes:sub(1, 200) .. "\255\255\255\127" .. bytes:sub(205))
-    assert.truthy(err_of(bundle.load_counts, dir .. "/flip.bin"):find("flip.bin: ", 1, true))
+    local ok, flipped = pcall(bundle.load_counts, dir .. "/flip.bin")
+    local e = ok and err_of(flipped.frequent, flipped, { min_count = 1 }) or tostring(flipped)
+    assert.truthy(e:find("flip.bin: damaged counts store", 1, true), e)
     files.write(dir .. "/other.bin", "hello world, not a store")
     assert.are.equal(dir .. "/other.bin: not a counts store (no BRCOUNTS header)", err_of(bundle.load_counts, dir .. "/other.bin"))
     assert.are.equal(dir .. "/none.bin: cannot open: No such file or directory", err_of(bundle.load_counts, dir .. "/none.bin"))
