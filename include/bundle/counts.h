@@ -109,7 +109,7 @@ br_status br_counts_rules(br_frame **out, const br_counts *c, const br_counts_qu
  * A store loaded from (or saved to) path and saved to path again appends
  * only what changed since to "<path>.delta", one checksummed record per
  * save, so a daily save costs the day, not the history; once the delta
- * file would pass a quarter of the store file's size the store is written
+ * file would pass an eighth of the store file's size the store is written
  * whole (compacted) and the delta file removed. Loading applies the delta
  * file's records. A save killed midway leaves the previous state loadable:
  * a record cut short at the end is ignored, and a whole write replaces the

@@ -193,7 +193,7 @@ static br_status collect(found_list *l, const br_counts *c, const br_counts_quer
   scan sc = {l, c, br_alloc("counts", 1, (size_t)(ni ? ni : 1)), {0, 0, 0, 0}, counts_read_scale(c), floor_of(c, q), min, max};
   if (!sc.item_ok) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
   for (int32_t i = 0; i < ni; i++) sc.item_ok[i] = counts_total_get(c, counts_key(&i, 1)) * sc.scale >= sc.fl;
-  for (size_t i = 0; i < c->total.cap; i++) {
+  for (size_t i = 0; i < c->total.cap && !c->rank_starts; i++) { /* the scan's bound; the index needs none */
     uint64_t key = c->total.keys[i];
     int n = key ? counts_unkey(key, ids) : 0;
     if (key && c->total.vals[i] > sc.most[n]) sc.most[n] = c->total.vals[i];

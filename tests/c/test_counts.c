@@ -148,7 +148,7 @@ static void save_and_load_round_trip(void **state) {
 }
 
 /* A loaded store's saves append delta records until they would pass the
- * compaction size (a quarter of the store file, at least 1 MiB); then the
+ * compaction size (an eighth of the store file, at least 1 MiB); then the
  * store is written whole and the delta file removed. Counts survive both. */
 static void delta_records_then_compaction(void **state) {
   (void)state;
