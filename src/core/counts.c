@@ -227,6 +227,12 @@ double counts_read_scale(const br_counts *c) {
 
 double counts_total_get(const br_counts *c, uint64_t key) { return cmap_get(&c->base, key) + cmap_get(&c->total, key); }
 
+double counts_item_get(const br_counts *c, int32_t id) {
+  uint64_t key = counts_key(&id, 1);
+  double b = id < c->nbase_items ? c->base_items[id] : cmap_get(&c->base, key);
+  return b + cmap_get(&c->total, key);
+}
+
 br_status counts_materialize(br_counts *c) {
   if (!c->base.cap) return BR_OK;
   cmap m = {0};
@@ -266,6 +272,8 @@ br_status counts_materialize(br_counts *c) {
   cmap_free(&c->base);
   c->rank_starts = NULL;
   c->rank = NULL;
+  c->base_items = NULL;
+  c->nbase_items = 0;
   c->total = m;
   return BR_OK;
 }

@@ -115,6 +115,8 @@ struct br_counts {
   cmap base;
   const uint64_t *rank_starts; /* base's rank index (NULL: none): bucket b is */
   const uint32_t *rank;        /* rank[rank_starts[b] .. rank_starts[b + 1]) */
+  const double *base_items;    /* base's count of each item by id, in place (NULL: none) */
+  int64_t nbase_items;
   cmap total;
   cmap sess;             /* what the total gained since the last save (when tracking) */
   int track;             /* keep sess and the days' changes: the next save may append */
@@ -140,6 +142,9 @@ br_status counts_alloc(br_counts **out, const br_counts_options *o);
 counts_day *counts_day_of(br_counts *c, int64_t day);
 /* An itemset's stored count: base + total. */
 double counts_total_get(const br_counts *c, uint64_t key);
+/* The stored count of item id (base's from its dense array when loaded:
+ * the items lie all over the table, a cache miss each). */
+double counts_item_get(const br_counts *c, int32_t id);
 /* Folds base into total (a heap table again), so everything is writable. */
 br_status counts_materialize(br_counts *c);
 /* Forgets the changes since the last save: the store equals its files. */

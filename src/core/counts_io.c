@@ -55,12 +55,12 @@ static void put_map(FILE *f, const cmap *m) {
 }
 
 /* The rank index of m's itemsets of 2+ items (counts_internal.h): the
- * bucket starts, then the slots, bucket by bucket. A table too large for
- * 32-bit slots gets none (UINT64_MAX). */
-static br_status put_rank(FILE *f, const cmap *m) {
+ * bucket starts, then the slots, bucket by bucket; then every item's
+ * count by id. A table too large for 32-bit slots gets neither (UINT64_MAX). */
+static br_status put_rank(FILE *f, const br_counts *c, const cmap *m) {
   uint64_t none = UINT64_MAX;
   if (m->cap > UINT32_MAX) {
-    put(f, &none, 8);
+    put(f, &none, 8); /* and no item counts */
     return BR_OK;
   }
   uint64_t *starts = br_calloc("counts", COUNTS_RANK_BUCKETS + 1, sizeof *starts);
@@ -83,6 +83,13 @@ static br_status put_rank(FILE *f, const cmap *m) {
   put(f, starts, (COUNTS_RANK_BUCKETS + 1) * sizeof *starts);
   put(f, slots, (size_t)n * sizeof *slots);
   pad(f);
+  /* and every item's count by id, dense */
+  int64_t ni = c->labels->n;
+  put(f, &ni, 8);
+  for (int32_t i = 0; i < ni; i++) {
+    double v = cmap_get(m, counts_key(&i, 1));
+    put(f, &v, 8);
+  }
   br_free(starts);
   br_free(slots);
   br_free(at);
@@ -139,7 +146,7 @@ static br_status save_whole(br_counts *c, const char *path) {
     put(f, l, len);
   }
   put_map(f, total);
-  s = put_rank(f, total);
+  s = put_rank(f, c, total);
   if (s != BR_OK) {
     atomic_abort(&af);
     return s;
@@ -295,6 +302,16 @@ static int take_rank(cursor *c, br_counts *s, int version) {
   }
   char zeros[8];
   if (c->at % 8 && !take(c, zeros, 8 - c->at % 8)) return 0; /* take reads on from the file */
+  int64_t ni;
+  if (!take(c, &ni, 8)) return 0;
+  if (ni != s->labels->n || (uint64_t)ni > (c->len - c->at) / 8) return bad(c, "the item counts do not fit the labels");
+  s->base_items = (const double *)(const void *)(c->map + c->at);
+  s->nbase_items = ni;
+  c->at += (size_t)ni * 8;
+  if (fseek(c->f, (long)c->at, SEEK_SET) != 0) {
+    c->err = br_error_set(BR_ERR_IO, "%s: cannot read: %s", c->path, strerror(errno));
+    return 0;
+  }
   return 1;
 }
 
@@ -325,11 +342,11 @@ br_status br_counts_load(br_counts **out, const char *path) {
   }
   size_t len = (size_t)size;
   /* Read-only: the total's table is used in place and never written (the
-   * days, written as baskets come, are copied out). MAP_POPULATE maps the
-   * file's cached pages in one go, without copying them: the lookups of a
-   * daily run land all over the table, and a page fault each cost more
-   * than the rest of the run. */
-  void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fileno(f), 0) : MAP_FAILED;
+   * days, written as baskets come, are copied out). Not populated: a daily
+   * run reads a few thousand of its pages (the rank index's top buckets,
+   * the item counts, the day's large additions), and mapping all of them
+   * up front cost more than the faults. */
+  void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fileno(f), 0) : MAP_FAILED;
   if (map == MAP_FAILED) {
     fclose(f);
     return br_error_set(BR_ERR_IO, "%s: cannot read: %s", path, len ? strerror(errno) : "the file is empty");

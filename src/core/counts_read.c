@@ -182,7 +182,7 @@ static br_status collect_ranked(scan *q) {
     s = consider(q, key, (bv ? *bv : 0) + c->total.vals[i]);
   }
   for (int32_t i = 0; i < c->labels->n && s == BR_OK; i++)
-    if (q->item_ok[i]) s = consider(q, counts_key(&i, 1), counts_total_get(c, counts_key(&i, 1)));
+    if (q->item_ok[i]) s = consider(q, counts_key(&i, 1), counts_item_get(c, i));
   return s;
 }
 
@@ -192,7 +192,7 @@ static br_status collect(found_list *l, const br_counts *c, const br_counts_quer
   int32_t ids[3], ni = c->labels->n;
   scan sc = {l, c, br_alloc("counts", 1, (size_t)(ni ? ni : 1)), {0, 0, 0, 0}, counts_read_scale(c), floor_of(c, q), min, max};
   if (!sc.item_ok) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
-  for (int32_t i = 0; i < ni; i++) sc.item_ok[i] = counts_total_get(c, counts_key(&i, 1)) * sc.scale >= sc.fl;
+  for (int32_t i = 0; i < ni; i++) sc.item_ok[i] = counts_item_get(c, i) * sc.scale >= sc.fl;
   for (size_t i = 0; i < c->total.cap && !c->rank_starts; i++) { /* the scan's bound; the index needs none */
     uint64_t key = c->total.keys[i];
     int n = key ? counts_unkey(key, ids) : 0;
@@ -297,7 +297,9 @@ static double count_of(const br_counts *c, const int32_t *ids, int n) {
       s[j - 1] = t;
     }
   uint64_t key = counts_key(s, n);
-  double v = n >= 2 && c->o.mode == BR_COUNTS_SKETCH ? sketch_estimate(&c->sk, key) : counts_total_get(c, key);
+  double v = n == 1                              ? counts_item_get(c, s[0])
+             : c->o.mode == BR_COUNTS_SKETCH ? sketch_estimate(&c->sk, key)
+                                             : counts_total_get(c, key);
   return v * counts_read_scale(c);
 }
 
