@@ -274,6 +274,7 @@ br_status counts_materialize(br_counts *c) {
   c->rank = NULL;
   c->base_items = NULL;
   c->nbase_items = 0;
+  c->sess_is_total = 0; /* total now holds the base too */
   c->total = m;
   return BR_OK;
 }
@@ -287,6 +288,9 @@ void counts_mark_saved(br_counts *c) {
   }
   c->need_full = 0;
   c->track = c->o.mode == BR_COUNTS_EXACT; /* a sketch's evictions are no sum: it saves whole */
+  /* a store just loaded with no delta records to replay: what total gains
+   * is the changes, so they need no second table */
+  c->sess_is_total = c->track && c->total.n == 0;
   c->saved.labels = c->labels->n;
 }
 
@@ -407,7 +411,7 @@ static br_status add_ids(br_counts *c, int32_t *ids, int n, int64_t t) {
     if (s != BR_OK) return s;
   }
   c->nbaskets += w;
-  return count_itemsets(c, &c->total, c->track ? &c->sess : NULL, ids, m, w);
+  return count_itemsets(c, &c->total, c->track && !c->sess_is_total ? &c->sess : NULL, ids, m, w);
 }
 
 static br_status scratch(br_counts *c, int n) {
@@ -474,11 +478,12 @@ br_status br_counts_expire(br_counts *c, int64_t now) {
       if (!key) continue;
       /* without a loaded base the key is in total, which never grows here */
       br_status s = cmap_add(&c->total, key, -d->map.vals[i]);
-      if (s == BR_OK && c->track) s = cmap_add(&c->sess, key, -d->map.vals[i]);
+      int sess = c->track && !c->sess_is_total;
+      if (s == BR_OK && sess) s = cmap_add(&c->sess, key, -d->map.vals[i]);
       if (s != BR_OK) return s;
       /* a count of 0 is no itemset; a loaded base's entry stays, cancelled */
       if (cmap_get(&c->total, key) == 0) cmap_del(&c->total, key);
-      if (c->track && cmap_get(&c->sess, key) == 0) cmap_del(&c->sess, key);
+      if (sess && cmap_get(&c->sess, key) == 0) cmap_del(&c->sess, key);
     }
     c->nbaskets -= d->nbaskets;
     cmap_free(&d->map);

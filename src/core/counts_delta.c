@@ -110,7 +110,7 @@ static void make_record(buf *b, const br_counts *c) {
   put(b, &c->now, 8);
   put(b, &c->tref, 8);
   put_f64(b, c->nbaskets);
-  put_entries(b, &c->sess);
+  put_entries(b, c->sess_is_total ? &c->total : &c->sess);
   int64_t nd = 0;
   for (int d = 0; d < c->ndays; d++)
     nd += c->days[d].fresh || c->days[d].sess.n || c->days[d].sess_nb != 0;

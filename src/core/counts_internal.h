@@ -120,6 +120,7 @@ struct br_counts {
   cmap total;
   cmap sess;             /* what the total gained since the last save (when tracking) */
   int track;             /* keep sess and the days' changes: the next save may append */
+  int sess_is_total;     /* total held nothing at the last save: it is sess, kept once */
   int need_full;         /* a change no delta record says (a rescale): the next save is whole */
   counts_saved saved;
   double nbaskets;       /* in scaled units under decay */
