@@ -392,7 +392,13 @@ br_status br_counts_load(br_counts **out, const char *path) {
       (o.capacity <= 0 || o.capacity > ((int64_t)1 << 32) || o.width <= 0 || o.width > ((int64_t)1 << 32) ||
        depth <= 0 || depth > 16 || (uint64_t)(o.width * depth) > len / 8))
     bad(&cur, "the sketch's sizes do not fit the file");
-  if (cur.err == BR_OK && (cur.err = br_counts_new(&c, &o)) != BR_OK) c = NULL;
+  if (cur.err == BR_OK && br_counts_new(&c, &o) != BR_OK) {
+    c = NULL; /* options no store takes: a damaged file, said as such */
+    char why[256]; /* br_last_error's buffer is the one bad() writes */
+    snprintf(why, sizeof why, "%s", br_last_error());
+    if (strstr(why, "memory")) cur.err = BR_ERR_NOMEM;
+    else bad(&cur, why);
+  }
   if (c) {
     c->map = map; /* the store unmaps it when freed */
     c->map_len = len;
