@@ -104,8 +104,21 @@ br_status br_counts_frequent(br_frame **out, const br_counts *c, const br_counts
 br_status br_counts_rules(br_frame **out, const br_counts *c, const br_counts_query *q);
 
 /* Atomic save (bundle/io.h) and load; a damaged or foreign file is an error
- * naming it and what is wrong. */
-br_status br_counts_save(const br_counts *c, const char *path);
+ * naming it and what is wrong.
+ *
+ * A store loaded from (or saved to) path and saved to path again appends
+ * only what changed since to "<path>.delta", one checksummed record per
+ * save, so a daily save costs the day, not the history; once the delta
+ * file would pass an eighth of the store file's size the store is written
+ * whole (compacted) and the delta file removed. Loading applies the delta
+ * file's records. A save killed midway leaves the previous state loadable:
+ * a record cut short at the end is ignored, and a whole write replaces the
+ * file by rename (the old delta file, whose id is the old store's, is then
+ * ignored). Saving a store under another path, a sketch, or after a
+ * rescale under decay writes it whole. */
+br_status br_counts_save(br_counts *c, const char *path);
+/* Writes the store whole (compacts it) and removes path's delta file. */
+br_status br_counts_save_whole(br_counts *c, const char *path);
 br_status br_counts_load(br_counts **out, const char *path);
 
 #ifdef __cplusplus

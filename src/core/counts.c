@@ -52,6 +52,31 @@ static br_status cmap_grow(cmap *m) {
   return BR_OK;
 }
 
+br_status cmap_own(cmap *m) {
+  if (!m->mapped || !m->cap) return BR_OK;
+  uint64_t *keys = br_alloc("counts", 1, m->cap * sizeof *keys);
+  double *vals = br_alloc("counts", 1, m->cap * sizeof *vals);
+  if (!keys || !vals) {
+    br_free(keys);
+    br_free(vals);
+    return br_error_set(BR_ERR_NOMEM, "counts: out of memory for %zu itemsets", m->n);
+  }
+  memcpy(keys, m->keys, m->cap * sizeof *keys);
+  memcpy(vals, m->vals, m->cap * sizeof *vals);
+  m->keys = keys;
+  m->vals = vals;
+  m->mapped = 0;
+  return BR_OK;
+}
+
+br_status cmap_reserve(cmap *m, size_t more) {
+  while ((m->n + more) * 4 > m->cap * 3) {
+    br_status s = cmap_grow(m);
+    if (s != BR_OK) return s;
+  }
+  return BR_OK;
+}
+
 br_status cmap_add(cmap *m, uint64_t key, double w) {
   if ((m->n + 1) * 4 > m->cap * 3) {
     br_status s = cmap_grow(m);
@@ -68,14 +93,21 @@ br_status cmap_add(cmap *m, uint64_t key, double w) {
   return BR_OK;
 }
 
-double cmap_get(const cmap *m, uint64_t key) {
-  if (!m->cap) return 0;
+double *cmap_find(const cmap *m, uint64_t key) {
+  if (!m->cap) return NULL;
   size_t j = counts_hash(key) & (m->cap - 1);
-  while (m->keys[j]) {
-    if (m->keys[j] == key) return m->vals[j];
+  /* at most cap probes: a loaded table is not scanned on load, and a
+   * damaged one may have no empty slot */
+  for (size_t step = 0; m->keys[j] && step < m->cap; step++) {
+    if (m->keys[j] == key) return &m->vals[j];
     j = (j + 1) & (m->cap - 1);
   }
-  return 0;
+  return NULL;
+}
+
+double cmap_get(const cmap *m, uint64_t key) {
+  const double *v = cmap_find(m, key);
+  return v ? *v : 0;
 }
 
 /* Deletion by backward shift: later entries of the probe run move up, so
@@ -167,8 +199,14 @@ br_status br_counts_new(br_counts **out, const br_counts_options *opts) {
 void br_counts_free(br_counts *c) {
   if (!c) return;
   if (c->labels) strdict_release(c->labels);
+  cmap_free(&c->base);
   cmap_free(&c->total);
-  for (int d = 0; d < c->ndays; d++) cmap_free(&c->days[d].map);
+  cmap_free(&c->sess);
+  for (int d = 0; d < c->ndays; d++) {
+    cmap_free(&c->days[d].map);
+    cmap_free(&c->days[d].sess);
+  }
+  br_free(c->saved.path);
   br_free(c->days);
   sketch_free(&c->sk);
   br_free(c->scratch);
@@ -187,8 +225,81 @@ double counts_read_scale(const br_counts *c) {
   return exp2((double)(c->tref - c->now) / half_life_seconds(c));
 }
 
-/* Decay: moves tref to t, scaling every stored weight to match. */
+double counts_total_get(const br_counts *c, uint64_t key) { return cmap_get(&c->base, key) + cmap_get(&c->total, key); }
+
+double counts_item_get(const br_counts *c, int32_t id) {
+  uint64_t key = counts_key(&id, 1);
+  double b = id < c->nbase_items ? c->base_items[id] : cmap_get(&c->base, key);
+  return b + cmap_get(&c->total, key);
+}
+
+br_status counts_materialize(br_counts *c) {
+  if (!c->base.cap) return BR_OK;
+  cmap m = {0};
+  m.keys = br_alloc("counts", 1, c->base.cap * sizeof *m.keys);
+  m.vals = br_alloc("counts", 1, c->base.cap * sizeof *m.vals);
+  if (!m.keys || !m.vals) {
+    cmap_free(&m);
+    return br_error_set(BR_ERR_NOMEM, "counts: out of memory for %zu itemsets", c->base.n);
+  }
+  /* the same capacity and hash: the base's slots are already in place */
+  memcpy(m.keys, c->base.keys, c->base.cap * sizeof *m.keys);
+  memcpy(m.vals, c->base.vals, c->base.cap * sizeof *m.vals);
+  m.cap = c->base.cap;
+  /* the loaded table was not checked whole on load: it is here */
+  for (size_t i = 0; i < m.cap; i++) {
+    if (!m.keys[i]) continue;
+    if (!counts_key_ok(m.keys[i], c->labels->n)) {
+      cmap_free(&m);
+      return br_error_set(BR_ERR_PARSE, "%s: damaged counts store: an itemset names an unknown item",
+                          c->saved.path ? c->saved.path : "counts");
+    }
+    m.n++;
+  }
+  br_status s = m.n * 4 > m.cap * 3 ? br_error_set(BR_ERR_PARSE, "%s: damaged counts store: a table is overfull",
+                                                  c->saved.path ? c->saved.path : "counts")
+                                    : BR_OK;
+  for (size_t i = 0; i < c->total.cap && s == BR_OK; i++) {
+    if (!c->total.keys[i]) continue;
+    s = cmap_add(&m, c->total.keys[i], c->total.vals[i]);
+    if (s == BR_OK && cmap_get(&m, c->total.keys[i]) == 0) cmap_del(&m, c->total.keys[i]);
+  }
+  if (s != BR_OK) {
+    cmap_free(&m);
+    return s;
+  }
+  cmap_free(&c->total);
+  cmap_free(&c->base);
+  c->rank_starts = NULL;
+  c->rank = NULL;
+  c->base_items = NULL;
+  c->nbase_items = 0;
+  c->sess_is_total = 0; /* total now holds the base too */
+  c->total = m;
+  return BR_OK;
+}
+
+void counts_mark_saved(br_counts *c) {
+  cmap_free(&c->sess);
+  for (int d = 0; d < c->ndays; d++) {
+    cmap_free(&c->days[d].sess);
+    c->days[d].sess_nb = 0;
+    c->days[d].fresh = 0;
+  }
+  c->need_full = 0;
+  c->track = c->o.mode == BR_COUNTS_EXACT; /* a sketch's evictions are no sum: it saves whole */
+  /* a store just loaded with no delta records to replay: what total gains
+   * is the changes, so they need no second table */
+  c->sess_is_total = c->track && c->total.n == 0;
+  c->saved.labels = c->labels->n;
+}
+
+/* Decay: moves tref to t, scaling every stored weight to match. A loaded
+ * table is folded in first (it is never written), and the next save is
+ * whole: a delta record only adds. */
 static void rescale(br_counts *c, int64_t t) {
+  if (counts_materialize(c) != BR_OK) return; /* out of memory: keep the old scale, still exact */
+  c->need_full = 1;
   double f = exp2((double)(c->tref - t) / half_life_seconds(c));
   for (size_t i = 0; i < c->total.cap; i++)
     if (c->total.keys[i]) c->total.vals[i] *= f;
@@ -211,6 +322,7 @@ counts_day *counts_day_of(br_counts *c, int64_t day) {
   memmove(&c->days[at + 1], &c->days[at], (size_t)(c->ndays - at) * sizeof *c->days);
   memset(&c->days[at], 0, sizeof c->days[at]);
   c->days[at].day = day;
+  c->days[at].fresh = c->track; /* new since the last save: all of it goes in the next record */
   c->ndays++;
   return &c->days[at];
 }
@@ -239,20 +351,26 @@ static void prefetch_pairs(const cmap *m, const int32_t *ids, int n) {
   }
 }
 
-static br_status count_itemsets(br_counts *c, cmap *m, const int32_t *ids, int n, double w) {
+/* Adds w to key in m and, when the store tracks changes, in sess. */
+static br_status add_key(cmap *m, cmap *sess, uint64_t key, double w) {
+  br_status s = cmap_add(m, key, w);
+  return s == BR_OK && sess ? cmap_add(sess, key, w) : s;
+}
+
+static br_status count_itemsets(br_counts *c, cmap *m, cmap *sess, const int32_t *ids, int n, double w) {
   br_status s = BR_OK;
   int sk = c->o.mode == BR_COUNTS_SKETCH && m == &c->total;
   int32_t set[3];
   if (!sk && c->o.max_size >= 2) prefetch_pairs(m, ids, n);
   for (int i = 0; i < n && s == BR_OK; i++) {
     set[0] = ids[i];
-    s = cmap_add(m, counts_key(set, 1), w);
+    s = add_key(m, sess, counts_key(set, 1), w);
     for (int j = i + 1; j < n && s == BR_OK && c->o.max_size >= 2; j++) {
       set[1] = ids[j];
-      s = sk ? sketch_add(&c->sk, counts_key(set, 2), w) : cmap_add(m, counts_key(set, 2), w);
+      s = sk ? sketch_add(&c->sk, counts_key(set, 2), w) : add_key(m, sess, counts_key(set, 2), w);
       for (int k = j + 1; k < n && s == BR_OK && c->o.max_size >= 3; k++) {
         set[2] = ids[k];
-        s = sk ? sketch_add(&c->sk, counts_key(set, 3), w) : cmap_add(m, counts_key(set, 3), w);
+        s = sk ? sketch_add(&c->sk, counts_key(set, 3), w) : add_key(m, sess, counts_key(set, 3), w);
       }
     }
   }
@@ -287,11 +405,13 @@ static br_status add_ids(br_counts *c, int32_t *ids, int n, int64_t t) {
     counts_day *d = counts_day_of(c, day);
     if (!d) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
     d->nbaskets += w;
-    br_status s = count_itemsets(c, &d->map, ids, m, w);
+    int day_sess = c->track && !d->fresh;
+    if (day_sess) d->sess_nb += w;
+    br_status s = count_itemsets(c, &d->map, day_sess ? &d->sess : NULL, ids, m, w);
     if (s != BR_OK) return s;
   }
   c->nbaskets += w;
-  return count_itemsets(c, &c->total, ids, m, w);
+  return count_itemsets(c, &c->total, c->track && !c->sess_is_total ? &c->sess : NULL, ids, m, w);
 }
 
 static br_status scratch(br_counts *c, int n) {
@@ -354,12 +474,20 @@ br_status br_counts_expire(br_counts *c, int64_t now) {
   while (drop < c->ndays && c->days[drop].day < first) {
     counts_day *d = &c->days[drop];
     for (size_t i = 0; i < d->map.cap; i++) {
-      if (!d->map.keys[i]) continue;
-      cmap_add(&c->total, d->map.keys[i], -d->map.vals[i]); /* present: never grows */
-      if (cmap_get(&c->total, d->map.keys[i]) == 0) cmap_del(&c->total, d->map.keys[i]);
+      uint64_t key = d->map.keys[i];
+      if (!key) continue;
+      /* without a loaded base the key is in total, which never grows here */
+      br_status s = cmap_add(&c->total, key, -d->map.vals[i]);
+      int sess = c->track && !c->sess_is_total;
+      if (s == BR_OK && sess) s = cmap_add(&c->sess, key, -d->map.vals[i]);
+      if (s != BR_OK) return s;
+      /* a count of 0 is no itemset; a loaded base's entry stays, cancelled */
+      if (cmap_get(&c->total, key) == 0) cmap_del(&c->total, key);
+      if (sess && cmap_get(&c->sess, key) == 0) cmap_del(&c->sess, key);
     }
     c->nbaskets -= d->nbaskets;
     cmap_free(&d->map);
+    cmap_free(&d->sess);
     drop++;
   }
   if (drop) memmove(c->days, c->days + drop, (size_t)(c->ndays - drop) * sizeof *c->days);
@@ -383,13 +511,13 @@ double br_counts_count(const br_counts *c, const char *const *labels, const size
   for (int i = 1; i < n; i++)
     if (ids[i] == ids[i - 1]) return 0; /* not an itemset of n distinct items */
   uint64_t key = counts_key(ids, n);
-  double v = n >= 2 && c->o.mode == BR_COUNTS_SKETCH ? sketch_estimate(&c->sk, key) : cmap_get(&c->total, key);
+  double v = n >= 2 && c->o.mode == BR_COUNTS_SKETCH ? sketch_estimate(&c->sk, key) : counts_total_get(c, key);
   return v * counts_read_scale(c);
 }
 
 size_t br_counts_memory(const br_counts *c) {
-  size_t m = sizeof *c + c->total.cap * 16 + (size_t)c->cap_days * sizeof *c->days;
-  for (int d = 0; d < c->ndays; d++) m += c->days[d].map.cap * 16;
+  size_t m = sizeof *c + (c->base.cap + c->total.cap + c->sess.cap) * 16 + (size_t)c->cap_days * sizeof *c->days;
+  for (int d = 0; d < c->ndays; d++) m += (c->days[d].map.cap + c->days[d].sess.cap) * 16;
   const strdict *l = c->labels;
   m += l->pool_cap + (size_t)l->cap * (sizeof *l->offs + sizeof *l->hash) + (size_t)l->nslots * sizeof *l->slots;
   return m + sketch_memory(&c->sk);

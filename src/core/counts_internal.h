@@ -3,6 +3,8 @@
 #ifndef BUNDLE_COUNTS_INTERNAL_H
 #define BUNDLE_COUNTS_INTERNAL_H
 
+#include <math.h>
+
 #include "bundle/counts.h"
 #include "frame_internal.h"
 
@@ -42,15 +44,30 @@ typedef struct cmap {
 } cmap;
 
 br_status cmap_add(cmap *m, uint64_t key, double w);
+/* Room for `more` new keys without growing. Keys read in another table's
+ * slot order must go into a table already that large: inserted while it
+ * grows, they pile into long probe runs (they arrive sorted by hash). */
+br_status cmap_reserve(cmap *m, size_t more);
+/* A table in a loaded file's (read-only) mapping copied to the heap, to be written. */
+br_status cmap_own(cmap *m);
 double cmap_get(const cmap *m, uint64_t key);
 void cmap_del(cmap *m, uint64_t key);
 void cmap_free(cmap *m);
+
+/* A pointer to key's count, or NULL when m has no such key. */
+double *cmap_find(const cmap *m, uint64_t key);
 
 /* One day of a window. */
 typedef struct counts_day {
   int64_t day;
   double nbaskets;
   cmap map;
+  /* Since the last save (when the store tracks changes, see below): a day
+   * made since then is `fresh` (all of map is new); an older day's
+   * additions are in sess and sess_nb. */
+  int fresh;
+  cmap sess;
+  double sess_nb;
 } counts_day;
 
 /* Space-Saving and Count-Min (counts_sketch.c). */
@@ -77,10 +94,35 @@ size_t sketch_memory(const sketch *s);
 int sketch_keep(sketch *s, uint64_t key);
 void sketch_heapify(sketch *s);
 
+/* A store that was loaded or saved remembers the file, so the next save
+ * of the same file appends only what changed to "<file>.delta" (one record
+ * per save; counts_delta.c) instead of rewriting the whole store. */
+typedef struct counts_saved {
+  char *path;            /* the store file last loaded or saved (NULL: none) */
+  uint64_t id;           /* its id; a delta file of another id is stale */
+  uint64_t base_bytes;   /* its size */
+  uint64_t delta_end;    /* the end of the delta file's last whole record (0: no delta file) */
+  uint64_t delta_size;   /* the delta file's size as last seen (a killed save may leave more) */
+  int64_t labels;        /* labels the files hold */
+} counts_saved;
+
 struct br_counts {
   br_counts_options o;
   strdict *labels;
-  cmap total;            /* every counted itemset (items only, in sketch mode) */
+  /* Every counted itemset (items only, in sketch mode) is base + total:
+   * base is a loaded file's table, used in place and never written (so a
+   * daily run touches only the pages it reads); total holds the rest. */
+  cmap base;
+  const uint64_t *rank_starts; /* base's rank index (NULL: none): bucket b is */
+  const uint32_t *rank;        /* rank[rank_starts[b] .. rank_starts[b + 1]) */
+  const double *base_items;    /* base's count of each item by id, in place (NULL: none) */
+  int64_t nbase_items;
+  cmap total;
+  cmap sess;             /* what the total gained since the last save (when tracking) */
+  int track;             /* keep sess and the days' changes: the next save may append */
+  int sess_is_total;     /* total held nothing at the last save: it is sess, kept once */
+  int need_full;         /* a change no delta record says (a rescale): the next save is whole */
+  counts_saved saved;
   double nbaskets;       /* in scaled units under decay */
   counts_day *days;      /* a window's days, oldest first */
   int ndays, cap_days;
@@ -99,5 +141,52 @@ double counts_read_scale(const br_counts *c);
 /* A new empty store for o (checked). */
 br_status counts_alloc(br_counts **out, const br_counts_options *o);
 counts_day *counts_day_of(br_counts *c, int64_t day);
+/* An itemset's stored count: base + total. */
+double counts_total_get(const br_counts *c, uint64_t key);
+/* The stored count of item id (base's from its dense array when loaded:
+ * the items lie all over the table, a cache miss each). */
+double counts_item_get(const br_counts *c, int32_t id);
+/* Folds base into total (a heap table again), so everything is writable. */
+br_status counts_materialize(br_counts *c);
+/* Forgets the changes since the last save: the store equals its files. */
+void counts_mark_saved(br_counts *c);
+/* Whether an itemset key names only known labels. */
+static inline int counts_key_ok(uint64_t key, int64_t nlabels) {
+  int32_t ids[3];
+  int n = counts_unkey(key, ids);
+  if (n == 0) return 0;
+  for (int i = 0; i < n; i++)
+    if (ids[i] >= nlabels) return 0;
+  return 1;
+}
+
+/* A loaded table's rank index: the slots of its itemsets of 2+ items by
+ * count, in buckets of an eighth of a doubling (bucket b holds counts
+ * below counts_rank_upper(b); the last holds all larger ones). Reading
+ * the frequent ones then visits the top buckets, not every slot. */
+#define COUNTS_RANK_BUCKETS 1024
+static inline int counts_rank_bucket(double v) {
+  if (!(v > 1)) return 0;
+  double b = log2(v) * 8;
+  return b >= COUNTS_RANK_BUCKETS - 1 ? COUNTS_RANK_BUCKETS - 1 : (int)b;
+}
+static inline double counts_rank_upper(int b) { return exp2((b + 1) / 8.0) * 1.001; /* with room for log2's rounding */ }
+
+/* The delta file (counts_delta.c). */
+#define COUNTS_DELTA_SUFFIX ".delta"
+/* Compact (rewrite the store whole) once the delta file would pass this
+ * fraction of the store file's size. Loading replays every record (about
+ * 0.04 s for a day of 1% at 10M lines) and compacting costs about as much
+ * as 15 such replays, so a daily run's cost averaged over the days
+ * between compactions is lowest near 6-8 records: an eighth. */
+#define COUNTS_COMPACT_FRACTION 0.125
+/* Appends the changes since the last save to path's delta file; *done = 0
+ * when they cannot be appended (no tracked changes, another file, another
+ * writer, or the delta file is due for compaction): save whole instead. */
+br_status counts_delta_save(br_counts *c, const char *path, int *done);
+/* Applies path's delta file, if any and of this store's id, to c (just
+ * loaded from path). A record cut short at the end (a killed save) is
+ * ignored; anything else damaged is an error naming the file. */
+br_status counts_delta_load(br_counts *c, const char *path);
 
 #endif

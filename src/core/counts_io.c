@@ -3,7 +3,8 @@
  * layout is the host's byte order with a check word, so a store moved to a
  * machine of the other order fails plainly instead of reading garbage:
  *
- *   "BRCOUNTS" u32 version u32 0x01020304
+ *   "BRCOUNTS" u32 version u32 0x01020304 u64 id (version 3; random, so
+ *   a delta file names the store it adds to, counts_delta.c)
  *   options, horizon, now, tref, nbaskets
  *   labels (count, then length + bytes each)
  *   the total table, then each day's (day, baskets, table); a table is its
@@ -18,13 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "bundle/memory.h"
 #include "io_atomic_file.h"
 #include "counts_internal.h"
 
 #define MAGIC "BRCOUNTS"
-#define VERSION 2u
+#define VERSION 3u
+#define VERSION_NO_ID 2u /* still read: a store saved before delta files */
 #define ORDER 0x01020304u
 
 static void put(FILE *f, const void *p, size_t n) { fwrite(p, 1, n, f); }
@@ -49,14 +54,76 @@ static void put_map(FILE *f, const cmap *m) {
   }
 }
 
-br_status br_counts_save(const br_counts *c, const char *path) {
+/* The rank index of m's itemsets of 2+ items (counts_internal.h): the
+ * bucket starts, then the slots, bucket by bucket; then every item's
+ * count by id. A table too large for 32-bit slots gets neither (UINT64_MAX). */
+static br_status put_rank(FILE *f, const br_counts *c, const cmap *m) {
+  uint64_t none = UINT64_MAX;
+  if (m->cap > UINT32_MAX) {
+    put(f, &none, 8); /* and no item counts */
+    return BR_OK;
+  }
+  uint64_t *starts = br_calloc("counts", COUNTS_RANK_BUCKETS + 1, sizeof *starts);
+  const uint64_t low = ((uint64_t)1 << COUNTS_ITEM_BITS) - 1, items1 = low << COUNTS_ITEM_BITS | low;
+  for (size_t i = 0; starts && i < m->cap; i++)
+    if (m->keys[i] & items1) starts[counts_rank_bucket(m->vals[i]) + 1]++; /* a second item: 2+ items */
+  for (int b = 0; starts && b < COUNTS_RANK_BUCKETS; b++) starts[b + 1] += starts[b];
+  uint64_t n = starts ? starts[COUNTS_RANK_BUCKETS] : 0;
+  uint32_t *slots = starts ? br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *slots) : NULL;
+  uint64_t *at = slots ? br_alloc("counts", 1, COUNTS_RANK_BUCKETS * sizeof *at) : NULL;
+  if (!at) {
+    br_free(starts);
+    br_free(slots);
+    return br_error_set(BR_ERR_NOMEM, "counts: out of memory for the rank index");
+  }
+  memcpy(at, starts, COUNTS_RANK_BUCKETS * sizeof *at);
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->keys[i] & items1) slots[at[counts_rank_bucket(m->vals[i])]++] = (uint32_t)i;
+  put(f, &n, 8);
+  put(f, starts, (COUNTS_RANK_BUCKETS + 1) * sizeof *starts);
+  put(f, slots, (size_t)n * sizeof *slots);
+  pad(f);
+  /* and every item's count by id, dense */
+  int64_t ni = c->labels->n;
+  put(f, &ni, 8);
+  for (int32_t i = 0; i < ni; i++) {
+    double v = cmap_get(m, counts_key(&i, 1));
+    put(f, &v, 8);
+  }
+  br_free(starts);
+  br_free(slots);
+  br_free(at);
+  return BR_OK;
+}
+
+/* A store's id: random, so a delta file left by an older store of the
+ * same name never matches a new one. */
+static uint64_t new_id(void) {
+  uint64_t id = 0;
+  if (getrandom(&id, sizeof id, GRND_NONBLOCK) != (ssize_t)sizeof id) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    id = counts_hash((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40));
+  }
+  return id ? id : 1;
+}
+
+/* Writes c whole to path, then drops path's delta file (its id is the old
+ * store's: were it left by a crash here, loading would ignore it). */
+static br_status save_whole(br_counts *c, const char *path) {
+  /* a loaded table is folded in first: the file holds one table */
+  br_status s = c->total.n ? counts_materialize(c) : BR_OK;
+  if (s != BR_OK) return s;
+  const cmap *total = c->base.cap ? &c->base : &c->total;
   atomic_file af;
-  br_status s = atomic_open(&af, path, "wb");
+  s = atomic_open(&af, path, "wb");
   if (s != BR_OK) return s;
   FILE *f = af.fp;
   uint32_t head[2] = {VERSION, ORDER};
+  uint64_t id = new_id();
   put(f, MAGIC, 8);
   put(f, head, sizeof head);
+  put(f, &id, 8);
   int32_t mode = (int32_t)c->o.mode, max_size = c->o.max_size, depth = c->o.depth;
   put(f, &mode, 4);
   put(f, &c->o.window_days, 8);
@@ -78,7 +145,12 @@ br_status br_counts_save(const br_counts *c, const char *path) {
     put(f, &n32, 4);
     put(f, l, len);
   }
-  put_map(f, &c->total);
+  put_map(f, total);
+  s = put_rank(f, c, total);
+  if (s != BR_OK) {
+    atomic_abort(&af);
+    return s;
+  }
   int32_t nd = c->ndays;
   put(f, &nd, 4);
   for (int d = 0; d < c->ndays; d++) {
@@ -102,17 +174,48 @@ br_status br_counts_save(const br_counts *c, const char *path) {
     atomic_abort(&af);
     return br_error_set(BR_ERR_IO, "%s: cannot write: %s", path, strerror(e));
   }
-  return atomic_commit(&af);
+  long bytes = ftell(f);
+  s = atomic_commit(&af);
+  if (s != BR_OK) return s;
+  size_t n = strlen(path);
+  char *delta = br_alloc("counts", 1, n + sizeof COUNTS_DELTA_SUFFIX);
+  char *keep = br_alloc("counts", 1, n + 1);
+  if (!delta || !keep) {
+    br_free(delta);
+    br_free(keep);
+    return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+  }
+  memcpy(delta, path, n);
+  memcpy(delta + n, COUNTS_DELTA_SUFFIX, sizeof COUNTS_DELTA_SUFFIX);
+  if (unlink(delta) != 0 && errno != ENOENT) {
+    /* stale, so harmless to a load; the next save replaces it */
+  }
+  br_free(delta);
+  memcpy(keep, path, n + 1);
+  br_free(c->saved.path);
+  c->saved = (counts_saved){keep, id, bytes > 0 ? (uint64_t)bytes : 0, 0, 0, 0};
+  counts_mark_saved(c);
+  return BR_OK;
 }
+
+/* A store saved (or loaded) from path before appends only the changes to
+ * path's delta file; now and then (COUNTS_COMPACT_FRACTION) it is written
+ * whole again. */
+br_status br_counts_save(br_counts *c, const char *path) {
+  int done = 0;
+  br_status s = counts_delta_save(c, path, &done);
+  return s != BR_OK || done ? s : save_whole(c, path);
+}
+
+br_status br_counts_save_whole(br_counts *c, const char *path) { return save_whole(c, path); }
 
 /* ---- loading ---- */
 
-/* Loading maps the file and uses its slot arrays in place: a copy was
- * most of the cost of a daily run. The mapping is private, so appends
- * write to the process's own pages (copy on write), never to the file. */
+/* Loading maps the file and uses its total's slot arrays in place: a
+ * copy was most of the cost of a daily run. */
 typedef struct cursor {
   FILE *f;
-  const unsigned char *map; /* the whole file, mapped private (writes stay ours) */
+  const unsigned char *map; /* the whole file, mapped read-only */
   size_t len, at;
   const char *path;
   br_status err;
@@ -138,20 +241,12 @@ static int bad(cursor *c, const char *what) {
   return 0;
 }
 
-/* Every item of key is a known label. */
-static int key_ok(uint64_t key, int64_t nlabels) {
-  int32_t ids[3];
-  int n = counts_unkey(key, ids);
-  if (n == 0) return 0;
-  for (int i = 0; i < n; i++)
-    if (ids[i] >= nlabels) return 0;
-  return 1;
-}
-
 /* A saved table: a power-of-two capacity at most 3/4 full (so every probe
  * run ends), its entries counted and every key's items known. A key in a
  * wrong slot could only make a count read as 0, never a crash. */
-static int take_map(cursor *c, cmap *m, int64_t nlabels) {
+static int scan_map(cursor *c, cmap *m, uint64_t n, int64_t nlabels);
+
+static int take_map(cursor *c, cmap *m, int64_t nlabels, int scan) {
   uint64_t head[2];
   if (!take(c, head, sizeof head)) return 0;
   uint64_t cap = head[0], n = head[1];
@@ -169,14 +264,54 @@ static int take_map(cursor *c, cmap *m, int64_t nlabels) {
     c->err = br_error_set(BR_ERR_IO, "%s: cannot read: %s", c->path, strerror(errno));
     return 0;
   }
+  m->n = n;
+  return scan ? scan_map(c, m, n, nlabels) : 1;
+}
+
+/* Every key of m names known items and they are n. */
+static int scan_map(cursor *c, cmap *m, uint64_t n, int64_t nlabels) {
   uint64_t seen = 0;
-  for (uint64_t i = 0; i < cap; i++) {
+  for (uint64_t i = 0; i < m->cap; i++) {
     if (!m->keys[i]) continue;
-    if (!key_ok(m->keys[i], nlabels)) return bad(c, "an itemset names an unknown item");
+    if (!counts_key_ok(m->keys[i], nlabels)) return bad(c, "an itemset names an unknown item");
     seen++;
   }
-  if (seen != n) return bad(c, "a table's entry count is wrong");
-  m->n = n;
+  return seen == n ? 1 : bad(c, "a table's entry count is wrong");
+}
+
+/* The total's rank index, in place; when there is none (a version 2 file)
+ * the table is checked whole instead. With one, the table is not read on
+ * load: what reads it checks what it uses (cmap_find's probes are bounded,
+ * counts_read.c checks each key it reports, a compaction every key). */
+static int take_rank(cursor *c, br_counts *s, int version) {
+  uint64_t n = UINT64_MAX;
+  if (version >= 3 && !take(c, &n, 8)) return 0;
+  if (n == UINT64_MAX) return scan_map(c, &s->base, s->base.n, s->labels->n);
+  size_t bytes = (COUNTS_RANK_BUCKETS + 1) * 8;
+  if (n > s->base.n || bytes + n * 4 > c->len - c->at) return bad(c, "the rank index is past the end");
+  const uint64_t *starts = (const uint64_t *)(const void *)(c->map + c->at);
+  for (int b = 0; b < COUNTS_RANK_BUCKETS; b++)
+    if (starts[b] > starts[b + 1]) return bad(c, "the rank index is out of order");
+  if (starts[0] != 0 || starts[COUNTS_RANK_BUCKETS] != n) return bad(c, "the rank index's length is wrong");
+  s->rank_starts = starts;
+  s->rank = (const uint32_t *)(const void *)(c->map + c->at + bytes);
+  c->at += bytes + n * 4;
+  if (fseek(c->f, (long)c->at, SEEK_SET) != 0) {
+    c->err = br_error_set(BR_ERR_IO, "%s: cannot read: %s", c->path, strerror(errno));
+    return 0;
+  }
+  char zeros[8];
+  if (c->at % 8 && !take(c, zeros, 8 - c->at % 8)) return 0; /* take reads on from the file */
+  int64_t ni;
+  if (!take(c, &ni, 8)) return 0;
+  if (ni != s->labels->n || (uint64_t)ni > (c->len - c->at) / 8) return bad(c, "the item counts do not fit the labels");
+  s->base_items = (const double *)(const void *)(c->map + c->at);
+  s->nbase_items = ni;
+  c->at += (size_t)ni * 8;
+  if (fseek(c->f, (long)c->at, SEEK_SET) != 0) {
+    c->err = br_error_set(BR_ERR_IO, "%s: cannot read: %s", c->path, strerror(errno));
+    return 0;
+  }
   return 1;
 }
 
@@ -188,7 +323,7 @@ static int take_sketch(cursor *cur, br_counts *c) {
   for (int64_t i = 0; i < size; i++) {
     uint64_t key;
     if (!take(cur, &key, 8) || !take(cur, &k->cnt[i], 8) || !take(cur, &k->err[i], 8)) return 0;
-    if (!key_ok(key, c->labels->n)) return bad(cur, "an itemset names an unknown item");
+    if (!counts_key_ok(key, c->labels->n)) return bad(cur, "an itemset names an unknown item");
     if (!sketch_keep(k, key)) return bad(cur, "an itemset of the sketch repeats");
   }
   sketch_heapify(k);
@@ -206,7 +341,12 @@ br_status br_counts_load(br_counts **out, const char *path) {
     return br_error_set(BR_ERR_IO, "%s: cannot read: not a regular file", path);
   }
   size_t len = (size_t)size;
-  void *map = len ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE, fileno(f), 0) : MAP_FAILED;
+  /* Read-only: the total's table is used in place and never written (the
+   * days, written as baskets come, are copied out). Not populated: a daily
+   * run reads a few thousand of its pages (the rank index's top buckets,
+   * the item counts, the day's large additions), and mapping all of them
+   * up front cost more than the faults. */
+  void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fileno(f), 0) : MAP_FAILED;
   if (map == MAP_FAILED) {
     fclose(f);
     return br_error_set(BR_ERR_IO, "%s: cannot read: %s", path, len ? strerror(errno) : "the file is empty");
@@ -220,12 +360,18 @@ br_status br_counts_load(br_counts **out, const char *path) {
     return br_error_set(BR_ERR_PARSE, "%s: not a counts store (no BRCOUNTS header)", path);
   }
   take(&cur, head, 8);
-  if (head[1] != ORDER || head[0] != VERSION) {
+  uint64_t id = 0;
+  if (head[1] != ORDER || (head[0] != VERSION && head[0] != VERSION_NO_ID)) {
     munmap(map, len);
     fclose(f);
     return br_error_set(BR_ERR_PARSE, "%s: a counts store of version %u%s; this build reads version %u", path,
                         head[1] == ORDER ? head[0] : 0, head[1] == ORDER ? "" : " from a machine of the other byte order",
                         VERSION);
+  }
+  if (head[0] == VERSION && !take(&cur, &id, 8)) {
+    munmap(map, len);
+    fclose(f);
+    return cur.err;
   }
   br_counts_options o;
   br_counts_options_init(&o);
@@ -246,7 +392,13 @@ br_status br_counts_load(br_counts **out, const char *path) {
       (o.capacity <= 0 || o.capacity > ((int64_t)1 << 32) || o.width <= 0 || o.width > ((int64_t)1 << 32) ||
        depth <= 0 || depth > 16 || (uint64_t)(o.width * depth) > len / 8))
     bad(&cur, "the sketch's sizes do not fit the file");
-  if (cur.err == BR_OK && (cur.err = br_counts_new(&c, &o)) != BR_OK) c = NULL;
+  if (cur.err == BR_OK && br_counts_new(&c, &o) != BR_OK) {
+    c = NULL; /* options no store takes: a damaged file, said as such */
+    char why[256]; /* br_last_error's buffer is the one bad() writes */
+    snprintf(why, sizeof why, "%s", br_last_error());
+    if (strstr(why, "memory")) cur.err = BR_ERR_NOMEM;
+    else bad(&cur, why);
+  }
   if (c) {
     c->map = map; /* the store unmaps it when freed */
     c->map_len = len;
@@ -280,7 +432,7 @@ br_status br_counts_load(br_counts **out, const char *path) {
       if (take(&cur, label, n32) && strdict_intern(c->labels, label, n32) != (int32_t)i) bad(&cur, "a label repeats");
     }
     br_free(label);
-    take_map(&cur, &c->total, c->labels->n);
+    if (take_map(&cur, &c->base, c->labels->n, 0)) take_rank(&cur, c, (int)head[0]);
     int32_t nd = 0;
     take(&cur, &nd, 4);
     if (cur.err == BR_OK && (nd < 0 || (uint64_t)nd > (len - cur.at) / 24)) bad(&cur, "the day count is past the end");
@@ -294,17 +446,31 @@ br_status br_counts_load(br_counts **out, const char *path) {
         break;
       }
       cd->nbaskets = nb;
-      take_map(&cur, &cd->map, c->labels->n);
+      /* a day is written as baskets of it come: its own copy */
+      if (take_map(&cur, &cd->map, c->labels->n, 1) && (cur.err = cmap_own(&cd->map)) != BR_OK) break;
     }
     if (mode == BR_COUNTS_SKETCH) take_sketch(&cur, c);
     if (cur.err == BR_OK && cur.at != len) bad(&cur, "bytes after the end of the store");
   }
   fclose(f);
   if (map) munmap(map, len);
+  if (cur.err == BR_OK) {
+    size_t n = strlen(path);
+    char *keep = br_alloc("counts", 1, n + 1);
+    if (!keep) {
+      cur.err = br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+    } else {
+      memcpy(keep, path, n + 1);
+      /* a store of version 2 has no id (0): no delta file is its */
+      c->saved = (counts_saved){keep, id, len, 0, 0, 0};
+      cur.err = counts_delta_load(c, path);
+    }
+  }
   if (cur.err != BR_OK) {
     br_counts_free(c);
     return cur.err;
   }
+  counts_mark_saved(c);
   *out = c;
   return BR_OK;
 }

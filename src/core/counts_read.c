@@ -96,23 +96,115 @@ static double floor_of(const br_counts *c, const br_counts_query *q) {
   return q->min_count > 0 ? q->min_count : q->min_support * br_counts_nbaskets(c);
 }
 
+/* Whether every item of ids[0..n) is at or above the floor: no itemset
+ * counts more than its rarest item (stored counts, so under decay too). */
+static int items_ok(const char *item_ok, const int32_t *ids, int n) {
+  for (int i = 0; i < n; i++)
+    if (!item_ok[ids[i]]) return 0;
+  return 1;
+}
+
+static br_status damaged(const br_counts *c, const char *what) {
+  return br_error_set(BR_ERR_PARSE, "%s: damaged counts store: %s", c->saved.path ? c->saved.path : "counts", what);
+}
+
+typedef struct scan {
+  found_list *l;
+  const br_counts *c;
+  char *item_ok;  /* by item id: its count is at or above the floor */
+  double most[4]; /* by size: the largest count total adds to an itemset */
+  double scale, fl;
+  int min, max;
+} scan;
+
+static int size_of(uint64_t key) {
+  const uint64_t low = ((uint64_t)1 << COUNTS_ITEM_BITS) - 1;
+  return key & low ? 3 : (key >> COUNTS_ITEM_BITS) & low ? 2 : 1; /* the first item is highest */
+}
+
+/* Reports key with stored count v when it is of the sizes asked and at or
+ * above the floor; a key of an unknown item (a damaged file) is an error. */
+static br_status consider(scan *q, uint64_t key, double v) {
+  int32_t ids[3];
+  if (!counts_key_ok(key, q->c->labels->n)) return damaged(q->c, "an itemset names an unknown item");
+  int n = counts_unkey(key, ids);
+  if (n < q->min || n > q->max || !items_ok(q->item_ok, ids, n)) return BR_OK;
+  v *= q->scale;
+  return v >= q->fl && v > 0 ? push(q->l, q->c, key, v) : BR_OK;
+}
+
+/* Without a rank index: every key of total with its base part, then the
+ * base's other keys; one that total does not add to can pass only if its
+ * count plus total's largest addition to an itemset of its size does, so
+ * few need the look-up in total. */
+static br_status collect_scan(scan *q) {
+  const br_counts *c = q->c;
+  br_status s = BR_OK;
+  for (size_t i = 0; i < c->total.cap && s == BR_OK; i++) {
+    uint64_t key = c->total.keys[i];
+    if (key) s = consider(q, key, cmap_get(&c->base, key) + c->total.vals[i]);
+  }
+  for (size_t i = 0; i < c->base.cap && s == BR_OK; i++) {
+    uint64_t key = c->base.keys[i];
+    if (!key || (c->base.vals[i] + q->most[size_of(key)]) * q->scale < q->fl || cmap_find(&c->total, key)) continue;
+    s = consider(q, key, c->base.vals[i]);
+  }
+  return s;
+}
+
+/* With the base's rank index (a loaded store): its buckets down to the
+ * floor, each key with total's part; then total's other keys, of which
+ * only one whose own addition could lift a count from below the buckets
+ * visited to the floor needs a look-up in the base (a cache miss in a large
+ * table): few, as a day adds little to most itemsets; then the items,
+ * which the index leaves out. */
+static br_status collect_ranked(scan *q) {
+  const br_counts *c = q->c;
+  br_status s = BR_OK;
+  const uint64_t two = (((uint64_t)1 << COUNTS_ITEM_BITS) - 1) * (((uint64_t)1 << COUNTS_ITEM_BITS) + 1);
+  int b = COUNTS_RANK_BUCKETS - 1;
+  for (; b >= 0 && s == BR_OK; b--) {
+    if (b < COUNTS_RANK_BUCKETS - 1 && counts_rank_upper(b) * q->scale < q->fl) break;
+    for (uint64_t k = c->rank_starts[b]; k < c->rank_starts[b + 1] && s == BR_OK; k++) {
+      uint32_t slot = c->rank[k];
+      uint64_t key = slot < c->base.cap ? c->base.keys[slot] : 0;
+      s = key & two ? consider(q, key, c->base.vals[slot] + cmap_get(&c->total, key))
+                    : damaged(c, "the rank index names an empty slot or an item");
+    }
+  }
+  /* buckets b and below were not visited: their counts are below `under` */
+  double under = b >= 0 ? counts_rank_upper(b) : 0;
+  for (size_t i = 0; i < c->total.cap && s == BR_OK; i++) {
+    uint64_t key = c->total.keys[i];
+    if (!(key & two) || (under + c->total.vals[i]) * q->scale < q->fl) continue;
+    const double *bv = cmap_find(&c->base, key);
+    if (bv && counts_rank_bucket(*bv) > b) continue; /* visited above */
+    s = consider(q, key, (bv ? *bv : 0) + c->total.vals[i]);
+  }
+  for (int32_t i = 0; i < c->labels->n && s == BR_OK; i++)
+    if (q->item_ok[i]) s = consider(q, counts_key(&i, 1), counts_item_get(c, i));
+  return s;
+}
+
 /* The itemsets of min..max items at or above the floor, most frequent first. */
 static br_status collect(found_list *l, const br_counts *c, const br_counts_query *q, int min, int max) {
-  double scale = counts_read_scale(c), fl = floor_of(c, q);
   memset(l, 0, sizeof *l);
-  br_status s = BR_OK;
-  int32_t ids[3];
-  for (size_t i = 0; i < c->total.cap && s == BR_OK; i++) {
-    if (!c->total.keys[i]) continue;
-    int n = counts_unkey(c->total.keys[i], ids);
-    double v = c->total.vals[i] * scale;
-    if (n >= min && n <= max && v >= fl && v > 0) s = push(l, c, c->total.keys[i], v);
+  int32_t ids[3], ni = c->labels->n;
+  scan sc = {l, c, br_alloc("counts", 1, (size_t)(ni ? ni : 1)), {0, 0, 0, 0}, counts_read_scale(c), floor_of(c, q), min, max};
+  if (!sc.item_ok) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+  for (int32_t i = 0; i < ni; i++) sc.item_ok[i] = counts_item_get(c, i) * sc.scale >= sc.fl;
+  for (size_t i = 0; i < c->total.cap && !c->rank_starts; i++) { /* the scan's bound; the index needs none */
+    uint64_t key = c->total.keys[i];
+    int n = key ? counts_unkey(key, ids) : 0;
+    if (key && c->total.vals[i] > sc.most[n]) sc.most[n] = c->total.vals[i];
   }
+  br_status s = c->rank_starts ? collect_ranked(&sc) : collect_scan(&sc);
+  br_free(sc.item_ok);
   if (c->o.mode == BR_COUNTS_SKETCH) {
     for (int64_t k = 0; k < c->sk.size && s == BR_OK; k++) {
       int n = counts_unkey(c->sk.key[k], ids);
-      double v = sketch_estimate(&c->sk, c->sk.key[k]) * scale;
-      if (n >= min && n <= max && v >= fl && v > 0) s = push(l, c, c->sk.key[k], v);
+      double v = sketch_estimate(&c->sk, c->sk.key[k]) * sc.scale;
+      if (n >= min && n <= max && v >= sc.fl && v > 0) s = push(l, c, c->sk.key[k], v);
     }
   }
   if (s != BR_OK) {
@@ -205,7 +297,9 @@ static double count_of(const br_counts *c, const int32_t *ids, int n) {
       s[j - 1] = t;
     }
   uint64_t key = counts_key(s, n);
-  double v = n >= 2 && c->o.mode == BR_COUNTS_SKETCH ? sketch_estimate(&c->sk, key) : cmap_get(&c->total, key);
+  double v = n == 1                              ? counts_item_get(c, s[0])
+             : c->o.mode == BR_COUNTS_SKETCH ? sketch_estimate(&c->sk, key)
+                                             : counts_total_get(c, key);
   return v * counts_read_scale(c);
 }
 

@@ -68,9 +68,18 @@ static int bundle_counts(lua_State *L) {
   return 1;
 }
 
+/* The store's delta file is read and written beside it: the sandbox
+ * checks it as well as the store. */
+static void check_paths(lua_State *L, const char *fn, const char *path, int write) {
+  lbr_check_path(L, fn, path, write);
+  lua_pushfstring(L, "%s.delta", path);
+  lbr_check_path(L, fn, lua_tostring(L, -1), write);
+  lua_pop(L, 1);
+}
+
 static int bundle_load_counts(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  lbr_check_path(L, "load_counts", path, 0);
+  check_paths(L, "load_counts", path, 0);
   br_counts **slot = push_slot(L);
   if (br_counts_load(slot, path) != BR_OK) return lbr_error(L);
   return 1;
@@ -220,11 +229,21 @@ static int counts_count(lua_State *L) {
   return 1;
 }
 
+static const char *const save_options[] = {"compact", NULL};
+
+/* save(path [, { compact = true }]): compact writes the store whole. */
 static int counts_save(lua_State *L) {
   br_counts *c = check_counts(L, 1);
   const char *path = luaL_checkstring(L, 2);
-  lbr_check_path(L, "save", path, 1);
-  if (br_counts_save(c, path) != BR_OK) return lbr_error(L);
+  lbr_check_options(L, 3, "save", save_options);
+  int compact = 0;
+  if (lua_istable(L, 3)) {
+    lua_getfield(L, 3, "compact");
+    compact = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  check_paths(L, "save", path, 1);
+  if ((compact ? br_counts_save_whole(c, path) : br_counts_save(c, path)) != BR_OK) return lbr_error(L);
   lua_settop(L, 1);
   return 1;
 }

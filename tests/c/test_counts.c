@@ -147,11 +147,56 @@ static void save_and_load_round_trip(void **state) {
   br_counts_free(c);
 }
 
+/* A loaded store's saves append delta records until they would pass the
+ * compaction size (an eighth of the store file, at least 1 MiB); then the
+ * store is written whole and the delta file removed. Counts survive both. */
+static void delta_records_then_compaction(void **state) {
+  (void)state;
+  char path[] = "/tmp/bundle_counts_XXXXXX", delta[64];
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  snprintf(delta, sizeof delta, "%s.delta", path);
+  br_counts *c = NULL, *back = NULL;
+  assert_int_equal(br_counts_new(&c, NULL), BR_OK);
+  for (int k = 0; k < 100; k++) add(c, k);
+  assert_int_equal(br_counts_save(c, path), BR_OK);
+  assert_int_not_equal(access(delta, F_OK), 0); /* a new store is written whole */
+  for (int k = 100; k < 200; k++) add(c, k);
+  assert_int_equal(br_counts_save(c, path), BR_OK);
+  assert_int_equal(access(delta, F_OK), 0); /* then only what changed */
+  assert_int_equal(br_counts_load(&back, path), BR_OK);
+  assert_double_equal(count2(back, 1, 2), truth(1, 2, 0, 200), 0);
+  assert_double_equal(br_counts_nbaskets(back), 200, 0);
+  /* 50,000 baskets of two new items each: 150,000 entries, past 1 MiB */
+  for (int k = 0; k < 50000; k++) {
+    char u[16], v[16];
+    snprintf(u, sizeof u, "u%d", k);
+    snprintf(v, sizeof v, "v%d", k);
+    const char *l[2] = {u, v};
+    assert_int_equal(br_counts_add(back, l, NULL, 2, T0 + DAY), BR_OK);
+  }
+  assert_int_equal(br_counts_save(back, path), BR_OK);
+  assert_int_not_equal(access(delta, F_OK), 0); /* compacted */
+  br_counts_free(c);
+  c = NULL;
+  assert_int_equal(br_counts_load(&c, path), BR_OK);
+  assert_double_equal(br_counts_nbaskets(c), 50200, 0);
+  const char *uv[2] = {"u49999", "v49999"};
+  assert_double_equal(br_counts_count(c, uv, NULL, 2), 1, 0);
+  assert_double_equal(count2(c, 1, 2), truth(1, 2, 0, 200), 0);
+  br_counts_free(back);
+  br_counts_free(c);
+  unlink(path);
+  unlink(delta);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(window_counts_equal_a_recount),
       cmocka_unit_test(sketch_stays_within_its_bound),
       cmocka_unit_test(save_and_load_round_trip),
+      cmocka_unit_test(delta_records_then_compaction),
   };
   return cmocka_run_group_tests_name("counts", tests, NULL, NULL);
 }
