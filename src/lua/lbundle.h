@@ -7,6 +7,7 @@
 #include <lua.h>
 
 #include "bundle/bundle.h"
+#include "ldriver.h" /* per-state limits (llimits.c), also for bundlerun */
 
 #define LBR_HIDDEN __attribute__((visibility("hidden")))
 #define LBR_EXPORT __attribute__((visibility("default")))
@@ -176,16 +177,8 @@ LBR_HIDDEN void lbr_search_open(lua_State *L);
 LBR_HIDDEN void lbr_pareto_open(lua_State *L);
 /* Pricing (lprice.c): sets price (optimize, baseline) in the table on the stack top. */
 LBR_HIDDEN void lbr_price_open(lua_State *L);
-/* Limits (lsandbox.c): sets sandbox_exec and memory_used in the table on the
+/* Sandbox (lsandbox.c): sets sandbox_exec and memory_used in the table on the
  * stack top; the rest is for bundlerun's --timeout, --max-memory, --sandbox. */
 LBR_HIDDEN void lbr_sandbox_open(lua_State *L);
-/* Raises "fn: sandbox: reading 'path' is not allowed ..." when paths are
- * limited (a sandboxed run) and path is outside the allow-list. */
-LBR_HIDDEN void lbr_check_path(lua_State *L, const char *fn, const char *path, int write);
-LBR_HIDDEN lua_State *lbr_limits_newstate(void); /* Lua's allocations counted in the budget */
-LBR_HIDDEN void lbr_limits_set_timeout(lua_State *L, double seconds);
-LBR_HIDDEN int lbr_limits_timed_out(void);
-LBR_HIDDEN int lbr_limits_allow(const char *dir, int write);
-LBR_HIDDEN void lbr_limits_limit_paths(int on);
 
 #endif
