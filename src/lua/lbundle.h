@@ -28,6 +28,12 @@
 #define LBR_GBDT_MT "bundle.GBDT"
 #define LBR_SANDBOX_STATE_MT "bundle.SandboxState"
 
+/* A box for an array the core returns for free()-ing (lout.c): pushed
+ * before the core call, filled right after it; freed by lbr_out_free, or
+ * by the collector if a Lua error comes first. */
+LBR_HIDDEN void **lbr_out_box(lua_State *L);
+LBR_HIDDEN void lbr_out_free(void **box);
+
 /* luaL_error with C's printf formats (%lld, %g, ...), which lua_pushfstring
  * does not understand; the message is cut at 1 KiB. Never returns. */
 LBR_HIDDEN int lbr_errorf(lua_State *L, const char *fmt, ...)

@@ -387,9 +387,11 @@ static int tensor_tostring(lua_State *L) {
   /* Small tensors print whole; past 1000 values, 3 at each end of each dim. */
   int edge = br_tensor_numel(*slot) > 1000 ? 3 : 1 << 20;
   char *text;
+  void **box = lbr_out_box(L);
   if (br_tensor_format(&text, *slot, edge) != BR_OK) return lbr_error(L);
+  *box = text;
   lua_pushstring(L, text);
-  free(text);
+  lbr_out_free(box);
   return 1;
 }
 
