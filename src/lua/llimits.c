@@ -9,7 +9,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lbundle.h"
 #include "llimits.h"
@@ -199,8 +201,11 @@ int lbr_limits_under(const lbr_limits *lim, const char *real, int write) {
 }
 
 /* The real path of `path`, or for a file not yet there, of its directory
- * joined with its name. 0 when neither resolves. */
-static int resolve(const char *path, char *out) {
+ * joined with its name. 0 when neither resolves. A name that is a symlink
+ * to a file not yet there (a dangling link) is followed to its target, as
+ * a writer would follow it: otherwise a link in an allowed directory that
+ * points outside would pass as a new file inside it. */
+static int resolve_depth(const char *path, char *out, int depth) {
   if (realpath(path, out)) return 1;
   char dir[PATH_MAX];
   const char *slash = strrchr(path, '/');
@@ -213,6 +218,18 @@ static int resolve(const char *path, char *out) {
     dir[n] = '\0';
     if (n == 0) strcpy(dir, "/");
   } else strcpy(dir, ".");
+  struct stat st;
+  if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) { /* dangling: resolve where it points */
+    char target[PATH_MAX], joined[PATH_MAX];
+    ssize_t tl = readlink(path, target, sizeof target - 1);
+    if (tl <= 0 || depth >= 40) return 0; /* 40: the kernel's own limit on links followed */
+    target[tl] = '\0';
+    if (target[0] != '/') {
+      if ((size_t)snprintf(joined, sizeof joined, "%s/%s", dir, target) >= sizeof joined) return 0;
+      return resolve_depth(joined, out, depth + 1);
+    }
+    return resolve_depth(target, out, depth + 1);
+  }
   char real[PATH_MAX];
   if (!realpath(dir, real)) return 0;
   size_t rl = strcmp(real, "/") == 0 ? 0 : strlen(real), nl = strlen(name);
@@ -222,6 +239,8 @@ static int resolve(const char *path, char *out) {
   memcpy(out + rl + 1, name, nl + 1);
   return 1;
 }
+
+static int resolve(const char *path, char *out) { return resolve_depth(path, out, 0); }
 
 void lbr_check_path(lua_State *L, const char *fn, const char *path, int write) {
   lbr_limits *lim = lbr_limits_of(L);
