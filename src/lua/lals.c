@@ -62,8 +62,8 @@ static int eval_als(lua_State *L) {
   }
   br_als_options o;
   br_als_options_init(&o);
-  o.factors = (int)lbr_opt_integer(L, 3, "als", "factors", o.factors);
-  o.iterations = (int)lbr_opt_integer(L, 3, "als", "iterations", o.iterations);
+  o.factors = lbr_opt_int(L, 3, "als", "factors", o.factors);
+  o.iterations = lbr_opt_int(L, 3, "als", "iterations", o.iterations);
   o.seed = (uint64_t)lbr_opt_integer(L, 3, "als", "seed", 1);
   if (!lua_isnoneornil(L, 3)) {
     if (lua_getfield(L, 3, "l2") != LUA_TNIL) o.l2 = luaL_checknumber(L, -1);

@@ -57,6 +57,9 @@ LBR_HIDDEN void lbr_check_options(lua_State *L, int idx, const char *fn,
  * argument or field gives dflt); raises "fn: option 'key' ..." on a bad type. */
 LBR_HIDDEN lua_Integer lbr_opt_integer(lua_State *L, int idx, const char *fn,
                                        const char *key, lua_Integer dflt);
+/* lbr_opt_integer for C int options: a value outside int's range is an
+ * error naming the option, never a silent wrap. */
+LBR_HIDDEN int lbr_opt_int(lua_State *L, int idx, const char *fn, const char *key, int dflt);
 LBR_HIDDEN double lbr_opt_number(lua_State *L, int idx, const char *fn, const char *key, double dflt);
 LBR_HIDDEN int lbr_opt_boolean(lua_State *L, int idx, const char *fn, const char *key,
                                int dflt);

@@ -248,7 +248,7 @@ static int price_run(lua_State *L, int baseline) {
   br_wtp_spec w;
   double sigma_all;
   read_spec(L, 2, fn, cat, &w, &sigma_all);
-  int grid = (int)lbr_opt_integer(L, 2, fn, "grid", 101);
+  int grid = lbr_opt_int(L, 2, fn, "grid", 101);
   double dmin = 0, dmax = 0.4;
   lua_getfield(L, 2, "discount");
   if (baseline) {

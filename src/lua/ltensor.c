@@ -590,7 +590,7 @@ static int reduce(lua_State *L, br_reduce_op op) {
   int has_dim = lua_type(L, 2) == LUA_TNUMBER;
   int opts = has_dim ? 3 : 2;
   lbr_check_options(L, opts, fn, reduce_options);
-  int ddof = (int)lbr_opt_integer(L, opts, fn, "ddof", 0);
+  int ddof = lbr_opt_int(L, opts, fn, "ddof", 0);
   int keepdim = lbr_opt_boolean(L, opts, fn, "keepdim", 0);
   int is_arg = op == BR_REDUCE_ARGMIN || op == BR_REDUCE_ARGMAX;
   if (!has_dim) {
