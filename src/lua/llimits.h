@@ -15,12 +15,18 @@
 #include <lua.h>
 
 #define LBR_MAX_ALLOWED 32 /* directories per allow-list */
+/* sandbox.run inside sandbox.run, at most this deep: each level is a new
+ * state whose C calls start their count afresh, so Lua's own C-stack limit
+ * (LUAI_MAXCCALLS) never sees the whole chain, and 100000 levels overflowed
+ * the C stack (a segfault) */
+#define LBR_MAX_NESTING 16
 
 typedef struct lbr_limits {
   double at, seconds;             /* this state's own deadline (monotonic s; 0: none) and its limit */
   double outer_at, outer_seconds; /* the earliest deadline of the states this one runs inside */
   int timed_out;                  /* a deadline passed and was reported */
   double tripped;                 /* the limit, in seconds, that passed */
+  int depth;                      /* sandbox.run states this one runs inside (0: a host) */
   int limited;                    /* paths are checked against the lists below */
   int ndirs[2];                   /* [0] read, [1] write */
   char *dirs[2][LBR_MAX_ALLOWED]; /* resolved directories, malloc'd */

@@ -553,6 +553,9 @@ static int sandbox_exec(lua_State *L) {
     lua_pop(L, 2);
   }
   int nargs = lua_gettop(L) - 3;
+  const lbr_limits *outer = lbr_limits_of(L); /* the host's, when it has any */
+  if (outer && outer->depth >= LBR_MAX_NESTING)
+    return lbr_errorf(L, "sandbox.run: sandboxes nest at most %d deep", LBR_MAX_NESTING);
   /* the box before the limits: once the budget is set, nothing may raise a
    * Lua error in the host until it is restored */
   box *bx = lua_newuserdatauv(L, sizeof *bx, 0);
@@ -566,9 +569,9 @@ static int sandbox_exec(lua_State *L) {
   int boxidx = lua_gettop(L);
   lbr_limits *lim = bx->lim = lbr_limits_new();
   if (!lim) return luaL_error(L, "not enough memory");
-  const lbr_limits *outer = lbr_limits_of(L); /* the host's, when it has any */
   /* path lists: the run's own, in its own limits */
   lim->limited = 1;
+  lim->depth = outer ? outer->depth + 1 : 1;
   for (int w = 0; w < 2 && lua_istable(L, 3); w++) {
     lua_getfield(L, 3, w ? "write" : "read");
     if (lua_istable(L, -1)) {
