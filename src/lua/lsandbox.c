@@ -11,7 +11,9 @@
  * with the core's tensors and frames (bundle/memory.h), and bundle's
  * loaders check a path allow-list. The script-facing globals are built in
  * Lua (bundle/sandbox.lua, env()); this file is what Lua cannot do. */
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
@@ -180,21 +182,73 @@ static int no_getenv(lua_State *L) {
 /* Lua's C loops that the count hook cannot interrupt and that memory does
  * not bound either: the sandbox's versions check the time limit as they go.
  *
- * string.rep of an empty string with an empty separator loops n times to
- * build "" (n may be 2^62): the answer is "" at once. */
+ * string.rep: Lua's copies the string n times one piece at a time (a
+ * 1 GiB rep("x", 2^30) is 2^30 memcpy calls, seconds with no check); this
+ * one fills the result by doubling what is written (log2 n copies), with
+ * the time limit checked between them. An empty string with an empty
+ * separator is "" at once (Lua's loops n times, n may be 2^62). */
+#define STR_CHUNK ((size_t)1 << 20) /* bytes between time checks */
 static int sandbox_strrep(lua_State *L) {
   size_t l, lsep = 0;
-  luaL_checklstring(L, 1, &l);
-  luaL_checkinteger(L, 2);
-  if (!lua_isnoneornil(L, 3)) luaL_checklstring(L, 3, &lsep);
-  if (l == 0 && lsep == 0) {
+  const char *s = luaL_checklstring(L, 1, &l);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  const char *sep = luaL_optlstring(L, 3, "", &lsep);
+  if ((l == 0 && lsep == 0) || n <= 0) {
     lua_pushliteral(L, "");
     return 1;
   }
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, 1);
+  size_t unit = l + lsep;
+  if (n == 1 || unit < l || unit > ((size_t)INT64_MAX - 1) / (size_t)n || unit * (size_t)n < 4 * STR_CHUNK) {
+    lua_pushvalue(L, lua_upvalueindex(1)); /* small, or too large: Lua's own, with its errors */
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+  }
+  size_t total = unit * (size_t)n - lsep; /* n >= 2: total >= unit */
+  luaL_Buffer b;
+  char *p = luaL_buffinitsize(L, &b, total);
+  memcpy(p, s, l);
+  memcpy(p + l, sep, lsep);
+  for (size_t filled = unit; filled < total;) {
+    size_t c = filled < total - filled ? filled : total - filled;
+    memcpy(p + filled, p, c); /* the prefix repeats with period `unit` */
+    filled += c;
+    lbr_limits_check(L);
+  }
+  luaL_pushresultsize(&b, total);
   return 1;
+}
+
+/* string.upper, lower and reverse of a long string: one C loop over every
+ * byte after a single allocation, so the time limit's refusal of large
+ * blocks never comes. Here the loop checks the limit every STR_CHUNK
+ * bytes. Upvalue 2 says which (0 upper, 1 lower, 2 reverse). */
+static int sandbox_strmap(lua_State *L) {
+  size_t l;
+  const char *s = luaL_checklstring(L, 1, &l);
+  if (l < 4 * STR_CHUNK) {
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+  }
+  lua_Integer kind = lua_tointeger(L, lua_upvalueindex(2));
+  luaL_Buffer b;
+  char *p = luaL_buffinitsize(L, &b, l);
+  for (size_t i = 0; i < l; i++) {
+    if ((i & (STR_CHUNK - 1)) == 0) lbr_limits_check(L);
+    unsigned char c = (unsigned char)(kind == 2 ? s[l - 1 - i] : s[i]);
+    p[i] = (char)(kind == 0 ? toupper(c) : kind == 1 ? tolower(c) : c);
+  }
+  luaL_pushresultsize(&b, l);
+  return 1;
+}
+
+static void wrap_strmap(lua_State *L, const char *name, int kind) {
+  lua_getfield(L, -1, name);
+  lua_pushinteger(L, kind);
+  lua_pushcclosure(L, sandbox_strmap, 2);
+  lua_setfield(L, -2, name);
 }
 
 /* table.move(a1, f, e, t [, a2]) over a range of 10^11 slots of a plain
@@ -313,6 +367,9 @@ static int sandbox_setup(lua_State *L) {
 
   lua_getfield(L, -1, "string"); /* also the strings' __index */
   wrap_field(L, "rep", sandbox_strrep);
+  wrap_strmap(L, "upper", 0);
+  wrap_strmap(L, "lower", 1);
+  wrap_strmap(L, "reverse", 2);
   lbr_pattern_open(L);
   lua_pop(L, 2);
   return 0;
