@@ -198,7 +198,9 @@ static int sandbox_strrep(lua_State *L) {
     return 1;
   }
   size_t unit = l + lsep;
-  if (n == 1 || unit < l || unit > ((size_t)INT64_MAX - 1) / (size_t)n || unit * (size_t)n < 4 * STR_CHUNK) {
+  /* Lua's string library makes no string of INT_MAX bytes or more (its
+   * MAXSIZE): those go to Lua's rep for its "resulting string too large" */
+  if (n == 1 || unit < l || unit >= (size_t)INT_MAX / (size_t)n || unit * (size_t)n < 4 * STR_CHUNK) {
     lua_pushvalue(L, lua_upvalueindex(1)); /* small, or too large: Lua's own, with its errors */
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
