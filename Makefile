@@ -222,6 +222,12 @@ $(EMBED): examples/embed.c $(LIB_A) $(HEADERS)
 	@$(if $(V),true,echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_A) $(LIBS_ALL)
 
+# test_lua_limits checks the bindings' per-state limits: it links them too
+$(BUILD)/tests/test_lua_limits: tests/c/test_lua_limits.c $(LUA_OBJ) $(LIB_A) $(HEADERS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),true,echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(LUA_OBJ) $(LIB_A) -lcmocka $(LUA_LIBS) $(LIBS_ALL)
+
 $(BUILD)/tests/%: tests/c/%.c $(LIB_A) $(HEADERS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),true,echo "  CC      $@")

@@ -34,14 +34,7 @@
 #include "bundle/version.h"
 #include "jail.h"
 
-int luaopen_bundle_core(lua_State *L);
-/* from the bindings (src/lua/lsandbox.c), linked in */
-lua_State *lbr_limits_newstate(void);
-lua_State *lbr_sandbox_newstate(void);
-void lbr_limits_set_timeout(lua_State *L, double seconds);
-int lbr_limits_timed_out(void);
-int lbr_limits_allow(const char *dir, int write);
-void lbr_limits_limit_paths(int on);
+#include "lua/ldriver.h" /* the bindings, linked in */
 
 /* Exit statuses: documented in --help and bundlerun.1. */
 enum { EXIT_ERROR = 1, EXIT_TIMEOUT = 3, EXIT_MEMORY = 4 };
@@ -539,7 +532,9 @@ int main(int argc, char **argv) {
         else max_mb = v;
       } else if (strncmp(a, "--allow-", 8) == 0) {
         int w = a[8] == 'w';
-        if (!lbr_limits_allow(argv[i], w) || (w ? jail.nwrite : jail.nread) == JAIL_MAX_DIRS) {
+        char real[PATH_MAX]; /* checked here; given to the state's limits once it exists */
+        errno = 0;
+        if (!realpath(argv[i], real) || (w ? jail.nwrite : jail.nread) == JAIL_MAX_DIRS) {
           fprintf(stderr, "%s: %s %s: %s\n", progname, a, argv[i], errno ? strerror(errno) : "too many directories");
           return 1;
         }
@@ -594,7 +589,17 @@ int main(int argc, char **argv) {
   }
   create_arg_table(L, argv, argc, script);
   lua_gc(L, LUA_GCGEN, 0, 0); /* generational mode, as lua.c */
-  if (sandboxed) lbr_limits_limit_paths(1);
+  if (sandboxed) {
+    for (int w = 0; w < 2; w++)
+      for (int i = 0; i < (w ? jail.nwrite : jail.nread); i++)
+        if (!lbr_limits_allow(L, w ? jail.write[i] : jail.read[i], w)) {
+          fprintf(stderr, "%s: --allow-%s %s: %s\n", progname, w ? "write" : "read", w ? jail.write[i] : jail.read[i],
+                  strerror(errno));
+          lbr_limits_close(L);
+          return EXIT_ERROR;
+        }
+    lbr_limits_check_paths(L, 1);
+  }
   /* MPI starts on bundle.mpi's first use (so a run that never uses it, and
    * the watchdog parent, never start it); the sandbox's seccomp filter
    * forbids MPI's sockets, so there it says so rather than die */
@@ -628,7 +633,7 @@ int main(int argc, char **argv) {
   int status = ok ? EXIT_SUCCESS : EXIT_ERROR;
   /* the deadline once more: a C call may have finished after it, with no
    * Lua instruction in between for the hook to stop */
-  if (timeout > 0 && lbr_limits_timed_out()) {
+  if (timeout > 0 && lbr_limits_timed_out(L)) {
     fprintf(stderr, "%s: stopped by --timeout %g\n", progname, timeout);
     status = EXIT_TIMEOUT;
   } else if (!ok && (br_mem_limit_hit() || out_of_memory)) {
@@ -637,7 +642,7 @@ int main(int argc, char **argv) {
     status = EXIT_MEMORY;
   }
   fflush(stdout);
-  lua_close(L);
+  lbr_limits_close(L);
   br_mpi_finalize(status); /* a failed rank ends the job: the others may wait for it */
   return status;
 }

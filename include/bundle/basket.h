@@ -99,8 +99,9 @@ br_status br_baskets_filter(br_baskets **out, const br_baskets *b, const double 
 
 /* Pairs (a < b) bought together in at least min_count baskets. Counted item
  * by item through an inverted index with one dense counter row, so memory
- * is O(items + pairs found) however large the baskets. Arrays are malloc'd
- * and owned by the caller (free each). */
+ * is O(items + pairs found) however large the baskets. The arrays are the
+ * caller's, charged to the memory budget until each is freed with
+ * br_free_out (bundle/memory.h). */
 br_status br_baskets_cooccurrence(const br_baskets *b, int64_t min_count, int64_t *npairs,
                                   int32_t **a, int32_t **bb, int64_t **count);
 
@@ -189,7 +190,7 @@ const double *br_rules_measures(const br_rules *r, int64_t k); /* BR_MEASURE_COU
 
 /* Indices of the rules whose antecedent is contained in the sorted item
  * list `basket` (and whose consequent is not already in it), best first by
- * the rules' order. *idx is malloc'd (caller frees). Uses an index from
+ * the rules' order. *idx is the caller's (free it with br_free_out). Uses an index from
  * each antecedent's rarest item, so a basket visits only rules that can
  * match. */
 br_status br_rules_match(const br_rules *r, const int32_t *basket, int n, int64_t **idx,

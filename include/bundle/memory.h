@@ -75,13 +75,18 @@ void *br_realloc(const char *what, void *p, size_t count, size_t size);
 char *br_strdup(const char *what, const char *s);
 void br_free(void *p);
 
-/* For arrays the core hands to its caller, who frees them with plain free()
- * (br_pareto_front's *idx, br_als_fit's factors, ...): overflow-checked and
- * zero-safe like br_alloc, and refused when the block alone would not fit in
- * the budget, but not held against it once returned. */
+/* For arrays the core hands to its caller (br_pareto_front's *idx,
+ * br_als_fit's factors, br_rules_match's *idx, br_baskets_cooccurrence's
+ * pairs, br_tensor_format's text): overflow-checked and zero-safe like
+ * br_alloc, and charged to the budget while the caller holds them, so
+ * outputs count like everything else. The caller frees them with
+ * br_free_out, which gives the charge back. They are plain malloc blocks:
+ * free() is still memory-safe, but leaves their bytes counted against the
+ * budget (so under a limit, use br_free_out). */
 void *br_alloc_out(const char *what, size_t count, size_t size);
 void *br_calloc_out(const char *what, size_t count, size_t size);
 void *br_realloc_out(const char *what, void *p, size_t count, size_t size);
+void br_free_out(void *p); /* NULL is fine */
 
 #ifdef __cplusplus
 }

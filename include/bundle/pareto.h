@@ -4,7 +4,7 @@
  *     br_pareto_front(&front, &m, scores, n, 2);   // scores: n x 2, row-major
  *     double hv;  double ref[2] = {0, 0};
  *     br_hypervolume(&hv, scores, n, 2, ref);
- *     free(front);
+ *     br_free_out(front);
  */
 #ifndef BUNDLE_PARETO_H
 #define BUNDLE_PARETO_H
@@ -19,7 +19,8 @@ extern "C" {
 
 /* Indices of the non-dominated points of p (n x d, row-major), ordered by
  * the first objective descending; equal points are kept once. O(n log n)
- * for d = 2. *idx is malloc'd (caller frees). */
+ * for d = 2. *idx is the caller's, charged to the memory budget until
+ * freed with br_free_out (bundle/memory.h). */
 br_status br_pareto_front(int64_t **idx, int64_t *nfront, const double *p, int64_t n, int d);
 /* Non-dominated sorting: rank[i] = 1 for the front, 2 for the front once
  * that is removed, and so on (Deb's fast sort, O(d n^2)). */

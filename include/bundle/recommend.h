@@ -8,7 +8,7 @@
  *     double *U = NULL, *V = NULL;
  *     if (br_als_fit(&U, &V, nusers, nitems, off, cols, vals, &o) != BR_OK) puts(br_last_error());
  *     // score of user u for item i: dot(U + u * 32, V + i * 32)
- *     free(U); free(V);
+ *     br_free_out(U); br_free_out(V);
  *
  * Hu, Koren and Volinsky (2008): confidence c = 1 + alpha * value on every
  * observed entry, preference 1 there and 0 elsewhere; each sweep solves the
@@ -40,8 +40,8 @@ void br_als_options_init(br_als_options *o);
 /* Factors a rows x cols implicit matrix given as CSR (off: rows + 1, cols
  * ids in 0..cols-1, each at most once per row; vals >= 0, NULL means 1 per
  * entry). On
- * success *U (rows x f) and *V (cols x f), row-major, are malloc'd and owned
- * by the caller. */
+ * success *U (rows x f) and *V (cols x f), row-major, are the caller's,
+ * charged to the memory budget until freed with br_free_out. */
 br_status br_als_fit(double **U, double **V, int64_t rows, int64_t cols, const int64_t *off, const int32_t *idx,
                      const double *vals, const br_als_options *o);
 

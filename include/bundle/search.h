@@ -51,6 +51,14 @@ int32_t br_catalog_category(const br_catalog *c, int32_t i);
 double br_catalog_stock(const br_catalog *c, int32_t i);
 /* "{a, b, c}" of a bundle's labels (each cut at 30 bytes), for messages. */
 void br_catalog_bundle_text(const br_catalog *c, const int32_t *items, int n, char *buf, size_t size);
+/* A per-item option over the catalogue: out[0 .. br_catalog_size(c)) gets
+ * `fill` (NaN: not given), then values[k] at the item labelled labels[k]
+ * (lens NULL: NUL-terminated). Each label must be in the catalogue and each
+ * value a number > 0 and finite; otherwise BR_ERR_ARG with "<what>: no
+ * item 'x' in the catalogue" or "<what> of item 'x' must be a number > 0",
+ * and out is partly written. */
+br_status br_catalog_item_values(const br_catalog *c, const char *what, int64_t n, const char *const *labels,
+                                 const size_t *lens, const double *values, double fill, double *out);
 
 /* ---- what a bundle's objectives are computed from ---- */
 

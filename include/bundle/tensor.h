@@ -193,7 +193,8 @@ br_status br_tensor_outer(br_tensor **out, const br_tensor *a, const br_tensor *
 
 /* A readable rendering: a header line with the shape, then the values in
  * nested brackets; dimensions longer than 2*edge+1 show `edge` items at each
- * end around "...". *text is malloc'd; the caller frees it. */
+ * end around "...". *text is the caller's, freed with br_free_out
+ * (bundle/memory.h), which gives back its charge to the memory budget. */
 br_status br_tensor_format(char **text, const br_tensor *t, int edge);
 
 #ifdef __cplusplus

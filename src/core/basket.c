@@ -454,7 +454,7 @@ br_status br_baskets_cooccurrence(const br_baskets *b, int64_t min_count, int64_
   int64_t *cnt = br_calloc("baskets", (size_t)m, sizeof *cnt);
   int32_t *touched = br_alloc("baskets", (size_t)m, sizeof *touched);
   int64_t cap = 1024, np = 0, work = 0;
-  /* A, Bv and C go to the caller, who frees them with free() */
+  /* A, Bv and C go to the caller, who frees them with br_free_out */
   int32_t *A = br_alloc_out("baskets", (size_t)cap, sizeof *A), *Bv = br_alloc_out("baskets", (size_t)cap, sizeof *Bv);
   int64_t *C = br_alloc_out("baskets", (size_t)cap, sizeof *C);
   br_status s = BR_OK;
@@ -528,9 +528,9 @@ fail:
   br_free(where);
   br_free(cnt);
   br_free(touched);
-  free(A);
-  free(Bv);
-  free(C);
+  br_free_out(A);
+  br_free_out(Bv);
+  br_free_out(C);
   return s;
 }
 

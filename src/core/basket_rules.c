@@ -404,7 +404,7 @@ br_status br_rules_match(const br_rules *r, const int32_t *basket, int n, int64_
       if (k == cap) {
         int64_t *nv = br_realloc_out("rules", v, (size_t)(cap *= 2), sizeof *nv);
         if (!nv) {
-          free(v); /* *idx is the caller's, freed with free() */
+          br_free_out(v); /* *idx is the caller's, freed with br_free_out */
           return br_error_set(BR_ERR_NOMEM, "match: out of memory");
         }
         v = nv;

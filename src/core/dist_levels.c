@@ -235,9 +235,9 @@ done:
   br_free(gsup);
   br_free(counts);
   free(lens);
-  free(pa);
-  free(pb);
-  free(pc);
+  br_free_out(pa);
+  br_free_out(pb);
+  br_free_out(pc);
   free(all);
   br_free(L);
   br_free(cand.v);

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 
 #include "bundle/memory.h"
+#include "memory_internal.h"
 
 static _Atomic int64_t core_used, external_used;
 static _Atomic int64_t limit;
@@ -36,6 +37,8 @@ br_status br_mem_reserve(const char *what, int64_t bytes) {
 void br_mem_release(int64_t bytes) {
   if (bytes > 0) atomic_fetch_sub(&core_used, bytes);
 }
+
+void mem_core_adjust(int64_t bytes) { atomic_fetch_add(&core_used, bytes); }
 
 int br_mem_fits(int64_t bytes) {
   int64_t lim = br_mem_limit();

@@ -9,11 +9,13 @@
  * pointer returned keeps malloc's alignment. */
 #include <stdalign.h>
 #include <stdint.h>
+#include <malloc.h> /* malloc_usable_size */
 #include <stdlib.h>
 #include <string.h>
 
 #include "bundle/memory.h"
 #include "error_internal.h"
+#include "memory_internal.h"
 
 typedef union block_head {
   size_t bytes; /* the caller's bytes, header not included */
@@ -109,34 +111,60 @@ void br_free(void *p) {
   free(h);
 }
 
-/* ---- arrays handed to the caller, freed with free() ---- */
+/* ---- arrays handed to the caller, freed with br_free_out (or free()) ---- */
 
-/* The block must fit in the budget now; it is not held afterwards, as the
- * caller's free() cannot give it back. malloc(0) may return NULL, so at
- * least one byte is asked. */
-static int fits(const char *what, size_t count, size_t size, size_t *bytes) {
-  if (!total(what, count, size, bytes) || !reserve(what, (int64_t)*bytes)) return 0;
-  br_mem_release((int64_t)*bytes);
-  return 1;
+/* These are plain malloc blocks, so a caller that frees them with free()
+ * stays memory-safe; but they are charged to the budget while held, for
+ * malloc's usable size (glibc's malloc_usable_size), which br_free_out
+ * reads back to give exactly that charge back with no header and no size
+ * from the caller. A caller that uses plain free() leaves the charge in
+ * place: harmless with no limit, and with one, br_free_out is the way. */
+static int64_t usable(void *p) { return p ? (int64_t)malloc_usable_size(p) : 0; }
+
+/* After a block of `asked` reserved bytes came back as p: the charge
+ * becomes p's usable size (malloc rounds up by a few bytes). */
+static void *charged(void *p, int64_t reserved, int64_t had) {
+  mem_core_adjust(usable(p) - had - reserved);
+  return p;
 }
 
 void *br_alloc_out(const char *what, size_t count, size_t size) {
   size_t bytes;
-  if (!fits(what, count, size, &bytes)) return NULL;
-  void *p = malloc(bytes ? bytes : 1);
-  return p ? p : out_of_memory(what, bytes);
+  if (!total(what, count, size, &bytes) || !reserve(what, (int64_t)bytes)) return NULL;
+  void *p = malloc(bytes ? bytes : 1); /* malloc(0) may return NULL */
+  if (!p) {
+    br_mem_release((int64_t)bytes);
+    return out_of_memory(what, bytes);
+  }
+  return charged(p, (int64_t)bytes, 0);
 }
 
 void *br_calloc_out(const char *what, size_t count, size_t size) {
   size_t bytes;
-  if (!fits(what, count, size, &bytes)) return NULL;
+  if (!total(what, count, size, &bytes) || !reserve(what, (int64_t)bytes)) return NULL;
   void *p = calloc(bytes ? bytes : 1, 1);
-  return p ? p : out_of_memory(what, bytes);
+  if (!p) {
+    br_mem_release((int64_t)bytes);
+    return out_of_memory(what, bytes);
+  }
+  return charged(p, (int64_t)bytes, 0);
 }
 
 void *br_realloc_out(const char *what, void *p, size_t count, size_t size) {
   size_t bytes;
-  if (!fits(what, count, size, &bytes)) return NULL;
+  if (!total(what, count, size, &bytes)) return NULL;
+  int64_t had = usable(p), grow = (int64_t)bytes > had ? (int64_t)bytes - had : 0;
+  if (!reserve(what, grow)) return NULL; /* the old block stays as it was */
   void *q = realloc(p, bytes ? bytes : 1);
-  return q ? q : out_of_memory(what, bytes);
+  if (!q) {
+    br_mem_release(grow);
+    return out_of_memory(what, bytes);
+  }
+  return charged(q, grow, had);
+}
+
+void br_free_out(void *p) {
+  if (!p) return;
+  br_mem_release(usable(p));
+  free(p);
 }

@@ -37,10 +37,10 @@ br_status br_pareto_front(int64_t **idx, int64_t *nfront, const double *p, int64
   for (int64_t i = 0; i < n * d; i++)
     if (!isfinite(p[i])) return br_error_set(BR_ERR_NUMERIC, "pareto: score %lld of point %lld is not finite", (long long)(i % d + 1), (long long)(i / d + 1));
   int64_t *order = br_alloc("pareto", (size_t)n, sizeof *order);
-  int64_t *front = br_alloc_out("pareto", (size_t)n, sizeof *front); /* the caller frees it */
+  int64_t *front = br_alloc_out("pareto", (size_t)n, sizeof *front); /* the caller frees it (br_free_out) */
   if (!order || !front) {
     br_free(order);
-    free(front);
+    br_free_out(front);
     return br_error_set(BR_ERR_NOMEM, "pareto: out of memory");
   }
   for (int64_t i = 0; i < n; i++) order[i] = i;

@@ -116,7 +116,7 @@ br_status br_als_fit(double **Uout, double **Vout, int64_t rows, int64_t cols, c
   int64_t *toff = br_calloc("als", (size_t)cols + 1, sizeof *toff), *fill = br_alloc("als", (size_t)cols, sizeof *fill);
   int32_t *tidx = br_alloc("als", (size_t)nnz, sizeof *tidx);
   double *tval = vals ? br_alloc("als", (size_t)nnz, sizeof *tval) : NULL;
-  /* the caller frees U and V */
+  /* the caller frees U and V (br_free_out) */
   double *U = br_alloc_out("als", (size_t)rows * f, sizeof *U), *V = br_alloc_out("als", (size_t)cols * f, sizeof *V);
   double *G = br_alloc("als", (size_t)f * f, sizeof *G), *A = br_alloc("als", (size_t)f * f, sizeof *A), *b = br_alloc("als", (size_t)f, sizeof *b);
   br_status st = BR_OK;
@@ -199,8 +199,8 @@ fail:
   br_free(fill);
   br_free(tidx);
   br_free(tval);
-  free(U);
-  free(V);
+  br_free_out(U);
+  br_free_out(V);
   br_free(G);
   br_free(A);
   br_free(b);

@@ -268,6 +268,13 @@ br_status search_anneal(search_pool *p, collector *c) {
     if (s != BR_OK || n < sp->min_size) continue;
     double temp = t0;
     for (int64_t it = 0; it < sp->iterations; it++, temp *= cool) {
+      /* polled here, not only where a bundle is scored: a move that finds
+       * no joiner, or a bundle the collector has seen, scores nothing, and
+       * with a small pool that can be every move of 2^63 iterations */
+      if (deadline_poll(&p->e->work, 1)) {
+        s = br_deadline_stop("search", p->e->evaluations, "bundles scored");
+        break;
+      }
       int32_t cand[BR_BUNDLE_MAX_ITEMS];
       int m = n;
       memcpy(cand, cur, (size_t)n * sizeof *cand);

@@ -148,7 +148,7 @@ br_status br_tensor_format(char **text, const br_tensor *t, int edge) {
     emit(&c, 0, tensor_ptr(t));
   }
   if (b.failed) {
-    free(b.s);
+    br_free_out(b.s);
     return br_error_set(BR_ERR_NOMEM, "format: out of memory");
   }
   *text = b.s;

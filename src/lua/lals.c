@@ -62,8 +62,8 @@ static int eval_als(lua_State *L) {
   }
   br_als_options o;
   br_als_options_init(&o);
-  o.factors = (int)lbr_opt_integer(L, 3, "als", "factors", o.factors);
-  o.iterations = (int)lbr_opt_integer(L, 3, "als", "iterations", o.iterations);
+  o.factors = lbr_opt_int(L, 3, "als", "factors", o.factors);
+  o.iterations = lbr_opt_int(L, 3, "als", "iterations", o.iterations);
   o.seed = (uint64_t)lbr_opt_integer(L, 3, "als", "seed", 1);
   if (!lua_isnoneornil(L, 3)) {
     if (lua_getfield(L, 3, "l2") != LUA_TNIL) o.l2 = luaL_checknumber(L, -1);
@@ -115,19 +115,17 @@ static int eval_als(lua_State *L) {
   for (int64_t r = 0; r < nrows; r++) off[r + 1] += off[r];
   o.loss = loss;
   double *U = NULL, *V = NULL;
+  void **ubox = lbr_out_box(L), **vbox = lbr_out_box(L);
   if (br_als_fit(&U, &V, nrows, ncols, off, idx, val, &o) != BR_OK) return lbr_error(L);
+  *ubox = U, *vbox = V;
   int64_t us[2] = {nrows, o.factors}, vs[2] = {ncols, o.factors};
   br_tensor **su = lbr_tensor_push_slot(L);
   br_tensor **sv = lbr_tensor_push_slot(L);
-  if (br_tensor_zeros(su, 2, us) != BR_OK || br_tensor_zeros(sv, 2, vs) != BR_OK) {
-    free(U);
-    free(V);
-    return lbr_error(L);
-  }
+  if (br_tensor_zeros(su, 2, us) != BR_OK || br_tensor_zeros(sv, 2, vs) != BR_OK) return lbr_error(L);
   memcpy(br_tensor_data(*su), U, (size_t)(nrows * o.factors) * sizeof *U);
   memcpy(br_tensor_data(*sv), V, (size_t)(ncols * o.factors) * sizeof *V);
-  free(U);
-  free(V);
+  lbr_out_free(ubox);
+  lbr_out_free(vbox);
   lbr_tensor_account(L, *su);
   lbr_tensor_account(L, *sv);
   lua_createtable(L, o.iterations, 0);

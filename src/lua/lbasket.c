@@ -295,16 +295,16 @@ static int baskets_cooccurrence(lua_State *L) {
   int64_t np;
   int32_t *pa, *pb;
   int64_t *pc;
+  void **boxes[3] = {lbr_out_box(L), lbr_out_box(L), lbr_out_box(L)};
   if (br_baskets_cooccurrence(b, mc, &np, &pa, &pb, &pc) != BR_OK) return lbr_error(L);
+  *boxes[0] = pa, *boxes[1] = pb, *boxes[2] = pc;
   br_column *cols[3] = {NULL, NULL, NULL};
   /* copy into userdata-owned memory first, so a Lua error cannot leak */
   int32_t *ua = lua_newuserdatauv(L, (size_t)(np ? np : 1) * 2 * sizeof *ua, 0);
   memcpy(ua, pa, (size_t)np * sizeof *ua);
   memcpy(ua + (np ? np : 1), pb, (size_t)np * sizeof *ua);
   br_status s = br_column_from_i64(&cols[2], BR_DTYPE_I64, np, pc, NULL);
-  free(pa);
-  free(pb);
-  free(pc);
+  for (int i = 0; i < 3; i++) lbr_out_free(boxes[i]);
   if (s != BR_OK) return lbr_error(L);
   cols[0] = label_column(L, b, ua, np);
   cols[1] = label_column(L, b, ua + (np ? np : 1), np);

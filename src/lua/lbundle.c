@@ -1,6 +1,7 @@
 /* luaopen_bundle_core: the C half of `require "bundle"`. It builds the table
  * that lua/bundle/init.lua re-exports: version, clock, seed and the tensor
  * constructors. bundlerun registers this same opener in package.preload. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -80,6 +81,13 @@ lua_Integer lbr_opt_integer(lua_State *L, int idx, const char *fn, const char *k
   }
   lua_pop(L, 1);
   return v;
+}
+
+int lbr_opt_int(lua_State *L, int idx, const char *fn, const char *key, int dflt) {
+  lua_Integer v = lbr_opt_integer(L, idx, fn, key, dflt);
+  if (v < INT_MIN || v > INT_MAX) /* a cast would wrap 2^32 + 5 to 5, or 2^63 - 1 to -1 */
+    luaL_error(L, "%s: option '%s' is out of range (%I; it must fit in %d..%d)", fn, key, (LUAI_UACINT)v, INT_MIN, INT_MAX);
+  return (int)v;
 }
 
 double lbr_opt_number(lua_State *L, int idx, const char *fn, const char *key, double dflt) {

@@ -7,6 +7,7 @@
 #include <lua.h>
 
 #include "bundle/bundle.h"
+#include "ldriver.h" /* per-state limits (llimits.c), also for bundlerun */
 
 #define LBR_HIDDEN __attribute__((visibility("hidden")))
 #define LBR_EXPORT __attribute__((visibility("default")))
@@ -26,6 +27,12 @@
 #define LBR_MODEL_MT "bundle.Model"
 #define LBR_GBDT_MT "bundle.GBDT"
 #define LBR_SANDBOX_STATE_MT "bundle.SandboxState"
+
+/* A box for an array the core returns for free()-ing (lout.c): pushed
+ * before the core call, filled right after it; freed by lbr_out_free, or
+ * by the collector if a Lua error comes first. */
+LBR_HIDDEN void **lbr_out_box(lua_State *L);
+LBR_HIDDEN void lbr_out_free(void **box);
 
 /* luaL_error with C's printf formats (%lld, %g, ...), which lua_pushfstring
  * does not understand; the message is cut at 1 KiB. Never returns. */
@@ -50,6 +57,9 @@ LBR_HIDDEN void lbr_check_options(lua_State *L, int idx, const char *fn,
  * argument or field gives dflt); raises "fn: option 'key' ..." on a bad type. */
 LBR_HIDDEN lua_Integer lbr_opt_integer(lua_State *L, int idx, const char *fn,
                                        const char *key, lua_Integer dflt);
+/* lbr_opt_integer for C int options: a value outside int's range is an
+ * error naming the option, never a silent wrap. */
+LBR_HIDDEN int lbr_opt_int(lua_State *L, int idx, const char *fn, const char *key, int dflt);
 LBR_HIDDEN double lbr_opt_number(lua_State *L, int idx, const char *fn, const char *key, double dflt);
 LBR_HIDDEN int lbr_opt_boolean(lua_State *L, int idx, const char *fn, const char *key,
                                int dflt);
@@ -176,16 +186,8 @@ LBR_HIDDEN void lbr_search_open(lua_State *L);
 LBR_HIDDEN void lbr_pareto_open(lua_State *L);
 /* Pricing (lprice.c): sets price (optimize, baseline) in the table on the stack top. */
 LBR_HIDDEN void lbr_price_open(lua_State *L);
-/* Limits (lsandbox.c): sets sandbox_exec and memory_used in the table on the
+/* Sandbox (lsandbox.c): sets sandbox_exec and memory_used in the table on the
  * stack top; the rest is for bundlerun's --timeout, --max-memory, --sandbox. */
 LBR_HIDDEN void lbr_sandbox_open(lua_State *L);
-/* Raises "fn: sandbox: reading 'path' is not allowed ..." when paths are
- * limited (a sandboxed run) and path is outside the allow-list. */
-LBR_HIDDEN void lbr_check_path(lua_State *L, const char *fn, const char *path, int write);
-LBR_HIDDEN lua_State *lbr_limits_newstate(void); /* Lua's allocations counted in the budget */
-LBR_HIDDEN void lbr_limits_set_timeout(lua_State *L, double seconds);
-LBR_HIDDEN int lbr_limits_timed_out(void);
-LBR_HIDDEN int lbr_limits_allow(const char *dir, int write);
-LBR_HIDDEN void lbr_limits_limit_paths(int on);
 
 #endif

@@ -59,10 +59,12 @@ static int bundle_counts(lua_State *L) {
   if (!mode || (strcmp(mode, "exact") != 0 && strcmp(mode, "sketch") != 0))
     return lbr_errorf(L, "counts: mode must be \"exact\" or \"sketch\"");
   o.mode = strcmp(mode, "sketch") == 0 ? BR_COUNTS_SKETCH : BR_COUNTS_EXACT;
-  o.max_size = (int)lbr_opt_integer(L, 1, fn, "max_size", 2);
+  o.max_size = lbr_opt_int(L, 1, fn, "max_size", 2);
   o.capacity = lbr_opt_integer(L, 1, fn, "capacity", o.capacity);
   o.width = lbr_opt_integer(L, 1, fn, "width", o.width);
-  o.depth = (int)lbr_opt_integer(L, 1, fn, "depth", o.depth);
+  if (o.width > ((int64_t)1 << 40)) /* the core rounds it up to a power of two and multiplies by depth */
+    return lbr_errorf(L, "%s: width must be at most 2^40 counters a row, got %lld", fn, (long long)o.width);
+  o.depth = lbr_opt_int(L, 1, fn, "depth", o.depth);
   br_counts **slot = push_slot(L);
   if (br_counts_new(slot, &o) != BR_OK) return lbr_error(L);
   return 1;
@@ -185,8 +187,8 @@ static void read_query(lua_State *L, int idx, const char *fn, br_counts_query *q
   if (lua_isnoneornil(L, idx)) lbr_errorf(L, "%s: give min_support (a fraction) or min_count", fn);
   q->min_count = lbr_opt_number(L, idx, fn, "min_count", 0);
   q->min_support = lbr_opt_number(L, idx, fn, "min_support", 0);
-  q->min_size = (int)lbr_opt_integer(L, idx, fn, "min_size", 0);
-  q->max_size = (int)lbr_opt_integer(L, idx, fn, "max_size", 0);
+  q->min_size = lbr_opt_int(L, idx, fn, "min_size", 0);
+  q->max_size = lbr_opt_int(L, idx, fn, "max_size", 0);
   q->top = lbr_opt_integer(L, idx, fn, "top", 0);
   q->min_confidence = lbr_opt_number(L, idx, fn, "min_confidence", strcmp(fn, "rules") == 0 ? 0.8 : 0); /* arules' default, as Baskets:rules */
   q->min_lift = lbr_opt_number(L, idx, fn, "min_lift", 0);

@@ -146,12 +146,15 @@ static int eval_rank(lua_State *L) {
   luaL_argcheck(L, k >= 1 && k <= 10000, 3, "k must be between 1 and 10000");
   br_tensor *rt = lbr_tensor_test(L, 1);
   int64_t rows;
+  lbr_bundle_list ranked_lists = {0, NULL, NULL};
   if (rt) {
     if (br_tensor_ndim(rt) != 2) luaL_argerror(L, 1, "ranked must be a rows x k matrix");
     rows = br_tensor_shape(rt)[0];
-  } else {
+  } else { /* a list of id lists, read once by the one list reader */
     luaL_checktype(L, 1, LUA_TTABLE);
-    rows = (int64_t)luaL_len(L, 1);
+    lbr_list_spec ksp = {.fn = "rank", .name = "ranked", .arg = -1, .elem = "row", .raw_ids = 1};
+    lbr_read_bundles(L, 1, &ksp, &ranked_lists);
+    rows = ranked_lists.n;
   }
   lua_Integer nrel_lists = luaL_len(L, 2); /* asked once */
   if ((int64_t)nrel_lists != rows)
@@ -174,14 +177,7 @@ static int eval_rank(lua_State *L) {
         ranked[n++] = (int32_t)v;
       }
     } else {
-      if (lua_geti(L, 1, r) != LUA_TTABLE) lbr_errorf(L, "rank: ranked[%lld] must be a list of ids", (long long)r);
-      int64_t m = (int64_t)luaL_len(L, -1);
-      for (int64_t i = 1; i <= m && i <= k; i++) {
-        lua_geti(L, -1, i);
-        ranked[n++] = (int32_t)lua_tointeger(L, -1);
-        lua_pop(L, 1);
-      }
-      lua_pop(L, 1);
+      for (int64_t p = ranked_lists.off[r - 1]; p < ranked_lists.off[r] && n < k; p++) ranked[n++] = ranked_lists.items[p];
     }
     const int32_t *rel = rel_lists.items + rel_lists.off[r - 1];
     int64_t nrel = rel_lists.off[r] - rel_lists.off[r - 1];

@@ -41,9 +41,9 @@ static int gbdt_new(lua_State *L) {
   br_gbdt_options o;
   br_gbdt_options_init(&o);
   if (!lua_isnoneornil(L, 1)) {
-    o.trees = (int)lbr_opt_integer(L, 1, "gbdt", "trees", o.trees);
-    o.depth = (int)lbr_opt_integer(L, 1, "gbdt", "depth", o.depth);
-    o.threads = (int)lbr_opt_integer(L, 1, "gbdt", "threads", o.threads);
+    o.trees = lbr_opt_int(L, 1, "gbdt", "trees", o.trees);
+    o.depth = lbr_opt_int(L, 1, "gbdt", "depth", o.depth);
+    o.threads = lbr_opt_int(L, 1, "gbdt", "threads", o.threads);
     o.seed = (uint64_t)lbr_opt_integer(L, 1, "gbdt", "seed", (lua_Integer)o.seed);
     o.eta = opt_num(L, 1, "eta", o.eta);
     o.subsample = opt_num(L, 1, "subsample", o.subsample);

@@ -61,7 +61,7 @@ static int model_logistic(lua_State *L) {
   br_logistic_options_init(&o);
   o.l2 = opt_number(L, 1, "logistic", "l2", o.l2);
   o.intercept = lbr_opt_boolean(L, 1, "logistic", "intercept", 1);
-  o.max_iter = (int)lbr_opt_integer(L, 1, "logistic", "max_iter", o.max_iter);
+  o.max_iter = lbr_opt_int(L, 1, "logistic", "max_iter", o.max_iter);
   o.tol = opt_number(L, 1, "logistic", "tol", o.tol);
   br_model **slot = push_model_slot(L);
   if (br_logistic_new(slot, &o) != BR_OK) return lbr_error(L);
@@ -112,9 +112,9 @@ static int model_mlp(lua_State *L) {
   o.momentum = opt_number(L, 1, "mlp", "momentum", o.momentum);
   o.weight_decay = opt_number(L, 1, "mlp", "weight_decay", o.weight_decay);
   o.validation = opt_number(L, 1, "mlp", "validation", o.validation);
-  o.epochs = (int)lbr_opt_integer(L, 1, "mlp", "epochs", o.epochs);
-  o.batch = (int)lbr_opt_integer(L, 1, "mlp", "batch", o.batch);
-  o.patience = (int)lbr_opt_integer(L, 1, "mlp", "patience", o.patience);
+  o.epochs = lbr_opt_int(L, 1, "mlp", "epochs", o.epochs);
+  o.batch = lbr_opt_int(L, 1, "mlp", "batch", o.batch);
+  o.patience = lbr_opt_int(L, 1, "mlp", "patience", o.patience);
   o.tol = opt_number(L, 1, "mlp", "tol", o.tol);
   o.seed = (uint64_t)lbr_opt_integer(L, 1, "mlp", "seed", (lua_Integer)o.seed);
   o.shuffle = lbr_opt_boolean(L, 1, "mlp", "shuffle", o.shuffle);
@@ -355,9 +355,9 @@ static int optim_lbfgs(lua_State *L) {
   lbr_check_options(L, 3, "minimize", minimize_options);
   br_lbfgs_options o;
   br_lbfgs_options_init(&o);
-  o.max_iter = (int)lbr_opt_integer(L, 3, "minimize", "max_iter", o.max_iter);
+  o.max_iter = lbr_opt_int(L, 3, "minimize", "max_iter", o.max_iter);
   o.gtol = opt_number(L, 3, "minimize", "tol", o.gtol);
-  o.m = (int)lbr_opt_integer(L, 3, "minimize", "history", o.m);
+  o.m = lbr_opt_int(L, 3, "minimize", "history", o.m);
   if (o.max_iter < 1 || !(o.gtol >= 0) || o.m < 1 || o.m > 64)
     return lbr_errorf(L, "minimize: max_iter >= 1, tol >= 0 and history in 1..64 are required");
   lua_settop(L, 3);

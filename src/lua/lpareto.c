@@ -51,14 +51,12 @@ static int pareto_front(lua_State *L) {
   int d;
   double *p = read_points(L, 1, "front", &n, &d);
   int64_t *idx, m;
+  void **box = lbr_out_box(L);
   /* no points: an empty front (the core wants d >= 1, which points with
    * scores always have: read_points rejects points without any) */
   if (br_pareto_front(&idx, &m, p, n, n > 0 ? d : 1) != BR_OK) return lbr_error(L);
-  double *dist = malloc((size_t)(m > 0 ? m : 1) * sizeof *dist);
-  if (!dist) {
-    free(idx);
-    return lbr_errorf(L, "front: out of memory");
-  }
+  *box = idx;
+  double *dist = lua_newuserdatauv(L, (size_t)(m > 0 ? m : 1) * sizeof *dist, 0);
   br_pareto_crowding(dist, p, idx, m, d);
   lua_createtable(L, (int)m, 0);
   lua_createtable(L, (int)m, 0);
@@ -68,8 +66,7 @@ static int pareto_front(lua_State *L) {
     lua_pushnumber(L, dist[i]);
     lua_rawseti(L, -2, i + 1);
   }
-  free(idx);
-  free(dist);
+  lbr_out_free(box);
   return 2;
 }
 

@@ -94,8 +94,9 @@ static double opt_number(lua_State *L, int opts, const char *fn, const char *key
 
 /* An option that is a number (for every item: *all gets it, NULL returned)
  * or a table label -> number (per catalogue item, NaN where not given; a
- * userdata left on the stack holds it). Values must be > 0; a label not in
- * the catalogue is named. */
+ * userdata left on the stack holds it). The join to the catalogue and the
+ * checks (values > 0, labels known) are the core's
+ * (br_catalog_item_values); only the table is read here. */
 static double *per_item_option(lua_State *L, int opts, const char *fn, const char *key, const br_catalog *cat, double *all) {
   lua_getfield(L, opts, key);
   int t = lua_gettop(L);
@@ -109,24 +110,27 @@ static double *per_item_option(lua_State *L, int opts, const char *fn, const cha
     return NULL;
   }
   if (!lua_istable(L, t)) lbr_errorf(L, "%s: %s must be a number or a table of item label -> number, got a %s", fn, key, luaL_typename(L, t));
+  int64_t n = 0;
+  for (lua_pushnil(L); lua_next(L, t) != 0; lua_pop(L, 1)) {
+    if (lua_type(L, -2) != LUA_TSTRING) lbr_errorf(L, "%s: %s's keys must be item labels, got a %s", fn, key, luaL_typename(L, -2));
+    n++;
+  }
+  /* the labels point into the table's keys, alive while it is on the stack */
+  const char **labels = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *labels, 0);
+  size_t *lens = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *lens, 0);
+  double *vals = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *vals, 0);
+  int64_t k = 0;
+  for (lua_pushnil(L); k < n && lua_next(L, t) != 0; lua_pop(L, 1), k++) {
+    labels[k] = lua_tolstring(L, -2, &lens[k]);
+    vals[k] = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : NAN;
+  }
   int32_t nc = br_catalog_size(cat);
   double *v = lua_newuserdatauv(L, (size_t)(nc > 0 ? nc : 1) * sizeof *v, 0);
-  for (int32_t i = 0; i < nc; i++) v[i] = NAN;
-  lua_pushnil(L);
-  while (lua_next(L, t) != 0) { /* [... t v key value] */
-    size_t len;
-    const char *lab = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &len) : NULL;
-    int32_t id = lab ? br_catalog_find(cat, lab, len) : -1;
-    if (id < 0) {
-      if (lab) lbr_errorf(L, "%s: %s: no item '%.60s' in the catalogue", fn, key, lab);
-      lbr_errorf(L, "%s: %s's keys must be item labels, got a %s", fn, key, luaL_typename(L, -2));
-    }
-    double x = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : NAN;
-    if (!(x > 0 && x < HUGE_VAL)) lbr_errorf(L, "%s: %s of item '%.60s' must be a number > 0", fn, key, lab);
-    v[id] = x;
-    lua_pop(L, 1);
-  }
-  lua_remove(L, t); /* the userdata stays, anchored on the stack */
+  char what[128];
+  snprintf(what, sizeof what, "%s: %s", fn, key);
+  if (br_catalog_item_values(cat, what, k, labels, lens, vals, NAN, v) != BR_OK) lbr_error(L);
+  lua_replace(L, t); /* the values' userdata stays, anchored on the stack */
+  lua_settop(L, t);
   return v;
 }
 
@@ -155,7 +159,7 @@ static void read_spec(lua_State *L, int opts, const char *fn, const br_catalog *
     if (!(*sigma_all > 0 && *sigma_all <= 100)) lbr_errorf(L, "%s: sigma must be in (0, 100], got %g", fn, *sigma_all);
     int32_t nc = br_catalog_size(cat);
     double *v = lua_newuserdatauv(L, (size_t)(nc > 0 ? nc : 1) * sizeof *v, 0);
-    for (int32_t i = 0; i < nc; i++) v[i] = *sigma_all;
+    br_catalog_item_values(cat, "sigma", 0, NULL, NULL, NULL, *sigma_all, v); /* no labels: cannot fail */
     w->sigma = v;
   }
   w->customers = lbr_opt_integer(L, opts, fn, "customers", w->customers);
@@ -244,7 +248,7 @@ static int price_run(lua_State *L, int baseline) {
   br_wtp_spec w;
   double sigma_all;
   read_spec(L, 2, fn, cat, &w, &sigma_all);
-  int grid = (int)lbr_opt_integer(L, 2, fn, "grid", 101);
+  int grid = lbr_opt_int(L, 2, fn, "grid", 101);
   double dmin = 0, dmax = 0.4;
   lua_getfield(L, 2, "discount");
   if (baseline) {
@@ -386,9 +390,11 @@ static int price_simulate(lua_State *L) {
   p.share = list_option(L, 1, fn, "share", n, 1, 0);
   p.sigma = list_option(L, 1, fn, "sigma", n, 0, 1);
   double *e = list_option(L, 1, fn, "elasticity", n, 0, 1);
-  if (!e) { /* the prior of br_wtp_spec */
+  if (!e) { /* the prior of br_wtp_spec, the core's number */
+    br_wtp_spec prior;
+    br_wtp_spec_init(&prior);
     e = lua_newuserdatauv(L, (size_t)n * sizeof *e, 0);
-    for (int i = 0; i < n; i++) e[i] = 2.5;
+    for (int i = 0; i < n; i++) e[i] = prior.elasticity_prior;
   }
   p.elasticity = e;
   lua_getfield(L, 1, "corr");

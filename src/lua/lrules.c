@@ -181,11 +181,13 @@ static int rules_match(lua_State *L) {
   for (int i = 0; i < n; i++)
     if (i == 0 || v[i] != v[i - 1]) v[w++] = v[i];
   int64_t *idx, nm;
+  void **box = lbr_out_box(L);
   if (br_rules_match(r, v, w, &idx, &nm) != BR_OK) return lbr_error(L);
+  *box = idx;
   if (limit > 0 && nm > limit) nm = limit;
   br_rules **slot = push_rules_like(L, 1);
   br_status s = br_rules_subset(slot, r, idx, nm);
-  free(idx);
+  lbr_out_free(box);
   if (s != BR_OK) return lbr_error(L);
   return 1;
 }

@@ -11,7 +11,9 @@
  * with the core's tensors and frames (bundle/memory.h), and bundle's
  * loaders check a path allow-list. The script-facing globals are built in
  * Lua (bundle/sandbox.lua, env()); this file is what Lua cannot do. */
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
@@ -22,213 +24,10 @@
 #include <lualib.h>
 
 #include "lbundle.h"
+#include "llimits.h"
 #include "lsandbox.h"
 
 LBR_EXPORT int luaopen_bundle_core(lua_State *L);
-
-/* ---- time ---- */
-
-/* The deadlines in force: the whole run's (bundlerun --timeout) and the
- * innermost sandbox.run's; a hook checks the earlier. Seconds on the
- * monotonic clock; 0 means none. */
-static double run_deadline, run_seconds, inner_deadline, inner_seconds;
-static int timed_out; /* set when a deadline passed; read by bundlerun for the exit status */
-static double tripped_seconds; /* the limit that passed */
-
-#define HOOK_COUNT 10000 /* instructions between clock reads (~50 us of Lua) */
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* The limit in seconds of the first deadline that has passed, or 0. */
-static double passed_limit(void) {
-  double t = now();
-  if (run_deadline > 0 && t >= run_deadline) return run_seconds;
-  if (inner_deadline > 0 && t >= inner_deadline) return inner_seconds;
-  return 0;
-}
-
-/* Once a deadline has passed the hook fires on every line and every
- * instruction, so code that catches the error with pcall is stopped again
- * at its next step until it unwinds out of the limited code. */
-static void timeout_hook(lua_State *L, lua_Debug *ar) {
-  (void)ar;
-  double secs = passed_limit();
-  if (secs == 0) return;
-  timed_out = 1;
-  tripped_seconds = secs;
-  lua_sethook(L, timeout_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
-  /* and the main thread, which any coroutine's error returns to in the end */
-  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
-  lua_State *main = lua_tothread(L, -1);
-  lua_pop(L, 1);
-  if (main && main != L) lua_sethook(main, timeout_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
-  lbr_errorf(L, "timeout: the script ran past its limit of %g s", secs);
-}
-
-void lbr_limits_check(lua_State *L) {
-  if (run_deadline > 0 || inner_deadline > 0) timeout_hook(L, NULL);
-}
-
-/* The hook sees only Lua instructions; the core's long loops (mining,
- * search, matmul tiles, CSV reading...) check the core's deadline
- * (bundle/deadline.h), set to the same moment, and return
- * BR_ERR_CANCELLED, whose Lua error the hook then turns into the timeout. */
-void lbr_limits_set_timeout(lua_State *L, double seconds) {
-  run_seconds = seconds;
-  run_deadline = seconds > 0 ? now() + seconds : 0;
-  if (seconds > 0) lua_sethook(L, timeout_hook, LUA_MASKCOUNT, HOOK_COUNT);
-  br_deadline_put((br_deadline){run_deadline, run_deadline > 0 ? run_deadline - seconds : 0});
-}
-
-/* 1 when the run's deadline was hit, or has passed by now: a long C call
- * can end after the deadline without the hook ever firing. */
-int lbr_limits_timed_out(void) { return timed_out || (run_deadline > 0 && now() >= run_deadline); }
-
-/* ---- memory ---- */
-
-/* Lua's allocator with every byte charged to the core's budget: a block
- * that would take the total past the limit is refused (Lua then collects
- * garbage and retries, and raises "not enough memory" if that fails). */
-typedef struct counted {
-  lua_Alloc inner;
-  void *inner_ud;
-} counted;
-
-static void *counted_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  counted *c = ud;
-  size_t old = ptr ? osize : 0; /* with ptr NULL, osize is a type tag */
-  if (nsize > old && !br_mem_fits((int64_t)(nsize - old))) {
-    br_mem_note_limit_hit();
-    return NULL;
-  }
-  /* Lua's C library (string.upper of 200 MB, load of a 20 MB chunk) runs
-   * where the count hook never fires, but it allocates as it goes: past
-   * the time limit, a large block is refused, the call fails, and the run
-   * reports the timeout (lbr_limits_timed_out). Small blocks still go
-   * through, so the error that reports a stop can still be made. */
-  if (nsize > old && nsize - old >= ((size_t)64 << 10) && (run_deadline > 0 || inner_deadline > 0)) {
-    double secs = passed_limit();
-    if (secs > 0) {
-      timed_out = 1;
-      tripped_seconds = secs;
-      return NULL;
-    }
-  }
-  void *p = c->inner(c->inner_ud, ptr, osize, nsize);
-  if (p || nsize == 0) br_mem_charge((int64_t)nsize - (int64_t)old); /* a failed call changed nothing */
-  return p;
-}
-
-static void *plain_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  (void)ud;
-  (void)osize;
-  if (nsize == 0) {
-    free(ptr);
-    return NULL;
-  }
-  return realloc(ptr, nsize);
-}
-
-static counted state_alloc = {plain_alloc, NULL};
-
-lua_State *lbr_limits_newstate(void) { return lua_newstate(counted_alloc, &state_alloc); }
-/* ---- paths ---- */
-
-/* The allow-lists in force (sandboxed runs only): directories, resolved. */
-#define MAX_ALLOWED 32
-static char *allowed_read[MAX_ALLOWED], *allowed_write[MAX_ALLOWED];
-static int nread, nwrite, paths_limited;
-
-static int under(const char *path, char *const *dirs, int n) {
-  for (int i = 0; i < n; i++) {
-    size_t len = strlen(dirs[i]);
-    if (strncmp(path, dirs[i], len) == 0 && (path[len] == '/' || path[len] == '\0' || (len == 1 && dirs[i][0] == '/')))
-      return 1;
-  }
-  return 0;
-}
-
-/* The real path of `path`, or for a file not yet there, of its directory
- * joined with its name. 0 when neither resolves. */
-static int resolve(const char *path, char *out) {
-  if (realpath(path, out)) return 1;
-  char dir[PATH_MAX];
-  const char *slash = strrchr(path, '/');
-  const char *name = slash ? slash + 1 : path;
-  if (strcmp(name, "..") == 0 || strcmp(name, ".") == 0 || name[0] == '\0') return 0;
-  if (slash) {
-    size_t n = (size_t)(slash - path);
-    if (n >= sizeof dir) return 0;
-    memcpy(dir, path, n);
-    dir[n] = '\0';
-    if (n == 0) strcpy(dir, "/");
-  } else strcpy(dir, ".");
-  char real[PATH_MAX];
-  if (!realpath(dir, real)) return 0;
-  size_t rl = strcmp(real, "/") == 0 ? 0 : strlen(real), nl = strlen(name);
-  if (rl + nl + 2 > PATH_MAX) return 0;
-  memcpy(out, real, rl);
-  out[rl] = '/';
-  memcpy(out + rl + 1, name, nl + 1);
-  return 1;
-}
-
-void lbr_check_path(lua_State *L, const char *fn, const char *path, int write) {
-  if (!paths_limited) return;
-  char real[PATH_MAX];
-  if (!resolve(path, real) || !under(real, write ? allowed_write : allowed_read, write ? nwrite : nread))
-    lbr_errorf(L, "%s: sandbox: %s '%s' is not allowed (%s)", fn, write ? "writing" : "reading", path,
-               (write ? nwrite : nread) ? "outside the allowed directories" : "no directory is allowed");
-}
-
-static void clear_paths(void) {
-  for (int i = 0; i < nread; i++) free(allowed_read[i]);
-  for (int i = 0; i < nwrite; i++) free(allowed_write[i]);
-  nread = nwrite = 0;
-  paths_limited = 0;
-}
-
-/* The lists of an outer run, kept while a nested run has its own. */
-typedef struct path_lists {
-  char *read[MAX_ALLOWED], *write[MAX_ALLOWED];
-  int nread, nwrite, limited;
-} path_lists;
-
-/* Moves the lists in force into *saved and starts empty ones. */
-static void save_paths(path_lists *saved) {
-  memcpy(saved->read, allowed_read, sizeof saved->read);
-  memcpy(saved->write, allowed_write, sizeof saved->write);
-  saved->nread = nread, saved->nwrite = nwrite, saved->limited = paths_limited;
-  nread = nwrite = 0;
-}
-
-/* Frees the run's own lists and puts the saved ones back. */
-static void restore_paths(const path_lists *saved) {
-  clear_paths();
-  memcpy(allowed_read, saved->read, sizeof saved->read);
-  memcpy(allowed_write, saved->write, sizeof saved->write);
-  nread = saved->nread, nwrite = saved->nwrite, paths_limited = saved->limited;
-}
-
-/* Adds a directory to an allow-list; returns 0 with errno set when it does not resolve. */
-int lbr_limits_allow(const char *dir, int write) {
-  char real[PATH_MAX];
-  if (!realpath(dir, real)) return 0;
-  int *n = write ? &nwrite : &nread;
-  char **list = write ? allowed_write : allowed_read;
-  if (*n == MAX_ALLOWED) {
-    errno = E2BIG;
-    return 0;
-  }
-  list[(*n)++] = strdup(real);
-  return list[*n - 1] != NULL;
-}
-
-void lbr_limits_limit_paths(int on) { paths_limited = on; }
 
 /* ---- the sandbox's own state ---- */
 
@@ -383,21 +182,75 @@ static int no_getenv(lua_State *L) {
 /* Lua's C loops that the count hook cannot interrupt and that memory does
  * not bound either: the sandbox's versions check the time limit as they go.
  *
- * string.rep of an empty string with an empty separator loops n times to
- * build "" (n may be 2^62): the answer is "" at once. */
+ * string.rep: Lua's copies the string n times one piece at a time (a
+ * 1 GiB rep("x", 2^30) is 2^30 memcpy calls, seconds with no check); this
+ * one fills the result by doubling what is written (log2 n copies), with
+ * the time limit checked between them. An empty string with an empty
+ * separator is "" at once (Lua's loops n times, n may be 2^62). */
+#define STR_CHUNK ((size_t)1 << 20) /* bytes between time checks */
 static int sandbox_strrep(lua_State *L) {
   size_t l, lsep = 0;
-  luaL_checklstring(L, 1, &l);
-  luaL_checkinteger(L, 2);
-  if (!lua_isnoneornil(L, 3)) luaL_checklstring(L, 3, &lsep);
-  if (l == 0 && lsep == 0) {
+  const char *s = luaL_checklstring(L, 1, &l);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  const char *sep = luaL_optlstring(L, 3, "", &lsep);
+  if ((l == 0 && lsep == 0) || n <= 0) {
     lua_pushliteral(L, "");
     return 1;
   }
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, 1);
+  size_t unit = l + lsep;
+  /* Lua's string library makes no string of INT_MAX bytes or more (its
+   * MAXSIZE): those go to Lua's rep for its "resulting string too large" */
+  if (n == 1 || unit < l || unit >= (size_t)INT_MAX / (size_t)n || unit * (size_t)n < 4 * STR_CHUNK) {
+    lua_pushvalue(L, lua_upvalueindex(1)); /* small, or too large: Lua's own, with its errors */
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+  }
+  size_t total = unit * (size_t)n - lsep; /* n >= 2: total >= unit */
+  luaL_Buffer b;
+  char *p = luaL_buffinitsize(L, &b, total);
+  memcpy(p, s, l);
+  memcpy(p + l, sep, lsep);
+  for (size_t filled = unit; filled < total;) {
+    size_t c = filled < total - filled ? filled : total - filled;
+    memcpy(p + filled, p, c); /* the prefix repeats with period `unit` */
+    filled += c;
+    lbr_limits_check(L);
+  }
+  luaL_pushresultsize(&b, total);
   return 1;
+}
+
+/* string.upper, lower and reverse of a long string: one C loop over every
+ * byte after a single allocation, so the time limit's refusal of large
+ * blocks never comes. Here the loop checks the limit every STR_CHUNK
+ * bytes. Upvalue 2 says which (0 upper, 1 lower, 2 reverse). */
+static int sandbox_strmap(lua_State *L) {
+  size_t l;
+  const char *s = luaL_checklstring(L, 1, &l);
+  if (l < 4 * STR_CHUNK) {
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+  }
+  lua_Integer kind = lua_tointeger(L, lua_upvalueindex(2));
+  luaL_Buffer b;
+  char *p = luaL_buffinitsize(L, &b, l);
+  for (size_t i = 0; i < l; i++) {
+    if ((i & (STR_CHUNK - 1)) == 0) lbr_limits_check(L);
+    unsigned char c = (unsigned char)(kind == 2 ? s[l - 1 - i] : s[i]);
+    p[i] = (char)(kind == 0 ? toupper(c) : kind == 1 ? tolower(c) : c);
+  }
+  luaL_pushresultsize(&b, l);
+  return 1;
+}
+
+static void wrap_strmap(lua_State *L, const char *name, int kind) {
+  lua_getfield(L, -1, name);
+  lua_pushinteger(L, kind);
+  lua_pushcclosure(L, sandbox_strmap, 2);
+  lua_setfield(L, -2, name);
 }
 
 /* table.move(a1, f, e, t [, a2]) over a range of 10^11 slots of a plain
@@ -516,21 +369,27 @@ static int sandbox_setup(lua_State *L) {
 
   lua_getfield(L, -1, "string"); /* also the strings' __index */
   wrap_field(L, "rep", sandbox_strrep);
+  wrap_strmap(L, "upper", 0);
+  wrap_strmap(L, "lower", 1);
+  wrap_strmap(L, "reverse", 2);
   lbr_pattern_open(L);
   lua_pop(L, 2);
   return 0;
 }
 
-lua_State *lbr_sandbox_newstate(void) {
-  lua_State *L = lua_newstate(counted_alloc, &state_alloc);
+/* A sandbox state owning lim (its limits: llimits.h); NULL on no memory. */
+static lua_State *sandbox_newstate_with(lbr_limits *lim) {
+  lua_State *L = lbr_limits_newstate_with(lim);
   if (!L) return NULL;
   lua_pushcfunction(L, sandbox_setup);
   if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
-    lua_close(L);
+    lbr_limits_close(L);
     return NULL;
   }
   return L;
 }
+
+lua_State *lbr_sandbox_newstate(void) { return sandbox_newstate_with(lbr_limits_new()); }
 
 /* ---- values across the boundary ---- */
 
@@ -676,10 +535,16 @@ static int copy_values(copier *c, int first, int n, const char *base) {
 /* A host userdata owning a sandbox state, so an error in the host (while
  * results are copied out) still closes it. */
 
+typedef struct box {
+  lua_State *S;    /* the sandbox state, owning lim once made */
+  lbr_limits *lim; /* its limits, made first (paths, deadlines) */
+} box;
+
 static void close_box(lua_State *L, int idx) {
-  lua_State **box = lua_touserdata(L, idx);
-  if (*box) lua_close(*box);
-  *box = NULL;
+  box *bx = lua_touserdata(L, idx);
+  if (bx->S) lbr_limits_close(bx->S);
+  else lbr_limits_free(bx->lim);
+  bx->S = NULL, bx->lim = NULL;
 }
 
 static int box_gc(lua_State *L) {
@@ -747,19 +612,25 @@ static int sandbox_exec(lua_State *L) {
     lua_pop(L, 2);
   }
   int nargs = lua_gettop(L) - 3;
-  /* the box before the limits: once they are set, nothing may raise a Lua
-   * error in the host until they are restored */
-  lua_State **box = lua_newuserdatauv(L, sizeof *box, 0);
-  *box = NULL;
+  const lbr_limits *outer = lbr_limits_of(L); /* the host's, when it has any */
+  if (outer && outer->depth >= LBR_MAX_NESTING)
+    return lbr_errorf(L, "sandbox.run: sandboxes nest at most %d deep", LBR_MAX_NESTING);
+  /* the box before the limits: once the budget is set, nothing may raise a
+   * Lua error in the host until it is restored */
+  box *bx = lua_newuserdatauv(L, sizeof *bx, 0);
+  bx->S = NULL;
+  bx->lim = NULL;
   if (luaL_newmetatable(L, LBR_SANDBOX_STATE_MT)) {
     lua_pushcfunction(L, box_gc);
     lua_setfield(L, -2, "__gc");
   }
   lua_setmetatable(L, -2);
   int boxidx = lua_gettop(L);
-  /* path lists: saved, replaced for the run, restored after */
-  path_lists saved;
-  save_paths(&saved);
+  lbr_limits *lim = bx->lim = lbr_limits_new();
+  if (!lim) return luaL_error(L, "not enough memory");
+  /* path lists: the run's own, in its own limits */
+  lim->limited = 1;
+  lim->depth = outer ? outer->depth + 1 : 1;
   for (int w = 0; w < 2 && lua_istable(L, 3); w++) {
     lua_getfield(L, 3, w ? "write" : "read");
     if (lua_istable(L, -1)) {
@@ -767,36 +638,33 @@ static int sandbox_exec(lua_State *L) {
         const char *d = lua_tostring(L, -1);
         char real[PATH_MAX];
         /* inside a limited run, a nested run may narrow the lists, never widen them */
-        int widens = d && saved.limited && (!realpath(d, real) ||
-                     !under(real, w ? saved.write : saved.read, w ? saved.nwrite : saved.nread));
-        if (!d || widens || !lbr_limits_allow(d, w)) {
-          restore_paths(&saved);
-          if (widens)
-            return lbr_errorf(L, "sandbox.run: option '%s'[%lld]: %s is outside what this sandbox may %s",
-                              w ? "write" : "read", (long long)i, d, w ? "write" : "read");
+        int widens = d && outer && outer->limited && (!realpath(d, real) || !lbr_limits_under(outer, real, w));
+        if (widens)
+          return lbr_errorf(L, "sandbox.run: option '%s'[%lld]: %s is outside what this sandbox may %s",
+                            w ? "write" : "read", (long long)i, d, w ? "write" : "read");
+        if (!d || !lbr_limits_add_dir(lim, d, w))
           return lbr_errorf(L, "sandbox.run: option '%s'[%lld] must be an existing directory, got %s", w ? "write" : "read",
                             (long long)i, d ? d : luaL_typename(L, -1));
-        }
         lua_pop(L, 1);
       }
       lua_pop(L, 1);
     } else if (!lua_isnil(L, -1)) {
-      restore_paths(&saved);
       return lbr_errorf(L, "sandbox.run: option '%s' must be a list of directories", w ? "write" : "read");
     }
     lua_pop(L, 1);
   }
-  paths_limited = 1;
-  /* time: the earlier of this run's and any outer sandbox's deadline */
-  double outer_deadline = inner_deadline, outer_seconds = inner_seconds;
-  if (seconds > 0 && (inner_deadline == 0 || now() + seconds < inner_deadline))
-    inner_deadline = now() + seconds, inner_seconds = seconds;
-  int outer_timed_out = timed_out;
-  timed_out = 0;
-  /* the core's deadline: the same moment, or an earlier one an embedder set */
+  /* time: this run's deadline, and the earliest of the host's as the outer one */
+  double t0 = lbr_limits_now();
+  if (seconds > 0) lim->at = t0 + seconds, lim->seconds = seconds;
+  if (outer) {
+    if (outer->outer_at > 0) lim->outer_at = outer->outer_at, lim->outer_seconds = outer->outer_seconds;
+    if (outer->at > 0 && (lim->outer_at == 0 || outer->at < lim->outer_at))
+      lim->outer_at = outer->at, lim->outer_seconds = outer->seconds;
+  }
+  /* the core's deadline (per thread): the same moment, or an earlier one an embedder set */
   br_deadline outer_core = br_deadline_get();
-  double first = run_deadline > 0 && (inner_deadline == 0 || run_deadline < inner_deadline) ? run_deadline : inner_deadline;
-  if (first > 0 && (outer_core.at == 0 || first < outer_core.at)) br_deadline_put((br_deadline){first, now()});
+  double first = lbr_limits_first(lim);
+  if (first > 0 && (outer_core.at == 0 || first < outer_core.at)) br_deadline_put((br_deadline){first, t0});
   br_error_clear(); /* so that a cancelled core call below can be named in the message */
   /* memory: the smaller of what is left of any outer budget and this one;
    * the new state's own allocations count */
@@ -807,30 +675,29 @@ static int sandbox_exec(lua_State *L) {
     int64_t want = br_mem_used() + (int64_t)(mb * 1048576.0);
     if (outer_limit == 0 || want < outer_limit) br_mem_set_limit(want);
   }
-  lua_State *S = *box = lbr_sandbox_newstate();
-  int status = LUA_ERRMEM, nres = 0;
+  bx->lim = NULL; /* the state owns it now, or freed it on failure */
+  lua_State *S = bx->S = sandbox_newstate_with(lim);
+  int status = LUA_ERRMEM, nres = 0, time_hit = 0;
+  double secs = 0;
   run_ctx r = {.host = L, .code = code, .chunkname = chunkname, .len = len, .arg0 = 4, .nargs = nargs};
   if (S) {
-    if (inner_deadline > 0 || run_deadline > 0) lua_sethook(S, timeout_hook, LUA_MASKCOUNT, HOOK_COUNT);
+    if (lbr_limits_first(lim) > 0) lbr_limits_hook(S);
     lua_pushcfunction(S, sandbox_body);
     lua_pushlightuserdata(S, &r);
     status = lua_pcall(S, 1, LUA_MULTRET, 0);
     nres = lua_gettop(S);
     lua_settop(L, boxidx); /* whatever copying arguments left on our stack */
+    /* the deadline again: a C call may have returned after it with no hook in between */
+    if (!lim->timed_out && lbr_limits_passed(lim) > 0) lim->timed_out = 1, lim->tripped = lbr_limits_passed(lim);
+    time_hit = lim->timed_out;
+    secs = lim->tripped;
   }
   int mem_hit = br_mem_limit_hit() || status == LUA_ERRMEM;
-  /* the deadline again: a C call may have returned after it with no hook in between */
-  if (!timed_out && passed_limit() > 0) timed_out = 1, tripped_seconds = passed_limit();
-  int time_hit = timed_out;
-  double secs = tripped_seconds;
-  /* restore everything before touching the host */
+  /* restore the host's before touching it */
   br_mem_set_limit(outer_limit);
   if (outer_hit) br_mem_note_limit_hit();
-  inner_deadline = outer_deadline, inner_seconds = outer_seconds;
-  timed_out = outer_timed_out;
   int core_stopped = br_last_status() == BR_ERR_CANCELLED;
   br_deadline_put(outer_core);
-  restore_paths(&saved);
   if (S) lua_sethook(S, NULL, 0, 0);
   int ret = 2;
   if (status == LUA_OK && !time_hit) {

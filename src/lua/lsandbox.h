@@ -28,9 +28,8 @@ extern const lbr_embedded_module lbr_embedded_modules[]
  * NULL when memory runs out. */
 lua_State *lbr_sandbox_newstate(void) __attribute__((visibility("hidden")));
 
-/* Raises the timeout error when a deadline in force has passed (for C code
- * that runs long without executing Lua instructions). */
-void lbr_limits_check(lua_State *L) __attribute__((visibility("hidden")));
+/* lbr_limits_check (ldriver.h) raises the timeout error when a deadline in
+ * force has passed, for C code that runs long without Lua instructions. */
 
 /* Sets string.find, match, gmatch and gsub in the table on the stack top to
  * versions that call lbr_limits_check as they backtrack (lpattern.c). */

@@ -299,7 +299,7 @@ static int bundle_search(lua_State *L) {
       return lbr_errorf(L, "search: bundles hold at most %d items (size max %d)", BR_BUNDLE_MAX_ITEMS, sp.max_size);
   }
   sp.top = lbr_opt_integer(L, 1, "search", "top", sp.top);
-  sp.max_overlap = (int)lbr_opt_integer(L, 1, "search", "max_overlap", -1);
+  sp.max_overlap = lbr_opt_int(L, 1, "search", "max_overlap", -1);
   lua_getfield(L, 1, "method");
   if (!lua_isnil(L, -1) && (lua_type(L, -1) != LUA_TSTRING || br_search_method_parse(&sp.method, lua_tostring(L, -1)) != BR_OK))
     return lbr_errorf(L, "search: %s", lua_type(L, -1) == LUA_TSTRING ? br_last_error() : "method must be a name");

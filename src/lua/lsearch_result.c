@@ -86,7 +86,9 @@ static int result_pareto(lua_State *L) {
   for (int64_t i = 0; i < n; i++)
     for (int j = 0; j < k; j++) p[i * k + j] = br_search_result_scored_scores(r, i)[col[j]];
   int64_t *idx, m;
+  void **box = lbr_out_box(L);
   if (br_pareto_front(&idx, &m, p, n, k) != BR_OK) return lbr_error(L);
+  *box = idx;
   double *dist = lua_newuserdatauv(L, (size_t)(m > 0 ? m : 1) * sizeof *dist, 0);
   br_pareto_crowding(dist, p, idx, m, k);
   lua_createtable(L, (int)m, 0);
@@ -102,7 +104,7 @@ static int result_pareto(lua_State *L) {
     lua_setfield(L, -2, "crowding");
     lua_rawseti(L, -2, i + 1);
   }
-  free(idx);
+  lbr_out_free(box);
   return 1;
 }
 

@@ -387,9 +387,11 @@ static int tensor_tostring(lua_State *L) {
   /* Small tensors print whole; past 1000 values, 3 at each end of each dim. */
   int edge = br_tensor_numel(*slot) > 1000 ? 3 : 1 << 20;
   char *text;
+  void **box = lbr_out_box(L);
   if (br_tensor_format(&text, *slot, edge) != BR_OK) return lbr_error(L);
+  *box = text;
   lua_pushstring(L, text);
-  free(text);
+  lbr_out_free(box);
   return 1;
 }
 
@@ -588,7 +590,7 @@ static int reduce(lua_State *L, br_reduce_op op) {
   int has_dim = lua_type(L, 2) == LUA_TNUMBER;
   int opts = has_dim ? 3 : 2;
   lbr_check_options(L, opts, fn, reduce_options);
-  int ddof = (int)lbr_opt_integer(L, opts, fn, "ddof", 0);
+  int ddof = lbr_opt_int(L, opts, fn, "ddof", 0);
   int keepdim = lbr_opt_boolean(L, opts, fn, "keepdim", 0);
   int is_arg = op == BR_REDUCE_ARGMIN || op == BR_REDUCE_ARGMAX;
   if (!has_dim) {

@@ -144,7 +144,7 @@ static void rules_and_matching_by_hand(void **state) {
     int nr;
     assert_int_equal(br_rules_rhs(r, idx[k], &nr)[0], one);
   }
-  free(idx);
+  br_free_out(idx);
   br_rules_free(r);
   br_itemsets_free(s);
   br_baskets_free(b);

@@ -109,8 +109,8 @@ static void als_separates_two_groups(void **state) {
       else assert_true(s < 0.2);
     }
   for (int it = 1; it < o.iterations; it++) assert_true(loss[it] <= loss[it - 1] * (1 + 1e-9));
-  free(U);
-  free(V);
+  br_free_out(U);
+  br_free_out(V);
   int32_t dup[2] = {0, 0};
   int64_t doff[2] = {0, 2};
   assert_int_equal(br_als_fit(&U, &V, 1, 1, doff, dup, NULL, &o), BR_ERR_ARG);
@@ -136,8 +136,8 @@ static void als_empty_rows_and_threads(void **state) {
   for (int k = 0; k < 3; k++) assert_true(U[3 + k] == 0.0);
   assert_true(fabs(U[0]) + fabs(U[1]) + fabs(U[2]) > 0);
   openblas_set_num_threads(before);
-  free(U);
-  free(V);
+  br_free_out(U);
+  br_free_out(V);
 }
 
 int main(void) {

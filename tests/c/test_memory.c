@@ -63,8 +63,9 @@ static void zero_size_gives_distinct_usable_blocks(void **state) {
   assert_non_null(d);
   br_free(d);
   br_free(b);
-  free(c);
+  br_free_out(c);
   br_free(NULL);
+  br_free_out(NULL);
   assert_int_equal(br_mem_used(), base);
 }
 
@@ -86,10 +87,27 @@ static void blocks_are_charged_and_released_exactly(void **state) {
   br_free(s);
   br_free(v);
   assert_int_equal(br_mem_used(), base);
-  /* handed-out blocks are not held once returned */
-  void *o = br_alloc_out("o", 100, 100);
+  /* handed-out blocks stay charged until br_free_out: the bytes asked,
+   * plus malloc's rounding (a few bytes) */
+  char *o = br_alloc_out("o", 100, 100);
+  int64_t held = br_mem_used() - base;
+  assert_true(held >= 10000 && held <= 10000 + 64);
+  o = br_realloc_out("o", o, 300, 100);
+  assert_non_null(o);
+  o[29999] = 1;
+  held = br_mem_used() - base;
+  assert_true(held >= 30000 && held <= 30000 + 64);
+  o = br_realloc_out("o", o, 10, 10);
+  held = br_mem_used() - base;
+  assert_true(held >= 100 && held <= 100 + 64);
+  br_free_out(o);
   assert_int_equal(br_mem_used(), base);
+  /* free() is still safe (a plain malloc block); the charge stays */
+  o = br_alloc_out("o", 1, 1000);
+  held = br_mem_used() - base;
   free(o);
+  assert_int_equal(br_mem_used() - base, held);
+  br_mem_release(held);
 }
 
 /* n baskets of `per` random items out of m, written to path. */
@@ -187,6 +205,39 @@ static void unlimit(void) {
   br_mem_clear_limit_hit();
 }
 
+/* Outputs count like the core's own blocks: pairs that do not fit in the
+ * budget fail with BR_ERR_NOMEM before they are all made, and the ones
+ * that fit are held against it until the caller frees them. */
+static void handed_out_arrays_count_against_the_limit(void **state) {
+  (void)state;
+  const char *path = "build/memory_pairs.dat";
+  write_baskets(path, 4, 1500, 1500, 5); /* ~1.3M pairs of ~950 items */
+  br_baskets *b = NULL;
+  assert_int_equal(br_baskets_read(&b, path, ' '), BR_OK);
+  remove(path);
+  int64_t np = -1, base = br_mem_used();
+  int32_t *pa = NULL, *pb = NULL;
+  int64_t *pc = NULL;
+  assert_int_equal(br_baskets_cooccurrence(b, 1, &np, &pa, &pb, &pc), BR_OK);
+  assert_true(np > 200000);
+  int64_t held = br_mem_used() - base;
+  assert_true(held >= np * 16); /* a, b and the counts: 4 + 4 + 8 bytes a pair */
+  br_free_out(pa);
+  br_free_out(pb);
+  br_free_out(pc);
+  assert_int_equal(br_mem_used(), base);
+  /* the same pairs under a budget a third their size */
+  int64_t before = limit_above_use(held / 3);
+  np = -1;
+  assert_int_equal(br_baskets_cooccurrence(b, 1, &np, &pa, &pb, &pc), BR_ERR_NOMEM);
+  assert_true(br_mem_limit_hit());
+  assert_contains(br_last_error(), "memory limit");
+  assert_true(np == -1);
+  assert_int_equal(br_mem_used(), before); /* the failure path gave everything back */
+  unlimit();
+  br_baskets_free(b);
+}
+
 static void limit_hit_while_mining_is_nomem(void **state) {
   (void)state;
   const char *path = "build/memory_mine.dat";
@@ -259,6 +310,7 @@ int main(void) {
       cmocka_unit_test(blocks_are_charged_and_released_exactly),
       cmocka_unit_test(mining_rules_and_search_give_back_every_byte),
       cmocka_unit_test(limit_hit_while_mining_is_nomem),
+      cmocka_unit_test(handed_out_arrays_count_against_the_limit),
       cmocka_unit_test(limit_hit_while_searching_is_nomem),
       cmocka_unit_test(limit_hit_while_reading_csv_is_nomem),
   };

@@ -196,10 +196,46 @@ static void pareto_ranks_by_hand(void **state) {
   assert_memory_equal(rank, want, sizeof want);
 }
 
+/* A per-item option joined to the catalogue by label, in the core. */
+static void item_values_join_by_label(void **state) {
+  (void)state;
+  const char *labels[] = {"tea", "cake", "jam"};
+  double price[] = {2, 5, 3}, cost[] = {1, 1, 1};
+  br_catalog *cat = NULL;
+  assert_int_equal(br_catalog_new(&cat, 3, labels, NULL, price, cost, NULL, NULL), BR_OK);
+  double out[3];
+  const char *keys[] = {"jam", "tea"};
+  double vals[] = {1.5, 2.25};
+  assert_int_equal(br_catalog_item_values(cat, "price.optimize: elasticity", 2, keys, NULL, vals, NAN, out), BR_OK);
+  assert_double_equal(out[0], 2.25, 0);
+  assert_true(isnan(out[1])); /* not given */
+  assert_double_equal(out[2], 1.5, 0);
+  /* one value for all, no labels */
+  assert_int_equal(br_catalog_item_values(cat, "sigma", 0, NULL, NULL, NULL, 0.7, out), BR_OK);
+  for (int i = 0; i < 3; i++) assert_double_equal(out[i], 0.7, 0);
+  /* labels with their lengths (not NUL-terminated) */
+  const char *cut[] = {"cakewalk"};
+  size_t lens[] = {4};
+  double one[] = {3};
+  assert_int_equal(br_catalog_item_values(cat, "x", 1, cut, lens, one, NAN, out), BR_OK);
+  assert_double_equal(out[1], 3, 0);
+  /* an unknown label and a bad value are named */
+  const char *bad[] = {"tea", "scone"};
+  assert_int_equal(br_catalog_item_values(cat, "price.baseline: elasticity", 2, bad, NULL, vals, NAN, out), BR_ERR_ARG);
+  assert_string_equal(br_last_error(), "price.baseline: elasticity: no item 'scone' in the catalogue");
+  double neg[] = {-1};
+  assert_int_equal(br_catalog_item_values(cat, "p: sigma", 1, keys, NULL, neg, NAN, out), BR_ERR_ARG);
+  assert_string_equal(br_last_error(), "p: sigma of item 'jam' must be a number > 0");
+  double inf[] = {INFINITY};
+  assert_int_equal(br_catalog_item_values(cat, "p: sigma", 1, keys, NULL, inf, NAN, out), BR_ERR_ARG);
+  br_catalog_free(cat);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(exact_pool_equals_every_subset), cmocka_unit_test(callbacks_bound_and_filter),
       cmocka_unit_test(heuristics_are_seeded), cmocka_unit_test(pareto_ranks_by_hand),
+      cmocka_unit_test(item_values_join_by_label),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -539,11 +539,11 @@ static void format_prints_integers_and_truncates_long_dims(void **state) {
   char *s = NULL;
   assert_int_equal(br_tensor_format(&s, a, 3), BR_OK);
   assert_string_equal(s, "bundle.Tensor {2,2}\n[[ 1  2]\n [ 3 40]]");
-  free(s);
+  br_free_out(s);
   assert_int_equal(br_tensor_arange(&big, 0, 100, 1), BR_OK);
   assert_int_equal(br_tensor_format(&s, big, 2), BR_OK);
   assert_string_equal(s, "bundle.Tensor {100}\n[ 0  1 ... 98 99]");
-  free(s);
+  br_free_out(s);
   br_tensor_free(a);
   br_tensor_free(big);
 }

@@ -85,6 +85,17 @@ describe("the bundle list reader", function()
                      err(bundle.eval.rank, { { 1 }, { 2 } }, { { 1 }, "x" }, 1))
     assert.are.equal("rank: relevant: row 1 item 2 must be an integer id, got boolean",
                      err(bundle.eval.rank, { { 1 } }, { { 1, true } }, 1))
+    -- ranked lists go through the same reader (they were read by hand, and
+    -- a string or a fraction silently became id 0)
+    assert.are.equal("rank: ranked: row 2 must be a list of ids, got string",
+                     err(bundle.eval.rank, { { 1 }, "x" }, { { 1 }, { 2 } }, 1))
+    assert.are.equal("rank: ranked: row 1 item 1 must be an integer id, got a fraction",
+                     err(bundle.eval.rank, { { 1.5 } }, { { 1 } }, 1))
+    local lens = 0
+    local ranked = setmetatable({}, { __len = function() lens = lens + 1; return 2 end,
+                                      __index = function(_, i) return { i, 9 } end })
+    assert.are.equal(1, bundle.eval.rank(ranked, { { 1 }, { 2 } }, 1).hit)
+    assert.are.equal(1, lens) -- the list's length is asked once
     assert.are.equal("topk: exclude: row 1 item 1 must be an integer id, got a fraction",
                      err(bundle.eval.topk, T.from{ { 1, 2 } }, 1, { { 1.5 } }))
   end)

@@ -98,6 +98,28 @@ describe("bundle.sandbox.run", function()
     -- a nested run cannot widen what its sandbox may read
     local nested = "return require('bundle').sandbox.run('return 1', { read = { '/' } })"
     assert.truthy(fails(sb.run, nested, { read = { dir } }):find("outside what this sandbox may read", 1, true))
+    -- each run's limits are its own (llimits.c): an inner run with a short
+    -- deadline and a narrower list neither stops nor narrows the outer one,
+    -- and the host, with no limits, reads anything afterwards
+    local sub = tmpdir()
+    write(sub .. "/c.csv", "x\n1\n")
+    local two = ([[
+      local b = require 'bundle'
+      local ok, e = pcall(b.sandbox.run, 'while true do end', { timeout = 0.05, read = { %q } })
+      local inner_read = b.sandbox.run('return require("bundle").read_csv(%q):nrows()', { read = { %q } })
+      local ok2, e2 = pcall(b.sandbox.run, 'return require("bundle").read_csv(%q)', { read = { %q } })
+      local t0 = os.clock(); while os.clock() - t0 < 0.15 do end -- past the inner deadline
+      return ok, e, inner_read, ok2, e2, b.read_csv(%q):nrows()
+    ]]):format(sub, sub .. "/c.csv", sub, dir .. "/a.csv", sub, dir .. "/a.csv")
+    local ok, e, inner_read, ok2, e2, outer_rows = sb.run(two, { timeout = 5, read = { dir, sub } })
+    assert.is_false(ok)
+    assert.truthy(e:find("timeout: the script ran past its limit of 0.05 s", 1, true), e)
+    assert.are.equal(1, inner_read)
+    assert.is_false(ok2)
+    assert.truthy(e2:find("read_csv: sandbox: reading '" .. dir .. "/a.csv' is not allowed", 1, true), e2)
+    assert.are.equal(2, outer_rows)
+    assert.are.equal(2, bundle.read_csv(dir .. "/a.csv"):nrows())
+    os.execute("rm -rf " .. sub)
     os.execute("rm -rf " .. dir)
   end)
 
