@@ -26,7 +26,7 @@ local datasets = require "datasets"
 -- anti-complement rule, the elasticity choice and the referee's
 -- elasticity changed, so neither would be a fair test.
 local world_seed, orders_seed = 3, 4
-local want, seeds, sensitivity, quick = {}, 3, false, false
+local want, seeds, sensitivity, quick, or_start = {}, 3, false, false, nil
 local i = 1
 while arg and arg[i] do
   local a = arg[i]
@@ -34,7 +34,13 @@ while arg and arg[i] do
   elseif a == "--sensitivity" then sensitivity = true; i = i + 1
   elseif a == "--quick" then quick = true; i = i + 1
   elseif a == "--world" then world_seed, orders_seed = tonumber(arg[i + 1]), tonumber(arg[i + 1]) + 1; i = i + 2
-  elseif a:sub(1, 2) == "--" then error("suite.lua: unknown flag " .. a .. " (--seeds N, --sensitivity, --world SEED)", 0)
+  elseif a == "--or-start" then
+    -- a fresh Online Retail split (test window of the same length from this day; data after it unused)
+    or_start = arg[i + 1]
+    if not (or_start and or_start:match("^%d%d%d%d%-%d%d%-%d%d$")) then error("suite.lua: --or-start needs YYYY-MM-DD", 0) end
+    i = i + 2
+  elseif a:sub(1, 2) == "--" then
+    error("suite.lua: unknown flag " .. a .. " (--seeds N, --sensitivity, --world SEED, --or-start YYYY-MM-DD)", 0)
   else want[#want + 1] = a; i = i + 1 end
 end
 
@@ -128,7 +134,9 @@ local total0 = bundle.clock()
 -- the synthetic world twice: as planted (some list prices above the
 -- item's own optimum, so a discount can pay without any bundling) and with
 -- every list price at its single-item optimum (only bundling can pay)
-for _, ds in ipairs(datasets.all{ quick = quick, optimal = true, world_seed = world_seed, orders_seed = orders_seed }) do
+local all = datasets.all{ quick = quick, optimal = true, world_seed = world_seed, orders_seed = orders_seed }
+if or_start then all.online_retail.start = or_start end
+for _, ds in ipairs(all) do
   local skip = #want > 0
   for _, w in ipairs(want) do if w == ds.name then skip = false end end
   if not skip then
