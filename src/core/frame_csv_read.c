@@ -30,6 +30,8 @@
 /* Below this much data a second thread costs more than it saves. */
 #define PARALLEL_MIN_BYTES ((size_t)4 << 20)
 #define MAX_THREADS 8
+/* Wider files skip the fast path (its fields live on the stack). */
+#define FAST_MAX_FIELDS 256
 #define ROW_NOT_BEGUN 0 /* libcsv's pstate values (libcsv.c) */
 #define FIELD_BEGUN 2
 
@@ -272,25 +274,42 @@ static int no_space(unsigned char c) {
 /* ---- feeding libcsv ---- */
 
 /* Feeds buf[*pos..n) line by line; stops early on an error, at the row
- * limit, or (stop_after_header) once the header row is complete. */
+ * limit, or (stop_after_header) once the header row is complete. A plain
+ * line (csv_fast.c) goes straight to the callbacks; any other, and any
+ * line while libcsv is inside a row, goes through libcsv. */
 static void feed(reader *r, const char *buf, size_t n, size_t *pos) {
   size_t at = *pos;
+  csv_span spans[FAST_MAX_FIELDS];
+  char sep = (char)r->o->sep, quote = (char)r->o->quote;
+  csv_splitter split = quote == '\n' || quote == '\r' ? NULL : csv_fast_splitter();
+  int64_t fast = 0;
   while (at < n && r->err == BR_OK && !r->done) {
-    const char *nl = memchr(buf + at, '\n', n - at);
-    size_t end = nl ? (size_t)(nl - buf) + 1 : n;
-    if (csv_parse(&r->p, buf + at, end - at, on_field, on_row, r) != end - at) {
-      fail(r, br_error_set(BR_ERR_PARSE, "%s:%lld: %s", r->path, (long long)r->line,
-                           csv_strerror(csv_error(&r->p))));
-      break;
+    size_t end;
+    int k = -1;
+    if (split && r->header_done && r->nnames < FAST_MAX_FIELDS && r->p.pstate == ROW_NOT_BEGUN)
+      k = split(buf, n, at, sep, quote, spans, r->nnames + 1, &end);
+    if (k >= 0) {
+      for (int i = 0; i < k; i++) on_field((void *)spans[i].s, spans[i].len, r);
+      if (k > 0) on_row('\n', r);
+      r->line++;
+      fast++;
+    } else {
+      const char *nl = memchr(buf + at, '\n', n - at);
+      end = nl ? (size_t)(nl - buf) + 1 : n;
+      if (csv_parse(&r->p, buf + at, end - at, on_field, on_row, r) != end - at) {
+        fail(r, br_error_set(BR_ERR_PARSE, "%s:%lld: %s", r->path, (long long)r->line,
+                             csv_strerror(csv_error(&r->p))));
+        break;
+      }
+      /* libcsv buffers a field until it ends: bound that buffer. */
+      if (r->p.entry_pos > r->max_field) {
+        fail(r, br_error_set(BR_ERR_PARSE,
+                             "%s:%lld: a field is longer than the limit of %zu bytes (max_field)",
+                             r->path, (long long)r->line, r->max_field));
+        break;
+      }
+      if (nl) r->line++;
     }
-    /* libcsv buffers a field until it ends: bound that buffer. */
-    if (r->p.entry_pos > r->max_field) {
-      fail(r, br_error_set(BR_ERR_PARSE,
-                           "%s:%lld: a field is longer than the limit of %zu bytes (max_field)",
-                           r->path, (long long)r->line, r->max_field));
-      break;
-    }
-    if (nl) r->line++;
     int64_t len = (int64_t)(end - at);
     at = end;
     if (r->stop_after_header && r->header_done) break;
@@ -301,6 +320,7 @@ static void feed(reader *r, const char *buf, size_t n, size_t *pos) {
     }
   }
   *pos = at;
+  if (fast) __atomic_fetch_add(&csv_fast_lines, fast, __ATOMIC_RELAXED);
 }
 
 /* The end of the input: an open quote is an error; the last row without a
