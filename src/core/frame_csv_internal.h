@@ -56,6 +56,7 @@ typedef struct reader {
   rawcol *cols;       /* kept columns' raw text, in output order */
   int field;          /* index of the next field in the current row */
   int64_t rows;
+  int sized;          /* the raw columns were sized from the first rows */
   int64_t *row_lines; /* line of each accepted row */
   int64_t cap_rows;
   int done;           /* the row limit was reached */
