@@ -11,10 +11,11 @@
  * text after a closing quote, more fields than the caller has room for)
  * returns -1 and libcsv reads the line: it stays the parser of record.
  *
- * The scan for the next separator, quote, CR or LF looks at 32 bytes at a
- * time with AVX2 or 16 with SSE2 (chosen once from the CPU, as simdjson and
- * fread scan), bytes at a time elsewhere. Most fields are shorter than a
- * vector, so one compare finds their end. */
+ * The scan for separators, quotes, CRs and LFs turns 64 bytes at a time
+ * into a mask of bits, with AVX2 (two compares a character) or SSE2 (four),
+ * chosen once from the CPU as simdjson does; each field's end is then a
+ * count of trailing zeros, and one mask serves the several fields in it.
+ * Other CPUs build the mask a byte at a time. */
 #include <stdint.h>
 #include <string.h>
 
@@ -40,47 +41,76 @@ INLINE const char *find4_scalar(const char *p, const char *end, char a, char b, 
 }
 
 #if CSV_X86
-__attribute__((target("avx2"))) INLINE const char *find4_avx2(const char *p, const char *end, char a, char b,
-                                                             char c, char d) {
-  const __m256i va = _mm256_set1_epi8(a), vb = _mm256_set1_epi8(b), vc = _mm256_set1_epi8(c),
-                vd = _mm256_set1_epi8(d);
-  for (; end - p >= 32; p += 32) {
-    __m256i x = _mm256_loadu_si256((const __m256i *)p);
-    __m256i m = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, va), _mm256_cmpeq_epi8(x, vb)),
-                                _mm256_or_si256(_mm256_cmpeq_epi8(x, vc), _mm256_cmpeq_epi8(x, vd)));
-    unsigned bits = (unsigned)_mm256_movemask_epi8(m);
-    if (bits) return p + __builtin_ctz(bits);
+/* Bit i set when p[i] (i < 64) is a separator, quote, CR or LF. */
+__attribute__((target("avx2"))) INLINE uint64_t mask64_avx2(const char *p, char sep, char quote) {
+  const __m256i vs = _mm256_set1_epi8(sep), vq = _mm256_set1_epi8(quote), vn = _mm256_set1_epi8('\n'),
+                vr = _mm256_set1_epi8('\r');
+  uint64_t m = 0;
+  for (int h = 0; h < 2; h++) {
+    __m256i x = _mm256_loadu_si256((const __m256i *)(p + 32 * h));
+    __m256i e = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, vs), _mm256_cmpeq_epi8(x, vq)),
+                                _mm256_or_si256(_mm256_cmpeq_epi8(x, vn), _mm256_cmpeq_epi8(x, vr)));
+    m |= (uint64_t)(uint32_t)_mm256_movemask_epi8(e) << (32 * h);
   }
-  return find4_scalar(p, end, a, b, c, d);
+  return m;
 }
 
-INLINE const char *find4_sse2(const char *p, const char *end, char a, char b, char c, char d) {
-  const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c), vd = _mm_set1_epi8(d);
-  for (; end - p >= 16; p += 16) {
-    __m128i x = _mm_loadu_si128((const __m128i *)p);
-    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)),
-                             _mm_or_si128(_mm_cmpeq_epi8(x, vc), _mm_cmpeq_epi8(x, vd)));
-    unsigned bits = (unsigned)_mm_movemask_epi8(m);
-    if (bits) return p + __builtin_ctz(bits);
+INLINE uint64_t mask64_sse2(const char *p, char sep, char quote) {
+  const __m128i vs = _mm_set1_epi8(sep), vq = _mm_set1_epi8(quote), vn = _mm_set1_epi8('\n'), vr = _mm_set1_epi8('\r');
+  uint64_t m = 0;
+  for (int h = 0; h < 4; h++) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * h));
+    __m128i e = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vs), _mm_cmpeq_epi8(x, vq)),
+                             _mm_or_si128(_mm_cmpeq_epi8(x, vn), _mm_cmpeq_epi8(x, vr)));
+    m |= (uint64_t)(uint16_t)_mm_movemask_epi8(e) << (16 * h);
   }
-  return find4_scalar(p, end, a, b, c, d);
+  return m;
 }
 #endif
 
-/* The line splitter, instantiated once per scan (FIND is inlined). */
-#define SPLIT_BODY(FIND)                                                                         \
-  const char *p = buf + at, *end = buf + n;                                                      \
+INLINE uint64_t mask64_scalar(const char *p, char sep, char quote) {
+  uint64_t m = 0;
+  for (int i = 0; i < 64; i++)
+    m |= (uint64_t)(p[i] == sep || p[i] == quote || p[i] == '\n' || p[i] == '\r') << i;
+  return m;
+}
+
+/* The first separator, quote, CR or LF at or after p (end if none), from
+ * 64-byte windows of bits: one window serves every field that ends in it. */
+#define NEXT(MASK, q)                                                          \
+  ({                                                                           \
+    const char *q_ = (q), *r_ = NULL;                                          \
+    while (!r_) {                                                              \
+      if (wb && q_ >= wb && q_ < wb + 64) {                                    \
+        uint64_t m_ = bits & (~(uint64_t)0 << (q_ - wb));                      \
+        if (m_) r_ = wb + __builtin_ctzll(m_);                                 \
+        else q_ = wb + 64;                                                     \
+      } else if (end - q_ >= 64) {                                             \
+        wb = q_;                                                               \
+        bits = MASK(q_, sep, quote);                                           \
+      } else {                                                                 \
+        r_ = find4_scalar(q_, end, sep, quote, '\n', '\r');                   \
+      }                                                                        \
+    }                                                                          \
+    r_;                                                                        \
+  })
+
+/* The line splitter, instantiated once per scan (MASK is inlined). */
+#define SPLIT_BODY(MASK)                                                                         \
+  const char *p = buf + at, *end = buf + n, *wb = NULL; /* no window yet */                       \
+  uint64_t bits = 0;                                                                             \
   int k = 0;                                                                                     \
   for (;;) {                                                                                     \
     const char *s, *e, *stop;                                                                    \
     if (p < end && *p == quote) { /* quoted: up to the next quote, with no line end inside */   \
       s = p + 1;                                                                                 \
-      e = FIND(s, end, quote, '\n', '\r', quote);                                                \
+      e = NEXT(MASK, s);                                                                         \
+      while (e < end && *e == sep) e = NEXT(MASK, e + 1);                                        \
       if (e == end || *e != quote) return -1;                                                    \
       stop = e + 1;                                                                              \
     } else {                                                                                     \
       s = p;                                                                                     \
-      e = stop = FIND(s, end, sep, quote, '\n', '\r');                                           \
+      e = stop = NEXT(MASK, s);                                                                  \
     }                                                                                            \
     if (stop == end) return -1; /* no LF: the last line goes to libcsv and csv_fini */          \
     if (k == cap) return -1;                                                                     \
@@ -101,18 +131,18 @@ INLINE const char *find4_sse2(const char *p, const char *end, char a, char b, ch
 
 static int split_scalar(const char *buf, size_t n, size_t at, char sep, char quote, csv_span *f, int cap,
                         size_t *next) {
-  SPLIT_BODY(find4_scalar)
+  SPLIT_BODY(mask64_scalar)
 }
 
 #if CSV_X86
 __attribute__((target("avx2"))) static int split_avx2(const char *buf, size_t n, size_t at, char sep, char quote,
                                                       csv_span *f, int cap, size_t *next) {
-  SPLIT_BODY(find4_avx2)
+  SPLIT_BODY(mask64_avx2)
 }
 
 static int split_sse2(const char *buf, size_t n, size_t at, char sep, char quote, csv_span *f, int cap,
                       size_t *next) {
-  SPLIT_BODY(find4_sse2)
+  SPLIT_BODY(mask64_sse2)
 }
 #endif
 
