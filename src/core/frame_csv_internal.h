@@ -57,6 +57,7 @@ typedef struct reader {
   int field;          /* index of the next field in the current row */
   int64_t rows;
   int sized;          /* the raw columns were sized from the first rows */
+  const char *readable_end; /* while the fast path emits: the input's end */
   int64_t *row_lines; /* line of each accepted row */
   int64_t cap_rows;
   int done;           /* the row limit was reached */
