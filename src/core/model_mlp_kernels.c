@@ -13,7 +13,11 @@
  * Sums use fused multiply-add where the CPU has it (fp-contract below), so
  * results differ from the baseline build in the last bits, as OpenBLAS's
  * did between CPUs; tests compare within tolerance. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("fp-contract=fast")
+#else
+#pragma STDC FP_CONTRACT ON
+#endif
 #include "model_mlp_kernels.h"
 
 #include <math.h>
