@@ -29,87 +29,51 @@
 #define INLINE static inline __attribute__((always_inline))
 
 #define MR 4  /* rows of a register tile */
-#define NR 16 /* columns of a register tile: two vectors of 8 */
 #define EDGE_ROWS 64
 
-/* Eight floats, written with GCC's vector extension: left to itself the
- * vectoriser took the tile's loops the wrong way round (shuffles of xmm
- * registers, slower than sgemm). The baseline build splits each into two
- * SSE registers; the other levels use one ymm register. */
-typedef float v8f __attribute__((vector_size(32)));
-typedef float v8fu __attribute__((vector_size(32), aligned(4), may_alias)); /* unaligned access */
+/* The product itself, from model_mlp_gemm_body.h, in two widths with GCC's
+ * vector extension (left to itself the vectoriser took the tile's loops the
+ * wrong way round: shuffles of xmm registers, slower than sgemm). 8-float
+ * vectors need AVX: on a CPU without it GCC spills them to memory, 10x
+ * slower than sgemm, so the baseline gets 4-float ones. Chosen at the first
+ * call from the CPU (target_clones cannot give its builds different code). */
+#define VW 4
+#define GEMM_ATTR
+#define GEMM_NAME(f) f##_v4
+#include "model_mlp_gemm_body.h"
+#undef VW
+#undef GEMM_ATTR
+#undef GEMM_NAME
+#if BR_HAVE_CLONES
+#define VW 8
+#define GEMM_ATTR __attribute__((target("arch=x86-64-v3")))
+#define GEMM_NAME(f) f##_v8
+#define VEC VEC8
+#define VECU VECU8
+#include "model_mlp_gemm_body.h"
+#undef VW
+#undef GEMM_ATTR
+#undef GEMM_NAME
+#undef VEC
+#undef VECU
+#endif
 
-/* C[0..mr) x [0..NR) of one tile (mr is a constant after inlining). */
-INLINE void tile(int mr, int K, const float *A, ptrdiff_t ars, ptrdiff_t aps, const float *Bm, ptrdiff_t ldb,
-                 float *C, ptrdiff_t ldc) {
-  v8f acc[MR][2];
-  for (int r = 0; r < mr; r++) acc[r][0] = acc[r][1] = (v8f){0};
-  for (int p = 0; p < K; p++) {
-    const v8fu *b = (const v8fu *)(Bm + p * ldb);
-    v8f b0 = b[0], b1 = b[1];
-    for (int r = 0; r < mr; r++) {
-      float a = A[r * ars + p * aps];
-      acc[r][0] += a * b0;
-      acc[r][1] += a * b1;
-    }
-  }
-  for (int r = 0; r < mr; r++) {
-    v8fu *c = (v8fu *)(C + r * ldc);
-    c[0] = acc[r][0];
-    c[1] = acc[r][1];
-  }
-}
+typedef void (*gemm_fn)(int, int, int, const float *, ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, float *,
+                        ptrdiff_t);
 
-/* Column j of C when it is not part of a full tile, with A's rows
- * contiguous (ars == 1): one axpy per p, vectorised over the rows. */
-INLINE void edge_axpy(int M, int K, const float *A, ptrdiff_t aps, const float *Bm, ptrdiff_t ldb, float *C,
-                      ptrdiff_t ldc, int j) {
-  float tmp[EDGE_ROWS];
-  for (int r0 = 0; r0 < M; r0 += EDGE_ROWS) {
-    int mb = M - r0 < EDGE_ROWS ? M - r0 : EDGE_ROWS;
-    for (int r = 0; r < mb; r++) tmp[r] = 0;
-    for (int p = 0; p < K; p++) {
-      const float *a = A + p * aps + r0;
-      float b = Bm[p * ldb + j];
-      for (int r = 0; r < mb; r++) tmp[r] += a[r] * b;
-    }
-    for (int r = 0; r < mb; r++) C[(r0 + r) * ldc + j] = tmp[r];
+void mlp_gemm(int M, int N, int K, const float *A, ptrdiff_t ars, ptrdiff_t aps, const float *Bm, ptrdiff_t ldb,
+              float *C, ptrdiff_t ldc) {
+  static gemm_fn chosen; /* threads may race to set it, all to the same */
+  gemm_fn f = __atomic_load_n(&chosen, __ATOMIC_RELAXED);
+  if (!f) {
+    f = gemm_v4;
+#if BR_HAVE_CLONES
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v3")) f = gemm_v8;
+#endif
+    __atomic_store_n(&chosen, f, __ATOMIC_RELAXED);
   }
-}
-
-/* Column j of C when it is not part of a full tile: one dot product per
- * row, in 8 independent partial sums (vectorised when A's rows and Bm's
- * column are contiguous, the output layer's case). */
-INLINE void edge_dot(int M, int K, const float *A, ptrdiff_t ars, ptrdiff_t aps, const float *Bm, ptrdiff_t ldb,
-                     float *C, ptrdiff_t ldc, int j) {
-  for (int r = 0; r < M; r++) {
-    const float *a = A + r * ars;
-    v8f s = {0};
-    int p = 0;
-    if (aps == 1 && ldb == 1) {
-      const float *b = Bm + j;
-      for (; p + 8 <= K; p += 8) s += *(const v8fu *)(a + p) * *(const v8fu *)(b + p);
-    }
-    float t = 0;
-    for (; p < K; p++) t += a[p * aps] * Bm[p * ldb + j];
-    C[r * ldc + j] = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7])) + t;
-  }
-}
-
-KERNEL void mlp_gemm(int M, int N, int K, const float *A, ptrdiff_t ars, ptrdiff_t aps, const float *Bm,
-                     ptrdiff_t ldb, float *C, ptrdiff_t ldc) {
-  int nfull = N / NR * NR;
-  if (nfull > 0) {
-    int r = 0;
-    for (; r + MR <= M; r += MR)
-      for (int j = 0; j < nfull; j += NR) tile(MR, K, A + r * ars, ars, aps, Bm + j, ldb, C + r * ldc + j, ldc);
-    for (; r < M; r++)
-      for (int j = 0; j < nfull; j += NR) tile(1, K, A + r * ars, ars, aps, Bm + j, ldb, C + r * ldc + j, ldc);
-  }
-  for (int j = nfull; j < N; j++) {
-    if (ars == 1) edge_axpy(M, K, A, aps, Bm, ldb, C, ldc, j);
-    else edge_dot(M, K, A, ars, aps, Bm, ldb, C, ldc, j);
-  }
+  f(M, N, K, A, ars, aps, Bm, ldb, C, ldc);
 }
 
 KERNEL void mlp_transpose(float *restrict dst, const float *restrict src, int rows, int cols) {
