@@ -1,7 +1,8 @@
-/* The MLP's hot loops, written so the compiler vectorises them, and built
- * for three CPU levels (BR_KERNEL, simd_dispatch.h: x86-64-v4, x86-64-v3
- * and the baseline), so one binary is fast on every x86-64 machine
- * without -march=native at build time.
+/* The MLP's hot loops, written so the compiler vectorises them: the
+ * elementwise ones built for three CPU levels (BR_KERNEL, simd_dispatch.h:
+ * x86-64-v4, x86-64-v3 and the baseline), the matrix product in two vector
+ * widths chosen from the CPU (below), so one binary is fast on every x86-64
+ * machine without -march=native at build time.
  *
  * Why not sgemm: at the seed's batch of 32 the products are 32 x 20 x 64;
  * OpenBLAS spends as long choosing, packing and (on some CPUs) waking
