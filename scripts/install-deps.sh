@@ -9,13 +9,14 @@ set -eu
 PKGS="build-essential pkg-config lua5.4 liblua5.4-dev libopenblas-dev libcsv-dev \
 zlib1g-dev lua-busted libcmocka-dev libseccomp-dev libxgboost-dev libopenmpi-dev openmpi-bin"
 # scripts/render-report also needs a browser; make fuzz clang (libFuzzer);
-# make valgrind valgrind; scripts/bench/gbdt python3-xgboost (its peer).
+# make valgrind valgrind; scripts/bench/gbdt python3-xgboost (its peer);
+# scripts/bench/csv and models pandas, data.table (R), scikit-learn, PyTorch.
 # Only they ask for these.
 case "${1:-}" in
   --render) PKGS="chromium" ;;
   --fuzz) PKGS="clang" ;;
   --valgrind) PKGS="valgrind" ;;
-  --bench) PKGS="python3-xgboost" ;;
+  --bench) PKGS="python3-xgboost python3-pandas python3-sklearn python3-torch r-base-core r-cran-data.table" ;;
 esac
 
 missing=""

@@ -85,6 +85,31 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
   return BR_OK;
 }
 
+/* 1 when one of the first QUICK_VALUES non-null values of column k cannot
+ * be type t: the column is not t, and no column of n rows was allocated
+ * (and zeroed: calloc memsets reused heap) to find that out. Most columns
+ * that are not integers say so in their first value. */
+#define QUICK_VALUES 1024
+static int quick_reject(const reader *r, int k, const uint8_t *null, br_dtype t) {
+  if (t == BR_DTYPE_STR) return 0;
+  field_cursor cur = field_cursor_start(r, k);
+  size_t len;
+  const char *v;
+  int seen = 0;
+  for (int64_t i = 0; seen < QUICK_VALUES && (v = field_cursor_next(&cur, &len)); i++) {
+    if (null[i]) continue;
+    seen++;
+    union { int64_t i; double d; uint8_t b; } x;
+    int ok = t == BR_DTYPE_I64 ? parse_i64(v, len, &x.i)
+             : t == BR_DTYPE_F64 ? parse_f64(v, len, &x.d)
+             : t == BR_DTYPE_BOOL ? parse_bool(v, len, &x.b)
+             : t == BR_DTYPE_DATETIME ? parse_datetime_as(v, len, &r->o->time, &x.i)
+             : 0;
+    if (!ok) return 1;
+  }
+  return 0;
+}
+
 static br_status convert_column(const reader *r, int k, br_column **out) {
   const char *name = r->names[r->src[k]];
   uint8_t *null = br_alloc("read_csv", (size_t)r->rows, 1);
@@ -116,7 +141,8 @@ static br_status convert_column(const reader *r, int k, br_column **out) {
                                      BR_DTYPE_DATETIME, BR_DTYPE_STR};
     s = BR_ERR_PARSE;
     for (size_t o = 0; o < sizeof order / sizeof *order && s == BR_ERR_PARSE; o++)
-      s = convert_as(r, k, null, nulls, order[o], order[o] == BR_DTYPE_STR, out);
+      if (!quick_reject(r, k, null, order[o]))
+        s = convert_as(r, k, null, nulls, order[o], order[o] == BR_DTYPE_STR, out);
   }
   br_free(null);
   return s;

@@ -56,6 +56,8 @@ typedef struct reader {
   rawcol *cols;       /* kept columns' raw text, in output order */
   int field;          /* index of the next field in the current row */
   int64_t rows;
+  int sized;          /* the raw columns were sized from the first rows */
+  const char *readable_end; /* while the fast path emits: the input's end */
   int64_t *row_lines; /* line of each accepted row */
   int64_t cap_rows;
   int done;           /* the row limit was reached */
@@ -92,6 +94,23 @@ static inline const char *field_cursor_next(field_cursor *c, size_t *len) {
   c->left--;
   return rawcol_next(&c->at, len);
 }
+
+/* The fast path for plain lines (csv_fast.c). A splitter reads the line at
+ * buf[at..n): when it is plain it stores its fields (at most cap) in f,
+ * sets *next to the next line's start and returns the field count (0 for
+ * a blank line); otherwise it returns -1 and libcsv must read the line. */
+typedef struct csv_span {
+  const char *s;
+  size_t len;
+} csv_span;
+typedef int (*csv_splitter)(const char *buf, size_t n, size_t at, char sep, char quote, csv_span *f, int cap,
+                            size_t *next);
+/* The best splitter for this CPU (AVX2, SSE2 or scalar scan), or NULL when
+ * csv_fast_disabled is set (tests compare both paths). */
+csv_splitter csv_fast_splitter(void);
+const char *csv_fast_level(void);
+extern int csv_fast_disabled;
+extern int64_t csv_fast_lines; /* lines read by the fast path so far (tests) */
 
 /* Converts every kept column (with up to `threads` threads) into cols. */
 br_status csv_convert(reader *r, br_column **cols, int threads);

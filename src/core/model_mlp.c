@@ -1,15 +1,15 @@
-/* A multilayer perceptron trained in float32 on sgemm.
+/* A multilayer perceptron trained in float32.
  *
  * Parameters live in one flat float array: for each layer W (in x out,
  * row-major) then b (out); gradients and optimiser state mirror it. The
- * forward pass of a batch is one sgemm per layer with bias and activation
- * fused into the loop that follows; the backward pass takes activation
+ * forward pass of a batch is one small matrix product per layer
+ * (model_mlp_kernels.c, chosen for the CPU at run time) with bias and
+ * activation fused into the loop that follows; the backward pass takes activation
  * derivatives from the stored outputs (relu: h > 0, tanh: 1 - h^2,
  * sigmoid: h (1 - h)). Every buffer is sized before the first epoch, so a
  * training step allocates nothing. Binary cross-entropy works on logits,
  * so the sigmoid output never saturates into log(0). */
 #include <assert.h>
-#include <cblas.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +20,7 @@
 #include "bundle/rng.h"
 #include "deadline_internal.h"
 #include "model_internal.h"
+#include "model_mlp_kernels.h"
 #include "bundle/memory.h"
 
 static const char *const act_names[] = {"relu", "tanh", "sigmoid", "linear"};
@@ -172,6 +173,7 @@ static br_status mlp_init(mlp_state *s, int64_t d) {
 typedef struct scratch {
   float *h[BR_MLP_MAX_LAYERS + 2]; /* h[0] = inputs, h[l] = output of layer l */
   float *dh, *dh2;                 /* gradient w.r.t. a layer's output */
+  float *wt;                       /* a layer's weights transposed */
   float *yb;
 } scratch;
 
@@ -179,12 +181,16 @@ static void scratch_free(scratch *sc, int nl) {
   for (int l = 0; l <= nl; l++) br_free(sc->h[l]);
   br_free(sc->dh);
   br_free(sc->dh2);
+  br_free(sc->wt);
   br_free(sc->yb);
 }
 
 static int scratch_alloc(scratch *sc, const mlp_state *s, int64_t B) {
   memset(sc, 0, sizeof *sc);
   int wmax = 1;
+  size_t wsize = 1; /* layer 0's weights are never transposed (no gradient to the inputs) */
+  for (int l = 1; l < s->nl; l++)
+    if ((size_t)s->width[l] * (size_t)s->width[l + 1] > wsize) wsize = (size_t)s->width[l] * (size_t)s->width[l + 1];
   for (int l = 0; l <= s->nl; l++) {
     sc->h[l] = br_alloc("mlp", (size_t)B * (size_t)s->width[l], sizeof(float) + sizeof(float));
     if (!sc->h[l]) return 0;
@@ -193,38 +199,8 @@ static int scratch_alloc(scratch *sc, const mlp_state *s, int64_t B) {
   sc->dh = br_alloc("mlp", (size_t)B * (size_t)wmax, sizeof(float));
   sc->dh2 = br_alloc("mlp", (size_t)B * (size_t)wmax, sizeof(float));
   sc->yb = br_alloc("mlp", (size_t)B, sizeof(float));
-  return sc->dh && sc->dh2 && sc->yb;
-}
-
-static inline float act(br_activation a, float z) {
-  switch (a) {
-    case BR_ACT_RELU: return z > 0 ? z : 0;
-    case BR_ACT_TANH: return tanhf(z);
-    case BR_ACT_SIGMOID: return z >= 0 ? 1 / (1 + expf(-z)) : expf(z) / (1 + expf(z));
-    default: return z;
-  }
-}
-
-/* h = act(h + b) over B rows of `out` values: one loop per activation, so
- * the choice is made once and each loop vectorises. */
-static void bias_act(float *h, const float *b, int B, int out, br_activation a) {
-  switch (a) {
-    case BR_ACT_RELU:
-      for (int i = 0; i < B; i++)
-        for (int j = 0; j < out; j++) {
-          float z = h[i * out + j] + b[j];
-          h[i * out + j] = z > 0 ? z : 0;
-        }
-      break;
-    case BR_ACT_LINEAR:
-      for (int i = 0; i < B; i++)
-        for (int j = 0; j < out; j++) h[i * out + j] += b[j];
-      break;
-    default:
-      for (int i = 0; i < B; i++)
-        for (int j = 0; j < out; j++) h[i * out + j] = act(a, h[i * out + j] + b[j]);
-      break;
-  }
+  sc->wt = br_alloc("mlp", wsize, sizeof(float));
+  return sc->dh && sc->dh2 && sc->yb && sc->wt;
 }
 
 /* Forward pass of B rows in sc->h[0]; the output layer keeps its logits
@@ -233,25 +209,8 @@ static void forward(const mlp_state *s, scratch *sc, int B) {
   for (int l = 0; l < s->nl; l++) {
     int in = s->width[l], out = s->width[l + 1];
     float *h = sc->h[l + 1];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, out, in, 1.0f, sc->h[l], in,
-                s->p + s->woff[l], out, 0.0f, h, out);
-    bias_act(h, s->p + s->boff[l], B, out, l == s->nl - 1 ? BR_ACT_LINEAR : s->o.activation);
-  }
-}
-
-/* dh *= act'(h) elementwise, one loop per activation. */
-static void times_act_grad(float *dh, const float *h, int n, br_activation a) {
-  switch (a) {
-    case BR_ACT_RELU:
-      for (int i = 0; i < n; i++) dh[i] = h[i] > 0 ? dh[i] : 0;
-      break;
-    case BR_ACT_TANH:
-      for (int i = 0; i < n; i++) dh[i] *= 1 - h[i] * h[i];
-      break;
-    case BR_ACT_SIGMOID:
-      for (int i = 0; i < n; i++) dh[i] *= h[i] * (1 - h[i]);
-      break;
-    default: break;
+    mlp_gemm(B, out, in, sc->h[l], in, 1, s->p + s->woff[l], out, h, out);
+    mlp_bias_act(h, s->p + s->boff[l], B, out, l == s->nl - 1 ? BR_ACT_LINEAR : s->o.activation);
   }
 }
 
@@ -282,17 +241,18 @@ static double loss_backward(mlp_state *s, scratch *sc, int B, float *g) {
   for (int l = s->nl - 1; l >= 0; l--) {
     int in = s->width[l], out = s->width[l + 1];
     /* dW = h_in' dz ; db = column sums of dz */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, B, 1.0f, sc->h[l], in, sc->dh, out, 0.0f,
-                g + s->woff[l], out);
-    float *db = g + s->boff[l];
-    for (int j = 0; j < out; j++) db[j] = 0;
-    for (int i = 0; i < B; i++)
-      for (int j = 0; j < out; j++) db[j] += sc->dh[i * out + j];
+    mlp_gemm(in, out, B, sc->h[l], 1, in, sc->dh, out, g + s->woff[l], out);
+    mlp_colsum(g + s->boff[l], sc->dh, B, out);
     if (l == 0) break;
-    /* dh_in = dz W' ; then through the previous layer's activation */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, in, out, 1.0f, sc->dh, out, s->p + s->woff[l], out,
-                0.0f, sc->dh2, in);
-    times_act_grad(sc->dh2, sc->h[l], B * in, s->o.activation);
+    /* dh_in = dz W' ; then through the previous layer's activation. W' is
+     * W itself when the layer has one output (the output layer). */
+    const float *wt = s->p + s->woff[l];
+    if (out > 1) {
+      mlp_transpose(sc->wt, wt, in, out);
+      wt = sc->wt;
+    }
+    mlp_gemm(B, in, out, sc->dh, out, 1, wt, in, sc->dh2, in);
+    mlp_times_act_grad(sc->dh2, sc->h[l], B * in, s->o.activation);
     float *t = sc->dh;
     sc->dh = sc->dh2;
     sc->dh2 = t;
@@ -300,8 +260,13 @@ static double loss_backward(mlp_state *s, scratch *sc, int B, float *g) {
   return loss;
 }
 
-/* Copies rows idx[0..B) of X (double, d columns) and y into the batch. */
-static void gather(scratch *sc, const float *Xf, const float *yf, const int64_t *idx, int B, int d) {
+/* Copies rows idx[0..B) of X (double, d columns) and y into the batch.
+ * next[0..nnext): the next batch's rows, asked of memory now (rows are
+ * drawn at random: without this a third of a step waited on the misses). */
+static void gather(scratch *sc, const float *Xf, const float *yf, const int64_t *idx, int B, int d,
+                   const int64_t *next, int nnext) {
+  for (int i = 0; i < nnext; i++)
+    for (int c = 0; c < d; c += 16) __builtin_prefetch(Xf + (size_t)next[i] * d + c);
   for (int i = 0; i < B; i++) {
     memcpy(sc->h[0] + (size_t)i * d, Xf + (size_t)idx[i] * d, (size_t)d * sizeof(float));
     sc->yb[i] = yf[idx[i]];
@@ -342,7 +307,7 @@ static double eval_loss(mlp_state *s, scratch *sc, const float *Xf, const float 
   double total = 0;
   for (int64_t at = 0; at < n; at += B) {
     int b = (int)(n - at < B ? n - at : B);
-    gather(sc, Xf, yf, idx + at, b, d);
+    gather(sc, Xf, yf, idx + at, b, d, NULL, 0);
     forward(s, sc, b);
     total += loss_backward(s, sc, b, NULL);
   }
@@ -415,7 +380,8 @@ br_status mlp_fit(br_model *m, const double *X, const double *y, int64_t n, int6
         st = br_deadline_stop("mlp", e, "epochs");
         goto done;
       }
-      gather(&sc, Xf, yf, tr + at, b, (int)d);
+      int64_t left = ntr - at - b;
+      gather(&sc, Xf, yf, tr + at, b, (int)d, tr + at + b, (int)(left < B ? left : B));
       forward(s, &sc, b);
       total += loss_backward(s, &sc, b, s->g);
       s->t++;

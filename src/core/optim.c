@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bundle/memory.h"
+#include "simd_dispatch.h" /* the MLP steps these per batch: vectorise for the CPU */
 
 void br_sgd_step(size_t n, double lr, double momentum, double weight_decay, const double *g,
                  double *x, double *v) {
@@ -14,7 +15,7 @@ void br_sgd_step(size_t n, double lr, double momentum, double weight_decay, cons
   }
 }
 
-void br_sgd_stepf(size_t n, float lr, float momentum, float weight_decay, const float *g,
+BR_KERNEL void br_sgd_stepf(size_t n, float lr, float momentum, float weight_decay, const float *g,
                   float *x, float *v) {
   for (size_t i = 0; i < n; i++) {
     v[i] = momentum * v[i] + g[i] + weight_decay * x[i];
@@ -33,7 +34,7 @@ void br_adam_step(size_t n, double lr, double b1, double b2, double eps, int64_t
   }
 }
 
-void br_adam_stepf(size_t n, float lr, float b1, float b2, float eps, int64_t t, const float *g,
+BR_KERNEL void br_adam_stepf(size_t n, float lr, float b1, float b2, float eps, int64_t t, const float *g,
                    float *x, float *m, float *v) {
   float a = (float)(lr * sqrt(1 - pow(b2, (double)t)) / (1 - pow(b1, (double)t)));
   for (size_t i = 0; i < n; i++) {
