@@ -9,7 +9,10 @@
 -- columns, tensors) are made only when the program first touches them,
 -- from the tiny masters, so an input that uses two objects pays for two.
 -- The state is never fully collected per input (the harness steps the
--- collector), which keeps an input around a millisecond under ASan.
+-- collector). Each input's work is capped: 10,000 Lua instructions (a
+-- count hook), 256 calls of the pool's callbacks, and (in fuzz_lua.c) 8 MB
+-- of memory above what the state holds, so no input spends seconds in one
+-- loop or in ASan's page faults.
 --
 -- Lifetimes are the point: the pool holds hostile callbacks (objectives,
 -- bounds, predicates, demand functions, minimize's f, metamethods of
@@ -30,13 +33,27 @@ local function walk(t, prefix, depth)
   for _, k in ipairs(keys) do
     local v = t[k]
     -- whole-pipeline and file functions are slow or refused (no paths
-    -- are allowed) and would only dilute the calls under test
-    if type(v) == "function" and not prefix:find("pipeline", 1, true) and not prefix:find("report", 1, true) then
+    -- are allowed) and would only dilute the calls under test; plot.ticks
+    -- is pure Lua arithmetic whose cost is libc printing 300-digit numbers
+    -- (a third of all time once the budget below was in)
+    if type(v) == "function" and not prefix:find("pipeline", 1, true) and not prefix:find("report", 1, true)
+      and prefix .. k ~= "bundle.plot.ticks" then
       fns[#fns + 1] = { name = prefix .. k, f = v }
     elseif type(v) == "table" then walk(v, prefix .. k .. ".", depth + 1) end
   end
 end
 walk(bundle, "bundle.", 0)
+
+-- FUZZ_PROFILE=1 in the environment: CPU seconds per called function and
+-- per object made, and Lua instructions per input (in thousands), printed
+-- to stderr every 5,000 inputs; how the driver's costs were found.
+PROF = os.getenv("FUZZ_PROFILE") and {}
+local function profile(name, t0)
+  local e = PROF[name] or { 0, 0, 0 }
+  PROF[name] = e
+  local dt = os.clock() - t0
+  e[1], e[2], e[3] = e[1] + dt, e[2] + 1, math.max(e[3], dt)
+end
 
 local T = bundle.tensor
 -- the masters, made once (before the harness turns file access off) and
@@ -89,7 +106,9 @@ local makers = {} -- name -> function making a fresh object for this input
 local function obj(name)
   local v = made[name]
   if v == nil then
+    local t0 = PROF and os.clock()
     local ok, r = pcall(makers[name])
+    if PROF then profile("make " .. name, t0) end
     v = ok and r or false
     made[name] = v
   end
@@ -120,9 +139,21 @@ local objects = { "frame", "items", "baskets", "itemsets", "rules", "catalog", "
 local function closable(v) return type(v) == "userdata" and type(v.close) == "function" end
 local value -- forward: a pool value by index
 
+-- Every callback of the pool counts its calls, and past CALLS in one input
+-- raises: a C loop that calls a callback until it says stop (an iterator
+-- of frames that never gives nil) ends there, instead of running until the
+-- memory cap.
+local CALLS = 256
+local calls = 0
+local function spend()
+  calls = calls + 1
+  if calls > CALLS then error("fuzz: callback budget", 0) end
+end
+
 -- What a hostile callback does, chosen by the next byte. A budget per
 -- input: a callback runs once per scored bundle.
 local function mischief(...)
+  spend()
   if budget == 0 then return end
   budget = budget - 1
   local what = pick() % 10
@@ -185,7 +216,7 @@ local fixed = {
   "", "a", "x", "price", "item", "101", "mlp", "thompson", "support", "lift", "2011-01-01", ("z"):rep(300), "\0",
   true, false, {}, { 1, 2, 3 }, { { 1, 2 }, { 3, 4 } }, { "a", "b" }, { { "a", "b" }, { "b", "c" } },
   { items = { "a", "b" } }, { 0 / 0 }, { k = 2 }, { seed = 1 }, { size = { 2, 3 } }, { "price" },
-  function() return 1 end, function() error("boom") end, function(b) return b:support() end,
+  function() spend() return 1 end, function() spend() error("boom") end, function(b) spend() return b:support() end,
   function() error(setmetatable({}, { __tostring = function() mischief() return "obj" end })) end,
   hostile, hostile_fg, hostile_list, hostile_opts, hostile_close,
 }
@@ -244,8 +275,14 @@ local function step(op, a, args, n)
   end
   if not fn then return end
   local ok, r
+  local t0 = PROF and os.clock()
   if self_ ~= nil then ok, r = pcall(fn, self_, table.unpack(args, 1, n))
   else ok, r = pcall(fn, table.unpack(args, 1, n)) end
+  if PROF then
+    local m = self_ ~= nil and methods(self_)
+    profile(m and ("%s:%s"):format(getmetatable(self_).__name, m.names[op // 3 % #m.names + 1])
+      or fns[(op * 256 + a) % #fns + 1].name, t0)
+  end
   if ok and r ~= nil and #results < 8 then results[#results + 1] = r end
 end
 
@@ -257,9 +294,41 @@ local function close_all()
   for _, r in ipairs(results) do if closable(r) then pcall(r.close, r) end end
 end
 
+-- Per-input work is capped: a hook every 1,000 Lua instructions, and
+-- past BUDGET of them the input's code raises wherever it is (inside a
+-- callback, a coroutine or the driver). Hooks pass to coroutines made
+-- after it is set. Without it, a few inputs (a Lua loop over 2^53 ticks,
+-- string building) took seconds while typical ones take under 3,000
+-- instructions.
+local BUDGET = 10
+local ticks = 0
+local function tick()
+  ticks = ticks + 1
+  if ticks > BUDGET then error("fuzz: instruction budget", 0) end
+end
+local nin, TICKS = 0, {}
+local function report()
+  nin = nin + 1
+  TICKS[ticks] = (TICKS[ticks] or 0) + 1
+  if nin % 5000 ~= 0 then return end
+  local l, tl = {}, {}
+  for k, v in pairs(PROF) do l[#l + 1] = { k, v } end
+  table.sort(l, function(x, y) return x[2][1] > y[2][1] end)
+  for k, v in pairs(TICKS) do tl[#tl + 1] = k .. "k:" .. v end
+  table.sort(tl)
+  io.stderr:write(("profile after %d inputs; inputs by Lua instructions: %s\n"):format(nin, table.concat(tl, " ")))
+  for j = 1, math.min(30, #l) do
+    io.stderr:write(("  %-44s %8.3f s %7d calls, slowest %.4f s\n"):format(l[j][1], l[j][2][1], l[j][2][2], l[j][2][3]))
+  end
+end
+
 function drive(data)
+  debug.sethook() -- the last input's, if it ended inside the driver's own code
+  if PROF then report() end
+  ticks = 0
   if #data < 2 then return end
-  bytes, cur, budget, made, pool, results = data, 0, 6, {}, {}, {}
+  debug.sethook(tick, "", 1000)
+  bytes, cur, budget, made, pool, results, calls = data, 0, 6, {}, {}, {}, 0
   local i = 2
   local steps = 0
   -- the first byte: run the program plainly, inside a coroutine, or with
@@ -288,5 +357,6 @@ function drive(data)
   else
     pcall(body)
   end
+  debug.sethook()
   bytes, made, pool, results = nil, nil, nil, nil
 end
