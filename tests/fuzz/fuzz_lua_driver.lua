@@ -143,12 +143,12 @@ local value -- forward: a pool value by index
 -- raises: a C loop that calls a callback until it says stop (an iterator
 -- of frames that never gives nil) ends there, instead of running until the
 -- memory cap.
-local CALLS = 256
-local calls = 0
-local function spend()
-  calls = calls + 1
-  if calls > CALLS then error("fuzz: callback budget", 0) end
+local used = { calls = 0, ticks = 0 } -- what this input has spent
+local function charge(what, cap)
+  used[what] = used[what] + 1
+  if used[what] > cap then error("fuzz: " .. what .. " budget spent", 0) end
 end
+local function spend() charge("calls", 256) end
 
 -- What a hostile callback does, chosen by the next byte. A budget per
 -- input: a callback runs once per scored bundle.
@@ -295,21 +295,16 @@ local function close_all()
 end
 
 -- Per-input work is capped: a hook every 1,000 Lua instructions, and
--- past BUDGET of them the input's code raises wherever it is (inside a
+-- past 10 of them the input's code raises wherever it is (inside a
 -- callback, a coroutine or the driver). Hooks pass to coroutines made
 -- after it is set. Without it, a few inputs (a Lua loop over 2^53 ticks,
 -- string building) took seconds while typical ones take under 3,000
 -- instructions.
-local BUDGET = 10
-local ticks = 0
-local function tick()
-  ticks = ticks + 1
-  if ticks > BUDGET then error("fuzz: instruction budget", 0) end
-end
+local function tick() charge("ticks", 10) end
 local nin, TICKS = 0, {}
 local function report()
   nin = nin + 1
-  TICKS[ticks] = (TICKS[ticks] or 0) + 1
+  TICKS[used.ticks] = (TICKS[used.ticks] or 0) + 1
   if nin % 5000 ~= 0 then return end
   local l, tl = {}, {}
   for k, v in pairs(PROF) do l[#l + 1] = { k, v } end
@@ -325,10 +320,10 @@ end
 function drive(data)
   debug.sethook() -- the last input's, if it ended inside the driver's own code
   if PROF then report() end
-  ticks = 0
+  used.ticks, used.calls = 0, 0
   if #data < 2 then return end
   debug.sethook(tick, "", 1000)
-  bytes, cur, budget, made, pool, results, calls = data, 0, 6, {}, {}, {}, 0
+  bytes, cur, budget, made, pool, results = data, 0, 6, {}, {}, {}
   local i = 2
   local steps = 0
   -- the first byte: run the program plainly, inside a coroutine, or with
