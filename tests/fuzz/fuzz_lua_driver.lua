@@ -9,10 +9,10 @@
 -- columns, tensors) are made only when the program first touches them,
 -- from the tiny masters, so an input that uses two objects pays for two.
 -- The state is never fully collected per input (the harness steps the
--- collector). Each input's work is capped: 10,000 Lua instructions (a
--- count hook), 256 calls of the pool's callbacks, and (in fuzz_lua.c) 8 MB
--- of memory above what the state holds, so no input spends seconds in one
--- loop or in ASan's page faults.
+-- collector). Each input's work is capped: 256 calls of the pool's
+-- callbacks here, and in fuzz_lua.c 10,000 Lua instructions (a count hook,
+-- in every coroutine too) and 1 MB of memory above what the state holds,
+-- so no input spends seconds in one loop or in ASan's page faults.
 --
 -- Lifetimes are the point: the pool holds hostile callbacks (objectives,
 -- bounds, predicates, demand functions, minimize's f, metamethods of
@@ -143,12 +143,11 @@ local value -- forward: a pool value by index
 -- raises: a C loop that calls a callback until it says stop (an iterator
 -- of frames that never gives nil) ends there, instead of running until the
 -- memory cap.
-local used = { calls = 0, ticks = 0 } -- what this input has spent
-local function charge(what, cap)
-  used[what] = used[what] + 1
-  if used[what] > cap then error("fuzz: " .. what .. " budget spent", 0) end
+local used = { calls = 0 } -- what this input has spent
+local function spend()
+  used.calls = used.calls + 1
+  if used.calls > 256 then error("fuzz: callback budget spent", 0) end
 end
-local function spend() charge("calls", 256) end
 
 -- What a hostile callback does, chosen by the next byte. A budget per
 -- input: a callback runs once per scored bundle.
@@ -294,35 +293,30 @@ local function close_all()
   for _, r in ipairs(results) do if closable(r) then pcall(r.close, r) end end
 end
 
--- Per-input work is capped: a hook every 1,000 Lua instructions, and
--- past 10 of them the input's code raises wherever it is (inside a
--- callback, a coroutine or the driver). Hooks pass to coroutines made
--- after it is set. Without it, a few inputs (a Lua loop over 2^53 ticks,
--- string building) took seconds while typical ones take under 3,000
--- instructions.
-local function tick() charge("ticks", 10) end
-local nin, TICKS = 0, {}
-local function report()
+local nin, TICKS, t_in, t_out, t_last = 0, {}, 0, 0, nil
+function fuzz_report() -- called by fuzz_lua.c before each input, outside its budget
   nin = nin + 1
-  TICKS[used.ticks] = (TICKS[used.ticks] or 0) + 1
+  local t = os.clock()
+  if t_last then t_out = t_out + (t - t_last) end -- since the last input's end: GC, libFuzzer
+  local k = fuzz_ticks and fuzz_ticks() or 0 -- fuzz_lua.c's count of the last input
+  TICKS[k] = (TICKS[k] or 0) + 1
   if nin % 5000 ~= 0 then return end
   local l, tl = {}, {}
   for k, v in pairs(PROF) do l[#l + 1] = { k, v } end
   table.sort(l, function(x, y) return x[2][1] > y[2][1] end)
   for k, v in pairs(TICKS) do tl[#tl + 1] = k .. "k:" .. v end
   table.sort(tl)
-  io.stderr:write(("profile after %d inputs; inputs by Lua instructions: %s\n"):format(nin, table.concat(tl, " ")))
+  io.stderr:write(("profile after %d inputs: %.2f s inside drive, %.2f s between inputs; inputs by Lua instructions: %s\n")
+    :format(nin, t_in, t_out, table.concat(tl, " ")))
   for j = 1, math.min(30, #l) do
     io.stderr:write(("  %-44s %8.3f s %7d calls, slowest %.4f s\n"):format(l[j][1], l[j][2][1], l[j][2][2], l[j][2][3]))
   end
 end
 
 function drive(data)
-  debug.sethook() -- the last input's, if it ended inside the driver's own code
-  if PROF then report() end
-  used.ticks, used.calls = 0, 0
+  used.calls = 0
   if #data < 2 then return end
-  debug.sethook(tick, "", 1000)
+  if PROF then t_in = t_in - os.clock() end -- plus the end time, below
   bytes, cur, budget, made, pool, results = data, 0, 6, {}, {}, {}
   local i = 2
   local steps = 0
@@ -352,6 +346,6 @@ function drive(data)
   else
     pcall(body)
   end
-  debug.sethook()
   bytes, made, pool, results = nil, nil, nil, nil
+  if PROF then t_last = os.clock(); t_in = t_in + t_last end
 end
