@@ -8,6 +8,8 @@
 -- (frame, baskets, itemsets, rules, catalogue, model, search result,
 -- columns, tensors) are made only when the program first touches them,
 -- from the tiny masters, so an input that uses two objects pays for two.
+-- They are not shared across inputs: an input may change an object, not
+-- only close it, and a crash must reproduce from its bytes alone.
 -- The state is never fully collected per input (the harness steps the
 -- collector). Each input's work is capped: 256 calls of the pool's
 -- callbacks here, and in fuzz_lua.c 10,000 Lua instructions (a count hook,
