@@ -169,7 +169,7 @@ void lbr_read_bundles(lua_State *L, int idx, const lbr_list_spec *sp, lbr_bundle
       place(where, sizeof where, sp, k, 0);
       lbr_errorf(L, "%s has no known items", where);
     }
-    sort_unique(L, sp, k, items + start, at - start);
+    if (at > start) sort_unique(L, sp, k, items + start, at - start); /* items is NULL while every list so far was empty */
     off[k] = at;
   }
   if (!items) { /* an empty list: a valid pointer all the same */

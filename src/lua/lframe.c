@@ -439,8 +439,13 @@ static br_column *column_from_value(lua_State *L, int idx, int64_t n, const char
 }
 
 static int frame_with_column(lua_State *L) {
+  lua_settop(L, 3);
   br_frame *f = lbr_frame_check(L, 1);
   const char *name = luaL_checkstring(L, 2);
+  /* the values' __len and __index run Lua while f is held: a close from a
+   * coroutine they resume is on a thread the stack check cannot see in a
+   * trusted state (fuzz_lua found the use-after-free) */
+  lbr_pin(L, 1, "a running Frame:with_column");
   int64_t n = br_frame_nrows(f);
   if (lua_istable(L, 3) && luaL_len(L, 3) > n)
     return lbr_errorf(L, "with_column: %lld values for a frame of %lld rows", (long long)luaL_len(L, 3), (long long)n);

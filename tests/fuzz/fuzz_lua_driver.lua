@@ -8,8 +8,13 @@
 -- (frame, baskets, itemsets, rules, catalogue, model, search result,
 -- columns, tensors) are made only when the program first touches them,
 -- from the tiny masters, so an input that uses two objects pays for two.
+-- They are not shared across inputs: an input may change an object, not
+-- only close it, and a crash must reproduce from its bytes alone.
 -- The state is never fully collected per input (the harness steps the
--- collector), which keeps an input around a millisecond under ASan.
+-- collector). Each input's work is capped: 256 calls of the pool's
+-- callbacks here, and in fuzz_lua.c 10,000 Lua instructions (a count hook,
+-- in every coroutine too) and 1 MB of memory above what the state holds,
+-- so no input spends seconds in one loop or in ASan's page faults.
 --
 -- Lifetimes are the point: the pool holds hostile callbacks (objectives,
 -- bounds, predicates, demand functions, minimize's f, metamethods of
@@ -30,13 +35,27 @@ local function walk(t, prefix, depth)
   for _, k in ipairs(keys) do
     local v = t[k]
     -- whole-pipeline and file functions are slow or refused (no paths
-    -- are allowed) and would only dilute the calls under test
-    if type(v) == "function" and not prefix:find("pipeline", 1, true) and not prefix:find("report", 1, true) then
+    -- are allowed) and would only dilute the calls under test; plot.ticks
+    -- is pure Lua arithmetic whose cost is libc printing 300-digit numbers
+    -- (a third of all time once the budget below was in)
+    if type(v) == "function" and not prefix:find("pipeline", 1, true) and not prefix:find("report", 1, true)
+      and prefix .. k ~= "bundle.plot.ticks" then
       fns[#fns + 1] = { name = prefix .. k, f = v }
     elseif type(v) == "table" then walk(v, prefix .. k .. ".", depth + 1) end
   end
 end
 walk(bundle, "bundle.", 0)
+
+-- FUZZ_PROFILE=1 in the environment: CPU seconds per called function and
+-- per object made, and Lua instructions per input (in thousands), printed
+-- to stderr every 5,000 inputs; how the driver's costs were found.
+PROF = os.getenv("FUZZ_PROFILE") and {}
+local function profile(name, t0)
+  local e = PROF[name] or { 0, 0, 0 }
+  PROF[name] = e
+  local dt = os.clock() - t0
+  e[1], e[2], e[3] = e[1] + dt, e[2] + 1, math.max(e[3], dt)
+end
 
 local T = bundle.tensor
 -- the masters, made once (before the harness turns file access off) and
@@ -89,7 +108,9 @@ local makers = {} -- name -> function making a fresh object for this input
 local function obj(name)
   local v = made[name]
   if v == nil then
+    local t0 = PROF and os.clock()
     local ok, r = pcall(makers[name])
+    if PROF then profile("make " .. name, t0) end
     v = ok and r or false
     made[name] = v
   end
@@ -120,9 +141,20 @@ local objects = { "frame", "items", "baskets", "itemsets", "rules", "catalog", "
 local function closable(v) return type(v) == "userdata" and type(v.close) == "function" end
 local value -- forward: a pool value by index
 
+-- Every callback of the pool counts its calls, and past CALLS in one input
+-- raises: a C loop that calls a callback until it says stop (an iterator
+-- of frames that never gives nil) ends there, instead of running until the
+-- memory cap.
+local used = { calls = 0 } -- what this input has spent
+local function spend()
+  used.calls = used.calls + 1
+  if used.calls > 256 then error("fuzz: callback budget spent", 0) end
+end
+
 -- What a hostile callback does, chosen by the next byte. A budget per
 -- input: a callback runs once per scored bundle.
 local function mischief(...)
+  spend()
   if budget == 0 then return end
   budget = budget - 1
   local what = pick() % 10
@@ -185,7 +217,7 @@ local fixed = {
   "", "a", "x", "price", "item", "101", "mlp", "thompson", "support", "lift", "2011-01-01", ("z"):rep(300), "\0",
   true, false, {}, { 1, 2, 3 }, { { 1, 2 }, { 3, 4 } }, { "a", "b" }, { { "a", "b" }, { "b", "c" } },
   { items = { "a", "b" } }, { 0 / 0 }, { k = 2 }, { seed = 1 }, { size = { 2, 3 } }, { "price" },
-  function() return 1 end, function() error("boom") end, function(b) return b:support() end,
+  function() spend() return 1 end, function() spend() error("boom") end, function(b) spend() return b:support() end,
   function() error(setmetatable({}, { __tostring = function() mischief() return "obj" end })) end,
   hostile, hostile_fg, hostile_list, hostile_opts, hostile_close,
 }
@@ -244,8 +276,14 @@ local function step(op, a, args, n)
   end
   if not fn then return end
   local ok, r
+  local t0 = PROF and os.clock()
   if self_ ~= nil then ok, r = pcall(fn, self_, table.unpack(args, 1, n))
   else ok, r = pcall(fn, table.unpack(args, 1, n)) end
+  if PROF then
+    local m = self_ ~= nil and methods(self_)
+    profile(m and ("%s:%s"):format(getmetatable(self_).__name, m.names[op // 3 % #m.names + 1])
+      or fns[(op * 256 + a) % #fns + 1].name, t0)
+  end
   if ok and r ~= nil and #results < 8 then results[#results + 1] = r end
 end
 
@@ -257,8 +295,30 @@ local function close_all()
   for _, r in ipairs(results) do if closable(r) then pcall(r.close, r) end end
 end
 
+local nin, TICKS, t_in, t_out, t_last = 0, {}, 0, 0, nil
+function fuzz_report() -- called by fuzz_lua.c before each input, outside its budget
+  nin = nin + 1
+  local t = os.clock()
+  if t_last then t_out = t_out + (t - t_last) end -- since the last input's end: GC, libFuzzer
+  local k = fuzz_ticks and fuzz_ticks() or 0 -- fuzz_lua.c's count of the last input
+  TICKS[k] = (TICKS[k] or 0) + 1
+  if nin % 5000 ~= 0 then return end
+  local l, tl = {}, {}
+  for k, v in pairs(PROF) do l[#l + 1] = { k, v } end
+  table.sort(l, function(x, y) return x[2][1] > y[2][1] end)
+  for k, v in pairs(TICKS) do tl[#tl + 1] = k .. "k:" .. v end
+  table.sort(tl)
+  io.stderr:write(("profile after %d inputs: %.2f s inside drive, %.2f s between inputs; inputs by Lua instructions: %s\n")
+    :format(nin, t_in, t_out, table.concat(tl, " ")))
+  for j = 1, math.min(30, #l) do
+    io.stderr:write(("  %-44s %8.3f s %7d calls, slowest %.4f s\n"):format(l[j][1], l[j][2][1], l[j][2][2], l[j][2][3]))
+  end
+end
+
 function drive(data)
+  used.calls = 0
   if #data < 2 then return end
+  if PROF then t_in = t_in - os.clock() end -- plus the end time, below
   bytes, cur, budget, made, pool, results = data, 0, 6, {}, {}, {}
   local i = 2
   local steps = 0
@@ -289,4 +349,5 @@ function drive(data)
     pcall(body)
   end
   bytes, made, pool, results = nil, nil, nil, nil
+  if PROF then t_last = os.clock(); t_in = t_in + t_last end
 end

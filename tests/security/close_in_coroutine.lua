@@ -76,6 +76,10 @@ local calls = {
     return bundle.catalog(x, setmetatable({ item = "item", price = "price" },
                                           { __index = function(_, k) hit() return k == "margin" and 0.3 or nil end }))
   end },
+  { "Frame", "Frame:with_column's values __len", function(x, hit)
+    return x:with_column("z", setmetatable({}, { __len = function() hit() return 3 end,
+                                                 __index = function(_, k) return k end })):nrows()
+  end },
   { "Tensor", "Tensor:index's list __len", function(x, hit)
     return x:index(setmetatable({}, { __len = function() hit() return 2 end, __index = function(_, k) return k end }))
   end },
@@ -151,6 +155,25 @@ if NESTED then
   report(ok and refused ~= nil and tostring(refused):find("close: the Frame is in use", 1, true) ~= nil,
          "coroutine.close runs a __close that closes the Frame a select on another coroutine holds",
          tostring(refused) .. " / " .. tostring(ok) .. " " .. tostring(e))
+end
+
+-- Frame:with_column pins its frame, so the close is refused even in a
+-- trusted state, where no resumer is recorded and the call itself runs in
+-- a coroutine (fuzz_lua found a heap-use-after-free in
+-- br_frame_with_column this way)
+do
+  local x = makers.Frame()
+  local refused
+  local ok, e = pcall(coroutine.wrap(function()
+    return x:with_column("z", setmetatable({}, {
+      __len = function() refused = in_co(x, closers[1][2]) return 3 end,
+      __index = function(_, k) return k end })):nrows()
+  end))
+  report(ok and e == 3 and refused ~= nil
+           and tostring(refused):find("close: the Frame is in use by a running Frame:with_column", 1, true) ~= nil,
+         "Frame:with_column in a coroutine: a coroutine two down closes the Frame",
+         tostring(refused) .. " / " .. tostring(ok) .. " " .. tostring(e))
+  x:close()
 end
 
 -- a search objective that closes the catalogue from a coroutine two down:
