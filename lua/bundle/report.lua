@@ -42,6 +42,8 @@ local GLOSSARY = {
     "The money a change is expected to add for every 1,000 shop visitors, after costs. Visitors include the visits that bought nothing, which the orders never show: the demand model estimates their share from the baskets (see demand model). Per 1,000 so that small figures read as whole amounts." },
   { "incremental", "incremental profit",
     "Profit with the bundle on offer minus profit without it: the bundle's own margin, net of the single-item sales it replaces (customers who would have bought the items anyway, now at a discount). It can be negative." },
+  { "bundle-margin", "margin through the bundles",
+    "The margin (price less cost) on what customers buy as bundles at the offered prices, before the single-item sales the bundles replace are taken off; incremental profit is this less those lost sales." },
   { "list-price", "list price",
     "The sum of the items' usual prices in the training window (each item's mean unit price there)." },
   { "bundle-price", "bundle price",
@@ -452,7 +454,7 @@ local function flags(ctx, bundles, facts, name, money, visits, notes)
   end
   local function fire(kind, flag_kind, html) local t = found[kind]; t[#t + 1] = { flag_kind or kind, html } end
   check("lift", ("%s below 1"):format(term("lift", "Lift")), "Lift below 1")
-  check("negative", ("Negative expected %s"):format(term("incremental")), "Negative profit")
+  check("negative", ("Negative %s, under the training model or the referee"):format(term("incremental")), "Negative profit")
   check("few", ("Fewer than 20 %s"):format(term("observations")), "Few observations")
   check("falling", "Items whose sales are falling", "Falling sales")
   check("overlap", term("overlap", "Bundles sharing an item"), "Overlap")
@@ -472,6 +474,15 @@ local function flags(ctx, bundles, facts, name, money, visits, notes)
     if finite(b.incremental_profit) and b.incremental_profit < 0 then
       fire("negative", nil, ("<b>%s</b>: negative expected %s (%s per 1,000 visitors): the discount gives away more margin than the extra sales bring."):format(
         bn, term("incremental"), money(1000 * b.incremental_profit)))
+    else
+      -- the training model prices each bundle for its own best profit, so its
+      -- figure is never below zero; the referee's (the test window's demand)
+      -- is the one that can say a discount loses margin
+      local test = visits and visits > 0 and finite(b.test_incremental_profit) and 1000 * b.test_incremental_profit / visits or nil
+      if test and test < 0 and money(test):find("^−") then
+        fire("negative", nil, ("<b>%s</b>: the %s gives it %s per 1,000 visitors (the %s expected %s): at this discount the test window's customers would not have made up the margin it gives away."):format(
+          bn, term("referee"), money(test), term("training-model"), money(1000 * (b.incremental_profit or 0))))
+      end
     end
     if f.observations and f.observations < 20 then
       fire("few", nil, ("<b>%s</b>: only %d %s (baskets holding every item) in the training window: its figures rest on few purchases."):format(
@@ -680,7 +691,7 @@ local function comparison(ctx, money, visits)
       term("baseline"), term("training-window"), term("demand-model"), term("referee"), term("test-window"), term("list-price"),
       term("realised-margin"), term("attach", "Attach rate"), term("hit-rate", "hit rate")),
     table_html({ "method", "bundles", term("profit-per-1000", "incremental profit per 1,000 visitors") .. ", optimised prices",
-                 "margin through the bundles per 1,000 visitors, optimised prices", "the same at " .. term("list-price"),
+                 term("bundle-margin") .. " per 1,000 visitors, optimised prices", "the same at " .. term("list-price"),
                  term("attach"), term("hit-rate"), term("realised-margin") .. " per 1,000 visitors" }, rows, "comparison"),
     chart, "</section>" }, "\n")
 end

@@ -710,7 +710,9 @@ local function words(name, value, fact)
   elseif name == "support" then
     return ("%.1f%% of baskets hold all of it"):format(100 * value)
   elseif name == "customer_overlap" then
-    return ("%d%% customer overlap between its items"):format(pct(value))
+    return ("%d%% of the customers who bought any of its items bought all of them"):format(pct(value))
+  elseif name == "min_item_support" then
+    return ("its least-bought item is in %.1f%% of baskets"):format(100 * value)
   elseif name == "categories" then
     return value <= 1 and "its items share a category" or ("its items span %d categories"):format(math.floor(value + 0.5))
   elseif name == "category_match" then

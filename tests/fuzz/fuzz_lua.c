@@ -12,9 +12,7 @@
 
 #include "bundle/bundle.h"
 
-int luaopen_bundle_core(lua_State *L);
-lua_State *lbr_limits_newstate(void);
-void lbr_limits_limit_paths(int on);
+#include "../../src/lua/ldriver.h" /* the bindings' driver calls: per-state limits */
 
 #ifndef FUZZ_TOP
 #error "build with -DFUZZ_TOP=\"/path/to/the/repository\""
@@ -67,7 +65,7 @@ static void setup(void) {
     abort();
   }
   lua_register(L, "fuzz_ticks", fuzz_ticks);
-  lbr_limits_limit_paths(1);
+  lbr_limits_check_paths(L, 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -305,9 +305,14 @@ describe("report", function()
     assert.truthy(sentence:find("referee", 1, true))
     -- training model alone -> referee alone -> referee together (section 4's figure)
     assert.truthy(sentence:find(("<b>£%.2f</b> per 1,000 visitors"):format(1000 * t), 1, true), sentence)
-    local joint = ("£%.2f"):format(1000 * e.simulated_incremental_profit / visits)
+    -- money as the report writes it: a minus sign before the currency, none on a figure that rounds to zero
+    local function money(v)
+      local txt = ("%.2f"):format(math.abs(v))
+      return ((v < 0 and txt ~= "0.00") and "−£" or "£") .. txt
+    end
+    local joint = money(1000 * e.simulated_incremental_profit / visits)
     if #ctx.bundles > 1 then
-      assert.truthy(sentence:find(("£%.2f on their own"):format(1000 * e.separate_incremental_profit / visits), 1, true), sentence)
+      assert.truthy(sentence:find(money(1000 * e.separate_incremental_profit / visits) .. " on their own", 1, true), sentence)
       assert.truthy(sentence:find("<b>" .. joint .. "</b> offered together", 1, true), sentence)
     else
       assert.truthy(sentence:find("<b>" .. joint .. "</b>, the figure section 4 compares", 1, true), sentence)
@@ -324,8 +329,24 @@ describe("report", function()
     local f = section(html, "flags")
     local kinds = {}
     for kind in f:gmatch('data%-check="([%a%-]+)">[^\n]-checked: none found%.</li>') do kinds[kind] = true end
-    -- the tea shop's list: no lift below 1, no loss, no overlap
-    assert.truthy(kinds.lift and kinds.negative and kinds.overlap, f)
+    -- the tea shop's list: no lift below 1, no overlap; a loss is flagged exactly when the referee finds one
+    assert.truthy(kinds.lift and kinds.overlap, f)
+    local losing = 0
+    for _, b in ipairs(ctx.bundles) do
+      if (b.test_incremental_profit or 0) * 1000 / ctx.test_baskets:size() <= -0.005 then losing = losing + 1 end
+    end
+    local flagged = 0
+    for _ in f:gmatch('class="flag flag%-negative"') do flagged = flagged + 1 end
+    assert.are.equal(losing, flagged, f)
+    assert.are.equal(losing == 0, kinds.negative == true)
+    -- a bundle the referee values below zero is flagged in words, though the training model's figure is positive
+    local bs = {}
+    for i, b in ipairs(ctx.bundles) do bs[i] = setmetatable({}, { __index = b }) end
+    bs[1].incremental_profit, bs[1].test_incremental_profit = 0.004, -0.05 * ctx.test_baskets:size() / 1000
+    local neg = section(bundle.report.render(variant{ bundles = bs }), "flags")
+    assert.truthy(neg:find('class="flag flag-negative"', 1, true), neg)
+    assert.truthy(neg:find("gives it −£0.05 per 1,000 visitors", 1, true), neg)
+    assert.is_nil(neg:find('data-check="negative"', 1, true))
     -- a near-trivial learned model, a poor calibration share
     local c = variant{ model_report = { kind = "logistic", chosen = "logistic", learned_won = true, logloss = 0.3000,
                                         popularity_logloss = 0.3010, constant_logloss = 0.32, candidates = 10 },
