@@ -287,7 +287,15 @@ end
 local function why_sentence(b, f, name, money)
   local parts = {}
   if finite(f.lift) then
-    parts[#parts + 1] = ("customers already buy these together %s more often than chance"):format(times(f.lift))
+    -- within 10% of chance is no link to speak of: say so, and that such
+    -- items (often bought separately) are where a bundle can add sales
+    if f.lift >= 1.1 then
+      parts[#parts + 1] = ("customers already buy these together %s more often than chance"):format(times(f.lift))
+    elseif f.lift > 0.9 then
+      parts[#parts + 1] = "customers buy these together about as often as chance would have it, so a bundle can bring in buyers of one who would not have bought the other"
+    else
+      parts[#parts + 1] = ("customers buy these together %s less often than chance"):format(times(1 / f.lift))
+    end
   end
   if finite(f.confidence) and f.confidence_item ~= nil then
     parts[#parts + 1] = ("%s of %s buyers also take the rest"):format(pct(f.confidence), name(f.confidence_item))

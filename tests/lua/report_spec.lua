@@ -325,6 +325,18 @@ describe("report", function()
     assert.are.equal(lis, n, rec)
   end)
 
+  it("words the why sentence by the lift: no '1.0x more often than chance'", function()
+    local rec = section(html, "recommendation")
+    local whys = 0
+    for why in rec:gmatch('<span class="why">(.-)</span>') do
+      whys = whys + 1
+      assert.is_nil(why:find("1%.0× more often"), why)
+      assert.truthy(why:find("more often than chance", 1, true) or why:find("about as often as chance", 1, true)
+                    or why:find("less often than chance", 1, true), why)
+    end
+    assert.is_true(whys > 0)
+  end)
+
   it("says 'checked: none found' for each check that does not fire, and flags the new ones", function()
     local f = section(html, "flags")
     local kinds = {}
