@@ -42,6 +42,10 @@ local GLOSSARY = {
     "The money a change is expected to add for every 1,000 shop visitors, after costs. Visitors include the visits that bought nothing, which the orders never show: the demand model estimates their share from the baskets (see demand model). Per 1,000 so that small figures read as whole amounts." },
   { "incremental", "incremental profit",
     "Profit with the bundle on offer minus profit without it: the bundle's own margin, net of the single-item sales it replaces (customers who would have bought the items anyway, now at a discount). It can be negative." },
+  { "attach-floor", "attach floor",
+    "The attach rate the launch list should reach: 0.8× that of the best analysts' list on the validation window (the last 30 days before the test). The pipeline raises attach toward it only while the list's expected incremental profit stays at least 1.5× the analysts' list's." },
+  { "analysts-list", "the best analysts' list",
+    "The best of the lists an analyst would build by hand from the training window (popular pairs, top lift, top confidence, random frequent pairs, one bundle), priced and valued by the same model as ours: the yardstick of the attach floor." },
   { "bundle-margin", "margin through the bundles",
     "The margin (price less cost) on what customers buy as bundles at the offered prices, before the single-item sales the bundles replace are taken off; incremental profit is this less those lost sales." },
   { "list-price", "list price",
@@ -568,7 +572,13 @@ local function flags(ctx, bundles, facts, name, money, visits, notes)
       for _, x in ipairs(found[c.kind]) do add(x[1], ('<span class="check">%s</span> — %s'):format(c.short, x[2])) end
     end
   end
-  for _, w in ipairs(ctx.warnings or {}) do add("warning", "Warning: " .. esc(w)) end
+  -- the run's own warnings, in the analyst's words: the stage prefix off
+  -- (it names code, not a finding) and the pipeline's terms linked to the glossary
+  for _, w in ipairs(ctx.warnings or {}) do
+    local t = esc((w:gsub("^%a+: ", "")))
+    t = t:gsub("attach floor", term("attach-floor")):gsub("the best analysts&#39; list", term("analysts-list"))
+    add("warning", '<span class="check">From the run</span> — ' .. t:sub(1, 1):upper() .. t:sub(2))
+  end
   local calsvg = M.calibration_chart(ctx.calibration, { width = 420, height = 320, name = name })
   return table.concat({ '<section id="flags">', "<h2>2. Flags</h2>", '<div class="row"><ul class="flags">',
                         table.concat(items, "\n"), "</ul>", '<div class="beside">', calsvg, "</div></div>", "</section>" },

@@ -359,6 +359,13 @@ describe("report", function()
     assert.truthy(neg:find('class="flag flag-negative"', 1, true), neg)
     assert.truthy(neg:find("gives it −£0.05 per 1,000 visitors", 1, true), neg)
     assert.is_nil(neg:find('data-check="negative"', 1, true))
+    -- the run's warnings read as findings: no stage prefix, the pipeline's terms linked to the glossary
+    local w = section(bundle.report.render(variant{ warnings = {
+      "generate: the attach floor 0.107 is not met: raising attach further would take the set's expected " ..
+      "incremental profit below 1.5 x the best analysts' list" } }), "flags")
+    assert.truthy(w:find("From the run</span> — The ", 1, true), w)
+    assert.truthy(w:find('href="#g-attach-floor"', 1, true) and w:find('href="#g-analysts-list"', 1, true), w)
+    assert.is_nil(w:find("generate:", 1, true))
     -- a near-trivial learned model, a poor calibration share
     local c = variant{ model_report = { kind = "logistic", chosen = "logistic", learned_won = true, logloss = 0.3000,
                                         popularity_logloss = 0.3010, constant_logloss = 0.32, candidates = 10 },
