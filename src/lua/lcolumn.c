@@ -136,6 +136,8 @@ static const char *const get_options[] = {"seconds", NULL};
 static int column_get(lua_State *L) {
   const br_column *c = lbr_column_check(L, 1)->c;
   int64_t i = check_row(L, 2, c, "get");
+  lua_settop(L, 3);
+  lbr_pin(L, 1, "a running Column:get"); /* the options' metamethods run Lua, which may close the column */
   lbr_check_options(L, 3, "get", get_options);
   lbr_push_cell(L, c, i, lbr_opt_boolean(L, 3, "get", "seconds", 0));
   return 1;
@@ -202,6 +204,8 @@ static int column_ge(lua_State *L) { return compare(L, BR_CMP_GE, "ge"); }
 static int column_isin(lua_State *L) {
   lcolumn *lc = lbr_column_check(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  lbr_pin(L, 1, "a running Column:isin"); /* the list's __len and __index run Lua, which may close the column */
   const br_column *c = lc->c;
   int64_t n = br_column_len(c);
   br_tensor **slot = lbr_tensor_push_slot(L);
@@ -244,6 +248,7 @@ static const char *const to_datetime_options[] = {"time_format", "day_first", NU
 static int column_to_datetime(lua_State *L) {
   lcolumn *lc = lbr_column_check(L, 1);
   lua_settop(L, 2);
+  lbr_pin(L, 1, "a running Column:to_datetime"); /* the options' metamethods run Lua, which may close the column */
   lbr_check_options(L, 2, "to_datetime", to_datetime_options);
   br_time_format tf;
   lbr_read_time_format(L, 2, "to_datetime", &tf);

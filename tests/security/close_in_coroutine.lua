@@ -157,6 +157,28 @@ if NESTED then
          tostring(refused) .. " / " .. tostring(ok) .. " " .. tostring(e))
 end
 
+-- Column:to_datetime, get and isin pin their column for the same reason
+-- (fuzz_lua found to_datetime reading a closed column's NULL pointer when
+-- its options' __index closed it from a coroutine two down)
+for _, c in ipairs{
+  { "to_datetime", function(x, hit) return x:to_datetime(setmetatable({}, { __index = function() hit() end })) end },
+  { "get", function(x, hit) return x:get(1, setmetatable({}, { __index = function() hit() end })) end },
+  { "isin", function(x, hit)
+    return x:isin(setmetatable({}, { __len = function() hit() return 1 end, __index = function() return "a" end }))
+  end },
+} do
+  local x = f0:select { "item", "price" }:col("item")
+  local refused
+  local ok, e = pcall(coroutine.wrap(function()
+    return c[2](x, function() refused = in_co(x, closers[1][2]) end)
+  end))
+  report(refused ~= nil and tostring(refused):find("close: the Column is in use by a running Column:" .. c[1], 1, true) ~= nil
+           and (ok or not tostring(e):find("closed", 1, true)),
+         "Column:" .. c[1] .. " in a coroutine: a coroutine two down closes the Column",
+         tostring(refused) .. " / " .. tostring(ok) .. " " .. tostring(e))
+  pcall(function() x:close() end)
+end
+
 -- Frame:with_column pins its frame, so the close is refused even in a
 -- trusted state, where no resumer is recorded and the call itself runs in
 -- a coroutine (fuzz_lua found a heap-use-after-free in
