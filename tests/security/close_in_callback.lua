@@ -267,7 +267,7 @@ for _, c in ipairs(closers) do
       g:select(setmetatable({}, { __len = function() return 1 end, __index = function() c[2](g) return "price" end }))
     end)
   local col = g:col("cat")
-  expect("Column:isin: the list's __index closes the column by " .. c[1], "close: the Column is in use by a running call (",
+  expect("Column:isin: the list's __index closes the column by " .. c[1], "close: the Column is in use by a running Column:isin",
     function() col:isin(setmetatable({}, { __len = function() return 1 end, __index = function() c[2](col) return "a" end })) end)
   expect("  ... a Column outlives its Frame's close", true, function() g:close() assert(col:get(1) == "a") end)
 end
