@@ -403,7 +403,8 @@ static int tensor_narrow(lua_State *L) {
   int64_t size = br_tensor_shape(t)[d];
   lua_Integer start = luaL_checkinteger(L, 3), len = luaL_checkinteger(L, 4);
   int64_t s0 = start < 0 ? start + size + 1 : start;
-  if (s0 < 1 || len < 0 || s0 - 1 + len > size)
+  /* compared without adding: start - 1 + len overflows for a length near 2^63 */
+  if (s0 < 1 || len < 0 || s0 - 1 > size || len > size - (s0 - 1))
     return lbr_errorf(L, "narrow: start %lld, length %lld out of range for dimension %d of size %lld",
                       (long long)start, (long long)len, d + 1, (long long)size);
   br_tensor **slot = lbr_tensor_push_slot(L);

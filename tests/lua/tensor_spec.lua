@@ -117,6 +117,10 @@ describe("tensor views", function()
     assert.are.equal(-1, a:get(3, 2))
     local n = a:narrow(1, 2, 2)          -- rows 2..3
     assert.are.same({2, 4}, n:shape())
+    -- a length near 2^63 is out of range, not a signed overflow in the check (fuzz_lua, F14)
+    assert.has_error(function() a:narrow(1, 2, math.maxinteger) end,
+                     "narrow: start 2, length 9223372036854775807 out of range for dimension 1 of size 3")
+    assert.has_error(function() a:narrow(1, math.maxinteger, 1) end)
     assert.are.equal(4, n:get(1, 1))
     local tt = a:t()
     assert.are.same({4, 3}, tt:shape())
