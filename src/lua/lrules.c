@@ -231,11 +231,15 @@ static void add_label(luaL_Buffer *buf, const char *s, size_t len) {
   luaL_addchar(buf, '"');
 }
 
+/* Items as printed: each item's description where the baskets have one
+ * (bundle.baskets' name option), else its label, as arules prints
+ * itemLabels. */
 static void add_labels(luaL_Buffer *buf, const br_baskets *b, const int32_t *items, int n) {
   luaL_addchar(buf, '{');
   for (int i = 0; i < n; i++) {
     size_t len;
-    const char *s = br_baskets_label(b, items[i], &len);
+    const char *s = br_baskets_name(b, items[i], &len);
+    if (!s) s = br_baskets_label(b, items[i], &len);
     if (i) luaL_addstring(buf, ", ");
     add_label(buf, s, len);
   }
