@@ -366,6 +366,10 @@ static int catalog_tostring(lua_State *L) {
     const char *s = br_catalog_label(c, i, &len);
     luaL_addchar(&buf, '\n');
     luaL_addlstring(&buf, s, len);
+    if ((s = br_catalog_name(c, i, &len)) != NULL) {
+      luaL_addstring(&buf, "  ");
+      add_label(&buf, s, len);
+    }
     add_measure(&buf, "price", br_catalog_price(c, i));
     add_measure(&buf, "cost", br_catalog_cost(c, i));
     if (br_catalog_category(c, i) >= 0) {
@@ -409,7 +413,11 @@ static int result_tostring(lua_State *L) {
     }
     lua_copy(L, rec - 1, 3);
     lua_pushfstring(L, "\n%I. {", lua_tointeger(L, rec - 1));
-    lua_getfield(L, rec, "items");
+    /* the catalogue's names where it has them (bundle.catalog's name option) */
+    if (lua_getfield(L, rec, "names") != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_getfield(L, rec, "items");
+    }
     int items = lua_gettop(L);
     lua_Integer ni = luaL_len(L, items);
     for (lua_Integer i = 1; i <= ni; i++) {
