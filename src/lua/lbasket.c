@@ -21,6 +21,21 @@ static const char *basket_name(const void *owner, int32_t id, size_t *len) {
   return s ? s : br_baskets_label(owner, id, len);
 }
 
+/* Whether any of items[0..n) has a name. */
+static int any_named(const br_baskets *b, const int32_t *items, int n) {
+  for (int i = 0; i < n; i++)
+    if (br_baskets_name(b, items[i], NULL)) return 1;
+  return 0;
+}
+
+/* Sets field `key` of the table on top to the items' names (labels where
+ * one has none) when any of them has one. */
+static void set_names_field(lua_State *L, const br_baskets *b, const int32_t *items, int n, const char *key) {
+  if (!any_named(b, items, n)) return;
+  lbr_push_labels(L, basket_name, b, items, n);
+  lua_setfield(L, -2, key);
+}
+
 /* Whether the baskets were made with a name column that named any item. */
 static int has_names(const br_baskets *b) {
   for (int32_t i = 0; i < br_baskets_nitems(b); i++)
@@ -520,6 +535,7 @@ static void push_itemset(lua_State *L, const void *obj, const br_baskets *b, int
   lua_createtable(L, 0, 4);
   lbr_push_labels(L, basket_label, b, it, sz);
   lua_setfield(L, -2, "items");
+  set_names_field(L, b, it, sz, "names");
   lua_pushinteger(L, br_itemsets_support_count(s, k));
   lua_setfield(L, -2, "count");
   lua_pushnumber(L, (double)br_itemsets_support_count(s, k) / (double)br_itemsets_nbaskets(s));
@@ -618,6 +634,12 @@ static void push_rule(lua_State *L, const void *obj, const br_baskets *b, int64_
   lua_setfield(L, -2, "lhs");
   lbr_push_labels(L, basket_label, b, rhs, nr);
   lua_setfield(L, -2, "rhs");
+  if (any_named(b, lhs, nl) || any_named(b, rhs, nr)) {
+    lbr_push_labels(L, basket_name, b, lhs, nl);
+    lua_setfield(L, -2, "lhs_names");
+    lbr_push_labels(L, basket_name, b, rhs, nr);
+    lua_setfield(L, -2, "rhs_names");
+  }
   for (int i = 0; i < BR_MEASURE_COUNT; i++) {
     if (i == BR_M_COUNT) lua_pushinteger(L, (lua_Integer)m[i]);
     else lua_pushnumber(L, m[i]);

@@ -151,9 +151,18 @@ describe("item names (bundle.baskets' name option)", function()
     local text = tostring(rules)
     assert.truthy(text:find(" => ", 1, true) and text:find('"salt, fine"', 1, true), text)
     assert.is_nil(text:find("A1", 1, true))
-    -- the items themselves stay the codes
+    -- the items themselves stay the codes; records carry the names beside them
     local r = rules:get(1)
     assert.truthy(DESC[r.lhs[1]], r.lhs[1])
+    for k, rule in rules:iter() do
+      for i, c in ipairs(rule.lhs) do assert.are.equal(DESC[c], rule.lhs_names[i]) end
+      for i, c in ipairs(rule.rhs) do assert.are.equal(DESC[c], rule.rhs_names[i]) end
+    end
+    for _, set in sets:iter() do
+      for i, c in ipairs(set.items) do assert.are.equal(DESC[c], set.names[i]) end
+    end
+    -- and filter's function sees them
+    assert.is_true(#rules:filter(function(rule) return rule.rhs_names[1] == "salt, fine" end) > 0)
     -- the time split and other filters keep the names
     os.execute("rm -rf " .. dir)
   end)
