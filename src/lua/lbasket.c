@@ -641,7 +641,8 @@ static void push_rule(lua_State *L, const void *obj, const br_baskets *b, int64_
     lua_setfield(L, -2, "rhs_names");
   }
   for (int i = 0; i < BR_MEASURE_COUNT; i++) {
-    if (i == BR_M_COUNT) lua_pushinteger(L, (lua_Integer)m[i]);
+    /* a count read back from a file may be missing (NaN): no integer then */
+    if (i == BR_M_COUNT && fabs(m[i]) < 9e18) lua_pushinteger(L, (lua_Integer)m[i]);
     else lua_pushnumber(L, m[i]);
     lua_setfield(L, -2, br_measure_name((br_measure)i));
   }

@@ -4,6 +4,7 @@
  * lsearch*.c so that those files' object handling stays as it is: this
  * file adds methods to the classes those files register, reading objects
  * through their public accessors or their own methods. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,8 +285,12 @@ static int rules_tostring(lua_State *L) {
     add_measure(&buf, "support", m[BR_M_SUPPORT]);
     add_measure(&buf, "confidence", m[BR_M_CONFIDENCE]);
     add_measure(&buf, "lift", m[BR_M_LIFT]);
-    lua_pushfstring(L, "  count %I", (lua_Integer)m[BR_M_COUNT]);
-    luaL_addvalue(&buf);
+    if (fabs(m[BR_M_COUNT]) < 9e18) { /* NaN when a file read back had no count */
+      lua_pushfstring(L, "  count %I", (lua_Integer)m[BR_M_COUNT]);
+      luaL_addvalue(&buf);
+    } else {
+      add_measure(&buf, "count", m[BR_M_COUNT]);
+    }
   }
   add_more(L, &buf, n);
   luaL_pushresult(&buf);
