@@ -420,7 +420,8 @@ local function fit_take_rate_model(ctx, floor)
                                  { days = ctx.label_days, stack = 3, step = math.max(1, ctx.label_days // 2) })
   local tr
   if ok then
-    ok, tr = pcall(takerate.fit, { bundles = cand, catalog = ctx.catalog, train = train, valid = valid, seed = ctx.seed })
+    ok, tr = pcall(takerate.fit, { bundles = cand, catalog = ctx.catalog, train = train, valid = valid, seed = ctx.seed,
+                                    curve = true }) -- learning curves for the report
   else
     tr = train
   end

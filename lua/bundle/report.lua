@@ -105,9 +105,9 @@ local GLOSSARY = {
   { "elasticity", "elasticity",
     "How strongly demand answers price: an elasticity of 2 means a 1% lower price sells about 2% more. Estimated from the window's own price changes." },
   { "epoch", "epoch",
-    "One pass of a neural network's training over all its training rows. The learning curve shows the loss after each." },
+    "One pass of a neural network's training over all its training rows. Its loss-per-epoch chart shows the loss after each." },
   { "validation", "validation",
-    "Data held out of a model's fitting, to judge it: for the take-rate models, a later window; for the neural network's learning curve, a random fifth of its training bundles. A validation loss that stops falling while the training loss still falls means the model has begun to learn noise." },
+    "Data held out of a model's fitting, to judge it: for the take-rate models, a later window (their learning curves refit each model on a growing share of its training rows and score it there); for the neural network's loss per epoch, a random fifth of its training bundles. A validation loss that stops falling while the training loss still falls means the model has begun to learn noise; one still falling at all the rows means more data would help. The training and validation windows are different months, so a training loss above the validation one says the later month was easier to predict, not that the model is wrong." },
   { "referee", "referee",
     "The demand model fitted on the test window, after every decision: it judges ours and every baseline on the same terms. Its figures differ from the training model's, which set the prices." },
   { "training-model", "training model",
@@ -886,22 +886,68 @@ local function lift_map(ctx, bundles, name)
                        title = "Lift among the launch list's items (training window)" }
 end
 
+-- The MLP's loss per epoch (training, and the fifth of its bundles held
+-- out), when it is the chosen model.
+local function epoch_chart(mr, id)
+  local h = mr.history
+  if not (h and type(h.loss) == "table" and #h.loss > 1) then return "" end
+  local x, series = {}, {}
+  for i = 1, #h.loss do x[i] = i end
+  series[1] = { name = "training", x = x, y = h.loss }
+  if type(h.val_loss) == "table" and #h.val_loss > 0 then
+    local xv = {}
+    for i = 1, #h.val_loss do xv[i] = i end
+    series[2] = { name = "validation", x = xv, y = h.val_loss }
+  end
+  return plot.lines{ id = id, series = series, integer_x = true, title = "Take-rate model (neural network): loss per epoch",
+                     xlabel = "epoch", ylabel = "loss", width = 560, height = 320 }
+end
+
+-- The candidates' learning curves (bundle.takerate's curve): log-loss on
+-- validation against the training rows each was refitted on, and the
+-- chosen one's training loss beside it; nil when the run has none.
+local function size_curves(mr)
+  local series = {}
+  for _, m in ipairs(mr.models or {}) do
+    local c = m.curve
+    if type(c) == "table" and type(c.rows) == "table" and #c.rows > 1 then
+      local label = m.name .. (m.trivial and " (trivial)" or "")
+      local chosen = m.name == mr.chosen
+      series[#series + 1] = { name = label .. (chosen and ", validation ✓" or ", validation"), x = c.rows, y = c.valid }
+      if chosen then
+        table.insert(series, 1, { name = label .. ", training ✓", x = c.rows, y = c.train, dash = true })
+      end
+    end
+  end
+  if #series == 0 then return nil end
+  return plot.lines{ id = "learning-curves", series = series, integer_x = true, markers = true,
+                     title = "Take-rate models: learning curves (✓ chosen)",
+                     xlabel = "training rows (labelled bundles) refitted on", ylabel = "log-loss (lower is better)",
+                     width = 640, height = 340 }
+end
+
+-- What the charts' paragraph says of learning_chart's picture.
+local function learning_text(mr)
+  local curves = false
+  for _, m in ipairs(mr.models or {}) do curves = curves or (type(m.curve) == "table" and #(m.curve.rows or {}) > 1) end
+  local epochs = mr.history and type(mr.history.loss) == "table" and #mr.history.loss > 1
+  if curves then
+    return ("the %ss' learning curves (%s on the %s against the training rows each was refitted on: a curve still falling wants more data, a gap to the training loss that stays wide means it learns noise)%s"):format(
+      term("take-rate-model"), term("log-loss"), term("validation", "validation window"),
+      (epochs and mr.chosen == "mlp") and (" and the neural network's loss per %s"):format(term("epoch")) or "")
+  elseif epochs then
+    return ("the %s's learning curve (training and %s per %s)"):format(term("take-rate-model"), term("validation", "validation loss"), term("epoch"))
+  end
+  return ("the %ss' %s on their training and %s windows"):format(term("take-rate-model"), term("log-loss"), term("validation"))
+end
+
 local function learning_chart(mr)
   if not mr then return "" end
-  local h = mr.history
-  if h and type(h.loss) == "table" and #h.loss > 1 then
-    local x, series = {}, {}
-    for i = 1, #h.loss do x[i] = i end
-    series[1] = { name = "training", x = x, y = h.loss }
-    if type(h.val_loss) == "table" and #h.val_loss > 0 then
-      local xv = {}
-      for i = 1, #h.val_loss do xv[i] = i end
-      series[2] = { name = "validation", x = xv, y = h.val_loss }
-    end
-    return plot.lines{ id = "learning-curves", series = series, integer_x = true, title = "Take-rate model: learning curves",
-                       xlabel = "epoch", ylabel = "loss", width = 560, height = 320 }
-  end
-  -- the validated choice: each candidate's log-loss on its training and validation windows
+  local sized = size_curves(mr)
+  if sized then return sized .. (mr.chosen == "mlp" and epoch_chart(mr, "epoch-curves") or "") end
+  local epochs = epoch_chart(mr, "learning-curves")
+  if epochs ~= "" then return epochs end
+  -- a run without curves: each candidate's log-loss on its training and validation windows
   local names, tr, va = {}, {}, {}
   for _, m in ipairs(mr.models or {}) do
     if m.valid and finite(m.valid.logloss) then
@@ -1045,9 +1091,7 @@ function M.render(ctx)
     "<h2>5. Charts</h2>",
     ('<p>The %s of the %s (points labelled by their products; a number refers to the list under the chart); each bundle\'s profit under the %s and the %s; the %s of the %s; %s among the launch list\'s items; %s; each round\'s %s.</p>'):format(
       term("pareto"), term("candidate", "candidates"), term("training-model"), term("referee"), term("calibration"), term("demand-model"), term("lift"),
-      (mr.history and type(mr.history.loss) == "table" and #mr.history.loss > 1)
-        and ("the %s's learning curve (training and %s per %s)"):format(term("take-rate-model"), term("validation", "validation loss"), term("epoch"))
-        or ("the %ss' %s on their training and %s windows"):format(term("take-rate-model"), term("log-loss"), term("validation")),
+      learning_text(mr),
       term("attach")),
     '<div class="charts">',
     pareto_chart(ctx, bundles, name, currency),

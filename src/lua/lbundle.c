@@ -161,6 +161,24 @@ void lbr_push_joined(lua_State *L, lbr_label_fn label, const void *owner, const 
   luaL_pushresult(&buf);
 }
 
+void lbr_push_list_field(lua_State *L, lbr_label_fn label, const void *owner, const int32_t *items, int n) {
+  luaL_Buffer buf;
+  luaL_buffinit(L, &buf);
+  int lead = 1; /* still in the field's leading blanks */
+  for (int i = 0; i < n; i++) {
+    size_t len;
+    const char *s = label(owner, items[i], &len);
+    if (i) luaL_addchar(&buf, ',');
+    for (size_t j = 0; j < len; j++) {
+      if (s[j] == ',' || s[j] == '\\' || (s[j] == '[' && lead)) luaL_addchar(&buf, '\\');
+      lead = lead && i == 0 && (s[j] == ' ' || s[j] == '\t');
+      luaL_addchar(&buf, s[j]);
+    }
+    lead = 0;
+  }
+  luaL_pushresult(&buf);
+}
+
 /* ---- pins ----
  * The registry table at &pins_key maps a pinned userdata to a pin_count
  * userdata. It is the only place the count lives, so the classes need no

@@ -87,6 +87,12 @@ typedef const char *(*lbr_label_fn)(const void *owner, int32_t id, size_t *len);
 LBR_HIDDEN void lbr_push_labels(lua_State *L, lbr_label_fn label, const void *owner, const int32_t *items, int n);
 LBR_HIDDEN void lbr_push_joined(lua_State *L, lbr_label_fn label, const void *owner, const int32_t *items,
                                 int n, char sep);
+/* As lbr_push_joined with sep ',', each label escaped so that the field
+ * splits back exactly (bundle.split_items): a backslash goes before every
+ * comma and backslash in a label, and before a '[' that starts the field
+ * after any blanks (a field starting so is a JSON list). Labels "salt, fine" and
+ * "oil" give the field: salt\, fine,oil */
+LBR_HIDDEN void lbr_push_list_field(lua_State *L, lbr_label_fn label, const void *owner, const int32_t *items, int n);
 
 /* ---- lifetimes ----
  * A binding that keeps a core pointer across anything that can run Lua

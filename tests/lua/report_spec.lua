@@ -463,6 +463,38 @@ describe("report", function()
     assert.truthy(cmp:find("zero by construction", 1, true))
   end)
 
+  it("draws the take-rate candidates' learning curves against the training rows they were refitted on", function()
+    local mr = ctx.model_report
+    assert.truthy(mr, "the run fitted no take-rate model")
+    local lc = html:match('<svg[^>]-id="learning%-curves".-</svg>')
+    assert.truthy(lc)
+    local e = xml.parse(lc)
+    -- a validation line per candidate with a curve, and the chosen one's training line
+    local want = 1
+    for _, m in ipairs(mr.models) do
+      if m.curve and #m.curve.rows > 1 then
+        want = want + 1
+        assert.are.same({ 0.2, 0.4, 0.6, 0.8, 1 }, m.curve.shares, m.name)
+        for i = 2, #m.curve.rows do assert.is_true(m.curve.rows[i] > m.curve.rows[i - 1]) end
+      end
+    end
+    assert.is_true(want >= 3)
+    assert.are.equal(want, #xml.find(e, "polyline"))
+    assert.truthy(lc:find("training rows (labelled bundles) refitted on", 1, true))
+    assert.truthy(lc:find(mr.chosen .. "[^<]*, training ✓"), mr.chosen)
+    assert.truthy(lc:find(mr.chosen .. "[^<]*, validation ✓"), mr.chosen)
+    assert.truthy(section(html, "charts"):find("learning curves", 1, true))
+    -- no epoch chart unless the neural network was chosen
+    assert.is_nil(html:find('id="epoch-curves"', 1, true))
+    local c = variant{ model_report = { kind = "mlp", chosen = "mlp", learned_won = true, logloss = 0.2, candidates = 10,
+                                        models = { { name = "mlp", curve = { shares = { 0.5, 1 }, rows = { 10, 20 },
+                                                                             train = { 0.3, 0.25 }, valid = { 0.4, 0.3 } } } },
+                                        history = { loss = { 0.9, 0.6, 0.5 }, val_loss = { 0.95, 0.7, 0.62 } } } }
+    local h = bundle.report.render(c)
+    assert.truthy(h:find('id="epoch-curves"', 1, true))
+    assert.truthy(section(h, "charts"):find('href="#g-epoch"', 1, true))
+  end)
+
   it("draws the MLP's learning curve with its validation loss, and labels the Pareto front in full with the currency", function()
     local c = variant{ model_report = { kind = "mlp", chosen = "mlp", learned_won = true, logloss = 0.2, popularity_logloss = 0.3,
                                         constant_logloss = 0.3, candidates = 10,
