@@ -281,11 +281,22 @@ void lbr_register_ours(lua_State *L, int module) {
   }
   int ours = lua_gettop(L);
   collect_ours(L, module, ours, 0);
-  /* the classes' metatables: metamethods and their __index method tables */
+  /* the classes' metatables: metamethods and their __index method tables,
+   * also when __index is a C closure over the methods table (Rules index by
+   * integer too, Bundle views look up with one rawget): without this, no
+   * Rules or Bundle method was looked at by a close */
   for (lua_pushnil(L); lua_next(L, LUA_REGISTRYINDEX); lua_pop(L, 1)) {
     if (lua_type(L, -2) == LUA_TSTRING && strncmp(lua_tostring(L, -2), "bundle.", 7) == 0 &&
-        lua_type(L, -1) == LUA_TTABLE)
+        lua_type(L, -1) == LUA_TTABLE) {
       collect_ours(L, -1, ours, 0);
+      if (lua_getfield(L, -1, "__index") == LUA_TFUNCTION && lua_tocfunction(L, -1)) {
+        for (int up = 1; lua_getupvalue(L, -1, up); up++) {
+          if (lua_type(L, -1) == LUA_TTABLE) collect_ours(L, -1, ours, 1);
+          lua_pop(L, 1);
+        }
+      }
+      lua_pop(L, 1);
+    }
   }
   lua_pop(L, 1);
 }
@@ -299,9 +310,7 @@ void lbr_register_ours(lua_State *L, int module) {
  * thread is always looked at too. */
 static char resumers_key;
 
-void lbr_note_resumer(lua_State *L, lua_State *co) {
-  if (!co || co == L || !lua_checkstack(co, 1)) return;
-  luaL_checkstack(L, 4, "resumers");
+void lbr_push_resumers(lua_State *L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &resumers_key) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
@@ -312,6 +321,12 @@ void lbr_note_resumer(lua_State *L, lua_State *co) {
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &resumers_key);
   }
+}
+
+void lbr_note_resumer(lua_State *L, lua_State *co) {
+  if (!co || co == L || !lua_checkstack(co, 1)) return;
+  luaL_checkstack(L, 4, "resumers");
+  lbr_push_resumers(L);
   lua_pushthread(co);
   lua_xmove(co, L, 1); /* key: the coroutine */
   lua_pushthread(L);   /* value: its resumer */
@@ -528,5 +543,6 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   lbr_counts_open(L);
   lbr_mpi_open(L);
   lbr_register_ours(L, -1);
+  lbr_record_resumes(L);
   return 1;
 }

@@ -361,6 +361,7 @@ static int sandbox_setup(lua_State *L) {
   wrap_field(L, "resume", call_then_check);
   wrap_field(L, "close", call_then_check); /* runs the thread's pending __close handlers: a resume of sorts */
   lua_pop(L, 1);
+  lbr_resumes_recorded(L); /* bundle.core keeps these wrappers (lcoroutine.c) */
 
   lua_getfield(L, -1, "table");
   wrap_field(L, "move", sandbox_tmove);
