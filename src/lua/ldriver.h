@@ -29,5 +29,11 @@ void lbr_limits_check_paths(lua_State *L, int on);
 void lbr_check_path(lua_State *L, const char *fn, const char *path, int write);
 /* Raises the timeout error when a deadline of the state has passed. */
 void lbr_limits_check(lua_State *L);
+/* An untrusted script's error text as its host keeps it: at most
+ * LBR_ERROR_TEXT_MAX bytes (cut at a UTF-8 character boundary), then
+ * "… (N bytes cut)", so a script cannot make its host copy (or print) a
+ * gigabyte. Pushes the result on L. */
+#define LBR_ERROR_TEXT_MAX 4096
+void lbr_push_error_text(lua_State *L, const char *s, size_t len);
 
 #endif

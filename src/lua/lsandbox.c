@@ -719,7 +719,7 @@ static int sandbox_exec(lua_State *L) {
     else if (t == LUA_TSTRING) {
       size_t mlen;
       const char *m = lua_tolstring(S, -1, &mlen);
-      lua_pushlstring(L, m, mlen);
+      lbr_push_error_text(L, m, mlen);
     }
     /* numbers formatted here: lua_tostring would convert in place, an
      * allocation in the sandbox with no protected call around it */
@@ -737,6 +737,19 @@ static int sandbox_exec(lua_State *L) {
   }
   close_box(L, boxidx);
   return ret;
+}
+
+void lbr_push_error_text(lua_State *L, const char *s, size_t len) {
+  if (len <= LBR_ERROR_TEXT_MAX) {
+    lua_pushlstring(L, s, len);
+    return;
+  }
+  size_t keep = LBR_ERROR_TEXT_MAX;
+  /* back off a UTF-8 continuation byte or three, so no character is split */
+  for (int i = 0; i < 3 && keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80; i++) keep--;
+  lua_pushlstring(L, s, keep);
+  lua_pushfstring(L, "\xe2\x80\xa6 (%I bytes cut)" /* "… (N bytes cut)" */, (LUAI_UACINT)(len - keep));
+  lua_concat(L, 2);
 }
 
 /* used(): bytes counted against the budget now (Lua's under bundlerun, plus the core's). */
