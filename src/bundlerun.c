@@ -594,6 +594,13 @@ int main(int argc, char **argv) {
     luaL_openlibs(L);
     preload_bundle(L);
     add_lua_path(L);
+    /* the recording coroutine functions from the start (lcoroutine.c): a
+     * script that keeps coroutine.resume before require "bundle" keeps them */
+    lua_pushcfunction(L, lbr_driver_record_resumes);
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+      fprintf(stderr, "%s: cannot create Lua state: not enough memory\n", progname);
+      return EXIT_MEMORY;
+    }
   }
   create_arg_table(L, argv, argc, script);
   lua_gc(L, LUA_GCGEN, 0, 0); /* generational mode, as lua.c */

@@ -186,3 +186,8 @@ void lbr_record_resumes(lua_State *L) {
   }
   lua_pop(L, 2);
 }
+
+int lbr_driver_record_resumes(lua_State *L) {
+  lbr_record_resumes(L);
+  return 0;
+}
