@@ -305,9 +305,9 @@ void lbr_register_ours(lua_State *L, int module) {
  * A close can run in a coroutine resumed from inside the call that holds
  * the value (an objective or a metamethod resumes it): the holding C frame
  * is then on another thread's stack. The registry table at &resumers_key
- * (weak both ways) maps a coroutine to the thread that last resumed it,
- * for the resume functions that record it (the sandbox's); the main
- * thread is always looked at too. */
+ * (weak both ways) maps a coroutine to the thread resuming it now, kept by
+ * bundle's coroutine.resume, wrap and close (lcoroutine.c; also under the
+ * sandbox's wrappers); the main thread is always looked at too. */
 static char resumers_key;
 
 void lbr_push_resumers(lua_State *L) {
@@ -323,18 +323,7 @@ void lbr_push_resumers(lua_State *L) {
   }
 }
 
-void lbr_note_resumer(lua_State *L, lua_State *co) {
-  if (!co || co == L || !lua_checkstack(co, 1)) return;
-  luaL_checkstack(L, 4, "resumers");
-  lbr_push_resumers(L);
-  lua_pushthread(co);
-  lua_xmove(co, L, 1); /* key: the coroutine */
-  lua_pushthread(L);   /* value: its resumer */
-  lua_rawset(L, -3);
-  lua_pop(L, 1);
-}
-
-/* The thread that last resumed T (by a recording resume), or NULL. */
+/* The thread resuming T now (by a recording resume), or NULL. */
 static lua_State *resumer_of(lua_State *L, lua_State *T) {
   lua_State *r = NULL;
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &resumers_key) == LUA_TTABLE) {

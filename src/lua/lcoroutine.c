@@ -10,8 +10,9 @@
  * now: the chain of resumers from the running thread up. Lua keeps no link
  * from a coroutine to its resumer, so these functions keep one in the
  * registry's resumers table (lbr_push_resumers), set while they run the
- * thread and cleared when it yields, returns or fails. The sandbox has
- * its own wrappers (lsandbox.c) and is left alone.
+ * thread and cleared when it yields, returns or fails. The sandbox
+ * installs them too, under its own wrappers (lsandbox.c), which add the
+ * time checks.
  *
  * The semantics are Lua 5.4's: same results, same error values (wrap
  * prefixes a string error with the caller's position, as Lua's does), and
@@ -23,14 +24,23 @@
 
 static char recorded_key; /* registry flag: this state's resumes are recorded */
 
-/* The thread at idx as resumed by L: noted while it runs (on) or cleared.
- * tbl is the resumers table's index. Uses two of the LUA_MINSTACK slots a
- * C function always has. */
-static void mark(lua_State *L, int tbl, int idx, int on) {
+/* Notes L as the resumer of the thread at idx (tbl: the resumers table),
+ * after pushing the note it replaces: nil for a suspended thread, but a
+ * thread already running (normal: it resumed L, or one below L) keeps its
+ * own resumer, which a resume that fails at once must not lose. The old
+ * note is put back by unnote; kept on the stack, it stays alive. */
+static void note(lua_State *L, int tbl, int idx) {
   lua_pushvalue(L, idx);
-  if (on) lua_pushthread(L);
-  else lua_pushnil(L);
+  lua_rawget(L, tbl); /* the old note */
+  lua_pushvalue(L, idx);
+  lua_pushthread(L);
   lua_rawset(L, tbl);
+}
+
+static void unnote(lua_State *L, int tbl, int idx, int old) {
+  lua_pushvalue(L, idx);
+  lua_pushvalue(L, old);
+  lua_rawset(L, tbl); /* the key is there already: no allocation, no error */
 }
 
 /* Lua 5.4.6 renamed the reset that runs a thread's pending __close
@@ -41,13 +51,13 @@ static void mark(lua_State *L, int tbl, int idx, int on) {
 #define close_thread(co, L) lua_resetthread(co)
 #endif
 
-/* Moves the top narg values to co and resumes it, with L noted as its
- * resumer (key: the thread at idx) when note is set. Returns the number of
- * values co yielded or returned (moved to L), the note cleared; or -1
- * with the error value on L's top and the note still set, for the caller
- * to clear once the thread's __close handlers have run. */
-static int resume_with(lua_State *L, lua_State *co, int narg, int tbl, int idx, int note) {
-  if (note) mark(L, tbl, idx, 1);
+/* Moves the top narg values to co and resumes it. With note set, the
+ * thread at idx (co) is noted as resumed by L (the old note at old) until
+ * it yields or returns. Returns the number of values co yielded or
+ * returned (moved to L), the old note back; or -1 with the error value on
+ * L's top and L's note still in place, for the caller to undo once the
+ * thread's __close handlers have run. */
+static int resume_with(lua_State *L, lua_State *co, int narg, int tbl, int idx, int old, int note) {
   if (!lua_checkstack(co, narg)) {
     lua_pushliteral(L, "too many arguments to resume");
     return -1;
@@ -59,7 +69,7 @@ static int resume_with(lua_State *L, lua_State *co, int narg, int tbl, int idx, 
     lua_xmove(co, L, 1); /* the error value */
     return -1;
   }
-  if (note) mark(L, tbl, idx, 0); /* before the results come over: the stack check below stays Lua's */
+  if (note) unnote(L, tbl, idx, old); /* before the results come over: the stack check below stays Lua's */
   if (!lua_checkstack(L, nres + 1)) {
     lua_pop(co, nres);
     lua_pushliteral(L, "too many results to resume");
@@ -69,14 +79,18 @@ static int resume_with(lua_State *L, lua_State *co, int narg, int tbl, int idx, 
   return nres;
 }
 
-/* coroutine.resume(co, ...); upvalue 1 is the resumers table. */
+/* coroutine.resume(co, ...); upvalue 1 is the resumers table. The old
+ * note sits at 2, below the arguments. */
 static int rec_resume(lua_State *L) {
   lua_State *co = lua_tothread(L, 1);
   luaL_argexpected(L, co, 1, "thread");
-  int tbl = lua_upvalueindex(1), note = co != L;
-  int r = resume_with(L, co, lua_gettop(L) - 1, tbl, 1, note);
+  int tbl = lua_upvalueindex(1), noted = co != L;
+  if (noted) note(L, tbl, 1);
+  else lua_pushnil(L);
+  lua_insert(L, 2);
+  int r = resume_with(L, co, lua_gettop(L) - 2, tbl, 1, 2, noted);
   if (r < 0) {
-    if (note) mark(L, tbl, 1, 0); /* clearing twice is harmless */
+    if (noted) unnote(L, tbl, 1, 2); /* undoing twice is harmless */
     lua_pushboolean(L, 0);
     lua_insert(L, -2);
     return 2;
@@ -87,18 +101,22 @@ static int rec_resume(lua_State *L) {
 }
 
 /* A wrap function: upvalue 1 its thread (where Lua's keeps it, which
- * lsandbox.c relies on), upvalue 2 the resumers table. */
+ * lsandbox.c relies on), upvalue 2 the resumers table. The old note sits
+ * at 1, below the arguments. */
 static int rec_wrapped(lua_State *L) {
   lua_State *co = lua_tothread(L, lua_upvalueindex(1));
-  int tbl = lua_upvalueindex(2), note = co != L;
-  int r = resume_with(L, co, lua_gettop(L), tbl, lua_upvalueindex(1), note);
+  int tbl = lua_upvalueindex(2), key = lua_upvalueindex(1), noted = co != L;
+  if (noted) note(L, tbl, key);
+  else lua_pushnil(L);
+  lua_insert(L, 1);
+  int r = resume_with(L, co, lua_gettop(L) - 1, tbl, key, 1, noted);
   if (r >= 0) return r;
   int status = lua_status(co);
   if (status != LUA_OK && status != LUA_YIELD) { /* the thread failed: run its pending __close handlers */
     status = close_thread(co, L);
     lua_xmove(co, L, 1); /* the error after them */
   }
-  if (note) mark(L, tbl, lua_upvalueindex(1), 0);
+  if (noted) unnote(L, tbl, key, 1);
   if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) { /* Lua's wrap adds the caller's position */
     luaL_where(L, 1);
     lua_insert(L, -2);
@@ -139,9 +157,10 @@ static int rec_close(lua_State *L) {
   luaL_argexpected(L, co, 1, "thread");
   const char *st = status_of(L, co);
   if (st[0] != 'd' && st[0] != 's') return luaL_error(L, "cannot close a %s coroutine", st);
-  mark(L, lua_upvalueindex(1), 1, 1);
+  lua_settop(L, 1);
+  note(L, lua_upvalueindex(1), 1); /* the old note at 2 */
   int status = close_thread(co, L);
-  mark(L, lua_upvalueindex(1), 1, 0);
+  unnote(L, lua_upvalueindex(1), 1, 2);
   if (status == LUA_OK) {
     lua_pushboolean(L, 1);
     return 1;
@@ -151,10 +170,6 @@ static int rec_close(lua_State *L) {
   return 2;
 }
 
-void lbr_resumes_recorded(lua_State *L) {
-  lua_pushboolean(L, 1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &recorded_key);
-}
 
 /* True when field `name` of the table on the top is still Lua's own: a C
  * function without upvalues. A script or library that replaced it keeps
@@ -182,7 +197,8 @@ void lbr_record_resumes(lua_State *L) {
     static const luaL_Reg fns[] = {{"resume", rec_resume}, {"wrap", rec_wrap}, {"close", rec_close}, {NULL, NULL}};
     lbr_push_resumers(L);
     luaL_setfuncs(L, fns, 1); /* the library table is shared with _G.coroutine */
-    lbr_resumes_recorded(L);
+    lua_pushboolean(L, 1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &recorded_key);
   }
   lua_pop(L, 2);
 }

@@ -132,17 +132,9 @@ static int sandbox_cocreate(lua_State *L) {
  * value (resume's false, or a pcall around a wrap function), and the
  * resumer must not go on. */
 static int call_then_check(lua_State *L) {
-  /* the thread to be resumed: resume's first argument, or the thread a
-   * wrap function keeps as its upvalue; noted so a close inside it also
-   * looks at this thread's stack */
-  lua_State *co = NULL;
-  if (lua_getupvalue(L, lua_upvalueindex(1), 1)) { /* a wrap function: its thread, whatever the arguments */
-    co = lua_tothread(L, -1);
-    lua_pop(L, 1);
-  } else {
-    co = lua_tothread(L, 1);
-  }
-  lbr_note_resumer(L, co);
+  /* the function called is bundle's recording resume, wrap function or
+   * close (lcoroutine.c, installed below the wrappers), which notes which
+   * thread runs which */
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
@@ -355,13 +347,13 @@ static int sandbox_setup(lua_State *L) {
   lua_setfield(L, -2, "getenv");
   lua_pop(L, 1);
 
+  lbr_record_resumes(L); /* bundle's recording resume, wrap and close, under the wrappers below */
   lua_getfield(L, -1, "coroutine");
   wrap_field(L, "create", sandbox_cocreate);
   wrap_field(L, "wrap", sandbox_cowrap);
   wrap_field(L, "resume", call_then_check);
   wrap_field(L, "close", call_then_check); /* runs the thread's pending __close handlers: a resume of sorts */
   lua_pop(L, 1);
-  lbr_resumes_recorded(L); /* bundle.core keeps these wrappers (lcoroutine.c) */
 
   lua_getfield(L, -1, "table");
   wrap_field(L, "move", sandbox_tmove);

@@ -310,5 +310,35 @@ for _, c in ipairs(unpinned) do
   end
 end
 
+-- A resume that fails at once (of a coroutine that is running, "normal")
+-- must leave that coroutine's note alone: here main resumes A, whose call
+-- holds the frame; its metamethod resumes H, H resumes B, and B first
+-- tries coroutine.resume(H) (which fails), then closes the frame. The
+-- chain B -> H -> A must still reach A.
+do
+  local x = makers.Frame()
+  local refused, failed_resume
+  local H
+  H = coroutine.create(function()
+    local B = coroutine.create(function()
+      local ok, e = coroutine.resume(H)
+      failed_resume = not ok and e
+      local ok2, e2 = pcall(x.close, x)
+      if not ok2 then refused = e2 end
+    end)
+    assert(coroutine.resume(B))
+  end)
+  local A = coroutine.create(function()
+    return x:select(setmetatable({}, { __len = function() assert(coroutine.resume(H)) return 2 end,
+                                       __index = function(_, k) return ({ "item", "price" })[k] end })):nrows()
+  end)
+  local ok, n = coroutine.resume(A)
+  report(ok and n == 3 and failed_resume == "cannot resume non-suspended coroutine" and refused ~= nil
+           and tostring(refused):find("close: the Frame is in use", 1, true) ~= nil,
+         "a failed resume of a running coroutine keeps its resumer on record",
+         tostring(failed_resume) .. " / " .. tostring(refused) .. " / " .. tostring(ok) .. " " .. tostring(n))
+  pcall(function() x:close() end)
+end
+
 print(("cases: %d, failed: %d"):format(cases, failed))
 if failed > 0 then os.exit(1) end
