@@ -340,5 +340,27 @@ do
   pcall(function() x:close() end)
 end
 
+-- error handlers: xpcall's handler runs before the stack unwinds, so the
+-- call is still below it, on this thread or two coroutines up
+for _, where in ipairs { "on the call's thread", "in a coroutine two down" } do
+  local x = makers.Frame()
+  local refused
+  local function handler() local ok, e = pcall(x.close, x) if not ok then refused = e end return "handled" end
+  local ok, e = pcall(coroutine.wrap(function()
+    return x:select(setmetatable({}, { __len = function()
+      if where == "on the call's thread" then
+        xpcall(error, handler, "boom")
+      else
+        coroutine.wrap(function() local co = coroutine.create(function() xpcall(error, handler, "boom") end) coroutine.resume(co) end)()
+      end
+      return 1
+    end, __index = function() return "item" end })):nrows()
+  end))
+  report(ok and e == 3 and refused ~= nil and tostring(refused):find("close: the Frame is in use", 1, true) ~= nil,
+         "an xpcall handler " .. where .. " closes the Frame a select holds",
+         tostring(refused) .. " / " .. tostring(ok) .. " " .. tostring(e))
+  pcall(function() x:close() end)
+end
+
 print(("cases: %d, failed: %d"):format(cases, failed))
 if failed > 0 then os.exit(1) end

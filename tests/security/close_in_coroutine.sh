@@ -11,5 +11,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 printf 'item,price,cost\n1,10,4\n2,8,3\n3,12,5\n' > "$T/items.csv"
 printf 'basket,item\n1,a\n1,b\n2,a\n2,b\n3,a\n3,c\n' > "$T/baskets.csv"
 
-case_script "$here/close_in_coroutine.lua" 102 "DIR = '$T'; NESTED = true" "DIR = '$T'; NESTED = true"
+case_script "$here/close_in_coroutine.lua" 105 "DIR = '$T'; NESTED = true" "DIR = '$T'; NESTED = true"
 finish
