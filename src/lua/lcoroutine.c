@@ -1,5 +1,5 @@
-/* coroutine.resume, wrap and close for trusted states, recording which
- * thread runs which.
+/* coroutine.resume, wrap and close that record which thread runs which
+ * (installed by luaopen_bundle_core, bundlerun and the sandbox's setup).
  *
  * A binding that holds an object's pointer while a metamethod or callback
  * runs Lua is protected by lbr_check_unpinned: a close looks down the
@@ -169,7 +169,6 @@ static int rec_close(lua_State *L) {
   lua_xmove(co, L, 1);
   return 2;
 }
-
 
 /* True when field `name` of the table on the top is still Lua's own: a C
  * function without upvalues. A script or library that replaced it keeps
