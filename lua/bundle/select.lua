@@ -58,6 +58,20 @@ local function nests_any(b, chosen)
   return false
 end
 
+-- "3 with no expected gain, 7 best at list price (...)": why bundles were left out
+local function left_out(skipped, o)
+  local parts = {}
+  for _, k in ipairs{ "nonpositive", "at_list", "anticomplement", "low_attach", "item_cap", "category", "nested" } do
+    if (skipped[k] or 0) > 0 then parts[#parts + 1] = ("%d %s"):format(skipped[k], ({
+      nonpositive = "with no expected gain", at_list = "best at list price (nothing to offer)",
+      nested = "holding or held by a chosen bundle",
+      anticomplement = "with lift below " .. tostring(o.min_lift),
+      low_attach = ("attaching below %.3g"):format(o.min_attach or 0),
+      item_cap = "over the per-item cap of " .. tostring(o.cap), category = "repeating a category signature" })[k]) end
+  end
+  return table.concat(parts, ", ")
+end
+
 function M.diverse(scored, opts)
   opts = opts or {}
   if type(scored) ~= "table" then error(("select: expects a list of scored bundles, got a %s"):format(type(scored)), 2) end
@@ -119,17 +133,9 @@ function M.diverse(scored, opts)
   end
   local warnings = {}
   if #chosen < top then
-    local parts = {}
-    for _, k in ipairs{ "nonpositive", "at_list", "anticomplement", "low_attach", "item_cap", "category", "nested" } do
-      if skipped[k] > 0 then parts[#parts + 1] = ("%d %s"):format(skipped[k], ({
-        nonpositive = "with no expected gain", at_list = "best at list price (nothing to offer)",
-        nested = "holding or held by a chosen bundle",
-        anticomplement = "with lift below " .. min_lift,
-        low_attach = ("attaching below %.3g"):format(min_attach or 0),
-        item_cap = "over the per-item cap of " .. cap, category = "repeating a category signature" })[k]) end
-    end
+    local left = left_out(skipped, { min_lift = min_lift, min_attach = min_attach, cap = cap })
     warnings[1] = ("select: %d bundles chosen of the %d asked, from %d candidates%s"):format(#chosen, top, #scored,
-      #parts > 0 and (" (left out: " .. table.concat(parts, ", ") .. ")") or "")
+      left ~= "" and (" (left out: " .. left .. ")") or "")
   end
   return chosen, reserve, { skipped = skipped, warnings = warnings }
 end
@@ -217,8 +223,9 @@ function M.joint(scored, set_value, opts)
   end
   local warnings = {}
   if #chosen < top then
-    warnings[1] = ("select: %d bundles chosen of the %d asked, from %d candidates (%d passed the rules; no other " ..
-      "allowed one adds value to the set)"):format(#chosen, top, #scored, #all)
+    local left = left_out(first.skipped, { min_lift = rest.min_lift or 1, min_attach = rest.min_attach, cap = cap })
+    warnings[1] = ("select: %d bundles chosen of the %d asked, from %d candidates (%d passed the rules%s; no other " ..
+      "allowed one adds value to the set)"):format(#chosen, top, #scored, #all, left ~= "" and (", left out: " .. left) or "")
   end
   return chosen, reserve, { skipped = first.skipped, warnings = warnings, value = value }
 end

@@ -138,6 +138,8 @@ describe("select", function()
     names = {}
     for i, b in ipairs(chosen) do names[i] = table.concat(b.items, "+") end
     assert.are.same({ "a+b+c", "c+f", "b+c+g" }, names)
+    local _, _, jrep = bundle.select.joint(s, set_value, { top = 5, min_discount = 0.01, max_per_item = 3 })
+    assert.truthy(jrep.warnings[1]:find("left out: 1 best at list price (nothing to offer)", 1, true), jrep.warnings[1])
     assert.has_error(function() bundle.select(s, { min_discount = "x" }) end, "select: min_discount must be a number")
   end)
 
