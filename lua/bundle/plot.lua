@@ -34,7 +34,25 @@ end
 M.text_width = text_width
 
 -- ---------------------------------------------------------------- checks
-local function fail(fn, fmt, ...) error(("plot.%s: " .. fmt):format(fn, ...), 3) end
+-- The error points at the first Lua caller outside this file (a script's
+-- line), however deep the checks sit: a chart's options are checked by
+-- helpers, and rules:plot arrives through a C method (whose frame has no
+-- line). Where the debug library is absent, the caller of the checker.
+local debug_info = debug and debug.getinfo
+local THIS = debug_info and debug_info(1, "S").source
+local function fail(fn, fmt, ...)
+  local level = 3
+  if debug_info then
+    level = 2
+    while true do
+      local info = debug_info(level, "S")
+      if not info then level = 3; break end
+      if info.source ~= THIS and info.what ~= "C" then break end
+      level = level + 1
+    end
+  end
+  error(("plot.%s: " .. fmt):format(fn, ...), level)
+end
 
 local function check_spec(fn, spec, valid)
   if type(spec) ~= "table" then fail(fn, "expects a table of options, got %s", type(spec)) end
@@ -783,17 +801,22 @@ function M.graph(o)
   local top = o.top or 20
   if math.type(top) ~= "integer" or top < 1 then fail("graph", "'top' must be a positive integer") end
   local list = rule_list("graph", o.rules, top)
-  local items, index = {}, {}
+  -- nodes are keyed by item; labelled by the item's name where the rules
+  -- carry one (baskets made with a name column: lhs_names, rhs_names)
+  local items, index, label = {}, {}, {}
   for _, r in ipairs(list) do
-    for _, side in ipairs{ r.lhs, r.rhs } do
-      for _, it in ipairs(side) do
+    for si, side in ipairs{ r.lhs, r.rhs } do
+      local nm = si == 1 and r.lhs_names or r.rhs_names
+      for j, it in ipairs(side) do
         local s = tostring(it)
         if not index[s] then items[#items + 1] = s; index[s] = #items end
+        if type(nm) == "table" and nm[j] ~= nil and label[s] == nil then label[s] = tostring(nm[j]) end
       end
     end
   end
+  local function shown(s) return label[s] or s end
   local lw = 0
-  for _, s in ipairs(items) do lw = math.max(lw, text_width(s, 10)) end
+  for _, s in ipairs(items) do lw = math.max(lw, text_width(shown(s), 10)) end
   local w = o.width or math.floor(math.max(560, 2 * lw + 420))
   local h = o.height or math.floor(math.max(460, 2 * lw + 300))
   local out = open_svg(o.id, w, h, o.title)
@@ -838,8 +861,8 @@ function M.graph(o)
   for k, r in ipairs(list) do
     local rad = 3 + 7 * math.sqrt(r.support / math.max(smax, 1e-12))
     local lhs, rhs = {}, {}
-    for i, it in ipairs(r.lhs) do lhs[i] = tostring(it) end
-    for i, it in ipairs(r.rhs) do rhs[i] = tostring(it) end
+    for i, it in ipairs(r.lhs) do lhs[i] = shown(tostring(it)) end
+    for i, it in ipairs(r.rhs) do rhs[i] = shown(tostring(it)) end
     out[#out + 1] = ('<circle class="rule" cx="%.1f" cy="%.1f" r="%.1f" fill="%s" stroke="#333" stroke-width="0.6">'
                      .. "<title>{%s} =&gt; {%s}: support %.3g, confidence %.3g, lift %.3g</title></circle>"):format(
       rpos[k][1], rpos[k][2], rad, ramp((r.lift - lo) / (hi - lo)), esc(table.concat(lhs, ", ")),
@@ -852,7 +875,7 @@ function M.graph(o)
     out[#out + 1] = ('<circle class="item" cx="%.1f" cy="%.1f" r="3" fill="#555"/>'):format(p[1], p[2])
     local right = math.cos(p[3]) >= -1e-9
     text(out, p[1] + (right and 6 or -6), p[2] + 3.5 + (math.abs(math.cos(p[3])) < 0.2 and (math.sin(p[3]) > 0 and 8 or -6) or 0),
-         s, { anchor = math.abs(math.cos(p[3])) < 0.2 and "middle" or (right and "start" or "end"), class = "item-label" })
+         shown(s), { anchor = math.abs(math.cos(p[3])) < 0.2 and "middle" or (right and "start" or "end"), class = "item-label" })
   end
   out[#out + 1] = "</g>"
   legend_bar(out, "lift", lo, hi, w - 70, 50, 120)

@@ -856,11 +856,18 @@ local function pareto_chart(ctx, bundles, name, currency)
     width = 900, height = 440 }
 end
 
+-- At most LIFT_MAP_ITEMS rows: every item of a ten-bundle list of pairs
+-- and triples fits; past that the title says how many were left out.
+local LIFT_MAP_ITEMS = 30
 local function lift_map(ctx, bundles, name)
-  local items, seen = {}, {}
+  local items, seen, total = {}, {}, 0
   for _, b in ipairs(bundles) do
     for _, it in ipairs(b.items) do
-      if not seen[it] and #items < 14 then seen[it] = true; items[#items + 1] = it end
+      if not seen[it] then
+        seen[it] = true
+        total = total + 1
+        if #items < LIFT_MAP_ITEMS then items[#items + 1] = it end
+      end
     end
   end
   if #items < 2 or not (ctx.catalog and ctx.train_baskets) then return "" end
@@ -871,7 +878,7 @@ local function lift_map(ctx, bundles, name)
     for j = i + 1, #items do pairs_[#pairs_ + 1] = { items[i], items[j] }; where[#pairs_] = { i, j } end
   end
   local ok, X = pcall(core.bundle_features, pairs_, { catalog = ctx.catalog, baskets = ctx.train_baskets })
-  if not ok then return "" end
+  if not ok then return ('<p class="note">The lift map could not be drawn: %s</p>'):format(esc(tostring(X))) end
   local col = 3
   for j, n in ipairs(core.search_features) do if n == "log_lift" then col = j end end
   local ll = X:select(2, col):exp():totable()
@@ -883,7 +890,8 @@ local function lift_map(ctx, bundles, name)
   local rows = {}
   for i, it in ipairs(items) do rows[i] = short(name(it), 44) end
   return plot.heatmap{ id = "lift-heatmap", rows = rows, values = lift, legend = "lift", log = true, number_cols = true,
-                       title = "Lift among the launch list's items (training window)" }
+                       title = "Lift among the launch list's items (training window)"
+                         .. (total > #items and (": the first %d of %d items"):format(#items, total) or "") }
 end
 
 -- The MLP's loss per epoch (training, and the fifth of its bundles held
@@ -1042,14 +1050,20 @@ function M.render(ctx)
   local money = money_fmt(currency)
   local visits = ctx.test_baskets and ctx.test_baskets:size() or nil
   local facts = bundle_facts(ctx, bundles)
-  -- the launch list: positive expected incremental profit, lift at least 1
+  -- the launch list: positive expected incremental profit, lift at least 1,
+  -- and not a loss on the referee
   local launch, held = {}, {}
   for i, b in ipairs(bundles) do
     local f = facts[i]
     -- held back by the selection's own rule (the credible bound where the
     -- pipeline gave one), so the brief and bundles.csv agree
     local anti = finite(f.lift_upper) and f.lift_upper < 1 or (not finite(f.lift_upper) and finite(f.lift) and f.lift < 1)
-    if (b.incremental_profit or 0) > 0 and not anti then launch[#launch + 1] = i
+    -- a bundle the referee values below zero is flagged as a loss: it is not
+    -- recommended either, so the top of the brief never says "launch" what
+    -- its flags say loses money (the same threshold as the flag's)
+    local loses = visits and visits > 0 and finite(b.test_incremental_profit)
+      and b.test_incremental_profit < 0 and money(1000 * b.test_incremental_profit / visits):find("^−") ~= nil
+    if (b.incremental_profit or 0) > 0 and not anti and not loses then launch[#launch + 1] = i
     else held[#held + 1] = i end
   end
   table.sort(launch, function(a, b) return (bundles[a].incremental_profit or 0) > (bundles[b].incremental_profit or 0) end)

@@ -346,6 +346,34 @@ describe("bundle.plot", function()
     end)
   end)
 
+  it("points its errors at the caller's line, however deep the check", function()
+    local function line_of(f)
+      local ok, e = pcall(f)
+      assert.is_false(ok)
+      return e
+    end
+    local here = debug.getinfo(1, "S").short_src
+    local e = line_of(function() return plot.scatter{ x = { 1, 2 }, y = { 1, 2 }, colour = 1 } end)
+    assert.are.equal(here, e:match("^(.-):%d+: plot%.scatter: unknown option 'colour'"), e)
+    e = line_of(function() return plot.scatter{ x = { 1, 2 }, y = { 1 } } end)
+    assert.are.equal(here, e:match("^(.-):%d+: plot%.scatter: 'y' has 1 values"), e)
+    e = line_of(function() return plot.bars{ values = { "x" } } end)
+    assert.are.equal(here, e:match("^(.-):%d+: plot%.bars: "), e)
+  end)
+
+  it("labels the item-rule graph with item names where the baskets have them", function()
+    local path = os.tmpname()
+    local fh = io.open(path, "w")
+    fh:write('basket,item,desc\n1,A1,"salt, fine"\n1,B2,oil\n2,A1,"salt, fine"\n2,B2,oil\n3,A1,"salt, fine"\n')
+    fh:close()
+    local bk = bundle.baskets(bundle.read_csv(path), { basket = "basket", item = "item", name = "desc" })
+    os.remove(path)
+    local svg = bk:rules{ min_count = 1, min_confidence = 0.1 }:plot{ method = "graph" }
+    assert.truthy(svg:find(">salt, fine<", 1, true), svg)
+    assert.truthy(svg:find(">oil<", 1, true), svg)
+    assert.is_nil(svg:find(">A1<", 1, true))
+  end)
+
   it("works inside the sandbox, and from the modules embedded in bundlerun", function()
     local code = [[
       local plot = require "bundle.plot"
