@@ -35,6 +35,8 @@
 #define ROW_NOT_BEGUN 0 /* libcsv's pstate values (libcsv.c) */
 #define FIELD_BEGUN 2
 
+int csv_dedup_disabled;
+
 static int fail(reader *r, br_status s) {
   if (r->err == BR_OK) r->err = s;
   return 0;
@@ -44,8 +46,9 @@ static int fail(reader *r, br_status s) {
  * at a time, it was a page fault per 4 KiB, a fifth of the parse's time
  * on a 53 MB file (page faults are dear in a virtual machine). A hint:
  * kernels without MADV_POPULATE_WRITE (before Linux 5.14) fault as before. */
-#define PREFAULT_FROM ((size_t)1 << 20)
-static void prefault(char *p, size_t n) {
+#define PREFAULT_FROM ((size_t)256 << 10)
+void csv_prefault(void *p, size_t n) {
+  if (n < PREFAULT_FROM) return;
 #ifdef MADV_POPULATE_WRITE
   uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
   if (e > a) madvise((void *)a, e - a, MADV_POPULATE_WRITE);
@@ -71,11 +74,17 @@ static int rawcol_push(reader *r, rawcol *c, const char *s, size_t len) {
     if (!buf) return fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
     c->buf = buf;
     c->cap = cap;
-    if (cap >= PREFAULT_FROM) prefault(buf + c->len, cap - c->len);
+    csv_prefault(buf + c->len, cap - c->len);
   }
   c->last = c->len;
   unsigned char *p = (unsigned char *)c->buf + c->len;
-  size_t v = len;
+  if (r->dedup && len == c->prev_len && memcmp(s, c->buf + c->prev_at, len) == 0) {
+    *p = 0; /* a repeat of the field before */
+    c->len++;
+    c->n++;
+    return 1;
+  }
+  size_t v = len + 1;
   while (v >= 0x80) {
     *p++ = (unsigned char)(v | 0x80);
     v >>= 7;
@@ -84,7 +93,9 @@ static int rawcol_push(reader *r, rawcol *c, const char *s, size_t len) {
   if (len <= SHORT && r->readable_end && (size_t)(r->readable_end - s) >= SHORT) memcpy(p, s, SHORT);
   else if (len) memcpy(p, s, len);
   p[len] = '\0';
-  c->len = (size_t)((char *)p - c->buf) + len + 1;
+  c->prev_at = (size_t)((char *)p - c->buf);
+  c->prev_len = len;
+  c->len = c->prev_at + len + 1;
   c->n++;
   return 1;
 }
@@ -106,7 +117,17 @@ static void size_columns(reader *r, size_t done, size_t total) {
     if (!buf) return; /* no room for the guess: grow as it goes */
     c->buf = buf;
     c->cap = (size_t)want;
-    prefault(buf + c->len, c->cap - c->len);
+    csv_prefault(buf + c->len, c->cap - c->len);
+  }
+  /* The rows' line numbers too (8 bytes a row: doubling, they were copied
+   * again and again and faulted in a page at a time). */
+  double rows = (double)r->rows * ((double)total / (double)done) * 1.1 + 1024;
+  if (rows > (double)r->cap_rows && rows < (double)((int64_t)1 << 40)) {
+    int64_t *lines = br_realloc("read_csv", r->row_lines, (size_t)rows, sizeof *lines);
+    if (!lines) return;
+    r->row_lines = lines;
+    r->cap_rows = (int64_t)rows;
+    csv_prefault(lines + r->rows, (size_t)(r->cap_rows - r->rows) * sizeof *lines);
   }
 }
 
@@ -219,6 +240,7 @@ static void finish_header(reader *r) {
     fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
     return;
   }
+  for (int k = 0; k < want; k++) r->cols[k].prev_len = SIZE_MAX;
   for (int i = 0; i < r->nnames; i++) r->keep[i] = o->columns ? -1 : i;
   if (!o->columns) {
     for (int i = 0; i < r->nnames; i++) r->src[i] = i;
@@ -278,6 +300,7 @@ static void on_row(int c, void *data) {
       if (col->n > r->rows) {
         col->len = col->last;
         col->n = r->rows;
+        col->prev_len = SIZE_MAX; /* its text may be the one dropped */
       }
     }
     if (r->report) {
@@ -569,6 +592,7 @@ static int parse_parallel(reader *r, const char *buf, size_t n, size_t start, in
     j->r = *r; /* header, options and kept columns are shared read-only */
     j->r.parser_ready = 0;
     j->r.cols = br_calloc("read_csv", (size_t)r->nkeep, sizeof *j->r.cols);
+    for (int k = 0; j->r.cols && k < r->nkeep; k++) j->r.cols[k].prev_len = SIZE_MAX;
     j->r.row_lines = NULL;
     j->r.rows = j->r.cap_rows = 0;
     j->r.line = 1;
@@ -716,6 +740,7 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
   reader r;
   br_status s = csv_reader_setup(&r, path, opts, report);
   if (s != BR_OK) return s;
+  r.dedup = !csv_dedup_disabled;
   char *buf = NULL;
   size_t n = 0;
   int mapped;
