@@ -39,12 +39,15 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
   br_column *c;
   br_status s = column_alloc(&c, t, r->rows, nulls > 0, NULL);
   if (s != BR_OK) return s;
-  csv_prefault(c->data, (size_t)r->rows * dtype_size(t));
   field_cursor cur = field_cursor_start(r, k);
   size_t len, prev_len = 0;
   const char *v, *prev = NULL; /* the last value converted (row prev_i), for memo types */
   int64_t prev_i = 0;
-  int memo = t == BR_DTYPE_STR || t == BR_DTYPE_DATETIME;
+  /* stored without repeat marks (the chunked reader), text and dates
+   * still find their repeats by compare */
+  int memo = !r->dedup && (t == BR_DTYPE_STR || t == BR_DTYPE_DATETIME);
+  size_t width = dtype_size(t);
+  csv_prefault(c->data, (size_t)r->rows * width); /* one call, not a fault a page */
   int64_t work = 0;
   for (int64_t i = 0; (v = field_cursor_next(&cur, &len)); i++) {
     if (deadline_poll(&work, (int64_t)len + 16)) {
@@ -57,11 +60,14 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
     }
     /* A value equal to the one before has its value (runs are common:
      * an order's lines share its number, customer, date and country).
-     * A repeat stored as such is the same pointer; for text and dates a
-     * compare is still far cheaper than a hash look-up or a date parse. */
+     * A repeat stored as such is the same pointer; without repeat marks,
+     * a compare is still far cheaper than a hash look-up or a date parse. */
     if (prev && (v == prev || (memo && len == prev_len && memcmp(v, prev, len) == 0))) {
-      size_t w = dtype_size(t);
-      memcpy((char *)c->data + (size_t)i * w, (char *)c->data + (size_t)prev_i * w, w);
+      switch (width) { /* a call to memcpy per value cost more than the rest */
+        case 8: ((int64_t *)c->data)[i] = ((int64_t *)c->data)[prev_i]; break;
+        case 4: ((int32_t *)c->data)[i] = ((int32_t *)c->data)[prev_i]; break;
+        default: ((uint8_t *)c->data)[i] = ((uint8_t *)c->data)[prev_i]; break;
+      }
       continue;
     }
     int ok = 1;
