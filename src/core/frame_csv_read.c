@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "bundle/memory.h"
+#include "memory_internal.h"
 #include "frame_csv_internal.h"
 #include "deadline_internal.h"
 
@@ -44,18 +45,8 @@ static int fail(reader *r, br_status s) {
 
 /* Maps in the new part of a grown raw column with one call: filled a byte
  * at a time, it was a page fault per 4 KiB, a fifth of the parse's time
- * on a 53 MB file (page faults are dear in a virtual machine). A hint:
- * kernels without MADV_POPULATE_WRITE (before Linux 5.14) fault as before. */
-#define PREFAULT_FROM ((size_t)256 << 10)
-void csv_prefault(void *p, size_t n) {
-  if (n < PREFAULT_FROM) return;
-#ifdef MADV_POPULATE_WRITE
-  uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
-  if (e > a) madvise((void *)a, e - a, MADV_POPULATE_WRITE);
-#else
-  (void)p, (void)n;
-#endif
-}
+ * on a 53 MB file (page faults are dear in a virtual machine). */
+void csv_prefault(void *p, size_t n) { mem_populate(p, n, 1); }
 
 /* rawcol_push copies a field of up to SHORT bytes as one fixed-size block
  * (two vector moves, no call into memcpy) when SHORT bytes can be read
