@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 
 #include "bundle/memory.h"
+#include "memory_internal.h"
 #include "counts_internal.h"
 
 #define DAY 86400
@@ -25,15 +26,23 @@
 
 /* ---- the table ---- */
 
-static br_status cmap_grow(cmap *m) {
-  size_t cap = m->cap ? m->cap * 2 : 64;
-  uint64_t *keys = br_calloc("counts", cap, sizeof *keys);
-  double *vals = br_alloc("counts", 1, cap * sizeof *vals);
-  if (!keys || !vals) {
-    br_free(keys);
-    br_free(vals);
-    return br_error_set(BR_ERR_NOMEM, "counts: out of memory for %zu itemsets", m->n);
+/* Fresh slot arrays of cap slots (keys zeroed), mapped in with one call
+ * each (the rehash writes all over them: a page fault a slot at first). */
+static br_status cmap_arrays(uint64_t **keys, double **vals, size_t cap, size_t n) {
+  *keys = br_calloc("counts", cap, sizeof **keys);
+  *vals = br_alloc("counts", 1, cap * sizeof **vals);
+  if (!*keys || !*vals) {
+    br_free(*keys);
+    br_free(*vals);
+    return br_error_set(BR_ERR_NOMEM, "counts: out of memory for %zu itemsets", n);
   }
+  mem_populate(*keys, cap * sizeof **keys, 1);
+  mem_populate(*vals, cap * sizeof **vals, 1);
+  return BR_OK;
+}
+
+/* m's entries rehashed into keys/vals (cap slots, empty). */
+static void cmap_rehash(const cmap *m, uint64_t *keys, double *vals, size_t cap) {
   for (size_t i = 0; i < m->cap; i++) {
     if (!m->keys[i]) continue;
     size_t j = counts_hash(m->keys[i]) & (cap - 1);
@@ -41,6 +50,15 @@ static br_status cmap_grow(cmap *m) {
     keys[j] = m->keys[i];
     vals[j] = m->vals[i];
   }
+}
+
+static br_status cmap_grow(cmap *m) {
+  size_t cap = m->cap ? m->cap * 2 : 64;
+  uint64_t *keys;
+  double *vals;
+  br_status s = cmap_arrays(&keys, &vals, cap, m->n);
+  if (s != BR_OK) return s;
+  cmap_rehash(m, keys, vals, cap);
   if (!m->mapped) {
     br_free(m->keys);
     br_free(m->vals);
@@ -238,32 +256,41 @@ double counts_item_get(const br_counts *c, int32_t id) {
   return b + cmap_get(&c->total, key);
 }
 
+/* A compaction's merge (the file's table plus what was added since) is
+ * built once at its final size: copied as it lies when the merged entries
+ * fit the file's capacity, else rehashed straight into the doubled one.
+ * Copying at the file's size and doubling midway through the additions
+ * copied the table twice and faulted in both copies a page at a time. */
 br_status counts_materialize(br_counts *c) {
   if (!c->base.cap) return BR_OK;
-  cmap m = {0};
-  m.keys = br_alloc("counts", 1, c->base.cap * sizeof *m.keys);
-  m.vals = br_alloc("counts", 1, c->base.cap * sizeof *m.vals);
-  if (!m.keys || !m.vals) {
-    cmap_free(&m);
-    return br_error_set(BR_ERR_NOMEM, "counts: out of memory for %zu itemsets", c->base.n);
-  }
-  /* the same capacity and hash: the base's slots are already in place */
-  memcpy(m.keys, c->base.keys, c->base.cap * sizeof *m.keys);
-  memcpy(m.vals, c->base.vals, c->base.cap * sizeof *m.vals);
-  m.cap = c->base.cap;
+  const char *path = c->saved.path ? c->saved.path : "counts";
+  mem_populate(c->base.keys, c->base.cap * sizeof *c->base.keys, 0); /* the file's pages, in one call */
+  mem_populate(c->base.vals, c->base.cap * sizeof *c->base.vals, 0);
   /* the loaded table was not checked whole on load: it is here */
-  for (size_t i = 0; i < m.cap; i++) {
-    if (!m.keys[i]) continue;
-    if (!counts_key_ok(m.keys[i], c->labels->n)) {
-      cmap_free(&m);
-      return br_error_set(BR_ERR_PARSE, "%s: damaged counts store: an itemset names an unknown item",
-                          c->saved.path ? c->saved.path : "counts");
-    }
-    m.n++;
+  size_t n = 0;
+  for (size_t i = 0; i < c->base.cap; i++) {
+    if (!c->base.keys[i]) continue;
+    if (!counts_key_ok(c->base.keys[i], c->labels->n))
+      return br_error_set(BR_ERR_PARSE, "%s: damaged counts store: an itemset names an unknown item", path);
+    n++;
   }
-  br_status s = m.n * 4 > m.cap * 3 ? br_error_set(BR_ERR_PARSE, "%s: damaged counts store: a table is overfull",
-                                                  c->saved.path ? c->saved.path : "counts")
-                                    : BR_OK;
+  if (n * 4 > c->base.cap * 3) return br_error_set(BR_ERR_PARSE, "%s: damaged counts store: a table is overfull", path);
+  size_t fresh = 0; /* the additions' itemsets the file does not hold */
+  for (size_t i = 0; i < c->total.cap; i++)
+    fresh += c->total.keys[i] && !cmap_find(&c->base, c->total.keys[i]);
+  size_t cap = c->base.cap;
+  while ((n + fresh) * 4 > cap * 3) cap *= 2; /* cmap_add's bound: no growth below */
+  cmap m = {0};
+  br_status s = cmap_arrays(&m.keys, &m.vals, cap, n + fresh);
+  if (s != BR_OK) return s;
+  if (cap == c->base.cap) { /* the same capacity and hash: the base's slots are already in place */
+    memcpy(m.keys, c->base.keys, cap * sizeof *m.keys);
+    memcpy(m.vals, c->base.vals, cap * sizeof *m.vals);
+  } else {
+    cmap_rehash(&c->base, m.keys, m.vals, cap);
+  }
+  m.cap = cap;
+  m.n = n;
   for (size_t i = 0; i < c->total.cap && s == BR_OK; i++) {
     if (!c->total.keys[i]) continue;
     s = cmap_add(&m, c->total.keys[i], c->total.vals[i]);

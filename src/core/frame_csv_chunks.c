@@ -226,7 +226,7 @@ static const char *last_key(const br_csv_chunks *c, size_t *len) {
  * row with another key goes back to be the next chunk's first. */
 static br_status read_to_run_end(br_csv_chunks *c) {
   reader *r = &c->r;
-  size_t len;
+  size_t len = 0;
   const char *k = last_key(c, &len);
   if (!grow(&c->lastkey, &c->lastkey_cap, len + 1))
     return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);

@@ -40,8 +40,14 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
   br_status s = column_alloc(&c, t, r->rows, nulls > 0, NULL);
   if (s != BR_OK) return s;
   field_cursor cur = field_cursor_start(r, k);
-  size_t len;
-  const char *v;
+  size_t len, prev_len = 0;
+  const char *v, *prev = NULL; /* the last value converted (row prev_i), for memo types */
+  int64_t prev_i = 0;
+  /* stored without repeat marks (the chunked reader), text and dates
+   * still find their repeats by compare */
+  int memo = !r->dedup && (t == BR_DTYPE_STR || t == BR_DTYPE_DATETIME);
+  size_t width = dtype_size(t);
+  csv_prefault(c->data, (size_t)r->rows * width); /* one call, not a fault a page */
   int64_t work = 0;
   for (int64_t i = 0; (v = field_cursor_next(&cur, &len)); i++) {
     if (deadline_poll(&work, (int64_t)len + 16)) {
@@ -50,6 +56,18 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
     }
     if (null[i]) {
       column_set_null(c, i);
+      continue;
+    }
+    /* A value equal to the one before has its value (runs are common:
+     * an order's lines share its number, customer, date and country).
+     * A repeat stored as such is the same pointer; without repeat marks,
+     * a compare is still far cheaper than a hash look-up or a date parse. */
+    if (prev && (v == prev || (memo && len == prev_len && memcmp(v, prev, len) == 0))) {
+      switch (width) { /* a call to memcpy per value cost more than the rest */
+        case 8: ((int64_t *)c->data)[i] = ((int64_t *)c->data)[prev_i]; break;
+        case 4: ((int32_t *)c->data)[i] = ((int32_t *)c->data)[prev_i]; break;
+        default: ((uint8_t *)c->data)[i] = ((uint8_t *)c->data)[prev_i]; break;
+      }
       continue;
     }
     int ok = 1;
@@ -69,6 +87,7 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
         break;
       case BR_DTYPE_COUNT: ok = 0; break;
     }
+    prev = v, prev_len = len, prev_i = i;
     if (!ok) {
       br_column_release(c);
       if (!forced) return BR_ERR_PARSE;
@@ -114,18 +133,21 @@ static br_status convert_column(const reader *r, int k, br_column **out) {
   const char *name = r->names[r->src[k]];
   uint8_t *null = br_alloc("read_csv", (size_t)r->rows, 1);
   if (!null) return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
+  csv_prefault(null, (size_t)r->rows);
   int64_t nulls = 0;
   field_cursor cur = field_cursor_start(r, k);
   size_t len;
   const char *v;
   int64_t work = 0;
+  const char *prev = NULL;
   for (int64_t i = 0; (v = field_cursor_next(&cur, &len)); i++) {
     if (deadline_poll(&work, (int64_t)len + 16 * r->nna + 16)) {
       br_free(null);
       return br_deadline_stop("read_csv", i, "values typed");
     }
-    null[i] = (uint8_t)is_na(r, v, len);
+    null[i] = v == prev ? null[i - 1] : (uint8_t)is_na(r, v, len); /* a repeat: as the field before */
     nulls += null[i];
+    prev = v;
   }
   int forced = -1;
   for (int t = 0; t < r->o->ntypes; t++)

@@ -6,18 +6,24 @@
 
 #include "frame_internal.h"
 
-/* The raw text of one kept column, as parsed: each field is its length as
- * a varint (7 bits a byte), its bytes and a NUL. Conversion walks the fields
- * in order, so no per-field offsets are kept (they cost as much memory
- * traffic as the text itself). */
+/* The raw text of one kept column, as parsed: each field is its length
+ * plus one as a varint (7 bits a byte), its bytes and a NUL; or, when the
+ * reader dedups (read_csv does, the chunked reader does not), a single 0
+ * byte for a field equal to the column's previous one (an order's lines
+ * repeat its number, date, customer and country: writing them again was
+ * most of the parse's stores). Conversion walks the fields in order, so
+ * no per-field offsets are kept (they cost as much memory traffic as the
+ * text itself). */
 typedef struct rawcol {
   char *buf;
   size_t len, cap;
   size_t last;     /* where the last field starts (to drop a bad row's field) */
   int64_t n;       /* fields */
+  size_t prev_at, prev_len; /* the last field's text (prev_len SIZE_MAX: none to repeat) */
 } rawcol;
 
-/* The field at *at (advanced past it); its length in *len. */
+/* The field at *at (advanced past it); its length in *len. NULL for a
+ * repeat of the previous field (field_cursor_next resolves it). */
 static inline const char *rawcol_next(const char **at, size_t *len) {
   const unsigned char *p = (const unsigned char *)*at;
   size_t v = 0;
@@ -27,8 +33,12 @@ static inline const char *rawcol_next(const char **at, size_t *len) {
     shift += 7;
   }
   v |= (size_t)*p++ << shift;
-  *len = v;
-  *at = (const char *)p + v + 1;
+  if (v == 0) {
+    *at = (const char *)p;
+    return NULL;
+  }
+  *len = v - 1;
+  *at = (const char *)p + v;
   return (const char *)p;
 }
 
@@ -57,6 +67,7 @@ typedef struct reader {
   int field;          /* index of the next field in the current row */
   int64_t rows;
   int sized;          /* the raw columns were sized from the first rows */
+  int dedup;          /* store a repeated field as a repeat mark (rawcol) */
   const char *readable_end; /* while the fast path emits: the input's end */
   int64_t *row_lines; /* line of each accepted row */
   int64_t cap_rows;
@@ -77,13 +88,17 @@ typedef struct field_cursor {
   int k, part;
   const char *at;
   int64_t left; /* fields left in the current part */
+  const char *prev; /* the last field returned (a repeat returns it again) */
+  size_t prev_len;
 } field_cursor;
 
 static inline field_cursor field_cursor_start(const reader *r, int k) {
-  field_cursor c = {r, k, -1, NULL, 0};
+  field_cursor c = {r, k, -1, NULL, 0, NULL, 0};
   return c;
 }
 
+/* A repeated field comes back as the same pointer as the field before:
+ * callers may reuse what they made of it. */
 static inline const char *field_cursor_next(field_cursor *c, size_t *len) {
   while (c->left == 0) {
     if (++c->part >= c->r->nparts) return NULL;
@@ -92,7 +107,14 @@ static inline const char *field_cursor_next(field_cursor *c, size_t *len) {
     c->left = raw->n;
   }
   c->left--;
-  return rawcol_next(&c->at, len);
+  const char *v = rawcol_next(&c->at, len);
+  if (!v) {
+    *len = c->prev_len;
+    return c->prev;
+  }
+  c->prev = v;
+  c->prev_len = *len;
+  return v;
 }
 
 /* The fast path for plain lines (csv_fast.c). A splitter reads the line at
@@ -110,7 +132,12 @@ typedef int (*csv_splitter)(const char *buf, size_t n, size_t at, char sep, char
 csv_splitter csv_fast_splitter(void);
 const char *csv_fast_level(void);
 extern int csv_fast_disabled;
+extern int csv_dedup_disabled; /* tests: 1 stores every field in full (rawcol) */
 extern int64_t csv_fast_lines; /* lines read by the fast path so far (tests) */
+
+/* Maps in [p, p + n) with one call when n is large (csv_read.c): a page
+ * fault per 4 KiB is dear in a virtual machine. */
+void csv_prefault(void *p, size_t n);
 
 /* Converts every kept column (with up to `threads` threads) into cols. */
 br_status csv_convert(reader *r, br_column **cols, int threads);

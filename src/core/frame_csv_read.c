@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "bundle/memory.h"
+#include "memory_internal.h"
 #include "frame_csv_internal.h"
 #include "deadline_internal.h"
 
@@ -35,6 +36,8 @@
 #define ROW_NOT_BEGUN 0 /* libcsv's pstate values (libcsv.c) */
 #define FIELD_BEGUN 2
 
+int csv_dedup_disabled;
+
 static int fail(reader *r, br_status s) {
   if (r->err == BR_OK) r->err = s;
   return 0;
@@ -42,17 +45,8 @@ static int fail(reader *r, br_status s) {
 
 /* Maps in the new part of a grown raw column with one call: filled a byte
  * at a time, it was a page fault per 4 KiB, a fifth of the parse's time
- * on a 53 MB file (page faults are dear in a virtual machine). A hint:
- * kernels without MADV_POPULATE_WRITE (before Linux 5.14) fault as before. */
-#define PREFAULT_FROM ((size_t)1 << 20)
-static void prefault(char *p, size_t n) {
-#ifdef MADV_POPULATE_WRITE
-  uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
-  if (e > a) madvise((void *)a, e - a, MADV_POPULATE_WRITE);
-#else
-  (void)p, (void)n;
-#endif
-}
+ * on a 53 MB file (page faults are dear in a virtual machine). */
+void csv_prefault(void *p, size_t n) { mem_populate(p, n, 1); }
 
 /* rawcol_push copies a field of up to SHORT bytes as one fixed-size block
  * (two vector moves, no call into memcpy) when SHORT bytes can be read
@@ -62,6 +56,30 @@ static void prefault(char *p, size_t n) {
  * are short: the memcpy call per field was a fifth of the parse. */
 #define SHORT 32
 #define SLACK (11 + SHORT) /* a varint of a size_t is at most 10 bytes, a NUL */
+/* Whether s equals the column's previous text t (both len bytes). Short
+ * ones compare as four 8-byte words masked to len (a memcmp call per
+ * field was 7% of the read): SHORT bytes can be read from s (as below)
+ * and from t (the column keeps SLACK spare bytes past its end). */
+static inline int same_text(const reader *r, const char *s, const char *t, size_t len) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (len <= SHORT && r->readable_end && (size_t)(r->readable_end - s) >= SHORT) {
+    uint64_t diff = 0;
+    for (size_t i = 0; i < SHORT && i < len; i += 8) {
+      uint64_t a, b;
+      memcpy(&a, s + i, 8);
+      memcpy(&b, t + i, 8);
+      uint64_t d = a ^ b;
+      if (len - i < 8) d &= ((uint64_t)1 << ((len - i) * 8)) - 1; /* the bytes past the text */
+      diff |= d;
+    }
+    return diff == 0;
+  }
+#else
+  (void)r;
+#endif
+  return memcmp(s, t, len) == 0;
+}
+
 static int rawcol_push(reader *r, rawcol *c, const char *s, size_t len) {
   if (c->len + len + SLACK > c->cap) {
     size_t cap = (c->len + len + SLACK) * 2;
@@ -71,11 +89,17 @@ static int rawcol_push(reader *r, rawcol *c, const char *s, size_t len) {
     if (!buf) return fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
     c->buf = buf;
     c->cap = cap;
-    if (cap >= PREFAULT_FROM) prefault(buf + c->len, cap - c->len);
+    csv_prefault(buf + c->len, cap - c->len);
   }
   c->last = c->len;
   unsigned char *p = (unsigned char *)c->buf + c->len;
-  size_t v = len;
+  if (r->dedup && len == c->prev_len && same_text(r, s, c->buf + c->prev_at, len)) {
+    *p = 0; /* a repeat of the field before */
+    c->len++;
+    c->n++;
+    return 1;
+  }
+  size_t v = len + 1;
   while (v >= 0x80) {
     *p++ = (unsigned char)(v | 0x80);
     v >>= 7;
@@ -84,7 +108,9 @@ static int rawcol_push(reader *r, rawcol *c, const char *s, size_t len) {
   if (len <= SHORT && r->readable_end && (size_t)(r->readable_end - s) >= SHORT) memcpy(p, s, SHORT);
   else if (len) memcpy(p, s, len);
   p[len] = '\0';
-  c->len = (size_t)((char *)p - c->buf) + len + 1;
+  c->prev_at = (size_t)((char *)p - c->buf);
+  c->prev_len = len;
+  c->len = c->prev_at + len + 1;
   c->n++;
   return 1;
 }
@@ -106,7 +132,17 @@ static void size_columns(reader *r, size_t done, size_t total) {
     if (!buf) return; /* no room for the guess: grow as it goes */
     c->buf = buf;
     c->cap = (size_t)want;
-    prefault(buf + c->len, c->cap - c->len);
+    csv_prefault(buf + c->len, c->cap - c->len);
+  }
+  /* The rows' line numbers too (8 bytes a row: doubling, they were copied
+   * again and again and faulted in a page at a time). */
+  double rows = (double)r->rows * ((double)total / (double)done) * 1.1 + 1024;
+  if (rows > (double)r->cap_rows && rows < (double)((int64_t)1 << 40)) {
+    int64_t *lines = br_realloc("read_csv", r->row_lines, (size_t)rows, sizeof *lines);
+    if (!lines) return;
+    r->row_lines = lines;
+    r->cap_rows = (int64_t)rows;
+    csv_prefault(lines + r->rows, (size_t)(r->cap_rows - r->rows) * sizeof *lines);
   }
 }
 
@@ -219,6 +255,7 @@ static void finish_header(reader *r) {
     fail(r, br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path));
     return;
   }
+  for (int k = 0; k < want; k++) r->cols[k].prev_len = SIZE_MAX;
   for (int i = 0; i < r->nnames; i++) r->keep[i] = o->columns ? -1 : i;
   if (!o->columns) {
     for (int i = 0; i < r->nnames; i++) r->src[i] = i;
@@ -278,6 +315,7 @@ static void on_row(int c, void *data) {
       if (col->n > r->rows) {
         col->len = col->last;
         col->n = r->rows;
+        col->prev_len = SIZE_MAX; /* its text may be the one dropped */
       }
     }
     if (r->report) {
@@ -569,6 +607,7 @@ static int parse_parallel(reader *r, const char *buf, size_t n, size_t start, in
     j->r = *r; /* header, options and kept columns are shared read-only */
     j->r.parser_ready = 0;
     j->r.cols = br_calloc("read_csv", (size_t)r->nkeep, sizeof *j->r.cols);
+    for (int k = 0; j->r.cols && k < r->nkeep; k++) j->r.cols[k].prev_len = SIZE_MAX;
     j->r.row_lines = NULL;
     j->r.rows = j->r.cap_rows = 0;
     j->r.line = 1;
@@ -716,6 +755,7 @@ br_status br_frame_read_csv(br_frame **out, const char *path, const br_csv_optio
   reader r;
   br_status s = csv_reader_setup(&r, path, opts, report);
   if (s != BR_OK) return s;
+  r.dedup = !csv_dedup_disabled;
   char *buf = NULL;
   size_t n = 0;
   int mapped;

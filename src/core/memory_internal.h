@@ -2,11 +2,28 @@
 #ifndef BR_MEMORY_INTERNAL_H
 #define BR_MEMORY_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
 
 /* Adds bytes (negative: gives back) to the core's count without checking
  * the limit: for the few bytes by which malloc rounds a block up, once the
  * block itself was reserved (memory_alloc.c's *_out family). */
 void mem_core_adjust(int64_t bytes);
+
+/* Maps [p, p + n) in with one call (write: fresh memory about to be
+ * filled; else a file mapping about to be read) when n is at least
+ * 256 KiB: a page fault per 4 KiB costs about 10 us in a virtual machine,
+ * a fifth of a large read or copy. A hint: kernels before Linux 5.14
+ * (no MADV_POPULATE_*) fault as before. */
+static inline void mem_populate(const void *p, size_t n, int write) {
+#if defined(MADV_POPULATE_WRITE) && defined(MADV_POPULATE_READ)
+  if (n < ((size_t)256 << 10)) return;
+  uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+  if (e > a) madvise((void *)a, e - a, write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+#else
+  (void)p, (void)n, (void)write;
+#endif
+}
 
 #endif

@@ -80,12 +80,16 @@ static void append_frame(outcome *o, br_frame *f) {
   }
 }
 
+/* fast: 1 the fast path, 0 libcsv alone, 2 the fast path storing every
+ * field in full (no repeat marks, csv_dedup_disabled). */
 static void read_whole(outcome *o, const char *path, const br_csv_options *opts, int fast) {
   memset(o, 0, sizeof *o);
   csv_fast_disabled = !fast;
+  csv_dedup_disabled = fast == 2;
   br_frame *f = NULL;
   o->st = br_frame_read_csv(&f, path, opts, &o->rep);
   csv_fast_disabled = 0;
+  csv_dedup_disabled = 0;
   if (o->st != BR_OK) {
     snprintf(o->msg, sizeof o->msg, "%s", br_last_error());
     return;
@@ -135,6 +139,10 @@ static void both_ways(const char *path, br_csv_options opts, int chunks) {
     read_whole(&a, path, &opts, 1);
     read_whole(&b, path, &opts, 0);
     same(&a, &b, t == 1 ? "read_csv, 1 thread" : "read_csv, 2 threads", path);
+    free(b.text);
+    read_whole(&b, path, &opts, 2);
+    same(&a, &b, t == 1 ? "read_csv without repeat marks, 1 thread" : "read_csv without repeat marks, 2 threads",
+         path);
     free(a.text), free(b.text);
   }
   if (chunks) {
@@ -221,7 +229,7 @@ static const char *const tricky[] = {"\"a\"\"b\"", "\"multi\nline\"", "\"x\r\ny\
                                      "a\rb", "\"unclosed", "\"a\" ", "\"\"\"\"", "\"tab\there\"", "\"semi;colon\""};
 
 /* A field: mostly plain, sometimes tricky, now and then long or huge. */
-static void put_field(FILE *f, br_rng *r, int tricky_odds) {
+static void put_field_new(FILE *f, br_rng *r, int tricky_odds) {
   double u = br_rng_uniform(r);
   if (u < 0.03) {
     int n = 33 + (int)(br_rng_uniform(r) * 100), q = br_rng_uniform(r) < 0.5;
@@ -237,6 +245,25 @@ static void put_field(FILE *f, br_rng *r, int tricky_odds) {
   } else {
     fputs(plain[br_rng_below(r, sizeof plain / sizeof *plain)], f);
   }
+}
+
+/* Column k's field of the row before, to repeat it (runs of equal values,
+ * as an order's lines have, are stored as repeat marks). */
+static char *prev_field[4];
+static size_t prev_len[4];
+
+/* A new field, or (often) the row before's field k again. */
+static void put_field(FILE *f, br_rng *r, int tricky_odds, int k) {
+  if (prev_field[k] && br_rng_uniform(r) < 0.4) {
+    fwrite(prev_field[k], 1, prev_len[k], f);
+    return;
+  }
+  free(prev_field[k]);
+  FILE *m = open_memstream(&prev_field[k], &prev_len[k]);
+  assert_non_null(m);
+  put_field_new(m, r, tricky_odds);
+  fclose(m);
+  fwrite(prev_field[k], 1, prev_len[k], f);
 }
 
 static void generate(const char *path, br_rng *r, int rows, char sep, int tricky_odds) {
@@ -255,7 +282,7 @@ static void generate(const char *path, br_rng *r, int rows, char sep, int tricky
     int nf = u < 0.06 ? 2 : u < 0.1 ? 4 : 3; /* ragged now and then */
     for (int k = 0; k < nf; k++) {
       if (k) fputc(sep, f);
-      put_field(f, r, tricky_odds);
+      put_field(f, r, tricky_odds, k);
     }
     if (i < rows - 1 || br_rng_uniform(r) < 0.7) fputs(br_rng_uniform(r) < 0.05 ? (*eol == '\r' ? "\n" : "\r\n") : eol, f);
   }
@@ -320,6 +347,7 @@ static int teardown(void **state) {
     unlink(path);
   }
   rmdir(dir);
+  for (int k = 0; k < 4; k++) free(prev_field[k]);
   return 0;
 }
 

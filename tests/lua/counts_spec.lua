@@ -253,6 +253,34 @@ describe("counts, exact", function()
     end
   end)
 
+  it("a compaction whose additions outgrow the saved table rehashes into a larger one and equals a batch recount", function()
+    local path = dir .. "/outgrow.bin"
+    local rand = lcg(5)
+    local store = bundle.counts{ max_size = 2 }
+    local all, now = {}, T0
+    now = add_random(rand, store, all, now, 40, 1) -- at most 12 items: a small table
+    store:save(path, { compact = true })
+    local small = #files.slurp(path)
+    local loaded = bundle.load_counts(path)
+    for k = 1, 60 do -- itemsets of up to 80 items: many new ones
+      local b = { items = {}, t = now + k, w = 1 }
+      local seen = {}
+      for _ = 1, 1 + rand(5) do
+        local i = rand(80)
+        if not seen[i] then
+          seen[i] = true
+          b.items[#b.items + 1] = "i" .. i
+        end
+      end
+      all[#all + 1] = b
+      loaded:add(b.items, b.t)
+    end
+    loaded:save(path, { compact = true })
+    assert.is_true(#files.slurp(path) > 2 * small, "the table did not grow")
+    assert_recount(loaded, all, -math.huge, 2)
+    assert_recount(bundle.load_counts(path), all, -math.huge, 2)
+  end)
+
   it("a save killed midway leaves the previous state loadable; a stale delta file is ignored", function()
     local path = dir .. "/crash.bin"
     local rand = lcg(77)
