@@ -48,10 +48,22 @@ print(("bundlerun %s: %d rounds on %s in %.1f s"):format(bundle.version, ctx.rou
 local last = ctx.history[#ctx.history]
 print(("\ntop bundles (decided on orders before %s; priced for expected incremental profit under the " ..
        "training window's demand model)"):format(last.cut))
-print(("%-4s %-32s %8s %9s %8s %14s"):format("rank", "items", "price", "list", "discount", "incr./visitor"))
+-- items by their description where the data has one (ctx.item_name), as the report shows them
+local cur = ctx.currency or ""
+local function label(items)
+  local t = {}
+  for i, it in ipairs(items) do
+    local n = ctx.item_name and ctx.item_name[it]
+    local cut = n and utf8.len(n) and utf8.len(n) > 24 and utf8.offset(n, 24)
+    t[i] = n and (cut and n:sub(1, cut - 1) .. "…" or n) or tostring(it)
+  end
+  return table.concat(t, " + ")
+end
+print(("%-4s %-58s %9s %9s %8s %14s"):format("rank", "items", "price", "list", "discount", "incr./visitor"))
 for r, b in ipairs(ctx.bundles) do
-  print(("%-4d %-32s %8.2f %9.2f %7.0f%% %14.4f"):format(r, table.concat(b.items, "+"), b.price, b.list_price,
-                                                      b.discount * 100, b.incremental_profit))
+  print(("%-4d %-58s %9s %9s %7.0f%% %14.4f"):format(r, label(b.items), cur .. ("%.2f"):format(b.price),
+                                                     cur .. ("%.2f"):format(b.list_price), b.discount * 100,
+                                                     b.incremental_profit))
 end
 local m = ctx.model_report
 if m then print(("\ntake-rate model (%s): held-out RMSE %.4f, popularity-only %.4f, constant %.4f"):format(m.kind,

@@ -428,10 +428,19 @@ static int result_tostring(lua_State *L) {
     for (lua_Integer i = 1; i <= ni; i++) {
       if (i > 1) lua_pushliteral(L, ", ");
       lua_geti(L, items, i);
+      /* quoted as Rules and Itemsets print it, so "salt, fine" stays one item */
+      size_t len;
+      const char *s = luaL_tolstring(L, -1, &len);
+      luaL_Buffer lb;
+      luaL_buffinit(L, &lb);
+      add_label(&lb, s, len);
+      luaL_pushresult(&lb);
+      lua_replace(L, -3); /* the printed label replaces the item */
+      lua_pop(L, 1);      /* tolstring's copy */
     }
     char tmp[64];
     lua_getfield(L, rec, "score");
-    snprintf(tmp, sizeof tmp, "}  score %.4g", lua_tonumber(L, -1));
+    snprintf(tmp, sizeof tmp, "}  score %.3g", lua_tonumber(L, -1));
     lua_pop(L, 1);
     lua_pushstring(L, tmp);
     lua_remove(L, items);

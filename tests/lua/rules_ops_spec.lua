@@ -191,7 +191,7 @@ describe("printing", function()
     assert.truthy(tostring(cat):find('\nO2  olive oil  price 2.33  cost 1.17', 1, true), tostring(cat))
     local res = bundle.search{ catalog = cat, baskets = bk, pool = { { "S1", "O2" } }, size = { 2, 2 }, top = 1,
                                objective = "support" }
-    assert.are.equal('bundle.SearchResult: 1 bundles\n1. {salt, fine, olive oil}  score 0.75', tostring(res))
+    assert.are.equal('bundle.SearchResult: 1 bundles\n1. {"salt, fine", olive oil}  score 0.75', tostring(res))
     local rec = select(2, res:iter()(res, 0))
     assert.are.same({ "S1", "O2" }, rec.items)
     assert.are.same({ "salt, fine", "olive oil" }, rec.names)
