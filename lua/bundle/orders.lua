@@ -29,7 +29,7 @@ end
 
 local CANCELLED_KEYS = { "column", "values", "prefix" }
 -- read_csv's options, less those prepare sets itself (columns, time_format, day_first)
-local READ_KEYS = { "sep", "quote", "na", "types", "on_bad_row", "max_field", "threads", "limit" }
+local READ_KEYS = { "sep", "quote", "na", "types", "on_bad_row", "max_field", "threads", "limit", "decimal" }
 
 -- The steps that remove lines, in the order they run, and what each removes.
 local STEPS = {

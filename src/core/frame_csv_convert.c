@@ -24,7 +24,7 @@ static int is_na(const reader *r, const char *s, size_t len) {
 static const char *type_noun(const reader *r, br_dtype t, char *buf, size_t size) {
   switch (t) {
     case BR_DTYPE_I64: return "an integer";
-    case BR_DTYPE_F64: return "a number";
+    case BR_DTYPE_F64: return r->o->decimal == ',' ? "a number with a decimal comma" : "a number";
     case BR_DTYPE_BOOL: return "true or false";
     case BR_DTYPE_DATETIME: return br_time_format_describe(&r->o->time, buf, size);
     default: return "text";
@@ -55,7 +55,7 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
     int ok = 1;
     switch (t) {
       case BR_DTYPE_I64: ok = parse_i64(v, len, (int64_t *)c->data + i); break;
-      case BR_DTYPE_F64: ok = parse_f64(v, len, (double *)c->data + i); break;
+      case BR_DTYPE_F64: ok = parse_f64_decimal(v, len, r->o->decimal, (double *)c->data + i); break;
       case BR_DTYPE_BOOL: ok = parse_bool(v, len, (uint8_t *)c->data + i); break;
       case BR_DTYPE_DATETIME:
         ok = parse_datetime_as(v, len, &r->o->time, (int64_t *)c->data + i);
@@ -101,7 +101,7 @@ static int quick_reject(const reader *r, int k, const uint8_t *null, br_dtype t)
     seen++;
     union { int64_t i; double d; uint8_t b; } x;
     int ok = t == BR_DTYPE_I64 ? parse_i64(v, len, &x.i)
-             : t == BR_DTYPE_F64 ? parse_f64(v, len, &x.d)
+             : t == BR_DTYPE_F64 ? parse_f64_decimal(v, len, r->o->decimal, &x.d)
              : t == BR_DTYPE_BOOL ? parse_bool(v, len, &x.b)
              : t == BR_DTYPE_DATETIME ? parse_datetime_as(v, len, &r->o->time, &x.i)
              : 0;

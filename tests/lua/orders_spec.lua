@@ -221,7 +221,7 @@ describe("orders.prepare errors", function()
       .. "'%d/%m/%Y %H:%M' (use types = { date = \"str\" } to keep it as text)",
       err_of(bundle.orders.prepare, club{ day_first = false, time_format = "%d/%m/%Y %H:%M" }))
     assert.are.equal("orders.prepare: time column 'date' is text that is not an ISO date (row 1: '03/01/2024' is not a date "
-      .. "(YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)); pass time_format (e.g. \"%d/%m/%Y %H:%M\") or day_first = true",
+      .. "(YYYY-MM-DD, optionally with HH:MM[:SS[.fff]] and Z or +hh:mm)); pass time_format (e.g. \"%d/%m/%Y %H:%M\") or day_first = true",
       err_of(bundle.orders.prepare, club{ day_first = false }))
     local f = bundle.read_csv(CLUB)
     assert.are.equal("orders.prepare: time column 'date': row 1: '03/01/2024' is not a date in the time_format '%m-%d-%Y'",
