@@ -281,6 +281,11 @@ typedef struct br_csv_report {
   int64_t rows;                               /* data rows loaded */
   int64_t skipped;                            /* bad rows skipped */
   int64_t skipped_lines[BR_CSV_REPORT_LINES]; /* line numbers of the first ones */
+  /* Columns read by day_first whose every day-first date has a day <= 12:
+   * they would read as well month-first, so the data never checked the
+   * order (a US file read day-first). Their indices in the frame. */
+  int day_first_unchecked;
+  int day_first_columns[BR_CSV_REPORT_LINES];
 } br_csv_report;
 
 /* Reads a CSV file with a header row (a path ending in .gz is decompressed

@@ -43,6 +43,7 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
   size_t len;
   const char *v;
   int64_t work = 0;
+  int day_first_seen = 0, day_over_12 = 0;
   for (int64_t i = 0; (v = field_cursor_next(&cur, &len)); i++) {
     if (deadline_poll(&work, (int64_t)len + 16)) {
       br_column_release(c);
@@ -57,9 +58,13 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
       case BR_DTYPE_I64: ok = parse_i64(v, len, (int64_t *)c->data + i); break;
       case BR_DTYPE_F64: ok = parse_f64_decimal(v, len, r->o->decimal, (double *)c->data + i); break;
       case BR_DTYPE_BOOL: ok = parse_bool(v, len, (uint8_t *)c->data + i); break;
-      case BR_DTYPE_DATETIME:
-        ok = parse_datetime_as(v, len, &r->o->time, (int64_t *)c->data + i);
+      case BR_DTYPE_DATETIME: {
+        int day;
+        ok = parse_datetime_day(v, len, &r->o->time, (int64_t *)c->data + i, &day);
+        day_first_seen |= day > 0;
+        day_over_12 |= day > 12;
         break;
+      }
       case BR_DTYPE_STR:
         ((int32_t *)c->data)[i] = strdict_intern(c->dict, v, len);
         if (((int32_t *)c->data)[i] < 0) {
@@ -81,6 +86,7 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
     }
   }
   column_finish_nulls(c);
+  if (day_first_seen && !day_over_12 && r->unchecked) r->unchecked[k] = 1;
   *out = c;
   return BR_OK;
 }
@@ -181,7 +187,32 @@ static void *convert_worker(void *arg) {
   }
 }
 
+/* Lists the columns read day-first that the data could not check. */
+static void report_unchecked(reader *r) {
+  for (int k = 0; k < r->nkeep; k++) {
+    if (!r->unchecked[k] || !r->report) continue;
+    br_csv_report *rep = r->report;
+    int seen = 0;
+    for (int j = 0; j < rep->day_first_unchecked && j < BR_CSV_REPORT_LINES; j++) seen |= rep->day_first_columns[j] == k;
+    if (seen) continue;
+    if (rep->day_first_unchecked < BR_CSV_REPORT_LINES) rep->day_first_columns[rep->day_first_unchecked] = k;
+    rep->day_first_unchecked++;
+  }
+}
+
+static br_status convert_threads(reader *r, br_column **cols, int threads);
+
 br_status csv_convert(reader *r, br_column **cols, int threads) {
+  r->unchecked = br_calloc("read_csv", (size_t)(r->nkeep ? r->nkeep : 1), 1);
+  if (!r->unchecked) return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
+  br_status s = convert_threads(r, cols, threads);
+  if (s == BR_OK) report_unchecked(r);
+  br_free(r->unchecked);
+  r->unchecked = NULL;
+  return s;
+}
+
+static br_status convert_threads(reader *r, br_column **cols, int threads) {
   if (threads > r->nkeep) threads = r->nkeep;
   if (threads <= 1) {
     for (int k = 0; k < r->nkeep; k++) {

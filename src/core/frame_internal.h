@@ -109,6 +109,10 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 /* By tf's format or day-first rule when it has one, else (or failing that)
  * as parse_datetime's ISO forms; 1 and *epoch on success. */
 int parse_datetime_as(const char *s, size_t len, const br_time_format *tf, int64_t *epoch);
+/* parse_datetime_as, and *day the day of month when the day-first rule read
+ * s (0 otherwise): a column whose day-first days are all <= 12 would read as
+ * well month-first, so its order was never checked by the data. */
+int parse_datetime_day(const char *s, size_t len, const br_time_format *tf, int64_t *epoch, int *day);
 /* The text of row i of c (not null) for labels and keys: STR levels as they
  * are, numbers in shortest form, datetimes as format_datetime (with_time).
  * buf must hold 40 bytes; returns the length and sets *out. */

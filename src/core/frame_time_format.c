@@ -109,7 +109,7 @@ static int parse_by_format(const char *s, size_t len, const char *fmt, int64_t *
 }
 
 /* D/M/YYYY, D-M-YYYY or D.M.YYYY, then optionally " H:MM[:SS]" or "T...". */
-static int parse_day_first(const char *s, size_t len, int64_t *epoch) {
+static int parse_day_first(const char *s, size_t len, int64_t *epoch, int *day) {
   trim(&s, &len);
   const char *p = s, *end = s + len;
   int y, mo, d, hh = 0, mi = 0, ss = 0;
@@ -127,14 +127,21 @@ static int parse_day_first(const char *s, size_t len, int64_t *epoch) {
   }
   if (p != end || !valid_date(y, mo, d, hh, mi, ss)) return 0;
   *epoch = to_epoch(y, mo, d, hh, mi, ss);
+  *day = d;
   return 1;
 }
 
-int parse_datetime_as(const char *s, size_t len, const br_time_format *tf, int64_t *epoch) {
+int parse_datetime_day(const char *s, size_t len, const br_time_format *tf, int64_t *epoch, int *day) {
+  *day = 0;
   if (tf && tf->format && parse_by_format(s, len, tf->format, epoch)) return 1;
-  if (tf && tf->day_first && parse_day_first(s, len, epoch)) return 1;
+  if (tf && tf->day_first && parse_day_first(s, len, epoch, day)) return 1;
   int has_time;
   return parse_datetime(s, len, epoch, &has_time);
+}
+
+int parse_datetime_as(const char *s, size_t len, const br_time_format *tf, int64_t *epoch) {
+  int day;
+  return parse_datetime_day(s, len, tf, epoch, &day);
 }
 
 br_status br_time_format_check(const br_time_format *tf) {

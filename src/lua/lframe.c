@@ -204,6 +204,17 @@ static int bundle_read_csv(lua_State *L) {
     lua_rawseti(L, -2, i + 1);
   }
   lua_setfield(L, -2, "skipped_lines");
+  /* day_first on dates whose days are all <= 12: said once per column */
+  lua_newtable(L);
+  for (int i = 0; i < rep.day_first_unchecked && i < BR_CSV_REPORT_LINES; i++) {
+    const char *name = br_frame_name(*slot, rep.day_first_columns[i]);
+    lua_pushstring(L, name);
+    lua_rawseti(L, -2, i + 1);
+    lua_writestringerror("read_csv: %s: ", path);
+    lua_writestringerror("column '%s' was read day-first, but no day in it is over 12, so the data cannot tell "
+                         "D/M from M/D: check that its dates are day-first\n", name);
+  }
+  lua_setfield(L, -2, "day_first_unchecked");
   if (rep.skipped > 0) {
     luaL_Buffer b;
     luaL_buffinit(L, &b);

@@ -314,6 +314,28 @@ static void decimal_comma_numbers_read_and_convert(void **state) {
   assert_int_equal(br_frame_read_csv(&f, path, &o, NULL), BR_ERR_ARG);
 }
 
+/* day_first on a column whose days are all <= 12 reads, but the data never
+ * checked the order: the report lists that column (and only it). */
+static void day_first_without_a_day_over_12_is_reported(void **state) {
+  (void)state;
+  br_csv_options o;
+  br_csv_options_init(&o);
+  o.time.day_first = 1;
+  br_csv_report rep;
+  br_frame *f = NULL;
+  const char *path = scratch_csv("id,us,eu,iso\n1,03/05/2024,13/05/2024,2024-05-30\n2,12/11/2024,3/5/2024,2024-05-31\n");
+  assert_int_equal(br_frame_read_csv(&f, path, &o, &rep), BR_OK);
+  assert_int_equal(br_column_type(br_frame_column(f, 1)), BR_DTYPE_DATETIME);
+  assert_int_equal(br_column_type(br_frame_column(f, 2)), BR_DTYPE_DATETIME);
+  assert_int_equal(rep.day_first_unchecked, 1);
+  assert_int_equal(rep.day_first_columns[0], 1); /* us; eu has a 13th, iso is not day-first text */
+  br_frame_free(f);
+  o.time.day_first = 0;
+  assert_int_equal(br_frame_read_csv(&f, path, &o, &rep), BR_OK);
+  assert_int_equal(rep.day_first_unchecked, 0);
+  br_frame_free(f);
+}
+
 static void time_formats_parse_by_hand(void **state) {
   (void)state;
   int64_t t;
@@ -466,6 +488,7 @@ int main(void) {
       cmocka_unit_test(time_formats_parse_by_hand),
       cmocka_unit_test(iso_datetimes_as_shops_export_them),
       cmocka_unit_test(decimal_comma_numbers_read_and_convert),
+      cmocka_unit_test(day_first_without_a_day_over_12_is_reported),
       cmocka_unit_test(bad_time_formats_are_named),
       cmocka_unit_test(read_csv_reads_day_first_and_formatted_dates),
       cmocka_unit_test(text_columns_become_datetimes),
