@@ -79,10 +79,14 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
       if (!forced) return BR_ERR_PARSE;
       const char *name = r->names[r->src[k]];
       char noun[160];
+      double x;
+      /* "3,49" read with a decimal point: say which option reads it */
+      int comma = t == BR_DTYPE_F64 && r->o->decimal != ',' && parse_f64_decimal(v, len, ',', &x);
       return br_error_set(BR_ERR_PARSE,
-                          "%s:%lld: column '%s': '%.40s%s' is not %s (use types = { %s = \"str\" } to keep it as text)",
+                          "%s:%lld: column '%s': '%.40s%s' is not %s (%suse types = { %s = \"str\" } to keep it as text)",
                           r->path, (long long)r->row_lines[i], name, v, len > 40 ? "..." : "",
-                          type_noun(r, t, noun, sizeof noun), name);
+                          type_noun(r, t, noun, sizeof noun),
+                          comma ? "a decimal comma: read with decimal = \",\"; or " : "", name);
     }
   }
   column_finish_nulls(c);

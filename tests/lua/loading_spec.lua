@@ -65,6 +65,11 @@ describe("decimal commas", function()
     assert.is_nil(f:col("price"):totable()[4])
     -- without it the prices are text
     assert.are.equal("str", bundle.read_csv(csv("p.csv", PRICES), { sep = ";" }):types().price)
+    -- typed f64 without it: the error says which option reads them
+    local ok, e = pcall(bundle.read_csv, csv("p.csv", PRICES), { sep = ";", types = { price = "f64" } })
+    assert.is_false(ok)
+    assert.truthy(e:find("p.csv:2: column 'price': '3,49' is not a number (a decimal comma: read with decimal = \",\"; "
+      .. "or use types = { price = \"str\" } to keep it as text)", 1, true), e)
   end)
 
   it("read the same in chunks", function()
