@@ -99,10 +99,16 @@ static void report(lua_State *L, int status) {
   lua_pop(L, 1);
 }
 
+static int sandboxed; /* --sandbox: code runs in bundle.sandbox's restricted globals */
+
 /* Message handler: turns any error into a string and appends a traceback. */
 static int msghandler(lua_State *L) {
   size_t len;
   const char *msg = lua_tolstring(L, 1, &len);
+  if (msg && sandboxed && len > LBR_ERROR_TEXT_MAX) { /* an untrusted script's text, printed by us: bounded */
+    lbr_push_error_text(L, msg, len);
+    msg = lua_tolstring(L, -1, &len);
+  }
   if (msg && memchr(msg, '\0', len)) { /* printed as \0, not cut there */
     luaL_Buffer b;
     luaL_buffinit(L, &b);
@@ -113,7 +119,10 @@ static int msghandler(lua_State *L) {
     msg = lua_tostring(L, -1);
   }
   if (msg == NULL) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
+      if (sandboxed && lua_rawlen(L, -1) > LBR_ERROR_TEXT_MAX) lbr_push_error_text(L, lua_tostring(L, -1), lua_rawlen(L, -1));
+      return 1;
+    }
     msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
   luaL_traceback(L, L, msg, 1);
@@ -206,7 +215,6 @@ static void create_arg_table(lua_State *L, char **argv, int argc, int script) {
 
 /* ---- running things ---- */
 
-static int sandboxed; /* --sandbox: code runs in bundle.sandbox's restricted globals */
 
 /* Gives the function on the stack top the sandbox's globals as its _ENV
  * (one table shared by -e code and the script, made on first use). */
@@ -586,6 +594,13 @@ int main(int argc, char **argv) {
     luaL_openlibs(L);
     preload_bundle(L);
     add_lua_path(L);
+    /* the recording coroutine functions from the start (lcoroutine.c): a
+     * script that keeps coroutine.resume before require "bundle" keeps them */
+    lua_pushcfunction(L, lbr_driver_record_resumes);
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+      fprintf(stderr, "%s: cannot create Lua state: not enough memory\n", progname);
+      return EXIT_MEMORY;
+    }
   }
   create_arg_table(L, argv, argc, script);
   lua_gc(L, LUA_GCGEN, 0, 0); /* generational mode, as lua.c */

@@ -40,6 +40,10 @@ typedef struct br_baskets_spec {
    * equal values in all these columns form one basket (member + day). */
   const char *const *basket_columns;
   int nbasket_columns;
+  /* A column of item descriptions (NULL: none): an item's name is the
+   * first non-null value on its lines, for people (printing, reports);
+   * the label stays the item's identity. */
+  const char *name;
 } br_baskets_spec;
 
 /* Groups the frame's rows into baskets (in order of first appearance);
@@ -65,6 +69,12 @@ br_baskets *br_baskets_retain(const br_baskets *b);
  * line; empty lines are empty baskets. */
 br_status br_baskets_read_names(br_baskets **out, const char *path, char sep);
 void br_baskets_free(br_baskets *b);
+/* nbaskets empty baskets over the items labels[0..n) (ids in that order;
+ * labels distinct), with names[i] as item i's description where names and
+ * names[i] are not NULL: the label dictionary of rules read back from a
+ * file (their measures came from baskets that are not there). */
+br_status br_baskets_from_labels(br_baskets **out, int64_t nbaskets, const char *const *labels, const size_t *lens,
+                                 int32_t n, const char *const *names, const size_t *name_lens);
 
 int64_t br_baskets_size(const br_baskets *b);   /* baskets */
 int32_t br_baskets_nitems(const br_baskets *b); /* distinct items */
@@ -73,6 +83,9 @@ const int64_t *br_baskets_offsets(const br_baskets *b);
 const int32_t *br_baskets_items(const br_baskets *b);
 const char *br_baskets_label(const br_baskets *b, int32_t item, size_t *len);
 int32_t br_baskets_find(const br_baskets *b, const char *label, size_t len); /* or -1 */
+/* The item's description (br_baskets_spec.name), or NULL when the baskets
+ * have none or the item had no non-null one. Filtered baskets keep them. */
+const char *br_baskets_name(const br_baskets *b, int32_t item, size_t *len);
 /* Per-basket extras, or NULL when the baskets were made without them. */
 const int64_t *br_baskets_times(const br_baskets *b);
 const double *br_baskets_revenue(const br_baskets *b);
@@ -187,6 +200,13 @@ int64_t br_rules_count(const br_rules *r);
 const int32_t *br_rules_lhs(const br_rules *r, int64_t k, int *size);
 const int32_t *br_rules_rhs(const br_rules *r, int64_t k, int *size);
 const double *br_rules_measures(const br_rules *r, int64_t k); /* BR_MEASURE_COUNT values */
+
+/* A rule set given whole (rules read back from a file): rule k's antecedent
+ * is lhs[lhs_off[k] .. lhs_off[k+1]), its consequent likewise, its measures
+ * m[k * BR_MEASURE_COUNT ..]; ids below nitems, each side non-empty (they
+ * are sorted and repeats dropped here). */
+br_status br_rules_from_parts(br_rules **out, int32_t nitems, int64_t n, const int64_t *lhs_off, const int32_t *lhs,
+                              const int64_t *rhs_off, const int32_t *rhs, const double *m);
 
 /* Indices of the rules whose antecedent is contained in the sorted item
  * list `basket` (and whose consequent is not already in it), best first by

@@ -30,6 +30,7 @@ extern "C" {
 typedef struct br_catalog_columns {
   const char *item, *price, *cost, *category, *stock;
   double margin;
+  const char *name; /* a str column of item descriptions (NULL: none; a null value: none for that item) */
 } br_catalog_columns;
 
 /* One catalogue item per row of f. Errors name the option and the row:

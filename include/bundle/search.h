@@ -45,6 +45,10 @@ void br_catalog_free(br_catalog *c);
 int32_t br_catalog_size(const br_catalog *c);
 int32_t br_catalog_find(const br_catalog *c, const char *label, size_t len); /* or -1 */
 const char *br_catalog_label(const br_catalog *c, int32_t i, size_t *len);
+/* Item descriptions, for people (printing): names[i] (lens[i] bytes, or
+ * NULL for none) becomes item i's; br_catalog_name gives it, or NULL. */
+br_status br_catalog_set_names(br_catalog *c, const char *const *names, const size_t *lens);
+const char *br_catalog_name(const br_catalog *c, int32_t i, size_t *len);
 double br_catalog_price(const br_catalog *c, int32_t i);
 double br_catalog_cost(const br_catalog *c, int32_t i);
 int32_t br_catalog_category(const br_catalog *c, int32_t i);

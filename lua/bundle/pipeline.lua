@@ -113,6 +113,11 @@ end
 -- over thousands of bundles finds the items whose noise says "very
 -- elastic", where any discount looks profitable (a winner's curse). Per
 -- item estimates are still reported, and "per_item" uses them.
+-- an elasticity held to the configured bounds (nil stays nil)
+local function clamp_elasticity(cfg, e)
+  return e and math.min(cfg.max_elasticity, math.max(cfg.min_elasticity, e))
+end
+
 local function window_elasticity(ctx, sales, prices, mode)
   local cfg = ctx.config
   mode = mode or ctx.elasticity_mode or cfg.elasticity
@@ -134,7 +139,7 @@ local function window_elasticity(ctx, sales, prices, mode)
   local report = { items = est.items, pooled = est.pooled, prior = cfg.elasticity_prior, note = est.note,
                    periods = est.periods, period_days = period_days }
   if mode == "pooled" then
-    local e = est.pooled and math.min(cfg.max_elasticity, math.max(cfg.min_elasticity, est.pooled))
+    local e = clamp_elasticity(cfg, est.pooled)
     report.source = e and "estimated (pooled)" or "prior (no price variation)"
     report.used = e or cfg.elasticity_prior
     return report.used, report
@@ -144,10 +149,10 @@ local function window_elasticity(ctx, sales, prices, mode)
   -- "estimated": the pooled slope plus the validated share of each item's
   -- own (shrunk) departure from it (M.choose_elasticity); "per_item": all of it
   local lambda = mode == "estimated" and (ctx.elasticity_lambda or 0) or 1
-  local pooled = est.pooled and math.min(cfg.max_elasticity, math.max(cfg.min_elasticity, est.pooled))
+  local pooled = clamp_elasticity(cfg, est.pooled)
   for it in pairs(prices) do
     local e = est.by_item[it]
-    if e and pooled then e = math.min(cfg.max_elasticity, math.max(cfg.min_elasticity, pooled + lambda * (e - pooled))) end
+    if e and pooled then e = clamp_elasticity(cfg, pooled + lambda * (e - pooled)) end
     by[it] = e or fallback
   end
   report.source = mode == "estimated" and ("estimated (pooled + %.2f x each item's own departure)"):format(lambda)
@@ -191,7 +196,7 @@ function M.choose_elasticity(ctx, train)
   local opts = { item = "item", price = "price", quantity = "quantity", time = "time", prior = cfg.elasticity_prior,
                  min_elasticity = cfg.min_elasticity, max_elasticity = cfg.max_elasticity, fallback = "pooled" }
   local fit, held = core.price.elasticity(early, opts), core.price.elasticity(late, opts)
-  local function clamp(e) return math.min(cfg.max_elasticity, math.max(cfg.min_elasticity, e)) end
+  local function clamp(e) return clamp_elasticity(cfg, e) end
   local pooled = fit.pooled and clamp(fit.pooled)
   local obs = {}
   for it, own in pairs(held.own) do
@@ -417,7 +422,8 @@ local function fit_take_rate_model(ctx, floor)
                                  { days = ctx.label_days, stack = 3, step = math.max(1, ctx.label_days // 2) })
   local tr
   if ok then
-    ok, tr = pcall(takerate.fit, { bundles = cand, catalog = ctx.catalog, train = train, valid = valid, seed = ctx.seed })
+    ok, tr = pcall(takerate.fit, { bundles = cand, catalog = ctx.catalog, train = train, valid = valid, seed = ctx.seed,
+                                    curve = true }) -- learning curves for the report
   else
     tr = train
   end
@@ -621,6 +627,7 @@ end
 -- (bundle.select): an item in at most max_per_item bundles, one bundle per
 -- category signature, no anti-complements. Bundles an earlier round
 -- retired are not offered again.
+local MIN_OFFER_DISCOUNT = 0.01
 function M.generate(ctx)
   local cfg = ctx.config
   local retired = ctx.state.retired or {}
@@ -642,11 +649,14 @@ function M.generate(ctx)
   local function scored(b)
     local key = set_key(b.items)
     -- lift among visitors, not baskets (see M.visit_share): what "bought
-    -- together less often than chance" means for the anti-complement rule
+    -- together less often than chance" means for the anti-complement rule.
+    -- Hub pairs in small baskets read a basket lift of 0.6-0.8 and are still
+    -- what customers take and what earns (a first-time user's bakery and
+    -- grocer, 2026-12-01: a basket-lift rule cut attach 0.38x -> 0.10x and
+    -- profit 1.0x -> 0.23x of the best baseline), so the rule stays on the
+    -- visit lift's credible upper bound; the basket lift, the figure a
+    -- merchandiser can check in the orders, is what the report states.
     local vlift = b:lift() / ctx.visit_share ^ (#b.items - 1)
-    -- the anti-complement rule reads the lift's credible upper bound: the
-    -- baskets holding the whole bundle against those independence predicts,
-    -- shrunk by the pair prior chosen on validation (select.lift_upper)
     local count = b:support() * nb_train
     info[key] = { lift = vlift, basket_lift = b:lift(),
                   lift_upper = vlift > 0 and select_mod.lift_upper(count, count / vlift, ctx.demand.pair_prior or 0) or 0,
@@ -660,7 +670,8 @@ function M.generate(ctx)
   for _, b in res:iter() do
     local i = info[set_key(b.items)]
     list[#list + 1] = { items = b.items, score = b.score, lift = i.lift, lift_upper = i.lift_upper,
-                        basket_lift = i.basket_lift, categories = i.categories }
+                        basket_lift = i.basket_lift, discount = by_key[set_key(b.items)].discount,
+                        categories = i.categories }
   end
   -- The attach guard: the chosen set must complete at least attach_ratio x
   -- as often as the best of the analysts' lists does. Both are measured
@@ -698,8 +709,11 @@ function M.generate(ctx)
     end
     min_attach = cfg.attach_ratio * best
   end
+  -- a bundle whose best discount is under 1% is not an offer (its gain is
+  -- the simulation's noise); custom objectives rank on their own terms
   local sel_opts = { top = cfg.top, reserve = cfg.reserve, max_per_item = cfg.max_per_item,
-                     min_lift = cfg.allow_anticomplements and -math.huge or 1 }
+                     min_lift = cfg.allow_anticomplements and -math.huge or 1,
+                     min_discount = not objective and MIN_OFFER_DISCOUNT or nil }
   local top, reserve, sel = select_mod(list, sel_opts)
   local lambda, guard_warned = 0, false
   if min_attach and min_attach > 0 then
@@ -763,7 +777,7 @@ function M.generate(ctx)
   -- default objective's)
   if cfg.joint and not objective and #top > 0 then
     local jtop, jreserve, jsel = select_mod.joint(list, set_value, { top = cfg.top, reserve = cfg.reserve,
-      max_per_item = cfg.max_per_item, min_lift = sel_opts.min_lift })
+      max_per_item = cfg.max_per_item, min_lift = sel_opts.min_lift, min_discount = sel_opts.min_discount })
     -- a floor out of reach makes every bundle's Lagrange term negative, and
     -- the joint pass would then add none: the closest set found above stays
     if #jtop > 0 then top, reserve, sel = jtop, jreserve, jsel end
@@ -795,8 +809,10 @@ function M.generate(ctx)
     rec.score = b.score
     rec.predicted_attach = ctx.takerate and ctx.takerate.rates[set_key(b.items)]
       or nil
-    rec.reasons = { support = sup and xs[i][sup], lift = b.lift or (lift_col and math.exp(xs[i][lift_col])),
-                    lift_upper = b.lift_upper,
+    -- lift: the basket lift (the orders' own figure); visit_lift and its
+    -- credible upper bound lift_upper are what the selection rule read
+    rec.reasons = { support = sup and xs[i][sup], lift = b.basket_lift or (lift_col and math.exp(xs[i][lift_col])),
+                    visit_lift = b.lift, lift_upper = b.lift_upper,
                     rules = rules_for(ctx, b.items), contributions = contributions(ctx, b.items) }
     chosen[i] = rec
   end
@@ -892,8 +908,12 @@ function M.evaluate(ctx)
   ctx.evaluation = results
   ctx.world = world
   local r = results.bundlerun
-  note(ctx, "evaluate: incremental profit %.0f (x%.2f best baseline), attach %.3f (x%.2f); calibration median %s",
-       r.simulated_incremental_profit, ctx.ratios.incremental_profit.ratio or 0, r.attach_rate,
+  -- a ratio to a baseline that loses money says nothing: then the baseline's own figure
+  local ip = ctx.ratios.incremental_profit
+  local vs = (ip.baseline or 0) > 0 and ("x%.2f best baseline"):format(ip.ratio or 0)
+    or ("best baseline %s: %.0f"):format(ip.best_baseline or "-", ip.baseline or 0)
+  note(ctx, "evaluate: incremental profit %.0f (%s), attach %.3f (x%.2f); calibration median %s",
+       r.simulated_incremental_profit, vs, r.attach_rate,
        ctx.ratios.attach_rate.ratio or 0, ctx.calibration.median_ratio and ("%.2f"):format(ctx.calibration.median_ratio)
        or "-")
 end

@@ -129,16 +129,29 @@ end
 M.tick_text = tick_text
 
 -- Ticks of a log10 axis between 10^lo and 10^hi (lo, hi in log10): the
--- powers of ten, with 2 and 5 between them when the range is short.
+-- powers of ten, with 2 and 5 between them when the range is short. A
+-- range wider than MAX_DECADES decades labels every k-th power only, so
+-- the count of ticks (and the loop) is bounded whatever the range.
+local MAX_DECADES = 10
 local function log_ticks(lo, hi)
+  if not finite(lo) or not finite(hi) then
+    error(("plot.log_ticks: lo and hi must be finite numbers (the axis ends' log10), got %s and %s")
+      :format(tostring(lo), tostring(hi)), 2)
+  end
+  if lo > hi then lo, hi = hi, lo end
   local out = {}
   local a, b = math.floor(lo), math.ceil(hi)
+  local every = math.max(1, math.ceil((b - a) / MAX_DECADES))
+  a = every * math.floor(a / every) -- thinned powers fall on multiples of the stride (1e-20, 1e-10, 1)
   local mult = (hi - lo) <= 2.2 and { 1, 2, 5 } or { 1 }
-  for e = a, b do
+  for e = a, b, every do
     for _, m in ipairs(mult) do
+      -- 10^e under- or overflows past about 1e-308 and 1e308: no tick there
       local v = m * 10 ^ e
-      local l = math.log(v, 10)
-      if l >= lo - 1e-9 and l <= hi + 1e-9 then out[#out + 1] = v end
+      if v > 0 and v < math.huge then
+        local l = math.log(v, 10)
+        if l >= lo - 1e-9 and l <= hi + 1e-9 then out[#out + 1] = v end
+      end
     end
   end
   return out

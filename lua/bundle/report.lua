@@ -105,9 +105,9 @@ local GLOSSARY = {
   { "elasticity", "elasticity",
     "How strongly demand answers price: an elasticity of 2 means a 1% lower price sells about 2% more. Estimated from the window's own price changes." },
   { "epoch", "epoch",
-    "One pass of a neural network's training over all its training rows. The learning curve shows the loss after each." },
+    "One pass of a neural network's training over all its training rows. Its loss-per-epoch chart shows the loss after each." },
   { "validation", "validation",
-    "Data held out of a model's fitting, to judge it: for the take-rate models, a later window; for the neural network's learning curve, a random fifth of its training bundles. A validation loss that stops falling while the training loss still falls means the model has begun to learn noise." },
+    "Data held out of a model's fitting, to judge it: for the take-rate models, a later window (their learning curves refit each model on a growing share of its training rows and score it there); for the neural network's loss per epoch, a random fifth of its training bundles. A validation loss that stops falling while the training loss still falls means the model has begun to learn noise; one still falling at all the rows means more data would help. The training and validation windows are different months, so a training loss above the validation one says the later month was easier to predict, not that the model is wrong." },
   { "referee", "referee",
     "The demand model fitted on the test window, after every decision: it judges ours and every baseline on the same terms. Its figures differ from the training model's, which set the prices." },
   { "training-model", "training model",
@@ -180,7 +180,10 @@ end
 local function bundle_facts(ctx, bundles)
   local facts = {}
   for i, b in ipairs(bundles) do
-    facts[i] = { lift = b.reasons and b.reasons.lift, support = b.reasons and b.reasons.support }
+    -- lift: the orders' basket lift; lift_upper: the selection rule's
+    -- credible upper bound on the lift among visits (see pipeline.generate)
+    facts[i] = { lift = b.reasons and b.reasons.lift, support = b.reasons and b.reasons.support,
+                 lift_upper = b.reasons and b.reasons.lift_upper }
   end
   local bk = ctx.train_baskets
   if not bk or #bundles == 0 then return facts end
@@ -261,7 +264,12 @@ end
 -- reasons as one line of text (also used for out/bundles.csv)
 function M.reasons_text(b)
   local r = b.reasons or {}
-  local parts = { ("support %.4f"):format(r.support or 0), ("lift %.1f"):format(r.lift or 0) }
+  -- the basket lift first (the orders' figure), then the lift among visits
+  -- and its credible upper bound, which the selection rule read
+  local parts = { ("support %.4f"):format(r.support or 0), ("lift %.2f"):format(r.lift or 0) }
+  if finite(r.visit_lift) then
+    parts[#parts + 1] = ("lift among visits %.2f (up to %.2f)"):format(r.visit_lift, r.lift_upper or r.visit_lift)
+  end
   for _, rule in ipairs(r.rules or {}) do parts[#parts + 1] = rule end
   for _, c in ipairs(r.contributions or {}) do
     -- take-rate contributions come in words (bundle.takerate); the log-odds
@@ -297,6 +305,10 @@ local function why_sentence(b, f, name, money)
       parts[#parts + 1] = ("customers already buy these together %s more often than chance"):format(times(f.lift))
     elseif f.lift > 0.9 then
       parts[#parts + 1] = "customers buy these together about as often as chance would have it, so a bundle can bring in buyers of one who would not have bought the other"
+    elseif finite(f.lift_upper) and f.lift_upper >= 1 then
+      -- kept by the selection rule: independent items show a basket lift
+      -- under 1 once the visits that buy nothing are counted
+      parts[#parts + 1] = ("in the orders these are bought together %s as often as chance, which is what items bought independently show when many visits buy one thing or nothing; a bundle here has to bring buyers of one to the other"):format(times(f.lift))
     else
       parts[#parts + 1] = ("customers buy these together %s less often than chance"):format(times(1 / f.lift))
     end
@@ -315,6 +327,8 @@ local function why_sentence(b, f, name, money)
   return s
 end
 
+local VERDICT_TIE = 0.05
+
 -- The referee's verdict on the last round: ours against the best baseline,
 -- expected incremental profit per 1,000 visitors with the whole list
 -- offered together (section 4's headline). nil without an evaluation.
@@ -332,8 +346,15 @@ local function referee_verdict(ctx)
     end
   end
   if not v.ours then return nil end
-  -- launch only when ours beats the best baseline on the referee
-  v.launch = not v.best or v.ours > v.best
+  -- launch only when ours adds profit and beats the best baseline on the
+  -- referee by more than the simulation's noise: a verdict that turns on
+  -- 0.01 per 1,000 visitors flips with the seed (a first-time user's
+  -- bakery, 2026-12-01), so a lead under VERDICT_TIE of the larger figure
+  -- is called level, and level is not a reason to launch
+  local scale = math.max(math.abs(v.ours), math.abs(v.best or 0))
+  v.all_negative = v.ours <= 0 and (not v.best or v.best <= 0)
+  v.tie = v.best ~= nil and not v.all_negative and math.abs(v.ours - v.best) <= VERDICT_TIE * scale
+  v.launch = v.ours > 0 and not v.tie and (not v.best or v.ours > v.best)
   return v
 end
 
@@ -373,7 +394,24 @@ end
 local function recommendation(ctx, bundles, facts, name, money, launch, held, notes, verdict, visits)
   local out = { '<section id="recommendation">' }
   local beaten = verdict and not verdict.launch
-  if beaten then
+  if beaten and verdict.all_negative then
+    out[#out + 1] = "<h2>1. Recommendation: launch none; no list adds profit</h2>"
+    out[#out + 1] = ("<p><b>Launch no bundle.</b> On the %s no list, ours (%s per 1,000 visitors) or any %s's%s, is expected to add profit: "
+                     .. "every discount here gives away more margin than the extra sales bring. Our bundles are below for reference only.</p>"):format(
+      term("referee"), money(verdict.ours), term("baseline"),
+      verdict.best and (" (the best, %s: %s)"):format(esc(METHOD_NAMES[verdict.best_method] or verdict.best_method), money(verdict.best)) or "")
+  elseif beaten and verdict.tie then
+    local other = METHOD_SHORT[verdict.best_method] or verdict.best_method
+    out[#out + 1] = ("<h2>1. Recommendation: do not launch; level with %s</h2>"):format(esc(other))
+    out[#out + 1] = ("<p><b>Do not launch this list yet.</b> On the %s ours adds %s per 1,000 visitors and the %s list %s: within %d%% of each other, "
+                     .. "which is inside the simulation's noise, so the data do not say ours is better than a simple choice. Our bundles are below for reference.</p>"):format(
+      term("referee"), money(verdict.ours), esc(METHOD_NAMES[verdict.best_method] or verdict.best_method), money(verdict.best),
+      math.floor(VERDICT_TIE * 100 + 0.5))
+  elseif beaten and not verdict.best_method then
+    out[#out + 1] = "<h2>1. Recommendation: launch none; our list adds no profit</h2>"
+    out[#out + 1] = ("<p><b>Launch no bundle.</b> On the %s our list is expected to add %s per 1,000 visitors.</p>"):format(
+      term("referee"), money(verdict.ours))
+  elseif beaten then
     local other = METHOD_SHORT[verdict.best_method] or verdict.best_method
     out[#out + 1] = ("<h2>1. Recommendation: do not launch; %s did better</h2>"):format(esc(other))
     out[#out + 1] = ("<p><b>Do not launch this list.</b> On the %s, the %s list is expected to add <b>%s</b> per 1,000 visitors, ours only %s "
@@ -383,6 +421,15 @@ local function recommendation(ctx, bundles, facts, name, money, launch, held, no
     out[#out + 1] = "<h2>1. Recommendation: launch this bundle</h2>"
   else
     out[#out + 1] = ("<h2>1. Recommendation: launch these %d bundles</h2>"):format(#launch)
+  end
+  if ctx.has_price == false then
+    -- said where the decision is read, not only among the flags: without
+    -- prices every discount below is the assumed elasticity's and margin's
+    local cfg, d = ctx.config or {}, ctx.data or {}
+    out[#out + 1] = ('<p class="assumption"><b>This data has no prices.</b> Every item is priced 1 unit, so the discounts and '
+                     .. 'profits below rest on assumptions, not on this shop\'s customers: an %s of %s and a margin of %s. Read the '
+                     .. 'choice of bundles; set the discounts from your own prices and margins.</p>'):format(
+      term("elasticity"), tostring(cfg.elasticity_prior or "?"), pct(d.margin_rate or 0.4))
   end
   if verdict and verdict.launch and verdict.best then
     -- why launching: the referee's figures, and a caveat where a baseline made more real money
@@ -480,8 +527,13 @@ local function flags(ctx, bundles, facts, name, money, visits, notes)
     local f = facts[i]
     local bn = esc(bundle_name(b.items, name))
     if finite(f.lift) and f.lift < 1 then
-      fire("lift", nil, ("<b>%s</b>: %s %.2f: bought together <i>less</i> often than chance; its items compete rather than complement."):format(
-        bn, term("lift"), f.lift))
+      if finite(f.lift_upper) and f.lift_upper >= 1 then
+        fire("lift", nil, ("<b>%s</b>: %s %.2f in the orders: bought together <i>less</i> often than chance. Kept because the visits that buy nothing are not in the orders; counting them, independent items show this much (lift among visits up to %.2f). Its take-up rests on new buyers, not on customers who already combine them."):format(
+          bn, term("lift"), f.lift, f.lift_upper))
+      else
+        fire("lift", nil, ("<b>%s</b>: %s %.2f: bought together <i>less</i> often than chance; its items compete rather than complement."):format(
+          bn, term("lift"), f.lift))
+      end
     end
     if finite(b.incremental_profit) and b.incremental_profit < 0 then
       fire("negative", nil, ("<b>%s</b>: negative expected %s (%s per 1,000 visitors): the discount gives away more margin than the extra sales bring."):format(
@@ -834,22 +886,68 @@ local function lift_map(ctx, bundles, name)
                        title = "Lift among the launch list's items (training window)" }
 end
 
+-- The MLP's loss per epoch (training, and the fifth of its bundles held
+-- out), when it is the chosen model.
+local function epoch_chart(mr, id)
+  local h = mr.history
+  if not (h and type(h.loss) == "table" and #h.loss > 1) then return "" end
+  local x, series = {}, {}
+  for i = 1, #h.loss do x[i] = i end
+  series[1] = { name = "training", x = x, y = h.loss }
+  if type(h.val_loss) == "table" and #h.val_loss > 0 then
+    local xv = {}
+    for i = 1, #h.val_loss do xv[i] = i end
+    series[2] = { name = "validation", x = xv, y = h.val_loss }
+  end
+  return plot.lines{ id = id, series = series, integer_x = true, title = "Take-rate model (neural network): loss per epoch",
+                     xlabel = "epoch", ylabel = "loss", width = 560, height = 320 }
+end
+
+-- The candidates' learning curves (bundle.takerate's curve): log-loss on
+-- validation against the training rows each was refitted on, and the
+-- chosen one's training loss beside it; nil when the run has none.
+local function size_curves(mr)
+  local series = {}
+  for _, m in ipairs(mr.models or {}) do
+    local c = m.curve
+    if type(c) == "table" and type(c.rows) == "table" and #c.rows > 1 then
+      local label = m.name .. (m.trivial and " (trivial)" or "")
+      local chosen = m.name == mr.chosen
+      series[#series + 1] = { name = label .. (chosen and ", validation ✓" or ", validation"), x = c.rows, y = c.valid }
+      if chosen then
+        table.insert(series, 1, { name = label .. ", training ✓", x = c.rows, y = c.train, dash = true })
+      end
+    end
+  end
+  if #series == 0 then return nil end
+  return plot.lines{ id = "learning-curves", series = series, integer_x = true, markers = true,
+                     title = "Take-rate models: learning curves (✓ chosen)",
+                     xlabel = "training rows (labelled bundles) refitted on", ylabel = "log-loss (lower is better)",
+                     width = 640, height = 340 }
+end
+
+-- What the charts' paragraph says of learning_chart's picture.
+local function learning_text(mr)
+  local curves = false
+  for _, m in ipairs(mr.models or {}) do curves = curves or (type(m.curve) == "table" and #(m.curve.rows or {}) > 1) end
+  local epochs = mr.history and type(mr.history.loss) == "table" and #mr.history.loss > 1
+  if curves then
+    return ("the %ss' learning curves (%s on the %s against the training rows each was refitted on: a curve still falling wants more data, a gap to the training loss that stays wide means it learns noise)%s"):format(
+      term("take-rate-model"), term("log-loss"), term("validation", "validation window"),
+      (epochs and mr.chosen == "mlp") and (" and the neural network's loss per %s"):format(term("epoch")) or "")
+  elseif epochs then
+    return ("the %s's learning curve (training and %s per %s)"):format(term("take-rate-model"), term("validation", "validation loss"), term("epoch"))
+  end
+  return ("the %ss' %s on their training and %s windows"):format(term("take-rate-model"), term("log-loss"), term("validation"))
+end
+
 local function learning_chart(mr)
   if not mr then return "" end
-  local h = mr.history
-  if h and type(h.loss) == "table" and #h.loss > 1 then
-    local x, series = {}, {}
-    for i = 1, #h.loss do x[i] = i end
-    series[1] = { name = "training", x = x, y = h.loss }
-    if type(h.val_loss) == "table" and #h.val_loss > 0 then
-      local xv = {}
-      for i = 1, #h.val_loss do xv[i] = i end
-      series[2] = { name = "validation", x = xv, y = h.val_loss }
-    end
-    return plot.lines{ id = "learning-curves", series = series, integer_x = true, title = "Take-rate model: learning curves",
-                       xlabel = "epoch", ylabel = "loss", width = 560, height = 320 }
-  end
-  -- the validated choice: each candidate's log-loss on its training and validation windows
+  local sized = size_curves(mr)
+  if sized then return sized .. (mr.chosen == "mlp" and epoch_chart(mr, "epoch-curves") or "") end
+  local epochs = epoch_chart(mr, "learning-curves")
+  if epochs ~= "" then return epochs end
+  -- a run without curves: each candidate's log-loss on its training and validation windows
   local names, tr, va = {}, {}, {}
   for _, m in ipairs(mr.models or {}) do
     if m.valid and finite(m.valid.logloss) then
@@ -948,7 +1046,10 @@ function M.render(ctx)
   local launch, held = {}, {}
   for i, b in ipairs(bundles) do
     local f = facts[i]
-    if (b.incremental_profit or 0) > 0 and not (finite(f.lift) and f.lift < 1) then launch[#launch + 1] = i
+    -- held back by the selection's own rule (the credible bound where the
+    -- pipeline gave one), so the brief and bundles.csv agree
+    local anti = finite(f.lift_upper) and f.lift_upper < 1 or (not finite(f.lift_upper) and finite(f.lift) and f.lift < 1)
+    if (b.incremental_profit or 0) > 0 and not anti then launch[#launch + 1] = i
     else held[#held + 1] = i end
   end
   table.sort(launch, function(a, b) return (bundles[a].incremental_profit or 0) > (bundles[b].incremental_profit or 0) end)
@@ -980,7 +1081,8 @@ function M.render(ctx)
      .. "bundle %s · %s %s · prices in %s</p>"):format(
       esc(last.cut or "?"), term("training-window"), period or "?", term("test-window"), #(ctx.history or {}),
       term("round", #(ctx.history or {}) == 1 and "round" or "rounds"), esc(core.version), term("seed"), esc(ctx.seed or "?"),
-      currency and esc(currency) or "the data's own units (no currency was given: set the data's <code>currency</code> or config.currency)"),
+      ctx.has_price == false and "units (the data has no prices: every item is priced 1)"
+      or currency and esc(currency) or "the data's own units (no currency was given: set the data's <code>currency</code> or config.currency)"),
     recommendation(ctx, bundles, facts, name, money, launch, held, notes, verdict, visits),
     flags(ctx, bundles, facts, name, money, visits, notes),
     evidence(ctx, bundles, facts, name, money),
@@ -989,9 +1091,7 @@ function M.render(ctx)
     "<h2>5. Charts</h2>",
     ('<p>The %s of the %s (points labelled by their products; a number refers to the list under the chart); each bundle\'s profit under the %s and the %s; the %s of the %s; %s among the launch list\'s items; %s; each round\'s %s.</p>'):format(
       term("pareto"), term("candidate", "candidates"), term("training-model"), term("referee"), term("calibration"), term("demand-model"), term("lift"),
-      (mr.history and type(mr.history.loss) == "table" and #mr.history.loss > 1)
-        and ("the %s's learning curve (training and %s per %s)"):format(term("take-rate-model"), term("validation", "validation loss"), term("epoch"))
-        or ("the %ss' %s on their training and %s windows"):format(term("take-rate-model"), term("log-loss"), term("validation")),
+      learning_text(mr),
       term("attach")),
     '<div class="charts">',
     pareto_chart(ctx, bundles, name, currency),

@@ -12,6 +12,12 @@
 --     by the noise of a few baskets is not called an anti-complement;
 --   * bundles whose score is not positive are left out: launching an offer
 --     expected to lose money is not a recommendation;
+--   * with `min_discount`, bundles whose `discount` is below it are left
+--     out: a bundle whose best price is its list price offers nothing, and
+--     any gain it shows is simulation noise;
+--   * a bundle whose items hold, or are held by, a chosen bundle's is left
+--     out unless `allow_nested`: "A + B" beside "A + B + C" (or three pairs
+--     of one triple) offers one deal twice to the same customers;
 --   * with `min_attach`, bundles whose `attach` (the share of baskets that
 --     touch the bundle and hold all of it) is below it are left out: a
 --     bundle customers rarely complete is not one they "actually buy".
@@ -20,12 +26,14 @@
 --
 -- scored: a list of { items = {...}, score = number, lift = number,
 -- lift_upper = number (optional), gain = number (optional: the expected gain when the ranking score is not
--- it), attach = number (optional), categories = {...} (optional) }. Returns the chosen records, the next
+-- it), attach = number (optional), discount = number (optional), categories = {...} (optional) }. Returns the chosen records, the next
 -- `reserve` that pass the same rules (for a bandit to promote), and
 -- { skipped = { rule = count }, warnings = { ... } }.
 local M = {}
 
-local known = { top = 1, reserve = 1, max_per_item = 1, min_lift = 1, min_attach = 1, keep_nonpositive = 1 }
+local known = { top = 1, reserve = 1, max_per_item = 1, min_lift = 1, min_attach = 1, keep_nonpositive = 1,
+                min_discount = 1, allow_nested = 1 }
+local option_list = "allow_nested, keep_nonpositive, max_per_item, min_attach, min_discount, min_lift, reserve, top"
 
 local function signature(cats)
   if not cats or #cats == 0 then return nil end
@@ -35,13 +43,41 @@ local function signature(cats)
   return table.concat(s, "\0")
 end
 
+-- true when one of the two item lists holds every item of the other
+local function nested(a, b)
+  local small, big = a, b
+  if #small > #big then small, big = b, a end
+  local has = {}
+  for _, it in ipairs(big) do has[it] = true end
+  for _, it in ipairs(small) do if not has[it] then return false end end
+  return true
+end
+
+local function nests_any(b, chosen)
+  for _, c in ipairs(chosen) do if nested(b.items, c.items) then return true end end
+  return false
+end
+
+-- "3 with no expected gain, 7 best at list price (...)": why bundles were left out
+local function left_out(skipped, o)
+  local parts = {}
+  for _, k in ipairs{ "nonpositive", "at_list", "anticomplement", "low_attach", "item_cap", "category", "nested" } do
+    if (skipped[k] or 0) > 0 then parts[#parts + 1] = ("%d %s"):format(skipped[k], ({
+      nonpositive = "with no expected gain", at_list = "best at list price (nothing to offer)",
+      nested = "holding or held by a chosen bundle",
+      anticomplement = "with lift below " .. tostring(o.min_lift),
+      low_attach = ("attaching below %.3g"):format(o.min_attach or 0),
+      item_cap = "over the per-item cap of " .. tostring(o.cap), category = "repeating a category signature" })[k]) end
+  end
+  return table.concat(parts, ", ")
+end
+
 function M.diverse(scored, opts)
   opts = opts or {}
   if type(scored) ~= "table" then error(("select: expects a list of scored bundles, got a %s"):format(type(scored)), 2) end
   for k in pairs(opts) do
     if not known[k] then
-      error(("select: unknown option '%s' (keep_nonpositive, max_per_item, min_attach, min_lift, reserve, top)"):format(
-        tostring(k)), 2)
+      error(("select: unknown option '%s' (%s)"):format(tostring(k), option_list), 2)
     end
   end
   local top, reserve_n = opts.top or 10, opts.reserve or 0
@@ -63,7 +99,10 @@ function M.diverse(scored, opts)
   end)
   local uses, sigs, chosen, reserve = {}, {}, {}, {}
   local min_attach = opts.min_attach
-  local skipped = { nonpositive = 0, anticomplement = 0, low_attach = 0, item_cap = 0, category = 0 }
+  local skipped = { nonpositive = 0, at_list = 0, anticomplement = 0, low_attach = 0, item_cap = 0, category = 0,
+                    nested = 0 }
+  local min_discount = opts.min_discount
+  if min_discount ~= nil and type(min_discount) ~= "number" then error("select: min_discount must be a number", 2) end
   for _, i in ipairs(order) do
     if #chosen >= top and #reserve >= reserve_n then break end
     local b = scored[i]
@@ -71,6 +110,7 @@ function M.diverse(scored, opts)
     -- the gain itself must be positive, whatever else (a constraint's
     -- Lagrange term, say) the ranking score carries
     if not opts.keep_nonpositive and not ((b.gain or b.score) > 0) then why = "nonpositive"
+    elseif min_discount and (b.discount or 0) < min_discount then why = "at_list"
     elseif (b.lift_upper or b.lift) and (b.lift_upper or b.lift) < min_lift then why = "anticomplement"
     elseif min_attach and (b.attach or 0) < min_attach then why = "low_attach"
     else
@@ -79,6 +119,7 @@ function M.diverse(scored, opts)
       end
       local sig = signature(b.categories)
       if not why and sig and sigs[sig] then why = "category" end
+      if not why and not opts.allow_nested and nests_any(b, chosen) then why = "nested" end
     end
     if why then skipped[why] = skipped[why] + 1
     elseif #chosen < top then
@@ -92,15 +133,9 @@ function M.diverse(scored, opts)
   end
   local warnings = {}
   if #chosen < top then
-    local parts = {}
-    for _, k in ipairs{ "nonpositive", "anticomplement", "low_attach", "item_cap", "category" } do
-      if skipped[k] > 0 then parts[#parts + 1] = ("%d %s"):format(skipped[k], ({
-        nonpositive = "with no expected gain", anticomplement = "with lift below " .. min_lift,
-        low_attach = ("attaching below %.3g"):format(min_attach or 0),
-        item_cap = "over the per-item cap of " .. cap, category = "repeating a category signature" })[k]) end
-    end
+    local left = left_out(skipped, { min_lift = min_lift, min_attach = min_attach, cap = cap })
     warnings[1] = ("select: %d bundles chosen of the %d asked, from %d candidates%s"):format(#chosen, top, #scored,
-      #parts > 0 and (" (left out: " .. table.concat(parts, ", ") .. ")") or "")
+      left ~= "" and (" (left out: " .. left .. ")") or "")
   end
   return chosen, reserve, { skipped = skipped, warnings = warnings }
 end
@@ -145,14 +180,16 @@ function M.joint(scored, set_value, opts)
   -- the rules alone (no cap, no category, no count) decide who is eligible at all
   local all, _, first = M.diverse(scored, { top = #scored > 0 and #scored or 1, max_per_item = 1 << 30,
                                             min_lift = rest.min_lift, min_attach = rest.min_attach,
-                                            keep_nonpositive = rest.keep_nonpositive })
+                                            keep_nonpositive = rest.keep_nonpositive, min_discount = rest.min_discount,
+                                            allow_nested = true })
   local top, cap = rest.top or 10, rest.max_per_item or 2
   local uses, sigs, chosen, value = {}, {}, {}, 0
   local taken = {}
   local function allowed(b)
     for _, it in ipairs(b.items) do if (uses[it] or 0) >= cap then return false end end
     local sig = signature(b.categories)
-    return not (sig and sigs[sig])
+    if sig and sigs[sig] then return false end
+    return rest.allow_nested or not nests_any(b, chosen)
   end
   local skipped_cap = 0
   while #chosen < top do
@@ -186,8 +223,9 @@ function M.joint(scored, set_value, opts)
   end
   local warnings = {}
   if #chosen < top then
-    warnings[1] = ("select: %d bundles chosen of the %d asked, from %d candidates (%d passed the rules; no other " ..
-      "allowed one adds value to the set)"):format(#chosen, top, #scored, #all)
+    local left = left_out(first.skipped, { min_lift = rest.min_lift or 1, min_attach = rest.min_attach, cap = cap })
+    warnings[1] = ("select: %d bundles chosen of the %d asked, from %d candidates (%d passed the rules%s; no other " ..
+      "allowed one adds value to the set)"):format(#chosen, top, #scored, #all, left ~= "" and (", left out: " .. left) or "")
   end
   return chosen, reserve, { skipped = first.skipped, warnings = warnings, value = value }
 end

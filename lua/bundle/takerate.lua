@@ -521,7 +521,7 @@ local function check_window(w, what, need_labels)
 end
 
 local known = { bundles = true, catalog = true, train = true, valid = true, test = true, models = true, seed = true,
-                refit = true }
+                refit = true, curve = true }
 
 -- A labelled window's features and labels.
 local function labelled(list, w, catalog)
@@ -530,9 +530,78 @@ local function labelled(list, w, catalog)
   return { X = X, c = c, n = n, facts = facts }
 end
 
+-- Learning curves: each candidate refitted with its chosen settings,
+-- training set and variant on the first share of its training rows (one
+-- shuffle per fit, so each share holds the smaller ones), scored on those
+-- rows and on validation. The full share is the fit itself, not refitted.
+M.curve_shares = { 0.2, 0.4, 0.6, 0.8, 1 }
+
+-- 1..n in an order fixed by the seed (Fisher-Yates on a 31-bit LCG).
+local function shuffled(n, seed)
+  local idx, x = {}, (math.tointeger(seed) or 1) % 2147483648
+  for i = 1, n do idx[i] = i end
+  for i = n, 2, -1 do
+    x = (x * 1103515245 + 12345) % 2147483648
+    local j = x % i + 1
+    idx[i], idx[j] = idx[j], idx[i]
+  end
+  return idx
+end
+
+-- The first k rows of idx from a feature table and its labels.
+local function take_rows(X, c, n, idx, k)
+  local out, cc, nn = { names = X.names, columns = {}, nrows = k }, {}, {}
+  for name, col in pairs(X.columns) do
+    local dst = {}
+    for i = 1, k do dst[i] = col[idx[i]] end
+    out.columns[name] = dst
+  end
+  for i = 1, k do cc[i], nn[i] = c[idx[i]], n[idx[i]] end
+  return out, cc, nn
+end
+
+-- { shares, rows, train, valid } (log-loss per touching basket) for one
+-- candidate; a share too small to fit on (the MLP wants 10 bundles touched
+-- 5 times) is left out.
+local function learning_curve(name, entry, set, va, seed, used, shares)
+  local idx = shuffled(set.X.nrows, seed)
+  local curve = { shares = {}, rows = {}, train = {}, valid = {} }
+  for _, share in ipairs(shares) do
+    local k = math.floor(share * set.X.nrows + 0.5)
+    local tr, vl
+    if k >= set.X.nrows then
+      k, tr, vl = set.X.nrows, entry.train.logloss, entry.valid.logloss
+    elseif k >= 2 then
+      local X, c, n = take_rows(set.X, set.c, set.n, idx, k)
+      local ok, m = pcall(builders[name], X, c, n, seed, used, { fixed = entry.settings }, entry.variant)
+      if ok and m then
+        tr, vl = scores(m.predict(X), c, n).logloss, scores(m.predict(va.X), va.c, va.n).logloss
+      end
+    end
+    if tr == tr and vl == vl and tr and vl then
+      local j = #curve.shares + 1
+      curve.shares[j], curve.rows[j], curve.train[j], curve.valid[j] = share, k, tr, vl
+    end
+  end
+  return curve
+end
+
+local function check_shares(v)
+  if v == nil or v == false then return nil end
+  if v == true then return M.curve_shares end
+  if type(v) ~= "table" or #v == 0 then error("takerate.fit: option 'curve' must be true or a list of shares in (0, 1]", 3) end
+  for i, x in ipairs(v) do
+    if type(x) ~= "number" or not (x > 0 and x <= 1) then
+      error(("takerate.fit: option 'curve'[%d] must be a share in (0, 1], got %s"):format(i, tostring(x)), 3)
+    end
+  end
+  return v
+end
+
 -- fit{ bundles =, catalog =, train = window or { windows, newest first },
 --      valid = window, test = window?, models = { names }?, seed = 1,
---      refit = false }
+--      refit = false, curve = false (true or a list of shares: learning
+--      curves, see M.curve_shares) }
 -- -> a fitted take-rate model
 -- where window = { features = Baskets, labels = Baskets, recent = Baskets? }
 function M.fit(o)
@@ -555,6 +624,7 @@ function M.fit(o)
     if not builders[name] then error(("takerate.fit: unknown model '%s' (%s)"):format(tostring(name), table.concat(M.candidates, ", ")), 2) end
   end
   local seed = o.seed or 1
+  local shares = check_shares(o.curve)
   local list = o.bundles
   local parts = {}
   -- the older windows are extras: one with no baskets (data shorter than
@@ -602,7 +672,7 @@ function M.fit(o)
   if #parts > 1 then sets[2] = { X = Xtr, c = ctr, n = ntr, what = #parts .. " windows stacked" } end
   for _, name in ipairs(names) do
     local entry = { name = name, trivial = TRIVIAL[name] or false }
-    local err
+    local err, entry_set
     local trials = {}
     for _, set in ipairs(sets) do
       for _, variant in ipairs(VARIANTS[name] or { false }) do trials[#trials + 1] = { set = set, variant = variant } end
@@ -616,7 +686,7 @@ function M.fit(o)
           fitted[name] = m
           entry.features, entry.settings, entry.contributions = m.features, m.settings, m.contributions_method
           entry.history = m.history
-          entry.training, entry.variant = set.what, t.variant or nil
+          entry.training, entry.variant, entry_set = set.what, t.variant or nil, set
           entry.train = scores(m.predict(set.X), set.c, set.n)
           entry.valid = v
         end
@@ -624,6 +694,7 @@ function M.fit(o)
         err = ok and "not available in this build" or tostring(m)
       end
     end
+    if entry.valid and shares then entry.curve = learning_curve(name, entry, entry_set, va, seed, used, shares) end
     if entry.valid and refit then
       -- the choices frozen, fitted again with the validation pair as the
       -- newest training window: the test and the predictions use these

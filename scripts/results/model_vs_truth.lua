@@ -48,7 +48,11 @@ local variants = {
   { ("visit share + pair prior %g (the default)"):format(ctx.pair_prior or 0), {} },
   { "... + per-item elasticity estimates", { elasticity = "per_item" } },
   { "... + the true elasticities (oracle)", { elasticity = truth_e } },
+  { "the true visit share (oracle)", { visit_share = w:basket_share{} } },
+  { "the true visit share and elasticities (oracle)", { visit_share = w:basket_share{}, elasticity = truth_e } },
 }
+local only = arg and arg[3] and tonumber(arg[3])
+if only then variants = { table.unpack(variants, only) } end
 print(("world %d (%s prices), %d candidates, pooled elasticity %.2f, visit share %.3f (true %.3f)"):format(
   world_seed, pricing or "planted", #pool, ctx.elasticity.pooled or 0 / 0, ctx.demand.visit_share,
   w:basket_share{}))

@@ -31,6 +31,8 @@ void br_baskets_free(br_baskets *b) {
   br_free(b->revenue);
   strdict_release(b->users);
   br_free(b->user);
+  strdict_release(b->names);
+  br_free(b->name);
   br_free(b);
 }
 
@@ -44,6 +46,11 @@ const double *br_baskets_revenue(const br_baskets *b) { return b->revenue; }
 const char *br_baskets_label(const br_baskets *b, int32_t item, size_t *len) {
   if (item < 0 || item >= b->nitems) return NULL;
   return strdict_get(b->labels, item, len);
+}
+
+const char *br_baskets_name(const br_baskets *b, int32_t item, size_t *len) {
+  if (!b->name || item < 0 || item >= b->nitems || b->name[item] < 0) return NULL;
+  return strdict_get(b->names, b->name[item], len);
 }
 
 int32_t br_baskets_find(const br_baskets *b, const char *label, size_t len) {
@@ -106,6 +113,36 @@ static br_baskets *baskets_alloc(int64_t n, int64_t nitems_total) {
   return b;
 }
 
+br_status br_baskets_from_labels(br_baskets **out, int64_t nbaskets, const char *const *labels, const size_t *lens,
+                                 int32_t n, const char *const *names, const size_t *name_lens) {
+  if (nbaskets < 0 || n < 0) return br_error_set(BR_ERR_ARG, "baskets: negative count");
+  br_baskets *b = baskets_alloc(nbaskets, 1);
+  if (!b) return br_error_set(BR_ERR_NOMEM, "baskets: out of memory");
+  for (int32_t i = 0; i < n; i++) {
+    int32_t id = strdict_intern(b->labels, labels[i], lens[i]);
+    if (id < 0) goto oom;
+    if (id != i) {
+      br_baskets_free(b);
+      return br_error_set(BR_ERR_ARG, "baskets: label %d repeats an earlier one", (int)i + 1);
+    }
+  }
+  b->nitems = n;
+  if (names) {
+    b->names = strdict_new();
+    b->name = br_alloc("baskets", (size_t)(n ? n : 1), sizeof *b->name);
+    if (!b->names || !b->name) goto oom;
+    for (int32_t i = 0; i < n; i++) {
+      b->name[i] = -1;
+      if (names[i] && (b->name[i] = strdict_intern(b->names, names[i], name_lens[i])) < 0) goto oom;
+    }
+  }
+  *out = b;
+  return BR_OK;
+oom:
+  br_baskets_free(b);
+  return br_error_set(BR_ERR_NOMEM, "baskets: out of memory");
+}
+
 /* The text of row i of c, for item labels and users. */
 static size_t value_text(const br_column *c, int64_t i, char *buf, const char **out) {
   return column_text(c, i, 1, buf, out);
@@ -125,6 +162,32 @@ static int row_keys_equal(const br_column *const *K, int nk, int64_t a, int64_t 
   for (int k = 0; k < nk; k++)
     if (column_key(K[k], a) != column_key(K[k], b)) return 0;
   return 1;
+}
+
+/* Each item's name: the first non-null value of column N on its kept
+ * lines (items are found again by label, so this runs after the items). */
+static br_status set_names(br_baskets *b, const br_column *N, const int64_t *bid, int64_t rows) {
+  b->names = strdict_new();
+  b->name = br_alloc("baskets", (size_t)(b->nitems ? b->nitems : 1), sizeof *b->name);
+  if (!b->names || !b->name) return BR_ERR_NOMEM;
+  for (int32_t k = 0; k < b->nitems; k++) b->name[k] = -1;
+  /* the basket's items were written in row order: walk them alongside */
+  int64_t *at = br_calloc("baskets", (size_t)b->n + 1, sizeof *at);
+  if (!at) return BR_ERR_NOMEM;
+  char buf[40];
+  for (int64_t i = 0; i < rows; i++) {
+    if (bid[i] < 0) continue;
+    int32_t id = b->items[b->off[bid[i]] + at[bid[i]]++];
+    if (b->name[id] >= 0 || !column_valid(N, i)) continue;
+    const char *txt;
+    size_t len = value_text(N, i, buf, &txt);
+    if ((b->name[id] = strdict_intern(b->names, txt, len)) < 0) {
+      br_free(at);
+      return BR_ERR_NOMEM;
+    }
+  }
+  br_free(at);
+  return BR_OK;
 }
 
 #define MAX_KEY_COLUMNS 16
@@ -150,6 +213,8 @@ br_status br_baskets_from_frame(br_baskets **out, const br_frame *f, const br_ba
   if (spec->time && (s = frame_require(f, "baskets", spec->time, &ct)) != BR_OK) return s;
   if (spec->quantity && (s = frame_require(f, "baskets", spec->quantity, &cq)) != BR_OK) return s;
   if (spec->price && (s = frame_require(f, "baskets", spec->price, &cp)) != BR_OK) return s;
+  int cn = -1;
+  if (spec->name && (s = frame_require(f, "baskets", spec->name, &cn)) != BR_OK) return s;
   const br_column *I = f->cols[ci];
   const br_column *U = cu >= 0 ? f->cols[cu] : NULL, *T = ct >= 0 ? f->cols[ct] : NULL;
   const br_column *Q = cq >= 0 ? f->cols[cq] : NULL, *P = cp >= 0 ? f->cols[cp] : NULL;
@@ -219,6 +284,7 @@ br_status br_baskets_from_frame(br_baskets **out, const br_frame *f, const br_ba
     b->items[fill[bid[i]]++] = id;
   }
   b->nitems = b->labels->n;
+  if (cn >= 0 && set_names(b, f->cols[cn], bid, rows) != BR_OK) goto oom;
   normalize(b);
   /* Per-basket extras from each basket's lines. */
   if (T) {
@@ -422,7 +488,13 @@ br_status br_baskets_filter(br_baskets **out, const br_baskets *b, const double 
     r->users = strdict_retain(b->users);
     r->user = br_alloc("baskets", (size_t)nb, sizeof *r->user);
   }
-  if (!r->off || !r->items || (b->times && !r->times) || (b->revenue && !r->revenue) || (b->user && !r->user)) {
+  if (b->name) {
+    r->names = strdict_retain(b->names);
+    r->name = br_alloc("baskets", (size_t)(b->nitems ? b->nitems : 1), sizeof *r->name);
+    if (r->name) memcpy(r->name, b->name, (size_t)b->nitems * sizeof *r->name);
+  }
+  if (!r->off || !r->items || (b->times && !r->times) || (b->revenue && !r->revenue) || (b->user && !r->user) ||
+      (b->name && !r->name)) {
     br_baskets_free(r);
     return br_error_set(BR_ERR_NOMEM, "filter: out of memory");
   }

@@ -15,6 +15,8 @@ struct br_baskets {
   double *revenue;   /* NULL or n */
   strdict *users;    /* NULL, or user texts */
   int32_t *user;     /* NULL or n codes into users (-1: none) */
+  strdict *names;    /* NULL, or item description texts (the spec's name column) */
+  int32_t *name;     /* NULL or nitems codes into names (-1: none) */
   int refs;          /* holders beyond the first (br_baskets_retain); not atomic */
 };
 

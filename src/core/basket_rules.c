@@ -204,6 +204,19 @@ static int rule_push(rule_buf *b, const int32_t *lhs, int nl, const int32_t *rhs
   return 1;
 }
 
+/* The arrays of an empty rule set b.r at b's capacities; 0 when out of memory. */
+static int rule_buf_alloc(rule_buf *b) {
+  br_rules *r = b->r;
+  r->lhs_off = br_alloc("rules", (size_t)(b->cap + 1), sizeof(int64_t));
+  r->rhs_off = br_alloc("rules", (size_t)(b->cap + 1), sizeof(int64_t));
+  r->m = br_alloc("rules", (size_t)b->cap * BR_MEASURE_COUNT, sizeof(double));
+  r->lhs = br_alloc("rules", (size_t)b->cap_lhs, sizeof(int32_t));
+  r->rhs = br_alloc("rules", (size_t)b->cap_rhs, sizeof(int32_t));
+  if (!r->lhs_off || !r->rhs_off || !r->m || !r->lhs || !r->rhs) return 0;
+  r->lhs_off[0] = r->rhs_off[0] = 0;
+  return 1;
+}
+
 typedef struct by_ctx {
   const br_rules *r;
   br_measure by;
@@ -273,13 +286,7 @@ br_status br_itemsets_rules(br_rules **out, const br_itemsets *sets, const br_ru
   rule_buf b = {br_calloc("rules", 1, sizeof(br_rules)), 1024, 4096, 4096};
   br_status s = BR_OK;
   if (!b.r) goto oom;
-  b.r->lhs_off = br_alloc("rules", (size_t)(b.cap + 1), sizeof(int64_t));
-  b.r->rhs_off = br_alloc("rules", (size_t)(b.cap + 1), sizeof(int64_t));
-  b.r->m = br_alloc("rules", (size_t)b.cap * BR_MEASURE_COUNT, sizeof(double));
-  b.r->lhs = br_alloc("rules", (size_t)b.cap_lhs, sizeof(int32_t));
-  b.r->rhs = br_alloc("rules", (size_t)b.cap_rhs, sizeof(int32_t));
-  if (!b.r->lhs_off || !b.r->rhs_off || !b.r->m || !b.r->lhs || !b.r->rhs) goto oom;
-  b.r->lhs_off[0] = b.r->rhs_off[0] = 0;
+  if (!rule_buf_alloc(&b)) goto oom;
   int32_t lhs[64], rhs[64];
   double m[BR_MEASURE_COUNT];
   int64_t work = 0;
@@ -435,6 +442,61 @@ static int32_t rule_key(const br_rules *r, int64_t k) {
     if (lo < r->idx_start[lhs[i] + 1] && r->idx_rule[lo] == k) return lhs[i];
   }
   return lhs[0]; /* unreachable for an indexed rule set */
+}
+
+static int cmp_id(const void *x, const void *y) {
+  int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+  return (a > b) - (a < b);
+}
+
+/* Copies side v[0..nv) into w sorted, repeats dropped; its new size, or -1
+ * for an empty side or an id out of range. */
+static int side_copy(int32_t *w, const int32_t *v, int64_t nv, int32_t nitems) {
+  if (nv < 1 || nv > 64) return -1;
+  for (int64_t i = 0; i < nv; i++) {
+    if (v[i] < 0 || v[i] >= nitems) return -1;
+    w[i] = v[i];
+  }
+  qsort(w, (size_t)nv, sizeof *w, cmp_id);
+  int m = 1;
+  for (int64_t i = 1; i < nv; i++)
+    if (w[i] != w[m - 1]) w[m++] = w[i];
+  return m;
+}
+
+br_status br_rules_from_parts(br_rules **out, int32_t nitems, int64_t n, const int64_t *lhs_off, const int32_t *lhs,
+                              const int64_t *rhs_off, const int32_t *rhs, const double *m) {
+  if (n < 0 || nitems < 0) return br_error_set(BR_ERR_ARG, "rules: negative count");
+  rule_buf b = {br_calloc("rules", 1, sizeof(br_rules)), n > 0 ? n : 1, 64, 64};
+  int64_t *zero = NULL;
+  if (!b.r) goto oom;
+  if (!rule_buf_alloc(&b)) goto oom;
+  for (int64_t k = 0; k < n; k++) {
+    int32_t l[64], r[64];
+    int nl = side_copy(l, lhs + lhs_off[k], lhs_off[k + 1] - lhs_off[k], nitems);
+    int nr = side_copy(r, rhs + rhs_off[k], rhs_off[k + 1] - rhs_off[k], nitems);
+    if (nl < 0 || nr < 0) {
+      br_rules_free(b.r);
+      return br_error_set(BR_ERR_ARG, "rules: rule %lld has an empty side, more than 64 items or an unknown item",
+                          (long long)k + 1);
+    }
+    if (!rule_push(&b, l, nl, r, nr, m + k * BR_MEASURE_COUNT)) goto oom;
+  }
+  /* no item counts here: the match index keys each rule on its first item */
+  zero = br_calloc("rules", (size_t)(nitems ? nitems : 1), sizeof *zero);
+  if (!zero) goto oom;
+  br_status s = build_index(b.r, zero, nitems);
+  br_free(zero);
+  if (s != BR_OK) {
+    br_rules_free(b.r);
+    return s;
+  }
+  *out = b.r;
+  return BR_OK;
+oom:
+  br_free(zero);
+  br_rules_free(b.r);
+  return br_error_set(BR_ERR_NOMEM, "rules: out of memory");
 }
 
 br_status br_rules_subset(br_rules **out, const br_rules *r, const int64_t *idx, int64_t n) {

@@ -169,6 +169,11 @@ br_status counts_alloc(br_counts **out, const br_counts_options *opts) {
     if (o.width <= 0) o.width = DEFAULT_WIDTH;
     if (o.depth <= 0) o.depth = DEFAULT_DEPTH;
     if (o.depth > 16) return br_error_set(BR_ERR_ARG, "counts: depth must be in 1..16");
+    /* before any allocation; the width is rounded up to a power of two */
+    if (o.capacity > SKETCH_MAX_CAPACITY)
+      return br_error_set(BR_ERR_ARG, "counts: capacity must be at most 2^32 itemsets, got %lld", (long long)o.capacity);
+    if (o.width > SKETCH_MAX_WIDTH)
+      return br_error_set(BR_ERR_ARG, "counts: width must be at most 2^32 counters a row, got %lld", (long long)o.width);
   } else if (o.mode != BR_COUNTS_EXACT) {
     return br_error_set(BR_ERR_ARG, "counts: unknown mode %d", (int)o.mode);
   }

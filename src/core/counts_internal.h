@@ -83,6 +83,13 @@ typedef struct sketch {
   double total;          /* N: weight of the itemsets of 2+ items */
 } sketch;
 
+/* The largest capacity and width a sketch takes (the file loader's limit
+ * too): the width is rounded up to a power of two, which past 2^62 would
+ * overflow, and 2^32 x 16 counters is already 512 GiB. */
+#define SKETCH_MAX_CAPACITY ((int64_t)1 << 32)
+#define SKETCH_MAX_WIDTH ((int64_t)1 << 32)
+/* Refuses (BR_ERR_ARG) a cap or width outside 1..its maximum, or a depth
+ * outside 1..16, before allocating anything. */
 br_status sketch_init(sketch *s, int64_t cap, int64_t width, int depth);
 void sketch_free(sketch *s);
 br_status sketch_add(sketch *s, uint64_t key, double w);

@@ -389,7 +389,7 @@ br_status br_counts_load(br_counts **out, const char *path) {
   br_counts *c = NULL;
   if (cur.err == BR_OK && (mode != BR_COUNTS_EXACT && mode != BR_COUNTS_SKETCH)) bad(&cur, "unknown mode");
   if (cur.err == BR_OK && mode == BR_COUNTS_SKETCH &&
-      (o.capacity <= 0 || o.capacity > ((int64_t)1 << 32) || o.width <= 0 || o.width > ((int64_t)1 << 32) ||
+      (o.capacity <= 0 || o.capacity > SKETCH_MAX_CAPACITY || o.width <= 0 || o.width > SKETCH_MAX_WIDTH ||
        depth <= 0 || depth > 16 || (uint64_t)(o.width * depth) > len / 8))
     bad(&cur, "the sketch's sizes do not fit the file");
   if (cur.err == BR_OK && br_counts_new(&c, &o) != BR_OK) {

@@ -23,8 +23,15 @@ static const uint64_t row_mult[16] = {
 
 br_status sketch_init(sketch *s, int64_t cap, int64_t width, int depth) {
   memset(s, 0, sizeof *s);
+  if (cap < 1 || cap > SKETCH_MAX_CAPACITY)
+    return br_error_set(BR_ERR_ARG, "counts: capacity must be in 1..%lld, got %lld", (long long)SKETCH_MAX_CAPACITY,
+                        (long long)cap);
+  if (width < 1 || width > SKETCH_MAX_WIDTH)
+    return br_error_set(BR_ERR_ARG, "counts: width must be in 1..%lld, got %lld", (long long)SKETCH_MAX_WIDTH,
+                        (long long)width);
+  if (depth < 1 || depth > 16) return br_error_set(BR_ERR_ARG, "counts: depth must be in 1..16, got %d", depth);
   int64_t w = 1;
-  while (w < width) w *= 2; /* a power of two: rows index by the hash's top bits */
+  while (w < width) w *= 2; /* a power of two: rows index by the hash's top bits; ends by 2^32 (checked above) */
   s->cap = cap;
   s->width = w;
   s->depth = depth;

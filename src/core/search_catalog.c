@@ -28,6 +28,8 @@ void br_catalog_free(br_catalog *c) {
   br_free(c->cost);
   br_free(c->stock);
   br_free(c->category);
+  strdict_release(c->names);
+  br_free(c->name);
   br_free(c);
 }
 
@@ -71,6 +73,30 @@ br_status br_catalog_new(br_catalog **out, int32_t n, const char *const *labels,
 int32_t br_catalog_size(const br_catalog *c) { return c->n; }
 int32_t br_catalog_find(const br_catalog *c, const char *label, size_t len) { return strdict_find(c->labels, label, len); }
 const char *br_catalog_label(const br_catalog *c, int32_t i, size_t *len) { return strdict_get(c->labels, i, len); }
+
+br_status br_catalog_set_names(br_catalog *c, const char *const *names, const size_t *lens) {
+  strdict *d = strdict_new();
+  int32_t *code = br_alloc("catalog", (size_t)c->n, sizeof *code);
+  if (!d || !code) goto oom;
+  for (int32_t i = 0; i < c->n; i++) {
+    code[i] = -1;
+    if (names[i] && (code[i] = strdict_intern(d, names[i], lens[i])) < 0) goto oom;
+  }
+  strdict_release(c->names);
+  br_free(c->name);
+  c->names = d;
+  c->name = code;
+  return BR_OK;
+oom:
+  strdict_release(d);
+  br_free(code);
+  return br_error_set(BR_ERR_NOMEM, "catalog: out of memory for names");
+}
+
+const char *br_catalog_name(const br_catalog *c, int32_t i, size_t *len) {
+  if (!c->name || i < 0 || i >= c->n || c->name[i] < 0) return NULL;
+  return strdict_get(c->names, c->name[i], len);
+}
 double br_catalog_price(const br_catalog *c, int32_t i) { return c->price[i]; }
 double br_catalog_cost(const br_catalog *c, int32_t i) { return c->cost[i]; }
 int32_t br_catalog_category(const br_catalog *c, int32_t i) { return c->category[i]; }

@@ -31,14 +31,16 @@ static br_status number_at(double *v, const br_column *c, int64_t i, const char 
 #define LABEL_DIGITS 24 /* room for an int64's text */
 
 br_status br_catalog_from_frame(br_catalog **out, const br_frame *f, const br_catalog_columns *cols) {
-  const br_column *item, *price, *cost, *cat, *stock;
+  const br_column *item, *price, *cost, *cat, *stock, *names;
   br_status s;
   if ((s = find_column(&item, f, cols->item, "item", 1)) != BR_OK ||
       (s = find_column(&price, f, cols->price, "price", 1)) != BR_OK ||
       (s = find_column(&cost, f, cols->cost, "cost", 0)) != BR_OK ||
       (s = find_column(&cat, f, cols->category, "category", 0)) != BR_OK ||
-      (s = find_column(&stock, f, cols->stock, "stock", 0)) != BR_OK)
+      (s = find_column(&stock, f, cols->stock, "stock", 0)) != BR_OK ||
+      (s = find_column(&names, f, cols->name, "name", 0)) != BR_OK)
     return s;
+  if (names && br_column_type(names) != BR_DTYPE_STR) return br_error_set(BR_ERR_ARG, "catalog: the name column must be str");
   int has_margin = !isnan(cols->margin);
   if (has_margin == (cost != NULL))
     return br_error_set(BR_ERR_ARG, "catalog: give either cost = column or margin = rate (e.g. margin = 0.4)");
@@ -78,6 +80,15 @@ br_status br_catalog_from_frame(br_catalog **out, const br_frame *f, const br_ca
     cc[i] = cat && !br_column_is_null(cat, i) ? br_column_codes(cat)[i] : -1;
   }
   if (s == BR_OK) s = br_catalog_new(out, (int32_t)n, labels, lens, pr, co, cat ? cc : NULL, stock ? st : NULL);
+  if (s == BR_OK && names) { /* the label arrays are free again: they carry the names */
+    for (int64_t i = 0; i < n; i++) {
+      labels[i] = br_column_is_null(names, i) ? NULL : br_column_level(names, br_column_codes(names)[i], &lens[i]);
+    }
+    if ((s = br_catalog_set_names(*out, labels, lens)) != BR_OK) {
+      br_catalog_free(*out);
+      *out = NULL;
+    }
+  }
   br_free(mem);
   return s;
 }

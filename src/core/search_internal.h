@@ -18,6 +18,8 @@ struct br_catalog {
   strdict *labels; /* item i is code i */
   double *price, *cost, *stock;
   int32_t *category;
+  strdict *names;  /* NULL, or item description texts (br_catalog_set_names) */
+  int32_t *name;   /* NULL or n codes into names (-1: none) */
 };
 
 struct br_bundle_stats {

@@ -15,6 +15,34 @@ static const char *basket_label(const void *owner, int32_t id, size_t *len) {
   return br_baskets_label(owner, id, len);
 }
 
+/* The item's description where the baskets have one, else its label. */
+static const char *basket_name(const void *owner, int32_t id, size_t *len) {
+  const char *s = br_baskets_name(owner, id, len);
+  return s ? s : br_baskets_label(owner, id, len);
+}
+
+/* Whether any of items[0..n) has a name. */
+static int any_named(const br_baskets *b, const int32_t *items, int n) {
+  for (int i = 0; i < n; i++)
+    if (br_baskets_name(b, items[i], NULL)) return 1;
+  return 0;
+}
+
+/* Sets field `key` of the table on top to the items' names (labels where
+ * one has none) when any of them has one. */
+static void set_names_field(lua_State *L, const br_baskets *b, const int32_t *items, int n, const char *key) {
+  if (!any_named(b, items, n)) return;
+  lbr_push_labels(L, basket_name, b, items, n);
+  lua_setfield(L, -2, key);
+}
+
+/* Whether the baskets were made with a name column that named any item. */
+static int has_names(const br_baskets *b) {
+  for (int32_t i = 0; i < br_baskets_nitems(b); i++)
+    if (br_baskets_name(b, i, NULL)) return 1;
+  return 0;
+}
+
 /* ---- userdata ---- */
 
 static br_baskets **push_baskets_slot(lua_State *L) {
@@ -90,7 +118,7 @@ static int32_t *check_items(lua_State *L, int idx, const br_baskets *b, const ch
 
 /* ---- constructors ---- */
 
-static const char *const baskets_options[] = {"basket", "item", "user", "time", "quantity", "price", NULL};
+static const char *const baskets_options[] = {"basket", "item", "user", "time", "quantity", "price", "name", NULL};
 
 static const char *opt_string(lua_State *L, int idx, const char *fn, const char *key) {
   lua_getfield(L, idx, key);
@@ -135,6 +163,7 @@ static int bundle_baskets(lua_State *L) {
   spec.time = opt_string(L, 2, "baskets", "time");
   spec.quantity = opt_string(L, 2, "baskets", "quantity");
   spec.price = opt_string(L, 2, "baskets", "price");
+  spec.name = opt_string(L, 2, "baskets", "name");
   br_baskets **slot = push_baskets_slot(L);
   if (br_baskets_from_frame(slot, f, &spec) != BR_OK) return lbr_error(L);
   return 1;
@@ -506,6 +535,7 @@ static void push_itemset(lua_State *L, const void *obj, const br_baskets *b, int
   lua_createtable(L, 0, 4);
   lbr_push_labels(L, basket_label, b, it, sz);
   lua_setfield(L, -2, "items");
+  set_names_field(L, b, it, sz, "names");
   lua_pushinteger(L, br_itemsets_support_count(s, k));
   lua_setfield(L, -2, "count");
   lua_pushnumber(L, (double)br_itemsets_support_count(s, k) / (double)br_itemsets_nbaskets(s));
@@ -542,42 +572,54 @@ static int itemsets_top(lua_State *L) {
   return 1;
 }
 
-/* to_frame(): items (joined by ","), size, count, support[, weight]. */
+/* to_frame(): items (labels joined by ",", escaped: lbr_push_list_field),
+ * size, count, support[, weight][, names (when the baskets have them)]. */
 static int itemsets_to_frame(lua_State *L) {
   const br_baskets *b;
   const br_itemsets *s = check_child(L, 1, LBR_ITEMSETS_MT, &b);
   int64_t n = br_itemsets_count(s);
   int weighted = n > 0 && !isnan(br_itemsets_weight(s, 0));
-  const char **strs = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *strs, 0);
-  size_t *lens = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *lens, 0);
+  int named = has_names(b);
+  const char **strs = lua_newuserdatauv(L, (size_t)(n ? n : 1) * 2 * sizeof *strs, 0);
+  size_t *lens = lua_newuserdatauv(L, (size_t)(n ? n : 1) * 2 * sizeof *lens, 0);
   int64_t *size = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *size, 0);
   int64_t *cnt = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *cnt, 0);
   double *sup = lua_newuserdatauv(L, (size_t)(n ? n : 1) * 2 * sizeof *sup, 0);
-  lua_createtable(L, n > INT32_MAX ? INT32_MAX : (int)n, 0); /* keeps the joined strings */
+  lua_createtable(L, n > INT32_MAX / 2 ? INT32_MAX : (int)(2 * n), 0); /* keeps the joined strings */
   int keep = lua_gettop(L);
   for (int64_t k = 0; k < n; k++) {
     int sz;
     const int32_t *it = br_itemsets_items(s, k, &sz);
-    lbr_push_joined(L, basket_label, b, it, sz, ',');
+    lbr_push_list_field(L, basket_label, b, it, sz);
     strs[k] = lua_tolstring(L, -1, &lens[k]);
-    lua_rawseti(L, keep, k + 1);
+    lua_rawseti(L, keep, 2 * k + 1);
+    if (named) {
+      lbr_push_list_field(L, basket_name, b, it, sz);
+      strs[n + k] = lua_tolstring(L, -1, &lens[n + k]);
+      lua_rawseti(L, keep, 2 * k + 2);
+    }
     size[k] = sz;
     cnt[k] = br_itemsets_support_count(s, k);
     sup[k] = (double)cnt[k] / (double)br_itemsets_nbaskets(s);
     sup[n + k] = br_itemsets_weight(s, k);
   }
-  br_column *cols[5] = {NULL};
+  br_column *cols[6] = {NULL};
+  const char *names[6] = {"items", "size", "count", "support", "weight", "names"};
+  int nc = weighted ? 5 : 4;
   br_status st = br_column_from_strings(&cols[0], n, strs, lens);
   if (st == BR_OK) st = br_column_from_i64(&cols[1], BR_DTYPE_I64, n, size, NULL);
   if (st == BR_OK) st = br_column_from_i64(&cols[2], BR_DTYPE_I64, n, cnt, NULL);
   if (st == BR_OK) st = br_column_from_f64(&cols[3], n, sup, NULL);
   if (st == BR_OK && weighted) st = br_column_from_f64(&cols[4], n, sup + n, NULL);
+  if (st == BR_OK && named) {
+    names[nc] = "names";
+    st = br_column_from_strings(&cols[nc++], n, strs + n, lens + n);
+  }
   if (st != BR_OK) {
-    for (int i = 0; i < 5; i++) br_column_release(cols[i]);
+    for (int i = 0; i < 6; i++) br_column_release(cols[i]);
     return lbr_error(L);
   }
-  const char *names[5] = {"items", "size", "count", "support", "weight"};
-  return push_frame(L, weighted ? 5 : 4, names, cols);
+  return push_frame(L, nc, names, cols);
 }
 
 /* ---- rules ---- */
@@ -592,47 +634,63 @@ static void push_rule(lua_State *L, const void *obj, const br_baskets *b, int64_
   lua_setfield(L, -2, "lhs");
   lbr_push_labels(L, basket_label, b, rhs, nr);
   lua_setfield(L, -2, "rhs");
+  if (any_named(b, lhs, nl) || any_named(b, rhs, nr)) {
+    lbr_push_labels(L, basket_name, b, lhs, nl);
+    lua_setfield(L, -2, "lhs_names");
+    lbr_push_labels(L, basket_name, b, rhs, nr);
+    lua_setfield(L, -2, "rhs_names");
+  }
   for (int i = 0; i < BR_MEASURE_COUNT; i++) {
-    if (i == BR_M_COUNT) lua_pushinteger(L, (lua_Integer)m[i]);
+    /* a count read back from a file may be missing (NaN): no integer then */
+    if (i == BR_M_COUNT && fabs(m[i]) < 9e18) lua_pushinteger(L, (lua_Integer)m[i]);
     else lua_pushnumber(L, m[i]);
     lua_setfield(L, -2, br_measure_name((br_measure)i));
   }
 }
 
-/* to_frame(): lhs, rhs (labels joined by ","), then every measure. */
+/* to_frame(): lhs, rhs (labels joined by ",", escaped as itemsets'),
+ * every measure, then lhs_names, rhs_names when the baskets have names. */
 static int rules_to_frame(lua_State *L) {
   const br_baskets *b;
   const br_rules *r = check_child(L, 1, LBR_RULES_MT, &b);
   int64_t n = br_rules_count(r);
-  const char **strs = lua_newuserdatauv(L, (size_t)(n ? n : 1) * 2 * sizeof *strs, 0);
-  size_t *lens = lua_newuserdatauv(L, (size_t)(n ? n : 1) * 2 * sizeof *lens, 0);
+  int named = has_names(b), sides = named ? 4 : 2;
+  const char **strs = lua_newuserdatauv(L, (size_t)(n ? n : 1) * 4 * sizeof *strs, 0);
+  size_t *lens = lua_newuserdatauv(L, (size_t)(n ? n : 1) * 4 * sizeof *lens, 0);
   double *vals = lua_newuserdatauv(L, (size_t)(n ? n : 1) * BR_MEASURE_COUNT * sizeof *vals, 0);
   lua_newtable(L);
   int keep = lua_gettop(L);
   for (int64_t k = 0; k < n; k++) {
-    for (int side = 0; side < 2; side++) {
+    for (int side = 0; side < sides; side++) { /* lhs, rhs, their names */
       int sz;
-      const int32_t *it = side ? br_rules_rhs(r, k, &sz) : br_rules_lhs(r, k, &sz);
-      lbr_push_joined(L, basket_label, b, it, sz, ',');
+      const int32_t *it = side % 2 ? br_rules_rhs(r, k, &sz) : br_rules_lhs(r, k, &sz);
+      lbr_push_list_field(L, side < 2 ? basket_label : basket_name, b, it, sz);
       strs[side * n + k] = lua_tolstring(L, -1, &lens[side * n + k]);
-      lua_rawseti(L, keep, 2 * k + side + 1);
+      lua_rawseti(L, keep, 4 * k + side + 1);
     }
     const double *m = br_rules_measures(r, k);
     for (int i = 0; i < BR_MEASURE_COUNT; i++) vals[i * n + k] = m[i];
   }
-  br_column *cols[2 + BR_MEASURE_COUNT] = {NULL};
-  const char *names[2 + BR_MEASURE_COUNT] = {"lhs", "rhs"};
+  br_column *cols[4 + BR_MEASURE_COUNT] = {NULL};
+  const char *names[4 + BR_MEASURE_COUNT] = {"lhs", "rhs"};
   br_status st = br_column_from_strings(&cols[0], n, strs, lens);
   if (st == BR_OK) st = br_column_from_strings(&cols[1], n, strs + n, lens + n);
   for (int i = 0; st == BR_OK && i < BR_MEASURE_COUNT; i++) {
     names[2 + i] = br_measure_name((br_measure)i);
     st = br_column_from_f64(&cols[2 + i], n, vals + (size_t)i * n, NULL);
   }
+  int nc = 2 + BR_MEASURE_COUNT;
+  if (st == BR_OK && named) {
+    names[nc] = "lhs_names";
+    st = br_column_from_strings(&cols[nc++], n, strs + 2 * n, lens + 2 * n);
+    names[nc] = "rhs_names";
+    if (st == BR_OK) st = br_column_from_strings(&cols[nc++], n, strs + 3 * n, lens + 3 * n);
+  }
   if (st != BR_OK) {
-    for (int i = 0; i < 2 + BR_MEASURE_COUNT; i++) br_column_release(cols[i]);
+    for (int i = 0; i < 4 + BR_MEASURE_COUNT; i++) br_column_release(cols[i]);
     return lbr_error(L);
   }
-  return push_frame(L, 2 + BR_MEASURE_COUNT, names, cols);
+  return push_frame(L, nc, names, cols);
 }
 
 static int64_t itemsets_count(const void *obj) { return br_itemsets_count(obj); }
@@ -657,6 +715,84 @@ static int bundle_is_baskets(lua_State *L) {
 }
 
 /* ---- registration ---- */
+
+/* _rules_from{ labels = {...}, names = {... or false}, baskets = n,
+ * lhs = { {ids} }, rhs = { {ids} }, measures = { { lift = ..., ... } } }:
+ * Rules over n empty baskets that hold the labels (and names), for
+ * bundle.read_rules; ids are 1-based into labels, a missing measure NaN. */
+static int bundle_rules_from(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_getfield(L, 1, "labels"); /* 2 */
+  lua_getfield(L, 1, "names");  /* 3 */
+  lua_getfield(L, 1, "lhs");    /* 4 */
+  lua_getfield(L, 1, "rhs");    /* 5 */
+  lua_getfield(L, 1, "measures"); /* 6 */
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  luaL_checktype(L, 5, LUA_TTABLE);
+  luaL_checktype(L, 6, LUA_TTABLE);
+  lua_Integer nb = lbr_opt_integer(L, 1, "rules_from", "baskets", 0);
+  lua_Integer nl = luaL_len(L, 2), n = luaL_len(L, 4);
+  if (nl > INT32_MAX || n > INT32_MAX || luaL_len(L, 5) != n || luaL_len(L, 6) != n)
+    return lbr_errorf(L, "rules_from: lhs, rhs and measures must be lists of one length");
+  const char **strs = lua_newuserdatauv(L, (size_t)(nl ? nl : 1) * 2 * sizeof *strs, 0);
+  size_t *lens = lua_newuserdatauv(L, (size_t)(nl ? nl : 1) * 2 * sizeof *lens, 0);
+  int named = lua_istable(L, 3);
+  for (lua_Integer i = 1; i <= nl; i++) { /* the strings stay alive in the tables */
+    if (lua_geti(L, 2, i) != LUA_TSTRING) return lbr_errorf(L, "rules_from: labels[%d] must be a string", (int)i);
+    strs[i - 1] = lua_tolstring(L, -1, &lens[i - 1]);
+    lua_pop(L, 1);
+    strs[nl + i - 1] = NULL;
+    if (named && lua_geti(L, 3, i) == LUA_TSTRING) strs[nl + i - 1] = lua_tolstring(L, -1, &lens[nl + i - 1]);
+    if (named) lua_pop(L, 1);
+  }
+  int64_t *off = lua_newuserdatauv(L, (size_t)(n + 1) * 2 * sizeof *off, 0);
+  double *m = lua_newuserdatauv(L, (size_t)(n ? n : 1) * BR_MEASURE_COUNT * sizeof *m, 0);
+  int64_t total[2] = {0, 0};
+  for (int side = 0; side < 2; side++) {
+    off[side * (n + 1)] = 0;
+    for (lua_Integer k = 1; k <= n; k++) {
+      if (lua_geti(L, 4 + side, k) != LUA_TTABLE) return lbr_errorf(L, "rules_from: rule %d: a side must be a list", (int)k);
+      total[side] += luaL_len(L, -1);
+      off[side * (n + 1) + k] = total[side];
+      lua_pop(L, 1);
+    }
+  }
+  int32_t *ids = lua_newuserdatauv(L, (size_t)(total[0] + total[1] + 1) * sizeof *ids, 0);
+  for (int side = 0; side < 2; side++) {
+    int32_t *w = ids + (side ? total[0] : 0);
+    for (lua_Integer k = 1; k <= n; k++) {
+      lua_geti(L, 4 + side, k);
+      lua_Integer len = luaL_len(L, -1);
+      for (lua_Integer j = 1; j <= len; j++) {
+        lua_geti(L, -1, j);
+        int ok;
+        lua_Integer id = lua_tointegerx(L, -1, &ok);
+        if (!ok || id < 1 || id > nl) return lbr_errorf(L, "rules_from: rule %d: item %d is not a label's index", (int)k, (int)j);
+        *w++ = (int32_t)(id - 1);
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+    }
+  }
+  for (lua_Integer k = 1; k <= n; k++) {
+    lua_geti(L, 6, k);
+    for (int i = 0; i < BR_MEASURE_COUNT; i++) {
+      lua_getfield(L, -1, br_measure_name((br_measure)i));
+      m[(k - 1) * BR_MEASURE_COUNT + i] = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : NAN;
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  br_baskets **slot = push_baskets_slot(L);
+  if (br_baskets_from_labels(slot, nb, strs, lens, (int32_t)nl, named ? strs + nl : NULL, lens + nl) != BR_OK)
+    return lbr_error(L);
+  lbr_child *c = push_child_slot(L, LBR_RULES_MT, -1, *slot);
+  if (br_rules_from_parts((br_rules **)&c->obj, (int32_t)nl, n, off, ids, off + n + 1, ids + total[0], m) != BR_OK)
+    return lbr_error(L);
+  return 1;
+}
 
 void lbr_basket_open(lua_State *L) {
   static const luaL_Reg bm[] = {
@@ -683,4 +819,6 @@ void lbr_basket_open(lua_State *L) {
   lua_setfield(L, -2, "read_baskets");
   lua_pushcfunction(L, bundle_is_baskets);
   lua_setfield(L, -2, "is_baskets");
+  lua_pushcfunction(L, bundle_rules_from);
+  lua_setfield(L, -2, "_rules_from");
 }

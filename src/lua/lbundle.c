@@ -161,6 +161,24 @@ void lbr_push_joined(lua_State *L, lbr_label_fn label, const void *owner, const 
   luaL_pushresult(&buf);
 }
 
+void lbr_push_list_field(lua_State *L, lbr_label_fn label, const void *owner, const int32_t *items, int n) {
+  luaL_Buffer buf;
+  luaL_buffinit(L, &buf);
+  int lead = 1; /* still in the field's leading blanks */
+  for (int i = 0; i < n; i++) {
+    size_t len;
+    const char *s = label(owner, items[i], &len);
+    if (i) luaL_addchar(&buf, ',');
+    for (size_t j = 0; j < len; j++) {
+      if (s[j] == ',' || s[j] == '\\' || (s[j] == '[' && lead)) luaL_addchar(&buf, '\\');
+      lead = lead && i == 0 && (s[j] == ' ' || s[j] == '\t');
+      luaL_addchar(&buf, s[j]);
+    }
+    lead = 0;
+  }
+  luaL_pushresult(&buf);
+}
+
 /* ---- pins ----
  * The registry table at &pins_key maps a pinned userdata to a pin_count
  * userdata. It is the only place the count lives, so the classes need no
@@ -281,11 +299,22 @@ void lbr_register_ours(lua_State *L, int module) {
   }
   int ours = lua_gettop(L);
   collect_ours(L, module, ours, 0);
-  /* the classes' metatables: metamethods and their __index method tables */
+  /* the classes' metatables: metamethods and their __index method tables,
+   * also when __index is a C closure over the methods table (Rules index by
+   * integer too, Bundle views look up with one rawget): without this, no
+   * Rules or Bundle method was looked at by a close */
   for (lua_pushnil(L); lua_next(L, LUA_REGISTRYINDEX); lua_pop(L, 1)) {
     if (lua_type(L, -2) == LUA_TSTRING && strncmp(lua_tostring(L, -2), "bundle.", 7) == 0 &&
-        lua_type(L, -1) == LUA_TTABLE)
+        lua_type(L, -1) == LUA_TTABLE) {
       collect_ours(L, -1, ours, 0);
+      if (lua_getfield(L, -1, "__index") == LUA_TFUNCTION && lua_tocfunction(L, -1)) {
+        for (int up = 1; lua_getupvalue(L, -1, up); up++) {
+          if (lua_type(L, -1) == LUA_TTABLE) collect_ours(L, -1, ours, 1);
+          lua_pop(L, 1);
+        }
+      }
+      lua_pop(L, 1);
+    }
   }
   lua_pop(L, 1);
 }
@@ -294,14 +323,12 @@ void lbr_register_ours(lua_State *L, int module) {
  * A close can run in a coroutine resumed from inside the call that holds
  * the value (an objective or a metamethod resumes it): the holding C frame
  * is then on another thread's stack. The registry table at &resumers_key
- * (weak both ways) maps a coroutine to the thread that last resumed it,
- * for the resume functions that record it (the sandbox's); the main
- * thread is always looked at too. */
+ * (weak both ways) maps a coroutine to the thread resuming it now, kept by
+ * bundle's coroutine.resume, wrap and close (lcoroutine.c; also under the
+ * sandbox's wrappers); the main thread is always looked at too. */
 static char resumers_key;
 
-void lbr_note_resumer(lua_State *L, lua_State *co) {
-  if (!co || co == L || !lua_checkstack(co, 1)) return;
-  luaL_checkstack(L, 4, "resumers");
+void lbr_push_resumers(lua_State *L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &resumers_key) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
@@ -312,14 +339,9 @@ void lbr_note_resumer(lua_State *L, lua_State *co) {
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &resumers_key);
   }
-  lua_pushthread(co);
-  lua_xmove(co, L, 1); /* key: the coroutine */
-  lua_pushthread(L);   /* value: its resumer */
-  lua_rawset(L, -3);
-  lua_pop(L, 1);
 }
 
-/* The thread that last resumed T (by a recording resume), or NULL. */
+/* The thread resuming T now (by a recording resume), or NULL. */
 static lua_State *resumer_of(lua_State *L, lua_State *T) {
   lua_State *r = NULL;
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &resumers_key) == LUA_TTABLE) {
@@ -528,5 +550,6 @@ LBR_EXPORT int luaopen_bundle_core(lua_State *L) {
   lbr_counts_open(L);
   lbr_mpi_open(L);
   lbr_register_ours(L, -1);
+  lbr_record_resumes(L);
   return 1;
 }

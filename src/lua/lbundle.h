@@ -87,6 +87,12 @@ typedef const char *(*lbr_label_fn)(const void *owner, int32_t id, size_t *len);
 LBR_HIDDEN void lbr_push_labels(lua_State *L, lbr_label_fn label, const void *owner, const int32_t *items, int n);
 LBR_HIDDEN void lbr_push_joined(lua_State *L, lbr_label_fn label, const void *owner, const int32_t *items,
                                 int n, char sep);
+/* As lbr_push_joined with sep ',', each label escaped so that the field
+ * splits back exactly (bundle.split_items): a backslash goes before every
+ * comma and backslash in a label, and before a '[' that starts the field
+ * after any blanks (a field starting so is a JSON list). Labels "salt, fine" and
+ * "oil" give the field: salt\, fine,oil */
+LBR_HIDDEN void lbr_push_list_field(lua_State *L, lbr_label_fn label, const void *owner, const int32_t *items, int n);
 
 /* ---- lifetimes ----
  * A binding that keeps a core pointer across anything that can run Lua
@@ -109,11 +115,16 @@ LBR_HIDDEN void lbr_check_unpinned(lua_State *L, int idx, const char *what);
  * (it may be reading the value's pointer when a metamethod of another
  * argument runs). Called once by luaopen_bundle_core. */
 LBR_HIDDEN void lbr_register_ours(lua_State *L, int idx);
-/* Records that L is about to resume co, so that a close inside co also
- * looks at L's stack (lbr_check_unpinned). For resume functions a state
- * controls (the sandbox's coroutine.resume and wrap); the main thread is
- * looked at whether recorded or not. */
-LBR_HIDDEN void lbr_note_resumer(lua_State *L, lua_State *co);
+/* Pushes the registry's table of coroutine -> the thread resuming it now
+ * (weak both ways), made on first use; lbr_check_unpinned walks it. */
+LBR_HIDDEN void lbr_push_resumers(lua_State *L);
+/* Replaces coroutine.resume, wrap and close by versions that record, for
+ * as long as they run a thread, which thread runs it (lcoroutine.c), so a
+ * refused close sees the whole chain of resumers. Called by
+ * luaopen_bundle_core, bundlerun and the sandbox's setup (before its own
+ * wrappers); does nothing the second time, or where those fields are no
+ * longer Lua's own C functions. */
+LBR_HIDDEN void lbr_record_resumes(lua_State *L);
 /* Sorts the list of strings at idx in place (byte order): for option names,
  * without calling the script's (replaceable) table.sort. */
 LBR_HIDDEN void lbr_sort_strings(lua_State *L, int idx);

@@ -132,6 +132,11 @@ void lbr_frames_join(lua_State *L, int idx, const char *fn) {
         lua_pop(L, 1);
         break;
       }
+      /* checked as it comes (again below, as it may be closed meanwhile): an
+       * iterator that never gives nil and no frame either (a table whose
+       * __call returns 1) once looped here for ever, growing the list */
+      if (!luaL_testudata(L, -1, LBR_FRAME_MT))
+        lbr_errorf(L, "%s: chunk %d is not a live Frame (got %s)", fn, n + 1, luaL_typename(L, -1));
       lua_rawseti(L, list, ++n);
     }
   } else if (lua_istable(L, idx)) {

@@ -62,8 +62,6 @@ static int bundle_counts(lua_State *L) {
   o.max_size = lbr_opt_int(L, 1, fn, "max_size", 2);
   o.capacity = lbr_opt_integer(L, 1, fn, "capacity", o.capacity);
   o.width = lbr_opt_integer(L, 1, fn, "width", o.width);
-  if (o.width > ((int64_t)1 << 40)) /* the core rounds it up to a power of two and multiplies by depth */
-    return lbr_errorf(L, "%s: width must be at most 2^40 counters a row, got %lld", fn, (long long)o.width);
   o.depth = lbr_opt_int(L, 1, fn, "depth", o.depth);
   br_counts **slot = push_slot(L);
   if (br_counts_new(slot, &o) != BR_OK) return lbr_error(L);

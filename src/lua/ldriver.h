@@ -27,7 +27,18 @@ void lbr_limits_check_paths(lua_State *L, int on);
 /* Raises "fn: sandbox: reading 'path' is not allowed ..." when the state's
  * paths are limited and path is outside its allow-list. */
 void lbr_check_path(lua_State *L, const char *fn, const char *path, int write);
+/* A lua_CFunction for bundlerun's trusted state, called before any script
+ * runs: installs the resume-recording coroutine.resume/wrap/close
+ * (lcoroutine.c) at once, so a script that saves them before
+ * require "bundle" saves the recording ones. */
+int lbr_driver_record_resumes(lua_State *L);
 /* Raises the timeout error when a deadline of the state has passed. */
 void lbr_limits_check(lua_State *L);
+/* An untrusted script's error text as its host keeps it: at most
+ * LBR_ERROR_TEXT_MAX bytes (cut at a UTF-8 character boundary), then
+ * "… (N bytes cut)", so a script cannot make its host copy (or print) a
+ * gigabyte. Pushes the result on L. */
+#define LBR_ERROR_TEXT_MAX 4096
+void lbr_push_error_text(lua_State *L, const char *s, size_t len);
 
 #endif

@@ -29,7 +29,8 @@ static int groupby_agg(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE); /* a GroupBy: { frame = f, keys = {...} } */
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_getfield(L, 1, "frame");
-  br_frame *f = lbr_frame_check(L, -1);
+  br_frame *f = lbr_frame_test(L, -1); /* not lbr_frame_check: its message would name argument #-2 */
+  if (!f) return lbr_errorf(L, "agg: the GroupBy's frame has been closed (or is not a Frame)");
   lbr_pin(L, -1, "a running GroupBy:agg"); /* the spec tables' metamethods run Lua */
   lua_getfield(L, 1, "keys");
   const char **keys;

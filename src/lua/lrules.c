@@ -4,6 +4,7 @@
  * lsearch*.c so that those files' object handling stays as it is: this
  * file adds methods to the classes those files register, reading objects
  * through their public accessors or their own methods. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,11 +232,15 @@ static void add_label(luaL_Buffer *buf, const char *s, size_t len) {
   luaL_addchar(buf, '"');
 }
 
+/* Items as printed: each item's description where the baskets have one
+ * (bundle.baskets' name option), else its label, as arules prints
+ * itemLabels. */
 static void add_labels(luaL_Buffer *buf, const br_baskets *b, const int32_t *items, int n) {
   luaL_addchar(buf, '{');
   for (int i = 0; i < n; i++) {
     size_t len;
-    const char *s = br_baskets_label(b, items[i], &len);
+    const char *s = br_baskets_name(b, items[i], &len);
+    if (!s) s = br_baskets_label(b, items[i], &len);
     if (i) luaL_addstring(buf, ", ");
     add_label(buf, s, len);
   }
@@ -280,8 +285,12 @@ static int rules_tostring(lua_State *L) {
     add_measure(&buf, "support", m[BR_M_SUPPORT]);
     add_measure(&buf, "confidence", m[BR_M_CONFIDENCE]);
     add_measure(&buf, "lift", m[BR_M_LIFT]);
-    lua_pushfstring(L, "  count %I", (lua_Integer)m[BR_M_COUNT]);
-    luaL_addvalue(&buf);
+    if (fabs(m[BR_M_COUNT]) < 9e18) { /* NaN when a file read back had no count */
+      lua_pushfstring(L, "  count %I", (lua_Integer)m[BR_M_COUNT]);
+      luaL_addvalue(&buf);
+    } else {
+      add_measure(&buf, "count", m[BR_M_COUNT]);
+    }
   }
   add_more(L, &buf, n);
   luaL_pushresult(&buf);
@@ -362,6 +371,10 @@ static int catalog_tostring(lua_State *L) {
     const char *s = br_catalog_label(c, i, &len);
     luaL_addchar(&buf, '\n');
     luaL_addlstring(&buf, s, len);
+    if ((s = br_catalog_name(c, i, &len)) != NULL) {
+      luaL_addstring(&buf, "  ");
+      add_label(&buf, s, len);
+    }
     add_measure(&buf, "price", br_catalog_price(c, i));
     add_measure(&buf, "cost", br_catalog_cost(c, i));
     if (br_catalog_category(c, i) >= 0) {
@@ -405,7 +418,11 @@ static int result_tostring(lua_State *L) {
     }
     lua_copy(L, rec - 1, 3);
     lua_pushfstring(L, "\n%I. {", lua_tointeger(L, rec - 1));
-    lua_getfield(L, rec, "items");
+    /* the catalogue's names where it has them (bundle.catalog's name option) */
+    if (lua_getfield(L, rec, "names") != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_getfield(L, rec, "items");
+    }
     int items = lua_gettop(L);
     lua_Integer ni = luaL_len(L, items);
     for (lua_Integer i = 1; i <= ni; i++) {

@@ -132,17 +132,9 @@ static int sandbox_cocreate(lua_State *L) {
  * value (resume's false, or a pcall around a wrap function), and the
  * resumer must not go on. */
 static int call_then_check(lua_State *L) {
-  /* the thread to be resumed: resume's first argument, or the thread a
-   * wrap function keeps as its upvalue; noted so a close inside it also
-   * looks at this thread's stack */
-  lua_State *co = NULL;
-  if (lua_getupvalue(L, lua_upvalueindex(1), 1)) { /* a wrap function: its thread, whatever the arguments */
-    co = lua_tothread(L, -1);
-    lua_pop(L, 1);
-  } else {
-    co = lua_tothread(L, 1);
-  }
-  lbr_note_resumer(L, co);
+  /* the function called is bundle's recording resume, wrap function or
+   * close (lcoroutine.c, installed below the wrappers), which notes which
+   * thread runs which */
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
@@ -355,6 +347,7 @@ static int sandbox_setup(lua_State *L) {
   lua_setfield(L, -2, "getenv");
   lua_pop(L, 1);
 
+  lbr_record_resumes(L); /* bundle's recording resume, wrap and close, under the wrappers below */
   lua_getfield(L, -1, "coroutine");
   wrap_field(L, "create", sandbox_cocreate);
   wrap_field(L, "wrap", sandbox_cowrap);
@@ -718,7 +711,7 @@ static int sandbox_exec(lua_State *L) {
     else if (t == LUA_TSTRING) {
       size_t mlen;
       const char *m = lua_tolstring(S, -1, &mlen);
-      lua_pushlstring(L, m, mlen);
+      lbr_push_error_text(L, m, mlen);
     }
     /* numbers formatted here: lua_tostring would convert in place, an
      * allocation in the sandbox with no protected call around it */
@@ -736,6 +729,19 @@ static int sandbox_exec(lua_State *L) {
   }
   close_box(L, boxidx);
   return ret;
+}
+
+void lbr_push_error_text(lua_State *L, const char *s, size_t len) {
+  if (len <= LBR_ERROR_TEXT_MAX) {
+    lua_pushlstring(L, s, len);
+    return;
+  }
+  size_t keep = LBR_ERROR_TEXT_MAX;
+  /* back off a UTF-8 continuation byte or three, so no character is split */
+  for (int i = 0; i < 3 && keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80; i++) keep--;
+  lua_pushlstring(L, s, keep);
+  lua_pushfstring(L, "\xe2\x80\xa6 (%I bytes cut)" /* "… (N bytes cut)" */, (LUAI_UACINT)(len - keep));
+  lua_concat(L, 2);
 }
 
 /* used(): bytes counted against the budget now (Lua's under bundlerun, plus the core's). */

@@ -22,6 +22,11 @@ static int catalog_gc(lua_State *L) {
   return 0;
 }
 
+const char *lbr_catalog_name_or_label(const void *owner, int32_t id, size_t *len) {
+  const char *s = br_catalog_name(owner, id, len);
+  return s ? s : br_catalog_label(owner, id, len);
+}
+
 const char *lbr_catalog_label(const void *owner, int32_t id, size_t *len) {
   return br_catalog_label(owner, id, len);
 }
@@ -48,7 +53,7 @@ static int bundle_catalog(lua_State *L) {
   lbr_check_options(L, 2, "catalog", catalog_options);
   br_catalog_columns cc = {.item = opt_name(L, 2, "item"), .price = opt_name(L, 2, "price"),
                            .cost = opt_name(L, 2, "cost"), .category = opt_name(L, 2, "category"),
-                           .stock = opt_name(L, 2, "stock"), .margin = NAN};
+                           .stock = opt_name(L, 2, "stock"), .margin = NAN, .name = opt_name(L, 2, "name")};
   lua_getfield(L, 2, "margin");
   if (!lua_isnil(L, -1)) {
     if (lua_type(L, -1) != LUA_TNUMBER) return lbr_errorf(L, "catalog: margin must be a rate in [0, 1)");

@@ -33,6 +33,8 @@ typedef struct result_box {
 
 LBR_HIDDEN br_catalog *lbr_catalog_check(lua_State *L, int idx);
 LBR_HIDDEN const char *lbr_catalog_label(const void *owner, int32_t id, size_t *len);
+/* The item's description (bundle.catalog's name option), else its label. */
+LBR_HIDDEN const char *lbr_catalog_name_or_label(const void *owner, int32_t id, size_t *len);
 /* Pushes a new view (valid only inside callbacks). */
 LBR_HIDDEN bundle_view *lbr_view_push(lua_State *L, const br_bundle_stats *st, const br_catalog *cat);
 LBR_HIDDEN double lbr_call_objective(void *ctx, const int32_t *items, int n, int *fail);

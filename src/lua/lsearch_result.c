@@ -49,6 +49,12 @@ static void push_found(lua_State *L, const br_search_result *r, const br_catalog
   lua_createtable(L, 0, 2);
   lbr_push_labels(L, lbr_catalog_label, cat, it, n);
   lua_setfield(L, -2, "items");
+  int named = 0;
+  for (int i = 0; i < n && !named; i++) named = br_catalog_name(cat, it[i], NULL) != NULL;
+  if (named) { /* the catalogue's descriptions, where it has them */
+    lbr_push_labels(L, lbr_catalog_name_or_label, cat, it, n);
+    lua_setfield(L, -2, "names");
+  }
   lua_pushnumber(L, br_search_result_score(r, k));
   lua_setfield(L, -2, "score");
   if (br_search_result_nobjectives(r) > 1) {

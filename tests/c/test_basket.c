@@ -261,6 +261,89 @@ static void retained_baskets_outlive_the_first_free(void **state) {
   assert_null(br_catalog_retain(NULL));
 }
 
+/* Rules given whole over label-only baskets (what read_rules builds): the
+ * sides come back sorted without repeats, the measures as given, the match
+ * index works, names ride along; bad rules are errors naming the rule. */
+static void rules_from_parts_and_label_baskets(void **state) {
+  (void)state;
+  const char *labels[3] = {"salt, fine", "oil", "pepper"}, *names[3] = {"Fine salt", NULL, "Black pepper"};
+  size_t lens[3] = {10, 3, 6}, nlens[3] = {9, 0, 12};
+  br_baskets *b = NULL;
+  assert_int_equal(br_baskets_from_labels(&b, 40, labels, lens, 3, names, nlens), BR_OK);
+  assert_int_equal(br_baskets_size(b), 40);
+  assert_int_equal(br_baskets_nitems(b), 3);
+  assert_int_equal(br_baskets_find(b, "oil", 3), 1);
+  size_t len;
+  assert_string_equal(br_baskets_name(b, 0, &len), "Fine salt");
+  assert_null(br_baskets_name(b, 1, &len));
+  assert_null(br_baskets_name(b, 7, &len));
+  /* rule 1: {pepper, salt, salt} => {oil}; rule 2: {oil} => {pepper} */
+  int64_t lo[3] = {0, 3, 4}, ro[3] = {0, 1, 2};
+  int32_t lhs[4] = {2, 0, 0, 1}, rhs[2] = {1, 2};
+  double m[2 * BR_MEASURE_COUNT];
+  for (int i = 0; i < 2 * BR_MEASURE_COUNT; i++) m[i] = i;
+  br_rules *r = NULL;
+  assert_int_equal(br_rules_from_parts(&r, 3, 2, lo, lhs, ro, rhs, m), BR_OK);
+  assert_int_equal(br_rules_count(r), 2);
+  int n;
+  const int32_t *l = br_rules_lhs(r, 0, &n);
+  assert_int_equal(n, 2);
+  assert_int_equal(l[0], 0);
+  assert_int_equal(l[1], 2);
+  assert_true(br_rules_measures(r, 1)[BR_M_LIFT] == BR_MEASURE_COUNT + BR_M_LIFT);
+  int32_t basket[2] = {0, 2};
+  int64_t *idx = NULL, nm = 0;
+  assert_int_equal(br_rules_match(r, basket, 2, &idx, &nm), BR_OK);
+  assert_int_equal(nm, 1);
+  assert_int_equal(idx[0], 0);
+  br_free_out(idx);
+  br_rules_free(r);
+  r = NULL;
+  int32_t bad[4] = {2, 0, 0, 9};
+  assert_int_equal(br_rules_from_parts(&r, 3, 2, lo, bad, ro, rhs, m), BR_ERR_ARG);
+  assert_string_equal(br_last_error(), "rules: rule 2 has an empty side, more than 64 items or an unknown item");
+  assert_null(r);
+  br_baskets_free(b);
+  const char *twice[2] = {"a", "a"};
+  size_t tl[2] = {1, 1};
+  assert_int_equal(br_baskets_from_labels(&b, 1, twice, tl, 2, NULL, NULL), BR_ERR_ARG);
+  assert_string_equal(br_last_error(), "baskets: label 2 repeats an earlier one");
+}
+
+/* A name column: each item's first non-null name, kept by a filter. */
+static void baskets_keep_item_names(void **state) {
+  (void)state;
+  const char *bk[4] = {"1", "1", "2", "2"}, *it[4] = {"A", "B", "A", "C"}, *nm[4] = {NULL, "bee", "ay", NULL};
+  size_t bl[4] = {1, 1, 1, 1}, il[4] = {1, 1, 1, 1}, nl[4] = {0, 3, 2, 0};
+  br_column *cb = NULL, *ci = NULL, *cn = NULL;
+  assert_int_equal(br_column_from_strings(&cb, 4, bk, bl), BR_OK);
+  assert_int_equal(br_column_from_strings(&ci, 4, it, il), BR_OK);
+  assert_int_equal(br_column_from_strings(&cn, 4, nm, nl), BR_OK);
+  const char *cols[3] = {"basket", "item", "name"};
+  br_column *cc[3] = {cb, ci, cn};
+  br_frame *f = NULL;
+  assert_int_equal(br_frame_new(&f, 3, cols, cc), BR_OK);
+  br_baskets_spec spec = {.basket = "basket", .item = "item", .name = "name"};
+  br_baskets *b = NULL;
+  assert_int_equal(br_baskets_from_frame(&b, f, &spec), BR_OK);
+  size_t len;
+  int32_t a = br_baskets_find(b, "A", 1), c = br_baskets_find(b, "C", 1);
+  assert_string_equal(br_baskets_name(b, a, &len), "ay"); /* the first non-null one, on a later line */
+  assert_null(br_baskets_name(b, c, &len));
+  double mask[2] = {0, 1};
+  br_baskets *g = NULL;
+  assert_int_equal(br_baskets_filter(&g, b, mask), BR_OK);
+  assert_string_equal(br_baskets_name(g, br_baskets_find(g, "B", 1), &len), "bee");
+  br_baskets_free(g);
+  br_baskets_free(b);
+  spec.name = "nope";
+  assert_int_equal(br_baskets_from_frame(&b, f, &spec), BR_ERR_ARG);
+  br_frame_free(f);
+  br_column_release(cb);
+  br_column_release(ci);
+  br_column_release(cn);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(retained_baskets_outlive_the_first_free),
@@ -270,6 +353,8 @@ int main(void) {
       cmocka_unit_test(bad_files_and_options_are_errors),
       cmocka_unit_test(carriage_returns_separate_items),
       cmocka_unit_test(composite_keys_make_one_basket_per_combination),
+      cmocka_unit_test(rules_from_parts_and_label_baskets),
+      cmocka_unit_test(baskets_keep_item_names),
   };
   return cmocka_run_group_tests_name("basket", tests, NULL, NULL);
 }

@@ -204,6 +204,31 @@ static void preview_shows_first_and_last_five_rows(void **state) {
   br_frame_free(f);
 }
 
+/* A name column: descriptions for people, none where the value is null;
+ * a numeric name column is an error. */
+static void catalog_from_frame_keeps_item_names(void **state) {
+  (void)state;
+  br_frame *f = frame_of("sku,price,desc,n\nA,2,\"salt, fine\",1\nB,4,,2\n");
+  br_catalog_columns cc = {.item = "sku", .price = "price", .margin = 0.5, .name = "desc"};
+  br_catalog *c = NULL;
+  assert_int_equal(br_catalog_from_frame(&c, f, &cc), BR_OK);
+  size_t len;
+  assert_string_equal(br_catalog_name(c, 0, &len), "salt, fine");
+  assert_int_equal(len, 10);
+  assert_null(br_catalog_name(c, 1, &len));
+  assert_null(br_catalog_name(c, 2, &len));
+  br_catalog_free(c);
+  c = NULL;
+  cc.name = "n";
+  assert_int_equal(br_catalog_from_frame(&c, f, &cc), BR_ERR_ARG);
+  assert_string_equal(br_last_error(), "catalog: the name column must be str");
+  cc.name = "nope";
+  assert_int_equal(br_catalog_from_frame(&c, f, &cc), BR_ERR_ARG);
+  assert_string_equal(br_last_error(), "catalog: no column 'nope' for name");
+  assert_null(c);
+  br_frame_free(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(catalog_from_frame_reads_every_column),
@@ -213,6 +238,7 @@ int main(void) {
       cmocka_unit_test(elasticity_orders_join_the_catalogue),
       cmocka_unit_test(preview_prints_names_types_and_dates),
       cmocka_unit_test(preview_shows_first_and_last_five_rows),
+      cmocka_unit_test(catalog_from_frame_keeps_item_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "test_util.h"
+#include "../../src/core/counts_internal.h" /* sketch_init's own guard */
 
 #define DAY 86400
 #define T0 1704067200
@@ -117,6 +118,38 @@ static void sketch_stays_within_its_bound(void **state) {
   br_counts_free(c);
 }
 
+/* A huge width or capacity is an error naming it, before any allocation:
+ * the width's rounding to a power of two once looped with no bound (and
+ * overflowed past 2^62). */
+static void sketch_refuses_huge_sizes(void **state) {
+  (void)state;
+  const int64_t huge[] = {((int64_t)1 << 32) + 1, (int64_t)1 << 62, ((int64_t)1 << 62) + 1, INT64_MAX};
+  for (size_t i = 0; i < sizeof huge / sizeof *huge; i++) {
+    for (int field = 0; field < 2; field++) {
+      br_counts_options o;
+      br_counts_options_init(&o);
+      o.mode = BR_COUNTS_SKETCH;
+      if (field) o.capacity = huge[i];
+      else o.width = huge[i];
+      br_counts *c = NULL;
+      assert_int_equal(br_counts_new(&c, &o), BR_ERR_ARG);
+      assert_null(c);
+      assert_non_null(strstr(br_last_error(), field ? "capacity must be at most 2^32 itemsets" : "width must be at most 2^32 counters a row"));
+    }
+  }
+  sketch s;
+  assert_int_equal(sketch_init(&s, 10, INT64_MAX, 4), BR_ERR_ARG); /* the guard in the sketch itself */
+  assert_non_null(strstr(br_last_error(), "width must be in 1..4294967296"));
+  assert_int_equal(sketch_init(&s, 10, 64, 17), BR_ERR_ARG);
+  /* the largest width is taken as it is (a power of two already) */
+  assert_int_equal(sketch_init(&s, 4, 1 << 10, 1), BR_OK);
+  assert_int_equal(s.width, 1 << 10);
+  sketch_free(&s);
+  assert_int_equal(sketch_init(&s, 4, (1 << 10) + 1, 1), BR_OK);
+  assert_int_equal(s.width, 1 << 11);
+  sketch_free(&s);
+}
+
 static void save_and_load_round_trip(void **state) {
   (void)state;
   char path[] = "/tmp/bundle_counts_XXXXXX";
@@ -195,6 +228,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(window_counts_equal_a_recount),
       cmocka_unit_test(sketch_stays_within_its_bound),
+      cmocka_unit_test(sketch_refuses_huge_sizes),
       cmocka_unit_test(save_and_load_round_trip),
       cmocka_unit_test(delta_records_then_compaction),
   };

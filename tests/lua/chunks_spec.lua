@@ -157,4 +157,18 @@ describe("functions that take a frame of orders take the chunks", function()
     assert.are.equal("concat_frames: expected a Frame, a list of Frames or an iterator of Frames (read_csv_chunks), got number",
       err_of(bundle.concat_frames, 3))
   end)
+
+  -- an iterator that never ends and gives no frame (a table whose __call
+  -- returns 1) was called for ever, its values piling up, before the check
+  it("stops at the first chunk that is not a Frame, even from an endless iterator", function()
+    local calls = 0
+    local endless = setmetatable({}, { __call = function() calls = calls + 1 return 1 end })
+    assert.are.equal("baskets: chunk 1 is not a live Frame (got number)",
+      err_of(bundle.baskets, endless, { basket = "order", item = "item" }))
+    assert.are.equal(1, calls)
+    local a = bundle.read_csv(ORDERS, { columns = { "order" } })
+    local n = 0
+    assert.are.equal("concat_frames: chunk 2 is not a live Frame (got string)",
+      err_of(bundle.concat_frames, function() n = n + 1 return n == 1 and a or "x" end))
+  end)
 end)

@@ -47,4 +47,27 @@ describe("lifetimes", function()
     its:close()
     assert.truthy(err(its.get, its, 1):find("itemsets have been closed", 1, true))
   end)
+  -- Rules index by integer through a C __index closure; their methods were
+  -- not among the functions a close looks for, so Rules:match's list could
+  -- close the Rules it was matching (the close went through)
+  it("refuses closing Rules from Rules:match's list or Rules:filter's function", function()
+    local _, bk = W.world(3)
+    local r = bk:rules { min_count = 1, min_confidence = 0.01 }
+    local n = #r
+    assert.truthy(n > 0)
+    local list = setmetatable({}, { __len = function() r:close() return 1 end, __index = function() return "x" end })
+    assert.truthy(err(r.match, r, list):find("close: the Rules is in use by a running call", 1, true))
+    assert.truthy(err(r.filter, r, function() r:close() return true end)
+                    :find("close: the Rules is in use by a running call", 1, true))
+    assert.are.equal(n, #r) -- nothing was closed
+    r:close()
+  end)
+
+  it("says a GroupBy's frame was closed, naming agg", function()
+    local f = W.frame_of { "item,price", "a,1", "b,2", "a,3" }
+    local g = f:group_by("item")
+    f:close()
+    assert.are.equal("agg: the GroupBy's frame has been closed (or is not a Frame)",
+                     err(g.agg, g, { n = "count" }):gsub("^.-:%d+: ", ""))
+  end)
 end)

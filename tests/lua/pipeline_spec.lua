@@ -91,9 +91,24 @@ describe("pipeline", function()
       assert.is_true(b.discount >= 0 and b.discount <= 0.3)
       assert.is_true(b.incremental_profit > 0)
       assert.is_true(b.price > 0 and b.price <= b.list_price + 1e-9)
-      -- no chosen bundle is credibly an anti-complement (upper 95% bound of its lift below 1)
+      -- no chosen bundle is credibly an anti-complement (upper 95% bound of its lift among visits below 1);
+      -- the visit lift (lift / s^(k-1), s <= 1) and the basket lift are both reported; each is an offer
+      -- (at least 1% off)
       assert.is_true(b.reasons.lift_upper >= 1)
-      assert.is_true(b.reasons.lift_upper >= b.reasons.lift)
+      assert.is_true(b.reasons.lift_upper >= b.reasons.visit_lift)
+      assert.is_true(b.reasons.visit_lift >= b.reasons.lift - 1e-12)
+      assert.is_true(b.discount >= 0.01)
+      -- the basket lift is the one the training baskets show
+      local tb = ctx.train_baskets
+      local n = tb:size()
+      local all = bundle.eval.backtest({ b.items }, tb, { metrics = { "attach_rate" } }).bundles[1].complete / n
+      local sup = {}
+      local isup = tb:item_support()
+      local its, ss = isup:col("item"):totable(), isup:col("support"):totable()
+      for k = 1, #its do sup[its[k]] = ss[k] end
+      local e = 1
+      for _, it in ipairs(b.items) do e = e * sup[it] end
+      assert.is_true(math.abs(all / e - b.reasons.lift) < 1e-6 * b.reasons.lift, ("%g vs %g"):format(all / e, b.reasons.lift))
     end
   end)
 

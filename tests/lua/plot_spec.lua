@@ -73,6 +73,36 @@ describe("bundle.plot", function()
       assert.is_near(0.05, t[3], 1e-12)
     end)
 
+    it("bounds log ticks over a huge range: every k-th power, at most ~10 labelled decades", function()
+      local t = plot.log_ticks(-300, 300)
+      assert.are.equal(11, #t) -- 1e-300, 1e-240, ..., 1e300: one power in 60
+      assert.is_near(-300, math.log(t[1], 10), 1e-9)
+      assert.is_near(-240, math.log(t[2], 10), 1e-9)
+      assert.is_near(300, math.log(t[11], 10), 1e-9)
+      -- past what a double holds: the ticks that exist, no loop over 2e300 decades
+      local far = plot.log_ticks(-1e300, 1e300)
+      assert.is_true(#far <= 11)
+      for _, v in ipairs(far) do assert.is_true(v > 0 and v < math.huge) end
+      -- a reversed range is the same range
+      assert.are.same(plot.log_ticks(-3, 0), plot.log_ticks(0, -3))
+      -- twelve decades: every second power
+      local twelve = plot.log_ticks(-6, 6)
+      assert.are.equal(7, #twelve)
+      assert.is_near(0.01, twelve[3], 1e-15)
+    end)
+
+    it("names nan and infinite log-tick ranges", function()
+      local msg = "plot.log_ticks: lo and hi must be finite numbers"
+      assert.has_error(function() plot.log_ticks(0 / 0, 1) end)
+      local ok, err = pcall(plot.log_ticks, -math.huge, 1)
+      assert.is_false(ok)
+      assert.truthy(err:find(msg, 1, true))
+      ok, err = pcall(plot.log_ticks, 0, math.huge)
+      assert.truthy(err:find(msg, 1, true))
+      ok, err = pcall(plot.log_ticks, "1", 2)
+      assert.truthy(err:find(msg, 1, true))
+    end)
+
     it("names bad input", function()
       assert.has_error(function() plot.ticks(0 / 0, 1) end, "plot.ticks: lo and hi must be finite numbers")
       assert.has_error(function() plot.ticks(0, 1, 0) end, "plot.ticks: n must be a positive integer")

@@ -167,6 +167,39 @@ describe("printing", function()
     assert.are.equal(1, res:size())
   end)
 
+  it("shows item names where the baskets and the catalogue have them (name options)", function()
+    local tmp = os.tmpname()
+    local fh = assert(io.open(tmp, "w"))
+    fh:write('basket,item,price,desc\n1,S1,2,"salt, fine"\n1,O2,3,olive oil\n2,S1,2,"salt, fine"\n2,O2,3,olive oil\n'
+             .. '3,P3,5,\n3,S1,2,"salt, fine"\n4,S1,1,"salt, fine"\n4,O2,1,olive oil\n4,P3,1,\n')
+    fh:close()
+    local lines = bundle.read_csv(tmp)
+    os.remove(tmp)
+    local bk = bundle.baskets(lines, { basket = "basket", item = "item", name = "desc" })
+    -- P3 has no description: its code stands in
+    assert.are.equal("bundle.Rules: 2 rules over 4 baskets\n"
+      .. '{olive oil} => {"salt, fine"}  support 0.75  confidence 1  lift 1  count 3\n'
+      .. '{"salt, fine"} => {olive oil}  support 0.75  confidence 0.75  lift 1  count 3',
+      tostring(bk:rules{ min_count = 3, min_confidence = 0.5 }))
+    assert.truthy(tostring(bk:frequent{ min_count = 1, max_size = 3 }):find("{\"salt, fine\", olive oil, P3}", 1, true))
+    assert.truthy(tostring(bk):find('[3] {"salt, fine", P3}', 1, true), tostring(bk))
+    -- filtered baskets keep them
+    assert.are.equal('bundle.Baskets: 2 baskets, 3 items, 2.5 items a basket\n[1] {"salt, fine", P3}\n'
+      .. '[2] {"salt, fine", olive oil, P3}', tostring(bk:filter(bundle.tensor.from{ 0, 0, 1, 1 })))
+    local cat = bundle.catalog(lines:group_by("item"):agg{ price = { "mean", "price" }, desc = { "first", "desc" } },
+                               { item = "item", price = "price", margin = 0.5, name = "desc" })
+    assert.truthy(tostring(cat):find('\nO2  olive oil  price 2.33  cost 1.17', 1, true), tostring(cat))
+    local res = bundle.search{ catalog = cat, baskets = bk, pool = { { "S1", "O2" } }, size = { 2, 2 }, top = 1,
+                               objective = "support" }
+    assert.are.equal('bundle.SearchResult: 1 bundles\n1. {salt, fine, olive oil}  score 0.75', tostring(res))
+    local rec = select(2, res:iter()(res, 0))
+    assert.are.same({ "S1", "O2" }, rec.items)
+    assert.are.same({ "salt, fine", "olive oil" }, rec.names)
+    assert.has_error(function() bundle.catalog(lines:group_by("item"):agg{ price = { "mean", "price" } },
+                                               { item = "item", price = "price", margin = 0.5, name = "nope" }) end,
+                     "catalog: no column 'nope' for name")
+  end)
+
   it("stops at 10 rows and says how many more", function()
     local path = os.tmpname()
     local fh = assert(io.open(path, "w"))

@@ -257,3 +257,43 @@ describe("bundlerun limits", function()
     assert.truthy(err:find("--allow-read /no/such/dir", 1, true))
   end)
 end)
+
+-- A script's error text crosses to its host (sandbox.run's caller, or
+-- bundlerun's report under --sandbox) cut to 4 KiB, with the number of
+-- bytes cut: a script could otherwise make its host copy a gigabyte.
+describe("a sandboxed script's error text", function()
+  local cut_marker = "\u{2026} %((%d+) bytes cut%)$"
+
+  it("is kept whole up to 4096 bytes", function()
+    local e = fails(bundle.sandbox.run, "error(('x'):rep(4096), 0)")
+    assert.are.equal("sandbox.run: " .. ("x"):rep(4096), e)
+  end)
+
+  it("is cut past 4096 bytes, saying how much was cut", function()
+    local e = fails(bundle.sandbox.run, "error(('y'):rep(50 * 1024 * 1024), 0)")
+    assert.are.equal(#"sandbox.run: " + 4096 + #" (52424704 bytes cut)" + 3, #e)
+    assert.are.equal("sandbox.run: " .. ("y"):rep(4096), e:sub(1, #"sandbox.run: " + 4096))
+    assert.are.equal("52424704", e:match(cut_marker))
+  end)
+
+  it("is cut at a character boundary", function()
+    -- 'é' is 2 bytes: byte 4096 is the first byte of the 2049th, so the cut
+    -- keeps 4096 bytes; shifted by one byte, it backs off to 4095
+    local e = fails(bundle.sandbox.run, "error(('\u{e9}'):rep(3000), 0)")
+    assert.are.equal(("\u{e9}"):rep(2048), e:sub(#"sandbox.run: " + 1, #"sandbox.run: " + 4096))
+    assert.are.equal("1904", e:match(cut_marker))
+    e = fails(bundle.sandbox.run, "error('a' .. ('\u{e9}'):rep(3000), 0)")
+    assert.are.equal("a" .. ("\u{e9}"):rep(2047), e:sub(#"sandbox.run: " + 1, #"sandbox.run: " + 4095))
+    assert.are.equal("1906", e:match(cut_marker))
+    assert.is_not_nil(utf8.len(e))
+  end)
+
+  it("is cut under bundlerun --sandbox, before the traceback", function()
+    local out, err, code = run("--sandbox", "error(('z'):rep(10 * 1024 * 1024), 0)")
+    assert.are.equal(1, code)
+    assert.are.equal("", out)
+    assert.truthy(#err < 6000, #err)
+    assert.truthy(err:find("\u{2026} (10481664 bytes cut)", 1, true), err:sub(-300))
+    assert.truthy(err:find("stack traceback", 1, true))
+  end)
+end)

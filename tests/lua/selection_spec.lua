@@ -111,6 +111,38 @@ describe("select", function()
     assert.truthy(rep.warnings[1]:find("4 bundles chosen of the 6 asked", 1, true))
   end)
 
+  it("leaves out a bundle at list price (min_discount) and one nested in a chosen bundle", function()
+    local s = {
+      { items = { "a", "b", "c" }, score = 5, discount = 0.2 },
+      { items = { "a", "b" }, score = 4, discount = 0.15 },      -- held by a+b+c: the same deal twice
+      { items = { "d", "e" }, score = 3, discount = 0.004 },     -- best at list price: no offer
+      { items = { "c", "f" }, score = 2, discount = 0.1 },       -- shares c only: not nested
+      { items = { "b", "c", "g" }, score = 1, discount = 0.1 },  -- shares b and c, holds neither whole: kept
+    }
+    local chosen, _, rep = bundle.select(s, { top = 5, min_discount = 0.01, max_per_item = 3 })
+    local names = {}
+    for i, b in ipairs(chosen) do names[i] = table.concat(b.items, "+") end
+    assert.are.same({ "a+b+c", "c+f", "b+c+g" }, names)
+    assert.are.equal(1, rep.skipped.nested)
+    assert.are.equal(1, rep.skipped.at_list)
+    assert.truthy(rep.warnings[1]:find("1 best at list price (nothing to offer)", 1, true), rep.warnings[1])
+    assert.truthy(rep.warnings[1]:find("1 holding or held by a chosen bundle", 1, true), rep.warnings[1])
+    -- the superset after its subset is left out the same way, and allow_nested keeps both
+    chosen = bundle.select({ s[2], s[1] }, { top = 2 })
+    assert.are.equal(1, #chosen)
+    chosen = bundle.select({ s[2], s[1] }, { top = 2, allow_nested = true })
+    assert.are.equal(2, #chosen)
+    -- the joint pass keeps the same rules
+    local function set_value(set) local v = 0 for _, b in ipairs(set) do v = v + b.score end return v end
+    chosen = bundle.select.joint(s, set_value, { top = 5, min_discount = 0.01, max_per_item = 3 })
+    names = {}
+    for i, b in ipairs(chosen) do names[i] = table.concat(b.items, "+") end
+    assert.are.same({ "a+b+c", "c+f", "b+c+g" }, names)
+    local _, _, jrep = bundle.select.joint(s, set_value, { top = 5, min_discount = 0.01, max_per_item = 3 })
+    assert.truthy(jrep.warnings[1]:find("left out: 1 best at list price (nothing to offer)", 1, true), jrep.warnings[1])
+    assert.has_error(function() bundle.select(s, { min_discount = "x" }) end, "select: min_discount must be a number")
+  end)
+
   it("keeps one bundle per category signature and honours min_attach", function()
     local s = {
       { items = { "a", "b" }, score = 3, categories = { "tea", "cake" } },

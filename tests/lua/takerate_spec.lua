@@ -75,6 +75,40 @@ describe("bundle.takerate", function()
     assert.truthy(ex[1][1].feature:find("^attach_") and ex[1][1].text:find("complete it", 1, true), ex[1][1].text)
   end)
 
+  it("draws learning curves: each candidate refitted on growing shares of its training rows", function()
+    local bk, cat, list = world(function(k) return 0.05 + 0.9 * ((k - 1) % 10) / 9 end)
+    local train, valid = bundle.takerate.windows(bk, "2024-07-01", { days = 60 })
+    local tr = bundle.takerate.fit{ bundles = list, catalog = cat, train = train, valid = valid,
+                                    models = { "constant", "popularity", "logistic" }, curve = true }
+    local by = {}
+    for _, e in ipairs(tr.report.candidates) do by[e.name] = e end
+    local c = by.logistic.curve
+    -- 30 training rows: 20, 40, 60, 80 and 100% of them
+    assert.are.same({ 6, 12, 18, 24, 30 }, c.rows)
+    assert.are.same({ 0.2, 0.4, 0.6, 0.8, 1 }, c.shares)
+    -- the last point is the fit itself
+    assert.equal(by.logistic.valid.logloss, c.valid[5])
+    assert.equal(by.logistic.train.logloss, c.train[5])
+    -- more rows: a better validation loss than on a fifth of them
+    assert.is_true(c.valid[5] < c.valid[1], c.valid[1] .. " " .. c.valid[5])
+    for i = 1, 5 do assert.is_true(c.train[i] > 0 and c.valid[i] > 0 and c.valid[i] < 5) end
+    -- the constant learns nothing from more rows of the same rates: flat to within noise
+    assert.equal(5, #by.constant.curve.rows)
+    assert.is_true(math.abs(by.constant.curve.valid[1] - by.constant.curve.valid[5]) < 0.1)
+    -- shares of one's own choosing; off by default
+    local tr2 = bundle.takerate.fit{ bundles = list, catalog = cat, train = train, valid = valid,
+                                     models = { "logistic" }, curve = { 0.5, 1 } }
+    assert.are.same({ 15, 30 }, tr2.report.candidates[1].curve.rows)
+    local tr3 = bundle.takerate.fit{ bundles = list, catalog = cat, train = train, valid = valid, models = { "logistic" } }
+    assert.is_nil(tr3.report.candidates[1].curve)
+    assert.truthy(err(function() bundle.takerate.fit{ bundles = list, catalog = cat, train = train, valid = valid,
+                                                      curve = { 0.5, 1.5 } } end)
+                  :find("takerate.fit: option 'curve'[2] must be a share in (0, 1], got 1.5", 1, true))
+    assert.truthy(err(function() bundle.takerate.fit{ bundles = list, catalog = cat, train = train, valid = valid,
+                                                      curve = "yes" } end)
+                  :find("option 'curve' must be true or a list of shares", 1, true))
+  end)
+
   it("keeps the trivial model, and says so, when nothing predicts", function()
     local bk, cat, list = world(function() return 0.3 end)
     local train, valid = bundle.takerate.windows(bk, "2024-07-01", { days = 60 })

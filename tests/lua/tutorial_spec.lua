@@ -65,7 +65,10 @@ describe("docs/TUTORIAL.md", function()
     assert.truthy(out:find("green regency teacup and saucer + pink regency teacup and saucer", 1, true), out)
     assert.truthy(out:find("bundle.Baskets: 10181 baskets, 3403 items", 1, true), out)
     assert.truthy(out:find("bundle.Rules: 2583 rules over 10181 baskets", 1, true), out)
-    assert.truthy(out:find("bundle.Rules: 10 rules over 10181 baskets\n{23290, 23291} => {23289}", 1, true), out)
+    -- rules print with the product names (bundle.baskets' name option), not the codes {23290, 23291} => {23289}
+    assert.truthy(out:find("bundle.Rules: 10 rules over 10181 baskets\n{SPACEBOY CHILDRENS BOWL, DOLLY GIRL CHILDRENS CUP} => {DOLLY GIRL CHILDRENS BOWL}", 1, true), out)
+    -- read_rules gives Rules back: sorted, cut and printed with the names
+    assert.truthy(out:find("bundle.Rules: 3 rules over 10181 baskets\n{%u"), out)
     assert.truthy(out:find(" => [%l%s%p]+   confidence 0%.%d%d, lift %d+%.%d"), out)
     assert.truthy(out:find("%d+ rules, %d+ once the redundant ones are pruned"), out)
     assert.truthy(out:find("%d+ candidate bundles, each bought whole in at least %d+ baskets"), out)

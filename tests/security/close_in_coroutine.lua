@@ -5,8 +5,8 @@
 -- refused with the "in use" error (or the call must fail cleanly); a
 -- use-after-free crashes, or trips the sanitizer build.
 -- NESTED (set with -e): also run the calls themselves inside coroutines,
--- with the close two coroutines down (the sandbox records which thread
--- resumed which; a trusted state knows only its main thread).
+-- with the close two coroutines down (the sandbox's resume records which
+-- thread resumed which, and so does bundle's in a trusted state).
 -- DIR (set with -e) holds items.csv.
 local bundle = require "bundle"
 local T = bundle.tensor
@@ -211,6 +211,155 @@ for _, run in ipairs(runners) do
   report(ok and refused and tostring(refused):find("in use by a running search", 1, true) ~= nil,
          "search objective, " .. run[1] .. ": a coroutine two down closes the Catalog",
          tostring(ok) .. " " .. tostring(refused))
+end
+
+-- Bindings that pin nothing: they hold their object's pointer while an
+-- options table or a list runs a metamethod, and only the stack check
+-- over the chain of resumers refuses the close. In a trusted state the
+-- chain is recorded by bundle's coroutine.resume/wrap/close (lcoroutine.c),
+-- so these run plainly too. The call runs in coroutine A; its metamethod
+-- resumes B, which closes (depth 2), or resumes C, which closes (depth 3);
+-- resumes and wraps both, and a coroutine that first ran (and yielded)
+-- from another thread. Without the recording every one of these closes
+-- went through and the call read freed memory.
+local bk0 = bundle.baskets(bundle.read_csv(DIR .. "/baskets.csv", { types = { basket = "str", item = "str" } }),
+                           { basket = "basket", item = "item" })
+local function opts(hit, extra)
+  return setmetatable(extra or {}, { __index = function() hit() end })
+end
+local function list(hit, items)
+  return setmetatable({}, { __len = function() hit() return #items end, __index = function(_, k) return items[k] end })
+end
+local unpinned = {
+  { "Baskets", "Baskets:cooccurrence's options __index",
+    function() return bk0:filter(T.ones(bk0:size())) end,
+    function(x, hit) return x:cooccurrence(opts(hit)):nrows() end },
+  { "Rules", "Rules:sort's options __index",
+    function() return bk0:rules { min_count = 1, min_confidence = 0.1 } end,
+    function(x, hit) return #x:sort(opts(hit)) end },
+  { "Rules", "Rules:lhs_has's options __index",
+    function() return bk0:rules { min_count = 1, min_confidence = 0.1 } end,
+    function(x, hit) return #x:lhs_has({ "a" }, opts(hit)) end },
+  { "Counts", "Counts:frequent's options __index",
+    function() local c = bundle.counts {} c:add({ "a", "b" }, 0) c:add({ "a", "b" }, 1) return c end,
+    function(x, hit) return x:frequent(opts(hit, { min_count = 1 })):nrows() end },
+  { "Counts", "Counts:count's list __len",
+    function() local c = bundle.counts {} c:add({ "a", "b" }, 0) return c end,
+    function(x, hit) return x:count(list(hit, { "a", "b" })) end },
+  { "Tensor", "Model:fit's options __index (closing X)",
+    function() return T.from({ { 1 }, { 2 }, { 3 }, { 4 } }) end,
+    function(x, hit) return bundle.model.linear {}:fit(x, T.from { 1, 2, 3, 4 }, opts(hit)).iterations end },
+  { "Frame", "Frame:sort's options __index",
+    makers.Frame,
+    function(x, hit) return x:sort("price", opts(hit)):nrows() end },
+  { "Tensor", "Tensor:index's list __len",
+    makers.Tensor,
+    function(x, hit) return x:index(list(hit, { 1, 2 })) end },
+}
+-- close_down(depth, how, x): from the running call, resume a coroutine
+-- that closes x (depth 2) or that resumes one that does (depth 3); how is
+-- "resume", "wrap" or "later" (the closing coroutine first ran and yielded
+-- from the main thread, and is now resumed from here)
+local parked = {}
+local function close_down(depth, how, x)
+  local err
+  local function closer() local ok, e = pcall(x.close, x) if not ok then err = e end end
+  local body = closer
+  if depth == 3 then
+    body = function()
+      local co = coroutine.create(closer)
+      local ok, e = coroutine.resume(co)
+      assert(ok, e)
+    end
+  end
+  if how == "resume" then
+    local ok, e = coroutine.resume(coroutine.create(body))
+    assert(ok, e)
+  elseif how == "wrap" then
+    coroutine.wrap(body)()
+  else
+    local co = parked[1]
+    table.remove(parked, 1)
+    local ok, e = coroutine.resume(co, body)
+    assert(ok, e)
+  end
+  return err
+end
+local function park()
+  local co = coroutine.create(function() local body = coroutine.yield() body() end)
+  coroutine.resume(co) -- first run from the main thread
+  parked[#parked + 1] = co
+end
+for _, c in ipairs(unpinned) do
+  for _, depth in ipairs { 2, 3 } do
+    for _, how in ipairs { "resume", "wrap", "later" } do
+      local name = ("%s, depth %d (%s): a coroutine closes the %s"):format(c[2], depth, how, c[1])
+      if not ONLY or name:find(ONLY, 1, true) then
+        local x = c[3]()
+        if how == "later" then park() end
+        local refused
+        local ok, e = pcall(coroutine.wrap(function()
+          return c[4](x, function() refused = refused or close_down(depth, how, x) end)
+        end))
+        report(refused ~= nil and tostring(refused):find("close: the " .. c[1] .. " is in use", 1, true) ~= nil
+                 and (ok or not tostring(e):find("closed", 1, true)),
+               name, tostring(refused) .. " / call: " .. tostring(ok) .. " " .. tostring(e))
+        pcall(function() x:close() end)
+      end
+    end
+  end
+end
+
+-- A resume that fails at once (of a coroutine that is running, "normal")
+-- must leave that coroutine's note alone: here main resumes A, whose call
+-- holds the frame; its metamethod resumes H, H resumes B, and B first
+-- tries coroutine.resume(H) (which fails), then closes the frame. The
+-- chain B -> H -> A must still reach A.
+do
+  local x = makers.Frame()
+  local refused, failed_resume
+  local H
+  H = coroutine.create(function()
+    local B = coroutine.create(function()
+      local ok, e = coroutine.resume(H)
+      failed_resume = not ok and e
+      local ok2, e2 = pcall(x.close, x)
+      if not ok2 then refused = e2 end
+    end)
+    assert(coroutine.resume(B))
+  end)
+  local A = coroutine.create(function()
+    return x:select(setmetatable({}, { __len = function() assert(coroutine.resume(H)) return 2 end,
+                                       __index = function(_, k) return ({ "item", "price" })[k] end })):nrows()
+  end)
+  local ok, n = coroutine.resume(A)
+  report(ok and n == 3 and failed_resume == "cannot resume non-suspended coroutine" and refused ~= nil
+           and tostring(refused):find("close: the Frame is in use", 1, true) ~= nil,
+         "a failed resume of a running coroutine keeps its resumer on record",
+         tostring(failed_resume) .. " / " .. tostring(refused) .. " / " .. tostring(ok) .. " " .. tostring(n))
+  pcall(function() x:close() end)
+end
+
+-- error handlers: xpcall's handler runs before the stack unwinds, so the
+-- call is still below it, on this thread or two coroutines up
+for _, where in ipairs { "on the call's thread", "in a coroutine two down" } do
+  local x = makers.Frame()
+  local refused
+  local function handler() local ok, e = pcall(x.close, x) if not ok then refused = e end return "handled" end
+  local ok, e = pcall(coroutine.wrap(function()
+    return x:select(setmetatable({}, { __len = function()
+      if where == "on the call's thread" then
+        xpcall(error, handler, "boom")
+      else
+        coroutine.wrap(function() local co = coroutine.create(function() xpcall(error, handler, "boom") end) coroutine.resume(co) end)()
+      end
+      return 1
+    end, __index = function() return "item" end })):nrows()
+  end))
+  report(ok and e == 3 and refused ~= nil and tostring(refused):find("close: the Frame is in use", 1, true) ~= nil,
+         "an xpcall handler " .. where .. " closes the Frame a select holds",
+         tostring(refused) .. " / " .. tostring(ok) .. " " .. tostring(e))
+  pcall(function() x:close() end)
 end
 
 print(("cases: %d, failed: %d"):format(cases, failed))

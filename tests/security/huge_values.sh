@@ -25,7 +25,7 @@ print('host', pcall(b.sandbox.run, assert(io.open('$T/attack.lua')):read('a'), {
 expect_rc 0 "sandbox.run: every huge value ends, with no watchdog to kill it"
 within 6 "  ... in time"
 has "$T/out" "depth	false	counts: option 'depth' is out of range (9223372036854775807; it must fit in" "  ... depth = 2^63 - 1 is out of range, not -1"
-has "$T/out" "width	false	counts: width must be at most 2^40 counters a row" "  ... width = 2^63 - 1 is refused, not looped on"
+has "$T/out" "width	false	counts: width must be at most 2^32 counters a row" "  ... width = 2^63 - 1 is refused, not looped on"
 has "$T/out" "wrap	false	counts: option 'max_size' is out of range (4294967298;" "  ... 2^32 + 2 does not wrap to 2"
 has "$T/out" "host	false	sandbox.run: timeout: the script ran past its limit of 1.0 s (search stopped: the time limit passed" \
   "  ... annealing 2^63 iterations stops at the deadline (the script cannot go on past it)"
