@@ -174,8 +174,12 @@ br_status br_frame_join(br_frame **out, const br_frame *left, const br_frame *ri
 
 /* ---- dates ---- */
 
-/* "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS" (or 'T' between) to seconds since
- * 1970-01-01 00:00:00; BR_ERR_PARSE when s is not such a date. */
+/* ISO 8601 text to seconds since 1970-01-01 00:00:00 UTC: "YYYY-MM-DD",
+ * optionally with a time after ' ' or 'T' ("HH:MM", "HH:MM:SS" or
+ * "HH:MM:SS.fff", the fraction dropped) and then optionally 'Z' or an offset
+ * ("+01:00", "+0100", "+01", a space before it allowed), which is taken off
+ * to give UTC. BR_ERR_PARSE when s is not such a date or names no real day
+ * or time (2024-02-30, 25:00). */
 br_status br_datetime_parse(int64_t *epoch, const char *s, size_t len);
 /* "YYYY-MM-DD HH:MM:SS" (with_time) or "YYYY-MM-DD" into buf of at least 32
  * bytes; returns the length. */
@@ -199,7 +203,9 @@ size_t br_frame_preview(char *buf, size_t size, const br_frame *f);
  * accepted too: it cannot be mistaken for a day-first or formatted date.
  *   format:    strptime-style, a portable subset: %Y (4 digits), %y (2
  *              digits: 69-99 are 19xx, 00-68 20xx), %m, %d, %H, %M, %S (1 or 2
- *              digits), %b (an English month name, short or long, any case),
+ *              digits), %f (a fraction of a second's digits, dropped), %z
+ *              ('Z' or an offset +hh:mm, +hhmm or +hh, taken off to give UTC),
+ *              %b (an English month name, short or long, any case),
  *              %% and literal characters; a space matches one or more spaces.
  *              It must name a year, a month and a day.
  *   day_first: D/M/YYYY, D-M-YYYY or D.M.YYYY (1 or 2 digit day and month),
@@ -217,13 +223,20 @@ br_status br_datetime_parse_as(int64_t *epoch, const char *s, size_t len,
                                const br_time_format *tf);
 /* What tf accepts, for messages: "a date in the time_format '%d/%m/%Y'",
  * "a day-first date (D/M/YYYY or D-M-YYYY, optional H:MM[:SS])" or "a date
- * (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)". Written into buf (size bytes). */
+ * (YYYY-MM-DD, optionally with HH:MM[:SS[.fff]] and Z or +hh:mm)". Written
+ * into buf (size bytes). */
 const char *br_time_format_describe(const br_time_format *tf, char *buf, size_t size);
 /* A DATETIME column from a STR column read by tf (each distinct text is
  * parsed once); nulls stay null; a DATETIME column is returned as it is (a
  * new reference). A value that does not parse is BR_ERR_PARSE naming its
  * 1-based row and the expected form; another column type is BR_ERR_ARG. */
 br_status br_column_to_datetime(br_column **out, const br_column *c, const br_time_format *tf);
+
+/* An F64 column from a STR column whose text is numbers written with the
+ * decimal mark `decimal` ('.' or ','; ',' also allows "1.234,56" and
+ * "1 234,5"); nulls stay null; an I64 or F64 column comes back as F64. A
+ * value that is no such number is BR_ERR_PARSE naming its 1-based row. */
+br_status br_column_to_number(br_column **out, const br_column *c, char decimal);
 
 /* ---- keys ---- */
 
@@ -254,6 +267,8 @@ typedef struct br_csv_options {
   size_t max_field;                /* longest field accepted, bytes (0: 16 MiB) */
   int threads;                     /* threads for parsing and converting (0: one per core, at most 8) */
   br_time_format time;             /* how datetime columns are read (zeroed: ISO only) */
+  char decimal;                    /* '.' (or 0) by default; ',': numbers may be written "3,49" or
+                                    * "1.234,56" (thousands by '.' or ' ' in groups of 3) */
   int64_t range_begin, range_end;  /* end > 0: only the data lines in bytes [begin, end) of an
                                     * uncompressed file (begin at a line start after the header;
                                     * no rows is then no error); bundle/dist.h's br_dist_range */
@@ -266,11 +281,16 @@ typedef struct br_csv_report {
   int64_t rows;                               /* data rows loaded */
   int64_t skipped;                            /* bad rows skipped */
   int64_t skipped_lines[BR_CSV_REPORT_LINES]; /* line numbers of the first ones */
+  /* Columns read by day_first whose every day-first date has a day <= 12:
+   * they would read as well month-first, so the data never checked the
+   * order (a US file read day-first). Their indices in the frame. */
+  int day_first_unchecked;
+  int day_first_columns[BR_CSV_REPORT_LINES];
 } br_csv_report;
 
 /* Reads a CSV file with a header row (a path ending in .gz is decompressed
  * on the fly). Types are inferred per column from every value: i64, f64,
- * bool (true/false), datetime (YYYY-MM-DD[ HH:MM:SS], or by opts->time) or
+ * bool (true/false), datetime (ISO as br_datetime_parse, or by opts->time) or
  * str. A value of a column typed datetime that does not parse is an error
  * naming the file, line, column and the expected form. Errors name
  * the file and line ("orders.csv:1234: 9 fields, header has 8"). report may

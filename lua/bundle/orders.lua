@@ -29,7 +29,7 @@ end
 
 local CANCELLED_KEYS = { "column", "values", "prefix" }
 -- read_csv's options, less those prepare sets itself (columns, time_format, day_first)
-local READ_KEYS = { "sep", "quote", "na", "types", "on_bad_row", "max_field", "threads", "limit" }
+local READ_KEYS = { "sep", "quote", "na", "types", "on_bad_row", "max_field", "threads", "limit", "decimal" }
 
 -- The steps that remove lines, in the order they run, and what each removes.
 local STEPS = {
@@ -284,6 +284,10 @@ local function load(s, report)
         rep.skipped, rep.skipped == 1 and "" or "s", path, table.concat(rep.skipped_lines, ", "),
         rep.skipped > #rep.skipped_lines and ", ..." or "")
     end
+    for _, col in ipairs(rep.day_first_unchecked or {}) do
+      report.warnings[#report.warnings + 1] = ("day_first: no day in column '%s' is over 12, so the data cannot "
+        .. "tell day-first from month-first dates: check that they are day-first"):format(col)
+    end
   else
     frame = s.orders
     require_columns(frame:names(), wanted, "the orders frame")
@@ -298,6 +302,11 @@ local function load(s, report)
     if not ok then
       local msg = bare(res):gsub("^to_datetime: ", ""):gsub(" %(column '[^']*'%)$", "")
       if formatted then fail("time column '%s': %s", s.time, msg) end
+      local row, text = msg:match("^row (%d+): '(.-)' is not")
+      if text and text:find("^%s*%d%d%d%d%-%d%d%-%d%d") then -- ISO in shape: a day or hour that does not exist
+        fail("time column '%s', row %s: '%s' is not a real date and time (no such day, hour or minute; or a "
+          .. "malformed time or offset)", s.time, row, text)
+      end
       fail("time column '%s' is text that is not an ISO date (%s); pass time_format (e.g. \"%%d/%%m/%%Y %%H:%%M\") "
         .. "or day_first = true", s.time, msg)
     end
@@ -310,9 +319,19 @@ local function load(s, report)
     local col = s[key]
     if col and types[col] ~= "i64" and types[col] ~= "f64" then
       local example = types[col] == "str" and frame:col(col):levels() or {}
-      local bad
+      local bad, comma
       for _, v in ipairs(example) do
-        if not tonumber(v) then bad = v; break end
+        if not tonumber(v) then bad = bad or v end
+        if not comma and v:find("^%s*[+-]?%d[%d. ]*,%d+%s*$") then comma = v end
+      end
+      if comma then
+        local row = 0
+        for i, v in ipairs(frame:col(col):totable()) do
+          if v == comma then row = i; break end
+        end
+        fail("%s column '%s' is %s, not numbers: it looks like decimal commas (e.g. '%s' in row %d); read with "
+          .. "read_csv{ decimal = \",\" }%s", key, col, types[col], comma, row,
+          report.source ~= "frame" and " (in this spec: read = { decimal = \",\" })" or " or convert with Column:to_number{ decimal = \",\" }")
       end
       fail("%s column '%s' is %s, not numbers%s", key, col, types[col],
            bad and (" (it holds '" .. bad .. "'" .. (report.source ~= "frame"
@@ -451,6 +470,7 @@ local function prepare(spec)
   report.baskets = #sales:col("basket"):unique()
   report.items = #sales:col("item"):unique()
   report.first_time, report.last_time = math.tointeger(times:min()), math.tointeger(times:max())
+  report.basket_span = M.basket_span(sales)
   report.cancelled = describe_cancelled(c)
   report.assumed = { quantity = s.quantity == nil, price = s.price == nil }
   report.columns = { basket = #s.basket == 1 and s.basket[1] or table.move(s.basket, 1, #s.basket, 1, {}),
@@ -460,6 +480,53 @@ local function prepare(spec)
   local warnings = report.warnings
   report.warnings = nil
   return { sales = sales, warnings = warnings, report = report }
+end
+
+-- basket_span(sales[, basket, time]) -> { median_days =, p90_days =, baskets = }: how long a
+-- basket's lines span (its last time less its first), in days. A basket key
+-- that is really a customer spans months, and is no one order.
+function M.basket_span(sales, basket, time)
+  basket, time = basket or "basket", time or "time"
+  local g = sales:group_by(basket):agg{ lo = { "min", time }, hi = { "max", time } }
+  local n = g:nrows()
+  if n == 0 then return { median_days = 0, p90_days = 0, baskets = 0 } end
+  local span = g:select({}):with_column("span", (g:col("hi"):tensor() - g:col("lo"):tensor()) / 86400):sort("span")
+  local col = span:col("span")
+  return { median_days = col:get(math.ceil(0.5 * n)), p90_days = col:get(math.ceil(0.9 * n)), baskets = n }
+end
+
+local function share(k, n)
+  local p = 100 * k / n
+  return p >= 0.1 and ("%.1f%%"):format(p) or ("%.2g%%"):format(p)
+end
+
+-- findings(report) -> { strings }: what a run on these orders should say
+-- aloud, from prepare's report: baskets that span days (a customer key,
+-- not an order), and the lines left out of the baskets, with their shares.
+function M.findings(report)
+  local out = {}
+  local sp = report.basket_span
+  if sp and sp.median_days > 1 then
+    local b = report.columns and report.columns.basket
+    local key = type(b) == "table" and ("{ '" .. table.concat(b, "', '") .. "' }") or ("'" .. tostring(b) .. "'")
+    out[#out + 1] = ("baskets span a median of %s days (basket = %s): is that one order? a grocery basket is usually "
+      .. "member + day: basket = { 'member', 'date' }"):format(sp.median_days >= 10 and ("%.0f"):format(sp.median_days)
+      or ("%.1f"):format(sp.median_days), key)
+  end
+  local r, n, parts = report.removed or {}, report.rows_in or 0, {}
+  local returns = (report.cancelled or ""):find("^negative_quantity") and "return lines" or "cancelled lines"
+  for _, p in ipairs{ { "missing", "lines without a basket key, item or time" }, { "cancelled", returns },
+                      { "nonpositive_quantity", "lines without a positive quantity" },
+                      { "nonpositive_price", "lines without a price" } } do
+    local k = r[p[1]] or 0
+    if k > 0 and n > 0 then parts[#parts + 1] = ("%d %s (%s)"):format(k, p[2], share(k, n)) end
+  end
+  if #parts > 0 then
+    local last = table.remove(parts)
+    out[#out + 1] = (#parts > 0 and (table.concat(parts, ", ") .. " and " .. last) or last)
+      .. " left out of the baskets"
+  end
+  return out
 end
 
 -- prepare(spec) -> { sales = Frame, warnings = { ... }, report = { ... } }

@@ -321,6 +321,8 @@ function M.collect(ctx)
     for k, v in pairs(d) do if prepare_keys[k] then spec[k] = v end end
     local prep = orders_mod.prepare(spec)
     for _, w in ipairs(prep.warnings or {}) do warn(ctx, w) end
+    -- baskets that span days, lines left out: said aloud, not only counted in the report
+    for _, w in ipairs(orders_mod.findings(prep.report)) do warn(ctx, "collect: " .. w) end
     ctx.state.sales, ctx.state.prepare = prep.sales, prep.report
     ctx.state.item_name = M.item_names(prep.sales)
     if d.counts then update_counts(ctx, prep.sales) end

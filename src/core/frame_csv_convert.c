@@ -24,7 +24,7 @@ static int is_na(const reader *r, const char *s, size_t len) {
 static const char *type_noun(const reader *r, br_dtype t, char *buf, size_t size) {
   switch (t) {
     case BR_DTYPE_I64: return "an integer";
-    case BR_DTYPE_F64: return "a number";
+    case BR_DTYPE_F64: return r->o->decimal == ',' ? "a number with a decimal comma" : "a number";
     case BR_DTYPE_BOOL: return "true or false";
     case BR_DTYPE_DATETIME: return br_time_format_describe(&r->o->time, buf, size);
     default: return "text";
@@ -49,6 +49,7 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
   size_t width = dtype_size(t);
   csv_prefault(c->data, (size_t)r->rows * width); /* one call, not a fault a page */
   int64_t work = 0;
+  int day_first_seen = 0, day_over_12 = 0;
   for (int64_t i = 0; (v = field_cursor_next(&cur, &len)); i++) {
     if (deadline_poll(&work, (int64_t)len + 16)) {
       br_column_release(c);
@@ -73,11 +74,15 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
     int ok = 1;
     switch (t) {
       case BR_DTYPE_I64: ok = parse_i64(v, len, (int64_t *)c->data + i); break;
-      case BR_DTYPE_F64: ok = parse_f64(v, len, (double *)c->data + i); break;
+      case BR_DTYPE_F64: ok = parse_f64_decimal(v, len, r->o->decimal, (double *)c->data + i); break;
       case BR_DTYPE_BOOL: ok = parse_bool(v, len, (uint8_t *)c->data + i); break;
-      case BR_DTYPE_DATETIME:
-        ok = parse_datetime_as(v, len, &r->o->time, (int64_t *)c->data + i);
+      case BR_DTYPE_DATETIME: {
+        int day;
+        ok = parse_datetime_day(v, len, &r->o->time, (int64_t *)c->data + i, &day);
+        day_first_seen |= day > 0;
+        day_over_12 |= day > 12;
         break;
+      }
       case BR_DTYPE_STR:
         ((int32_t *)c->data)[i] = strdict_intern(c->dict, v, len);
         if (((int32_t *)c->data)[i] < 0) {
@@ -93,13 +98,18 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
       if (!forced) return BR_ERR_PARSE;
       const char *name = r->names[r->src[k]];
       char noun[160];
+      double x;
+      /* "3,49" read with a decimal point: say which option reads it */
+      int comma = t == BR_DTYPE_F64 && r->o->decimal != ',' && parse_f64_decimal(v, len, ',', &x);
       return br_error_set(BR_ERR_PARSE,
-                          "%s:%lld: column '%s': '%.40s%s' is not %s (use types = { %s = \"str\" } to keep it as text)",
+                          "%s:%lld: column '%s': '%.40s%s' is not %s (%suse types = { %s = \"str\" } to keep it as text)",
                           r->path, (long long)r->row_lines[i], name, v, len > 40 ? "..." : "",
-                          type_noun(r, t, noun, sizeof noun), name);
+                          type_noun(r, t, noun, sizeof noun),
+                          comma ? "a decimal comma: read with decimal = \",\"; or " : "", name);
     }
   }
   column_finish_nulls(c);
+  if (day_first_seen && !day_over_12 && r->unchecked) r->unchecked[k] = 1;
   *out = c;
   return BR_OK;
 }
@@ -120,7 +130,7 @@ static int quick_reject(const reader *r, int k, const uint8_t *null, br_dtype t)
     seen++;
     union { int64_t i; double d; uint8_t b; } x;
     int ok = t == BR_DTYPE_I64 ? parse_i64(v, len, &x.i)
-             : t == BR_DTYPE_F64 ? parse_f64(v, len, &x.d)
+             : t == BR_DTYPE_F64 ? parse_f64_decimal(v, len, r->o->decimal, &x.d)
              : t == BR_DTYPE_BOOL ? parse_bool(v, len, &x.b)
              : t == BR_DTYPE_DATETIME ? parse_datetime_as(v, len, &r->o->time, &x.i)
              : 0;
@@ -203,7 +213,32 @@ static void *convert_worker(void *arg) {
   }
 }
 
+/* Lists the columns read day-first that the data could not check. */
+static void report_unchecked(reader *r) {
+  for (int k = 0; k < r->nkeep; k++) {
+    if (!r->unchecked[k] || !r->report) continue;
+    br_csv_report *rep = r->report;
+    int seen = 0;
+    for (int j = 0; j < rep->day_first_unchecked && j < BR_CSV_REPORT_LINES; j++) seen |= rep->day_first_columns[j] == k;
+    if (seen) continue;
+    if (rep->day_first_unchecked < BR_CSV_REPORT_LINES) rep->day_first_columns[rep->day_first_unchecked] = k;
+    rep->day_first_unchecked++;
+  }
+}
+
+static br_status convert_threads(reader *r, br_column **cols, int threads);
+
 br_status csv_convert(reader *r, br_column **cols, int threads) {
+  r->unchecked = br_calloc("read_csv", (size_t)(r->nkeep ? r->nkeep : 1), 1);
+  if (!r->unchecked) return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
+  br_status s = convert_threads(r, cols, threads);
+  if (s == BR_OK) report_unchecked(r);
+  br_free(r->unchecked);
+  r->unchecked = NULL;
+  return s;
+}
+
+static br_status convert_threads(reader *r, br_column **cols, int threads) {
   if (threads > r->nkeep) threads = r->nkeep;
   if (threads <= 1) {
     for (int k = 0; k < r->nkeep; k++) {

@@ -74,6 +74,7 @@ typedef struct reader {
   int done;           /* the row limit was reached */
   br_status err;
   br_csv_report *report;
+  uint8_t *unchecked; /* while converting: kept column k read day-first, every day <= 12 */
   /* After parsing: the readers holding the rows, in order (this reader
    * alone, or one per parallel chunk); rows of part p follow part p-1's. */
   struct reader **parts;

@@ -713,6 +713,8 @@ static void reader_free(reader *r) {
 }
 
 br_status csv_reader_setup(reader *r, const char *path, const br_csv_options *opts, br_csv_report *report) {
+  if (opts->decimal != 0 && opts->decimal != '.' && opts->decimal != ',')
+    return br_error_set(BR_ERR_ARG, "read_csv: decimal must be '.' or ',', got '%c'", opts->decimal);
   if (opts->sep == '\n' || opts->sep == '\r' || opts->sep == opts->quote || opts->sep == '\0')
     return br_error_set(BR_ERR_ARG, "read_csv: separator %d cannot be used", opts->sep);
   static const char *const default_na[] = {"", "NA", "NULL"};

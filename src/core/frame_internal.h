@@ -84,13 +84,35 @@ uint64_t column_key(const br_column *c, int64_t i);
 int parse_i64(const char *s, size_t len, int64_t *v);
 int parse_f64(const char *s, size_t len, double *v); /* s[len] must be readable (NUL) */
 int parse_bool(const char *s, size_t len, uint8_t *v);
-/* YYYY-MM-DD, or with " HH:MM:SS" / "THH:MM:SS"; *has_time says which. */
+/* decimal ',': "3,49", "-0,5", "1.234,56", "1 234,5" (thousands grouped by
+ * '.' or ' ', groups of 3); decimal '.' or 0: parse_f64. */
+int parse_f64_decimal(const char *s, size_t len, char decimal, double *v);
+/* Parses s[0..len) with ctx into an 8-byte value (int64 or double bits). */
+typedef int (*level_parser)(const char *s, size_t len, const void *ctx, uint64_t *value);
+/* A column of type (8-byte values) from STR column c, each distinct text
+ * parsed once; nulls stay null. BR_ERR_PARSE with *bad_row the 0-based
+ * first row whose text did not parse (no message set), or BR_ERR_NOMEM. */
+br_status column_parse_levels(br_column **out, const br_column *c, br_dtype type, level_parser parse,
+                              const void *ctx, int64_t *bad_row);
+/* ISO 8601: YYYY-MM-DD, optionally a time after ' ' or 'T' (HH:MM,
+ * HH:MM:SS, HH:MM:SS.fff; the fraction is dropped), optionally 'Z' or an
+ * offset (+01:00, +0100, +01) taken off to give UTC; *has_time says
+ * whether a time was there. */
 int parse_datetime(const char *s, size_t len, int64_t *epoch, int *has_time);
+/* 'Z' or +hh[:mm] / +hhmm / -... at s[*i..len): its seconds east of UTC
+ * in *off, *i moved past it; 0 when there is none. */
+int parse_utc_offset(const char *s, size_t len, size_t *i, int *off);
+/* What parse_datetime accepts, for messages. */
+#define BR_ISO_DATE_TEXT "a date (YYYY-MM-DD, optionally with HH:MM[:SS[.fff]] and Z or +hh:mm)"
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian; m, d already valid). */
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 /* By tf's format or day-first rule when it has one, else (or failing that)
  * as parse_datetime's ISO forms; 1 and *epoch on success. */
 int parse_datetime_as(const char *s, size_t len, const br_time_format *tf, int64_t *epoch);
+/* parse_datetime_as, and *day the day of month when the day-first rule read
+ * s (0 otherwise): a column whose day-first days are all <= 12 would read as
+ * well month-first, so its order was never checked by the data. */
+int parse_datetime_day(const char *s, size_t len, const br_time_format *tf, int64_t *epoch, int *day);
 /* The text of row i of c (not null) for labels and keys: STR levels as they
  * are, numbers in shortest form, datetimes as format_datetime (with_time).
  * buf must hold 40 bytes; returns the length and sets *out. */

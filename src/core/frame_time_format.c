@@ -65,7 +65,8 @@ static void trim(const char **s, size_t *len) {
 static int parse_by_format(const char *s, size_t len, const char *fmt, int64_t *epoch) {
   trim(&s, &len);
   const char *p = s, *end = s + len;
-  int y = 0, mo = 1, d = 1, hh = 0, mi = 0, ss = 0, v;
+  int y = 0, mo = 1, d = 1, hh = 0, mi = 0, ss = 0, off = 0, v;
+  size_t at;
   for (const char *f = fmt; *f; f++) {
     if (*f == ' ') {
       if (p == end || !is_space(*p)) return 0;
@@ -90,16 +91,25 @@ static int parse_by_format(const char *s, size_t len, const char *fmt, int64_t *
       case 'M': if (!read_digits(&p, end, 1, 2, &mi)) return 0; break;
       case 'S': if (!read_digits(&p, end, 1, 2, &ss)) return 0; break;
       case 'b': if (!read_month_name(&p, end, &mo)) return 0; break;
+      case 'f': /* a fraction's digits: a datetime counts whole seconds */
+        if (p == end || (unsigned char)(*p - '0') > 9) return 0;
+        while (p < end && (unsigned char)(*p - '0') <= 9) p++;
+        break;
+      case 'z':
+        at = (size_t)(p - s);
+        if (!parse_utc_offset(s, len, &at, &off)) return 0;
+        p = s + at;
+        break;
       default: return 0; /* unreachable after br_time_format_check */
     }
   }
   if (p != end || !valid_date(y, mo, d, hh, mi, ss)) return 0;
-  *epoch = to_epoch(y, mo, d, hh, mi, ss);
+  *epoch = to_epoch(y, mo, d, hh, mi, ss) - off;
   return 1;
 }
 
 /* D/M/YYYY, D-M-YYYY or D.M.YYYY, then optionally " H:MM[:SS]" or "T...". */
-static int parse_day_first(const char *s, size_t len, int64_t *epoch) {
+static int parse_day_first(const char *s, size_t len, int64_t *epoch, int *day) {
   trim(&s, &len);
   const char *p = s, *end = s + len;
   int y, mo, d, hh = 0, mi = 0, ss = 0;
@@ -117,14 +127,21 @@ static int parse_day_first(const char *s, size_t len, int64_t *epoch) {
   }
   if (p != end || !valid_date(y, mo, d, hh, mi, ss)) return 0;
   *epoch = to_epoch(y, mo, d, hh, mi, ss);
+  *day = d;
   return 1;
 }
 
-int parse_datetime_as(const char *s, size_t len, const br_time_format *tf, int64_t *epoch) {
+int parse_datetime_day(const char *s, size_t len, const br_time_format *tf, int64_t *epoch, int *day) {
+  *day = 0;
   if (tf && tf->format && parse_by_format(s, len, tf->format, epoch)) return 1;
-  if (tf && tf->day_first && parse_day_first(s, len, epoch)) return 1;
+  if (tf && tf->day_first && parse_day_first(s, len, epoch, day)) return 1;
   int has_time;
   return parse_datetime(s, len, epoch, &has_time);
+}
+
+int parse_datetime_as(const char *s, size_t len, const br_time_format *tf, int64_t *epoch) {
+  int day;
+  return parse_datetime_day(s, len, tf, epoch, &day);
 }
 
 br_status br_time_format_check(const br_time_format *tf) {
@@ -138,12 +155,12 @@ br_status br_time_format_check(const br_time_format *tf) {
       case 'Y': case 'y': year = 1; break;
       case 'm': case 'b': month = 1; break;
       case 'd': day = 1; break;
-      case 'H': case 'M': case 'S': case '%': break;
+      case 'H': case 'M': case 'S': case 'f': case 'z': case '%': break;
       case '\0':
         return br_error_set(BR_ERR_ARG, "time_format '%s' ends with a lone '%%'", tf->format);
       default:
         return br_error_set(BR_ERR_ARG,
-                            "time_format '%s': unknown directive '%%%c' (supported: %%Y %%y %%m %%b %%d %%H %%M %%S %%%%)",
+                            "time_format '%s': unknown directive '%%%c' (supported: %%Y %%y %%m %%b %%d %%H %%M %%S %%f %%z %%%%)",
                             tf->format, *f);
     }
   }
@@ -157,7 +174,7 @@ const char *br_time_format_describe(const br_time_format *tf, char *buf, size_t 
   if (tf && tf->format) snprintf(buf, size, "a date in the time_format '%s'", tf->format);
   else if (tf && tf->day_first)
     snprintf(buf, size, "a day-first date (D/M/YYYY or D-M-YYYY, optional H:MM[:SS])");
-  else snprintf(buf, size, "a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)");
+  else snprintf(buf, size, "%s", BR_ISO_DATE_TEXT);
   return buf;
 }
 
@@ -171,6 +188,13 @@ br_status br_datetime_parse_as(int64_t *epoch, const char *s, size_t len,
                       len > 40 ? "..." : "", br_time_format_describe(tf, what, sizeof what));
 }
 
+static int parse_level(const char *s, size_t len, const void *tf, uint64_t *value) {
+  int64_t t;
+  if (!parse_datetime_as(s, len, tf, &t)) return 0;
+  *value = (uint64_t)t;
+  return 1;
+}
+
 br_status br_column_to_datetime(br_column **out, const br_column *c, const br_time_format *tf) {
   br_status st = br_time_format_check(tf);
   if (st != BR_OK) return st;
@@ -181,48 +205,16 @@ br_status br_column_to_datetime(br_column **out, const br_column *c, const br_ti
   if (c->type != BR_DTYPE_STR)
     return br_error_set(BR_ERR_ARG, "to_datetime: the column is %s; it needs text (str) to parse",
                         br_dtype_name(c->type));
-  /* Each distinct text once: a level that does not parse is marked, and the
-   * first row holding it is the one the message names. */
-  int32_t nl = c->dict->n;
-  int64_t *at = br_alloc("time_format", (size_t)nl, sizeof *at);
-  uint8_t *ok = br_alloc("time_format", (size_t)nl, 1);
-  br_column *r = NULL;
-  if (!at || !ok || column_alloc(&r, BR_DTYPE_DATETIME, c->n, c->nulls > 0, NULL) != BR_OK) {
-    br_free(at);
-    br_free(ok);
-    return br_error_set(BR_ERR_NOMEM, "to_datetime: out of memory");
-  }
-  for (int32_t k = 0; k < nl; k++) {
+  int64_t bad = 0;
+  st = column_parse_levels(out, c, BR_DTYPE_DATETIME, parse_level, tf, &bad);
+  if (st == BR_ERR_NOMEM) return br_error_set(BR_ERR_NOMEM, "to_datetime: out of memory");
+  if (st != BR_OK) {
     size_t len;
-    const char *s = strdict_get(c->dict, k, &len);
-    ok[k] = (uint8_t)parse_datetime_as(s, len, tf, &at[k]);
-  }
-  const int32_t *codes = c->data;
-  int64_t *v = r->data;
-  st = BR_OK;
-  for (int64_t i = 0; i < c->n; i++) {
-    if (!column_valid(c, i)) {
-      column_set_null(r, i);
-      continue;
-    }
-    if (!ok[codes[i]]) {
-      size_t len;
-      const char *s = strdict_get(c->dict, codes[i], &len);
-      char what[160];
-      st = br_error_set(BR_ERR_PARSE, "to_datetime: row %lld: '%.*s%s' is not %s", (long long)i + 1,
+    const char *s = strdict_get(c->dict, ((const int32_t *)c->data)[bad], &len);
+    char what[160];
+    return br_error_set(BR_ERR_PARSE, "to_datetime: row %lld: '%.*s%s' is not %s", (long long)bad + 1,
                         (int)(len > 40 ? 40 : len), s, len > 40 ? "..." : "",
                         br_time_format_describe(tf, what, sizeof what));
-      break;
-    }
-    v[i] = at[codes[i]];
   }
-  br_free(at);
-  br_free(ok);
-  if (st != BR_OK) {
-    br_column_release(r);
-    return st;
-  }
-  column_finish_nulls(r);
-  *out = r;
   return BR_OK;
 }

@@ -98,6 +98,48 @@ int parse_f64(const char *s, size_t len, double *v) {
   return 1;
 }
 
+/* A number written with a decimal comma ("3,49", "-0,5"), its whole part
+ * optionally grouped by thousands with '.' or ' ' ("1.234,56", "1 234,5":
+ * the first group 1 to 3 digits, the others 3, one separator throughout).
+ * decimal '.' (or 0) is parse_f64. */
+int parse_f64_decimal(const char *s, size_t len, char decimal, double *v) {
+  if (decimal != ',') return parse_f64(s, len, v);
+  trim(&s, &len);
+  char buf[64];
+  size_t o = 0, i = 0;
+  if (len == 0 || len >= sizeof buf) return 0;
+  if (s[0] == '-' || s[0] == '+') buf[o++] = s[i++];
+  if (i < len && (s[i] == 'N' || s[i] == 'n' || s[i] == 'I' || s[i] == 'i'))
+    return parse_f64(s, len, v); /* NaN, Inf: as format_f64 writes them */
+  char group = 0;
+  int run = 0, groups = 0; /* digits since the last separator; separators seen */
+  for (; i < len && s[i] != ','; i++) {
+    char ch = s[i];
+    if (ch >= '0' && ch <= '9') {
+      buf[o++] = ch;
+      run++;
+      continue;
+    }
+    if (ch != '.' && ch != ' ') return 0;
+    if (group ? ch != group || run != 3 : run < 1 || run > 3) return 0;
+    group = ch;
+    groups++;
+    run = 0;
+  }
+  if (groups && run != 3) return 0;
+  if (i < len) { /* the decimal comma and at least one digit after it */
+    buf[o++] = '.';
+    size_t f = ++i;
+    for (; i < len; i++) {
+      if (s[i] < '0' || s[i] > '9') return 0;
+      buf[o++] = s[i];
+    }
+    if (i == f) return 0;
+  }
+  buf[o] = '\0';
+  return parse_f64(buf, o, v);
+}
+
 int parse_bool(const char *s, size_t len, uint8_t *v) {
   trim(&s, &len);
   if ((len == 4 && (memcmp(s, "true", 4) == 0 || memcmp(s, "True", 4) == 0 ||
@@ -147,25 +189,71 @@ static int digits_at(const char *s, int n, int *v) {
   return 1;
 }
 
+/* "Z", or an offset from UTC as +hh, +hh:mm or +hhmm (or '-'), at s[*i..len):
+ * its seconds in *off. */
+int parse_utc_offset(const char *s, size_t len, size_t *i, int *off) {
+  size_t j = *i;
+  if (j < len && (s[j] == 'Z' || s[j] == 'z')) {
+    *off = 0;
+    *i = j + 1;
+    return 1;
+  }
+  if (j + 3 > len || (s[j] != '+' && s[j] != '-')) return 0;
+  int sign = s[j] == '-' ? -1 : 1, hh, mm = 0;
+  if (!digits_at(s + j + 1, 2, &hh)) return 0;
+  j += 3;
+  if (j < len && s[j] == ':') {
+    if (j + 3 > len || !digits_at(s + j + 1, 2, &mm)) return 0;
+    j += 3;
+  } else if (j + 2 <= len && digits_at(s + j, 2, &mm)) {
+    j += 2;
+  }
+  if (hh > 23 || mm > 59) return 0;
+  *off = sign * (hh * 3600 + mm * 60);
+  *i = j;
+  return 1;
+}
+
+/* ISO 8601 as shops export it: YYYY-MM-DD, then optionally a time after a
+ * space or 'T' (HH:MM, HH:MM:SS, or HH:MM:SS.fff whose fraction is dropped:
+ * a datetime counts whole seconds), then optionally 'Z' or an offset
+ * (+01:00, +0100, +01, a space before it allowed), which is taken off so
+ * the epoch is UTC. A text of that shape naming no real day or time
+ * (2024-02-30, 25:00) is no date. */
 int parse_datetime(const char *s, size_t len, int64_t *epoch, int *has_time) {
   trim(&s, &len);
-  int y, mo, d, hh = 0, mi = 0, ss = 0;
-  if (len != 10 && len != 19) return 0;
+  int y, mo, d, hh = 0, mi = 0, ss = 0, off = 0;
+  if (len < 10) return 0;
   if (!digits_at(s, 4, &y) || s[4] != '-' || !digits_at(s + 5, 2, &mo) || s[7] != '-' ||
       !digits_at(s + 8, 2, &d))
     return 0;
-  if (len == 19) {
-    if ((s[10] != ' ' && s[10] != 'T') || !digits_at(s + 11, 2, &hh) || s[13] != ':' ||
-        !digits_at(s + 14, 2, &mi) || s[16] != ':' || !digits_at(s + 17, 2, &ss))
+  size_t i = 10;
+  if (i < len) {
+    if ((s[i] != ' ' && s[i] != 'T') || len < i + 6 || !digits_at(s + i + 1, 2, &hh) || s[i + 3] != ':' ||
+        !digits_at(s + i + 4, 2, &mi))
       return 0;
+    i += 6;
+    if (i < len && s[i] == ':') {
+      if (len < i + 3 || !digits_at(s + i + 1, 2, &ss)) return 0;
+      i += 3;
+      if (i < len && (s[i] == '.' || s[i] == ',')) {
+        size_t f = ++i;
+        while (i < len && (unsigned)(s[i] - '0') <= 9) i++;
+        if (i == f) return 0;
+      }
+    }
+    if (i < len) {
+      if (s[i] == ' ') i++;
+      if (!parse_utc_offset(s, len, &i, &off) || i != len) return 0;
+    }
     if (hh > 23 || mi > 59 || ss > 60) return 0;
   }
   static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1]) return 0;
   int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   if (mo == 2 && d == 29 && !leap) return 0;
-  *epoch = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + hh * 3600 + mi * 60 + ss;
-  *has_time = len == 19;
+  *epoch = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + hh * 3600 + mi * 60 + ss - off;
+  *has_time = len > 10;
   return 1;
 }
 
@@ -192,7 +280,7 @@ int format_f64(char *buf, double v) {
 br_status br_datetime_parse(int64_t *epoch, const char *s, size_t len) {
   int has_time;
   if (parse_datetime(s, len, epoch, &has_time)) return BR_OK;
-  return br_error_set(BR_ERR_PARSE, "'%.40s' is not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)", s);
+  return br_error_set(BR_ERR_PARSE, "'%.*s' is not %s", (int)(len > 40 ? 40 : len), s, BR_ISO_DATE_TEXT);
 }
 
 int br_datetime_format(char *buf, int64_t epoch, int with_time) {

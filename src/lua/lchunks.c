@@ -14,7 +14,7 @@
 
 static const char *const chunk_options[] = {"sep", "quote", "columns", "limit", "na", "types",
                                             "on_bad_row", "max_field", "threads", "time_format",
-                                            "day_first", "rows", "key", NULL};
+                                            "day_first", "rows", "key", "decimal", NULL};
 
 static br_csv_chunks **check_chunks(lua_State *L, int idx) {
   return luaL_checkudata(L, idx, CHUNKS_MT);

@@ -260,6 +260,32 @@ static int column_to_datetime(lua_State *L) {
   return 1;
 }
 
+static const char *const to_number_options[] = {"decimal", NULL};
+
+/* to_number([{decimal = ","}]): an f64 Column from text of numbers. */
+static int column_to_number(lua_State *L) {
+  lcolumn *lc = lbr_column_check(L, 1);
+  lua_settop(L, 2);
+  lbr_pin(L, 1, "a running Column:to_number"); /* the options' metamethods run Lua, which may close the column */
+  lbr_check_options(L, 2, "to_number", to_number_options);
+  char decimal = '.';
+  if (!lua_isnil(L, 2)) {
+    lua_getfield(L, 2, "decimal");
+    size_t len = 0;
+    const char *d = lua_isnil(L, -1) ? "." : lua_tolstring(L, -1, &len);
+    if (!d || (strcmp(d, ".") != 0 && strcmp(d, ",") != 0))
+      return lbr_errorf(L, "to_number: option 'decimal' must be \".\" or \",\"");
+    decimal = d[0];
+    lua_pop(L, 1);
+  }
+  br_column *c = NULL;
+  if (br_column_to_number(&c, lc->c, decimal) != BR_OK)
+    return lbr_errorf(L, "%s (column '%s')", br_last_error(), lc->name);
+  lbr_column_push(L, c, lc->name);
+  br_column_release(c);
+  return 1;
+}
+
 /* startswith(prefix): rows whose text starts with prefix. */
 static int column_startswith(lua_State *L) {
   lcolumn *lc = lbr_column_check(L, 1);
@@ -331,7 +357,7 @@ static const luaL_Reg column_methods[] = {
     {"eq", column_eq},           {"ne", column_ne},         {"lt", column_lt},
     {"le", column_le},           {"gt", column_gt},         {"ge", column_ge},
     {"isin", column_isin},       {"unique", column_unique}, {"value_counts", column_value_counts},
-    {"totable", column_totable}, {"to_datetime", column_to_datetime},
+    {"totable", column_totable}, {"to_datetime", column_to_datetime}, {"to_number", column_to_number},
     {"startswith", column_startswith}, {"close", column_gc},
     {NULL, NULL},
 };

@@ -87,7 +87,7 @@ const double *lbr_check_mask(lua_State *L, int idx, int64_t n, const char *fn,
 
 static const char *const csv_options[] = {"sep", "quote", "columns", "limit", "na", "types",
                                           "on_bad_row", "max_field", "threads", "time_format",
-                                          "day_first", "range", NULL};
+                                          "day_first", "range", "decimal", NULL};
 
 /* time_format = "%d/%m/%Y", day_first = true from the options at idx (the
  * format string stays alive in the options table). */
@@ -128,6 +128,9 @@ void lbr_csv_options(lua_State *L, int opts, const char *fn, br_csv_options *o) 
   if (lua_isnoneornil(L, opts)) return;
   o->sep = single_char(L, opts, fn, "sep", ',');
   o->quote = single_char(L, opts, fn, "quote", '"');
+  o->decimal = single_char(L, opts, fn, "decimal", '.');
+  if (o->decimal != '.' && o->decimal != ',')
+    lbr_errorf(L, "%s: option 'decimal' must be \".\" or \",\" (the mark before a number's fraction)", fn);
   o->limit = lbr_opt_integer(L, opts, fn, "limit", -1);
   if (o->limit < -1) lbr_errorf(L, "%s: option 'limit' must not be negative", fn);
   lua_Integer mf = lbr_opt_integer(L, opts, fn, "max_field", 0);
@@ -201,6 +204,17 @@ static int bundle_read_csv(lua_State *L) {
     lua_rawseti(L, -2, i + 1);
   }
   lua_setfield(L, -2, "skipped_lines");
+  /* day_first on dates whose days are all <= 12: said once per column */
+  lua_newtable(L);
+  for (int i = 0; i < rep.day_first_unchecked && i < BR_CSV_REPORT_LINES; i++) {
+    const char *name = br_frame_name(*slot, rep.day_first_columns[i]);
+    lua_pushstring(L, name);
+    lua_rawseti(L, -2, i + 1);
+    lua_writestringerror("read_csv: %s: ", path);
+    lua_writestringerror("column '%s' was read day-first, but no day in it is over 12, so the data cannot tell "
+                         "D/M from M/D: check that its dates are day-first\n", name);
+  }
+  lua_setfield(L, -2, "day_first_unchecked");
   if (rep.skipped > 0) {
     luaL_Buffer b;
     luaL_buffinit(L, &b);

@@ -75,6 +75,43 @@ static void datetimes_parse_and_format_both_ways(void **state) {
   assert_int_equal(br_datetime_parse(&t, "2011-01-01 24:00:00", 19), BR_ERR_PARSE);
 }
 
+/* The ISO shapes real exports use: no seconds, 'T', Z, offsets in three
+ * spellings (taken off to give UTC), fractional seconds (dropped); text of
+ * that shape naming no real day or hour is still no date. */
+static void iso_datetimes_as_shops_export_them(void **state) {
+  (void)state;
+  const int64_t at = 1704121380; /* 2024-01-01 15:03:00 UTC */
+  static const struct { const char *s; int64_t t; } ok[] = {
+      {"2024-01-01 15:03", at},
+      {"2024-01-01T15:03", at},
+      {"2024-01-01T15:03:00Z", at},
+      {"2024-01-01 15:03:00+01:00", at - 3600},
+      {"2024-01-01 15:03:00+0100", at - 3600},
+      {"2024-01-01 15:03:00 +0100", at - 3600},
+      {"2024-01-01T15:03:00+01", at - 3600},
+      {"2024-01-01T15:03:00-05:30", at + 5 * 3600 + 1800},
+      {"2024-01-01T15:03:00.123", at},
+      {"2024-01-01T15:03:00,5Z", at},
+      {"2024-01-01T15:03:59.999999+00:00", at + 59},
+      {"2024-01-01 00:30+01:00", at - 15 * 3600 - 3 * 60 - 1800}, /* 23:30 the day before, in UTC */
+  };
+  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+    int64_t t = -7;
+    if (br_datetime_parse(&t, ok[i].s, strlen(ok[i].s)) != BR_OK) fail_msg("rejected '%s'", ok[i].s);
+    if (t != ok[i].t) fail_msg("'%s' gave %lld, want %lld", ok[i].s, (long long)t, (long long)ok[i].t);
+  }
+  static const char *const bad[] = {"2024-02-30", "2023-02-29 10:00", "2024-01-01 25:00", "2024-01-01 15:60",
+                                    "2024-01-01 15:03:00.", "2024-01-01 15:03:00+01:0", "2024-01-01 15:03:00+25:00",
+                                    "2024-01-01 15:03:00 Z x", "2024-01-01 15", "2024-01-01X15:03",
+                                    "2024-01-01 15:03 +1"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    int64_t t;
+    if (br_datetime_parse(&t, bad[i], strlen(bad[i])) != BR_ERR_PARSE) fail_msg("accepted '%s'", bad[i]);
+  }
+  assert_string_equal(br_last_error(),
+                      "'2024-01-01 15:03 +1' is not a date (YYYY-MM-DD, optionally with HH:MM[:SS[.fff]] and Z or +hh:mm)");
+}
+
 /* The fast decimal path must give exactly what strtod gives: 100,000 random
  * decimals of up to 15 digits, read through the CSV reader in one file. */
 static void float_fast_path_matches_strtod_on_random_decimals(void **state) {
@@ -215,6 +252,90 @@ static const char *scratch_csv(const char *text) {
   return path;
 }
 
+/* decimal = ',': European prices read as numbers, thousands grouped by '.'
+ * or ' '; quantities stay integers; text that is no such number is text,
+ * or (forced) an error naming the mark. A STR column converts afterwards. */
+static void decimal_comma_numbers_read_and_convert(void **state) {
+  (void)state;
+  br_csv_options o;
+  br_csv_options_init(&o);
+  o.sep = ';';
+  o.decimal = ',';
+  br_frame *f = NULL;
+  const char *path = scratch_csv("sku;qty;price;total;code\nA;1;3,49;1.234,5;1.2\nB;2;-0,5;1 000;x\nC;3;NA;12;3\n");
+  assert_int_equal(br_frame_read_csv(&f, path, &o, NULL), BR_OK);
+  assert_int_equal(br_column_type(br_frame_column(f, 1)), BR_DTYPE_I64);
+  const br_column *price = br_frame_column(f, 2), *total = br_frame_column(f, 3);
+  assert_int_equal(br_column_type(price), BR_DTYPE_F64);
+  assert_double_equal(br_column_f64(price)[0], 3.49, 0);
+  assert_double_equal(br_column_f64(price)[1], -0.5, 0);
+  assert_true(br_column_is_null(price, 2));
+  assert_int_equal(br_column_type(total), BR_DTYPE_F64);
+  assert_double_equal(br_column_f64(total)[0], 1234.5, 0);
+  assert_double_equal(br_column_f64(total)[1], 1000, 0);
+  assert_int_equal(br_column_type(br_frame_column(f, 4)), BR_DTYPE_STR); /* "1.2" is no decimal-comma number */
+  br_column *num = NULL;
+  assert_int_equal(br_column_to_number(&num, br_frame_column(f, 4), ','), BR_ERR_PARSE);
+  assert_string_equal(br_last_error(), "to_number: row 1: '1.2' is not a number with a decimal comma (such as 3,49 or 1.234,56)");
+  br_frame_free(f);
+  /* the default reads the same file's prices as text, which to_number converts */
+  o.decimal = '.';
+  assert_int_equal(br_frame_read_csv(&f, path, &o, NULL), BR_OK);
+  price = br_frame_column(f, 2);
+  assert_int_equal(br_column_type(price), BR_DTYPE_STR);
+  assert_int_equal(br_column_to_number(&num, price, ','), BR_OK);
+  assert_int_equal(br_column_type(num), BR_DTYPE_F64);
+  assert_double_equal(br_column_f64(num)[0], 3.49, 0);
+  assert_true(br_column_is_null(num, 2));
+  br_column_release(num);
+  assert_int_equal(br_column_to_number(&num, price, '.'), BR_ERR_PARSE);
+  assert_int_equal(br_column_to_number(&num, br_frame_column(f, 1), '.'), BR_OK); /* i64 -> f64 */
+  assert_int_equal(br_column_type(num), BR_DTYPE_F64);
+  assert_double_equal(br_column_f64(num)[2], 3, 0);
+  br_column_release(num);
+  br_frame_free(f);
+  /* bad groupings are no numbers */
+  static const char *const bad[] = {"1.23,4", "1.2345", "12.345.67", "1.234 567", ",", "3,", "1,2,3", "1e5"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char text[64];
+    snprintf(text, sizeof text, "v\n%s\n", bad[i]);
+    o.decimal = ',';
+    o.sep = ';';
+    const char *t = "v";
+    br_dtype f64 = BR_DTYPE_F64;
+    o.type_columns = &t;
+    o.types = &f64;
+    o.ntypes = 1;
+    if (br_frame_read_csv(&f, scratch_csv(text), &o, NULL) != BR_ERR_PARSE) fail_msg("accepted '%s'", bad[i]);
+  }
+  assert_non_null(strstr(br_last_error(), "'1e5' is not a number with a decimal comma"));
+  o.decimal = ':';
+  o.ntypes = 0;
+  assert_int_equal(br_frame_read_csv(&f, path, &o, NULL), BR_ERR_ARG);
+}
+
+/* day_first on a column whose days are all <= 12 reads, but the data never
+ * checked the order: the report lists that column (and only it). */
+static void day_first_without_a_day_over_12_is_reported(void **state) {
+  (void)state;
+  br_csv_options o;
+  br_csv_options_init(&o);
+  o.time.day_first = 1;
+  br_csv_report rep;
+  br_frame *f = NULL;
+  const char *path = scratch_csv("id,us,eu,iso\n1,03/05/2024,13/05/2024,2024-05-30\n2,12/11/2024,3/5/2024,2024-05-31\n");
+  assert_int_equal(br_frame_read_csv(&f, path, &o, &rep), BR_OK);
+  assert_int_equal(br_column_type(br_frame_column(f, 1)), BR_DTYPE_DATETIME);
+  assert_int_equal(br_column_type(br_frame_column(f, 2)), BR_DTYPE_DATETIME);
+  assert_int_equal(rep.day_first_unchecked, 1);
+  assert_int_equal(rep.day_first_columns[0], 1); /* us; eu has a 13th, iso is not day-first text */
+  br_frame_free(f);
+  o.time.day_first = 0;
+  assert_int_equal(br_frame_read_csv(&f, path, &o, &rep), BR_OK);
+  assert_int_equal(rep.day_first_unchecked, 0);
+  br_frame_free(f);
+}
+
 static void time_formats_parse_by_hand(void **state) {
   (void)state;
   int64_t t;
@@ -241,6 +362,20 @@ static void time_formats_parse_by_hand(void **state) {
   assert_int_equal(t, 1704265689); /* 2024-01-03 07:08:09 */
   assert_int_equal(br_datetime_parse_as(&t, "3/1-2024", 8, &df), BR_ERR_PARSE); /* mixed separators */
   assert_int_equal(br_datetime_parse_as(&t, "29-02-2023", 10, &df), BR_ERR_PARSE);
+  /* %z: Z or an offset, taken off to give UTC; %f: a fraction's digits, dropped */
+  br_time_format z = {"%d/%m/%Y %H:%M:%S%z", 0};
+  assert_int_equal(br_datetime_parse_as(&t, "03/01/2024 10:05:00+01:00", 25, &z), BR_OK);
+  assert_int_equal(t, 1704276300 - 3600);
+  assert_int_equal(br_datetime_parse_as(&t, "03/01/2024 10:05:00-0230", 24, &z), BR_OK);
+  assert_int_equal(t, 1704276300 + 9000);
+  assert_int_equal(br_datetime_parse_as(&t, "03/01/2024 10:05:00Z", 20, &z), BR_OK);
+  assert_int_equal(t, 1704276300);
+  assert_int_equal(br_datetime_parse_as(&t, "03/01/2024 10:05:00", 19, &z), BR_ERR_PARSE); /* %z wants one */
+  br_time_format f = {"%d.%m.%Y %H:%M:%S.%f %z", 0};
+  assert_int_equal(br_datetime_parse_as(&t, "3.1.2024 10:05:07.250 +0000", 27, &f), BR_OK);
+  assert_int_equal(t, 1704276307);
+  assert_int_equal(br_datetime_parse_as(&t, "3.1.2024 10:05:07. +0000", 24, &f), BR_ERR_PARSE); /* no digits */
+  assert_int_equal(br_datetime_parse_as(&t, "3.1.2024 25:05:07.1 +0000", 25, &f), BR_ERR_PARSE); /* hour 25 */
 }
 
 static void bad_time_formats_are_named(void **state) {
@@ -306,7 +441,7 @@ static void text_columns_become_datetimes(void **state) {
   br_column_release(d);
   d = NULL;
   assert_int_equal(br_column_to_datetime(&d, c, NULL), BR_ERR_PARSE); /* ISO only */
-  assert_string_equal(br_last_error(), "to_datetime: row 1: '03/01/2024' is not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)");
+  assert_string_equal(br_last_error(), "to_datetime: row 1: '03/01/2024' is not a date (YYYY-MM-DD, optionally with HH:MM[:SS[.fff]] and Z or +hh:mm)");
   br_column_release(c);
 }
 
@@ -351,6 +486,9 @@ int main(void) {
       cmocka_unit_test(join_matches_many_to_many_in_order),
       cmocka_unit_test(frame_new_rejects_mismatched_lengths_and_duplicate_names),
       cmocka_unit_test(time_formats_parse_by_hand),
+      cmocka_unit_test(iso_datetimes_as_shops_export_them),
+      cmocka_unit_test(decimal_comma_numbers_read_and_convert),
+      cmocka_unit_test(day_first_without_a_day_over_12_is_reported),
       cmocka_unit_test(bad_time_formats_are_named),
       cmocka_unit_test(read_csv_reads_day_first_and_formatted_dates),
       cmocka_unit_test(text_columns_become_datetimes),

@@ -436,7 +436,7 @@ describe("read_csv dates in a shop's own format", function()
 
   it("rejects a bad format, both options, and a non-boolean day_first by name", function()
     assert.has_error(function() bundle.read_csv(path, { time_format = "%d/%m/%Q" }) end,
-      "read_csv: time_format '%d/%m/%Q': unknown directive '%Q' (supported: %Y %y %m %b %d %H %M %S %%)")
+      "read_csv: time_format '%d/%m/%Q': unknown directive '%Q' (supported: %Y %y %m %b %d %H %M %S %f %z %%)")
     assert.has_error(function() bundle.read_csv(path, { time_format = "%d/%m/%Y", day_first = true }) end,
       "read_csv: time_format and day_first cannot both be given (the format already says the order)")
     local ok, e = pcall(bundle.read_csv, path, { day_first = "yes" })
@@ -449,7 +449,7 @@ describe("read_csv dates in a shop's own format", function()
     assert.are.same({ JAN3, JAN3 + DAY }, f:col("date"):to_datetime{ day_first = true }:totable())
     assert.are.equal("datetime", f:col("date"):to_datetime{ time_format = "%d/%m/%Y" }:type())
     assert.has_error(function() f:col("date"):to_datetime() end,
-      "to_datetime: row 1: '03/01/2024' is not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS) (column 'date')")
+      "to_datetime: row 1: '03/01/2024' is not a date (YYYY-MM-DD, optionally with HH:MM[:SS[.fff]] and Z or +hh:mm) (column 'date')")
     assert.has_error(function() f:col("member"):to_datetime() end,
       "to_datetime: the column is i64; it needs text (str) to parse (column 'member')")
     assert.has_error(function() f:col("date"):to_datetime{ dayfirst = true } end, "to_datetime: unknown option 'dayfirst'")

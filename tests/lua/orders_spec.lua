@@ -64,7 +64,10 @@ describe("orders.prepare on a club shop (member + day baskets, no quantity or pr
     assert.are.same({ JAN3, JAN3, JAN3, JAN3 + 86400, JAN3 + 86400, JAN3 + 86400, JAN3 + 86400 }, s:col("time"):totable())
     assert.are.same({ 1, 1, 1, 1, 1, 1, 1 }, s:col("quantity"):totable())
     assert.are.same({ 1, 1, 1, 1, 1, 1, 1 }, s:col("price"):totable())
-    assert.are.same({ "no quantity column: every line counts as 1 (quantity = 1)",
+    -- every day of the club's dates is 3 or 4: day-first is the caller's word, unchecked by the data
+    assert.are.same({ "day_first: no day in column 'date' is over 12, so the data cannot tell day-first from "
+                      .. "month-first dates: check that they are day-first",
+                      "no quantity column: every line counts as 1 (quantity = 1)",
                       "no price column: every item is priced 1, so revenue and profit are in units of list price" },
                     prep.warnings)
     assert.are.same({ quantity = true, price = true }, prep.report.assumed)
@@ -184,7 +187,7 @@ describe("orders.prepare errors", function()
     assert.are.equal("orders.prepare: unknown key 'value' in cancelled (did you mean 'values'?); the valid keys are "
       .. "column, prefix, values", err_of(bundle.orders.prepare, web{ cancelled = { column = "status", value = { "x" } } }))
     assert.are.equal("orders.prepare: unknown key 'seperator' in read; the valid keys are "
-      .. "limit, max_field, na, on_bad_row, quote, sep, threads, types",
+      .. "decimal, limit, max_field, na, on_bad_row, quote, sep, threads, types",
       err_of(bundle.orders.prepare, web{ read = { seperator = ";" } }))
   end)
 
@@ -221,7 +224,7 @@ describe("orders.prepare errors", function()
       .. "'%d/%m/%Y %H:%M' (use types = { date = \"str\" } to keep it as text)",
       err_of(bundle.orders.prepare, club{ day_first = false, time_format = "%d/%m/%Y %H:%M" }))
     assert.are.equal("orders.prepare: time column 'date' is text that is not an ISO date (row 1: '03/01/2024' is not a date "
-      .. "(YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)); pass time_format (e.g. \"%d/%m/%Y %H:%M\") or day_first = true",
+      .. "(YYYY-MM-DD, optionally with HH:MM[:SS[.fff]] and Z or +hh:mm)); pass time_format (e.g. \"%d/%m/%Y %H:%M\") or day_first = true",
       err_of(bundle.orders.prepare, club{ day_first = false }))
     local f = bundle.read_csv(CLUB)
     assert.are.equal("orders.prepare: time column 'date': row 1: '03/01/2024' is not a date in the time_format '%m-%d-%Y'",
