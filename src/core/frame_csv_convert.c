@@ -101,11 +101,18 @@ static br_status convert_as(const reader *r, int k, const uint8_t *null, int64_t
       double x;
       /* "3,49" read with a decimal point: say which option reads it */
       int comma = t == BR_DTYPE_F64 && r->o->decimal != ',' && parse_f64_decimal(v, len, ',', &x);
+      /* a date in another order ("21-07-2015") is read by time_format or
+       * day_first: name them before the way out to text */
+      int date = t == BR_DTYPE_DATETIME && !r->o->time.format && !r->o->time.day_first;
       return br_error_set(BR_ERR_PARSE,
                           "%s:%lld: column '%s': '%.40s%s' is not %s (%suse types = { %s = \"str\" } to keep it as text)",
                           r->path, (long long)r->row_lines[i], name, v, len > 40 ? "..." : "",
                           type_noun(r, t, noun, sizeof noun),
-                          comma ? "a decimal comma: read with decimal = \",\"; or " : "", name);
+                          comma  ? "a decimal comma: read with decimal = \",\"; or "
+                          : date ? "for another order of day, month and year give time_format = \"%d-%m-%Y\" "
+                                   "or day_first = true; or "
+                                 : "",
+                          name);
     }
   }
   column_finish_nulls(c);

@@ -32,5 +32,5 @@ run bakery 2017-02-18 49 bakery
 run bakery 2017-02-18 49 bakery_s2 SEED=2
 run bakery 2017-02-18 49 bakery_s3 SEED=3
 run grocer 2015-05-09 237 grocer
-run pricegrocer 2023-08-31 123 pricegrocer DECIMAL_COMMA=1
-run awkward 2024-06-10 93 awkward 'MAPLUA=time_format="%Y-%m-%d %H:%M"'
+run pricegrocer 2023-08-31 123 pricegrocer 'MAPLUA=read={sep=";",decimal=","}'
+run awkward 2024-06-10 93 awkward
