@@ -139,7 +139,8 @@ local function tick_text(v, step)
   if a >= 1e6 then return ("%gM"):format(v / 1e6) end
   if dec == 0 then
     local s = ("%d"):format(math.floor(v + 0.5))
-    if a >= 10000 then s = s:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^(-?),", "%1") end
+    -- from 1,000 up, so one axis never mixes "8000" and "10,000"
+    if a >= 1000 then s = s:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^(-?),", "%1") end
     return s
   end
   return ("%." .. dec .. "f"):format(v)

@@ -62,6 +62,10 @@ describe("bundle.plot", function()
       assert.are.equal("0.05", plot.tick_text(0.05, 0.05))
       assert.are.equal("0.30", plot.tick_text(0.30000000000000004, 0.05))
       assert.are.equal("12,000", plot.tick_text(12000, 2000))
+      -- one axis, one style: 8,000 beside 10,000, not 8000
+      assert.are.equal("8,000", plot.tick_text(8000, 2000))
+      assert.are.equal("-2,000", plot.tick_text(-2000, 2000))
+      assert.are.equal("500", plot.tick_text(500, 100))
       assert.are.equal("0", plot.tick_text(1e-17, 0.1))
     end)
 
