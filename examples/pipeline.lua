@@ -59,11 +59,17 @@ local function label(items)
   end
   return table.concat(t, " + ")
 end
-print(("%-4s %-58s %9s %9s %8s %14s"):format("rank", "items", "price", "list", "discount", "incr./visitor"))
+-- padded by characters, not bytes ("£" and "…" are two and three bytes)
+local function pad(s, w, right)
+  local fill = (" "):rep(math.max(0, w - (utf8.len(s) or #s)))
+  return right and fill .. s or s .. fill
+end
+print(("%-4s %s %s %s %8s %14s"):format("rank", pad("items", 58), pad("price", 9, true), pad("list", 9, true),
+                                         "discount", "incr./visitor"))
 for r, b in ipairs(ctx.bundles) do
-  print(("%-4d %-58s %9s %9s %7.0f%% %14.4f"):format(r, label(b.items), cur .. ("%.2f"):format(b.price),
-                                                     cur .. ("%.2f"):format(b.list_price), b.discount * 100,
-                                                     b.incremental_profit))
+  print(("%-4d %s %s %s %7.0f%% %14.4f"):format(r, pad(label(b.items), 58), pad(cur .. ("%.2f"):format(b.price), 9, true),
+                                                pad(cur .. ("%.2f"):format(b.list_price), 9, true), b.discount * 100,
+                                                b.incremental_profit))
 end
 local m = ctx.model_report
 if m then print(("\ntake-rate model (%s): held-out RMSE %.4f, popularity-only %.4f, constant %.4f"):format(m.kind,
