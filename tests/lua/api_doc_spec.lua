@@ -82,6 +82,7 @@ describe("docs/API.md", function()
     fh:write("basket,item,price\n1,a,2\n1,b,3\n2,a,2\n2,b,3\n3,c,5\n")
     fh:close()
     local lines = bundle.read_csv(tmp)
+    local chunks = bundle.read_csv_chunks(tmp, { rows = 2 })
     os.remove(tmp)
     local bk = bundle.baskets(lines, { basket = "basket", item = "item" })
     local cat = bundle.catalog(lines:group_by("item"):agg{ price = { "mean", "price" } },
@@ -94,7 +95,7 @@ describe("docs/API.md", function()
     local objects = {
       Tensor = T.ones(2), Frame = orders, Column = orders:col("id"), GroupBy = orders:group_by("name"), Baskets = bk,
       Itemsets = bk:frequent{ min_support = 0.1 }, Rules = bk:rules{ min_support = 0.1 }, Model = bundle.model.linear{},
-      Catalog = cat, SearchResult = res, Bundle = view,
+      Catalog = cat, SearchResult = res, Bundle = view, Counts = bundle.counts{}, CsvChunks = chunks,
     }
     if bundle.model.gbdt_available then objects.GBDT = bundle.model.gbdt{} end
     local missing, count = {}, 0
