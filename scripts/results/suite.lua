@@ -184,6 +184,38 @@ for _, ds in ipairs(all) do
       local m, sd = mean_sd(fr)
       print(("share of the optimum's profit: %.1f%% +- %.1f%% (the optimum judged alone, offer by offer: %.4g; " ..
              "upper bound ignoring the item cap: %.4g)"):format(100 * m, 100 * sd, opt.total, opt.upper_bound))
+      -- The bar's ceiling: the optimum's own set (its items; priced by the
+      -- same optimiser as every list, on the training model) judged by the
+      -- same referee and counted in the same test baskets. If the optimum
+      -- itself falls short of 1.2x the best baseline's profit or 0.8x its
+      -- attach, no method can meet that part of the bar on this world, and
+      -- the shortfall is the referee's or the bar's, not the method's.
+      local items = {}
+      for k, o in ipairs(opt.offers) do items[k] = o.items end
+      local referee = require "bundle.referee"
+      local pr, at, ptruth = {}, {}, {}
+      for s, ctx in ipairs(runs) do
+        local j = referee.judge({ { "optimum", items } }, { train = ctx.demand, test = ctx.world,
+                                  test_baskets = ctx.test_baskets, discount = ctx.config.discount }).optimum
+        local bp, ba, bt = -math.huge, 0, -math.huge
+        for _, name in ipairs(METHODS) do
+          if name ~= "bundlerun" and ctx.evaluation[name].bundles > 0 then
+            local e = ctx.evaluation[name]
+            bp, ba = math.max(bp, e.simulated_incremental_profit), math.max(ba, e.attach_rate)
+            local offs = {}
+            for k, b in ipairs(e.per_bundle) do offs[k] = { items = b.items, discount = b.discount } end
+            bt = math.max(bt, ds.world:portfolio(offs).total)
+          end
+        end
+        pr[s] = bp > 0 and j.incremental_profit / bp or 0 / 0
+        at[s] = ba > 0 and j.attach_rate / ba or 0 / 0
+        ptruth[s] = bt > 0 and opt_joint / bt or 0 / 0
+      end
+      local pm, psd = mean_sd(pr)
+      local am = mean_sd(at)
+      local tm = mean_sd(ptruth)
+      print(("the bar's ceiling: the optimum's set, priced and judged like every list: incremental profit x%.2f +- %.2f " ..
+             "the best baseline (the truth: x%.2f), attach x%.2f"):format(pm, psd, tm, am))
     end
     if sensitivity then
       local off = bundle.pipeline(spec_for(ds, 1, { min_attach = false }))
