@@ -1129,6 +1129,9 @@ function M.run(spec)
                    calibration = ctx.calibration and { median_ratio = ctx.calibration.median_ratio,
                                                        pooled_ratio = ctx.calibration.pooled_ratio,
                                                        within = ctx.calibration.within,
+                                                       ratio_sd = ctx.calibration.ratio_sd,
+                                                       median_seen = ctx.calibration.median_seen,
+                                                       within_seen = ctx.calibration.within_seen,
                                                        bundles = ctx.calibration.bundles,
                                                        unobserved = ctx.calibration.unobserved },
                    candidates = ctx.candidates, elasticity = ctx.elasticity }

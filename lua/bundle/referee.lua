@@ -155,11 +155,127 @@ function M.ratios(judged, name, measures)
   return out
 end
 
+-- ratio_fit(points, n) -> { median, sd, within, bundles, loglik } or nil:
+-- the distribution of predicted / observed joint-purchase share across
+-- bundles, fitted with each bundle's sampling noise accounted for. Why:
+-- in a small held-out window most bundles are bought whole 0, 1 or 2
+-- times, so the ratio of a bundle seen once is mostly noise, a bundle
+-- never seen has no ratio at all, and the median over the bundles seen is
+-- biased low (being seen at all selects the lucky ones). Model: bundle i's
+-- count c_i is Poisson with mean n * predicted_i / r_i, and log r_i is
+-- Normal(m, s^2) across bundles (a Poisson-lognormal mixture); m and s
+-- are fitted by maximum likelihood over every bundle, zeros included
+-- (the normal integrated on a fixed grid, Nelder-Mead on (m, log s)).
+-- median = exp(m); within = the fitted share with r in [0.8, 1.25].
+-- points: { predicted = share, observed = share }; n: the window's baskets.
+local LOG_FACT = setmetatable({}, { __index = function(t, c)
+  local v = 0
+  for k = 2, c do v = v + math.log(k) end
+  t[c] = v
+  return v
+end })
+local GRID = {}
+do
+  local tot = 0
+  for k = -60, 60 do
+    local z = k / 10
+    local w = math.exp(-0.5 * z * z)
+    GRID[#GRID + 1] = { z = z, w = w }
+    tot = tot + w
+  end
+  for _, g in ipairs(GRID) do g.lw = math.log(g.w / tot) end
+end
+
+local function normal_cdf(x)
+  -- Abramowitz-Stegun 7.1.26 on erf, absolute error under 1.5e-7
+  local t = 1 / (1 + 0.3275911 * math.abs(x) / math.sqrt(2))
+  local y = 1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t
+    * math.exp(-x * x / 2)
+  return x >= 0 and 0.5 * (1 + y) or 0.5 * (1 - y)
+end
+
+local function nelder_mead(f, x0, step, iters)
+  local simplex = { { x0[1], x0[2] }, { x0[1] + step, x0[2] }, { x0[1], x0[2] + step } }
+  local fv = {}
+  for i = 1, 3 do fv[i] = f(simplex[i]) end
+  for _ = 1, iters do
+    local order = { 1, 2, 3 }
+    table.sort(order, function(a, b) return fv[a] < fv[b] end)
+    local b, m, w = order[1], order[2], order[3]
+    if math.abs(fv[w] - fv[b]) < 1e-9 * (1 + math.abs(fv[b])) then break end
+    local c = { (simplex[b][1] + simplex[m][1]) / 2, (simplex[b][2] + simplex[m][2]) / 2 }
+    local function at(t) return { c[1] + t * (simplex[w][1] - c[1]), c[2] + t * (simplex[w][2] - c[2]) } end
+    local r = at(-1)
+    local fr = f(r)
+    if fr < fv[b] then
+      local e = at(-2)
+      local fe = f(e)
+      if fe < fr then simplex[w], fv[w] = e, fe else simplex[w], fv[w] = r, fr end
+    elseif fr < fv[m] then
+      simplex[w], fv[w] = r, fr
+    else
+      local k = at(0.5)
+      local fk = f(k)
+      if fk < fv[w] then
+        simplex[w], fv[w] = k, fk
+      else
+        for _, i in ipairs{ m, w } do
+          simplex[i] = { (simplex[i][1] + simplex[b][1]) / 2, (simplex[i][2] + simplex[b][2]) / 2 }
+          fv[i] = f(simplex[i])
+        end
+      end
+    end
+  end
+  local best = 1
+  for i = 2, 3 do if fv[i] < fv[best] then best = i end end
+  return simplex[best], fv[best]
+end
+
+function M.ratio_fit(points, n)
+  local mu, cnt = {}, {}
+  local sum_mu, sum_c = 0, 0
+  for _, p in ipairs(points) do
+    if p.predicted and p.predicted > 0 then
+      local c = math.floor((p.observed or 0) * n + 0.5)
+      mu[#mu + 1], cnt[#cnt + 1] = p.predicted * n, c
+      sum_mu, sum_c = sum_mu + p.predicted * n, sum_c + c
+    end
+  end
+  -- no bundle seen: the data cannot place the ratio
+  if #mu < 2 or sum_c == 0 then return nil end
+  local function negll(x)
+    local m, s = x[1], math.exp(x[2])
+    if s < 0.01 or s > 5 then return math.huge end
+    local ll = 0
+    for i = 1, #mu do
+      local c, best = cnt[i], -math.huge
+      local terms = {}
+      for k, g in ipairs(GRID) do
+        local lam = mu[i] * math.exp(-(m + s * g.z))
+        local t = g.lw + c * math.log(lam) - lam - LOG_FACT[c]
+        terms[k] = t
+        if t > best then best = t end
+      end
+      local acc = 0
+      for _, t in ipairs(terms) do acc = acc + math.exp(t - best) end
+      ll = ll + best + math.log(acc)
+    end
+    return -ll
+  end
+  local x, f = nelder_mead(negll, { math.log(sum_mu / sum_c), math.log(0.5) }, 0.3, 300)
+  local m, s = x[1], math.exp(x[2])
+  return { median = math.exp(m), sd = s, bundles = #mu, loglik = -f,
+           within = normal_cdf((math.log(1.25) - m) / s) - normal_cdf((math.log(0.8) - m) / s) }
+end
+
 -- Calibration on a held-out window: for each bundle, the share of visitors
 -- the training model predicts buy all its items at list price, against
--- the share of held-out baskets that hold them all. Bundles never bought
--- whole in the held-out window have no ratio (counted in `unobserved`);
--- pooled_ratio is the sum of predictions over the sum of observations.
+-- the share of held-out baskets that hold them all. median_ratio and
+-- within come from M.ratio_fit over every bundle (sampling noise
+-- accounted for); median_seen and within_seen are the plain median and
+-- share over the bundles bought whole at least once (the rest counted in
+-- `unobserved`); pooled_ratio is the sum of predictions over the sum of
+-- observations.
 function M.calibration(list, train, held_out)
   local items = items_of(list)
   if #items == 0 then return { points = {}, median_ratio = nil, unobserved = 0 } end
@@ -179,16 +295,16 @@ function M.calibration(list, train, held_out)
   table.sort(ratios)
   local k = #ratios
   local med = k == 0 and nil or (k % 2 == 1 and ratios[(k + 1) // 2] or 0.5 * (ratios[k // 2] + ratios[k // 2 + 1]))
-  -- The median is over bundles seen at least once, so a small held-out
-  -- window (where most bundles are never seen and the rest are seen once or
-  -- twice) biases it low; the pooled ratio keeps every bundle.
-  return { points = points, median_ratio = med, unobserved = unobserved, bundles = #items,
-           pooled_ratio = sum_obs > 0 and sum_pred / sum_obs or nil,
-           within = k > 0 and (function()
-             local w = 0
-             for _, r in ipairs(ratios) do if r >= 0.8 and r <= 1.25 then w = w + 1 end end
-             return w / k
-           end)() or nil }
+  local within_seen
+  if k > 0 then
+    local w = 0
+    for _, r in ipairs(ratios) do if r >= 0.8 and r <= 1.25 then w = w + 1 end end
+    within_seen = w / k
+  end
+  local fit = M.ratio_fit(points, n)
+  return { points = points, median_ratio = fit and fit.median, within = fit and fit.within,
+           ratio_sd = fit and fit.sd, median_seen = med, within_seen = within_seen,
+           unobserved = unobserved, bundles = #items, pooled_ratio = sum_obs > 0 and sum_pred / sum_obs or nil }
 end
 
 return M

@@ -123,7 +123,7 @@ local GLOSSARY = {
   { "seed", "seed",
     "The number that starts the simulations' random draws: the same data, settings and seed give the same brief." },
   { "calibration-share", "calibration share",
-    "The share of bundles whose predicted joint purchases are within 0.8× to 1.25× of those observed in the test window. Below half, the profit figures deserve less trust." },
+    "The share of bundles whose predicted joint purchases are within 0.8× to 1.25× of those observed in the test window, estimated with each bundle's few purchases there allowed for as chance. Below half, the profit figures deserve less trust." },
 }
 local GLOSS = {}
 for _, g in ipairs(GLOSSARY) do GLOSS[g[1]] = g end
@@ -590,8 +590,8 @@ local function flags(ctx, bundles, facts, name, money, visits, notes)
   local cal = ctx.calibration
   if cal and finite(cal.within) and (cal.bundles or 0) - (cal.unobserved or 0) > 0 then
     if cal.within < CALIBRATION_SHARE then
-      fire("calibration", nil, ("Only %s of the %d bundles seen in the %s are within 0.8–1.25× of the %s's prediction, a low %s (under %s): treat the profit figures as rough."):format(
-        pct(cal.within), (cal.bundles or 0) - (cal.unobserved or 0), term("test-window"), term("demand-model"), term("calibration-share"),
+      fire("calibration", nil, ("Only an estimated %s of the %d bundles checked in the %s are within 0.8–1.25× of the %s's prediction, a low %s (under %s): treat the profit figures as rough."):format(
+        pct(cal.within), cal.bundles or 0, term("test-window"), term("demand-model"), term("calibration-share"),
         pct(CALIBRATION_SHARE)))
     end
   else
@@ -611,12 +611,12 @@ local function flags(ctx, bundles, facts, name, money, visits, notes)
       end
     end
   end
-  add("simulated", ("Profit figures are %s: estimates from the %s (with its price %s), not sales. Its %s on the %s: predicted / observed joint purchases %s (median over %d bundles seen there%s). "
+  add("simulated", ("Profit figures are %s: estimates from the %s (with its price %s), not sales. Its %s on the %s: predicted / observed joint purchases %s (the median over %d bundles, each bundle's few purchases in the window allowed for as chance%s). "
       .. "See the calibration chart beside."):format(term("simulated", "model estimates"), term("demand-model"),
     term("elasticity"), term("calibration"), term("test-window"),
     cal and cal.median_ratio and ("<b>" .. num(cal.median_ratio, "%.2f") .. "×</b>") or "not measured",
-    cal and (cal.bundles or 0) - (cal.unobserved or 0) or 0,
-    cal and cal.within and ("; " .. pct(cal.within) .. " within 0.8–1.25×") or ""))
+    cal and cal.bundles or 0,
+    cal and cal.within and ("; an estimated " .. pct(cal.within) .. " within 0.8–1.25×") or ""))
   for _, c in ipairs(checks) do
     if #found[c.kind] == 0 then
       items[#items + 1] = ('<li class="flag flag-ok" data-check="%s">%s: checked: none found.</li>'):format(c.kind, c.title)

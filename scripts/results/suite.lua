@@ -95,18 +95,21 @@ local function print_table(ds, runs)
     print(("| %s | %s | %s | %s ± %s | %s | %s |"):format(m, fmt(ma, "%.3f"), fmt(mm, "%.4g"), fmt(mi, "%.4g"),
                                                          fmt(si, "%.2g"), pr, ar))
   end
-  local cal, pooled = {}, {}
+  local cal, pooled, seen = {}, {}, {}
   for _, ctx in ipairs(runs) do
     cal[#cal + 1] = ctx.calibration.median_ratio or 0 / 0
     pooled[#pooled + 1] = ctx.calibration.pooled_ratio or 0 / 0
+    seen[#seen + 1] = ctx.calibration.median_seen or 0 / 0
   end
   local c = runs[1]
   print(("\ncalibration (predicted / observed joint-purchase share at list price, %d candidate bundles, %d never " ..
-         "bought whole in the test window): median ratio %s (seeds: %s); share within [0.8, 1.25]: %s; pooled " ..
-         "ratio (sum predicted / sum observed, every bundle) %s"):format(
+         "bought whole in the test window): median ratio %s (seeds: %s; Poisson-lognormal fit over every bundle, " ..
+         "log-scale sd %s); share within [0.8, 1.25]: %s; the plain median over the bundles seen %s (share within %s); " ..
+         "pooled ratio (sum predicted / sum observed, every bundle) %s"):format(
     c.calibration.bundles, c.calibration.unobserved, fmt(mean_sd(cal), "%.2f"),
     table.concat((function() local t = {} for k, v in ipairs(cal) do t[k] = fmt(v, "%.2f") end return t end)(), ", "),
-    fmt(c.calibration.within, "%.2f"), fmt(mean_sd(pooled), "%.2f")))
+    fmt(c.calibration.ratio_sd, "%.2f"), fmt(c.calibration.within, "%.2f"), fmt(mean_sd(seen), "%.2f"),
+    fmt(c.calibration.within_seen, "%.2f"), fmt(mean_sd(pooled), "%.2f")))
   local cand = c.candidates
   print(("candidates: support floor %d baskets (%.4g, %s); %s"):format(cand.min_count, cand.min_support, cand.chosen or "-",
     (function()

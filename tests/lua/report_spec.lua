@@ -415,7 +415,7 @@ describe("report", function()
     assert.truthy(fl:find("barely better than", 1, true))
     assert.truthy(fl:find("0.3000 against 0.3010, 0.3% lower", 1, true), fl)
     assert.truthy(fl:find('class="flag flag-calibration"', 1, true))
-    assert.truthy(fl:find("Only 25% of the 40 bundles", 1, true), fl)
+    assert.truthy(fl:find("Only an estimated 25% of the 40 bundles checked", 1, true), fl)
     assert.is_nil(fl:find('data-check="calibration"', 1, true))
     -- a learned model well ahead: checked, none found
     c = variant{ model_report = { kind = "logistic", chosen = "logistic", learned_won = true, logloss = 0.25,

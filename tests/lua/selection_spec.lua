@@ -195,3 +195,50 @@ describe("referee.ratios", function()
     assert.is_true(math.abs(r.attach_rate.ratio - 0.8) < 1e-12)
   end)
 end)
+
+describe("referee.ratio_fit", function()
+  local referee = require "bundle.referee"
+  -- bundles with a known log-normal ratio (predicted / observed), counts
+  -- drawn Poisson in a small window: most bundles are seen 0-2 times
+  local function draw(seed, median, sd, mean_count, k, n)
+    math.randomseed(seed)
+    local function normal()
+      return math.sqrt(-2 * math.log(1 - math.random())) * math.cos(2 * math.pi * math.random())
+    end
+    local function poisson(l)
+      local L, c, p = math.exp(-l), 0, 1
+      repeat c = c + 1; p = p * math.random() until p <= L
+      return c - 1
+    end
+    local points = {}
+    for i = 1, k do
+      local pred = mean_count * math.exp(0.5 * normal()) / n
+      local r = median * math.exp(sd * normal())
+      points[i] = { predicted = pred, observed = poisson(n * pred / r) / n }
+    end
+    return points
+  end
+
+  it("recovers the median ratio of sparse counts where the median over the bundles seen is biased", function()
+    local n = 10000
+    local points = draw(7, 1.5, 0.4, 0.6, 800, n)
+    local fit = referee.ratio_fit(points, n)
+    assert.is_true(math.abs(fit.median / 1.5 - 1) < 0.15, tostring(fit.median))
+    assert.is_true(math.abs(fit.sd - 0.4) < 0.25, tostring(fit.sd))
+    -- the plain median over the bundles seen: far below the truth
+    local r = {}
+    for _, p in ipairs(points) do if p.observed > 0 then r[#r + 1] = p.predicted / p.observed end end
+    table.sort(r)
+    assert.is_true(r[#r // 2 + 1] < 0.9, tostring(r[#r // 2 + 1]))
+    -- a calibrated model on plenty of data: about 1, and most within 0.8-1.25
+    local fit2 = referee.ratio_fit(draw(11, 1.0, 0.05, 200, 300, n), n)
+    assert.is_true(math.abs(fit2.median - 1) < 0.05, tostring(fit2.median))
+    assert.is_true(fit2.within > 0.9, tostring(fit2.within))
+  end)
+
+  it("gives nothing when no bundle was seen, or too few were checked", function()
+    assert.is_nil(referee.ratio_fit({ { predicted = 0.01, observed = 0 }, { predicted = 0.02, observed = 0 } }, 100))
+    assert.is_nil(referee.ratio_fit({ { predicted = 0.01, observed = 0.01 } }, 100))
+    assert.is_nil(referee.ratio_fit({}, 100))
+  end)
+end)
