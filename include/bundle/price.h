@@ -236,6 +236,8 @@ typedef struct br_elasticity_fit {
   int32_t items;     /* items with their own (shrunk) estimate */
   int64_t periods;   /* periods spanned by the data */
   double tau;        /* between-item sd of the true slopes (empirical Bayes) */
+  double phase;      /* periods start this long before the first sale (time units): the grid's phase with the least
+                      * price variation within a period, so periods hold to the shop's price changes */
 } br_elasticity_fit;
 
 /* Per item elasticity magnitudes e[0..ncat) from order lines (item id in

@@ -856,7 +856,19 @@ local function test_world(ctx)
   local mode = ctx.config.referee_elasticity
   if mode == "auto" then mode = ctx.elasticity_mode end
   local el = window_elasticity(ctx, ctx.test, prices, mode)
-  return demand_model(ctx, cat, ctx.test_baskets, prices, costs, el)
+  local world = demand_model(ctx, cat, ctx.test_baskets, prices, costs, el)
+  -- The referee describes the test window; it does not forecast from it.
+  -- Shrinking a pair's joint count toward independence (pair_prior) is a
+  -- forecast's device: a count that earned a pair its place on a list
+  -- regresses in a later window. The lists were fixed before this window,
+  -- so their counts here carry no selection, and shrinking them would only
+  -- bias the judge against pairs whose lift is real (on development world
+  -- 2 the referee put top-lift pairs' joint share at list price at 0.25 of
+  -- what the test baskets hold, popular pairs' at 1.0). So the referee's
+  -- pairs reproduce their own window's joint support, as the issue's model
+  -- states (lift reproduced by construction).
+  world.pair_prior = 0
+  return world
 end
 M.test_world = test_world
 

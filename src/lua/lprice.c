@@ -579,7 +579,7 @@ static const br_column *frame_col(lua_State *L, br_frame *f, int opts, const cha
 
 /* elasticity(orders, { item, price, quantity, time, catalog, period_days = 7,
  * prior = 2.5, min_elasticity = 0.5, max_elasticity = 5, min_periods = 8,
- * fallback = "prior" | "pooled" }) -> { by_item, estimated, own, own_se, pooled, items, periods, tau, note } */
+ * fallback = "prior" | "pooled" }) -> { by_item, estimated, own, own_se, pooled, items, periods, tau, phase_days, note } */
 static const char *const elasticity_options[] = {"item", "price", "quantity", "time", "catalog", "period_days", "prior",
                                                  "min_elasticity", "max_elasticity", "min_periods", "fallback", NULL};
 static int price_elasticity(lua_State *L) {
@@ -664,10 +664,13 @@ static int price_elasticity(lua_State *L) {
   lua_setfield(L, -2, "periods");
   lua_pushnumber(L, fit.tau);
   lua_setfield(L, -2, "tau");
+  /* the period grid's phase: periods start this long before the first sale, in days */
+  lua_pushnumber(L, br_column_type(time) == BR_DTYPE_DATETIME ? fit.phase / 86400 : fit.phase);
+  lua_setfield(L, -2, "phase_days");
   const char *rest = spec.fallback_pooled && fit.items > 0 ? "the pooled estimate" : "the prior";
   lua_pushfstring(L,
                   "%d of %d items estimated from their own price variation (within-item log-log slopes, net of period "
-                  "effects shared by all items, shrunk toward the pooled slope); the other %d get %s; observational prices are confounded (quantity tiers, "
+                  "effects shared by all items, over periods that hold to the shop's price changes, shrunk toward the pooled slope); the other %d get %s; observational prices are confounded (quantity tiers, "
                   "promotions), so every estimate is clamped to [%f, %f]",
                   (int)fit.items, (int)ncat, (int)(ncat - fit.items), rest, spec.min_elasticity, spec.max_elasticity);
   lua_setfield(L, -2, "note");
