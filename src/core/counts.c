@@ -36,6 +36,8 @@ static br_status cmap_arrays(uint64_t **keys, double **vals, size_t cap, size_t 
     br_free(*vals);
     return br_error_set(BR_ERR_NOMEM, "counts: out of memory for %zu itemsets", n);
   }
+  counts_hugepages(*keys, cap * sizeof **keys);
+  counts_hugepages(*vals, cap * sizeof **vals);
   mem_populate(*keys, cap * sizeof **keys, 1);
   mem_populate(*vals, cap * sizeof **vals, 1);
   return BR_OK;
@@ -265,8 +267,8 @@ double counts_item_get(const br_counts *c, int32_t id) {
  * capacity, else rehashed straight into the doubled one. Copying at the
  * file's size and doubling midway through the additions copied the table
  * twice and faulted in both copies a page at a time. */
-br_status counts_merge(cmap *out, const cmap *big, const cmap *const *adds, int nadds, int64_t nlabels,
-                       const char *path) {
+br_status counts_merge_size(const cmap *big, const cmap *const *adds, int nadds, int64_t nlabels, const char *path,
+                            size_t *n_out, size_t *cap_out) {
   mem_populate(big->keys, big->cap * sizeof *big->keys, 0); /* the file's pages, in one call */
   mem_populate(big->vals, big->cap * sizeof *big->vals, 0);
   /* a loaded table is not checked whole on load: it is here */
@@ -283,24 +285,41 @@ br_status counts_merge(cmap *out, const cmap *big, const cmap *const *adds, int 
     for (size_t i = 0; i < adds[a]->cap; i++) fresh += adds[a]->keys[i] && !cmap_find(big, adds[a]->keys[i]);
   size_t cap = big->cap ? big->cap : 64;
   while ((n + fresh) * 4 > cap * 3) cap *= 2; /* cmap_add's bound: no growth below */
-  cmap m = {0};
-  br_status s = cmap_arrays(&m.keys, &m.vals, cap, n + fresh);
-  if (s != BR_OK) return s;
-  if (cap == big->cap) { /* the same capacity and hash: big's slots are already in place */
-    memcpy(m.keys, big->keys, cap * sizeof *m.keys);
-    memcpy(m.vals, big->vals, cap * sizeof *m.vals);
+  *n_out = n;
+  *cap_out = cap;
+  return BR_OK;
+}
+
+br_status counts_merge_into(cmap *m, const cmap *big, size_t n, const cmap *const *adds, int nadds) {
+  if (m->cap == big->cap) { /* the same capacity and hash: big's slots are already in place */
+    memcpy(m->keys, big->keys, m->cap * sizeof *m->keys);
+    memcpy(m->vals, big->vals, m->cap * sizeof *m->vals);
   } else {
-    cmap_rehash(big, m.keys, m.vals, cap);
+    memset(m->keys, 0, m->cap * sizeof *m->keys);
+    cmap_rehash(big, m->keys, m->vals, m->cap);
   }
-  m.cap = cap;
-  m.n = n;
+  m->n = n;
+  br_status s = BR_OK;
   for (int a = 0; a < nadds; a++)
     for (size_t i = 0; i < adds[a]->cap && s == BR_OK; i++) {
       uint64_t key = adds[a]->keys[i];
       if (!key) continue;
-      s = cmap_add(&m, key, adds[a]->vals[i]);
-      if (s == BR_OK && cmap_get(&m, key) == 0) cmap_del(&m, key);
+      s = cmap_add(m, key, adds[a]->vals[i]);
+      if (s == BR_OK && cmap_get(m, key) == 0) cmap_del(m, key);
     }
+  return s;
+}
+
+br_status counts_merge(cmap *out, const cmap *big, const cmap *const *adds, int nadds, int64_t nlabels,
+                       const char *path) {
+  size_t n, cap;
+  br_status s = counts_merge_size(big, adds, nadds, nlabels, path, &n, &cap);
+  if (s != BR_OK) return s;
+  cmap m = {0};
+  s = cmap_arrays(&m.keys, &m.vals, cap, n);
+  if (s != BR_OK) return s;
+  m.cap = cap;
+  s = counts_merge_into(&m, big, n, adds, nadds);
   if (s != BR_OK) {
     cmap_free(&m);
     return s;
@@ -312,7 +331,7 @@ br_status counts_merge(cmap *out, const cmap *big, const cmap *const *adds, int 
 /* The base, the level and the total folded into one heap table. */
 br_status counts_materialize(br_counts *c) {
   if (!c->base.cap) return BR_OK; /* (a level comes only with a base) */
-  br_status s = counts_level_check(c);
+  br_status s = counts_level_check(c, 1);
   if (s != BR_OK) return s;
   const cmap *adds[2] = {&c->mid, &c->total};
   cmap m;

@@ -57,29 +57,40 @@ void counts_put_map(FILE *f, const cmap *m) {
 /* The rank index of m's itemsets of 2+ items (counts_internal.h): the
  * bucket starts, then the slots, bucket by bucket; then every item's
  * count by id. A table too large for 32-bit slots gets neither (UINT64_MAX). */
+/* The number of m's itemsets of 2+ items by rank bucket, as starts. */
+void counts_rank_starts(const cmap *m, uint64_t *starts) {
+  const uint64_t low = ((uint64_t)1 << COUNTS_ITEM_BITS) - 1, items1 = low << COUNTS_ITEM_BITS | low;
+  memset(starts, 0, (COUNTS_RANK_BUCKETS + 1) * sizeof *starts);
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->keys[i] & items1) starts[counts_rank_bucket(m->vals[i]) + 1]++; /* a second item: 2+ items */
+  for (int b = 0; b < COUNTS_RANK_BUCKETS; b++) starts[b + 1] += starts[b];
+}
+
+uint64_t counts_rank_fill(const br_counts *c, const cmap *m, uint64_t *starts, uint32_t *slots, double *items) {
+  const uint64_t low = ((uint64_t)1 << COUNTS_ITEM_BITS) - 1, items1 = low << COUNTS_ITEM_BITS | low;
+  uint64_t at[COUNTS_RANK_BUCKETS];
+  memcpy(at, starts, sizeof at);
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->keys[i] & items1) slots[at[counts_rank_bucket(m->vals[i])]++] = (uint32_t)i;
+  for (int32_t i = 0; i < c->labels->n; i++) items[i] = cmap_get(m, counts_key(&i, 1));
+  return starts[COUNTS_RANK_BUCKETS];
+}
+
 br_status counts_rank_build(const br_counts *c, const cmap *m, counts_rank_arrays *r) {
   memset(r, 0, sizeof *r);
-  uint64_t *starts = br_calloc("counts", COUNTS_RANK_BUCKETS + 1, sizeof *starts);
-  const uint64_t low = ((uint64_t)1 << COUNTS_ITEM_BITS) - 1, items1 = low << COUNTS_ITEM_BITS | low;
-  for (size_t i = 0; starts && i < m->cap; i++)
-    if (m->keys[i] & items1) starts[counts_rank_bucket(m->vals[i]) + 1]++; /* a second item: 2+ items */
-  for (int b = 0; starts && b < COUNTS_RANK_BUCKETS; b++) starts[b + 1] += starts[b];
+  uint64_t *starts = br_alloc("counts", COUNTS_RANK_BUCKETS + 1, sizeof *starts);
+  if (starts) counts_rank_starts(m, starts);
   uint64_t n = starts ? starts[COUNTS_RANK_BUCKETS] : 0;
   int64_t ni = c->labels->n;
   uint32_t *slots = starts ? br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *slots) : NULL;
-  uint64_t *at = slots ? br_alloc("counts", 1, COUNTS_RANK_BUCKETS * sizeof *at) : NULL;
-  double *items = at ? br_alloc("counts", 1, (size_t)(ni ? ni : 1) * sizeof *items) : NULL;
+  if (slots) counts_hugepages(slots, (size_t)n * sizeof *slots);
+  double *items = slots ? br_alloc("counts", 1, (size_t)(ni ? ni : 1) * sizeof *items) : NULL;
   if (!items) {
     br_free(starts);
     br_free(slots);
-    br_free(at);
     return br_error_set(BR_ERR_NOMEM, "counts: out of memory for the rank index");
   }
-  memcpy(at, starts, COUNTS_RANK_BUCKETS * sizeof *at);
-  for (size_t i = 0; i < m->cap; i++)
-    if (m->keys[i] & items1) slots[at[counts_rank_bucket(m->vals[i])]++] = (uint32_t)i;
-  for (int32_t i = 0; i < ni; i++) items[i] = cmap_get(m, counts_key(&i, 1));
-  br_free(at);
+  counts_rank_fill(c, m, starts, slots, items);
   *r = (counts_rank_arrays){starts, slots, n, items, ni};
   return BR_OK;
 }
