@@ -142,7 +142,7 @@ uint64_t counts_new_id(void) {
  * store's: were it left by a crash here, loading would ignore it). */
 static br_status save_whole(br_counts *c, const char *path) {
   /* a loaded table is folded in first: the file holds one table */
-  br_status s = c->total.n ? counts_materialize(c) : BR_OK;
+  br_status s = c->total.n || c->mid.cap ? counts_materialize(c) : BR_OK;
   if (s != BR_OK) return s;
   const cmap *total = c->base.cap ? &c->base : &c->total;
   atomic_file af;

@@ -15,7 +15,7 @@
  *   i64 first label, i64 labels (u32 length + bytes each), zeros to 8
  *   the table (capacity, entries, keys, counts), its rank index and every
  *   item's count (as the store file's)
- *   "BRCLEND!" u64 this level's id, u64 the checksum of the arrays
+ *   "BRCLEND!" u64 this level's id, u64 the checksum of the arrays, "LEVELEND"
  *
  * A merge writes the new level into "<store>.level.spare", the file the
  * merge before replaced, through a shared mapping, and swaps the two names
@@ -56,7 +56,8 @@
 #define ORDER 0x01020304u
 #define FIXED 72u   /* the header up to the state */
 #define STATE 48u   /* horizon, now, tref, nbaskets, first label, labels */
-#define TRAILER 24u
+#define TRAILER 32u
+#define EMAGIC "LEVELEND" /* the last bytes: a level zero-filled at its end ends in a 0 */
 
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
@@ -154,7 +155,7 @@ br_status counts_level_check(const br_counts *c, int keys) {
   char *lpath = level_path(c->saved.path ? c->saved.path : "counts");
   if (!lpath) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
   br_status s = BR_OK;
-  const unsigned char *end = (const unsigned char *)c->mid_map + c->mid_map_len - 8;
+  const unsigned char *end = (const unsigned char *)c->mid_map + c->mid_map_len - 16;
   uint64_t want;
   memcpy(&want, end, 8);
   mem_populate(c->mid_map, c->mid_map_len, 0);
@@ -270,6 +271,7 @@ static int pieces(const level_out *o, const void **p, size_t *n, uint64_t *scrat
   p[k] = o->r.items, n[k++] = (size_t)o->r.nitems * 8;
   p[k] = TMAGIC, n[k++] = 8;
   p[k] = o->tail, n[k++] = 16;
+  p[k] = EMAGIC, n[k++] = 8;
   return k;
 }
 
@@ -365,12 +367,6 @@ done:
 
 /* ---- loading ---- */
 
-static int all_zero(const unsigned char *p, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (p[i]) return 0;
-  return 1;
-}
-
 /* The level's state, labels, table and rank index from its mapping. */
 static br_status take(br_counts *c, const char *lpath, const unsigned char *map, uint64_t len, uint64_t hl) {
   int64_t st[3], first, nnew;
@@ -455,7 +451,9 @@ br_status counts_level_load(br_counts *c, const char *path, uint64_t *covers, ui
     goto done;
   }
   size = (size_t)st.st_size;
-  if (size < FIXED || pread(fd, h, FIXED, 0) != (ssize_t)FIXED || all_zero(h, FIXED)) goto done; /* cut short: the records load */
+  /* cut short inside its header, or zero-filled at its end: the records load */
+  unsigned char last = 0;
+  if (size < FIXED || pread(fd, h, FIXED, 0) != (ssize_t)FIXED || pread(fd, &last, 1, (off_t)size - 1) != 1 || !last) goto done;
   uint32_t v[2];
   uint64_t f[7];
   memcpy(v, h + 8, 8);
@@ -485,10 +483,9 @@ br_status counts_level_load(br_counts *c, const char *path, uint64_t *covers, ui
     goto done;
   }
   const unsigned char *p = map, *tail = p + size - TRAILER;
-  if (all_zero(tail, TRAILER)) goto done; /* zero-filled at the end: cut short */
   uint64_t tid;
   memcpy(&tid, tail + 8, 8);
-  if (memcmp(tail, TMAGIC, 8) != 0 || tid != f[1]) {
+  if (memcmp(tail, TMAGIC, 8) != 0 || tid != f[1] || memcmp(tail + 24, EMAGIC, 8) != 0) {
     s = damaged(lpath, "its end is not its own");
     goto done;
   }
