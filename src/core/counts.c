@@ -266,8 +266,10 @@ double counts_item_get(const br_counts *c, int32_t id) {
  * final size: copied as it lies when the merged entries fit the file's
  * capacity, else rehashed straight into the doubled one. Copying at the
  * file's size and doubling midway through the additions copied the table
- * twice and faulted in both copies a page at a time. */
-br_status counts_merge_size(const cmap *big, const cmap *const *adds, int nadds, int64_t nlabels, const char *path,
+ * twice and faulted in both copies a page at a time. In two steps: big's
+ * entries (*n_out) and the capacity the merge needs (*cap_out); then the
+ * merge into m (m->cap slots). */
+static br_status counts_merge_size(const cmap *big, const cmap *const *adds, int nadds, int64_t nlabels, const char *path,
                             size_t *n_out, size_t *cap_out) {
   mem_populate(big->keys, big->cap * sizeof *big->keys, 0); /* the file's pages, in one call */
   mem_populate(big->vals, big->cap * sizeof *big->vals, 0);
@@ -290,7 +292,7 @@ br_status counts_merge_size(const cmap *big, const cmap *const *adds, int nadds,
   return BR_OK;
 }
 
-br_status counts_merge_into(cmap *m, const cmap *big, size_t n, const cmap *const *adds, int nadds) {
+static br_status counts_merge_into(cmap *m, const cmap *big, size_t n, const cmap *const *adds, int nadds) {
   if (m->cap == big->cap) { /* the same capacity and hash: big's slots are already in place */
     memcpy(m->keys, big->keys, m->cap * sizeof *m->keys);
     memcpy(m->vals, big->vals, m->cap * sizeof *m->vals);
@@ -312,7 +314,7 @@ br_status counts_merge_into(cmap *m, const cmap *big, size_t n, const cmap *cons
 
 br_status counts_merge(cmap *out, const cmap *big, const cmap *const *adds, int nadds, int64_t nlabels,
                        const char *path) {
-  size_t n, cap;
+  size_t n = 0, cap = 0;
   br_status s = counts_merge_size(big, adds, nadds, nlabels, path, &n, &cap);
   if (s != BR_OK) return s;
   cmap m = {0};

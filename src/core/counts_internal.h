@@ -224,11 +224,6 @@ typedef struct counts_rank_arrays {
   int64_t nitems;
 } counts_rank_arrays;
 br_status counts_rank_build(const br_counts *c, const cmap *m, counts_rank_arrays *r);
-/* The same into memory the caller provides: starts (COUNTS_RANK_BUCKETS +
- * 1) first, then slots (starts[COUNTS_RANK_BUCKETS]) and items (one per
- * label of c); returns the slots filled. */
-void counts_rank_starts(const cmap *m, uint64_t *starts);
-uint64_t counts_rank_fill(const br_counts *c, const cmap *m, uint64_t *starts, uint32_t *slots, double *items);
 void counts_rank_free(counts_rank_arrays *r);
 void counts_put_rank_arrays(FILE *f, const counts_rank_arrays *r);
 /* A random id for a store or level file, so a file left by an older one of
@@ -250,12 +245,6 @@ const char *counts_take_rank(const unsigned char *map, size_t len, size_t *at, u
  * sized once for all of them. */
 br_status counts_merge(cmap *out, const cmap *big, const cmap *const *adds, int nadds, int64_t nlabels,
                        const char *path);
-/* counts_merge in two steps, for a table in memory the caller provides:
- * big's entries (*n) and the capacity the merge needs (*cap); then the
- * merge into m (m->cap slots, m's arrays of any content). */
-br_status counts_merge_size(const cmap *big, const cmap *const *adds, int nadds, int64_t nlabels, const char *path,
-                            size_t *n, size_t *cap);
-br_status counts_merge_into(cmap *m, const cmap *big, size_t n, const cmap *const *adds, int nadds);
 /* A word-at-a-time mix over n bytes (n a multiple of 8 is read whole). */
 uint64_t counts_checksum(const unsigned char *p, size_t n);
 

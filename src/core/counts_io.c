@@ -58,7 +58,7 @@ void counts_put_map(FILE *f, const cmap *m) {
  * bucket starts, then the slots, bucket by bucket; then every item's
  * count by id. A table too large for 32-bit slots gets neither (UINT64_MAX). */
 /* The number of m's itemsets of 2+ items by rank bucket, as starts. */
-void counts_rank_starts(const cmap *m, uint64_t *starts) {
+static void counts_rank_starts(const cmap *m, uint64_t *starts) {
   const uint64_t low = ((uint64_t)1 << COUNTS_ITEM_BITS) - 1, items1 = low << COUNTS_ITEM_BITS | low;
   memset(starts, 0, (COUNTS_RANK_BUCKETS + 1) * sizeof *starts);
   for (size_t i = 0; i < m->cap; i++)
@@ -66,7 +66,8 @@ void counts_rank_starts(const cmap *m, uint64_t *starts) {
   for (int b = 0; b < COUNTS_RANK_BUCKETS; b++) starts[b + 1] += starts[b];
 }
 
-uint64_t counts_rank_fill(const br_counts *c, const cmap *m, uint64_t *starts, uint32_t *slots, double *items) {
+/* The slots and item counts, into memory the caller sized from starts. */
+static uint64_t counts_rank_fill(const br_counts *c, const cmap *m, uint64_t *starts, uint32_t *slots, double *items) {
   const uint64_t low = ((uint64_t)1 << COUNTS_ITEM_BITS) - 1, items1 = low << COUNTS_ITEM_BITS | low;
   uint64_t at[COUNTS_RANK_BUCKETS];
   memcpy(at, starts, sizeof at);
