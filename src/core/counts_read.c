@@ -204,20 +204,27 @@ static br_status collect_ranked(scan *q) {
           s = damaged_level(c, "the rank index names an empty slot or an item");
           break;
         }
+        /* its base part is below under_b unless visited in 1: either way
+         * it needs no look-up in the base (a page fault in a large file)
+         * when the rest cannot lift it to the floor */
+        double mt = c->mid.vals[slot] + cmap_get(&c->total, key);
+        if ((under_b + mt) * q->scale < q->fl) continue;
         const double *bv = cmap_find(&c->base, key);
         if (bv && counts_rank_bucket(*bv) > bb) continue; /* visited above */
-        s = counts_key_ok(key, c->labels->n) ? consider(q, key, (bv ? *bv : 0) + c->mid.vals[slot] + cmap_get(&c->total, key))
+        s = counts_key_ok(key, c->labels->n) ? consider(q, key, (bv ? *bv : 0) + mt)
                                               : damaged_level(c, "an itemset names an unknown item");
       }
   }
   for (size_t i = 0; i < c->total.cap && s == BR_OK; i++) {
     uint64_t key = c->total.keys[i];
     if (!(key & two) || (under_b + under_m + c->total.vals[i]) * q->scale < q->fl) continue;
-    const double *bv = cmap_find(&c->base, key);
-    if (bv && counts_rank_bucket(*bv) > bb) continue; /* visited in 1 */
     const double *mv = cmap_find(&c->mid, key);
     if (mv && counts_rank_bucket(*mv) > bm && c->mid_starts) continue; /* visited in 2 */
-    s = consider(q, key, (bv ? *bv : 0) + (mv ? *mv : 0) + c->total.vals[i]);
+    double mt = (mv ? *mv : 0) + c->total.vals[i];
+    if ((under_b + mt) * q->scale < q->fl) continue; /* as in 2: below the floor unless visited in 1 */
+    const double *bv = cmap_find(&c->base, key);
+    if (bv && counts_rank_bucket(*bv) > bb) continue; /* visited in 1 */
+    s = consider(q, key, (bv ? *bv : 0) + mt);
   }
   for (int32_t i = 0; i < c->labels->n && s == BR_OK; i++)
     if (q->item_ok[i]) s = consider(q, counts_key(&i, 1), counts_item_get(c, i));
