@@ -17,11 +17,12 @@
  *   item's count (as the store file's)
  *   "BRCLEND!" u64 this level's id, u64 the checksum of the arrays, "LEVELEND"
  *
- * A merge writes the new level into "<store>.level.spare", the file the
- * merge before replaced, through a shared mapping, and swaps the two names
- * (one atomic rename): a fresh file's pages cost about 3.5 ms a MiB to
- * come by in a virtual machine, the spare's are in the page cache already
- * (0.1 ms a MiB), and that was most of a merge. A loaded level holds a
+ * A merge builds the new level on the heap (asking for huge pages), writes
+ * it over "<store>.level.spare" with pwrite, the file the merge before
+ * replaced, and swaps the two names (one atomic rename): a fresh file's
+ * pages cost about 3.5 ms a MiB to come by in a virtual machine, the
+ * spare's are in the page cache already (0.1 ms a MiB), and that was
+ * most of a merge. A loaded level holds a
  * shared lock on its file while it is mapped, and the spare is only
  * written under an exclusive one: a store still reading the spare (the
  * level it loaded) makes the merge write a fresh file instead.
