@@ -115,7 +115,15 @@ br_status br_counts_rules(br_frame **out, const br_counts *c, const br_counts_qu
  * a record cut short at the end is ignored, and a whole write replaces the
  * file by rename (the old delta file, whose id is the old store's, is then
  * ignored). Saving a store under another path, a sketch, or after a
- * rescale under decay writes it whole. */
+ * rescale under decay writes it whole.
+ *
+ * A store without a window also keeps "<path>.level": the records merged
+ * now and then into one table, read in place on load, so a load replays
+ * only the records since the last merge, and the store is written whole
+ * only once that level would pass half of it (or the delta file, which then
+ * keeps every record since the store file, would pass its size). A level
+ * cut short, zero-filled at its end or missing is skipped: the records give
+ * the same state. */
 br_status br_counts_save(br_counts *c, const char *path);
 /* Writes the store whole (compacts it) and removes path's delta file. */
 br_status br_counts_save_whole(br_counts *c, const char *path);

@@ -36,6 +36,8 @@ static br_status cmap_arrays(uint64_t **keys, double **vals, size_t cap, size_t 
     br_free(*vals);
     return br_error_set(BR_ERR_NOMEM, "counts: out of memory for %zu itemsets", n);
   }
+  counts_hugepages(*keys, cap * sizeof **keys);
+  counts_hugepages(*vals, cap * sizeof **vals);
   mem_populate(*keys, cap * sizeof **keys, 1);
   mem_populate(*vals, cap * sizeof **vals, 1);
   return BR_OK;
@@ -223,6 +225,7 @@ void br_counts_free(br_counts *c) {
   if (!c) return;
   if (c->labels) strdict_release(c->labels);
   cmap_free(&c->base);
+  counts_level_drop(c);
   cmap_free(&c->total);
   cmap_free(&c->sess);
   for (int d = 0; d < c->ndays; d++) {
@@ -248,60 +251,97 @@ double counts_read_scale(const br_counts *c) {
   return exp2((double)(c->tref - c->now) / half_life_seconds(c));
 }
 
-double counts_total_get(const br_counts *c, uint64_t key) { return cmap_get(&c->base, key) + cmap_get(&c->total, key); }
+double counts_total_get(const br_counts *c, uint64_t key) {
+  return cmap_get(&c->base, key) + cmap_get(&c->mid, key) + cmap_get(&c->total, key);
+}
 
 double counts_item_get(const br_counts *c, int32_t id) {
   uint64_t key = counts_key(&id, 1);
   double b = id < c->nbase_items ? c->base_items[id] : cmap_get(&c->base, key);
-  return b + cmap_get(&c->total, key);
+  double m = id < c->nmid_items ? c->mid_items[id] : cmap_get(&c->mid, key);
+  return b + m + cmap_get(&c->total, key);
 }
 
-/* A compaction's merge (the file's table plus what was added since) is
- * built once at its final size: copied as it lies when the merged entries
- * fit the file's capacity, else rehashed straight into the doubled one.
- * Copying at the file's size and doubling midway through the additions
- * copied the table twice and faulted in both copies a page at a time. */
-br_status counts_materialize(br_counts *c) {
-  if (!c->base.cap) return BR_OK;
-  const char *path = c->saved.path ? c->saved.path : "counts";
-  mem_populate(c->base.keys, c->base.cap * sizeof *c->base.keys, 0); /* the file's pages, in one call */
-  mem_populate(c->base.vals, c->base.cap * sizeof *c->base.vals, 0);
-  /* the loaded table was not checked whole on load: it is here */
+/* A merge (a file's table plus what was added since) is built once at its
+ * final size: copied as it lies when the merged entries fit the file's
+ * capacity, else rehashed straight into the doubled one. Copying at the
+ * file's size and doubling midway through the additions copied the table
+ * twice and faulted in both copies a page at a time. In two steps: big's
+ * entries (*n_out) and the capacity the merge needs (*cap_out); then the
+ * merge into m (m->cap slots). */
+static br_status counts_merge_size(const cmap *big, const cmap *const *adds, int nadds, int64_t nlabels, const char *path,
+                            size_t *n_out, size_t *cap_out) {
+  mem_populate(big->keys, big->cap * sizeof *big->keys, 0); /* the file's pages, in one call */
+  mem_populate(big->vals, big->cap * sizeof *big->vals, 0);
+  /* a loaded table is not checked whole on load: it is here */
   size_t n = 0;
-  for (size_t i = 0; i < c->base.cap; i++) {
-    if (!c->base.keys[i]) continue;
-    if (!counts_key_ok(c->base.keys[i], c->labels->n))
+  for (size_t i = 0; i < big->cap; i++) {
+    if (!big->keys[i]) continue;
+    if (!counts_key_ok(big->keys[i], nlabels))
       return br_error_set(BR_ERR_PARSE, "%s: damaged counts store: an itemset names an unknown item", path);
     n++;
   }
-  if (n * 4 > c->base.cap * 3) return br_error_set(BR_ERR_PARSE, "%s: damaged counts store: a table is overfull", path);
-  size_t fresh = 0; /* the additions' itemsets the file does not hold */
-  for (size_t i = 0; i < c->total.cap; i++)
-    fresh += c->total.keys[i] && !cmap_find(&c->base, c->total.keys[i]);
-  size_t cap = c->base.cap;
+  if (n * 4 > big->cap * 3) return br_error_set(BR_ERR_PARSE, "%s: damaged counts store: a table is overfull", path);
+  size_t fresh = 0; /* the additions' itemsets big does not hold (at most) */
+  for (int a = 0; a < nadds; a++)
+    for (size_t i = 0; i < adds[a]->cap; i++) fresh += adds[a]->keys[i] && !cmap_find(big, adds[a]->keys[i]);
+  size_t cap = big->cap ? big->cap : 64;
   while ((n + fresh) * 4 > cap * 3) cap *= 2; /* cmap_add's bound: no growth below */
-  cmap m = {0};
-  br_status s = cmap_arrays(&m.keys, &m.vals, cap, n + fresh);
-  if (s != BR_OK) return s;
-  if (cap == c->base.cap) { /* the same capacity and hash: the base's slots are already in place */
-    memcpy(m.keys, c->base.keys, cap * sizeof *m.keys);
-    memcpy(m.vals, c->base.vals, cap * sizeof *m.vals);
+  *n_out = n;
+  *cap_out = cap;
+  return BR_OK;
+}
+
+static br_status counts_merge_into(cmap *m, const cmap *big, size_t n, const cmap *const *adds, int nadds) {
+  if (m->cap == big->cap) { /* the same capacity and hash: big's slots are already in place */
+    memcpy(m->keys, big->keys, m->cap * sizeof *m->keys);
+    memcpy(m->vals, big->vals, m->cap * sizeof *m->vals);
   } else {
-    cmap_rehash(&c->base, m.keys, m.vals, cap);
+    memset(m->keys, 0, m->cap * sizeof *m->keys);
+    cmap_rehash(big, m->keys, m->vals, m->cap);
   }
+  m->n = n;
+  br_status s = BR_OK;
+  for (int a = 0; a < nadds; a++)
+    for (size_t i = 0; i < adds[a]->cap && s == BR_OK; i++) {
+      uint64_t key = adds[a]->keys[i];
+      if (!key) continue;
+      s = cmap_add(m, key, adds[a]->vals[i]);
+      if (s == BR_OK && cmap_get(m, key) == 0) cmap_del(m, key);
+    }
+  return s;
+}
+
+br_status counts_merge(cmap *out, const cmap *big, const cmap *const *adds, int nadds, int64_t nlabels,
+                       const char *path) {
+  size_t n = 0, cap = 0;
+  br_status s = counts_merge_size(big, adds, nadds, nlabels, path, &n, &cap);
+  if (s != BR_OK) return s;
+  cmap m = {0};
+  s = cmap_arrays(&m.keys, &m.vals, cap, n);
+  if (s != BR_OK) return s;
   m.cap = cap;
-  m.n = n;
-  for (size_t i = 0; i < c->total.cap && s == BR_OK; i++) {
-    if (!c->total.keys[i]) continue;
-    s = cmap_add(&m, c->total.keys[i], c->total.vals[i]);
-    if (s == BR_OK && cmap_get(&m, c->total.keys[i]) == 0) cmap_del(&m, c->total.keys[i]);
-  }
+  s = counts_merge_into(&m, big, n, adds, nadds);
   if (s != BR_OK) {
     cmap_free(&m);
     return s;
   }
+  *out = m;
+  return BR_OK;
+}
+
+/* The base, the level and the total folded into one heap table. */
+br_status counts_materialize(br_counts *c) {
+  if (!c->base.cap) return BR_OK; /* (a level comes only with a base) */
+  br_status s = counts_level_check(c, 1);
+  if (s != BR_OK) return s;
+  const cmap *adds[2] = {&c->mid, &c->total};
+  cmap m;
+  s = counts_merge(&m, &c->base, adds, 2, c->labels->n, c->saved.path ? c->saved.path : "counts");
+  if (s != BR_OK) return s;
   cmap_free(&c->total);
   cmap_free(&c->base);
+  counts_level_drop(c);
   c->rank_starts = NULL;
   c->rank = NULL;
   c->base_items = NULL;
@@ -548,7 +588,7 @@ double br_counts_count(const br_counts *c, const char *const *labels, const size
 }
 
 size_t br_counts_memory(const br_counts *c) {
-  size_t m = sizeof *c + (c->base.cap + c->total.cap + c->sess.cap) * 16 + (size_t)c->cap_days * sizeof *c->days;
+  size_t m = sizeof *c + (c->base.cap + c->mid.cap + c->total.cap + c->sess.cap) * 16 + (size_t)c->cap_days * sizeof *c->days;
   for (int d = 0; d < c->ndays; d++) m += (c->days[d].map.cap + c->days[d].sess.cap) * 16;
   const strdict *l = c->labels;
   m += l->pool_cap + (size_t)l->cap * (sizeof *l->offs + sizeof *l->hash) + (size_t)l->nslots * sizeof *l->slots;

@@ -80,14 +80,16 @@ static void put_entries(buf *b, const cmap *m) {
 
 /* A word-at-a-time mix: catches a zero-filled or torn body, not an attacker
  * (a forged record can only give wrong counts, which loading bounds). */
-static uint64_t checksum(const unsigned char *p, size_t n) {
+uint64_t counts_checksum(const unsigned char *p, size_t n) {
   uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-  for (size_t i = 0; i + 8 <= n; i += 8) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
     uint64_t w;
     memcpy(&w, p + i, 8);
     h = (h ^ w) * 0xff51afd7ed558ccdull;
     h ^= h >> 29;
   }
+  for (; i < n; i++) h = (h ^ p[i]) * 0xff51afd7ed558ccdull; /* a tail (the level's arrays; a record has none) */
   return h;
 }
 
@@ -123,17 +125,17 @@ static void make_record(buf *b, const br_counts *c) {
     put_entries(b, cd->fresh ? &cd->map : &cd->sess);
   }
   if (b->oom) return;
-  uint64_t len = b->n - HEAD, sum = checksum(b->p + HEAD, len);
+  uint64_t len = b->n - HEAD, sum = counts_checksum(b->p + HEAD, len);
   memcpy(b->p + 8, &len, 8);
   memcpy(b->p + 16, &sum, 8);
 }
 
-static char *delta_path(const char *path) {
-  size_t n = strlen(path);
-  char *d = br_alloc("counts", 1, n + sizeof COUNTS_DELTA_SUFFIX);
+char *counts_path_with(const char *path, const char *suffix) {
+  size_t n = strlen(path), k = strlen(suffix);
+  char *d = br_alloc("counts", 1, n + k + 1);
   if (d) {
     memcpy(d, path, n);
-    memcpy(d + n, COUNTS_DELTA_SUFFIX, sizeof COUNTS_DELTA_SUFFIX);
+    memcpy(d + n, suffix, k + 1);
   }
   return d;
 }
@@ -192,20 +194,43 @@ static br_status append_at(const char *dpath, uint64_t at, uint64_t size, const 
   return ok ? BR_OK : br_error_set(BR_ERR_IO, "%s: cannot write: %s", dpath, strerror(e));
 }
 
+/* Whether the records since the level are due to be merged into it, and,
+ * when they are, whether the merged level would pass its share of the base
+ * (then the store is written whole instead). */
+static int merge_due(const br_counts *c, uint64_t end) {
+  const counts_saved *sv = &c->saved;
+  uint64_t since = end - (sv->level_covers ? sv->level_covers : HEAD);
+  return (double)since >= COUNTS_LEVEL_MERGE_FRACTION * (double)sv->level_bytes;
+}
+
+static int level_too_big(const br_counts *c) {
+  size_t n = c->mid.n + c->total.n, cap = 64; /* at most */
+  while (n * 4 > cap * 3) cap *= 2;
+  double bytes = (double)cap * 16 + (double)n * 4 + (double)c->labels->n * 8;
+  return bytes > COUNTS_LEVEL_FRACTION * (double)c->saved.base_bytes && bytes > (double)COMPACT_MIN;
+}
+
 br_status counts_delta_save(br_counts *c, const char *path, int *done) {
   *done = 0;
   const counts_saved *sv = &c->saved;
   if (!c->track || c->need_full || !sv->path || !sv->id || strcmp(sv->path, path) != 0) return BR_OK;
   /* the store file must still be the one the deltas add to */
   if (!file_is(path, "BRCOUNTS", 3u, sv->id, sv->base_bytes)) return BR_OK;
-  char *dpath = delta_path(path);
+  /* with a level, the delta file keeps every record since the store file
+   * (a damaged level is then only slower); without, it is compacted at an
+   * eighth of the store file */
+  int level = counts_level_ok(c);
+  if (level && !counts_level_is(path, sv->level_id, sv->level_bytes)) return BR_OK; /* another writer's */
+  char *dpath = counts_path_with(path, COUNTS_DELTA_SUFFIX);
   if (!dpath) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
   buf rec = {0};
   make_record(&rec, c);
   br_status s = rec.oom ? br_error_set(BR_ERR_NOMEM, "counts: out of memory for a delta record") : BR_OK;
   uint64_t at = sv->delta_end ? sv->delta_end : HEAD, end = at + rec.n;
-  uint64_t limit = (uint64_t)((double)sv->base_bytes * COUNTS_COMPACT_FRACTION);
-  if (s == BR_OK && end <= (limit > COMPACT_MIN ? limit : COMPACT_MIN)) {
+  double fraction = level ? COUNTS_DELTA_MAX_FRACTION : COUNTS_COMPACT_FRACTION;
+  uint64_t limit = (uint64_t)((double)sv->base_bytes * fraction);
+  int merge = level && merge_due(c, end);
+  if (s == BR_OK && end <= (limit > COMPACT_MIN ? limit : COMPACT_MIN) && !(merge && level_too_big(c))) {
     int ours = file_is(dpath, DMAGIC, DVERSION, sv->id, 0);
     struct stat st;
     if (!sv->delta_end) {
@@ -219,11 +244,15 @@ br_status counts_delta_save(br_counts *c, const char *path, int *done) {
       *done = s == BR_OK;
     }
   }
+  uint64_t sum = 0;
+  if (*done) memcpy(&sum, rec.p + 16, 8);
   br_free(rec.p);
   br_free(dpath);
   if (*done) {
     c->saved.delta_end = c->saved.delta_size = end;
     counts_mark_saved(c);
+    /* the record is on disk: the save is done whatever the merge does */
+    if (merge) s = counts_level_write(c, path, end, sum);
   }
   return s;
 }
@@ -313,9 +342,43 @@ static int all_zero(const unsigned char *p, size_t n) {
   return 1;
 }
 
-br_status counts_delta_load(br_counts *c, const char *path) {
+/* Whether the file's bytes from `at` on are all zero (or there are none). */
+static int zero_from(FILE *f, uint64_t at, size_t size) {
+  unsigned char b[4096];
+  if (fseeko(f, (off_t)at, SEEK_SET) != 0) return 0;
+  for (size_t left = at < size ? size - at : 0; left > 0;) {
+    size_t n = left < sizeof b ? left : sizeof b;
+    if (fread(b, 1, n, f) != n || !all_zero(b, n)) return 0;
+    left -= n;
+  }
+  return 1;
+}
+
+/* Steps over the records a level holds, reading their headers only: the
+ * one ending at `covers` must have checksum `sum`. 1: so; -1: the file is
+ * cut short (or zero-filled) before `covers`, so it holds nothing after the
+ * level; 0: it is not the file the level was merged from. */
+static int skip_covered(FILE *f, size_t size, uint64_t covers, uint64_t sum) {
+  uint64_t at = HEAD;
+  while (at < covers) {
+    unsigned char h[HEAD];
+    uint64_t len, got;
+    if (size < at + HEAD || fseeko(f, (off_t)at, SEEK_SET) != 0 || fread(h, 1, HEAD, f) != HEAD)
+      return zero_from(f, at, size) ? -1 : 0;
+    if (memcmp(h, RMAGIC, 8) != 0) return zero_from(f, at, size) ? -1 : 0;
+    memcpy(&len, h + 8, 8);
+    memcpy(&got, h + 16, 8);
+    if (covers - at < HEAD || len % 8 || len > covers - at - HEAD) return 0;
+    if (at + HEAD + len > size) return -1;
+    at += HEAD + len;
+    if (at == covers && got != sum) return 0;
+  }
+  return at == covers ? 1 : 0;
+}
+
+br_status counts_delta_load(br_counts *c, const char *path, uint64_t covers, uint64_t csum) {
   if (!c->saved.id) return BR_OK;
-  char *dpath = delta_path(path);
+  char *dpath = counts_path_with(path, COUNTS_DELTA_SUFFIX);
   if (!dpath) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
   br_status s = BR_OK;
   unsigned char *data = NULL;
@@ -323,6 +386,7 @@ br_status counts_delta_load(br_counts *c, const char *path) {
   struct stat st;
   if (!f) {
     if (errno != ENOENT) s = br_error_set(BR_ERR_IO, "%s: cannot open: %s", dpath, strerror(errno));
+    else if (covers) s = br_error_set(BR_ERR_PARSE, "%s%s: holds records of a delta file that is gone", path, COUNTS_LEVEL_SUFFIX);
     goto done;
   }
   if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -330,47 +394,67 @@ br_status counts_delta_load(br_counts *c, const char *path) {
     goto done;
   }
   size_t size = (size_t)st.st_size;
-  data = br_alloc("counts", 1, size ? size : 1);
-  if (!data) {
-    s = br_error_set(BR_ERR_NOMEM, "counts: out of memory");
-    goto done;
-  }
-  if (fread(data, 1, size, f) != size) {
-    s = br_error_set(BR_ERR_IO, "%s: cannot read: %s", dpath, ferror(f) ? strerror(errno) : "the file shrank");
+  unsigned char head[HEAD];
+  if (size < HEAD || fread(head, 1, HEAD, f) != HEAD || memcmp(head, DMAGIC, 8) != 0) {
+    s = br_error_set(BR_ERR_PARSE, "%s: not a counts store's delta file (no BRCDELTA header)", dpath);
     goto done;
   }
   uint32_t v[2];
   uint64_t id;
-  if (size < HEAD || memcmp(data, DMAGIC, 8) != 0) {
-    s = br_error_set(BR_ERR_PARSE, "%s: not a counts store's delta file (no BRCDELTA header)", dpath);
-    goto done;
-  }
-  memcpy(v, data + 8, 8);
-  memcpy(&id, data + 16, 8);
+  memcpy(v, head + 8, 8);
+  memcpy(&id, head + 16, 8);
   if (v[0] != DVERSION || v[1] != ORDER) {
     s = br_error_set(BR_ERR_PARSE, "%s: a delta file of another version or byte order", dpath);
     goto done;
   }
-  if (id != c->saved.id) goto done; /* an older store's (a whole save was killed before removing it) */
-  size_t at = HEAD;
+  if (id != c->saved.id) { /* an older store's (a whole save was killed before removing it) */
+    if (covers) s = br_error_set(BR_ERR_PARSE, "%s%s: holds records of a delta file that is gone", path, COUNTS_LEVEL_SUFFIX);
+    goto done;
+  }
+  size_t start = HEAD; /* the file's first byte read into data */
+  if (covers) {
+    int k = skip_covered(f, size, covers, csum);
+    if (k == 0) {
+      s = br_error_set(BR_ERR_PARSE, "%s%s: does not fit %s (its records up to byte %llu differ)", path,
+                       COUNTS_LEVEL_SUFFIX, dpath, (unsigned long long)covers);
+      goto done;
+    }
+    if (k < 0) { /* the level holds more than the delta file: its state loads, and the next save is whole */
+      c->saved.delta_end = 0;
+      c->saved.delta_size = size;
+      goto done;
+    }
+    start = (size_t)covers;
+  }
+  data = br_alloc("counts", 1, size - start ? size - start : 1);
+  if (!data) {
+    s = br_error_set(BR_ERR_NOMEM, "counts: out of memory");
+    goto done;
+  }
+  if (fseeko(f, (off_t)start, SEEK_SET) != 0 || fread(data, 1, size - start, f) != size - start) {
+    s = br_error_set(BR_ERR_IO, "%s: cannot read: %s", dpath, ferror(f) ? strerror(errno) : "the file shrank");
+    goto done;
+  }
+  size_t at = start;
   while (at < size) {
+    const unsigned char *p = data + (at - start);
     size_t left = size - at;
     uint64_t len, sum;
     if (left < HEAD) break; /* cut short */
-    memcpy(&len, data + at + 8, 8);
-    memcpy(&sum, data + at + 16, 8);
-    if (memcmp(data + at, RMAGIC, 8) != 0) {
-      if (all_zero(data + at, left)) break; /* zero-filled by a killed save */
+    memcpy(&len, p + 8, 8);
+    memcpy(&sum, p + 16, 8);
+    if (memcmp(p, RMAGIC, 8) != 0) {
+      if (all_zero(p, left)) break; /* zero-filled by a killed save */
       s = br_error_set(BR_ERR_PARSE, "%s: damaged delta file: no record at byte %zu", dpath, at);
       goto done;
     }
     if (len % 8 || len > left - HEAD) break; /* cut short */
-    if (checksum(data + at + HEAD, len) != sum) {
+    if (counts_checksum(p + HEAD, len) != sum) {
       if (at + HEAD + len == size) break; /* the last record, not all written */
       s = br_error_set(BR_ERR_PARSE, "%s: damaged delta file: the record at byte %zu fails its checksum", dpath, at);
       goto done;
     }
-    reader r = {data + at + HEAD, len, 0, 0};
+    reader r = {p + HEAD, len, 0, 0};
     if (!apply(c, &r, &s)) {
       if (s == BR_OK)
         s = br_error_set(BR_ERR_PARSE, "%s: damaged delta file: the record at byte %zu does not fit the store", dpath, at);

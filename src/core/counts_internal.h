@@ -4,6 +4,8 @@
 #define BUNDLE_COUNTS_INTERNAL_H
 
 #include <math.h>
+#include <stdio.h>
+#include <sys/mman.h>
 
 #include "bundle/counts.h"
 #include "frame_internal.h"
@@ -33,6 +35,20 @@ static inline uint64_t counts_hash(uint64_t k) {
   k *= 0xff51afd7ed558ccdull;
   k ^= k >> 33;
   return k;
+}
+
+/* Asks for huge pages under a large fresh array, before it is first
+ * written: in a virtual machine a fresh 4 KiB page costs about 3.5 ms a
+ * MiB to fault in and a TLB miss on each later touch; a 2 MiB one, where
+ * the kernel has them, a small part of that (a hint; nothing else changes). */
+static inline void counts_hugepages(void *p, size_t n) {
+#ifdef MADV_HUGEPAGE
+  if (n < ((size_t)4 << 20)) return;
+  uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+  if (e > a) madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+  (void)p, (void)n;
+#endif
 }
 
 /* key -> count, open addressing with linear probing; key 0 is empty. */
@@ -111,6 +127,11 @@ typedef struct counts_saved {
   uint64_t delta_end;    /* the end of the delta file's last whole record (0: no delta file) */
   uint64_t delta_size;   /* the delta file's size as last seen (a killed save may leave more) */
   int64_t labels;        /* labels the files hold */
+  /* the level file (counts_level.c) last loaded or written (level_id 0: none) */
+  uint64_t level_id;
+  uint64_t level_bytes;
+  uint64_t level_covers; /* the delta file's bytes it holds (its records up to there) */
+  int64_t base_labels;   /* labels the store file holds (the level holds those after) */
 } counts_saved;
 
 struct br_counts {
@@ -124,6 +145,17 @@ struct br_counts {
   const uint32_t *rank;        /* rank[rank_starts[b] .. rank_starts[b + 1]) */
   const double *base_items;    /* base's count of each item by id, in place (NULL: none) */
   int64_t nbase_items;
+  /* Between the delta records and the base (counts_level.c): the records
+   * merged now and then into one table, mapped in place like the base, so
+   * a load replays only the records since. A store without a window only. */
+  cmap mid;
+  const uint64_t *mid_starts;  /* its rank index, as the base's */
+  const uint32_t *mid_rank;
+  const double *mid_items;
+  int64_t nmid_items;
+  void *mid_map;
+  size_t mid_map_len;
+  int mid_fd;            /* the level file, share-locked while mapped */
   cmap total;
   cmap sess;             /* what the total gained since the last save (when tracking) */
   int track;             /* keep sess and the days' changes: the next save may append */
@@ -179,6 +211,76 @@ static inline int counts_rank_bucket(double v) {
 }
 static inline double counts_rank_upper(int b) { return exp2((b + 1) / 8.0) * 1.001; /* with room for log2's rounding */ }
 
+/* Writing and reading tables as they lie in memory (counts_io.c), for the
+ * store file and the level file. put_rank also writes every item's count. */
+void counts_put_map(FILE *f, const cmap *m);
+br_status counts_put_rank(FILE *f, const br_counts *c, const cmap *m);
+/* The rank index and item counts of m, in memory (what put_rank writes). */
+typedef struct counts_rank_arrays {
+  uint64_t *starts; /* COUNTS_RANK_BUCKETS + 1 */
+  uint32_t *slots;
+  uint64_t n;
+  double *items;
+  int64_t nitems;
+} counts_rank_arrays;
+br_status counts_rank_build(const br_counts *c, const cmap *m, counts_rank_arrays *r);
+void counts_rank_free(counts_rank_arrays *r);
+void counts_put_rank_arrays(FILE *f, const counts_rank_arrays *r);
+/* A random id for a store or level file, so a file left by an older one of
+ * the same name never matches a new one. */
+uint64_t counts_new_id(void);
+/* A rank index of n slots and item counts at *at of a mapped file of len
+ * bytes, for a table of ntable entries and nlabels labels; NULL, or what
+ * is wrong. */
+typedef struct counts_rank {
+  const uint64_t *starts;
+  const uint32_t *slots;
+  const double *items;
+  int64_t nitems;
+} counts_rank;
+const char *counts_take_rank(const unsigned char *map, size_t len, size_t *at, uint64_t n, uint64_t ntable,
+                             int64_t nlabels, counts_rank *out);
+/* big's entries (checked: named items, at most 3/4 full; path names the
+ * file in an error) plus every entry of adds[0..nadds), into a heap table
+ * sized once for all of them. */
+br_status counts_merge(cmap *out, const cmap *big, const cmap *const *adds, int nadds, int64_t nlabels,
+                       const char *path);
+/* A word-at-a-time mix over n bytes (n a multiple of 8 is read whole). */
+uint64_t counts_checksum(const unsigned char *p, size_t n);
+
+/* The level file (counts_level.c), "<store>.level". */
+#define COUNTS_LEVEL_SUFFIX ".level"
+/* Merge the delta records since the level into it once they pass this
+ * fraction of the level file: a merge rewrites the level, a record costs
+ * every load until merged (about 0.04 s for a day of 1% at 10M lines), so
+ * the records wait longer as the level grows (tiered, as LSM trees merge).
+ * Measured over 30 days at 10M lines (docs/BENCHMARKS.md, H31): a merge
+ * at every save cost 0.474 s a day on average, a tenth 0.427-0.455. */
+#define COUNTS_LEVEL_MERGE_FRACTION 0.1
+/* Write the store whole once a merged level would pass this fraction of
+ * the store file, or the delta file (which keeps every record since the
+ * store file while there is a level) would pass COUNTS_DELTA_MAX_FRACTION. */
+#define COUNTS_LEVEL_FRACTION 0.5
+#define COUNTS_DELTA_MAX_FRACTION 1.0
+/* Whether path's level file is the one of this id and size (id 0: any). */
+int counts_level_is(const char *path, uint64_t id, uint64_t bytes);
+/* Whether the store may keep a level (exact, no window, a ranked base). */
+int counts_level_ok(const br_counts *c);
+/* Writes base's level file: the loaded level plus everything since (total),
+ * covering the delta file up to `covers` (where a record ends whose
+ * checksum is `sum`). */
+br_status counts_level_write(br_counts *c, const char *path, uint64_t covers, uint64_t sum);
+/* Maps path's level file when it is this store's and whole; *covers and
+ * *sum say which delta records it holds (0: no level, replay them all). */
+br_status counts_level_load(br_counts *c, const char *path, uint64_t *covers, uint64_t *sum);
+/* The level's checksum holds and (keys) every key names known items, or
+ * an error naming the level file: before it is merged into anything. */
+br_status counts_level_check(const br_counts *c, int keys);
+/* Unmaps the level (after a merge into a heap table). */
+void counts_level_drop(br_counts *c);
+/* Removes path's level file (a whole save: its base id is the old one). */
+void counts_level_remove(const char *path);
+
 /* The delta file (counts_delta.c). */
 #define COUNTS_DELTA_SUFFIX ".delta"
 /* Compact (rewrite the store whole) once the delta file would pass this
@@ -192,8 +294,12 @@ static inline double counts_rank_upper(int b) { return exp2((b + 1) / 8.0) * 1.0
  * writer, or the delta file is due for compaction): save whole instead. */
 br_status counts_delta_save(br_counts *c, const char *path, int *done);
 /* Applies path's delta file, if any and of this store's id, to c (just
- * loaded from path). A record cut short at the end (a killed save) is
+ * loaded from path): its records after byte `covers` (0: all), when a
+ * level holds those before (the record ending there has checksum sum:
+ * else the level is not this delta file's, an error). A record cut short at the end (a killed save) is
  * ignored; anything else damaged is an error naming the file. */
-br_status counts_delta_load(br_counts *c, const char *path);
+br_status counts_delta_load(br_counts *c, const char *path, uint64_t covers, uint64_t sum);
+/* The file name path + suffix (NULL: out of memory). */
+char *counts_path_with(const char *path, const char *suffix);
 
 #endif

@@ -44,7 +44,7 @@ static void pad(FILE *f) {
 
 /* A table as it lies in memory (capacity, entries, then the slot arrays),
  * so loading is two copies and a check, not a rehash of every entry. */
-static void put_map(FILE *f, const cmap *m) {
+void counts_put_map(FILE *f, const cmap *m) {
   uint64_t head[2] = {m->cap, m->n};
   put(f, head, sizeof head);
   pad(f);
@@ -57,48 +57,79 @@ static void put_map(FILE *f, const cmap *m) {
 /* The rank index of m's itemsets of 2+ items (counts_internal.h): the
  * bucket starts, then the slots, bucket by bucket; then every item's
  * count by id. A table too large for 32-bit slots gets neither (UINT64_MAX). */
-static br_status put_rank(FILE *f, const br_counts *c, const cmap *m) {
+/* The number of m's itemsets of 2+ items by rank bucket, as starts. */
+static void counts_rank_starts(const cmap *m, uint64_t *starts) {
+  const uint64_t low = ((uint64_t)1 << COUNTS_ITEM_BITS) - 1, items1 = low << COUNTS_ITEM_BITS | low;
+  memset(starts, 0, (COUNTS_RANK_BUCKETS + 1) * sizeof *starts);
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->keys[i] & items1) starts[counts_rank_bucket(m->vals[i]) + 1]++; /* a second item: 2+ items */
+  for (int b = 0; b < COUNTS_RANK_BUCKETS; b++) starts[b + 1] += starts[b];
+}
+
+/* The slots and item counts, into memory the caller sized from starts. */
+static uint64_t counts_rank_fill(const br_counts *c, const cmap *m, uint64_t *starts, uint32_t *slots, double *items) {
+  const uint64_t low = ((uint64_t)1 << COUNTS_ITEM_BITS) - 1, items1 = low << COUNTS_ITEM_BITS | low;
+  uint64_t at[COUNTS_RANK_BUCKETS];
+  memcpy(at, starts, sizeof at);
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->keys[i] & items1) slots[at[counts_rank_bucket(m->vals[i])]++] = (uint32_t)i;
+  for (int32_t i = 0; i < c->labels->n; i++) items[i] = cmap_get(m, counts_key(&i, 1));
+  return starts[COUNTS_RANK_BUCKETS];
+}
+
+br_status counts_rank_build(const br_counts *c, const cmap *m, counts_rank_arrays *r) {
+  memset(r, 0, sizeof *r);
+  uint64_t *starts = br_alloc("counts", COUNTS_RANK_BUCKETS + 1, sizeof *starts);
+  if (starts) counts_rank_starts(m, starts);
+  uint64_t n = starts ? starts[COUNTS_RANK_BUCKETS] : 0;
+  int64_t ni = c->labels->n;
+  uint32_t *slots = starts ? br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *slots) : NULL;
+  if (slots) counts_hugepages(slots, (size_t)n * sizeof *slots);
+  double *items = slots ? br_alloc("counts", 1, (size_t)(ni ? ni : 1) * sizeof *items) : NULL;
+  if (!items) {
+    br_free(starts);
+    br_free(slots);
+    return br_error_set(BR_ERR_NOMEM, "counts: out of memory for the rank index");
+  }
+  counts_rank_fill(c, m, starts, slots, items);
+  *r = (counts_rank_arrays){starts, slots, n, items, ni};
+  return BR_OK;
+}
+
+void counts_rank_free(counts_rank_arrays *r) {
+  br_free(r->starts);
+  br_free(r->slots);
+  br_free(r->items);
+  memset(r, 0, sizeof *r);
+}
+
+br_status counts_put_rank(FILE *f, const br_counts *c, const cmap *m) {
   uint64_t none = UINT64_MAX;
   if (m->cap > UINT32_MAX) {
     put(f, &none, 8); /* and no item counts */
     return BR_OK;
   }
-  uint64_t *starts = br_calloc("counts", COUNTS_RANK_BUCKETS + 1, sizeof *starts);
-  const uint64_t low = ((uint64_t)1 << COUNTS_ITEM_BITS) - 1, items1 = low << COUNTS_ITEM_BITS | low;
-  for (size_t i = 0; starts && i < m->cap; i++)
-    if (m->keys[i] & items1) starts[counts_rank_bucket(m->vals[i]) + 1]++; /* a second item: 2+ items */
-  for (int b = 0; starts && b < COUNTS_RANK_BUCKETS; b++) starts[b + 1] += starts[b];
-  uint64_t n = starts ? starts[COUNTS_RANK_BUCKETS] : 0;
-  uint32_t *slots = starts ? br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *slots) : NULL;
-  uint64_t *at = slots ? br_alloc("counts", 1, COUNTS_RANK_BUCKETS * sizeof *at) : NULL;
-  if (!at) {
-    br_free(starts);
-    br_free(slots);
-    return br_error_set(BR_ERR_NOMEM, "counts: out of memory for the rank index");
-  }
-  memcpy(at, starts, COUNTS_RANK_BUCKETS * sizeof *at);
-  for (size_t i = 0; i < m->cap; i++)
-    if (m->keys[i] & items1) slots[at[counts_rank_bucket(m->vals[i])]++] = (uint32_t)i;
-  put(f, &n, 8);
-  put(f, starts, (COUNTS_RANK_BUCKETS + 1) * sizeof *starts);
-  put(f, slots, (size_t)n * sizeof *slots);
+  counts_rank_arrays r;
+  br_status s = counts_rank_build(c, m, &r);
+  if (s != BR_OK) return s;
+  counts_put_rank_arrays(f, &r);
+  counts_rank_free(&r);
+  return BR_OK;
+}
+
+void counts_put_rank_arrays(FILE *f, const counts_rank_arrays *r) {
+  put(f, &r->n, 8);
+  put(f, r->starts, (COUNTS_RANK_BUCKETS + 1) * sizeof *r->starts);
+  put(f, r->slots, (size_t)r->n * sizeof *r->slots);
   pad(f);
   /* and every item's count by id, dense */
-  int64_t ni = c->labels->n;
-  put(f, &ni, 8);
-  for (int32_t i = 0; i < ni; i++) {
-    double v = cmap_get(m, counts_key(&i, 1));
-    put(f, &v, 8);
-  }
-  br_free(starts);
-  br_free(slots);
-  br_free(at);
-  return BR_OK;
+  put(f, &r->nitems, 8);
+  put(f, r->items, (size_t)r->nitems * sizeof *r->items);
 }
 
 /* A store's id: random, so a delta file left by an older store of the
  * same name never matches a new one. */
-static uint64_t new_id(void) {
+uint64_t counts_new_id(void) {
   uint64_t id = 0;
   if (getrandom(&id, sizeof id, GRND_NONBLOCK) != (ssize_t)sizeof id) {
     struct timespec ts;
@@ -112,7 +143,7 @@ static uint64_t new_id(void) {
  * store's: were it left by a crash here, loading would ignore it). */
 static br_status save_whole(br_counts *c, const char *path) {
   /* a loaded table is folded in first: the file holds one table */
-  br_status s = c->total.n ? counts_materialize(c) : BR_OK;
+  br_status s = c->total.n || c->mid.cap ? counts_materialize(c) : BR_OK;
   if (s != BR_OK) return s;
   const cmap *total = c->base.cap ? &c->base : &c->total;
   atomic_file af;
@@ -120,7 +151,7 @@ static br_status save_whole(br_counts *c, const char *path) {
   if (s != BR_OK) return s;
   FILE *f = af.fp;
   uint32_t head[2] = {VERSION, ORDER};
-  uint64_t id = new_id();
+  uint64_t id = counts_new_id();
   put(f, MAGIC, 8);
   put(f, head, sizeof head);
   put(f, &id, 8);
@@ -145,8 +176,8 @@ static br_status save_whole(br_counts *c, const char *path) {
     put(f, &n32, 4);
     put(f, l, len);
   }
-  put_map(f, total);
-  s = put_rank(f, c, total);
+  counts_put_map(f, total);
+  s = counts_put_rank(f, c, total);
   if (s != BR_OK) {
     atomic_abort(&af);
     return s;
@@ -156,7 +187,7 @@ static br_status save_whole(br_counts *c, const char *path) {
   for (int d = 0; d < c->ndays; d++) {
     put(f, &c->days[d].day, 8);
     put(f, &c->days[d].nbaskets, 8);
-    put_map(f, &c->days[d].map);
+    counts_put_map(f, &c->days[d].map);
   }
   if (c->o.mode == BR_COUNTS_SKETCH) {
     const sketch *k = &c->sk;
@@ -178,22 +209,21 @@ static br_status save_whole(br_counts *c, const char *path) {
   s = atomic_commit(&af);
   if (s != BR_OK) return s;
   size_t n = strlen(path);
-  char *delta = br_alloc("counts", 1, n + sizeof COUNTS_DELTA_SUFFIX);
+  char *delta = counts_path_with(path, COUNTS_DELTA_SUFFIX);
   char *keep = br_alloc("counts", 1, n + 1);
   if (!delta || !keep) {
     br_free(delta);
     br_free(keep);
     return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
   }
-  memcpy(delta, path, n);
-  memcpy(delta + n, COUNTS_DELTA_SUFFIX, sizeof COUNTS_DELTA_SUFFIX);
   if (unlink(delta) != 0 && errno != ENOENT) {
     /* stale, so harmless to a load; the next save replaces it */
   }
+  counts_level_remove(path); /* stale too: it names the old store */
   br_free(delta);
   memcpy(keep, path, n + 1);
   br_free(c->saved.path);
-  c->saved = (counts_saved){keep, id, bytes > 0 ? (uint64_t)bytes : 0, 0, 0, 0};
+  c->saved = (counts_saved){keep, id, bytes > 0 ? (uint64_t)bytes : 0, 0, 0, 0, 0, 0, 0, c->labels->n};
   counts_mark_saved(c);
   return BR_OK;
 }
@@ -287,32 +317,43 @@ static int take_rank(cursor *c, br_counts *s, int version) {
   uint64_t n = UINT64_MAX;
   if (version >= 3 && !take(c, &n, 8)) return 0;
   if (n == UINT64_MAX) return scan_map(c, &s->base, s->base.n, s->labels->n);
-  size_t bytes = (COUNTS_RANK_BUCKETS + 1) * 8;
-  if (n > s->base.n || bytes + n * 4 > c->len - c->at) return bad(c, "the rank index is past the end");
-  const uint64_t *starts = (const uint64_t *)(const void *)(c->map + c->at);
-  for (int b = 0; b < COUNTS_RANK_BUCKETS; b++)
-    if (starts[b] > starts[b + 1]) return bad(c, "the rank index is out of order");
-  if (starts[0] != 0 || starts[COUNTS_RANK_BUCKETS] != n) return bad(c, "the rank index's length is wrong");
-  s->rank_starts = starts;
-  s->rank = (const uint32_t *)(const void *)(c->map + c->at + bytes);
-  c->at += bytes + n * 4;
-  if (fseek(c->f, (long)c->at, SEEK_SET) != 0) {
-    c->err = br_error_set(BR_ERR_IO, "%s: cannot read: %s", c->path, strerror(errno));
-    return 0;
-  }
-  char zeros[8];
-  if (c->at % 8 && !take(c, zeros, 8 - c->at % 8)) return 0; /* take reads on from the file */
-  int64_t ni;
-  if (!take(c, &ni, 8)) return 0;
-  if (ni != s->labels->n || (uint64_t)ni > (c->len - c->at) / 8) return bad(c, "the item counts do not fit the labels");
-  s->base_items = (const double *)(const void *)(c->map + c->at);
-  s->nbase_items = ni;
-  c->at += (size_t)ni * 8;
+  size_t at = c->at;
+  counts_rank r;
+  const char *why = counts_take_rank(c->map, c->len, &at, n, s->base.n, s->labels->n, &r);
+  if (why) return bad(c, why);
+  s->rank_starts = r.starts;
+  s->rank = r.slots;
+  s->base_items = r.items;
+  s->nbase_items = r.nitems;
+  c->at = at;
   if (fseek(c->f, (long)c->at, SEEK_SET) != 0) {
     c->err = br_error_set(BR_ERR_IO, "%s: cannot read: %s", c->path, strerror(errno));
     return 0;
   }
   return 1;
+}
+
+const char *counts_take_rank(const unsigned char *map, size_t len, size_t *at, uint64_t n, uint64_t ntable,
+                             int64_t nlabels, counts_rank *out) {
+  size_t bytes = (COUNTS_RANK_BUCKETS + 1) * 8, p = *at;
+  if (n > ntable || p > len || bytes + n * 4 > len - p) return "the rank index is past the end";
+  const uint64_t *starts = (const uint64_t *)(const void *)(map + p);
+  for (int b = 0; b < COUNTS_RANK_BUCKETS; b++)
+    if (starts[b] > starts[b + 1]) return "the rank index is out of order";
+  if (starts[0] != 0 || starts[COUNTS_RANK_BUCKETS] != n) return "the rank index's length is wrong";
+  out->starts = starts;
+  out->slots = (const uint32_t *)(const void *)(map + p + bytes);
+  p += bytes + n * 4;
+  p += (8 - p % 8) % 8;
+  int64_t ni;
+  if (p > len || len - p < 8) return "the item counts are past the end";
+  memcpy(&ni, map + p, 8);
+  p += 8;
+  if (ni != nlabels || (uint64_t)ni > (len - p) / 8) return "the item counts do not fit the labels";
+  out->items = (const double *)(const void *)(map + p);
+  out->nitems = ni;
+  *at = p + (size_t)ni * 8;
+  return NULL;
 }
 
 static int take_sketch(cursor *cur, br_counts *c) {
@@ -462,8 +503,10 @@ br_status br_counts_load(br_counts **out, const char *path) {
     } else {
       memcpy(keep, path, n + 1);
       /* a store of version 2 has no id (0): no delta file is its */
-      c->saved = (counts_saved){keep, id, len, 0, 0, 0};
-      cur.err = counts_delta_load(c, path);
+      c->saved = (counts_saved){keep, id, len, 0, 0, 0, 0, 0, 0, c->labels->n};
+      uint64_t covers = 0, sum = 0;
+      cur.err = counts_level_load(c, path, &covers, &sum);
+      if (cur.err == BR_OK) cur.err = counts_delta_load(c, path, covers, sum);
     }
   }
   if (cur.err != BR_OK) {

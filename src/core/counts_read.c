@@ -108,6 +108,11 @@ static br_status damaged(const br_counts *c, const char *what) {
   return br_error_set(BR_ERR_PARSE, "%s: damaged counts store: %s", c->saved.path ? c->saved.path : "counts", what);
 }
 
+static br_status damaged_level(const br_counts *c, const char *what) {
+  return br_error_set(BR_ERR_PARSE, "%s%s: damaged level file: %s", c->saved.path ? c->saved.path : "counts",
+                      COUNTS_LEVEL_SUFFIX, what);
+}
+
 typedef struct scan {
   found_list *l;
   const br_counts *c;
@@ -152,34 +157,74 @@ static br_status collect_scan(scan *q) {
   return s;
 }
 
-/* With the base's rank index (a loaded store): its buckets down to the
- * floor, each key with total's part; then total's other keys, of which
- * only one whose own addition could lift a count from below the buckets
- * visited to the floor needs a look-up in the base (a cache miss in a large
- * table): few, as a day adds little to most itemsets; then the items,
- * which the index leaves out. */
+/* With the base's rank index (a loaded store), in three passes, each
+ * itemset of 2+ items reported once:
+ *  1. the base's buckets down to the floor, each key with the level's and
+ *     total's parts (look-ups in small or cached tables, for few keys);
+ *  2. the level's buckets (when there is one) down to half the gap left
+ *     between the floor and the base's unvisited buckets: a key there not
+ *     visited in 1 may reach the floor with its base part below the gap;
+ *  3. total's keys whose own addition could lift a count from below both
+ *     to the floor: few, as a day adds little to most itemsets, and only
+ *     they need the look-ups in the base and level (a cache miss each in a
+ *     large table);
+ * then the items, which the indexes leave out. */
+/* The first bucket, from the top, not to visit: where under_other plus
+ * mult times its counts' bound is below the floor. */
+static int first_unvisited(double under_other, double mult, const scan *q) {
+  int b = COUNTS_RANK_BUCKETS - 1;
+  for (; b >= 0; b--)
+    if (b < COUNTS_RANK_BUCKETS - 1 && (under_other + mult * counts_rank_upper(b)) * q->scale < q->fl) break;
+  return b;
+}
+
 static br_status collect_ranked(scan *q) {
   const br_counts *c = q->c;
   br_status s = BR_OK;
   const uint64_t two = (((uint64_t)1 << COUNTS_ITEM_BITS) - 1) * (((uint64_t)1 << COUNTS_ITEM_BITS) + 1);
-  int b = COUNTS_RANK_BUCKETS - 1;
-  for (; b >= 0 && s == BR_OK; b--) {
-    if (b < COUNTS_RANK_BUCKETS - 1 && counts_rank_upper(b) * q->scale < q->fl) break;
+  int bb = first_unvisited(0, 1, q), bm = -1;
+  for (int b = COUNTS_RANK_BUCKETS - 1; b > bb && s == BR_OK; b--)
     for (uint64_t k = c->rank_starts[b]; k < c->rank_starts[b + 1] && s == BR_OK; k++) {
       uint32_t slot = c->rank[k];
       uint64_t key = slot < c->base.cap ? c->base.keys[slot] : 0;
-      s = key & two ? consider(q, key, c->base.vals[slot] + cmap_get(&c->total, key))
+      s = key & two ? consider(q, key, c->base.vals[slot] + cmap_get(&c->mid, key) + cmap_get(&c->total, key))
                     : damaged(c, "the rank index names an empty slot or an item");
     }
+  /* buckets bb and below were not visited: their counts are below under_b */
+  double under_b = bb >= 0 ? counts_rank_upper(bb) : 0, under_m = 0;
+  if (c->mid_starts && s == BR_OK) {
+    /* the level's buckets with counts of at least half the gap */
+    bm = first_unvisited(under_b, 2, q);
+    under_m = bm >= 0 ? counts_rank_upper(bm) : 0;
+    for (int b = COUNTS_RANK_BUCKETS - 1; b > bm && s == BR_OK; b--)
+      for (uint64_t k = c->mid_starts[b]; k < c->mid_starts[b + 1] && s == BR_OK; k++) {
+        uint32_t slot = c->mid_rank[k];
+        uint64_t key = slot < c->mid.cap ? c->mid.keys[slot] : 0;
+        if (!(key & two)) {
+          s = damaged_level(c, "the rank index names an empty slot or an item");
+          break;
+        }
+        /* its base part is below under_b unless visited in 1: either way
+         * it needs no look-up in the base (a page fault in a large file)
+         * when the rest cannot lift it to the floor */
+        double mt = c->mid.vals[slot] + cmap_get(&c->total, key);
+        if ((under_b + mt) * q->scale < q->fl) continue;
+        const double *bv = cmap_find(&c->base, key);
+        if (bv && counts_rank_bucket(*bv) > bb) continue; /* visited above */
+        s = counts_key_ok(key, c->labels->n) ? consider(q, key, (bv ? *bv : 0) + mt)
+                                              : damaged_level(c, "an itemset names an unknown item");
+      }
   }
-  /* buckets b and below were not visited: their counts are below `under` */
-  double under = b >= 0 ? counts_rank_upper(b) : 0;
   for (size_t i = 0; i < c->total.cap && s == BR_OK; i++) {
     uint64_t key = c->total.keys[i];
-    if (!(key & two) || (under + c->total.vals[i]) * q->scale < q->fl) continue;
+    if (!(key & two) || (under_b + under_m + c->total.vals[i]) * q->scale < q->fl) continue;
+    const double *mv = cmap_find(&c->mid, key);
+    if (mv && counts_rank_bucket(*mv) > bm && c->mid_starts) continue; /* visited in 2 */
+    double mt = (mv ? *mv : 0) + c->total.vals[i];
+    if ((under_b + mt) * q->scale < q->fl) continue; /* as in 2: below the floor unless visited in 1 */
     const double *bv = cmap_find(&c->base, key);
-    if (bv && counts_rank_bucket(*bv) > b) continue; /* visited above */
-    s = consider(q, key, (bv ? *bv : 0) + c->total.vals[i]);
+    if (bv && counts_rank_bucket(*bv) > bb) continue; /* visited in 1 */
+    s = consider(q, key, (bv ? *bv : 0) + mt);
   }
   for (int32_t i = 0; i < c->labels->n && s == BR_OK; i++)
     if (q->item_ok[i]) s = consider(q, counts_key(&i, 1), counts_item_get(c, i));

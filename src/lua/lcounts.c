@@ -72,9 +72,13 @@ static int bundle_counts(lua_State *L) {
  * checks it as well as the store. */
 static void check_paths(lua_State *L, const char *fn, const char *path, int write) {
   lbr_check_path(L, fn, path, write);
-  lua_pushfstring(L, "%s.delta", path);
-  lbr_check_path(L, fn, lua_tostring(L, -1), write);
-  lua_pop(L, 1);
+  /* and the files beside it: the delta records, the level and its spare */
+  static const char *const beside[] = {"%s.delta", "%s.level", "%s.level.spare"};
+  for (size_t i = 0; i < sizeof beside / sizeof *beside; i++) {
+    lua_pushfstring(L, beside[i], path);
+    lbr_check_path(L, fn, lua_tostring(L, -1), write);
+    lua_pop(L, 1);
+  }
 }
 
 static int bundle_load_counts(lua_State *L) {

@@ -224,6 +224,52 @@ static void delta_records_then_compaction(void **state) {
   unlink(delta);
 }
 
+/* A store without a window: each load-append-save merges the records into
+ * the level file (the first merge writes it, later ones write over the
+ * spare and swap the names); counts equal a recount after every load; a
+ * whole save removes the level and its spare. */
+static void level_merges_then_compaction(void **state) {
+  (void)state;
+  char path[] = "/tmp/bundle_counts_XXXXXX", delta[64], level[64], spare[64];
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  snprintf(delta, sizeof delta, "%s.delta", path);
+  snprintf(level, sizeof level, "%s.level", path);
+  snprintf(spare, sizeof spare, "%s.level.spare", path);
+  br_counts *c = NULL;
+  assert_int_equal(br_counts_new(&c, NULL), BR_OK);
+  for (int k = 0; k < 500; k++) add(c, k);
+  assert_int_equal(br_counts_save(c, path), BR_OK);
+  br_counts_free(c);
+  for (int day = 1; day <= 6; day++) {
+    c = NULL;
+    assert_int_equal(br_counts_load(&c, path), BR_OK);
+    assert_double_equal(br_counts_nbaskets(c), 500 * day, 0);
+    for (int a = 0; a < 6; a++) assert_double_equal(count2(c, a, a + 1), truth(a, a + 1, 0, 500 * day), 0);
+    assert_double_equal(count2(c, 2, -1), truth(2, -1, 0, 500 * day), 0);
+    for (int k = 500 * day; k < 500 * (day + 1); k++) add(c, k);
+    assert_int_equal(br_counts_save(c, path), BR_OK);
+    br_counts_free(c);
+    assert_int_equal(access(level, F_OK), 0);
+    assert_int_equal(access(delta, F_OK), 0); /* kept whole while there is a level */
+  }
+  assert_int_equal(access(spare, F_OK), 0); /* a merge wrote over it and swapped */
+  c = NULL;
+  assert_int_equal(br_counts_load(&c, path), BR_OK);
+  assert_double_equal(count2(c, 1, 2), truth(1, 2, 0, 3500), 0);
+  assert_int_equal(br_counts_save_whole(c, path), BR_OK);
+  assert_int_not_equal(access(level, F_OK), 0);
+  assert_int_not_equal(access(spare, F_OK), 0);
+  assert_int_not_equal(access(delta, F_OK), 0);
+  br_counts_free(c);
+  c = NULL;
+  assert_int_equal(br_counts_load(&c, path), BR_OK);
+  assert_double_equal(count2(c, 1, 2), truth(1, 2, 0, 3500), 0);
+  br_counts_free(c);
+  unlink(path);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(window_counts_equal_a_recount),
@@ -231,6 +277,7 @@ int main(void) {
       cmocka_unit_test(sketch_refuses_huge_sizes),
       cmocka_unit_test(save_and_load_round_trip),
       cmocka_unit_test(delta_records_then_compaction),
+      cmocka_unit_test(level_merges_then_compaction),
   };
   return cmocka_run_group_tests_name("counts", tests, NULL, NULL);
 }

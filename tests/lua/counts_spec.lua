@@ -70,6 +70,15 @@ local function stored(store, q)
   return out, f
 end
 
+-- The part of a { ["a,b"] = count } at or above floor.
+local function at_floor_of(sets, floor)
+  local out = {}
+  for k, v in pairs(sets) do
+    if v >= floor then out[k] = v end
+  end
+  return out
+end
+
 -- Baskets' frequent itemsets with labels sorted inside each, as the store writes them.
 local function batch_sets(b, min_count, max)
   local f = b:frequent{ min_count = min_count, max_size = max }:to_frame()
@@ -371,6 +380,185 @@ describe("counts, exact", function()
       files.write(p, base) -- (a save may have rewritten it)
       try("delta", delta:sub(1, i - 1) .. string.char(delta:byte(i) ~ 0x5a) .. delta:sub(i + 1), i % 10 == 1 and 1 or nil)
     end
+  end)
+
+  -- The level file (<store>.level): the delta records merged into a
+  -- mapped table now and then (a store without a window).
+  local function at_floor(all, max, floor)
+    local out = {}
+    for k, v in pairs(recount(all, max)) do
+      if v >= floor then out[k] = v end
+    end
+    return out
+  end
+
+  it("keeps a level of merged delta records and equals a batch recount at every floor after any sequence of saves and loads", function()
+    for seed = 41, 48 do
+      local rand = lcg(seed)
+      local max = seed % 2 + 2
+      local path = ("%s/level%d.bin"):format(dir, seed)
+      local store = bundle.counts{ max_size = max, decay = seed == 48 and 30 or nil }
+      local all, now, saved, levels = {}, T0, nil, 0
+      now = add_random(rand, store, all, now, 30, 2)
+      store:save(path)
+      for step = 1, 30 do
+        local r = rand(10)
+        if r <= 4 then
+          store:save(path, { compact = rand(12) == 1 })
+          if files.slurp(path .. ".level") then levels = levels + 1 end
+          saved = { all = { table.unpack(all) }, now = now }
+        elseif r == 5 and saved then -- back to what was saved last
+          store = bundle.load_counts(path)
+          all, now = { table.unpack(saved.all) }, saved.now
+        else
+          now = add_random(rand, store, all, now, rand(8), 1)
+        end
+        if seed ~= 48 then
+          for _, floor in ipairs({ 1, 2, 3, 5, 8 }) do
+            assert.are.same(at_floor(all, max, floor), (stored(store, { min_count = floor })), "seed " .. seed .. " floor " .. floor .. " op " .. r .. " step " .. step)
+          end
+        end
+      end
+      assert.is_true(levels > 0, "seed " .. seed .. " never wrote a level")
+      store:save(path)
+      local loaded = bundle.load_counts(path)
+      local a, b = stored(store, { min_count = 2 }), stored(loaded, { min_count = 2 })
+      for k, v in pairs(a) do -- decayed weights are summed in another order: equal to rounding
+        assert.is_true(b[k] ~= nil and math.abs(b[k] - v) <= 1e-9 * v, "seed " .. seed .. " " .. k)
+      end
+      for k in pairs(b) do assert.is_true(a[k] ~= nil or b[k] < 2 + 1e-9, "seed " .. seed .. " " .. k) end
+    end
+  end)
+
+  -- A store file, its level and a record after it; the state, and the bytes of each.
+  local function leveled(name)
+    local path = dir .. "/" .. name
+    local rand = lcg(99)
+    local store = bundle.counts{ max_size = 2 }
+    for k = 1, 80 do store:add(basket(rand, 16), T0 + k * 600) end
+    store:save(path) -- whole
+    for day = 1, 6 do -- records, merged into the level now and then
+      store = bundle.load_counts(path)
+      for k = 1, 40 do store:add(basket(rand, 20 + day), T0 + day * DAY + k * 600) end
+      store:save(path)
+    end
+    store:close()
+    return path, rand
+  end
+
+  it("a level cut short, zero-filled or missing loads the same state from the delta records; one of an older store is ignored", function()
+    local path, rand = leveled("lvcrash.bin")
+    local want = stored(bundle.load_counts(path))
+    local level, delta = files.slurp(path .. ".level"), files.slurp(path .. ".delta")
+    assert.truthy(level and delta, "no level file")
+    local function same(what)
+      local s = bundle.load_counts(path)
+      assert.are.same(want, (stored(s)), what)
+      assert.are.same(stored(s, { min_count = 3 }), at_floor_of(want, 3), what)
+      s:close()
+    end
+    for _, cut in ipairs({ 0, 1, 8, 71, 72, 100, #level // 3, #level // 2, #level - 24, #level - 1 }) do
+      files.write(path .. ".level", level:sub(1, cut))
+      same("level cut at " .. cut)
+      files.write(path .. ".level", level:sub(1, cut) .. ("\0"):rep(#level - cut))
+      same("level zero-filled from " .. cut)
+    end
+    os.remove(path .. ".level")
+    same("no level")
+    -- a save over a damaged level writes a whole new one
+    files.write(path .. ".level", level:sub(1, #level // 2))
+    local s = bundle.load_counts(path)
+    s:add({ "i1", "i2" }, T0 + 9 * DAY)
+    s:save(path)
+    local want2 = stored(s)
+    s:close()
+    assert.are.same(want2, (stored(bundle.load_counts(path))))
+    -- a whole save killed before it removed the old level: that level names the old store file and is ignored
+    local old = files.slurp(path .. ".level")
+    s = bundle.load_counts(path)
+    s:save(path, { compact = true })
+    s:close()
+    assert.is_nil(files.slurp(path .. ".level"))
+    files.write(path .. ".level", old)
+    assert.are.same(want2, (stored(bundle.load_counts(path))))
+    -- a level of another version is a clear error naming it
+    local lv = files.slurp(path .. ".level")
+    files.write(path .. ".level", lv:sub(1, 8) .. string.pack("=I4", 9) .. lv:sub(13))
+    local e = err_of(bundle.load_counts, path)
+    assert.truthy(e:find("lvcrash.bin.level: a level file of another version", 1, true), e)
+    os.remove(path .. ".level")
+  end)
+
+  it("a record after the level cut short loads the previous state; a delta file cut inside the level's records loads the level's", function()
+    local path, rand = leveled("lvrec.bin")
+    local s = bundle.load_counts(path)
+    local before = stored(s)
+    for k = 1, 5 do s:add(basket(rand, 30), T0 + 8 * DAY + k * 60) end
+    s:save(path) -- one small record after the level
+    local after, delta = stored(s), files.slurp(path .. ".delta")
+    s:close()
+    assert.are_not.same(before, after)
+    assert.are.same(after, (stored(bundle.load_counts(path))))
+    local l = bundle.load_counts(path)
+    l:close()
+    -- the record after the level, cut anywhere
+    local full = #delta
+    for _, back in ipairs({ 1, 8, 23, 24, 40 }) do
+      files.write(path .. ".delta", delta:sub(1, full - back))
+      local got = bundle.load_counts(path)
+      local st = stored(got)
+      got:close()
+      assert.are.same(before, st, "cut " .. back .. " bytes from the end")
+    end
+    -- the delta file cut inside the records the level holds: the level's state loads, and the next save is whole
+    files.write(path .. ".delta", delta:sub(1, 100))
+    local got = bundle.load_counts(path)
+    assert.are.same(before, (stored(got)))
+    got:add({ "i1", "i2" }, T0 + 10 * DAY)
+    got:save(path)
+    local want = stored(got)
+    got:close()
+    assert.is_nil(files.slurp(path .. ".level"), "the save after it was not whole")
+    assert.are.same(want, (stored(bundle.load_counts(path))))
+  end)
+
+  it("never crashes on a damaged level file: each read either works or names the file", function()
+    local path = leveled("lvflips.bin")
+    local base, level, delta = files.slurp(path), files.slurp(path .. ".level"), files.slurp(path .. ".delta")
+    local p = dir .. "/lvflipped.bin"
+    for i = 1, #level, 13 do
+      files.write(p, base)
+      files.write(p .. ".delta", delta)
+      files.write(p .. ".level", level:sub(1, i - 1) .. string.char(level:byte(i) ~ 0x5a) .. level:sub(i + 1))
+      os.remove(p .. ".level.spare")
+      local ok, s = pcall(bundle.load_counts, p)
+      if ok then
+        local loaded = s
+        ok, s = pcall(function()
+          loaded:frequent{ min_count = 1 }
+          loaded:frequent{ min_count = 4 }
+          loaded:rules{ min_count = 2, min_confidence = 0 }
+          loaded:add({ "i1", "i2" }, T0 + 9 * DAY)
+          if i % 5 == 1 then loaded:save(p, { compact = i % 2 == 0 }) end
+        end)
+        loaded:close()
+      end
+      if not ok then assert.truthy(tostring(s):find("lvflipped.bin", 1, true), tostring(s)) end
+    end
+  end)
+
+  it("a merge never writes over the level another store still reads", function()
+    local path, rand = leveled("lvshare.bin")
+    local reader = bundle.load_counts(path) -- maps the level, holding its lock
+    local want = stored(reader, { min_count = 2 })
+    for day = 1, 4 do -- each save merges into the spare, or a fresh file while the spare is the reader's
+      local w = bundle.load_counts(path)
+      for k = 1, 60 do w:add(basket(rand, 40), T0 + (20 + day) * DAY + k * 60) end
+      w:save(path)
+      w:close()
+      assert.are.same(want, (stored(reader, { min_count = 2 })), "day " .. day)
+    end
+    reader:close()
   end)
 
   it("says what is wrong with its options", function()

@@ -3,6 +3,8 @@
 --   batch PATH [SUPPORT]         read_csv -> baskets -> frequent, rules (today's one-batch path)
 --   build PATH STORE [MODE]      stream PATH into a store (exact or sketch) saved at STORE
 --   daily STORE DAY [SUPPORT]    load STORE, append DAY's lines, save, frequent, rules
+--   series PATH DAY...           the reference of a daily series: PATH streamed, then each
+--                                DAY appended in turn in one process, "day d itemsets rules digest" after each
 -- Prints "seconds peak_rss_kb itemsets rules digest": digest is a checksum
 -- of the frequent itemsets and their counts (labels sorted inside each), so
 -- two ways of counting the same lines can be compared exactly.
@@ -61,6 +63,16 @@ elseif what == "daily" then
   stream_into(store, arg[3])
   store:save(arg[2])
   report(t0, store:frequent{ min_support = support }, store:rules{ min_support = support, min_confidence = 0.01 })
+elseif what == "series" then -- the reference for a series of days: PATH, then each DAY appended in turn
+  local support = 0.0005
+  local store = bundle.counts{ mode = "exact", max_size = 2 }
+  stream_into(store, arg[2])
+  for d = 3, #arg do
+    stream_into(store, arg[d])
+    local sets = store:frequent{ min_support = support }
+    local rules = store:rules{ min_support = support, min_confidence = 0.01 }
+    print(("day %d %d %d %d"):format(d - 2, sets:nrows(), rules:nrows(), digest(sets)))
+  end
 else
-  error("usage: stream.lua stream|batch|build|daily ...")
+  error("usage: stream.lua stream|batch|build|daily|series ...")
 end
