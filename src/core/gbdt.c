@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bundle/gbdt.h"
+#include "bundle/deadline.h"
 #include "model_internal.h"
 
 #ifdef BR_HAVE_XGBOOST
@@ -299,11 +300,18 @@ br_status br_gbdt_fit(br_model *m, const br_tensor *X, const br_tensor *y, const
     goto cleanup;
   }
   if ((s = set_params(b, &g->o)) != BR_OK) goto cleanup;
-  for (int it = 0; it < g->o.trees; it++)
+  /* the deadline between trees: 1e5 deep trees are minutes in XGBoost,
+   * which knows no deadline of ours; one tree is the step we cannot cut */
+  for (int it = 0; it < g->o.trees; it++) {
+    if (it > 0 && br_deadline_passed()) {
+      s = br_deadline_stop(fn, it, "trees grown");
+      goto cleanup;
+    }
     if (XGBoosterUpdateOneIter(b, it, dm) != 0) {
       s = xgb_fail(fn);
       goto cleanup;
     }
+  }
   if (!(names = copy_names(feature_names, d))) {
     s = br_error_set(BR_ERR_NOMEM, "%s: out of memory", fn);
     goto cleanup;

@@ -62,6 +62,24 @@ local code = {
     local c = (T.arange(0, rows):reshape(rows, 1) * 7 + (T.arange(0, per) * 61):reshape(1, per) + 1):reshape(rows * per)
     b.als(r, c, { factors = 64, iterations = 50 })
     return "finished" ]],
+  -- tiny operands, large results: one C call each of seconds (H33)
+  broadcast = [[ -- a 20000 x 1 column plus its transpose: 4e8 values, 31 s here
+    local T = require("bundle").tensor
+    local a = T.zeros(20000, 1)
+    local z = a + a:t() return "finished" ]],
+  index = [[ -- 400,000 copies of a 1000-value row
+    local T = require("bundle").tensor
+    local z = T.zeros(1, 1000):index(T.ones(400000)) return "finished" ]],
+  counts = [[ -- one basket of 1,500 items: 5.6e8 triples to count
+    local c = require("bundle").counts{ window = 7, max_size = 3 }
+    local items = {}
+    for i = 1, 1500 do items[i] = "i" .. i end
+    c:add(items, 0) return "finished" ]],
+  gbdt = [[ -- 1e5 deep trees: XGBoost has no deadline of ours
+    local b = require "bundle"
+    if not b.model.gbdt_available then error("no XGBoost", 0) end
+    b.model.gbdt{ trees = 100000, depth = 8 }:fit(b.tensor.rand(5000, 20, { seed = 1 }), b.tensor.rand(5000, { seed = 2 }))
+    return "finished" ]],
   csv = [[
     local dir = ...
     require("bundle").read_csv(dir .. "/big.csv")
@@ -97,6 +115,10 @@ one matmul_only matmul
 one search_model search
 one mining mining
 one als als
+one broadcast add
+one index index
+one counts counts
+if "$BUNDLERUN" -e 'os.exit(require("bundle").model.gbdt_available and 0 or 1)'; then one gbdt "gbdt: fit"; else ok "gbdt: skipped (no XGBoost in this build)"; fi
 # the parse checks the deadline per block, and the typing pass after it
 # per value: wherever the deadline lands, read_csv names itself
 one csv read_csv
