@@ -394,10 +394,19 @@ lua_State *lbr_sandbox_newstate(void) { return sandbox_newstate_with(lbr_limits_
 #define COPY_MAX_VALUES 1000000
 #define COPY_MAX_BYTES ((size_t)256 << 20)
 
+/* What a copy costs the receiving state, roughly (Lua 5.4 on 64 bits):
+ * a table header, and a slot per value */
+#define COPY_TABLE_COST 56
+#define COPY_VALUE_COST 16
+
 typedef struct copier {
   lua_State *from, *to;
   int64_t values;
   size_t bytes;
+  /* results of a run with a memory limit: their copy's estimated size must
+   * fit in it too, or a 16 MB script returning 60,000 references to one
+   * 4 KB string makes the caller allocate 231 MB (copies are not shared) */
+  double mem_limit, mem_cost;
   size_t plen;
   char path[512];
   char err[768];
@@ -447,6 +456,14 @@ static int copy_value(copier *c, int idx, int depth) {
   lua_State *from = c->from, *to = c->to;
   idx = lua_absindex(from, idx);
   if (++c->values > COPY_MAX_VALUES) return copy_fail(c, "is past the limit of 1000000 values");
+  c->mem_cost += COPY_VALUE_COST + (lua_type(from, idx) == LUA_TTABLE ? COPY_TABLE_COST : 0) +
+                 (lua_type(from, idx) == LUA_TSTRING ? (double)lua_rawlen(from, idx) : 0);
+  if (c->mem_limit > 0 && c->mem_cost > c->mem_limit) {
+    char what[96];
+    snprintf(what, sizeof what, "is past the run's memory limit of %g MB (its results are copied out within it)",
+             c->mem_limit / 1048576.0);
+    return copy_fail(c, what);
+  }
   switch (lua_type(from, idx)) {
   case LUA_TNIL:
     lua_pushnil(to);
@@ -694,7 +711,7 @@ static int sandbox_exec(lua_State *L) {
   if (S) lua_sethook(S, NULL, 0, 0);
   int ret = 2;
   if (status == LUA_OK && !time_hit) {
-    copier c = {.from = S, .to = L};
+    copier c = {.from = S, .to = L, .mem_limit = mb * 1048576.0};
     luaL_checkstack(L, nres + 2, "sandbox.run: too many results");
     lua_pushboolean(L, 1);
     if (copy_values(&c, 1, nres, "result")) ret = nres + 1;
