@@ -691,10 +691,14 @@ static int sandbox_exec(lua_State *L) {
   double secs = 0;
   run_ctx r = {.host = L, .code = code, .chunkname = chunkname, .len = len, .arg0 = 4, .nargs = nargs};
   if (S) {
-    if (lbr_limits_first(lim) > 0) lbr_limits_hook(S);
+    if (lbr_limits_first(lim) > 0) {
+      lbr_limits_hook(S);
+      lbr_alarm_start(lim, S, lbr_limits_first(lim)); /* without it, the count hook alone still holds */
+    }
     lua_pushcfunction(S, sandbox_body);
     lua_pushlightuserdata(S, &r);
     status = lua_pcall(S, 1, LUA_MULTRET, 0);
+    lbr_alarm_stop(lim); /* joined: nothing touches S from another thread from here on */
     nres = lua_gettop(S);
     lua_settop(L, boxidx); /* whatever copying arguments left on our stack */
     /* the deadline again: a C call may have returned after it with no hook in between */

@@ -20,6 +20,14 @@ local code = {
   rep = [[ return "finished " .. #(""):rep(2^53) .. #string.rep("", 2^62, "") ]],
   load = [[ local f = load(("a=1 "):rep(5e6)) return "finished" ]], -- a 20 MB chunk: seconds of parsing
   strings = [[ local s = ("x"):rep(2e7) for i = 1, 1000 do s = s:upper():lower():reverse() end return "finished" ]],
+  -- each == of two equal 16 MB strings is a memcmp in one instruction:
+  -- 1,900 of them fit between two turns of the count hook (every 10,000
+  -- instructions), seconds past the limit; the deadline's alarm
+  -- (lalarm.c) stops the loop at its next instruction, in a coroutine too
+  eq = [[ local s, t = ("x"):rep(2^24), ("x"):rep(2^24) local n = 0
+          for i = 1, 1900 do if s == t then n = n + 1 end end return "finished" ]],
+  eq_co = [[ local s, t = ("x"):rep(2^24), ("x"):rep(2^24) local n = 0
+             coroutine.wrap(function() for i = 1, 1900 do if s == t then n = n + 1 end end end)() return "finished" ]],
   sort = [[ local t = {} for i = 1, 2e5 do t[i] = tostring(i * 7919 % 1000003) end
             local big = {} for k = 1, 8 do table.move(t, 1, #t, #big + 1, big) end
             table.sort(big) table.sort(big) table.sort(big) return "finished" ]],
@@ -63,7 +71,7 @@ run "$T/host.lua" rep
 has "$T/out" "true	finished 00" "rep of an empty string: \"\" at once"
 secs=$(sed -n 's/^elapsed //p' "$T/out")
 within 1.5 "  ... within 1.5 s"
-for c in move move_back sort load strings; do
+for c in move move_back sort load strings eq eq_co; do
   run "$T/host.lua" "$c"
   has "$T/out" "false	sandbox.run: timeout: the script ran past its limit of 0.5 s" "$c: the timeout error"
   secs=$(sed -n 's/^elapsed //p' "$T/out")
