@@ -80,6 +80,22 @@ local code = {
     if not b.model.gbdt_available then error("no XGBoost", 0) end
     b.model.gbdt{ trees = 100000, depth = 8 }:fit(b.tensor.rand(5000, 20, { seed = 1 }), b.tensor.rand(5000, { seed = 2 }))
     return "finished" ]],
+  portfolio = [[ -- 1e8 customers judging 39 offers, each drawing every item
+    local dir = ...
+    local b = require "bundle"
+    local cat = b.catalog(b.read_csv(dir .. "/cat.csv", { types = { item = "str" } }), { item = "item", price = "price", margin = 0.4 })
+    local offers = {}
+    for i = 1, 39 do offers[i] = { items = { tostring(i), tostring(i + 1) }, discount = 0.1 } end
+    b.price.portfolio(offers, { catalog = cat, baskets = b.read_baskets(dir .. "/mine.dat"), customers = 1e8 })
+    return "finished" ]],
+  features = [[ -- 400,000 bundles' features over 2000 baskets: 19 s in one call
+    local dir = ...
+    local b = require "bundle"
+    local cat = b.catalog(b.read_csv(dir .. "/cat.csv", { types = { item = "str" } }), { item = "item", price = "price", margin = 0.4 })
+    local bk, one, list = b.read_baskets(dir .. "/mine.dat"), { "1", "2", "3" }, {}
+    for i = 1, 400000 do list[i] = one end
+    b.features.bundles(list, { catalog = cat, baskets = bk })
+    return "finished" ]],
   csv = [[
     local dir = ...
     require("bundle").read_csv(dir .. "/big.csv")
@@ -118,6 +134,8 @@ one als als
 one broadcast add
 one index index
 one counts counts
+one portfolio price.portfolio
+one features ""   # the fill of its 400,000-row result, or the bundles after it
 if "$BUNDLERUN" -e 'os.exit(require("bundle").model.gbdt_available and 0 or 1)'; then one gbdt "gbdt: fit"; else ok "gbdt: skipped (no XGBoost in this build)"; fi
 # the parse checks the deadline per block, and the typing pass after it
 # per value: wherever the deadline lands, read_csv names itself
