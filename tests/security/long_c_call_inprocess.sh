@@ -21,6 +21,8 @@ awk 'BEGIN { for (k = 0; k < 3; k++) { for (i = 1; i <= 300; i++) printf "%s%d",
 # the read, not the mining)
 awk 'BEGIN { srand(1); for (k = 0; k < 2000; k++) { n = 0; for (i = 1; i <= 30; i++) if (rand() < 0.83) printf "%s%d", (n++ ? " " : ""), i; print "" } }' >"$T/mine.dat"
 mine_count=2
+# 20,000 rows of one key: joined with itself, 4e8 rows
+awk 'BEGIN { print "k,v"; for (i = 0; i < 20000; i++) print "1," i }' >"$T/j.csv"
 
 cat >"$T/host.lua" <<'LUA'
 local sb = require("bundle").sandbox
@@ -96,6 +98,10 @@ local code = {
     for i = 1, 400000 do list[i] = one end
     b.features.bundles(list, { catalog = cat, baskets = bk })
     return "finished" ]],
+  join = [[
+    local dir = ...
+    local f = require("bundle").read_csv(dir .. "/j.csv")
+    f:join(f, { on = "k" }) return "finished" ]],
   csv = [[
     local dir = ...
     require("bundle").read_csv(dir .. "/big.csv")
@@ -135,6 +141,7 @@ one broadcast add
 one index index
 one counts counts
 one portfolio price.portfolio
+one join join
 one features ""   # the fill of its 400,000-row result, or the bundles after it
 if "$BUNDLERUN" -e 'os.exit(require("bundle").model.gbdt_available and 0 or 1)'; then one gbdt "gbdt: fit"; else ok "gbdt: skipped (no XGBoost in this build)"; fi
 # the parse checks the deadline per block, and the typing pass after it
