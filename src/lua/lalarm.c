@@ -88,8 +88,7 @@ void lbr_alarm_stop(lbr_limits *lim) {
 /* Around a resume of co by L: co is what runs now (and gets the hook at
  * once if the alarm has fired already); leave puts back what ran before. */
 lua_State *lbr_alarm_enter(lua_State *L, lua_State *co) {
-  lbr_limits *lim = lbr_limits_of(L);
-  struct lbr_alarm *a = lim ? lim->alarm : NULL;
+  struct lbr_alarm *a = lbr_alarm_of(L);
   if (!a) return NULL;
   pthread_mutex_lock(&a->mu);
   lua_State *prev = a->running;
@@ -100,9 +99,9 @@ lua_State *lbr_alarm_enter(lua_State *L, lua_State *co) {
 }
 
 void lbr_alarm_leave(lua_State *L, lua_State *prev) {
-  lbr_limits *lim = lbr_limits_of(L);
-  struct lbr_alarm *a = lim ? lim->alarm : NULL;
-  if (!a || !prev) return;
+  if (!prev) return; /* no alarm when the resume began */
+  struct lbr_alarm *a = lbr_alarm_of(L);
+  if (!a) return;
   pthread_mutex_lock(&a->mu);
   a->running = prev;
   pthread_mutex_unlock(&a->mu);

@@ -76,6 +76,9 @@ LBR_HIDDEN_L void lbr_limits_hook_now(lua_State *L);
  * lbr_alarm_enter and _leave (around every resume) keep track of.
  * lbr_alarm_start returns 0 when no thread could be started (the count
  * hook still holds). */
+/* L's alarm while sandbox.run runs it (sandbox states always count their
+ * memory, so this is one compare elsewhere: every resume asks), or NULL */
+LBR_HIDDEN_L struct lbr_alarm *lbr_alarm_of(lua_State *L);
 LBR_HIDDEN_L int lbr_alarm_start(lbr_limits *lim, lua_State *main, double at);
 LBR_HIDDEN_L void lbr_alarm_stop(lbr_limits *lim);
 LBR_HIDDEN_L lua_State *lbr_alarm_enter(lua_State *L, lua_State *co);
