@@ -31,8 +31,8 @@ local code = {
   -- utf8.len, and load's lexer skipping blanks, are one C loop over a
   -- string: 4.5 s per 512 MB call on a loaded machine; the
   -- sandbox's versions work in 1 MiB pieces with the limit checked between
-  utf8len = [[ local s = ("x"):rep(2^27) for i = 1, 80 do local n = utf8.len(s) end return "finished" ]],
-  load_blank = [[ local s = (" "):rep(2^27) for i = 1, 80 do local f = load(s) end return "finished" ]],
+  utf8len = [[ local s = ("x"):rep(2^26) for i = 1, 160 do local n = utf8.len(s) end return "finished" ]],
+  load_blank = [[ local s = (" "):rep(2^26) for i = 1, 160 do local f = load(s) end return "finished" ]],
   sort = [[ local t = {} for i = 1, 2e5 do t[i] = tostring(i * 7919 % 1000003) end
             local big = {} for k = 1, 8 do table.move(t, 1, #t, #big + 1, big) end
             table.sort(big) table.sort(big) table.sort(big) return "finished" ]],
@@ -84,14 +84,14 @@ for c in move move_back sort load strings eq eq_co; do
   within 1.5 "  ... within timeout + 1 s"
   lacks "$T/out" "finished" "  ... before it finished"
 done
-# a long limit, so that making the 128 MB string (1.5 s on a loaded
+# a long limit, so that making the 64 MB string (0.8 s on a loaded
 # machine) is not what the limit stops
 for c in utf8len load_blank; do
-  run "$T/host.lua" "$c" 4
-  has "$T/out" "false	sandbox.run: timeout: the script ran past its limit of 4.0 s" "$c: the timeout error"
+  run "$T/host.lua" "$c" 3
+  has "$T/out" "false	sandbox.run: timeout: the script ran past its limit of 3.0 s" "$c: the timeout error"
   secs=$(sed -n 's/^elapsed //p' "$T/out")
   secs=${secs:-99}
-  within 5 "  ... within timeout + 1 s"
+  within 4 "  ... within timeout + 1 s"
 done
 # and Lua's answers: counts, invalid bytes, positions, errors, chunk names
 cat >"$T/same.lua" <<'LUA'
