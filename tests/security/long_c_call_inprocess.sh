@@ -129,16 +129,20 @@ one() {
   has "$T/out" "false	sandbox.run: timeout: the script ran past its limit of 0.5 s" "$1: the timeout error"
   # ("none": the step the deadline lands in may not be one that checks it)
   [ "$2" = none ] || has "$T/out" "$2 stopped: the time limit passed after" "  ... from inside ${2:-a C call}"
-  within 1.5 "  ... within timeout + 1 s"
+  within "${3:-1.5}" "  ... within timeout + 1 s"
   lacks "$T/out" "finished" "  ... before it finished"
 }
+# A 3.2 GB result: under ASan its allocation and free poison 400 MB of
+# shadow memory (seconds, outside the loop the deadline cuts), so there
+# the bound is looser; the release build holds timeout + 1 s.
+case "$BUILD" in *asan*) big=6 ;; *) big=1.5 ;; esac
 one matmul ""   # the 288 MB operand's fill (page faults) or the product, whichever is running at 0.5 s
 one matmul_only matmul
 one search_model search
 one mining mining
 one als als
-one broadcast add
-one index index
+one broadcast add "$big"
+one index index "$big"
 one counts counts
 one portfolio price.portfolio
 one join join
