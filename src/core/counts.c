@@ -16,6 +16,7 @@
 #include "bundle/memory.h"
 #include "memory_internal.h"
 #include "counts_internal.h"
+#include "deadline_internal.h"
 
 #define DAY 86400
 #define DEFAULT_CAPACITY 100000
@@ -434,10 +435,16 @@ static br_status count_itemsets(br_counts *c, cmap *m, cmap *sess, const int32_t
   int sk = c->o.mode == BR_COUNTS_SKETCH && m == &c->total;
   int32_t set[3];
   if (!sk && c->o.max_size >= 2) prefetch_pairs(m, ids, n);
+  /* a basket of k items is k^3/6 triples: one of 1,500 items is 5.6e8
+   * hash updates in one call, so the deadline is polled per pair; a store
+   * stopped midway holds part of the basket, as after running out of
+   * memory, and is for discarding */
+  int64_t work = 0;
   for (int i = 0; i < n && s == BR_OK; i++) {
     set[0] = ids[i];
     s = add_key(m, sess, counts_key(set, 1), w);
     for (int j = i + 1; j < n && s == BR_OK && c->o.max_size >= 2; j++) {
+      if (deadline_poll(&work, c->o.max_size >= 3 ? n - j : 1)) return br_deadline_stop("counts", i, "items of a basket counted");
       set[1] = ids[j];
       s = sk ? sketch_add(&c->sk, counts_key(set, 2), w) : add_key(m, sess, counts_key(set, 2), w);
       for (int k = j + 1; k < n && s == BR_OK && c->o.max_size >= 3; k++) {

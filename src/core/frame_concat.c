@@ -6,12 +6,21 @@
 
 #include "bundle/memory.h"
 #include "bundle/csv_chunks.h"
+#include "bundle/deadline.h"
 #include "frame_internal.h"
 
-/* Column `name` of every frame, stacked. */
-static br_status concat_column(br_column **out, const br_frame *const *fs, int n, const char *name,
+/* Column k of fs[0] in frame f: the one at the same place when it has the
+ * name (chunks of one file), else by name (-1: none). Looking every name
+ * up by a scan was 2.5e9 compares for 200 frames of 5,000 columns (24 s). */
+static int column_in(const br_frame *f, int k, const char *name) {
+  return k < f->ncols && strcmp(f->names[k], name) == 0 ? k : br_frame_find(f, name);
+}
+
+/* Column k (`name`) of fs[0], and the column of that name in every other
+ * frame, stacked. */
+static br_status concat_column(br_column **out, const br_frame *const *fs, int n, int k, const char *name,
                                int64_t total) {
-  const br_column *first = br_frame_column(fs[0], br_frame_find(fs[0], name));
+  const br_column *first = br_frame_column(fs[0], k);
   br_dtype t = br_column_type(first);
   size_t width = t == BR_DTYPE_STR ? sizeof(const char *) + sizeof(size_t) : dtype_size(t);
   unsigned char *data = br_alloc("concat", 1, (size_t)(total > 0 ? total : 1) * width);
@@ -26,7 +35,7 @@ static br_status concat_column(br_column **out, const br_frame *const *fs, int n
   int64_t at = 0;
   br_status s = BR_OK;
   for (int f = 0; f < n && s == BR_OK; f++) {
-    int idx = br_frame_find(fs[f], name);
+    int idx = column_in(fs[f], k, name);
     if (idx < 0) {
       s = br_error_set(BR_ERR_ARG, "concat: frame %d has no column '%s'", f + 1, name);
       break;
@@ -77,8 +86,15 @@ br_status br_frame_concat(br_frame **out, const br_frame *const *fs, int n) {
   br_column **cols = br_calloc("concat", (size_t)(ncols > 0 ? ncols : 1), sizeof *cols);
   if (!cols) return br_error_set(BR_ERR_NOMEM, "concat: out of memory");
   br_status s = BR_OK;
-  for (int k = 0; k < ncols && s == BR_OK; k++)
-    s = concat_column(&cols[k], fs, n, br_frame_name(fs[0], k), total);
+  /* frames whose columns come in other orders still scan for each name:
+   * the deadline is checked per column */
+  for (int k = 0; k < ncols && s == BR_OK; k++) {
+    if (k > 0 && br_deadline_passed()) {
+      s = br_deadline_stop("concat", k, "columns");
+      break;
+    }
+    s = concat_column(&cols[k], fs, n, k, br_frame_name(fs[0], k), total);
+  }
   if (s == BR_OK) s = frame_build(out, ncols, fs[0]->names, cols, total);
   for (int k = 0; k < ncols; k++) br_column_release(cols[k]);
   br_free(cols);

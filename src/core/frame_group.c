@@ -423,10 +423,17 @@ br_status br_frame_join(br_frame **out, const br_frame *left, const br_frame *ri
       if (rgid[j] >= 0) order[fill[rgid[j]]++] = j;
     br_free(fill);
   }
+  /* a key shared by 20,000 rows on each side is 4e8 pairs: the deadline
+   * is polled per left row, weighted by the pairs it makes */
+  int64_t work = 0;
   for (int64_t i = 0; i < nl; i++) {
     int64_t g = -1;
     uint64_t slot;
     if (lok[i]) g = rowtab_find(&t, lw + (size_t)i * (size_t)non, &slot);
+    if (deadline_poll(&work, (g >= 0 ? start[g + 1] - start[g] : 0) + 1)) {
+      s = br_deadline_stop("join", npairs, "rows joined");
+      goto done;
+    }
     int okp = 1;
     if (g >= 0) {
       for (int64_t p = start[g]; p < start[g + 1] && okp; p++)

@@ -22,6 +22,10 @@ typedef struct strdict {
   uint32_t nslots;
 } strdict;
 
+/* The index of the first of n names that repeats an earlier one (*first:
+ * the earlier), -1 when all differ, -2 on no memory; linear, by hash. */
+int frame_first_repeat(const char *const *names, int n, int *first);
+
 strdict *strdict_new(void);
 strdict *strdict_retain(strdict *d);
 void strdict_release(strdict *d);

@@ -1118,8 +1118,15 @@ br_status br_price_portfolio(br_portfolio *out, const br_bundle_stats *st, const
 
   /* pass 1: every customer chooses among all the offers */
   double all = 0;
+  /* up to 1e8 customers, each drawing every item and weighing every offer:
+   * minutes of one call, so the deadline is polled per customer */
+  int64_t work = 0, per = (int64_t)u * u + 4 * (int64_t)noffers + 16;
   pf_seed(&pw);
   for (int64_t k = 0; k < K; k++) {
+    if (deadline_poll(&work, per)) {
+      s = br_deadline_stop("price.portfolio", k, "customers simulated");
+      goto done;
+    }
     pf_draw(&pw, 1);
     pf_offer_values(&pw);
     double marg = 0;
@@ -1179,6 +1186,10 @@ br_status br_price_portfolio(br_portfolio *out, const br_bundle_stats *st, const
     int32_t barred[BR_PORTFOLIO_MAX_OFFERS];
     pf_seed(&pw); /* the same customers again */
     for (int64_t k = 0, r = 0; k < K; k++) {
+      if (deadline_poll(&work, per)) {
+        s = br_deadline_stop("price.portfolio", k, "customers simulated again");
+        goto done;
+      }
       int mine = r < ncut && cuts[2 * r] == k;
       pf_draw(&pw, mine);
       if (!mine) continue;

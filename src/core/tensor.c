@@ -450,7 +450,10 @@ br_status br_tensor_clone(br_tensor **out, const br_tensor *t) {
   if (s != BR_OK) return s;
   double *base[2] = {tensor_ptr(c), tensor_ptr(t)};
   const int64_t *strides[2] = {c->strides, t->strides};
-  tensor_foreach(2, t->ndim, t->shape, base, strides, copy_kernel, NULL);
+  if ((s = tensor_foreach_timed("clone", 1, 2, t->ndim, t->shape, base, strides, copy_kernel, NULL)) != BR_OK) {
+    br_tensor_free(c);
+    return s;
+  }
   *out = c;
   return BR_OK;
 }
@@ -479,9 +482,9 @@ br_status br_tensor_copy(br_tensor *dst, const br_tensor *src) {
   tensor_broadcast_strides(src, dst->ndim, dst->shape, sst);
   double *base[2] = {tensor_ptr(dst), tensor_ptr(src)};
   const int64_t *strides[2] = {dst->strides, sst};
-  tensor_foreach(2, dst->ndim, dst->shape, base, strides, copy_kernel, NULL);
+  s = tensor_foreach_timed("copy", 1, 2, dst->ndim, dst->shape, base, strides, copy_kernel, NULL);
   br_tensor_free(tmp);
-  return BR_OK;
+  return s;
 }
 
 static void fill_kernel(void *ctx, int64_t n, double *const *p, const int64_t *st) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "tensor_internal.h"
+#include "deadline_internal.h"
 #include "bundle/memory.h"
 
 static void copy_run(void *ctx, int64_t n, double *const *p, const int64_t *st) {
@@ -40,10 +41,18 @@ br_status br_tensor_index_select(br_tensor **out, const br_tensor *a, int dim,
     nd++;
   }
   const int64_t *strides[2] = {rst, ast};
+  /* a slice at a time, the deadline polled between them: 2M ids of
+   * 100-value rows are 2e8 copies in one C call */
+  int64_t per = 1, work = 0;
+  for (int d = 0; d < nd; d++) per *= sub[d];
   for (int64_t k = 0; k < n; k++) {
     double *base[2] = {tensor_ptr(r) + k * r->strides[dim],
                        tensor_ptr(a) + idx[k] * a->strides[dim]};
     tensor_foreach(2, nd, sub, base, strides, copy_run, NULL);
+    if (deadline_poll(&work, per + 1)) {
+      br_tensor_free(r);
+      return br_deadline_stop("index", k * per, "values copied");
+    }
   }
   *out = r;
   return BR_OK;
@@ -72,14 +81,17 @@ br_status br_tensor_masked_select(br_tensor **out, const br_tensor *a,
     double *base[2] = {tensor_ptr(a), tensor_ptr(mask)};
     const int64_t *strides[2] = {a->strides, mask->strides};
     struct mask_ctx ctx = {0, NULL};
-    tensor_foreach(2, a->ndim, a->shape, base, strides, mask_run, &ctx);
+    br_status s = tensor_foreach_timed("mask", 1, 2, a->ndim, a->shape, base, strides, mask_run, &ctx);
+    if (s != BR_OK) return s;
     int64_t n = ctx.count;
     br_tensor *r;
-    br_status s = tensor_alloc(&r, 1, &n);
-    if (s != BR_OK) return s;
+    if ((s = tensor_alloc(&r, 1, &n)) != BR_OK) return s;
     ctx.count = 0;
     ctx.dst = tensor_ptr(r);
-    tensor_foreach(2, a->ndim, a->shape, base, strides, mask_run, &ctx);
+    if ((s = tensor_foreach_timed("mask", 1, 2, a->ndim, a->shape, base, strides, mask_run, &ctx)) != BR_OK) {
+      br_tensor_free(r);
+      return s;
+    }
     *out = r;
     return BR_OK;
   }

@@ -47,5 +47,16 @@ typedef void (*tensor_kernel)(void *ctx, int64_t n, double *const *ptr,
                               const int64_t *stride);
 void tensor_foreach(int nops, int ndim, const int64_t *shape, double *const *base,
                     const int64_t *const *strides, tensor_kernel kernel, void *ctx);
+/* The same walk for ops that make a new tensor (or can report an error):
+ * with a deadline set (bundle/deadline.h) it polls it as it goes and stops
+ * early. Returns BR_OK, or BR_ERR_CANCELLED with the error set, naming
+ * `what`: a 2e8-value exp or add is 15 s of page faults and arithmetic in
+ * one C call on a loaded machine, which the Lua hook cannot interrupt. The
+ * operands are then partly written; callers free what they made. `cost`
+ * is the work per value visited (1 for elementwise ops, the line length
+ * for a reduction). */
+br_status tensor_foreach_timed(const char *what, int64_t cost, int nops, int ndim, const int64_t *shape,
+                               double *const *base, const int64_t *const *strides,
+                               tensor_kernel kernel, void *ctx);
 
 #endif

@@ -131,10 +131,10 @@ br_status br_tensor_binary_into(br_tensor *r, br_binary_op op, const br_tensor *
   tensor_broadcast_strides(b, ndim, shape, sb);
   double *base[3] = {tensor_ptr(r), tensor_ptr(a), tensor_ptr(b)};
   const int64_t *strides[3] = {r->strides, sa, sb};
-  tensor_foreach(3, ndim, shape, base, strides, binary_kernel, &op);
+  s = tensor_foreach_timed(binary_names[op], 1, 3, ndim, shape, base, strides, binary_kernel, &op);
   br_tensor_free(ta);
   br_tensor_free(tb);
-  return BR_OK;
+  return s;
 }
 
 br_status br_tensor_binary(br_tensor **out, br_binary_op op, const br_tensor *a,
@@ -171,7 +171,10 @@ br_status br_tensor_binary_scalar(br_tensor **out, br_binary_op op, const br_ten
   strides[ia] = a->strides;
   base[is] = &s;
   strides[is] = zero;
-  tensor_foreach(3, a->ndim, a->shape, base, strides, binary_kernel, &op);
+  if ((st = tensor_foreach_timed(binary_names[op], 1, 3, a->ndim, a->shape, base, strides, binary_kernel, &op)) != BR_OK) {
+    br_tensor_free(r);
+    return st;
+  }
   *out = r;
   return BR_OK;
 }
@@ -212,7 +215,10 @@ br_status br_tensor_unary(br_tensor **out, br_unary_op op, const br_tensor *a) {
   if (s != BR_OK) return s;
   double *base[2] = {tensor_ptr(r), tensor_ptr(a)};
   const int64_t *strides[2] = {r->strides, a->strides};
-  tensor_foreach(2, a->ndim, a->shape, base, strides, unary_kernel, &op);
+  if ((s = tensor_foreach_timed("tensor", 1, 2, a->ndim, a->shape, base, strides, unary_kernel, &op)) != BR_OK) {
+    br_tensor_free(r);
+    return s;
+  }
   *out = r;
   return BR_OK;
 }
@@ -239,7 +245,10 @@ br_status br_tensor_clamp(br_tensor **out, const br_tensor *a, double lo, double
   struct clamp_bounds c = {lo, hi};
   double *base[2] = {tensor_ptr(r), tensor_ptr(a)};
   const int64_t *strides[2] = {r->strides, a->strides};
-  tensor_foreach(2, a->ndim, a->shape, base, strides, clamp_kernel, &c);
+  if ((s = tensor_foreach_timed("clamp", 1, 2, a->ndim, a->shape, base, strides, clamp_kernel, &c)) != BR_OK) {
+    br_tensor_free(r);
+    return s;
+  }
   *out = r;
   return BR_OK;
 }

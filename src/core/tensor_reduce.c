@@ -163,7 +163,10 @@ br_status br_tensor_reduce_dim(br_tensor **out, br_reduce_op op, const br_tensor
   struct dim_ctx ctx = {op, a->shape[dim], a->strides[dim], ddof};
   double *base[2] = {tensor_ptr(r), tensor_ptr(a)};
   const int64_t *strides[2] = {r->strides, astr};
-  tensor_foreach(2, nd, shape, base, strides, dim_kernel, &ctx);
+  if ((s = tensor_foreach_timed(br_reduce_op_name(op), a->shape[dim] + 1, 2, nd, shape, base, strides, dim_kernel, &ctx)) != BR_OK) {
+    br_tensor_free(r);
+    return s;
+  }
 
   if (keepdim) { /* reinsert dim with extent 1; the data layout is unchanged */
     memmove(r->shape + dim + 1, r->shape + dim, (size_t)(nd - dim) * sizeof(int64_t));

@@ -200,6 +200,12 @@ static int column_le(lua_State *L) { return compare(L, BR_CMP_LE, "le"); }
 static int column_gt(lua_State *L) { return compare(L, BR_CMP_GT, "gt"); }
 static int column_ge(lua_State *L) { return compare(L, BR_CMP_GE, "ge"); }
 
+/* doubles in increasing order (no NaN among them) */
+static int cmp_number(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
 /* isin{v1, v2, ...}: rows equal to any of the values. */
 static int column_isin(lua_State *L) {
   lcolumn *lc = lbr_column_check(L, 1);
@@ -229,14 +235,35 @@ static int column_isin(lua_State *L) {
     for (int64_t i = 0; i < n; i++) m[i] = !br_column_is_null(c, i) && in[codes[i]];
     lua_pop(L, 1);
   } else {
+    /* the values sorted, then a binary search per row: the loop over rows
+     * per value it replaces was 4e9 steps (minutes, out of the time
+     * limit's reach) for 200,000 values over 20,000 rows. NaN equals
+     * nothing, as with ==, so it is left out of the values and its rows
+     * match none. The array is a userdata that grows by doubling (an
+     * error in the list frees it) */
+    int64_t nv = 0, cap = 64;
+    int vals_at = lua_gettop(L) + 1;
+    double *vals = lua_newuserdatauv(L, (size_t)cap * sizeof *vals, 0);
     for (lua_Integer k = 1, kn = luaL_len(L, 2); k <= kn; k++) {
       lua_geti(L, 2, k);
       if (lua_type(L, -1) != LUA_TNUMBER) return lbr_errorf(L, "isin: value %d is a %s; column '%s' is %s", (int)k, luaL_typename(L, -1), lc->name, br_dtype_name(br_column_type(c)));
       double v = lua_tonumber(L, -1);
       lua_pop(L, 1);
-      for (int64_t i = 0; i < n; i++)
-        if (br_column_number(c, i) == v) m[i] = 1;
+      if (v != v) continue;
+      if (nv == cap) {
+        double *more = lua_newuserdatauv(L, (size_t)(cap *= 2) * sizeof *vals, 0);
+        memcpy(more, vals, (size_t)nv * sizeof *vals);
+        lua_replace(L, vals_at);
+        vals = more;
+      }
+      vals[nv++] = v;
     }
+    qsort(vals, (size_t)nv, sizeof *vals, cmp_number);
+    for (int64_t i = 0; i < n; i++) {
+      double x = br_column_number(c, i);
+      if (x == x && bsearch(&x, vals, (size_t)nv, sizeof *vals, cmp_number)) m[i] = 1;
+    }
+    lua_pop(L, 1);
   }
   lbr_tensor_account(L, *slot);
   return 1;

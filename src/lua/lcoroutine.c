@@ -21,6 +21,7 @@
 #include <lualib.h>
 
 #include "lbundle.h"
+#include "llimits.h"
 
 static char recorded_key; /* registry flag: this state's resumes are recorded */
 
@@ -64,7 +65,9 @@ static int resume_with(lua_State *L, lua_State *co, int narg, int tbl, int idx, 
   }
   lua_xmove(L, co, narg);
   int nres;
+  lua_State *prev = lbr_alarm_enter(L, co); /* the deadline's alarm must see co run (lalarm.c) */
   int status = lua_resume(co, L, narg, &nres);
+  lbr_alarm_leave(L, prev);
   if (status != LUA_OK && status != LUA_YIELD) {
     lua_xmove(co, L, 1); /* the error value */
     return -1;
@@ -113,7 +116,9 @@ static int rec_wrapped(lua_State *L) {
   if (r >= 0) return r;
   int status = lua_status(co);
   if (status != LUA_OK && status != LUA_YIELD) { /* the thread failed: run its pending __close handlers */
+    lua_State *prev = lbr_alarm_enter(L, co);
     status = close_thread(co, L);
+    lbr_alarm_leave(L, prev);
     lua_xmove(co, L, 1); /* the error after them */
   }
   if (noted) unnote(L, tbl, key, 1);
@@ -159,7 +164,9 @@ static int rec_close(lua_State *L) {
   if (st[0] != 'd' && st[0] != 's') return luaL_error(L, "cannot close a %s coroutine", st);
   lua_settop(L, 1);
   note(L, lua_upvalueindex(1), 1); /* the old note at 2 */
+  lua_State *prev = lbr_alarm_enter(L, co);
   int status = close_thread(co, L);
+  lbr_alarm_leave(L, prev);
   unnote(L, lua_upvalueindex(1), 1, 2);
   if (status == LUA_OK) {
     lua_pushboolean(L, 1);

@@ -119,18 +119,19 @@ static int eval_topk(lua_State *L) {
   }
   br_tensor *c = NULL;
   if (br_tensor_contiguous(&c, s) != BR_OK) return lbr_error(L);
-  int32_t *out = malloc((size_t)(rows > 0 ? rows : 1) * (size_t)k * sizeof *out);
+  /* through the budget like every block the core holds (bundle/memory.h) */
+  int32_t *out = br_alloc("topk", (size_t)rows * (size_t)k, sizeof *out);
   br_tensor **slot = lbr_tensor_push_slot(L);
   int64_t oshape[2] = {rows, k};
   if (!out || br_tensor_zeros(slot, 2, oshape) != BR_OK ||
       br_topk_rows(out, br_tensor_data(c), rows, cols, (int)k, eoff, excl) != BR_OK) {
-    free(out);
+    br_free(out);
     br_tensor_free(c);
     return out ? lbr_error(L) : luaL_error(L, "topk: out of memory");
   }
   double *o = br_tensor_data(*slot);
   for (int64_t i = 0; i < rows * k; i++) o[i] = out[i] + 1;
-  free(out);
+  br_free(out);
   br_tensor_free(c);
   lbr_tensor_account(L, *slot);
   return 1;

@@ -438,11 +438,11 @@ static br_column *column_from_value(lua_State *L, int idx, int64_t n, const char
   if (kind == 0) s = br_column_from_i64(&c, BR_DTYPE_I64, n, (int64_t *)buf, valid);
   else if (kind == 1) s = br_column_from_f64(&c, n, (double *)buf, valid);
   else if (kind == 2) {
-    uint8_t *b = malloc((size_t)(n ? n : 1));
-    if (!b) lbr_errorf(L, "%s: out of memory", fn);
+    uint8_t *b = br_alloc(fn, (size_t)n, 1); /* charged, as every block the core holds */
+    if (!b) lbr_error(L);
     for (int64_t i = 0; i < n; i++) b[i] = (uint8_t)((int64_t *)buf)[i];
     s = br_column_from_bool(&c, n, b, valid);
-    free(b);
+    br_free(b);
   } else {
     s = br_column_from_strings(&c, n, (const char *const *)buf,
                                (const size_t *)(buf + (size_t)(n ? n : 1) * sizeof(char *)));

@@ -164,6 +164,13 @@ static void timeout_hook(lua_State *L, lua_Debug *ar) {
 
 void lbr_limits_hook(lua_State *L) { lua_sethook(L, timeout_hook, LUA_MASKCOUNT, HOOK_COUNT); }
 
+struct lbr_alarm *lbr_alarm_of(lua_State *L) {
+  void *ud;
+  return lua_getallocf(L, &ud) == counted_alloc ? ((lbr_limits *)ud)->alarm : NULL;
+}
+
+void lbr_limits_hook_now(lua_State *L) { lua_sethook(L, timeout_hook, LUA_MASKCOUNT | LUA_MASKLINE, 1); }
+
 void lbr_limits_check(lua_State *L) {
   lbr_limits *lim = lbr_limits_of(L);
   if (lim && (lim->at > 0 || lim->outer_at > 0)) timeout_hook(L, NULL);

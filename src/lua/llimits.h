@@ -32,6 +32,7 @@ typedef struct lbr_limits {
   char *dirs[2][LBR_MAX_ALLOWED]; /* resolved directories, malloc'd */
   lua_Alloc inner;                /* for a counting state: the allocator it wraps */
   void *inner_ud;
+  struct lbr_alarm *alarm;        /* sandbox.run's deadline thread while it runs (lalarm.c), or NULL */
 } lbr_limits;
 
 #define LBR_HIDDEN_L __attribute__((visibility("hidden")))
@@ -61,5 +62,26 @@ LBR_HIDDEN_L int lbr_limits_add_dir(lbr_limits *lim, const char *dir, int write)
 LBR_HIDDEN_L int lbr_limits_under(const lbr_limits *lim, const char *real, int write);
 /* The monotonic clock in seconds. */
 LBR_HIDDEN_L double lbr_limits_now(void);
+/* Sets on L a hook that fires at its next instruction and raises the
+ * timeout if a deadline has passed (for lalarm.c's thread; a hook may be
+ * set from another thread or a signal handler, as Lua's manual allows). */
+LBR_HIDDEN_L void lbr_limits_hook_now(lua_State *L);
+
+/* The deadline's alarm (lalarm.c). The count hook reads the clock every
+ * 10,000 instructions, so a loop of instructions that each take long in C
+ * (comparing two equal 64 MB strings, utf8.len of 1 GiB) ran 1,800
+ * comparisons, 17 s, past a 2 s limit. The alarm is a thread that sleeps
+ * until the deadline and then sets a hook that fires at the next
+ * instruction on the main thread and on the coroutine running then, which
+ * lbr_alarm_enter and _leave (around every resume) keep track of.
+ * lbr_alarm_start returns 0 when no thread could be started (the count
+ * hook still holds). */
+/* L's alarm while sandbox.run runs it (sandbox states always count their
+ * memory, so this is one compare elsewhere: every resume asks), or NULL */
+LBR_HIDDEN_L struct lbr_alarm *lbr_alarm_of(lua_State *L);
+LBR_HIDDEN_L int lbr_alarm_start(lbr_limits *lim, lua_State *main, double at);
+LBR_HIDDEN_L void lbr_alarm_stop(lbr_limits *lim);
+LBR_HIDDEN_L lua_State *lbr_alarm_enter(lua_State *L, lua_State *co);
+LBR_HIDDEN_L void lbr_alarm_leave(lua_State *L, lua_State *prev);
 
 #endif

@@ -332,8 +332,16 @@ static int price_features(lua_State *L) {
   br_bundle_stats *st = NULL;
   if (br_bundle_stats_new(&st, cat, bsk) != BR_OK) return lbr_error(L);
   double *x = br_tensor_data(*slot);
-  for (int64_t k = 0; k < bl.n; k++)
+  /* each bundle's supports come from the baskets: 200,000 bundles were
+   * 19 s in this one call, so the core's deadline is checked as it goes */
+  for (int64_t k = 0; k < bl.n; k++) {
+    if ((k & 255) == 255 && br_deadline_passed()) {
+      br_bundle_stats_free(st);
+      br_deadline_stop("features", k, "bundles");
+      return lbr_error(L);
+    }
     br_bundle_features(st, bl.items + k * BR_BUNDLE_MAX_ITEMS, bl.size[k], x + k * BR_NFEATURES);
+  }
   br_bundle_stats_free(st);
   return 1;
 }

@@ -61,9 +61,49 @@ static int sandbox_require(lua_State *L) {
   return 1;
 }
 
+/* Calls upvalue 1 (the library's own function that a sandbox version
+ * wraps) with the arguments, keeping nres results (LUA_MULTRET: all). */
+static int call_lua_own(lua_State *L, int nres) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, nres);
+  return lua_gettop(L);
+}
+
+#define STR_CHUNK ((size_t)1 << 20) /* bytes between time checks */
+
+/* A reader for load: the string at upvalue 1 in STR_CHUNK pieces from the
+ * offset at upvalue 2, the time limit checked before each. */
+static int load_piece(lua_State *L) {
+  size_t len;
+  const char *s = lua_tolstring(L, lua_upvalueindex(1), &len);
+  size_t at = (size_t)lua_tointeger(L, lua_upvalueindex(2));
+  lbr_limits_check(L);
+  if (at >= len) return 0;
+  size_t n = len - at < STR_CHUNK ? len - at : STR_CHUNK;
+  lua_pushinteger(L, (lua_Integer)(at + n));
+  lua_replace(L, lua_upvalueindex(2));
+  lua_pushlstring(L, s + at, n);
+  return 1;
+}
+
 /* load(chunk [, name [, mode [, env]]]) for text chunks only: binary chunks
- * are not verified by Lua and can crash it. */
+ * are not verified by Lua and can crash it. A long string chunk is handed
+ * to Lua's load as a reader of pieces: the lexer skips a 512 MB comment or
+ * run of blanks without allocating, which neither the hook nor the
+ * allocator's time check reaches (0.9 s past the limit per 512 MB). */
 static int sandbox_load(lua_State *L) {
+  if (lua_type(L, 1) == LUA_TSTRING && lua_rawlen(L, 1) >= 4 * STR_CHUNK) {
+    if (lua_gettop(L) < 2) lua_settop(L, 2);
+    if (lua_isnil(L, 2)) { /* Lua names a string chunk by its text */
+      lua_pushvalue(L, 1);
+      lua_replace(L, 2);
+    }
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, 0);
+    lua_pushcclosure(L, load_piece, 2);
+    lua_replace(L, 1);
+  }
   int n = lua_gettop(L);
   if (n >= 3 && !lua_isnil(L, 3) && !(lua_type(L, 3) == LUA_TSTRING && strcmp(lua_tostring(L, 3), "t") == 0))
     return luaL_error(L, "sandbox: load accepts text chunks only (mode \"t\")");
@@ -179,7 +219,6 @@ static int no_getenv(lua_State *L) {
  * one fills the result by doubling what is written (log2 n copies), with
  * the time limit checked between them. An empty string with an empty
  * separator is "" at once (Lua's loops n times, n may be 2^62). */
-#define STR_CHUNK ((size_t)1 << 20) /* bytes between time checks */
 static int sandbox_strrep(lua_State *L) {
   size_t l, lsep = 0;
   const char *s = luaL_checklstring(L, 1, &l);
@@ -221,10 +260,7 @@ static int sandbox_strmap(lua_State *L) {
   size_t l;
   const char *s = luaL_checklstring(L, 1, &l);
   if (l < 4 * STR_CHUNK) {
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
-    return 1;
+    return call_lua_own(L, 1);
   }
   lua_Integer kind = lua_tointeger(L, lua_upvalueindex(2));
   luaL_Buffer b;
@@ -235,6 +271,50 @@ static int sandbox_strmap(lua_State *L) {
     p[i] = (char)(kind == 0 ? toupper(c) : kind == 1 ? tolower(c) : c);
   }
   luaL_pushresultsize(&b, l);
+  return 1;
+}
+
+/* utf8.len(s [, i [, j [, lax]]]) of a long string: one C loop over every
+ * byte (13 s for 1 GiB on a loaded machine). Here Lua's own counts pieces
+ * of about STR_CHUNK bytes, each ending before a character's first byte,
+ * with the time limit checked between them; the answer, and the position
+ * of an invalid byte, are Lua's. */
+static lua_Integer u_posrelat(lua_Integer pos, size_t len) {
+  if (pos >= 0) return pos;
+  if (0u - (size_t)pos > len) return 0;
+  return (lua_Integer)len + pos + 1;
+}
+
+static int sandbox_utf8len(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  if (len < 4 * STR_CHUNK) {
+    return call_lua_own(L, LUA_MULTRET);
+  }
+  lua_Integer posi = u_posrelat(luaL_optinteger(L, 2, 1), len);
+  lua_Integer posj = u_posrelat(luaL_optinteger(L, 3, -1), len);
+  int lax = lua_toboolean(L, 4);
+  luaL_argcheck(L, 1 <= posi && posi - 1 <= (lua_Integer)len, 2, "initial position out of bounds");
+  luaL_argcheck(L, posj - 1 < (lua_Integer)len, 3, "final position out of bounds");
+  lua_Integer count = 0;
+  while (posi <= posj) {
+    lua_Integer end = posj - posi < (lua_Integer)STR_CHUNK ? posj : posi + (lua_Integer)STR_CHUNK - 1;
+    /* the piece ends before a character's first byte (a valid one has at
+     * most 5 continuation bytes, even lax) */
+    for (int k = 0; k < 5 && end < posj && ((unsigned char)s[end] & 0xC0) == 0x80; k++) end--;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, posi);
+    lua_pushinteger(L, end);
+    lua_pushboolean(L, lax);
+    lua_call(L, 4, 2);
+    if (!lua_isinteger(L, -2)) return 2; /* fail and the position of the invalid byte */
+    count += lua_tointeger(L, -2);
+    lua_pop(L, 2);
+    posi = end + 1;
+    lbr_limits_check(L);
+  }
+  lua_pushinteger(L, count);
   return 1;
 }
 
@@ -255,10 +335,7 @@ static int sandbox_tmove(lua_State *L) {
   int tt = lua_isnoneornil(L, 5) ? 1 : 5;
   /* short or invalid ranges: Lua's move, with its own checks and errors */
   if (e < f || !(f > 0 || e < LUA_MAXINTEGER + f) || e - f < MOVE_CHUNK || t > LUA_MAXINTEGER - (e - f)) {
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
-    return 1;
+    return call_lua_own(L, 1);
   }
   luaL_checktype(L, 1, LUA_TTABLE); /* as Lua's: tables (or values with __index/__newindex) */
   luaL_checktype(L, tt, LUA_TTABLE);
@@ -355,6 +432,10 @@ static int sandbox_setup(lua_State *L) {
   wrap_field(L, "close", call_then_check); /* runs the thread's pending __close handlers: a resume of sorts */
   lua_pop(L, 1);
 
+  lua_getfield(L, -1, "utf8");
+  wrap_field(L, "len", sandbox_utf8len);
+  lua_pop(L, 1);
+
   lua_getfield(L, -1, "table");
   wrap_field(L, "move", sandbox_tmove);
   wrap_field(L, "sort", sandbox_tsort);
@@ -394,10 +475,19 @@ lua_State *lbr_sandbox_newstate(void) { return sandbox_newstate_with(lbr_limits_
 #define COPY_MAX_VALUES 1000000
 #define COPY_MAX_BYTES ((size_t)256 << 20)
 
+/* What a copy costs the receiving state, roughly (Lua 5.4 on 64 bits):
+ * a table header, and a slot per value */
+#define COPY_TABLE_COST 56
+#define COPY_VALUE_COST 16
+
 typedef struct copier {
   lua_State *from, *to;
   int64_t values;
   size_t bytes;
+  /* results of a run with a memory limit: their copy's estimated size must
+   * fit in it too, or a 16 MB script returning 60,000 references to one
+   * 4 KB string makes the caller allocate 231 MB (copies are not shared) */
+  double mem_limit, mem_cost;
   size_t plen;
   char path[512];
   char err[768];
@@ -447,6 +537,14 @@ static int copy_value(copier *c, int idx, int depth) {
   lua_State *from = c->from, *to = c->to;
   idx = lua_absindex(from, idx);
   if (++c->values > COPY_MAX_VALUES) return copy_fail(c, "is past the limit of 1000000 values");
+  c->mem_cost += COPY_VALUE_COST + (lua_type(from, idx) == LUA_TTABLE ? COPY_TABLE_COST : 0) +
+                 (lua_type(from, idx) == LUA_TSTRING ? (double)lua_rawlen(from, idx) : 0);
+  if (c->mem_limit > 0 && c->mem_cost > c->mem_limit) {
+    char what[96];
+    snprintf(what, sizeof what, "is past the run's memory limit of %g MB (its results are copied out within it)",
+             c->mem_limit / 1048576.0);
+    return copy_fail(c, what);
+  }
   switch (lua_type(from, idx)) {
   case LUA_TNIL:
     lua_pushnil(to);
@@ -674,10 +772,14 @@ static int sandbox_exec(lua_State *L) {
   double secs = 0;
   run_ctx r = {.host = L, .code = code, .chunkname = chunkname, .len = len, .arg0 = 4, .nargs = nargs};
   if (S) {
-    if (lbr_limits_first(lim) > 0) lbr_limits_hook(S);
+    if (lbr_limits_first(lim) > 0) {
+      lbr_limits_hook(S);
+      lbr_alarm_start(lim, S, lbr_limits_first(lim)); /* without it, the count hook alone still holds */
+    }
     lua_pushcfunction(S, sandbox_body);
     lua_pushlightuserdata(S, &r);
     status = lua_pcall(S, 1, LUA_MULTRET, 0);
+    lbr_alarm_stop(lim); /* joined: nothing touches S from another thread from here on */
     nres = lua_gettop(S);
     lua_settop(L, boxidx); /* whatever copying arguments left on our stack */
     /* the deadline again: a C call may have returned after it with no hook in between */
@@ -694,7 +796,7 @@ static int sandbox_exec(lua_State *L) {
   if (S) lua_sethook(S, NULL, 0, 0);
   int ret = 2;
   if (status == LUA_OK && !time_hit) {
-    copier c = {.from = S, .to = L};
+    copier c = {.from = S, .to = L, .mem_limit = mb * 1048576.0};
     luaL_checkstack(L, nres + 2, "sandbox.run: too many results");
     lua_pushboolean(L, 1);
     if (copy_values(&c, 1, nres, "result")) ret = nres + 1;

@@ -363,6 +363,40 @@ static void large_fill_stops(void **state) {
   assert_null(t);
 }
 
+/* Elementwise ops, gathers and per-dimension reductions poll the deadline
+ * as they walk (tensor_foreach_timed): broadcasting two small operands or
+ * gathering one row many times is a large result from tiny inputs. The
+ * operands are made before the deadline is set. */
+static void tensor_walks_stop(void **state) {
+  (void)state;
+  int64_t col[2] = {3000, 1}, row[2] = {1, 3000}, one[2] = {1, 1000};
+  br_tensor *a = NULL, *b = NULL, *v = NULL, *r = NULL;
+  assert_int_equal(br_tensor_zeros(&a, 2, col), BR_OK);
+  assert_int_equal(br_tensor_zeros(&b, 2, row), BR_OK);
+  assert_int_equal(br_tensor_zeros(&v, 2, one), BR_OK);
+  start(1e-6);
+  stopped(br_tensor_binary(&r, BR_OP_ADD, a, b), "add");
+  assert_null(r);
+  int64_t *ids = calloc(20000, sizeof *ids);
+  assert_non_null(ids);
+  start(1e-6);
+  stopped(br_tensor_index_select(&r, v, 0, ids, 20000), "index");
+  assert_null(r);
+  free(ids);
+  br_tensor *big = NULL;
+  assert_int_equal(br_tensor_binary(&big, BR_OP_ADD, a, b), BR_OK);
+  start(1e-6);
+  stopped(br_tensor_unary(&r, BR_OP_EXP, big), "tensor");
+  assert_null(r);
+  start(1e-6);
+  stopped(br_tensor_reduce_dim(&r, BR_REDUCE_SUM, big, 0, 0, 0), "sum");
+  assert_null(r);
+  br_tensor_free(big);
+  br_tensor_free(a);
+  br_tensor_free(b);
+  br_tensor_free(v);
+}
+
 static void count_tick(void *ctx) { ++*(int *)ctx; }
 
 /* The progress tick: called from the same polls, with no deadline set;
@@ -538,6 +572,7 @@ int main(void) {
       cmocka_unit_test(matmul_stops),
       cmocka_unit_test(tiled_matmul_is_exact),
       cmocka_unit_test(large_fill_stops),
+      cmocka_unit_test(tensor_walks_stop),
       cmocka_unit_test(tick_is_called_from_the_polls),
       cmocka_unit_test(cooccurrence_stops),
       cmocka_unit_test(frame_sort_and_group_stop),

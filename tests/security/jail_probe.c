@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "jail.h"
@@ -48,8 +49,15 @@ int main(int argc, char **argv) {
   o.read[0] = rd;
   o.read[1] = "/proc/self"; /* for the Seccomp line below */
   o.write[0] = wd;
-  char err[512], path[4096];
+  char err[512], path[4096], victim[4096];
   int abi = jail_landlock_abi();
+  /* a file outside, and a descriptor on it opened before the jail: the
+   * ways to reach it that do not open it by a plain path (H33) */
+  snprintf(victim, sizeof victim, "%s/victim.txt", out);
+  int vfd = open(victim, O_RDWR | O_CREAT | O_TRUNC, 0644);
+  if (vfd >= 0 && write(vfd, "keep", 4) != 4) printf("note: could not fill %s\n", victim);
+  if (vfd >= 0) close(vfd);
+  int pre = open(victim, O_RDONLY);
   if (jail_enter(&o, err, sizeof err) != 0) {
     printf("BROKEN: jail_enter: %s\n", err);
     return 1;
@@ -104,5 +112,21 @@ int main(int argc, char **argv) {
   snprintf(path, sizeof path, "%s/newlink", wd);
   rc = symlink("/etc", path);
   check("making symlinks refused", rc != 0 && errno == EACCES, rc ? strerror(errno) : "made one");
+  /* a hard link or a rename of an outside file into --allow-write would
+   * make it writable there: Landlock's REFER right refuses both (EXDEV) */
+  snprintf(path, sizeof path, "%s/hardlink", wd);
+  rc = link(victim, path);
+  check("hard link of an outside file into --allow-write refused", rc != 0, rc ? strerror(errno) : "linked");
+  snprintf(path, sizeof path, "%s/moved", wd);
+  rc = rename(victim, path);
+  check("rename of an outside file into --allow-write refused", rc != 0, rc ? strerror(errno) : "moved");
+  rc = truncate(victim, 0);
+  check("truncate outside --allow-write refused", rc != 0, rc ? strerror(errno) : "truncated");
+  if (pre >= 0) { /* reopening a descriptor through /proc checks the file it names */
+    snprintf(path, sizeof path, "/proc/self/fd/%d", pre);
+    refused_open("reopening a pre-jail descriptor for writing through /proc/self/fd refused", path, O_WRONLY);
+  }
+  struct stat st;
+  check("the outside file is untouched", stat(victim, &st) == 0 && st.st_size == 4, NULL);
   return failures != 0;
 }

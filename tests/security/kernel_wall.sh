@@ -11,7 +11,11 @@ ln -s "$T/outside" "$T/w/link"
 rc=$?
 sed 's/^/    /' "$T/probe"
 expect_rc 0 "jail_probe: every check held"
-[ -z "$(ls "$T/outside")" ] && ok "nothing was written outside --allow-write" || bad "files outside: $(ls "$T/outside")"
+# (victim.txt: the probe's own file outside, made before its jail, which it
+# then tries to link, move, truncate and reopen from inside)
+[ "$(ls "$T/outside")" = victim.txt ] && ok "nothing was written outside --allow-write" || bad "files outside: $(ls "$T/outside")"
+[ -z "$(ls "$T/w" | grep -v -e '^link$' -e '^ok.txt$')" ] && ok "  ... and nothing was linked or moved into it" || bad "moved or linked in: $(ls "$T/w")"
+rm -f "$T/outside/victim.txt" # the checks below want the directory empty
 
 # bundlerun's child: Seccomp 2, no new privileges, the rlimits in force
 # (a generous wall-clock limit: on a loaded machine, or under ASan, 1.5 s of

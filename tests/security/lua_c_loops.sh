@@ -20,6 +20,19 @@ local code = {
   rep = [[ return "finished " .. #(""):rep(2^53) .. #string.rep("", 2^62, "") ]],
   load = [[ local f = load(("a=1 "):rep(5e6)) return "finished" ]], -- a 20 MB chunk: seconds of parsing
   strings = [[ local s = ("x"):rep(2e7) for i = 1, 1000 do s = s:upper():lower():reverse() end return "finished" ]],
+  -- each == of two equal 16 MB strings is a memcmp in one instruction:
+  -- 1,900 of them fit between two turns of the count hook (every 10,000
+  -- instructions), seconds past the limit; the deadline's alarm
+  -- (lalarm.c) stops the loop at its next instruction, in a coroutine too
+  eq = [[ local s, t = ("x"):rep(2^24), ("x"):rep(2^24) local n = 0
+          for i = 1, 1900 do if s == t then n = n + 1 end end return "finished" ]],
+  eq_co = [[ local s, t = ("x"):rep(2^24), ("x"):rep(2^24) local n = 0
+             coroutine.wrap(function() for i = 1, 1900 do if s == t then n = n + 1 end end end)() return "finished" ]],
+  -- utf8.len, and load's lexer skipping blanks, are one C loop over a
+  -- string: 4.5 s per 512 MB call on a loaded machine; the
+  -- sandbox's versions work in 1 MiB pieces with the limit checked between
+  utf8len = [[ local s = ("x"):rep(2^26) for i = 1, 160 do local n = utf8.len(s) end return "finished" ]],
+  load_blank = [[ local s = (" "):rep(2^26) for i = 1, 160 do local f = load(s) end return "finished" ]],
   sort = [[ local t = {} for i = 1, 2e5 do t[i] = tostring(i * 7919 % 1000003) end
             local big = {} for k = 1, 8 do table.move(t, 1, #t, #big + 1, big) end
             table.sort(big) table.sort(big) table.sort(big) return "finished" ]],
@@ -53,7 +66,7 @@ if case == "same" then
   return
 end
 local t0 = clock()
-print(pcall(sb.run, code[case], { timeout = 0.5, memory = 1000 }))
+print(pcall(sb.run, code[case], { timeout = tonumber(arg[2]) or 0.5, memory = 1000 }))
 print(("elapsed %.2f"):format(clock() - t0))
 LUA
 
@@ -63,7 +76,7 @@ run "$T/host.lua" rep
 has "$T/out" "true	finished 00" "rep of an empty string: \"\" at once"
 secs=$(sed -n 's/^elapsed //p' "$T/out")
 within 1.5 "  ... within 1.5 s"
-for c in move move_back sort load strings; do
+for c in move move_back sort load strings eq eq_co; do
   run "$T/host.lua" "$c"
   has "$T/out" "false	sandbox.run: timeout: the script ran past its limit of 0.5 s" "$c: the timeout error"
   secs=$(sed -n 's/^elapsed //p' "$T/out")
@@ -71,4 +84,38 @@ for c in move move_back sort load strings; do
   within 1.5 "  ... within timeout + 1 s"
   lacks "$T/out" "finished" "  ... before it finished"
 done
+# a long limit, so that making the 64 MB string (0.8 s on a loaded
+# machine) is not what the limit stops
+for c in utf8len load_blank; do
+  run "$T/host.lua" "$c" 3
+  has "$T/out" "false	sandbox.run: timeout: the script ran past its limit of 3.0 s" "$c: the timeout error"
+  secs=$(sed -n 's/^elapsed //p' "$T/out")
+  secs=${secs:-99}
+  within 4 "  ... within timeout + 1 s"
+done
+# and Lua's answers: counts, invalid bytes, positions, errors, chunk names
+cat >"$T/same.lua" <<'LUA'
+local s = ("x"):rep(2^23) .. "\xe2\x82\xac" .. ("y"):rep(2^23) .. "\xf0\x9f\x98\x80" .. ("z"):rep(2^20)
+local bad = s .. "\xff" .. "x"
+local f = load("return " .. ("1 + "):rep(2^21) .. "1")
+local t = { utf8.len(s), utf8.len(s, 5, -3), (utf8.len(s, 2^23 + 2)) }
+t[#t + 1] = select(2, utf8.len(s, 2^23 + 2))
+t[#t + 1] = select(2, utf8.len(bad))
+t[#t + 1] = utf8.len(s, -2^20, -1, true)
+t[#t + 1] = f()
+t[#t + 1] = select(2, load(("x"):rep(2^22) .. " = "))
+t[#t + 1] = select(2, pcall(utf8.len, s, 0))
+t[#t + 1] = select(2, pcall(utf8.len, s, 1, #s + 1))
+t[#t + 1] = utf8.len(s, #s + 1)
+t[#t + 1] = load("return ...", nil, "t", {})(7)
+for i = 1, #t do t[i] = tostring(t[i]) end
+return table.concat(t, " | ")
+LUA
+run -e "print(dofile('$T/same.lua'))"
+cp "$T/out" "$T/plain.out"
+run -e "print(require('bundle').sandbox.run(io.open('$T/same.lua'):read('a'), { timeout = 100 }))"
+if cmp -s "$T/out" "$T/plain.out" && grep -q "17825794 | 17825788 | 8388610 | 17825800 | 1048576" "$T/out"; then ok "long utf8.len and load give Lua's answers"; else
+  bad "long utf8.len and load differ from Lua's"
+  cat "$T/plain.out" "$T/out"
+fi
 finish
