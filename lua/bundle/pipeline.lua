@@ -1174,6 +1174,15 @@ local function round_number(v) return type(v) == "number" and tonumber(("%.6g"):
 -- no directory can be made beside dir (a sandbox that may write only in
 -- dir), each file is still replaced atomically, one by one.
 function M.write(ctx, dir)
+  -- checked here so that a call with its arguments swapped names the
+  -- argument, not a line inside this file
+  if type(ctx) ~= "table" or type(ctx.bundles) ~= "table" then
+    error(("pipeline.write: argument 1 must be a pipeline context (the table bundle.pipeline returns), got a %s")
+      :format(type(ctx)), 2)
+  end
+  if dir ~= nil and type(dir) ~= "string" then
+    error(("pipeline.write: argument 2 must be a directory path (a string), got a %s"):format(type(dir)), 2)
+  end
   dir = (dir or "out"):gsub("(.)/+$", "%1")
   local made, tmp
   local ok, err = pcall(function()

@@ -110,6 +110,9 @@ describe("error text", function()
       { "report.html", function() bundle.report.html(dir .. "/r.html", {}) end },
       { "optim.minimize", function() bundle.optim.minimize(5) end },
       { "preprocess", function() bundle.preprocess.standardize():fit(5) end },
+      -- arguments swapped: once "attempt to call a nil value (method 'gsub')" inside pipeline.lua
+      { "pipeline.write swapped", function() bundle.pipeline.write(dir .. "/out", {}) end },
+      { "pipeline.write dir", function() bundle.pipeline.write({ bundles = {} }, 5) end },
     }
     for _, c in ipairs(more) do cases[#cases + 1] = c end
     for _, c in ipairs(cases) do
