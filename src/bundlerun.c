@@ -655,6 +655,13 @@ int main(int argc, char **argv) {
     if (max_mb > 0) fprintf(stderr, "%s: stopped by --max-memory %g (MB)\n", progname, max_mb);
     else fprintf(stderr, "%s: out of memory\n", progname);
     status = EXIT_MEMORY;
+  } else if (max_mb > 0 && br_mem_limit_hit()) {
+    /* the limit binds as the deadline does: a refusal the script caught
+     * (pcall around a string.rep past the cap) still ends the run with
+     * exit 4, so a caller sees the cap was reached, not a clean success */
+    fprintf(stderr, "%s: --max-memory %g (MB) was reached: a request past it was refused and the script caught "
+            "the error\n", progname, max_mb);
+    status = EXIT_MEMORY;
   }
   fflush(stdout);
   lbr_limits_close(L);

@@ -762,9 +762,10 @@ static int sandbox_exec(lua_State *L) {
   int64_t outer_limit = br_mem_limit();
   int outer_hit = br_mem_limit_hit();
   br_mem_clear_limit_hit();
+  int outer_binds = outer_limit > 0; /* the run's cap is the host's own: a hit inside is the host's too */
   if (mb > 0) {
     int64_t want = br_mem_used() + (int64_t)(mb * 1048576.0);
-    if (outer_limit == 0 || want < outer_limit) br_mem_set_limit(want);
+    if (outer_limit == 0 || want < outer_limit) br_mem_set_limit(want), outer_binds = 0;
   }
   bx->lim = NULL; /* the state owns it now, or freed it on failure */
   lua_State *S = bx->S = sandbox_newstate_with(lim);
@@ -790,7 +791,11 @@ static int sandbox_exec(lua_State *L) {
   int mem_hit = br_mem_limit_hit() || status == LUA_ERRMEM;
   /* restore the host's before touching it */
   br_mem_set_limit(outer_limit);
-  if (outer_hit) br_mem_note_limit_hit();
+  /* the run's own cap, reached, is reported by this call's result; only
+   * the host's cap reached (or hit before) stays noted for the host's exit
+   * status (bundlerun --max-memory exits 4 when its cap was reached) */
+  br_mem_clear_limit_hit();
+  if (outer_hit || (mem_hit && outer_binds)) br_mem_note_limit_hit();
   int core_stopped = br_last_status() == BR_ERR_CANCELLED;
   br_deadline_put(outer_core);
   if (S) lua_sethook(S, NULL, 0, 0);
