@@ -469,8 +469,9 @@ lua_State *lbr_sandbox_newstate(void) { return sandbox_newstate_with(lbr_limits_
 
 /* Only plain data crosses between the sandbox and its caller: numbers,
  * strings, booleans, nil and tables of those without metatables, deep
- * copied. A function, userdata or thread could run code or reach objects
- * of the other state, and a metatable could run code on the first touch. */
+ * copied, and Tensors and Frames as fresh copies (copy_object). A
+ * function, other userdata or thread could run code or reach objects of
+ * the other state, and a metatable could run code on the first touch. */
 #define COPY_MAX_DEPTH 64
 #define COPY_MAX_VALUES 1000000
 #define COPY_MAX_BYTES ((size_t)256 << 20)
@@ -526,9 +527,55 @@ static void path_key(copier *c, int idx) {
 }
 
 static int copy_fail(copier *c, const char *what) {
-  snprintf(c->err, sizeof c->err, "%.*s %s; only numbers, strings, booleans and tables of those cross the sandbox boundary",
+  snprintf(c->err, sizeof c->err, "%.*s %s; only numbers, strings, booleans, tables of those, Tensors and Frames cross the sandbox boundary",
            (int)c->plen, c->path, what);
   return 0;
+}
+
+/* Bundle's value objects cross as fresh handles owned by the receiving
+ * state: a Tensor's numbers are copied into a new tensor, a Frame's rows
+ * into a new frame. Nothing of the sending state's object is reachable
+ * from the copy, so closing either side leaves the other whole. Objects
+ * that hold others (Baskets, Itemsets, models, stores) do not cross: their
+ * results do, as tables, tensors or frames. */
+static int copy_object(copier *c, int idx) {
+  lua_State *from = c->from, *to = c->to;
+  br_tensor *t = lbr_tensor_test(from, idx);
+  br_frame *f = t ? NULL : lbr_frame_test(from, idx);
+  const char *mt = t ? LBR_TENSOR_MT : LBR_FRAME_MT;
+  if (!t && !f) {
+    if (luaL_testudata(from, idx, LBR_TENSOR_MT) || luaL_testudata(from, idx, LBR_FRAME_MT))
+      return copy_fail(c, "is a closed Tensor or Frame");
+    return copy_fail(c, "is a userdata that is not a Tensor or Frame");
+  }
+  double cost = t ? 8.0 * (double)br_tensor_numel(t) : 16.0 * (double)br_frame_nrows(f) * br_frame_ncols(f);
+  c->mem_cost += cost;
+  if (c->mem_limit > 0 && c->mem_cost > c->mem_limit) {
+    char what[112];
+    snprintf(what, sizeof what, "is past the run's memory limit of %g MB (its results are copied out within it)",
+             c->mem_limit / 1048576.0);
+    return copy_fail(c, what);
+  }
+  /* the receiving state must know the class (a bare Lua state does not) */
+  int known = luaL_getmetatable(to, mt) == LUA_TTABLE;
+  lua_pop(to, 1);
+  if (!known) return copy_fail(c, "is a bundle object, and the receiving state has not loaded bundle");
+  br_status st;
+  if (t) {
+    br_tensor **slot = lbr_tensor_push_slot(to);
+    st = br_tensor_clone(slot, t);
+    if (st == BR_OK) lbr_tensor_account(to, *slot);
+  } else {
+    br_frame **slot = lbr_frame_push_slot(to);
+    st = br_frame_head(slot, f, br_frame_nrows(f));
+  }
+  if (st != BR_OK) {
+    lua_pop(to, 1);
+    char what[160];
+    snprintf(what, sizeof what, "could not be copied (%s)", br_last_error()[0] ? br_last_error() : br_status_str(st));
+    return copy_fail(c, what);
+  }
+  return 1;
 }
 
 /* Pushes onto c->to a copy of the value at idx in c->from; 0 (nothing
@@ -565,6 +612,8 @@ static int copy_value(copier *c, int idx, int depth) {
   }
   case LUA_TTABLE:
     break;
+  case LUA_TUSERDATA:
+    return copy_object(c, idx);
   default: {
     char what[64];
     snprintf(what, sizeof what, "is a %s", luaL_typename(from, idx));

@@ -42,8 +42,36 @@ e = fails("return { x = { 1, 2, function() end } }")
 check(e:find("result[1].x[3] is a function", 1, true), "a nested function, named by path: " .. e)
 e = fails("return 1, coroutine.create(print)")
 check(e:find("result[2] is a thread", 1, true), "a thread: " .. e)
-e = fails("return { t = require('bundle').tensor.ones(2) }")
-check(e:find("result[1].t is a userdata", 1, true), "a tensor (userdata): " .. e)
+-- bundle's value objects cross as fresh handles owned by the host: a
+-- tensor's numbers and a frame's rows are copied; the copy has the host's
+-- own metatable (the sandbox's getmetatable shows it none), and closing
+-- it leaves the host's other values alone
+local tt = sb.run([[
+  local T = require('bundle').tensor
+  local t = T.ones(2)
+  assert(getmetatable(t) == nil)
+  return { t = t, u = t * 3 }, t
+]])
+check(getmetatable(tt.t) == getmetatable(require('bundle').tensor.ones(1)), "a returned tensor gets the host's Tensor metatable")
+check(tt.t:sum() == 2 and tt.u:sum() == 6 and PWNED == nil, "a returned tensor is a copy with its numbers: " .. tostring(tt.t))
+tt.t:close()
+check(tt.u:sum() == 6, "closing one returned tensor leaves the others")
+local host_t = require('bundle').tensor.ones(3)
+local back = sb.run("local t = ... ; local s = t:sum(); t:close() return s", { args = { host_t } })
+check(back == 3 and host_t:sum() == 3, "an argument tensor crosses as a copy: closing it inside leaves the host's")
+local host_f = require('bundle').tensor.from({ { 1, 2 }, { 3, 4 } })
+local fr = sb.run("local t = ... ; return require('bundle').split and t", { args = { host_f } })
+check(fr:sum() == 10, "a tensor argument returned comes back as a second copy")
+local csv = "$T/d/plain.csv"
+local fh = assert(io.open(csv, "w")) fh:write("a,b\n1,x\n2,y\n") fh:close()
+local got = sb.run(("return require('bundle').read_csv(%q)"):format(csv), { read = { "$T/d" } })
+check(got:nrows() == 2 and got:col("b"):totable()[2] == "y", "a frame crosses as a copy of its rows")
+e = fails("return require('bundle').tensor.ones(4e6)", { memory = 16 })
+check(e:find("memory", 1, true), "a big tensor result within a small memory limit fails: " .. e)
+e = fails("local t = require('bundle').tensor.ones(2) t:close() return t")
+check(e:find("result[1] is a closed Tensor or Frame", 1, true), "a closed tensor: " .. e)
+e = fails("return { b = require('bundle').catalog }")
+check(e:find("result[1].b is a function", 1, true), "a function of bundle's: " .. e)
 e = fails("local t = {} t.t = t return t")
 check(e:find("deeper than 64 levels", 1, true), "a cycle: " .. e)
 e = fails("return { [{}] = 1 }")
