@@ -520,7 +520,7 @@ br_status br_counts_add(br_counts *c, const char *const *labels, const size_t *l
 br_status br_counts_append_baskets(br_counts *c, const br_baskets *b, int64_t t) {
   /* the baskets' item ids -> store ids, once */
   int32_t ni = br_baskets_nitems(b);
-  int32_t *map = br_alloc("counts", 1, (size_t)(ni > 0 ? ni : 1) * sizeof *map);
+  int32_t *map = br_alloc("counts", (size_t)ni, sizeof *map);
   if (!map) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
   br_status s = BR_OK;
   for (int32_t i = 0; i < ni && s == BR_OK; i++) {

@@ -83,9 +83,9 @@ br_status counts_rank_build(const br_counts *c, const cmap *m, counts_rank_array
   if (starts) counts_rank_starts(m, starts);
   uint64_t n = starts ? starts[COUNTS_RANK_BUCKETS] : 0;
   int64_t ni = c->labels->n;
-  uint32_t *slots = starts ? br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *slots) : NULL;
+  uint32_t *slots = starts ? br_alloc("counts", (size_t)n, sizeof *slots) : NULL;
   if (slots) counts_hugepages(slots, (size_t)n * sizeof *slots);
-  double *items = slots ? br_alloc("counts", 1, (size_t)(ni ? ni : 1) * sizeof *items) : NULL;
+  double *items = slots ? br_alloc("counts", (size_t)ni, sizeof *items) : NULL;
   if (!items) {
     br_free(starts);
     br_free(slots);

@@ -280,10 +280,10 @@ br_status br_counts_frequent(br_frame **out, const br_counts *c, const br_counts
   if (s == BR_OK) s = collect(&l, c, q, min, max);
   if (s != BR_OK) return s;
   int64_t n = q->top > 0 && q->top < l.n ? q->top : l.n;
-  char **texts = br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *texts);
-  size_t *lens = br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *lens);
-  int64_t *size = br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *size), *icount = br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *icount);
-  double *count = br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *count), *sup = br_alloc("counts", 1, (size_t)(n ? n : 1) * sizeof *sup);
+  char **texts = br_alloc("counts", (size_t)n, sizeof *texts);
+  size_t *lens = br_alloc("counts", (size_t)n, sizeof *lens);
+  int64_t *size = br_alloc("counts", (size_t)n, sizeof *size), *icount = br_alloc("counts", (size_t)n, sizeof *icount);
+  double *count = br_alloc("counts", (size_t)n, sizeof *count), *sup = br_alloc("counts", (size_t)n, sizeof *sup);
   br_column *cols[4] = {NULL};
   if (!texts || !lens || !size || !icount || !count || !sup) s = br_error_set(BR_ERR_NOMEM, "counts: out of memory");
   double nb = br_counts_nbaskets(c);

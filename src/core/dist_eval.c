@@ -13,12 +13,12 @@
 br_status br_dist_backtest(br_backtest *out, br_backtest_bundle *per, br_comm *c, const br_baskets *b,
                            const int32_t *items, const int64_t *off, int64_t nb, const double *price,
                            const double *cost) {
-  br_backtest_bundle *mine = br_alloc("dist", 1, (size_t)(nb > 0 ? nb : 1) * sizeof *mine);
+  br_backtest_bundle *mine = br_alloc("dist", (size_t)nb, sizeof *mine);
   /* the counts: n, hits, touched, then complete and touched per bundle,
    * then per item 1 when some basket holds it */
   int64_t width = 3 + 2 * nb + b->nitems;
   int64_t *v = br_calloc("dist", (size_t)width, sizeof *v);
-  unsigned char *in_bundle = br_calloc("dist", (size_t)(b->nitems > 0 ? b->nitems : 1), 1);
+  unsigned char *in_bundle = br_calloc("dist", (size_t)b->nitems, 1);
   br_backtest local;
   br_status st = BR_OK;
   if (!mine || !v || !in_bundle) {

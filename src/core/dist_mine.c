@@ -72,7 +72,7 @@ static br_status global_labels(strdict **out, br_comm *c, const br_baskets *b) {
     memcpy(&l, all + at, sizeof l);
     at += (int64_t)sizeof l + l;
   }
-  ls = br_alloc("dist", 1, (size_t)(count ? count : 1) * sizeof *ls);
+  ls = br_alloc("dist", (size_t)count, sizeof *ls);
   d = strdict_new();
   if (!ls || !d) {
     st = br_error_set(BR_ERR_NOMEM, "dist baskets: out of memory");
@@ -112,7 +112,7 @@ br_status br_dist_baskets_global(br_baskets **out, br_comm *c, const br_baskets 
   br_status st = global_labels(&d, c, b);
   if (st != BR_OK) return st;
   br_baskets *g = br_calloc("dist", 1, sizeof *g);
-  int32_t *map = br_alloc("dist", 1, (size_t)(b->nitems > 0 ? b->nitems : 1) * sizeof *map);
+  int32_t *map = br_alloc("dist", (size_t)b->nitems, sizeof *map);
   size_t n = (size_t)b->n;
   if (!g || !map) goto oom;
   for (int32_t i = 0; i < b->nitems; i++) {
@@ -184,7 +184,7 @@ static int cmp_by_support(const void *a, const void *b) {
  * most frequent first) and each group among its items, the prefix up to
  * that group's last item goes to the group's rank, as [len, items...]. */
 static br_status shard_baskets(ibuf *to, const br_baskets *b, const int32_t *pos, int size) {
-  int32_t *row = br_alloc("dist", 1, (size_t)(b->nitems > 0 ? b->nitems : 1) * sizeof *row);
+  int32_t *row = br_alloc("dist", (size_t)b->nitems, sizeof *row);
   unsigned char *sent = br_calloc("dist", (size_t)size, 1);
   if (!row || !sent) goto oom;
   sort_pos = pos;
@@ -278,7 +278,7 @@ br_status br_dist_frequent_pfp(br_itemsets **out, br_comm *c, const br_baskets *
   int size = c->size, G = b->nitems;
   int64_t n = b->n;
   int64_t *sup = br_calloc("dist", (size_t)G + 1, sizeof *sup);
-  int32_t *pos = br_alloc("dist", 1, (size_t)(G > 0 ? G : 1) * sizeof *pos), *order = br_alloc("dist", 1, (size_t)(G > 0 ? G : 1) * sizeof *order);
+  int32_t *pos = br_alloc("dist", (size_t)G, sizeof *pos), *order = br_alloc("dist", (size_t)G, sizeof *order);
   ibuf *to = br_calloc("dist", (size_t)size, sizeof *to), mine = {0};
   int64_t *sendlens = br_calloc("dist", (size_t)size, sizeof *sendlens), *recvlens = NULL, *lens = NULL;
   char *send = NULL;

@@ -23,8 +23,8 @@ static br_status concat_column(br_column **out, const br_frame *const *fs, int n
   const br_column *first = br_frame_column(fs[0], k);
   br_dtype t = br_column_type(first);
   size_t width = t == BR_DTYPE_STR ? sizeof(const char *) + sizeof(size_t) : dtype_size(t);
-  unsigned char *data = br_alloc("concat", 1, (size_t)(total > 0 ? total : 1) * width);
-  uint8_t *valid = br_alloc("concat", 1, (size_t)(total > 0 ? total : 1));
+  unsigned char *data = br_alloc("concat", (size_t)total, width);
+  uint8_t *valid = br_alloc("concat", (size_t)total, 1);
   if (!data || !valid) {
     br_free(data);
     br_free(valid);
@@ -83,7 +83,7 @@ br_status br_frame_concat(br_frame **out, const br_frame *const *fs, int n) {
                           br_frame_ncols(fs[f]), ncols);
     total += br_frame_nrows(fs[f]);
   }
-  br_column **cols = br_calloc("concat", (size_t)(ncols > 0 ? ncols : 1), sizeof *cols);
+  br_column **cols = br_calloc("concat", (size_t)ncols, sizeof *cols);
   if (!cols) return br_error_set(BR_ERR_NOMEM, "concat: out of memory");
   br_status s = BR_OK;
   /* frames whose columns come in other orders still scan for each name:

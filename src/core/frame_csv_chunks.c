@@ -248,8 +248,8 @@ static br_status read_to_run_end(br_csv_chunks *c) {
 /* After the first chunk: every column keeps the type it got. */
 static br_status fix_types(br_csv_chunks *c, br_column **cols) {
   reader *r = &c->r;
-  c->type_names = br_alloc("read_csv_chunks", 1, (size_t)(r->nkeep > 0 ? r->nkeep : 1) * sizeof *c->type_names);
-  c->types = br_alloc("read_csv_chunks", 1, (size_t)(r->nkeep > 0 ? r->nkeep : 1) * sizeof *c->types);
+  c->type_names = br_alloc("read_csv_chunks", (size_t)r->nkeep, sizeof *c->type_names);
+  c->types = br_alloc("read_csv_chunks", (size_t)r->nkeep, sizeof *c->types);
   if (!c->type_names || !c->types) return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
   for (int k = 0; k < r->nkeep; k++) {
     c->type_names[k] = r->names[r->src[k]];
@@ -280,8 +280,8 @@ br_status br_csv_chunks_next(br_csv_chunks *c, br_frame **out) {
     return r->err = br_error_set(BR_ERR_PARSE, "%s: has a header but no data rows%s", r->path,
                                  c->report.skipped ? " (all rows were skipped as bad)" : "");
   }
-  br_column **cols = br_calloc("read_csv_chunks", (size_t)(r->nkeep > 0 ? r->nkeep : 1), sizeof *cols);
-  char **names = br_calloc("read_csv_chunks", (size_t)(r->nkeep > 0 ? r->nkeep : 1), sizeof *names);
+  br_column **cols = br_calloc("read_csv_chunks", (size_t)r->nkeep, sizeof *cols);
+  char **names = br_calloc("read_csv_chunks", (size_t)r->nkeep, sizeof *names);
   if (!cols || !names) s = br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
   if (s == BR_OK) s = csv_convert(r, cols, csv_default_threads(&c->o));
   if (s == BR_OK && c->nchunks == 0) s = fix_types(c, cols);

@@ -118,7 +118,7 @@ br_status br_price_elasticity_orders(double *e, uint8_t *estimated, br_elasticit
   size_t m = (size_t)(n > 0 ? n : 1);
   /* items are the catalogue's (lines of other items are skipped), or the
    * item column's levels without one */
-  int32_t *lev = br_alloc("catalog", 1, (size_t)(nl > 0 ? nl : 1) * sizeof *lev), *ids = br_alloc("catalog", 1, m * sizeof *ids);
+  int32_t *lev = br_alloc("catalog", (size_t)nl, sizeof *lev), *ids = br_alloc("catalog", 1, m * sizeof *ids);
   double *v = br_alloc("catalog", 1, 3 * m * sizeof *v);
   br_status s = BR_OK;
   if (!lev || !ids || !v) {
