@@ -877,9 +877,11 @@ static int sandbox_exec(lua_State *L) {
     if (time_hit && core_stopped) /* say which C call the deadline stopped */
       lua_pushfstring(L, "timeout: the script ran past its limit of %f s (%s)", secs, br_last_error());
     else if (time_hit) lua_pushfstring(L, "timeout: the script ran past its limit of %f s", secs);
+    else if (mem_hit && !r.arg_error && outer_binds) /* the host's cap was the smaller one */
+      lua_pushfstring(L, "memory: the script went past the caller's memory limit (%f MB in use in all, --max-memory or "
+                      "an enclosing run) (%s)", (double)outer_limit / 1048576.0, lua_tostring(L, -1));
     else if (mem_hit && !r.arg_error)
-      lua_pushfstring(L, "memory: the script went past its limit of %f MB (%s)", mb > 0 ? mb : (double)outer_limit / 1048576.0,
-                      lua_tostring(L, -1));
+      lua_pushfstring(L, "memory: the script went past its limit of %f MB (%s)", mb, lua_tostring(L, -1));
     else lua_pushvalue(L, -1);
     lua_remove(L, -2); /* [false message] */
   }

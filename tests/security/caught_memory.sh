@@ -20,6 +20,7 @@ has "$T/out" "went past its limit of 16.0 MB" "  ... the run's error names its c
 run --max-memory 100 -e "local b = require 'bundle'
 print(pcall(b.sandbox.run, 'return string.rep(\"x\", 300 * 2^20)', { memory = 1000 }))"
 expect_rc 4 "a sandbox.run whose request reaches the host's own cap (100 MB, below the run's 1000): exit 4"
+has "$T/out" "went past the caller's memory limit" "  ... and its error names the caller's cap, not the run's 1000 MB"
 run --max-memory 64 -e 'local t = {} for i = 1, 10 do t[i] = ("x"):rep(2^20) end print(#t)'
 expect_rc 0 "--max-memory 64: a script that stays under the cap exits 0"
 finish
