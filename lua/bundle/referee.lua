@@ -13,6 +13,7 @@
 --                                { train = model, test = world, test_baskets =, discount = { 0, 0.3 } })
 local core = require "bundle.core"
 local eval = require "bundle.eval"
+local optim = require "bundle.optim"
 
 local M = {}
 
@@ -165,7 +166,8 @@ end
 -- count c_i is Poisson with mean n * predicted_i / r_i, and log r_i is
 -- Normal(m, s^2) across bundles (a Poisson-lognormal mixture); m and s
 -- are fitted by maximum likelihood over every bundle, zeros included
--- (the normal integrated on a fixed grid, Nelder-Mead on (m, log s)).
+-- (the normal integrated on a fixed grid; bundle.optim's L-BFGS on
+-- (m, log s) with the exact gradient).
 -- median = exp(m); within = the fitted share with r in [0.8, 1.25].
 -- points: { predicted = share, observed = share }; n: the window's baskets.
 local LOG_FACT = setmetatable({}, { __index = function(t, c)
@@ -194,43 +196,6 @@ local function normal_cdf(x)
   return x >= 0 and 0.5 * (1 + y) or 0.5 * (1 - y)
 end
 
-local function nelder_mead(f, x0, step, iters)
-  local simplex = { { x0[1], x0[2] }, { x0[1] + step, x0[2] }, { x0[1], x0[2] + step } }
-  local fv = {}
-  for i = 1, 3 do fv[i] = f(simplex[i]) end
-  for _ = 1, iters do
-    local order = { 1, 2, 3 }
-    table.sort(order, function(a, b) return fv[a] < fv[b] end)
-    local b, m, w = order[1], order[2], order[3]
-    if math.abs(fv[w] - fv[b]) < 1e-9 * (1 + math.abs(fv[b])) then break end
-    local c = { (simplex[b][1] + simplex[m][1]) / 2, (simplex[b][2] + simplex[m][2]) / 2 }
-    local function at(t) return { c[1] + t * (simplex[w][1] - c[1]), c[2] + t * (simplex[w][2] - c[2]) } end
-    local r = at(-1)
-    local fr = f(r)
-    if fr < fv[b] then
-      local e = at(-2)
-      local fe = f(e)
-      if fe < fr then simplex[w], fv[w] = e, fe else simplex[w], fv[w] = r, fr end
-    elseif fr < fv[m] then
-      simplex[w], fv[w] = r, fr
-    else
-      local k = at(0.5)
-      local fk = f(k)
-      if fk < fv[w] then
-        simplex[w], fv[w] = k, fk
-      else
-        for _, i in ipairs{ m, w } do
-          simplex[i] = { (simplex[i][1] + simplex[b][1]) / 2, (simplex[i][2] + simplex[b][2]) / 2 }
-          fv[i] = f(simplex[i])
-        end
-      end
-    end
-  end
-  local best = 1
-  for i = 2, 3 do if fv[i] < fv[best] then best = i end end
-  return simplex[best], fv[best]
-end
-
 function M.ratio_fit(points, n)
   local mu, cnt = {}, {}
   local sum_mu, sum_c = 0, 0
@@ -243,26 +208,45 @@ function M.ratio_fit(points, n)
   end
   -- no bundle seen: the data cannot place the ratio
   if #mu < 2 or sum_c == 0 then return nil end
+  -- the negative log-likelihood of (m, log s) and its gradient: with
+  -- lambda = mu e^-(m + s z), d/dm of a grid point's log term is
+  -- lambda - c, and d/d(log s) is s z (lambda - c); each bundle's share of
+  -- them is its posterior weight over the grid
   local function negll(x)
-    local m, s = x[1], math.exp(x[2])
-    if s < 0.01 or s > 5 then return math.huge end
-    local ll = 0
+    local m, ls = x:get(1), x:get(2)
+    local s = math.exp(ls)
+    local ll, gm, gls = 0, 0, 0
+    local terms, lams = {}, {}
     for i = 1, #mu do
       local c, best = cnt[i], -math.huge
-      local terms = {}
       for k, g in ipairs(GRID) do
         local lam = mu[i] * math.exp(-(m + s * g.z))
         local t = g.lw + c * math.log(lam) - lam - LOG_FACT[c]
-        terms[k] = t
+        terms[k], lams[k] = t, lam
         if t > best then best = t end
       end
-      local acc = 0
-      for _, t in ipairs(terms) do acc = acc + math.exp(t - best) end
+      local acc, dm, dls = 0, 0, 0
+      for k, t in ipairs(terms) do
+        local w = math.exp(t - best)
+        acc = acc + w
+        dm = dm + w * (lams[k] - c)
+        dls = dls + w * s * GRID[k].z * (lams[k] - c)
+      end
       ll = ll + best + math.log(acc)
+      gm, gls = gm + dm / acc, gls + dls / acc
     end
-    return -ll
+    -- far from the data (a huge m or s) the terms overflow: a large value
+    -- sends the line search back
+    if ll ~= ll or ll == -math.huge or gm ~= gm or gls ~= gls then return 1e300, core.tensor.from{ 0, 0 } end
+    return -ll, core.tensor.from{ -gm, -gls }
   end
-  local x, f = nelder_mead(negll, { math.log(sum_mu / sum_c), math.log(0.5) }, 0.3, 300)
+  -- bundle.optim.minimize's L-BFGS, from the pooled ratio and a moderate spread
+  local ok, sol = pcall(optim.minimize, negll, core.tensor.from{ math.log(sum_mu / sum_c), math.log(0.5) },
+                        { method = "lbfgs", max_iter = 200 })
+  if not ok then return nil end
+  local x = { sol:get(1), math.max(math.log(0.01), math.min(math.log(5), sol:get(2))) }
+  local f = negll(core.tensor.from(x))
+  if f >= 1e300 then return nil end
   local m, s = x[1], math.exp(x[2])
   return { median = math.exp(m), sd = s, bundles = #mu, loglik = -f,
            within = normal_cdf((math.log(1.25) - m) / s) - normal_cdf((math.log(0.8) - m) / s) }
