@@ -837,8 +837,40 @@ function M.generate(ctx)
   ctx.front = front
   ctx.scored_pool = list
   ctx.bundles, ctx.reserve, ctx.search = chosen, reserve, res:stats()
+  ctx.elasticity_dependence = M.elasticity_dependence(ctx)
   note(ctx, "generate: %d bundles chosen of %d candidates (%d in reserve), front of %d", #chosen, #pool, #reserve,
        #front)
+end
+
+-- How much of the chosen list's expected profit rests on its items' own
+-- price response: the training model's value of the list (the offers
+-- together, at their discounts) beside the same with every item at the
+-- window's pooled elasticity. Where a list earns only because its items
+-- measured more elastic than the shop's average, the report says so: an
+-- item's own slope carries into later months only in part (lambda, as
+-- validated), and a change of season can break even that (on Online
+-- Retail's Christmas window a quarter of it carried over, against 0.6 at
+-- three earlier cuts; docs/RESULTS.md). Training data only; nil when
+-- every item already has one elasticity or nothing was chosen.
+function M.elasticity_dependence(ctx)
+  local el, pooled = ctx.demand and ctx.demand.elasticity, ctx.elasticity and ctx.elasticity.pooled
+  if type(el) ~= "table" or type(pooled) ~= "number" or not ctx.bundles or #ctx.bundles == 0 then return nil end
+  local offers, above, items, seen = {}, 0, 0, {}
+  for k, b in ipairs(ctx.bundles) do
+    offers[k] = { items = b.items, discount = b.discount or 0 }
+    for _, it in ipairs(b.items) do
+      if not seen[it] then
+        seen[it], items = true, items + 1
+        if (el[it] or pooled) > pooled then above = above + 1 end
+      end
+    end
+  end
+  local flat = {}
+  for it in pairs(el) do flat[it] = pooled end
+  local own = core.price.portfolio(offers, referee.price_opts(ctx.demand))
+  local avg = core.price.portfolio(offers, referee.price_opts(ctx.demand, { elasticity = flat }))
+  return { list = own.incremental_profit, pooled_elasticity = avg.incremental_profit, pooled = pooled,
+           lambda = ctx.elasticity.lambda, items = items, items_above = above }
 end
 
 -- ---------------------------------------------------------------- evaluate
@@ -1146,7 +1178,8 @@ function M.run(spec)
                                                        within_seen = ctx.calibration.within_seen,
                                                        bundles = ctx.calibration.bundles,
                                                        unobserved = ctx.calibration.unobserved },
-                   candidates = ctx.candidates, elasticity = ctx.elasticity }
+                   candidates = ctx.candidates, elasticity = ctx.elasticity,
+                   elasticity_dependence = ctx.elasticity_dependence }
     if ctx.bandit then
       keep.bandit = { reward = ctx.bandit.reward, static_reward = ctx.bandit.static_reward,
                       best_fixed_reward = ctx.bandit.best_fixed_reward, rounds = ctx.bandit.rounds }
@@ -1221,6 +1254,8 @@ function M.write(ctx, dir)
                                                     chosen = h.candidates.chosen, counts = h.candidates.counts },
                     elasticity = h.elasticity and { source = h.elasticity.source, items = h.elasticity.items,
                                                     pooled = h.elasticity.pooled, prior = h.elasticity.prior },
+                    -- the list's expected profit per visitor with each item's own elasticity and with the pooled one
+                    elasticity_dependence = h.elasticity_dependence,
                     bandit = h.bandit and {
                       reward = h.bandit.reward, static_reward = h.bandit.static_reward,
                       best_fixed_reward = h.bandit.best_fixed_reward },

@@ -502,6 +502,7 @@ end
 local NEAR_TRIVIAL = 0.02 -- a learned model under 2% lower validation log-loss than the best trivial one
 local CALIBRATION_SHARE = 0.5 -- under half the bundles within 0.8-1.25x: a poor calibration
 local FALLING = 0.3 -- an item bought 30% less lately than over the window
+local ELASTICITY_DEPENDENCE = 0.5 -- under half the list's profit left at the pooled elasticity
 
 local function flags(ctx, bundles, facts, name, money, visits, notes)
   local items = {}
@@ -522,6 +523,7 @@ local function flags(ctx, bundles, facts, name, money, visits, notes)
         "Take-rate model")
   check("calibration", ("A low %s"):format(term("calibration-share")), "Calibration")
   check("baseline", ("A %s that captured more %s"):format(term("baseline"), term("realised-margin")), "Real margin")
+  check("elasticity", ("Profit that rests on the items' own %s"):format(term("elasticity")), "Own elasticities")
   local told_overlap = {}
   for i, b in ipairs(bundles) do
     local f = facts[i]
@@ -596,6 +598,17 @@ local function flags(ctx, bundles, facts, name, money, visits, notes)
     end
   else
     fire("calibration", nil, "The calibration could not be measured (no bundle seen in the test window): the profit figures are unchecked.")
+  end
+  -- a list that earns only because its items measured more price-sensitive
+  -- than the shop's average: their own slopes carry into later months only
+  -- in part, so the figure depends on them (pipeline.elasticity_dependence)
+  local dep = ctx.elasticity_dependence
+  if dep and finite(dep.list) and dep.list > 0 and finite(dep.pooled_elasticity)
+     and dep.pooled_elasticity < ELASTICITY_DEPENDENCE * dep.list then
+    fire("elasticity", nil, ("The list's expected %s, %s per 1,000 visitors, falls to %s if every item answered price like the shop's average (an %s of %.2f): %d of its %d items measured more price-sensitive than that, and the discounts rest on it. Only part of an item's own measured response carries into later months%s, and a change of season can break it. Before a launch in a new season, test the discounts on a few bundles first."):format(
+      term("incremental"), money(1000 * dep.list), money(1000 * dep.pooled_elasticity), term("elasticity"), dep.pooled,
+      dep.items_above or 0, dep.items or 0,
+      finite(dep.lambda) and (" (%s of it in the training window's validation)"):format(pct(dep.lambda)) or ""))
   end
   -- real money in the test baskets: a baseline that captured more is worth saying
   local ev = ctx.evaluation or {}

@@ -117,6 +117,35 @@ describe("pipeline", function()
     end
   end)
 
+  it("measures how much of the list's profit rests on its items' own elasticities", function()
+    -- per-item elasticities on this file (weekly prices move): the list's value with them and with the pooled one
+    local el = ctx.demand.elasticity
+    local pooled = ctx.elasticity.pooled
+    local probe = setmetatable({ demand = setmetatable({}, { __index = ctx.demand }) }, { __index = ctx })
+    -- every item at the pooled slope: the two figures are one
+    local flat = {}
+    for it in pairs(ctx.item_price) do flat[it] = pooled end
+    probe.demand.elasticity = flat
+    local d = bundle.pipeline.elasticity_dependence(probe)
+    assert.are.equal(d.list, d.pooled_elasticity)
+    assert.are.equal(0, d.items_above)
+    -- the chosen items twice as price-sensitive: a discount draws more, so the list is worth more with them
+    local steep = {}
+    for it in pairs(ctx.item_price) do steep[it] = pooled end
+    for _, b in ipairs(ctx.bundles) do for _, it in ipairs(b.items) do steep[it] = 2 * pooled end end
+    probe.demand.elasticity = steep
+    d = bundle.pipeline.elasticity_dependence(probe)
+    assert.is_true(d.list > d.pooled_elasticity, ("%g vs %g"):format(d.list, d.pooled_elasticity))
+    assert.are.equal(d.items, d.items_above)
+    -- the run's own figure, when its elasticities are per item, is in the round's history
+    if type(el) == "table" then
+      assert.are.same(ctx.elasticity_dependence, ctx.history[1].elasticity_dependence)
+      assert.is_true(ctx.elasticity_dependence.list > 0)
+    else
+      assert.is_nil(ctx.elasticity_dependence)
+    end
+  end)
+
   it("reports the take-rate model chosen on validation, every candidate scored, or says why there is none", function()
     local mr = ctx.model_report
     if not mr then

@@ -426,6 +426,18 @@ describe("report", function()
     c = variant{ model_report = { kind = "logistic", chosen = "logistic", learned_won = true, logloss = 0.25,
                                   popularity_logloss = 0.30, constant_logloss = 0.32, candidates = 10 } }
     assert.truthy(section(bundle.report.render(c), "flags"):find('data-check="model">', 1, true))
+    -- a list that earns only at its items' own elasticities: said, with both figures and the carry-over share
+    c = variant{ elasticity_dependence = { list = 0.0005, pooled_elasticity = 0.0001, pooled = 2.03, lambda = 0.79,
+                                           items = 20, items_above = 17 } }
+    fl = section(bundle.report.render(c), "flags")
+    assert.truthy(fl:find('class="flag flag-elasticity"', 1, true), fl)
+    assert.truthy(fl:find("£0.50 per 1,000 visitors, falls to £0.10", 1, true), fl)
+    assert.truthy(fl:find("of 2.03): 17 of its 20 items", 1, true), fl)
+    assert.truthy(fl:find("79% of it in the training window's validation", 1, true), fl)
+    -- half or more kept at the average elasticity: checked, none found
+    c = variant{ elasticity_dependence = { list = 0.0005, pooled_elasticity = 0.0003, pooled = 2.03, items = 20,
+                                           items_above = 10 } }
+    assert.truthy(section(bundle.report.render(c), "flags"):find('data-check="elasticity">', 1, true))
   end)
 
   it("flags an item whose sales fell lately, overlapping bundles and negligible ones", function()
