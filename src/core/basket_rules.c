@@ -101,6 +101,37 @@ void br_rules_free(br_rules *r) {
   br_free(r);
 }
 
+/* A copy of n elements (NULL src: NULL); 0 when out of memory. */
+static int clone_array(void *dst, const void *src, size_t n, size_t size) {
+  void *p = src ? br_alloc("rules", n, size) : NULL;
+  if (p && n) memcpy(p, src, n * size);
+  memcpy(dst, &p, sizeof p);
+  return !src || p;
+}
+
+/* Every array as it is, the match index too (basket_clone.c has the
+ * baskets' and itemsets' copies; the rules' layout is private to here). */
+br_status br_rules_clone(br_rules **out, const br_rules *r) {
+  br_rules *c = br_calloc("rules", 1, sizeof *c);
+  if (!c) return br_error_set(BR_ERR_NOMEM, "rules: out of memory for a copy");
+  size_t n = (size_t)r->n;
+  c->n = r->n;
+  c->nitems = r->nitems;
+  int ok = clone_array(&c->lhs_off, r->lhs_off, n + 1, sizeof *c->lhs_off) &&
+           clone_array(&c->rhs_off, r->rhs_off, n + 1, sizeof *c->rhs_off) &&
+           clone_array(&c->lhs, r->lhs, (size_t)r->lhs_off[n], sizeof *c->lhs) &&
+           clone_array(&c->rhs, r->rhs, (size_t)r->rhs_off[n], sizeof *c->rhs) &&
+           clone_array(&c->m, r->m, n * BR_MEASURE_COUNT, sizeof *c->m) &&
+           clone_array(&c->idx_start, r->idx_start, (size_t)r->nitems + 1, sizeof *c->idx_start) &&
+           clone_array(&c->idx_rule, r->idx_rule, n, sizeof *c->idx_rule);
+  if (!ok) {
+    br_rules_free(c);
+    return br_error_set(BR_ERR_NOMEM, "rules: out of memory for a copy of %lld rules", (long long)r->n);
+  }
+  *out = c;
+  return BR_OK;
+}
+
 int64_t br_rules_count(const br_rules *r) { return r->n; }
 const int32_t *br_rules_lhs(const br_rules *r, int64_t k, int *size) {
   *size = (int)(r->lhs_off[k + 1] - r->lhs_off[k]);

@@ -1,0 +1,72 @@
+/* Deep copies of baskets and itemsets: every array and dictionary copied,
+ * nothing shared with the original, so either can be freed (or its Lua
+ * state closed) while the other is in use. bundle.sandbox.run hands bundle
+ * objects across its boundary this way. */
+#include <string.h>
+
+#include "basket_internal.h"
+#include "bundle/memory.h"
+
+/* *dst = a copy of the n elements of size bytes at src, in a block of
+ * room >= n elements, or NULL when src is NULL; 0 when out of memory. */
+static int dup_room(const char *what, void *dst, const void *src, size_t n, size_t room, size_t size) {
+  void *p = NULL;
+  if (src && (p = br_alloc(what, room, size)) && n) memcpy(p, src, n * size);
+  memcpy(dst, &p, sizeof p);
+  return !src || p;
+}
+
+static int dup_opt(const char *what, void *dst, const void *src, size_t n, size_t size) {
+  return dup_room(what, dst, src, n, n, size);
+}
+
+static int dup_dict(strdict **dst, const strdict *src) {
+  *dst = src ? strdict_copy(src) : NULL;
+  return !src || *dst;
+}
+
+br_status br_baskets_clone(br_baskets **out, const br_baskets *b) {
+  br_baskets *c = br_calloc("baskets", 1, sizeof *c);
+  if (!c) return br_error_set(BR_ERR_NOMEM, "baskets: out of memory for a copy");
+  c->n = b->n;
+  c->nitems = b->nitems;
+  int64_t len = b->off[b->n];
+  int ok = dup_opt("baskets", &c->off, b->off, (size_t)b->n + 1, sizeof *c->off) &&
+           dup_opt("baskets", &c->items, b->items, (size_t)len, sizeof *c->items) &&
+           dup_dict(&c->labels, b->labels) &&
+           dup_opt("baskets", &c->times, b->times, (size_t)b->n, sizeof *c->times) &&
+           dup_opt("baskets", &c->revenue, b->revenue, (size_t)b->n, sizeof *c->revenue) &&
+           dup_dict(&c->users, b->users) && dup_opt("baskets", &c->user, b->user, (size_t)b->n, sizeof *c->user) &&
+           dup_dict(&c->names, b->names) &&
+           dup_opt("baskets", &c->name, b->name, (size_t)b->nitems, sizeof *c->name);
+  if (!ok) {
+    br_baskets_free(c); /* refs 0: frees whatever was copied */
+    return br_error_set(BR_ERR_NOMEM, "baskets: out of memory for a copy of %lld baskets", (long long)b->n);
+  }
+  *out = c;
+  return BR_OK;
+}
+
+br_status br_itemsets_clone(br_itemsets **out, const br_itemsets *s) {
+  br_itemsets *c = br_calloc("itemsets", 1, sizeof *c);
+  if (!c) return br_error_set(BR_ERR_NOMEM, "itemsets: out of memory for a copy");
+  int64_t len = s->off[s->n];
+  /* sized to fit, but never to 0: itemsets_push doubles the capacity */
+  size_t room = s->n > 0 ? (size_t)s->n : 1;
+  c->n = s->n;
+  c->cap = (int64_t)room;
+  c->len = c->cap_items = len;
+  c->nbaskets = s->nbaskets;
+  c->nitems = s->nitems;
+  int ok = dup_room("itemsets", &c->off, s->off, (size_t)s->n + 1, room + 1, sizeof *c->off) &&
+           dup_opt("itemsets", &c->items, s->items, (size_t)len, sizeof *c->items) &&
+           dup_room("itemsets", &c->count, s->count, (size_t)s->n, room, sizeof *c->count) &&
+           dup_room("itemsets", &c->weight, s->weight, (size_t)s->n, room, sizeof *c->weight) &&
+           dup_opt("itemsets", &c->item_count, s->item_count, (size_t)s->nitems, sizeof *c->item_count);
+  if (!ok) {
+    br_itemsets_free(c);
+    return br_error_set(BR_ERR_NOMEM, "itemsets: out of memory for a copy of %lld itemsets", (long long)s->n);
+  }
+  *out = c;
+  return BR_OK;
+}
