@@ -12,7 +12,7 @@
 
 #include "lbundle.h"
 
-#define MPI_BUF_MT "bundle.mpi_buffer"
+#define MPI_BUF_MT LBR_MPI_BUFFER_MT
 static char dist_key; /* registry: weak-keyed set of Baskets spread over ranks */
 
 static br_comm *world(lua_State *L, const char *fn) {
