@@ -25,7 +25,11 @@
 
 #define USERDATA_COST 64 /* a handle in the receiving state, roughly */
 
-typedef br_status (*clone_fn)(void **out, const void *src);
+/* A class's core copy and free, as one pair. */
+typedef struct core_ops {
+  br_status (*clone)(void **out, const void *src);
+  void (*free)(void *obj);
+} core_ops;
 
 /* ---- bookkeeping ---- */
 
@@ -87,37 +91,30 @@ void lbr_copy_done(lbr_copy_ctx *x) {
   x->memo = 0;
 }
 
-/* Closes the handle on top of x->to through its class's own __gc (it
- * frees the copy inside and drops its parent's reference) and pops it. */
-static void drop_top(lbr_copy_ctx *x) {
-  if (luaL_getmetafield(x->to, -1, "__gc") != LUA_TNIL) {
-    lua_pushvalue(x->to, -2);
-    lua_call(x->to, 1, 0);
-  }
-  lua_pop(x->to, 1);
-}
-
 /* Clones src into *dst (a field of the handle on top of x->to, NULL until
- * now) and charges the bytes it took; 0 (why set, the handle closed and
- * popped) on failure. */
-static int fill(lbr_copy_ctx *x, void **dst, const void *src, clone_fn clone) {
+ * now) and charges the bytes it took; 0 (why set, the copy freed, the
+ * empty handle popped for the collector) on failure. The copy is freed
+ * here, not through the class's __gc: that refuses a value that a call of
+ * ours (sandbox_exec, whose stack holds it) still has in a slot. */
+static int fill(lbr_copy_ctx *x, void **dst, const void *src, const core_ops *ops) {
   int64_t before = br_mem_used();
   void *obj = NULL;
-  br_status st = clone(&obj, src);
+  br_status st = ops->clone(&obj, src);
   if (st != BR_OK) {
     lua_pop(x->to, 1);
     return failed_copy(x, st);
   }
-  *dst = obj;
   int64_t took = br_mem_used() - before;
   if (!charge(x, (double)(took > 0 ? took : 0) + USERDATA_COST)) {
-    drop_top(x);
+    ops->free(obj);
+    lua_pop(x->to, 1);
     return 0;
   }
+  *dst = obj;
   return 1;
 }
 
-/* ---- the core's copies, as clone_fn ---- */
+/* ---- the core's copies and frees, behind one signature ---- */
 
 static br_status clone_baskets(void **out, const void *s) {
   br_baskets *b = NULL;
@@ -162,34 +159,47 @@ static br_status clone_counts(void **out, const void *s) {
   return st;
 }
 
+static void free_baskets(void *p) { br_baskets_free(p); }
+static void free_itemsets(void *p) { br_itemsets_free(p); }
+static void free_rules(void *p) { br_rules_free(p); }
+static void free_catalog(void *p) { br_catalog_free(p); }
+static void free_result(void *p) { br_search_result_free(p); }
+static void free_model(void *p) { br_model_free(p); }
+static void free_counts(void *p) { br_counts_free(p); }
+
+static const core_ops baskets_ops = {clone_baskets, free_baskets}, itemsets_ops = {clone_itemsets, free_itemsets},
+                      rules_ops = {clone_rules, free_rules}, catalog_ops = {clone_catalog, free_catalog},
+                      result_ops = {clone_result, free_result}, model_ops = {clone_model, free_model},
+                      counts_ops = {clone_counts, free_counts};
+
 /* ---- per class ---- */
 
 /* A copy of src (the core object of a one-slot class mt) pushed, made once
  * per call. */
-static int push_slot_copy(lbr_copy_ctx *x, const char *mt, const void *src, clone_fn clone) {
+static int push_slot_copy(lbr_copy_ctx *x, const char *mt, const void *src, const core_ops *ops) {
   if (memo_get(x, src)) return 1;
   if (!known(x, mt)) return 0;
   void **slot = lbr_push_slot(x->to, mt);
-  return fill(x, slot, src, clone) && memo_put(x, src);
+  return fill(x, slot, src, ops) && memo_put(x, src);
 }
 
 /* Baskets, Catalog, Model, GBDT, Counts: a userdata holding one pointer. */
-static int copy_slot(lbr_copy_ctx *x, int idx, const char *mt, const char *what, clone_fn clone) {
+static int copy_slot(lbr_copy_ctx *x, int idx, const char *mt, const char *what, const core_ops *ops) {
   void *const *slot = lua_touserdata(x->from, idx);
   if (!*slot) return refuse(x, "is a closed %s", what);
-  return push_slot_copy(x, mt, *slot, clone);
+  return push_slot_copy(x, mt, *slot, ops);
 }
 
 /* Itemsets and Rules: the object and (a copy of) the baskets it came from. */
-static int copy_child(lbr_copy_ctx *x, int idx, const char *mt, const char *what, clone_fn clone) {
+static int copy_child(lbr_copy_ctx *x, int idx, const char *mt, const char *what, const core_ops *ops) {
   lbr_child *src = lua_touserdata(x->from, idx);
   if (!src->obj) return refuse(x, "is a closed %s", what);
   if (memo_get(x, src->obj)) return 1;
-  if (!known(x, mt) || !push_slot_copy(x, LBR_BASKETS_MT, src->parent, clone_baskets)) return 0;
+  if (!known(x, mt) || !push_slot_copy(x, LBR_BASKETS_MT, src->parent, &baskets_ops)) return 0;
   br_baskets *parent = *(br_baskets **)lua_touserdata(x->to, -1);
   lbr_child *dst = lbr_child_push(x->to, mt, -1, parent); /* [parent child] */
   lua_remove(x->to, -2);
-  return fill(x, &dst->obj, src->obj, clone) && memo_put(x, src->obj);
+  return fill(x, &dst->obj, src->obj, ops) && memo_put(x, src->obj);
 }
 
 /* A SearchResult: the result, (a copy of) its catalogue and its objective
@@ -198,7 +208,7 @@ static int copy_result(lbr_copy_ctx *x, int idx) {
   result_box *src = lua_touserdata(x->from, idx);
   if (!src->res) return refuse(x, "is a closed %s", "SearchResult");
   if (memo_get(x, src->res)) return 1;
-  if (!known(x, LBR_RESULT_MT) || !push_slot_copy(x, LBR_CATALOG_MT, src->cat, clone_catalog)) return 0;
+  if (!known(x, LBR_RESULT_MT) || !push_slot_copy(x, LBR_CATALOG_MT, src->cat, &catalog_ops)) return 0;
   int cat = lua_gettop(x->to), names = 0;
   int nobj = br_search_result_nobjectives(src->res);
   if (lua_getiuservalue(x->from, idx, 2) == LUA_TTABLE) { /* the names: strings the binding made */
@@ -218,7 +228,7 @@ static int copy_result(lbr_copy_ctx *x, int idx) {
   lua_replace(x->to, cat); /* [result names?] */
   if (names) lua_pop(x->to, 1);
   result_box *dst = lua_touserdata(x->to, -1);
-  return fill(x, (void **)&dst->res, src->res, clone_result) && memo_put(x, src->res);
+  return fill(x, (void **)&dst->res, src->res, &result_ops) && memo_put(x, src->res);
 }
 
 /* A Column: its values copied (a string column's labels stay in the
@@ -277,7 +287,7 @@ static int copy_frame(lbr_copy_ctx *x, int idx) {
 typedef struct copy_class {
   const char *mt, *what;
   int kind;           /* how it is copied (below), or REFUSED */
-  clone_fn clone;     /* SLOT and CHILD: the core's copy */
+  const core_ops *ops; /* SLOT and CHILD: the core's copy and free */
   const char *refusal; /* REFUSED: why, after "is a <what>" */
 } copy_class;
 
@@ -287,14 +297,14 @@ static const copy_class classes[] = {
     {LBR_TENSOR_MT, "Tensor", TENSOR, NULL, NULL},
     {LBR_FRAME_MT, "Frame", FRAME, NULL, NULL},
     {LBR_COLUMN_MT, "Column", COLUMN, NULL, NULL},
-    {LBR_BASKETS_MT, "Baskets", SLOT, clone_baskets, NULL},
-    {LBR_ITEMSETS_MT, "Itemsets", CHILD, clone_itemsets, NULL},
-    {LBR_RULES_MT, "Rules", CHILD, clone_rules, NULL},
-    {LBR_CATALOG_MT, "Catalog", SLOT, clone_catalog, NULL},
+    {LBR_BASKETS_MT, "Baskets", SLOT, &baskets_ops, NULL},
+    {LBR_ITEMSETS_MT, "Itemsets", CHILD, &itemsets_ops, NULL},
+    {LBR_RULES_MT, "Rules", CHILD, &rules_ops, NULL},
+    {LBR_CATALOG_MT, "Catalog", SLOT, &catalog_ops, NULL},
     {LBR_RESULT_MT, "SearchResult", RESULT, NULL, NULL},
-    {LBR_MODEL_MT, "Model", SLOT, clone_model, NULL},
-    {LBR_GBDT_MT, "GBDT", SLOT, clone_model, NULL},
-    {LBR_COUNTS_MT, "Counts", SLOT, clone_counts, NULL},
+    {LBR_MODEL_MT, "Model", SLOT, &model_ops, NULL},
+    {LBR_GBDT_MT, "GBDT", SLOT, &model_ops, NULL},
+    {LBR_COUNTS_MT, "Counts", SLOT, &counts_ops, NULL},
     {LBR_BUNDLE_MT, "Bundle", REFUSED, NULL,
      "view, valid only inside its objective call (return b.items or b:features() instead)"},
     {LBR_CHUNKS_MT, "CsvChunks", REFUSED, NULL,
@@ -315,8 +325,8 @@ int lbr_copy_object(lbr_copy_ctx *x, int idx) {
   case TENSOR: return copy_tensor(x, idx);
   case FRAME: return copy_frame(x, idx);
   case COLUMN: return copy_column(x, idx);
-  case SLOT: return copy_slot(x, idx, k->mt, k->what, k->clone);
-  case CHILD: return copy_child(x, idx, k->mt, k->what, k->clone);
+  case SLOT: return copy_slot(x, idx, k->mt, k->what, k->ops);
+  case CHILD: return copy_child(x, idx, k->mt, k->what, k->ops);
   case RESULT: return copy_result(x, idx);
   default:
     snprintf(x->why, sizeof x->why, "is a %s %s", k->what, k->refusal);
