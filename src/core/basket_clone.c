@@ -6,18 +6,14 @@
 
 #include "basket_internal.h"
 #include "bundle/memory.h"
+#include "memory_internal.h"
 
-/* *dst = a copy of the n elements of size bytes at src, in a block of
- * room >= n elements, or NULL when src is NULL; 0 when out of memory. */
+/* As mem_dup, in a block of room >= n elements (for arrays that grow). */
 static int dup_room(const char *what, void *dst, const void *src, size_t n, size_t room, size_t size) {
   void *p = NULL;
   if (src && (p = br_alloc(what, room, size)) && n) memcpy(p, src, n * size);
   memcpy(dst, &p, sizeof p);
   return !src || p;
-}
-
-static int dup_opt(const char *what, void *dst, const void *src, size_t n, size_t size) {
-  return dup_room(what, dst, src, n, n, size);
 }
 
 static int dup_dict(strdict **dst, const strdict *src) {
@@ -31,14 +27,14 @@ br_status br_baskets_clone(br_baskets **out, const br_baskets *b) {
   c->n = b->n;
   c->nitems = b->nitems;
   int64_t len = b->off[b->n];
-  int ok = dup_opt("baskets", &c->off, b->off, (size_t)b->n + 1, sizeof *c->off) &&
-           dup_opt("baskets", &c->items, b->items, (size_t)len, sizeof *c->items) &&
+  int ok = mem_dup(&c->off, "baskets", b->off, (size_t)b->n + 1, sizeof *c->off) &&
+           mem_dup(&c->items, "baskets", b->items, (size_t)len, sizeof *c->items) &&
            dup_dict(&c->labels, b->labels) &&
-           dup_opt("baskets", &c->times, b->times, (size_t)b->n, sizeof *c->times) &&
-           dup_opt("baskets", &c->revenue, b->revenue, (size_t)b->n, sizeof *c->revenue) &&
-           dup_dict(&c->users, b->users) && dup_opt("baskets", &c->user, b->user, (size_t)b->n, sizeof *c->user) &&
+           mem_dup(&c->times, "baskets", b->times, (size_t)b->n, sizeof *c->times) &&
+           mem_dup(&c->revenue, "baskets", b->revenue, (size_t)b->n, sizeof *c->revenue) &&
+           dup_dict(&c->users, b->users) && mem_dup(&c->user, "baskets", b->user, (size_t)b->n, sizeof *c->user) &&
            dup_dict(&c->names, b->names) &&
-           dup_opt("baskets", &c->name, b->name, (size_t)b->nitems, sizeof *c->name);
+           mem_dup(&c->name, "baskets", b->name, (size_t)b->nitems, sizeof *c->name);
   if (!ok) {
     br_baskets_free(c); /* refs 0: frees whatever was copied */
     return br_error_set(BR_ERR_NOMEM, "baskets: out of memory for a copy of %lld baskets", (long long)b->n);
@@ -59,10 +55,10 @@ br_status br_itemsets_clone(br_itemsets **out, const br_itemsets *s) {
   c->nbaskets = s->nbaskets;
   c->nitems = s->nitems;
   int ok = dup_room("itemsets", &c->off, s->off, (size_t)s->n + 1, room + 1, sizeof *c->off) &&
-           dup_opt("itemsets", &c->items, s->items, (size_t)len, sizeof *c->items) &&
+           mem_dup(&c->items, "itemsets", s->items, (size_t)len, sizeof *c->items) &&
            dup_room("itemsets", &c->count, s->count, (size_t)s->n, room, sizeof *c->count) &&
            dup_room("itemsets", &c->weight, s->weight, (size_t)s->n, room, sizeof *c->weight) &&
-           dup_opt("itemsets", &c->item_count, s->item_count, (size_t)s->nitems, sizeof *c->item_count);
+           mem_dup(&c->item_count, "itemsets", s->item_count, (size_t)s->nitems, sizeof *c->item_count);
   if (!ok) {
     br_itemsets_free(c);
     return br_error_set(BR_ERR_NOMEM, "itemsets: out of memory for a copy of %lld itemsets", (long long)s->n);

@@ -12,6 +12,7 @@
 
 #include "bundle/memory.h"
 #include "counts_internal.h"
+#include "memory_internal.h"
 
 /* *dst = src's slots as they lie (the same capacity and hash order). */
 static br_status cmap_copy(cmap *dst, const cmap *src) {
@@ -30,24 +31,16 @@ static br_status cmap_copy(cmap *dst, const cmap *src) {
   return BR_OK;
 }
 
-/* Copies an array of n elements (NULL stays NULL); 0 when out of memory. */
-static int dup_array(void *dst, const void *src, size_t n, size_t size) {
-  void *p = src ? br_alloc("counts", n, size) : NULL;
-  if (p && n) memcpy(p, src, n * size);
-  memcpy(dst, &p, sizeof p);
-  return !src || p;
-}
-
 static br_status sketch_copy(sketch *d, const sketch *s) {
   *d = *s;
   d->key = NULL, d->cnt = d->err = NULL, d->heap = d->pos = NULL, d->cm = NULL;
   memset(&d->index, 0, sizeof d->index);
   if (!s->key) return BR_OK; /* an exact store's: never made */
   size_t cap = (size_t)s->cap;
-  int ok = dup_array(&d->key, s->key, cap, sizeof *d->key) && dup_array(&d->cnt, s->cnt, cap, sizeof *d->cnt) &&
-           dup_array(&d->err, s->err, cap, sizeof *d->err) && dup_array(&d->heap, s->heap, cap, sizeof *d->heap) &&
-           dup_array(&d->pos, s->pos, cap, sizeof *d->pos) &&
-           dup_array(&d->cm, s->cm, (size_t)s->width * (size_t)s->depth, sizeof *d->cm);
+  int ok = mem_dup(&d->key, "counts", s->key, cap, sizeof *d->key) && mem_dup(&d->cnt, "counts", s->cnt, cap, sizeof *d->cnt) &&
+           mem_dup(&d->err, "counts", s->err, cap, sizeof *d->err) && mem_dup(&d->heap, "counts", s->heap, cap, sizeof *d->heap) &&
+           mem_dup(&d->pos, "counts", s->pos, cap, sizeof *d->pos) &&
+           mem_dup(&d->cm, "counts", s->cm, (size_t)s->width * (size_t)s->depth, sizeof *d->cm);
   br_status st = ok ? cmap_copy(&d->index, &s->index)
                     : br_error_set(BR_ERR_NOMEM, "counts: out of memory for a copy of a sketch of %lld itemsets", (long long)s->cap);
   if (st != BR_OK) sketch_free(d);

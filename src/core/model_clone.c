@@ -6,6 +6,7 @@
 
 #include "bundle/gbdt.h"
 #include "bundle/memory.h"
+#include "memory_internal.h"
 #include "model_internal.h"
 
 /* A GBDT: a fitted booster goes through XGBoost's own model bytes (as a
@@ -32,10 +33,8 @@ br_status br_model_clone(br_model **out, const br_model *m) {
   c->mlp = NULL;
   c->gbdt = NULL;
   br_status s = BR_OK;
-  if (m->w && !(c->w = br_alloc("model", (size_t)m->d, sizeof *c->w)))
+  if (!mem_dup(&c->w, "model", m->w, (size_t)m->d, sizeof *c->w))
     s = br_error_set(BR_ERR_NOMEM, "model: out of memory for a copy of %lld weights", (long long)m->d);
-  else if (m->w && m->d > 0)
-    memcpy(c->w, m->w, (size_t)m->d * sizeof *c->w);
   if (s == BR_OK && m->mlp) s = mlp_clone(&c->mlp, m->mlp);
   if (s != BR_OK) {
     br_model_free(c);

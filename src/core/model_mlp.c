@@ -22,6 +22,7 @@
 #include "model_internal.h"
 #include "model_mlp_kernels.h"
 #include "bundle/memory.h"
+#include "memory_internal.h"
 
 static const char *const act_names[] = {"relu", "tanh", "sigmoid", "linear"};
 static const char *const loss_names[] = {"mse", "bce"};
@@ -561,14 +562,6 @@ br_status mlp_restore(br_model *m, int64_t d, const float *p, size_t size) {
   return BR_OK;
 }
 
-/* *dst = a copy of n elements at src (NULL src: NULL); 0 when out of memory. */
-static int clone_array(void *dst, const void *src, size_t n, size_t size) {
-  void *p = src ? br_alloc("mlp", n, size) : NULL;
-  if (p && n) memcpy(p, src, n * size);
-  memcpy(dst, &p, sizeof p);
-  return !src || p;
-}
-
 br_status mlp_clone(mlp_state **out, const mlp_state *s) {
   mlp_state *c = br_calloc("mlp", 1, sizeof *c);
   if (!c) return br_error_set(BR_ERR_NOMEM, "mlp: out of memory for a copy");
@@ -577,11 +570,11 @@ br_status mlp_clone(mlp_state **out, const mlp_state *s) {
   c->loss = c->val_loss = NULL;
   /* the history arrays hold one slot per epoch asked for (filled up to epochs_run) */
   size_t ne = s->loss ? (size_t)s->o.epochs : 0;
-  int ok = clone_array(&c->p, s->p, s->size, sizeof *c->p) && clone_array(&c->g, s->g, s->size, sizeof *c->g) &&
-           clone_array(&c->m, s->m, s->size, sizeof *c->m) && clone_array(&c->v, s->v, s->size, sizeof *c->v) &&
-           clone_array(&c->best, s->best, s->size, sizeof *c->best) &&
-           clone_array(&c->loss, s->loss, ne, sizeof *c->loss) &&
-           clone_array(&c->val_loss, s->val_loss, s->val_loss ? ne : 0, sizeof *c->val_loss);
+  int ok = mem_dup(&c->p, "mlp", s->p, s->size, sizeof *c->p) && mem_dup(&c->g, "mlp", s->g, s->size, sizeof *c->g) &&
+           mem_dup(&c->m, "mlp", s->m, s->size, sizeof *c->m) && mem_dup(&c->v, "mlp", s->v, s->size, sizeof *c->v) &&
+           mem_dup(&c->best, "mlp", s->best, s->size, sizeof *c->best) &&
+           mem_dup(&c->loss, "mlp", s->loss, ne, sizeof *c->loss) &&
+           mem_dup(&c->val_loss, "mlp", s->val_loss, s->val_loss ? ne : 0, sizeof *c->val_loss);
   if (!ok) {
     mlp_free(c);
     return br_error_set(BR_ERR_NOMEM, "mlp: out of memory for a copy of %zu parameters", s->size);

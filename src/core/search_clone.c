@@ -6,25 +6,18 @@
 
 #include "bundle/memory.h"
 #include "search_internal.h"
-
-/* *dst = a copy of n elements at src (NULL src: NULL); 0 when out of memory. */
-static int dup_array(void *dst, const void *src, size_t n, size_t size) {
-  void *p = src ? br_alloc("catalog", n, size) : NULL;
-  if (p && n) memcpy(p, src, n * size);
-  memcpy(dst, &p, sizeof p);
-  return !src || p;
-}
+#include "memory_internal.h"
 
 br_status br_catalog_clone(br_catalog **out, const br_catalog *c) {
   br_catalog *d = br_calloc("catalog", 1, sizeof *d);
   if (!d) return br_error_set(BR_ERR_NOMEM, "catalog: out of memory for a copy");
   size_t n = (size_t)c->n;
   d->n = c->n;
-  int ok = (d->labels = strdict_copy(c->labels)) != NULL && dup_array(&d->price, c->price, n, sizeof *d->price) &&
-           dup_array(&d->cost, c->cost, n, sizeof *d->cost) && dup_array(&d->stock, c->stock, n, sizeof *d->stock) &&
-           dup_array(&d->category, c->category, n, sizeof *d->category) &&
+  int ok = (d->labels = strdict_copy(c->labels)) != NULL && mem_dup(&d->price, "catalog", c->price, n, sizeof *d->price) &&
+           mem_dup(&d->cost, "catalog", c->cost, n, sizeof *d->cost) && mem_dup(&d->stock, "catalog", c->stock, n, sizeof *d->stock) &&
+           mem_dup(&d->category, "catalog", c->category, n, sizeof *d->category) &&
            (!c->names || (d->names = strdict_copy(c->names)) != NULL) &&
-           dup_array(&d->name, c->name, n, sizeof *d->name);
+           mem_dup(&d->name, "catalog", c->name, n, sizeof *d->name);
   if (!ok) {
     br_catalog_free(d); /* refs 0: frees whatever was copied */
     return br_error_set(BR_ERR_NOMEM, "catalog: out of memory for a copy of %d items", c->n);
