@@ -236,6 +236,7 @@ static int copy_result(lbr_copy_ctx *x, int idx) {
 static int copy_column(lbr_copy_ctx *x, int idx) {
   const lcolumn *src = lua_touserdata(x->from, idx);
   if (!src->c) return refuse(x, "is a closed %s", "Column");
+  if (memo_get(x, src->c)) return 1;
   int64_t n = br_column_len(src->c);
   if (!charge(x, 8.0 * (double)n + USERDATA_COST) || !known(x, LBR_COLUMN_MT)) return 0;
   lcolumn *dst = lua_newuserdatauv(x->to, sizeof *dst, 0);
@@ -251,13 +252,14 @@ static int copy_column(lbr_copy_ctx *x, int idx) {
     lua_pop(x->to, 1);
     return failed_copy(x, st);
   }
-  return 1;
+  return memo_put(x, src->c);
 }
 
 /* A Tensor or a Frame: as before this file, estimated, then copied. */
 static int copy_tensor(lbr_copy_ctx *x, int idx) {
   br_tensor *t = lbr_tensor_test(x->from, idx);
   if (!t) return refuse(x, "is a closed %s", "Tensor");
+  if (memo_get(x, t)) return 1;
   if (!charge(x, 8.0 * (double)br_tensor_numel(t)) || !known(x, LBR_TENSOR_MT)) return 0;
   br_tensor **slot = lbr_tensor_push_slot(x->to);
   br_status st = br_tensor_clone(slot, t);
@@ -266,12 +268,13 @@ static int copy_tensor(lbr_copy_ctx *x, int idx) {
     return failed_copy(x, st);
   }
   lbr_tensor_account(x->to, *slot);
-  return 1;
+  return memo_put(x, t);
 }
 
 static int copy_frame(lbr_copy_ctx *x, int idx) {
   br_frame *f = lbr_frame_test(x->from, idx);
   if (!f) return refuse(x, "is a closed %s", "Frame");
+  if (memo_get(x, f)) return 1;
   if (!charge(x, 16.0 * (double)br_frame_nrows(f) * br_frame_ncols(f)) || !known(x, LBR_FRAME_MT)) return 0;
   br_frame **slot = lbr_frame_push_slot(x->to);
   br_status st = br_frame_head(slot, f, br_frame_nrows(f));
@@ -279,7 +282,7 @@ static int copy_frame(lbr_copy_ctx *x, int idx) {
     lua_pop(x->to, 1);
     return failed_copy(x, st);
   }
-  return 1;
+  return memo_put(x, f);
 }
 
 /* ---- the classes ---- */

@@ -62,6 +62,8 @@ check(bk2 ~= bk and tostring(bk2) == want, "Baskets out: the copy equals the ori
 bk:close()
 check(tostring(bk2) == want and bk2:size() == 5, "Baskets: closing the original leaves the copy whole")
 bk = b.baskets(fr, spec)
+local one, same, t1, t2 = sb.run("local bk, t = ... return bk, bk, t, t", { args = { bk, T.ones(3) } })
+check(rawequal(one, same) and rawequal(t1, t2) and t1:sum() == 3, "an object met twice in one call is copied once")
 local bk3 = sb.run("local fr, spec = ... return require('bundle').baskets(fr, spec)", { args = { fr, spec } })
 check(tostring(bk3) == want, "Baskets made inside come back equal (the sandbox's state is closed by now)")
 
