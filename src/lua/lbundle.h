@@ -175,6 +175,7 @@ LBR_HIDDEN br_baskets **lbr_baskets_push_slot(lua_State *L); /* an empty Baskets
  * (br_dist_frequent) or, for other baskets, as br_baskets_frequent. */
 LBR_HIDDEN void lbr_mpi_open(lua_State *L);
 LBR_HIDDEN br_comm *lbr_mpi_baskets_world(lua_State *L, int idx);
+LBR_HIDDEN int lbr_mpi_baskets_spread(lua_State *L, int idx); /* made by mpi.baskets (no MPI call) */
 LBR_HIDDEN br_status lbr_mine(lua_State *L, int idx, br_itemsets **out, const br_baskets *b, const br_mine_options *o);
 /* Itemsets and Rules: the core object (NULL once closed) and the baskets it
  * was mined from, held by a core reference until the child is closed. */

@@ -187,6 +187,9 @@ static int push_slot_copy(lbr_copy_ctx *x, const char *mt, const void *src, cons
 static int copy_slot(lbr_copy_ctx *x, int idx, const char *mt, const char *what, const core_ops *ops) {
   void *const *slot = lua_touserdata(x->from, idx);
   if (!*slot) return refuse(x, "is a closed %s", what);
+  /* a copy would be this rank's share alone, mined as if it were all */
+  if (ops == &baskets_ops && lbr_mpi_baskets_spread(x->from, idx))
+    return refuse(x, "%s", "is a Baskets spread over MPI ranks (mpi.baskets), which only its own state's collective calls may use");
   return push_slot_copy(x, mt, *slot, ops);
 }
 

@@ -213,6 +213,9 @@ e = fails([[
   return view
 ]], { args = { fr, b.read_csv(D .. "/cat.csv"), spec } })
 check(e:find("result[1] is a Bundle view", 1, true), "a Bundle view is refused: " .. e)
+local spread = b.mpi.baskets(b.baskets(fr, spec))
+e = fails("return 1", { args = { spread } })
+check(e:find("args[1] is a Baskets spread over MPI ranks", 1, true), "Baskets spread over MPI ranks are refused: " .. e)
 local chunks = b.read_csv_chunks(D .. "/o.csv", { rows = 4 })
 e = fails("return 1", { args = { chunks } })
 check(e:find("args[1] is a CsvChunks iterator", 1, true) and e:find("cannot be copied", 1, true), "a CsvChunks iterator is refused: " .. e)
