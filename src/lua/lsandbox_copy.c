@@ -12,7 +12,8 @@
  *
  * Cost: a Tensor or Frame is estimated before it is copied (8 bytes a
  * value); the other classes are measured, as the bytes the core's
- * allocator charged for the copy. Results going out of a run must fit in
+ * allocator charged for the copy (plus, for a GBDT, an estimate of its
+ * booster in XGBoost's memory). Results going out of a run must fit in
  * the run's limit (x->mem_limit); arguments going in are copied inside
  * the run, where the allocator charges its budget directly. */
 #include <stdio.h>
@@ -25,10 +26,12 @@
 
 #define USERDATA_COST 64 /* a handle in the receiving state, roughly */
 
-/* A class's core copy and free, as one pair. */
+/* A class's core copy and free, and (optional) the bytes a copy holds
+ * outside the core's allocator, which its measure cannot see. */
 typedef struct core_ops {
   br_status (*clone)(void **out, const void *src);
   void (*free)(void *obj);
+  double (*outside)(const void *obj);
 } core_ops;
 
 /* ---- bookkeeping ---- */
@@ -105,7 +108,8 @@ static int fill(lbr_copy_ctx *x, void **dst, const void *src, const core_ops *op
     return failed_copy(x, st);
   }
   int64_t took = br_mem_used() - before;
-  if (!charge(x, (double)(took > 0 ? took : 0) + USERDATA_COST)) {
+  double outside = ops->outside ? ops->outside(obj) : 0;
+  if (!charge(x, (double)(took > 0 ? took : 0) + outside + USERDATA_COST)) {
     ops->free(obj);
     lua_pop(x->to, 1);
     return 0;
@@ -167,10 +171,19 @@ static void free_result(void *p) { br_search_result_free(p); }
 static void free_model(void *p) { br_model_free(p); }
 static void free_counts(void *p) { br_counts_free(p); }
 
-static const core_ops baskets_ops = {clone_baskets, free_baskets}, itemsets_ops = {clone_itemsets, free_itemsets},
-                      rules_ops = {clone_rules, free_rules}, catalog_ops = {clone_catalog, free_catalog},
-                      result_ops = {clone_result, free_result}, model_ops = {clone_model, free_model},
-                      counts_ops = {clone_counts, free_counts};
+/* A GBDT's booster lives in XGBoost's own memory: at most trees x
+ * (2^(depth+1) - 1) nodes of about 40 bytes (a node and its statistics). */
+static double gbdt_outside(const void *m) {
+  const br_gbdt_options *o = br_gbdt_options_of(m);
+  int depth = o->depth < 0 ? 0 : o->depth > 30 ? 30 : o->depth;
+  return br_model_is_fitted(m) ? 40.0 * (double)o->trees * (double)((2 << depth) - 1) : 0;
+}
+
+static const core_ops baskets_ops = {clone_baskets, free_baskets, NULL},
+                      itemsets_ops = {clone_itemsets, free_itemsets, NULL}, rules_ops = {clone_rules, free_rules, NULL},
+                      catalog_ops = {clone_catalog, free_catalog, NULL}, result_ops = {clone_result, free_result, NULL},
+                      model_ops = {clone_model, free_model, NULL}, gbdt_ops = {clone_model, free_model, gbdt_outside},
+                      counts_ops = {clone_counts, free_counts, NULL};
 
 /* ---- per class ---- */
 
@@ -309,7 +322,7 @@ static const copy_class classes[] = {
     {LBR_CATALOG_MT, "Catalog", SLOT, &catalog_ops, NULL},
     {LBR_RESULT_MT, "SearchResult", RESULT, NULL, NULL},
     {LBR_MODEL_MT, "Model", SLOT, &model_ops, NULL},
-    {LBR_GBDT_MT, "GBDT", SLOT, &model_ops, NULL},
+    {LBR_GBDT_MT, "GBDT", SLOT, &gbdt_ops, NULL},
     {LBR_COUNTS_MT, "Counts", SLOT, &counts_ops, NULL},
     {LBR_BUNDLE_MT, "Bundle", REFUSED, NULL,
      "view, valid only inside its objective call (return b.items or b:features() instead)"},
