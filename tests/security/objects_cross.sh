@@ -213,6 +213,8 @@ e = fails([[
   return view
 ]], { args = { fr, b.read_csv(D .. "/cat.csv"), spec } })
 check(e:find("result[1] is a Bundle view", 1, true), "a Bundle view is refused: " .. e)
+e = fails("return 1", { args = { b.preprocess.standardize() } })
+check(e:find("args[1] has a metatable", 1, true), "an object made in Lua (a scaler) does not cross: " .. e)
 local spread = b.mpi.baskets(b.baskets(fr, spec))
 e = fails("return 1", { args = { spread } })
 check(e:find("args[1] is a Baskets spread over MPI ranks", 1, true), "Baskets spread over MPI ranks are refused: " .. e)
