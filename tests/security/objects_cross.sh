@@ -237,6 +237,16 @@ e = fails("local bk = ... local s = ('x'):rep(4096) local t = {} for i = 1, 2000
 check(e:find("result[2] is past the run's memory limit of 14 MB", 1, true), "Baskets past the run's memory coming out: " .. e)
 local fine = sb.run("return ...", { args = { big }, memory = 14 })
 check(fine:size() == 400000, "the same Baskets alone come back within the limit")
+-- derived objects of one parent share one copy of it: four Itemsets of
+-- the 8 MB Baskets cross in and back out within 20 MB only so (four
+-- copies of the Baskets: 32 MB)
+local mined = {}
+for k, n in ipairs{ 1200, 1100, 1000, 900 } do mined[k] = big:frequent{ min_count = n } end
+local okb, back = pcall(function() return { sb.run("return ...", { args = mined, memory = 20 }) } end)
+if not okb then print("    | " .. tostring(back)) back = {} end
+local same_sets = #back == 4
+for k = 1, 4 do same_sets = same_sets and back[k] and rows(back[k]) == rows(mined[k]) end
+check(same_sets, "four Itemsets of one Baskets cross both ways sharing one copy of it (" .. #mined[1] .. " to " .. #mined[4] .. " itemsets)")
 print("cases: done")
 LUA
 run --timeout 120 "$T/host.lua"
