@@ -120,56 +120,17 @@ static int fill(lbr_copy_ctx *x, void **dst, const void *src, const core_ops *op
 
 /* ---- the core's copies and frees, behind one signature ---- */
 
-static br_status clone_baskets(void **out, const void *s) {
-  br_baskets *b = NULL;
-  br_status st = br_baskets_clone(&b, s);
-  *out = b;
-  return st;
-}
-static br_status clone_itemsets(void **out, const void *s) {
-  br_itemsets *c = NULL;
-  br_status st = br_itemsets_clone(&c, s);
-  *out = c;
-  return st;
-}
-static br_status clone_rules(void **out, const void *s) {
-  br_rules *c = NULL;
-  br_status st = br_rules_clone(&c, s);
-  *out = c;
-  return st;
-}
-static br_status clone_catalog(void **out, const void *s) {
-  br_catalog *c = NULL;
-  br_status st = br_catalog_clone(&c, s);
-  *out = c;
-  return st;
-}
-static br_status clone_result(void **out, const void *s) {
-  br_search_result *c = NULL;
-  br_status st = br_search_result_clone(&c, s);
-  *out = c;
-  return st;
-}
-static br_status clone_model(void **out, const void *s) {
-  br_model *c = NULL;
-  br_status st = br_model_clone(&c, s);
-  *out = c;
-  return st;
-}
-static br_status clone_counts(void **out, const void *s) {
-  br_counts *c = NULL;
-  br_status st = br_counts_clone(&c, s);
-  *out = c;
-  return st;
-}
-
-static void free_baskets(void *p) { br_baskets_free(p); }
-static void free_itemsets(void *p) { br_itemsets_free(p); }
-static void free_rules(void *p) { br_rules_free(p); }
-static void free_catalog(void *p) { br_catalog_free(p); }
-static void free_result(void *p) { br_search_result_free(p); }
-static void free_model(void *p) { br_model_free(p); }
-static void free_counts(void *p) { br_counts_free(p); }
+/* name_ops: type's br_*_clone and br_*_free as a core_ops (outside: NULL
+ * or an estimate). */
+#define CORE_OPS(name, type, clone_f, free_f, outside_f)                       \
+  static br_status core_##name##_clone(void **out, const void *src) {          \
+    type *c = NULL;                                                            \
+    br_status st = clone_f(&c, src);                                           \
+    *out = c;                                                                  \
+    return st;                                                                 \
+  }                                                                            \
+  static void core_##name##_free(void *obj) { free_f(obj); }                   \
+  static const core_ops name##_ops = {core_##name##_clone, core_##name##_free, outside_f};
 
 /* A GBDT's booster lives in XGBoost's own memory: at most trees x
  * (2^(depth+1) - 1) nodes of about 40 bytes (a node and its statistics). */
@@ -179,11 +140,14 @@ static double gbdt_outside(const void *m) {
   return br_model_is_fitted(m) ? 40.0 * (double)o->trees * (double)((2 << depth) - 1) : 0;
 }
 
-static const core_ops baskets_ops = {clone_baskets, free_baskets, NULL},
-                      itemsets_ops = {clone_itemsets, free_itemsets, NULL}, rules_ops = {clone_rules, free_rules, NULL},
-                      catalog_ops = {clone_catalog, free_catalog, NULL}, result_ops = {clone_result, free_result, NULL},
-                      model_ops = {clone_model, free_model, NULL}, gbdt_ops = {clone_model, free_model, gbdt_outside},
-                      counts_ops = {clone_counts, free_counts, NULL};
+CORE_OPS(baskets, br_baskets, br_baskets_clone, br_baskets_free, NULL)
+CORE_OPS(itemsets, br_itemsets, br_itemsets_clone, br_itemsets_free, NULL)
+CORE_OPS(rules, br_rules, br_rules_clone, br_rules_free, NULL)
+CORE_OPS(catalog, br_catalog, br_catalog_clone, br_catalog_free, NULL)
+CORE_OPS(result, br_search_result, br_search_result_clone, br_search_result_free, NULL)
+CORE_OPS(model, br_model, br_model_clone, br_model_free, NULL)
+CORE_OPS(gbdt, br_model, br_model_clone, br_model_free, gbdt_outside)
+CORE_OPS(counts, br_counts, br_counts_clone, br_counts_free, NULL)
 
 /* ---- per class ---- */
 
