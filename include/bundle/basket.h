@@ -240,6 +240,17 @@ br_status br_rules_with_items(br_rules **out, const br_rules *r, br_rule_side si
  * confidence at least k's. */
 br_status br_rules_redundant(const br_rules *r, unsigned char *redundant);
 
+/* ---- deep copies (basket_clone.c, basket_rules.c) ----
+ * A copy shares nothing with the original: every array and label
+ * dictionary is copied (through br_alloc, charged to the budget), so
+ * either may be freed while the other is used. A baskets copy starts with
+ * one holder. Itemsets and rules hold item ids, not labels: their copy
+ * reads labels from a copy of their baskets (or the original's, while it
+ * lives). On failure *out is untouched and br_last_error() says why. */
+br_status br_baskets_clone(br_baskets **out, const br_baskets *b);
+br_status br_itemsets_clone(br_itemsets **out, const br_itemsets *s);
+br_status br_rules_clone(br_rules **out, const br_rules *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -61,6 +61,11 @@ void br_counts_options_init(br_counts_options *o);
 
 br_status br_counts_new(br_counts **out, const br_counts_options *o);
 void br_counts_free(br_counts *c);
+/* A deep copy of a store (counts_clone.c): labels, counts, days, sketch and
+ * clock, through br_alloc, sharing nothing with c (a loaded store's mapped
+ * file tables are folded into a heap table); the copy remembers no file,
+ * so its first save is whole. On failure *out is untouched. */
+br_status br_counts_clone(br_counts **out, const br_counts *c);
 const br_counts_options *br_counts_get_options(const br_counts *c);
 
 /* One basket of n item labels (repeats are counted once) at time t

@@ -105,6 +105,12 @@ br_status br_model_save(const br_model *m, const char *path);
 br_status br_model_load(br_model **out, const char *path);
 
 void br_model_free(br_model *m);
+/* A deep copy of any model, fitted or not (model_clone.c): options,
+ * weights, an MLP's parameters, optimiser state and history, a GBDT's
+ * booster (through XGBoost's model bytes), all through br_alloc and shared
+ * with nothing of m, so either may be freed while the other is used. On
+ * failure *out is untouched and br_last_error() says why. */
+br_status br_model_clone(br_model **out, const br_model *m);
 br_model_kind br_model_kind_of(const br_model *m);
 int br_model_is_fitted(const br_model *m);
 

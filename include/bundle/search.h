@@ -236,6 +236,14 @@ const double *br_search_result_scores(const br_search_result *r, int64_t k);
 const int32_t *br_search_result_scored_items(const br_search_result *r, int64_t k, int *n);
 const double *br_search_result_scored_scores(const br_search_result *r, int64_t k);
 
+/* Deep copies (search_clone.c, search_collect.c): every array and label
+ * dictionary copied through br_alloc, nothing shared with the original,
+ * so either may be freed while the other is used. A result holds catalogue
+ * ids only; its copy reads labels from a copy of its catalogue. On failure
+ * *out is untouched and br_last_error() says why. */
+br_status br_catalog_clone(br_catalog **out, const br_catalog *c);
+br_status br_search_result_clone(br_search_result **out, const br_search_result *r);
+
 #ifdef __cplusplus
 }
 #endif

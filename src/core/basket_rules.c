@@ -10,6 +10,7 @@
 #include "sort_index.h"
 #include "deadline_internal.h"
 #include "bundle/memory.h"
+#include "memory_internal.h"
 
 static const char *const measure_names[] = {
     "support", "count",  "coverage",    "confidence",     "lift",         "leverage", "conviction",
@@ -99,6 +100,29 @@ void br_rules_free(br_rules *r) {
   br_free(r->idx_start);
   br_free(r->idx_rule);
   br_free(r);
+}
+
+/* Every array as it is, the match index too (basket_clone.c has the
+ * baskets' and itemsets' copies; the rules' layout is private to here). */
+br_status br_rules_clone(br_rules **out, const br_rules *r) {
+  br_rules *c = br_calloc("rules", 1, sizeof *c);
+  if (!c) return br_error_set(BR_ERR_NOMEM, "rules: out of memory for a copy");
+  size_t n = (size_t)r->n;
+  c->n = r->n;
+  c->nitems = r->nitems;
+  int ok = mem_dup(&c->lhs_off, "rules", r->lhs_off, n + 1, sizeof *c->lhs_off) &&
+           mem_dup(&c->rhs_off, "rules", r->rhs_off, n + 1, sizeof *c->rhs_off) &&
+           mem_dup(&c->lhs, "rules", r->lhs, (size_t)r->lhs_off[n], sizeof *c->lhs) &&
+           mem_dup(&c->rhs, "rules", r->rhs, (size_t)r->rhs_off[n], sizeof *c->rhs) &&
+           mem_dup(&c->m, "rules", r->m, n * BR_MEASURE_COUNT, sizeof *c->m) &&
+           mem_dup(&c->idx_start, "rules", r->idx_start, (size_t)r->nitems + 1, sizeof *c->idx_start) &&
+           mem_dup(&c->idx_rule, "rules", r->idx_rule, n, sizeof *c->idx_rule);
+  if (!ok) {
+    br_rules_free(c);
+    return br_error_set(BR_ERR_NOMEM, "rules: out of memory for a copy of %lld rules", (long long)r->n);
+  }
+  *out = c;
+  return BR_OK;
 }
 
 int64_t br_rules_count(const br_rules *r) { return r->n; }

@@ -34,6 +34,10 @@ uint32_t strdict_hash(const char *s, size_t len);
 int32_t strdict_intern(strdict *d, const char *s, size_t len);
 /* The code of s, or -1 when absent. */
 int32_t strdict_find(const strdict *d, const char *s, size_t len);
+/* A new dictionary (refs 1) holding d's strings under the same codes,
+ * sharing nothing with d; NULL when out of memory. For deep copies of the
+ * objects that keep labels (baskets, catalogues, count stores). */
+strdict *strdict_copy(const strdict *d);
 static inline const char *strdict_get(const strdict *d, int32_t code, size_t *len) {
   if (len) *len = d->offs[code + 1] - d->offs[code] - 1;
   return d->pool + d->offs[code];

@@ -135,3 +135,18 @@ int32_t strdict_intern(strdict *d, const char *s, size_t len) {
   }
   return c;
 }
+
+strdict *strdict_copy(const strdict *d) {
+  strdict *c = strdict_new();
+  if (!c) return NULL;
+  /* interned in code order, each string gets its old code back */
+  for (int32_t i = 0; i < d->n; i++) {
+    size_t len;
+    const char *s = strdict_get(d, i, &len);
+    if (strdict_intern(c, s, len) != i) {
+      strdict_release(c);
+      return NULL;
+    }
+  }
+  return c;
+}

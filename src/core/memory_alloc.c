@@ -168,3 +168,10 @@ void br_free_out(void *p) {
   br_mem_release(usable(p));
   free(p);
 }
+
+int mem_dup(void *dst, const char *what, const void *src, size_t count, size_t size) {
+  void *p = src ? br_alloc(what, count, size) : NULL;
+  if (p && count) memcpy(p, src, count * size);
+  memcpy(dst, &p, sizeof p); /* dst may be any pointer type's field */
+  return !src || p;
+}

@@ -11,6 +11,12 @@
  * block itself was reserved (memory_alloc.c's *_out family). */
 void mem_core_adjust(int64_t bytes);
 
+/* For deep copies (the br_*_clone functions): stores through dst (the
+ * address of a pointer field) a br_alloc'd copy of the count elements of
+ * size bytes at src, or NULL when src is NULL (an absent optional array).
+ * 0 when out of memory (the error set, NULL stored). */
+int mem_dup(void *dst, const char *what, const void *src, size_t count, size_t size);
+
 /* Maps [p, p + n) in with one call (write: fresh memory about to be
  * filled; else a file mapping about to be read) when n is at least
  * 256 KiB: a page fault per 4 KiB costs about 10 us in a virtual machine,

@@ -36,6 +36,8 @@ br_status mlp_predict(br_tensor **out, const br_model *m, const br_tensor *X, in
  * restoring them into a new MLP for d inputs (size must match). */
 void mlp_export(const br_model *m, const br_mlp_options **o, const float **p, size_t *size);
 br_status mlp_restore(br_model *m, int64_t d, const float *p, size_t size);
+/* A deep copy of an MLP's state: parameters, optimiser moments, history. */
+br_status mlp_clone(mlp_state **out, const mlp_state *s);
 
 /* gbdt.c */
 void gbdt_free(gbdt_state *s);

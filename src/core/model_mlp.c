@@ -22,6 +22,7 @@
 #include "model_internal.h"
 #include "model_mlp_kernels.h"
 #include "bundle/memory.h"
+#include "memory_internal.h"
 
 static const char *const act_names[] = {"relu", "tanh", "sigmoid", "linear"};
 static const char *const loss_names[] = {"mse", "bce"};
@@ -558,5 +559,26 @@ br_status mlp_restore(br_model *m, int64_t d, const float *p, size_t size) {
   memcpy(s->p, p, size * sizeof *p);
   m->d = d;
   m->fitted = 1;
+  return BR_OK;
+}
+
+br_status mlp_clone(mlp_state **out, const mlp_state *s) {
+  mlp_state *c = br_calloc("mlp", 1, sizeof *c);
+  if (!c) return br_error_set(BR_ERR_NOMEM, "mlp: out of memory for a copy");
+  *c = *s; /* options, layout and counters; the arrays follow */
+  c->p = c->g = c->m = c->v = c->best = NULL;
+  c->loss = c->val_loss = NULL;
+  /* the history arrays hold one slot per epoch asked for (filled up to epochs_run) */
+  size_t ne = s->loss ? (size_t)s->o.epochs : 0;
+  int ok = mem_dup(&c->p, "mlp", s->p, s->size, sizeof *c->p) && mem_dup(&c->g, "mlp", s->g, s->size, sizeof *c->g) &&
+           mem_dup(&c->m, "mlp", s->m, s->size, sizeof *c->m) && mem_dup(&c->v, "mlp", s->v, s->size, sizeof *c->v) &&
+           mem_dup(&c->best, "mlp", s->best, s->size, sizeof *c->best) &&
+           mem_dup(&c->loss, "mlp", s->loss, ne, sizeof *c->loss) &&
+           mem_dup(&c->val_loss, "mlp", s->val_loss, s->val_loss ? ne : 0, sizeof *c->val_loss);
+  if (!ok) {
+    mlp_free(c);
+    return br_error_set(BR_ERR_NOMEM, "mlp: out of memory for a copy of %zu parameters", s->size);
+  }
+  *out = c;
   return BR_OK;
 }

@@ -9,6 +9,7 @@
 #include "search_internal.h"
 #include "sort_index.h"
 #include "bundle/memory.h"
+#include "memory_internal.h"
 
 struct collector {
   int nobj, keep_all, dedupe;
@@ -47,6 +48,26 @@ void br_search_result_free(br_search_result *r) {
   br_free(r->all_size);
   br_free(r->all_scores);
   br_free(r);
+}
+
+br_status br_search_result_clone(br_search_result **out, const br_search_result *r) {
+  br_search_result *c = br_calloc("search", 1, sizeof *c);
+  if (!c) return br_error_set(BR_ERR_NOMEM, "search: out of memory for a copy of a result");
+  *c = (br_search_result){.n = r->n, .scored = r->scored, .visited = r->visited, .pruned = r->pruned, .nobj = r->nobj};
+  size_t n = (size_t)r->n, m = (size_t)r->scored, k = (size_t)r->nobj;
+  int ok = mem_dup(&c->items, "search", r->items, n * BR_BUNDLE_MAX_ITEMS, sizeof *c->items) &&
+           mem_dup(&c->size, "search", r->size, n, sizeof *c->size) && mem_dup(&c->score, "search", r->score, n, sizeof *c->score) &&
+           mem_dup(&c->scores, "search", r->scores, n * k, sizeof *c->scores) &&
+           /* every scored bundle (several objectives): the first `scored` rows of the collector's arrays */
+           mem_dup(&c->all_items, "search", r->all_items, m * BR_BUNDLE_MAX_ITEMS, sizeof *c->all_items) &&
+           mem_dup(&c->all_size, "search", r->all_size, m, sizeof *c->all_size) &&
+           mem_dup(&c->all_scores, "search", r->all_scores, m * k, sizeof *c->all_scores);
+  if (!ok) {
+    br_search_result_free(c);
+    return br_error_set(BR_ERR_NOMEM, "search: out of memory for a copy of %lld bundles", (long long)r->n);
+  }
+  *out = c;
+  return BR_OK;
 }
 
 int br_search_result_nobjectives(const br_search_result *r) { return r->nobj; }

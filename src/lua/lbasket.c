@@ -92,6 +92,9 @@ static void *check_child(lua_State *L, int idx, const char *mt, const br_baskets
 }
 
 lbr_child *lbr_itemsets_test(lua_State *L, int idx) { return luaL_testudata(L, idx, LBR_ITEMSETS_MT); }
+lbr_child *lbr_child_push(lua_State *L, const char *mt, int parent_idx, br_baskets *parent) {
+  return push_child_slot(L, mt, parent_idx, parent);
+}
 
 /* Frees the child's core object and drops its reference to the baskets. */
 static int child_close(lua_State *L, const char *mt, const char *what, void (*free_obj)(void *)) {

@@ -115,6 +115,13 @@ int lbr_opt_boolean(lua_State *L, int idx, const char *fn, const char *key, int 
   return v;
 }
 
+void **lbr_push_slot(lua_State *L, const char *mt) {
+  void **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+  *slot = NULL;
+  luaL_setmetatable(L, mt);
+  return slot;
+}
+
 void lbr_new_class(lua_State *L, const char *name, const luaL_Reg *methods, const luaL_Reg *meta) {
   if (luaL_newmetatable(L, name)) {
     if (meta) luaL_setfuncs(L, meta, 0);

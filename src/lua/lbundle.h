@@ -27,6 +27,9 @@
 #define LBR_MODEL_MT "bundle.Model"
 #define LBR_GBDT_MT "bundle.GBDT"
 #define LBR_SANDBOX_STATE_MT "bundle.SandboxState"
+#define LBR_COUNTS_MT "bundle.Counts"
+#define LBR_CHUNKS_MT "bundle.CsvChunks"
+#define LBR_MPI_BUFFER_MT "bundle.mpi_buffer"
 
 /* A box for an array the core returns for free()-ing (lout.c): pushed
  * before the core call, filled right after it; freed by lbr_out_free, or
@@ -72,6 +75,10 @@ LBR_HIDDEN int lbr_check_enum(lua_State *L, int arg, const char *fn, const char 
 LBR_HIDDEN int lbr_opt_enum(lua_State *L, int idx, const char *fn, const char *key, const char *dflt,
                             const char *const names[]);
 
+/* Pushes an empty userdata of class mt that holds one core pointer (the
+ * slot, NULL until filled; the class's __gc frees what it holds): the
+ * shape of Baskets, Catalog, Model, GBDT and Counts. */
+LBR_HIDDEN void **lbr_push_slot(lua_State *L, const char *mt);
 /* Registers the metatable `name` once: the metamethods in meta (may be NULL)
  * and `methods` as its __index table. */
 LBR_HIDDEN void lbr_new_class(lua_State *L, const char *name, const luaL_Reg *methods,
@@ -168,6 +175,7 @@ LBR_HIDDEN br_baskets **lbr_baskets_push_slot(lua_State *L); /* an empty Baskets
  * (br_dist_frequent) or, for other baskets, as br_baskets_frequent. */
 LBR_HIDDEN void lbr_mpi_open(lua_State *L);
 LBR_HIDDEN br_comm *lbr_mpi_baskets_world(lua_State *L, int idx);
+LBR_HIDDEN int lbr_mpi_baskets_spread(lua_State *L, int idx); /* made by mpi.baskets (no MPI call) */
 LBR_HIDDEN br_status lbr_mine(lua_State *L, int idx, br_itemsets **out, const br_baskets *b, const br_mine_options *o);
 /* Itemsets and Rules: the core object (NULL once closed) and the baskets it
  * was mined from, held by a core reference until the child is closed. */
@@ -176,6 +184,9 @@ typedef struct lbr_child {
   br_baskets *parent;
 } lbr_child;
 LBR_HIDDEN lbr_child *lbr_itemsets_test(lua_State *L, int idx); /* NULL if not Itemsets */
+/* Pushes an empty Itemsets or Rules (class mt) holding the baskets at
+ * parent_idx (user value 1) and a core reference to parent; fill obj. */
+LBR_HIDDEN lbr_child *lbr_child_push(lua_State *L, const char *mt, int parent_idx, br_baskets *parent);
 /* Rules operations and printing (lrules.c): adds methods and __tostring to
  * the classes of lbasket.c and lsearch*.c; call after both have opened. */
 LBR_HIDDEN void lbr_rules_open(lua_State *L);

@@ -10,7 +10,7 @@
 
 #include "lbundle.h"
 
-#define CHUNKS_MT "bundle.CsvChunks"
+#define CHUNKS_MT LBR_CHUNKS_MT
 
 static const char *const chunk_options[] = {"sep", "quote", "columns", "limit", "na", "types",
                                             "on_bad_row", "max_field", "threads", "time_format",

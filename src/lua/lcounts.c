@@ -10,7 +10,7 @@
 
 #include "lbundle.h"
 
-#define COUNTS_MT "bundle.Counts"
+#define COUNTS_MT LBR_COUNTS_MT
 #define DAY 86400.0
 
 static br_counts **push_slot(lua_State *L) {

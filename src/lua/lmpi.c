@@ -12,7 +12,7 @@
 
 #include "lbundle.h"
 
-#define MPI_BUF_MT "bundle.mpi_buffer"
+#define MPI_BUF_MT LBR_MPI_BUFFER_MT
 static char dist_key; /* registry: weak-keyed set of Baskets spread over ranks */
 
 static br_comm *world(lua_State *L, const char *fn) {
@@ -477,16 +477,20 @@ static int mpi_baskets(lua_State *L) {
   return 1;
 }
 
-br_comm *lbr_mpi_baskets_world(lua_State *L, int idx) {
+int lbr_mpi_baskets_spread(lua_State *L, int idx) {
   idx = lua_absindex(L, idx);
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &dist_key) != LUA_TTABLE) {
     lua_pop(L, 1);
-    return NULL;
+    return 0;
   }
   lua_pushvalue(L, idx);
   int spread = lua_rawget(L, -2) != LUA_TNIL;
   lua_pop(L, 2);
-  return spread ? world(L, "baskets") : NULL;
+  return spread;
+}
+
+br_comm *lbr_mpi_baskets_world(lua_State *L, int idx) {
+  return lbr_mpi_baskets_spread(L, idx) ? world(L, "baskets") : NULL;
 }
 
 br_status lbr_mine(lua_State *L, int idx, br_itemsets **out, const br_baskets *b, const br_mine_options *o) {

@@ -6,7 +6,8 @@
  * `require` that loads only bundle's modules compiled into the program, so
  * nothing it changes or leaves behind is reachable from trusted code, and
  * the state is closed when the run ends. Values cross between states only
- * as deep copies of plain data. Inside, a count hook enforces time (pcall
+ * as deep copies: plain data here, bundle's objects as fresh copies owned
+ * by the receiving state (lsandbox_copy.c). Inside, a count hook enforces time (pcall
  * cannot swallow it), an allocator charges every byte to the budget shared
  * with the core's tensors and frames (bundle/memory.h), and bundle's
  * loaders check a path allow-list. The script-facing globals are built in
@@ -467,11 +468,15 @@ lua_State *lbr_sandbox_newstate(void) { return sandbox_newstate_with(lbr_limits_
 
 /* ---- values across the boundary ---- */
 
-/* Only plain data crosses between the sandbox and its caller: numbers,
- * strings, booleans, nil and tables of those without metatables, deep
- * copied, and Tensors and Frames as fresh copies (copy_object). A
- * function, other userdata or thread could run code or reach objects of
- * the other state, and a metatable could run code on the first touch. */
+/* Only data crosses between the sandbox and its caller: numbers, strings,
+ * booleans, nil and tables of those without metatables, deep copied, and
+ * bundle's objects (Tensor, Frame, Column, Baskets, Itemsets, Rules,
+ * Catalog, SearchResult, Model, GBDT, Counts) as fresh deep copies owned
+ * by the receiving state (lsandbox_copy.c dispatches on the class; the
+ * core's br_*_clone copies). A function, other userdata or thread could
+ * run code or reach objects of the other state, and a metatable could run
+ * code on the first touch; a Bundle view, a CsvChunks iterator (an open
+ * file) and a sandbox's own state are refused, named. */
 #define COPY_MAX_DEPTH 64
 #define COPY_MAX_VALUES 1000000
 #define COPY_MAX_BYTES ((size_t)256 << 20)
@@ -489,6 +494,7 @@ typedef struct copier {
    * fit in it too, or a 16 MB script returning 60,000 references to one
    * 4 KB string makes the caller allocate 231 MB (copies are not shared) */
   double mem_limit, mem_cost;
+  lbr_copy_ctx x; /* bundle objects' copier: its memo lives for one call */
   size_t plen;
   char path[512];
   char err[768];
@@ -527,55 +533,21 @@ static void path_key(copier *c, int idx) {
 }
 
 static int copy_fail(copier *c, const char *what) {
-  snprintf(c->err, sizeof c->err, "%.*s %s; only numbers, strings, booleans, tables of those, Tensors and Frames cross the sandbox boundary",
+  snprintf(c->err, sizeof c->err, "%.*s %s; only numbers, strings, booleans, tables of those and bundle's data objects cross the sandbox boundary",
            (int)c->plen, c->path, what);
   return 0;
 }
 
-/* Bundle's value objects cross as fresh handles owned by the receiving
- * state: a Tensor's numbers are copied into a new tensor, a Frame's rows
- * into a new frame. Nothing of the sending state's object is reachable
- * from the copy, so closing either side leaves the other whole. Objects
- * that hold others (Baskets, Itemsets, models, stores) do not cross: their
- * results do, as tables, tensors or frames. */
+/* A bundle object: a fresh deep copy owned by the receiving state, or a
+ * refusal naming the class and why (lsandbox_copy.c). */
 static int copy_object(copier *c, int idx) {
-  lua_State *from = c->from, *to = c->to;
-  br_tensor *t = lbr_tensor_test(from, idx);
-  br_frame *f = t ? NULL : lbr_frame_test(from, idx);
-  const char *mt = t ? LBR_TENSOR_MT : LBR_FRAME_MT;
-  if (!t && !f) {
-    if (luaL_testudata(from, idx, LBR_TENSOR_MT) || luaL_testudata(from, idx, LBR_FRAME_MT))
-      return copy_fail(c, "is a closed Tensor or Frame");
-    return copy_fail(c, "is a userdata that is not a Tensor or Frame");
-  }
-  double cost = t ? 8.0 * (double)br_tensor_numel(t) : 16.0 * (double)br_frame_nrows(f) * br_frame_ncols(f);
-  c->mem_cost += cost;
-  if (c->mem_limit > 0 && c->mem_cost > c->mem_limit) {
-    char what[112];
-    snprintf(what, sizeof what, "is past the run's memory limit of %g MB (its results are copied out within it)",
-             c->mem_limit / 1048576.0);
-    return copy_fail(c, what);
-  }
-  /* the receiving state must know the class (a bare Lua state does not) */
-  int known = luaL_getmetatable(to, mt) == LUA_TTABLE;
-  lua_pop(to, 1);
-  if (!known) return copy_fail(c, "is a bundle object, and the receiving state has not loaded bundle");
-  br_status st;
-  if (t) {
-    br_tensor **slot = lbr_tensor_push_slot(to);
-    st = br_tensor_clone(slot, t);
-    if (st == BR_OK) lbr_tensor_account(to, *slot);
-  } else {
-    br_frame **slot = lbr_frame_push_slot(to);
-    st = br_frame_head(slot, f, br_frame_nrows(f));
-  }
-  if (st != BR_OK) {
-    lua_pop(to, 1);
-    char what[160];
-    snprintf(what, sizeof what, "could not be copied (%s)", br_last_error()[0] ? br_last_error() : br_status_str(st));
-    return copy_fail(c, what);
-  }
-  return 1;
+  c->x.from = c->from;
+  c->x.to = c->to;
+  c->x.mem_limit = c->mem_limit;
+  c->x.mem_cost = c->mem_cost;
+  int ok = lbr_copy_object(&c->x, idx);
+  c->mem_cost = c->x.mem_cost;
+  return ok ? 1 : copy_fail(c, c->x.why);
 }
 
 /* Pushes onto c->to a copy of the value at idx in c->from; 0 (nothing
@@ -664,9 +636,13 @@ static int copy_values(copier *c, int first, int n, const char *base) {
     if (!lua_checkstack(c->to, 2) || !copy_value(c, first + i, 0)) {
       if (!c->err[0]) copy_fail(c, "is one value too many for the Lua stack");
       lua_pop(c->to, i);
+      c->x.to = c->to;
+      lbr_copy_done(&c->x);
       return 0;
     }
   }
+  c->x.to = c->to;
+  lbr_copy_done(&c->x);
   return 1;
 }
 

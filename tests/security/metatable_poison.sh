@@ -69,7 +69,7 @@ check(got:nrows() == 2 and got:col("b"):totable()[2] == "y", "a frame crosses as
 e = fails("return require('bundle').tensor.ones(4e6)", { memory = 16 })
 check(e:find("memory", 1, true), "a big tensor result within a small memory limit fails: " .. e)
 e = fails("local t = require('bundle').tensor.ones(2) t:close() return t")
-check(e:find("result[1] is a closed Tensor or Frame", 1, true), "a closed tensor: " .. e)
+check(e:find("result[1] is a closed Tensor", 1, true), "a closed tensor: " .. e)
 e = fails("return { b = require('bundle').catalog }")
 check(e:find("result[1].b is a function", 1, true), "a function of bundle's: " .. e)
 e = fails("local t = {} t.t = t return t")
