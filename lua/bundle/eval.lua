@@ -188,15 +188,34 @@ end
 -- list with the same optimiser (bundle.referee).
 M.baseline_names = { "popular_pairs", "top_lift", "top_confidence", "random_pairs", "one_bundle" }
 
-local function top_pairs_by_rules(train, k, min_count, by, keep)
-  local rules = train:rules{ min_count = min_count, max_size = 2, min_confidence = 1e-9, by = by }
-  local out, seen = {}, {}
-  for _, r in rules:iter() do -- best first; each pair appears twice (a=>b, b=>a)
-    local x, y = r.lhs[1], r.rhs[1]
+-- The k pairs of highest lift, or of highest confidence (the pair's better
+-- direction, c / min(n_a, n_b)), among the co-occurrence frame's pairs;
+-- ties by co-purchase count, then the frame's order. Computed from the
+-- frame with one C sort: mining both rules of every pair and sorting them
+-- (2M rules on a year of Online Retail) took 6 s per list, and the attach
+-- guard and the referee ask for these lists every round. The measures are
+-- the rules' own expressions (nxy n / (nx ny), nxy / nx), so the order is
+-- the rules' order up to exact ties.
+local function top_pairs_by(train, co, k, by, keep)
+  local n = train:size()
+  local f = train:item_support()
+  local its, cnt = f:col("item"):totable(), f:col("count"):totable()
+  local sup = {}
+  for i = 1, #its do sup[its[i]] = cnt[i] end
+  local a, b, c = co:col("a"):totable(), co:col("b"):totable(), co:col("count"):totable()
+  local m = {}
+  for i = 1, #a do
+    local sa, sb = sup[a[i]], sup[b[i]]
+    m[i] = by == "lift" and c[i] * n / (sa * sb) or c[i] / math.min(sa, sb)
+  end
+  if #a == 0 then return {} end
+  local sorted = co:with_column("measure", m):sort({ "measure", "count" }, { desc = { true, true } })
+  local sa, sb = sorted:col("a"):totable(), sorted:col("b"):totable()
+  local out = {}
+  for i = 1, #sa do
+    local x, y = sa[i], sb[i]
     if x > y then x, y = y, x end
-    local key = x .. "\0" .. y
-    if not seen[key] and keep(x, y) then
-      seen[key] = true
+    if keep(x, y) then
       out[#out + 1] = { items = { x, y }, discount = 0 }
       if #out == k then break end
     end
@@ -214,12 +233,14 @@ function M.baselines(train, opts)
   check_baskets(train, "baselines", "train")
   local k, min_count = opts.k or 20, opts.min_count or 5
   if math.type(k) ~= "integer" or k < 1 then error("baselines: k must be a positive integer", 2) end
-  local co = train:cooccurrence{ min_count = min_count }
-  local a, b, c = co:col("a"):totable(), co:col("b"):totable(), co:col("count"):totable()
+  -- most co-purchased first, ties in the frame's order: the frame's own
+  -- sort is stable and in C (a Lua table.sort with a closure over the
+  -- million pairs of a year of Online Retail took 30 s of a 54 s stage)
+  local co = train:cooccurrence{ min_count = min_count }:sort("count", { desc = true })
+  local a, b = co:col("a"):totable(), co:col("b"):totable()
   local keep = opts.keep or function() return true end
   local order = {}
   for i = 1, #a do if keep(a[i], b[i]) then order[#order + 1] = i end end
-  table.sort(order, function(x, y) return c[x] > c[y] or (c[x] == c[y] and x < y) end)
   local popular = {}
   for i = 1, math.min(k, #order) do popular[i] = { items = { a[order[i]], b[order[i]] }, discount = 0 } end
   -- a seeded partial Fisher-Yates over the eligible pairs (in count order,
@@ -235,8 +256,8 @@ function M.baselines(train, opts)
     pick[i], pick[j] = pick[j], pick[i]
     random[i] = { items = { a[pick[i]], b[pick[i]] }, discount = 0 }
   end
-  return { popular_pairs = popular, top_lift = top_pairs_by_rules(train, k, min_count, "lift", keep),
-           top_confidence = top_pairs_by_rules(train, k, min_count, "confidence", keep),
+  return { popular_pairs = popular, top_lift = top_pairs_by(train, co, k, "lift", keep),
+           top_confidence = top_pairs_by(train, co, k, "confidence", keep),
            random_pairs = random, one_bundle = { popular[1] } }
 end
 

@@ -235,3 +235,66 @@ describe("json", function()
     assert.truthy(err(bundle.json.encode, t):find("refers to itself", 1, true))
   end)
 end)
+
+describe("eval.baselines", function()
+  -- the rules' own ranking (both rules of every pair, sorted by the measure, then count), the way the lists
+  -- were made before they came from the co-occurrence frame: the oracle the fast path must match
+  local function by_rules(bk, k, min_count, by, keep)
+    local out, seen = {}, {}
+    for _, r in bk:rules{ min_count = min_count, max_size = 2, min_confidence = 1e-9, by = by }:iter() do
+      local x, y = r.lhs[1], r.rhs[1]
+      if x > y then x, y = y, x end
+      if not seen[x .. "\0" .. y] and keep(x, y) then
+        seen[x .. "\0" .. y] = true
+        out[#out + 1] = x .. "+" .. y
+        if #out == k then break end
+      end
+    end
+    return out
+  end
+  local function names(list)
+    local out = {}
+    for i, p in ipairs(list) do out[i] = table.concat(p.items, "+") end
+    return out
+  end
+
+  it("ranks hand-made pairs by count, lift and confidence", function()
+    -- 1:{a,b,c} 2:{a,b} 3:{a,b} 4:{c,d} 5:{c,d} 6:{a} 7:{e,f}
+    local bk = baskets_of{ { 1, "a" }, { 1, "b" }, { 1, "c" }, { 2, "a" }, { 2, "b" }, { 3, "a" }, { 3, "b" },
+                           { 4, "c" }, { 4, "d" }, { 5, "c" }, { 5, "d" }, { 6, "a" }, { 7, "e" }, { 7, "f" } }
+    local b = bundle.eval.baselines(bk, { k = 3, min_count = 1 })
+    -- counts: a+b 3, c+d 2, then a+c, b+c, e+f 1 each in the frame's order
+    assert.are.equal("a+b", names(b.popular_pairs)[1])
+    assert.are.equal("c+d", names(b.popular_pairs)[2])
+    -- lift: e+f 7 (each in one basket of 7), c+d 7 * 2 / (3 * 2) = 2.33, a+b 7 * 3 / (4 * 3) = 1.75
+    assert.are.same({ "e+f", "c+d", "a+b" }, names(b.top_lift))
+    -- confidence (the better direction): c+d 2/2, e+f 1/1, a+b 3/3: ties by count (a+b 3, c+d 2, e+f 1)
+    assert.are.same({ "a+b", "c+d", "e+f" }, names(b.top_confidence))
+    assert.are.same({ "a+b" }, names(b.one_bundle))
+    -- keep filters every list
+    local nob = bundle.eval.baselines(bk, { k = 2, min_count = 1, keep = function(x, y) return x ~= "a" and y ~= "a" end })
+    assert.are.same({ "c+d", "b+c" }, names(nob.popular_pairs))
+    assert.are.same({ "e+f", "c+d" }, names(nob.top_lift))
+  end)
+
+  it("gives the rules' own ranking on random baskets", function()
+    local rows, state = {}, 7
+    local function rand(m) state = state * 48271 % 2147483647; return state % m end
+    for bkt = 1, 400 do
+      local size = 1 + rand(5)
+      for _ = 1, size do rows[#rows + 1] = { bkt, "i" .. (rand(12) + rand(12)) } end
+    end
+    local seen, uniq = {}, {}
+    for _, r in ipairs(rows) do
+      local key = r[1] .. "/" .. r[2]
+      if not seen[key] then seen[key] = true; uniq[#uniq + 1] = r end
+    end
+    local bk = baskets_of(uniq)
+    local keep = function(x, y) return x ~= "i3" end
+    for _, min_count in ipairs{ 1, 3, 8 } do
+      local b = bundle.eval.baselines(bk, { k = 15, min_count = min_count, keep = keep })
+      assert.are.same(by_rules(bk, 15, min_count, "lift", keep), names(b.top_lift))
+      assert.are.same(by_rules(bk, 15, min_count, "confidence", keep), names(b.top_confidence))
+    end
+  end)
+end)
