@@ -250,6 +250,20 @@ L(function() return { catalog = obj("catalog"), pool = obj("itemsets"), objectiv
 L(function() return { catalog = obj("catalog"), pool = obj("itemsets"), objective = obj("model") } end)
 L(function() return { catalog = obj("catalog"), baskets = obj("baskets"), demand = hostile } end)
 L(function() return { catalog = obj("catalog"), baskets = setmetatable({}, { __index = function() mischief() end }) } end)
+-- objects across sandbox.run, both ways (fresh deep copies owned by the
+-- receiving state): copies of derived objects with their parents, an object
+-- derived inside the run from a copied argument whose copy is then closed
+-- there, and the copies used, closed and reused like every pool object
+for _, n in ipairs{ "itemsets", "rules", "result", "model", "catalog", "column" } do
+  L(function() return bundle.sandbox.run("return ...", { args = { obj(n) } }) end)
+end
+L(function()
+  return bundle.sandbox.run("local b = ...; local s = b:frequent{ min_count = 1 }; b:close(); return s",
+    { args = { obj("baskets") } })
+end)
+L(function()
+  return bundle.sandbox.run("local r, c = ...; return r, c", { args = { obj("result"), obj("catalog") } })
+end)
 
 local nfixed = #fixed
 local npool = nfixed + #lazy
