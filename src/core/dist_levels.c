@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "bundle/memory.h"
+#include "memory_internal.h"
 #include "basket_build.h"
 #include "dist_internal.h"
 
@@ -219,7 +220,7 @@ br_status br_dist_frequent(br_itemsets **out, br_comm *c, const br_baskets *b, c
       goto done;
     }
     br_free(L);
-    if (!(L = br_alloc("dist", (size_t)nl * (size_t)k, sizeof *L))) goto oom;
+    if (!(L = br_alloc("dist", mem_mul((size_t)nl, (size_t)k), sizeof *L))) goto oom;
     memcpy(L, cand.v, (size_t)(nl * k) * sizeof *L);
     cand.n = 0;
     if (k < max_size && !apriori_gen(&cand, L, nl, k + 1)) goto oom;
@@ -232,11 +233,11 @@ done:
   br_free(sup);
   br_free(gsup);
   br_free(counts);
-  free(lens);
+  br_free_out(lens);
   br_free_out(pa);
   br_free_out(pb);
   br_free_out(pc);
-  free(all);
+  br_free_out(all);
   br_free(L);
   br_free(cand.v);
   br_free(keep.v);

@@ -100,8 +100,8 @@ static br_status global_labels(strdict **out, br_comm *c, const br_baskets *b) {
 done:
   strdict_release(d);
   br_free(ls);
-  free(all);
-  free(lens);
+  br_free_out(all);
+  br_free_out(lens);
   return st;
 }
 
@@ -291,7 +291,7 @@ br_status br_dist_frequent_pfp(br_itemsets **out, br_comm *c, const br_baskets *
   int64_t nint = 0;
   for (int r = 0; r < size; r++) nint += recvlens[r] / (int64_t)sizeof(int32_t);
   if ((st = shard_from_records(&shard, recv, nint, b)) != BR_OK) goto done;
-  free(recv);
+  br_free_out(recv);
   recv = NULL;
   /* this rank's groups: the itemsets whose rarest item is dealt to it */
   br_mine_options lo;
@@ -328,11 +328,11 @@ done:
   br_free(pos);
   br_free(order);
   br_free(sendlens);
-  free(recvlens);
-  free(lens);
+  br_free_out(recvlens);
+  br_free_out(lens);
   br_free(send);
-  free(recv);
-  free(all);
+  br_free_out(recv);
+  br_free_out(all);
   br_baskets_free(shard);
   br_itemsets_free(local);
   return st;
