@@ -72,15 +72,19 @@ br_status br_comm_barrier(br_comm *c);
 br_status br_comm_allreduce_f64(br_comm *c, double *buf, int64_t n, br_comm_op op);
 br_status br_comm_allreduce_i64(br_comm *c, int64_t *buf, int64_t n, br_comm_op op);
 /* Root's bytes to every rank: on root *data and *len are read; elsewhere they
- * are set to a malloc'd copy (caller frees; NULL when len is 0). */
+ * are set to a copy (NULL when len is 0) that the caller frees with
+ * br_free_out. The blocks these three return are charged to the memory
+ * budget (bundle/memory.h) until freed so; free() is memory-safe but leaves
+ * the charge. */
 br_status br_comm_bcast(br_comm *c, void **data, int64_t *len, int root);
 /* Every rank's bytes, concatenated in rank order, on root (root < 0: on
- * every rank). *out (malloc'd, caller frees) and *lens (size entries,
- * malloc'd) are set where the result lands, NULL elsewhere. */
+ * every rank). *out and *lens (size entries), both the caller's to free
+ * with br_free_out, are set where the result lands, NULL elsewhere. */
 br_status br_comm_gather(br_comm *c, const void *data, int64_t len, int root, void **out, int64_t **lens);
 /* All-to-all of bytes: send holds size blocks, block r (sendlens[r] bytes)
  * going to rank r. *recv gets the blocks from ranks 0..size-1 concatenated
- * (malloc'd) and *recvlens (size entries, malloc'd) their lengths. */
+ * and *recvlens (size entries) their lengths, both the caller's to free
+ * with br_free_out. */
 br_status br_comm_alltoall(br_comm *c, const void *send, const int64_t *sendlens, void **recv,
                            int64_t **recvlens);
 

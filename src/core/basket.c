@@ -129,7 +129,7 @@ br_status br_baskets_from_labels(br_baskets **out, int64_t nbaskets, const char 
   b->nitems = n;
   if (names) {
     b->names = strdict_new();
-    b->name = br_alloc("baskets", (size_t)(n ? n : 1), sizeof *b->name);
+    b->name = br_alloc("baskets", (size_t)n, sizeof *b->name);
     if (!b->names || !b->name) goto oom;
     for (int32_t i = 0; i < n; i++) {
       b->name[i] = -1;
@@ -168,7 +168,7 @@ static int row_keys_equal(const br_column *const *K, int nk, int64_t a, int64_t 
  * lines (items are found again by label, so this runs after the items). */
 static br_status set_names(br_baskets *b, const br_column *N, const int64_t *bid, int64_t rows) {
   b->names = strdict_new();
-  b->name = br_alloc("baskets", (size_t)(b->nitems ? b->nitems : 1), sizeof *b->name);
+  b->name = br_alloc("baskets", (size_t)b->nitems, sizeof *b->name);
   if (!b->names || !b->name) return BR_ERR_NOMEM;
   for (int32_t k = 0; k < b->nitems; k++) b->name[k] = -1;
   /* the basket's items were written in row order: walk them alongside */
@@ -490,7 +490,7 @@ br_status br_baskets_filter(br_baskets **out, const br_baskets *b, const double 
   }
   if (b->name) {
     r->names = strdict_retain(b->names);
-    r->name = br_alloc("baskets", (size_t)(b->nitems ? b->nitems : 1), sizeof *r->name);
+    r->name = br_alloc("baskets", (size_t)b->nitems, sizeof *r->name);
     if (r->name) memcpy(r->name, b->name, (size_t)b->nitems * sizeof *r->name);
   }
   if (!r->off || !r->items || (b->times && !r->times) || (b->revenue && !r->revenue) || (b->user && !r->user) ||

@@ -155,7 +155,14 @@ static void arena_mark(const miner *mi, int *mark_block, size_t *mark_used) {
   *mark_used = mi->nblocks ? mi->blocks[mi->cur].used : 0;
 }
 
-static void *arena_alloc(miner *mi, size_t bytes) {
+/* count x size bytes, overflow-checked; zero is fine (a valid pointer into
+ * a block). NULL with the error set when it overflows or memory runs out. */
+static void *arena_alloc(miner *mi, size_t count, size_t size) {
+  size_t bytes;
+  if (__builtin_mul_overflow(count, size, &bytes) || bytes > SIZE_MAX - 15) {
+    br_error_set(BR_ERR_NOMEM, "itemsets: %zu x %zu bytes does not fit in memory", count, size);
+    return NULL;
+  }
   bytes = (bytes + 15) & ~(size_t)15;
   for (;;) {
     if (mi->cur < mi->nblocks) {
@@ -342,11 +349,11 @@ static void mine(miner *mi, int depth, const occ *o, int64_t n, double weight) {
   arena_mark(mi, &mb, &mu);
   /* per extension: its item, bucket end, weight; then the buckets; then
    * the filtered suffixes the buckets point into */
-  int32_t *ext = arena_alloc(mi, (size_t)nf * sizeof *ext);
-  int64_t *fill = arena_alloc(mi, (size_t)nf * sizeof *fill);
-  double *wts = arena_alloc(mi, (size_t)nf * sizeof *wts);
-  occ *data = arena_alloc(mi, (size_t)total * sizeof *data);
-  int32_t *filtered = arena_alloc(mi, (size_t)(suffix_total > 0 ? suffix_total : 1) * sizeof *filtered);
+  int32_t *ext = arena_alloc(mi, (size_t)nf, sizeof *ext);
+  int64_t *fill = arena_alloc(mi, (size_t)nf, sizeof *fill);
+  double *wts = arena_alloc(mi, (size_t)nf, sizeof *wts);
+  occ *data = arena_alloc(mi, (size_t)total, sizeof *data);
+  int32_t *filtered = arena_alloc(mi, (size_t)suffix_total, sizeof *filtered);
   if (!ext || !fill || !wts || !data || !filtered) {
     mi->err = br_error_set(BR_ERR_NOMEM, "frequent: out of memory while mining");
     for (int32_t i = 0; i < nf; i++) cnt[touched[i]] = 0;

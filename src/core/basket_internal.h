@@ -1,7 +1,10 @@
-/* Private to the basket module (basket.c, fim.c, rules.c). */
+/* Private to the basket module (basket*.c): other modules build and read
+ * baskets and itemsets through basket_build.h and bundle/basket.h
+ * (tests/lua/core_layout_spec.lua checks who includes this). */
 #ifndef BUNDLE_BASKET_INTERNAL_H
 #define BUNDLE_BASKET_INTERNAL_H
 
+#include "basket_build.h"
 #include "bundle/basket.h"
 #include "frame_internal.h"
 
@@ -31,9 +34,5 @@ struct br_itemsets {
   int32_t nitems;        /* of the baskets mined */
   int64_t *item_count;   /* support count of every item (nitems) */
 };
-
-/* Appends an itemset (items sorted by the caller); 0 when out of memory. */
-int itemsets_push(br_itemsets *s, const int32_t *items, int size, int64_t count, double weight);
-br_itemsets *itemsets_new(int64_t nbaskets, int32_t nitems, int weighted);
 
 #endif

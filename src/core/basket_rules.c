@@ -193,14 +193,14 @@ typedef struct rule_buf {
 static int rule_push(rule_buf *b, const int32_t *lhs, int nl, const int32_t *rhs, int nr, const double *m) {
   br_rules *r = b->r;
   if (r->n == b->cap) {
-    int64_t cap = b->cap * 2;
+    int64_t cap = b->cap ? b->cap * 2 : 64;
     int64_t *lo = br_realloc("rules", r->lhs_off, (size_t)(cap + 1), sizeof *lo);
     if (!lo) return 0;
     r->lhs_off = lo;
     int64_t *ro = br_realloc("rules", r->rhs_off, (size_t)(cap + 1), sizeof *ro);
     if (!ro) return 0;
     r->rhs_off = ro;
-    double *mm = br_realloc("rules", r->m, (size_t)cap * BR_MEASURE_COUNT, sizeof *mm);
+    double *mm = br_realloc("rules", r->m, mem_mul((size_t)cap, BR_MEASURE_COUNT), sizeof *mm);
     if (!mm) return 0;
     r->m = mm;
     b->cap = cap;
@@ -228,12 +228,13 @@ static int rule_push(rule_buf *b, const int32_t *lhs, int nl, const int32_t *rhs
   return 1;
 }
 
-/* The arrays of an empty rule set b.r at b's capacities; 0 when out of memory. */
+/* The arrays of an empty rule set b.r at b's capacities (any may be 0:
+ * rule_push grows them); 0 when out of memory. */
 static int rule_buf_alloc(rule_buf *b) {
   br_rules *r = b->r;
-  r->lhs_off = br_alloc("rules", (size_t)(b->cap + 1), sizeof(int64_t));
-  r->rhs_off = br_alloc("rules", (size_t)(b->cap + 1), sizeof(int64_t));
-  r->m = br_alloc("rules", (size_t)b->cap * BR_MEASURE_COUNT, sizeof(double));
+  r->lhs_off = br_alloc("rules", (size_t)b->cap + 1, sizeof(int64_t));
+  r->rhs_off = br_alloc("rules", (size_t)b->cap + 1, sizeof(int64_t));
+  r->m = br_alloc("rules", mem_mul((size_t)b->cap, BR_MEASURE_COUNT), sizeof(double));
   r->lhs = br_alloc("rules", (size_t)b->cap_lhs, sizeof(int32_t));
   r->rhs = br_alloc("rules", (size_t)b->cap_rhs, sizeof(int32_t));
   if (!r->lhs_off || !r->rhs_off || !r->m || !r->lhs || !r->rhs) return 0;
@@ -368,15 +369,8 @@ br_status br_itemsets_rules(br_rules **out, const br_itemsets *sets, const br_ru
       goto oom;
     }
     int64_t keep = o->top > 0 && o->top < r->n ? o->top : r->n;
-    rule_buf sorted = {br_calloc("rules", 1, sizeof(br_rules)), keep > 0 ? keep : 1, 0, 0};
-    int ok = sorted.r != NULL;
-    if (ok) {
-      sorted.r->lhs_off = br_alloc("rules", (size_t)(sorted.cap + 1), sizeof(int64_t));
-      sorted.r->rhs_off = br_alloc("rules", (size_t)(sorted.cap + 1), sizeof(int64_t));
-      sorted.r->m = br_alloc("rules", (size_t)sorted.cap * BR_MEASURE_COUNT, sizeof(double));
-      ok = sorted.r->lhs_off && sorted.r->rhs_off && sorted.r->m;
-      if (ok) sorted.r->lhs_off[0] = sorted.r->rhs_off[0] = 0;
-    }
+    rule_buf sorted = {br_calloc("rules", 1, sizeof(br_rules)), keep, 0, 0};
+    int ok = sorted.r != NULL && rule_buf_alloc(&sorted);
     for (int64_t k = 0; ok && k < keep; k++) {
       int nl, nr;
       const int32_t *l = br_rules_lhs(r, order[k], &nl), *rr = br_rules_rhs(r, order[k], &nr);
@@ -491,7 +485,7 @@ static int side_copy(int32_t *w, const int32_t *v, int64_t nv, int32_t nitems) {
 br_status br_rules_from_parts(br_rules **out, int32_t nitems, int64_t n, const int64_t *lhs_off, const int32_t *lhs,
                               const int64_t *rhs_off, const int32_t *rhs, const double *m) {
   if (n < 0 || nitems < 0) return br_error_set(BR_ERR_ARG, "rules: negative count");
-  rule_buf b = {br_calloc("rules", 1, sizeof(br_rules)), n > 0 ? n : 1, 64, 64};
+  rule_buf b = {br_calloc("rules", 1, sizeof(br_rules)), n, 64, 64};
   int64_t *zero = NULL;
   if (!b.r) goto oom;
   if (!rule_buf_alloc(&b)) goto oom;
@@ -507,7 +501,7 @@ br_status br_rules_from_parts(br_rules **out, int32_t nitems, int64_t n, const i
     if (!rule_push(&b, l, nl, r, nr, m + k * BR_MEASURE_COUNT)) goto oom;
   }
   /* no item counts here: the match index keys each rule on its first item */
-  zero = br_calloc("rules", (size_t)(nitems ? nitems : 1), sizeof *zero);
+  zero = br_calloc("rules", (size_t)nitems, sizeof *zero);
   if (!zero) goto oom;
   br_status s = build_index(b.r, zero, nitems);
   br_free(zero);
@@ -530,13 +524,8 @@ br_status br_rules_subset(br_rules **out, const br_rules *r, const int64_t *idx,
   int32_t *key = NULL;
   int64_t *fill = NULL;
   b.r = br_calloc("rules", 1, sizeof(br_rules));
-  b.cap = n > 0 ? n : 1;
-  if (!b.r) goto oom;
-  b.r->lhs_off = br_alloc("rules", (size_t)(b.cap + 1), sizeof(int64_t));
-  b.r->rhs_off = br_alloc("rules", (size_t)(b.cap + 1), sizeof(int64_t));
-  b.r->m = br_alloc("rules", (size_t)b.cap * BR_MEASURE_COUNT, sizeof(double));
-  if (!b.r->lhs_off || !b.r->rhs_off || !b.r->m) goto oom;
-  b.r->lhs_off[0] = b.r->rhs_off[0] = 0;
+  b.cap = n;
+  if (!b.r || !rule_buf_alloc(&b)) goto oom;
   for (int64_t k = 0; k < n; k++) {
     int nl, nr;
     const int32_t *l = br_rules_lhs(r, idx[k], &nl), *rr = br_rules_rhs(r, idx[k], &nr);

@@ -31,7 +31,7 @@
  * each (the rehash writes all over them: a page fault a slot at first). */
 static br_status cmap_arrays(uint64_t **keys, double **vals, size_t cap, size_t n) {
   *keys = br_calloc("counts", cap, sizeof **keys);
-  *vals = br_alloc("counts", 1, cap * sizeof **vals);
+  *vals = br_alloc("counts", cap, sizeof **vals);
   if (!*keys || !*vals) {
     br_free(*keys);
     br_free(*vals);
@@ -75,8 +75,8 @@ static br_status cmap_grow(cmap *m) {
 
 br_status cmap_own(cmap *m) {
   if (!m->mapped || !m->cap) return BR_OK;
-  uint64_t *keys = br_alloc("counts", 1, m->cap * sizeof *keys);
-  double *vals = br_alloc("counts", 1, m->cap * sizeof *vals);
+  uint64_t *keys = br_alloc("counts", m->cap, sizeof *keys);
+  double *vals = br_alloc("counts", m->cap, sizeof *vals);
   if (!keys || !vals) {
     br_free(keys);
     br_free(vals);
@@ -387,7 +387,7 @@ counts_day *counts_day_of(br_counts *c, int64_t day) {
   if (at > 0 && c->days[at - 1].day == day) return &c->days[at - 1];
   if (c->ndays == c->cap_days) {
     int cap = c->cap_days ? c->cap_days * 2 : 8;
-    counts_day *d = br_realloc("counts", c->days, 1, (size_t)cap * sizeof *d);
+    counts_day *d = br_realloc("counts", c->days, (size_t)cap, sizeof *d);
     if (!d) return NULL;
     c->days = d;
     c->cap_days = cap;
@@ -493,9 +493,11 @@ static br_status add_ids(br_counts *c, int32_t *ids, int n, int64_t t) {
   return count_itemsets(c, &c->total, c->track && !c->sess_is_total ? &c->sess : NULL, ids, m, w);
 }
 
+/* Room for n ids in c->scratch, a valid block even for n = 0 (add_ids
+ * hands it to memcpy and qsort). */
 static br_status scratch(br_counts *c, int n) {
-  if (n <= c->cap_scratch) return BR_OK;
-  int32_t *s = br_realloc("counts", c->scratch, 1, (size_t)n * sizeof *s);
+  if (n <= c->cap_scratch && c->scratch) return BR_OK;
+  int32_t *s = br_realloc("counts", c->scratch, (size_t)n, sizeof *s);
   if (!s) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
   c->scratch = s;
   c->cap_scratch = n;
@@ -511,7 +513,7 @@ static br_status intern(br_counts *c, const char *s, size_t len, int32_t *id) {
 }
 
 br_status br_counts_add(br_counts *c, const char *const *labels, const size_t *lens, int n, int64_t t) {
-  br_status s = scratch(c, n > 0 ? n : 1);
+  br_status s = scratch(c, n);
   for (int i = 0; i < n && s == BR_OK; i++)
     s = intern(c, labels[i], lens ? lens[i] : strlen(labels[i]), &c->scratch[i]);
   return s == BR_OK ? add_ids(c, c->scratch, n, t) : s;
@@ -532,7 +534,7 @@ br_status br_counts_append_baskets(br_counts *c, const br_baskets *b, int64_t t)
   const int32_t *items = br_baskets_items(b);
   for (int64_t k = 0; k < br_baskets_size(b) && s == BR_OK; k++) {
     int n = (int)(off[k + 1] - off[k]);
-    s = scratch(c, n > 0 ? n : 1);
+    s = scratch(c, n);
     for (int i = 0; i < n && s == BR_OK; i++) c->scratch[i] = map[items[off[k] + i]];
     if (s == BR_OK) s = add_ids(c, c->scratch, n, times ? times[k] : t);
   }

@@ -426,7 +426,7 @@ br_status counts_delta_load(br_counts *c, const char *path, uint64_t covers, uin
     }
     start = (size_t)covers;
   }
-  data = br_alloc("counts", 1, size - start ? size - start : 1);
+  data = br_alloc("counts", size - start, 1);
   if (!data) {
     s = br_error_set(BR_ERR_NOMEM, "counts: out of memory");
     goto done;

@@ -8,6 +8,7 @@
 
 #include "bundle/memory.h"
 #include "counts_internal.h"
+#include "memory_internal.h"
 
 typedef struct found {
   int32_t ids[3];
@@ -68,7 +69,7 @@ static char *join(const strdict *d, const int32_t *ids, int n, size_t *len) {
 static br_status push(found_list *l, const br_counts *c, uint64_t key, double count) {
   if (l->n == l->cap) {
     int64_t cap = l->cap ? l->cap * 2 : 256;
-    found *v = br_realloc("counts", l->v, 1, (size_t)cap * sizeof *v);
+    found *v = br_realloc("counts", l->v, (size_t)cap, sizeof *v);
     if (!v) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
     l->v = v;
     l->cap = cap;
@@ -235,7 +236,7 @@ static br_status collect_ranked(scan *q) {
 static br_status collect(found_list *l, const br_counts *c, const br_counts_query *q, int min, int max) {
   memset(l, 0, sizeof *l);
   int32_t ids[3], ni = c->labels->n;
-  scan sc = {l, c, br_alloc("counts", 1, (size_t)(ni ? ni : 1)), {0, 0, 0, 0}, counts_read_scale(c), floor_of(c, q), min, max};
+  scan sc = {l, c, br_alloc("counts", (size_t)ni, 1), {0, 0, 0, 0}, counts_read_scale(c), floor_of(c, q), min, max};
   if (!sc.item_ok) return br_error_set(BR_ERR_NOMEM, "counts: out of memory");
   for (int32_t i = 0; i < ni; i++) sc.item_ok[i] = counts_item_get(c, i) * sc.scale >= sc.fl;
   for (size_t i = 0; i < c->total.cap && !c->rank_starts; i++) { /* the scan's bound; the index needs none */
@@ -372,7 +373,7 @@ br_status br_counts_rules(br_frame **out, const br_counts *c, const br_counts_qu
       if (q->min_lift > 0 && !(r.m[BR_M_LIFT] >= q->min_lift)) continue;
       if (nr == cap) {
         cap = cap ? cap * 2 : 256;
-        rule *v = br_realloc("counts", rs, 1, (size_t)cap * sizeof *v);
+        rule *v = br_realloc("counts", rs, (size_t)cap, sizeof *v);
         if (!v) {
           s = br_error_set(BR_ERR_NOMEM, "counts: out of memory");
           break;
@@ -386,9 +387,9 @@ br_status br_counts_rules(br_frame **out, const br_counts *c, const br_counts_qu
     if (nr > 1) qsort(rs, (size_t)nr, sizeof *rs, cmp_rule);
     if (q->top > 0 && q->top < nr) nr = q->top;
   }
-  char **texts = br_alloc("counts", 1, (size_t)(nr ? nr : 1) * 2 * sizeof *texts);
-  size_t *lens = br_alloc("counts", 1, (size_t)(nr ? nr : 1) * 2 * sizeof *lens);
-  double *vals = br_alloc("counts", 1, (size_t)(nr ? nr : 1) * BR_MEASURE_COUNT * sizeof *vals);
+  char **texts = br_alloc("counts", mem_mul((size_t)nr, 2), sizeof *texts);
+  size_t *lens = br_alloc("counts", mem_mul((size_t)nr, 2), sizeof *lens);
+  double *vals = br_alloc("counts", mem_mul((size_t)nr, BR_MEASURE_COUNT), sizeof *vals);
   if (s == BR_OK && (!texts || !lens || !vals)) s = br_error_set(BR_ERR_NOMEM, "counts: out of memory");
   int64_t made = 0;
   for (int64_t k = 0; k < nr && s == BR_OK; k++, made++) {

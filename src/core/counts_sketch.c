@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bundle/memory.h"
+#include "memory_internal.h"
 #include "counts_internal.h"
 
 static const uint64_t row_mult[16] = {
@@ -35,12 +36,12 @@ br_status sketch_init(sketch *s, int64_t cap, int64_t width, int depth) {
   s->cap = cap;
   s->width = w;
   s->depth = depth;
-  s->key = br_alloc("counts", 1, (size_t)cap * sizeof *s->key);
-  s->cnt = br_alloc("counts", 1, (size_t)cap * sizeof *s->cnt);
-  s->err = br_alloc("counts", 1, (size_t)cap * sizeof *s->err);
-  s->heap = br_alloc("counts", 1, (size_t)cap * sizeof *s->heap);
-  s->pos = br_alloc("counts", 1, (size_t)cap * sizeof *s->pos);
-  s->cm = br_calloc("counts", (size_t)(w * depth), sizeof *s->cm);
+  s->key = br_alloc("counts", (size_t)cap, sizeof *s->key);
+  s->cnt = br_alloc("counts", (size_t)cap, sizeof *s->cnt);
+  s->err = br_alloc("counts", (size_t)cap, sizeof *s->err);
+  s->heap = br_alloc("counts", (size_t)cap, sizeof *s->heap);
+  s->pos = br_alloc("counts", (size_t)cap, sizeof *s->pos);
+  s->cm = br_calloc("counts", mem_mul((size_t)w, (size_t)depth), sizeof *s->cm);
   if (!s->key || !s->cnt || !s->err || !s->heap || !s->pos || !s->cm) {
     sketch_free(s);
     return br_error_set(BR_ERR_NOMEM, "counts: out of memory for a sketch of %lld itemsets and %lld x %d counters",

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle/memory.h"
 #include "dist_internal.h"
 
 static br_comm world;
@@ -85,9 +86,10 @@ static br_status check_root(const br_comm *c, int root, const char *fn) {
   return BR_OK;
 }
 
-/* len bytes of data in a new block (at least one byte, so NULL means out of memory). */
-static void *copy_bytes(const void *data, int64_t len) {
-  void *p = malloc((size_t)(len > 0 ? len : 1));
+/* len bytes of data in a new block the caller frees with br_free_out (a
+ * valid block even for 0 bytes, so NULL means out of memory). */
+static void *copy_bytes(const char *what, const void *data, int64_t len) {
+  void *p = br_alloc_out(what, (size_t)len, 1);
   if (p && len > 0) memcpy(p, data, (size_t)len);
   return p;
 }
@@ -104,11 +106,11 @@ br_status br_comm_gather(br_comm *c, const void *data, int64_t len, int root, vo
     if (s != BR_OK) return s;
   }
   if (c->mpi) return mpi_gather(data, len, root, c->rank, c->size, out, lens);
-  void *p = copy_bytes(data, len);
-  int64_t *l = malloc(sizeof *l);
+  void *p = copy_bytes("gather", data, len);
+  int64_t *l = br_alloc_out("gather", 1, sizeof *l);
   if (!p || !l) {
-    free(p);
-    free(l);
+    br_free_out(p);
+    br_free_out(l);
     return br_error_set(BR_ERR_NOMEM, "gather: out of memory");
   }
   *l = len;
@@ -120,11 +122,11 @@ br_status br_comm_gather(br_comm *c, const void *data, int64_t len, int root, vo
 br_status br_comm_alltoall(br_comm *c, const void *send, const int64_t *sendlens, void **recv,
                            int64_t **recvlens) {
   if (c->mpi) return mpi_alltoall(send, sendlens, c->size, recv, recvlens);
-  void *p = copy_bytes(send, sendlens[0]);
-  int64_t *l = malloc(sizeof *l);
+  void *p = copy_bytes("alltoall", send, sendlens[0]);
+  int64_t *l = br_alloc_out("alltoall", 1, sizeof *l);
   if (!p || !l) {
-    free(p);
-    free(l);
+    br_free_out(p);
+    br_free_out(l);
     return br_error_set(BR_ERR_NOMEM, "alltoall: out of memory");
   }
   *l = sendlens[0];

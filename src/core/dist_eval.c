@@ -7,18 +7,18 @@
 #include <string.h>
 
 #include "bundle/memory.h"
-#include "basket_internal.h"
 #include "dist_internal.h"
 
 br_status br_dist_backtest(br_backtest *out, br_backtest_bundle *per, br_comm *c, const br_baskets *b,
                            const int32_t *items, const int64_t *off, int64_t nb, const double *price,
                            const double *cost) {
+  br_baskets_view bv = br_baskets_view_of(b);
   br_backtest_bundle *mine = br_alloc("dist", (size_t)nb, sizeof *mine);
   /* the counts: n, hits, touched, then complete and touched per bundle,
    * then per item 1 when some basket holds it */
-  int64_t width = 3 + 2 * nb + b->nitems;
+  int64_t width = 3 + 2 * nb + bv.nitems;
   int64_t *v = br_calloc("dist", (size_t)width, sizeof *v);
-  unsigned char *in_bundle = br_calloc("dist", (size_t)b->nitems, 1);
+  unsigned char *in_bundle = br_calloc("dist", (size_t)bv.nitems, 1);
   br_backtest local;
   br_status st = BR_OK;
   if (!mine || !v || !in_bundle) {
@@ -34,7 +34,7 @@ br_status br_dist_backtest(br_backtest *out, br_backtest_bundle *per, br_comm *c
     v[3 + k] = mine[k].complete;
     v[3 + nb + k] = mine[k].touched;
   }
-  for (int64_t p = 0; p < b->off[b->n]; p++) v[3 + 2 * nb + b->items[p]] = 1;
+  for (int64_t p = 0; p < bv.off[bv.n]; p++) v[3 + 2 * nb + bv.items[p]] = 1;
   if ((st = br_comm_allreduce_i64(c, v, width, BR_COMM_SUM)) != BR_OK) goto done;
   br_backtest r = local; /* nbundles and diversity depend on the bundles only */
   r.nbaskets = v[0];
@@ -61,7 +61,7 @@ br_status br_dist_backtest(br_backtest *out, br_backtest_bundle *per, br_comm *c
   for (int64_t p = off[0]; nb > 0 && p < off[nb]; p++)
     if (items[p] >= 0) in_bundle[items[p]] = 1;
   int64_t held = 0, covered = 0;
-  for (int32_t i = 0; i < b->nitems; i++)
+  for (int32_t i = 0; i < bv.nitems; i++)
     if (v[3 + 2 * nb + i] > 0) {
       held++;
       covered += in_bundle[i];

@@ -19,7 +19,8 @@
 #include <string.h>
 
 #include "bundle/memory.h"
-#include "basket_internal.h"
+#include "memory_internal.h"
+#include "basket_build.h"
 #include "dist_internal.h"
 
 /* 1 when sorted items[lo..hi) holds v */
@@ -38,11 +39,11 @@ typedef struct tidlists {
   int64_t *start, *tid;
 } tidlists;
 
-static int tidlists_build(tidlists *t, const br_baskets *b, const int64_t *sup) {
+static int tidlists_build(tidlists *t, const br_baskets_view *b, const int64_t *sup) {
   int32_t G = b->nitems;
   t->start = br_calloc("dist", (size_t)G + 1, sizeof *t->start);
-  t->tid = br_alloc("dist", 1, (size_t)(b->off[b->n] > 0 ? b->off[b->n] : 1) * sizeof *t->tid);
-  int64_t *fill = br_alloc("dist", 1, ((size_t)G + 1) * sizeof *fill);
+  t->tid = br_alloc("dist", (size_t)b->off[b->n], sizeof *t->tid);
+  int64_t *fill = br_alloc("dist", (size_t)G + 1, sizeof *fill);
   if (!t->start || !t->tid || !fill) {
     br_free(fill);
     return 0;
@@ -58,7 +59,7 @@ static int tidlists_build(tidlists *t, const br_baskets *b, const int64_t *sup) 
 /* counts[c] = this rank's baskets holding all k items of candidate c (flat,
  * k ints each): the basket list of its locally rarest item, the others
  * looked up in each basket. */
-static void count_candidates(int64_t *counts, const br_baskets *b, const tidlists *t, const int64_t *sup,
+static void count_candidates(int64_t *counts, const br_baskets_view *b, const tidlists *t, const int64_t *sup,
                              const int32_t *cand, int64_t ncand, int k) {
   for (int64_t c = 0; c < ncand; c++) {
     const int32_t *it = cand + c * k;
@@ -95,28 +96,25 @@ static void pair_counts(int64_t *counts, const int32_t *cand, int64_t ncand, con
 
 /* b's baskets keeping only items with gsup >= minc (ids and labels kept);
  * sup becomes the local supports of the kept items (0 for the others). */
-static br_baskets *frequent_only(const br_baskets *b, const int64_t *gsup, int64_t minc, int64_t *sup) {
-  br_baskets *f = br_calloc("dist", 1, sizeof *f);
-  if (!f) return NULL;
-  f->n = b->n;
-  f->nitems = b->nitems;
-  f->labels = strdict_retain(b->labels);
-  f->off = br_alloc("dist", 1, (size_t)(b->n + 1) * sizeof *f->off);
-  f->items = br_alloc("dist", 1, (size_t)(b->off[b->n] > 0 ? b->off[b->n] : 1) * sizeof *f->items);
-  if (!f->off || !f->items) {
-    br_baskets_free(f);
-    return NULL;
+static br_baskets *frequent_only(const br_baskets *like, const int64_t *gsup, int64_t minc, int64_t *sup) {
+  br_baskets_view b = br_baskets_view_of(like);
+  /* room for every item: no basket grows the arrays */
+  baskets_builder *bb = baskets_builder_like(like, b.n, b.off[b.n]);
+  if (!bb) return NULL;
+  for (int64_t k = 0; k < b.n; k++) {
+    int32_t *row = baskets_builder_room(bb, b.off[k + 1] - b.off[k]);
+    if (!row) {
+      baskets_builder_free(bb);
+      return NULL;
+    }
+    int64_t w = 0;
+    for (int64_t p = b.off[k]; p < b.off[k + 1]; p++)
+      if (gsup[b.items[p]] >= minc) row[w++] = b.items[p];
+    baskets_builder_close(bb, w);
   }
-  int64_t w = 0;
-  f->off[0] = 0;
-  for (int64_t k = 0; k < b->n; k++) {
-    for (int64_t p = b->off[k]; p < b->off[k + 1]; p++)
-      if (gsup[b->items[p]] >= minc) f->items[w++] = b->items[p];
-    f->off[k + 1] = w;
-  }
-  for (int32_t i = 0; i < b->nitems; i++)
+  for (int32_t i = 0; i < b.nitems; i++)
     if (gsup[i] < minc) sup[i] = 0;
-  return f;
+  return baskets_builder_finish(bb);
 }
 
 static int sort_k; /* the width of the itemsets qsort compares (no context argument) */
@@ -160,9 +158,9 @@ br_status br_dist_frequent(br_itemsets **out, br_comm *c, const br_baskets *b, c
   br_status st = dist_check_mine_options(&o, &dflt);
   if (st != BR_OK) return st;
   if (o->max_size > 62) return br_error_set(BR_ERR_ARG, "dist frequent: max_size %d (at most 62 across ranks)", o->max_size);
-  int32_t G = b->nitems;
-  int64_t n = b->n;
-  int64_t *sup = br_calloc("dist", (size_t)G + 1, sizeof *sup), *gsup = br_alloc("dist", 1, ((size_t)G + 1) * sizeof *gsup);
+  int32_t G = br_baskets_nitems(b);
+  int64_t n = br_baskets_size(b);
+  int64_t *sup = br_calloc("dist", (size_t)G + 1, sizeof *sup), *gsup = br_alloc("dist", (size_t)G + 1, sizeof *gsup);
   int64_t *counts = NULL, *lens = NULL, npairs = 0, *pc = NULL;
   int32_t *pa = NULL, *pb = NULL, *all = NULL, *L = NULL;
   ibuf cand = {0}, keep = {0};
@@ -181,7 +179,8 @@ br_status br_dist_frequent(br_itemsets **out, br_comm *c, const br_baskets *b, c
     if (gsup[i] >= minc && min_size <= 1 && !dist_push_record(&keep, &i, 1, gsup[i])) goto oom;
   /* from here on only frequent items count: this rank's baskets without the others */
   if (!(fb = frequent_only(b, gsup, minc, sup))) goto oom;
-  if (!tidlists_build(&t, fb, sup)) goto oom;
+  br_baskets_view fv = br_baskets_view_of(fb);
+  if (!tidlists_build(&t, &fv, sup)) goto oom;
   /* level 2: every local pair count among frequent items; candidates are
    * the union of the pairs that reach this rank's share of the threshold */
   if (max_size >= 2) {
@@ -204,9 +203,9 @@ br_status br_dist_frequent(br_itemsets **out, br_comm *c, const br_baskets *b, c
   for (int k = 2; k <= max_size && cand.n > 0; k++) {
     int64_t ncand = cand.n / k, nl = 0;
     br_free(counts);
-    if (!(counts = br_alloc("dist", 1, (size_t)ncand * sizeof *counts))) goto oom;
+    if (!(counts = br_alloc("dist", (size_t)ncand, sizeof *counts))) goto oom;
     if (k == 2) pair_counts(counts, cand.v, ncand, pa, pb, pc, npairs);
-    else count_candidates(counts, fb, &t, sup, cand.v, ncand, k);
+    else count_candidates(counts, &fv, &t, sup, cand.v, ncand, k);
     if ((st = br_comm_allreduce_i64(c, counts, ncand, BR_COMM_SUM)) != BR_OK) goto done;
     for (int64_t q = 0; q < ncand; q++) {
       if (counts[q] < minc) continue;
@@ -221,7 +220,7 @@ br_status br_dist_frequent(br_itemsets **out, br_comm *c, const br_baskets *b, c
       goto done;
     }
     br_free(L);
-    if (!(L = br_alloc("dist", 1, (size_t)(nl * k > 0 ? nl * k : 1) * sizeof *L))) goto oom;
+    if (!(L = br_alloc("dist", mem_mul((size_t)nl, (size_t)k), sizeof *L))) goto oom;
     memcpy(L, cand.v, (size_t)(nl * k) * sizeof *L);
     cand.n = 0;
     if (k < max_size && !apriori_gen(&cand, L, nl, k + 1)) goto oom;
@@ -234,11 +233,11 @@ done:
   br_free(sup);
   br_free(gsup);
   br_free(counts);
-  free(lens);
+  br_free_out(lens);
   br_free_out(pa);
   br_free_out(pb);
   br_free_out(pc);
-  free(all);
+  br_free_out(all);
   br_free(L);
   br_free(cand.v);
   br_free(keep.v);

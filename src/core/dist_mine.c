@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "bundle/memory.h"
-#include "basket_internal.h"
+#include "basket_build.h"
 #include "dist_internal.h"
 
 /* ---- a growable int32 buffer ---- */
@@ -16,7 +16,7 @@
 int ibuf_push(ibuf *b, int32_t x) {
   if (b->n == b->cap) {
     int64_t cap = b->cap ? b->cap * 2 : 1024;
-    int32_t *v = br_realloc("dist", b->v, 1, (size_t)cap * sizeof *v);
+    int32_t *v = br_realloc("dist", b->v, (size_t)cap, sizeof *v);
     if (!v) return 0;
     b->v = v;
     b->cap = cap;
@@ -46,17 +46,22 @@ int dist_cmp_i32(const void *a, const void *b) {
 
 /* The sorted union of every rank's labels, as a new dictionary. */
 static br_status global_labels(strdict **out, br_comm *c, const br_baskets *b) {
+  int32_t G = br_baskets_nitems(b);
   size_t bytes = 0;
-  for (int32_t i = 0; i < b->nitems; i++) bytes += sizeof(int32_t) + (b->labels->offs[i + 1] - b->labels->offs[i] - 1);
-  char *mine = br_alloc("dist", 1, bytes ? bytes : 1), *all = NULL;
+  for (int32_t i = 0; i < G; i++) {
+    size_t len;
+    br_baskets_label(b, i, &len);
+    bytes += sizeof(int32_t) + len;
+  }
+  char *mine = br_alloc("dist", bytes, 1), *all = NULL;
   int64_t *lens = NULL;
   label *ls = NULL;
   strdict *d = NULL;
   if (!mine) return br_error_set(BR_ERR_NOMEM, "dist baskets: out of memory");
   char *w = mine;
-  for (int32_t i = 0; i < b->nitems; i++) { /* each label: its length, then its bytes */
+  for (int32_t i = 0; i < G; i++) { /* each label: its length, then its bytes */
     size_t len;
-    const char *s = strdict_get(b->labels, i, &len);
+    const char *s = br_baskets_label(b, i, &len);
     int32_t l = (int32_t)len;
     memcpy(w, &l, sizeof l);
     memcpy(w + sizeof l, s, len);
@@ -95,55 +100,31 @@ static br_status global_labels(strdict **out, br_comm *c, const br_baskets *b) {
 done:
   strdict_release(d);
   br_free(ls);
-  free(all);
-  free(lens);
+  br_free_out(all);
+  br_free_out(lens);
   return st;
-}
-
-static void *copy_of(const void *p, size_t bytes) {
-  if (!p) return NULL;
-  void *q = br_alloc("dist", 1, bytes ? bytes : 1);
-  if (q) memcpy(q, p, bytes);
-  return q;
 }
 
 br_status br_dist_baskets_global(br_baskets **out, br_comm *c, const br_baskets *b) {
   strdict *d = NULL;
   br_status st = global_labels(&d, c, b);
   if (st != BR_OK) return st;
-  br_baskets *g = br_calloc("dist", 1, sizeof *g);
-  int32_t *map = br_alloc("dist", (size_t)b->nitems, sizeof *map);
-  size_t n = (size_t)b->n;
-  if (!g || !map) goto oom;
-  for (int32_t i = 0; i < b->nitems; i++) {
+  int32_t G = br_baskets_nitems(b);
+  int32_t *map = br_alloc("dist", (size_t)G, sizeof *map);
+  if (!map) {
+    strdict_release(d);
+    return br_error_set(BR_ERR_NOMEM, "dist baskets: out of memory");
+  }
+  for (int32_t i = 0; i < G; i++) {
     size_t len;
-    const char *s = strdict_get(b->labels, i, &len);
+    const char *s = br_baskets_label(b, i, &len);
     map[i] = strdict_find(d, s, len);
   }
-  g->n = b->n;
-  g->nitems = d->n;
-  g->labels = d;
-  d = NULL;
-  g->off = copy_of(b->off, (n + 1) * sizeof *g->off);
-  g->items = br_alloc("dist", 1, (size_t)(b->off[n] > 0 ? b->off[n] : 1) * sizeof *g->items);
-  g->times = copy_of(b->times, n * sizeof *g->times);
-  g->revenue = copy_of(b->revenue, n * sizeof *g->revenue);
-  g->user = copy_of(b->user, n * sizeof *g->user);
-  g->users = b->users ? strdict_retain(b->users) : NULL;
-  if (!g->off || !g->items || (b->times && !g->times) || (b->revenue && !g->revenue) || (b->user && !g->user))
-    goto oom;
-  for (int64_t p = 0; p < b->off[n]; p++) g->items[p] = map[b->items[p]];
-  /* ids in the new dictionary keep each basket sorted, as the module expects */
-  for (size_t k = 0; k < n; k++)
-    qsort(g->items + g->off[k], (size_t)(g->off[k + 1] - g->off[k]), sizeof *g->items, dist_cmp_i32);
-  br_free(map);
-  *out = g;
-  return BR_OK;
-oom:
+  st = baskets_relabel(out, b, d, map);
   br_free(map);
   strdict_release(d);
-  br_baskets_free(g);
-  return br_error_set(BR_ERR_NOMEM, "dist baskets: out of memory");
+  if (st == BR_ERR_NOMEM) return br_error_set(BR_ERR_NOMEM, "dist baskets: out of memory");
+  return st;
 }
 
 /* ---- frequent itemsets ---- */
@@ -183,7 +164,7 @@ static int cmp_by_support(const void *a, const void *b) {
 /* The group-dependent shards of PFP: for each basket (frequent items only,
  * most frequent first) and each group among its items, the prefix up to
  * that group's last item goes to the group's rank, as [len, items...]. */
-static br_status shard_baskets(ibuf *to, const br_baskets *b, const int32_t *pos, int size) {
+static br_status shard_baskets(ibuf *to, const br_baskets_view *b, const int32_t *pos, int size) {
   int32_t *row = br_alloc("dist", (size_t)b->nitems, sizeof *row);
   unsigned char *sent = br_calloc("dist", (size_t)size, 1);
   if (!row || !sent) goto oom;
@@ -216,26 +197,20 @@ oom:
 static br_status shard_from_records(br_baskets **out, const int32_t *rec, int64_t nint, const br_baskets *like) {
   int64_t n = 0;
   for (int64_t at = 0; at < nint; at += 1 + rec[at]) n++;
-  br_baskets *s = br_calloc("dist", 1, sizeof *s);
-  if (!s) return br_error_set(BR_ERR_NOMEM, "dist frequent: out of memory");
-  s->n = n;
-  s->nitems = like->nitems;
-  s->labels = strdict_retain(like->labels);
-  s->off = br_alloc("dist", 1, (size_t)(n + 1) * sizeof *s->off);
-  s->items = br_alloc("dist", 1, (size_t)(nint - n > 0 ? nint - n : 1) * sizeof *s->items);
-  if (!s->off || !s->items) {
-    br_baskets_free(s);
-    return br_error_set(BR_ERR_NOMEM, "dist frequent: out of memory");
+  /* exactly the room needed: the arrays never grow */
+  baskets_builder *bb = baskets_builder_like(like, n, nint - n);
+  if (!bb) return br_error_set(BR_ERR_NOMEM, "dist frequent: out of memory");
+  for (int64_t at = 0; at < nint; at += 1 + rec[at]) {
+    int32_t *row = baskets_builder_room(bb, rec[at]);
+    if (!row) {
+      baskets_builder_free(bb);
+      return br_error_set(BR_ERR_NOMEM, "dist frequent: out of memory");
+    }
+    memcpy(row, rec + at + 1, (size_t)rec[at] * sizeof *row);
+    qsort(row, (size_t)rec[at], sizeof *row, dist_cmp_i32);
+    baskets_builder_close(bb, rec[at]);
   }
-  s->off[0] = 0;
-  int64_t k = 0, w = 0;
-  for (int64_t at = 0; at < nint; at += 1 + rec[at], k++) {
-    memcpy(s->items + w, rec + at + 1, (size_t)rec[at] * sizeof *s->items);
-    qsort(s->items + w, (size_t)rec[at], sizeof *s->items, dist_cmp_i32);
-    w += rec[at];
-    s->off[k + 1] = w;
-  }
-  *out = s;
+  *out = baskets_builder_finish(bb);
   return BR_OK;
 }
 
@@ -250,7 +225,7 @@ br_status dist_itemsets_from_records(br_itemsets **out, const int32_t *rec, int6
                                      const int64_t *sup, int32_t G) {
   br_itemsets *res = itemsets_new(total, G, 0);
   if (!res) return br_error_set(BR_ERR_NOMEM, "dist frequent: out of memory");
-  memcpy(res->item_count, sup, (size_t)G * sizeof *sup);
+  itemsets_set_item_counts(res, sup);
   for (int64_t at = 0; at < nint; at += 3 + rec[at]) {
     int64_t cnt = (int64_t)rec[at + 1] | ((int64_t)rec[at + 2] << 31);
     if (!itemsets_push(res, rec + at + 3, rec[at], cnt, NAN)) {
@@ -275,8 +250,9 @@ br_status br_dist_frequent_pfp(br_itemsets **out, br_comm *c, const br_baskets *
   br_mine_options dflt;
   br_status st = dist_check_mine_options(&o, &dflt);
   if (st != BR_OK) return st;
-  int size = c->size, G = b->nitems;
-  int64_t n = b->n;
+  br_baskets_view bv = br_baskets_view_of(b);
+  int size = c->size, G = bv.nitems;
+  int64_t n = bv.n;
   int64_t *sup = br_calloc("dist", (size_t)G + 1, sizeof *sup);
   int32_t *pos = br_alloc("dist", (size_t)G, sizeof *pos), *order = br_alloc("dist", (size_t)G, sizeof *order);
   ibuf *to = br_calloc("dist", (size_t)size, sizeof *to), mine = {0};
@@ -300,10 +276,10 @@ br_status br_dist_frequent_pfp(br_itemsets **out, br_comm *c, const br_baskets *
   qsort(order, (size_t)nf, sizeof *order, cmp_by_support);
   for (int32_t i = 0; i < G; i++) pos[i] = -1;
   for (int32_t i = 0; i < nf; i++) pos[order[i]] = i;
-  if ((st = shard_baskets(to, b, pos, size)) != BR_OK) goto done;
+  if ((st = shard_baskets(to, &bv, pos, size)) != BR_OK) goto done;
   int64_t bytes = 0;
   for (int r = 0; r < size; r++) bytes += sendlens[r] = to[r].n * (int64_t)sizeof(int32_t);
-  if (!(send = br_alloc("dist", 1, (size_t)(bytes ? bytes : 1)))) goto oom;
+  if (!(send = br_alloc("dist", (size_t)bytes, 1))) goto oom;
   for (int r = 0, at = 0; r < size; at += (int)sendlens[r], r++) {
     if (to[r].n) memcpy(send + at, to[r].v, (size_t)sendlens[r]);
     br_free(to[r].v);
@@ -315,7 +291,7 @@ br_status br_dist_frequent_pfp(br_itemsets **out, br_comm *c, const br_baskets *
   int64_t nint = 0;
   for (int r = 0; r < size; r++) nint += recvlens[r] / (int64_t)sizeof(int32_t);
   if ((st = shard_from_records(&shard, recv, nint, b)) != BR_OK) goto done;
-  free(recv);
+  br_free_out(recv);
   recv = NULL;
   /* this rank's groups: the itemsets whose rarest item is dealt to it */
   br_mine_options lo;
@@ -325,14 +301,14 @@ br_status br_dist_frequent_pfp(br_itemsets **out, br_comm *c, const br_baskets *
   lo.max_size = o->max_size;
   lo.max_itemsets = o->max_itemsets;
   if ((st = br_baskets_frequent(&local, shard, &lo)) != BR_OK) goto done;
-  for (int64_t k = 0; k < local->n; k++) {
+  for (int64_t k = 0, nl = br_itemsets_count(local); k < nl; k++) {
     int sz;
     const int32_t *it = br_itemsets_items(local, k, &sz);
     int32_t last = -1;
     for (int q = 0; q < sz; q++)
       if (pos[it[q]] > last) last = pos[it[q]];
     if (last % size != c->rank) continue;
-    if (!dist_push_record(&mine, it, sz, local->count[k])) goto oom;
+    if (!dist_push_record(&mine, it, sz, br_itemsets_support_count(local, k))) goto oom;
   }
   br_itemsets_free(local);
   local = NULL;
@@ -352,11 +328,11 @@ done:
   br_free(pos);
   br_free(order);
   br_free(sendlens);
-  free(recvlens);
-  free(lens);
+  br_free_out(recvlens);
+  br_free_out(lens);
   br_free(send);
-  free(recv);
-  free(all);
+  br_free_out(recv);
+  br_free_out(all);
   br_baskets_free(shard);
   br_itemsets_free(local);
   return st;

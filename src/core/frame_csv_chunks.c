@@ -206,7 +206,7 @@ static br_status push_held(br_csv_chunks *c) {
       return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
   }
   if (r->cap_rows == 0) {
-    r->row_lines = br_alloc("read_csv_chunks", 1, 1024 * sizeof *r->row_lines);
+    r->row_lines = br_alloc("read_csv_chunks", 1024, sizeof *r->row_lines);
     if (!r->row_lines) return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
     r->cap_rows = 1024;
   }

@@ -236,7 +236,7 @@ static void report_unchecked(reader *r) {
 static br_status convert_threads(reader *r, br_column **cols, int threads);
 
 br_status csv_convert(reader *r, br_column **cols, int threads) {
-  r->unchecked = br_calloc("read_csv", (size_t)(r->nkeep ? r->nkeep : 1), 1);
+  r->unchecked = br_calloc("read_csv", (size_t)r->nkeep, 1);
   if (!r->unchecked) return br_error_set(BR_ERR_NOMEM, "%s: out of memory", r->path);
   br_status s = convert_threads(r, cols, threads);
   if (s == BR_OK) report_unchecked(r);

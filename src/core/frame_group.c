@@ -9,6 +9,7 @@
 #include "deadline_internal.h"
 #include "frame_internal.h"
 #include "bundle/memory.h"
+#include "memory_internal.h"
 
 static const char *const agg_names[] = {"count", "sum", "mean", "min", "max", "nunique", "first"};
 static_assert(sizeof agg_names / sizeof *agg_names == BR_AGG_COUNT_OP, "one name per aggregation");
@@ -95,7 +96,7 @@ static int64_t rowtab_insert(rowtab *t, int64_t row) {
  * keys of millions of rows is the first touch of their pages. */
 static uint64_t *group_keys(const br_frame *f, const int *kc, int nk, int *stopped) {
   int w = 2 * nk;
-  uint64_t *keys = br_alloc("group_by", (size_t)f->nrows * (size_t)w * 8, 1);
+  uint64_t *keys = br_alloc("group_by", mem_mul((size_t)f->nrows, (size_t)w), 8);
   if (!keys) return NULL;
   int64_t work = 0;
   for (int64_t i = 0; i < f->nrows; i++)
@@ -154,7 +155,7 @@ static br_status agg_column(br_column **out, const br_frame *f, const br_agg *a,
       for (int64_t i = 0; i < n; i++) cnt[gid[i]] += !c || column_valid(c, i);
     } else {
       /* distinct (group, value) pairs */
-      uint64_t *kv = br_alloc("group_by", (size_t)n * 2 * 8, 1);
+      uint64_t *kv = br_alloc("group_by", mem_mul((size_t)n, 2), 8);
       int64_t *rows = br_alloc("group_by", (size_t)n, sizeof *rows);
       rowtab t;
       memset(&t, 0, sizeof t);
@@ -354,8 +355,8 @@ br_status br_frame_join(br_frame **out, const br_frame *left, const br_frame *ri
   join_key *jk = br_calloc("group_by", (size_t)non, sizeof *jk);
   int *rkc = br_calloc("group_by", (size_t)non, sizeof *rkc);
   int64_t nl = left->nrows, nr = right->nrows;
-  uint64_t *lw = br_alloc("group_by", (size_t)nl * (size_t)non * 8, 1);
-  uint64_t *rw = br_alloc("group_by", (size_t)nr * (size_t)non * 8, 1);
+  uint64_t *lw = br_alloc("group_by", mem_mul((size_t)nl, (size_t)non), 8);
+  uint64_t *rw = br_alloc("group_by", mem_mul((size_t)nr, (size_t)non), 8);
   uint8_t *lok = br_alloc("group_by", (size_t)nl, 1), *rok = br_alloc("group_by", (size_t)nr, 1);
   int64_t *rgid = br_alloc("group_by", (size_t)nr, sizeof *rgid);
   int64_t *start = NULL, *order = NULL, *lrows = NULL, *rrows = NULL, npairs = 0, cap = 0;

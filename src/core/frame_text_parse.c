@@ -10,8 +10,8 @@
 br_status column_parse_levels(br_column **out, const br_column *c, br_dtype type, level_parser parse,
                               const void *ctx, int64_t *bad_row) {
   int32_t nl = c->dict->n;
-  uint64_t *at = br_alloc("parse", (size_t)(nl ? nl : 1), sizeof *at);
-  uint8_t *ok = br_alloc("parse", (size_t)(nl ? nl : 1), 1);
+  uint64_t *at = br_alloc("parse", (size_t)nl, sizeof *at);
+  uint8_t *ok = br_alloc("parse", (size_t)nl, 1);
   br_column *r = NULL;
   if (!at || !ok || column_alloc(&r, type, c->n, c->nulls > 0, NULL) != BR_OK) {
     br_free(at);

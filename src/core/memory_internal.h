@@ -6,6 +6,16 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
+/* a x b, for a count of three or more factors given to br_alloc (and its
+ * family) as br_alloc(what, mem_mul(n, 2), sizeof *p): SIZE_MAX when the
+ * product overflows, which br_alloc's own count x size check then refuses
+ * with its "does not fit" error, so no factor wraps to a small block. Zero
+ * stays zero (br_alloc gives a valid block for it: no `n ? n : 1`). */
+static inline size_t mem_mul(size_t a, size_t b) {
+  size_t n;
+  return __builtin_mul_overflow(a, b, &n) ? SIZE_MAX : n;
+}
+
 /* Adds bytes (negative: gives back) to the core's count without checking
  * the limit: for the few bytes by which malloc rounds a block up, once the
  * block itself was reserved (memory_alloc.c's *_out family). */

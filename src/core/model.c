@@ -11,6 +11,7 @@
 #include "bundle/gbdt.h"
 #include "model_internal.h"
 #include "bundle/memory.h"
+#include "memory_internal.h"
 
 /* LAPACK (Fortran symbols exported by OpenBLAS; column-major). */
 void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
@@ -140,9 +141,9 @@ br_status model_check_y(const char *fn, const br_tensor *y, int64_t n, double **
 static br_status fit_linear(br_model *m, const double *X, const double *y, int64_t n, int64_t d) {
   int N = (int)n, D = (int)d, info = 0, one = 1;
   double *xm = br_calloc("model", (size_t)d + 1, sizeof *xm), ym = 0;
-  double *Xc = br_alloc("model", (size_t)(n * d), sizeof *Xc);
+  double *Xc = br_alloc("model", mem_mul((size_t)n, (size_t)d), sizeof *Xc);
   double *yc = br_alloc("model", (size_t)((n > d ? n : d) + 1), sizeof *yc);
-  double *A = br_alloc("model", (size_t)(d * d), sizeof *A);
+  double *A = br_alloc("model", mem_mul((size_t)d, (size_t)d), sizeof *A);
   double *w = br_calloc("model", (size_t)d + 1, sizeof *w);
   br_status s = BR_OK;
   if (!xm || !Xc || !yc || !A || !w) {
@@ -176,7 +177,7 @@ static br_status fit_linear(br_model *m, const double *X, const double *y, int64
   dpotrf_("L", &D, A, &D, &info);
   double rcond = 0;
   if (info == 0) {
-    double *work = br_alloc("model", (size_t)(3 * d), sizeof *work);
+    double *work = br_alloc("model", mem_mul((size_t)d, 3), sizeof *work);
     int *iwork = br_alloc("model", (size_t)d, sizeof *iwork);
     if (work && iwork) dpocon_("L", &D, A, &D, &anorm, &rcond, work, iwork, &info);
     br_free(work);
@@ -202,7 +203,7 @@ static br_status fit_linear(br_model *m, const double *X, const double *y, int64
     br_free(delta);
   } else {
     if (m->l2 > 0) { /* ridge: QR on the augmented system [Xc; sqrt(l2) I] */
-      double *Aug = br_calloc("model", (size_t)(n + d) * (size_t)d, sizeof *Aug), *b = br_calloc("model", (size_t)(n + d), sizeof *b);
+      double *Aug = br_calloc("model", mem_mul((size_t)(n + d), (size_t)d), sizeof *Aug), *b = br_calloc("model", (size_t)(n + d), sizeof *b);
       if (!Aug || !b) {
         br_free(Aug);
         br_free(b);
@@ -221,7 +222,7 @@ static br_status fit_linear(br_model *m, const double *X, const double *y, int64
       N = (int)(n + d);
     } else {
       /* column-major n x d copy of Xc */
-      double *cm = br_alloc("model", (size_t)(n * d), sizeof *cm);
+      double *cm = br_alloc("model", mem_mul((size_t)n, (size_t)d), sizeof *cm);
       if (!cm) {
         s = br_error_set(BR_ERR_NOMEM, "linear: out of memory");
         goto done;
@@ -244,7 +245,8 @@ static br_status fit_linear(br_model *m, const double *X, const double *y, int64
     memcpy(bb, yc, (size_t)N * sizeof *bb);
     dgelsy_(&N, &D, &one, Xc, &N, bb, &ldb, jpvt, &rc, &rank, &q, &lwork, &info);
     lwork = (int)q;
-    double *work = br_alloc("model", (size_t)(lwork > 1 ? lwork : 1), sizeof *work);
+    if (lwork < 1) lwork = 1; /* LAPACK's own minimum for the call, not a size guard */
+    double *work = br_alloc("model", (size_t)lwork, sizeof *work);
     if (work) dgelsy_(&N, &D, &one, Xc, &N, bb, &ldb, jpvt, &rc, &rank, work, &lwork, &info);
     br_free(work);
     br_free(jpvt);

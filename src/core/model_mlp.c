@@ -193,12 +193,12 @@ static int scratch_alloc(scratch *sc, const mlp_state *s, int64_t B) {
   for (int l = 1; l < s->nl; l++)
     if ((size_t)s->width[l] * (size_t)s->width[l + 1] > wsize) wsize = (size_t)s->width[l] * (size_t)s->width[l + 1];
   for (int l = 0; l <= s->nl; l++) {
-    sc->h[l] = br_alloc("mlp", (size_t)B * (size_t)s->width[l], sizeof(float) + sizeof(float));
+    sc->h[l] = br_alloc("mlp", mem_mul((size_t)B, (size_t)s->width[l]), sizeof(float) + sizeof(float));
     if (!sc->h[l]) return 0;
     if (s->width[l] > wmax) wmax = s->width[l];
   }
-  sc->dh = br_alloc("mlp", (size_t)B * (size_t)wmax, sizeof(float));
-  sc->dh2 = br_alloc("mlp", (size_t)B * (size_t)wmax, sizeof(float));
+  sc->dh = br_alloc("mlp", mem_mul((size_t)B, (size_t)wmax), sizeof(float));
+  sc->dh2 = br_alloc("mlp", mem_mul((size_t)B, (size_t)wmax), sizeof(float));
   sc->yb = br_alloc("mlp", (size_t)B, sizeof(float));
   sc->wt = br_alloc("mlp", wsize, sizeof(float));
   return sc->dh && sc->dh2 && sc->yb && sc->wt;
@@ -327,7 +327,7 @@ br_status mlp_fit(br_model *m, const double *X, const double *y, int64_t n, int6
   int64_t nval = (int64_t)floor(o->validation * (double)n), ntr = n - nval;
   if (ntr < 1) return br_error_set(BR_ERR_SHAPE, "mlp: fit: no rows left to train on after validation");
   int B = (int)(o->batch < ntr ? o->batch : ntr);
-  float *Xf = br_alloc("mlp", (size_t)n * (size_t)d, sizeof *Xf + sizeof *Xf), *yf = br_alloc("mlp", (size_t)n, sizeof *yf);
+  float *Xf = br_alloc("mlp", mem_mul((size_t)n, (size_t)d), sizeof *Xf + sizeof *Xf), *yf = br_alloc("mlp", (size_t)n, sizeof *yf);
   int64_t *idx = br_alloc("mlp", (size_t)n, sizeof *idx);
   size_t *perm = br_alloc("mlp", (size_t)n, sizeof *perm);
   br_free(s->loss), br_free(s->val_loss);

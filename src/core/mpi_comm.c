@@ -9,7 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle/memory.h"
 #include "dist_internal.h"
+
+/* Buffers handed to the caller (a bcast's copy, a gather's or all-to-all's
+ * bytes and lengths) are br_alloc_out blocks, freed with br_free_out; the
+ * counts and displacements MPI reads during a call are br_alloc scratch.
+ * Both are charged to the memory budget; MPI itself allocates nothing of
+ * ours. */
 
 #ifdef BR_HAVE_MPI
 #include <mpi.h>
@@ -75,18 +82,18 @@ br_status mpi_bcast(void **data, int64_t *len, int root, int me) {
   int rc = MPI_Bcast(&n, 1, MPI_INT64_T, root, MPI_COMM_WORLD);
   if (rc != MPI_SUCCESS) return mpi_fail("MPI_Bcast", rc);
   if (n > INT_MAX) return br_error_set(BR_ERR_LIMIT, "mpi: bcast of %lld bytes (at most 2 GiB)", (long long)n);
-  char *buf = me == root ? *data : n > 0 ? malloc((size_t)n) : NULL;
+  char *buf = me == root ? *data : n > 0 ? br_alloc_out("mpi: bcast", (size_t)n, 1) : NULL;
   /* every rank joins the data round, even one short of memory, so none
    * waits forever; the short one then reports its failure */
   int ok = me == root || n == 0 || buf != NULL, all_ok = 0;
   rc = MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
   if (rc != MPI_SUCCESS || !all_ok) {
-    if (me != root) free(buf);
+    if (me != root) br_free_out(buf);
     return rc != MPI_SUCCESS ? mpi_fail("MPI_Allreduce", rc) : br_error_set(BR_ERR_NOMEM, "mpi: bcast: out of memory");
   }
   if (n > 0) rc = MPI_Bcast(buf, (int)n, MPI_BYTE, root, MPI_COMM_WORLD);
   if (rc != MPI_SUCCESS) {
-    if (me != root) free(buf);
+    if (me != root) br_free_out(buf);
     return mpi_fail("MPI_Bcast", rc);
   }
   if (me != root) {
@@ -111,8 +118,9 @@ static int to_counts(const int64_t *lens, int size, int *counts, int *displs, in
 }
 
 br_status mpi_gather(const void *data, int64_t len, int root, int me, int size, void **out, int64_t **lens) {
-  int64_t *all = malloc((size_t)size * sizeof *all);
-  int *counts = malloc((size_t)size * sizeof *counts), *displs = malloc((size_t)size * sizeof *displs);
+  int64_t *all = br_alloc_out("mpi: gather", (size_t)size, sizeof *all);
+  int *counts = br_alloc("mpi: gather", (size_t)size, sizeof *counts);
+  int *displs = br_alloc("mpi: gather", (size_t)size, sizeof *displs);
   int ok = all && counts && displs, all_ok = 0;
   int rc = MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
   br_status s = BR_OK;
@@ -126,7 +134,7 @@ br_status mpi_gather(const void *data, int64_t len, int root, int me, int size, 
     s = br_error_set(BR_ERR_LIMIT, "mpi: gather of 2 GiB or more (send less per call)");
   int lands = root < 0 || root == me;
   if (s == BR_OK) {
-    buf = lands ? malloc((size_t)(total > 0 ? total : 1)) : NULL;
+    buf = lands ? br_alloc_out("mpi: gather", (size_t)total, 1) : NULL;
     ok = !lands || buf != NULL;
     rc = MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     if (rc != MPI_SUCCESS) s = mpi_fail("MPI_Allreduce", rc);
@@ -137,11 +145,11 @@ br_status mpi_gather(const void *data, int64_t len, int root, int me, int size, 
                   : MPI_Gatherv(data, (int)len, MPI_BYTE, buf, counts, displs, MPI_BYTE, root, MPI_COMM_WORLD);
     if (rc != MPI_SUCCESS) s = mpi_fail("MPI_Gatherv", rc);
   }
-  free(counts);
-  free(displs);
+  br_free(counts);
+  br_free(displs);
   if (s != BR_OK || !lands) {
-    free(buf);
-    free(all);
+    br_free_out(buf);
+    br_free_out(all);
     if (s == BR_OK) *out = NULL, *lens = NULL;
     return s;
   }
@@ -151,9 +159,9 @@ br_status mpi_gather(const void *data, int64_t len, int root, int me, int size, 
 }
 
 br_status mpi_alltoall(const void *send, const int64_t *sendlens, int size, void **recv, int64_t **recvlens) {
-  int64_t *rl = malloc((size_t)size * sizeof *rl);
-  int *sc = malloc((size_t)size * sizeof *sc), *sd = malloc((size_t)size * sizeof *sd);
-  int *rc_ = malloc((size_t)size * sizeof *rc_), *rd = malloc((size_t)size * sizeof *rd);
+  int64_t *rl = br_alloc_out("mpi: alltoall", (size_t)size, sizeof *rl);
+  int *sc = br_alloc("mpi: alltoall", (size_t)size, sizeof *sc), *sd = br_alloc("mpi: alltoall", (size_t)size, sizeof *sd);
+  int *rc_ = br_alloc("mpi: alltoall", (size_t)size, sizeof *rc_), *rd = br_alloc("mpi: alltoall", (size_t)size, sizeof *rd);
   int ok = rl && sc && sd && rc_ && rd, all_ok = 0;
   br_status s = BR_OK;
   char *buf = NULL;
@@ -165,7 +173,7 @@ br_status mpi_alltoall(const void *send, const int64_t *sendlens, int size, void
     s = mpi_fail("MPI_Alltoall", rc);
   if (s == BR_OK) {
     ok = to_counts(sendlens, size, sc, sd, &stotal) && to_counts(rl, size, rc_, rd, &rtotal);
-    if (ok) buf = malloc((size_t)(rtotal > 0 ? rtotal : 1));
+    if (ok) buf = br_alloc_out("mpi: alltoall", (size_t)rtotal, 1);
     int why = !ok ? 2 : buf ? 0 : 1, worst = 0;
     rc = MPI_Allreduce(&why, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (rc != MPI_SUCCESS) s = mpi_fail("MPI_Allreduce", rc);
@@ -176,13 +184,13 @@ br_status mpi_alltoall(const void *send, const int64_t *sendlens, int size, void
     rc = MPI_Alltoallv(send, sc, sd, MPI_BYTE, buf, rc_, rd, MPI_BYTE, MPI_COMM_WORLD);
     if (rc != MPI_SUCCESS) s = mpi_fail("MPI_Alltoallv", rc);
   }
-  free(sc);
-  free(sd);
-  free(rc_);
-  free(rd);
+  br_free(sc);
+  br_free(sd);
+  br_free(rc_);
+  br_free(rd);
   if (s != BR_OK) {
-    free(buf);
-    free(rl);
+    br_free_out(buf);
+    br_free_out(rl);
     return s;
   }
   *recv = buf;

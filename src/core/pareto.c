@@ -8,6 +8,7 @@
 #include "sort_index.h"
 #include "deadline_internal.h"
 #include "bundle/memory.h"
+#include "memory_internal.h"
 
 typedef struct pts {
   const double *p;
@@ -198,7 +199,7 @@ static double hv2(const double *p, int64_t n, const double *ref) {
  * hypervolume of the points at or above it. O(n^2 log n), exact. */
 static double hv3(const double *p, int64_t n, const double *ref) {
   double *zs = br_alloc("pareto", (size_t)n, sizeof *zs);
-  double *xy = br_alloc("pareto", (size_t)n * 2, sizeof *xy);
+  double *xy = br_alloc("pareto", mem_mul((size_t)n, 2), sizeof *xy);
   if (!zs || !xy) {
     br_free(zs);
     br_free(xy);

@@ -20,6 +20,7 @@
 #include "deadline_internal.h"
 #include "sort_index.h"
 #include "bundle/memory.h"
+#include "memory_internal.h"
 
 void br_wtp_params_init(br_wtp_params *p) {
   memset(p, 0, sizeof *p);
@@ -209,7 +210,7 @@ static br_status corr_repair(double *R, double *chol, int n, double *shrink) {
     /* pairwise-calibrated correlations need not be jointly consistent:
      * shrink toward independence, R(l) = l R + (1 - l) I, by bisection for
      * the largest l with a factor (l = 0, the identity, always has one) */
-    double *T = br_alloc("price", (size_t)n * n, sizeof *T);
+    double *T = br_alloc("price", mem_mul((size_t)n, (size_t)n), sizeof *T);
     if (!T) return br_error_set(BR_ERR_NOMEM, "price: out of memory");
     double lo = 0, hi = 1;
     while (hi - lo > 1e-6) {

@@ -9,6 +9,7 @@
 #include "bundle/rng.h"
 #include "deadline_internal.h"
 #include "bundle/memory.h"
+#include "memory_internal.h"
 
 void br_als_options_init(br_als_options *o) {
   memset(o, 0, sizeof *o);
@@ -117,8 +118,8 @@ br_status br_als_fit(double **Uout, double **Vout, int64_t rows, int64_t cols, c
   int32_t *tidx = br_alloc("als", (size_t)nnz, sizeof *tidx);
   double *tval = vals ? br_alloc("als", (size_t)nnz, sizeof *tval) : NULL;
   /* the caller frees U and V (br_free_out) */
-  double *U = br_alloc_out("als", (size_t)rows * f, sizeof *U), *V = br_alloc_out("als", (size_t)cols * f, sizeof *V);
-  double *G = br_alloc("als", (size_t)f * f, sizeof *G), *A = br_alloc("als", (size_t)f * f, sizeof *A), *b = br_alloc("als", (size_t)f, sizeof *b);
+  double *U = br_alloc_out("als", mem_mul((size_t)rows, (size_t)f), sizeof *U), *V = br_alloc_out("als", mem_mul((size_t)cols, (size_t)f), sizeof *V);
+  double *G = br_alloc("als", mem_mul((size_t)f, (size_t)f), sizeof *G), *A = br_alloc("als", mem_mul((size_t)f, (size_t)f), sizeof *A), *b = br_alloc("als", (size_t)f, sizeof *b);
   br_status st = BR_OK;
   if (!seen || !toff || !fill || !tidx || (vals && !tval) || !U || !V || !G || !A || !b) {
     st = br_error_set(BR_ERR_NOMEM, "als: out of memory");

@@ -7,6 +7,7 @@
 
 #include "bundle/memory.h"
 #include "bundle/catalog_frame.h"
+#include "memory_internal.h"
 
 /* The column option `key` names, or NULL (unset); a name the frame lacks
  * sets the error. */
@@ -53,7 +54,7 @@ br_status br_catalog_from_frame(br_catalog **out, const br_frame *f, const br_ca
   if (n < 1 || n > INT32_MAX) return br_error_set(BR_ERR_ARG, "catalog: the frame has %lld rows", (long long)n);
   /* one block for every array */
   size_t per = sizeof(char *) + sizeof(size_t) + 3 * sizeof(double) + sizeof(int32_t) + LABEL_DIGITS;
-  unsigned char *mem = br_alloc("catalog", 1, (size_t)n * per);
+  unsigned char *mem = br_alloc("catalog", (size_t)n, per);
   if (!mem) return br_error_set(BR_ERR_NOMEM, "catalog: out of memory for %lld items", (long long)n);
   const char **labels = (const char **)mem;
   size_t *lens = (size_t *)(labels + n);
@@ -115,11 +116,11 @@ br_status br_price_elasticity_orders(double *e, uint8_t *estimated, br_elasticit
       return br_error_set(BR_ERR_ARG, "%s: the price, quantity and time columns must be numeric, one value per line", fn);
   int32_t nl = br_column_nlevels(item), ncat = cat ? br_catalog_size(cat) : nl;
   int64_t n = br_column_len(item);
-  size_t m = (size_t)(n > 0 ? n : 1);
+  size_t m = (size_t)n;
   /* items are the catalogue's (lines of other items are skipped), or the
    * item column's levels without one */
-  int32_t *lev = br_alloc("catalog", (size_t)nl, sizeof *lev), *ids = br_alloc("catalog", 1, m * sizeof *ids);
-  double *v = br_alloc("catalog", 1, 3 * m * sizeof *v);
+  int32_t *lev = br_alloc("catalog", (size_t)nl, sizeof *lev), *ids = br_alloc("catalog", m, sizeof *ids);
+  double *v = br_alloc("catalog", mem_mul(m, 3), sizeof *v);
   br_status s = BR_OK;
   if (!lev || !ids || !v) {
     s = br_error_set(BR_ERR_NOMEM, "%s: out of memory for %lld order lines", fn, (long long)n);

@@ -103,11 +103,11 @@ static int grow(collector *c, int64_t want) {
   if (want <= c->cap) return 1;
   int64_t cap = c->cap ? c->cap * 2 : 1024;
   while (cap < want) cap *= 2;
-  int32_t *items = br_realloc("search", c->items, (size_t)cap * BR_BUNDLE_MAX_ITEMS, sizeof *items);
+  int32_t *items = br_realloc("search", c->items, mem_mul((size_t)cap, BR_BUNDLE_MAX_ITEMS), sizeof *items);
   if (items) c->items = items;
   int *size = br_realloc("search", c->size, (size_t)cap, sizeof *size);
   if (size) c->size = size;
-  double *vec = br_realloc("search", c->vec, (size_t)cap * (size_t)c->nobj, sizeof *vec);
+  double *vec = br_realloc("search", c->vec, mem_mul((size_t)cap, (size_t)c->nobj), sizeof *vec);
   if (vec) c->vec = vec;
   double *total = br_realloc("search", c->total, (size_t)cap, sizeof *total);
   if (total) c->total = total;
@@ -301,10 +301,10 @@ br_status collector_finish(collector *c, br_search_result **out, int max_overlap
     for (int64_t k = 0; k < m; k++) order[k] = k;
   }
   if (!sort_index(order, m, by_total, c)) goto oom;
-  r->items = br_alloc("search", (size_t)want * BR_BUNDLE_MAX_ITEMS, sizeof *r->items);
+  r->items = br_alloc("search", mem_mul((size_t)want, BR_BUNDLE_MAX_ITEMS), sizeof *r->items);
   r->size = br_alloc("search", (size_t)want, sizeof *r->size);
   r->score = br_alloc("search", (size_t)want, sizeof *r->score);
-  r->scores = br_alloc("search", (size_t)want * (size_t)c->nobj, sizeof *r->scores);
+  r->scores = br_alloc("search", mem_mul((size_t)want, (size_t)c->nobj), sizeof *r->scores);
   if (!r->items || !r->size || !r->score || !r->scores) goto oom;
   /* Portfolio: best first, skipping bundles too close to one already taken. */
   for (int64_t q = 0; q < m && r->n < want; q++) {

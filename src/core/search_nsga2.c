@@ -13,6 +13,7 @@
 #include "sort_index.h"
 #include "deadline_internal.h"
 #include "bundle/memory.h"
+#include "memory_internal.h"
 
 typedef struct member {
   int32_t pos[BR_BUNDLE_MAX_ITEMS];
@@ -138,7 +139,7 @@ static int crossover(ga *g, const member *a, const member *b, int32_t *pos) {
 /* Ranks and crowding distances of members (by their collected scores). */
 static br_status rank_members(ga *g, member *m, int n) {
   int nobj = g->p->e->nobj;
-  double *pts = br_alloc("search", (size_t)n * (size_t)nobj, sizeof *pts);
+  double *pts = br_alloc("search", mem_mul((size_t)n, (size_t)nobj), sizeof *pts);
   int32_t *rank = br_alloc("search", (size_t)n, sizeof *rank);
   int64_t *front = br_alloc("search", (size_t)n, sizeof *front);
   double *dist = br_alloc("search", (size_t)n, sizeof *dist);
@@ -194,9 +195,9 @@ br_status search_nsga2(search_pool *p, collector *c) {
   g.c = c;
   br_rng_seed(&g.rng, sp->seed);
   int N = sp->population;
-  g.pop = br_alloc("search", (size_t)N * 2, sizeof *g.pop);
+  g.pop = br_alloc("search", mem_mul((size_t)N, 2), sizeof *g.pop);
   g.kids = br_alloc("search", (size_t)N, sizeof *g.kids);
-  int64_t *order = br_alloc("search", (size_t)N * 2, sizeof *order);
+  int64_t *order = br_alloc("search", mem_mul((size_t)N, 2), sizeof *order);
   scored_pair *pairs = NULL;
   int64_t npairs = 0;
   if (!g.pop || !g.kids || !order) {

@@ -10,6 +10,7 @@
 #include "search_internal.h"
 #include "deadline_internal.h"
 #include "bundle/memory.h"
+#include "memory_internal.h"
 
 /* ---- pair counts ---- */
 
@@ -155,7 +156,7 @@ br_status search_pool_init(search_pool *p, search_eval *e, const int32_t *pool, 
     e->pairs = &p->pairs;
   }
   if (sp->compatible && p->np <= PAIR_CACHE_MAX) {
-    p->compat = br_calloc("search", (size_t)p->np * (size_t)p->np, 1);
+    p->compat = br_calloc("search", mem_mul((size_t)p->np, (size_t)p->np), 1);
     if (!p->compat) return br_error_set(BR_ERR_NOMEM, "search: out of memory");
   }
   return BR_OK;
@@ -214,7 +215,7 @@ br_status search_pool_neighbours(search_pool *p) {
    * item neighbours every other and the tests run when bundles are tried. */
   int test = p->has_pairs || np <= 512;
   /* one test a pair (callbacks and rejection counts run once), kept as bits */
-  uint64_t *edge = test ? br_calloc("search", ((size_t)np * (size_t)np + 63) / 64, sizeof *edge) : NULL;
+  uint64_t *edge = test ? br_calloc("search", mem_mul((size_t)np, (size_t)np) / 64 + 1, sizeof *edge) : NULL;
   int64_t total = 0;
   int32_t *flat = NULL;
   if (!p->nnbr || !p->nbr || (test && !edge)) goto oom;
@@ -319,7 +320,7 @@ br_status search_budget_error(const br_search_spec *sp) {
 static void build_bits(search_pool *p) {
   int64_t nb = br_bundle_nbaskets(p->st), words = (nb + 63) / 64;
   if (nb == 0 || (double)words * 8.0 * (double)p->np > 256.0 * 1024 * 1024) return;
-  p->bits = br_calloc("search", (size_t)words * (size_t)p->np, sizeof *p->bits);
+  p->bits = br_calloc("search", mem_mul((size_t)words, (size_t)p->np), sizeof *p->bits);
   if (!p->bits) return; /* the walk merges lists instead */
   p->words = words;
   for (int32_t q = 0; q < p->np; q++) {

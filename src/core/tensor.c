@@ -21,6 +21,10 @@
 static br_storage *storage_new(size_t len) {
   /* aligned_alloc wants a size that is a multiple of the alignment; one block
    * at least, so empty tensors still own a valid pointer. */
+  if (len > (SIZE_MAX - ALIGNMENT) / sizeof(double)) {
+    br_error_set(BR_ERR_NOMEM, "tensor: %zu elements do not fit in memory", len);
+    return NULL;
+  }
   size_t bytes = len * sizeof(double);
   bytes = (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
   if (bytes == 0) bytes = ALIGNMENT;

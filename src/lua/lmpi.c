@@ -51,7 +51,7 @@ typedef struct mbuf {
 
 static int mbuf_gc(lua_State *L) {
   mbuf *b = luaL_checkudata(L, 1, MPI_BUF_MT);
-  free(b->p);
+  br_free_out(b->p); /* put's blocks and the core's received bytes alike */
   b->p = NULL;
   return 0;
 }
@@ -67,8 +67,8 @@ static void put(lua_State *L, mbuf *b, const void *src, size_t len) {
   if (b->cap - b->n < len) {
     size_t cap = b->cap ? b->cap : 256;
     while (cap - b->n < len) cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) luaL_error(L, "mpi: out of memory");
+    char *p = br_realloc_out("mpi", b->p, cap, 1); /* charged to the budget, as the core's buffers */
+    if (!p) luaL_error(L, "%s", br_last_error()); /* "mpi: out of memory ..." or the limit's message */
     b->p = p;
     b->cap = cap;
   }
@@ -235,7 +235,7 @@ static int gather_to(lua_State *L, int root, br_comm *w, const char *fn) {
   int64_t at = 0;
   int64_t *l = lua_newuserdatauv(L, (size_t)size * sizeof *l, 0);
   memcpy(l, lens, (size_t)size * sizeof *l);
-  free(lens);
+  br_free_out(lens);
   lua_createtable(L, size, 0);
   for (int r = 0; r < size; r++) {
     reader rd = {(const char *)all + at, (size_t)l[r], 0};
@@ -271,7 +271,7 @@ static int mpi_bcast(lua_State *L) {
   int64_t len = (int64_t)b->n;
   if (br_comm_bcast(w, &data, &len, root) != BR_OK) return lbr_errorf(L, "mpi.bcast: %s", br_last_error());
   if (br_comm_rank(w) != root) { /* the received copy is ours to free */
-    free(b->p);
+    br_free_out(b->p);
     b->p = data;
     b->n = b->cap = (size_t)len;
   }

@@ -118,8 +118,8 @@ static void one_rank_world_collectives_are_identities(void **state) {
   assert_int_equal(br_comm_gather(w, "abc", 3, 0, &out, &lens), BR_OK);
   assert_int_equal(lens[0], 3);
   assert_memory_equal(out, "abc", 3);
-  free(out);
-  free(lens);
+  br_free_out(out);
+  br_free_out(lens);
   assert_int_equal(br_comm_gather(w, "abc", 3, 1, &out, &lens), BR_ERR_ARG); /* root 1 of 1 */
   br_comm_op op;
   assert_int_equal(br_comm_op_parse(&op, "min"), BR_OK);

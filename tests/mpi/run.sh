@@ -1,6 +1,7 @@
 #!/bin/sh
 # The MPI tests: tests/mpi/check.lua under mpirun -n 1, 2 and 4 (identical
-# itemsets, rules and backtest figures to one process; the collectives); a
+# itemsets, rules and backtest figures to one process; the collectives);
+# build/tests/test_dist_ranks under -n 2 and 4 when built (make test builds it); a
 # rank that fails ends the job instead of leaving the others waiting;
 # --sandbox and --timeout under mpirun.
 # Skips (exit 0, one line saying why) when mpirun is missing or bundlerun
@@ -46,6 +47,17 @@ for n in 1 2 4; do
     grep -q "mpi check ok: $n ranks" "$tmp/log" && ok=1
   result $ok "mpirun -n $n: identical itemsets, rules and backtest figures to one process"
 done
+# the C tests of the dist module on real ranks: levels and parallel
+# FP-growth (its all-to-all) equal to one process, the collectives' bytes
+# right and charged to the budget (tests/c/test_dist_ranks.c)
+if [ -x "$top/$build/tests/test_dist_ranks" ]; then
+  for n in 2 4; do
+    ok=0
+    timeout 120 mpirun -n "$n" --oversubscribe "$top/$build/tests/test_dist_ranks" >"$tmp/log" 2>&1 &&
+      [ "$(grep -c '^\[  PASSED  \] 2 test' "$tmp/log")" -eq "$n" ] && ok=1
+    result $ok "mpirun -n $n test_dist_ranks: levels and PFP equal one process, collectives charged"
+  done
+fi
 # rank 1 fails while rank 0 waits in a barrier: the job must end, non-zero
 timeout 60 mpirun -n 2 --oversubscribe "$bin" -e \
   'local m = require("bundle").mpi; if m.rank() == 1 then error("rank 1 fails") end; m.barrier()' \
