@@ -33,6 +33,11 @@ typedef struct lbr_limits {
   lua_Alloc inner;                /* for a counting state: the allocator it wraps */
   void *inner_ud;
   struct lbr_alarm *alarm;        /* sandbox.run's deadline thread while it runs (lalarm.c), or NULL */
+  /* the last block the memory cap refused, until Lua's retry after its
+   * emergency collection (llimits.c, counted_alloc) */
+  const void *refused_ptr;
+  size_t refused_size;
+  int refused_pending, refused_was_hit;
 } lbr_limits;
 
 #define LBR_HIDDEN_L __attribute__((visibility("hidden")))

@@ -837,7 +837,9 @@ static int sandbox_exec(lua_State *L) {
     time_hit = lim->timed_out;
     secs = lim->tripped;
   }
-  int mem_hit = br_mem_limit_hit() || status == LUA_ERRMEM;
+  /* past the deadline the allocator refuses large blocks (llimits.c): that
+   * "not enough memory" is the timeout's, not a memory limit's */
+  int mem_hit = br_mem_limit_hit() || (status == LUA_ERRMEM && !time_hit);
   /* restore the host's before touching it */
   br_mem_set_limit(outer_limit);
   /* the run's own cap, reached, is reported by this call's result; only
