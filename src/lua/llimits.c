@@ -239,6 +239,49 @@ void lbr_limits_check(lua_State *L) {
   if (lim && (lim->at > 0 || lim->outer_at > 0)) timeout_hook(L, NULL);
 }
 
+/* xpcall for limited states. A timeout is raised from inside the hook,
+ * where Lua runs no hooks, and an xpcall's message handler runs before the
+ * error unwinds, so still inside the hook: a handler that loops (xpcall(f,
+ * function() while true do end end) in a loop) ran with no time limit and
+ * sandbox.run never returned. Here the script's handler is called only
+ * while no deadline has passed; past one the error goes through as it is.
+ * The rest is Lua's xpcall (results, yields across it through the
+ * continuation). */
+static int guarded_handler(lua_State *L) {
+  lbr_limits *lim = lbr_limits_of(L);
+  if (lim && (lim->timed_out || lbr_limits_passed(lim) > 0)) return 1;
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+static int guarded_xpcall_done(lua_State *L, int status, lua_KContext extra) {
+  if (status != LUA_OK && status != LUA_YIELD) {
+    lua_pushboolean(L, 0);
+    lua_pushvalue(L, -2); /* the error value */
+    return 2;
+  }
+  return lua_gettop(L) - (int)extra; /* true and the results */
+}
+
+static int guarded_xpcall(lua_State *L) {
+  int n = lua_gettop(L);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, guarded_handler, 1);
+  lua_replace(L, 2);
+  lua_pushboolean(L, 1);
+  lua_pushvalue(L, 1);
+  lua_rotate(L, 3, 2); /* [f handler true f args...] */
+  return guarded_xpcall_done(L, lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, guarded_xpcall_done), 2);
+}
+
+void lbr_limits_guard_xpcall(lua_State *L) {
+  lua_pushcfunction(L, guarded_xpcall);
+  lua_setfield(L, -2, "xpcall");
+}
+
 /* The hook sees only Lua instructions; the core's long loops (mining,
  * search, matmul tiles, CSV reading...) check the core's deadline
  * (bundle/deadline.h), set to the same moment, and return

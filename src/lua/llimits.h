@@ -72,6 +72,11 @@ LBR_HIDDEN_L double lbr_limits_now(void);
  * set from another thread or a signal handler, as Lua's manual allows). */
 LBR_HIDDEN_L void lbr_limits_hook_now(lua_State *L);
 
+/* Sets field xpcall of the table on the top to an xpcall whose message
+ * handler is skipped once a deadline has passed (a timeout's handler would
+ * run inside the hook, where no limit reaches it). */
+LBR_HIDDEN_L void lbr_limits_guard_xpcall(lua_State *L);
+
 /* The deadline's alarm (lalarm.c). The count hook reads the clock every
  * 10,000 instructions, so a loop of instructions that each take long in C
  * (comparing two equal 64 MB strings, utf8.len of 1 GiB) ran 1,800

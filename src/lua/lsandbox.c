@@ -408,6 +408,7 @@ static int sandbox_setup(lua_State *L) {
   wrap_field(L, "load", sandbox_load);
   wrap_field(L, "setmetatable", sandbox_setmetatable);
   wrap_field(L, "collectgarbage", sandbox_collectgarbage);
+  lbr_limits_guard_xpcall(L);
   lua_pushcfunction(L, sandbox_require);
   lua_setfield(L, -2, "require");
   lua_createtable(L, 0, 1); /* io */
