@@ -77,6 +77,11 @@ LBR_HIDDEN_L void lbr_limits_hook_now(lua_State *L);
  * run inside the hook, where no limit reaches it). */
 LBR_HIDDEN_L void lbr_limits_guard_xpcall(lua_State *L);
 
+/* Sets string.format, pack, unpack and packsize of the table on the top
+ * to versions that a time limit can stop (lstrguard.c): format's %q of a
+ * long string is quoted in pieces, pack formats are bounded. */
+LBR_HIDDEN_L void lbr_limits_guard_strings(lua_State *L);
+
 /* The deadline's alarm (lalarm.c). The count hook reads the clock every
  * 10,000 instructions, so a loop of instructions that each take long in C
  * (comparing two equal 64 MB strings, utf8.len of 1 GiB) ran 1,800

@@ -447,6 +447,7 @@ static int sandbox_setup(lua_State *L) {
   wrap_strmap(L, "upper", 0);
   wrap_strmap(L, "lower", 1);
   wrap_strmap(L, "reverse", 2);
+  lbr_limits_guard_strings(L);
   lbr_pattern_open(L);
   lua_pop(L, 2);
   return 0;
