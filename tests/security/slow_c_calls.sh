@@ -12,6 +12,29 @@ expect_rc 0 "sandbox.run: %q of 64 MB of control bytes in a loop"
 has "$T/out" "host	false	sandbox.run: timeout: the script ran past its limit of 1.5 s" "  ... stops as the timeout"
 within 2.5 "  ... within timeout + 1 s"
 
+# numbers turned into text, a microsecond each: table.concat of 2M floats,
+# format with 2^19 arguments of '%99.99f'
+run_box "local t = {} for i = 1, 2^21 do t[i] = i + 0.5 end while true do local s = table.concat(t, ',') end" \
+  "{ timeout = 1.5, memory = 1500 }"
+has "$T/out" "host	false	sandbox.run: timeout: the script ran past its limit of 1.5 s" "sandbox.run: table.concat of 2M floats in a loop stops as the timeout"
+within 2.5 "  ... within timeout + 1 s"
+run_box "local t = {} for i = 1, 2^19 do t[i] = 1e308 end
+local f = ('%99.99f'):rep(2^19) while true do local s = f:format(table.unpack(t)) end" "{ timeout = 1.5, memory = 1500 }"
+has "$T/out" "host	false	sandbox.run: timeout: the script ran past its limit of 1.5 s" "sandbox.run: format of 2^19 '%99.99f' in a loop stops as the timeout"
+within 2.5 "  ... within timeout + 1 s"
+
+# cut in pieces, the results and errors are Lua's
+same=$(dirname "$0")/slow_c_calls_same.lua
+run --timeout 60 "$same"
+sed 's/^\(false,\)[^ ]*:[0-9]*: /\1/' "$T/out" >"$T/plain"
+run --timeout 60 -e "local b = require 'bundle'
+assert(b.sandbox.run('$same', { timeout = 50, read = { '$(dirname "$same")' } }))"
+sed 's/^\(false,\)[^ ]*:[0-9]*: /\1/' "$T/out" >"$T/boxed"
+if [ -s "$T/plain" ] && cmp -s "$T/plain" "$T/boxed"; then ok "table.concat and format in pieces: $(wc -l <"$T/plain") results and errors as Lua's"; else
+  bad "table.concat and format in pieces differ from Lua's"
+  diff "$T/plain" "$T/boxed" | head -n 10
+fi
+
 # the same text as Lua's own %q, with pieces cut next to digits after
 # control bytes (Lua writes "\0" before a non-digit, "\000" before a digit)
 run --timeout 60 -e "local b = require 'bundle'
