@@ -77,9 +77,10 @@ LBR_HIDDEN_L void lbr_limits_hook_now(lua_State *L);
  * run inside the hook, where no limit reaches it). */
 LBR_HIDDEN_L void lbr_limits_guard_xpcall(lua_State *L);
 
-/* Sets string.format, pack, unpack and packsize of the table on the top
- * to versions that a time limit can stop (lstrguard.c): format's %q of a
- * long string is quoted in pieces, pack formats are bounded. */
+/* Replaces, in L's loaded libraries, string.format, pack, unpack,
+ * packsize, table.concat and utf8.offset by versions that a time limit
+ * can stop (lstrguard.c): long %q arguments, thousands of values and long
+ * utf8 walks go in pieces; pack formats are bounded. */
 LBR_HIDDEN_L void lbr_limits_guard_strings(lua_State *L);
 
 /* The deadline's alarm (lalarm.c). The count hook reads the clock every

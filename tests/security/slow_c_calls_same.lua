@@ -29,4 +29,11 @@ addh(string.format, ("%g"):rep(5000) .. "tail%%", table.unpack(nums, 1, 5000))
 addh(function(...) return ("%s,"):rep(5000):format(...) end, table.unpack(nums, 1, 5000))
 add(function(...) return ("%d,"):rep(5000):format(...) end, table.unpack(args2, 8000, 13000))
 addh(string.format, ("%5s%%"):rep(4100) .. "%", table.unpack(nums, 1, 4100))
+-- utf8.offset walking more than 2^20 characters of a string of 4 MiB or more
+local u = ("a\u{e9}\u{20ac}\u{1f600}"):rep(2^20) -- 10 MiB, 4M characters of 1 to 4 bytes
+for _, a in ipairs({ { 3000001 }, { 4194304 }, { 4194305 }, { 4194306 }, { -3000000 }, { -4194304 }, { -4194305 },
+                     { 2000000, 11 }, { -2000000, 5000001 }, { -2000000, 5000000 }, { 2000000, 3 }, { 2 ^ 21, #u + 2 },
+                     { 1048577 }, { 1048578 }, { -1048576 }, { -1048577 } }) do
+  add(utf8.offset, u, table.unpack(a))
+end
 for _, l in ipairs(out) do print(l) end
