@@ -123,8 +123,10 @@ static void *counted_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
    * through, so the error that reports a stop can still be made. */
   int timed = lim->at > 0 || lim->outer_at > 0;
   if (nsize > old && nsize - old >= ((size_t)64 << 10) && timed && deadline_passed(lim)) return NULL;
-  void *p = timed && nsize > old && nsize - old >= PREFAULT_MIN ? prefaulted_alloc(lim, ptr, old, nsize)
-                                                               : lim->inner(lim->inner_ud, ptr, osize, nsize);
+  /* a growing block is made anew, so for a moment both are held: only
+   * when both fit the cap (else Lua's realloc, which keeps RSS within it) */
+  int prefault = timed && nsize > old && nsize - old >= PREFAULT_MIN && (!ptr || br_mem_fits((int64_t)nsize));
+  void *p = prefault ? prefaulted_alloc(lim, ptr, old, nsize) : lim->inner(lim->inner_ud, ptr, osize, nsize);
   if (p || nsize == 0) br_mem_charge((int64_t)nsize - (int64_t)old); /* a failed call changed nothing */
   if (nsize > old) refusal_settled(lim, ptr, nsize, p != NULL); /* frees and shrinks leave it pending */
   return p;
