@@ -78,9 +78,10 @@ LBR_HIDDEN_L void lbr_limits_hook_now(lua_State *L);
 LBR_HIDDEN_L void lbr_limits_guard_xpcall(lua_State *L);
 
 /* Replaces, in L's loaded libraries, string.format, pack, unpack,
- * packsize, table.concat and utf8.offset by versions that a time limit
- * can stop (lstrguard.c): long %q arguments, thousands of values and long
- * utf8 walks go in pieces; pack formats are bounded. */
+ * packsize, table.concat, utf8.offset and load by versions that a time
+ * limit can stop (lstrguard.c): long %q arguments, thousands of values,
+ * long utf8 walks and a reader's long pieces go in pieces; pack formats
+ * are bounded. Call it after the sandbox's own load is in place. */
 LBR_HIDDEN_L void lbr_limits_guard_strings(lua_State *L);
 
 /* The deadline's alarm (lalarm.c). The count hook reads the clock every

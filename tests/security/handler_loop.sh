@@ -16,7 +16,7 @@ within 1.5 "  ... within timeout + 1 s"
 
 run_box "local n = 0
 local function h(e) n = n + 1 if n < 3 then error('again') end return 'handled ' .. n end
-return xpcall(function() local t = os.clock() while os.clock() - t < 0.2 do end error('first') end, h)" "{ timeout = 0.5 }"
+return xpcall(function() error('first') end, h)" "{ timeout = 30 }"
 has "$T/out" "host	true	false	handled 3" "before the deadline the script's handler runs (and handles its own errors)"
 
 run --sandbox --timeout 1 -e "$loop"

@@ -23,6 +23,25 @@ local f = ('%99.99f'):rep(2^19) while true do local s = f:format(table.unpack(t)
 has "$T/out" "host	false	sandbox.run: timeout: the script ran past its limit of 1.5 s" "sandbox.run: format of 2^19 '%99.99f' in a loop stops as the timeout"
 within 2.5 "  ... within timeout + 1 s"
 
+# load with a reader function: the lexer works through each piece it is
+# given in one C call (a 256 MB comment: 0.3 s of CPU); long pieces go in
+# 1 MiB at a time
+run_box "local c = '--[[' .. ('x'):rep(2^27) .. ']] return 1'
+while true do local given = false load(function() if given then return nil end given = true return c end) end" \
+  "{ timeout = 1.5, memory = 1500 }"
+has "$T/out" "host	false	sandbox.run: timeout: the script ran past its limit of 1.5 s" "sandbox.run: load of 128 MB pieces in a loop stops as the timeout"
+within 2.5 "  ... within timeout + 1 s"
+run_box "local c = '--[[' .. ('x'):rep(2^22) .. ']] return ...'
+local given = false
+local f = assert(load(function() if given then return nil end given = true return c end))
+local src = 'local t = {} ' .. ('t[#t+1] = 1 '):rep(2^18) .. ' return #t'
+local k = 0
+local g = assert(load(function() k = k + 1 return k == 1 and src or nil end))
+local j = 0
+local e = select(2, load(function() j = j + 1 return j == 1 and ('x'):rep(2^21) .. ' +' or nil end))
+return f(42), g(), e" "{ timeout = 30 }"
+has "$T/out" "host	true	42	262144	(load):1: syntax error near '+'" "load of long pieces from a reader: Lua's chunks and errors"
+
 # cut in pieces, the results and errors are Lua's
 same=$(dirname "$0")/slow_c_calls_same.lua
 run --timeout 60 "$same"
