@@ -39,13 +39,80 @@ void lbr_limits_free(lbr_limits *lim) {
 
 /* ---- memory: Lua's allocator with every byte charged ---- */
 
+/* Past a deadline: notes the timeout and returns 1. */
+static int deadline_passed(lbr_limits *lim) {
+  double secs = lbr_limits_passed(lim);
+  if (secs == 0) return 0;
+  lim->timed_out = 1;
+  lim->tripped = secs;
+  return 1;
+}
+
+/* A big block under a deadline, made resident before Lua copies into it.
+ *
+ * Why: one Lua instruction or C call can copy hundreds of MB (s .. s,
+ * table.concat, string.format("%s"), s:sub(2), a binding's
+ * lua_pushlstring), and nothing can stop it half way. Most of its time is
+ * the first touch of the fresh pages, not the copy: here (a VM) 512 MB
+ * took 2.6 s to fault in and 0.1 s to copy, so sandbox.run, which has no
+ * watchdog, ran 1-2 s past its limit in a loop of such copies. Touching
+ * the pages here, one MiB at a time with the clock read between, moves
+ * that time where the deadline can refuse the block: past it the block is
+ * freed and NULL returned, Lua raises "not enough memory", and the run
+ * reports the timeout (lim->timed_out, which callers read before the
+ * memory status). Growth of an existing block (a luaL_Buffer doubling) is
+ * made as a new block, faulted, then the old contents copied, so a refusal
+ * leaves the old block as Lua expects. No page is touched that the budget
+ * has not been charged for. */
+#define PREFAULT_MIN ((size_t)1 << 20) /* growth of less faults in well under the 1 s margin */
+#define PREFAULT_STEP ((size_t)1 << 20)
+static void *prefaulted_alloc(lbr_limits *lim, void *ptr, size_t old, size_t nsize) {
+  char *q = lim->inner(lim->inner_ud, NULL, 0, nsize);
+  if (!q) return NULL;
+  for (size_t at = 0; at < nsize; at += PREFAULT_STEP) {
+    if (deadline_passed(lim)) {
+      lim->inner(lim->inner_ud, q, nsize, 0);
+      return NULL;
+    }
+    size_t end = nsize - at < PREFAULT_STEP ? nsize : at + PREFAULT_STEP;
+    for (size_t i = at; i < end; i += 4096) ((volatile char *)q)[i] = 0;
+  }
+  if (ptr) {
+    memcpy(q, ptr, old);
+    lim->inner(lim->inner_ud, ptr, old, 0);
+  }
+  return q;
+}
+
 /* A block that would take the total past the limit is refused (Lua then
  * collects garbage and retries, and raises "not enough memory" if that
- * fails). */
+ * fails). The refusal is noted as the cap reached (bundlerun --max-memory
+ * exits 4 when it was, even if the script caught the error), but a
+ * refusal that Lua's emergency collection then made good is not one: a
+ * loop of `local t = s .. s` under --max-memory 300 that finished and
+ * printed its result exited 4 ("a request past it was refused and the
+ * script caught the error"). So a refusal remembers its request, and the
+ * same request granted next (only frees and shrinks, the collection's
+ * work, in between) takes the note back, unless the cap had been reached
+ * before. */
+static void refusal_settled(lbr_limits *lim, const void *ptr, size_t nsize, int granted) {
+  if (!lim->refused_pending) return;
+  lim->refused_pending = 0;
+  if (granted && ptr == lim->refused_ptr && nsize == lim->refused_size && !lim->refused_was_hit)
+    br_mem_clear_limit_hit();
+}
+
 static void *counted_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   lbr_limits *lim = ud;
   size_t old = ptr ? osize : 0; /* with ptr NULL, osize is a type tag */
   if (nsize > old && !br_mem_fits((int64_t)(nsize - old))) {
+    int retry = lim->refused_pending && ptr == lim->refused_ptr && nsize == lim->refused_size;
+    if (!retry) { /* a first refusal: Lua may collect and ask again */
+      lim->refused_was_hit = br_mem_limit_hit();
+      lim->refused_ptr = ptr;
+      lim->refused_size = nsize;
+    }
+    lim->refused_pending = !retry;
     br_mem_note_limit_hit();
     return NULL;
   }
@@ -54,16 +121,14 @@ static void *counted_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
    * the time limit, a large block is refused, the call fails, and the run
    * reports the timeout (lbr_limits_timed_out). Small blocks still go
    * through, so the error that reports a stop can still be made. */
-  if (nsize > old && nsize - old >= ((size_t)64 << 10) && (lim->at > 0 || lim->outer_at > 0)) {
-    double secs = lbr_limits_passed(lim);
-    if (secs > 0) {
-      lim->timed_out = 1;
-      lim->tripped = secs;
-      return NULL;
-    }
-  }
-  void *p = lim->inner(lim->inner_ud, ptr, osize, nsize);
+  int timed = lim->at > 0 || lim->outer_at > 0;
+  if (nsize > old && nsize - old >= ((size_t)64 << 10) && timed && deadline_passed(lim)) return NULL;
+  /* a growing block is made anew, so for a moment both are held: only
+   * when both fit the cap (else Lua's realloc, which keeps RSS within it) */
+  int prefault = timed && nsize > old && nsize - old >= PREFAULT_MIN && (!ptr || br_mem_fits((int64_t)nsize));
+  void *p = prefault ? prefaulted_alloc(lim, ptr, old, nsize) : lim->inner(lim->inner_ud, ptr, osize, nsize);
   if (p || nsize == 0) br_mem_charge((int64_t)nsize - (int64_t)old); /* a failed call changed nothing */
+  if (nsize > old) refusal_settled(lim, ptr, nsize, p != NULL); /* frees and shrinks leave it pending */
   return p;
 }
 
@@ -174,6 +239,49 @@ void lbr_limits_hook_now(lua_State *L) { lua_sethook(L, timeout_hook, LUA_MASKCO
 void lbr_limits_check(lua_State *L) {
   lbr_limits *lim = lbr_limits_of(L);
   if (lim && (lim->at > 0 || lim->outer_at > 0)) timeout_hook(L, NULL);
+}
+
+/* xpcall for limited states. A timeout is raised from inside the hook,
+ * where Lua runs no hooks, and an xpcall's message handler runs before the
+ * error unwinds, so still inside the hook: a handler that loops (xpcall(f,
+ * function() while true do end end) in a loop) ran with no time limit and
+ * sandbox.run never returned. Here the script's handler is called only
+ * while no deadline has passed; past one the error goes through as it is.
+ * The rest is Lua's xpcall (results, yields across it through the
+ * continuation). */
+static int guarded_handler(lua_State *L) {
+  lbr_limits *lim = lbr_limits_of(L);
+  if (lim && (lim->timed_out || lbr_limits_passed(lim) > 0)) return 1;
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+static int guarded_xpcall_done(lua_State *L, int status, lua_KContext extra) {
+  if (status != LUA_OK && status != LUA_YIELD) {
+    lua_pushboolean(L, 0);
+    lua_pushvalue(L, -2); /* the error value */
+    return 2;
+  }
+  return lua_gettop(L) - (int)extra; /* true and the results */
+}
+
+static int guarded_xpcall(lua_State *L) {
+  int n = lua_gettop(L);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, guarded_handler, 1);
+  lua_replace(L, 2);
+  lua_pushboolean(L, 1);
+  lua_pushvalue(L, 1);
+  lua_rotate(L, 3, 2); /* [f handler true f args...] */
+  return guarded_xpcall_done(L, lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, guarded_xpcall_done), 2);
+}
+
+void lbr_limits_guard_xpcall(lua_State *L) {
+  lua_pushcfunction(L, guarded_xpcall);
+  lua_setfield(L, -2, "xpcall");
 }
 
 /* The hook sees only Lua instructions; the core's long loops (mining,

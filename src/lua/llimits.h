@@ -33,6 +33,11 @@ typedef struct lbr_limits {
   lua_Alloc inner;                /* for a counting state: the allocator it wraps */
   void *inner_ud;
   struct lbr_alarm *alarm;        /* sandbox.run's deadline thread while it runs (lalarm.c), or NULL */
+  /* the last block the memory cap refused, until Lua's retry after its
+   * emergency collection (llimits.c, counted_alloc) */
+  const void *refused_ptr;
+  size_t refused_size;
+  int refused_pending, refused_was_hit;
 } lbr_limits;
 
 #define LBR_HIDDEN_L __attribute__((visibility("hidden")))
@@ -66,6 +71,18 @@ LBR_HIDDEN_L double lbr_limits_now(void);
  * timeout if a deadline has passed (for lalarm.c's thread; a hook may be
  * set from another thread or a signal handler, as Lua's manual allows). */
 LBR_HIDDEN_L void lbr_limits_hook_now(lua_State *L);
+
+/* Sets field xpcall of the table on the top to an xpcall whose message
+ * handler is skipped once a deadline has passed (a timeout's handler would
+ * run inside the hook, where no limit reaches it). */
+LBR_HIDDEN_L void lbr_limits_guard_xpcall(lua_State *L);
+
+/* Replaces, in L's loaded libraries, string.format, pack, unpack,
+ * packsize, table.concat, utf8.offset and load by versions that a time
+ * limit can stop (lstrguard.c): long %q arguments, thousands of values,
+ * long utf8 walks and a reader's long pieces go in pieces; pack formats
+ * are bounded. Call it after the sandbox's own load is in place. */
+LBR_HIDDEN_L void lbr_limits_guard_strings(lua_State *L);
 
 /* The deadline's alarm (lalarm.c). The count hook reads the clock every
  * 10,000 instructions, so a loop of instructions that each take long in C

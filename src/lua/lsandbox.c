@@ -409,6 +409,7 @@ static int sandbox_setup(lua_State *L) {
   wrap_field(L, "load", sandbox_load);
   wrap_field(L, "setmetatable", sandbox_setmetatable);
   wrap_field(L, "collectgarbage", sandbox_collectgarbage);
+  lbr_limits_guard_xpcall(L);
   lua_pushcfunction(L, sandbox_require);
   lua_setfield(L, -2, "require");
   lua_createtable(L, 0, 1); /* io */
@@ -447,6 +448,7 @@ static int sandbox_setup(lua_State *L) {
   wrap_strmap(L, "upper", 0);
   wrap_strmap(L, "lower", 1);
   wrap_strmap(L, "reverse", 2);
+  lbr_limits_guard_strings(L);
   lbr_pattern_open(L);
   lua_pop(L, 2);
   return 0;
@@ -813,7 +815,9 @@ static int sandbox_exec(lua_State *L) {
     time_hit = lim->timed_out;
     secs = lim->tripped;
   }
-  int mem_hit = br_mem_limit_hit() || status == LUA_ERRMEM;
+  /* past the deadline the allocator refuses large blocks (llimits.c): that
+   * "not enough memory" is the timeout's, not a memory limit's */
+  int mem_hit = br_mem_limit_hit() || (status == LUA_ERRMEM && !time_hit);
   /* restore the host's before touching it */
   br_mem_set_limit(outer_limit);
   /* the run's own cap, reached, is reported by this call's result; only

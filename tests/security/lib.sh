@@ -109,3 +109,16 @@ peak_within() {
   elif [ "$peak" -le $(($1 * 1024)) ]; then ok "$2 (peak RSS $((peak / 1024)) MB <= $1 MB)"
   else bad "$2: peak RSS $((peak / 1024)) MB > $1 MB"; fi
 }
+
+# run_box CODE OPTS: runs bundle.sandbox.run(CODE, OPTS) from a trusted
+# script (no watchdog: the limits hold in process); its pcall'd result is
+# the line "host<TAB>..." of $T/out and $secs is the time the call took
+# (the process's start, slow under ASan, is not its to answer for).
+run_box() {
+  run --timeout 30 -e "local b = require 'bundle'
+local t0 = b.clock()
+print('host', pcall(b.sandbox.run, [==[$1]==], $2))
+print(('elapsed %.2f'):format(b.clock() - t0))"
+  secs=$(sed -n 's/^elapsed //p' "$T/out")
+  secs=${secs:-99}
+}
