@@ -496,6 +496,12 @@ typedef struct copier {
    * fit in it too, or a 16 MB script returning 60,000 references to one
    * 4 KB string makes the caller allocate 231 MB (copies are not shared) */
   double mem_limit, mem_cost;
+  /* results: the run's limits. Copying them out is part of the run, so it
+   * stops at the run's deadline too: a script that builds eight 128 MB
+   * tensors just inside its time and returns them would otherwise hold its
+   * caller for seconds of page faults past it (8.3 s under timeout = 3) */
+  const lbr_limits *lim;
+  int timed_out;
   lbr_copy_ctx x; /* bundle objects' copier: its memo lives for one call */
   size_t plen;
   char path[512];
@@ -558,6 +564,11 @@ static int copy_value(copier *c, int idx, int depth) {
   lua_State *from = c->from, *to = c->to;
   idx = lua_absindex(from, idx);
   if (++c->values > COPY_MAX_VALUES) return copy_fail(c, "is past the limit of 1000000 values");
+  if (c->lim && lbr_limits_passed(c->lim) > 0) { /* checked per value: a clock read, tens of ns */
+    c->timed_out = 1;
+    snprintf(c->err, sizeof c->err, "%.*s and what follows were not copied", (int)c->plen, c->path);
+    return 0;
+  }
   c->mem_cost += COPY_VALUE_COST + (lua_type(from, idx) == LUA_TTABLE ? COPY_TABLE_COST : 0) +
                  (lua_type(from, idx) == LUA_TSTRING ? (double)lua_rawlen(from, idx) : 0);
   if (c->mem_limit > 0 && c->mem_cost > c->mem_limit) {
@@ -830,14 +841,17 @@ static int sandbox_exec(lua_State *L) {
   if (S) lua_sethook(S, NULL, 0, 0);
   int ret = 2;
   if (status == LUA_OK && !time_hit) {
-    copier c = {.from = S, .to = L, .mem_limit = mb * 1048576.0};
+    copier c = {.from = S, .to = L, .mem_limit = mb * 1048576.0, .lim = lim};
     luaL_checkstack(L, nres + 2, "sandbox.run: too many results");
     lua_pushboolean(L, 1);
     if (copy_values(&c, 1, nres, "result")) ret = nres + 1;
     else {
       lua_pop(L, 1);
       lua_pushboolean(L, 0);
-      lua_pushstring(L, c.err);
+      if (c.timed_out)
+        lua_pushfstring(L, "timeout: the script ran past its limit of %f s (while its results were copied out: %s)",
+                        lim->seconds > 0 ? lim->seconds : lim->outer_seconds, c.err);
+      else lua_pushstring(L, c.err);
     }
   } else {
     /* the message as a string, never through a metamethod of the sandbox */

@@ -38,4 +38,16 @@ run --max-memory 100 -e "local s = ('x'):rep(2^24) for i = 1, 4 do local t = s .
 expect_rc 0 "--max-memory 100: 80 MB results, collected as they go"
 has "$T/out" "done" "  ... the script reached its end"
 lacks "$T/err" "was reached" "  ... and no cap reached is reported"
+
+# results copied out past the run's deadline: six 64 MB tensors built just
+# inside the limit and returned took the caller 0.7 s more of page faults
+# (eight 128 MB ones, 5 s); the copy now stops at the run's deadline too
+run_box "local B = require('bundle') local st = B.clock() local t = {}
+for i = 1, 6 do t[i] = B.tensor.ones(2^23) end
+while B.clock() - st < 1.9 do end
+return table.unpack(t)" "{ timeout = 2 }"
+expect_rc 0 "sandbox.run: 384 MB of tensors returned at the deadline"
+has "$T/out" "host	false	sandbox.run: timeout: the script ran past its limit of 2" "  ... ends as the timeout"
+case "$BUILD" in *asan*) ;; *) has "$T/out" "while its results were copied out" "  ... named as the copy's" ;; esac
+within 3 "  ... within timeout + 1 s"
 finish
