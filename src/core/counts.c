@@ -243,7 +243,12 @@ void br_counts_free(br_counts *c) {
 
 const br_counts_options *br_counts_get_options(const br_counts *c) { return &c->o; }
 
-static int64_t day_of(int64_t t) { return t >= 0 ? t / DAY : -((-t + DAY - 1) / DAY); }
+/* floor(t / DAY) for every int64 (negating INT64_MIN, as the old form did
+ * for a time before 1970, overflowed: the fuzzer found it) */
+static int64_t day_of(int64_t t) {
+  int64_t q = t / DAY;
+  return (t % DAY != 0 && t < 0) ? q - 1 : q;
+}
 
 static double half_life_seconds(const br_counts *c) { return c->o.half_life_days * DAY; }
 

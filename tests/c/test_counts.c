@@ -93,6 +93,33 @@ static void window_counts_equal_a_recount(void **state) {
   br_counts_free(c);
 }
 
+/* Regression (fuzz_lua, 2026-12-01): a basket at the earliest int64 time
+ * negated INT64_MIN to find its day (undefined behaviour); times at both
+ * ends and just before 1970 now land on their floor day. */
+static void extreme_times_have_a_day(void **state) {
+  (void)state;
+  br_counts_options o;
+  br_counts_options_init(&o);
+  br_counts *c = NULL;
+  assert_int_equal(br_counts_new(&c, &o), BR_OK);
+  const char *ab[2] = {"a", "b"};
+  const int64_t times[] = {INT64_MIN, INT64_MIN + 1, -DAY - 1, -DAY, -1, 0, 1, INT64_MAX};
+  for (size_t i = 0; i < sizeof times / sizeof *times; i++) assert_int_equal(br_counts_add(c, ab, NULL, 2, times[i]), BR_OK);
+  assert_double_equal(br_counts_nbaskets(c), 8, 0);
+  assert_double_equal(br_counts_count(c, ab, NULL, 2), 8, 0);
+  br_counts_free(c);
+  /* a window: a basket a second before 1970 is on day -1, so after expiring at day 0 with a 1-day window it is gone */
+  o.window_days = 1;
+  assert_int_equal(br_counts_new(&c, &o), BR_OK);
+  assert_int_equal(br_counts_add(c, ab, NULL, 2, -1), BR_OK);
+  assert_int_equal(br_counts_add(c, ab, NULL, 2, 0), BR_OK);
+  assert_int_equal(br_counts_expire(c, 0), BR_OK);
+  assert_double_equal(br_counts_count(c, ab, NULL, 2), 1, 0);
+  assert_int_equal(br_counts_add(c, ab, NULL, 2, INT64_MIN), BR_OK); /* its day expired: ignored */
+  assert_double_equal(br_counts_count(c, ab, NULL, 2), 1, 0);
+  br_counts_free(c);
+}
+
 static void sketch_stays_within_its_bound(void **state) {
   (void)state;
   br_counts_options o;
@@ -273,6 +300,7 @@ static void level_merges_then_compaction(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(window_counts_equal_a_recount),
+      cmocka_unit_test(extreme_times_have_a_day),
       cmocka_unit_test(sketch_stays_within_its_bound),
       cmocka_unit_test(sketch_refuses_huge_sizes),
       cmocka_unit_test(save_and_load_round_trip),
