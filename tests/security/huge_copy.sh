@@ -50,4 +50,13 @@ expect_rc 0 "sandbox.run: 384 MB of tensors returned at the deadline"
 has "$T/out" "host	false	sandbox.run: timeout: the script ran past its limit of 2" "  ... ends as the timeout"
 case "$BUILD" in *asan*) ;; *) has "$T/out" "while its results were copied out" "  ... named as the copy's" ;; esac
 within 3 "  ... within timeout + 1 s"
+
+# one 256 MB tensor returned at the deadline: its clone polls the run's
+# deadline, which is the core's again while the results are copied out
+run_box "local B = require('bundle') local st = B.clock() local t = B.tensor.ones(2^25)
+while B.clock() - st < 1.9 do end
+return t" "{ timeout = 2 }"
+expect_rc 0 "sandbox.run: one 256 MB tensor returned at the deadline"
+has "$T/out" "host	false	sandbox.run: timeout: the script ran past its limit of 2" "  ... ends as the timeout"
+within 3 "  ... within timeout + 1 s"
 finish
