@@ -15,17 +15,7 @@
 #include "bundle/bundle.h"
 
 /* 1 2 3 / 1 2 3 / 1 2 / 1 4 / 3 4 */
-static br_baskets *hand_baskets(void) {
-  const char *path = "build/hand_baskets.dat";
-  FILE *fp = fopen(path, "w");
-  assert_non_null(fp);
-  fputs("1 2 3\n3 2 1\n1 2\n1 4\n3 4\n", fp);
-  fclose(fp);
-  br_baskets *b = NULL;
-  assert_int_equal(br_baskets_read(&b, path, ' '), BR_OK);
-  remove(path);
-  return b;
-}
+static br_baskets *hand_baskets(void) { return test_baskets_text("1 2 3\n3 2 1\n1 2\n1 4\n3 4\n", 0); }
 
 /* "1,2,3"-style text of itemset k, by labels. */
 static void set_text(const br_baskets *b, const br_itemsets *s, int64_t k, char *buf) {
@@ -155,13 +145,7 @@ static void rules_and_matching_by_hand(void **state) {
  * array, so "1\r2" wrote past it. */
 static void carriage_returns_separate_items(void **state) {
   (void)state;
-  FILE *fp = fopen("build/cr_baskets.dat", "wb");
-  assert_non_null(fp);
-  fputs("1\r2\r\n3\r\r4 5\r\n\r6", fp);
-  fclose(fp);
-  br_baskets *b = NULL;
-  assert_int_equal(br_baskets_read(&b, "build/cr_baskets.dat", ' '), BR_OK);
-  remove("build/cr_baskets.dat");
+  br_baskets *b = test_baskets_text("1\r2\r\n3\r\r4 5\r\n\r6", 0);
   assert_int_equal(br_baskets_size(b), 3);
   const int64_t *off = br_baskets_offsets(b);
   assert_int_equal(off[1] - off[0], 2);
@@ -173,10 +157,7 @@ static void carriage_returns_separate_items(void **state) {
 
 static void bad_files_and_options_are_errors(void **state) {
   (void)state;
-  FILE *fp = fopen("build/bad_baskets.dat", "w");
-  assert_non_null(fp);
-  fputs("1 2\n3 x4\n", fp);
-  fclose(fp);
+  test_write_text("build/bad_baskets.dat", "1 2\n3 x4\n");
   br_baskets *b = NULL;
   assert_int_equal(br_baskets_read(&b, "build/bad_baskets.dat", ' '), BR_ERR_PARSE);
   assert_string_equal(br_last_error(), "build/bad_baskets.dat:2: item 'x4' is not an integer");

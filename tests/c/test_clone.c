@@ -19,15 +19,7 @@
 
 /* salt oil / salt oil bread / salt bread / oil milk / salt oil milk */
 static br_baskets *named_baskets(void) {
-  const char *path = "build/clone_baskets.dat";
-  FILE *fp = fopen(path, "w");
-  assert_non_null(fp);
-  fputs("salt oil\nsalt oil bread\nsalt bread\noil milk\nsalt oil milk\n", fp);
-  fclose(fp);
-  br_baskets *b = NULL;
-  assert_int_equal(br_baskets_read_names(&b, path, ' '), BR_OK);
-  remove(path);
-  return b;
+  return test_baskets_text("salt oil\nsalt oil bread\nsalt bread\noil milk\nsalt oil milk\n", 1);
 }
 
 static void label_is(const br_baskets *b, int32_t id, const char *want) {

@@ -65,11 +65,7 @@ static char *basket_file(int64_t n, int nitems, int per, uint64_t seed) {
 }
 
 static br_baskets *read_baskets(int64_t n, int nitems, int per, uint64_t seed) {
-  char *path = basket_file(n, nitems, per, seed);
-  br_baskets *b = NULL;
-  assert_int_equal(br_baskets_read(&b, path, ' '), BR_OK);
-  unlink(path);
-  return b;
+  return test_read_baskets(basket_file(n, nitems, per, seed), 0);
 }
 
 static void api_and_message(void **state) {

@@ -43,10 +43,7 @@ static br_baskets *baskets_of(int rank, int size) {
     fputc('\n', fp);
   }
   fclose(fp);
-  br_baskets *b = NULL;
-  assert_int_equal(br_baskets_read(&b, path, ' '), BR_OK);
-  remove(path);
-  return b;
+  return test_read_baskets(path, 0);
 }
 
 /* An order-free digest of itemsets by their labels and counts (the global

@@ -10,18 +10,7 @@
 #include "test_util.h"
 
 /* baskets from FIMI text: 1:{1,2,3} 2:{1,2} 3:{1} 4:{3,4} 5:{4} */
-static br_baskets *small_baskets(void) {
-  char path[] = "/tmp/bundle_eval_XXXXXX";
-  int fd = mkstemp(path);
-  assert_true(fd >= 0);
-  FILE *f = fdopen(fd, "w");
-  fputs("1 2 3\n1 2\n1\n3 4\n4\n", f);
-  fclose(f);
-  br_baskets *b = NULL;
-  assert_int_equal(br_baskets_read(&b, path, ' '), BR_OK);
-  unlink(path);
-  return b;
-}
+static br_baskets *small_baskets(void) { return test_baskets_text("1 2 3\n1 2\n1\n3 4\n4\n", 0); }
 
 static int32_t id(const br_baskets *b, const char *label) { return br_baskets_find(b, label, strlen(label)); }
 

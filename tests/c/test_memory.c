@@ -134,8 +134,7 @@ typedef struct world {
 static void make_world(world *w) {
   const char *path = "build/memory_world.dat";
   write_baskets(path, 400, M, 6, 7);
-  assert_int_equal(br_baskets_read(&w->b, path, ' '), BR_OK);
-  remove(path);
+  w->b = test_read_baskets(path, 0);
   char text[M][12];
   const char *labels[M];
   double price[M], cost[M], stock[M];
@@ -212,9 +211,7 @@ static void handed_out_arrays_count_against_the_limit(void **state) {
   (void)state;
   const char *path = "build/memory_pairs.dat";
   write_baskets(path, 4, 1500, 1500, 5); /* ~1.3M pairs of ~950 items */
-  br_baskets *b = NULL;
-  assert_int_equal(br_baskets_read(&b, path, ' '), BR_OK);
-  remove(path);
+  br_baskets *b = test_read_baskets(path, 0);
   int64_t np = -1, base = br_mem_used();
   int32_t *pa = NULL, *pb = NULL;
   int64_t *pc = NULL;
@@ -242,9 +239,7 @@ static void limit_hit_while_mining_is_nomem(void **state) {
   (void)state;
   const char *path = "build/memory_mine.dat";
   write_baskets(path, 3000, 60, 14, 11);
-  br_baskets *b = NULL;
-  assert_int_equal(br_baskets_read(&b, path, ' '), BR_OK);
-  remove(path);
+  br_baskets *b = test_read_baskets(path, 0);
   br_mine_options o;
   br_mine_options_init(&o);
   o.min_count = 1; /* millions of itemsets without a limit */

@@ -191,8 +191,7 @@ static void make_stats(br_baskets **b, br_catalog **cat, br_bundle_stats **st) {
     fputc('\n', fp);
   }
   fclose(fp);
-  assert_int_equal(br_baskets_read(b, path, ' '), BR_OK);
-  remove(path);
+  *b = test_read_baskets(path, 0);
   const char *labels[10] = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"};
   double price[10] = {10, 6, 8, 8, 3, 12, 5, 7, 9, 9}, cost[10] = {5, 2, 4, 4, 1, 8, 2, 3, 4, 4}, stock[10] = {0};
   int32_t category[10] = {0};
@@ -289,8 +288,7 @@ static void make_visits(br_baskets **b, br_catalog **cat, br_bundle_stats **st, 
   }
   fclose(fp);
   *share = (double)baskets / visits;
-  assert_int_equal(br_baskets_read(b, path, ' '), BR_OK);
-  remove(path);
+  *b = test_read_baskets(path, 0);
   const char *labels[8] = {"1", "2", "3", "4", "5", "6", "7", "8"};
   double price[8] = {10, 6, 8, 8, 3, 12, 5, 7}, cost[8] = {5, 2, 4, 4, 1, 8, 2, 3}, stock[8] = {0};
   int32_t category[8] = {0};

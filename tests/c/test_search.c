@@ -40,8 +40,7 @@ static void make_world(world *w, uint64_t seed) {
     fputc('\n', fp);
   }
   fclose(fp);
-  assert_int_equal(br_baskets_read(&w->b, path, ' '), BR_OK);
-  remove(path);
+  w->b = test_read_baskets(path, 0);
   char text[N][12];
   const char *labels[N];
   double price[N], cost[N], stock[N];

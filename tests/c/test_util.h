@@ -8,6 +8,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -36,6 +39,35 @@ static inline br_tensor *test_vector(int64_t n, const double *v) {
   br_tensor *t = NULL;
   assert_int_equal(br_tensor_from_data(&t, 1, &n, v), BR_OK);
   return t;
+}
+
+/* Baskets read from a file the test wrote (one basket a line, items
+ * separated by spaces; names as labels when `names`, else integer ids),
+ * then the file removed: every test that builds its baskets from text or a
+ * generator ends the same way. */
+static inline br_baskets *test_read_baskets(const char *path, int names) {
+  br_baskets *b = NULL;
+  assert_int_equal(names ? br_baskets_read_names(&b, path, ' ') : br_baskets_read(&b, path, ' '), BR_OK);
+  remove(path);
+  return b;
+}
+
+/* Writes `text` to `path` whole (the test fails if it cannot). */
+static inline void test_write_text(const char *path, const char *text) {
+  FILE *fp = fopen(path, "wb");
+  assert_non_null(fp);
+  assert_true(fputs(text, fp) >= 0);
+  assert_int_equal(fclose(fp), 0);
+}
+
+/* Baskets from literal text, through a file of this process's own. */
+static inline br_baskets *test_baskets_text(const char *text, int names) {
+  char path[] = "/tmp/bundle_test_baskets_XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  test_write_text(path, text);
+  return test_read_baskets(path, names);
 }
 
 #endif
